@@ -1,0 +1,70 @@
+# lmp: predict what LLM inference costs.  Plain GNU make, no configure step.
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/lmp
+MANDIR = $(PREFIX)/share/man
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
+LDLIBS = -lcjson -lm
+
+TOOLS = lmp-eval
+BINS = $(TOOLS:%=bin/%)
+LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
+UNIT = test/unit/test_engine
+
+# Debian packages the build, the demo and the tests need.
+BUILD_DEPS = gcc make libcjson-dev
+TEST_DEPS = jq bats bats-support bats-assert
+
+all: deps-build $(BINS)
+
+lib/liblmp.a: $(LIBOBJ)
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(LIBOBJ) bin/%.o test/unit/%.o: lib/lmp.h
+
+bin/%: bin/%.o lib/liblmp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)
+
+$(UNIT): test/unit/test_engine.o lib/liblmp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)
+
+# Install missing Debian packages (apt-get, with sudo when not root).
+deps-build:
+	@sh ./tools/deps.sh $(BUILD_DEPS)
+deps-test:
+	@sh ./tools/deps.sh $(BUILD_DEPS) $(TEST_DEPS)
+
+demo: all
+	@./bin/lmp-eval --totals --batch-size 1 --seq-len 2048 < models/meta-llama--Llama-2-7b-hf.populated.json | \
+		./tools/show-totals.sh
+
+test: deps-test $(BINS) $(UNIT)
+	@LC_ALL=C ./test/run
+
+bench: all
+	@./bench/run
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp -R share/lmp/. $(DESTDIR)$(DATADIR)/
+	cp module_db.json $(DESTDIR)$(DATADIR)/
+	mkdir -p $(DESTDIR)$(DATADIR)/models && cp models/*.json $(DESTDIR)$(DATADIR)/models/
+	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(MANDIR)/man1/lmp-*.1 $(DESTDIR)$(MANDIR)/man5/lmp-*.5 $(DESTDIR)$(MANDIR)/man7/lmp.7
+
+clean:
+	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) test/unit/*.o
+
+.PHONY: all deps-build deps-test demo test bench install uninstall clean
+.SECONDARY: $(LIBOBJ)

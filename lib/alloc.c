@@ -1,0 +1,45 @@
+/* alloc.c: allocation that does not return NULL. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+static void *
+check(void *p)
+{
+	if (!p) {
+		fputs("lmp: out of memory\n", stderr);
+		exit(LMP_EXIT_SYSTEM);
+	}
+	return p;
+}
+
+void *
+lmp_xmalloc(size_t n)
+{
+	return check(malloc(n ? n : 1));
+}
+
+void *
+lmp_xcalloc(size_t n, size_t size)
+{
+	return check(calloc(n ? n : 1, size ? size : 1));
+}
+
+void *
+lmp_xrealloc(void *p, size_t n)
+{
+	return check(realloc(p, n ? n : 1));
+}
+
+char *
+lmp_xstrdup(const char *s)
+{
+	return check(strdup(s));
+}
+
+char *
+lmp_xstrndup(const char *s, size_t n)
+{
+	return check(strndup(s, n));
+}

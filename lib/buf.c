@@ -1,0 +1,95 @@
+/* buf.c: growable buffers and whole-input reading. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+static void
+grow(lmp_buf *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 256;
+
+	if (b->len + need + 1 <= b->cap)
+		return;
+	while (cap < b->len + need + 1)
+		cap *= 2;
+	b->s = lmp_xrealloc(b->s, cap);
+	b->cap = cap;
+}
+
+void
+lmp_buf_add(lmp_buf *b, const char *s, size_t n)
+{
+	grow(b, n);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+lmp_buf_puts(lmp_buf *b, const char *s)
+{
+	lmp_buf_add(b, s, strlen(s));
+}
+
+void
+lmp_buf_putc(lmp_buf *b, char c)
+{
+	lmp_buf_add(b, &c, 1);
+}
+
+void
+lmp_buf_printf(lmp_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void
+lmp_buf_free(lmp_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+int
+lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e)
+{
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		lmp_buf_add(b, chunk, n);
+	if (ferror(f))
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "read error: %s", strerror(errno));
+	grow(b, 0);
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int
+lmp_read_file(const char *path, lmp_buf *b, lmp_err *e)
+{
+	FILE *f = fopen(path, "rb");
+	int rc;
+
+	if (!f)
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+	rc = lmp_read_stream(f, b, e);
+	fclose(f);
+	if (rc)
+		lmp_prefix(e, "%s: ", path);
+	return rc;
+}

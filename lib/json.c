@@ -1,0 +1,355 @@
+/* json.c: strict JSON documents with exact numbers, on top of cJSON.
+ *
+ * cJSON keeps numbers as doubles and ignores what follows the first document
+ * when asked plainly.  Here: the input must be valid UTF-8, documents are
+ * split and checked for trailing garbage, duplicate keys are refused, and
+ * every number node keeps its literal text (in valuestring, which cJSON_Delete
+ * frees) so that values are exact and pass through unchanged. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+static void
+position(const char *buf, const char *at, int *line, int *col)
+{
+	const char *p;
+
+	*line = 1;
+	*col = 1;
+	for (p = buf; p < at; p++) {
+		if (*p == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+/* Offset of the first invalid UTF-8 sequence, or -1. */
+static long
+bad_utf8(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n, k;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return (long)i;
+		}
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return (long)i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return (long)i;
+		i += n + 1;
+	}
+	return -1;
+}
+
+/* Find the next number token in [*p, end) outside strings. */
+static int
+next_number(const char **p, const char *end, const char **start, size_t *len)
+{
+	const char *s = *p;
+
+	while (s < end) {
+		if (*s == '"') {
+			for (s++; s < end && *s != '"'; s++)
+				if (*s == '\\')
+					s++;
+			s++;
+			continue;
+		}
+		if (*s == '-' || (*s >= '0' && *s <= '9')) {
+			*start = s;
+			while (s < end && (strchr("+-.eE", *s) || (*s >= '0' && *s <= '9')))
+				s++;
+			*len = (size_t)(s - *start);
+			*p = s;
+			return 1;
+		}
+		s++;
+	}
+	*p = s;
+	return 0;
+}
+
+/* Attach literal text to number nodes (pre-order = text order), refuse
+ * numbers that are not finite and objects with duplicate keys. */
+static int
+annotate(cJSON *item, const char **p, const char *end, const char *buf, const char *name, lmp_err *e)
+{
+	cJSON *c, *d;
+	const char *start;
+	size_t len;
+	lmp_num v;
+	int line, col;
+
+	if (cJSON_IsNumber(item)) {
+		if (!next_number(p, end, &start, &len))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: internal error matching numbers", name);
+		position(buf, start, &line, &col);
+		if (lmp_num_parse(start, len, &v))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: number out of range: %.*s",
+				name, line, col, (int)(len > 40 ? 40 : len), start);
+		item->valuestring = lmp_xstrndup(start, len);
+		return 0;
+	}
+	for (c = item->child; c; c = c->next) {
+		if (cJSON_IsObject(item))
+			for (d = item->child; d != c; d = d->next)
+				if (strcmp(d->string, c->string) == 0)
+					return lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate key \"%s\"", name, c->string);
+		if (annotate(c, p, end, buf, name, e))
+			return -1;
+	}
+	return 0;
+}
+
+void
+lmp_json_stream_init(lmp_json_stream *s, const char *buf, size_t len, const char *name)
+{
+	s->buf = buf;
+	s->p = buf;
+	s->end = buf + len;
+	s->name = name;
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+cJSON *
+lmp_json_next(lmp_json_stream *s, lmp_err *e)
+{
+	const char *stop = NULL, *p;
+	cJSON *doc;
+	long bad;
+	int line, col;
+
+	e->status = 0;
+	if (s->p == s->buf) {
+		bad = bad_utf8((const unsigned char *)s->buf, (size_t)(s->end - s->buf));
+		if (bad >= 0) {
+			position(s->buf, s->buf + bad, &line, &col);
+			lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid UTF-8", s->name, line, col);
+			return NULL;
+		}
+	}
+	s->p = skip_ws(s->p, s->end);
+	if (s->p >= s->end)
+		return NULL;
+	if (memchr(s->p, '\0', (size_t)(s->end - s->p))) {
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: NUL byte in input", s->name);
+		return NULL;
+	}
+	doc = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &stop, 0);
+	if (!doc) {
+		position(s->buf, stop ? stop : s->p, &line, &col);
+		lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: malformed JSON", s->name, line, col);
+		return NULL;
+	}
+	p = s->p;
+	if (annotate(doc, &p, stop, s->buf, s->name, e)) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	s->p = stop;
+	/* Documents in a stream are separated by whitespace or follow a closing
+	 * bracket; "1 2" is two numbers but "12x" is garbage. */
+	if (s->p < s->end && !strchr(" \t\r\n{[", *s->p) && !strchr("}]\"", stop[-1])) {
+		position(s->buf, s->p, &line, &col);
+		lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: trailing garbage after document", s->name, line, col);
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+cJSON *
+lmp_json_parse_one(const char *buf, size_t len, const char *name, lmp_err *e)
+{
+	lmp_json_stream s;
+	cJSON *doc;
+	int line, col;
+
+	lmp_json_stream_init(&s, buf, len, name);
+	doc = lmp_json_next(&s, e);
+	if (!doc) {
+		if (!e->status)
+			lmp_fail(e, LMP_EXIT_INPUT, "%s: empty input", name);
+		return NULL;
+	}
+	s.p = skip_ws(s.p, s.end);
+	if (s.p < s.end) {
+		position(buf, s.p, &line, &col);
+		cJSON_Delete(doc);
+		lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: trailing garbage after document", name, line, col);
+		return NULL;
+	}
+	return doc;
+}
+
+cJSON *
+lmp_json_load_file(const char *path, lmp_err *e)
+{
+	lmp_buf b = {0};
+	cJSON *doc;
+
+	if (lmp_read_file(path, &b, e))
+		return NULL;
+	doc = lmp_json_parse_one(b.s, b.len, path, e);
+	lmp_buf_free(&b);
+	return doc;
+}
+
+int
+lmp_json_num(const cJSON *item, lmp_num *out)
+{
+	if (!cJSON_IsNumber(item))
+		return -1;
+	if (item->valuestring)
+		return lmp_num_parse(item->valuestring, strlen(item->valuestring), out);
+	return lmp_num_double(item->valuedouble, out) ? -1 : 0;
+}
+
+cJSON *
+lmp_json_new_num(const lmp_num *v)
+{
+	char s[LMP_NUM_STRMAX];
+	cJSON *item = cJSON_CreateNumber(lmp_num_to_double(v));
+
+	if (!item) {
+		fputs("lmp: out of memory\n", stderr);
+		exit(LMP_EXIT_SYSTEM);
+	}
+	lmp_num_str(v, s);
+	item->valuestring = lmp_xstrdup(s);
+	return item;
+}
+
+void
+lmp_json_string(lmp_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	lmp_buf_putc(b, '"');
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': lmp_buf_add(b, "\\\"", 2); break;
+		case '\\': lmp_buf_add(b, "\\\\", 2); break;
+		case '\n': lmp_buf_add(b, "\\n", 2); break;
+		case '\r': lmp_buf_add(b, "\\r", 2); break;
+		case '\t': lmp_buf_add(b, "\\t", 2); break;
+		case '\b': lmp_buf_add(b, "\\b", 2); break;
+		case '\f': lmp_buf_add(b, "\\f", 2); break;
+		default:
+			if (*p < 0x20) {
+				char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+				lmp_buf_add(b, u, 6);
+			} else {
+				lmp_buf_putc(b, (char)*p);
+			}
+		}
+	}
+	lmp_buf_putc(b, '"');
+}
+
+static void
+indent(lmp_buf *b, int pretty, int depth)
+{
+	int i;
+
+	if (!pretty)
+		return;
+	lmp_buf_putc(b, '\n');
+	for (i = 0; i < depth; i++)
+		lmp_buf_add(b, "  ", 2);
+}
+
+static void
+print_item(const cJSON *item, int pretty, int depth, lmp_buf *b)
+{
+	const cJSON *c;
+	char s[LMP_NUM_STRMAX];
+	lmp_num v;
+
+	if (cJSON_IsNumber(item)) {
+		if (item->valuestring) {
+			lmp_buf_puts(b, item->valuestring);
+		} else if (!lmp_num_double(item->valuedouble, &v)) {
+			lmp_num_str(&v, s);
+			lmp_buf_puts(b, s);
+		} else {
+			lmp_buf_puts(b, "null"); /* unreachable: lmp never builds one */
+		}
+	} else if (cJSON_IsString(item)) {
+		lmp_json_string(b, item->valuestring);
+	} else if (cJSON_IsRaw(item)) {
+		lmp_buf_puts(b, item->valuestring);
+	} else if (cJSON_IsTrue(item)) {
+		lmp_buf_puts(b, "true");
+	} else if (cJSON_IsFalse(item)) {
+		lmp_buf_puts(b, "false");
+	} else if (cJSON_IsNull(item)) {
+		lmp_buf_puts(b, "null");
+	} else {
+		int obj = cJSON_IsObject(item);
+		lmp_buf_putc(b, obj ? '{' : '[');
+		for (c = item->child; c; c = c->next) {
+			indent(b, pretty, depth + 1);
+			if (obj) {
+				lmp_json_string(b, c->string);
+				lmp_buf_add(b, pretty ? ": " : ":", pretty ? 2 : 1);
+			}
+			print_item(c, pretty, depth + 1, b);
+			if (c->next)
+				lmp_buf_putc(b, ',');
+		}
+		if (item->child)
+			indent(b, pretty, depth);
+		lmp_buf_putc(b, obj ? '}' : ']');
+	}
+}
+
+void
+lmp_json_print_buf(const cJSON *item, int pretty, lmp_buf *b)
+{
+	print_item(item, pretty, 0, b);
+}
+
+char *
+lmp_json_print(const cJSON *item, int pretty)
+{
+	lmp_buf b = {0};
+
+	print_item(item, pretty, 0, &b);
+	return b.s;
+}

@@ -1,0 +1,323 @@
+/* lmp.h: the shared library of the lmp tools.
+ *
+ * Conventions, stated once:
+ * - Library functions never exit and never print.  A function that can fail
+ *   returns 0 on success and -1 on failure, with the reason in an lmp_err the
+ *   caller passed in; tools turn that into one line "lmp-TOOL: reason".
+ * - A function whose name contains "new", "dup", "load" or "read" returns memory
+ *   the caller owns and frees with the matching *_free (or free() for char *).
+ *   Everything else borrows: pointers stay valid while their owner lives.
+ * - Numbers are lmp_num: exact rationals over 128-bit integers, or doubles
+ *   where exactness is impossible (see num.c).
+ */
+#ifndef LMP_H
+#define LMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#define LMP_VERSION "0.1.0"
+
+/* Exit statuses, the same in every tool and every man page. */
+enum {
+	LMP_EXIT_OK = 0,     /* success */
+	LMP_EXIT_INPUT = 1,  /* bad input: malformed document, bad formula, evaluation error */
+	LMP_EXIT_USAGE = 2,  /* bad command line */
+	LMP_EXIT_SYSTEM = 3, /* I/O error, missing data file, out of memory */
+};
+
+/* err.c */
+typedef struct lmp_err {
+	int status; /* an LMP_EXIT_* value */
+	char msg[1024];
+} lmp_err;
+int lmp_fail(lmp_err *e, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int lmp_prefix(lmp_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* alloc.c: allocation that cannot fail (it aborts the process on exhaustion,
+ * the one exception to "never exit": there is no useful recovery). */
+void *lmp_xmalloc(size_t n);
+void *lmp_xcalloc(size_t n, size_t size);
+void *lmp_xrealloc(void *p, size_t n);
+char *lmp_xstrdup(const char *s);
+char *lmp_xstrndup(const char *s, size_t n);
+
+/* arena.c: bump allocation for structures that die together. */
+typedef struct lmp_arena lmp_arena;
+lmp_arena *lmp_arena_new(void);
+void *lmp_arena_alloc(lmp_arena *a, size_t n);
+size_t lmp_arena_used(const lmp_arena *a);
+void lmp_arena_free(lmp_arena *a);
+
+/* buf.c: growable byte buffer. */
+typedef struct lmp_buf {
+	char *s;
+	size_t len, cap;
+} lmp_buf;
+void lmp_buf_add(lmp_buf *b, const char *s, size_t n);
+void lmp_buf_puts(lmp_buf *b, const char *s);
+void lmp_buf_putc(lmp_buf *b, char c);
+void lmp_buf_printf(lmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lmp_buf_free(lmp_buf *b);
+int lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e);
+int lmp_read_file(const char *path, lmp_buf *b, lmp_err *e);
+
+/* num.c: exact arithmetic.
+ * A number is EXACT (n/d in lowest terms, d > 0, both 128-bit) or FLOAT (a
+ * finite double).  Operations on exact numbers stay exact; a division that
+ * does not come out even gives an exact fraction that prints as the nearest
+ * double.  Integer overflow is an error; a fraction whose terms outgrow 128
+ * bits degrades to a double (it was going to print as one anyway). */
+typedef __int128 lmp_i128;
+typedef struct lmp_num {
+	int exact; /* 1: n/d, 0: x */
+	lmp_i128 n, d;
+	double x;
+} lmp_num;
+
+enum lmp_numerr {
+	LMP_NUM_OK = 0,
+	LMP_NUM_OVERFLOW,
+	LMP_NUM_DIVZERO,
+	LMP_NUM_DOMAIN,
+	LMP_NUM_NONFINITE,
+};
+const char *lmp_num_strerror(int code);
+
+lmp_num lmp_num_int(lmp_i128 v);
+lmp_num lmp_num_frac(lmp_i128 n, lmp_i128 d); /* d != 0 */
+int lmp_num_double(double x, lmp_num *out);   /* rejects NaN/inf */
+int lmp_num_is_int(const lmp_num *a);
+int lmp_num_is_zero(const lmp_num *a);
+int lmp_num_sign(const lmp_num *a);
+double lmp_num_to_double(const lmp_num *a);
+/* Each writes *r and returns an lmp_numerr. */
+int lmp_num_add(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_sub(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_mul(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_div(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_floordiv(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_mod(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_pow(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_neg(const lmp_num *a, lmp_num *r);
+int lmp_num_floor(const lmp_num *a, lmp_num *r);
+int lmp_num_ceil(const lmp_num *a, lmp_num *r);
+int lmp_num_log2(const lmp_num *a, lmp_num *r);
+int lmp_num_sqrt(const lmp_num *a, lmp_num *r);
+int lmp_num_abs(const lmp_num *a, lmp_num *r);
+int lmp_num_cmp(const lmp_num *a, const lmp_num *b); /* -1, 0, 1 */
+int lmp_num_eq(const lmp_num *a, const lmp_num *b);  /* same value and kind */
+
+/* numfmt.c: the one number writer and reader.
+ * Exact integers print in full; other values as the shortest decimal that
+ * reads back as the same double; integral doubles below 1e21 print as
+ * integers.  Parsing a literal ("12", "0.5", "1e3", "-2.5e-1") is exact. */
+#define LMP_NUM_STRMAX 64
+int lmp_i128_str(lmp_i128 v, char *out); /* returns length */
+int lmp_num_str(const lmp_num *a, char *out);
+int lmp_num_parse(const char *s, size_t len, lmp_num *out); /* 0 ok, -1 not a number */
+
+/* json.c: strict documents with exact numbers.
+ * Every number node read by lmp keeps its literal text in valuestring, so a
+ * number only passed through comes out as it came in. */
+typedef struct lmp_json_stream {
+	const char *buf, *p, *end;
+	const char *name; /* for messages: "<stdin>" or a file */
+} lmp_json_stream;
+void lmp_json_stream_init(lmp_json_stream *s, const char *buf, size_t len, const char *name);
+/* Next document of a stream, NULL at the end (with e->status 0) or on error. */
+cJSON *lmp_json_next(lmp_json_stream *s, lmp_err *e);
+/* Exactly one document in buf (only whitespace around it). */
+cJSON *lmp_json_parse_one(const char *buf, size_t len, const char *name, lmp_err *e);
+cJSON *lmp_json_load_file(const char *path, lmp_err *e);
+/* Exact value of a number node. */
+int lmp_json_num(const cJSON *item, lmp_num *out);
+cJSON *lmp_json_new_num(const lmp_num *v);
+/* Compact (pretty = 0) or indented text; numbers through numfmt.c; caller frees. */
+char *lmp_json_print(const cJSON *item, int pretty);
+void lmp_json_print_buf(const cJSON *item, int pretty, lmp_buf *b);
+void lmp_json_string(lmp_buf *b, const char *s); /* a quoted, escaped JSON string */
+
+/* formula.c: templates, parsed to syntax trees.
+ *   ${param}  a parameter of the entry     {var}  a runtime variable
+ *   {Entry}(a, b, name=c)  another entry's formula of the same kind
+ *   + - * / // % ** < <= > >= == != ?:  min max ceil floor log2 sqrt abs */
+enum lmp_node_type {
+	LMP_N_NUM,
+	LMP_N_PARAM,
+	LMP_N_VAR,
+	LMP_N_CALL,
+	LMP_N_FUNC,
+	LMP_N_UNARY,
+	LMP_N_BINARY,
+	LMP_N_COND,
+};
+enum lmp_op {
+	LMP_OP_ADD, LMP_OP_SUB, LMP_OP_MUL, LMP_OP_DIV, LMP_OP_FLOORDIV, LMP_OP_MOD,
+	LMP_OP_POW, LMP_OP_LT, LMP_OP_LE, LMP_OP_GT, LMP_OP_GE, LMP_OP_EQ, LMP_OP_NE,
+	LMP_OP_NEG, LMP_OP_COND,
+	LMP_OP_MIN, LMP_OP_MAX, LMP_OP_CEIL, LMP_OP_FLOOR, LMP_OP_LOG2, LMP_OP_SQRT,
+	LMP_OP_ABS,
+};
+typedef struct lmp_node lmp_node;
+struct lmp_node {
+	int type, op, col; /* col: 1-based column in the template */
+	int nkids;
+	lmp_node **kids;
+	lmp_num num;       /* LMP_N_NUM */
+	const char *name;  /* PARAM, VAR, CALL: the name between the braces */
+	const char **argnames; /* CALL: NULL or per-argument "name=" names (NULL if positional) */
+	int index;         /* PARAM: parameter slot, VAR: runtime variable id */
+};
+typedef struct lmp_tmpl {
+	const char *text;
+	lmp_node *root;
+	lmp_arena *arena;
+} lmp_tmpl;
+/* Parse text.  params (n of them) name the slots ${...} may refer to; with
+ * params NULL, ${...} is an error (a template over runtime variables only). */
+lmp_tmpl *lmp_tmpl_parse(const char *text, const char *const *params, int nparams, lmp_err *e);
+void lmp_tmpl_free(lmp_tmpl *t);
+
+/* runtime.c: the runtime variables of one evaluation point. */
+enum lmp_var {
+	LMP_V_BATCH_SIZE,     /* sequences in the step */
+	LMP_V_SEQ_LEN,        /* new tokens per sequence (uniform batches) */
+	LMP_V_CACHE_LEN,      /* tokens already cached per sequence (uniform batches) */
+	LMP_V_TOKENS,         /* new tokens in the step, all sequences */
+	LMP_V_KV_TOKENS,      /* sum over sequences of cache_len + seq_len */
+	LMP_V_CACHED_TOKENS,  /* sum over sequences of cache_len */
+	LMP_V_QK_PAIRS,       /* sum over sequences of seq_len * (cache_len + seq_len) */
+	LMP_V_W_DTYPE_BYTES,
+	LMP_V_A_DTYPE_BYTES,
+	LMP_V_KV_DTYPE_BYTES,
+	LMP_NVARS
+};
+const char *lmp_var_name(int id);
+int lmp_var_lookup(const char *name, size_t len); /* -1 if unknown */
+
+typedef struct lmp_query {
+	int64_t seq_len, cache_len, count;
+} lmp_query;
+typedef struct lmp_runtime {
+	int nqueries;
+	lmp_query *queries; /* borrowed */
+	int w_bit, a_bit, kv_bit;
+	lmp_num vars[LMP_NVARS];
+} lmp_runtime;
+int lmp_runtime_compute(lmp_runtime *rt, lmp_err *e);
+
+/* poly.c: templates folded to polynomials over runtime variables.
+ * Everything static is computed once; what is left per evaluation point is
+ * a sum of monomials over runtime variables and a few opaque operations
+ * (min, ceil, division by a runtime value...). */
+typedef struct lmp_prog lmp_prog;
+typedef struct lmp_poly lmp_poly;
+lmp_prog *lmp_prog_new(void);
+void lmp_prog_free(lmp_prog *p);
+/* The prog evaluates its polynomials at one runtime point at a time. */
+void lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt);
+int lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e);
+int lmp_poly_is_const(const lmp_poly *q);
+lmp_poly *lmp_poly_const(lmp_prog *p, const lmp_num *v);
+lmp_poly *lmp_poly_zero(lmp_prog *p);
+/* sum += k * q */
+int lmp_poly_accumulate(lmp_prog *p, lmp_poly **sum, const lmp_num *k, const lmp_poly *q, lmp_err *e);
+/* Fold a template whose ${params} are bound to polynomials (args[i] for slot i). */
+struct lmp_db;
+typedef struct lmp_fold_ctx {
+	lmp_prog *prog;
+	struct lmp_db *db;
+	int kind;      /* LMP_K_* for calls */
+	int depth;
+	const char *stack[64]; /* entry names, for cycle detection and messages */
+	int stack_kind[64];
+} lmp_fold_ctx;
+lmp_poly *lmp_fold(lmp_fold_ctx *c, const lmp_tmpl *t, lmp_poly *const *args, const char *where, lmp_err *e);
+
+/* db.c: the module database. */
+enum lmp_kind {
+	LMP_K_FLOPS,
+	LMP_K_WEIGHTS,
+	LMP_K_READS,
+	LMP_K_WRITES,
+	LMP_K_INTERMEDIATES,
+	LMP_K_PARAM_COUNT,
+	LMP_K_STATE,
+	LMP_NKINDS
+};
+const char *lmp_kind_name(int kind); /* "flops", "weights", ... as in the DB */
+
+typedef struct lmp_param {
+	const char *name, *type, *description;
+	const cJSON *dflt; /* NULL: required */
+} lmp_param;
+typedef struct lmp_entry {
+	const char *name; /* full class name */
+	const cJSON *json;
+	int nparams;
+	lmp_param *params;
+	lmp_tmpl *tmpl[LMP_NKINDS]; /* compiled on first use */
+	int compiled;
+	int nbreak;
+	const char **break_names;
+	lmp_tmpl **breakdown;
+} lmp_entry;
+typedef struct lmp_db {
+	cJSON *doc;
+	const char *path;
+	int n;
+	lmp_entry *entries;
+} lmp_db;
+lmp_db *lmp_db_load(const char *path, lmp_err *e);
+lmp_db *lmp_db_from_json(cJSON *doc, const char *path, lmp_err *e); /* takes doc */
+void lmp_db_free(lmp_db *db);
+/* Full name, alias, or the torch__nn__Linear form. */
+lmp_entry *lmp_db_find(lmp_db *db, const char *name);
+int lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e);
+int lmp_entry_param_index(const lmp_entry *en, const char *name);
+
+/* datadir.c: where the shipped data is, found from the executable. */
+const char *lmp_datadir(void);     /* share/lmp of a checkout or an install */
+const char *lmp_default_db(void);  /* module_db.json beside it */
+
+/* opts.c: numeric options, range-checked. */
+int lmp_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int lmp_parse_list(const char *s, int64_t min, int64_t max, int64_t **out, int *n, lmp_err *e, const char *opt);
+
+/* eval.c: a populated architecture compiled for evaluation. */
+typedef struct lmp_row {
+	const char *path, *cls;
+	lmp_num count;
+	const char *tied; /* path of the row that owns this weight, or NULL */
+	lmp_entry *entry;
+	lmp_poly *poly[LMP_NKINDS];
+	lmp_poly **breakdown; /* entry->nbreak of them; module mode only */
+	lmp_poly **args;      /* entry->nparams bound values; module mode only */
+} lmp_row;
+typedef struct lmp_model {
+	lmp_prog *prog;
+	int nrows;
+	lmp_row *rows;
+	lmp_poly *total[LMP_NKINDS];
+	char *model_json; /* the document's "model" object, printed once */
+	lmp_arena *arena;
+} lmp_model;
+lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
+void lmp_model_free(lmp_model *m);
+/* Compile one entry applied to name=value bindings (values: numbers or templates). */
+lmp_model *lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names,
+	const char *const *values, int n, lmp_err *e);
+
+/* evaldoc.c: eval documents (the contract in lmp-eval(1)). */
+void lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b);
+/* One eval document for the model at rt, appended to b as one line. */
+int lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e);
+/* One module document (lmp-eval --module), appended to b as one line. */
+int lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e);
+
+#endif
