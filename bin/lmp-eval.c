@@ -33,7 +33,7 @@ die(lmp_err *e)
 static void
 usage_error(const char *msg)
 {
-	fprintf(stderr, "lmp-eval: %s\n%s", msg, usage_text);
+	fprintf(stderr, "lmp-eval: %s (see lmp-eval --help)\n", msg);
 	exit(LMP_EXIT_USAGE);
 }
 
@@ -251,33 +251,43 @@ module_model(lmp_db *db, const struct opts *o, int argc, char **argv, lmp_err *e
 	return m;
 }
 
+/* The whole input is parsed before anything is evaluated, so a malformed
+ * document anywhere in a stream prints nothing. */
 static int
 run_stream(lmp_db *db, const struct opts *o, int kv_given, struct out *w, lmp_err *e)
 {
 	lmp_buf in = {0};
 	lmp_json_stream s;
 	const char *name = o->file ? o->file : "<stdin>";
-	cJSON *doc;
-	int rc = -1, ndocs = 0;
+	cJSON **docs = NULL, *doc;
+	int rc = -1, n = 0, i;
 
 	if (o->file ? lmp_read_file(o->file, &in, e) : lmp_read_stream(stdin, &in, e))
 		return -1;
 	lmp_json_stream_init(&s, in.s, in.len, name);
 	while ((doc = lmp_json_next(&s, e))) {
-		ndocs++;
-		w->m = lmp_model_load(doc, db, e);
-		if (w->m) {
-			rc = sweep(o, kv_given, point, w, e);
-			lmp_model_free(w->m);
-		}
-		cJSON_Delete(doc);
-		if (!w->m || rc)
-			goto out;
+		docs = lmp_xrealloc(docs, sizeof *docs * (size_t)(n + 1));
+		docs[n++] = doc;
 	}
 	if (e->status)
 		goto out;
-	rc = ndocs ? 0 : lmp_fail(e, LMP_EXIT_INPUT, "%s: no document on input", name);
+	if (!n) {
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: no document on input", name);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(w->m = lmp_model_load(docs[i], db, e)))
+			goto out;
+		rc = sweep(o, kv_given, point, w, e);
+		lmp_model_free(w->m);
+		if (rc)
+			goto out;
+	}
+	rc = 0;
 out:
+	for (i = 0; i < n; i++)
+		cJSON_Delete(docs[i]);
+	free(docs);
 	lmp_buf_free(&in);
 	return rc;
 }

@@ -1,0 +1,292 @@
+#!/usr/bin/env bats
+# lmp-eval through its command line.  Every expected number is derived by
+# hand next to it from the model's shapes; none is copied from lmp's output.
+
+load helper
+
+# Llama-2-7B: hidden H = 4096, intermediate I = 11008, 32 layers, 32 heads
+# of d = 128 (no GQA), vocabulary V = 32000, untied head, no biases.
+
+@test "Llama-2-7B has 6,738,415,616 parameters" {
+	# embed_tokens V*H                          131,072,000
+	# per layer: q,k,v,o 4*H*H = 67,108,864; gate,up,down 3*H*I = 135,266,304;
+	#   two norms 2*H = 8,192: 202,383,360, times 32 = 6,476,267,520
+	# final norm H                                    4,096
+	# lm_head V*H                                131,072,000
+	run lmp-eval --totals < "$LLAMA2"
+	assert_success
+	[ "$(jq -r .totals.param_count <<<"$output")" = $((131072000 + 32 * (4*4096*4096 + 3*4096*11008 + 2*4096) + 4096 + 131072000)) ]
+	[ "$(jq -r .totals.param_count <<<"$output")" = 6738415616 ]
+}
+
+@test "Llama-2-7B keeps 524,288 bytes of KV cache per token in fp16" {
+	# per layer and token: K and V, 32 heads x 128, 2 bytes: 2*32*128*2 = 16,384;
+	# 32 layers: 524,288
+	run lmp-eval --totals --seq-len 1 < "$LLAMA2"
+	assert_success
+	[ "$(jq -r .totals.state_bytes <<<"$output")" = 524288 ]
+	# after a 2048-token prefill of 4 sequences: 4 * 2048 * 524,288
+	run lmp-eval --totals --batch-size 4 --seq-len 2048 < "$LLAMA2"
+	[ "$(jq -r .totals.state_bytes <<<"$output")" = $((4 * 2048 * 524288)) ]
+	# an 8-bit cache halves it; the activations stay 16-bit
+	run lmp-eval --totals --seq-len 1 --kv-bit 8 < "$LLAMA2"
+	[ "$(jq -r .totals.state_bytes <<<"$output")" = 262144 ]
+}
+
+@test "one Llama-2 decoder block, 1 x 2048 tokens: FLOPs derived by hand" {
+	# N = 2048 tokens, pairs P = N*N = 4,194,304 (dense scores, as FlopCounterMode)
+	# q,k,v,o projections  4 * 2*N*H*H                  274,877,906,944
+	# rotary on q and k    N * 64 heads * (3*128 + 64)       58,720,256
+	# attention            2*32*P*(128+128)  QK^T and PV  68,719,476,736
+	#                      6*32*P            scale+softmax   805,306,368
+	# gate, up, down       3 * 2*N*H*I                  554,050,781,184
+	# SiLU                 4*N*I                             90,177,536
+	# gate multiply        N*I                               22,544,384
+	# two RMSNorms         2 * (4*N*H + 3*N)                 67,121,152
+	# two residual adds    2 * N*H                           16,777,216
+	# total                                             898,708,811,776
+	#
+	# The seed's worked example (679,115,227,136) counts differently: no
+	# gate_proj (Llama's MLP has three projections), only QK^T and not PV,
+	# LayerNorm at 5 FLOPs/element instead of RMSNorm, and no rotary, SiLU
+	# at 1 FLOP, gate multiply, softmax or residual adds.  It also carries an
+	# arithmetic slip: 2*2048*4096*11008 = 184,683,593,728, not 184,885,575,680.
+	local want=$((274877906944 + 58720256 + 68719476736 + 805306368 + 554050781184 + 90177536 + 22544384 + 67121152 + 16777216))
+	[ "$want" = 898708811776 ]
+	run lmp-eval --module $LL.LlamaDecoderLayer hidden_size=4096 intermediate_size=11008 \
+		num_heads=32 num_kv_heads=32 head_dim=128 --batch-size 1 --seq-len 2048
+	assert_success
+	[ "$(jq -r .flops <<<"$output")" = "$want" ]
+	# The same block inside the model's tree: the rows under model.layers.*
+	run lmp-eval --seq-len 2048 < "$LLAMA2"
+	[ "$(jq '[.rows[] | select(.path | startswith("model.layers.*.")) | .flops] | add' <<<"$output")" = "$want" ]
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.input_layernorm") | .count' <<<"$output")" = 32 ]
+}
+
+@test "the attention row matches FlopCounterMode's sdpa count plus softmax" {
+	# FlopCounterMode: 2*b*h*sq*sk*d (QK^T) + 2*b*h*sq*sk*dv (PV)
+	#   = 2*1*32*2048*2048*128 * 2 = 68,719,476,736; softmax adds 6*32*2048*2048
+	run lmp-eval --module torch.nn.functional.scaled_dot_product_attention num_heads=32 \
+		num_kv_heads=32 head_dim=128 v_head_dim=128 --seq-len 2048
+	assert_success
+	[ "$(jq -r .breakdown.qk_matmul+.breakdown.av_matmul <<<"$output")" = 68719476736 ]
+	[ "$(jq -r .flops <<<"$output")" = $((68719476736 + 6 * 32 * 2048 * 2048)) ]
+}
+
+@test "a decode step reads every weight once, and the KV cache" {
+	# Batch 1, one new token over 1023 cached: kv_tokens = 1024.  fp16.
+	# weights: per layer 4*H*H + 3*H*I matrix elements and 2*H norm weights;
+	#   plus the lm_head V*H, the final norm H, one embedding row H, all at
+	#   2 bytes, and the rotary inv_freq buffer: 64 float32 = 256 bytes.
+	local H=4096 I=11008 V=32000
+	local weights=$(( (32 * (4*H*H + 3*H*I + 2*H) + V*H + H + H) * 2 + 256 ))
+	[ "$weights" = 13214695680 ]
+	# reads = weights + activations read + KV cache read, per layer:
+	#   norms 2 * H*2; q,k,v,o inputs 4 * H*2; rotary q,k + cos,sin (64*128 + 2*128)*2;
+	#   sdpa: q 32*128*2 and K,V of 1024 tokens 1024*32*256*2; residual adds 2 * 2*H*2;
+	#   gate, up inputs 2 * H*2; SiLU I*2; multiply 2*I*2; down input I*2
+	# and once: embedding ids 8, position ids 8, final norm H*2, lm_head input H*2
+	local per_layer=$(( 2*H*2 + 4*H*2 + (64*128 + 2*128)*2 + 32*128*2 + 1024*32*256*2 + 2*2*H*2 + 2*H*2 + I*2 + 2*I*2 + I*2 ))
+	local reads=$(( weights + 32 * per_layer + 8 + 8 + H*2 + H*2 ))
+	run lmp-eval --totals --seq-len 1 --cache-len 1023 < "$LLAMA2"
+	assert_success
+	[ "$(jq -r .totals.bytes.weights <<<"$output")" = "$weights" ]
+	[ "$(jq -r .totals.bytes.reads <<<"$output")" = "$reads" ]
+	# state after the step: 1024 tokens of 524,288 bytes
+	[ "$(jq -r .totals.state_bytes <<<"$output")" = $((1024 * 524288)) ]
+}
+
+@test "4-bit and 3-bit weights are exact: elements x bits / 8" {
+	# At 16 bits the weights are 13,214,695,680 bytes of which 256 are the
+	# float32 inv_freq buffer, whose precision does not change.
+	local w16=13214695680
+	run lmp-eval --totals --seq-len 1 --cache-len 1023 --w-bit 4 < "$LLAMA2"
+	assert_success
+	[ "$(jq -r .totals.bytes.weights <<<"$output")" = $(( (w16 - 256) / 4 + 256 )) ]
+	run lmp-eval --totals --seq-len 1 --cache-len 1023 --w-bit 3 < "$LLAMA2"
+	[ "$(jq -r .totals.bytes.weights <<<"$output")" = $(( (w16 - 256) * 3 / 16 + 256 )) ]
+	[ "$(jq .runtime.w_bit <<<"$output")" = 3 ]
+}
+
+@test "module formulas equal the tree sum, every quantity, several points" {
+	local args
+	args=$(jq -r '.params | to_entries | map("\(.key)=\(.value)") | join(" ")' "$LLAMA2")
+	for point in "--seq-len 2048" "--seq-len 1 --cache-len 4095 --batch-size 16" "--seq-len 512 --w-bit 4 --kv-bit 8"; do
+		run lmp-eval --totals $point < "$LLAMA2"
+		assert_success
+		local tree=$(jq -c '.totals' <<<"$output")
+		# shellcheck disable=SC2086
+		run lmp-eval --module $LL.LlamaForCausalLM $args $point
+		assert_success
+		[ "$(jq -c '{param_count, flops, bytes, state_bytes}' <<<"$output")" = "$tree" ]
+	done
+}
+
+@test "a comma list is a sweep: one compact document per point, last option fastest" {
+	run lmp-eval --totals --batch-size 1,2 --seq-len 128,256 < "$LLAMA2"
+	assert_success
+	[ "$(wc -l <<<"$output")" = 4 ]
+	[ "$(jq -c '[.runtime.batch_size, .runtime.seq_len]' <<<"$output" | paste -sd' ')" = "[1,128] [1,256] [2,128] [2,256]" ]
+	# each line is a whole document
+	jq -e 'select(.lmp == "eval" and .totals.flops > 0)' <<<"$output" >/dev/null
+}
+
+@test "the eval document has the contract's fields, --totals drops rows" {
+	run lmp-eval < "$LLAMA2"
+	assert_success
+	jq -e '.lmp == "eval" and (.version | type == "string") and .model.id == "meta-llama/Llama-2-7b-hf"
+		and (.rows | length) == 19
+		and (.rows[0] | keys) == ["bytes","class","count","flops","param_count","path","state_bytes"]
+		and (.totals.bytes | keys) == ["intermediates","reads","weights","writes"]' <<<"$output" >/dev/null
+	run lmp-eval --totals < "$LLAMA2"
+	jq -e 'has("rows") | not' <<<"$output" >/dev/null
+	[ "${#lines[@]}" = 1 ]
+}
+
+@test "numbers past 2^53 are exact" {
+	# A Linear over 2^40 tokens of 4096 x 4096: 2 * 2^40 * 2^12 * 2^12 = 2^65
+	run lmp-eval --module torch.nn.Linear in_features=4096 out_features=4096 bias=0 --seq-len 1099511627776
+	assert_success
+	[[ "$output" == *'"flops":36893488147419103232,'* ]]
+	# 2^53 + 1 tokens through a 1 x 1 layer: 2 * (2^53 + 1) = 18014398509481986
+	run lmp-eval --module torch.nn.Linear tokens=9007199254740993 in_features=1 out_features=1 bias=0
+	[[ "$output" == *'"flops":18014398509481986,'* ]]
+}
+
+@test "numbers a tool only passes through keep their text" {
+	# (sed, not jq: jq 1.6 itself would round the literal)
+	sed 's/"model_type": "llama",/"model_type": "llama", "revision": 9007199254740993, "scale": 1.50,/' \
+		"$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run lmp-eval --totals < "$BATS_TEST_TMPDIR/m.json"
+	assert_success
+	[[ "$output" == *'"revision":9007199254740993,"scale":1.50'* ]]
+}
+
+@test "--params lists an entry's parameters, aliases resolve" {
+	run lmp-eval --params torch.nn.Linear
+	assert_success
+	assert_line --index 0 --regexp $'^tokens\tint\t-\t'
+	assert_line --index 3 --regexp $'^bias\tbool\t1\t'
+	run lmp-eval --params torch__nn__modules__linear__Linear
+	assert_success
+	[ "${#lines[@]}" = 6 ]
+}
+
+@test "--module binds parameters named like runtime variables to them" {
+	# tokens = batch 2 x seq 1024; a 4096 -> 4096 bias-free Linear
+	run lmp-eval --module torch.nn.Linear in_features=4096 out_features=4096 bias=0 --batch-size 2 --seq-len 1024
+	assert_success
+	[ "$(jq .params.tokens <<<"$output")" = 2048 ]
+	[ "$(jq .flops <<<"$output")" = $((2 * 2048 * 4096 * 4096)) ]
+}
+
+@test "--help and --version" {
+	run lmp-eval --help
+	assert_success
+	assert_line --index 0 --partial "usage: lmp-eval"
+	run lmp-eval --version
+	assert_success
+	assert_output --regexp '^lmp-eval [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+# ---- bad input: non-zero status, one stderr line, nothing on stdout ----
+
+@test "malformed JSON" {
+	run_split lmp-eval <<<'{"lmp": "populated", "layers": ['
+	assert_clean_failure lmp-eval "malformed JSON"
+}
+
+@test "trailing garbage" {
+	printf '%s xyz' "$(cat "$LLAMA2")" > "$BATS_TEST_TMPDIR/g.json"
+	run_split lmp-eval --totals "$BATS_TEST_TMPDIR/g.json"
+	assert_clean_failure lmp-eval "malformed JSON"
+	printf '{"lmp":"populated"}x' > "$BATS_TEST_TMPDIR/g2.json"
+	run_split lmp-eval "$BATS_TEST_TMPDIR/g2.json"
+	assert_clean_failure lmp-eval ""
+}
+
+@test "empty input and documents that are not populated architectures" {
+	run_split lmp-eval < /dev/null
+	assert_clean_failure lmp-eval "no document on input"
+	run_split lmp-eval <<<'{"a": 1}'
+	assert_clean_failure lmp-eval "not an lmp document"
+	run_split lmp-eval <<<'{"lmp": "arch", "layers": []}'
+	assert_clean_failure lmp-eval "run lmp-populate"
+	run_split lmp-eval <<<'[1, 2]'
+	assert_clean_failure lmp-eval "not an lmp document"
+}
+
+@test "a missing parameter names node, entry and parameter" {
+	jq 'del(.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params.in_features)' "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "model.layers.*.self_attn.q_proj: parameter 'in_features' of torch.nn.modules.linear.Linear is not bound"
+}
+
+@test "an unknown class, an unknown parameter, a bad value" {
+	jq '.layers[1].class = "torch.nn.modules.linear.Bogus"' "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "lm_head: class torch.nn.modules.linear.Bogus is not in the module database"
+	jq '.layers[1].params.colour = 3' "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "has no parameter 'colour'"
+	jq '.layers[1].params.in_features = -4096' "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "in_features must not be negative"
+	jq '.layers[1].params.in_features = 40.5' "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "in_features must be an integer"
+	jq '.layers[1].params.tokens = "{tokens} * $(reboot)"' "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "column 12"
+	run_split lmp-eval --module torch.nn.Nope x=1
+	assert_clean_failure lmp-eval "class torch.nn.Nope is not in the module database"
+	run_split lmp-eval --module torch.nn.Linear in_features=1
+	assert_clean_failure lmp-eval "needs out_features=VALUE"
+}
+
+# A database with a cycle and a division by zero.
+bad_db() {
+	cat > "$BATS_TEST_TMPDIR/db.json" <<'JSON'
+{"lmp": "module_db", "version": 1, "entries": {
+ "x.Loop": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "{x.Loop2}(${n})"}},
+ "x.Loop2": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "1 + {x.Loop}(n=${n})"}},
+ "x.Div": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "100 / (${n} - {seq_len})"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"}
+}}
+JSON
+}
+
+@test "a call cycle and a division by zero in the database" {
+	bad_db
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Loop n=1
+	assert_clean_failure lmp-eval "call cycle: x.Loop -> x.Loop2 -> x.Loop"
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Div n=4 --seq-len 4
+	assert_clean_failure lmp-eval 'x.Div: flops "100 / (${n} - {seq_len})": column 5: division by zero'
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/no-such-db.json" --module x.Div n=4
+	assert_clean_failure lmp-eval "no-such-db.json: No such file or directory"
+	echo '{"lmp": "module_db", "entries": {}} trailing' > "$BATS_TEST_TMPDIR/db2.json"
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db2.json" --params x
+	assert_clean_failure lmp-eval "trailing garbage"
+}
+
+@test "negative, zero, absurd and malformed runtime values" {
+	for opt in "--batch-size -1" "--batch-size 0" "--seq-len 0" "--cache-len -5" \
+		"--seq-len 99999999999999999999" "--seq-len 2199023255553" "--w-bit 0" "--w-bit 65" \
+		"--batch-size abc" "--batch-size 1,,2" "--batch-size 1," "--seq-len 1e3" "--kv-bit 8x"; do
+		run_split lmp-eval $opt < "$LLAMA2"
+		assert_clean_failure lmp-eval "${opt%% *}"
+		[ "$status" -eq 2 ]
+	done
+	run_split lmp-eval --no-such-option < "$LLAMA2"
+	assert_clean_failure lmp-eval "unknown or incomplete option '--no-such-option'"
+}
+
+@test "an overflow is an error, never a wrap" {
+	# 2 * 2^40 tokens * 2^62 features overflows 127 bits
+	run_split lmp-eval --module torch.nn.Linear in_features=4611686018427387904 out_features=4611686018427387904 bias=0 --seq-len 1099511627776
+	assert_clean_failure lmp-eval "overflow"
+}
