@@ -6,8 +6,8 @@
 
 #include "lmp.h"
 
-static void
-grow(lmp_buf *b, size_t need)
+void
+lmp_buf_grow(lmp_buf *b, size_t need)
 {
 	size_t cap = b->cap ? b->cap : 256;
 
@@ -17,15 +17,6 @@ grow(lmp_buf *b, size_t need)
 		cap *= 2;
 	b->s = lmp_xrealloc(b->s, cap);
 	b->cap = cap;
-}
-
-void
-lmp_buf_add(lmp_buf *b, const char *s, size_t n)
-{
-	grow(b, n);
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
 }
 
 void
@@ -49,7 +40,7 @@ lmp_buf_printf(lmp_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	grow(b, (size_t)n);
+	lmp_buf_grow(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -74,7 +65,7 @@ lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e)
 		lmp_buf_add(b, chunk, n);
 	if (ferror(f))
 		return lmp_fail(e, LMP_EXIT_SYSTEM, "read error: %s", strerror(errno));
-	grow(b, 0);
+	lmp_buf_grow(b, 0);
 	b->s[b->len] = '\0';
 	return 0;
 }

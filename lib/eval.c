@@ -282,6 +282,14 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 	if (check_tied(L.m, e) || sum_rows(L.m, e))
 		goto fail;
 	L.m->model_json = model ? lmp_json_print(model, 0) : lmp_xstrdup("null");
+	{
+		lmp_buf h = {0};
+		lmp_buf_puts(&h, "{\"lmp\":\"eval\",\"version\":\"" LMP_VERSION "\",\"model\":");
+		lmp_buf_puts(&h, L.m->model_json);
+		lmp_buf_puts(&h, ",\"runtime\":");
+		L.m->head = h.s;
+		L.m->headlen = h.len;
+	}
 	return L.m;
 fail:
 	lmp_model_free(L.m);
@@ -360,5 +368,6 @@ lmp_model_free(lmp_model *m)
 	lmp_arena_free(m->arena);
 	free(m->rows);
 	free(m->model_json);
+	free(m->head);
 	free(m);
 }

@@ -13,23 +13,15 @@ num(lmp_buf *b, const lmp_num *v)
 	lmp_buf_add(b, s, (size_t)n);
 }
 
-static void
-key(lmp_buf *b, const char *k)
-{
-	lmp_buf_putc(b, '"');
-	lmp_buf_puts(b, k);
-	lmp_buf_add(b, "\":", 2);
-}
+/* A literal piece of output, its length known at compile time. */
+#define LIT(b, s) lmp_buf_add((b), (s), sizeof(s) - 1)
 
 static void
-kv_int(lmp_buf *b, const char *k, lmp_i128 v, int comma)
+i128(lmp_buf *b, lmp_i128 v)
 {
 	char s[LMP_NUM_STRMAX];
 	int n = lmp_i128_str(v, s);
 
-	if (comma)
-		lmp_buf_putc(b, ',');
-	key(b, k);
 	lmp_buf_add(b, s, (size_t)n);
 }
 
@@ -38,18 +30,26 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 {
 	const lmp_num *v = rt->vars;
 
-	lmp_buf_putc(b, '{');
-	kv_int(b, "batch_size", v[LMP_V_BATCH_SIZE].n, 0);
+	LIT(b, "{\"batch_size\":");
+	i128(b, v[LMP_V_BATCH_SIZE].n);
 	if (rt->nqueries == 1) {
-		kv_int(b, "seq_len", rt->queries[0].seq_len, 1);
-		kv_int(b, "cache_len", rt->queries[0].cache_len, 1);
+		LIT(b, ",\"seq_len\":");
+		i128(b, rt->queries[0].seq_len);
+		LIT(b, ",\"cache_len\":");
+		i128(b, rt->queries[0].cache_len);
 	}
-	kv_int(b, "w_bit", rt->w_bit, 1);
-	kv_int(b, "a_bit", rt->a_bit, 1);
-	kv_int(b, "kv_bit", rt->kv_bit, 1);
-	kv_int(b, "tokens", v[LMP_V_TOKENS].n, 1);
-	kv_int(b, "kv_tokens", v[LMP_V_KV_TOKENS].n, 1);
-	kv_int(b, "qk_pairs", v[LMP_V_QK_PAIRS].n, 1);
+	LIT(b, ",\"w_bit\":");
+	i128(b, rt->w_bit);
+	LIT(b, ",\"a_bit\":");
+	i128(b, rt->a_bit);
+	LIT(b, ",\"kv_bit\":");
+	i128(b, rt->kv_bit);
+	LIT(b, ",\"tokens\":");
+	i128(b, v[LMP_V_TOKENS].n);
+	LIT(b, ",\"kv_tokens\":");
+	i128(b, v[LMP_V_KV_TOKENS].n);
+	LIT(b, ",\"qk_pairs\":");
+	i128(b, v[LMP_V_QK_PAIRS].n);
 	lmp_buf_putc(b, '}');
 }
 
@@ -63,19 +63,19 @@ quantities(lmp_model *m, lmp_poly *const *q, lmp_buf *b, lmp_err *e)
 	for (k = 0; k < LMP_NKINDS; k++)
 		if (lmp_poly_eval(m->prog, q[k], &v[k], e))
 			return lmp_prefix(e, "%s: ", lmp_kind_name(k));
-	key(b, "param_count");
+	LIT(b, "\"param_count\":");
 	num(b, &v[LMP_K_PARAM_COUNT]);
-	lmp_buf_add(b, ",\"flops\":", 9);
+	LIT(b, ",\"flops\":");
 	num(b, &v[LMP_K_FLOPS]);
-	lmp_buf_add(b, ",\"bytes\":{\"weights\":", 20);
+	LIT(b, ",\"bytes\":{\"weights\":");
 	num(b, &v[LMP_K_WEIGHTS]);
-	lmp_buf_add(b, ",\"reads\":", 9);
+	LIT(b, ",\"reads\":");
 	num(b, &v[LMP_K_READS]);
-	lmp_buf_add(b, ",\"writes\":", 10);
+	LIT(b, ",\"writes\":");
 	num(b, &v[LMP_K_WRITES]);
-	lmp_buf_add(b, ",\"intermediates\":", 17);
+	LIT(b, ",\"intermediates\":");
 	num(b, &v[LMP_K_INTERMEDIATES]);
-	lmp_buf_add(b, "},\"state_bytes\":", 16);
+	LIT(b, "},\"state_bytes\":");
 	num(b, &v[LMP_K_STATE]);
 	return 0;
 }
@@ -87,9 +87,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	int i;
 
 	lmp_prog_set_point(m->prog, rt);
-	lmp_buf_puts(b, "{\"lmp\":\"eval\",\"version\":\"" LMP_VERSION "\",\"model\":");
-	lmp_buf_puts(b, m->model_json);
-	lmp_buf_add(b, ",\"runtime\":", 11);
+	lmp_buf_add(b, m->head, m->headlen);
 	lmp_runtime_json(rt, b);
 	if (with_rows) {
 		lmp_buf_add(b, ",\"rows\":[", 9);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -58,7 +59,21 @@ typedef struct lmp_buf {
 	char *s;
 	size_t len, cap;
 } lmp_buf;
-void lmp_buf_add(lmp_buf *b, const char *s, size_t n);
+void lmp_buf_grow(lmp_buf *b, size_t need);
+static inline void
+lmp_buf_add(lmp_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		lmp_buf_grow(b, n);
+	if (n > 16) {
+		memcpy(b->s + b->len, s, n);
+	} else {
+		for (size_t i = 0; i < n; i++) /* short pieces: cheaper than a call */
+			b->s[b->len + i] = s[i];
+	}
+	b->len += n;
+	b->s[b->len] = '\0';
+}
 void lmp_buf_puts(lmp_buf *b, const char *s);
 void lmp_buf_putc(lmp_buf *b, char c);
 void lmp_buf_printf(lmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -305,6 +320,8 @@ typedef struct lmp_model {
 	lmp_row *rows;
 	lmp_poly *total[LMP_NKINDS];
 	char *model_json; /* the document's "model" object, printed once */
+	char *head;       /* an eval document's constant start, up to "runtime" */
+	size_t headlen;
 	lmp_arena *arena;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);

@@ -5,30 +5,52 @@
 
 #include "lmp.h"
 
+static const char digits2[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Digits of u, backwards from end; returns the first digit's position. */
+static char *
+u64_digits(uint64_t u, char *end)
+{
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+		u /= 100;
+		*--end = digits2[2 * r + 1];
+		*--end = digits2[2 * r];
+	}
+	if (u >= 10) {
+		*--end = digits2[2 * u + 1];
+		*--end = digits2[2 * u];
+	} else {
+		*--end = (char)('0' + u);
+	}
+	return end;
+}
+
 int
 lmp_i128_str(lmp_i128 v, char *out)
 {
-	char tmp[48];
+	char tmp[48], *end = tmp + sizeof tmp, *p;
 	unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
-	int n = 0, len = 0;
+	int len = 0;
 
-	/* Most values fit in 64 bits: convert those with one native loop. */
-	do {
-		if (u <= UINT64_MAX) {
-			uint64_t w = (uint64_t)u;
-			do {
-				tmp[n++] = (char)('0' + w % 10);
-				w /= 10;
-			} while (w);
-			break;
-		}
-		tmp[n++] = (char)('0' + (int)(u % 10));
-		u /= 10;
-	} while (u);
+	/* Peel 19-digit chunks until the rest fits a native 64-bit division. */
+	p = end;
+	while (u > UINT64_MAX) {
+		uint64_t chunk = (uint64_t)(u % 10000000000000000000ULL);
+		char *q = u64_digits(chunk, p);
+		while (q > p - 19)
+			*--q = '0';
+		p = q;
+		u /= 10000000000000000000ULL;
+	}
+	p = u64_digits((uint64_t)u, p);
 	if (v < 0)
 		out[len++] = '-';
-	while (n)
-		out[len++] = tmp[--n];
+	memcpy(out + len, p, (size_t)(end - p));
+	len += (int)(end - p);
 	out[len] = '\0';
 	return len;
 }

@@ -607,20 +607,85 @@ lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt)
 
 static int atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e);
 
+/* The value of an atom at the current point, computed at most once. */
+static inline const lmp_num *
+atom_ref(lmp_prog *p, int a, lmp_err *e)
+{
+	lmp_num v;
+
+	if (a < LMP_NVARS || p->gen[a] == p->cur)
+		return &p->val[a];
+	if (atom_value(p, a, &v, e))
+		return NULL;
+	return &p->val[a];
+}
+
+/* A monomial in native integers: 1 done (*r set), 0 not all integers,
+ * -1 error.  Most products fit 64 bits, so that is tried first. */
+static int
+mono_int(lmp_prog *p, const mono *m, lmp_i128 *r, lmp_err *e)
+{
+	const lmp_num *v[16];
+	int64_t t64;
+	lmp_i128 t;
+	int j, k, small;
+
+	if (!m->c.exact || m->c.d != 1 || m->nf > 16)
+		return 0;
+	small = m->c.n == (int64_t)m->c.n;
+	for (j = 0; j < m->nf; j++) {
+		if (!(v[j] = atom_ref(p, m->f[j].atom, e)))
+			return -1;
+		if (!v[j]->exact || v[j]->d != 1)
+			return 0;
+		small &= v[j]->n == (int64_t)v[j]->n;
+	}
+	if (small) {
+		t64 = (int64_t)m->c.n;
+		for (j = 0; j < m->nf; j++)
+			for (k = 0; k < m->f[j].exp; k++)
+				if (__builtin_mul_overflow(t64, (int64_t)v[j]->n, &t64))
+					goto wide;
+		*r = t64;
+		return 1;
+	}
+wide:
+	t = m->c.n;
+	for (j = 0; j < m->nf; j++)
+		for (k = 0; k < m->f[j].exp; k++)
+			if (__builtin_mul_overflow(t, v[j]->n, &t))
+				return numerr(e, LMP_NUM_OVERFLOW);
+	*r = t;
+	return 1;
+}
+
+/* The hot loop of a sweep: integer monomials over integer values (the
+ * common case: whole-byte precisions) stay in native arithmetic; anything
+ * else goes through lmp_num. */
 static int
 eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
-	lmp_num sum = lmp_num_int(0), t, v, s;
-	int i, j, k, rc;
+	lmp_num sum = lmp_num_int(0), t, s;
+	lmp_i128 isum = 0, it = 0;
+	const lmp_num *v;
+	int i, j, k, rc, slow = 0;
 
 	for (i = 0; i < q->nm; i++) {
 		const mono *m = &q->m[i];
+		if ((rc = mono_int(p, m, &it, e)) < 0)
+			return -1;
+		if (rc) {
+			if (__builtin_add_overflow(isum, it, &isum))
+				return numerr(e, LMP_NUM_OVERFLOW);
+			continue;
+		}
+		slow = 1;
 		t = m->c;
 		for (j = 0; j < m->nf; j++) {
-			if (atom_value(p, m->f[j].atom, &v, e))
+			if (!(v = atom_ref(p, m->f[j].atom, e)))
 				return -1;
 			for (k = 0; k < m->f[j].exp; k++) {
-				if ((rc = lmp_num_mul(&t, &v, &s)))
+				if ((rc = lmp_num_mul(&t, v, &s)))
 					return numerr(e, rc);
 				t = s;
 			}
@@ -629,7 +694,13 @@ eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 			return numerr(e, rc);
 		sum = s;
 	}
-	*out = sum;
+	if (!slow) {
+		*out = lmp_num_int(isum);
+		return 0;
+	}
+	t = lmp_num_int(isum);
+	if ((rc = lmp_num_add(&sum, &t, out)))
+		return numerr(e, rc);
 	return 0;
 }
 
@@ -640,10 +711,6 @@ atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 	lmp_num v[64], c;
 	int i, rc;
 
-	if (p->gen[a] == p->cur) {
-		*out = p->val[a];
-		return 0;
-	}
 	if (at->op == LMP_OP_COND) {
 		if (eval_poly(p, at->args[0], &c, e) ||
 		    eval_poly(p, at->args[lmp_num_is_zero(&c) ? 2 : 1], out, e))
