@@ -23,7 +23,7 @@ all: deps-build $(BINS)
 lib/liblmp.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(LIBOBJ) bin/%.o test/unit/%.o: lib/lmp.h
+$(LIBOBJ) $(BINS:%=%.o) test/unit/test_engine.o: lib/lmp.h
 
 bin/%: bin/%.o lib/liblmp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)
