@@ -34,17 +34,19 @@ $(UNIT): test/unit/test_engine.o lib/liblmp.a
 # Install missing Debian packages (apt-get, with sudo when not root).
 deps-build:
 	@sh ./tools/deps.sh $(BUILD_DEPS)
+deps-bench:
+	@sh ./tools/deps.sh $(BUILD_DEPS) time
 deps-test:
 	@sh ./tools/deps.sh $(BUILD_DEPS) $(TEST_DEPS)
 
+# The main job on a shipped model: a 2048-token prefill of Llama-2-7B.
 demo: all
-	@./bin/lmp-eval --totals --batch-size 1 --seq-len 2048 < models/meta-llama--Llama-2-7b-hf.populated.json | \
-		./tools/show-totals.sh
+	./bin/lmp-eval --totals --pretty --batch-size 1 --seq-len 2048 < models/meta-llama--Llama-2-7b-hf.populated.json
 
 test: deps-test $(BINS) $(UNIT)
 	@LC_ALL=C ./test/run
 
-bench: all
+bench: all deps-bench
 	@./bench/run
 
 install: all
@@ -66,5 +68,5 @@ uninstall:
 clean:
 	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) test/unit/*.o
 
-.PHONY: all deps-build deps-test demo test bench install uninstall clean
+.PHONY: all deps-build deps-bench deps-test demo test bench install uninstall clean
 .SECONDARY: $(LIBOBJ)

@@ -110,8 +110,7 @@ annotate(cJSON *item, const char **p, const char *end, const char *buf, const ch
 	if (cJSON_IsNumber(item)) {
 		if (!next_number(p, end, &start, &len))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: internal error matching numbers", name);
-		position(buf, start, &line, &col);
-		if (lmp_num_parse(start, len, &v))
+		if (lmp_num_parse(start, len, &v) && (position(buf, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: number out of range: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
 		item->valuestring = lmp_xstrndup(start, len);
