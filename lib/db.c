@@ -229,7 +229,7 @@ lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e)
 		if (!t)
 			continue;
 		if (!(en->tmpl[k] = compile_one(en, names, t, kind_names[k], e)))
-			return -1;
+			goto fail;
 	}
 	bd = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(en->json, "flop_analysis"), "breakdown");
 	if (cJSON_IsObject(bd)) {
@@ -239,10 +239,24 @@ lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e)
 		cJSON_ArrayForEach(it, bd) {
 			en->break_names[en->nbreak] = it->string;
 			if (!(en->breakdown[en->nbreak] = compile_one(en, names, it, "breakdown", e)))
-				return -1;
+				goto fail;
 			en->nbreak++;
 		}
 	}
 	en->compiled = 1;
 	return 0;
+fail:
+	/* Leave the entry as it was, so a later attempt starts clean. */
+	for (k = 0; k < LMP_NKINDS; k++) {
+		lmp_tmpl_free(en->tmpl[k]);
+		en->tmpl[k] = NULL;
+	}
+	for (k = 0; k < en->nbreak; k++)
+		lmp_tmpl_free(en->breakdown[k]);
+	free(en->breakdown);
+	free(en->break_names);
+	en->breakdown = NULL;
+	en->break_names = NULL;
+	en->nbreak = 0;
+	return -1;
 }

@@ -252,6 +252,8 @@ bad_db() {
    "flop_analysis": {"formula": "{x.Loop2}(${n})"}},
  "x.Loop2": {"parameters": [{"name": "n", "type": "int"}],
    "flop_analysis": {"formula": "1 + {x.Loop}(n=${n})"}},
+ "x.Bad": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "2 * * ${n}"}},
  "x.Div": {"parameters": [{"name": "n", "type": "int"}],
    "flop_analysis": {"formula": "100 / (${n} - {seq_len})"},
    "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
@@ -266,6 +268,8 @@ JSON
 	assert_clean_failure lmp-eval "call cycle: x.Loop -> x.Loop2 -> x.Loop"
 	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Div n=4 --seq-len 4
 	assert_clean_failure lmp-eval 'x.Div: flops "100 / (${n} - {seq_len})": column 5: division by zero'
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Bad n=4
+	assert_clean_failure lmp-eval 'entry x.Bad: flops "2 * * ${n}": column 5: expected a value at '"'* \${n}'"
 	run_split lmp-eval --db "$BATS_TEST_TMPDIR/no-such-db.json" --module x.Div n=4
 	assert_clean_failure lmp-eval "no-such-db.json: No such file or directory"
 	echo '{"lmp": "module_db", "entries": {}} trailing' > "$BATS_TEST_TMPDIR/db2.json"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bats
+# The build and the install: tools find their data from their own location.
+
+load helper
+
+@test "make install with PREFIX and DESTDIR puts tools, data and man pages in place" {
+	local d="$BATS_TEST_TMPDIR/stage"
+	run make -C "$ROOT" install PREFIX=/opt/lmp DESTDIR="$d"
+	assert_success
+	[ -x "$d/opt/lmp/bin/lmp-eval" ]
+	[ -f "$d/opt/lmp/share/lmp/module_db.json" ]
+	[ -f "$d/opt/lmp/share/lmp/models/meta-llama--Llama-2-7b-hf.populated.json" ]
+	[ -f "$d/opt/lmp/share/man/man1/lmp-eval.1" ]
+	[ -f "$d/opt/lmp/share/man/man5/lmp-module-db.5" ]
+	[ -f "$d/opt/lmp/share/man/man7/lmp.7" ]
+	# the installed tool finds the installed database, run from anywhere
+	cd "$BATS_TEST_TMPDIR"
+	run "$d/opt/lmp/bin/lmp-eval" --totals --seq-len 1 < "$d/opt/lmp/share/lmp/models/meta-llama--Llama-2-7b-hf.populated.json"
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 6738415616 ]
+	# and says where it looked when the database is gone
+	rm "$d/opt/lmp/share/lmp/module_db.json"
+	run --separate-stderr "$d/opt/lmp/bin/lmp-eval" --params torch.nn.Linear
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == "lmp-eval: $d/opt/lmp/share/lmp/module_db.json: No such file or directory" ]]
+}
+
+@test "the build has no warnings" {
+	local d="$BATS_TEST_TMPDIR/src"
+	mkdir -p "$d"
+	cp -R "$ROOT/Makefile" "$ROOT/lib" "$ROOT/bin" "$ROOT/tools" "$ROOT/test" "$d/"
+	rm -f "$d"/lib/*.o "$d"/lib/*.a "$d"/bin/*.o "$d"/bin/lmp-eval
+	run make -C "$d" bin/lmp-eval test/unit/test_engine
+	assert_success
+	refute_output --partial "warning"
+}
