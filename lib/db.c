@@ -74,6 +74,34 @@ load_params(lmp_entry *en, const cJSON *j, lmp_err *e)
 	return 0;
 }
 
+/* An alias must name one entry: not another entry, not another alias. */
+static int
+check_names(const lmp_db *db, lmp_err *e)
+{
+	const cJSON *a, *b;
+	int i, j;
+
+	for (i = 0; i < db->n; i++) {
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(db->entries[i].json, "aliases")) {
+			if (!cJSON_IsString(a))
+				return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s: aliases must be strings", db->path,
+					db->entries[i].name);
+			for (j = 0; j < db->n; j++) {
+				if (strcmp(db->entries[j].name, a->valuestring) == 0)
+					return lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s of %s is an entry itself",
+						db->path, a->valuestring, db->entries[i].name);
+				if (j <= i)
+					continue;
+				cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(db->entries[j].json, "aliases"))
+					if (cJSON_IsString(b) && strcmp(a->valuestring, b->valuestring) == 0)
+						return lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s names both %s and %s",
+							db->path, a->valuestring, db->entries[i].name, db->entries[j].name);
+			}
+		}
+	}
+	return 0;
+}
+
 lmp_db *
 lmp_db_from_json(cJSON *doc, const char *path, lmp_err *e)
 {
@@ -104,6 +132,8 @@ lmp_db_from_json(cJSON *doc, const char *path, lmp_err *e)
 			goto fail;
 		}
 	}
+	if (check_names(db, e))
+		goto fail;
 	return db;
 fail:
 	lmp_db_free(db);

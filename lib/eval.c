@@ -90,7 +90,7 @@ compile_row(lmp_model *m, lmp_db *db, lmp_row *r, lmp_poly **args, int breakdown
 		if (!en->tmpl[k])
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s has no %s formula", r->path, en->name, lmp_kind_name(k));
 		if (!(r->poly[k] = lmp_fold(&c, en->tmpl[k], args, NULL, e)))
-			return lmp_prefix(e, "%s: ", r->path);
+			return strcmp(r->path, en->name) ? lmp_prefix(e, "%s: ", r->path) : -1;
 	}
 	if (breakdown && en->nbreak) {
 		r->breakdown = lmp_arena_alloc(m->arena, sizeof *r->breakdown * (size_t)en->nbreak);

@@ -146,8 +146,10 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 		num(b, &v);
 	}
 	lmp_buf_puts(b, "},");
-	if (quantities(m, r->poly, b, e))
+	if (quantities(m, r->poly, b, e)) {
+		lmp_prefix(e, "%s: ", en->name);
 		goto fail;
+	}
 	lmp_buf_puts(b, ",\"breakdown\":{");
 	for (i = 0; i < en->nbreak; i++) {
 		if (lmp_poly_eval(m->prog, r->breakdown[i], &v, e))

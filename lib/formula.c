@@ -18,7 +18,7 @@
 #include "lmp.h"
 
 #define MAX_TEMPLATE 65536
-#define MAX_DEPTH 200
+#define MAX_DEPTH 200 /* levels of the syntax tree */
 #define MAX_ARGS 64
 
 struct parser {
@@ -366,9 +366,13 @@ product(struct parser *ps)
 {
 	lmp_node *l = unary(ps), *r;
 	const char *at;
-	int op;
+	int op, depth = ps->depth;
 
+	/* Each operator of a chain deepens the tree by one: count it, so that
+	 * "1*1*...*1" cannot outgrow the stack of the code that walks it. */
 	while (l) {
+		if (++ps->depth > MAX_DEPTH)
+			return perr(ps, ps->p, "nesting too deep");
 		ws(ps);
 		at = ps->p;
 		if (at[0] == '*' && at[1] != '*')
@@ -385,6 +389,7 @@ product(struct parser *ps)
 			return NULL;
 		l = binary(ps, op, at, l, r);
 	}
+	ps->depth = depth;
 	return l;
 }
 
@@ -393,9 +398,11 @@ sum(struct parser *ps)
 {
 	lmp_node *l = product(ps), *r;
 	const char *at;
-	int op;
+	int op, depth = ps->depth;
 
 	while (l) {
+		if (++ps->depth > MAX_DEPTH)
+			return perr(ps, ps->p, "nesting too deep");
 		ws(ps);
 		at = ps->p;
 		if (*at == '+')
@@ -409,6 +416,7 @@ sum(struct parser *ps)
 			return NULL;
 		l = binary(ps, op, at, l, r);
 	}
+	ps->depth = depth;
 	return l;
 }
 

@@ -435,7 +435,9 @@ call(struct fold *f, const lmp_node *n)
 		lmp_num v;
 		if (bound[k])
 			continue;
-		if (!en->params[k].dflt || lmp_json_num(en->params[k].dflt, &v))
+		if (en->params[k].dflt && cJSON_IsBool(en->params[k].dflt))
+			v = lmp_num_int(cJSON_IsTrue(en->params[k].dflt));
+		else if (!en->params[k].dflt || lmp_json_num(en->params[k].dflt, &v))
 			return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: column %d: call of {%s} binds no '%s'",
 				f->where, n->col, n->name, en->params[k].name), NULL;
 		bound[k] = lmp_poly_const(c->prog, &v);
@@ -464,7 +466,8 @@ call(struct fold *f, const lmp_node *n)
 	return r;
 }
 
-static lmp_poly *
+/* Not inlined: its value array stays off the recursion's frames. */
+__attribute__((noinline)) static lmp_poly *
 fold_op(struct fold *f, const lmp_node *n, lmp_poly **k, int nk)
 {
 	lmp_prog *p = f->c->prog;
@@ -525,7 +528,7 @@ fold_op(struct fold *f, const lmp_node *n, lmp_poly **k, int nk)
 static lmp_poly *
 fold(struct fold *f, const lmp_node *n)
 {
-	lmp_poly *k[64];
+	lmp_poly *k[4], **kk, *r;
 	int i;
 
 	switch (n->type) {
@@ -550,10 +553,15 @@ fold(struct fold *f, const lmp_node *n)
 	}
 	if (n->nkids > 64)
 		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: column %d: too many arguments", f->where, n->col), NULL;
+	/* Small frames: this recursion is as deep as the template. */
+	kk = n->nkids <= 4 ? k : lmp_xmalloc(sizeof *kk * (size_t)n->nkids);
 	for (i = 0; i < n->nkids; i++)
-		if (!(k[i] = fold(f, n->kids[i])))
-			return NULL;
-	return fold_op(f, n, k, n->nkids);
+		if (!(kk[i] = fold(f, n->kids[i])))
+			break;
+	r = i == n->nkids ? fold_op(f, n, kk, n->nkids) : NULL;
+	if (kk != k)
+		free(kk);
+	return r;
 }
 
 lmp_poly *

@@ -232,6 +232,11 @@ test_limits(void)
 	big[69998] = '1';
 	big[69999] = '\0';
 	fails(big, "too long");
+	/* A flat chain deepens the tree too: 3000 terms are refused, not a crash. */
+	big[5999] = '\0';
+	fails(big, "nesting too deep");
+	big[199] = '\0'; /* 100 terms: fine */
+	is(big, "100");
 	free(deep);
 	free(big);
 }
