@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# The shipped module database: every entry evaluates, documents where it came
+# from, and its FLOP breakdown adds up to its formula.
+
+load helper
+
+DB="$ROOT/module_db.json"
+
+# NAME=VALUE for every parameter of an entry: int 7, number 2, bool 1.
+sample_args() {
+	jq -r --arg c "$1" '.entries[$c].parameters | map("\(.name)=\(if .type == "bool" then 1 elif .type == "int" then 7 else 2 end)") | join(" ")' "$DB"
+}
+
+@test "every entry evaluates standalone and its breakdown adds up to its FLOPs" {
+	local n=0
+	for cls in $(jq -r '.entries | keys[]' "$DB"); do
+		run lmp-eval --module "$cls" $(sample_args "$cls")
+		[ "$status" -eq 0 ] || fail "$cls: $output"
+		[ "$(jq '[.breakdown[]] | add' <<<"$output")" = "$(jq .flops <<<"$output")" ] ||
+			fail "$cls: breakdown $(jq -c .breakdown <<<"$output") does not add up to $(jq .flops <<<"$output")"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 14 ]
+}
+
+@test "every entry cites its source and is validated" {
+	run jq -r '.entries | to_entries[] | select(
+		(.value.code_location | (.repo and .ref and .file and .line_start > 0 and .line_end >= .line_start)) != true
+		or .value.validation.status != "validated"
+		or (.value.flop_analysis.thinking_process | length) < 40
+		or .value.full_class_name != .key) | .key' "$DB"
+	assert_success
+	assert_output ""
+}
+
+@test "the Llama family's classes are all there, by full name and alias" {
+	for cls in torch.nn.modules.linear.Linear torch.nn.Linear torch.nn.Embedding torch.nn.SiLU \
+		$LL.LlamaRMSNorm $LL.LlamaRotaryEmbedding $LL.apply_rotary_pos_emb \
+		torch.nn.functional.scaled_dot_product_attention torch.add torch.mul \
+		$LL.LlamaAttention $LL.LlamaMLP $LL.LlamaDecoderLayer $LL.LlamaModel $LL.LlamaForCausalLM; do
+		run lmp-eval --params "$cls"
+		[ "$status" -eq 0 ] || fail "$cls: $output"
+	done
+}
+
+@test "a Linear with and without bias" {
+	# 10 tokens through 4 -> 3: matmul 2*10*4*3 = 240, bias add 10*3 = 30;
+	# parameters 4*3 + 3 = 15; fp16 weights 30 bytes, reads 30 + 10*4*2 = 110
+	run lmp-eval --module torch.nn.Linear tokens=10 in_features=4 out_features=3 w_dtype_bytes=2 a_dtype_bytes=2
+	assert_success
+	[ "$(jq -c '[.flops, .param_count, .bytes.weights, .bytes.reads, .bytes.writes]' <<<"$output")" = "[270,15,30,110,60]" ]
+	run lmp-eval --module torch.nn.Linear tokens=10 in_features=4 out_features=3 bias=0 w_dtype_bytes=2 a_dtype_bytes=2
+	[ "$(jq -c '[.flops, .param_count, .bytes.weights, .bytes.reads, .bytes.writes]' <<<"$output")" = "[240,12,24,104,60]" ]
+}
+
+@test "GQA attention reads the KV cache at num_kv_heads, scores at num_heads" {
+	# Llama-3-8B shape: 32 query heads, 8 KV heads of 128.  Decode: 1 token
+	# over 8191 cached, kv_tokens 8192, pairs 8192.
+	# flops: 2*32*8192*(128+128) + 6*32*8192 = 134,217,728 + 1,572,864
+	# reads: q 1*32*128*2 = 8,192 + K,V 8192*8*256*2 = 33,554,432
+	# writes: out 32*128*2 = 8,192 + new K,V 8*256*2 = 4,096
+	# state: 8192 * 8*256*2 = 33,554,432
+	run lmp-eval --module torch.nn.functional.scaled_dot_product_attention num_heads=32 num_kv_heads=8 \
+		head_dim=128 v_head_dim=128 --seq-len 1 --cache-len 8191
+	assert_success
+	[ "$(jq -c '[.flops, .bytes.reads, .bytes.writes, .state_bytes]' <<<"$output")" = \
+		"[$((134217728 + 1572864)),$((8192 + 33554432)),$((8192 + 4096)),33554432]" ]
+}
+
+@test "a database with an ambiguous alias is refused" {
+	jq '.entries["torch.add"].aliases += ["torch.nn.Linear"]' "$DB" > "$BATS_TEST_TMPDIR/db.json"
+	run --separate-stderr lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --params torch.add
+	assert_clean_failure lmp-eval "alias torch.nn.Linear names both"
+}
