@@ -9,7 +9,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
 LDLIBS = -lcjson -lm
 
-TOOLS = lmp-eval
+TOOLS = lmp-eval lmp-roofline
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNIT = test/unit/test_engine

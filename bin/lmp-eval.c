@@ -1,5 +1,5 @@
 /* lmp-eval: FLOPs, bytes, parameters and KV cache of a populated
- * architecture at one or many runtime points. */
+ * architecture at one or many runtime points, or over whole requests. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,19 +7,40 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-eval [--batch-size N[,N...]] [--seq-len N[,N...]] [--cache-len N[,N...]]\n"
-	"                [--w-bit B[,B...]] [--a-bit B[,B...]] [--kv-bit B[,B...]]\n"
+	"usage: lmp-eval [--batch-size N,...] [--seq-len N,...] [--cache-len N,...]\n"
+	"                [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...]\n"
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
+	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
+	"                [--batch-size N,...] [precision options] [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --module CLASS [runtime options] [--db FILE] NAME=VALUE ...\n"
 	"       lmp-eval --params CLASS [--db FILE]\n"
 	"       lmp-eval --help | --version\n";
 
-enum { O_BATCH, O_SEQ, O_CACHE, O_WBIT, O_ABIT, O_KVBIT, NLISTS };
+/* The runtime lists, in sweep order (the last varies fastest). */
+enum { O_BATCH, O_SEQ, O_CACHE, O_PROMPT, O_GEN, O_WBIT, O_ABIT, O_KVBIT, NLISTS };
+
+static const struct {
+	const char *name;
+	int64_t min, max, dflt;
+} lists[NLISTS] = {
+	/* Beyond these bounds a value is a typo, not a workload. */
+	{"batch-size", 1, (int64_t)1 << 30, 1},
+	{"seq-len", 1, (int64_t)1 << 40, 2048},
+	{"cache-len", 0, (int64_t)1 << 40, 0},
+	{"prompt-len", 1, (int64_t)1 << 40, 0},
+	{"gen-len", 1, (int64_t)1 << 24, 0},
+	{"w-bit", 1, 64, 16},
+	{"a-bit", 1, 64, 16},
+	{"kv-bit", 1, 64, 0},
+};
+
+enum { PHASE_ALL, PHASE_PREFILL, PHASE_DECODE };
 
 struct opts {
 	int64_t *list[NLISTS];
 	int nlist[NLISTS];
-	int totals, pretty;
+	int given[NLISTS];
+	int totals, pretty, phase;
 	const char *db, *module, *params, *file;
 };
 
@@ -40,106 +61,136 @@ usage_error(const char *msg)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option longs[] = {
-		{"batch-size", required_argument, 0, 'b'},
-		{"seq-len", required_argument, 0, 's'},
-		{"cache-len", required_argument, 0, 'c'},
-		{"w-bit", required_argument, 0, 'w'},
-		{"a-bit", required_argument, 0, 'a'},
-		{"kv-bit", required_argument, 0, 'k'},
-		{"totals", no_argument, 0, 't'},
-		{"pretty", no_argument, 0, 'p'},
-		{"db", required_argument, 0, 'D'},
-		{"module", required_argument, 0, 'M'},
-		{"params", required_argument, 0, 'P'},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, 'V'},
-		{0, 0, 0, 0},
-	};
-	/* Ranges: a step has at least one sequence and one new token; beyond
-	 * these bounds a value is a typo, not a workload. */
-	static const struct {
-		const char *name;
-		int64_t min, max;
-	} ranges[NLISTS] = {
-		{"--batch-size", 1, (int64_t)1 << 30},
-		{"--seq-len", 1, (int64_t)1 << 40},
-		{"--cache-len", 0, (int64_t)1 << 40},
-		{"--w-bit", 1, 64},
-		{"--a-bit", 1, 64},
-		{"--kv-bit", 1, 64},
-	};
-	const char *which = "bscwak";
+	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_PHASE, O_HELP, O_VERSION };
+	static struct option longs[NLISTS + 9];
+	char opt[64], msg[256];
 	lmp_err e = {0};
 	int c, i;
 
+	for (i = 0; i < NLISTS; i++)
+		longs[i] = (struct option){lists[i].name, required_argument, 0, i};
+	longs[i++] = (struct option){"totals", no_argument, 0, O_TOTALS};
+	longs[i++] = (struct option){"pretty", no_argument, 0, O_PRETTY};
+	longs[i++] = (struct option){"db", required_argument, 0, O_DB};
+	longs[i++] = (struct option){"module", required_argument, 0, O_MODULE};
+	longs[i++] = (struct option){"params", required_argument, 0, O_PARAMS};
+	longs[i++] = (struct option){"phase", required_argument, 0, O_PHASE};
+	longs[i++] = (struct option){"help", no_argument, 0, O_HELP};
+	longs[i++] = (struct option){"version", no_argument, 0, O_VERSION};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		const char *p = strchr(which, c);
-		if (c && p) {
-			i = (int)(p - which);
-			free(o->list[i]);
-			if (lmp_parse_list(optarg, ranges[i].min, ranges[i].max, &o->list[i], &o->nlist[i], &e,
-				    ranges[i].name))
+		if (c >= 0 && c < NLISTS) {
+			snprintf(opt, sizeof opt, "--%s", lists[c].name);
+			free(o->list[c]);
+			if (lmp_parse_list(optarg, lists[c].min, lists[c].max, &o->list[c], &o->nlist[c], &e, opt))
 				usage_error(e.msg);
+			o->given[c] = 1;
 			continue;
 		}
 		switch (c) {
-		case 't': o->totals = 1; break;
-		case 'p': o->pretty = 1; break;
-		case 'D': o->db = optarg; break;
-		case 'M': o->module = optarg; break;
-		case 'P': o->params = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
-		case 'V': puts("lmp-eval " LMP_VERSION); exit(0);
+		case O_TOTALS: o->totals = 1; break;
+		case O_PRETTY: o->pretty = 1; break;
+		case O_DB: o->db = optarg; break;
+		case O_MODULE: o->module = optarg; break;
+		case O_PARAMS: o->params = optarg; break;
+		case O_PHASE:
+			if (!strcmp(optarg, "prefill"))
+				o->phase = PHASE_PREFILL;
+			else if (!strcmp(optarg, "decode"))
+				o->phase = PHASE_DECODE;
+			else
+				usage_error("--phase is prefill or decode");
+			break;
+		case O_HELP: fputs(usage_text, stdout); exit(0);
+		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(0);
 		default:
-			if (optopt || (optind > 0 && argv[optind - 1][0] == '-')) {
-				char msg[256];
-				snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
-				usage_error(msg);
-			}
-			usage_error("bad option");
+			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
+			usage_error(msg);
 		}
 	}
 }
 
+/* Fill the lists not given with their defaults, and check the combinations. */
 static void
-defaults(struct opts *o)
+settle(struct opts *o)
 {
-	static const int64_t dflt[NLISTS] = {1, 2048, 0, 16, 16, 0};
-	int i;
+	int gen = o->given[O_PROMPT] || o->given[O_GEN], i;
 
+	if (gen && !(o->given[O_PROMPT] && o->given[O_GEN]))
+		usage_error("--prompt-len and --gen-len go together");
+	if (gen && (o->given[O_SEQ] || o->given[O_CACHE]))
+		usage_error("a request (--prompt-len, --gen-len) has no --seq-len or --cache-len");
+	if (o->phase && !gen)
+		usage_error("--phase needs --prompt-len and --gen-len");
+	if (gen && o->module)
+		usage_error("--module evaluates one step: use --seq-len and --cache-len");
 	for (i = 0; i < NLISTS; i++) {
 		if (o->list[i])
 			continue;
 		o->list[i] = lmp_xmalloc(sizeof(int64_t));
 		o->nlist[i] = 1;
-		o->list[i][0] = dflt[i];
+		o->list[i][0] = lists[i].dflt;
 	}
+	if (o->phase == PHASE_DECODE)
+		for (i = 0; i < o->nlist[O_GEN]; i++)
+			if (o->list[O_GEN][i] < 2)
+				usage_error("--phase decode needs --gen-len of at least 2");
 }
 
-/* Call fn for every point of the sweep: the cartesian product of the
- * lists, the last option varying fastest. */
-typedef int (*point_fn)(const lmp_runtime *rt, void *ctx, lmp_err *e);
+/* One point of the sweep. */
+struct point {
+	lmp_runtime rt;
+	lmp_query q;
+	lmp_gen gen;
+	int is_gen;
+	char extra[160];
+};
 
+typedef int (*point_fn)(struct point *pt, void *ctx, lmp_err *e);
+
+/* Fill a point from the list indices.  A request point with --phase becomes
+ * its representative step: the prefill, or the decode step at the middle of
+ * the decode range (its cost is the phase's mean when cost is linear in the
+ * context, as it is for attention). */
 static int
-sweep(const struct opts *o, int kv_given, point_fn fn, void *ctx, lmp_err *e)
+make_point(const struct opts *o, const int *idx, struct point *pt, lmp_err *e)
+{
+	int64_t v[NLISTS];
+	int i;
+
+	for (i = 0; i < NLISTS; i++)
+		v[i] = o->list[i][idx[i]];
+	memset(pt, 0, sizeof *pt);
+	pt->rt.w_bit = (int)v[O_WBIT];
+	pt->rt.a_bit = (int)v[O_ABIT];
+	/* The KV cache is kept at the activation precision unless told. */
+	pt->rt.kv_bit = o->given[O_KVBIT] ? (int)v[O_KVBIT] : pt->rt.a_bit;
+	pt->q.count = v[O_BATCH];
+	pt->q.seq_len = v[O_SEQ];
+	pt->q.cache_len = v[O_CACHE];
+	if (o->given[O_PROMPT]) {
+		pt->gen = (lmp_gen){v[O_BATCH], v[O_PROMPT], v[O_GEN], pt->rt.w_bit, pt->rt.a_bit, pt->rt.kv_bit};
+		pt->is_gen = o->phase == PHASE_ALL;
+		pt->q.seq_len = o->phase == PHASE_DECODE ? 1 : v[O_PROMPT];
+		pt->q.cache_len = o->phase == PHASE_DECODE ? v[O_PROMPT] + (v[O_GEN] - 2) / 2 : 0;
+		snprintf(pt->extra, sizeof pt->extra, ",\"phase\":\"%s\",\"prompt_len\":%lld,\"gen_len\":%lld",
+			o->phase == PHASE_DECODE ? "decode" : "prefill", (long long)v[O_PROMPT], (long long)v[O_GEN]);
+		pt->rt.extra = pt->is_gen ? NULL : pt->extra;
+	}
+	pt->rt.nqueries = 1;
+	pt->rt.queries = &pt->q;
+	return lmp_runtime_compute(&pt->rt, e);
+}
+
+/* Every point of the sweep: the cartesian product of the lists. */
+static int
+sweep(const struct opts *o, point_fn fn, void *ctx, lmp_err *e)
 {
 	int idx[NLISTS] = {0}, i;
-	lmp_query q;
-	lmp_runtime rt = {0};
+	struct point pt;
 
 	for (;;) {
-		q.count = o->list[O_BATCH][idx[O_BATCH]];
-		q.seq_len = o->list[O_SEQ][idx[O_SEQ]];
-		q.cache_len = o->list[O_CACHE][idx[O_CACHE]];
-		rt.nqueries = 1;
-		rt.queries = &q;
-		rt.w_bit = (int)o->list[O_WBIT][idx[O_WBIT]];
-		rt.a_bit = (int)o->list[O_ABIT][idx[O_ABIT]];
-		/* The KV cache is kept at the activation precision unless told. */
-		rt.kv_bit = kv_given ? (int)o->list[O_KVBIT][idx[O_KVBIT]] : rt.a_bit;
-		if (lmp_runtime_compute(&rt, e) || fn(&rt, ctx, e))
+		if (make_point(o, idx, &pt, e) || fn(&pt, ctx, e))
 			return -1;
 		for (i = NLISTS - 1; i >= 0; i--) {
 			if (++idx[i] < o->nlist[i])
@@ -164,9 +215,10 @@ flush(struct out *w, lmp_err *e)
 		return 0;
 	if (w->pretty) {
 		cJSON *doc = lmp_json_parse_one(w->b.s, w->b.len, "output", e);
+		char *s;
 		if (!doc)
 			return -1;
-		char *s = lmp_json_print(doc, 1);
+		s = lmp_json_print(doc, 1);
 		puts(s);
 		free(s);
 		cJSON_Delete(doc);
@@ -178,11 +230,17 @@ flush(struct out *w, lmp_err *e)
 }
 
 static int
-point(const lmp_runtime *rt, void *ctx, lmp_err *e)
+point(struct point *pt, void *ctx, lmp_err *e)
 {
 	struct out *w = ctx;
-	int rc = w->module ? lmp_module_doc(w->m, rt, &w->b, e) : lmp_eval_doc(w->m, rt, w->rows, &w->b, e);
+	int rc;
 
+	if (w->module)
+		rc = lmp_module_doc(w->m, &pt->rt, &w->b, e);
+	else if (pt->is_gen)
+		rc = lmp_gen_doc(w->m, &pt->gen, w->rows, &w->b, e);
+	else
+		rc = lmp_eval_doc(w->m, &pt->rt, w->rows, &w->b, e);
 	if (rc)
 		return -1;
 	return (w->pretty || w->b.len > 60000) ? flush(w, e) : 0;
@@ -254,7 +312,7 @@ module_model(lmp_db *db, const struct opts *o, int argc, char **argv, lmp_err *e
 /* The whole input is parsed before anything is evaluated, so a malformed
  * document anywhere in a stream prints nothing. */
 static int
-run_stream(lmp_db *db, const struct opts *o, int kv_given, struct out *w, lmp_err *e)
+run_stream(lmp_db *db, const struct opts *o, struct out *w, lmp_err *e)
 {
 	lmp_buf in = {0};
 	lmp_json_stream s;
@@ -278,7 +336,7 @@ run_stream(lmp_db *db, const struct opts *o, int kv_given, struct out *w, lmp_er
 	for (i = 0; i < n; i++) {
 		if (!(w->m = lmp_model_load(docs[i], db, e)))
 			goto out;
-		rc = sweep(o, kv_given, point, w, e);
+		rc = sweep(o, point, w, e);
 		lmp_model_free(w->m);
 		if (rc)
 			goto out;
@@ -299,11 +357,10 @@ main(int argc, char **argv)
 	struct out w = {0};
 	lmp_err e = {0};
 	lmp_db *db;
-	int kv_given, rc, i;
+	int rc, i;
 
 	parse_opts(argc, argv, &o);
-	kv_given = o.list[O_KVBIT] != NULL;
-	defaults(&o);
+	settle(&o);
 	if (o.module && o.params)
 		usage_error("--module and --params exclude each other");
 	if (!o.module && !o.params) {
@@ -323,10 +380,10 @@ main(int argc, char **argv)
 		w.module = 1;
 		if (!(w.m = module_model(db, &o, argc, argv, &e)))
 			die(&e);
-		rc = sweep(&o, kv_given, point, &w, &e);
+		rc = sweep(&o, point, &w, &e);
 		lmp_model_free(w.m);
 	} else {
-		rc = run_stream(db, &o, kv_given, &w, &e);
+		rc = run_stream(db, &o, &w, &e);
 	}
 	if (!rc)
 		rc = flush(&w, &e);

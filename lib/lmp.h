@@ -223,6 +223,7 @@ typedef struct lmp_runtime {
 	lmp_query *queries; /* borrowed */
 	int w_bit, a_bit, kv_bit;
 	lmp_num vars[LMP_NVARS];
+	const char *extra; /* NULL, or members appended to the runtime object: ',"phase":...' */
 } lmp_runtime;
 int lmp_runtime_compute(lmp_runtime *rt, lmp_err *e);
 
@@ -334,7 +335,41 @@ lmp_model *lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names,
 void lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b);
 /* One eval document for the model at rt, appended to b as one line. */
 int lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e);
+/* A whole request: a prefill of prompt_len tokens, then gen_len - 1 decode
+ * steps, each evaluated exactly and summed per phase. */
+typedef struct lmp_gen {
+	int64_t batch_size, prompt_len, gen_len;
+	int w_bit, a_bit, kv_bit;
+} lmp_gen;
+int lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e);
 /* One module document (lmp-eval --module), appended to b as one line. */
 int lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e);
+
+/* hardware.c: device descriptions (share/lmp/hardware/NAME.json). */
+enum lmp_prec { LMP_FP32, LMP_TF32, LMP_BF16, LMP_FP16, LMP_FP8, LMP_INT8, LMP_INT4, LMP_NPREC };
+const char *lmp_prec_name(int prec);
+typedef struct lmp_hw {
+	cJSON *doc;
+	const char *id, *name;
+	double peak[LMP_NPREC]; /* dense FLOP/s; 0 where the device has none */
+	double capacity, bandwidth, onchip, interconnect; /* bytes, bytes/s */
+} lmp_hw;
+/* NAME from the data directory, or a path (contains '/' or ends in .json). */
+lmp_hw *lmp_hw_load(const char *name, lmp_err *e);
+void lmp_hw_free(lmp_hw *hw);
+/* The ids of the shipped devices, sorted; caller frees the array and strings. */
+char **lmp_hw_list(int *n);
+/* The precision a device computes a GEMM in at these widths. */
+int lmp_hw_precision(const lmp_hw *hw, int w_bit, int a_bit);
+
+/* roofline.c: time, bound and fit of eval documents on a device. */
+typedef struct lmp_roof_opts {
+	const lmp_hw *hw;
+	int devices;
+	double compute_eff, memory_eff;
+	int unfused; /* count intermediates as written and read back */
+} lmp_roof_opts;
+/* Turns an eval document into a roofline document, in place. */
+int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
 
 #endif

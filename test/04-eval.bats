@@ -294,3 +294,52 @@ JSON
 	run_split lmp-eval --module torch.nn.Linear in_features=4611686018427387904 out_features=4611686018427387904 bias=0 --seq-len 1099511627776
 	assert_clean_failure lmp-eval "overflow"
 }
+
+# ---- requests: a prefill and its decode steps ----
+
+@test "a request is its prefill plus every decode step, each exact" {
+	# P = 16 prompt tokens, G = 4: the prefill (seq 16, cache 0), then decode
+	# steps at cache 16, 17, 18.  Each phase must equal the sum of its steps
+	# evaluated on their own.
+	local one sum=0 s
+	run lmp-eval --totals --batch-size 2 --prompt-len 16 --gen-len 4 < "$LLAMA2"
+	assert_success
+	local req=$output
+	[ "$(jq .phases.decode.steps <<<"$req")" = 3 ]
+	one=$(lmp-eval --totals --batch-size 2 --seq-len 16 < "$LLAMA2")
+	[ "$(jq -c .phases.prefill.totals <<<"$req")" = "$(jq -c .totals <<<"$one")" ]
+	for s in 16 17 18; do
+		sum=$((sum + $(lmp-eval --totals --batch-size 2 --seq-len 1 --cache-len $s < "$LLAMA2" | jq .totals.flops)))
+	done
+	[ "$(jq .phases.decode.totals.flops <<<"$req")" = "$sum" ]
+	[ "$(jq .totals.flops <<<"$req")" = $((sum + $(jq .totals.flops <<<"$one"))) ]
+	# the KV cache at the end holds 16 + 3 = 19 tokens of 2 sequences
+	[ "$(jq .totals.state_bytes <<<"$req")" = $((2 * 19 * 524288)) ]
+	[ "$(jq .totals.param_count <<<"$req")" = 6738415616 ]
+}
+
+@test "a request with rows sums each layer over the decode steps" {
+	run lmp-eval --prompt-len 8 --gen-len 3 < "$LLAMA2"
+	assert_success
+	# The SDPA row, decode steps at cache 8 and 9: pairs 9 + 10 = 19;
+	# 2*32*19*256 + 6*32*19 = 311,296 + 3,648
+	[ "$(jq '.phases.decode.rows[] | select(.path == "model.layers.*.self_attn.sdpa") | .flops' <<<"$output")" = $((311296 + 3648)) ]
+	[ "$(jq '.phases.decode.runtime | [.cache_len_first, .cache_len_last]' -c <<<"$output")" = "[8,9]" ]
+}
+
+@test "--phase evaluates one representative step" {
+	run lmp-eval --totals --prompt-len 1000 --gen-len 101 --phase decode < "$LLAMA2"
+	assert_success
+	# decode steps at cache 1000 .. 1099: the middle one is 1000 + 99/2 = 1049
+	[ "$(jq -c '.runtime | [.seq_len, .cache_len, .phase]' <<<"$output")" = '[1,1049,"decode"]' ]
+	run lmp-eval --totals --prompt-len 1000 --gen-len 101 --phase prefill < "$LLAMA2"
+	[ "$(jq -c '.runtime | [.seq_len, .cache_len, .phase]' <<<"$output")" = '[1000,0,"prefill"]' ]
+	run_split lmp-eval --prompt-len 1000 --gen-len 1 --phase decode < "$LLAMA2"
+	assert_clean_failure lmp-eval "--phase decode needs --gen-len of at least 2"
+	run_split lmp-eval --prompt-len 10 --seq-len 5 --gen-len 2 < "$LLAMA2"
+	assert_clean_failure lmp-eval "no --seq-len or --cache-len"
+	run_split lmp-eval --prompt-len 10 < "$LLAMA2"
+	assert_clean_failure lmp-eval "--prompt-len and --gen-len go together"
+	run_split lmp-eval --phase decode < "$LLAMA2"
+	assert_clean_failure lmp-eval "--phase needs --prompt-len and --gen-len"
+}

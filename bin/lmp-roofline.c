@@ -1,0 +1,173 @@
+/* lmp-roofline: time, bound and memory fit of eval documents on a device. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+static const char usage_text[] =
+	"usage: lmp-roofline --hardware NAME|FILE [--devices N] [--compute-efficiency X]\n"
+	"                    [--memory-efficiency X] [--unfused] [--pretty] [FILE]\n"
+	"       lmp-roofline --list-hardware\n"
+	"       lmp-roofline --help | --version\n";
+
+struct opts {
+	const char *hardware, *file;
+	int list, pretty;
+	lmp_roof_opts r;
+};
+
+static void
+die(const lmp_err *e)
+{
+	fprintf(stderr, "lmp-roofline: %s\n", e->msg);
+	exit(e->status ? e->status : LMP_EXIT_INPUT);
+}
+
+static void
+usage_error(const char *msg)
+{
+	fprintf(stderr, "lmp-roofline: %s (see lmp-roofline --help)\n", msg);
+	exit(LMP_EXIT_USAGE);
+}
+
+/* A fraction of peak in (0, 1]. */
+static double
+fraction(const char *opt, const char *s)
+{
+	lmp_num v, one = lmp_num_int(1);
+	char msg[160];
+
+	if (lmp_num_parse(s, strlen(s), &v) || lmp_num_sign(&v) <= 0 || lmp_num_cmp(&v, &one) > 0) {
+		snprintf(msg, sizeof msg, "%s: '%s' is not a fraction in (0, 1]", opt, s);
+		usage_error(msg);
+	}
+	return lmp_num_to_double(&v);
+}
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { O_HW = 256, O_DEV, O_CE, O_ME, O_UNF, O_LIST, O_PRETTY, O_HELP, O_VERSION };
+	static const struct option longs[] = {
+		{"hardware", required_argument, 0, O_HW},
+		{"devices", required_argument, 0, O_DEV},
+		{"compute-efficiency", required_argument, 0, O_CE},
+		{"memory-efficiency", required_argument, 0, O_ME},
+		{"unfused", no_argument, 0, O_UNF},
+		{"list-hardware", no_argument, 0, O_LIST},
+		{"pretty", no_argument, 0, O_PRETTY},
+		{"help", no_argument, 0, O_HELP},
+		{"version", no_argument, 0, O_VERSION},
+		{0, 0, 0, 0},
+	};
+	char msg[256];
+	int64_t n;
+	int c;
+
+	o->r.devices = 1;
+	o->r.compute_eff = o->r.memory_eff = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case O_HW: o->hardware = optarg; break;
+		case O_DEV:
+			if (lmp_parse_i64(optarg, 1, 65536, &n))
+				usage_error("--devices: not an integer in [1, 65536]");
+			o->r.devices = (int)n;
+			break;
+		case O_CE: o->r.compute_eff = fraction("--compute-efficiency", optarg); break;
+		case O_ME: o->r.memory_eff = fraction("--memory-efficiency", optarg); break;
+		case O_UNF: o->r.unfused = 1; break;
+		case O_LIST: o->list = 1; break;
+		case O_PRETTY: o->pretty = 1; break;
+		case O_HELP: fputs(usage_text, stdout); exit(0);
+		case O_VERSION: puts("lmp-roofline " LMP_VERSION); exit(0);
+		default:
+			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
+			usage_error(msg);
+		}
+	}
+	if (argc - optind > 1)
+		usage_error("at most one input file");
+	o->file = optind < argc ? argv[optind] : NULL;
+	if (!o->list && !o->hardware)
+		usage_error("--hardware NAME is required (see --list-hardware)");
+}
+
+/* id, name, bf16 (or best 16-bit) dense FLOP/s, bandwidth, capacity. */
+static int
+list_hardware(void)
+{
+	char **ids;
+	int n, i;
+	lmp_err e = {0};
+
+	ids = lmp_hw_list(&n);
+	for (i = 0; i < n; i++) {
+		lmp_hw *hw = lmp_hw_load(ids[i], &e);
+		if (!hw)
+			die(&e);
+		int p = lmp_hw_precision(hw, 16, 16);
+		printf("%s\t%s\t%s %.4g TFLOP/s\t%.4g TB/s\t%.4g GB\n", hw->id, hw->name, lmp_prec_name(p),
+			hw->peak[p] / 1e12, hw->bandwidth / 1e12, hw->capacity / 1e9);
+		lmp_hw_free(hw);
+		free(ids[i]);
+	}
+	free(ids);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {0};
+	lmp_err e = {0};
+	lmp_buf in = {0}, out = {0};
+	lmp_json_stream s;
+	cJSON **docs = NULL, *doc;
+	lmp_hw *hw;
+	int n = 0, i, rc = 0;
+	const char *name;
+
+	parse_opts(argc, argv, &o);
+	if (o.list)
+		return list_hardware();
+	if (!(hw = lmp_hw_load(o.hardware, &e)))
+		die(&e);
+	o.r.hw = hw;
+	name = o.file ? o.file : "<stdin>";
+	if (o.file ? lmp_read_file(o.file, &in, &e) : lmp_read_stream(stdin, &in, &e))
+		die(&e);
+	/* Everything is read and checked before anything is written. */
+	lmp_json_stream_init(&s, in.s, in.len, name);
+	while ((doc = lmp_json_next(&s, &e))) {
+		docs = lmp_xrealloc(docs, sizeof *docs * (size_t)(n + 1));
+		docs[n++] = doc;
+	}
+	if (e.status)
+		rc = -1;
+	else if (!n)
+		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", name);
+	for (i = 0; !rc && i < n; i++) {
+		if ((rc = lmp_roofline(docs[i], &o.r, &e)))
+			break;
+		lmp_json_print_buf(docs[i], o.pretty, &out);
+		lmp_buf_putc(&out, '\n');
+	}
+	if (!rc && out.len && fwrite(out.s, 1, out.len, stdout) != out.len)
+		rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
+	for (i = 0; i < n; i++)
+		cJSON_Delete(docs[i]);
+	free(docs);
+	lmp_buf_free(&in);
+	lmp_buf_free(&out);
+	lmp_hw_free(hw);
+	if (rc)
+		die(&e);
+	if (fflush(stdout) || ferror(stdout)) {
+		fputs("lmp-roofline: write error on stdout\n", stderr);
+		return LMP_EXIT_SYSTEM;
+	}
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* roofline.c: time, bound and fit of eval documents on a device.
+ *
+ * Each basic layer is one kernel per step: it takes the longer of its
+ * compute time (FLOPs at the device's peak in the precision the GEMMs run
+ * in) and its memory time (bytes moved at the memory bandwidth), each
+ * scaled by the fraction of peak a real kernel reaches.  A phase of many
+ * decode steps is timed on its summed work, which is exact when no layer
+ * crosses the ridge point during the phase (a projection's intensity does
+ * not depend on the context, attention's stays far below the ridge). */
+#include <math.h>
+#include <string.h>
+
+#include "lmp.h"
+
+struct sums {
+	double time, compute, memory, flops, bytes, act_peak;
+};
+
+static double
+num_at(const cJSON *obj, const char *key)
+{
+	lmp_num v;
+
+	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(obj, key), &v))
+		return NAN;
+	return lmp_num_to_double(&v);
+}
+
+static void
+add_num(cJSON *obj, const char *key, double x)
+{
+	lmp_num v;
+
+	if (lmp_num_double(x, &v))
+		cJSON_AddNullToObject(obj, key);
+	else
+		cJSON_AddItemToObject(obj, key, lmp_json_new_num(&v));
+}
+
+static void
+add_exact(cJSON *obj, const char *key, const lmp_num *v)
+{
+	cJSON_AddItemToObject(obj, key, lmp_json_new_num(v));
+}
+
+/* Bytes a kernel moves: reads and writes, and with --unfused the
+ * temporaries written and read back. */
+static double
+moved(const cJSON *q, int unfused)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "bytes");
+
+	return num_at(b, "reads") + num_at(b, "writes") + (unfused ? 2 * num_at(b, "intermediates") : 0);
+}
+
+static void
+annotate(cJSON *q, double f, double by, double ct, double mt, double t, double peak, double bw)
+{
+	add_num(q, "intensity", by > 0 ? f / by : 0);
+	add_num(q, "attainable_flops", by > 0 && f / by * bw < peak ? f / by * bw : peak);
+	add_num(q, "compute_time_s", ct);
+	add_num(q, "memory_time_s", mt);
+	add_num(q, "time_s", t);
+	cJSON_AddStringToObject(q, "bound", ct >= mt ? "compute" : "memory");
+}
+
+static int
+work(const cJSON *q, int unfused, double *f, double *by, double *act, lmp_err *e)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "bytes");
+
+	*f = num_at(q, "flops");
+	*by = moved(q, unfused);
+	*act = num_at(b, "writes") + num_at(b, "intermediates");
+	if (isnan(*f) || isnan(*by) || isnan(*act) || *f < 0 || *by < 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without numeric flops and bytes");
+	return 0;
+}
+
+/* A step or a phase.  With rows, its time is the sum of its layers' times;
+ * without (lmp-eval --totals), the whole step is timed as one kernel. */
+static int
+time_phase(cJSON *ph, const lmp_roof_opts *o, double peak, double bw, struct sums *s, lmp_err *e)
+{
+	cJSON *rows = cJSON_GetObjectItemCaseSensitive(ph, "rows"), *r;
+	cJSON *tot = cJSON_GetObjectItemCaseSensitive(ph, "totals");
+	double f, by, act, count, ct, mt;
+
+	memset(s, 0, sizeof *s);
+	if (!cJSON_IsObject(tot))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without \"totals\"");
+	cJSON_ArrayForEach(r, rows) {
+		count = num_at(r, "count");
+		if (isnan(count) || count < 0)
+			return lmp_fail(e, LMP_EXIT_INPUT, "a row without a count");
+		if (work(r, o->unfused, &f, &by, &act, e))
+			return -1;
+		ct = f / peak;
+		mt = by / bw;
+		annotate(r, f, by, ct, mt, ct > mt ? ct : mt, peak, bw);
+		s->time += count * (ct > mt ? ct : mt);
+		s->compute += count * ct;
+		s->memory += count * mt;
+		if (act > s->act_peak)
+			s->act_peak = act;
+	}
+	if (work(tot, o->unfused, &f, &by, &act, e))
+		return -1;
+	s->flops = f;
+	s->bytes = by;
+	if (cJSON_GetArraySize(rows) == 0) {
+		s->compute = f / peak;
+		s->memory = by / bw;
+		s->time = s->compute > s->memory ? s->compute : s->memory;
+	}
+	annotate(tot, f, by, s->compute, s->memory, s->time, peak, bw);
+	return 0;
+}
+
+static void
+utilisation(cJSON *tot, const struct sums *s, double peak_raw, double bw_raw)
+{
+	add_num(tot, "mfu", s->time > 0 ? s->flops / (s->time * peak_raw) : 0);
+	add_num(tot, "mbu", s->time > 0 ? s->bytes / (s->time * bw_raw) : 0);
+}
+
+/* Memory needed at the end of the request against the device's capacity,
+ * and how far batch and context can grow: the KV cache grows linearly with
+ * both, activations with the batch. */
+static int
+fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context, lmp_err *e)
+{
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+	lmp_num pc, wbit, eight = lmp_num_int(8), wb, t;
+	double cap = o->hw->capacity * o->devices, w, kv = num_at(tot, "state_bytes"), need;
+	cJSON *f = cJSON_AddObjectToObject(doc, "fit");
+
+	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(tot, "param_count"), &pc) ||
+	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(rt, "w_bit"), &wbit) || isnan(kv))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without param_count, w_bit or state_bytes");
+	/* Stored weights: every parameter at --w-bit, exactly. */
+	if (lmp_num_mul(&pc, &wbit, &t) || lmp_num_div(&t, &eight, &wb))
+		return lmp_fail(e, LMP_EXIT_INPUT, "weight bytes overflow");
+	w = lmp_num_to_double(&wb);
+	need = w + kv + act;
+	add_num(f, "capacity_bytes", cap);
+	add_exact(f, "weights_bytes", &wb);
+	add_num(f, "kv_cache_bytes", kv);
+	add_num(f, "activation_bytes", act);
+	add_num(f, "needed_bytes", need);
+	cJSON_AddBoolToObject(f, "fits", need <= cap);
+	if (w > cap) {
+		add_num(f, "max_batch_size", 0);
+		add_num(f, "max_context_len", 0);
+		return 0;
+	}
+	if (kv + act > 0) {
+		double mb = floor((cap - w) / ((kv + act) / batch));
+		add_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);
+	}
+	if (kv > 0) {
+		double mc = cap - w - act > 0 ? floor((cap - w - act) / (kv / context)) : 0;
+		add_num(f, "max_context_len", mc);
+	}
+	return 0;
+}
+
+int
+lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
+	cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+	cJSON *phases = cJSON_GetObjectItemCaseSensitive(doc, "phases");
+	cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals"), *h;
+	double wbit = num_at(rt, "w_bit"), abit = num_at(rt, "a_bit"), batch = num_at(rt, "batch_size");
+	double peak_raw, bw_raw, peak, bw, context;
+	struct sums s = {0}, pre = {0}, dec = {0};
+	char note[256];
+	int prec;
+
+	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "eval"))
+		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an eval document%s",
+			cJSON_IsString(kind) && !strcmp(kind->valuestring, "populated") ? " (run lmp-eval first)" : "");
+	if (isnan(wbit) || isnan(abit) || isnan(batch) || !cJSON_IsObject(tot))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without runtime bits, batch_size or totals");
+	prec = lmp_hw_precision(o->hw, (int)wbit, (int)abit);
+	peak_raw = o->hw->peak[prec] * o->devices;
+	bw_raw = o->hw->bandwidth * o->devices;
+	peak = peak_raw * o->compute_eff;
+	bw = bw_raw * o->memory_eff;
+	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("roofline"));
+	h = cJSON_AddObjectToObject(doc, "roofline");
+	cJSON_AddStringToObject(h, "hardware", o->hw->id);
+	cJSON_AddStringToObject(h, "hardware_name", o->hw->name);
+	add_num(h, "devices", o->devices);
+	cJSON_AddStringToObject(h, "compute_precision", lmp_prec_name(prec));
+	add_num(h, "peak_flops", peak_raw);
+	add_num(h, "memory_bandwidth_bytes_per_s", bw_raw);
+	add_num(h, "ridge_point", peak / bw);
+	add_num(h, "compute_efficiency", o->compute_eff);
+	add_num(h, "memory_efficiency", o->memory_eff);
+	cJSON_AddStringToObject(h, "bytes_moved", o->unfused ? "reads + writes + 2 x intermediates" : "reads + writes");
+	if (o->devices > 1) {
+		snprintf(note, sizeof note, "%d devices modelled as one with %d times the compute, bandwidth and memory; "
+			"parallelism and its communication are not modelled yet", o->devices, o->devices);
+		cJSON_AddStringToObject(h, "note", note);
+	}
+	if (cJSON_IsObject(phases)) {
+		cJSON *p = cJSON_GetObjectItemCaseSensitive(phases, "prefill");
+		cJSON *d = cJSON_GetObjectItemCaseSensitive(phases, "decode");
+		double steps = num_at(d, "steps"), gen = num_at(rt, "gen_len"), prompt = num_at(rt, "prompt_len");
+		if (!cJSON_IsObject(p) || !cJSON_IsObject(d) || isnan(steps) || isnan(gen) || isnan(prompt))
+			return lmp_fail(e, LMP_EXIT_INPUT, "generation without prefill and decode phases");
+		if (time_phase(p, o, peak, bw, &pre, e) || time_phase(d, o, peak, bw, &dec, e))
+			return -1;
+		s.time = pre.time + dec.time;
+		s.flops = pre.flops + dec.flops;
+		s.bytes = pre.bytes + dec.bytes;
+		add_num(tot, "time_s", s.time);
+		add_num(tot, "ttft_s", pre.time);
+		if (steps > 0)
+			add_num(tot, "tpot_s", dec.time / steps);
+		add_num(tot, "e2e_latency_s", s.time);
+		add_num(tot, "tokens_per_s", s.time > 0 ? batch * gen / s.time : 0);
+		utilisation(tot, &s, peak_raw, bw_raw);
+		context = prompt + gen - 1;
+		return fit(doc, o, pre.act_peak, batch, context, e);
+	}
+	if (time_phase(doc, o, peak, bw, &s, e))
+		return -1;
+	utilisation(tot, &s, peak_raw, bw_raw);
+	context = num_at(rt, "seq_len") + num_at(rt, "cache_len");
+	if (isnan(context))
+		context = num_at(rt, "kv_tokens") / batch;
+	return fit(doc, o, s.act_peak, batch, context, e);
+}
