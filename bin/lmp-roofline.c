@@ -109,8 +109,8 @@ list_hardware(void)
 		if (!hw)
 			die(&e);
 		int p = lmp_hw_precision(hw, 16, 16);
-		printf("%s\t%s\t%s %.4g TFLOP/s\t%.4g TB/s\t%.4g GB\n", hw->id, hw->name, lmp_prec_name(p),
-			hw->peak[p] / 1e12, hw->bandwidth / 1e12, hw->capacity / 1e9);
+		printf("%s\t%s\t%s %.4g TFLOP/s\t%.4g TB/s\t%.4g GiB\n", hw->id, hw->name, lmp_prec_name(p),
+			hw->peak[p] / 1e12, hw->bandwidth / 1e12, hw->capacity / 1073741824.0);
 		lmp_hw_free(hw);
 		free(ids[i]);
 	}

@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# lmp-roofline through its command line.  Expected times are derived in the
+# test from the model's shapes and the device file's datasheet figures.
+
+load helper
+
+HW="$ROOT/share/lmp/hardware"
+H100="$HW/nvidia-h100-sxm.json"
+
+# hw FILE FIELD: a figure of a device file
+hw() { jq -r "$2" "$1"; }
+
+# close A B: A and B agree to 1e-12, relatively
+close() {
+	awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a); exit !(d <= 1e-12 * m) }' ||
+		fail "$1 and $2 differ"
+}
+
+@test "Llama-2-7B decoding at 1k context in fp16 on H100 SXM is memory-bound: time = bytes / bandwidth" {
+	# Bytes read, from test/04-eval.bats: 13,758,349,584.  Bytes written per
+	# layer: norms 2 * H*2, q,k,v,o 4 * H*2, rotary (32+32)*128*2, attention
+	# output 32*128*2 and new K,V 32*256*2, residual adds 2 * H*2, gate, SiLU,
+	# up, multiply 4 * I*2, down H*2; once: embedding H*2, cos/sin 2*128*2,
+	# final norm H*2, logits 32000*2.
+	local H=4096 I=11008
+	local per_layer=$(( 2*H*2 + 4*H*2 + 64*128*2 + 32*128*2 + 32*256*2 + 2*H*2 + 4*I*2 + H*2 ))
+	local writes=$(( 32 * per_layer + H*2 + 2*128*2 + H*2 + 32000*2 ))
+	[ "$writes" = 6568960 ]
+	local bytes=$(( 13758349584 + writes ))
+	local bw=$(hw "$H100" .memory_bandwidth_bytes_per_s.value)
+	run sh -c "lmp-eval --seq-len 1 --cache-len 1023 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	assert_success
+	[ "$(jq -r .lmp <<<"$output")" = roofline ]
+	[ "$(jq -c '[.rows[].bound] | unique' <<<"$output")" = '["memory"]' ]
+	[ "$(jq -r .totals.bound <<<"$output")" = memory ]
+	[ "$(jq -r .roofline.compute_precision <<<"$output")" = bf16 ]
+	close "$(jq .totals.time_s <<<"$output")" "$(awk -v b=$bytes -v w=$bw 'BEGIN { printf "%.17g", b / w }')"
+}
+
+# FLOPs of Llama-2-7B for B sequences of S tokens (prefill), derived as in
+# test/04-eval.bats: per layer projections, rotary, attention, MLP, norms,
+# adds; once the cos/sin table, the final norm and the logits of B rows.
+prefill_flops() {
+	local B=$1 S=$2 H=4096 I=11008
+	local N=$((B * S)) P=$((B * S * S))
+	local layer=$(( 4*2*N*H*H + N*64*448 + 2*32*P*256 + 6*32*P + 3*2*N*H*I + 4*N*I + N*I + 2*(4*N*H + 3*N) + 2*N*H ))
+	echo $(( 32 * layer + 5*N*128 + 4*N*H + 3*N + 2*B*H*32000 ))
+}
+
+@test "a large prefill is compute-bound: time = FLOPs / peak" {
+	[ "$(prefill_flops 1 2048)" = 28758978992128 ]  # the figure of make demo, derived
+	local F=$(prefill_flops 16 4096) peak=$(hw "$H100" .peak_flops.bf16.value)
+	run sh -c "lmp-eval --totals --batch-size 16 --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	assert_success
+	[ "$(jq .totals.flops <<<"$output")" = "$F" ]
+	[ "$(jq -r .totals.bound <<<"$output")" = compute ]
+	close "$(jq .totals.time_s <<<"$output")" "$(awk -v f=$F -v p=$peak 'BEGIN { printf "%.17g", f / p }')"
+	# per layer: a projection is compute-bound, its time its FLOPs over the peak
+	run sh -c "lmp-eval --batch-size 16 --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	local q=$(jq -c '.rows[] | select(.path == "model.layers.*.self_attn.q_proj")' <<<"$output")
+	[ "$(jq -r .bound <<<"$q")" = compute ]
+	close "$(jq .time_s <<<"$q")" "$(awk -v p=$peak 'BEGIN { printf "%.17g", 2 * 65536 * 4096 * 4096 / p }')"
+}
+
+@test "efficiency factors scale compute and memory time exactly" {
+	local peak=$(hw "$H100" .peak_flops.bf16.value) bw=$(hw "$H100" .memory_bandwidth_bytes_per_s.value)
+	local F=$(prefill_flops 16 4096)
+	run sh -c "lmp-eval --totals --batch-size 16 --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm --compute-efficiency 0.5"
+	close "$(jq .totals.time_s <<<"$output")" "$(awk -v f=$F -v p=$peak 'BEGIN { printf "%.17g", f / (p * 0.5) }')"
+	[ "$(jq .roofline.compute_efficiency <<<"$output")" = 0.5 ]
+	run sh -c "lmp-eval --totals --seq-len 1 --cache-len 1023 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm --memory-efficiency 0.8"
+	close "$(jq .totals.time_s <<<"$output")" "$(awk -v b=$((13758349584 + 6568960)) -v w=$bw 'BEGIN { printf "%.17g", b / (w * 0.8) }')"
+}
+
+@test "fit flips at the batch derived from the capacity" {
+	# A 4096-token prefill step.  Weights: 6,738,415,616 parameters x 2 bytes.
+	# Per sequence: KV 4096 x 524,288 bytes; the largest layer is the rotary
+	# application, (32+32) heads x 128 x 2 bytes written and 3.5 times that in
+	# temporaries: 16,384 + 57,344 = 73,728 bytes per token.
+	local C=$(hw "$H100" .memory_capacity_bytes.value)
+	local W=$((6738415616 * 2)) per=$((4096 * (524288 + 73728)))
+	local b=$(( (C - W) / per ))
+	[ "$b" = 29 ]
+	run sh -c "lmp-eval --batch-size $b --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq -c '.fit | [.fits, .weights_bytes, .needed_bytes, .max_batch_size]' <<<"$output")" = "[true,$W,$((W + b * per)),$b]" ]
+	run sh -c "lmp-eval --batch-size $((b + 1)) --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq -c '.fit | [.fits, .max_batch_size]' <<<"$output")" = "[false,$b]" ]
+	# two devices hold twice the memory
+	run sh -c "lmp-eval --batch-size $((b + 1)) --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm --devices 2"
+	[ "$(jq .fit.fits <<<"$output")" = true ]
+	[ "$(jq .fit.capacity_bytes <<<"$output")" = $((2 * C)) ]
+	jq -e '.roofline.note | test("not modelled")' <<<"$output" >/dev/null
+}
+
+@test "TTFT and TPOT of a small request equal the times of its steps" {
+	local t0 t1 t2 t3
+	step() { lmp-eval --batch-size 2 --seq-len "$1" --cache-len "$2" < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm | jq .totals.time_s; }
+	t0=$(step 16 0); t1=$(step 1 16); t2=$(step 1 17); t3=$(step 1 18)
+	run sh -c "lmp-eval --batch-size 2 --prompt-len 16 --gen-len 4 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	assert_success
+	close "$(jq .totals.ttft_s <<<"$output")" "$t0"
+	close "$(jq .totals.tpot_s <<<"$output")" "$(awk -v a=$t1 -v b=$t2 -v c=$t3 'BEGIN { printf "%.17g", (a + b + c) / 3 }')"
+	close "$(jq .totals.e2e_latency_s <<<"$output")" "$(awk -v a=$t0 -v b=$t1 -v c=$t2 -v d=$t3 'BEGIN { printf "%.17g", a + b + c + d }')"
+	# 2 sequences x 4 tokens over the latency
+	close "$(jq .totals.tokens_per_s <<<"$output")" "$(awk -v a=$t0 -v b=$t1 -v c=$t2 -v d=$t3 'BEGIN { printf "%.17g", 8 / (a + b + c + d) }')"
+	# and the KV cache at the end holds 2 x 19 tokens
+	[ "$(jq .fit.kv_cache_bytes <<<"$output")" = $((2 * 19 * 524288)) ]
+}
+
+@test "the compute precision follows the weight and activation widths" {
+	prec() { lmp-eval --totals --seq-len 1 "${@:2}" < "$LLAMA2" | lmp-roofline --hardware "$1" | jq -r .roofline.compute_precision; }
+	[ "$(prec nvidia-h100-sxm)" = bf16 ]
+	[ "$(prec nvidia-h100-sxm --w-bit 4)" = bf16 ]               # weight-only: dequantized to 16 bits
+	[ "$(prec nvidia-h100-sxm --w-bit 8 --a-bit 8)" = fp8 ]
+	[ "$(prec nvidia-a100-sxm-80gb --w-bit 8 --a-bit 8)" = int8 ] # no fp8 on Ampere
+	[ "$(prec nvidia-a100-sxm-80gb --w-bit 4 --a-bit 4)" = int4 ]
+	[ "$(prec nvidia-v100-sxm2-32gb)" = fp16 ]                    # no bf16 on Volta
+	[ "$(prec nvidia-h100-sxm --w-bit 32 --a-bit 32)" = fp32 ]
+}
+
+@test "every shipped device loads, with a source for every figure" {
+	run lmp-roofline --list-hardware
+	assert_success
+	[ "${#lines[@]}" -ge 21 ]
+	for f in "$HW"/*.json; do
+		jq -e '[.. | objects | select(has("value")) | (.source | length > 10)] | all' "$f" >/dev/null || fail "$f"
+		run sh -c "lmp-eval --totals --seq-len 1 < '$LLAMA2' | lmp-roofline --hardware '$f'"
+		[ "$status" -eq 0 ] || fail "$f: $output"
+	done
+}
+
+# ---- bad input ----
+
+bad_hw() {
+	jq "$1" "$H100" > "$BATS_TEST_TMPDIR/hw.json"
+	run --separate-stderr sh -c "lmp-eval --totals --seq-len 1 < '$LLAMA2' | lmp-roofline --hardware '$BATS_TEST_TMPDIR/hw.json'"
+	assert_clean_failure lmp-roofline "$2"
+}
+
+@test "bad hardware files are refused with a clear error" {
+	bad_hw 'del(.memory_bandwidth_bytes_per_s)' "missing memory_bandwidth_bytes_per_s"
+	bad_hw '.memory_capacity_bytes.value = -1' "memory_capacity_bytes.value must be a number in (0, "
+	bad_hw '.peak_flops.bf16.value = 1e20' "bf16.value must be a number"
+	bad_hw '.peak_flops.bf16.value = "fast"' "bf16.value must be a number"
+	bad_hw 'del(.peak_flops.bf16.source)' "bf16 has no \"source\""
+	bad_hw '.peak_flops.fp64 = {"value": 1, "source": "datasheet"}' "unknown precision peak_flops.fp64"
+	bad_hw '.peak_flops = {}' "peak_flops has no precision"
+	bad_hw '.lmp = "eval"' "not a hardware description"
+	bad_hw 'del(.onchip_buffer_bytes)' "missing onchip_buffer_bytes"
+}
+
+@test "unknown devices, bad options and bad input" {
+	run --separate-stderr lmp-roofline --hardware tpu-v99 < /dev/null
+	assert_clean_failure lmp-roofline "unknown device 'tpu-v99' (known: amd-mi250x"
+	for opt in "--devices 0" "--devices x" "--compute-efficiency 0" "--compute-efficiency 1.5" "--memory-efficiency -1" "--memory-efficiency abc"; do
+		run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm $opt < /dev/null
+		assert_clean_failure lmp-roofline "${opt%% *}"
+		[ "$status" -eq 2 ]
+	done
+	run --separate-stderr lmp-roofline < /dev/null
+	assert_clean_failure lmp-roofline "--hardware NAME is required"
+	run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm < "$LLAMA2"
+	assert_clean_failure lmp-roofline "not an eval document (run lmp-eval first)"
+	run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm <<<'{"lmp": "eval", "runtime": {'
+	assert_clean_failure lmp-roofline "malformed JSON"
+	run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm < /dev/null
+	assert_clean_failure lmp-roofline "no document on input"
+}
+
+@test "a stream in, a stream out; numbers passed through keep their text" {
+	run sh -c "lmp-eval --totals --batch-size 1,2,4 --seq-len 1 --cache-len 4095 < '$LLAMA2' | lmp-roofline --hardware nvidia-h200-sxm"
+	assert_success
+	[ "${#lines[@]}" = 3 ]
+	[ "$(jq -c .runtime.batch_size <<<"$output" | paste -sd,)" = 1,2,4 ]
+	# a FLOP count past 2^53 survives the pass through lmp-roofline
+	run sh -c "lmp-eval --totals --batch-size 512 --seq-len 65536 < '$LLAMA2' | lmp-roofline --hardware nvidia-b200"
+	local f=$(prefill_flops 512 65536)
+	[[ "$output" == *"\"flops\":$f,"* ]]
+}
