@@ -1,55 +1,53 @@
 #!/bin/sh
 # pipeline.sh MODEL [options]: the lmp chain in one command.
 #
-# For now the chain is lmp-eval on a populated architecture: MODEL is a
-# populated document, or a hub id (org/name) whose populated document ships
-# in models/.  lmp-inspect, lmp-ensure, lmp-populate, lmp-roofline and
-# lmp-report join the chain as they land.  Options are lmp-eval's; the
-# seeds' spellings (--model_id, --batch_size, --seq_len, --w_bit, --a_bit)
-# are accepted too.
+# MODEL is a populated document, or a hub id (org/name) whose populated
+# document ships in models/.  Runs lmp-eval, and with --hardware also
+# lmp-roofline; each option goes to the tool that owns it.  lmp-inspect,
+# lmp-ensure, lmp-populate and lmp-report join the chain as they land.
+# The seeds' spellings are accepted too: --model_id, --batch_size,
+# --seq_len, --w_bit, --a_bit, --kv_bit.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 PATH="$here/bin:$PATH"
 
-usage() {
-	echo "usage: pipeline.sh MODEL [lmp-eval options]" >&2
+die() {
+	echo "pipeline.sh: $*" >&2
 	exit 2
 }
 
-model=
-set_model() {
-	[ -z "$model" ] || { echo "pipeline.sh: more than one model" >&2; exit 2; }
-	model=$1
-}
+model= eval_args= roof_args= hardware=
+add_eval() { eval_args="$eval_args $(printf "'%s'" "$1")"; }
+add_roof() { roof_args="$roof_args $(printf "'%s'" "$1")"; }
 
-n=$#
-i=0
-while [ "$i" -lt "$n" ]; do
+while [ $# -gt 0 ]; do
 	a=$1
 	shift
-	i=$((i + 1))
 	case $a in
-	--model_id | --model-id) set_model "${1:?}"; shift; i=$((i + 1)); continue ;;
-	--model_id=* | --model-id=*) set_model "${a#*=}"; continue ;;
-	--batch_size*) a="--batch-size${a#--batch_size}" ;;
-	--seq_len*) a="--seq-len${a#--seq_len}" ;;
-	--w_bit*) a="--w-bit${a#--w_bit}" ;;
-	--a_bit*) a="--a-bit${a#--a_bit}" ;;
-	--kv_bit*) a="--kv-bit${a#--kv_bit}" ;;
-	-h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	-*) ;;
-	*)
-		# an option's value follows its option; anything else is the model
-		case ${prev:-} in
-		--batch-size | --seq-len | --cache-len | --w-bit | --a-bit | --kv-bit | --db) ;;
-		*) set_model "$a"; prev=; continue ;;
-		esac
-		;;
+	--*=*) v=${a#*=}; a=${a%%=*}; set -- "$v" "$@" ;;
 	esac
-	set -- "$@" "$a"
-	prev=$a
+	case $a in
+	--model_id | --model-id) [ $# -gt 0 ] || die "$a needs a value"; model=$1; shift ;;
+	--batch_size | --seq_len | --w_bit | --a_bit | --kv_bit)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_eval "$(printf '%s' "$a" | tr _ -)"; add_eval "$1"; shift ;;
+	--batch-size | --seq-len | --cache-len | --prompt-len | --gen-len | --phase | --w-bit | --a-bit | --kv-bit | --db)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_eval "$a"; add_eval "$1"; shift ;;
+	--totals) add_eval "$a" ;;
+	--hardware)
+		[ $# -gt 0 ] || die "$a needs a value"
+		hardware=$1; add_roof "$a"; add_roof "$1"; shift ;;
+	--devices | --compute-efficiency | --memory-efficiency)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_roof "$a"; add_roof "$1"; shift ;;
+	--unfused) add_roof "$a" ;;
+	-h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-*) die "unknown option $a" ;;
+	*) [ -z "$model" ] || die "more than one model"; model=$a ;;
+	esac
 done
-[ -n "$model" ] || usage
+[ -n "$model" ] || die "usage: pipeline.sh MODEL [options]"
 
 if [ -f "$model" ]; then
 	doc=$model
@@ -62,4 +60,11 @@ else
 		exit 1
 	fi
 fi
-exec lmp-eval "$@" "$doc"
+if [ -z "$hardware" ]; then
+	eval "exec lmp-eval $eval_args \"\$doc\""
+fi
+# The chain fails as a whole when either tool fails.
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+eval "lmp-eval $eval_args \"\$doc\"" > "$tmp"
+eval "lmp-roofline $roof_args \"\$tmp\""

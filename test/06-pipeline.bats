@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# pipeline.sh: the chain in one command, options routed to their tools.
+
+load helper
+
+@test "pipeline.sh equals the chain it runs, and takes the seeds' spellings" {
+	run "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --batch_size 2 --seq_len=128 --totals
+	assert_success
+	[ "$output" = "$(lmp-eval --batch-size 2 --seq-len 128 --totals < "$LLAMA2")" ]
+	run "$ROOT/pipeline.sh" --model_id meta-llama/Llama-2-7b-hf --prompt-len 64 --gen-len 8 \
+		--hardware nvidia-h100-sxm --memory-efficiency 0.8
+	assert_success
+	[ "$output" = "$(lmp-eval --prompt-len 64 --gen-len 8 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm --memory-efficiency 0.8)" ]
+}
+
+@test "pipeline.sh fails clearly" {
+	run --separate-stderr "$ROOT/pipeline.sh" nobody/nothing
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "pipeline.sh: no populated document for nobody/nothing (shipped: meta-llama/Llama-2-7b-hf"* ]]
+	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --colour blue
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "pipeline.sh: unknown option --colour" ]
+	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --seq-len 0
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "lmp-eval: --seq-len: '0' is not an integer"* ]]
+	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --hardware nope
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "lmp-roofline: unknown device 'nope'"* ]]
+}
