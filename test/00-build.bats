@@ -18,6 +18,9 @@ load helper
 	run "$d/opt/lmp/bin/lmp-eval" --totals --seq-len 1 < "$d/opt/lmp/share/lmp/models/meta-llama--Llama-2-7b-hf.populated.json"
 	assert_success
 	[ "$(jq .totals.param_count <<<"$output")" = 6738415616 ]
+	run "$d/opt/lmp/bin/lmp-roofline" --list-hardware
+	assert_success
+	assert_line --regexp $'^nvidia-h100-sxm\t'
 	# and says where it looked when the database is gone
 	rm "$d/opt/lmp/share/lmp/module_db.json"
 	run --separate-stderr "$d/opt/lmp/bin/lmp-eval" --params torch.nn.Linear
