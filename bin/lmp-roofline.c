@@ -125,9 +125,9 @@ main(int argc, char **argv)
 	lmp_err e = {0};
 	lmp_buf in = {0}, out = {0};
 	lmp_json_stream s;
-	cJSON **docs = NULL, *doc;
+	cJSON *doc;
 	lmp_hw *hw;
-	int n = 0, i, rc = 0;
+	int n = 0, rc = 0;
 	const char *name;
 
 	parse_opts(argc, argv, &o);
@@ -139,27 +139,28 @@ main(int argc, char **argv)
 	name = o.file ? o.file : "<stdin>";
 	if (o.file ? lmp_read_file(o.file, &in, &e) : lmp_read_stream(stdin, &in, &e))
 		die(&e);
-	/* Everything is read and checked before anything is written. */
+	/* A stream filter: each document is written as soon as it is done, so
+	 * memory stays flat over a sweep of millions of points. */
 	lmp_json_stream_init(&s, in.s, in.len, name);
-	while ((doc = lmp_json_next(&s, &e))) {
-		docs = lmp_xrealloc(docs, sizeof *docs * (size_t)(n + 1));
-		docs[n++] = doc;
+	while (!rc && (doc = lmp_json_next(&s, &e))) {
+		n++;
+		if (!(rc = lmp_roofline(doc, &o.r, &e))) {
+			lmp_json_print_buf(doc, o.pretty, &out);
+			lmp_buf_putc(&out, '\n');
+			if (out.len > 65536) {
+				if (fwrite(out.s, 1, out.len, stdout) != out.len)
+					rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
+				out.len = 0;
+			}
+		}
+		cJSON_Delete(doc);
 	}
-	if (e.status)
+	if (!rc && e.status)
 		rc = -1;
-	else if (!n)
+	if (!rc && !n)
 		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", name);
-	for (i = 0; !rc && i < n; i++) {
-		if ((rc = lmp_roofline(docs[i], &o.r, &e)))
-			break;
-		lmp_json_print_buf(docs[i], o.pretty, &out);
-		lmp_buf_putc(&out, '\n');
-	}
 	if (!rc && out.len && fwrite(out.s, 1, out.len, stdout) != out.len)
 		rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
-	for (i = 0; i < n; i++)
-		cJSON_Delete(docs[i]);
-	free(docs);
 	lmp_buf_free(&in);
 	lmp_buf_free(&out);
 	lmp_hw_free(hw);

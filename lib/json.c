@@ -153,6 +153,7 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 	int line, col;
 
 	e->status = 0;
+	/* The whole input is checked once, before its first document. */
 	if (s->p == s->buf) {
 		bad = bad_utf8((const unsigned char *)s->buf, (size_t)(s->end - s->buf));
 		if (bad >= 0) {
@@ -160,14 +161,14 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 			lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid UTF-8", s->name, line, col);
 			return NULL;
 		}
+		if (memchr(s->buf, '\0', (size_t)(s->end - s->buf))) {
+			lmp_fail(e, LMP_EXIT_INPUT, "%s: NUL byte in input", s->name);
+			return NULL;
+		}
 	}
 	s->p = skip_ws(s->p, s->end);
 	if (s->p >= s->end)
 		return NULL;
-	if (memchr(s->p, '\0', (size_t)(s->end - s->p))) {
-		lmp_fail(e, LMP_EXIT_INPUT, "%s: NUL byte in input", s->name);
-		return NULL;
-	}
 	doc = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &stop, 0);
 	if (!doc) {
 		position(s->buf, stop ? stop : s->p, &line, &col);
