@@ -6,10 +6,10 @@ MANDIR = $(PREFIX)/share/man
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
+override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
 LDLIBS = -lcjson -lm
 
-TOOLS = lmp-eval lmp-roofline
+TOOLS = lmp-eval lmp-ensure lmp-roofline
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNIT = test/unit/test_engine

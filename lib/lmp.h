@@ -28,6 +28,7 @@ enum {
 	LMP_EXIT_INPUT = 1,  /* bad input: malformed document, bad formula, evaluation error */
 	LMP_EXIT_USAGE = 2,  /* bad command line */
 	LMP_EXIT_SYSTEM = 3, /* I/O error, missing data file, out of memory */
+	LMP_EXIT_AGENT = 4,  /* the analysis agent failed, or its answer was refused */
 };
 
 /* err.c */
@@ -371,5 +372,41 @@ typedef struct lmp_roof_opts {
 } lmp_roof_opts;
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
+
+/* dbwrite.c: locked, atomic updates of the module database. */
+typedef int (*lmp_db_change)(cJSON *db, void *ctx, lmp_err *e);
+int lmp_db_update(const char *path, lmp_db_change fn, void *ctx, lmp_err *e);
+int lmp_db_writable(const char *path, lmp_err *e);
+int lmp_write_atomic(const char *path, const char *text, size_t len, lmp_err *e);
+
+/* agent.c: running an external command with a bounded budget. */
+typedef struct lmp_run {
+	int status;      /* exit status, or -1 */
+	int signal;      /* terminating signal, or 0 */
+	int timed_out;
+	double seconds;
+	lmp_buf out, err; /* each bounded to LMP_RUN_MAX bytes */
+	int out_truncated, err_truncated;
+} lmp_run;
+#define LMP_RUN_MAX (4 << 20)
+/* Run "sh -c cmd" in its own process group with input on stdin; after
+ * timeout seconds the whole group is killed.  -1 only if it cannot start. */
+int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e);
+void lmp_run_free(lmp_run *r);
+
+/* entrycheck.c: an agent's answer, checked and sanitised into an entry. */
+int lmp_valid_class_name(const char *s);
+void lmp_today(char out[11]);
+/* A new entry (caller owns) for cls, or NULL with the reason. */
+cJSON *lmp_entry_check(const cJSON *answer, const char *cls, const cJSON *db_doc, lmp_err *e);
+
+/* source.c: a class's definition in a source checkout. */
+typedef struct lmp_source {
+	char *file; /* relative to the root */
+	int line_start, line_end;
+	char *text; /* the definition, at most 800 lines */
+} lmp_source;
+int lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e);
+void lmp_source_free(lmp_source *s);
 
 #endif

@@ -1,0 +1,4 @@
+#!/bin/sh
+cat > /dev/null
+echo "rate limited" >&2
+exit 3
