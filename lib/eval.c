@@ -58,7 +58,14 @@ bind_value(lmp_model *m, const lmp_param *par, const cJSON *v, const char *what,
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: parameter %s must be a number or a template string",
 			what, par->name), NULL;
 	}
-	if (lmp_poly_is_const(q)) {
+	if (!lmp_poly_is_const(q)) {
+		/* Checked at every point: never negative, integral for int, 0 or 1 for bool. */
+		char *w = lmp_arena_alloc(m->arena, strlen(what) + strlen(par->name) + 32);
+		sprintf(w, "%s: parameter %s", what, par->name);
+		return lmp_poly_check(m->prog, q, !strcmp(par->type, "int") ? LMP_OP_CHECK_INT :
+			!strcmp(par->type, "bool") ? LMP_OP_CHECK_BOOL : LMP_OP_CHECK_NUM, w, e);
+	}
+	{
 		lmp_runtime rt = {0};
 		lmp_err ignore;
 		lmp_prog_set_point(m->prog, &rt);
@@ -155,7 +162,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 		if (!v)
 			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: parameter '%s' of %s is not bound", path,
 				par->name, r->entry->name);
-		if (!(args[i] = bind_value(m, par, v, path, L->e)))
+		if (!(args[i] = bind_value(m, par, v, r->path, L->e)))
 			return -1;
 	}
 	return compile_row(m, L->db, r, args, 0, L->e);

@@ -187,7 +187,8 @@ finish_call(struct parser *ps, lmp_node *proto, lmp_node **kids, const char **na
 
 	c->name = proto->name;
 	c->index = proto->index;
-	memcpy(c->kids, kids, sizeof *kids * (size_t)n);
+	if (n)
+		memcpy(c->kids, kids, sizeof *kids * (size_t)n);
 	for (i = 0; i < n; i++)
 		named |= names[i] != NULL;
 	if (named) {

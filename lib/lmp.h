@@ -178,6 +178,7 @@ enum lmp_op {
 	LMP_OP_NEG, LMP_OP_COND,
 	LMP_OP_MIN, LMP_OP_MAX, LMP_OP_CEIL, LMP_OP_FLOOR, LMP_OP_LOG2, LMP_OP_SQRT,
 	LMP_OP_ABS,
+	LMP_OP_CHECK_NUM, LMP_OP_CHECK_INT, LMP_OP_CHECK_BOOL, /* a bound value, checked per point */
 };
 typedef struct lmp_node lmp_node;
 struct lmp_node {
@@ -242,6 +243,8 @@ int lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e);
 int lmp_poly_is_const(const lmp_poly *q);
 lmp_poly *lmp_poly_const(lmp_prog *p, const lmp_num *v);
 lmp_poly *lmp_poly_zero(lmp_prog *p);
+/* q wrapped in a check made at every point (op LMP_OP_CHECK_*); where names it. */
+lmp_poly *lmp_poly_check(lmp_prog *p, lmp_poly *q, int op, const char *where, lmp_err *e);
 /* sum += k * q */
 int lmp_poly_accumulate(lmp_prog *p, lmp_poly **sum, const lmp_num *k, const lmp_poly *q, lmp_err *e);
 /* Fold a template whose ${params} are bound to polynomials (args[i] for slot i). */
@@ -251,6 +254,7 @@ typedef struct lmp_fold_ctx {
 	struct lmp_db *db;
 	int kind;      /* LMP_K_* for calls */
 	int depth;
+	long work; /* syntax nodes folded, against a budget */
 	const char *stack[64]; /* entry names, for cycle detection and messages */
 	int stack_kind[64];
 } lmp_fold_ctx;

@@ -16,6 +16,8 @@
 #define MAX_POW 16     /* x**k expands for constant k up to this */
 #define MAX_CALL_DEPTH 64
 #define MAX_ATOMS 1000000
+#define MAX_EXP 128      /* a factor's exponent; beyond, the power stays opaque */
+#define MAX_WORK 250000  /* syntax nodes folded for one quantity of one layer */
 
 typedef struct factor {
 	int atom, exp;
@@ -54,6 +56,7 @@ struct lmp_prog {
 };
 
 static lmp_poly zero_poly;
+static lmp_poly *opaque(lmp_prog *p, int op, lmp_poly **args, int nargs, const char *where, int col, lmp_err *e);
 
 lmp_prog *
 lmp_prog_new(void)
@@ -105,6 +108,12 @@ lmp_poly_zero(lmp_prog *p)
 {
 	(void)p;
 	return &zero_poly;
+}
+
+lmp_poly *
+lmp_poly_check(lmp_prog *p, lmp_poly *q, int op, const char *where, lmp_err *e)
+{
+	return opaque(p, op, &q, 1, where, 0, e);
 }
 
 lmp_poly *
@@ -228,12 +237,15 @@ mul(lmp_prog *p, const lmp_poly *a, const lmp_poly *b, lmp_err *e)
 				else {
 					m->f[k].atom = ma->f[x].atom;
 					m->f[k].exp = ma->f[x++].exp + mb->f[y++].exp;
+					if (m->f[k].exp > MAX_EXP)
+						return NULL; /* caller keeps the product opaque */
 				}
 			}
 			m->nf = k;
 		}
 	}
-	qsort(r->m, (size_t)n, sizeof *r->m, mono_cmp_q);
+	if (n > 1)
+		qsort(r->m, (size_t)n, sizeof *r->m, mono_cmp_q);
 	/* Combine equal monomials. */
 	for (i = 0, j = 0; i < n; i++) {
 		if (j > 0 && cmp_factors(&r->m[j - 1], &r->m[i]) == 0) {
@@ -273,8 +285,12 @@ poly_hash(const lmp_poly *q)
 
 	for (i = 0; i < q->nm; i++) {
 		const mono *m = &q->m[i];
-		h = h * 33 + (unsigned long)(m->c.exact ? (unsigned long)m->c.n ^ (unsigned long)m->c.d
-						      : (unsigned long)m->c.x);
+		unsigned long bits = 0;
+		if (m->c.exact)
+			bits = (unsigned long)m->c.n ^ (unsigned long)m->c.d;
+		else
+			memcpy(&bits, &m->c.x, sizeof bits < sizeof m->c.x ? sizeof bits : sizeof m->c.x);
+		h = h * 33 + bits;
 		for (j = 0; j < m->nf; j++)
 			h = h * 33 + (unsigned long)(m->f[j].atom * 31 + m->f[j].exp);
 	}
@@ -351,6 +367,14 @@ apply(int op, const lmp_num *v, int n, lmp_num *r)
 	case LMP_OP_LOG2: return lmp_num_log2(&v[0], r);
 	case LMP_OP_SQRT: return lmp_num_sqrt(&v[0], r);
 	case LMP_OP_ABS: return lmp_num_abs(&v[0], r);
+	case LMP_OP_CHECK_NUM:
+	case LMP_OP_CHECK_INT:
+	case LMP_OP_CHECK_BOOL:
+		*r = v[0];
+		if (lmp_num_sign(&v[0]) < 0 || (op == LMP_OP_CHECK_INT && !lmp_num_is_int(&v[0])) ||
+		    (op == LMP_OP_CHECK_BOOL && !lmp_num_is_zero(&v[0]) && !(v[0].exact && v[0].n == 1 && v[0].d == 1)))
+			return LMP_NUM_DOMAIN;
+		return rc;
 	case LMP_OP_MIN:
 	case LMP_OP_MAX:
 		*r = v[0];
@@ -530,6 +554,11 @@ fold(struct fold *f, const lmp_node *n)
 {
 	lmp_poly *k[4], **kk, *r;
 	int i;
+
+	/* Calls inline their callees: a call graph can grow exponentially. */
+	if (++f->c->work > MAX_WORK)
+		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: formulas too large to fold (more than %d terms)",
+			f->where, MAX_WORK), NULL;
 
 	switch (n->type) {
 	case LMP_N_NUM:
@@ -727,8 +756,16 @@ atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 		for (i = 0; i < at->nargs; i++)
 			if (eval_poly(p, at->args[i], &v[i], e))
 				return -1;
-		if ((rc = apply(at->op, v, at->nargs, out)))
+		if ((rc = apply(at->op, v, at->nargs, out))) {
+			char s[LMP_NUM_STRMAX];
+			if (at->op >= LMP_OP_CHECK_NUM) {
+				lmp_num_str(&v[0], s);
+				return lmp_fail(e, LMP_EXIT_INPUT, "%s is %s at this point (must be %s)", at->where, s,
+					at->op == LMP_OP_CHECK_INT ? "a non-negative integer" :
+					at->op == LMP_OP_CHECK_BOOL ? "0 or 1" : "non-negative");
+			}
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: column %d: %s", at->where, at->col, lmp_num_strerror(rc));
+		}
 	}
 	p->val[a] = *out;
 	p->gen[a] = p->cur;

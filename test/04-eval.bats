@@ -343,3 +343,42 @@ JSON
 	run_split lmp-eval --phase decode < "$LLAMA2"
 	assert_clean_failure lmp-eval "--phase needs --prompt-len and --gen-len"
 }
+
+# ---- values that depend on the runtime point ----
+
+Q='.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params'
+
+@test "a bound value over runtime variables is checked at every point" {
+	jq "$Q.in_features = \"{seq_len} - 5000\"" "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval --totals --seq-len 2048 "$BATS_TEST_TMPDIR/m.json"
+	# 2048 - 5000 = -2952
+	assert_clean_failure lmp-eval "model.layers.*.self_attn.q_proj: parameter in_features is -2952 at this point (must be a non-negative integer)"
+	jq "$Q.in_features = \"{tokens} / 3\"" "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval --totals --seq-len 2048 "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "parameter in_features is 682.6666666666666 at this point"
+	# fine where it is whole: 3072 / 3 = 1024
+	run lmp-eval --totals --seq-len 3072 "$BATS_TEST_TMPDIR/m.json"
+	assert_success
+	jq "$Q.in_features = \"4096 // ({seq_len} - 2048)\"" "$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval --totals --seq-len 2048 "$BATS_TEST_TMPDIR/m.json"
+	assert_clean_failure lmp-eval "model.layers.*.self_attn.q_proj: column 6: division by zero"
+}
+
+@test "towers of powers and exponential call graphs fail fast instead of wrapping or hanging" {
+	# ((2^16)^16)...: 2^(16^8) is far past 127 bits
+	run_split lmp-eval --module torch.add 'elements=(((((((({seq_len}**16)**16)**16)**16)**16)**16)**16)**16)' --seq-len 2
+	assert_clean_failure lmp-eval "integer overflow"
+	# E_k = E_{k-1}(n) + E_{k-1}(n+1): 2^29 terms once inlined
+	jq -n '{lmp: "module_db", version: 1, entries: ([range(0; 30)] | map({key: "e.E\(.)", value: {
+		parameters: [{name: "n", type: "int"}],
+		flop_analysis: {formula: (if . == 0 then "${n}" else "{e.E\(. - 1)}(${n}) + {e.E\(. - 1)}(${n} + 1)" end)},
+		memory_analysis: {weights: "0", reads: "0", writes: "0", intermediates: "0"}, param_count: "0", state: "0"}}) | from_entries)}' \
+		> "$BATS_TEST_TMPDIR/db.json"
+	local t0=$SECONDS
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module e.E29 n=1
+	assert_clean_failure lmp-eval "formulas too large to fold"
+	[ $((SECONDS - t0)) -lt 5 ]
+	run lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module e.E10 n=1
+	# E_10(1) = sum over the 2^10 leaves of 1 + (number of +1 on the path) = 1024 + 10 * 512
+	[ "$(jq .flops <<<"$output")" = $((1024 + 10 * 512)) ]
+}
