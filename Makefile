@@ -49,7 +49,7 @@ test: deps-test $(BINS) $(UNIT)
 bench: all deps-bench
 	@./bench/run
 
-install: all
+install: $(BINS)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	cp $(BINS) $(DESTDIR)$(BINDIR)/

@@ -17,8 +17,10 @@ die() {
 }
 
 model= eval_args= roof_args= hardware=
-add_eval() { eval_args="$eval_args $(printf "'%s'" "$1")"; }
-add_roof() { roof_args="$roof_args $(printf "'%s'" "$1")"; }
+# Arguments are kept as shell words for eval: quote, with ' as '\''.
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+add_eval() { eval_args="$eval_args $(quote "$1")"; }
+add_roof() { roof_args="$roof_args $(quote "$1")"; }
 
 while [ $# -gt 0 ]; do
 	a=$1

@@ -385,8 +385,15 @@ main(int argc, char **argv)
 	} else {
 		rc = run_stream(db, &o, &w, &e);
 	}
-	if (!rc)
+	/* The buffer holds whole documents only: those done before an error
+	 * are written too, as the man page says. */
+	if (rc) {
+		w.pretty = 0;
+		lmp_err ignore;
+		flush(&w, &ignore);
+	} else {
 		rc = flush(&w, &e);
+	}
 	lmp_buf_free(&w.b);
 	lmp_db_free(db);
 	for (i = 0; i < NLISTS; i++)

@@ -159,7 +159,8 @@ main(int argc, char **argv)
 		rc = -1;
 	if (!rc && !n)
 		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", name);
-	if (!rc && out.len && fwrite(out.s, 1, out.len, stdout) != out.len)
+	/* Whole documents only: those done before an error are written too. */
+	if (out.len && fwrite(out.s, 1, out.len, stdout) != out.len && !rc)
 		rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
 	lmp_buf_free(&in);
 	lmp_buf_free(&out);

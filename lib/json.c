@@ -96,6 +96,43 @@ next_number(const char **p, const char *end, const char **start, size_t *len)
 	return 0;
 }
 
+/* RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?  (cJSON also
+ * takes 01, 1. and -.5, which other parsers refuse). */
+static int
+json_number_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+#define DIGIT(k) ((k) < n && s[k] >= '0' && s[k] <= '9')
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (DIGIT(i))
+		while (DIGIT(i))
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		i++;
+		if (!DIGIT(i))
+			return 0;
+		while (DIGIT(i))
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!DIGIT(i))
+			return 0;
+		while (DIGIT(i))
+			i++;
+	}
+#undef DIGIT
+	return i == n;
+}
+
 /* Attach literal text to number nodes (pre-order = text order), refuse
  * numbers that are not finite and objects with duplicate keys. */
 static int
@@ -110,6 +147,9 @@ annotate(cJSON *item, const char **p, const char *end, const char *buf, const ch
 	if (cJSON_IsNumber(item)) {
 		if (!next_number(p, end, &start, &len))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: internal error matching numbers", name);
+		if (!json_number_ok(start, len) && (position(buf, start, &line, &col), 1))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid number: %.*s",
+				name, line, col, (int)(len > 40 ? 40 : len), start);
 		if (lmp_num_parse(start, len, &v) && (position(buf, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: number out of range: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);

@@ -71,9 +71,11 @@ work(const cJSON *q, int unfused, double *f, double *by, double *act, lmp_err *e
 
 	*f = num_at(q, "flops");
 	*by = moved(q, unfused);
-	*act = num_at(b, "writes") + num_at(b, "intermediates");
-	if (isnan(*f) || isnan(*by) || isnan(*act) || *f < 0 || *by < 0)
-		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without numeric flops and bytes");
+	/* What a layer holds beyond its input: its output, and with --unfused
+	 * the temporaries of the eager forward. */
+	*act = num_at(b, "writes") + (unfused ? num_at(b, "intermediates") : 0);
+	if (!isfinite(*f) || !isfinite(*by) || !isfinite(*act) || *f < 0 || *by < 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without finite, non-negative flops and bytes");
 	return 0;
 }
 
@@ -112,7 +114,10 @@ time_phase(cJSON *ph, const lmp_roof_opts *o, double peak, double bw, struct sum
 		s->compute = f / peak;
 		s->memory = by / bw;
 		s->time = s->compute > s->memory ? s->compute : s->memory;
+		s->act_peak = NAN; /* unknown without layers */
 	}
+	if (!isfinite(s->time))
+		return lmp_fail(e, LMP_EXIT_INPUT, "time is not finite (bytes or FLOPs beyond any device)");
 	annotate(tot, f, by, s->compute, s->memory, s->time, peak, bw);
 	return 0;
 }
@@ -125,44 +130,52 @@ utilisation(cJSON *tot, const struct sums *s, double peak_raw, double bw_raw)
 }
 
 /* Memory needed at the end of the request against the device's capacity,
- * and how far batch and context can grow: the KV cache grows linearly with
- * both, activations with the batch. */
+ * and how far batch and context can grow: the KV cache and the activations
+ * grow in proportion to both (activations with the context as a prefill of
+ * that context would).  Without rows the activations are unknown: null. */
 static int
 fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context, lmp_err *e)
 {
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
 	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
 	lmp_num pc, wbit, eight = lmp_num_int(8), wb, t;
-	double cap = o->hw->capacity * o->devices, w, kv = num_at(tot, "state_bytes"), need;
+	double cap = o->hw->capacity * o->devices, w, kv = num_at(tot, "state_bytes"), grow, need;
+	int known = !isnan(act);
 	cJSON *f = cJSON_AddObjectToObject(doc, "fit");
 
 	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(tot, "param_count"), &pc) ||
-	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(rt, "w_bit"), &wbit) || isnan(kv))
+	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(rt, "w_bit"), &wbit) || !isfinite(kv) || kv < 0)
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without param_count, w_bit or state_bytes");
 	/* Stored weights: every parameter at --w-bit, exactly. */
 	if (lmp_num_mul(&pc, &wbit, &t) || lmp_num_div(&t, &eight, &wb))
 		return lmp_fail(e, LMP_EXIT_INPUT, "weight bytes overflow");
 	w = lmp_num_to_double(&wb);
+	if (!known)
+		act = 0;
 	need = w + kv + act;
+	grow = kv + act;
 	add_num(f, "capacity_bytes", cap);
 	add_exact(f, "weights_bytes", &wb);
 	add_num(f, "kv_cache_bytes", kv);
-	add_num(f, "activation_bytes", act);
+	if (known)
+		add_num(f, "activation_bytes", act);
+	else
+		cJSON_AddNullToObject(f, "activation_bytes");
 	add_num(f, "needed_bytes", need);
 	cJSON_AddBoolToObject(f, "fits", need <= cap);
 	if (w > cap) {
 		add_num(f, "max_batch_size", 0);
 		add_num(f, "max_context_len", 0);
-		return 0;
-	}
-	if (kv + act > 0) {
-		double mb = floor((cap - w) / ((kv + act) / batch));
+	} else if (grow > 0) {
+		double mb = floor((cap - w) / (grow / batch));
 		add_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);
+		add_num(f, "max_context_len", floor((cap - w) / (grow / context)));
+	} else {
+		cJSON_AddNullToObject(f, "max_batch_size"); /* nothing grows: unbounded */
+		cJSON_AddNullToObject(f, "max_context_len");
 	}
-	if (kv > 0) {
-		double mc = cap - w - act > 0 ? floor((cap - w - act) / (kv / context)) : 0;
-		add_num(f, "max_context_len", mc);
-	}
+	if (!known)
+		cJSON_AddStringToObject(f, "note", "activations need per-layer rows: evaluate without --totals");
 	return 0;
 }
 
@@ -182,8 +195,12 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "eval"))
 		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an eval document%s",
 			cJSON_IsString(kind) && !strcmp(kind->valuestring, "populated") ? " (run lmp-eval first)" : "");
-	if (isnan(wbit) || isnan(abit) || isnan(batch) || !cJSON_IsObject(tot))
-		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without runtime bits, batch_size or totals");
+	if (!cJSON_IsObject(tot))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without totals");
+	if (!(wbit >= 1 && wbit <= 64 && wbit == floor(wbit)) || !(abit >= 1 && abit <= 64 && abit == floor(abit)))
+		return lmp_fail(e, LMP_EXIT_INPUT, "runtime w_bit and a_bit must be integers in [1, 64]");
+	if (!(batch >= 1 && batch == floor(batch) && batch <= 1073741824.0))
+		return lmp_fail(e, LMP_EXIT_INPUT, "runtime batch_size must be an integer in [1, 2^30]");
 	prec = lmp_hw_precision(o->hw, (int)wbit, (int)abit);
 	peak_raw = o->hw->peak[prec] * o->devices;
 	bw_raw = o->hw->bandwidth * o->devices;

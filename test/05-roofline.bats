@@ -74,13 +74,13 @@ prefill_flops() {
 
 @test "fit flips at the batch derived from the capacity" {
 	# A 4096-token prefill step.  Weights: 6,738,415,616 parameters x 2 bytes.
-	# Per sequence: KV 4096 x 524,288 bytes; the largest layer is the rotary
-	# application, (32+32) heads x 128 x 2 bytes written and 3.5 times that in
-	# temporaries: 16,384 + 57,344 = 73,728 bytes per token.
+	# Per sequence: KV 4096 x 524,288 bytes; activations: the largest layer
+	# output is attention's, its output 32 x 128 x 2 bytes and the new K and V
+	# 32 x 256 x 2 bytes: 24,576 bytes per token.
 	local C=$(hw "$H100" .memory_capacity_bytes.value)
-	local W=$((6738415616 * 2)) per=$((4096 * (524288 + 73728)))
+	local W=$((6738415616 * 2)) per=$((4096 * (524288 + 24576)))
 	local b=$(( (C - W) / per ))
-	[ "$b" = 29 ]
+	[ "$b" = 32 ]
 	run sh -c "lmp-eval --batch-size $b --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
 	[ "$(jq -c '.fit | [.fits, .weights_bytes, .needed_bytes, .max_batch_size]' <<<"$output")" = "[true,$W,$((W + b * per)),$b]" ]
 	run sh -c "lmp-eval --batch-size $((b + 1)) --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
@@ -176,4 +176,30 @@ bad_hw() {
 	run sh -c "lmp-eval --totals --batch-size 512 --seq-len 65536 < '$LLAMA2' | lmp-roofline --hardware nvidia-b200"
 	local f=$(prefill_flops 512 65536)
 	[[ "$output" == *"\"flops\":$f,"* ]]
+}
+
+@test "lmp-roofline checks what it trusts, and writes the documents done before an error" {
+	local good="$BATS_TEST_TMPDIR/good.json"
+	lmp-eval --totals --seq-len 1 < "$LLAMA2" > "$good"
+	for bad in '.runtime.w_bit = 1e30' '.runtime.w_bit = -16' '.runtime.a_bit = 8.5' '.runtime.batch_size = 0' \
+		'.totals.flops = -1' '.totals.bytes.reads = "many"'; do
+		jq -c "$bad" "$good" > "$BATS_TEST_TMPDIR/bad.json"
+		run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/bad.json"
+		[ "$status" -eq 1 ] || fail "$bad: status $status"
+		[ -z "$output" ] || fail "$bad: $output"
+	done
+	{ cat "$good"; echo '{"lmp": "eval"}'; } > "$BATS_TEST_TMPDIR/stream.json"
+	run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/stream.json"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" = 1 ]
+	[ "$(jq -r .lmp <<<"${lines[0]}")" = roofline ]
+}
+
+@test "without per-layer rows the activations are unknown, and the fit says so" {
+	run sh -c "lmp-eval --totals --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	assert_success
+	[ "$(jq -c '.fit | [.activation_bytes, (.note | test("without --totals"))]' <<<"$output")" = "[null,true]" ]
+	# the KV cache alone bounds the batch: (C - W) / (4096 x 524,288)
+	local C=$(hw "$H100" .memory_capacity_bytes.value)
+	[ "$(jq .fit.max_batch_size <<<"$output")" = $(( (C - 6738415616 * 2) / (4096 * 524288) )) ]
 }

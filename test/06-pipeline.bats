@@ -28,3 +28,10 @@ load helper
 	[ -z "$output" ]
 	[[ "$stderr" == "lmp-roofline: unknown device 'nope'"* ]]
 }
+
+@test "pipeline.sh passes values with quotes through intact" {
+	cp "$ROOT/share/lmp/hardware/nvidia-h100-sxm.json" "$BATS_TEST_TMPDIR/it's a device.json"
+	run "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --totals --seq-len 1 --hardware "$BATS_TEST_TMPDIR/it's a device.json"
+	assert_success
+	[ "$(jq -r .roofline.hardware <<<"$output")" = nvidia-h100-sxm ]
+}

@@ -361,6 +361,11 @@ test_json(void)
 	json_is("{\"a\":\"\xc3\xa9\"}", "{\"a\":\"\xc3\xa9\"}");
 	json_is("", "empty input");
 	json_is("[NaN]", "malformed JSON");
+	json_is("[01]", "invalid number: 01");      /* cJSON takes these; JSON does not */
+	json_is("[1.]", "invalid number: 1.");
+	json_is("[-.5]", "invalid number: -.5");
+	json_is("[1.e5]", "invalid number: 1.e5");
+	json_is("[-0, 0.5e-3, 1E+2]", "[-0,0.5e-3,1E+2]");
 	json_is("{\"s\":\"tab\\there\\u0001\"}", "{\"s\":\"tab\\there\\u0001\"}");
 }
 
