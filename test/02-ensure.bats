@@ -30,6 +30,7 @@ JSON
 
 @test "unknown leaves go to the agent, containers of known classes are inferred, the document passes unchanged" {
 	arch > "$BATS_TEST_TMPDIR/a.json"
+	local shipped=$(sha256sum "$ROOT/module_db.json")
 	run --separate-stderr lmp-ensure --agent "$AG/good.sh" "$BATS_TEST_TMPDIR/a.json"
 	assert_success
 	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/a.json")" ]      # byte for byte, 2^53 + 1 included
@@ -42,7 +43,7 @@ JSON
 	run lmp-eval --module tiny.modeling.TinyAct elements=5
 	[ "$(jq .flops <<<"$output")" = 15 ]
 	# the shipped database itself was not touched
-	git -C "$ROOT" diff --quiet -- module_db.json
+	[ "$(sha256sum "$ROOT/module_db.json")" = "$shipped" ]
 }
 
 @test "a class already in the database never reaches the agent" {
