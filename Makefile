@@ -7,15 +7,15 @@ MANDIR = $(PREFIX)/share/man
 CC ?= cc
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
-LDLIBS = -lcjson -lm
+LDLIBS = -lcjson -lcurl -lnettle -lm
 
-TOOLS = lmp-eval lmp-ensure lmp-roofline
+TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNIT = test/unit/test_engine
 
 # Debian packages the build, the demo and the tests need.
-BUILD_DEPS = gcc make libcjson-dev
+BUILD_DEPS = gcc make libcjson-dev libcurl4-openssl-dev nettle-dev
 TEST_DEPS = jq bats bats-support bats-assert
 
 all: deps-build $(BINS)
@@ -43,6 +43,10 @@ deps-test:
 demo: all
 	./bin/lmp-eval --totals --pretty --batch-size 1 --seq-len 2048 < models/meta-llama--Llama-2-7b-hf.populated.json
 
+# The documents of every shipped model, regenerated from share/lmp/configs.
+models: all
+	@sh ./tools/make-models.sh models
+
 test: deps-test $(BINS) $(UNIT)
 	@LC_ALL=C ./test/run
 
@@ -68,5 +72,5 @@ uninstall:
 clean:
 	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) test/unit/*.o
 
-.PHONY: all deps-build deps-bench deps-test demo test bench install uninstall clean
+.PHONY: all deps-build deps-bench deps-test demo models test bench install uninstall clean
 .SECONDARY: $(LIBOBJ)

@@ -413,4 +413,31 @@ typedef struct lmp_source {
 int lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e);
 void lmp_source_free(lmp_source *s);
 
+/* arch.c: an architecture template expanded with a config.  Takes model
+ * (the document's "model" object); cfg gains the defaults it lacked. */
+cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
+
+/* hub.c, download.c: where a model's config comes from. */
+typedef struct lmp_located {
+	char path[4096];     /* the config.json read */
+	char id[256];        /* the model id as given (or the path) */
+	char revision[256];  /* hub revision asked for ("" for a path) */
+	char commit[41];     /* the snapshot's commit, when known */
+	char source[16];     /* file, hf-cache, shipped, download */
+} lmp_located;
+int lmp_model_locate(const char *model, const char *revision, lmp_located *out, lmp_err *e);
+int lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e);
+const char *lmp_hf_cache(char *buf, size_t n);
+void lmp_sha256_hex(const char *data, size_t len, char out[65]);
+
+/* populate.c: every parameter of every basic layer bound (lmp-populate(1)). */
+typedef struct lmp_fixed {
+	int n;
+	const char *name[LMP_NVARS];
+	lmp_num value[LMP_NVARS];
+} lmp_fixed;
+/* doc (an arch document) becomes a populated one, in place; with explain,
+ * one line per binding: path, parameter, value, rule, field. */
+int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e);
+
 #endif

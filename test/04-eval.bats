@@ -155,11 +155,11 @@ load helper
 
 @test "numbers a tool only passes through keep their text" {
 	# (sed, not jq: jq 1.6 itself would round the literal)
-	sed 's/"model_type": "llama",/"model_type": "llama", "revision": 9007199254740993, "scale": 1.50,/' \
+	sed 's/"model_type": "llama",/"model_type": "llama", "test_count": 9007199254740993, "scale": 1.50,/' \
 		"$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
 	run lmp-eval --totals < "$BATS_TEST_TMPDIR/m.json"
 	assert_success
-	[[ "$output" == *'"revision":9007199254740993,"scale":1.50'* ]]
+	[[ "$output" == *'"test_count":9007199254740993,"scale":1.50'* ]]
 }
 
 @test "--params lists an entry's parameters, aliases resolve" {

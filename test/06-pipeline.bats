@@ -16,7 +16,7 @@ load helper
 @test "pipeline.sh fails clearly" {
 	run --separate-stderr "$ROOT/pipeline.sh" nobody/nothing
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == "pipeline.sh: no populated document for nobody/nothing (shipped: meta-llama/Llama-2-7b-hf"* ]]
+	[[ "$stderr" == "pipeline.sh: no populated document for nobody/nothing (shipped: "*"meta-llama/Llama-2-7b-hf "* ]]
 	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --colour blue
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "pipeline.sh: unknown option --colour" ]

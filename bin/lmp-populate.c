@@ -1,0 +1,137 @@
+/* lmp-populate: binds every parameter of every basic layer. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+static const char usage_text[] =
+	"usage: lmp-populate [--batch-size N] [--seq-len N] [--cache-len N] [--w-bit B] [--a-bit B] [--kv-bit B]\n"
+	"                    [--explain] [--pretty] [--db FILE] [FILE]\n"
+	"       lmp-populate --help | --version\n";
+
+static void
+die(const lmp_err *e)
+{
+	fprintf(stderr, "lmp-populate: %s\n", e->msg);
+	exit(e->status ? e->status : LMP_EXIT_INPUT);
+}
+
+static void
+usage_error(const char *msg)
+{
+	fprintf(stderr, "lmp-populate: %s (see lmp-populate --help)\n", msg);
+	exit(LMP_EXIT_USAGE);
+}
+
+static void
+fix(lmp_fixed *f, const char *name, lmp_num v)
+{
+	f->name[f->n] = name;
+	f->value[f->n++] = v;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_B = 256, O_S, O_C, O_W, O_A, O_KV, O_EXPLAIN, O_PRETTY, O_DB, O_HELP, O_VERSION };
+	static const struct option longs[] = {
+		{"batch-size", required_argument, 0, O_B},
+		{"seq-len", required_argument, 0, O_S},
+		{"cache-len", required_argument, 0, O_C},
+		{"w-bit", required_argument, 0, O_W},
+		{"a-bit", required_argument, 0, O_A},
+		{"kv-bit", required_argument, 0, O_KV},
+		{"explain", no_argument, 0, O_EXPLAIN},
+		{"pretty", no_argument, 0, O_PRETTY},
+		{"db", required_argument, 0, O_DB},
+		{"help", no_argument, 0, O_HELP},
+		{"version", no_argument, 0, O_VERSION},
+		{0, 0, 0, 0},
+	};
+	int64_t v[6] = {-1, -1, -1, -1, -1, -1}, lim[6][2] = {{1, 1 << 30}, {1, 1LL << 40}, {0, 1LL << 40}, {1, 64}, {1, 64}, {1, 64}};
+	int explain = 0, pretty = 0, c;
+	const char *dbpath = NULL, *file = NULL;
+	char msg[256];
+	lmp_err e = {0};
+	lmp_buf in = {0}, ex = {0};
+	lmp_fixed f = {0};
+	lmp_db *db;
+	cJSON *doc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		if (c >= O_B && c <= O_KV) {
+			int i = c - O_B;
+			if (lmp_parse_i64(optarg, lim[i][0], lim[i][1], &v[i])) {
+				snprintf(msg, sizeof msg, "%s: '%s' is not an integer in [%lld, %lld]", longs[i].name, optarg,
+					(long long)lim[i][0], (long long)lim[i][1]);
+				usage_error(msg);
+			}
+			continue;
+		}
+		switch (c) {
+		case O_EXPLAIN: explain = 1; break;
+		case O_PRETTY: pretty = 1; break;
+		case O_DB: dbpath = optarg; break;
+		case O_HELP: fputs(usage_text, stdout); return 0;
+		case O_VERSION: puts("lmp-populate " LMP_VERSION); return 0;
+		default:
+			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
+			usage_error(msg);
+		}
+	}
+	if (argc - optind > 1)
+		usage_error("at most one input file");
+	file = optind < argc ? argv[optind] : NULL;
+	/* Each runtime variable whose inputs are all given is fixed. */
+	int64_t B = v[0], S = v[1], C = v[2];
+	if (B >= 0)
+		fix(&f, "batch_size", lmp_num_int(B));
+	if (S >= 0)
+		fix(&f, "seq_len", lmp_num_int(S));
+	if (C >= 0)
+		fix(&f, "cache_len", lmp_num_int(C));
+	if (B >= 0 && S >= 0)
+		fix(&f, "tokens", lmp_num_int((lmp_i128)B * S));
+	if (B >= 0 && C >= 0)
+		fix(&f, "cached_tokens", lmp_num_int((lmp_i128)B * C));
+	if (B >= 0 && S >= 0 && C >= 0) {
+		fix(&f, "kv_tokens", lmp_num_int((lmp_i128)B * (C + S)));
+		fix(&f, "qk_pairs", lmp_num_int((lmp_i128)B * S * (C + S)));
+	}
+	if (v[3] >= 0)
+		fix(&f, "w_dtype_bytes", lmp_num_frac(v[3], 8));
+	if (v[4] >= 0)
+		fix(&f, "a_dtype_bytes", lmp_num_frac(v[4], 8));
+	if (v[5] >= 0 || v[4] >= 0)
+		fix(&f, "kv_dtype_bytes", lmp_num_frac(v[5] >= 0 ? v[5] : v[4], 8));
+	if (!dbpath)
+		dbpath = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
+	if (!(db = lmp_db_load(dbpath, &e)))
+		die(&e);
+	if (file ? lmp_read_file(file, &in, &e) : lmp_read_stream(stdin, &in, &e))
+		die(&e);
+	if (!(doc = lmp_json_parse_one(in.s, in.len, file ? file : "<stdin>", &e)))
+		die(&e);
+	if (lmp_populate(doc, db, &f, explain ? &ex : NULL, &e))
+		die(&e);
+	if (explain) {
+		fputs("path\tparameter\tvalue\trule\tfield\n", stdout);
+		if (ex.s)
+			fputs(ex.s, stdout);
+	} else {
+		char *s = lmp_json_print(doc, pretty);
+		puts(s);
+		free(s);
+	}
+	cJSON_Delete(doc);
+	lmp_db_free(db);
+	lmp_buf_free(&in);
+	lmp_buf_free(&ex);
+	if (fflush(stdout) || ferror(stdout)) {
+		fputs("lmp-populate: write error on stdout\n", stderr);
+		return LMP_EXIT_SYSTEM;
+	}
+	return 0;
+}

@@ -1,0 +1,380 @@
+/* arch.c: architecture templates, share/lmp/archs/MODEL_TYPE.json, expanded
+ * with a model's config into an architecture document (lmp-arch in lmp(7)).
+ *
+ * Architectures are data: counts and per-layer variation are templates of
+ * the formula language over the config's fields (${num_hidden_layers}),
+ * and transformers' defaults for absent fields are applied as its
+ * configuration classes do. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+/* Fields any HF config may carry that do not change what inference costs. */
+static const char *const inert[] = {
+	"_name_or_path", "architectures", "model_type", "torch_dtype", "dtype", "transformers_version",
+	"bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id",
+	"initializer_range", "initializer_factor", "use_cache", "max_position_embeddings", "rope_theta",
+	"rope_scaling", "rope_parameters", "tokenizer_class", "auto_map", "attention_dropout",
+	"hidden_dropout", "dropout", "output_attentions", "output_hidden_states", "return_dict",
+	"torchscript", "use_bfloat16", "pruned_heads", "chunk_size_feed_forward", "is_encoder_decoder",
+	"is_decoder", "add_cross_attention", "tie_encoder_decoder", "id2label", "label2id",
+	"problem_type", "task_specific_params", "finetuning_task", "prefix", "bad_words_ids",
+	"_attn_implementation", "attn_implementation", "quantization_config", "pretraining_tp",
+	"_from_model_config", "use_return_dict", "gradient_checkpointing", "max_length",
+	"temperature", "top_p", "top_k", "do_sample", "num_beams", "repetition_penalty",
+	"early_stopping", "length_penalty", "no_repeat_ngram_size", "forced_bos_token_id",
+	"forced_eos_token_id", "remove_invalid_values", "transformers.js_config", "cross_attention_hidden_size",
+};
+
+static int
+is_inert(const char *k)
+{
+	for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++)
+		if (!strcmp(inert[i], k))
+			return 1;
+	return 0;
+}
+
+/* The numeric view of a config: every top-level number or boolean. */
+struct cfgvals {
+	int n;
+	const char **names;
+	lmp_num *vals;
+};
+
+static void
+cfg_collect(const cJSON *cfg, struct cfgvals *cv)
+{
+	const cJSON *c;
+	int n = cJSON_GetArraySize(cfg), i = 0;
+
+	cv->names = lmp_xcalloc((size_t)n + 1, sizeof *cv->names);
+	cv->vals = lmp_xcalloc((size_t)n + 1, sizeof *cv->vals);
+	cJSON_ArrayForEach(c, cfg) {
+		lmp_num v;
+		if (cJSON_IsBool(c))
+			v = lmp_num_int(cJSON_IsTrue(c));
+		else if (lmp_json_num(c, &v))
+			continue;
+		cv->names[i] = c->string;
+		cv->vals[i++] = v;
+	}
+	cv->n = i;
+}
+
+static void
+cfg_free(struct cfgvals *cv)
+{
+	free(cv->names);
+	free(cv->vals);
+}
+
+/* A template over config fields, evaluated exactly. */
+static int
+eval_cfg(const char *text, const struct cfgvals *cv, lmp_num *out, lmp_err *e)
+{
+	lmp_tmpl *t = lmp_tmpl_parse(text, cv->names, cv->n, e);
+	lmp_prog *p;
+	lmp_poly **args, *q;
+	lmp_fold_ctx c = {0};
+	lmp_runtime rt = {0};
+	int i, rc = -1;
+
+	if (!t)
+		return lmp_prefix(e, "\"%.80s\": ", text);
+	p = lmp_prog_new();
+	args = lmp_xcalloc((size_t)cv->n + 1, sizeof *args);
+	for (i = 0; i < cv->n; i++)
+		args[i] = lmp_poly_const(p, &cv->vals[i]);
+	c.prog = p;
+	if ((q = lmp_fold(&c, t, args, "template", e))) {
+		if (!lmp_poly_is_const(q)) {
+			lmp_fail(e, LMP_EXIT_INPUT, "\"%.80s\" depends on runtime variables here", text);
+		} else {
+			lmp_prog_set_point(p, &rt);
+			rc = lmp_poly_eval(p, q, out, e);
+		}
+	} else {
+		lmp_prefix(e, "\"%.80s\": ", text);
+	}
+	free(args);
+	lmp_prog_free(p);
+	lmp_tmpl_free(t);
+	return rc;
+}
+
+static int
+has_runtime(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (*p == '{' && (p == text || p[-1] != '$'))
+			return 1;
+	return 0;
+}
+
+/* A template with runtime variables stays a template: its config fields
+ * are replaced by their values' text. */
+static char *
+subst_cfg(const char *text, const cJSON *cfg, lmp_err *e)
+{
+	lmp_buf b = {0};
+	const char *p = text, *end;
+	char name[256];
+
+	while (*p) {
+		if (p[0] == '$' && p[1] == '{' && (end = strchr(p, '}')) && end - p - 2 < (long)sizeof name) {
+			const cJSON *v;
+			memcpy(name, p + 2, (size_t)(end - p - 2));
+			name[end - p - 2] = '\0';
+			v = cJSON_GetObjectItemCaseSensitive(cfg, name);
+			if (cJSON_IsBool(v)) {
+				lmp_buf_puts(&b, cJSON_IsTrue(v) ? "1" : "0");
+			} else if (cJSON_IsNumber(v) && v->valuestring) {
+				lmp_buf_putc(&b, '(');
+				lmp_buf_puts(&b, v->valuestring);
+				lmp_buf_putc(&b, ')');
+			} else {
+				lmp_buf_free(&b);
+				lmp_fail(e, LMP_EXIT_INPUT, "\"%.80s\": the config has no number %s", text, name);
+				return NULL;
+			}
+			p = end + 1;
+			continue;
+		}
+		lmp_buf_putc(&b, *p++);
+	}
+	if (!b.s)
+		lmp_buf_add(&b, "", 0);
+	return b.s;
+}
+
+/* An attribute or parameter value of the template: a number, a boolean,
+ * or a template string. */
+static cJSON *
+eval_value(const cJSON *v, const cJSON *cfg, const struct cfgvals *cv, lmp_err *e)
+{
+	lmp_num x;
+	char *s;
+	cJSON *out;
+
+	if (cJSON_IsNumber(v) || cJSON_IsBool(v) || (cJSON_IsString(v) && !strstr(v->valuestring, "${") && !has_runtime(v->valuestring)))
+		return cJSON_Duplicate(v, 1);
+	if (!cJSON_IsString(v))
+		return lmp_fail(e, LMP_EXIT_INPUT, "a template value must be a number, a boolean or a string"), NULL;
+	if (has_runtime(v->valuestring)) {
+		if (!(s = subst_cfg(v->valuestring, cfg, e)))
+			return NULL;
+		out = cJSON_CreateString(s);
+		free(s);
+		return out;
+	}
+	if (eval_cfg(v->valuestring, cv, &x, e))
+		return NULL;
+	return lmp_json_new_num(&x);
+}
+
+/* transformers' defaults for fields the config omits (or sets to null),
+ * in the template's order; a default may be a template over fields before it. */
+static int
+apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
+{
+	const cJSON *d, *defaults = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
+	struct cfgvals cv;
+	cJSON *v;
+	lmp_num x;
+
+	cJSON_ArrayForEach(d, defaults) {
+		const cJSON *have = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
+		if (have && !cJSON_IsNull(have))
+			continue;
+		if (cJSON_IsString(d) && strstr(d->valuestring, "${")) {
+			cfg_collect(cfg, &cv);
+			int rc = eval_cfg(d->valuestring, &cv, &x, e);
+			cfg_free(&cv);
+			if (rc)
+				return lmp_prefix(e, "default of %s: ", d->string);
+			v = lmp_json_new_num(&x);
+		} else {
+			v = cJSON_Duplicate(d, 1);
+		}
+		if (have)
+			cJSON_ReplaceItemInObjectCaseSensitive(cfg, d->string, v);
+		else
+			cJSON_AddItemToObject(cfg, d->string, v);
+		cJSON_AddItemToArray(derived, cJSON_CreateString(d->string));
+	}
+	return 0;
+}
+
+/* Every field must be understood: known to the template (a default, an
+ * accepted field, a required value) or inert everywhere. */
+static int
+check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
+{
+	const cJSON *c, *a, *req = cJSON_GetObjectItemCaseSensitive(tmpl, "require");
+	const cJSON *acc = cJSON_GetObjectItemCaseSensitive(tmpl, "accept");
+	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
+
+	cJSON_ArrayForEach(c, cfg) {
+		int known = is_inert(c->string) || cJSON_GetObjectItemCaseSensitive(defs, c->string) ||
+			    cJSON_GetObjectItemCaseSensitive(req, c->string);
+		cJSON_ArrayForEach(a, acc)
+			known |= cJSON_IsString(a) && !strcmp(a->valuestring, c->string);
+		if (!known)
+			return lmp_fail(e, LMP_EXIT_INPUT, "config field \"%s\" is not understood by the %s template "
+				"(it may change the architecture)", c->string, mt);
+	}
+	cJSON_ArrayForEach(c, req) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, c->string);
+		int ok = 0;
+		cJSON_ArrayForEach(a, c) {
+			char *x = lmp_json_print(a, 0), *y = v ? lmp_json_print(v, 0) : NULL;
+			ok |= y && !strcmp(x, y);
+			free(x);
+			free(y);
+		}
+		if (!ok) {
+			char *y = v ? lmp_json_print(v, 0) : lmp_xstrdup("absent");
+			char *allowed = lmp_json_print(c, 0);
+			lmp_fail(e, LMP_EXIT_INPUT, "config field %s = %.80s is not supported by the %s template (supported: %s)",
+				c->string, y, mt, allowed);
+			free(y);
+			free(allowed);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *cv, const char *parent, int depth, lmp_err *e)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(t, "class");
+	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(t, "repeat");
+	const cJSON *when = cJSON_GetObjectItemCaseSensitive(t, "when");
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(t, "attrs");
+	const cJSON *tied = cJSON_GetObjectItemCaseSensitive(t, "tied");
+	const cJSON *tied_when = cJSON_GetObjectItemCaseSensitive(t, "tied_when");
+	const cJSON *subs = cJSON_GetObjectItemCaseSensitive(t, "sub_layers"), *c;
+	char path[1024];
+	lmp_num x;
+	cJSON *node, *a, *list;
+
+	if (depth > 32)
+		return lmp_fail(e, LMP_EXIT_INPUT, "template nested deeper than 32");
+	if (!cJSON_IsString(name) || !cJSON_IsString(cls))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a template node needs a name and a class", parent);
+	snprintf(path, sizeof path, "%s%s%s", parent, *parent ? "." : "", name->valuestring);
+	if (when) {
+		cJSON *w = eval_value(when, cfg, cv, e);
+		if (!w)
+			return lmp_prefix(e, "%s: when: ", path);
+		int skip = !lmp_json_num(w, &x) ? lmp_num_is_zero(&x) : cJSON_IsFalse(w);
+		cJSON_Delete(w);
+		if (skip)
+			return 0;
+	}
+	node = cJSON_CreateObject();
+	cJSON_AddStringToObject(node, "name", name->valuestring);
+	cJSON_AddStringToObject(node, "class", cls->valuestring);
+	if (rep) {
+		cJSON *r = eval_value(rep, cfg, cv, e);
+		if (!r || lmp_json_num(r, &x) || !lmp_num_is_int(&x) || lmp_num_sign(&x) < 0) {
+			cJSON_Delete(r);
+			cJSON_Delete(node);
+			return e->status ? lmp_prefix(e, "%s: repeat: ", path)
+					 : lmp_fail(e, LMP_EXIT_INPUT, "%s: repeat must be a whole number", path);
+		}
+		if (lmp_num_is_zero(&x)) {
+			cJSON_Delete(r);
+			cJSON_Delete(node);
+			return 0;
+		}
+		cJSON_AddItemToObject(node, "repeat", r);
+	}
+	if (attrs) {
+		a = cJSON_AddObjectToObject(node, "attrs");
+		cJSON_ArrayForEach(c, attrs) {
+			cJSON *v = eval_value(c, cfg, cv, e);
+			if (!v) {
+				cJSON_Delete(node);
+				return lmp_prefix(e, "%s: attrs.%s: ", path, c->string);
+			}
+			cJSON_AddItemToObject(a, c->string, v);
+		}
+	}
+	if (cJSON_IsString(tied)) {
+		int on = 1;
+		if (tied_when) {
+			cJSON *w = eval_value(tied_when, cfg, cv, e);
+			on = w && (!lmp_json_num(w, &x) ? !lmp_num_is_zero(&x) : cJSON_IsTrue(w));
+			cJSON_Delete(w);
+		}
+		if (on)
+			cJSON_AddStringToObject(node, "tied", tied->valuestring);
+	}
+	if (subs) {
+		list = cJSON_AddArrayToObject(node, "sub_layers");
+		cJSON_ArrayForEach(c, subs)
+			if (expand(c, list, cfg, cv, path, depth + 1, e)) {
+				cJSON_Delete(node);
+				return -1;
+			}
+	}
+	cJSON_AddItemToArray(out_list, node);
+	return 0;
+}
+
+cJSON *
+lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
+{
+	const char *mt = cJSON_GetObjectItemCaseSensitive(model, "model_type")->valuestring;
+	const cJSON *tree = cJSON_GetObjectItemCaseSensitive(tmpl, "tree"), *c;
+	const cJSON *root = cJSON_GetObjectItemCaseSensitive(tmpl, "class");
+	cJSON *doc = NULL, *derived = cJSON_CreateArray(), *layers;
+	struct cfgvals cv = {0};
+
+	if (!cJSON_IsArray(tree) || !cJSON_IsString(root)) {
+		lmp_fail(e, LMP_EXIT_INPUT, "the %s template has no \"class\" and \"tree\"", mt);
+		goto fail;
+	}
+	if (apply_defaults(cfg, tmpl, derived, e) || check_fields(cfg, tmpl, mt, e))
+		goto fail;
+	cfg_collect(cfg, &cv);
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "lmp", "arch");
+	cJSON_AddStringToObject(doc, "version", LMP_VERSION);
+	cJSON_AddItemToObject(doc, "model", model);
+	model = NULL;
+	cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(cfg, 1));
+	cJSON_AddItemToObject(doc, "derived", derived);
+	derived = NULL;
+	cJSON_AddStringToObject(doc, "class", root->valuestring);
+	/* The model class's own attributes, for its inclusive formula. */
+	if (cJSON_GetObjectItemCaseSensitive(tmpl, "attrs")) {
+		cJSON *a = cJSON_AddObjectToObject(doc, "attrs");
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(tmpl, "attrs")) {
+			cJSON *v = eval_value(c, cfg, &cv, e);
+			if (!v) {
+				lmp_prefix(e, "attrs.%s: ", c->string);
+				goto fail;
+			}
+			cJSON_AddItemToObject(a, c->string, v);
+		}
+	}
+	layers = cJSON_AddArrayToObject(doc, "layers");
+	cJSON_ArrayForEach(c, tree)
+		if (expand(c, layers, cfg, &cv, "", 0, e))
+			goto fail;
+	cfg_free(&cv);
+	return doc;
+fail:
+	cfg_free(&cv);
+	cJSON_Delete(derived);
+	cJSON_Delete(model);
+	cJSON_Delete(doc);
+	return NULL;
+}

@@ -1,0 +1,215 @@
+/* download.c: a config.json from the HuggingFace hub, with libcurl, stored
+ * in the cache layout huggingface_hub uses (blobs/, snapshots/COMMIT/,
+ * refs/REV) so that transformers finds it too.  Nothing partial is ever left
+ * in the cache: the blob is written atomically and linked only when whole. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "lmp.h"
+
+#define MAX_CONFIG (16 << 20)
+
+struct sink {
+	lmp_buf body;
+	char commit[64];
+	int too_big;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct sink *s = ctx;
+
+	if (s->body.len + size * n > MAX_CONFIG) {
+		s->too_big = 1;
+		return 0;
+	}
+	lmp_buf_add(&s->body, p, size * n);
+	return size * n;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct sink *s = ctx;
+	size_t len = size * n, k = strlen("x-repo-commit:");
+
+	if (len > k && !strncasecmp(p, "x-repo-commit:", k)) {
+		const char *v = p + k;
+		size_t m;
+		while (*v == ' ')
+			v++;
+		for (m = 0; m < 63 && v + m < p + len && v[m] != '\r' && v[m] != '\n'; m++)
+			;
+		memcpy(s->commit, v, m);
+		s->commit[m] = '\0';
+	}
+	return len;
+}
+
+static void
+token(char *out, size_t n)
+{
+	const char *t = getenv("HF_TOKEN"), *path = getenv("HF_TOKEN_PATH"), *home = getenv("HF_HOME");
+	char p[4096];
+	lmp_buf b = {0};
+	lmp_err ignore;
+
+	out[0] = '\0';
+	if (t && *t) {
+		snprintf(out, n, "%s", t);
+		return;
+	}
+	if (path && *path)
+		snprintf(p, sizeof p, "%s", path);
+	else if (home && *home)
+		snprintf(p, sizeof p, "%s/token", home);
+	else
+		snprintf(p, sizeof p, "%s/.cache/huggingface/token", getenv("HOME") ? getenv("HOME") : ".");
+	if (lmp_read_file(p, &b, &ignore))
+		return;
+	snprintf(out, n, "%.*s", (int)strcspn(b.s, "\r\n"), b.s);
+	lmp_buf_free(&b);
+}
+
+static int
+mkdirs(const char *path)
+{
+	char tmp[4096], *p;
+
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* Store body as the snapshot's config.json: blob, then the link, then the ref. */
+static int
+store(const char *repo, const char *rev, const char *commit, const lmp_buf *body, lmp_located *out, lmp_err *e)
+{
+	char base[2048], dir[3072], blob[3300], snap[3300], link[3400], tmp[3500], ref[3400], sha[65];
+	char *slug = lmp_xstrdup(repo), *name = strchr(slug, '/');
+
+	*name++ = '\0';
+	snprintf(dir, sizeof dir, "%s/models--%s--%s", lmp_hf_cache(base, sizeof base), slug, name);
+	free(slug);
+	lmp_sha256_hex(body->s, body->len, sha);
+	snprintf(blob, sizeof blob, "%s/blobs/%s", dir, sha);
+	snprintf(snap, sizeof snap, "%s/snapshots/%s", dir, commit);
+	snprintf(link, sizeof link, "%s/config.json", snap);
+	if (mkdirs(snap) || mkdirs(dir) || (snprintf(tmp, sizeof tmp, "%s/blobs", dir), mkdirs(tmp)))
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", dir, strerror(errno));
+	if (lmp_write_atomic(blob, body->s, body->len, e))
+		return -1;
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", link, (long)getpid());
+	unlink(tmp);
+	char target[128];
+	snprintf(target, sizeof target, "../../blobs/%s", sha);
+	if (symlink(target, tmp) || rename(tmp, link)) {
+		unlink(tmp);
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", link, strerror(errno));
+	}
+	if (strcmp(rev, commit)) {
+		snprintf(tmp, sizeof tmp, "%s/refs", dir);
+		snprintf(ref, sizeof ref, "%s/refs/%s", dir, rev);
+		char *slash = strrchr(ref, '/');
+		*slash = '\0';
+		if (mkdirs(ref))
+			return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", ref, strerror(errno));
+		*slash = '/';
+		if (lmp_write_atomic(ref, commit, strlen(commit), e))
+			return -1;
+	}
+	snprintf(out->path, sizeof out->path, "%s", link);
+	snprintf(out->commit, sizeof out->commit, "%s", commit);
+	return 0;
+}
+
+int
+lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e)
+{
+	const char *endpoint = getenv("HF_ENDPOINT"), *to = getenv("LMP_HTTP_TIMEOUT");
+	char url[4096], auth[1200], tok[1024];
+	struct sink s = {0};
+	struct curl_slist *hdr = NULL;
+	long code = 0, timeout = 30;
+	int64_t t;
+	CURL *c;
+	CURLcode res;
+	cJSON *doc;
+	int rc = -1;
+
+	if (!endpoint || !*endpoint)
+		endpoint = "https://huggingface.co";
+	if (to && !lmp_parse_i64(to, 1, 3600, &t))
+		timeout = (long)t;
+	snprintf(url, sizeof url, "%s/%s/resolve/%s/config.json", endpoint, repo, rev);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (!(c = curl_easy_init())) {
+		curl_global_cleanup();
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "cannot start libcurl");
+	}
+	token(tok, sizeof tok);
+	if (*tok) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+		hdr = curl_slist_append(hdr, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	res = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (res == CURLE_OPERATION_TIMEDOUT)
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: no answer from %s within %ld s", repo, endpoint, timeout);
+	else if (res == CURLE_PARTIAL_FILE)
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: the download of config.json was cut short", repo);
+	else if (s.too_big)
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: config.json is larger than %d bytes", repo, MAX_CONFIG);
+	else if (res != CURLE_OK)
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: download from %s failed: %s", repo, endpoint, curl_easy_strerror(res));
+	else if (code == 401 || code == 403)
+		lmp_fail(e, LMP_EXIT_INPUT, "%s is gated or private (HTTP %ld): accept its license on the hub and set HF_TOKEN%s",
+			repo, code, *tok ? " (the token given was refused)" : "");
+	else if (code == 404)
+		lmp_fail(e, LMP_EXIT_INPUT, "%s@%s: no config.json on %s (HTTP 404)", repo, rev, endpoint);
+	else if (code != 200)
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: HTTP %ld from %s", repo, code, endpoint);
+	else if (!(doc = lmp_json_parse_one(s.body.s ? s.body.s : "", s.body.len, "downloaded config.json", e)))
+		lmp_prefix(e, "%s: ", repo);
+	else {
+		cJSON_Delete(doc);
+		if (strlen(s.commit) != 40)
+			snprintf(s.commit, sizeof s.commit, "%s", strlen(rev) == 40 ? rev : "");
+		if (strlen(s.commit) != 40)
+			lmp_fail(e, LMP_EXIT_INPUT, "%s: the hub sent no X-Repo-Commit for %s", repo, rev);
+		else
+			rc = store(repo, rev, s.commit, &s.body, out, e);
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	curl_global_cleanup();
+	lmp_buf_free(&s.body);
+	return rc;
+}

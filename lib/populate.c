@@ -1,0 +1,219 @@
+/* populate.c: binding every parameter of every basic layer.
+ *
+ * For each parameter of a layer's database entry, the first of:
+ *   1. config      the config's own field of that name
+ *   2. derived     a field the template derived for the config
+ *                  (head_dim = hidden_size / num_attention_heads ...)
+ *   3. attrs       the layer's inspected structure (in_features ...)
+ *   4. runtime     the runtime variable of that name ({tokens} ...)
+ *   5. default     the entry's default
+ * Runtime variables fixed on the command line are then substituted, so
+ * that "{batch_size} * {seq_len}" becomes a number where both are given.
+ * A global field binds only where it means the same for every layer: the
+ * database names per-layer sizes so that no config field can take them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+struct pop {
+	lmp_db *db;
+	const cJSON *config, *derived;
+	const lmp_fixed *fixed;
+	lmp_buf *explain;
+	lmp_err *e;
+};
+
+static int
+in_list(const cJSON *list, const char *s)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, list)
+		if (cJSON_IsString(c) && !strcmp(c->valuestring, s))
+			return 1;
+	return 0;
+}
+
+/* Substitute fixed runtime variables; a template that becomes constant is
+ * evaluated to its number. */
+static cJSON *
+fix(const cJSON *v, const lmp_fixed *f, lmp_err *e)
+{
+	lmp_buf b = {0};
+	const char *p;
+	cJSON *out = NULL;
+
+	if (!cJSON_IsString(v) || !f || !f->n)
+		return cJSON_Duplicate(v, 1);
+	for (p = v->valuestring; *p;) {
+		int i, done = 0;
+		if (*p == '{' && (p == v->valuestring || p[-1] != '$')) {
+			for (i = 0; i < f->n; i++) {
+				size_t k = strlen(f->name[i]);
+				if (!strncmp(p + 1, f->name[i], k) && p[1 + k] == '}') {
+					char s[LMP_NUM_STRMAX];
+					lmp_num_str(&f->value[i], s);
+					lmp_buf_putc(&b, '(');
+					lmp_buf_puts(&b, s);
+					lmp_buf_putc(&b, ')');
+					p += k + 2;
+					done = 1;
+					break;
+				}
+			}
+		}
+		if (!done)
+			lmp_buf_putc(&b, *p++);
+	}
+	/* Constant now?  Then a number. */
+	lmp_tmpl *t = lmp_tmpl_parse(b.s, NULL, 0, e);
+	if (t) {
+		lmp_prog *pr = lmp_prog_new();
+		lmp_fold_ctx c = {0};
+		lmp_poly *q;
+		c.prog = pr;
+		q = lmp_fold(&c, t, NULL, "value", e);
+		if (q && lmp_poly_is_const(q)) {
+			lmp_runtime rt = {0};
+			lmp_num x;
+			lmp_prog_set_point(pr, &rt);
+			if (!lmp_poly_eval(pr, q, &x, e))
+				out = lmp_json_new_num(&x);
+		} else if (q) {
+			out = cJSON_CreateString(b.s);
+		}
+		lmp_prog_free(pr);
+		lmp_tmpl_free(t);
+	}
+	lmp_buf_free(&b);
+	return out;
+}
+
+static void
+explain_line(struct pop *P, const char *path, const char *param, const cJSON *v, const char *rule, const char *field)
+{
+	char *s;
+
+	if (!P->explain)
+		return;
+	s = lmp_json_print(v, 0);
+	lmp_buf_printf(P->explain, "%s\t%s\t%s\t%s\t%s\n", path, param, s, rule, field);
+	free(s);
+}
+
+static int
+bind_node(struct pop *P, cJSON *node, const char *path)
+{
+	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(node, "class");
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(node, "attrs");
+	cJSON *params, *v, *fixed;
+	lmp_entry *en = lmp_db_find(P->db, cls->valuestring);
+	char rt[64], field[300];
+	int i;
+
+	if (!en)
+		return lmp_fail(P->e, LMP_EXIT_INPUT, "%s: class %s is not in the module database (run lmp-ensure)",
+			path, cls->valuestring);
+	params = cJSON_CreateObject();
+	for (i = 0; i < en->nparams; i++) {
+		const char *p = en->params[i].name, *rule;
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(P->config, p);
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(attrs, p);
+		int is_val = c && (cJSON_IsNumber(c) || cJSON_IsBool(c));
+		if (is_val && !in_list(P->derived, p)) {
+			v = cJSON_Duplicate(c, 1);
+			rule = "config";
+			snprintf(field, sizeof field, "config.%s", p);
+		} else if (is_val) {
+			v = cJSON_Duplicate(c, 1);
+			rule = "derived";
+			snprintf(field, sizeof field, "config.%s", p);
+		} else if (a) {
+			v = cJSON_Duplicate(a, 1);
+			rule = "attrs";
+			snprintf(field, sizeof field, "attrs.%s", p);
+		} else if (lmp_var_lookup(p, strlen(p)) >= 0) {
+			snprintf(rt, sizeof rt, "{%s}", p);
+			v = cJSON_CreateString(rt);
+			rule = "runtime";
+			snprintf(field, sizeof field, "{%s}", p);
+		} else if (en->params[i].dflt) {
+			v = cJSON_Duplicate(en->params[i].dflt, 1);
+			rule = "default";
+			snprintf(field, sizeof field, "%s default", en->name);
+		} else {
+			cJSON_Delete(params);
+			return lmp_fail(P->e, LMP_EXIT_INPUT, "%s: nothing binds parameter '%s' of %s", path, p, en->name);
+		}
+		if (cJSON_IsBool(v)) {
+			cJSON *n = cJSON_CreateNumber(cJSON_IsTrue(v));
+			n->valuestring = lmp_xstrdup(cJSON_IsTrue(v) ? "1" : "0");
+			cJSON_Delete(v);
+			v = n;
+		}
+		fixed = fix(v, P->fixed, P->e);
+		cJSON_Delete(v);
+		if (!fixed) {
+			cJSON_Delete(params);
+			return lmp_prefix(P->e, "%s: parameter %s: ", path, p);
+		}
+		explain_line(P, path, p, fixed, rule, field);
+		cJSON_AddItemToObject(params, p, fixed);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(node, "params");
+	cJSON_AddItemToObject(node, "params", params);
+	return 0;
+}
+
+static int
+walk(struct pop *P, cJSON *node, const char *parent, int depth)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(node, "name");
+	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(node, "class");
+	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(node, "repeat");
+	cJSON *subs = cJSON_GetObjectItemCaseSensitive(node, "sub_layers"), *c;
+	char path[1024];
+	lmp_num r;
+
+	if (depth > 64)
+		return lmp_fail(P->e, LMP_EXIT_INPUT, "layers nested deeper than 64");
+	if (!cJSON_IsString(name) || !cJSON_IsString(cls))
+		return lmp_fail(P->e, LMP_EXIT_INPUT, "%s%sa layer without a name and a class", parent, *parent ? ": " : "");
+	snprintf(path, sizeof path, "%s%s%s%s", parent, *parent ? "." : "", name->valuestring,
+		rep && !lmp_json_num(rep, &r) && !(r.exact && r.n == 1 && r.d == 1) ? ".*" : "");
+	if (!subs)
+		return bind_node(P, node, path);
+	cJSON_ArrayForEach(c, subs)
+		if (walk(P, c, path, depth + 1))
+			return -1;
+	return 0;
+}
+
+int
+lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
+	cJSON *layers = cJSON_GetObjectItemCaseSensitive(doc, "layers"), *c;
+	struct pop P = {db, NULL, NULL, fixed, explain, e};
+
+	if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "arch") && strcmp(kind->valuestring, "populated")))
+		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an architecture document (run lmp-inspect)");
+	P.config = cJSON_GetObjectItemCaseSensitive(doc, "config");
+	P.derived = cJSON_GetObjectItemCaseSensitive(doc, "derived");
+	if (!cJSON_IsObject(P.config) || !cJSON_IsArray(layers))
+		return lmp_fail(e, LMP_EXIT_INPUT, "architecture document without \"config\" and \"layers\"");
+	cJSON_ArrayForEach(c, layers)
+		if (walk(&P, c, "", 0))
+			return -1;
+	/* The model class itself, when the database has it: its inclusive
+	 * formula evaluates the whole model alone (lmp-eval --module). */
+	const cJSON *root = cJSON_GetObjectItemCaseSensitive(doc, "class");
+	if (cJSON_IsString(root)) {
+		lmp_entry *en = lmp_db_find(db, root->valuestring);
+		if (en && en->nparams && bind_node(&P, doc, "(model)"))
+			return -1;
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("populated"));
+	return 0;
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# make models: the architecture and populated documents of every shipped
+# config whose model_type lmp supports, into DIR (default models/).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$root/models}
+PATH="$root/bin:$PATH"
+mkdir -p "$out"
+supported=" $(lmp-inspect --list) "
+for cfg in "$root"/share/lmp/configs/*/*/config.json; do
+	id=${cfg#"$root/share/lmp/configs/"}
+	id=${id%/config.json}
+	mt=$(jq -r 'if .text_config then .text_config.model_type else .model_type end' "$cfg")
+	case $supported in
+	*" $mt "*) ;;
+	*) continue ;;
+	esac
+	slug=$(printf '%s' "$id" | sed 's|/|--|')
+	lmp-inspect "$id" > "$out/$slug.arch.json.tmp"
+	# cache first: every class must be known, the agent is never asked
+	lmp-ensure --quiet --agent false < "$out/$slug.arch.json.tmp" > /dev/null
+	lmp-populate --pretty < "$out/$slug.arch.json.tmp" > "$out/$slug.populated.json.tmp"
+	jq . "$out/$slug.arch.json.tmp" > "$out/$slug.arch.json"
+	mv "$out/$slug.populated.json.tmp" "$out/$slug.populated.json"
+	rm -f "$out/$slug.arch.json.tmp"
+done
