@@ -13,6 +13,7 @@ TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNIT = test/unit/test_engine
+HTTPD = test/httpd
 
 # Debian packages the build, the demo and the tests need.
 BUILD_DEPS = gcc make libcjson-dev libcurl4-openssl-dev nettle-dev
@@ -47,7 +48,10 @@ demo: all
 models: all
 	@sh ./tools/make-models.sh models
 
-test: deps-test $(BINS) $(UNIT)
+$(HTTPD): test/httpd.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ test/httpd.c
+
+test: deps-test $(BINS) $(UNIT) $(HTTPD)
 	@LC_ALL=C ./test/run
 
 bench: all deps-bench
@@ -70,7 +74,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/lmp-*.1 $(DESTDIR)$(MANDIR)/man5/lmp-*.5 $(DESTDIR)$(MANDIR)/man7/lmp.7
 
 clean:
-	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) test/unit/*.o
+	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) $(HTTPD) test/unit/*.o
 
 .PHONY: all deps-build deps-bench deps-test demo models test bench install uninstall clean
 .SECONDARY: $(LIBOBJ)

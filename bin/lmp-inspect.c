@@ -121,7 +121,7 @@ main(int argc, char **argv)
 		die(&e);
 	}
 	archs = cJSON_GetObjectItemCaseSensitive(cfg, "architectures");
-	const char *arch_name = cJSON_IsString(cJSON_GetArrayItem(archs, 0)) ? cJSON_GetArrayItem(archs, 0)->valuestring : NULL;
+	char *arch_name = cJSON_IsString(cJSON_GetArrayItem(archs, 0)) ? lmp_xstrdup(cJSON_GetArrayItem(archs, 0)->valuestring) : NULL;
 	/* Multimodal: the text model inside is what lmp analyses. */
 	tc = cJSON_GetObjectItemCaseSensitive(cfg, "text_config");
 	if (cJSON_IsObject(tc)) {
@@ -191,6 +191,7 @@ main(int argc, char **argv)
 	cJSON_Delete(tmpl);
 	lmp_buf_free(&text);
 	free((char *)wrapper);
+	free(arch_name);
 	if (fflush(stdout) || ferror(stdout)) {
 		fputs("lmp-inspect: write error on stdout\n", stderr);
 		return LMP_EXIT_SYSTEM;

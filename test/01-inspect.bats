@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# lmp-inspect: configs from files, the HuggingFace cache, the shipped
+# configs and hub downloads (against a local server), expanded by the
+# architecture templates; and the parameter counts of the shipped models.
+
+load helper
+
+CFG="$ROOT/share/lmp/configs"
+
+setup() {
+	export HF_HUB_CACHE="$BATS_TEST_TMPDIR/hub"
+	unset HF_HOME HF_TOKEN HF_ENDPOINT HF_HUB_OFFLINE
+}
+
+# params ID: the parameter count of a shipped model through the whole chain
+params() {
+	lmp-inspect "$1" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count
+}
+
+@test "Llama-2 parameter counts equal the official counts to the parameter" {
+	# Official: the Hub's safetensors totals (API field safetensors.total):
+	# 6,738,417,664 / 13,015,866,880 / 68,976,653,312.  Llama-2's checkpoints
+	# also store each layer's rotary inv_freq buffer, 64 floats, which
+	# model.num_parameters() and lmp do not count as parameters:
+	[ "$(params meta-llama/Llama-2-7b-hf)" = $((6738417664 - 64 * 32)) ]
+	[ "$(params meta-llama/Llama-2-13b-hf)" = $((13015866880 - 64 * 40)) ]
+	[ "$(params meta-llama/Llama-2-70b-hf)" = $((68976653312 - 64 * 80)) ]
+}
+
+@test "Llama-3, 3.1 and 3.2 parameter counts equal the official counts" {
+	# The Hub's safetensors totals of each repo (no buffers stored).
+	[ "$(params meta-llama/Meta-Llama-3-8B)" = 8030261248 ]
+	[ "$(params meta-llama/Meta-Llama-3-70B)" = 70553706496 ]
+	[ "$(params meta-llama/Llama-3.1-8B)" = 8030261248 ]
+	[ "$(params meta-llama/Llama-3.1-70B)" = 70553706496 ]
+	[ "$(params meta-llama/Llama-3.1-405B)" = 405853388800 ]
+	# tied embeddings: the head shares embed_tokens and is counted once
+	[ "$(params meta-llama/Llama-3.2-1B)" = 1235814400 ]
+	[ "$(params meta-llama/Llama-3.2-3B)" = 3212749824 ]
+}
+
+@test "the same count derived by hand from Llama-3.2-3B's config" {
+	# V=128256, H=3072, I=8192, 28 layers, 24 heads and 8 KV heads of 128, tied:
+	# embed V*H; per layer q,o 2*H*24*128, k,v 2*H*8*128, MLP 3*H*I, norms 2*H; final norm H
+	local V=128256 H=3072 I=8192
+	[ "$(params meta-llama/Llama-3.2-3B)" = $(( V*H + 28 * (2*H*24*128 + 2*H*8*128 + 3*H*I + 2*H) + H )) ]
+}
+
+@test "the shipped documents in models/ are up to date (make models)" {
+	sh "$ROOT/tools/make-models.sh" "$BATS_TEST_TMPDIR/models"
+	for f in "$BATS_TEST_TMPDIR"/models/*.json; do
+		cmp -s "$f" "$ROOT/models/$(basename "$f")" || fail "models/$(basename "$f") is stale: run make models"
+	done
+	[ "$(ls "$BATS_TEST_TMPDIR/models" | wc -l)" = "$(ls "$ROOT/models" | wc -l)" ]
+}
+
+@test "a config file, a directory, a shipped hub id: same architecture, and where it came from" {
+	local f="$CFG/meta-llama/Llama-3.2-1B/config.json"
+	run lmp-inspect "$f"
+	assert_success
+	[ "$(jq -r .model.source <<<"$output")" = file ]
+	[ "$(jq -r .model.config_sha256 <<<"$output")" = "$(sha256sum "$f" | cut -d' ' -f1)" ]
+	local a=$(jq -c .layers <<<"$output")
+	run lmp-inspect "$CFG/meta-llama/Llama-3.2-1B"
+	[ "$(jq -c .layers <<<"$output")" = "$a" ]
+	run lmp-inspect meta-llama/Llama-3.2-1B
+	[ "$(jq -c '[.model.id, .model.source, .model.config_file]' <<<"$output")" = '["meta-llama/Llama-3.2-1B","shipped","configs/meta-llama/Llama-3.2-1B/config.json"]' ]
+	[ "$(jq -c .layers <<<"$output")" = "$a" ]
+	# transformers' defaults are applied and recorded: head_dim is derived for Llama-2
+	run lmp-inspect meta-llama/Llama-2-7b-hf
+	[ "$(jq -c '[.config.head_dim, (.derived | index("head_dim") != null)]' <<<"$output")" = '[128,true]' ]
+}
+
+@test "the HuggingFace cache comes first, by ref or by commit" {
+	local d="$HF_HUB_CACHE/models--acme--tiny" c=1111111111111111111111111111111111111111
+	mkdir -p "$d/refs" "$d/snapshots/$c"
+	jq '.num_hidden_layers = 2' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$d/snapshots/$c/config.json"
+	printf '%s' "$c" > "$d/refs/main"
+	run lmp-inspect acme/tiny
+	assert_success
+	[ "$(jq -c '[.model.source, .model.commit, .layers[0].sub_layers[2].repeat]' <<<"$output")" = "[\"hf-cache\",\"$c\",2]" ]
+	run lmp-inspect "acme/tiny@$c"
+	assert_success
+	# HF_HOME/hub when HF_HUB_CACHE is unset
+	mkdir -p "$BATS_TEST_TMPDIR/home" && mv "$HF_HUB_CACHE" "$BATS_TEST_TMPDIR/home/hub"
+	unset HF_HUB_CACHE
+	HF_HOME="$BATS_TEST_TMPDIR/home" run lmp-inspect acme/tiny
+	assert_success
+	# offline, a model that is nowhere is an error
+	HF_HOME="$BATS_TEST_TMPDIR/home" HF_HUB_OFFLINE=1 run --separate-stderr lmp-inspect acme/elsewhere
+	assert_clean_failure lmp-inspect "acme/elsewhere@main is neither in the HuggingFace cache nor shipped, and HF_HUB_OFFLINE forbids a download"
+}
+
+# ---- downloads, against a local server ----
+
+start_hub() {
+	"$ROOT/test/httpd" "$BATS_TEST_TMPDIR/port" "$CFG/meta-llama/Llama-3.2-1B/config.json" &
+	HUB_PID=$!
+	for i in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.1; done
+	export HF_ENDPOINT="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")"
+}
+
+teardown() {
+	[ -z "${HUB_PID:-}" ] || kill "$HUB_PID" 2>/dev/null || true
+}
+
+# nothing partial in the cache: no files at all for a failed download
+no_partial() {
+	[ -z "$(find "$HF_HUB_CACHE" -path "*models--$1--model*" -type f 2>/dev/null)" ] || fail "partial files for $1"
+}
+
+@test "a download lands in the cache layout, and the next run reads the cache" {
+	start_hub
+	run lmp-inspect ok/model
+	assert_success
+	local c=0123456789abcdef0123456789abcdef01234567 d="$HF_HUB_CACHE/models--ok--model"
+	[ "$(jq -c '[.model.source, .model.commit]' <<<"$output")" = "[\"download\",\"$c\"]" ]
+	[ "$(cat "$d/refs/main")" = "$c" ]
+	[ -L "$d/snapshots/$c/config.json" ]
+	cmp -s "$d/snapshots/$c/config.json" "$CFG/meta-llama/Llama-3.2-1B/config.json"
+	run lmp-inspect ok/model
+	[ "$(jq -r .model.source <<<"$output")" = hf-cache ]
+	# a redirect is followed
+	run lmp-inspect moved/model
+	assert_success
+}
+
+@test "gated without a token, 404, a truncated body, no commit, a server that never answers" {
+	start_hub
+	run --separate-stderr lmp-inspect gated/model
+	assert_clean_failure lmp-inspect "gated/model is gated or private (HTTP 401): accept its license on the hub and set HF_TOKEN"
+	no_partial gated
+	HF_TOKEN=secret-token run lmp-inspect gated/model
+	assert_success
+	# the token file of huggingface_hub works too
+	rm -rf "$HF_HUB_CACHE/models--gated--model"
+	printf 'secret-token\n' > "$BATS_TEST_TMPDIR/token"
+	HF_TOKEN_PATH="$BATS_TEST_TMPDIR/token" run lmp-inspect gated/model
+	assert_success
+	run --separate-stderr lmp-inspect missing/model
+	assert_clean_failure lmp-inspect "missing/model@main: no config.json on $HF_ENDPOINT (HTTP 404)"
+	no_partial missing
+	run --separate-stderr lmp-inspect trunc/model
+	assert_clean_failure lmp-inspect "trunc/model: the download of config.json was cut short"
+	no_partial trunc
+	run --separate-stderr lmp-inspect nocommit/model
+	assert_clean_failure lmp-inspect "no X-Repo-Commit"
+	no_partial nocommit
+	local t0=$SECONDS
+	LMP_HTTP_TIMEOUT=2 run --separate-stderr lmp-inspect hang/model
+	assert_clean_failure lmp-inspect "hang/model: no answer from $HF_ENDPOINT within 2 s"
+	[ $((SECONDS - t0)) -lt 10 ]
+	no_partial hang
+}
+
+# ---- what the templates refuse ----
+
+cfg_with() {
+	jq "$1" "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+}
+
+@test "unknown model types, architectures and fields are errors, never a lookalike" {
+	cfg_with '.model_type = "llama9"'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: llama'
+	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
+	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
+	cfg_with '.attention_type = "linear"'
+	assert_clean_failure lmp-inspect 'config field "attention_type" is not understood by the llama template (it may change the architecture)'
+	cfg_with '.hidden_act = "gelu"'
+	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the llama template (supported: ["silu"])'
+	cfg_with 'del(.model_type)'
+	assert_clean_failure lmp-inspect "no usable model_type"
+	run --separate-stderr lmp-inspect ../etc/passwd
+	assert_clean_failure lmp-inspect "not a hub id"
+	run --separate-stderr lmp-inspect
+	assert_clean_failure lmp-inspect "one MODEL"
+}
+
+@test "a multimodal config: its text model is analysed, and the document says so" {
+	jq '{model_type: "mllama_like", architectures: ["LlamaForCausalLM"], vision_config: {hidden_size: 1280},
+	     text_config: (. | del(.architectures))}' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	run lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_success
+	[ "$(jq -c '[.model.model_type, .model.text_model_of]' <<<"$output")" = '["llama","mllama_like"]' ]
+	jq -e '.model.note | test("text model")' <<<"$output" >/dev/null
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = 1235814400 ]
+}

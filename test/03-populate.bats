@@ -1,0 +1,60 @@
+#!/usr/bin/env bats
+# lmp-populate: every parameter bound, by config, derived config, attrs,
+# runtime variable or default; fixed runtime values substituted.
+
+load helper
+
+@test "--explain says which rule bound each parameter from which field" {
+	run sh -c "lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate --explain"
+	assert_success
+	assert_line --index 0 $'path\tparameter\tvalue\trule\tfield'
+	assert_line $'model.layers.*.self_attn.sdpa\thead_dim\t64\tconfig\tconfig.head_dim'
+	assert_line $'model.layers.*.self_attn.sdpa\tnum_kv_heads\t8\tattrs\tattrs.num_kv_heads'
+	assert_line $'model.layers.*.self_attn.q_proj\ttokens\t"{tokens}"\truntime\t{tokens}'
+	assert_line $'lm_head\ttokens\t"{batch_size}"\tattrs\tattrs.tokens'
+	assert_line $'lm_head\tbias\t0\tattrs\tattrs.bias'
+	# Llama-2's config has no head_dim: transformers derives it, and so does lmp
+	run sh -c "lmp-inspect meta-llama/Llama-2-7b-hf | lmp-populate --explain"
+	assert_line $'model.rotary_emb\thead_dim\t128\tderived\tconfig.head_dim'
+}
+
+@test "runtime values given on the command line fix the templates" {
+	run sh -c "lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate --batch-size 4 --seq-len 16 --w-bit 4"
+	assert_success
+	# tokens = 4 x 16; the head sees one position per sequence; 4-bit weights are half a byte
+	[ "$(jq '.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params.tokens' <<<"$output")" = 64 ]
+	[ "$(jq '.layers[1].params.tokens' <<<"$output")" = 4 ]
+	[ "$(jq '.layers[1].params.w_dtype_bytes' <<<"$output")" = 0.5 ]
+	# without --cache-len, the KV aggregates stay templates
+	[ "$(jq -r '.layers[0].sub_layers[2].sub_layers[1].sub_layers[4].params.kv_tokens' <<<"$output")" = "{kv_tokens}" ]
+}
+
+@test "the model class is bound too: its inclusive formula equals the tree" {
+	local doc args
+	doc=$(lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate)
+	args=$(jq -r '.params | to_entries | map("\(.key)=\(.value)") | join(" ")' <<<"$doc")
+	# the tied head counts once in both
+	# shellcheck disable=SC2086
+	[ "$(lmp-eval --module $LL.LlamaForCausalLM $args tie_word_embeddings=1 --seq-len 333 --batch-size 3 | jq -c '{param_count, flops, bytes, state_bytes}')" = \
+	  "$(lmp-eval --totals --seq-len 333 --batch-size 3 <<<"$doc" | jq -c .totals)" ]
+}
+
+@test "a parameter nothing binds names the layer, the entry and the parameter" {
+	jq '.entries["torch.nn.modules.linear.Linear"].parameters += [{"name": "groups", "type": "int", "description": "test"}]' \
+		"$ROOT/module_db.json" > "$BATS_TEST_TMPDIR/db.json"
+	run --separate-stderr sh -c "lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate --db '$BATS_TEST_TMPDIR/db.json'"
+	assert_clean_failure lmp-populate "model.layers.*.self_attn.q_proj: nothing binds parameter 'groups' of torch.nn.modules.linear.Linear"
+	run --separate-stderr sh -c "lmp-inspect meta-llama/Llama-3.2-1B | jq '.layers[1].class = \"x.y.Unknown\"' | lmp-populate"
+	assert_clean_failure lmp-populate "lm_head: class x.y.Unknown is not in the module database (run lmp-ensure)"
+	run --separate-stderr lmp-populate <<<'{"lmp": "eval"}'
+	assert_clean_failure lmp-populate "not an architecture document"
+	run --separate-stderr lmp-populate --batch-size 0 <<<'{}'
+	assert_clean_failure lmp-populate "batch-size"
+}
+
+@test "the whole chain with lmp-ensure in it" {
+	run sh -c "lmp-inspect meta-llama/Llama-3.1-8B | lmp-ensure --agent false | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 8191"
+	assert_success
+	# Llama-3.1-8B's KV cache: 32 layers x 8 KV heads x (128 + 128) x 2 bytes = 131,072 per token
+	[ "$(jq .totals.state_bytes <<<"$output")" = $((8192 * 131072)) ]
+}
