@@ -12,6 +12,7 @@ static const char usage_text[] =
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
 	"                [--batch-size N,...] [precision options] [--totals] [--pretty] [--db FILE] [FILE]\n"
+	"       lmp-eval --queries SEQ:CACHE[xCOUNT],... [precision options] [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --module CLASS [runtime options] [--db FILE] NAME=VALUE ...\n"
 	"       lmp-eval --params CLASS [--db FILE]\n"
 	"       lmp-eval --help | --version\n";
@@ -40,6 +41,8 @@ struct opts {
 	int64_t *list[NLISTS];
 	int nlist[NLISTS];
 	int given[NLISTS];
+	lmp_query *queries; /* --queries: one mixed step */
+	int nqueries;
 	int totals, pretty, phase;
 	const char *db, *module, *params, *file;
 };
@@ -58,11 +61,50 @@ usage_error(const char *msg)
 	exit(LMP_EXIT_USAGE);
 }
 
+/* "2048:0,1:4096x31": one prefill of 2048 beside 31 decodes at 4096. */
+static int
+parse_queries(const char *s, lmp_query **out, int *n, lmp_err *e)
+{
+	char *copy = lmp_xstrdup(s), *tok, *save = NULL, *colon, *x;
+	int cap = 0;
+
+	*n = 0;
+	*out = NULL;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		lmp_query q = {0, 0, 1};
+		if (!(colon = strchr(tok, ':')))
+			goto bad;
+		*colon = '\0';
+		if ((x = strchr(colon + 1, 'x')))
+			*x = '\0';
+		if (lmp_parse_i64(tok, 1, (int64_t)1 << 40, &q.seq_len) ||
+		    lmp_parse_i64(colon + 1, 0, (int64_t)1 << 40, &q.cache_len) ||
+		    (x && lmp_parse_i64(x + 1, 1, (int64_t)1 << 30, &q.count)))
+			goto bad;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = lmp_xrealloc(*out, sizeof **out * (size_t)cap);
+		}
+		(*out)[(*n)++] = q;
+		if (*n > 1 << 15)
+			goto bad;
+	}
+	if (!*n || s[strlen(s) - 1] == ',')
+		goto bad;
+	free(copy);
+	return 0;
+bad:
+	free(copy);
+	free(*out);
+	*out = NULL;
+	return lmp_fail(e, LMP_EXIT_USAGE, "--queries: '%s' is not a list of SEQ:CACHE[xCOUNT] (seq >= 1, cache >= 0, count >= 1)", s);
+}
+
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_PHASE, O_HELP, O_VERSION };
-	static struct option longs[NLISTS + 9];
+	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_PHASE, O_QUERIES, O_HELP, O_VERSION };
+	static struct option longs[NLISTS + 10];
 	char opt[64], msg[256];
 	lmp_err e = {0};
 	int c, i;
@@ -75,6 +117,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	longs[i++] = (struct option){"module", required_argument, 0, O_MODULE};
 	longs[i++] = (struct option){"params", required_argument, 0, O_PARAMS};
 	longs[i++] = (struct option){"phase", required_argument, 0, O_PHASE};
+	longs[i++] = (struct option){"queries", required_argument, 0, O_QUERIES};
 	longs[i++] = (struct option){"help", no_argument, 0, O_HELP};
 	longs[i++] = (struct option){"version", no_argument, 0, O_VERSION};
 	opterr = 0;
@@ -101,6 +144,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			else
 				usage_error("--phase is prefill or decode");
 			break;
+		case O_QUERIES:
+			free(o->queries);
+			if (parse_queries(optarg, &o->queries, &o->nqueries, &e))
+				usage_error(e.msg);
+			break;
 		case O_HELP: fputs(usage_text, stdout); exit(0);
 		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(0);
 		default:
@@ -124,6 +172,8 @@ settle(struct opts *o)
 		usage_error("--phase needs --prompt-len and --gen-len");
 	if (gen && o->module)
 		usage_error("--module evaluates one step: use --seq-len and --cache-len");
+	if (o->queries && (gen || o->given[O_SEQ] || o->given[O_CACHE] || o->given[O_BATCH]))
+		usage_error("--queries is the whole step: no --batch-size, --seq-len, --cache-len or request");
 	for (i = 0; i < NLISTS; i++) {
 		if (o->list[i])
 			continue;
@@ -179,6 +229,10 @@ make_point(const struct opts *o, const int *idx, struct point *pt, lmp_err *e)
 	}
 	pt->rt.nqueries = 1;
 	pt->rt.queries = &pt->q;
+	if (o->queries) {
+		pt->rt.nqueries = o->nqueries;
+		pt->rt.queries = o->queries;
+	}
 	return lmp_runtime_compute(&pt->rt, e);
 }
 
@@ -398,6 +452,7 @@ main(int argc, char **argv)
 	lmp_db_free(db);
 	for (i = 0; i < NLISTS; i++)
 		free(o.list[i]);
+	free(o.queries);
 	if (rc)
 		die(&e);
 	if (fflush(stdout) || ferror(stdout)) {

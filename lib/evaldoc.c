@@ -58,6 +58,19 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 		i128(b, rt->queries[0].seq_len);
 		LIT(b, ",\"cache_len\":");
 		i128(b, rt->queries[0].cache_len);
+	} else {
+		/* A mixed step: every group of queries as given. */
+		LIT(b, ",\"queries\":[");
+		for (int i = 0; i < rt->nqueries; i++) {
+			LIT(b, "{\"seq_len\":");
+			i128(b, rt->queries[i].seq_len);
+			LIT(b, ",\"cache_len\":");
+			i128(b, rt->queries[i].cache_len);
+			LIT(b, ",\"count\":");
+			i128(b, rt->queries[i].count);
+			lmp_buf_puts(b, i + 1 < rt->nqueries ? "}," : "}");
+		}
+		lmp_buf_putc(b, ']');
 	}
 	bits(b, rt);
 	aggregates(b, rt);

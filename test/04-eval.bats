@@ -382,3 +382,27 @@ Q='.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params'
 	# E_10(1) = sum over the 2^10 leaves of 1 + (number of +1 on the path) = 1024 + 10 * 512
 	[ "$(jq .flops <<<"$output")" = $((1024 + 10 * 512)) ]
 }
+
+# ---- mixed steps ----
+
+@test "a mixed step: GEMMs over all new tokens at once, attention per query, weights read once" {
+	# One prefill of 2048 beside 31 decodes at 4096 cached tokens.  FLOPs,
+	# activations and the KV cache add up over the queries exactly; the
+	# weights are read once for the whole step, not once per query: only
+	# the embedding's gathered rows grow, by 31 rows of 4096 x 2 bytes.
+	run lmp-eval --totals --queries 2048:0,1:4096x31 < "$LLAMA2"
+	assert_success
+	local mixed=$output pre dec
+	pre=$(lmp-eval --totals --seq-len 2048 < "$LLAMA2")
+	dec=$(lmp-eval --totals --seq-len 1 --cache-len 4096 < "$LLAMA2")
+	[ "$(jq .totals.flops <<<"$mixed")" = $(( $(jq .totals.flops <<<"$pre") + 31 * $(jq .totals.flops <<<"$dec") )) ]
+	[ "$(jq .totals.state_bytes <<<"$mixed")" = $(( $(jq .totals.state_bytes <<<"$pre") + 31 * $(jq .totals.state_bytes <<<"$dec") )) ]
+	[ "$(jq .totals.bytes.weights <<<"$mixed")" = $(( $(jq .totals.bytes.weights <<<"$pre") + 31 * 4096 * 2 )) ]
+	# the aggregates: 2048 + 31 tokens; keys 2048 + 31 x 4097; pairs 2048^2 + 31 x 4097
+	[ "$(jq -c '.runtime | [.batch_size, .tokens, .kv_tokens, .qk_pairs]' <<<"$mixed")" = "[32,2079,$((2048 + 31 * 4097)),$((2048 * 2048 + 31 * 4097))]" ]
+	[ "$(jq -c '.runtime.queries[1]' <<<"$mixed")" = '{"seq_len":1,"cache_len":4096,"count":31}' ]
+	run_split lmp-eval --queries 2048:0,1 < "$LLAMA2"
+	assert_clean_failure lmp-eval "--queries: '2048:0,1' is not a list of SEQ:CACHE[xCOUNT]"
+	run_split lmp-eval --queries 1:0 --seq-len 4 < "$LLAMA2"
+	assert_clean_failure lmp-eval "--queries is the whole step"
+}
