@@ -1,10 +1,10 @@
 #!/bin/sh
 # pipeline.sh MODEL [options]: the lmp chain in one command.
 #
-# MODEL is a populated document, or a hub id (org/name) whose populated
-# document ships in models/.  Runs lmp-eval, and with --hardware also
-# lmp-roofline; each option goes to the tool that owns it.  lmp-inspect,
-# lmp-ensure, lmp-populate and lmp-report join the chain as they land.
+# MODEL is what lmp-inspect takes (a config.json, a directory, a hub id
+# org/name[@rev]) or a populated document.  Runs lmp-inspect | lmp-ensure |
+# lmp-populate | lmp-eval, and with --hardware lmp-roofline; each option
+# goes to the tool that owns it.  lmp-report joins the chain when it lands.
 # The seeds' spellings are accepted too: --model_id, --batch_size,
 # --seq_len, --w_bit, --a_bit, --kv_bit.
 set -eu
@@ -16,11 +16,13 @@ die() {
 	exit 2
 }
 
-model= eval_args= roof_args= hardware=
+model= eval_args= roof_args= hardware= ins_args= ens_args=
 # Arguments are kept as shell words for eval: quote, with ' as '\''.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 add_eval() { eval_args="$eval_args $(quote "$1")"; }
 add_roof() { roof_args="$roof_args $(quote "$1")"; }
+add_ins() { ins_args="$ins_args $(quote "$1")"; }
+add_ens() { ens_args="$ens_args $(quote "$1")"; }
 
 while [ $# -gt 0 ]; do
 	a=$1
@@ -44,6 +46,12 @@ while [ $# -gt 0 ]; do
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_roof "$a"; add_roof "$1"; shift ;;
 	--unfused) add_roof "$a" ;;
+	--revision)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_ins "$a"; add_ins "$1"; shift ;;
+	--agent | --timeout | --source-root)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_ens "$a"; add_ens "$1"; shift ;;
 	-h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) die "unknown option $a" ;;
 	*) [ -z "$model" ] || die "more than one model"; model=$a ;;
@@ -51,22 +59,21 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$model" ] || die "usage: pipeline.sh MODEL [options]"
 
-if [ -f "$model" ]; then
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# A populated document goes straight to lmp-eval; anything else is a model.
+if [ -f "$model" ] && [ "$(jq -r .lmp "$model" 2>/dev/null)" = populated ]; then
 	doc=$model
 else
-	slug=$(printf '%s' "$model" | sed 's|/|--|g')
-	doc=$here/models/$slug.populated.json
-	[ -f "$doc" ] || doc=${LMP_DATADIR:-$here/share/lmp}/models/$slug.populated.json
-	if [ ! -f "$doc" ]; then
-		echo "pipeline.sh: no populated document for $model (shipped: $(ls "$here/models" | sed -n 's/\.populated\.json$//p' | sed 's|--|/|' | tr '\n' ' '))" >&2
-		exit 1
-	fi
+	doc=$tmp/populated.json
+	eval "lmp-inspect $ins_args \"\$model\"" > "$tmp/arch.json"
+	eval "lmp-ensure --quiet $ens_args \"\$tmp/arch.json\"" > /dev/null
+	lmp-populate "$tmp/arch.json" > "$doc"
 fi
 if [ -z "$hardware" ]; then
-	eval "exec lmp-eval $eval_args \"\$doc\""
+	eval "lmp-eval $eval_args \"\$doc\""
+	exit
 fi
 # The chain fails as a whole when either tool fails.
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-eval "lmp-eval $eval_args \"\$doc\"" > "$tmp"
-eval "lmp-roofline $roof_args \"\$tmp\""
+eval "lmp-eval $eval_args \"\$doc\"" > "$tmp/eval.json"
+eval "lmp-roofline $roof_args \"\$tmp/eval.json\""

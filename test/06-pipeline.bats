@@ -11,12 +11,15 @@ load helper
 		--hardware nvidia-h100-sxm --memory-efficiency 0.8
 	assert_success
 	[ "$output" = "$(lmp-eval --prompt-len 64 --gen-len 8 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm --memory-efficiency 0.8)" ]
+	# a populated document goes straight to lmp-eval
+	run "$ROOT/pipeline.sh" "$LLAMA2" --seq-len 5 --totals
+	[ "$output" = "$(lmp-eval --seq-len 5 --totals < "$LLAMA2")" ]
 }
 
 @test "pipeline.sh fails clearly" {
-	run --separate-stderr "$ROOT/pipeline.sh" nobody/nothing
+	HF_HUB_OFFLINE=1 run --separate-stderr "$ROOT/pipeline.sh" nobody/nothing
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == "pipeline.sh: no populated document for nobody/nothing (shipped: "*"meta-llama/Llama-2-7b-hf "* ]]
+	[[ "$stderr" == "lmp-inspect: nobody/nothing@main is neither in the HuggingFace cache nor shipped"* ]]
 	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --colour blue
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "pipeline.sh: unknown option --colour" ]
