@@ -27,6 +27,24 @@ params() {
 	[ "$(params meta-llama/Llama-2-70b-hf)" = $((68976653312 - 64 * 80)) ]
 }
 
+@test "Qwen2.5 and Qwen3 parameter counts equal the official counts" {
+	# The Hub's safetensors totals; Qwen2.5-0.5B ties its head to the embedding.
+	[ "$(params Qwen/Qwen2.5-7B)" = 7615616512 ]
+	[ "$(params Qwen/Qwen2.5-0.5B)" = 494032768 ]
+	[ "$(params Qwen/Qwen3-8B)" = 8190735360 ]
+}
+
+@test "Qwen2.5-7B and Qwen3-8B by hand: q, k and v biases; q and k norms" {
+	# Qwen2.5-7B: V=152064, H=3584, I=18944, 28 layers, 28 heads and 4 KV heads
+	# of 128: q H*3584 + 3584, k and v H*512 + 512 each, o 3584*H, MLP 3*H*I,
+	# norms 2*H; untied head
+	local V=152064 H=3584 I=18944
+	[ "$(params Qwen/Qwen2.5-7B)" = $(( 2*V*H + 28 * (H*3584 + 3584 + 2*(H*512 + 512) + 3584*H + 3*H*I + 2*H) + H )) ]
+	# Qwen3-8B: no biases; q_norm and k_norm add 2 x 128 weights per layer
+	V=151936 H=4096 I=12288
+	[ "$(params Qwen/Qwen3-8B)" = $(( 2*V*H + 36 * (2*H*4096 + 2*H*1024 + 3*H*I + 2*H + 2*128) + H )) ]
+}
+
 @test "Llama-3, 3.1 and 3.2 parameter counts equal the official counts" {
 	# The Hub's safetensors totals of each repo (no buffers stored).
 	[ "$(params meta-llama/Meta-Llama-3-8B)" = 8030261248 ]
@@ -47,7 +65,10 @@ params() {
 }
 
 @test "the shipped documents in models/ are up to date (make models)" {
-	sh "$ROOT/tools/make-models.sh" "$BATS_TEST_TMPDIR/models"
+	# on a copy of the database: every class is known, so it must not change
+	cp "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+	LMP_DB="$BATS_TEST_TMPDIR/db.json" sh "$ROOT/tools/make-models.sh" "$BATS_TEST_TMPDIR/models"
+	cmp -s "$BATS_TEST_TMPDIR/db.json" "$ROOT/module_db.json" || fail "make models would change module_db.json"
 	for f in "$BATS_TEST_TMPDIR"/models/*.json; do
 		cmp -s "$f" "$ROOT/models/$(basename "$f")" || fail "models/$(basename "$f") is stale: run make models"
 	done
