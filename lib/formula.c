@@ -41,6 +41,8 @@ static const struct {
 	{"log2", LMP_OP_LOG2, 1, 1},
 	{"sqrt", LMP_OP_SQRT, 1, 1},
 	{"abs", LMP_OP_ABS, 1, 1},
+	{"window_kv", LMP_OP_WIN_KV, 1, 1},
+	{"window_pairs", LMP_OP_WIN_PAIRS, 1, 1},
 };
 
 static lmp_node *cond(struct parser *ps);

@@ -501,6 +501,8 @@ fold_op(struct fold *f, const lmp_node *n, lmp_poly **k, int nk)
 
 	for (i = 0; i < nk; i++)
 		allconst &= lmp_poly_is_const(k[i]);
+	if (n->op == LMP_OP_WIN_KV || n->op == LMP_OP_WIN_PAIRS)
+		allconst = 0; /* they read the step's queries */
 	if (allconst) {
 		for (i = 0; i < nk; i++)
 			v[i] = const_value(k[i]);
@@ -644,6 +646,30 @@ lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt)
 
 static int atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e);
 
+/* Under a sliding window of W keys, each sequence holds and reads at most
+ * W keys (min(cache_len + seq_len, W)), and each of its new queries is
+ * given that many: seq_len * min(cache_len + seq_len, W) pairs, the dense
+ * count of a window-limited kernel.  As W grows they become kv_tokens and
+ * qk_pairs. */
+static int
+window(const lmp_runtime *rt, int op, const lmp_num *w, lmp_num *out)
+{
+	lmp_i128 sum = 0, W, k;
+	int i;
+
+	if (!w->exact || w->d != 1 || w->n < 1)
+		return -1;
+	W = w->n;
+	for (i = 0; rt && i < rt->nqueries; i++) {
+		const lmp_query *q = &rt->queries[i];
+		k = q->cache_len + q->seq_len < W ? q->cache_len + q->seq_len : W;
+		/* bounded by the option parsers: count <= 2^30, lengths <= 2^40 */
+		sum += (lmp_i128)q->count * (op == LMP_OP_WIN_KV ? k : (lmp_i128)q->seq_len * k);
+	}
+	*out = lmp_num_int(sum);
+	return 0;
+}
+
 /* The value of an atom at the current point, computed at most once. */
 static inline const lmp_num *
 atom_ref(lmp_prog *p, int a, lmp_err *e)
@@ -752,6 +778,12 @@ atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 		if (eval_poly(p, at->args[0], &c, e) ||
 		    eval_poly(p, at->args[lmp_num_is_zero(&c) ? 2 : 1], out, e))
 			return -1;
+	} else if (at->op == LMP_OP_WIN_KV || at->op == LMP_OP_WIN_PAIRS) {
+		if (eval_poly(p, at->args[0], &c, e))
+			return -1;
+		if (window(p->rt, at->op, &c, out))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: column %d: the window must be a positive integer",
+				at->where, at->col);
 	} else {
 		for (i = 0; i < at->nargs; i++)
 			if (eval_poly(p, at->args[i], &v[i], e))
