@@ -181,10 +181,18 @@ static int
 apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
 {
 	const cJSON *d, *defaults = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
+	const cJSON *nulls = cJSON_GetObjectItemCaseSensitive(tmpl, "null_means");
 	struct cfgvals cv;
 	cJSON *v;
 	lmp_num x;
 
+	/* A field set to null may mean something else than absent (Mistral's
+	 * sliding_window: null is no window, absent is 4096). */
+	cJSON_ArrayForEach(d, nulls) {
+		const cJSON *have = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
+		if (cJSON_IsNull(have))
+			cJSON_ReplaceItemInObjectCaseSensitive(cfg, d->string, cJSON_Duplicate(d, 1));
+	}
 	cJSON_ArrayForEach(d, defaults) {
 		const cJSON *have = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
 		if (have && !cJSON_IsNull(have))

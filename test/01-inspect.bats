@@ -207,3 +207,20 @@ cfg_with() {
 	jq -e '.model.note | test("text model")' <<<"$output" >/dev/null
 	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = 1235814400 ]
 }
+
+@test "Mistral-7B: the official count, and a KV cache that stops growing at the window" {
+	# The Hub's safetensors total of mistralai/Mistral-7B-v0.1
+	[ "$(params mistralai/Mistral-7B-v0.1)" = 7241732096 ]
+	local doc
+	doc=$(lmp-inspect mistralai/Mistral-7B-v0.1 | lmp-populate)
+	# per token: 32 layers x 8 KV heads x (128 + 128) x 2 bytes = 131,072; the
+	# sliding window of 4096 keeps at most 4096 tokens per sequence
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 99 <<<"$doc" | jq .totals.state_bytes)" = $((100 * 131072)) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 --batch-size 2 <<<"$doc" | jq .totals.state_bytes)" = $((2 * 4096 * 131072)) ]
+	# a decode step at 8k context reads 4096 keys: attention FLOPs
+	# 2*32*4096*(128+128) + 6*32*4096 per layer
+	[ "$(lmp-eval --seq-len 1 --cache-len 8191 <<<"$doc" | jq '.rows[] | select(.path == "model.layers.*.self_attn.sdpa") | .flops')" = $((2*32*4096*256 + 6*32*4096)) ]
+	# a config with sliding_window: null has no window
+	jq '.sliding_window = null' "$CFG/mistralai/Mistral-7B-v0.1/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	[ "$(lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 8191 | jq .totals.state_bytes)" = $((8192 * 131072)) ]
+}
