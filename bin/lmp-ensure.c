@@ -23,19 +23,7 @@ struct opts {
 	int force, list, quiet;
 };
 
-static void
-die(const lmp_err *e)
-{
-	fprintf(stderr, "lmp-ensure: %s\n", e->msg);
-	exit(e->status ? e->status : LMP_EXIT_INPUT);
-}
 
-static void
-usage_error(const char *msg)
-{
-	fprintf(stderr, "lmp-ensure: %s (see lmp-ensure --help)\n", msg);
-	exit(LMP_EXIT_USAGE);
-}
 
 static void
 parse_opts(int argc, char **argv, struct opts *o)
@@ -68,7 +56,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_AGENT: o->agent = optarg; break;
 		case O_TIMEOUT:
 			if (lmp_parse_i64(optarg, 1, 86400, &t))
-				usage_error("--timeout: not a number of seconds in [1, 86400]");
+				lmp_usage_error("--timeout: not a number of seconds in [1, 86400]");
 			o->timeout = (double)t;
 			break;
 		case O_SRC: o->source_root = optarg; break;
@@ -82,19 +70,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_VERSION: puts("lmp-ensure " LMP_VERSION); exit(0);
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
-			usage_error(msg);
+			lmp_usage_error(msg);
 		}
 	}
 	if ((o->module != NULL) + o->list + (o->validate != NULL) > 1)
-		usage_error("--module, --list and --validate exclude each other");
+		lmp_usage_error("--module, --list and --validate exclude each other");
 	if (o->validate && (!o->by || !*o->by))
-		usage_error("--validate needs --by NAME");
+		lmp_usage_error("--validate needs --by NAME");
 	if (o->by && !o->validate)
-		usage_error("--by goes with --validate");
+		lmp_usage_error("--by goes with --validate");
 	if (o->force && !o->module)
-		usage_error("--force goes with --module");
+		lmp_usage_error("--force goes with --module");
 	if (argc - optind > ((o->module || o->list || o->validate) ? 0 : 1))
-		usage_error("too many operands");
+		lmp_usage_error("too many operands");
 	o->file = optind < argc ? argv[optind] : NULL;
 	if (!o->agent)
 		o->agent = getenv("LMP_AGENT") && *getenv("LMP_AGENT") ? getenv("LMP_AGENT") : DEFAULT_AGENT;
@@ -455,7 +443,7 @@ reload(const struct opts *o, lmp_db *db, lmp_err *e)
 {
 	lmp_db_free(db);
 	if (!(db = lmp_db_load(o->db, e)))
-		die(e);
+		lmp_die(e);
 	return db;
 }
 
@@ -553,9 +541,10 @@ main(int argc, char **argv)
 	lmp_db *db;
 	int rc;
 
+	lmp_tool = "lmp-ensure";
 	parse_opts(argc, argv, &o);
 	if (!(db = lmp_db_load(o.db, &e)))
-		die(&e);
+		lmp_die(&e);
 	if (o.list) {
 		rc = list_entries(db);
 	} else if (o.validate) {
@@ -589,10 +578,6 @@ main(int argc, char **argv)
 		rc = ensure_arch(&o, db, &e);
 	}
 	if (rc)
-		die(&e);
-	if (fflush(stdout) || ferror(stdout)) {
-		fputs("lmp-ensure: write error on stdout\n", stderr);
-		return LMP_EXIT_SYSTEM;
-	}
-	return 0;
+		lmp_die(&e);
+	return lmp_close_stdout();
 }

@@ -47,19 +47,6 @@ struct opts {
 	const char *db, *module, *params, *file;
 };
 
-static void
-die(lmp_err *e)
-{
-	fprintf(stderr, "lmp-eval: %s\n", e->msg);
-	exit(e->status ? e->status : LMP_EXIT_INPUT);
-}
-
-static void
-usage_error(const char *msg)
-{
-	fprintf(stderr, "lmp-eval: %s (see lmp-eval --help)\n", msg);
-	exit(LMP_EXIT_USAGE);
-}
 
 /* "2048:0,1:4096x31": one prefill of 2048 beside 31 decodes at 4096. */
 static int
@@ -126,7 +113,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			snprintf(opt, sizeof opt, "--%s", lists[c].name);
 			free(o->list[c]);
 			if (lmp_parse_list(optarg, lists[c].min, lists[c].max, &o->list[c], &o->nlist[c], &e, opt))
-				usage_error(e.msg);
+				lmp_usage_error(e.msg);
 			o->given[c] = 1;
 			continue;
 		}
@@ -142,18 +129,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 			else if (!strcmp(optarg, "decode"))
 				o->phase = PHASE_DECODE;
 			else
-				usage_error("--phase is prefill or decode");
+				lmp_usage_error("--phase is prefill or decode");
 			break;
 		case O_QUERIES:
 			free(o->queries);
 			if (parse_queries(optarg, &o->queries, &o->nqueries, &e))
-				usage_error(e.msg);
+				lmp_usage_error(e.msg);
 			break;
 		case O_HELP: fputs(usage_text, stdout); exit(0);
 		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(0);
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
-			usage_error(msg);
+			lmp_usage_error(msg);
 		}
 	}
 }
@@ -165,15 +152,15 @@ settle(struct opts *o)
 	int gen = o->given[O_PROMPT] || o->given[O_GEN], i;
 
 	if (gen && !(o->given[O_PROMPT] && o->given[O_GEN]))
-		usage_error("--prompt-len and --gen-len go together");
+		lmp_usage_error("--prompt-len and --gen-len go together");
 	if (gen && (o->given[O_SEQ] || o->given[O_CACHE]))
-		usage_error("a request (--prompt-len, --gen-len) has no --seq-len or --cache-len");
+		lmp_usage_error("a request (--prompt-len, --gen-len) has no --seq-len or --cache-len");
 	if (o->phase && !gen)
-		usage_error("--phase needs --prompt-len and --gen-len");
+		lmp_usage_error("--phase needs --prompt-len and --gen-len");
 	if (gen && o->module)
-		usage_error("--module evaluates one step: use --seq-len and --cache-len");
+		lmp_usage_error("--module evaluates one step: use --seq-len and --cache-len");
 	if (o->queries && (gen || o->given[O_SEQ] || o->given[O_CACHE] || o->given[O_BATCH]))
-		usage_error("--queries is the whole step: no --batch-size, --seq-len, --cache-len or request");
+		lmp_usage_error("--queries is the whole step: no --batch-size, --seq-len, --cache-len or request");
 	for (i = 0; i < NLISTS; i++) {
 		if (o->list[i])
 			continue;
@@ -184,7 +171,7 @@ settle(struct opts *o)
 	if (o->phase == PHASE_DECODE)
 		for (i = 0; i < o->nlist[O_GEN]; i++)
 			if (o->list[O_GEN][i] < 2)
-				usage_error("--phase decode needs --gen-len of at least 2");
+				lmp_usage_error("--phase decode needs --gen-len of at least 2");
 }
 
 /* One point of the sweep. */
@@ -309,7 +296,7 @@ open_db(const struct opts *o, lmp_err *e)
 	if (!path || !*path)
 		path = lmp_default_db();
 	if (!(db = lmp_db_load(path, e)))
-		die(e);
+		lmp_die(e);
 	return db;
 }
 
@@ -352,7 +339,7 @@ module_model(lmp_db *db, const struct opts *o, int argc, char **argv, lmp_err *e
 	for (i = optind; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		if (!eq || eq == argv[i])
-			usage_error("module parameters are NAME=VALUE");
+			lmp_usage_error("module parameters are NAME=VALUE");
 		*eq = '\0';
 		names[n] = argv[i];
 		values[n++] = eq + 1;
@@ -413,16 +400,17 @@ main(int argc, char **argv)
 	lmp_db *db;
 	int rc, i;
 
+	lmp_tool = "lmp-eval";
 	parse_opts(argc, argv, &o);
 	settle(&o);
 	if (o.module && o.params)
-		usage_error("--module and --params exclude each other");
+		lmp_usage_error("--module and --params exclude each other");
 	if (!o.module && !o.params) {
 		if (argc - optind > 1)
-			usage_error("at most one input file");
+			lmp_usage_error("at most one input file");
 		o.file = optind < argc ? argv[optind] : NULL;
 	} else if (o.params && optind < argc) {
-		usage_error("--params takes no operands");
+		lmp_usage_error("--params takes no operands");
 	}
 	db = open_db(&o, &e);
 	w.rows = !o.totals;
@@ -433,7 +421,7 @@ main(int argc, char **argv)
 	} else if (o.module) {
 		w.module = 1;
 		if (!(w.m = module_model(db, &o, argc, argv, &e)))
-			die(&e);
+			lmp_die(&e);
 		rc = sweep(&o, point, &w, &e);
 		lmp_model_free(w.m);
 	} else {
@@ -454,10 +442,6 @@ main(int argc, char **argv)
 		free(o.list[i]);
 	free(o.queries);
 	if (rc)
-		die(&e);
-	if (fflush(stdout) || ferror(stdout)) {
-		fputs("lmp-eval: write error on stdout\n", stderr);
-		return LMP_EXIT_SYSTEM;
-	}
-	return 0;
+		lmp_die(&e);
+	return lmp_close_stdout();
 }

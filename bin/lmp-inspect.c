@@ -12,19 +12,7 @@ static const char usage_text[] =
 	"       lmp-inspect --help | --version\n"
 	"MODEL: a config.json, a directory holding one, or a hub id org/name[@revision]\n";
 
-static void
-die(const lmp_err *e)
-{
-	fprintf(stderr, "lmp-inspect: %s\n", e->msg);
-	exit(e->status ? e->status : LMP_EXIT_INPUT);
-}
 
-static void
-usage_error(const char *msg)
-{
-	fprintf(stderr, "lmp-inspect: %s (see lmp-inspect --help)\n", msg);
-	exit(LMP_EXIT_USAGE);
-}
 
 /* The model types with a template, space-separated; caller frees. */
 static char *
@@ -96,6 +84,7 @@ main(int argc, char **argv)
 	char path[4096], sha[65], msg[256], *s;
 	const char *wrapper = NULL;
 
+	lmp_tool = "lmp-inspect";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
@@ -106,19 +95,19 @@ main(int argc, char **argv)
 		case 'V': puts("lmp-inspect " LMP_VERSION); return 0;
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
-			usage_error(msg);
+			lmp_usage_error(msg);
 		}
 	}
 	if (argc - optind != 1)
-		usage_error("one MODEL");
+		lmp_usage_error("one MODEL");
 	if (lmp_model_locate(argv[optind], revision, &loc, &e) || lmp_read_file(loc.path, &text, &e))
-		die(&e);
+		lmp_die(&e);
 	if (!(cfg = lmp_json_parse_one(text.s, text.len, loc.path, &e)))
-		die(&e);
+		lmp_die(&e);
 	lmp_sha256_hex(text.s, text.len, sha);
 	if (!cJSON_IsObject(cfg)) {
 		lmp_fail(&e, LMP_EXIT_INPUT, "%s: a config is a JSON object", loc.path);
-		die(&e);
+		lmp_die(&e);
 	}
 	archs = cJSON_GetObjectItemCaseSensitive(cfg, "architectures");
 	char *arch_name = cJSON_IsString(cJSON_GetArrayItem(archs, 0)) ? lmp_xstrdup(cJSON_GetArrayItem(archs, 0)->valuestring) : NULL;
@@ -137,14 +126,14 @@ main(int argc, char **argv)
 		s = supported();
 		lmp_fail(&e, LMP_EXIT_INPUT, "%s: no usable model_type (supported: %s)", loc.path, s);
 		free(s);
-		die(&e);
+		lmp_die(&e);
 	}
 	snprintf(path, sizeof path, "%s/archs/%s.json", lmp_datadir(), mt->valuestring);
 	if (!(tmpl = lmp_json_load_file(path, &e))) {
 		s = supported();
 		lmp_fail(&e, LMP_EXIT_INPUT, "model_type \"%s\" is not supported (supported: %s)", mt->valuestring, s);
 		free(s);
-		die(&e);
+		lmp_die(&e);
 	}
 	if (arch_name) {
 		const cJSON *a;
@@ -156,7 +145,7 @@ main(int argc, char **argv)
 			lmp_fail(&e, LMP_EXIT_INPUT, "architecture %s is not supported by the %s template (supported: %s)",
 				arch_name, mt->valuestring, list);
 			free(list);
-			die(&e);
+			lmp_die(&e);
 		}
 	}
 	model = cJSON_CreateObject();
@@ -181,7 +170,7 @@ main(int argc, char **argv)
 		cJSON_AddStringToObject(model, "config_file", loc.path);
 	cJSON_AddStringToObject(model, "config_sha256", sha);
 	if (!(arch = lmp_arch_build(tmpl, cfg, model, &e)))
-		die(&e);
+		lmp_die(&e);
 	doc = arch;
 	s = lmp_json_print(doc, pretty);
 	puts(s);
@@ -192,9 +181,5 @@ main(int argc, char **argv)
 	lmp_buf_free(&text);
 	free((char *)wrapper);
 	free(arch_name);
-	if (fflush(stdout) || ferror(stdout)) {
-		fputs("lmp-inspect: write error on stdout\n", stderr);
-		return LMP_EXIT_SYSTEM;
-	}
-	return 0;
+	return lmp_close_stdout();
 }

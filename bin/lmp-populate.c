@@ -10,19 +10,7 @@ static const char usage_text[] =
 	"                    [--explain] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-populate --help | --version\n";
 
-static void
-die(const lmp_err *e)
-{
-	fprintf(stderr, "lmp-populate: %s\n", e->msg);
-	exit(e->status ? e->status : LMP_EXIT_INPUT);
-}
 
-static void
-usage_error(const char *msg)
-{
-	fprintf(stderr, "lmp-populate: %s (see lmp-populate --help)\n", msg);
-	exit(LMP_EXIT_USAGE);
-}
 
 static void
 fix(lmp_fixed *f, const char *name, lmp_num v)
@@ -59,6 +47,7 @@ main(int argc, char **argv)
 	lmp_db *db;
 	cJSON *doc;
 
+	lmp_tool = "lmp-populate";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		if (c >= O_B && c <= O_KV) {
@@ -66,7 +55,7 @@ main(int argc, char **argv)
 			if (lmp_parse_i64(optarg, lim[i][0], lim[i][1], &v[i])) {
 				snprintf(msg, sizeof msg, "%s: '%s' is not an integer in [%lld, %lld]", longs[i].name, optarg,
 					(long long)lim[i][0], (long long)lim[i][1]);
-				usage_error(msg);
+				lmp_usage_error(msg);
 			}
 			continue;
 		}
@@ -78,11 +67,11 @@ main(int argc, char **argv)
 		case O_VERSION: puts("lmp-populate " LMP_VERSION); return 0;
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
-			usage_error(msg);
+			lmp_usage_error(msg);
 		}
 	}
 	if (argc - optind > 1)
-		usage_error("at most one input file");
+		lmp_usage_error("at most one input file");
 	file = optind < argc ? argv[optind] : NULL;
 	/* Each runtime variable whose inputs are all given is fixed. */
 	int64_t B = v[0], S = v[1], C = v[2];
@@ -109,13 +98,13 @@ main(int argc, char **argv)
 	if (!dbpath)
 		dbpath = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
 	if (!(db = lmp_db_load(dbpath, &e)))
-		die(&e);
+		lmp_die(&e);
 	if (file ? lmp_read_file(file, &in, &e) : lmp_read_stream(stdin, &in, &e))
-		die(&e);
+		lmp_die(&e);
 	if (!(doc = lmp_json_parse_one(in.s, in.len, file ? file : "<stdin>", &e)))
-		die(&e);
+		lmp_die(&e);
 	if (lmp_populate(doc, db, &f, explain ? &ex : NULL, &e))
-		die(&e);
+		lmp_die(&e);
 	if (explain) {
 		fputs("path\tparameter\tvalue\trule\tfield\n", stdout);
 		if (ex.s)
@@ -129,9 +118,5 @@ main(int argc, char **argv)
 	lmp_db_free(db);
 	lmp_buf_free(&in);
 	lmp_buf_free(&ex);
-	if (fflush(stdout) || ferror(stdout)) {
-		fputs("lmp-populate: write error on stdout\n", stderr);
-		return LMP_EXIT_SYSTEM;
-	}
-	return 0;
+	return lmp_close_stdout();
 }

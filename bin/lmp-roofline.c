@@ -17,19 +17,7 @@ struct opts {
 	lmp_roof_opts r;
 };
 
-static void
-die(const lmp_err *e)
-{
-	fprintf(stderr, "lmp-roofline: %s\n", e->msg);
-	exit(e->status ? e->status : LMP_EXIT_INPUT);
-}
 
-static void
-usage_error(const char *msg)
-{
-	fprintf(stderr, "lmp-roofline: %s (see lmp-roofline --help)\n", msg);
-	exit(LMP_EXIT_USAGE);
-}
 
 /* A fraction of peak in (0, 1]. */
 static double
@@ -40,7 +28,7 @@ fraction(const char *opt, const char *s)
 
 	if (lmp_num_parse(s, strlen(s), &v) || lmp_num_sign(&v) <= 0 || lmp_num_cmp(&v, &one) > 0) {
 		snprintf(msg, sizeof msg, "%s: '%s' is not a fraction in (0, 1]", opt, s);
-		usage_error(msg);
+		lmp_usage_error(msg);
 	}
 	return lmp_num_to_double(&v);
 }
@@ -73,7 +61,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_HW: o->hardware = optarg; break;
 		case O_DEV:
 			if (lmp_parse_i64(optarg, 1, 65536, &n))
-				usage_error("--devices: not an integer in [1, 65536]");
+				lmp_usage_error("--devices: not an integer in [1, 65536]");
 			o->r.devices = (int)n;
 			break;
 		case O_CE: o->r.compute_eff = fraction("--compute-efficiency", optarg); break;
@@ -85,14 +73,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_VERSION: puts("lmp-roofline " LMP_VERSION); exit(0);
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
-			usage_error(msg);
+			lmp_usage_error(msg);
 		}
 	}
 	if (argc - optind > 1)
-		usage_error("at most one input file");
+		lmp_usage_error("at most one input file");
 	o->file = optind < argc ? argv[optind] : NULL;
 	if (!o->list && !o->hardware)
-		usage_error("--hardware NAME is required (see --list-hardware)");
+		lmp_usage_error("--hardware NAME is required (see --list-hardware)");
 }
 
 /* id, name, bf16 (or best 16-bit) dense FLOP/s, bandwidth, capacity. */
@@ -107,7 +95,7 @@ list_hardware(void)
 	for (i = 0; i < n; i++) {
 		lmp_hw *hw = lmp_hw_load(ids[i], &e);
 		if (!hw)
-			die(&e);
+			lmp_die(&e);
 		int p = lmp_hw_precision(hw, 16, 16);
 		printf("%s\t%s\t%s %.4g TFLOP/s\t%.4g TB/s\t%.4g GiB\n", hw->id, hw->name, lmp_prec_name(p),
 			hw->peak[p] / 1e12, hw->bandwidth / 1e12, hw->capacity / 1073741824.0);
@@ -130,15 +118,16 @@ main(int argc, char **argv)
 	int n = 0, rc = 0;
 	const char *name;
 
+	lmp_tool = "lmp-roofline";
 	parse_opts(argc, argv, &o);
 	if (o.list)
 		return list_hardware();
 	if (!(hw = lmp_hw_load(o.hardware, &e)))
-		die(&e);
+		lmp_die(&e);
 	o.r.hw = hw;
 	name = o.file ? o.file : "<stdin>";
 	if (o.file ? lmp_read_file(o.file, &in, &e) : lmp_read_stream(stdin, &in, &e))
-		die(&e);
+		lmp_die(&e);
 	/* A stream filter: each document is written as soon as it is done, so
 	 * memory stays flat over a sweep of millions of points. */
 	lmp_json_stream_init(&s, in.s, in.len, name);
@@ -166,10 +155,6 @@ main(int argc, char **argv)
 	lmp_buf_free(&out);
 	lmp_hw_free(hw);
 	if (rc)
-		die(&e);
-	if (fflush(stdout) || ferror(stdout)) {
-		fputs("lmp-roofline: write error on stdout\n", stderr);
-		return LMP_EXIT_SYSTEM;
-	}
-	return 0;
+		lmp_die(&e);
+	return lmp_close_stdout();
 }

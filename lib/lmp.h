@@ -442,4 +442,10 @@ typedef struct lmp_fixed {
  * one line per binding: path, parameter, value, rule, field. */
 int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e);
 
+/* tool.c: the end of a tool (the only library code that prints and exits). */
+extern const char *lmp_tool; /* set by main: "lmp-eval" ... */
+void lmp_die(const lmp_err *e) __attribute__((noreturn));
+void lmp_usage_error(const char *msg) __attribute__((noreturn));
+int lmp_close_stdout(void); /* 0, or LMP_EXIT_SYSTEM after saying so */
+
 #endif

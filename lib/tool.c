@@ -1,0 +1,31 @@
+/* tool.c: how every tool ends.  The one place outside main() that prints
+ * and exits: a tool's errors are one line "lmp-TOOL: what went wrong". */
+#include <stdlib.h>
+
+#include "lmp.h"
+
+const char *lmp_tool = "lmp";
+
+void
+lmp_die(const lmp_err *e)
+{
+	fprintf(stderr, "%s: %s\n", lmp_tool, e->msg);
+	exit(e->status ? e->status : LMP_EXIT_INPUT);
+}
+
+void
+lmp_usage_error(const char *msg)
+{
+	fprintf(stderr, "%s: %s (see %s --help)\n", lmp_tool, msg, lmp_tool);
+	exit(LMP_EXIT_USAGE);
+}
+
+int
+lmp_close_stdout(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: write error on stdout\n", lmp_tool);
+		return LMP_EXIT_SYSTEM;
+	}
+	return 0;
+}
