@@ -80,7 +80,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		lmp_usage_error("at most one input file");
 	o->file = optind < argc ? argv[optind] : NULL;
 	if (!o->list && !o->hardware)
-		lmp_usage_error("--hardware NAME is required (see --list-hardware)");
+		lmp_usage_error("--hardware NAME is required; --list-hardware names the devices");
 }
 
 /* id, name, bf16 (or best 16-bit) dense FLOP/s, bandwidth, capacity. */

@@ -8,7 +8,7 @@ static void *
 check(void *p)
 {
 	if (!p) {
-		fputs("lmp: out of memory\n", stderr);
+		fprintf(stderr, "%s: out of memory\n", lmp_tool);
 		exit(LMP_EXIT_SYSTEM);
 	}
 	return p;
