@@ -110,9 +110,34 @@ lmp_poly_zero(lmp_prog *p)
 	return &zero_poly;
 }
 
+/* True when q can only be a non-negative number (an integer, if asked) at
+ * any point: non-negative coefficients over runtime variables, which are
+ * never negative and, but for the dtype sizes, whole. */
+static int
+provably_ok(const lmp_poly *q, int integral)
+{
+	for (int i = 0; i < q->nm; i++) {
+		const mono *m = &q->m[i];
+		if (lmp_num_sign(&m->c) < 0 || (integral && !(m->c.exact && m->c.d == 1)))
+			return 0;
+		for (int j = 0; j < m->nf; j++) {
+			int a = m->f[j].atom;
+			if (a >= LMP_NVARS)
+				return 0;
+			if (integral && (a == LMP_V_W_DTYPE_BYTES || a == LMP_V_A_DTYPE_BYTES || a == LMP_V_KV_DTYPE_BYTES))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 lmp_poly *
 lmp_poly_check(lmp_prog *p, lmp_poly *q, int op, const char *where, lmp_err *e)
 {
+	/* Checked only when it could fail: the common "{tokens} * 4096" stays a
+	 * plain polynomial, so a sweep point pays nothing for it. */
+	if (op != LMP_OP_CHECK_BOOL && provably_ok(q, op == LMP_OP_CHECK_INT))
+		return q;
 	return opaque(p, op, &q, 1, where, 0, e);
 }
 
