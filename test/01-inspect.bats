@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: llama'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma llama mistral qwen2 qwen3'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -223,4 +223,18 @@ cfg_with() {
 	# a config with sliding_window: null has no window
 	jq '.sliding_window = null' "$CFG/mistralai/Mistral-7B-v0.1/config.json" > "$BATS_TEST_TMPDIR/config.json"
 	[ "$(lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 8191 | jq .totals.state_bytes)" = $((8192 * 131072)) ]
+}
+
+@test "Gemma-7B: scaled embedding, GELU-tanh MLP, (1 + w) RMSNorm, tied head: the official count" {
+	# The count by hand: V=256000, H=3072, I=24576, 28 layers, 16 heads of 256
+	# (q, k, v, o: 4 x 3072 x 4096), MLP 3*H*I, norms 2*H, final norm H; the
+	# head is tied.  Official: 8,537,680,896 (model card, Keras preset).
+	local V=256000 H=3072 I=24576
+	[ "$(params google/gemma-7b)" = $(( V*H + 28 * (4*H*4096 + 3*H*I + 2*H) + H )) ]
+	[ "$(params google/gemma-7b)" = 8537680896 ]
+	# the embedding scale reads the embeddings once: 1 x 2048 tokens x H x 2 bytes
+	run sh -c "lmp-inspect google/gemma-7b | lmp-populate | lmp-eval --seq-len 2048"
+	[ "$(jq '.rows[] | select(.path == "model.embed_scale") | [.flops, .bytes.reads]' -c <<<"$output")" = "[$((2048*H)),$((2048*H*2))]" ]
+	# the MLP's activation is GELU with the tanh approximation, 9 FLOPs per element
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.mlp.act_fn") | .flops' <<<"$output")" = $((9 * 2048 * I)) ]
 }
