@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma llama mistral qwen2 qwen3'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral qwen2 qwen3'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -237,4 +237,14 @@ cfg_with() {
 	[ "$(jq '.rows[] | select(.path == "model.embed_scale") | [.flops, .bytes.reads]' -c <<<"$output")" = "[$((2048*H)),$((2048*H*2))]" ]
 	# the MLP's activation is GELU with the tanh approximation, 9 FLOPs per element
 	[ "$(jq '.rows[] | select(.path == "model.layers.*.mlp.act_fn") | .flops' <<<"$output")" = $((9 * 2048 * I)) ]
+}
+
+@test "GPT-2: Conv1D, LayerNorm, learned positions, tied head" {
+	# Official: the Hub's safetensors total 137,022,720 counts the 12 causal
+	# masks (attn.bias, 1024 x 1024 each), buffers that lmp does not count.
+	[ "$(params openai-community/gpt2)" = $((137022720 - 12 * 1024 * 1024)) ]
+	# by hand: wte V*H, wpe 1024*H; per block: ln_1, ln_2 2 x 2H; c_attn H*3H + 3H;
+	# attn c_proj H*H + H; c_fc H*4H + 4H; mlp c_proj 4H*H + H; ln_f 2H
+	local V=50257 H=768
+	[ "$(params openai-community/gpt2)" = $(( V*H + 1024*H + 12 * (4*H + H*3*H + 3*H + H*H + H + H*4*H + 4*H + 4*H*H + H) + 2*H )) ]
 }
