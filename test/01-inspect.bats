@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral qwen2 qwen3'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral opt qwen2 qwen3'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -247,4 +247,17 @@ cfg_with() {
 	# attn c_proj H*H + H; c_fc H*4H + 4H; mlp c_proj 4H*H + H; ln_f 2H
 	local V=50257 H=768
 	[ "$(params openai-community/gpt2)" = $(( V*H + 1024*H + 12 * (4*H + H*3*H + 3*H + H*H + H + H*4*H + 4*H + 4*H*H + H) + 2*H )) ]
+}
+
+@test "OPT-1.3b: learned positions with OPT's offset, biases, ReLU, tied head" {
+	# by hand: V=50272, H=2048, F=8192, 24 layers; positions (2048 + 2) x H;
+	# per layer: two LayerNorms 2 x 2H, q,k,v,out 4 x (H*H + H), fc1 H*F + F,
+	# fc2 F*H + H; final LayerNorm 2H.  Official: 1,315,758,080.
+	local V=50272 H=2048 F=8192
+	[ "$(params facebook/opt-1.3b)" = $(( V*H + 2050*H + 24 * (4*H + 4*(H*H + H) + H*F + F + F*H + H) + 2*H )) ]
+	[ "$(params facebook/opt-1.3b)" = 1315758080 ]
+	# positions come from the attention mask over cached and new tokens:
+	# 3 FLOPs per mask position and 1 per new token (the offset)
+	run sh -c "lmp-inspect facebook/opt-1.3b | lmp-populate | lmp-eval --seq-len 1 --cache-len 99"
+	[ "$(jq '.rows[] | select(.path == "model.decoder.embed_positions") | .flops' <<<"$output")" = $((3 * 100 + 1)) ]
 }
