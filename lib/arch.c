@@ -314,6 +314,15 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 			cJSON_AddItemToObject(a, c->string, v);
 		}
 	}
+	/* The share of a routed expert's parameters each token uses. */
+	if (cJSON_GetObjectItemCaseSensitive(t, "active")) {
+		cJSON *v = eval_value(cJSON_GetObjectItemCaseSensitive(t, "active"), cfg, cv, e);
+		if (!v) {
+			cJSON_Delete(node);
+			return lmp_prefix(e, "%s: active: ", path);
+		}
+		cJSON_AddItemToObject(node, "active", v);
+	}
 	if (cJSON_IsString(tied)) {
 		int on = 1;
 		if (tied_when) {

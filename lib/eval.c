@@ -123,7 +123,7 @@ add_row(struct loader *L)
 }
 
 static int
-leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count)
+leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count, const lmp_num *active)
 {
 	lmp_model *m = L->m;
 	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(node, "class");
@@ -141,6 +141,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 	if (tied && !cJSON_IsString(tied))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"tied\" must name the layer that owns the weight", path);
 	r->tied = tied ? tied->valuestring : NULL;
+	r->active = *active;
 	if (!(r->entry = lmp_db_find(L->db, cls->valuestring)))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: class %s is not in the module database (run lmp-ensure)",
 			path, cls->valuestring);
@@ -169,13 +170,14 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 }
 
 static int
-walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *count, int depth)
+walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *count, const lmp_num *active, int depth)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(node, "name");
 	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(node, "class");
 	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(node, "repeat");
 	const cJSON *subs = cJSON_GetObjectItemCaseSensitive(node, "sub_layers"), *c;
-	lmp_num r = lmp_num_int(1), n;
+	lmp_num r = lmp_num_int(1), n, a = *active, x;
+	const cJSON *act = cJSON_GetObjectItemCaseSensitive(node, "active");
 	lmp_buf path = {0};
 	int rc = 0;
 
@@ -194,15 +196,20 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
 	lmp_buf_puts(&path, name->valuestring);
 	if (rep && lmp_num_cmp(&r, &(lmp_num){1, 1, 1, 0}) != 0)
 		lmp_buf_puts(&path, ".*");
-	if (lmp_num_mul(count, &r, &n)) {
+	/* A routed expert: each token uses top_k of num_experts of them; a
+	 * share given on a composite holds for everything inside it. */
+	if (act && (lmp_json_num(act, &x) || lmp_num_sign(&x) < 0 ||
+		    lmp_num_cmp(&x, &(lmp_num){1, 1, 1, 0}) > 0 || lmp_num_mul(active, &x, &a))) {
+		rc = lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"active\" must be a number in [0, 1]", path.s);
+	} else if (lmp_num_mul(count, &r, &n)) {
 		rc = lmp_fail(L->e, LMP_EXIT_INPUT, "%s: repeat counts overflow", path.s);
 	} else if (!subs) {
-		rc = leaf(L, node, path.s, &n);
+		rc = leaf(L, node, path.s, &n, &a);
 	} else if (!cJSON_IsArray(subs)) {
 		rc = lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"sub_layers\" must be an array", path.s);
 	} else {
 		cJSON_ArrayForEach(c, subs)
-			if ((rc = walk(L, c, path.s, &n, depth + 1)))
+			if ((rc = walk(L, c, path.s, &n, &a, depth + 1)))
 				break;
 	}
 	lmp_buf_free(&path);
@@ -235,8 +242,15 @@ sum_rows(lmp_model *m, lmp_err *e)
 
 	for (k = 0; k < LMP_NKINDS; k++)
 		m->total[k] = lmp_poly_zero(m->prog);
+	m->active = lmp_poly_zero(m->prog);
 	for (i = 0; i < m->nrows; i++) {
 		lmp_row *r = &m->rows[i];
+		lmp_num ca;
+		if (!r->tied) {
+			if (lmp_num_mul(&r->count, &r->active, &ca) ||
+			    lmp_poly_accumulate(m->prog, &m->active, &ca, r->poly[LMP_K_PARAM_COUNT], e))
+				return lmp_fail(e, LMP_EXIT_INPUT, "totals: active parameters overflow");
+		}
 		for (k = 0; k < LMP_NKINDS; k++) {
 			/* A tied weight is stored once; it is still read every step. */
 			if (k == LMP_K_PARAM_COUNT && r->tied)
@@ -284,7 +298,7 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 	L.db = db;
 	L.e = e;
 	cJSON_ArrayForEach(c, layers)
-		if (walk(&L, c, "", &one, 0))
+		if (walk(&L, c, "", &one, &one, 0))
 			goto fail;
 	if (check_tied(L.m, e) || sum_rows(L.m, e))
 		goto fail;
@@ -331,6 +345,7 @@ lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names, const char
 	r->cls = en->name;
 	r->entry = en;
 	r->count = lmp_num_int(1);
+	r->active = lmp_num_int(1);
 	for (k = 0; k < en->nparams; k++) {
 		const lmp_param *par = &en->params[k];
 		for (i = n - 1; i >= 0 && strcmp(names[i], par->name); i--)

@@ -99,6 +99,17 @@ quantities(lmp_buf *b, const lmp_num *v)
 	num(b, &v[LMP_K_STATE]);
 }
 
+/* The totals: the seven quantities and the active parameters. */
+static void
+totals_json(lmp_buf *b, const lmp_num *tot, const lmp_num *active)
+{
+	LIT(b, ",\"totals\":{");
+	quantities(b, tot);
+	LIT(b, ",\"active_param_count\":");
+	num(b, active);
+	lmp_buf_putc(b, '}');
+}
+
 /* Values at one point: per row (rows: nrows x LMP_NKINDS, or NULL) and totals. */
 static int
 evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
@@ -113,6 +124,8 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 	for (k = 0; k < LMP_NKINDS; k++)
 		if (lmp_poly_eval(m->prog, m->total[k], &tot[k], e))
 			return lmp_prefix(e, "totals: %s: ", lmp_kind_name(k));
+	if (lmp_poly_eval(m->prog, m->active, &tot[LMP_NKINDS], e))
+		return lmp_prefix(e, "totals: active parameters: ");
 	return 0;
 }
 
@@ -146,7 +159,7 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v)
 int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
-	lmp_num tot[LMP_NKINDS], *rows = NULL;
+	lmp_num tot[LMP_NKINDS + 1], *rows = NULL;
 	int rc = -1;
 
 	if (with_rows)
@@ -159,9 +172,8 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		lmp_buf_putc(b, ',');
 		rows_json(b, m, rows);
 	}
-	LIT(b, ",\"totals\":{");
-	quantities(b, tot);
-	LIT(b, "}}\n");
+	totals_json(b, tot, &tot[LMP_NKINDS]);
+	LIT(b, "}\n");
 	rc = 0;
 out:
 	free(rows);
@@ -219,8 +231,8 @@ int
 lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e)
 {
 	int n = m->nrows * LMP_NKINDS, rc = -1;
-	lmp_num *pre = NULL, *dec = NULL, *step = NULL, ptot[LMP_NKINDS], dtot[LMP_NKINDS],
-		stot[LMP_NKINDS], all[LMP_NKINDS];
+	lmp_num *pre = NULL, *dec = NULL, *step = NULL, ptot[LMP_NKINDS + 1], dtot[LMP_NKINDS],
+		stot[LMP_NKINDS + 1], all[LMP_NKINDS];
 	lmp_query q = {g->prompt_len, 0, g->batch_size};
 	lmp_runtime rt = {1, &q, g->w_bit, g->a_bit, g->kv_bit, {{0}}, NULL};
 	lmp_buf pr = {0}, dr = {0};
@@ -266,9 +278,9 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	phase_json(b, m, "prefill", 1, pr.s, pre, ptot);
 	lmp_buf_putc(b, ',');
 	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot);
-	LIT(b, "},\"totals\":{");
-	quantities(b, all);
-	LIT(b, "}}\n");
+	lmp_buf_putc(b, '}');
+	totals_json(b, all, &ptot[LMP_NKINDS]);
+	LIT(b, "}\n");
 	rc = 0;
 out:
 	free(pre);
@@ -284,7 +296,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 {
 	lmp_row *r = &m->rows[0];
 	lmp_entry *en = r->entry;
-	lmp_num v, tot[LMP_NKINDS];
+	lmp_num v, tot[LMP_NKINDS + 1];
 	size_t start = b->len;
 	int i;
 

@@ -317,6 +317,7 @@ typedef struct lmp_row {
 	const char *path, *cls;
 	lmp_num count;
 	const char *tied; /* path of the row that owns this weight, or NULL */
+	lmp_num active;   /* the share of its parameters each token uses: 1, or top_k / experts */
 	lmp_entry *entry;
 	lmp_poly *poly[LMP_NKINDS];
 	lmp_poly **breakdown; /* entry->nbreak of them; module mode only */
@@ -327,6 +328,7 @@ typedef struct lmp_model {
 	int nrows;
 	lmp_row *rows;
 	lmp_poly *total[LMP_NKINDS];
+	lmp_poly *active; /* parameters a token uses: a routed expert counts its share */
 	char *model_json; /* the document's "model" object, printed once */
 	char *head;       /* an eval document's constant start, up to "runtime" */
 	size_t headlen;
