@@ -162,7 +162,8 @@ void lmp_json_string(lmp_buf *b, const char *s); /* a quoted, escaped JSON strin
  *   ${param}  a parameter of the entry     {var}  a runtime variable
  *   {Entry}(a, b, name=c)  another entry's formula of the same kind
  *   + - * / // % ** < <= > >= == != ?:  min max ceil floor log2 sqrt abs
- *   window_kv(W) window_pairs(W): keys and query-key pairs under a window */
+ *   window_kv(W) window_pairs(W): keys and query-key pairs under a window
+ *   expected(x): x, an expected count (tokens routed to one expert) */
 enum lmp_node_type {
 	LMP_N_NUM,
 	LMP_N_PARAM,
@@ -181,6 +182,7 @@ enum lmp_op {
 	LMP_OP_ABS,
 	LMP_OP_CHECK_NUM, LMP_OP_CHECK_INT, LMP_OP_CHECK_BOOL, /* a bound value, checked per point */
 	LMP_OP_WIN_KV, LMP_OP_WIN_PAIRS, /* sliding-window aggregates of the step's queries */
+	LMP_OP_EXPECTED, /* identity: marks an expectation, which may be fractional */
 };
 typedef struct lmp_node lmp_node;
 struct lmp_node {

@@ -131,9 +131,23 @@ provably_ok(const lmp_poly *q, int integral)
 	return 1;
 }
 
+/* Is q an expectation, expected(...) or a multiple of one? */
+static int
+is_expected(const lmp_prog *p, const lmp_poly *q)
+{
+	for (int i = 0; i < q->nm; i++)
+		for (int j = 0; j < q->m[i].nf; j++)
+			if (q->m[i].f[j].atom >= LMP_NVARS && p->atoms[q->m[i].f[j].atom].op == LMP_OP_EXPECTED)
+				return 1;
+	return 0;
+}
+
 lmp_poly *
 lmp_poly_check(lmp_prog *p, lmp_poly *q, int op, const char *where, lmp_err *e)
 {
+	/* An expected count (tokens per expert) may be fractional. */
+	if (op == LMP_OP_CHECK_INT && is_expected(p, q))
+		op = LMP_OP_CHECK_NUM;
 	/* Checked only when it could fail: the common "{tokens} * 4096" stays a
 	 * plain polynomial, so a sweep point pays nothing for it. */
 	if (op != LMP_OP_CHECK_BOOL && provably_ok(q, op == LMP_OP_CHECK_INT))
@@ -392,6 +406,7 @@ apply(int op, const lmp_num *v, int n, lmp_num *r)
 	case LMP_OP_LOG2: return lmp_num_log2(&v[0], r);
 	case LMP_OP_SQRT: return lmp_num_sqrt(&v[0], r);
 	case LMP_OP_ABS: return lmp_num_abs(&v[0], r);
+	case LMP_OP_EXPECTED: *r = v[0]; return rc;
 	case LMP_OP_CHECK_NUM:
 	case LMP_OP_CHECK_INT:
 	case LMP_OP_CHECK_BOOL:

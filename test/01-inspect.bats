@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral opt qwen2 qwen3'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral mixtral opt qwen2 qwen3'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -260,4 +260,27 @@ cfg_with() {
 	# 3 FLOPs per mask position and 1 per new token (the offset)
 	run sh -c "lmp-inspect facebook/opt-1.3b | lmp-populate | lmp-eval --seq-len 1 --cache-len 99"
 	[ "$(jq '.rows[] | select(.path == "model.decoder.embed_positions") | .flops' <<<"$output")" = $((3 * 100 + 1)) ]
+}
+
+@test "Mixtral-8x7B: all experts stored, two active per token, routed weights read as expected" {
+	# Official: 46,702,792,704 parameters (the Hub's count), 12.9B active.
+	# By hand: per layer attention 2*H*H + 2*H*1024, gate H*8, 8 experts of
+	# 3*H*I, norms 2*H; embeddings and head V*H each; final norm H.
+	local V=32000 H=4096 I=14336
+	[ "$(params mistralai/Mixtral-8x7B-v0.1)" = $(( 2*V*H + 32 * (2*H*H + 2*H*1024 + H*8 + 8*3*H*I + 2*H) + H )) ]
+	[ "$(params mistralai/Mixtral-8x7B-v0.1)" = 46702792704 ]
+	local doc
+	doc=$(lmp-inspect mistralai/Mixtral-8x7B-v0.1 | lmp-populate)
+	run lmp-eval --totals --seq-len 1 <<<"$doc"
+	# active: the same with 2 of the 8 experts
+	[ "$(jq .totals.active_param_count <<<"$output")" = $(( 2*V*H + 32 * (2*H*H + 2*H*1024 + H*8 + 2*3*H*I + 2*H) + H )) ]
+	# one token reaches 2 experts a layer: each expert's weights are read
+	# with chance 1 - (1 - 2/8)^1 = 1/4, 2 experts' worth in all (bf16):
+	# attention, gate, 2 experts and norms per layer, the head, the final
+	# norm, one embedding row and the rotary buffer (64 float32)
+	[ "$(jq .totals.bytes.weights <<<"$output")" = $(( 2 * (32 * (2*H*H + 2*H*1024 + H*8 + 2*3*H*I + 2*H) + V*H + H + H) + 256 )) ]
+	# FLOPs of the experts for one token: 2 experts x (3 GEMMs 2*H*I + SiLU 4I
+	# + gate multiply I + routing weight H + index add H)
+	run lmp-eval --seq-len 1 <<<"$doc"
+	[ "$(jq '[.rows[] | select(.path | startswith("model.layers.*.block_sparse_moe.experts.*.")) | .flops * .count / 32] | add' <<<"$output")" = $(( 2 * (3*2*H*I + 4*I + I + H + H) )) ]
 }
