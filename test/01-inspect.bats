@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral mixtral opt qwen2 qwen3'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral mixtral opt qwen2 qwen3 qwen3_moe'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -283,4 +283,15 @@ cfg_with() {
 	# + gate multiply I + routing weight H + index add H)
 	run lmp-eval --seq-len 1 <<<"$doc"
 	[ "$(jq '[.rows[] | select(.path | startswith("model.layers.*.block_sparse_moe.experts.*.")) | .flops * .count / 32] | add' <<<"$output")" = $(( 2 * (3*2*H*I + 4*I + I + H + H) )) ]
+}
+
+@test "Qwen3-30B-A3B: 128 experts, 8 routed per token, q/k norms" {
+	# Official: 30,532,122,624 (the Hub's safetensors total), 3.3B activated.
+	# By hand: per layer q H*4096, k and v H*512 each, o 4096*H, q/k norms 2*128,
+	# gate H*128, 128 experts of 3*H*768, norms 2*H; embeddings and head V*H each.
+	local V=151936 H=2048
+	[ "$(params Qwen/Qwen3-30B-A3B)" = $(( 2*V*H + 48 * (H*4096 + 2*H*512 + 4096*H + 256 + H*128 + 128*3*H*768 + 2*H) + H )) ]
+	[ "$(params Qwen/Qwen3-30B-A3B)" = 30532122624 ]
+	run sh -c "lmp-inspect Qwen/Qwen3-30B-A3B | lmp-populate | lmp-eval --totals --seq-len 1"
+	[ "$(jq .totals.active_param_count <<<"$output")" = $(( 2*V*H + 48 * (H*4096 + 2*H*512 + 4096*H + 256 + H*128 + 8*3*H*768 + 2*H) + H )) ]
 }
