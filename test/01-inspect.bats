@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral mixtral opt qwen2 qwen3 qwen3_moe'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral mixtral opt phi3 qwen2 qwen3 qwen3_moe'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -294,4 +294,16 @@ cfg_with() {
 	[ "$(params Qwen/Qwen3-30B-A3B)" = 30532122624 ]
 	run sh -c "lmp-inspect Qwen/Qwen3-30B-A3B | lmp-populate | lmp-eval --totals --seq-len 1"
 	[ "$(jq .totals.active_param_count <<<"$output")" = $(( 2*V*H + 48 * (H*4096 + 2*H*512 + 4096*H + 256 + H*128 + 8*3*H*768 + 2*H) + H )) ]
+}
+
+@test "Phi-3-mini: fused qkv and gate_up projections, a sliding window of 2047" {
+	# Official: 3,821,079,552 (the Hub's safetensors total).  By hand: V=32064,
+	# H=3072, I=8192, 32 layers of 32 heads x 96: qkv H*3H, o H*H, gate_up H*2I,
+	# down I*H, norms 2H; embeddings and head V*H each; final norm H.
+	local V=32064 H=3072 I=8192
+	[ "$(params microsoft/Phi-3-mini-4k-instruct)" = $(( 2*V*H + 32 * (H*3*H + H*H + H*2*I + I*H + 2*H) + H )) ]
+	[ "$(params microsoft/Phi-3-mini-4k-instruct)" = 3821079552 ]
+	# the KV cache stops at the window: 2047 tokens x 32 layers x 32 x (96 + 96) x 2 bytes
+	run sh -c "lmp-inspect microsoft/Phi-3-mini-4k-instruct | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 4095"
+	[ "$(jq .totals.state_bytes <<<"$output")" = $((2047 * 32 * 32 * 192 * 2)) ]
 }
