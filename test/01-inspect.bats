@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 llama mistral mixtral opt phi3 qwen2 qwen3 qwen3_moe'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 gpt_neox llama mistral mixtral opt phi3 qwen2 qwen3 qwen3_moe'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -306,4 +306,17 @@ cfg_with() {
 	# the KV cache stops at the window: 2047 tokens x 32 layers x 32 x (96 + 96) x 2 bytes
 	run sh -c "lmp-inspect microsoft/Phi-3-mini-4k-instruct | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 4095"
 	[ "$(jq .totals.state_bytes <<<"$output")" = $((2047 * 32 * 32 * 192 * 2)) ]
+}
+
+@test "Pythia-1.4b (GPT-NeoX): parallel residual, rotary on a quarter of each head" {
+	# Official: 1,414,647,808 (the Pythia model card).  By hand: V=50304,
+	# H=2048, I=8192, 24 layers: two LayerNorms 2 x 2H, query_key_value H*3H + 3H,
+	# dense H*H + H, MLP H*I + I and I*H + H; final LayerNorm 2H; untied head.
+	local V=50304 H=2048 I=8192
+	[ "$(params EleutherAI/pythia-1.4b)" = $(( 2*V*H + 24 * (4*H + H*3*H + 3*H + H*H + H + H*I + I + I*H + H) + 2*H )) ]
+	[ "$(params EleutherAI/pythia-1.4b)" = 1414647808 ]
+	# rotary on 32 of 128 dimensions (rotary_pct 0.25): 16 heads of q and 16 of k,
+	# 3 x 32 + 16 FLOPs each, per token
+	run sh -c "lmp-inspect EleutherAI/pythia-1.4b | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(jq '.rows[] | select(.path == "gpt_neox.layers.*.attention.rotary") | .flops' <<<"$output")" = $(( 32 * (3*32 + 16) )) ]
 }

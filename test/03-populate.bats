@@ -15,7 +15,8 @@ load helper
 	assert_line $'lm_head\tbias\t0\tattrs\tattrs.bias'
 	# Llama-2's config has no head_dim: transformers derives it, and so does lmp
 	run sh -c "lmp-inspect meta-llama/Llama-2-7b-hf | lmp-populate --explain"
-	assert_line $'model.rotary_emb\thead_dim\t128\tderived\tconfig.head_dim'
+	assert_line $'model.layers.*.self_attn.sdpa\thead_dim\t128\tderived\tconfig.head_dim'
+	assert_line $'model.rotary_emb\trotary_dim\t128\tattrs\tattrs.rotary_dim'
 }
 
 @test "runtime values given on the command line fix the templates" {
