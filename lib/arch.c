@@ -105,13 +105,15 @@ eval_cfg(const char *text, const struct cfgvals *cv, lmp_num *out, lmp_err *e)
 	return rc;
 }
 
+/* Does a template read the runtime point: a {variable}, or a function of
+ * the step's queries? */
 static int
 has_runtime(const char *text)
 {
 	for (const char *p = text; *p; p++)
 		if (*p == '{' && (p == text || p[-1] != '$'))
 			return 1;
-	return 0;
+	return strstr(text, "window_kv(") || strstr(text, "window_pairs(");
 }
 
 /* A template with runtime variables stays a template: its config fields

@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gpt2 gpt_neox llama mistral mixtral opt phi3 qwen2 qwen3 qwen3_moe'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gemma2 gpt2 gpt_neox llama mistral mixtral opt phi3 qwen2 qwen3 qwen3_moe'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -319,4 +319,23 @@ cfg_with() {
 	# 3 x 32 + 16 FLOPs each, per token
 	run sh -c "lmp-inspect EleutherAI/pythia-1.4b | lmp-populate | lmp-eval --seq-len 1"
 	[ "$(jq '.rows[] | select(.path == "gpt_neox.layers.*.attention.rotary") | .flops' <<<"$output")" = $(( 32 * (3*32 + 16) )) ]
+}
+
+@test "Gemma-2-9b: alternating sliding and global layers, four norms, soft-capping" {
+	# Official: 9,241,705,984.  By hand: V=256000, H=3584, I=14336, 42 layers,
+	# 16 heads and 8 KV heads of 256: q H*4096, k and v H*2048, o 4096*H,
+	# MLP 3*H*I, four norms 4*H; final norm H; tied head.
+	local V=256000 H=3584 I=14336
+	[ "$(params google/gemma-2-9b)" = $(( V*H + 42 * (H*4096 + 2*H*2048 + 4096*H + 3*H*I + 4*H) + H )) ]
+	[ "$(params google/gemma-2-9b)" = 9241705984 ]
+	local doc
+	doc=$(lmp-inspect google/gemma-2-9b | lmp-populate)
+	# at 8192 tokens the 21 sliding layers hold 4096, the 21 global ones 8192;
+	# 8 KV heads x (256 + 256) x 2 bytes = 8192 bytes a token and layer
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( (21 * 4096 + 21 * 8192) * 8192 )) ]
+	# scores are soft-capped: 3 FLOPs each, 16 heads; the logits too, 3 per vocabulary entry
+	run lmp-eval --seq-len 1 --cache-len 8191 <<<"$doc"
+	[ "$(jq '.rows[] | select(.path == "model.layers(global).*.self_attn.score_softcap") | .flops' <<<"$output")" = $((3 * 16 * 8192)) ]
+	[ "$(jq '.rows[] | select(.path == "model.layers(sliding).*.self_attn.score_softcap") | .flops' <<<"$output")" = $((3 * 16 * 4096)) ]
+	[ "$(jq '.rows[] | select(.path == "logit_softcap") | .flops' <<<"$output")" = $((3 * V)) ]
 }
