@@ -183,7 +183,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gemma2 gpt2 gpt_neox llama mistral mixtral opt phi3 qwen2 qwen3 qwen3_moe'
+	assert_clean_failure lmp-inspect 'model_type "llama9" is not supported (supported: gemma gemma2 gpt2 gpt_neox llama mistral mixtral opt phi3 qwen2 qwen2_moe qwen3 qwen3_moe'
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -338,4 +338,16 @@ cfg_with() {
 	[ "$(jq '.rows[] | select(.path == "model.layers(global).*.self_attn.score_softcap") | .flops' <<<"$output")" = $((3 * 16 * 8192)) ]
 	[ "$(jq '.rows[] | select(.path == "model.layers(sliding).*.self_attn.score_softcap") | .flops' <<<"$output")" = $((3 * 16 * 4096)) ]
 	[ "$(jq '.rows[] | select(.path == "logit_softcap") | .flops' <<<"$output")" = $((3 * V)) ]
+}
+
+@test "Qwen1.5-MoE-A2.7B: 60 experts, 4 routed, a shared expert behind a sigmoid gate" {
+	# Official: 14,315,784,192 (model card: 14.3B total, 2.7B activated).
+	# By hand: per layer q,k,v 3*(H*H + H), o H*H, gate H*60, 60 experts of
+	# 3*H*1408, the shared expert 3*H*5632 and its gate H*1, norms 2*H;
+	# embeddings and head V*H each; final norm H.
+	local V=151936 H=2048
+	[ "$(params Qwen/Qwen1.5-MoE-A2.7B)" = $(( 2*V*H + 24 * (3*(H*H + H) + H*H + H*60 + 60*3*H*1408 + 3*H*5632 + H + 2*H) + H )) ]
+	[ "$(params Qwen/Qwen1.5-MoE-A2.7B)" = 14315784192 ]
+	run sh -c "lmp-inspect Qwen/Qwen1.5-MoE-A2.7B | lmp-populate | lmp-eval --totals --seq-len 1"
+	[ "$(jq .totals.active_param_count <<<"$output")" = $(( 2*V*H + 24 * (3*(H*H + H) + H*H + H*60 + 4*3*H*1408 + 3*H*5632 + H + 2*H) + H )) ]
 }
