@@ -52,11 +52,17 @@ fsync_dir(const char *path)
 int
 lmp_write_atomic(const char *path, const char *text, size_t len, lmp_err *e)
 {
-	char *tmp = lmp_xmalloc(strlen(path) + 32);
-	int fd;
+	char *tmp = lmp_xmalloc(strlen(path) + 48);
+	int fd, i;
 
-	sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A fresh name, created exclusively and never through a symlink: a
+	 * shared directory cannot redirect the write. */
+	for (i = 0, fd = -1; fd < 0 && i < 100; i++) {
+		sprintf(tmp, "%s.tmp.%ld.%d", path, (long)getpid(), i);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
 		free(tmp);

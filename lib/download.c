@@ -39,6 +39,10 @@ on_header(char *p, size_t size, size_t n, void *ctx)
 	struct sink *s = ctx;
 	size_t len = size * n, k = strlen("x-repo-commit:");
 
+	/* Each response of a redirect chain starts with its status line: only
+	 * the final response's header counts. */
+	if (len >= 5 && !strncmp(p, "HTTP/", 5))
+		s->commit[0] = '\0';
 	if (len > k && !strncasecmp(p, "x-repo-commit:", k)) {
 		const char *v = p + k;
 		size_t m;
@@ -108,10 +112,13 @@ store(const char *repo, const char *rev, const char *commit, const lmp_buf *body
 	snprintf(blob, sizeof blob, "%s/blobs/%s", dir, sha);
 	snprintf(snap, sizeof snap, "%s/snapshots/%s", dir, commit);
 	snprintf(link, sizeof link, "%s/config.json", snap);
-	if (mkdirs(snap) || mkdirs(dir) || (snprintf(tmp, sizeof tmp, "%s/blobs", dir), mkdirs(tmp)))
+	/* The blob first; the snapshot only once the blob is whole. */
+	if ((snprintf(tmp, sizeof tmp, "%s/blobs", dir), mkdirs(tmp)))
 		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", dir, strerror(errno));
 	if (lmp_write_atomic(blob, body->s, body->len, e))
 		return -1;
+	if (mkdirs(snap))
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", snap, strerror(errno));
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", link, (long)getpid());
 	unlink(tmp);
 	char target[128];
@@ -170,7 +177,8 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* An https hub is never followed down to plain http. */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(endpoint, "https:", 6) ? "http,https" : "https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);
@@ -200,10 +208,13 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 		lmp_prefix(e, "%s: ", repo);
 	else {
 		cJSON_Delete(doc);
-		if (strlen(s.commit) != 40)
-			snprintf(s.commit, sizeof s.commit, "%s", strlen(rev) == 40 ? rev : "");
-		if (strlen(s.commit) != 40)
+		/* The commit names a directory: 40 lowercase hex digits, nothing else. */
+		if (!*s.commit && lmp_is_commit(rev))
+			snprintf(s.commit, sizeof s.commit, "%s", rev);
+		if (!*s.commit)
 			lmp_fail(e, LMP_EXIT_INPUT, "%s: the hub sent no X-Repo-Commit for %s", repo, rev);
+		else if (!lmp_is_commit(s.commit))
+			lmp_fail(e, LMP_EXIT_INPUT, "%s: the hub sent an X-Repo-Commit that is not a commit id", repo);
 		else
 			rc = store(repo, rev, s.commit, &s.body, out, e);
 	}

@@ -90,8 +90,8 @@ lmp_hf_cache(char *buf, size_t n)
 	return buf;
 }
 
-static int
-is_commit(const char *rev)
+int
+lmp_is_commit(const char *rev)
 {
 	size_t n = strlen(rev);
 
@@ -116,7 +116,7 @@ from_cache(const char *repo, const char *rev, char *path, size_t n, char *commit
 			*p = '\0';
 	snprintf(dir, sizeof dir, "%s/models--%s--%s", lmp_hf_cache(base, sizeof base), slug, slug + strlen(slug) + 1);
 	free(slug);
-	if (is_commit(rev)) {
+	if (lmp_is_commit(rev)) {
 		snprintf(commit, 41, "%s", rev);
 	} else {
 		snprintf(ref, sizeof ref, "%s/refs/%s", dir, rev);
@@ -124,7 +124,7 @@ from_cache(const char *repo, const char *rev, char *path, size_t n, char *commit
 			return -1;
 		snprintf(commit, 41, "%.40s", b.s);
 		lmp_buf_free(&b);
-		if (!is_commit(commit))
+		if (!lmp_is_commit(commit))
 			return -1;
 	}
 	snprintf(path, n, "%s/snapshots/%s/config.json", dir, commit);

@@ -435,6 +435,7 @@ int lmp_model_locate(const char *model, const char *revision, lmp_located *out, 
 int lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e);
 const char *lmp_hf_cache(char *buf, size_t n);
 void lmp_sha256_hex(const char *data, size_t len, char out[65]);
+int lmp_is_commit(const char *s); /* 40 lowercase hex digits */
 
 /* populate.c: every parameter of every basic layer bound (lmp-populate(1)). */
 typedef struct lmp_fixed {

@@ -167,6 +167,12 @@ no_partial() {
 	run --separate-stderr lmp-inspect nocommit/model
 	assert_clean_failure lmp-inspect "no X-Repo-Commit"
 	no_partial nocommit
+	# a commit header that would climb out of the cache is refused
+	rm -rf /tmp/lmp-escape
+	run --separate-stderr lmp-inspect badcommit/model
+	assert_clean_failure lmp-inspect "an X-Repo-Commit that is not a commit id"
+	[ ! -e /tmp/lmp-escape ]
+	no_partial badcommit
 	local t0=$SECONDS
 	LMP_HTTP_TIMEOUT=2 run --separate-stderr lmp-inspect hang/model
 	assert_clean_failure lmp-inspect "hang/model: no answer from $HF_ENDPOINT within 2 s"

@@ -8,7 +8,8 @@
  *   /moved/...     302 to the same path under /ok/
  *   /trunc/...     a Content-Length longer than the body, then close
  *   /hang/...      never answers
- *   /nocommit/...  200 without X-Repo-Commit */
+ *   /nocommit/...  200 without X-Repo-Commit
+ *   /badcommit/... 200 with an X-Repo-Commit that climbs out of the cache */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -67,7 +68,9 @@ serve(int fd)
 	}
 	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
 		"Connection: close\r\n\r\n", body_len + (strncmp(path, "/trunc/", 7) ? 0 : 1000),
-		strncmp(path, "/nocommit/", 10) ? "X-Repo-Commit: 0123456789abcdef0123456789abcdef01234567\r\n" : "");
+		!strncmp(path, "/nocommit/", 10) ? "" :
+		!strncmp(path, "/badcommit/", 11) ? "X-Repo-Commit: ../../../../../../../../../tmp/lmp-escape\r\n" :
+		"X-Repo-Commit: 0123456789abcdef0123456789abcdef01234567\r\n");
 	say(fd, head);
 	if (write(fd, body, body_len) < 0)
 		return;
