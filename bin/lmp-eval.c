@@ -41,6 +41,7 @@ struct opts {
 	int64_t *list[NLISTS];
 	int nlist[NLISTS];
 	int given[NLISTS];
+	int64_t fixed_value[NLISTS]; /* values a document was populated with */
 	lmp_query *queries; /* --queries: one mixed step */
 	int nqueries;
 	int totals, pretty, phase;
@@ -350,6 +351,44 @@ module_model(lmp_db *db, const struct opts *o, int argc, char **argv, lmp_err *e
 	return m;
 }
 
+/* A document populated with fixed runtime values (lmp-populate --w-bit 4)
+ * is evaluated at those values: an option left out takes them, an option
+ * that disagrees is an error.  o is the user's; *local gets the result. */
+static int
+adopt_fixed(const cJSON *doc, const struct opts *o, struct opts *local, lmp_err *e)
+{
+	static const struct {
+		const char *key;
+		int list;
+	} keys[] = {
+		{"batch_size", O_BATCH}, {"seq_len", O_SEQ}, {"cache_len", O_CACHE},
+		{"w_bit", O_WBIT}, {"a_bit", O_ABIT}, {"kv_bit", O_KVBIT},
+	};
+	const cJSON *fixed = cJSON_GetObjectItemCaseSensitive(doc, "fixed"), *v;
+	lmp_num x;
+	size_t i;
+
+	*local = *o;
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		int k = keys[i].list;
+		if (!(v = cJSON_GetObjectItemCaseSensitive(fixed, keys[i].key)))
+			continue;
+		if (lmp_json_num(v, &x) || !x.exact || x.d != 1)
+			return lmp_fail(e, LMP_EXIT_INPUT, "\"fixed.%s\" is not an integer", keys[i].key);
+		if (k <= O_CACHE && (o->given[O_PROMPT] || o->queries))
+			return lmp_fail(e, LMP_EXIT_INPUT, "the document was populated with a fixed %s: "
+				"a request or --queries needs a document populated without it", keys[i].key);
+		if (o->given[k] && (o->nlist[k] != 1 || o->list[k][0] != (int64_t)x.n))
+			return lmp_fail(e, LMP_EXIT_INPUT, "the document was populated with %s %lld; --%s disagrees",
+				keys[i].key, (long long)x.n, lists[k].name);
+		local->list[k] = &local->fixed_value[k];
+		local->fixed_value[k] = (int64_t)x.n;
+		local->nlist[k] = 1;
+		local->given[k] = 1;
+	}
+	return 0;
+}
+
 /* The whole input is parsed before anything is evaluated, so a malformed
  * document anywhere in a stream prints nothing. */
 static int
@@ -375,9 +414,10 @@ run_stream(lmp_db *db, const struct opts *o, struct out *w, lmp_err *e)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (!(w->m = lmp_model_load(docs[i], db, e)))
+		struct opts local;
+		if (adopt_fixed(docs[i], o, &local, e) || !(w->m = lmp_model_load(docs[i], db, e)))
 			goto out;
-		rc = sweep(o, point, w, e);
+		rc = sweep(&local, point, w, e);
 		lmp_model_free(w->m);
 		if (rc)
 			goto out;

@@ -74,6 +74,13 @@ main(int argc, char **argv)
 		lmp_usage_error("at most one input file");
 	file = optind < argc ? argv[optind] : NULL;
 	/* Each runtime variable whose inputs are all given is fixed. */
+	static const char *const bitnames[6] = {"batch_size", "seq_len", "cache_len", "w_bit", "a_bit", "kv_bit"};
+	for (int i = 0; i < 6; i++) {
+		if (v[i] < 0)
+			continue;
+		f.bits_name[f.nbits] = bitnames[i];
+		f.bits_value[f.nbits++] = v[i];
+	}
 	int64_t B = v[0], S = v[1], C = v[2];
 	if (B >= 0)
 		fix(&f, "batch_size", lmp_num_int(B));

@@ -442,6 +442,11 @@ typedef struct lmp_fixed {
 	int n;
 	const char *name[LMP_NVARS];
 	lmp_num value[LMP_NVARS];
+	/* the command-line values behind them, recorded in the document as
+	 * "fixed": batch_size, seq_len, cache_len, w_bit, a_bit, kv_bit */
+	int nbits;
+	const char *bits_name[6];
+	int64_t bits_value[6];
 } lmp_fixed;
 /* doc (an arch document) becomes a populated one, in place; with explain,
  * one line per binding: path, parameter, value, rule, field. */

@@ -543,6 +543,8 @@ fold_op(struct fold *f, const lmp_node *n, lmp_poly **k, int nk)
 		allconst &= lmp_poly_is_const(k[i]);
 	if (n->op == LMP_OP_WIN_KV || n->op == LMP_OP_WIN_PAIRS)
 		allconst = 0; /* they read the step's queries */
+	if (n->op == LMP_OP_EXPECTED)
+		allconst = 0; /* the mark must survive folding */
 	if (allconst) {
 		for (i = 0; i < nk; i++)
 			v[i] = const_value(k[i]);

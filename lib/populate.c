@@ -66,6 +66,13 @@ fix(const cJSON *v, const lmp_fixed *f, lmp_err *e)
 		if (!done)
 			lmp_buf_putc(&b, *p++);
 	}
+	/* An expected count stays a template: as a bare number it would lose
+	 * the mark that lets it be fractional. */
+	if (strstr(b.s, "expected(")) {
+		out = cJSON_CreateString(b.s);
+		lmp_buf_free(&b);
+		return out;
+	}
 	/* Constant now?  Then a number. */
 	lmp_tmpl *t = lmp_tmpl_parse(b.s, NULL, 0, e);
 	if (t) {
@@ -215,5 +222,14 @@ lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, l
 			return -1;
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("populated"));
+	/* What was fixed, so that lmp-eval evaluates at those values and no other. */
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "fixed");
+	if (fixed && fixed->nbits) {
+		cJSON *f = cJSON_AddObjectToObject(doc, "fixed");
+		for (int i = 0; i < fixed->nbits; i++) {
+			lmp_num v = lmp_num_int(fixed->bits_value[i]);
+			cJSON_AddItemToObject(f, fixed->bits_name[i], lmp_json_new_num(&v));
+		}
+	}
 	return 0;
 }

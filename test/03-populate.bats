@@ -59,3 +59,18 @@ load helper
 	# Llama-3.1-8B's KV cache: 32 layers x 8 KV heads x (128 + 128) x 2 bytes = 131,072 per token
 	[ "$(jq .totals.state_bytes <<<"$output")" = $((8192 * 131072)) ]
 }
+
+@test "a document populated with fixed values is evaluated at them, and says so" {
+	# --w-bit 4 fixes the weight size: lmp-eval takes it, and refuses another
+	run sh -c "lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate --w-bit 4 > '$BATS_TEST_TMPDIR/w4.json'"
+	[ "$(jq -c .fixed "$BATS_TEST_TMPDIR/w4.json")" = '{"w_bit":4}' ]
+	run lmp-eval --totals --seq-len 1 "$BATS_TEST_TMPDIR/w4.json"
+	assert_success
+	[ "$(jq .runtime.w_bit <<<"$output")" = 4 ]
+	run --separate-stderr lmp-eval --totals --w-bit 16 "$BATS_TEST_TMPDIR/w4.json"
+	assert_clean_failure lmp-eval "the document was populated with w_bit 4; --w-bit disagrees"
+	# a fixed step keeps a mixture's expected counts fractional: 3 tokens x 2 / 8 experts
+	run sh -c "lmp-populate --batch-size 1 --seq-len 3 < '$ROOT/models/mistralai--Mixtral-8x7B-v0.1.arch.json' | lmp-eval --totals"
+	assert_success
+	[ "$(jq .totals.flops <<<"$output")" = "$(lmp-eval --totals --seq-len 3 < "$ROOT/models/mistralai--Mixtral-8x7B-v0.1.populated.json" | jq .totals.flops)" ]
+}
