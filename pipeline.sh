@@ -16,13 +16,14 @@ die() {
 	exit 2
 }
 
-model= eval_args= roof_args= hardware= ins_args= ens_args=
+model= eval_args= roof_args= hardware= ins_args= ens_args= pop_args=
 # Arguments are kept as shell words for eval: quote, with ' as '\''.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 add_eval() { eval_args="$eval_args $(quote "$1")"; }
 add_roof() { roof_args="$roof_args $(quote "$1")"; }
 add_ins() { ins_args="$ins_args $(quote "$1")"; }
 add_ens() { ens_args="$ens_args $(quote "$1")"; }
+add_pop() { pop_args="$pop_args $(quote "$1")"; }
 
 while [ $# -gt 0 ]; do
 	a=$1
@@ -35,9 +36,12 @@ while [ $# -gt 0 ]; do
 	--batch_size | --seq_len | --w_bit | --a_bit | --kv_bit)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$(printf '%s' "$a" | tr _ -)"; add_eval "$1"; shift ;;
-	--batch-size | --seq-len | --cache-len | --prompt-len | --gen-len | --phase | --w-bit | --a-bit | --kv-bit | --db)
+	--batch-size | --seq-len | --cache-len | --prompt-len | --gen-len | --phase | --w-bit | --a-bit | --kv-bit)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
+	--db)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_eval "$a"; add_eval "$1"; add_ens "$a"; add_ens "$1"; add_pop "$a"; add_pop "$1"; shift ;;
 	--totals) add_eval "$a" ;;
 	--hardware)
 		[ $# -gt 0 ] || die "$a needs a value"
@@ -68,7 +72,7 @@ else
 	doc=$tmp/populated.json
 	eval "lmp-inspect $ins_args \"\$model\"" > "$tmp/arch.json"
 	eval "lmp-ensure --quiet $ens_args \"\$tmp/arch.json\"" > /dev/null
-	lmp-populate "$tmp/arch.json" > "$doc"
+	eval "lmp-populate $pop_args \"\$tmp/arch.json\"" > "$doc"
 fi
 if [ -z "$hardware" ]; then
 	eval "lmp-eval $eval_args \"\$doc\""

@@ -120,6 +120,11 @@ main(int argc, char **argv)
 		wrapper = lmp_xstrdup(wrapper);
 		cJSON_Delete(cfg);
 		cfg = inner;
+		/* The wrapper's architecture (LlavaForConditionalGeneration ...) is
+		 * not the text model's: check the inner one, if the config has it. */
+		free(arch_name);
+		archs = cJSON_GetObjectItemCaseSensitive(cfg, "architectures");
+		arch_name = cJSON_IsString(cJSON_GetArrayItem(archs, 0)) ? lmp_xstrdup(cJSON_GetArrayItem(archs, 0)->valuestring) : NULL;
 	}
 	mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
 	if (!cJSON_IsString(mt) || !valid_type(mt->valuestring)) {

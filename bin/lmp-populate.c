@@ -108,19 +108,38 @@ main(int argc, char **argv)
 		lmp_die(&e);
 	if (file ? lmp_read_file(file, &in, &e) : lmp_read_stream(stdin, &in, &e))
 		lmp_die(&e);
-	if (!(doc = lmp_json_parse_one(in.s, in.len, file ? file : "<stdin>", &e)))
-		lmp_die(&e);
-	if (lmp_populate(doc, db, &f, explain ? &ex : NULL, &e))
-		lmp_die(&e);
-	if (explain) {
-		fputs("path\tparameter\tvalue\trule\tfield\n", stdout);
-		if (ex.s)
-			fputs(ex.s, stdout);
-	} else {
-		char *s = lmp_json_print(doc, pretty);
-		puts(s);
-		free(s);
+	/* A stream of architectures in, a stream of populated ones out; all
+	 * are read and checked before any is written. */
+	lmp_json_stream st;
+	lmp_buf out = {0};
+	int ndocs = 0;
+	lmp_json_stream_init(&st, in.s, in.len, file ? file : "<stdin>");
+	if (explain)
+		lmp_buf_puts(&out, "path\tparameter\tvalue\trule\tfield\n");
+	while ((doc = lmp_json_next(&st, &e))) {
+		ndocs++;
+		if (lmp_populate(doc, db, &f, explain ? &ex : NULL, &e))
+			lmp_die(&e);
+		if (explain) {
+			if (ex.s)
+				lmp_buf_puts(&out, ex.s);
+			ex.len = 0;
+		} else {
+			lmp_json_print_buf(doc, pretty, &out);
+			lmp_buf_putc(&out, '\n');
+		}
+		cJSON_Delete(doc);
 	}
+	if (e.status)
+		lmp_die(&e);
+	if (!ndocs) {
+		lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", file ? file : "<stdin>");
+		lmp_die(&e);
+	}
+	if (out.len && fwrite(out.s, 1, out.len, stdout) != out.len)
+		return lmp_close_stdout() ? LMP_EXIT_SYSTEM : LMP_EXIT_SYSTEM;
+	lmp_buf_free(&out);
+	doc = NULL;
 	cJSON_Delete(doc);
 	lmp_db_free(db);
 	lmp_buf_free(&in);

@@ -18,22 +18,46 @@ static const char *const inert[] = {
 	"initializer_range", "initializer_factor", "use_cache", "max_position_embeddings", "rope_theta",
 	"rope_scaling", "rope_parameters", "tokenizer_class", "auto_map", "attention_dropout",
 	"hidden_dropout", "dropout", "output_attentions", "output_hidden_states", "return_dict",
-	"torchscript", "use_bfloat16", "pruned_heads", "chunk_size_feed_forward", "is_encoder_decoder",
-	"is_decoder", "add_cross_attention", "tie_encoder_decoder", "id2label", "label2id",
+	"torchscript", "use_bfloat16", "id2label", "label2id",
 	"problem_type", "task_specific_params", "finetuning_task", "prefix", "bad_words_ids",
 	"_attn_implementation", "attn_implementation", "quantization_config", "pretraining_tp",
 	"_from_model_config", "use_return_dict", "gradient_checkpointing", "max_length",
 	"temperature", "top_p", "top_k", "do_sample", "num_beams", "repetition_penalty",
 	"early_stopping", "length_penalty", "no_repeat_ngram_size", "forced_bos_token_id",
-	"forced_eos_token_id", "remove_invalid_values", "transformers.js_config", "cross_attention_hidden_size",
+	"forced_eos_token_id", "remove_invalid_values", "transformers.js_config",
 };
 
-static int
-is_inert(const char *k)
+/* Fields every PretrainedConfig may carry that change the model unless
+ * they hold their neutral value. */
+static const struct {
+	const char *key, *neutral;
+} neutral_only[] = {
+	{"add_cross_attention", "false"}, {"is_decoder", "false"}, {"is_encoder_decoder", "false"},
+	{"pruned_heads", "{}"}, {"chunk_size_feed_forward", "0"}, {"cross_attention_hidden_size", "null"},
+	{"tie_encoder_decoder", "false"},
+};
+
+int
+lmp_config_inert(const char *k)
 {
 	for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++)
 		if (!strcmp(inert[i], k))
 			return 1;
+	return 0;
+}
+
+/* 1 inert when neutral, 0 not such a field, -1 such a field, not neutral */
+static int
+neutral_field(const cJSON *c)
+{
+	for (size_t i = 0; i < sizeof neutral_only / sizeof neutral_only[0]; i++) {
+		if (strcmp(neutral_only[i].key, c->string))
+			continue;
+		char *v = lmp_json_print(c, 0);
+		int ok = !strcmp(v, neutral_only[i].neutral);
+		free(v);
+		return ok ? 1 : -1;
+	}
 	return 0;
 }
 
@@ -161,7 +185,7 @@ eval_value(const cJSON *v, const cJSON *cfg, const struct cfgvals *cv, lmp_err *
 	char *s;
 	cJSON *out;
 
-	if (cJSON_IsNumber(v) || cJSON_IsBool(v) || (cJSON_IsString(v) && !strstr(v->valuestring, "${") && !has_runtime(v->valuestring)))
+	if (cJSON_IsNumber(v) || cJSON_IsBool(v))
 		return cJSON_Duplicate(v, 1);
 	if (!cJSON_IsString(v))
 		return lmp_fail(e, LMP_EXIT_INPUT, "a template value must be a number, a boolean or a string"), NULL;
@@ -192,8 +216,20 @@ apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
 	 * sliding_window: null is no window, absent is 4096). */
 	cJSON_ArrayForEach(d, nulls) {
 		const cJSON *have = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
-		if (cJSON_IsNull(have))
-			cJSON_ReplaceItemInObjectCaseSensitive(cfg, d->string, cJSON_Duplicate(d, 1));
+		if (!cJSON_IsNull(have))
+			continue;
+		if (cJSON_IsString(d) && strstr(d->valuestring, "${")) {
+			cfg_collect(cfg, &cv);
+			int rc = eval_cfg(d->valuestring, &cv, &x, e);
+			cfg_free(&cv);
+			if (rc)
+				return lmp_prefix(e, "null_means of %s: ", d->string);
+			v = lmp_json_new_num(&x);
+		} else {
+			v = cJSON_Duplicate(d, 1);
+		}
+		cJSON_ReplaceItemInObjectCaseSensitive(cfg, d->string, v);
+		cJSON_AddItemToArray(derived, cJSON_CreateString(d->string));
 	}
 	cJSON_ArrayForEach(d, defaults) {
 		const cJSON *have = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
@@ -228,7 +264,11 @@ check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
 
 	cJSON_ArrayForEach(c, cfg) {
-		int known = is_inert(c->string) || cJSON_GetObjectItemCaseSensitive(defs, c->string) ||
+		int nf = neutral_field(c);
+		if (nf < 0)
+			return lmp_fail(e, LMP_EXIT_INPUT, "config field \"%s\" changes the architecture and is not supported by the %s template",
+				c->string, mt);
+		int known = nf > 0 || lmp_config_inert(c->string) || cJSON_GetObjectItemCaseSensitive(defs, c->string) ||
 			    cJSON_GetObjectItemCaseSensitive(req, c->string);
 		cJSON_ArrayForEach(a, acc)
 			known |= cJSON_IsString(a) && !strcmp(a->valuestring, c->string);
@@ -258,6 +298,16 @@ check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 	return 0;
 }
 
+/* A structural value (when, repeat, tied_when, active) is fixed by the
+ * config: a runtime variable there is a template error. */
+static cJSON *
+eval_static(const cJSON *v, const cJSON *cfg, const struct cfgvals *cv, lmp_err *e)
+{
+	if (cJSON_IsString(v) && has_runtime(v->valuestring))
+		return lmp_fail(e, LMP_EXIT_INPUT, "\"%.80s\" depends on the runtime point", v->valuestring), NULL;
+	return eval_value(v, cfg, cv, e);
+}
+
 static int
 expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *cv, const char *parent, int depth, lmp_err *e)
 {
@@ -279,7 +329,7 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a template node needs a name and a class", parent);
 	snprintf(path, sizeof path, "%s%s%s", parent, *parent ? "." : "", name->valuestring);
 	if (when) {
-		cJSON *w = eval_value(when, cfg, cv, e);
+		cJSON *w = eval_static(when, cfg, cv, e);
 		if (!w)
 			return lmp_prefix(e, "%s: when: ", path);
 		int skip = !lmp_json_num(w, &x) ? lmp_num_is_zero(&x) : cJSON_IsFalse(w);
@@ -291,7 +341,7 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 	cJSON_AddStringToObject(node, "name", name->valuestring);
 	cJSON_AddStringToObject(node, "class", cls->valuestring);
 	if (rep) {
-		cJSON *r = eval_value(rep, cfg, cv, e);
+		cJSON *r = eval_static(rep, cfg, cv, e);
 		if (!r || lmp_json_num(r, &x) || !lmp_num_is_int(&x) || lmp_num_sign(&x) < 0) {
 			cJSON_Delete(r);
 			cJSON_Delete(node);
@@ -318,7 +368,7 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 	}
 	/* The share of a routed expert's parameters each token uses. */
 	if (cJSON_GetObjectItemCaseSensitive(t, "active")) {
-		cJSON *v = eval_value(cJSON_GetObjectItemCaseSensitive(t, "active"), cfg, cv, e);
+		cJSON *v = eval_static(cJSON_GetObjectItemCaseSensitive(t, "active"), cfg, cv, e);
 		if (!v) {
 			cJSON_Delete(node);
 			return lmp_prefix(e, "%s: active: ", path);
@@ -328,8 +378,15 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 	if (cJSON_IsString(tied)) {
 		int on = 1;
 		if (tied_when) {
-			cJSON *w = eval_value(tied_when, cfg, cv, e);
-			on = w && (!lmp_json_num(w, &x) ? !lmp_num_is_zero(&x) : cJSON_IsTrue(w));
+			/* P4: an error here must not pass as "untied" */
+			cJSON *w = eval_static(tied_when, cfg, cv, e);
+			if (!w || (lmp_json_num(w, &x) && !cJSON_IsBool(w))) {
+				cJSON_Delete(w);
+				cJSON_Delete(node);
+				return e->status ? lmp_prefix(e, "%s: tied_when: ", path)
+						 : lmp_fail(e, LMP_EXIT_INPUT, "%s: tied_when must be a number", path);
+			}
+			on = cJSON_IsBool(w) ? cJSON_IsTrue(w) : !lmp_num_is_zero(&x);
 			cJSON_Delete(w);
 		}
 		if (on)

@@ -422,6 +422,8 @@ void lmp_source_free(lmp_source *s);
 /* arch.c: an architecture template expanded with a config.  Takes model
  * (the document's "model" object); cfg gains the defaults it lacked. */
 cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
+/* A field no config makes matter (token ids, dtype, generation settings). */
+int lmp_config_inert(const char *key);
 
 /* hub.c, download.c: where a model's config comes from. */
 typedef struct lmp_located {

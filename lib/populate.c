@@ -127,7 +127,8 @@ bind_node(struct pop *P, cJSON *node, const char *path)
 		const char *p = en->params[i].name, *rule;
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(P->config, p);
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(attrs, p);
-		int is_val = c && (cJSON_IsNumber(c) || cJSON_IsBool(c));
+		/* Generation settings (top_k ...) are not the model's: never bind them. */
+		int is_val = c && (cJSON_IsNumber(c) || cJSON_IsBool(c)) && !lmp_config_inert(p);
 		if (is_val && !in_list(P->derived, p)) {
 			v = cJSON_Duplicate(c, 1);
 			rule = "config";

@@ -198,6 +198,16 @@ cfg_with() {
 	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the llama template (supported: ["silu"])'
 	cfg_with 'del(.model_type)'
 	assert_clean_failure lmp-inspect "no usable model_type"
+	# generic fields that change the model unless neutral
+	cfg_with '.add_cross_attention = true'
+	assert_clean_failure lmp-inspect 'config field "add_cross_attention" changes the architecture'
+	cfg_with '.pruned_heads = {"0": [1, 2]}'
+	assert_clean_failure lmp-inspect 'config field "pruned_heads" changes the architecture'
+	cfg_with '.pruned_heads = {} | .is_decoder = false'
+	[ "$status" -eq 0 ]
+	# a tie that is not a boolean or a number is an error, not "untied"
+	cfg_with '.tie_word_embeddings = "yes"'
+	assert_clean_failure lmp-inspect "lm_head: tied_when"
 	run --separate-stderr lmp-inspect ../etc/passwd
 	assert_clean_failure lmp-inspect "not a hub id"
 	run --separate-stderr lmp-inspect
@@ -205,11 +215,11 @@ cfg_with() {
 }
 
 @test "a multimodal config: its text model is analysed, and the document says so" {
-	jq '{model_type: "mllama_like", architectures: ["LlamaForCausalLM"], vision_config: {hidden_size: 1280},
+	jq '{model_type: "llava_like", architectures: ["LlavaForConditionalGeneration"], vision_config: {hidden_size: 1280},
 	     text_config: (. | del(.architectures))}' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$BATS_TEST_TMPDIR/config.json"
 	run lmp-inspect "$BATS_TEST_TMPDIR/config.json"
 	assert_success
-	[ "$(jq -c '[.model.model_type, .model.text_model_of]' <<<"$output")" = '["llama","mllama_like"]' ]
+	[ "$(jq -c '[.model.model_type, .model.text_model_of]' <<<"$output")" = '["llama","llava_like"]' ]
 	jq -e '.model.note | test("text model")' <<<"$output" >/dev/null
 	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = 1235814400 ]
 }

@@ -74,3 +74,13 @@ load helper
 	assert_success
 	[ "$(jq .totals.flops <<<"$output")" = "$(lmp-eval --totals --seq-len 3 < "$ROOT/models/mistralai--Mixtral-8x7B-v0.1.populated.json" | jq .totals.flops)" ]
 }
+
+@test "a stream of architectures in, a stream of populated documents out" {
+	run sh -c "cat '$ROOT/models/meta-llama--Llama-3.2-1B.arch.json' '$ROOT/models/openai-community--gpt2.arch.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+	assert_success
+	[ "$(jq -c .totals.param_count <<<"$output" | paste -sd,)" = 1235814400,124439808 ]
+	# a generation setting in a config never binds a layer's parameter
+	jq '.top_k = 50' "$ROOT/share/lmp/configs/mistralai/Mixtral-8x7B-v0.1/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate --explain"
+	assert_line $'model.layers.*.block_sparse_moe.route\ttop_k\t2\tattrs\tattrs.top_k'
+}

@@ -5,6 +5,8 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/models}
 PATH="$root/bin:$PATH"
+# Only the shipped configs: never a user's HuggingFace cache or the network.
+export HF_HUB_CACHE=/nonexistent HF_HUB_OFFLINE=1
 mkdir -p "$out"
 supported=" $(lmp-inspect --list) "
 for cfg in "$root"/share/lmp/configs/*/*/config.json; do
