@@ -137,7 +137,7 @@ has_runtime(const char *text)
 	for (const char *p = text; *p; p++)
 		if (*p == '{' && (p == text || p[-1] != '$'))
 			return 1;
-	return strstr(text, "window_kv(") || strstr(text, "window_pairs(");
+	return strstr(text, "window_kv(") || strstr(text, "window_pairs(") || strstr(text, "window_cache(");
 }
 
 /* A template with runtime variables stays a template: its config fields

@@ -43,6 +43,7 @@ static const struct {
 	{"abs", LMP_OP_ABS, 1, 1},
 	{"window_kv", LMP_OP_WIN_KV, 1, 1},
 	{"window_pairs", LMP_OP_WIN_PAIRS, 1, 1},
+	{"window_cache", LMP_OP_WIN_CACHE, 1, 1},
 	{"expected", LMP_OP_EXPECTED, 1, 1},
 };
 

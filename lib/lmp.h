@@ -162,7 +162,8 @@ void lmp_json_string(lmp_buf *b, const char *s); /* a quoted, escaped JSON strin
  *   ${param}  a parameter of the entry     {var}  a runtime variable
  *   {Entry}(a, b, name=c)  another entry's formula of the same kind
  *   + - * / // % ** < <= > >= == != ?:  min max ceil floor log2 sqrt abs
- *   window_kv(W) window_pairs(W): keys and query-key pairs under a window
+ *   window_kv(W) window_pairs(W) window_cache(W): keys given, query-key
+ *   pairs and keys kept under a sliding window
  *   expected(x): x, an expected count (tokens routed to one expert) */
 enum lmp_node_type {
 	LMP_N_NUM,
@@ -181,7 +182,7 @@ enum lmp_op {
 	LMP_OP_MIN, LMP_OP_MAX, LMP_OP_CEIL, LMP_OP_FLOOR, LMP_OP_LOG2, LMP_OP_SQRT,
 	LMP_OP_ABS,
 	LMP_OP_CHECK_NUM, LMP_OP_CHECK_INT, LMP_OP_CHECK_BOOL, /* a bound value, checked per point */
-	LMP_OP_WIN_KV, LMP_OP_WIN_PAIRS, /* sliding-window aggregates of the step's queries */
+	LMP_OP_WIN_KV, LMP_OP_WIN_PAIRS, LMP_OP_WIN_CACHE, /* sliding-window aggregates of the step's queries */
 	LMP_OP_EXPECTED, /* identity: marks an expectation, which may be fractional */
 };
 typedef struct lmp_node lmp_node;

@@ -541,7 +541,7 @@ fold_op(struct fold *f, const lmp_node *n, lmp_poly **k, int nk)
 
 	for (i = 0; i < nk; i++)
 		allconst &= lmp_poly_is_const(k[i]);
-	if (n->op == LMP_OP_WIN_KV || n->op == LMP_OP_WIN_PAIRS)
+	if (n->op == LMP_OP_WIN_KV || n->op == LMP_OP_WIN_PAIRS || n->op == LMP_OP_WIN_CACHE)
 		allconst = 0; /* they read the step's queries */
 	if (n->op == LMP_OP_EXPECTED)
 		allconst = 0; /* the mark must survive folding */
@@ -688,15 +688,17 @@ lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt)
 
 static int atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e);
 
-/* Under a sliding window of W keys, each sequence holds and reads at most
- * W keys (min(cache_len + seq_len, W)), and each of its new queries is
- * given that many: seq_len * min(cache_len + seq_len, W) pairs, the dense
- * count of a window-limited kernel.  As W grows they become kv_tokens and
- * qk_pairs. */
+/* Under a sliding window of W keys, a sequence's cache holds at most W - 1
+ * past tokens and a step's new keys are given to the kernel beside them:
+ *   window_kv     min(cache_len, W - 1) + seq_len keys read per sequence,
+ *   window_pairs  seq_len * (min(cache_len, W - 1) + seq_len) pairs, dense
+ *                 over the keys given, as for full attention,
+ *   window_cache  min(cache_len + seq_len, W - 1) tokens kept after the step.
+ * As W grows they become kv_tokens, qk_pairs and kv_tokens. */
 static int
 window(const lmp_runtime *rt, int op, const lmp_num *w, lmp_num *out)
 {
-	lmp_i128 sum = 0, W, k;
+	lmp_i128 sum = 0, W, past, k;
 	int i;
 
 	if (!w->exact || w->d != 1 || w->n < 1)
@@ -704,9 +706,13 @@ window(const lmp_runtime *rt, int op, const lmp_num *w, lmp_num *out)
 	W = w->n;
 	for (i = 0; rt && i < rt->nqueries; i++) {
 		const lmp_query *q = &rt->queries[i];
-		k = q->cache_len + q->seq_len < W ? q->cache_len + q->seq_len : W;
+		past = q->cache_len < W - 1 ? q->cache_len : W - 1;
+		if (op == LMP_OP_WIN_CACHE)
+			k = q->cache_len + q->seq_len < W - 1 ? q->cache_len + q->seq_len : W - 1;
+		else
+			k = past + q->seq_len;
 		/* bounded by the option parsers: count <= 2^30, lengths <= 2^40 */
-		sum += (lmp_i128)q->count * (op == LMP_OP_WIN_KV ? k : (lmp_i128)q->seq_len * k);
+		sum += (lmp_i128)q->count * (op == LMP_OP_WIN_PAIRS ? (lmp_i128)q->seq_len * k : k);
 	}
 	*out = lmp_num_int(sum);
 	return 0;
@@ -820,7 +826,7 @@ atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 		if (eval_poly(p, at->args[0], &c, e) ||
 		    eval_poly(p, at->args[lmp_num_is_zero(&c) ? 2 : 1], out, e))
 			return -1;
-	} else if (at->op == LMP_OP_WIN_KV || at->op == LMP_OP_WIN_PAIRS) {
+	} else if (at->op == LMP_OP_WIN_KV || at->op == LMP_OP_WIN_PAIRS || at->op == LMP_OP_WIN_CACHE) {
 		if (eval_poly(p, at->args[0], &c, e))
 			return -1;
 		if (window(p->rt, at->op, &c, out))

@@ -66,7 +66,7 @@ sample_args() {
 	# writes: out 32*128*2 = 8,192 + new K,V 8*256*2 = 4,096
 	# state: 8192 * 8*256*2 = 33,554,432
 	run lmp-eval --module torch.nn.functional.scaled_dot_product_attention num_heads=32 num_kv_heads=8 \
-		head_dim=128 v_head_dim=128 --seq-len 1 --cache-len 8191
+		head_dim=128 v_head_dim=128 'cache_tokens={kv_tokens}' --seq-len 1 --cache-len 8191
 	assert_success
 	[ "$(jq -c '[.flops, .bytes.reads, .bytes.writes, .state_bytes]' <<<"$output")" = \
 		"[$((134217728 + 1572864)),$((8192 + 33554432)),$((8192 + 4096)),33554432]" ]

@@ -230,9 +230,13 @@ cfg_with() {
 	local doc
 	doc=$(lmp-inspect mistralai/Mistral-7B-v0.1 | lmp-populate)
 	# per token: 32 layers x 8 KV heads x (128 + 128) x 2 bytes = 131,072; the
-	# sliding window of 4096 keeps at most 4096 tokens per sequence
+	# sliding window of 4096 keeps at most 4095 past tokens per sequence (each
+	# new query sees them and itself)
 	[ "$(lmp-eval --totals --seq-len 1 --cache-len 99 <<<"$doc" | jq .totals.state_bytes)" = $((100 * 131072)) ]
-	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 --batch-size 2 <<<"$doc" | jq .totals.state_bytes)" = $((2 * 4096 * 131072)) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 --batch-size 2 <<<"$doc" | jq .totals.state_bytes)" = $((2 * 4095 * 131072)) ]
+	# a prefill longer than the window is given all its keys (dense), keeps 4095
+	run lmp-eval --seq-len 8192 <<<"$doc"
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.self_attn.sdpa") | [.flops, .state_bytes]' -c <<<"$output")" = "[$((2*32*8192*8192*256 + 6*32*8192*8192)),$((4095 * 8 * 256 * 2))]" ]
 	# a decode step at 8k context reads 4096 keys: attention FLOPs
 	# 2*32*4096*(128+128) + 6*32*4096 per layer
 	[ "$(lmp-eval --seq-len 1 --cache-len 8191 <<<"$doc" | jq '.rows[] | select(.path == "model.layers.*.self_attn.sdpa") | .flops')" = $((2*32*4096*256 + 6*32*4096)) ]
@@ -319,9 +323,9 @@ cfg_with() {
 	local V=32064 H=3072 I=8192
 	[ "$(params microsoft/Phi-3-mini-4k-instruct)" = $(( 2*V*H + 32 * (H*3*H + H*H + H*2*I + I*H + 2*H) + H )) ]
 	[ "$(params microsoft/Phi-3-mini-4k-instruct)" = 3821079552 ]
-	# the KV cache stops at the window: 2047 tokens x 32 layers x 32 x (96 + 96) x 2 bytes
+	# the KV cache stops at the window: 2046 past tokens x 32 layers x 32 x (96 + 96) x 2 bytes
 	run sh -c "lmp-inspect microsoft/Phi-3-mini-4k-instruct | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 4095"
-	[ "$(jq .totals.state_bytes <<<"$output")" = $((2047 * 32 * 32 * 192 * 2)) ]
+	[ "$(jq .totals.state_bytes <<<"$output")" = $((2046 * 32 * 32 * 192 * 2)) ]
 }
 
 @test "Pythia-1.4b (GPT-NeoX): parallel residual, rotary on a quarter of each head" {
@@ -346,9 +350,9 @@ cfg_with() {
 	[ "$(params google/gemma-2-9b)" = 9241705984 ]
 	local doc
 	doc=$(lmp-inspect google/gemma-2-9b | lmp-populate)
-	# at 8192 tokens the 21 sliding layers hold 4096, the 21 global ones 8192;
+	# at 8192 tokens the 21 sliding layers keep 4095, the 21 global ones 8192;
 	# 8 KV heads x (256 + 256) x 2 bytes = 8192 bytes a token and layer
-	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( (21 * 4096 + 21 * 8192) * 8192 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( (21 * 4095 + 21 * 8192) * 8192 )) ]
 	# scores are soft-capped: 3 FLOPs each, 16 heads; the logits too, 3 per vocabulary entry
 	run lmp-eval --seq-len 1 --cache-len 8191 <<<"$doc"
 	[ "$(jq '.rows[] | select(.path == "model.layers(global).*.self_attn.score_softcap") | .flops' <<<"$output")" = $((3 * 16 * 8192)) ]

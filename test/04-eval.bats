@@ -67,7 +67,7 @@ load helper
 	# FlopCounterMode: 2*b*h*sq*sk*d (QK^T) + 2*b*h*sq*sk*dv (PV)
 	#   = 2*1*32*2048*2048*128 * 2 = 68,719,476,736; softmax adds 6*32*2048*2048
 	run lmp-eval --module torch.nn.functional.scaled_dot_product_attention num_heads=32 \
-		num_kv_heads=32 head_dim=128 v_head_dim=128 --seq-len 2048
+		num_kv_heads=32 head_dim=128 v_head_dim=128 'cache_tokens={kv_tokens}' --seq-len 2048
 	assert_success
 	[ "$(jq -r .breakdown.qk_matmul+.breakdown.av_matmul <<<"$output")" = 68719476736 ]
 	[ "$(jq -r .flops <<<"$output")" = $((68719476736 + 6 * 32 * 2048 * 2048)) ]

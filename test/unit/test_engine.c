@@ -287,12 +287,15 @@ test_runtime(void)
 	at("{kv_tokens}", &rt, "129055");            /* 2048 + 31 x 4097 */
 	at("{qk_pairs}", &rt, "4321311");            /* 2048^2 + 31 x 4097 */
 	at("{cached_tokens}", &rt, "126976");        /* 31 x 4096 */
-	/* A window of 1024: the prefill holds 1024 keys, each decode 1024. */
-	at("window_kv(1024)", &rt, "32768");          /* 1024 + 31 x 1024 */
-	at("window_pairs(1024)", &rt, "2128896");     /* 2048 x 1024 + 31 x 1 x 1024 */
+	/* A window of 1024: the cache keeps 1023 past tokens; the prefill is
+	 * given its 2048 keys, each decode 1023 + 1. */
+	at("window_kv(1024)", &rt, "33792");          /* 2048 + 31 x 1024 */
+	at("window_pairs(1024)", &rt, "4226048");     /* 2048 x 2048 + 31 x 1 x 1024 */
+	at("window_cache(1024)", &rt, "32736");       /* 1023 + 31 x 1023 */
 	/* A window wider than every sequence changes nothing. */
 	at("window_kv(100000) - {kv_tokens}", &rt, "0");
 	at("window_pairs(100000) - {qk_pairs}", &rt, "0");
+	at("window_cache(100000) - {kv_tokens}", &rt, "0");
 	at("window_kv(0)", &rt, "error: test: column 1: the window must be a positive integer");
 	q.cache_len = 4;
 	q.count = 1;
