@@ -6,7 +6,9 @@
 # lmp-populate | lmp-eval, and with --hardware lmp-roofline; each option
 # goes to the tool that owns it.  lmp-report joins the chain when it lands.
 # The seeds' spellings are accepted too: --model_id, --batch_size,
-# --seq_len, --w_bit, --a_bit, --kv_bit.
+# --seq_len, --w_bit, --a_bit, --kv_bit, and the Transformer Roofline
+# Analyzer's --input-tokens N... --cached-tokens N... (one query per pair,
+# each --batch-size times), which become lmp-eval --queries.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 PATH="$here/bin:$PATH"
@@ -17,6 +19,7 @@ die() {
 }
 
 model= eval_args= roof_args= hardware= ins_args= ens_args= pop_args=
+inputs= cached= batch=
 # Arguments are kept as shell words for eval: quote, with ' as '\''.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 add_eval() { eval_args="$eval_args $(quote "$1")"; }
@@ -36,7 +39,16 @@ while [ $# -gt 0 ]; do
 	--batch_size | --seq_len | --w_bit | --a_bit | --kv_bit)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$(printf '%s' "$a" | tr _ -)"; add_eval "$1"; shift ;;
-	--batch-size | --seq-len | --cache-len | --prompt-len | --gen-len | --phase | --w-bit | --a-bit | --kv-bit)
+	--input-tokens | --cached-tokens)
+		# a list: the words up to the next option
+		list=
+		while [ $# -gt 0 ] && case $1 in -*) false ;; *) true ;; esac; do list="$list $1"; shift; done
+		[ -n "$list" ] || die "$a needs at least one number"
+		if [ "$a" = --input-tokens ]; then inputs=$list; else cached=$list; fi ;;
+	--batch-size)
+		[ $# -gt 0 ] || die "$a needs a value"
+		batch=$1; add_eval "$a"; add_eval "$1"; shift ;;
+	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --w-bit | --a-bit | --kv-bit)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
 	--db)
@@ -62,6 +74,25 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$model" ] || die "usage: pipeline.sh MODEL [options]"
+
+# The Analyzer's query lists: pairs of new and cached tokens, each batch times.
+if [ -n "$inputs$cached" ]; then
+	set -- $inputs
+	n_in=$#
+	set -- $cached
+	[ "$n_in" -eq $# ] || die "--input-tokens and --cached-tokens need as many numbers each"
+	queries=
+	for c in $cached; do
+		set -- $inputs
+		shift $(( $(printf '%s\n' $queries | grep -c .) ))
+		queries="$queries $1:$c${batch:+x$batch}"
+	done
+	q=$(printf '%s\n' $queries | paste -sd,)
+	# --queries is the whole step: it replaces --batch-size
+	eval_args=$(printf '%s' "$eval_args" | sed "s/ '--batch-size' '[^']*'//")
+	add_eval --queries
+	add_eval "$q"
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

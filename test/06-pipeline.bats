@@ -38,3 +38,13 @@ load helper
 	assert_success
 	[ "$(jq -r .roofline.hardware <<<"$output")" = nvidia-h100-sxm ]
 }
+
+@test "the Transformer Roofline Analyzer's query lists become a mixed step" {
+	# --cached-tokens 100 200 --input-tokens 5 7, twice each: queries 5:100x2 and 7:200x2
+	run "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --cached-tokens 100 200 --input-tokens 5 7 --batch-size 2 --totals
+	assert_success
+	[ "$output" = "$(lmp-eval --totals --queries 5:100x2,7:200x2 < "$LLAMA2")" ]
+	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --cached-tokens 1 --input-tokens 1 2
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "pipeline.sh: --input-tokens and --cached-tokens need as many numbers each" ]
+}
