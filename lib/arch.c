@@ -203,31 +203,41 @@ eval_value(const cJSON *v, const cJSON *cfg, const struct cfgvals *cv, lmp_err *
 
 /* transformers' defaults for fields the config omits (or sets to null),
  * in the template's order; a default may be a template over fields before it. */
+/* A default's (or null_means') value: a template over the fields before
+ * it, evaluated now, or a plain value.  NULL on error. */
+static cJSON *
+fill_value(const cJSON *cfg, const cJSON *d, const char *what, lmp_err *e)
+{
+	struct cfgvals cv;
+	lmp_num x;
+	int rc;
+
+	if (!cJSON_IsString(d) || !strstr(d->valuestring, "${"))
+		return cJSON_Duplicate(d, 1);
+	cfg_collect(cfg, &cv);
+	rc = eval_cfg(d->valuestring, &cv, &x, e);
+	cfg_free(&cv);
+	if (rc) {
+		lmp_prefix(e, "%s of %s: ", what, d->string);
+		return NULL;
+	}
+	return lmp_json_new_num(&x);
+}
+
 static int
 apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
 {
 	const cJSON *d, *defaults = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
 	const cJSON *nulls = cJSON_GetObjectItemCaseSensitive(tmpl, "null_means");
-	struct cfgvals cv;
 	cJSON *v;
-	lmp_num x;
 
 	/* A field set to null may mean something else than absent (Mistral's
 	 * sliding_window: null is no window, absent is 4096). */
 	cJSON_ArrayForEach(d, nulls) {
-		const cJSON *have = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
-		if (!cJSON_IsNull(have))
+		if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cfg, d->string)))
 			continue;
-		if (cJSON_IsString(d) && strstr(d->valuestring, "${")) {
-			cfg_collect(cfg, &cv);
-			int rc = eval_cfg(d->valuestring, &cv, &x, e);
-			cfg_free(&cv);
-			if (rc)
-				return lmp_prefix(e, "null_means of %s: ", d->string);
-			v = lmp_json_new_num(&x);
-		} else {
-			v = cJSON_Duplicate(d, 1);
-		}
+		if (!(v = fill_value(cfg, d, "null_means", e)))
+			return -1;
 		cJSON_ReplaceItemInObjectCaseSensitive(cfg, d->string, v);
 		cJSON_AddItemToArray(derived, cJSON_CreateString(d->string));
 	}
@@ -235,16 +245,8 @@ apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
 		const cJSON *have = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
 		if (have && !cJSON_IsNull(have))
 			continue;
-		if (cJSON_IsString(d) && strstr(d->valuestring, "${")) {
-			cfg_collect(cfg, &cv);
-			int rc = eval_cfg(d->valuestring, &cv, &x, e);
-			cfg_free(&cv);
-			if (rc)
-				return lmp_prefix(e, "default of %s: ", d->string);
-			v = lmp_json_new_num(&x);
-		} else {
-			v = cJSON_Duplicate(d, 1);
-		}
+		if (!(v = fill_value(cfg, d, "default", e)))
+			return -1;
 		if (have)
 			cJSON_ReplaceItemInObjectCaseSensitive(cfg, d->string, v);
 		else

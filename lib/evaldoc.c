@@ -262,10 +262,9 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		(long long)g->prompt_len, (long long)(g->prompt_len + (steps ? steps - 1 : 0)));
 	for (int k = 0; k < LMP_NKINDS; k++)
 		all[k] = ptot[k];
+	/* dtot starts with the prefill's state, so it is right with no steps too */
 	if (accumulate(all, dtot, LMP_NKINDS, e))
 		goto out;
-	if (steps == 0)
-		all[LMP_K_STATE] = ptot[LMP_K_STATE];
 	lmp_buf_add(b, m->head, m->headlen);
 	LIT(b, "{\"batch_size\":");
 	i128(b, g->batch_size);
