@@ -9,7 +9,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
 LDLIBS = -lcjson -lcurl -lnettle -lm
 
-TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline
+TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNIT = test/unit/test_engine
@@ -24,7 +24,7 @@ all: deps-build $(BINS)
 lib/liblmp.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(LIBOBJ) $(BINS:%=%.o) test/unit/test_engine.o: lib/lmp.h
+$(LIBOBJ) $(BINS:%=%.o) test/unit/test_engine.o: lib/lmp.h lib/report.h
 
 bin/%: bin/%.o lib/liblmp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)

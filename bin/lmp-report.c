@@ -1,0 +1,169 @@
+/* lmp-report: lmp documents as tables, charts and one HTML page. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+
+static const char usage_text[] =
+	"usage: lmp-report [--format text|md|csv|json|svg|html] [--plot X:Y [--series FIELD,...]] [FILE]\n"
+	"       lmp-report --help | --version\n";
+
+enum { F_TEXT, F_MD, F_CSV, F_JSON, F_SVG, F_HTML };
+
+struct opts {
+	int format;
+	const char *file, *series;
+	char *x, *y;
+};
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { O_FORMAT = 256, O_PLOT, O_SERIES, O_HELP, O_VERSION };
+	static const struct option longs[] = {
+		{"format", required_argument, 0, O_FORMAT},
+		{"plot", required_argument, 0, O_PLOT},
+		{"series", required_argument, 0, O_SERIES},
+		{"help", no_argument, 0, O_HELP},
+		{"version", no_argument, 0, O_VERSION},
+		{0, 0, 0, 0},
+	};
+	static const char *const names[] = {"text", "md", "csv", "json", "svg", "html"};
+	char msg[256], *colon;
+	int c, i;
+
+	/* People read a terminal; a pipe or a file gets the documents back
+	 * unchanged, so a report at the end of a chain costs nothing. */
+	o->format = isatty(STDOUT_FILENO) ? F_TEXT : F_JSON;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case O_FORMAT:
+			for (i = 0; i < 6 && strcmp(optarg, names[i]); i++)
+				;
+			if (i == 6) {
+				snprintf(msg, sizeof msg, "--format: '%s' is not one of text, md, csv, json, svg, html", optarg);
+				lmp_usage_error(msg);
+			}
+			o->format = i;
+			break;
+		case O_PLOT:
+			colon = strchr(optarg, ':');
+			if (!colon || colon == optarg || !colon[1] || strchr(colon + 1, ':'))
+				lmp_usage_error("--plot: expected X:Y, two field names such as batch_size:tokens_per_s");
+			o->x = lmp_xstrndup(optarg, (size_t)(colon - optarg));
+			o->y = lmp_xstrdup(colon + 1);
+			break;
+		case O_SERIES: o->series = optarg; break;
+		case O_HELP: fputs(usage_text, stdout); exit(0);
+		case O_VERSION: puts("lmp-report " LMP_VERSION); exit(0);
+		default:
+			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
+			lmp_usage_error(msg);
+		}
+	}
+	if (argc - optind > 1)
+		lmp_usage_error("at most one input file");
+	if (o->series && !o->x)
+		lmp_usage_error("--series goes with --plot");
+	if (o->x && o->format != F_SVG && o->format != F_HTML)
+		lmp_usage_error("--plot draws a chart: use it with --format svg or html");
+	o->file = optind < argc ? argv[optind] : NULL;
+}
+
+static int
+flush(lmp_buf *out, lmp_err *e)
+{
+	if (out->len && fwrite(out->s, 1, out->len, stdout) != out->len)
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "write error on stdout");
+	out->len = 0;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = {0};
+	lmp_err e = {0};
+	lmp_buf in = {0}, out = {0};
+	lmp_json_stream s;
+	lmp_report r = {0};
+	cJSON **docs = NULL, *doc;
+	int n = 0, cap = 0, rc = 0;
+	const char *name;
+	char title[512];
+
+	lmp_tool = "lmp-report";
+	parse_opts(argc, argv, &o);
+	name = o.file ? o.file : "<stdin>";
+	if (o.file ? lmp_read_file(o.file, &in, &e) : lmp_read_stream(stdin, &in, &e))
+		lmp_die(&e);
+	lmp_json_stream_init(&s, in.s, in.len, name);
+	if (o.format == F_CSV)
+		lmp_csv_header(&out);
+	while (!rc && (doc = lmp_json_next(&s, &e))) {
+		n++;
+		/* JSON and CSV stream: a document out as soon as it is read. */
+		if (o.format == F_JSON || o.format == F_CSV) {
+			if (o.format == F_JSON) {
+				lmp_json_print_buf(doc, 0, &out);
+				lmp_buf_putc(&out, '\n');
+			} else if (lmp_csv_doc(doc, n, &out, &e)) {
+				rc = lmp_prefix(&e, "%s: document %d: ", name, n);
+			}
+			cJSON_Delete(doc);
+			if (!rc && out.len > 65536)
+				rc = flush(&out, &e);
+			continue;
+		}
+		if (n > cap) {
+			cap = cap ? 2 * cap : 64;
+			docs = lmp_xrealloc(docs, (size_t)cap * sizeof *docs);
+		}
+		docs[n - 1] = doc;
+	}
+	if (!rc && e.status)
+		rc = -1;
+	if (!rc && !n)
+		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", name);
+	if (!rc && (o.format == F_JSON || o.format == F_CSV)) {
+		rc = flush(&out, &e);
+	} else if (!rc && o.format == F_SVG) {
+		rc = o.x ? lmp_chart_plot((const cJSON *const *)docs, n, o.x, o.y, o.series, &out, &e)
+			 : lmp_chart_roofline((const cJSON *const *)docs, n, &out, &e);
+	} else if (!rc) {
+		rc = lmp_report_build(&r, (const cJSON *const *)docs, n, o.format == F_HTML, &e);
+		if (!rc && o.x) {
+			lmp_buf svg = {0};
+			if (!(rc = lmp_chart_plot((const cJSON *const *)docs, n, o.x, o.y, o.series, &svg, &e)))
+				lmp_report_chart(&r, -1, svg.s);
+			lmp_buf_free(&svg);
+		}
+		if (!rc && o.format == F_HTML) {
+			lmp_report_title((const cJSON *const *)docs, n, title, sizeof title);
+			lmp_html_page(title, &r, &out);
+		} else if (!rc) {
+			lmp_report_write(&r, o.format == F_MD ? LMP_FMT_MD : LMP_FMT_TEXT, &out);
+		}
+	}
+	/* A report is written whole or not at all (JSON and CSV: the documents
+	 * read before an error). */
+	if (!rc || o.format == F_JSON || o.format == F_CSV) {
+		lmp_err we = {0};
+		if (flush(&out, &we) && !rc)
+			rc = (e = we, -1);
+	}
+	for (int i = 0; i < (o.format == F_JSON || o.format == F_CSV ? 0 : n); i++)
+		cJSON_Delete(docs[i]);
+	free(docs);
+	lmp_report_free(&r);
+	lmp_buf_free(&in);
+	lmp_buf_free(&out);
+	free(o.x);
+	free(o.y);
+	if (rc)
+		lmp_die(&e);
+	return lmp_close_stdout();
+}

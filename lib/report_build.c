@@ -1,0 +1,82 @@
+/* report_build.c: a whole stream of documents as one report: each
+ * document with layers in its own section, runs of documents without
+ * layers (sweep points) as one table, and for HTML the charts beside. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static int
+is_roofline(const cJSON *doc)
+{
+	const cJSON *k = lmp_field(doc, "lmp");
+
+	return cJSON_IsString(k) && !strcmp(k->valuestring, "roofline");
+}
+
+/* The roofline chart of some documents, as a block; an error (several
+ * devices) only leaves the chart out: the tables say everything. */
+static void
+roofline_block(lmp_report *r, int at, const cJSON *const *docs, int n)
+{
+	lmp_buf svg = {0};
+	lmp_err e = {0};
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!is_roofline(docs[i]))
+			return;
+	if (!lmp_chart_roofline(docs, n, &svg, &e))
+		lmp_report_chart(r, at, svg.s);
+	lmp_buf_free(&svg);
+}
+
+int
+lmp_report_build(lmp_report *r, const cJSON *const *docs, int n, int charts, lmp_err *e)
+{
+	int i = 0, j;
+
+	while (i < n) {
+		if (lmp_report_is_point(docs[i])) {
+			for (j = i; j < n && lmp_report_is_point(docs[j]); j++)
+				;
+			lmp_report_points(r, docs + i, j - i);
+			if (charts)
+				roofline_block(r, -1, docs + i, j - i);
+			i = j;
+			continue;
+		}
+		int at = r->n;
+		if (lmp_report_doc(r, docs[i], e))
+			return lmp_prefix(e, "document %d: ", i + 1);
+		/* the chart under the title and the device, above the tables */
+		if (charts && is_roofline(docs[i]))
+			roofline_block(r, at + 2, docs + i, 1);
+		i++;
+	}
+	return 0;
+}
+
+/* "meta-llama/Llama-2-7b-hf" or "meta-llama/Llama-2-7b-hf and 3 more". */
+void
+lmp_report_title(const cJSON *const *docs, int n, char *out, size_t size)
+{
+	const char *first = NULL;
+	int i, others = 0;
+
+	for (i = 0; i < n; i++) {
+		const cJSON *id = lmp_field(docs[i], "model.id");
+		const cJSON *cls = lmp_field(docs[i], "class");
+		const char *s = cJSON_IsString(id) ? id->valuestring : cJSON_IsString(cls) ? cls->valuestring : NULL;
+		if (!s)
+			continue;
+		if (!first)
+			first = s;
+		else if (strcmp(first, s))
+			others++;
+	}
+	if (others)
+		snprintf(out, size, "lmp report: %s and %d other%s", first, others, others == 1 ? "" : "s");
+	else
+		snprintf(out, size, "lmp report: %s", first ? first : "documents");
+}

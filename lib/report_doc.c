@@ -1,0 +1,477 @@
+/* report_doc.c: the blocks that describe one lmp document: a title, the
+ * device, a table of layers per phase, the totals and the memory fit. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static const char *
+str(const cJSON *doc, const char *path)
+{
+	const cJSON *v = lmp_field(doc, path);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *
+kind(const cJSON *doc)
+{
+	const char *k = str(doc, "lmp");
+
+	return k ? k : "";
+}
+
+/* A number's literal, grouped in thousands when it is a whole number. */
+static void
+exact(const cJSON *v, char *out)
+{
+	const char *t = lmp_field_text(v);
+
+	if (!t || !cJSON_IsNumber(v))
+		snprintf(out, LMP_UNIT_MAX, "-");
+	else
+		lmp_fmt_grouped(t, out);
+}
+
+/* "batch_size 1, seq_len 2048, cache_len 0" or the queries of a mixed step. */
+static void
+describe_runtime(const cJSON *rt, lmp_buf *b)
+{
+	static const char *const keys[] = {"batch_size", "seq_len", "cache_len", "prompt_len", "gen_len"};
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(rt, "queries"), *x;
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < sizeof keys / sizeof *keys; i++) {
+		const char *t = lmp_field_text(cJSON_GetObjectItemCaseSensitive(rt, keys[i]));
+		if (t) {
+			lmp_buf_printf(b, "%s%s %s", first ? "" : ", ", keys[i], t);
+			first = 0;
+		}
+	}
+	if (cJSON_IsArray(q)) {
+		lmp_buf_printf(b, "%squeries ", first ? "" : ", ");
+		first = 0;
+		cJSON_ArrayForEach(x, q) {
+			const char *s = lmp_field_text(lmp_field(x, "seq_len"));
+			const char *c = lmp_field_text(lmp_field(x, "cache_len"));
+			const char *n = lmp_field_text(lmp_field(x, "count"));
+			lmp_buf_printf(b, "%s%s:%s", x == q->child ? "" : ",", s ? s : "?", c ? c : "?");
+			if (n && strcmp(n, "1"))
+				lmp_buf_printf(b, "x%s", n);
+		}
+	}
+	const char *w = lmp_field_text(lmp_field(rt, "w_bit"));
+	const char *a = lmp_field_text(lmp_field(rt, "a_bit"));
+	const char *kv = lmp_field_text(lmp_field(rt, "kv_bit"));
+	if (w && a && kv)
+		lmp_buf_printf(b, "%sw%s a%s kv%s", first ? "" : ", ", w, a, kv);
+}
+
+static void
+device_items(lmp_table *l, const cJSON *doc)
+{
+	const cJSON *h = lmp_field(doc, "roofline");
+	char peak[LMP_UNIT_MAX], bw[LMP_UNIT_MAX], ridge[LMP_UNIT_MAX];
+	const char *name = str(h, "hardware_name"), *id = str(h, "hardware");
+	double devices = lmp_field_or(h, "devices", 1);
+	double ce = lmp_field_or(h, "compute_efficiency", 1), me = lmp_field_or(h, "memory_efficiency", 1);
+
+	if (!cJSON_IsObject(h))
+		return;
+	lmp_fmt_rate(lmp_field_or(h, "peak_flops", 0), "FLOP/s", peak);
+	lmp_fmt_rate(lmp_field_or(h, "memory_bandwidth_bytes_per_s", 0), "B/s", bw);
+	lmp_fmt_plain(lmp_field_or(h, "ridge_point", 0), ridge);
+	if (devices != 1)
+		lmp_report_item(l, "device", "%.0f x %s (%s)", devices, name ? name : "?", id ? id : "?");
+	else
+		lmp_report_item(l, "device", "%s (%s)", name ? name : "?", id ? id : "?");
+	lmp_report_item(l, "peak", "%s %s, memory %s, ridge point %s FLOP/B", str(h, "compute_precision") ?
+		str(h, "compute_precision") : "?", peak, bw, ridge);
+	if (ce != 1 || me != 1)
+		lmp_report_item(l, "efficiency", "compute %g, memory %g of peak", ce, me);
+	if (str(h, "bytes_moved"))
+		lmp_report_item(l, "bytes moved", "%s", str(h, "bytes_moved"));
+	if (str(h, "note"))
+		lmp_report_item(l, "note", "%s", str(h, "note"));
+}
+
+/* One row per layer, per instance; "% time" (or "% FLOPs" without a device)
+ * is the share of all instances of the layer in the phase. */
+static lmp_table *
+layer_table(const cJSON *rows, const cJSON *tot)
+{
+	static const char *const head_roof[] = {"path", "count", "params", "FLOPs", "weights", "reads", "writes",
+		"intensity", "time", "% time", "bound"};
+	static const char *const head_eval[] = {"path", "count", "params", "FLOPs", "weights", "reads", "writes",
+		"% FLOPs"};
+	int roof = lmp_field(rows->child, "time_s") != NULL;
+	lmp_table *t = roof ? lmp_table_new(11, head_roof, "lrrrrrrrrrl") : lmp_table_new(8, head_eval, "lrrrrrrr");
+	double whole = roof ? lmp_field_or(tot, "time_s", 0) : lmp_field_or(tot, "flops", 0);
+	char c[11][LMP_UNIT_MAX];
+	const char *cells[11];
+	const cJSON *r;
+	int i;
+
+	for (i = 0; i < 11; i++)
+		cells[i] = c[i];
+	cJSON_ArrayForEach(r, rows) {
+		double count = lmp_field_or(r, "count", 1);
+		cells[0] = str(r, "path") ? str(r, "path") : "?";
+		exact(lmp_field(r, "count"), c[1]);
+		lmp_fmt_count(lmp_field_or(r, "param_count", 0), c[2]);
+		lmp_fmt_flops(lmp_field_or(r, "flops", 0), c[3]);
+		lmp_fmt_bytes(lmp_field_or(r, "bytes.weights", 0), c[4]);
+		lmp_fmt_bytes(lmp_field_or(r, "bytes.reads", 0), c[5]);
+		lmp_fmt_bytes(lmp_field_or(r, "bytes.writes", 0), c[6]);
+		if (roof) {
+			lmp_fmt_ratio(lmp_field_or(r, "intensity", 0), c[7]);
+			lmp_fmt_time(lmp_field_or(r, "time_s", 0), c[8]);
+			lmp_fmt_percent(whole > 0 ? count * lmp_field_or(r, "time_s", 0) / whole : 0, c[9]);
+			cells[10] = str(r, "bound") ? str(r, "bound") : "";
+		} else {
+			lmp_fmt_percent(whole > 0 ? count * lmp_field_or(r, "flops", 0) / whole : 0, c[7]);
+		}
+		lmp_table_add(t, cells);
+	}
+	return t;
+}
+
+static void
+bytes_item(lmp_table *l, const char *key, const cJSON *v)
+{
+	char h[LMP_UNIT_MAX], x[LMP_UNIT_MAX];
+
+	if (!cJSON_IsNumber(v))
+		return;
+	lmp_fmt_bytes(v->valuedouble, h);
+	exact(v, x);
+	lmp_report_item(l, key, "%s (%s bytes)", h, x);
+}
+
+/* The totals of a step, a phase or a request. */
+static void
+totals_items(lmp_table *l, const cJSON *tot, int whole)
+{
+	char a[LMP_UNIT_MAX], b[LMP_UNIT_MAX], c[LMP_UNIT_MAX], d[LMP_UNIT_MAX], x[LMP_UNIT_MAX];
+	const cJSON *v;
+
+	if (whole) {
+		lmp_fmt_count(lmp_field_or(tot, "param_count", 0), a);
+		exact(lmp_field(tot, "param_count"), x);
+		lmp_report_item(l, "parameters", "%s (%s)", a, x);
+		v = lmp_field(tot, "active_param_count");
+		if (cJSON_IsNumber(v) && v->valuedouble != lmp_field_or(tot, "param_count", 0)) {
+			lmp_fmt_count(v->valuedouble, a);
+			exact(v, x);
+			lmp_report_item(l, "active per token", "%s (%s)", a, x);
+		}
+	}
+	lmp_fmt_flops(lmp_field_or(tot, "flops", 0), a);
+	exact(lmp_field(tot, "flops"), x);
+	lmp_report_item(l, "FLOPs", "%s (%s)", a, x);
+	lmp_fmt_bytes(lmp_field_or(tot, "bytes.weights", 0), a);
+	lmp_fmt_bytes(lmp_field_or(tot, "bytes.reads", 0), b);
+	lmp_fmt_bytes(lmp_field_or(tot, "bytes.writes", 0), c);
+	lmp_fmt_bytes(lmp_field_or(tot, "bytes.intermediates", 0), d);
+	lmp_report_item(l, "bytes", "weights %s, reads %s, writes %s, intermediates %s", a, b, c, d);
+	bytes_item(l, "KV cache", lmp_field(tot, "state_bytes"));
+	if ((v = lmp_field(tot, "time_s")) && cJSON_IsNumber(v)) {
+		lmp_fmt_time(v->valuedouble, a);
+		lmp_fmt_plain(lmp_field_or(tot, "intensity", 0), b);
+		if (str(tot, "bound"))
+			lmp_report_item(l, "time", "%s, %s-bound, intensity %s FLOP/B", a, str(tot, "bound"), b);
+		else
+			lmp_report_item(l, "time", "%s", a);
+	}
+	if ((v = lmp_field(tot, "ttft_s")) && cJSON_IsNumber(v)) {
+		lmp_fmt_time(v->valuedouble, a);
+		lmp_fmt_time(lmp_field_or(tot, "tpot_s", 0), b);
+		lmp_report_item(l, "TTFT, TPOT", "%s, %s", a, b);
+	}
+	if ((v = lmp_field(tot, "tokens_per_s")) && cJSON_IsNumber(v)) {
+		lmp_fmt_plain(v->valuedouble, a);
+		lmp_report_item(l, "tokens/s", "%s", a);
+	}
+	if ((v = lmp_field(tot, "mfu")) && cJSON_IsNumber(v)) {
+		lmp_fmt_percent(v->valuedouble, a);
+		lmp_fmt_percent(lmp_field_or(tot, "mbu", 0), b);
+		lmp_report_item(l, "MFU, MBU", "%s, %s", a, b);
+	}
+}
+
+static void
+fit_items(lmp_report *r, const cJSON *doc)
+{
+	const cJSON *f = lmp_field(doc, "fit"), *v;
+	char a[LMP_UNIT_MAX], b[LMP_UNIT_MAX], c[LMP_UNIT_MAX], n[LMP_UNIT_MAX], cap[LMP_UNIT_MAX];
+	lmp_table *l;
+
+	if (!cJSON_IsObject(f))
+		return;
+	lmp_report_head(r, 2, "memory");
+	l = lmp_report_list(r);
+	lmp_fmt_bytes(lmp_field_or(f, "weights_bytes", 0), a);
+	lmp_fmt_bytes(lmp_field_or(f, "kv_cache_bytes", 0), b);
+	v = lmp_field(f, "activation_bytes");
+	if (cJSON_IsNumber(v))
+		lmp_fmt_bytes(v->valuedouble, c);
+	else
+		snprintf(c, sizeof c, "unknown");
+	lmp_fmt_bytes(lmp_field_or(f, "needed_bytes", 0), n);
+	lmp_fmt_bytes(lmp_field_or(f, "capacity_bytes", 0), cap);
+	lmp_report_item(l, "needed", "%s = weights %s + KV cache %s + activations %s", n, a, b, c);
+	lmp_report_item(l, "capacity", "%s: %s", cap, cJSON_IsTrue(lmp_field(f, "fits")) ? "fits" : "does not fit");
+	v = lmp_field(f, "max_batch_size");
+	if (cJSON_IsNumber(v)) {
+		exact(v, a);
+		exact(lmp_field(f, "max_context_len"), b);
+		lmp_report_item(l, "largest batch", "%s (at this context)", a);
+		lmp_report_item(l, "longest context", "%s tokens (at this batch)", b);
+	} else if (cJSON_IsNull(v)) {
+		lmp_report_item(l, "largest batch", "unbounded (nothing grows with it)");
+	}
+	if (str(f, "note"))
+		lmp_report_item(l, "note", "%s", str(f, "note"));
+}
+
+static void
+title(lmp_report *r, const cJSON *doc)
+{
+	lmp_buf b = {0};
+	const char *id = str(doc, "model.id");
+
+	describe_runtime(lmp_field(doc, "runtime"), &b);
+	lmp_report_head(r, 1, "%s: %s", id ? id : "model", b.s ? b.s : "");
+	lmp_buf_free(&b);
+}
+
+static void
+step_doc(lmp_report *r, const cJSON *doc)
+{
+	const cJSON *rows = lmp_field(doc, "rows"), *phases = lmp_field(doc, "phases"), *p;
+	lmp_table *l;
+
+	title(r, doc);
+	if (cJSON_IsObject(lmp_field(doc, "roofline")))
+		device_items(lmp_report_list(r), doc);
+	cJSON_ArrayForEach(p, phases) {
+		lmp_buf b = {0};
+		const char *steps = lmp_field_text(lmp_field(p, "steps"));
+		describe_runtime(lmp_field(p, "runtime"), &b);
+		const char *first = lmp_field_text(lmp_field(p, "runtime.cache_len_first"));
+		const char *last = lmp_field_text(lmp_field(p, "runtime.cache_len_last"));
+		if (first && last)
+			lmp_buf_printf(&b, "%scache_len %s..%s", b.len ? ", " : "", first, last);
+		lmp_report_head(r, 2, "%s: %s step%s%s, %s", p->string, steps ? steps : "?",
+			steps && !strcmp(steps, "1") ? "" : "s", steps && !strcmp(steps, "1") ? "" : " (rows: all steps)",
+			b.s ? b.s : "");
+		lmp_buf_free(&b);
+		if (cJSON_GetArraySize(lmp_field(p, "rows")) > 0)
+			lmp_report_table(r, layer_table(lmp_field(p, "rows"), lmp_field(p, "totals")));
+		totals_items(lmp_report_list(r), lmp_field(p, "totals"), 0);
+	}
+	if (cJSON_GetArraySize(rows) > 0) {
+		lmp_report_head(r, 2, "layers (one instance per row; count: how many)");
+		lmp_report_table(r, layer_table(rows, lmp_field(doc, "totals")));
+	}
+	lmp_report_head(r, 2, "totals");
+	l = lmp_report_list(r);
+	totals_items(l, lmp_field(doc, "totals"), 1);
+	fit_items(r, doc);
+}
+
+static void
+module_doc(lmp_report *r, const cJSON *doc)
+{
+	const cJSON *p, *bd = lmp_field(doc, "breakdown");
+	lmp_table *l;
+	lmp_buf b = {0};
+	char a[LMP_UNIT_MAX];
+
+	lmp_report_head(r, 1, "module %s", str(doc, "class") ? str(doc, "class") : "?");
+	l = lmp_report_list(r);
+	cJSON_ArrayForEach(p, lmp_field(doc, "params")) {
+		const char *t = lmp_field_text(p);
+		lmp_buf_printf(&b, "%s%s=%s", b.len ? ", " : "", p->string, t ? t : "?");
+	}
+	lmp_report_item(l, "params", "%s", b.s ? b.s : "");
+	lmp_buf_free(&b);
+	totals_items(l, doc, 1);
+	if (cJSON_IsObject(bd)) {
+		lmp_report_head(r, 2, "FLOPs by part");
+		l = lmp_report_list(r);
+		cJSON_ArrayForEach(p, bd) {
+			lmp_fmt_flops(cJSON_IsNumber(p) ? p->valuedouble : 0, a);
+			lmp_report_item(l, p->string, "%s", a);
+		}
+	}
+}
+
+/* An architecture: its tree, one row per node, count = instances. */
+static void
+tree_rows(lmp_table *t, const cJSON *nodes, const char *prefix, double count, int populated)
+{
+	const cJSON *n;
+
+	cJSON_ArrayForEach(n, nodes) {
+		lmp_buf path = {0}, what = {0};
+		const cJSON *rep = lmp_field(n, "repeat"), *kv;
+		double c = count * (cJSON_IsNumber(rep) ? rep->valuedouble : 1);
+		char cnt[LMP_UNIT_MAX];
+		const char *cells[4];
+
+		lmp_buf_printf(&path, "%s%s%s%s", prefix, *prefix ? "." : "", str(n, "name") ? str(n, "name") : "?",
+			cJSON_IsNumber(rep) ? ".*" : "");
+		snprintf(cnt, sizeof cnt, "%.0f", c);
+		cJSON_ArrayForEach(kv, lmp_field(n, populated ? "params" : "attrs")) {
+			const char *v = lmp_field_text(kv);
+			lmp_buf_printf(&what, "%s%s=%s", what.len ? " " : "", kv->string, v ? v : "...");
+		}
+		cells[0] = path.s;
+		cells[1] = str(n, "class") ? str(n, "class") : "?";
+		cells[2] = cnt;
+		cells[3] = what.s ? what.s : "";
+		lmp_table_add(t, cells);
+		tree_rows(t, lmp_field(n, "sub_layers"), path.s, c, populated);
+		lmp_buf_free(&path);
+		lmp_buf_free(&what);
+	}
+}
+
+static void
+tree_doc(lmp_report *r, const cJSON *doc, int populated)
+{
+	static const char *const head_a[] = {"path", "class", "count", "attrs"};
+	static const char *const head_p[] = {"path", "class", "count", "params"};
+	lmp_table *t = lmp_table_new(4, populated ? head_p : head_a, "llrl"), *l;
+
+	lmp_report_head(r, 1, "%s: %s architecture", str(doc, "model.id") ? str(doc, "model.id") : "model",
+		populated ? "populated" : "inspected");
+	l = lmp_report_list(r);
+	lmp_report_item(l, "class", "%s", str(doc, "class") ? str(doc, "class") : "?");
+	if (str(doc, "model.source"))
+		lmp_report_item(l, "config", "%s (%s), sha256 %s", str(doc, "model.config_file") ?
+			str(doc, "model.config_file") : "?", str(doc, "model.source"),
+			str(doc, "model.config_sha256") ? str(doc, "model.config_sha256") : "?");
+	tree_rows(t, lmp_field(doc, "layers"), "", 1, populated);
+	lmp_report_table(r, t);
+}
+
+int
+lmp_report_is_point(const cJSON *doc)
+{
+	const char *k = kind(doc);
+	const cJSON *p, *ph = lmp_field(doc, "phases");
+
+	if (strcmp(k, "eval") && strcmp(k, "roofline"))
+		return 0;
+	if (cJSON_GetArraySize(lmp_field(doc, "rows")) > 0)
+		return 0;
+	cJSON_ArrayForEach(p, ph) {
+		if (cJSON_GetArraySize(lmp_field(p, "rows")) > 0)
+			return 0;
+	}
+	return 1;
+}
+
+int
+lmp_report_doc(lmp_report *r, const cJSON *doc, lmp_err *e)
+{
+	const char *k = kind(doc);
+
+	if (!strcmp(k, "eval") || !strcmp(k, "roofline")) {
+		if (!cJSON_IsObject(lmp_field(doc, "totals")))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s document without totals", k);
+		step_doc(r, doc);
+	} else if (!strcmp(k, "module")) {
+		module_doc(r, doc);
+	} else if (!strcmp(k, "arch") || !strcmp(k, "populated")) {
+		if (!cJSON_IsArray(lmp_field(doc, "layers")))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s document without layers", k);
+		tree_doc(r, doc, !strcmp(k, "populated"));
+	} else {
+		return lmp_fail(e, LMP_EXIT_INPUT, "not an lmp document (\"lmp\": \"%s\"); lmp-report reads "
+			"arch, populated, eval, roofline and module documents", k);
+	}
+	return 0;
+}
+
+/* A sweep: one row per point, the columns that some point has. */
+struct column {
+	const char *head, *path;
+	char align;
+	void (*fmt)(double, char *);
+};
+
+static void fmt_bits(double v, char *out) { snprintf(out, LMP_UNIT_MAX, "%.0f", v); }
+
+void
+lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
+{
+	static const struct column cols[] = {
+		{"model", "model.id", 'l', NULL},
+		{"device", "roofline.hardware", 'l', NULL},
+		{"batch", "runtime.batch_size", 'r', NULL},
+		{"seq_len", "runtime.seq_len", 'r', NULL},
+		{"cache_len", "runtime.cache_len", 'r', NULL},
+		{"prompt", "runtime.prompt_len", 'r', NULL},
+		{"gen", "runtime.gen_len", 'r', NULL},
+		{"w/a/kv bits", "runtime.w_bit", 'r', fmt_bits},
+		{"params", "totals.param_count", 'r', lmp_fmt_count},
+		{"FLOPs", "totals.flops", 'r', lmp_fmt_flops},
+		{"weights", "totals.bytes.weights", 'r', lmp_fmt_bytes},
+		{"reads", "totals.bytes.reads", 'r', lmp_fmt_bytes},
+		{"writes", "totals.bytes.writes", 'r', lmp_fmt_bytes},
+		{"KV cache", "totals.state_bytes", 'r', lmp_fmt_bytes},
+		{"time", "totals.time_s", 'r', lmp_fmt_time},
+		{"bound", "totals.bound", 'l', NULL},
+		{"TTFT", "totals.ttft_s", 'r', lmp_fmt_time},
+		{"TPOT", "totals.tpot_s", 'r', lmp_fmt_time},
+		{"tokens/s", "totals.tokens_per_s", 'r', lmp_fmt_plain},
+		{"memory", "fit.needed_bytes", 'r', lmp_fmt_bytes},
+		{"fits", "fit.fits", 'l', NULL},
+	};
+	enum { NC = sizeof cols / sizeof *cols };
+	const char *head[NC], *cells[NC];
+	char right[NC + 1], buf[NC][LMP_UNIT_MAX];
+	int use[NC], m = 0, i, j;
+	lmp_table *t;
+
+	for (j = 0; j < NC; j++) {
+		use[j] = 0;
+		for (i = 0; i < n && !use[j]; i++)
+			use[j] = lmp_field(docs[i], cols[j].path) != NULL;
+		if (use[j]) {
+			head[m] = cols[j].head;
+			right[m++] = cols[j].align;
+		}
+	}
+	right[m] = '\0';
+	t = lmp_table_new(m, head, right);
+	for (i = 0; i < n; i++) {
+		for (j = 0, m = 0; j < NC; j++) {
+			const cJSON *v = lmp_field(docs[i], cols[j].path);
+			if (!use[j])
+				continue;
+			cells[m] = buf[m];
+			if (!v || cJSON_IsNull(v)) {
+				snprintf(buf[m], LMP_UNIT_MAX, "-");
+			} else if (cols[j].fmt == fmt_bits) {
+				snprintf(buf[m], LMP_UNIT_MAX, "%.0f/%.0f/%.0f", v->valuedouble,
+					lmp_field_or(docs[i], "runtime.a_bit", 0), lmp_field_or(docs[i], "runtime.kv_bit", 0));
+			} else if (cols[j].fmt && cJSON_IsNumber(v)) {
+				cols[j].fmt(v->valuedouble, buf[m]);
+			} else if (cJSON_IsBool(v)) {
+				snprintf(buf[m], LMP_UNIT_MAX, "%s", cJSON_IsTrue(v) ? "yes" : "no");
+			} else {
+				cells[m] = lmp_field_text(v) ? lmp_field_text(v) : "?";
+			}
+			m++;
+		}
+		lmp_table_add(t, cells);
+	}
+	lmp_report_head(r, 1, "%d point%s", n, n == 1 ? "" : "s");
+	lmp_report_table(r, t);
+}
