@@ -12,24 +12,24 @@ LDLIBS = -lcjson -lcurl -lnettle -lm
 TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
-UNIT = test/unit/test_engine
+UNIT = test/unit/test_engine test/unit/test_report
 HTTPD = test/httpd
 
 # Debian packages the build, the demo and the tests need.
 BUILD_DEPS = gcc make libcjson-dev libcurl4-openssl-dev nettle-dev
-TEST_DEPS = jq bats bats-support bats-assert
+TEST_DEPS = jq bats bats-support bats-assert libxml2-utils chromium
 
 all: deps-build $(BINS)
 
 lib/liblmp.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(LIBOBJ) $(BINS:%=%.o) test/unit/test_engine.o: lib/lmp.h lib/report.h
+$(LIBOBJ) $(BINS:%=%.o) $(UNIT:%=%.o): lib/lmp.h lib/report.h test/unit/tap.h
 
 bin/%: bin/%.o lib/liblmp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)
 
-$(UNIT): test/unit/test_engine.o lib/liblmp.a
+test/unit/%: test/unit/%.o lib/liblmp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)
 
 # Install missing Debian packages (apt-get, with sudo when not root).
@@ -47,6 +47,10 @@ demo: all
 # The documents of every shipped model, regenerated from share/lmp/configs.
 models: all
 	@sh ./tools/make-models.sh models
+
+# The reference reports of test/07-report.bats, after a deliberate change.
+golden: all
+	@sh ./tools/make-golden.sh
 
 $(HTTPD): test/httpd.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ test/httpd.c
@@ -76,5 +80,5 @@ uninstall:
 clean:
 	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) $(HTTPD) test/unit/*.o
 
-.PHONY: all deps-build deps-bench deps-test demo models test bench install uninstall clean
+.PHONY: all deps-build deps-bench deps-test demo models golden test bench install uninstall clean
 .SECONDARY: $(LIBOBJ)

@@ -3,8 +3,9 @@
 #
 # MODEL is what lmp-inspect takes (a config.json, a directory, a hub id
 # org/name[@rev]) or a populated document.  Runs lmp-inspect | lmp-ensure |
-# lmp-populate | lmp-eval, and with --hardware lmp-roofline; each option
-# goes to the tool that owns it.  lmp-report joins the chain when it lands.
+# lmp-populate | lmp-eval, with --hardware lmp-roofline, then lmp-report;
+# each option goes to the tool that owns it.  On a terminal the answer is
+# a table; into a pipe or a file, the documents (--format picks).
 # The seeds' spellings are accepted too: --model_id, --batch_size,
 # --seq_len, --w_bit, --a_bit, --kv_bit, and the Transformer Roofline
 # Analyzer's --input-tokens N... --cached-tokens N... (one query per pair,
@@ -18,7 +19,7 @@ die() {
 	exit 2
 }
 
-model= eval_args= roof_args= hardware= ins_args= ens_args= pop_args=
+model= eval_args= roof_args= hardware= ins_args= ens_args= pop_args= rep_args=
 inputs= cached= batch=
 # Arguments are kept as shell words for eval: quote, with ' as '\''.
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -27,6 +28,7 @@ add_roof() { roof_args="$roof_args $(quote "$1")"; }
 add_ins() { ins_args="$ins_args $(quote "$1")"; }
 add_ens() { ens_args="$ens_args $(quote "$1")"; }
 add_pop() { pop_args="$pop_args $(quote "$1")"; }
+add_rep() { rep_args="$rep_args $(quote "$1")"; }
 
 while [ $# -gt 0 ]; do
 	a=$1
@@ -62,13 +64,16 @@ while [ $# -gt 0 ]; do
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_roof "$a"; add_roof "$1"; shift ;;
 	--unfused) add_roof "$a" ;;
+	--format | --plot | --series)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_rep "$a"; add_rep "$1"; shift ;;
 	--revision)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ins "$a"; add_ins "$1"; shift ;;
 	--agent | --timeout | --source-root)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ens "$a"; add_ens "$1"; shift ;;
-	-h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) die "unknown option $a" ;;
 	*) [ -z "$model" ] || die "more than one model"; model=$a ;;
 	esac
@@ -105,10 +110,11 @@ else
 	eval "lmp-ensure --quiet $ens_args \"\$tmp/arch.json\"" > /dev/null
 	eval "lmp-populate $pop_args \"\$tmp/arch.json\"" > "$doc"
 fi
-if [ -z "$hardware" ]; then
-	eval "lmp-eval $eval_args \"\$doc\""
-	exit
-fi
-# The chain fails as a whole when either tool fails.
+# The chain fails as a whole when any tool fails: each writes a file.
 eval "lmp-eval $eval_args \"\$doc\"" > "$tmp/eval.json"
-eval "lmp-roofline $roof_args \"\$tmp/eval.json\""
+out=$tmp/eval.json
+if [ -n "$hardware" ]; then
+	eval "lmp-roofline $roof_args \"\$tmp/eval.json\"" > "$tmp/roofline.json"
+	out=$tmp/roofline.json
+fi
+eval "lmp-report $rep_args \"\$out\""

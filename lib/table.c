@@ -167,6 +167,15 @@ text_cell(lmp_buf *b, const char *s, int w, int right, int last)
 		pad(b, n);
 }
 
+/* The end of a line, without the padding of an empty last cell. */
+static void
+end_line(lmp_buf *b)
+{
+	while (b->len && b->s[b->len - 1] == ' ')
+		b->s[--b->len] = '\0';
+	lmp_buf_putc(b, '\n');
+}
+
 static void
 text_table(const lmp_table *t, lmp_buf *b)
 {
@@ -185,14 +194,14 @@ text_table(const lmp_table *t, lmp_buf *b)
 				lmp_buf_puts(b, "  ");
 			text_cell(b, t->head[j], w[j], t->right[j], j == t->ncol - 1);
 		}
-		lmp_buf_putc(b, '\n');
+		end_line(b);
 		for (j = 0; j < t->ncol; j++) {
 			if (j)
 				lmp_buf_puts(b, "  ");
 			for (i = 0; i < w[j]; i++)
 				lmp_buf_putc(b, '-');
 		}
-		lmp_buf_putc(b, '\n');
+		end_line(b);
 	}
 	for (i = 0; i < t->nrow; i++) {
 		if (!t->head)
@@ -202,7 +211,7 @@ text_table(const lmp_table *t, lmp_buf *b)
 				lmp_buf_puts(b, "  ");
 			text_cell(b, t->cell[i * t->ncol + j], w[j], t->right[j], j == t->ncol - 1);
 		}
-		lmp_buf_putc(b, '\n');
+		end_line(b);
 	}
 	free(w);
 }

@@ -32,8 +32,10 @@ load helper
 	local d="$BATS_TEST_TMPDIR/src"
 	mkdir -p "$d"
 	cp -R "$ROOT/Makefile" "$ROOT/lib" "$ROOT/bin" "$ROOT/tools" "$ROOT/test" "$d/"
-	rm -f "$d"/lib/*.o "$d"/lib/*.a "$d"/bin/*.o "$d"/bin/lmp-eval
-	run make -C "$d" bin/lmp-eval test/unit/test_engine
+	rm -f "$d"/lib/*.o "$d"/lib/*.a "$d"/bin/*.o "$d"/test/unit/*.o
+	for t in inspect ensure populate eval roofline report; do rm -f "$d/bin/lmp-$t"; done
+	run make -C "$d" bin/lmp-inspect bin/lmp-ensure bin/lmp-populate bin/lmp-eval bin/lmp-roofline \
+		bin/lmp-report test/unit/test_engine test/unit/test_report
 	assert_success
 	refute_output --partial "warning"
 }

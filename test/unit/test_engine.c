@@ -5,20 +5,7 @@
 #include <string.h>
 
 #include "lmp.h"
-
-static int ntest, nfail;
-
-static void
-ok(int cond, const char *what, const char *got)
-{
-	ntest++;
-	if (cond) {
-		printf("ok %d - %s\n", ntest, what);
-	} else {
-		nfail++;
-		printf("not ok %d - %s\n#   got: %s\n", ntest, what, got ? got : "(null)");
-	}
-}
+#include "tap.h"
 
 /* A test DB: A(x) = 2x; B calls A both ways; C and D call each other; E has
  * a default; Deep calls itself through a chain longer than the limit. */

@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# lmp-report: tables (text, markdown, CSV), JSON passthrough, the SVG
+# roofline and line charts, the HTML page; golden reports of two models.
+
+load helper
+
+G="$ROOT/test/golden"
+PRE="$G/llama2-7b-prefill-h100.json"
+GEN="$G/qwen3-30b-a3b-generate-a100.json"
+
+# headless Chromium as the tests run it: no sandbox (root in CI), a
+# throw-away profile, bounded in time
+chrome() {
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--user-data-dir="$BATS_TEST_TMPDIR/chrome" "$@"
+}
+
+@test "the golden reports of two models: text, markdown and CSV (make golden rewrites them)" {
+	for j in "$PRE" "$GEN"; do
+		for f in text md csv; do
+			lmp-report --format $f "$j" > "$BATS_TEST_TMPDIR/out"
+			cmp -s "$BATS_TEST_TMPDIR/out" "${j%.json}.$f" ||
+				fail "$(basename "${j%.json}").$f differs: $(diff "${j%.json}.$f" "$BATS_TEST_TMPDIR/out" | head -5)"
+		done
+	done
+	# and the golden inputs are what the tools make today
+	sh "$ROOT/tools/make-golden.sh" "$BATS_TEST_TMPDIR/g"
+	for f in "$BATS_TEST_TMPDIR"/g/*; do
+		cmp -s "$f" "$G/$(basename "$f")" || fail "test/golden/$(basename "$f") is stale: run make golden"
+	done
+}
+
+@test "the text report of Llama-2-7B's prefill, q_proj and the totals by hand" {
+	run lmp-report --format text "$PRE"
+	assert_success
+	# q_proj, one of 32: 4096 x 4096 = 16,777,216 weights (16.78 M), 2 bytes
+	# each = 32 MiB; 2 x 2048 x 4096 x 4096 = 68,719,476,736 FLOPs (68.72 G);
+	# reads = weights + input 2048 x 4096 x 2 B = 32 + 16 MiB; writes 16 MiB;
+	# intensity 68,719,476,736 / 64 MiB = 1024; time on 989.4 TFLOP/s:
+	# 68,719,476,736 / 989.4e12 = 69.46 us; compute-bound (1024 > 295 ridge)
+	assert_line --regexp '^model\.layers\.\*\.self_attn\.q_proj +32 +16\.78 M +68\.72 GFLOPs +32\.00 MiB +48\.00 MiB +16\.00 MiB +1024\.0 +69\.46 us +[0-9.]+% +compute$'
+	# the ridge point: 989.4e12 / 3.35e12 = 295.34 FLOP/B
+	assert_line --partial 'bf16 989.40 TFLOP/s, memory 3.35 TB/s, ridge point 295.3 FLOP/B'
+	# Llama-2-7B: 6,738,415,616 parameters (test/01-inspect.bats derives it)
+	assert_line --regexp '^  parameters +6\.74 G \(6,738,415,616\)$'
+	# KV cache: 2 (K, V) x 32 layers x 2048 tokens x 4096 x 2 bytes = 1 GiB
+	assert_line --regexp '^  KV cache +1\.00 GiB \(1,073,741,824 bytes\)$'
+	# stored weights 6,738,415,616 x 2 B = 13,476,831,232 B = 12.55 GiB
+	assert_line --partial 'weights 12.55 GiB + KV cache 1.00 GiB'
+}
+
+@test "CSV: one header, exact numbers, layer rows add up to the total" {
+	run lmp-report --format csv "$PRE"
+	assert_success
+	[ "$(grep -c '^doc,level,model,' <<<"$output")" = 1 ]
+	# q_proj's FLOPs exactly: 2 x 2048 x 4096 x 4096
+	local col
+	col=$(head -1 <<<"$output" | tr , '\n' | grep -nx flops | cut -d: -f1)
+	[ "$(grep ',model.layers.\*.self_attn.q_proj,' <<<"$output" | cut -d, -f"$col")" = $((2 * 2048 * 4096 * 4096)) ]
+	# sum over layers of count x flops = the total row (both below 2^53)
+	local cnt sum total
+	cnt=$(head -1 <<<"$output" | tr , '\n' | grep -nx count | cut -d: -f1)
+	sum=$(awk -F, -v c="$cnt" -v f="$col" '$2 == "layer" { s += $c * $f } END { printf "%.0f", s }' <<<"$output")
+	total=$(awk -F, -v f="$col" '$2 == "total" { print $f }' <<<"$output")
+	[ "$sum" = "$total" ]
+	[ "$total" = "$(jq .totals.flops "$PRE")" ]
+	# a sweep of two documents: still one header, rows numbered by document
+	lmp-eval --totals --batch-size 1,2 --seq-len 128 < "$LLAMA2" | lmp-report --format csv > "$BATS_TEST_TMPDIR/s.csv"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/s.csv")" = 3 ]
+	[ "$(cut -d, -f1,2 "$BATS_TEST_TMPDIR/s.csv" | tail -2 | paste -sd' ')" = "1,total 2,total" ]
+}
+
+@test "numbers past 2^53 keep every digit in CSV, text and JSON" {
+	# Llama-3.1-405B prefilling 64 x 131072 tokens: FLOPs pass 10^20
+	lmp-eval --totals --batch-size 64 --seq-len 131072 < "$ROOT/models/meta-llama--Llama-3.1-405B.populated.json" > "$BATS_TEST_TMPDIR/big.json"
+	local want
+	want=$(grep -o '"flops":[0-9]*' "$BATS_TEST_TMPDIR/big.json" | head -1 | cut -d: -f2)
+	[ "${#want}" -ge 17 ] # 2^53 has 16 digits
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/big.json"
+	assert_output --partial ",$want,"
+	run lmp-report --format json "$BATS_TEST_TMPDIR/big.json"
+	assert_output --partial "\"flops\":$want,"
+}
+
+@test "markdown: GitHub tables with right-aligned numbers" {
+	run lmp-report --format md "$GEN"
+	assert_success
+	assert_line '## Qwen/Qwen3-30B-A3B: batch\_size 4, prompt\_len 128, gen\_len 4, w16 a16 kv16'
+	assert_line '| path | count | params | FLOPs | weights | reads | writes | intensity | time | % time | bound |'
+	assert_line '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'
+	# every table row has the header's 11 cells
+	[ "$(grep '^| model' <<<"$output" | awk -F' \\| ' '{ print NF }' | sort -u)" = 11 ]
+	# 128 experts, 8 routed: 48 layers x 128 = 6,144 expert instances
+	assert_line --regexp '^\| model\.layers\.\\\*\.mlp\.experts\.\\\*\.gate\\_proj \| 6,144 \|'
+}
+
+@test "a generation: one table per phase, TTFT and TPOT, active parameters" {
+	run lmp-report --format text "$GEN"
+	assert_success
+	assert_line 'prefill: 1 step, batch_size 4, seq_len 128, cache_len 0, w16 a16 kv16'
+	assert_line 'decode: 3 steps (rows: all steps), seq_len 1, cache_len 128..130'
+	# TTFT is the prefill's time; TPOT the decode's over its 3 steps
+	local ttft tpot
+	ttft=$(jq '.phases.prefill.totals.time_s * 1000 * 100 | round / 100' "$GEN")
+	tpot=$(jq '.phases.decode.totals.time_s / 3 * 1000 * 100 | round / 100' "$GEN")
+	assert_line --regexp "^  TTFT, TPOT +$(printf '%.2f' "$ttft") ms, $(printf '%.2f' "$tpot") ms$"
+	# Qwen3-30B-A3B: 30,532,122,624 parameters (official, test/01-inspect.bats)
+	assert_line --partial '30.53 G (30,532,122,624)'
+	assert_line --regexp '^  active per token '
+}
+
+@test "JSON passes documents through unchanged, and is what a pipe gets by default" {
+	lmp-eval --totals --batch-size 1,2 --seq-len 7 < "$LLAMA2" > "$BATS_TEST_TMPDIR/in.json"
+	lmp-report --format json "$BATS_TEST_TMPDIR/in.json" > "$BATS_TEST_TMPDIR/out.json"
+	cmp "$BATS_TEST_TMPDIR/in.json" "$BATS_TEST_TMPDIR/out.json"
+	lmp-report < "$BATS_TEST_TMPDIR/in.json" > "$BATS_TEST_TMPDIR/out2.json"
+	cmp "$BATS_TEST_TMPDIR/in.json" "$BATS_TEST_TMPDIR/out2.json"
+	# pretty input comes out compact, one document per line
+	lmp-eval --totals --pretty --seq-len 7 < "$LLAMA2" | lmp-report --format json > "$BATS_TEST_TMPDIR/c.json"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/c.json")" = 1 ]
+	cmp <(jq -S . "$BATS_TEST_TMPDIR/c.json") <(lmp-eval --totals --seq-len 7 < "$LLAMA2" | jq -S .)
+}
+
+@test "a sweep without layers: one table, one row per point" {
+	lmp-eval --totals --batch-size 1,8 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/s.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/s.json"
+	assert_success
+	assert_line '2 points'
+	# batch 8 x 512 tokens: KV 2 x 32 x 4096 x 4096 x 2 B = 2 GiB
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm +8 +512 +0 +16/16/16 .* 2\.00 GiB .*'
+}
+
+@test "architecture, populated and module documents are reported too" {
+	run lmp-report --format text "$ROOT/models/openai-community--gpt2.arch.json"
+	assert_success
+	assert_line --index 0 'openai-community/gpt2: inspected architecture'
+	# GPT-2 has 12 blocks: the block's attention projection appears once with count 12
+	assert_line --regexp '^transformer\.h\.\*\.attn\.c_attn +transformers\.pytorch_utils\.Conv1D +12 '
+	run lmp-report --format text "$ROOT/models/openai-community--gpt2.populated.json"
+	assert_success
+	assert_line --index 0 'openai-community/gpt2: populated architecture'
+	run lmp-eval --module torch.nn.modules.linear.Linear --batch-size 1 --seq-len 16 in_features=4096 out_features=4096 bias=0
+	assert_success
+	run lmp-report --format text <<<"$output"
+	assert_success
+	# 2 x 16 x 4096 x 4096 = 536,870,912 FLOPs
+	assert_line --regexp '^  FLOPs +536\.87 MFLOPs \(536,870,912\)$'
+}
+
+@test "SVG roofline: valid XML, the device's ceilings, labelled layers, and it renders" {
+	lmp-report --format svg "$PRE" > "$BATS_TEST_TMPDIR/r.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/r.svg"
+	# H100 SXM: bf16 = fp16 = 989.4 TFLOP/s share one ceiling; fp8 = int8 = 1978.9
+	grep -q '>bf16, fp16 989.40 TFLOP/s</text>' "$BATS_TEST_TMPDIR/r.svg"
+	grep -q '>fp8, int8 1.98 PFLOP/s</text>' "$BATS_TEST_TMPDIR/r.svg"
+	grep -q '>memory 3.35 TB/s</text>' "$BATS_TEST_TMPDIR/r.svg"
+	# q, k, v and o projections have the same intensity and time: one marker
+	grep -q '<title>q_proj, k_proj, v_proj, o_proj</title>' "$BATS_TEST_TMPDIR/r.svg"
+	grep -q 'arithmetic intensity (FLOP/B)' "$BATS_TEST_TMPDIR/r.svg"
+	# deterministic
+	lmp-report --format svg "$PRE" | cmp - "$BATS_TEST_TMPDIR/r.svg"
+	# renders to a PNG that differs from a blank canvas of the same size
+	printf '<svg xmlns="http://www.w3.org/2000/svg" width="960" height="600"><rect width="100%%" height="100%%" fill="#ffffff"/></svg>\n' > "$BATS_TEST_TMPDIR/blank.svg"
+	chrome --window-size=960,600 --screenshot="$BATS_TEST_TMPDIR/r.png" "file://$BATS_TEST_TMPDIR/r.svg" 2>/dev/null
+	chrome --window-size=960,600 --screenshot="$BATS_TEST_TMPDIR/blank.png" "file://$BATS_TEST_TMPDIR/blank.svg" 2>/dev/null
+	[ -s "$BATS_TEST_TMPDIR/r.png" ] && [ -s "$BATS_TEST_TMPDIR/blank.png" ]
+	! cmp -s "$BATS_TEST_TMPDIR/r.png" "$BATS_TEST_TMPDIR/blank.png"
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/r.png")" -gt $(( $(wc -c < "$BATS_TEST_TMPDIR/blank.png") * 4 )) ]
+}
+
+@test "--plot: a line per model and device over a sweep" {
+	for m in meta-llama--Llama-2-7b-hf Qwen--Qwen3-8B; do
+		for h in nvidia-h100-sxm nvidia-a100-sxm-80gb; do
+			lmp-eval --totals --batch-size 1,4,16 --prompt-len 128 --gen-len 2 < "$ROOT/models/$m.populated.json" |
+				lmp-roofline --hardware $h
+		done
+	done > "$BATS_TEST_TMPDIR/sweep.json"
+	lmp-report --format svg --plot batch_size:tokens_per_s "$BATS_TEST_TMPDIR/sweep.json" > "$BATS_TEST_TMPDIR/p.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/p.svg"
+	# 2 models x 2 devices = 4 lines of 3 points each
+	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/p.svg")" = 4 ]
+	grep -q '>meta-llama/Llama-2-7b-hf / nvidia-h100-sxm</text>' "$BATS_TEST_TMPDIR/p.svg"
+	grep -q '>totals.tokens_per_s against runtime.batch_size</text>' "$BATS_TEST_TMPDIR/p.svg"
+	[ "$(grep '<polyline' "$BATS_TEST_TMPDIR/p.svg" | head -1 | grep -o '[0-9.]*,[0-9.]*' | wc -l)" = 3 ]
+	# one line per device only
+	lmp-report --format svg --plot batch_size:tokens_per_s --series hardware "$BATS_TEST_TMPDIR/sweep.json" > "$BATS_TEST_TMPDIR/d.svg"
+	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/d.svg")" = 2 ]
+	# a field no document has
+	run_split lmp-report --format svg --plot batch_size:nonsense "$BATS_TEST_TMPDIR/sweep.json"
+	assert_clean_failure lmp-report "document 1 has no number 'nonsense'"
+}
+
+@test "HTML: one self-contained page that opens without console errors" {
+	lmp-report --format html "$GEN" > "$BATS_TEST_TMPDIR/r.html"
+	lmp-report --format html "$GEN" | cmp - "$BATS_TEST_TMPDIR/r.html"
+	grep -q '<svg xmlns="http://www.w3.org/2000/svg"' "$BATS_TEST_TMPDIR/r.html"
+	grep -q '<table>' "$BATS_TEST_TMPDIR/r.html"
+	# nothing to fetch: no script, no src, no link but the empty data: icon
+	! grep -qi '<script' "$BATS_TEST_TMPDIR/r.html"
+	! grep -qi ' src=' "$BATS_TEST_TMPDIR/r.html"
+	[ "$(grep -oi 'href="[^"]*"' "$BATS_TEST_TMPDIR/r.html" | sort -u)" = 'href="data:,"' ]
+	# the check itself sees a console error when there is one
+	printf '<!DOCTYPE html><html><body><script>nosuch();</script></body></html>\n' > "$BATS_TEST_TMPDIR/bad.html"
+	chrome --enable-logging=stderr --v=0 --dump-dom "file://$BATS_TEST_TMPDIR/bad.html" 2> "$BATS_TEST_TMPDIR/bad.log" > /dev/null
+	grep -q ':CONSOLE' "$BATS_TEST_TMPDIR/bad.log"
+	chrome --enable-logging=stderr --v=0 --dump-dom "file://$BATS_TEST_TMPDIR/r.html" 2> "$BATS_TEST_TMPDIR/r.log" > "$BATS_TEST_TMPDIR/dom.html"
+	! grep ':CONSOLE' "$BATS_TEST_TMPDIR/r.log"
+	grep -q 'Qwen/Qwen3-30B-A3B' "$BATS_TEST_TMPDIR/dom.html"
+}
+
+@test "bad input and bad options: one line, non-zero, nothing on stdout" {
+	run_split lmp-report --format text <<<'{"lmp": "eval",'
+	assert_clean_failure lmp-report "<stdin>"
+	run_split lmp-report --format text < /dev/null
+	assert_clean_failure lmp-report "no document on input"
+	run_split lmp-report --format text <<<'{"lmp": "hardware"}'
+	assert_clean_failure lmp-report 'not an lmp document ("lmp": "hardware")'
+	run_split lmp-report --format pdf "$PRE"
+	assert_clean_failure lmp-report "--format: 'pdf' is not one of text, md, csv, json, svg, html"
+	[ "$status" -eq 2 ]
+	run_split lmp-report --format svg --plot batch_size "$PRE"
+	assert_clean_failure lmp-report "--plot: expected X:Y"
+	run_split lmp-report --format text --plot a:b "$PRE"
+	assert_clean_failure lmp-report "use it with --format svg or html"
+	# a roofline chart needs roofline documents, on one device
+	run_split lmp-report --format svg "$LLAMA2"
+	assert_clean_failure lmp-report "not a roofline document"
+	cat "$PRE" > "$BATS_TEST_TMPDIR/two.json"
+	lmp-eval --seq-len 8 < "$LLAMA2" | lmp-roofline --hardware nvidia-a10 >> "$BATS_TEST_TMPDIR/two.json"
+	run_split lmp-report --format svg "$BATS_TEST_TMPDIR/two.json"
+	assert_clean_failure lmp-report "one roofline chart shows one device"
+	run_split lmp-report --format text "$BATS_TEST_TMPDIR/nonexistent.json"
+	assert_clean_failure lmp-report "nonexistent.json"
+	[ "$status" -eq 3 ]
+}
+
+@test "--help matches the man page's synopsis, for every tool" {
+	for t in lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report; do
+		# the long options each names, sorted
+		local h m
+		h=$("$t" --help | grep -o -- '--[a-z][a-z-]*' | sort -u | paste -sd' ')
+		m=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$ROOT/man/$t.1" | grep -o '\\-[a-z][a-z-]*' | sed 's/^\\/-/' | sort -u | paste -sd' ')
+		[ "$h" = "$m" ] || fail "$t: --help has [$h], the man page [$m]"
+	done
+}
