@@ -45,6 +45,7 @@ axis_for(lmp_axis *a, const char *path, char *label, size_t n)
 		snprintf(label, n, "%s (s)", path);
 	} else if (strstr(path, "bytes") && strcmp(name, "memory_bandwidth_bytes_per_s")) {
 		a->fmt = fmt_bytes;
+		a->binary = 1;
 		snprintf(label, n, "%s (B)", path);
 	} else if (!strcmp(name, "flops") || !strcmp(name, "peak_flops") || !strcmp(name, "attainable_flops")) {
 		a->fmt = fmt_flops;

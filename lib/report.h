@@ -88,6 +88,7 @@ int lmp_csv_doc(const cJSON *doc, int index, lmp_buf *out, lmp_err *e);
 typedef struct lmp_axis {
 	double lo, hi; /* data range shown */
 	int log;       /* log10 scale */
+	int binary;    /* linear steps of 1, 2, 5 x 1024^k (bytes) */
 	const char *label;
 	void (*fmt)(double v, char *out); /* tick labels */
 } lmp_axis;

@@ -24,12 +24,20 @@ lmp_svg_text(lmp_buf *b, double x, double y, const char *attrs, const char *text
 	lmp_buf_puts(b, "</text>\n");
 }
 
+/* About five steps of 1, 2 or 5 times a power of ten; for bytes, of ten
+ * times a power of 1024, so that ticks read 16 GiB, not 17.18 GB. */
 static double
-nice_step(double range)
+nice_step(const lmp_axis *a, double range)
 {
+	double unit = 1;
+
+	if (a->binary)
+		while (range / unit >= 1024 * 5)
+			unit *= 1024;
+	range /= unit;
 	double e = pow(10, floor(log10(range / 5))), f = range / 5 / e;
 
-	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * e;
+	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * e * unit;
 }
 
 void
@@ -61,7 +69,7 @@ lmp_axis_fit(lmp_axis *a, double lo, double hi)
 		lo = 0; /* quantities read best from zero */
 	if (hi <= lo)
 		hi = lo + 1;
-	double s = nice_step(hi - lo);
+	double s = nice_step(a, hi - lo);
 	a->lo = floor(lo / s) * s;
 	a->hi = ceil(hi / s) * s;
 }
@@ -119,7 +127,7 @@ ticks(const lmp_axis *a, double *t, int max)
 			}
 		return n;
 	}
-	double s = nice_step(a->hi - a->lo);
+	double s = nice_step(a, a->hi - a->lo);
 	for (double v = a->lo; v <= a->hi + s / 1e9 && n < max; v += s)
 		t[n++] = fabs(v) < s / 1e9 ? 0 : v;
 	return n;

@@ -48,3 +48,48 @@ load helper
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "pipeline.sh: --input-tokens and --cached-tokens need as many numbers each" ]
 }
+
+@test "pipeline.sh ends with lmp-report: tables on request, documents into a pipe" {
+	# into a pipe (as here) the documents come out unchanged
+	run "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --seq-len 16 --hardware nvidia-h100-sxm
+	assert_success
+	[ "$(jq -r .lmp <<<"$output")" = roofline ]
+	# --format goes to lmp-report: the same report as the chain by hand
+	run "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --seq-len 16 --hardware nvidia-h100-sxm --format text
+	assert_success
+	[ "$output" = "$(lmp-eval --seq-len 16 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm | lmp-report --format text)" ]
+	# without --hardware the chain stops after lmp-eval: FLOPs and bytes, no time
+	run "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --seq-len 16 --format text
+	assert_success
+	assert_line --regexp '^path +count +params +FLOPs +weights +reads +writes +% FLOPs$'
+	run "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --totals --batch-size 1,2 --seq-len 16 --hardware nvidia-a10 \
+		--format svg --plot batch_size:time_s
+	assert_success
+	[ "$(grep -c '<polyline' <<<"$output")" = 1 ]
+	# a report that cannot be made fails the chain
+	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --seq-len 16 --format svg
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "lmp-report: document 1 is not a roofline document"* ]]
+}
+
+@test "examples/Makefile: models x devices x batch sizes with make -j, CSV and SVG, the same bytes at any -j" {
+	local vars=(MODELS="meta-llama/Llama-3.2-1B Qwen/Qwen2.5-0.5B" DEVICES="nvidia-h100-sxm nvidia-l4" BATCHES=1,8,64 PROMPT=128 GEN=8)
+	run make -s -C "$ROOT/examples" -j4 OUT="$BATS_TEST_TMPDIR/a" "${vars[@]}"
+	assert_success
+	# 2 models x 2 devices x 3 batch sizes = 12 points; a generation gives
+	# three CSV lines (prefill, decode, total), plus the header
+	[ "$(grep -c ',total,' "$BATS_TEST_TMPDIR/a/sweep.csv")" = 12 ]
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/a/sweep.csv")" = $((12 * 3 + 1)) ]
+	for f in throughput tpot memory; do
+		xmllint --noout "$BATS_TEST_TMPDIR/a/$f.svg"
+		# one line per model and device
+		[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/a/$f.svg")" = 4 ]
+	done
+	grep -q '<svg' "$BATS_TEST_TMPDIR/a/report.html"
+	run make -s -C "$ROOT/examples" -j1 OUT="$BATS_TEST_TMPDIR/b" "${vars[@]}"
+	assert_success
+	for f in sweep.csv throughput.svg tpot.svg memory.svg report.html; do
+		cmp "$BATS_TEST_TMPDIR/a/$f" "$BATS_TEST_TMPDIR/b/$f"
+	done
+}
