@@ -93,3 +93,13 @@ load helper
 		cmp "$BATS_TEST_TMPDIR/a/$f" "$BATS_TEST_TMPDIR/b/$f"
 	done
 }
+
+@test "the examples of lmp(7) run and print what the page says" {
+	local d="$BATS_TEST_TMPDIR/ex"
+	mkdir -p "$d"
+	ln -s "$ROOT/models" "$d/models"
+	awk -v want="$d/want" -f "$ROOT/tools/man-examples.awk" "$ROOT/man/lmp.7" > "$d/script.sh"
+	[ "$(grep -c '^### ' "$d/want")" -ge 5 ]
+	(cd "$d" && PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) > "$d/got"
+	diff -u "$d/want" "$d/got"
+}
