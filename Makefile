@@ -37,16 +37,23 @@ deps-build:
 	@sh ./tools/deps.sh $(BUILD_DEPS)
 deps-bench:
 	@sh ./tools/deps.sh $(BUILD_DEPS) time
+deps-demo:
+	@sh ./tools/deps.sh jq
 deps-test:
 	@sh ./tools/deps.sh $(BUILD_DEPS) $(TEST_DEPS)
 
-# The main job on a shipped model: a 2048-token prefill of Llama-2-7B.
-demo: all
-	./bin/lmp-eval --totals --pretty --batch-size 1 --seq-len 2048 < models/meta-llama--Llama-2-7b-hf.populated.json
+# The main job on a shipped model: a 2048-token prefill of Llama-2-7B on an
+# H100, reported layer by layer.
+demo: all deps-demo
+	./pipeline.sh meta-llama/Llama-2-7b-hf --hardware nvidia-h100-sxm --batch-size 1 --seq-len 2048 --format text
 
 # The documents of every shipped model, regenerated from share/lmp/configs.
 models: all
 	@sh ./tools/make-models.sh models
+
+# The generated parts of README.md (families, devices, example) and docs/.
+readme: all
+	@sh ./tools/make-readme.sh
 
 # The reference reports of test/07-report.bats, after a deliberate change.
 golden: all
@@ -80,5 +87,5 @@ uninstall:
 clean:
 	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) $(HTTPD) test/unit/*.o
 
-.PHONY: all deps-build deps-bench deps-test demo models golden test bench install uninstall clean
+.PHONY: all deps-build deps-bench deps-demo deps-test demo models golden readme test bench install uninstall clean
 .SECONDARY: $(LIBOBJ)

@@ -128,7 +128,7 @@ lmp_chart_plot(const cJSON *const *docs, int n, const char *xname, const char *y
 	if (rc)
 		goto out;
 	qsort(pts, (size_t)n, sizeof *pts, by_series_x);
-	c.left = 96;
+	c.left = 104;
 	c.right = 24;
 	c.top = 56;
 	c.bottom = 52;

@@ -24,6 +24,13 @@ struct label_box {
 	double x0, y0, x1, y1;
 };
 
+/* A ceiling's label, in the right margin: its precisions and its peak. */
+struct ceiling {
+	double y; /* pixel */
+	int solid;
+	char names[64], rate[LMP_UNIT_MAX];
+};
+
 enum { PH_PREFILL, PH_DECODE, PH_MIXED, PH_STEP, PH_N };
 static const char *const phase_name[PH_N] = {"prefill", "decode", "mixed step", "step"};
 static const char *const phase_colour[PH_N] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1"};
@@ -169,6 +176,37 @@ free_at(const lmp_chart *c, const struct boxes *bs, const struct label_box *box)
 	return 1;
 }
 
+/* A label of many layers is cut after the names that fit in about 40
+ * characters: "q_proj, k_proj, v_proj (+7)"; the marker's tooltip keeps
+ * them all. */
+static void
+short_label(const char *label, char *out, size_t n)
+{
+	size_t len = strlen(label), cut = 0, i;
+	int rest = 0;
+
+	if (len <= 44 || n < 48) {
+		snprintf(out, n, "%s", label);
+		return;
+	}
+	for (i = 0; i + 1 < len; i++) {
+		if (label[i] == ',' && label[i + 1] == ' ') {
+			if (i <= 36)
+				cut = i;
+			else
+				rest++;
+		}
+	}
+	if (!cut) {
+		snprintf(out, n, "%.40s...", label);
+		return;
+	}
+	/* names after the cut: the commas after it, plus the last name */
+	for (i = 0, rest = 1; i + 1 < len; i++)
+		rest += i > cut && label[i] == ',' && label[i + 1] == ' ';
+	snprintf(out, n, "%.*s (+%d)", (int)cut, label, rest);
+}
+
 /* Labels beside their markers, right or left; a label that would cover
  * another, a marker or a ceiling's label moves a line at a time up or down,
  * with a thin line back to its marker.  The order is fixed (top to bottom,
@@ -195,10 +233,21 @@ draw_labels(lmp_chart *c, const struct point *p, int n, struct boxes *bs)
 	}
 	for (i = 0; i < n; i++) {
 		const struct point *q = &p[order[i]];
-		double px = lmp_chart_px(c, q->x), py = lmp_chart_py(c, q->y), wdt = 6.2 * (double)strlen(q->label);
+		char text[64];
+		short_label(q->label, text, sizeof text);
+		double px = lmp_chart_px(c, q->x), py = lmp_chart_py(c, q->y), wdt = 6.2 * (double)strlen(text);
 		struct label_box box = {0};
 		double dy = 0;
-		int found = 0, right = 1, t;
+		int found = 0, right = 1, t, same = 0;
+
+		/* a prefill and a decode layer on one spot with one name: one label */
+		for (j = 0; j < i && !same; j++) {
+			const struct point *o = &p[order[j]];
+			same = !strcmp(o->label, q->label) && fabs(lmp_chart_px(c, o->x) - px) < 3 &&
+			       fabs(lmp_chart_py(c, o->y) - py) < 3;
+		}
+		if (same)
+			continue;
 
 		for (t = 0; t < 80 && !found; t++) {
 			dy = (t / 2 + 1) / 2 * 13.0 * ((t / 2) % 2 ? 1 : -1);
@@ -219,7 +268,7 @@ draw_labels(lmp_chart *c, const struct point *p, int n, struct boxes *bs)
 		if (dy != 0)
 			lmp_buf_printf(&c->svg, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#aaaaaa\" "
 				"stroke-width=\"0.6\"/>\n", px, py, right ? box.x0 - 1 : box.x1 + 1, py + dy - 1);
-		lmp_svg_text(&c->svg, box.x0, py + dy + 3, "font-size=\"10.5\" fill=\"#222222\"", q->label);
+		lmp_svg_text(&c->svg, box.x0, py + dy + 3, "font-size=\"10.5\" fill=\"#222222\"", text);
 	}
 	free(order);
 }
@@ -227,7 +276,7 @@ draw_labels(lmp_chart *c, const struct point *p, int n, struct boxes *bs)
 /* Ceilings of equal height share a line: "bf16, fp16". */
 static void
 draw_roof(lmp_chart *c, const lmp_hw *hw, double devices, double bw, const char *used, double used_peak,
-	struct boxes *bs)
+	struct boxes *bs, struct ceiling *ceil, int *nceil)
 {
 	double done[LMP_NPREC];
 	int nd = 0, i, j;
@@ -276,39 +325,59 @@ draw_roof(lmp_chart *c, const lmp_hw *hw, double devices, double bw, const char 
 		if (j < nd)
 			continue;
 		done[nd++] = peak;
-		/* every precision at this height, the one in use first */
-		label[0] = '\0';
-		int solid = 0;
+		/* every precision at this height */
+		struct ceiling *k = &ceil[(*nceil)++];
+		k->names[0] = '\0';
+		k->solid = 0;
 		for (j = 0; j < LMP_NPREC; j++) {
 			if (hw->peak[j] * devices != peak)
 				continue;
-			solid |= used && !strcmp(lmp_prec_name(j), used);
-			snprintf(label + strlen(label), sizeof label - strlen(label), "%s%s", *label ? ", " : "",
-				lmp_prec_name(j));
+			k->solid |= used && !strcmp(lmp_prec_name(j), used);
+			snprintf(k->names + strlen(k->names), sizeof k->names - strlen(k->names), "%s%s",
+				*k->names ? ", " : "", lmp_prec_name(j));
 		}
-		lmp_fmt_rate(peak, "FLOP/s", rate);
-		snprintf(label + strlen(label), sizeof label - strlen(label), " %s", rate);
+		lmp_fmt_rate(peak, "FLOP/s", k->rate);
+		k->y = lmp_chart_py(c, peak);
 		double xs = peak / bw;
 		lmp_buf_printf(&c->svg, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
-			"stroke-width=\"%s\"%s/>\n", lmp_chart_px(c, xs > c->x.lo ? xs : c->x.lo), lmp_chart_py(c, peak),
-			lmp_chart_px(c, xr), lmp_chart_py(c, peak), solid ? "#222222" : "#888888", solid ? "2" : "1",
-			solid ? "" : " stroke-dasharray=\"5 4\"");
-		add_box(bs, lmp_chart_px(c, xr) - 4 - 6.4 * (double)strlen(label), lmp_chart_py(c, peak) - 15,
-			lmp_chart_px(c, xr), lmp_chart_py(c, peak) + 2);
-		lmp_svg_text(&c->svg, lmp_chart_px(c, xr) - 4, lmp_chart_py(c, peak) - 4,
-			solid ? "text-anchor=\"end\" font-size=\"11\" font-weight=\"bold\"" :
-				"text-anchor=\"end\" font-size=\"11\" fill=\"#666666\"", label);
+			"stroke-width=\"%s\"%s/>\n", lmp_chart_px(c, xs > c->x.lo ? xs : c->x.lo), k->y,
+			lmp_chart_px(c, xr), k->y, k->solid ? "#222222" : "#888888", k->solid ? "2" : "1",
+			k->solid ? "" : " stroke-dasharray=\"5 4\"");
 	}
 	if (!hw && used_peak > 0) {
-		lmp_fmt_rate(used_peak, "FLOP/s", rate);
-		snprintf(label, sizeof label, "%s %s", used, rate);
+		struct ceiling *k = &ceil[(*nceil)++];
+		snprintf(k->names, sizeof k->names, "%s", used);
+		lmp_fmt_rate(used_peak, "FLOP/s", k->rate);
+		k->y = lmp_chart_py(c, used_peak);
+		k->solid = 1;
 		lmp_buf_printf(&c->svg, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#222222\" "
-			"stroke-width=\"2\"/>\n", lmp_chart_px(c, used_peak / bw), lmp_chart_py(c, used_peak),
-			lmp_chart_px(c, xr), lmp_chart_py(c, used_peak));
-		add_box(bs, lmp_chart_px(c, xr) - 4 - 6.4 * (double)strlen(label), lmp_chart_py(c, used_peak) - 15,
-			lmp_chart_px(c, xr), lmp_chart_py(c, used_peak) + 2);
-		lmp_svg_text(&c->svg, lmp_chart_px(c, xr) - 4, lmp_chart_py(c, used_peak) - 4,
-			"text-anchor=\"end\" font-size=\"11\" font-weight=\"bold\"", label);
+			"stroke-width=\"2\"/>\n", lmp_chart_px(c, used_peak / bw), k->y, lmp_chart_px(c, xr), k->y);
+	}
+}
+
+/* The ceilings' labels right of the plot, top to bottom, two lines each,
+ * pushed apart where ceilings lie close. */
+static void
+draw_ceiling_labels(lmp_chart *c, struct ceiling *k, int n)
+{
+	double x = c->w - c->right + 8, last = -1e9;
+	int i, j;
+
+	for (i = 1; i < n; i++) /* by height on the page: highest first */
+		for (j = i; j > 0 && k[j].y < k[j - 1].y; j--) {
+			struct ceiling t = k[j];
+			k[j] = k[j - 1];
+			k[j - 1] = t;
+		}
+	for (i = 0; i < n; i++) {
+		double y = k[i].y - 2 < last + 28 ? last + 28 : k[i].y - 2;
+		const char *a = k[i].solid ? "font-size=\"11\" font-weight=\"bold\"" : "font-size=\"11\" fill=\"#666666\"";
+		if (y != k[i].y - 2)
+			lmp_buf_printf(&c->svg, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#aaaaaa\" "
+				"stroke-width=\"0.6\"/>\n", x - 8, k[i].y, x - 2, y - 4);
+		lmp_svg_text(&c->svg, x, y, a, k[i].names);
+		lmp_svg_text(&c->svg, x, y + 13, a, k[i].rate);
+		last = y;
 	}
 }
 
@@ -419,8 +488,8 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 		xmax = ps.p[i].x > xmax ? ps.p[i].x : xmax;
 		ymin = ps.p[i].y < ymin ? ps.p[i].y : ymin;
 	}
-	c.left = 96;
-	c.right = 24;
+	c.left = 104;
+	c.right = 136; /* the ceilings' labels */
 	c.top = 56;
 	c.bottom = 52;
 	c.x = (lmp_axis){.log = 1, .label = "arithmetic intensity (FLOP/B)", .fmt = fmt_intensity};
@@ -462,13 +531,15 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 		snprintf(sub, sizeof sub, "%s", rb.s);
 		lmp_buf_free(&rb);
 	}
-	lmp_chart_begin(&c, 960, 600, title, sub);
+	lmp_chart_begin(&c, 1000, 600, title, sub);
 	lmp_chart_axes(&c);
 	lmp_buf_printf(&c.svg, "<svg x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" viewBox=\"%.2f %.2f %.2f %.2f\" "
 		"overflow=\"hidden\">\n", c.left, c.top, c.w - c.left - c.right, c.h - c.top - c.bottom, c.left, c.top,
 		c.w - c.left - c.right, c.h - c.top - c.bottom);
 	struct boxes bs = {0};
-	draw_roof(&c, hw, devices, bw, used, peak, &bs);
+	struct ceiling ceil[LMP_NPREC + 1];
+	int nceil = 0;
+	draw_roof(&c, hw, devices, bw, used, peak, &bs, ceil, &nceil);
 	if (ce != 1 || me != 1) {
 		/* the roof a real kernel reaches, at the efficiencies given */
 		double ep = peak * ce, eb = bw * me;
@@ -478,6 +549,7 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 			lmp_chart_py(&c, ep), lmp_chart_px(&c, c.x.hi), lmp_chart_py(&c, ep));
 	}
 	lmp_buf_puts(&c.svg, "</svg>\n");
+	draw_ceiling_labels(&c, ceil, nceil);
 	for (i = 0; i < ps.n; i++) {
 		const struct point *p = &ps.p[i];
 		lmp_buf_printf(&c.svg, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4.5\" fill=\"%s\" stroke=\"%s\" "

@@ -179,7 +179,7 @@ lmp_chart_axes(lmp_chart *c)
 	if (c->x.label)
 		lmp_svg_text(&c->svg, (x0 + x1) / 2, c->h - 14, "text-anchor=\"middle\" font-size=\"13\"", c->x.label);
 	if (c->y.label) {
-		lmp_buf_printf(&c->svg, "<text transform=\"translate(16 %.2f) rotate(-90)\" text-anchor=\"middle\" "
+		lmp_buf_printf(&c->svg, "<text transform=\"translate(14 %.2f) rotate(-90)\" text-anchor=\"middle\" "
 			"font-size=\"13\">", (y0 + y1) / 2);
 		lmp_html_escape(&c->svg, c->y.label);
 		lmp_buf_puts(&c->svg, "</text>\n");

@@ -103,3 +103,11 @@ load helper
 	(cd "$d" && PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) > "$d/got"
 	diff -u "$d/want" "$d/got"
 }
+
+@test "the README's generated tables, example and chart are up to date (make readme)" {
+	sh "$ROOT/tools/make-readme.sh" "$BATS_TEST_TMPDIR/r"
+	diff -u "$ROOT/README.md" "$BATS_TEST_TMPDIR/r/README.md" || fail "README.md is stale: run make readme"
+	for f in "$BATS_TEST_TMPDIR"/r/docs/*; do
+		cmp -s "$f" "$ROOT/docs/$(basename "$f")" || fail "docs/$(basename "$f") is stale: run make readme"
+	done
+}

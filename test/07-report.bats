@@ -151,8 +151,10 @@ chrome() {
 	lmp-report --format svg "$PRE" > "$BATS_TEST_TMPDIR/r.svg"
 	xmllint --noout "$BATS_TEST_TMPDIR/r.svg"
 	# H100 SXM: bf16 = fp16 = 989.4 TFLOP/s share one ceiling; fp8 = int8 = 1978.9
-	grep -q '>bf16, fp16 989.40 TFLOP/s</text>' "$BATS_TEST_TMPDIR/r.svg"
-	grep -q '>fp8, int8 1.98 PFLOP/s</text>' "$BATS_TEST_TMPDIR/r.svg"
+	grep -A1 '>bf16, fp16</text>' "$BATS_TEST_TMPDIR/r.svg" | grep -q '>989.40 TFLOP/s</text>'
+	grep -A1 '>fp8, int8</text>' "$BATS_TEST_TMPDIR/r.svg" | grep -q '>1.98 PFLOP/s</text>'
+	# the precision in use is drawn bold; the others grey
+	grep -q 'font-weight="bold">bf16, fp16</text>' "$BATS_TEST_TMPDIR/r.svg"
 	grep -q '>memory 3.35 TB/s</text>' "$BATS_TEST_TMPDIR/r.svg"
 	# q, k, v and o projections have the same intensity and time: one marker
 	grep -q '<title>q_proj, k_proj, v_proj, o_proj</title>' "$BATS_TEST_TMPDIR/r.svg"
@@ -160,9 +162,9 @@ chrome() {
 	# deterministic
 	lmp-report --format svg "$PRE" | cmp - "$BATS_TEST_TMPDIR/r.svg"
 	# renders to a PNG that differs from a blank canvas of the same size
-	printf '<svg xmlns="http://www.w3.org/2000/svg" width="960" height="600"><rect width="100%%" height="100%%" fill="#ffffff"/></svg>\n' > "$BATS_TEST_TMPDIR/blank.svg"
-	chrome --window-size=960,600 --screenshot="$BATS_TEST_TMPDIR/r.png" "file://$BATS_TEST_TMPDIR/r.svg" 2>/dev/null
-	chrome --window-size=960,600 --screenshot="$BATS_TEST_TMPDIR/blank.png" "file://$BATS_TEST_TMPDIR/blank.svg" 2>/dev/null
+	printf '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="600"><rect width="100%%" height="100%%" fill="#ffffff"/></svg>\n' > "$BATS_TEST_TMPDIR/blank.svg"
+	chrome --window-size=1000,600 --screenshot="$BATS_TEST_TMPDIR/r.png" "file://$BATS_TEST_TMPDIR/r.svg" 2>/dev/null
+	chrome --window-size=1000,600 --screenshot="$BATS_TEST_TMPDIR/blank.png" "file://$BATS_TEST_TMPDIR/blank.svg" 2>/dev/null
 	[ -s "$BATS_TEST_TMPDIR/r.png" ] && [ -s "$BATS_TEST_TMPDIR/blank.png" ]
 	! cmp -s "$BATS_TEST_TMPDIR/r.png" "$BATS_TEST_TMPDIR/blank.png"
 	[ "$(wc -c < "$BATS_TEST_TMPDIR/r.png")" -gt $(( $(wc -c < "$BATS_TEST_TMPDIR/blank.png") * 4 )) ]
