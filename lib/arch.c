@@ -430,6 +430,20 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 	cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(cfg, 1));
 	cJSON_AddItemToObject(doc, "derived", derived);
 	derived = NULL;
+	/* Fields that configure some layers only (Falcon's bias: the
+	 * projections, not the LayerNorms) feed the template's formulas but
+	 * must not bind a database parameter of the same name. */
+	if ((c = cJSON_GetObjectItemCaseSensitive(tmpl, "scoped"))) {
+		const cJSON *s;
+		int ok = cJSON_IsArray(c);
+		cJSON_ArrayForEach(s, c)
+			ok &= cJSON_IsString(s);
+		if (!ok) {
+			lmp_fail(e, LMP_EXIT_INPUT, "the %s template's \"scoped\" must be an array of field names", mt);
+			goto fail;
+		}
+		cJSON_AddItemToObject(doc, "scoped", cJSON_Duplicate(c, 1));
+	}
 	cJSON_AddStringToObject(doc, "class", root->valuestring);
 	/* The model class's own attributes, for its inclusive formula. */
 	if (cJSON_GetObjectItemCaseSensitive(tmpl, "attrs")) {

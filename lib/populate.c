@@ -10,7 +10,8 @@
  * Runtime variables fixed on the command line are then substituted, so
  * that "{batch_size} * {seq_len}" becomes a number where both are given.
  * A global field binds only where it means the same for every layer: the
- * database names per-layer sizes so that no config field can take them. */
+ * database names per-layer sizes so that no config field can take them,
+ * and a template lists in "scoped" the fields that do not (Falcon's bias). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 
 struct pop {
 	lmp_db *db;
-	const cJSON *config, *derived;
+	const cJSON *config, *derived, *scoped;
 	const lmp_fixed *fixed;
 	lmp_buf *explain;
 	lmp_err *e;
@@ -128,7 +129,9 @@ bind_node(struct pop *P, cJSON *node, const char *path)
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(P->config, p);
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(attrs, p);
 		/* Generation settings (top_k ...) are not the model's: never bind them. */
-		int is_val = c && (cJSON_IsNumber(c) || cJSON_IsBool(c)) && !lmp_config_inert(p);
+		/* Nor fields the template scoped to some layers (Falcon's bias). */
+		int is_val = c && (cJSON_IsNumber(c) || cJSON_IsBool(c)) && !lmp_config_inert(p) &&
+			     !in_list(P->scoped, p);
 		if (is_val && !in_list(P->derived, p)) {
 			v = cJSON_Duplicate(c, 1);
 			rule = "config";
@@ -203,12 +206,13 @@ lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, l
 {
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
 	cJSON *layers = cJSON_GetObjectItemCaseSensitive(doc, "layers"), *c;
-	struct pop P = {db, NULL, NULL, fixed, explain, e};
+	struct pop P = {db, NULL, NULL, NULL, fixed, explain, e};
 
 	if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "arch") && strcmp(kind->valuestring, "populated")))
 		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an architecture document (run lmp-inspect)");
 	P.config = cJSON_GetObjectItemCaseSensitive(doc, "config");
 	P.derived = cJSON_GetObjectItemCaseSensitive(doc, "derived");
+	P.scoped = cJSON_GetObjectItemCaseSensitive(doc, "scoped");
 	if (!cJSON_IsObject(P.config) || !cJSON_IsArray(layers))
 		return lmp_fail(e, LMP_EXIT_INPUT, "architecture document without \"config\" and \"layers\"");
 	cJSON_ArrayForEach(c, layers)

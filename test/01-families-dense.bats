@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# Dense families added after the first ones: Gemma-3 (text), GPT-J, Falcon
+# and BLOOM.  Each shipped model's parameter count against its official
+# count and a derivation by hand from its config, then one cost that is
+# particular to the family, worked out by hand.
+
+load helper
+
+CFG="$ROOT/share/lmp/configs"
+
+setup() {
+	export HF_HUB_CACHE="$BATS_TEST_TMPDIR/hub" HF_HUB_OFFLINE=1
+	unset HF_HOME HF_TOKEN HF_ENDPOINT
+}
+
+# params ID-or-FILE: the parameter count through the whole chain
+params() {
+	lmp-inspect "$1" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count
+}
+
+# row DOC PATH FIELD: one row's field of an eval document
+row() {
+	jq -r --arg p "$2" ".rows[] | select(.path == \$p) | $3" <<<"$1"
+}
+
+# cfg_with MODEL JQ: that model's shipped config changed by JQ, inspected
+cfg_with() {
+	jq "$2" "$CFG/$1/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+}
+
+@test "Gemma-3-1b: scaled embedding, q/k norms, 22 sliding and 4 global layers, tied head" {
+	# Official: 999,885,952 (the Hub's safetensors total of google/gemma-3-1b-pt).
+	# By hand: V=262144, H=1152, I=6912, 26 layers of 4 query heads and 1 KV
+	# head of 256: q H*1024, k and v H*256 each, o 1024*H, q_norm and k_norm
+	# 256 each, MLP 3*H*I, four norms 4*H; final norm H; the head is tied
+	# (Gemma3TextConfig's default, the config does not set it).  embed_scale
+	# is a buffer, not a parameter.
+	local V=262144 H=1152 I=6912
+	[ "$(params google/gemma-3-1b-pt)" = $(( V*H + 26 * (H*1024 + 2*H*256 + 1024*H + 2*256 + 3*H*I + 4*H) + H )) ]
+	[ "$(params google/gemma-3-1b-pt)" = 999885952 ]
+	# layer i is global when (i + 1) % sliding_window_pattern == 0: 5, 11, 17, 23
+	run lmp-inspect google/gemma-3-1b-pt
+	[ "$(jq -c '[.layers[0].sub_layers[] | select(.name | startswith("layers")) | [.name, .repeat]]' <<<"$output")" = '[["layers(sliding)",22],["layers(global)",4]]' ]
+	local doc
+	doc=$(lmp-inspect google/gemma-3-1b-pt | lmp-populate)
+	# KV cache at 2048 tokens: the 22 sliding layers keep 511 (window 512), the
+	# 4 global ones 2048; 1 KV head x (256 + 256) x 2 bytes = 1024 bytes a token
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 2047 <<<"$doc" | jq .totals.state_bytes)" = $(( (22 * 511 + 4 * 2048) * 1024 )) ]
+	run lmp-eval --seq-len 1 --cache-len 2047 <<<"$doc"
+	# a decode step attends 512 keys in a sliding layer, 2048 in a global one:
+	# 4 heads x (2 x 256 + 2 x 256 + 6) per key
+	[ "$(row "$output" 'model.layers(sliding).*.self_attn.sdpa' .flops)" = $(( 4 * 512 * (4*256 + 6) )) ]
+	[ "$(row "$output" 'model.layers(global).*.self_attn.sdpa' .flops)" = $(( 4 * 2048 * (4*256 + 6) )) ]
+	# the scale inside the embedding: one multiply per element, the gathered
+	# rows a temporary; q_norm over 4 heads of 256: 4 x (4 x 256 + 3) + 256
+	[ "$(row "$output" model.embed_tokens '[.flops, .bytes.intermediates] | @csv')" = "$H,$((H * 2))" ]
+	[ "$(row "$output" 'model.layers(global).*.self_attn.q_norm' .flops)" = $(( 4 * (4*256 + 3) + 256 )) ]
+	# two rotary tables a step, global and local; no soft-capping here
+	[ "$(jq '[.rows[] | select(.path | startswith("model.rotary_emb"))] | length' <<<"$output")" = 2 ]
+	[ "$(jq '[.rows[] | select(.path | test("softcap"))] | length' <<<"$output")" = 0 ]
+}
+
+@test "Gemma-3: soft-capping, bidirectional attention and layer_types" {
+	# final_logit_softcapping caps the logits (3 FLOPs a vocabulary entry)
+	cfg_with google/gemma-3-1b-pt '.final_logit_softcapping = 30.0'
+	[ "$(lmp-populate <<<"$output" | lmp-eval --seq-len 1 | jq '.rows[] | select(.path == "logit_softcap") | .flops')" = $((3 * 262144)) ]
+	# Gemma3Attention never passes attn_logit_softcapping on: accepted, no cost
+	cfg_with google/gemma-3-1b-pt '.attn_logit_softcapping = 50.0'
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.. | objects | select(.name? == "score_softcap")] | length' <<<"$output")" = 0 ]
+	cfg_with google/gemma-3-1b-pt '.use_bidirectional_attention = true'
+	assert_clean_failure lmp-inspect 'config field use_bidirectional_attention = true is not supported by the gemma3_text template'
+	# the pattern is read from sliding_window_pattern; a per-layer list is not understood yet
+	cfg_with google/gemma-3-1b-pt '.layer_types = ["sliding_attention"]'
+	assert_clean_failure lmp-inspect 'config field "layer_types" is not understood by the gemma3_text template'
+	cfg_with google/gemma-3-1b-pt '.hidden_activation = "gelu"'
+	assert_clean_failure lmp-inspect 'config field hidden_activation = "gelu" is not supported by the gemma3_text template'
+}
+
+@test "GPT-J-6B: parallel attention and MLP off one LayerNorm, rotary on 64 of 256, untied head with a bias" {
+	# By hand: V=50400, H=4096, I=16384, 28 layers: ln_1 2H, q, k, v, out 4*H*H
+	# (no biases), fc_in H*I + I, fc_out I*H + H; ln_f 2H; wte V*H; lm_head
+	# V*H + V (untied, with a bias).
+	local V=50400 H=4096 I=16384
+	[ "$(params EleutherAI/gpt-j-6b)" = $(( V*H + 28 * (2*H + 4*H*H + H*I + I + I*H + H) + 2*H + V*H + V )) ]
+	# That is what model.num_parameters() gives: 6,050,882,784.  PEFT's
+	# print_trainable_parameters on GPT-J shows "all params: 6054552800" with
+	# 3,670,016 LoRA parameters added (huggingface/peft pull request 140).
+	[ "$(params EleutherAI/gpt-j-6b)" = $((6054552800 - 3670016)) ]
+	# The model card's n_parameters, 6,053,381,344, is 2,498,560 more: it is
+	# the count of the Mesh Transformer JAX checkpoint it was trained as
+	# (kingoflolz/mesh-transformer-jax, configs/6B_roto_256.json: 8 shards,
+	# cores_per_replica), whose tree_size counts every shard's parameters.
+	# In mesh_transformer/layers.py (TransformerLayerShard, EmbeddingShard,
+	# ProjectionShard) each LayerNorm's scale and offset and each layer's
+	# dense_proj_o (fc_out) bias are replicated on all 8 shards, and the
+	# input embedding is a Linear with a bias of H on every shard, which the
+	# conversion to transformers drops.  So: 7 extra copies of 28 x (2H + H)
+	# + 2H (ln_f), and 8 copies of the embedding bias.
+	[ $((6053381344 - 6050882784)) = $(( 7 * (28 * (2*H + H) + 2*H) + 8 * H )) ]
+	# rotate_every_two on the first 64 of each head's 256 dimensions, for 16
+	# query and 16 key heads: 3 x 64 + 32 FLOPs a head and token
+	run sh -c "lmp-inspect EleutherAI/gpt-j-6b | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(row "$output" transformer.h.*.attn.rotary .flops)" = $(( 32 * (3*64 + 32) )) ]
+	# one residual step adds attention, MLP and input: 2 x H
+	[ "$(row "$output" transformer.h.*.parallel_residual .flops)" = $((2 * H)) ]
+	# the float32 sin/cos table (2048 x 64) is repeated once per sequence in every layer
+	[ "$(row "$output" transformer.h.*.attn.rotary .bytes.weights)" = $((2048 * 64 * 4)) ]
+	# the head's bias add runs on the last position only
+	[ "$(row "$output" lm_head .flops)" = $(( 2*H*V + V )) ]
+	cfg_with EleutherAI/gpt-j-6b '.tie_word_embeddings = true'
+	assert_clean_failure lmp-inspect 'config field tie_word_embeddings = true is not supported by the gptj template'
+}
+
+@test "Falcon-7B: multi-query attention, one LayerNorm per layer, tied head" {
+	# By hand: V=65024, H=4544, 71 heads of 64, 32 layers: input_layernorm 2H,
+	# query_key_value H*(H + 2*64) (71 query heads, one K and one V head),
+	# dense H*H, MLP 2*H*4H, no biases; ln_f 2H; word_embeddings V*H.
+	local V=65024 H=4544
+	[ "$(params tiiuae/falcon-7b)" = $(( V*H + 32 * (2*H + H*(H + 128) + H*H + 8*H*H) + 2*H )) ]
+	# The config does not set tie_word_embeddings and FalconConfig does not
+	# either, so PretrainedConfig's default, true, ties lm_head to the
+	# embeddings (FalconForCausalLM lists lm_head.weight in
+	# _tied_weights_keys): model.num_parameters() counts the shared matrix
+	# once, and so does lmp.  The widely quoted 7,217,189,760 (the Hub's
+	# safetensors total) counts lm_head.weight, which the checkpoint stores
+	# separately, a second time:
+	[ "$(params tiiuae/falcon-7b)" = $((7217189760 - V*H)) ]
+	[ "$(params tiiuae/falcon-7b)" = 6921720704 ]
+	# KV cache: one K and one V head of 64 per layer, 32 layers x 2 x 64 x 2
+	# bytes = 8192 bytes a token (71 heads would take 71 times as much)
+	local doc
+	doc=$(lmp-inspect tiiuae/falcon-7b | lmp-populate)
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 --batch-size 2 <<<"$doc" | jq .totals.state_bytes)" = $((2 * 4096 * 8192)) ]
+	# a decode step reads the 4096 cached and new keys of its one KV head once,
+	# and the 71 query heads score each of them
+	run lmp-eval --seq-len 1 --cache-len 4095 <<<"$doc"
+	[ "$(row "$output" transformer.h.*.self_attention.sdpa .bytes.reads)" = $(( 71*64*2 + 4096 * 128 * 2 )) ]
+	[ "$(row "$output" transformer.h.*.self_attention.sdpa .flops)" = $(( 71 * 4096 * (4*64 + 6) )) ]
+	[ "$(row "$output" transformer.h.*.self_attention.rotary .flops)" = $(( 72 * (3*64 + 32) )) ]
+}
+
+@test "Falcon: multi_query false, bias true, and the variants lmp does not support" {
+	# Without multi_query every head has its own K and V: query_key_value 3H
+	local V=65024 H=4544
+	jq '.multi_query = false' "$CFG/tiiuae/falcon-7b/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	[ "$(params "$BATS_TEST_TMPDIR/config.json")" = $(( V*H + 32 * (2*H + 3*H*H + H*H + 8*H*H) + 2*H )) ]
+	[ "$(lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 99 | jq .totals.state_bytes)" = $(( 100 * 32 * 71 * 128 * 2 )) ]
+	# bias true adds the projections' biases; the LayerNorms keep theirs
+	# either way: the template scopes "bias" to the projections, so the
+	# config field does not bind the LayerNorm entry's parameter of that name
+	jq '.bias = true' "$CFG/tiiuae/falcon-7b/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	[ "$(params "$BATS_TEST_TMPDIR/config.json")" = $(( V*H + 32 * (2*H + (H + 1)*(H + 128) + (H + 1)*H + (H + 1)*4*H + (4*H + 1)*H) + 2*H )) ]
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate --explain"
+	[ "$(awk -F'\t' '$1 == "transformer.h.*.input_layernorm" && $2 == "bias" { print $3, $4 }' <<<"$output")" = "1 attrs" ]
+	[ "$(lmp-inspect "$BATS_TEST_TMPDIR/config.json" | jq -c .scoped)" = '["bias","num_kv_heads"]' ]
+	# FalconLinear adds its bias in a second kernel: the matmul's output is a temporary
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(row "$output" transformer.h.*.self_attention.dense .bytes.intermediates)" = $((H * 2)) ]
+	cfg_with tiiuae/falcon-7b '.new_decoder_architecture = true'
+	assert_clean_failure lmp-inspect 'config field new_decoder_architecture = true is not supported by the falcon template'
+	cfg_with tiiuae/falcon-7b '.alibi = true'
+	assert_clean_failure lmp-inspect 'config field alibi = true is not supported by the falcon template'
+	cfg_with tiiuae/falcon-7b '.parallel_attn = false'
+	assert_clean_failure lmp-inspect 'config field parallel_attn = false is not supported by the falcon template'
+	cfg_with tiiuae/falcon-7b '.num_ln_in_parallel_attn = 2'
+	assert_clean_failure lmp-inspect 'config field num_ln_in_parallel_attn = 2 is not supported by the falcon template'
+}
+
+@test "a template's scoped must be a list of field names" {
+	cp -r "$ROOT/share/lmp" "$BATS_TEST_TMPDIR/data"
+	jq '.scoped = "bias"' "$ROOT/share/lmp/archs/falcon.json" > "$BATS_TEST_TMPDIR/data/archs/falcon.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run_split lmp-inspect tiiuae/falcon-7b
+	assert_clean_failure lmp-inspect 'the falcon template'"'"'s "scoped" must be an array of field names'
+}
+
+@test "BLOOM-560m: ALiBi, embedding LayerNorm, fused qkv with biases, tied head" {
+	# Official: 559,214,592 (the model card's technical specifications).
+	# By hand: V=250880, H=1024, 24 layers: word_embeddings V*H and their
+	# LayerNorm 2H; per layer two LayerNorms 4H, query_key_value H*3H + 3H,
+	# dense H*H + H, dense_h_to_4h H*4H + 4H, dense_4h_to_h 4H*H + H; ln_f 2H;
+	# the head is tied (PretrainedConfig's default; BloomConfig does not set it).
+	local V=250880 H=1024
+	[ "$(params bigscience/bloom-560m)" = $(( V*H + 2*H + 24 * (4*H + H*3*H + 3*H + H*H + H + H*4*H + 4*H + 4*H*H + H) + 2*H )) ]
+	[ "$(params bigscience/bloom-560m)" = 559214592 ]
+	run sh -c "lmp-inspect bigscience/bloom-560m | lmp-populate | lmp-eval --seq-len 1 --cache-len 99 --batch-size 2"
+	# the ALiBi term: one add per score, 16 heads x 2 sequences x 100 keys,
+	# reading one bias per head and key (2 bytes)
+	[ "$(row "$output" transformer.h.*.self_attention.alibi_bias '[.flops, .bytes.reads] | @csv')" = "$((16 * 200)),$((16 * 200 * 2))" ]
+	# the bias tensor, once per step: positions (cumsum, - 1, * mask: 3 a
+	# mask position), one slope per head, a product per head and position
+	[ "$(row "$output" transformer.alibi .flops)" = $(( 3*200 + 16 + 16*200 )) ]
+	[ "$(row "$output" transformer.alibi .count)" = 1 ]
+	# no rotary anywhere
+	[ "$(jq '[.rows[] | select(.path | test("rotary"))] | length' <<<"$output")" = 0 ]
+	# BloomGelu: nine eager operations per element, eight temporaries
+	[ "$(row "$output" transformer.h.*.mlp.gelu_impl '[.flops, .bytes.intermediates] | @csv')" = "$((9 * 2 * 4*H)),$((8 * 2 * 4*H * 2))" ]
+	# both residual adds live inside the attention and MLP modules (dropout_add)
+	[ "$(jq '[.rows[] | select(.path | endswith(".residual")) | .flops] | add' <<<"$output")" = $((2 * 2 * H)) ]
+	cfg_with bigscience/bloom-560m '.slow_but_exact = true'
+	assert_clean_failure lmp-inspect 'config field slow_but_exact = true is not supported by the bloom template'
+	# a config saved with BloomConfig's own spelling is refused, not misread
+	cfg_with bigscience/bloom-560m '.hidden_size = .n_embed | del(.n_embed)'
+	assert_clean_failure lmp-inspect 'config field "hidden_size" is not understood by the bloom template'
+}
+
+@test "the four families run end to end, offline, and their documents are shipped" {
+	cp "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+	for m in google/gemma-3-1b-pt EleutherAI/gpt-j-6b tiiuae/falcon-7b bigscience/bloom-560m; do
+		run_split sh -c "lmp-inspect $m | lmp-ensure --quiet --agent false --db '$BATS_TEST_TMPDIR/db.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+		[ "$status" -eq 0 ] || fail "$m: $stderr"
+		[ -f "$ROOT/models/$(printf '%s' "$m" | sed 's|/|--|').populated.json" ]
+	done
+}
