@@ -11,7 +11,10 @@
 # Analyzer's --input-tokens N... --cached-tokens N... (one query per pair,
 # each --batch-size times), which become lmp-eval --queries.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
+case $0 in
+*/*) here=${0%/*} ;;
+*) here=. ;;
+esac
 PATH="$here/bin:$PATH"
 
 die() {
@@ -21,14 +24,20 @@ die() {
 
 model= eval_args= roof_args= hardware= ins_args= ens_args= pop_args= rep_args=
 inputs= cached= batch=
-# Arguments are kept as shell words for eval: quote, with ' as '\''.
-quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
-add_eval() { eval_args="$eval_args $(quote "$1")"; }
-add_roof() { roof_args="$roof_args $(quote "$1")"; }
-add_ins() { ins_args="$ins_args $(quote "$1")"; }
-add_ens() { ens_args="$ens_args $(quote "$1")"; }
-add_pop() { pop_args="$pop_args $(quote "$1")"; }
-add_rep() { rep_args="$rep_args $(quote "$1")"; }
+# Arguments are kept as shell words for eval: quoted, with ' as '\''.
+# Without a ' (nearly always) no process is started: this runs per option.
+quote() {
+	case $1 in
+	*\'*) _q="'$(printf '%s' "$1" | sed "s/'/'\\\\''/g")'" ;;
+	*) _q="'$1'" ;;
+	esac
+}
+add_eval() { quote "$1"; eval_args="$eval_args $_q"; }
+add_roof() { quote "$1"; roof_args="$roof_args $_q"; }
+add_ins() { quote "$1"; ins_args="$ins_args $_q"; }
+add_ens() { quote "$1"; ens_args="$ens_args $_q"; }
+add_pop() { quote "$1"; pop_args="$pop_args $_q"; }
+add_rep() { quote "$1"; rep_args="$rep_args $_q"; }
 
 while [ $# -gt 0 ]; do
 	a=$1

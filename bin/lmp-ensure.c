@@ -471,6 +471,9 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 		unknown += !lmp_db_find(db, l.name[i]);
 	if (unknown && lmp_db_writable(o->db, e))
 		goto out;
+	/* Opened for reading; the agent's prompt and the checks need all of it. */
+	if (unknown)
+		db = reload(o, db, e);
 	for (i = 0; i < l.n; i++) {
 		if (lmp_db_find(db, l.name[i]))
 			continue;
@@ -543,7 +546,9 @@ main(int argc, char **argv)
 
 	lmp_tool = "lmp-ensure";
 	parse_opts(argc, argv, &o);
-	if (!(db = lmp_db_load(o.db, &e)))
+	/* Checking an architecture usually finds every class known: reading the
+	 * names is enough then (ensure_arch reads the rest when it is not). */
+	if (!(db = o.list || o.validate || o.module ? lmp_db_load(o.db, &e) : lmp_db_open(o.db, &e)))
 		lmp_die(&e);
 	if (o.list) {
 		rc = list_entries(db);

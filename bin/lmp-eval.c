@@ -296,7 +296,7 @@ open_db(const struct opts *o, lmp_err *e)
 
 	if (!path || !*path)
 		path = lmp_default_db();
-	if (!(db = lmp_db_load(path, e)))
+	if (!(db = lmp_db_open(path, e)))
 		lmp_die(e);
 	return db;
 }
@@ -305,11 +305,14 @@ static lmp_entry *
 find_entry(lmp_db *db, const char *cls)
 {
 	lmp_entry *en = lmp_db_find(db, cls);
+	lmp_err e = {0};
 
 	if (!en) {
 		fprintf(stderr, "lmp-eval: class %s is not in the module database %s\n", cls, db->path);
 		exit(LMP_EXIT_INPUT);
 	}
+	if (lmp_entry_load(db, en, &e))
+		lmp_die(&e);
 	return en;
 }
 

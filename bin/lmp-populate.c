@@ -104,7 +104,7 @@ main(int argc, char **argv)
 		fix(&f, "kv_dtype_bytes", lmp_num_frac(v[5] >= 0 ? v[5] : v[4], 8));
 	if (!dbpath)
 		dbpath = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
-	if (!(db = lmp_db_load(dbpath, &e)))
+	if (!(db = lmp_db_open(dbpath, &e)))
 		lmp_die(&e);
 	if (file ? lmp_read_file(file, &in, &e) : lmp_read_stream(stdin, &in, &e))
 		lmp_die(&e);

@@ -74,32 +74,60 @@ load_params(lmp_entry *en, const cJSON *j, lmp_err *e)
 	return 0;
 }
 
-/* An alias must name one entry: not another entry, not another alias. */
+/* An alias must name one entry: not another entry, not another alias; an
+ * entry is named once. */
 static int
 check_names(const lmp_db *db, lmp_err *e)
 {
-	const cJSON *a, *b;
-	int i, j;
+	int i, j, k, m;
 
 	for (i = 0; i < db->n; i++) {
-		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(db->entries[i].json, "aliases")) {
-			if (!cJSON_IsString(a))
-				return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s: aliases must be strings", db->path,
-					db->entries[i].name);
+		const lmp_entry *x = &db->entries[i];
+		for (j = i + 1; j < db->n; j++)
+			if (strcmp(x->name, db->entries[j].name) == 0)
+				return lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate entry \"%s\"", db->path, x->name);
+		for (k = 0; k < x->nalias; k++) {
 			for (j = 0; j < db->n; j++) {
-				if (strcmp(db->entries[j].name, a->valuestring) == 0)
+				const lmp_entry *y = &db->entries[j];
+				if (strcmp(y->name, x->alias[k]) == 0)
 					return lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s of %s is an entry itself",
-						db->path, a->valuestring, db->entries[i].name);
+						db->path, x->alias[k], x->name);
 				if (j <= i)
 					continue;
-				cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(db->entries[j].json, "aliases"))
-					if (cJSON_IsString(b) && strcmp(a->valuestring, b->valuestring) == 0)
+				for (m = 0; m < y->nalias; m++)
+					if (strcmp(x->alias[k], y->alias[m]) == 0)
 						return lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s names both %s and %s",
-							db->path, a->valuestring, db->entries[i].name, db->entries[j].name);
+							db->path, x->alias[k], x->name, y->name);
 			}
 		}
 	}
 	return 0;
+}
+
+/* An entry's aliases, from its "aliases" array. */
+int
+lmp_db_check_aliases(lmp_entry *en, const cJSON *aliases, const char *path, lmp_err *e)
+{
+	const cJSON *a;
+
+	if (!aliases)
+		return 0;
+	if (!cJSON_IsArray(aliases))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s: aliases must be an array of strings", path, en->name);
+	en->alias = lmp_xcalloc((size_t)cJSON_GetArraySize(aliases) + 1, sizeof *en->alias);
+	cJSON_ArrayForEach(a, aliases) {
+		if (!cJSON_IsString(a))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s: aliases must be strings", path, en->name);
+		en->alias[en->nalias++] = lmp_xstrdup(a->valuestring);
+	}
+	return 0;
+}
+
+/* dbopen.c fills in the entries, then the names are checked here. */
+int
+lmp_db_check_names(const lmp_db *db, lmp_err *e)
+{
+	return check_names(db, e);
 }
 
 lmp_db *
@@ -131,6 +159,9 @@ lmp_db_from_json(cJSON *doc, const char *path, lmp_err *e)
 			lmp_prefix(e, "%s: ", path);
 			goto fail;
 		}
+		if (lmp_db_check_aliases(en, cJSON_GetObjectItemCaseSensitive(it, "aliases"), path, e))
+			goto fail;
+		en->ready = 1;
 	}
 	if (check_names(db, e))
 		goto fail;
@@ -138,6 +169,28 @@ lmp_db_from_json(cJSON *doc, const char *path, lmp_err *e)
 fail:
 	lmp_db_free(db);
 	return NULL;
+}
+
+int
+lmp_entry_load(lmp_db *db, lmp_entry *en, lmp_err *e)
+{
+	cJSON *j;
+
+	if (en->ready)
+		return 0;
+	if (!(j = lmp_json_parse_one(en->text, en->text_len, db->path, e)))
+		return lmp_prefix(e, "entry %s: ", en->name);
+	db->parsed = lmp_xrealloc(db->parsed, (size_t)(db->nparsed + 1) * sizeof *db->parsed);
+	db->parsed[db->nparsed++] = j;
+	en->json = j;
+	if (load_params(en, j, e)) {
+		free(en->params);
+		en->params = NULL;
+		en->nparams = 0;
+		return lmp_prefix(e, "%s: ", db->path);
+	}
+	en->ready = 1;
+	return 0;
 }
 
 lmp_db *
@@ -164,27 +217,33 @@ lmp_db_free(lmp_db *db)
 		free(en->breakdown);
 		free(en->break_names);
 		free(en->params);
+		for (k = 0; k < en->nalias; k++)
+			free(en->alias[k]);
+		free(en->alias);
+		if (db->text) /* lazy: names are copies */
+			free((char *)en->name);
 	}
+	for (i = 0; i < db->nparsed; i++)
+		cJSON_Delete(db->parsed[i]);
+	free(db->parsed);
 	free(db->entries);
 	cJSON_Delete(db->doc);
+	free(db->text);
 	free(db);
 }
 
 static lmp_entry *
 find_exact(lmp_db *db, const char *name)
 {
-	const cJSON *aliases, *a;
-	int i;
+	int i, k;
 
 	for (i = 0; i < db->n; i++)
 		if (strcmp(db->entries[i].name, name) == 0)
 			return &db->entries[i];
-	for (i = 0; i < db->n; i++) {
-		aliases = cJSON_GetObjectItemCaseSensitive(db->entries[i].json, "aliases");
-		cJSON_ArrayForEach(a, aliases)
-			if (cJSON_IsString(a) && strcmp(a->valuestring, name) == 0)
+	for (i = 0; i < db->n; i++)
+		for (k = 0; k < db->entries[i].nalias; k++)
+			if (strcmp(db->entries[i].alias[k], name) == 0)
 				return &db->entries[i];
-	}
 	return NULL;
 }
 
@@ -247,9 +306,10 @@ lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e)
 	const cJSON *t, *bd, *it;
 	int k, i;
 
-	(void)db;
 	if (en->compiled)
 		return 0;
+	if (lmp_entry_load(db, en, e))
+		return -1;
 	if (en->nparams > 256)
 		return lmp_fail(e, LMP_EXIT_INPUT, "entry %s: too many parameters", en->name);
 	for (i = 0; i < en->nparams; i++)

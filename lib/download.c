@@ -2,15 +2,61 @@
  * in the cache layout huggingface_hub uses (blobs/, snapshots/COMMIT/,
  * refs/REV) so that transformers finds it too.  Nothing partial is ever left
  * in the cache: the blob is written atomically and linked only when whole. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
 #include "lmp.h"
+
+/* libcurl is loaded when a download is needed, not when lmp-inspect starts:
+ * linked, it and its dozens of libraries cost every run about 5 ms, most
+ * runs read a cached or shipped config, and pipeline.sh runs lmp-inspect
+ * every time (git keeps its https transport out of its main binary for the
+ * same reason). */
+static struct {
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+static int
+load_curl(lmp_err *e)
+{
+	void *h;
+
+	if (cu.easy_init)
+		return 0;
+	if (!(h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)))
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "downloading needs libcurl (Debian: libcurl4): %s", dlerror());
+	/* POSIX: a dlsym result converts to a function pointer through memcpy. */
+#define SYM(f, name) do { void *p = dlsym(h, name); if (!p) return lmp_fail(e, LMP_EXIT_SYSTEM, \
+	"libcurl.so.4 lacks %s", name); memcpy(&cu.f, &p, sizeof p); } while (0)
+	SYM(global_init, "curl_global_init");
+	SYM(global_cleanup, "curl_global_cleanup");
+	SYM(easy_setopt, "curl_easy_setopt");
+	SYM(easy_perform, "curl_easy_perform");
+	SYM(easy_getinfo, "curl_easy_getinfo");
+	SYM(easy_strerror, "curl_easy_strerror");
+	SYM(easy_cleanup, "curl_easy_cleanup");
+	SYM(slist_append, "curl_slist_append");
+	SYM(slist_free_all, "curl_slist_free_all");
+	SYM(easy_init, "curl_easy_init");
+#undef SYM
+	return 0;
+}
 
 #define MAX_CONFIG (16 << 20)
 
@@ -162,33 +208,35 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 	if (to && !lmp_parse_i64(to, 1, 3600, &t))
 		timeout = (long)t;
 	snprintf(url, sizeof url, "%s/%s/resolve/%s/config.json", endpoint, repo, rev);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (!(c = curl_easy_init())) {
-		curl_global_cleanup();
+	if (load_curl(e))
+		return -1;
+	cu.global_init(CURL_GLOBAL_DEFAULT);
+	if (!(c = cu.easy_init())) {
+		cu.global_cleanup();
 		return lmp_fail(e, LMP_EXIT_SYSTEM, "cannot start libcurl");
 	}
 	token(tok, sizeof tok);
 	if (*tok) {
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-		hdr = curl_slist_append(hdr, auth);
+		hdr = cu.slist_append(hdr, auth);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	cu.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* An https hub is never followed down to plain http. */
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(endpoint, "https:", 6) ? "http,https" : "https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	res = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(endpoint, "https:", 6) ? "http,https" : "https");
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	cu.easy_setopt(c, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	cu.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	cu.easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	res = cu.easy_perform(c);
+	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (res == CURLE_OPERATION_TIMEDOUT)
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: no answer from %s within %ld s", repo, endpoint, timeout);
 	else if (res == CURLE_PARTIAL_FILE)
@@ -196,7 +244,7 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 	else if (s.too_big)
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: config.json is larger than %d bytes", repo, MAX_CONFIG);
 	else if (res != CURLE_OK)
-		lmp_fail(e, LMP_EXIT_INPUT, "%s: download from %s failed: %s", repo, endpoint, curl_easy_strerror(res));
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: download from %s failed: %s", repo, endpoint, cu.easy_strerror(res));
 	else if (code == 401 || code == 403)
 		lmp_fail(e, LMP_EXIT_INPUT, "%s is gated or private (HTTP %ld): accept its license on the hub and set HF_TOKEN%s",
 			repo, code, *tok ? " (the token given was refused)" : "");
@@ -218,9 +266,9 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 		else
 			rc = store(repo, rev, s.commit, &s.body, out, e);
 	}
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	curl_global_cleanup();
+	cu.slist_free_all(hdr);
+	cu.easy_cleanup(c);
+	cu.global_cleanup();
 	lmp_buf_free(&s.body);
 	return rc;
 }

@@ -38,7 +38,13 @@ bad_utf8(const unsigned char *s, size_t len)
 		unsigned c = s[i];
 		size_t n, k;
 		unsigned long cp;
+		uint64_t w;
 
+		/* ASCII, the common case, eight bytes at a time */
+		if (i + 8 <= len && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL))) {
+			i += 8;
+			continue;
+		}
 		if (c < 0x80) {
 			i++;
 			continue;
@@ -184,28 +190,32 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
+int
+lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e)
+{
+	long bad = bad_utf8((const unsigned char *)buf, len);
+	int line, col;
+
+	if (bad >= 0) {
+		position(buf, buf + bad, &line, &col);
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid UTF-8", name, line, col);
+	}
+	if (memchr(buf, '\0', len))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: NUL byte in input", name);
+	return 0;
+}
+
 cJSON *
 lmp_json_next(lmp_json_stream *s, lmp_err *e)
 {
 	const char *stop = NULL, *p;
 	cJSON *doc;
-	long bad;
 	int line, col;
 
 	e->status = 0;
 	/* The whole input is checked once, before its first document. */
-	if (s->p == s->buf) {
-		bad = bad_utf8((const unsigned char *)s->buf, (size_t)(s->end - s->buf));
-		if (bad >= 0) {
-			position(s->buf, s->buf + bad, &line, &col);
-			lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid UTF-8", s->name, line, col);
-			return NULL;
-		}
-		if (memchr(s->buf, '\0', (size_t)(s->end - s->buf))) {
-			lmp_fail(e, LMP_EXIT_INPUT, "%s: NUL byte in input", s->name);
-			return NULL;
-		}
-	}
+	if (s->p == s->buf && lmp_json_check_text(s->buf, (size_t)(s->end - s->buf), s->name, e))
+		return NULL;
 	s->p = skip_ws(s->p, s->end);
 	if (s->p >= s->end)
 		return NULL;

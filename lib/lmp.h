@@ -147,6 +147,8 @@ typedef struct lmp_json_stream {
 void lmp_json_stream_init(lmp_json_stream *s, const char *buf, size_t len, const char *name);
 /* Next document of a stream, NULL at the end (with e->status 0) or on error. */
 cJSON *lmp_json_next(lmp_json_stream *s, lmp_err *e);
+/* Valid UTF-8 without NUL bytes, or an error naming line and column. */
+int lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e);
 /* Exactly one document in buf (only whitespace around it). */
 cJSON *lmp_json_parse_one(const char *buf, size_t len, const char *name, lmp_err *e);
 cJSON *lmp_json_load_file(const char *path, lmp_err *e);
@@ -284,7 +286,12 @@ typedef struct lmp_param {
 } lmp_param;
 typedef struct lmp_entry {
 	const char *name; /* full class name */
-	const cJSON *json;
+	const cJSON *json; /* NULL until lmp_entry_load in an opened (lazy) database */
+	const char *text;  /* lazy: the entry's JSON text in the database file */
+	size_t text_len;
+	int nalias;
+	char **alias;
+	int ready;
 	int nparams;
 	lmp_param *params;
 	lmp_tmpl *tmpl[LMP_NKINDS]; /* compiled on first use */
@@ -294,12 +301,24 @@ typedef struct lmp_entry {
 	lmp_tmpl **breakdown;
 } lmp_entry;
 typedef struct lmp_db {
-	cJSON *doc;
+	cJSON *doc; /* the whole database; NULL when opened lazily */
 	const char *path;
 	int n;
 	lmp_entry *entries;
+	char *text; /* lazy: the file, which entries point into */
+	cJSON **parsed; /* lazy: the entries parsed so far */
+	int nparsed;
 } lmp_db;
+/* The whole database, parsed and checked (lmp-ensure, which edits it). */
 lmp_db *lmp_db_load(const char *path, lmp_err *e);
+/* The database for reading: the file's structure, names and aliases are
+ * checked at once, an entry is parsed (strictly) when first used.  A model
+ * uses a tenth of the entries, so start-up is a fraction of lmp_db_load's. */
+lmp_db *lmp_db_open(const char *path, lmp_err *e);
+/* An entry's JSON and parameters, parsed if they are not yet. */
+int lmp_entry_load(lmp_db *db, lmp_entry *en, lmp_err *e);
+int lmp_db_check_names(const lmp_db *db, lmp_err *e); /* aliases name one entry each */
+int lmp_db_check_aliases(lmp_entry *en, const cJSON *aliases, const char *path, lmp_err *e); /* en's aliases */
 lmp_db *lmp_db_from_json(cJSON *doc, const char *path, lmp_err *e); /* takes doc */
 void lmp_db_free(lmp_db *db);
 /* Full name, alias, or the torch__nn__Linear form. */

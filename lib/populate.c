@@ -123,6 +123,8 @@ bind_node(struct pop *P, cJSON *node, const char *path)
 	if (!en)
 		return lmp_fail(P->e, LMP_EXIT_INPUT, "%s: class %s is not in the module database (run lmp-ensure)",
 			path, cls->valuestring);
+	if (lmp_entry_load(P->db, en, P->e))
+		return -1;
 	params = cJSON_CreateObject();
 	for (i = 0; i < en->nparams; i++) {
 		const char *p = en->params[i].name, *rule;
@@ -223,6 +225,8 @@ lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, l
 	const cJSON *root = cJSON_GetObjectItemCaseSensitive(doc, "class");
 	if (cJSON_IsString(root)) {
 		lmp_entry *en = lmp_db_find(db, root->valuestring);
+		if (en && lmp_entry_load(db, en, e))
+			return -1;
 		if (en && en->nparams && bind_node(&P, doc, "(model)"))
 			return -1;
 	}

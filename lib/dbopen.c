@@ -1,0 +1,252 @@
+/* dbopen.c: the module database opened for reading (lmp_db_open).
+ *
+ * Parsing all of module_db.json costs each tool a few milliseconds, most of
+ * them on prose (thinking, sources, validation) and on entries the model
+ * never uses.  Here the file is only split: its structure is checked
+ * (strings closed, brackets matched, one object), each entry's name, text
+ * and aliases are found, and an entry is parsed strictly by lmp_entry_load
+ * when a tool first needs it.  lmp-ensure, which edits the database, still
+ * reads all of it (lmp_db_load). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+#define MAX_DEPTH 256
+
+static const char *
+ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Bytes that end a run of plain string text: '"', '\\' and controls. */
+static unsigned char stop[256];
+
+/* p at '"': just past the closing quote, or NULL. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		while (p < end && !stop[(unsigned char)*p])
+			p++;
+		if (p >= end)
+			return NULL;
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+		else
+			return NULL; /* a raw control character */
+	}
+	return NULL;
+}
+
+/* Just past one value (brackets matched, strings closed), or NULL. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	char stack[MAX_DEPTH];
+	int depth = 0;
+
+	do {
+		p = ws(p, end);
+		if (p >= end)
+			return NULL;
+		switch (*p) {
+		case '"':
+			if (!(p = skip_string(p, end)))
+				return NULL;
+			break;
+		case '{':
+		case '[':
+			if (depth == MAX_DEPTH)
+				return NULL;
+			stack[depth++] = *p == '{' ? '}' : ']';
+			p++;
+			continue; /* (to the loop's test: depth > 0) */
+		case '}':
+		case ']':
+			if (!depth || stack[depth - 1] != *p)
+				return NULL;
+			depth--;
+			p++;
+			break;
+		case ',':
+		case ':':
+			return NULL;
+		default: {
+			const char *s = p;
+			while (p < end && !strchr(",:}] \t\r\n{[\"", *p))
+				p++;
+			if (p == s)
+				return NULL;
+		}
+		}
+		p = ws(p, end);
+		if (depth && p < end && (*p == ',' || *p == ':')) {
+			p = ws(p + 1, end);
+			if (p < end && (*p == '}' || *p == ']'))
+				return NULL; /* a separator before a close */
+		}
+	} while (depth);
+	return p;
+}
+
+/* A key's text: plain keys copied, escaped ones decoded by the parser. */
+static char *
+key_text(const char *q, const char *after, const char *path, lmp_err *e)
+{
+	cJSON *j;
+	char *s;
+
+	if (!memchr(q, '\\', (size_t)(after - q)))
+		return lmp_xstrndup(q + 1, (size_t)(after - q - 2));
+	if (!(j = lmp_json_parse_one(q, (size_t)(after - q), path, e)))
+		return NULL;
+	s = lmp_xstrdup(j->valuestring);
+	cJSON_Delete(j);
+	return s;
+}
+
+/* A member's value starts at v: the function reads or skips it and returns
+ * just past it (NULL on error).  Each byte is looked at once. */
+typedef const char *(*member_fn)(void *ctx, char *key, const char *v, const char *end, lmp_err *e);
+
+/* Each member of the object at p.  Returns the end of the object. */
+static const char *
+members(const char *p, const char *end, const char *path, member_fn fn, void *ctx, lmp_err *e)
+{
+	p = ws(p, end);
+	if (p >= end || *p != '{')
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: an object was expected", path), NULL;
+	p = ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		const char *k = p, *ke, *v, *ve;
+		char *key;
+		if (p >= end || *p != '"' || !(ke = skip_string(p, end)))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON (a key was expected)", path), NULL;
+		p = ws(ke, end);
+		if (p >= end || *p != ':')
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON (':' was expected)", path), NULL;
+		v = ws(p + 1, end);
+		if (!(key = key_text(k, ke, path, e)))
+			return NULL;
+		if (!(ve = fn(ctx, key, v, end, e))) {
+			if (!e->status)
+				lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON", path);
+			return NULL;
+		}
+		p = ws(ve, end);
+		if (p < end && *p == ',') {
+			p = ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			return p + 1;
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON (',' or '}' was expected)", path), NULL;
+	}
+}
+
+struct scan {
+	lmp_db *db;
+	int cap, is_db, has_entries;
+	lmp_entry *en; /* the entry whose members are being read */
+};
+
+static const char *
+entry_member(void *ctx, char *key, const char *v, const char *end, lmp_err *e)
+{
+	struct scan *sc = ctx;
+	const char *ve = skip_value(v, end);
+
+	if (ve && !strcmp(key, "aliases")) {
+		cJSON *a = lmp_json_parse_one(v, (size_t)(ve - v), sc->db->path, e);
+		if (!a || lmp_db_check_aliases(sc->en, a, sc->db->path, e))
+			ve = NULL;
+		cJSON_Delete(a);
+	}
+	free(key);
+	return ve;
+}
+
+static const char *
+entry(void *ctx, char *key, const char *v, const char *end, lmp_err *e)
+{
+	struct scan *sc = ctx;
+	lmp_db *db = sc->db;
+	lmp_entry *en;
+	const char *ve;
+
+	if (db->n == sc->cap) {
+		sc->cap = sc->cap ? 2 * sc->cap : 128;
+		db->entries = lmp_xrealloc(db->entries, (size_t)sc->cap * sizeof *db->entries);
+	}
+	en = &db->entries[db->n++];
+	memset(en, 0, sizeof *en);
+	en->name = key;
+	sc->en = en;
+	if (v >= end || *v != '{')
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s is not an object", db->path, key), NULL;
+	if (!(ve = members(v, end, db->path, entry_member, sc, e)))
+		return NULL;
+	en->text = v;
+	en->text_len = (size_t)(ve - v);
+	return ve;
+}
+
+static const char *
+top_member(void *ctx, char *key, const char *v, const char *end, lmp_err *e)
+{
+	struct scan *sc = ctx;
+	const char *ve;
+
+	if (!strcmp(key, "entries") && v < end && *v == '{') {
+		sc->has_entries = 1;
+		ve = members(v, end, sc->db->path, entry, sc, e);
+	} else {
+		ve = skip_value(v, end);
+		if (ve && !strcmp(key, "lmp"))
+			sc->is_db = ve - v == 11 && !memcmp(v, "\"module_db\"", 11);
+	}
+	free(key);
+	return ve;
+}
+
+lmp_db *
+lmp_db_open(const char *path, lmp_err *e)
+{
+	lmp_db *db = lmp_xcalloc(1, sizeof *db);
+	struct scan sc = {db, 0, 0, 0, NULL};
+	lmp_buf b = {0};
+	const char *end;
+
+	if (!stop['"'])
+		for (int i = 0; i < 256; i++)
+			stop[i] = i < 0x20 || i == '"' || i == '\\';
+	db->path = path;
+	if (lmp_read_file(path, &b, e))
+		goto fail;
+	db->text = b.s ? b.s : lmp_xstrdup("");
+	end = db->text + b.len;
+	if (lmp_json_check_text(db->text, b.len, path, e) || !(end = members(db->text, end, path, top_member, &sc, e)))
+		goto fail;
+	if (ws(end, db->text + b.len) != db->text + b.len) {
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: trailing garbage after the database", path);
+		goto fail;
+	}
+	if (!sc.is_db || !sc.has_entries) {
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: not a module database (needs \"lmp\": \"module_db\" and \"entries\")", path);
+		goto fail;
+	}
+	if (lmp_db_check_names(db, e))
+		goto fail;
+	return db;
+fail:
+	lmp_db_free(db);
+	return NULL;
+}
