@@ -271,7 +271,8 @@ check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 			return lmp_fail(e, LMP_EXIT_INPUT, "config field \"%s\" changes the architecture and is not supported by the %s template",
 				c->string, mt);
 		int known = nf > 0 || lmp_config_inert(c->string) || cJSON_GetObjectItemCaseSensitive(defs, c->string) ||
-			    cJSON_GetObjectItemCaseSensitive(req, c->string);
+			    cJSON_GetObjectItemCaseSensitive(req, c->string) ||
+			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tmpl, "require_each"), c->string);
 		cJSON_ArrayForEach(a, acc)
 			known |= cJSON_IsString(a) && !strcmp(a->valuestring, c->string);
 		if (!known)
@@ -298,6 +299,80 @@ check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 		}
 	}
 	return 0;
+}
+
+/* Lists that transformers derives from scalar fields when a config omits
+ * them (Llama-4's no_rope_layers and moe_layers).  A template's
+ * require_each gives, per such field, its "length" and its "item" at
+ * position ${index} as templates over the config; a list the config
+ * carries must follow that pattern, since the tree is built from the
+ * scalars.  An absent or null list is the one transformers derives. */
+static int
+check_lists(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
+{
+	const cJSON *spec, *req = cJSON_GetObjectItemCaseSensitive(tmpl, "require_each");
+	struct cfgvals cv;
+	lmp_num n, want, have, size;
+	char want_s[LMP_NUM_STRMAX];
+	int rc = 0;
+
+	if (!req)
+		return 0;
+	/* cfg_collect leaves a spare slot: ${index} goes there */
+	cfg_collect(cfg, &cv);
+	cv.names[cv.n++] = "index";
+	cJSON_ArrayForEach(spec, req) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, spec->string), *x;
+		const cJSON *len = cJSON_GetObjectItemCaseSensitive(spec, "length");
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(spec, "item");
+		int i = 0;
+
+		if (!cJSON_IsString(len) || !cJSON_IsString(item)) {
+			rc = lmp_fail(e, LMP_EXIT_INPUT, "the %s template: require_each.%s needs \"length\" and \"item\" templates",
+				mt, spec->string);
+			break;
+		}
+		if (!v || cJSON_IsNull(v))
+			continue;
+		cv.vals[cv.n - 1] = lmp_num_int(0);
+		if ((rc = eval_cfg(len->valuestring, &cv, &n, e))) {
+			lmp_prefix(e, "require_each.%s.length: ", spec->string);
+			break;
+		}
+		size = lmp_num_int(cJSON_IsArray(v) ? cJSON_GetArraySize(v) : -1);
+		if (lmp_num_cmp(&n, &size)) {
+			lmp_num_str(&n, want_s);
+			if (cJSON_IsArray(v))
+				rc = lmp_fail(e, LMP_EXIT_INPUT, "config field %s is not supported by the %s template "
+					"(%d entries where its pattern has %s)", spec->string, mt, cJSON_GetArraySize(v), want_s);
+			else
+				rc = lmp_fail(e, LMP_EXIT_INPUT, "config field %s is not supported by the %s template "
+					"(not a list of %s entries)", spec->string, mt, want_s);
+			break;
+		}
+		cJSON_ArrayForEach(x, v) {
+			cv.vals[cv.n - 1] = lmp_num_int(i);
+			if ((rc = eval_cfg(item->valuestring, &cv, &want, e))) {
+				lmp_prefix(e, "require_each.%s.item: ", spec->string);
+				break;
+			}
+			if (cJSON_IsBool(x))
+				have = lmp_num_int(cJSON_IsTrue(x));
+			if ((!cJSON_IsBool(x) && lmp_json_num(x, &have)) || lmp_num_cmp(&have, &want)) {
+				char *have_s = lmp_json_print(x, 0);
+				lmp_num_str(&want, want_s);
+				rc = lmp_fail(e, LMP_EXIT_INPUT, "config field %s is not supported by the %s template "
+					"(entry %d is %.40s where the template's pattern has %s)", spec->string, mt, i, have_s, want_s);
+				free(have_s);
+				break;
+			}
+			i++;
+		}
+		if (rc)
+			break;
+	}
+	cfg_free(&cv);
+	return rc;
 }
 
 /* A structural value (when, repeat, tied_when, active) is fixed by the
@@ -419,7 +494,7 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 		lmp_fail(e, LMP_EXIT_INPUT, "the %s template has no \"class\" and \"tree\"", mt);
 		goto fail;
 	}
-	if (apply_defaults(cfg, tmpl, derived, e) || check_fields(cfg, tmpl, mt, e))
+	if (apply_defaults(cfg, tmpl, derived, e) || check_fields(cfg, tmpl, mt, e) || check_lists(cfg, tmpl, mt, e))
 		goto fail;
 	cfg_collect(cfg, &cv);
 	doc = cJSON_CreateObject();

@@ -1,0 +1,217 @@
+#!/usr/bin/env bats
+# DeepSeek-V3 (multi-head latent attention, group-limited sigmoid routing,
+# dense then MoE layers) and Llama-4 Scout (interleaved MoE, a shared expert,
+# chunked attention on RoPE layers, NoPE layers): parameter counts against
+# the official figures, derived by hand, and one check of each family's
+# peculiarity.
+
+load helper
+
+CFG="$ROOT/share/lmp/configs"
+
+setup() {
+	export HF_HUB_CACHE=/nonexistent HF_HUB_OFFLINE=1
+}
+
+# totals ID [lmp-eval options]: the totals of a shipped model
+totals() {
+	local id=$1
+	shift
+	lmp-inspect "$id" | lmp-populate | lmp-eval --totals "$@" | jq -c .totals
+}
+
+row() { # row PATH < eval document: that row
+	jq -c --arg p "$1" '.rows[] | select(.path == $p)'
+}
+
+# ---- DeepSeek-V3 ----
+
+# One layer of DeepSeek-V3 by hand: H=7168, 128 heads; q_a_proj H*1536,
+# q_a_layernorm 1536, q_b_proj 1536*128*(128+64), kv_a_proj_with_mqa
+# H*(512+64), kv_a_layernorm 512, kv_b_proj 512*128*(128+128), o_proj
+# 128*128*H; two norms 2*H.  Dense MLP 3*H*18432; MoE: 256 experts and one
+# shared expert of 3*H*2048, the router's weight 256*H.
+ds_attn() { echo $(( 7168*1536 + 1536 + 1536*128*192 + 7168*576 + 512 + 512*128*256 + 128*128*7168 + 2*7168 )); }
+ds_moe() { echo $(( $1*3*7168*2048 + 3*7168*2048 + 256*7168 )); }
+
+@test "DeepSeek-V3: transformers' count by hand, and the Hub's 684.5B explained" {
+	local V=129280 H=7168 A=$(ds_attn)
+	local ours=$(( 3 * (A + 3*H*18432) + 58 * (A + $(ds_moe 256)) + 2*V*H + H ))
+	run totals deepseek-ai/DeepSeek-V3 --seq-len 1
+	assert_success
+	[ "$(jq .param_count <<<"$output")" = "$ours" ]
+	[ "$ours" = 671026404352 ]
+	# Official: "671B total parameters" (the model card of deepseek-ai/DeepSeek-V3,
+	# whose README adds that the Hub holds 685B: 671B of the main model and 14B
+	# of the multi-token-prediction module).  The Hub's safetensors total is
+	# 684,531,386,000.  It adds, per the repo's README_WEIGHTS.md:
+	# - the MTP module, model.layers.61, which transformers does not build
+	#   (DeepseekV3Model drops model.layers.61.* on load): a 62nd MoE decoder
+	#   layer, enorm and hnorm (H each), eh_proj (2H -> H), shared_head.norm
+	#   (H) and its own copies of the embedding and the head (V*H each);
+	local mtp=$(( A + $(ds_moe 256) + 3*H + 2*H*H + 2*V*H ))
+	# - the fp8 checkpoint's float32 weight_scale_inv, one per 128 x 128 block
+	#   of every quantised projection (attention and experts of 62 layers);
+	blocks() { echo $(( (($1 + 127) / 128) * (($2 + 127) / 128) )); }
+	local sa=$(( $(blocks 1536 $H) + $(blocks 24576 1536) + $(blocks 576 $H) + $(blocks 32768 512) + $(blocks $H 16384) ))
+	local smlp_d=$(( 2*$(blocks 18432 $H) + $(blocks $H 18432) )) smlp_e=$(( 2*$(blocks 2048 $H) + $(blocks $H 2048) ))
+	local scales=$(( 3 * (sa + smlp_d) + 59 * (sa + 257 * smlp_e) ))
+	# - e_score_correction_bias of the 59 routers, a buffer (256 floats each).
+	[ $(( ours + mtp + scales + 59*256 )) = 684531386000 ]
+}
+
+@test "DeepSeek-V3: 8 of 256 routed experts active, 37.6B parameters a token" {
+	# Official: "37B activated for each token" (model card).  By hand: the
+	# same as the total with 8 routed experts in each of the 58 MoE layers.
+	local V=129280 H=7168 A=$(ds_attn)
+	run totals deepseek-ai/DeepSeek-V3 --seq-len 1
+	[ "$(jq .active_param_count <<<"$output")" = $(( 3 * (A + 3*H*18432) + 58 * (A + $(ds_moe 8)) + 2*V*H + H )) ]
+	[ "$(jq .active_param_count <<<"$output")" = 37552282624 ]
+}
+
+@test "DeepSeek-V3: the KV cache holds decompressed per-head K and V, as transformers' cache does" {
+	local doc
+	doc=$(lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate)
+	# transformers caches key_states (128 heads x (128 + 64)) and value_states
+	# (128 heads x 128) after kv_b_proj: 128 x 320 x 2 bytes = 81,920 bytes a
+	# token and layer, 4,997,120 bytes a token for the 61 layers
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = $(( 4096 * 61 * 128 * 320 * 2 )) ]
+	# the latent an MLA-aware engine caches instead: kv_lora_rank + qk_rope_head_dim
+	# = 576 elements, 61 x 576 x 2 = 70,272 bytes a token (71 times fewer)
+	[ "$(jq '[.. | objects | select(.name == "self_attn") | .attrs.latent_cache_elements] | unique' -c <<<"$doc")" = '[576]' ]
+	# a decode step at 4k: scores over 4096 keys with 192-wide q and k, 128-wide v
+	run lmp-eval --seq-len 1 --cache-len 4095 <<<"$doc"
+	[ "$(row 'model.layers(moe).*.self_attn.sdpa' <<<"$output" | jq .flops)" = $(( 2*128*4096*(192 + 128) + 6*128*4096 )) ]
+	# rotary on the 64 rope dimensions of 128 query heads and the one shared key head
+	[ "$(row 'model.layers(moe).*.self_attn.rotary' <<<"$output" | jq .flops)" = $(( 129 * (3*64 + 32) )) ]
+}
+
+@test "DeepSeek-V3: the router: sigmoid scores, correction bias, group scores, renormalised and scaled" {
+	# one token: the [7168 x 256] product, 4 + 1 FLOPs per score (sigmoid, bias),
+	# 8 group sums, the renormalisation of 8 weights (8 adds, + 1e-20, 8
+	# divides) and the routed_scaling_factor (8)
+	run sh -c "lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate | lmp-eval --seq-len 1"
+	assert_success
+	[ "$(row 'model.layers(moe).*.mlp.gate' <<<"$output" | jq .flops)" = $(( 2*7168*256 + 5*256 + 8 + 17 + 8 )) ]
+	# its bias is a buffer: read, not a parameter
+	[ "$(row 'model.layers(moe).*.mlp.gate' <<<"$output" | jq -c '[.param_count, .bytes.weights]')" = "[$((256*7168)),$((256*7168*2 + 256*4))]" ]
+}
+
+@test "DeepSeek-V3: routing transformers does not implement, or an unknown field, is refused" {
+	local f="$BATS_TEST_TMPDIR/config.json"
+	jq '.scoring_func = "softmax"' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field scoring_func = "softmax" is not supported by the deepseek_v3 template'
+	jq '.moe_layer_freq = 2' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field moe_layer_freq = 2 is not supported'
+	jq '.head_dim = 64' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field "head_dim" is not understood by the deepseek_v3 template'
+	# without q_lora_rank (DeepSeek-V2-Lite style) q is one projection, H -> 128 x 192
+	jq '.q_lora_rank = null' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"
+	run sh -c "lmp-inspect '$f' | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count"
+	assert_success
+	[ "$output" = $(( 671026404352 - 61 * (7168*1536 + 1536 + 1536*128*192 - 7168*128*192) )) ]
+}
+
+# ---- Llama-4 Scout ----
+
+@test "Llama-4-Scout: Llama4ForCausalLM's count by hand, and the Hub's 108.6B explained" {
+	# text_config: V=202048, H=5120, 48 layers, 40 heads and 8 KV heads of 128,
+	# every layer MoE (interleave_moe_layer_step 1): q,o 2*H*5120, k,v 2*H*1024;
+	# 16 experts of 3*H*8192 (gate_up_proj and down_proj), the shared expert
+	# 3*H*8192, the router H*16; two norms 2*H; qk_norm has no weight.
+	# Embedding and head V*H each, untied; final norm H.
+	local V=202048 H=5120 I=8192
+	local layer=$(( 2*H*5120 + 2*H*1024 + 16*3*H*I + 3*H*I + H*16 + 2*H ))
+	run totals meta-llama/Llama-4-Scout-17B-16E --seq-len 1
+	assert_success
+	[ "$(jq .param_count <<<"$output")" = $(( 48*layer + 2*V*H + H )) ]
+	[ "$(jq .param_count <<<"$output")" = 107769861120 ]
+	# Official: 108,641,793,536, the Hub's safetensors total of
+	# meta-llama/Llama-4-Scout-17B-16E-Instruct (model card: 109B total), for
+	# Llama4ForConditionalGeneration: the text model plus the vision model
+	# and the projector (vision_config; Llama4VisionModel and
+	# Llama4MultiModalProjector in modeling_llama4.py).  By hand, h=1408,
+	# 34 layers, MLP 5632, 336/14 = 24 x 24 patches + the class token:
+	local h=1408 vi=5632
+	local vision=$(( 3*14*14*h + h + (24*24 + 1)*h + 2*2*h + 34 * (4*(h*h + h) + h*vi + vi + vi*h + h + 2*2*h) + vi*4096 + 4096*4096 ))
+	local projector=$(( 4096*H ))
+	[ $(( 107769861120 + vision + projector )) = 108641793536 ]
+}
+
+@test "Llama-4-Scout: one of 16 routed experts and the shared expert active, 17.2B a token" {
+	# Official: 17B active parameters (model card).  By hand: the total with 1
+	# of the 16 routed experts.
+	local V=202048 H=5120 I=8192
+	run totals meta-llama/Llama-4-Scout-17B-16E --seq-len 1
+	[ "$(jq .active_param_count <<<"$output")" = $(( 48 * (2*H*5120 + 2*H*1024 + 3*H*I + 3*H*I + H*16 + 2*H) + 2*V*H + H )) ]
+	[ "$(jq .active_param_count <<<"$output")" = 17172894720 ]
+}
+
+@test "Llama-4-Scout: chunked RoPE layers keep one chunk of KV at a long context, NoPE layers all of it" {
+	local doc
+	doc=$(lmp-inspect meta-llama/Llama-4-Scout-17B-16E | lmp-populate)
+	# every 4th layer is NoPE with full attention (12), the other 36 attend
+	# within chunks of 8192, which transformers' cache keeps as a window: 8191
+	# past tokens.  8 KV heads x (128 + 128) x 2 bytes = 4096 bytes a token
+	# and layer.  At 32k tokens:
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 32767 <<<"$doc" | jq .totals.state_bytes)" = $(( (36*8191 + 12*32768) * 4096 )) ]
+	# below one chunk every layer keeps everything
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 999 <<<"$doc" | jq .totals.state_bytes)" = $(( 48 * 1000 * 4096 )) ]
+	run lmp-eval --seq-len 1 --cache-len 32767 <<<"$doc"
+	# a decode step at 32k: a chunked layer scores 8192 keys, a NoPE layer
+	# 32768 (40 heads, 2 x (128 + 128) + 6 FLOPs per score)
+	[ "$(row 'model.layers(chunked,moe).*.self_attn.sdpa' <<<"$output" | jq .flops)" = $(( 40 * 8192 * (2*256 + 6) )) ]
+	[ "$(row 'model.layers(global,moe).*.self_attn.sdpa' <<<"$output" | jq .flops)" = $(( 40 * 32768 * (2*256 + 6) )) ]
+	# RoPE layers: complex rotary (3 FLOPs per element of q and k) and the L2
+	# qk norm (3 per element, 3 per row); NoPE layers: the temperature, 6 per
+	# token and 1 per query element
+	[ "$(row 'model.layers(chunked,moe).*.self_attn.rotary' <<<"$output" | jq .flops)" = $(( 3 * 48 * 128 )) ]
+	[ "$(row 'model.layers(chunked,moe).*.self_attn.qk_norm(q)' <<<"$output" | jq .flops)" = $(( 3*40*128 + 3*40 )) ]
+	[ "$(row 'model.layers(global,moe).*.self_attn.temperature' <<<"$output" | jq .flops)" = $(( 6 + 40*128 )) ]
+	jq -e '[.rows[].path] | map(select(test("global.*(rotary|qk_norm)"))) | length == 0' <<<"$output" >/dev/null
+}
+
+@test "Llama-4: the router's sigmoid scores and the routed experts of one token" {
+	run sh -c "lmp-inspect meta-llama/Llama-4-Scout-17B-16E | lmp-populate | lmp-eval --seq-len 1"
+	local H=5120 I=8192
+	# the [5120 x 16] product and a sigmoid over all 16 scores
+	[ "$(row 'model.layers(chunked,moe).*.feed_forward.router' <<<"$output" | jq .flops)" = $(( 2*H*16 + 4*16 )) ]
+	# one token reaches one expert: gate_up 2*H*2I, SiLU 4I, up * act I, down 2*I*H;
+	# each of the 16 experts' weights is read with chance 1/16, one expert's worth
+	[ "$(row 'model.layers(chunked,moe).*.feed_forward.experts' <<<"$output" | jq -c '[.flops, .bytes.weights]')" = \
+		"[$(( 4*H*I + 4*I + I + 2*I*H )),$(( 3*H*I*2 ))]" ]
+}
+
+@test "Llama-4: interleaved MoE layers, and lists that break the config's pattern are refused" {
+	local f="$BATS_TEST_TMPDIR/config.json" V=202048 H=5120 I=8192
+	# MoE on every other layer (as Maverick interleaves): moe_layers 1, 3, ..., 47;
+	# the 24 dense layers have an MLP of intermediate_size_mlp 16384
+	jq '.text_config.interleave_moe_layer_step = 2 | .text_config.moe_layers = [range(1; 48; 2)]' \
+		"$CFG/meta-llama/Llama-4-Scout-17B-16E/config.json" > "$f"
+	run sh -c "lmp-inspect '$f' | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count"
+	assert_success
+	local attn=$(( 2*H*5120 + 2*H*1024 + 2*H ))
+	[ "$output" = $(( 24 * (attn + 16*3*H*I + 3*H*I + H*16) + 24 * (attn + 3*H*16384) + 2*V*H + H )) ]
+	run sh -c "lmp-inspect '$f' | jq -c '[.layers[0].sub_layers[] | select(.repeat) | [.name, .repeat]]'"
+	[ "$output" = '[["layers(chunked,moe)",12],["layers(global,moe)",12],["layers(chunked,dense)",24]]' ]
+	# moe_layers that do not follow interleave_moe_layer_step
+	jq '.text_config.moe_layers = [range(0; 47)]' "$CFG/meta-llama/Llama-4-Scout-17B-16E/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field moe_layers is not supported by the llama4_text template (47 entries where its pattern has 48)'
+	jq '.text_config.no_rope_layers[5] = 0' "$CFG/meta-llama/Llama-4-Scout-17B-16E/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field no_rope_layers is not supported by the llama4_text template (entry 5 is 0 where the template'"'"'s pattern has 1)'
+	jq '.text_config.no_rope_layers = "all"' "$CFG/meta-llama/Llama-4-Scout-17B-16E/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field no_rope_layers is not supported by the llama4_text template (not a list of 48 entries)'
+	# absent lists are the ones transformers derives
+	jq 'del(.text_config.no_rope_layers, .text_config.moe_layers)' "$CFG/meta-llama/Llama-4-Scout-17B-16E/config.json" > "$f"
+	run sh -c "lmp-inspect '$f' | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count"
+	[ "$output" = 107769861120 ]
+	# the multimodal wrapper is analysed as its text model
+	run lmp-inspect meta-llama/Llama-4-Scout-17B-16E
+	[ "$(jq -c '[.model.model_type, .model.text_model_of, .class]' <<<"$output")" = '["llama4_text","llama4","transformers.models.llama4.modeling_llama4.Llama4ForCausalLM"]' ]
+}
