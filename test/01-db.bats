@@ -77,3 +77,36 @@ sample_args() {
 	run --separate-stderr lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --params torch.add
 	assert_clean_failure lmp-eval "alias torch.nn.Linear names both"
 }
+
+@test "the database opened for reading: structure checked at once, an entry strictly when used" {
+	local d="$BATS_TEST_TMPDIR"
+	# an entry no Llama layer uses, with a number JSON does not allow (01)
+	jq -c '.entries["torch.nn.modules.activation.ReLU"].param_count = 7' "$DB" | sed 's/"param_count":7/"param_count":07/' > "$d/odd.json"
+	run lmp-eval --db "$d/odd.json" --totals --seq-len 1 "$LLAMA2"
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 6738415616 ]
+	# used, it is refused with the entry and the place named
+	run_split lmp-eval --db "$d/odd.json" --params torch.nn.modules.activation.ReLU
+	assert_clean_failure lmp-eval "entry torch.nn.modules.activation.ReLU: $d/odd.json:"
+	[[ "$stderr" == *"invalid number: 07"* ]]
+	# lmp-ensure --list reads all of it, so it refuses the file
+	run_split lmp-ensure --db "$d/odd.json" --list
+	assert_clean_failure lmp-ensure "invalid number: 07"
+	# a broken structure anywhere is refused before anything is read
+	jq -c . "$DB" | sed 's/"torch.add":{/"torch.add":{]/' > "$d/broken.json"
+	run_split lmp-eval --db "$d/broken.json" --totals --seq-len 1 "$LLAMA2"
+	assert_clean_failure lmp-eval "$d/broken.json: malformed JSON"
+	head -c 5000 "$DB" > "$d/cut.json"
+	run_split lmp-populate --db "$d/cut.json" "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json"
+	assert_clean_failure lmp-populate "$d/cut.json: malformed JSON"
+	# an entry named twice
+	jq -c . "$DB" | sed 's/"entries":{/"entries":{"torch.add":{"parameters":[]},/' > "$d/twice.json"
+	run_split lmp-eval --db "$d/twice.json" --params torch.mul
+	assert_clean_failure lmp-eval 'duplicate entry "torch.add"'
+	printf '{"lmp": "module_db", "entries": {}} x' > "$d/garbage.json"
+	run_split lmp-eval --db "$d/garbage.json" --params torch.add
+	assert_clean_failure lmp-eval "trailing garbage"
+	printf '{"lmp": "hardware", "entries": {}}' > "$d/other.json"
+	run_split lmp-eval --db "$d/other.json" --params torch.add
+	assert_clean_failure lmp-eval "not a module database"
+}
