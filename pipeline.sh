@@ -108,22 +108,31 @@ if [ -n "$inputs$cached" ]; then
 	add_eval "$q"
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# The tools run as one pipe, side by side.  Each stage reports a failure
+# on fd 4 as "STAGE STATUS"; the chain fails with the status of the first
+# stage that failed (one killed by SIGPIPE only because a later one stopped
+# reading is not the cause), and that tool's message is the only one:
+# with LMP_CHAIN set, a tool whose input is empty exits without a word.
+export LMP_CHAIN=1
 # A populated document goes straight to lmp-eval; anything else is a model.
 if [ -f "$model" ] && [ "$(jq -r .lmp "$model" 2>/dev/null)" = populated ]; then
-	doc=$model
+	front="{ lmp-eval $eval_args \"\$model\" || echo 4 \$? >&4; }"
 else
-	doc=$tmp/populated.json
-	eval "lmp-inspect $ins_args \"\$model\"" > "$tmp/arch.json"
-	eval "lmp-ensure --quiet $ens_args \"\$tmp/arch.json\"" > /dev/null
-	eval "lmp-populate $pop_args \"\$tmp/arch.json\"" > "$doc"
+	front="{ lmp-inspect $ins_args \"\$model\" || echo 1 \$? >&4; } |
+		{ lmp-ensure --quiet $ens_args || echo 2 \$? >&4; } |
+		{ lmp-populate $pop_args || echo 3 \$? >&4; } |
+		{ lmp-eval $eval_args || echo 4 \$? >&4; }"
 fi
-# The chain fails as a whole when any tool fails: each writes a file.
-eval "lmp-eval $eval_args \"\$doc\"" > "$tmp/eval.json"
-out=$tmp/eval.json
-if [ -n "$hardware" ]; then
-	eval "lmp-roofline $roof_args \"\$tmp/eval.json\"" > "$tmp/roofline.json"
-	out=$tmp/roofline.json
-fi
-eval "lmp-report $rep_args \"\$out\""
+[ -z "$hardware" ] || front="$front | { lmp-roofline $roof_args || echo 5 \$? >&4; }"
+exec 3>&1
+failed=$(eval "{ $front | { lmp-report $rep_args || echo 6 \$? >&4; } >&3; } 4>&1")
+exec 3>&-
+[ -z "$failed" ] && exit 0
+# the first stage's status; SIGPIPE (141) only when nothing else failed
+best= first=9
+while read -r stage st; do
+	if [ "$st" != 141 ] && [ "$stage" -lt "$first" ]; then best=$st first=$stage; fi
+done <<EOF
+$failed
+EOF
+exit "${best:-141}"

@@ -395,8 +395,9 @@ adopt_fixed(const cJSON *doc, const struct opts *o, struct opts *local, lmp_err 
 /* The whole input is parsed before anything is evaluated, so a malformed
  * document anywhere in a stream prints nothing. */
 static int
-run_stream(lmp_db *db, const struct opts *o, struct out *w, lmp_err *e)
+run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 {
+	lmp_db *db;
 	lmp_buf in = {0};
 	lmp_json_stream s;
 	const char *name = o->file ? o->file : "<stdin>";
@@ -405,6 +406,9 @@ run_stream(lmp_db *db, const struct opts *o, struct out *w, lmp_err *e)
 
 	if (o->file ? lmp_read_file(o->file, &in, e) : lmp_read_stream(stdin, &in, e))
 		return -1;
+	/* The database after the input: in a pipe after lmp-ensure, it is read
+	 * once lmp-ensure has finished adding to it. */
+	db = *dbp = open_db(o, e);
 	lmp_json_stream_init(&s, in.s, in.len, name);
 	while ((doc = lmp_json_next(&s, e))) {
 		docs = lmp_xrealloc(docs, sizeof *docs * (size_t)(n + 1));
@@ -455,7 +459,7 @@ main(int argc, char **argv)
 	} else if (o.params && optind < argc) {
 		lmp_usage_error("--params takes no operands");
 	}
-	db = open_db(&o, &e);
+	db = o.params || o.module ? open_db(&o, &e) : NULL;
 	w.rows = !o.totals;
 	w.pretty = o.pretty;
 	if (o.params) {
@@ -468,7 +472,7 @@ main(int argc, char **argv)
 		rc = sweep(&o, point, &w, &e);
 		lmp_model_free(w.m);
 	} else {
-		rc = run_stream(db, &o, &w, &e);
+		rc = run_stream(&db, &o, &w, &e);
 	}
 	/* The buffer holds whole documents only: those done before an error
 	 * are written too, as the man page says. */

@@ -104,9 +104,11 @@ main(int argc, char **argv)
 		fix(&f, "kv_dtype_bytes", lmp_num_frac(v[5] >= 0 ? v[5] : v[4], 8));
 	if (!dbpath)
 		dbpath = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
-	if (!(db = lmp_db_open(dbpath, &e)))
-		lmp_die(&e);
+	/* The input first: in a pipe after lmp-ensure, the database is read
+	 * only once lmp-ensure has finished adding to it. */
 	if (file ? lmp_read_file(file, &in, &e) : lmp_read_stream(stdin, &in, &e))
+		lmp_die(&e);
+	if (!(db = lmp_db_open(dbpath, &e)))
 		lmp_die(&e);
 	/* A stream of architectures in, a stream of populated ones out; all
 	 * are read and checked before any is written. */

@@ -65,6 +65,10 @@ lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e)
 		lmp_buf_add(b, chunk, n);
 	if (ferror(f))
 		return lmp_fail(e, LMP_EXIT_SYSTEM, "read error: %s", strerror(errno));
+	/* In a chain that pipeline.sh runs, empty input means the tool before
+	 * failed and has said why: fail without a word of our own. */
+	if (!b->len && f == stdin && getenv("LMP_CHAIN"))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s", "");
 	lmp_buf_grow(b, 0);
 	b->s[b->len] = '\0';
 	return 0;

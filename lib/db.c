@@ -74,34 +74,58 @@ load_params(lmp_entry *en, const cJSON *j, lmp_err *e)
 	return 0;
 }
 
+/* Every name and alias of the database, sorted, to find the same string
+ * twice in n log n (the database is read at every start). */
+struct name_ref {
+	const char *s;
+	int owner, alias;
+};
+
+static int
+by_name(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	if (c)
+		return c;
+	if (x->alias != y->alias)
+		return x->alias - y->alias; /* the entry's own name first */
+	return x->owner - y->owner;
+}
+
 /* An alias must name one entry: not another entry, not another alias; an
  * entry is named once. */
 static int
 check_names(const lmp_db *db, lmp_err *e)
 {
-	int i, j, k, m;
+	struct name_ref *r;
+	int n = db->n, i, k, rc = 0;
 
-	for (i = 0; i < db->n; i++) {
-		const lmp_entry *x = &db->entries[i];
-		for (j = i + 1; j < db->n; j++)
-			if (strcmp(x->name, db->entries[j].name) == 0)
-				return lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate entry \"%s\"", db->path, x->name);
-		for (k = 0; k < x->nalias; k++) {
-			for (j = 0; j < db->n; j++) {
-				const lmp_entry *y = &db->entries[j];
-				if (strcmp(y->name, x->alias[k]) == 0)
-					return lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s of %s is an entry itself",
-						db->path, x->alias[k], x->name);
-				if (j <= i)
-					continue;
-				for (m = 0; m < y->nalias; m++)
-					if (strcmp(x->alias[k], y->alias[m]) == 0)
-						return lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s names both %s and %s",
-							db->path, x->alias[k], x->name, y->name);
-			}
-		}
+	for (i = 0; i < db->n; i++)
+		n += db->entries[i].nalias;
+	r = lmp_xcalloc((size_t)n + 1, sizeof *r);
+	for (i = 0, n = 0; i < db->n; i++) {
+		r[n++] = (struct name_ref){db->entries[i].name, i, 0};
+		for (k = 0; k < db->entries[i].nalias; k++)
+			r[n++] = (struct name_ref){db->entries[i].alias[k], i, 1};
 	}
-	return 0;
+	qsort(r, (size_t)n, sizeof *r, by_name);
+	for (i = 1; i < n && !rc; i++) {
+		const struct name_ref *x = &r[i - 1], *y = &r[i];
+		if (strcmp(x->s, y->s) || x->owner == y->owner)
+			continue;
+		if (!x->alias && !y->alias)
+			rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate entry \"%s\"", db->path, x->s);
+		else if (!x->alias)
+			rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s of %s is an entry itself", db->path, y->s,
+				db->entries[y->owner].name);
+		else
+			rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: alias %s names both %s and %s", db->path, x->s,
+				db->entries[x->owner].name, db->entries[y->owner].name);
+	}
+	free(r);
+	return rc;
 }
 
 /* An entry's aliases, from its "aliases" array. */

@@ -22,24 +22,21 @@ ws(const char *p, const char *end)
 	return p;
 }
 
-/* Bytes that end a run of plain string text: '"', '\\' and controls. */
-static unsigned char stop[256];
-
-/* p at '"': just past the closing quote, or NULL. */
+/* p at '"': just past the closing quote, or NULL.  memchr finds the
+ * quotes; one after an odd run of backslashes is escaped.  Raw control
+ * characters are left to the strict parse of the entries that are used. */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		while (p < end && !stop[(unsigned char)*p])
-			p++;
-		if (p >= end)
-			return NULL;
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-		else
-			return NULL; /* a raw control character */
+	const char *q = p + 1;
+
+	while ((q = memchr(q, '"', (size_t)(end - q)))) {
+		const char *b = q;
+		while (b > p + 1 && b[-1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0)
+			return q + 1;
+		q++;
 	}
 	return NULL;
 }
@@ -225,9 +222,6 @@ lmp_db_open(const char *path, lmp_err *e)
 	lmp_buf b = {0};
 	const char *end;
 
-	if (!stop['"'])
-		for (int i = 0; i < 256; i++)
-			stop[i] = i < 0x20 || i == '"' || i == '\\';
 	db->path = path;
 	if (lmp_read_file(path, &b, e))
 		goto fail;

@@ -9,7 +9,8 @@ const char *lmp_tool = "lmp";
 void
 lmp_die(const lmp_err *e)
 {
-	fprintf(stderr, "%s: %s\n", lmp_tool, e->msg);
+	if (*e->msg) /* empty: said already, upstream in a chain (buf.c) */
+		fprintf(stderr, "%s: %s\n", lmp_tool, e->msg);
 	exit(e->status ? e->status : LMP_EXIT_INPUT);
 }
 

@@ -111,3 +111,17 @@ load helper
 		cmp -s "$f" "$ROOT/docs/$(basename "$f")" || fail "docs/$(basename "$f") is stale: run make readme"
 	done
 }
+
+@test "pipeline.sh as one pipe: a class lmp-ensure adds on the way is there for lmp-populate and lmp-eval" {
+	# a database without SiLU; the stand-in agent answers 3 FLOPs per element
+	jq 'del(.entries["torch.nn.modules.activation.SiLU"])' "$ROOT/module_db.json" > "$BATS_TEST_TMPDIR/db.json"
+	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --db "$BATS_TEST_TMPDIR/db.json" \
+		--agent "$ROOT/test/agents/good.sh" --seq-len 1 --totals
+	assert_success
+	[ "$(jq -r '.entries["torch.nn.modules.activation.SiLU"].validation.status' "$BATS_TEST_TMPDIR/db.json")" = pending ]
+	# the shipped SiLU counts 4 FLOPs per element: one token, 32 layers of
+	# 11008 elements, one FLOP less each
+	local shipped
+	shipped=$(lmp-eval --seq-len 1 --totals < "$LLAMA2" | jq .totals.flops)
+	[ "$(jq .totals.flops <<<"$output")" = $((shipped - 32 * 11008)) ]
+}
