@@ -69,12 +69,8 @@ lmp_fmt_plain(double v, char *out)
 {
 	if (v == floor(v) && fabs(v) < 1e15)
 		snprintf(out, LMP_UNIT_MAX, "%.0f", v);
-	else if (fabs(v) >= 100)
-		snprintf(out, LMP_UNIT_MAX, "%.1f", v);
-	else if (fabs(v) >= 0.01)
-		snprintf(out, LMP_UNIT_MAX, "%.2f", v);
 	else
-		snprintf(out, LMP_UNIT_MAX, "%.2e", v);
+		lmp_fmt_ratio(v, out);
 }
 
 void
