@@ -72,6 +72,7 @@ install: $(BINS)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp pipeline.sh $(DESTDIR)$(BINDIR)/lmp-pipeline
 	cp -R share/lmp/. $(DESTDIR)$(DATADIR)/
 	cp module_db.json $(DESTDIR)$(DATADIR)/
 	mkdir -p $(DESTDIR)$(DATADIR)/models && cp models/*.json $(DESTDIR)$(DATADIR)/models/
@@ -80,7 +81,7 @@ install: $(BINS)
 	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/lmp-pipeline
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/lmp-*.1 $(DESTDIR)$(MANDIR)/man5/lmp-*.5 $(DESTDIR)$(MANDIR)/man7/lmp.7
 

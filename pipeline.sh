@@ -1,21 +1,31 @@
 #!/bin/sh
-# pipeline.sh MODEL [options]: the lmp chain in one command.
+# usage: pipeline.sh MODEL [--revision REV] [--db FILE] [--agent CMD] [--timeout S]
+#                    [--source-root DIR] [--batch-size N,...] [--seq-len N,...]
+#                    [--cache-len N,...] [--prompt-len P,...] [--gen-len G,...]
+#                    [--phase prefill|decode] [--queries SEQ:CACHE[xCOUNT],...]
+#                    [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...] [--totals]
+#                    [--hardware NAME|FILE] [--devices N] [--compute-efficiency X]
+#                    [--memory-efficiency X] [--unfused]
+#                    [--format F] [--plot X:Y] [--series FIELD,...]
+#        pipeline.sh --help | --version
 #
-# MODEL is what lmp-inspect takes (a config.json, a directory, a hub id
-# org/name[@rev]) or a populated document.  Runs lmp-inspect | lmp-ensure |
-# lmp-populate | lmp-eval, with --hardware lmp-roofline, then lmp-report;
-# each option goes to the tool that owns it.  On a terminal the answer is
-# a table; into a pipe or a file, the documents (--format picks).
-# The seeds' spellings are accepted too: --model_id, --batch_size,
-# --seq_len, --w_bit, --a_bit, --kv_bit, and the Transformer Roofline
-# Analyzer's --input-tokens N... --cached-tokens N... (one query per pair,
-# each --batch-size times), which become lmp-eval --queries.
+# The lmp chain in one command (installed as lmp-pipeline).  MODEL is what
+# lmp-inspect takes (a config.json, a directory, a hub id org/name[@rev]) or
+# a populated document.  Runs lmp-inspect | lmp-ensure | lmp-populate |
+# lmp-eval, with --hardware lmp-roofline, then lmp-report, as one pipe; each
+# option goes to the tool that owns it.  On a terminal the answer is a table;
+# into a pipe or a file, the documents (--format picks).  The seeds'
+# spellings work too: model_id, batch_size, seq_len, w_bit, a_bit, kv_bit
+# with underscores, and the Transformer Roofline Analyzer's input-tokens
+# N... and cached-tokens N... lists (one query per pair, each batch-size
+# times), which become lmp-eval's queries.  See lmp-pipeline(1).
 set -eu
 case $0 in
 */*) here=${0%/*} ;;
 *) here=. ;;
 esac
-PATH="$here/bin:$PATH"
+# the tools: beside it in a checkout (bin/), or in the same directory installed
+PATH="$here/bin:$here:$PATH"
 
 die() {
 	echo "pipeline.sh: $*" >&2
@@ -59,7 +69,7 @@ while [ $# -gt 0 ]; do
 	--batch-size)
 		[ $# -gt 0 ] || die "$a needs a value"
 		batch=$1; add_eval "$a"; add_eval "$1"; shift ;;
-	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --w-bit | --a-bit | --kv-bit)
+	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --queries | --w-bit | --a-bit | --kv-bit)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
 	--db)
@@ -82,7 +92,8 @@ while [ $# -gt 0 ]; do
 	--agent | --timeout | --source-root)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ens "$a"; add_ens "$1"; shift ;;
-	-h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,/^set -eu/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--version) lmp-eval --version | sed 's/^lmp-eval/pipeline.sh/'; exit 0 ;;
 	-*) die "unknown option $a" ;;
 	*) [ -z "$model" ] || die "more than one model"; model=$a ;;
 	esac

@@ -21,6 +21,13 @@ load helper
 	run "$d/opt/lmp/bin/lmp-roofline" --list-hardware
 	assert_success
 	assert_line --regexp $'^nvidia-h100-sxm\t'
+	# pipeline.sh installed as lmp-pipeline finds its tools beside it, with
+	# nothing of the checkout on PATH
+	run env PATH=/usr/bin:/bin "$d/opt/lmp/bin/lmp-pipeline" meta-llama/Llama-2-7b-hf --totals --seq-len 1 \
+		--hardware nvidia-h100-sxm
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 6738415616 ]
+	[ -f "$d/opt/lmp/share/man/man1/lmp-pipeline.1" ]
 	# and says where it looked when the database is gone
 	rm "$d/opt/lmp/share/lmp/module_db.json"
 	run --separate-stderr "$d/opt/lmp/bin/lmp-eval" --params torch.nn.Linear

@@ -125,3 +125,12 @@ load helper
 	shipped=$(lmp-eval --seq-len 1 --totals < "$LLAMA2" | jq .totals.flops)
 	[ "$(jq .totals.flops <<<"$output")" = $((shipped - 32 * 11008)) ]
 }
+
+@test "the examples of lmp-pipeline(1) run" {
+	local d="$BATS_TEST_TMPDIR/ex"
+	mkdir -p "$d"
+	awk -v want="$d/want" -f "$ROOT/tools/man-examples.awk" "$ROOT/man/lmp-pipeline.1" > "$d/script.sh"
+	[ "$(grep -c '^### ' "$d/want")" = 3 ]
+	(cd "$d" && PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) > "$d/got"
+	grep -q '^\[64,' "$d/got"
+}
