@@ -95,12 +95,14 @@ failed_agent() {
 	failed_agent failing.sh x.y.Failing "the agent exited with status 3"
 	[ "$(jq .stderr "$BATS_TEST_TMPDIR/db/x.y.Failing_diagnostics.json")" = '"rate limited\n"' ]
 	local t0=$SECONDS
+	# a sleep of its own length, so that another test run's sleepers are not taken for it
+	export SILENT_SECONDS=$((300 + $$ % 100000))
 	TIMEOUT=2 failed_agent silent.sh x.y.Silent "the agent did not answer within 2 s (killed)"
 	[ $((SECONDS - t0)) -lt 10 ]
 	[ "$(jq .timed_out "$BATS_TEST_TMPDIR/db/x.y.Silent_diagnostics.json")" = true ]
 	# its whole process group went with it
 	sleep 0.5
-	! pgrep -f "sleep 300" >/dev/null
+	! pgrep -f "^sleep $SILENT_SECONDS\$" >/dev/null
 }
 
 @test "hostile answers are refused" {
