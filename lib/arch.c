@@ -302,11 +302,13 @@ check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 }
 
 /* Lists that transformers derives from scalar fields when a config omits
- * them (Llama-4's no_rope_layers and moe_layers).  A template's
- * require_each gives, per such field, its "length" and its "item" at
- * position ${index} as templates over the config; a list the config
- * carries must follow that pattern, since the tree is built from the
- * scalars.  An absent or null list is the one transformers derives. */
+ * them (Llama-4's no_rope_layers and moe_layers, the layer_types of newer
+ * configs).  A template's require_each gives, per such field, its "length"
+ * and its "item" at position ${index} as templates over the config, and
+ * for lists of strings the number each string stands for ("values"); a
+ * list the config carries must follow that pattern, since the tree is
+ * built from the scalars.  An absent or null list is the one transformers
+ * derives. */
 static int
 check_lists(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 {
@@ -325,6 +327,7 @@ check_lists(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, spec->string), *x;
 		const cJSON *len = cJSON_GetObjectItemCaseSensitive(spec, "length");
 		const cJSON *item = cJSON_GetObjectItemCaseSensitive(spec, "item");
+		const cJSON *values = cJSON_GetObjectItemCaseSensitive(spec, "values");
 		int i = 0;
 
 		if (!cJSON_IsString(len) || !cJSON_IsString(item)) {
@@ -356,9 +359,16 @@ check_lists(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 				lmp_prefix(e, "require_each.%s.item: ", spec->string);
 				break;
 			}
+			/* strings ("sliding_attention") stand for the numbers "values" gives */
+			const cJSON *named = cJSON_IsString(x) ? cJSON_GetObjectItemCaseSensitive(values, x->valuestring) : NULL;
+			int bad = 0;
 			if (cJSON_IsBool(x))
 				have = lmp_num_int(cJSON_IsTrue(x));
-			if ((!cJSON_IsBool(x) && lmp_json_num(x, &have)) || lmp_num_cmp(&have, &want)) {
+			else if (cJSON_IsString(x))
+				bad = !cJSON_IsNumber(named) || lmp_json_num(named, &have);
+			else
+				bad = lmp_json_num(x, &have);
+			if (bad || lmp_num_cmp(&have, &want)) {
 				char *have_s = lmp_json_print(x, 0);
 				lmp_num_str(&want, want_s);
 				rc = lmp_fail(e, LMP_EXIT_INPUT, "config field %s is not supported by the %s template "

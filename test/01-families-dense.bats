@@ -71,9 +71,9 @@ cfg_with() {
 	[ "$(jq '[.. | objects | select(.name? == "score_softcap")] | length' <<<"$output")" = 0 ]
 	cfg_with google/gemma-3-1b-pt '.use_bidirectional_attention = true'
 	assert_clean_failure lmp-inspect 'config field use_bidirectional_attention = true is not supported by the gemma3_text template'
-	# the pattern is read from sliding_window_pattern; a per-layer list is not understood yet
+	# a per-layer list must follow the pattern, entry for entry (below)
 	cfg_with google/gemma-3-1b-pt '.layer_types = ["sliding_attention"]'
-	assert_clean_failure lmp-inspect 'config field "layer_types" is not understood by the gemma3_text template'
+	assert_clean_failure lmp-inspect 'config field layer_types is not supported by the gemma3_text template (1 entries where its pattern has 26)'
 	cfg_with google/gemma-3-1b-pt '.hidden_activation = "gelu"'
 	assert_clean_failure lmp-inspect 'config field hidden_activation = "gelu" is not supported by the gemma3_text template'
 }
@@ -212,4 +212,21 @@ cfg_with() {
 		[ "$status" -eq 0 ] || fail "$m: $stderr"
 		[ -f "$ROOT/models/$(printf '%s' "$m" | sed 's|/|--|').populated.json" ]
 	done
+}
+
+@test "Gemma-3 configs saved by newer transformers: layer_types instead of sliding_window_pattern" {
+	# transformers' Gemma3TextConfig: layer i is "sliding_attention" when
+	# (i + 1) % sliding_window_pattern != 0 (default 6), else "full_attention"
+	jq '. + {layer_types: [range(26) | if ((. + 1) % 6) != 0 then "sliding_attention" else "full_attention" end]}
+		| del(.sliding_window_pattern)' "$ROOT/share/lmp/configs/google/gemma-3-1b-pt/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	run bash -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 999885952 ]
+	# a pattern the template cannot build is refused, never approximated
+	jq '.layer_types[5] = "sliding_attention"' "$BATS_TEST_TMPDIR/config.json" > "$BATS_TEST_TMPDIR/odd.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/odd.json"
+	assert_clean_failure lmp-inspect 'config field layer_types is not supported by the gemma3_text template (entry 5 is "sliding_attention"'
+	jq '.layer_types[0] = "chunky"' "$BATS_TEST_TMPDIR/config.json" > "$BATS_TEST_TMPDIR/odd.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/odd.json"
+	assert_clean_failure lmp-inspect '(entry 0 is "chunky"'
 }

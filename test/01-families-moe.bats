@@ -215,3 +215,16 @@ ds_moe() { echo $(( $1*3*7168*2048 + 3*7168*2048 + 256*7168 )); }
 	run lmp-inspect meta-llama/Llama-4-Scout-17B-16E
 	[ "$(jq -c '[.model.model_type, .model.text_model_of, .class]' <<<"$output")" = '["llama4_text","llama4","transformers.models.llama4.modeling_llama4.Llama4ForCausalLM"]' ]
 }
+
+@test "Llama-4 configs saved by newer transformers: layer_types beside no_rope_layers" {
+	# transformers' Llama4TextConfig: "chunked_attention" where no_rope_layers
+	# is 1 (a RoPE layer), "full_attention" on every 4th (no RoPE)
+	jq '.text_config.layer_types = [range(48) | if ((. + 1) % 4) != 0 then "chunked_attention" else "full_attention" end]' \
+		"$ROOT/share/lmp/configs/meta-llama/Llama-4-Scout-17B-16E/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	run bash -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 107769861120 ]
+	jq '.text_config.layer_types[3] = "chunked_attention"' "$BATS_TEST_TMPDIR/config.json" > "$BATS_TEST_TMPDIR/odd.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/odd.json"
+	assert_clean_failure lmp-inspect 'config field layer_types is not supported by the llama4_text template (entry 3 is "chunked_attention"'
+}
