@@ -224,6 +224,39 @@ fill_value(const cJSON *cfg, const cJSON *d, const char *what, lmp_err *e)
 	return lmp_json_new_num(&x);
 }
 
+/* Other spellings of a field that transformers' configuration class takes
+ * (its attribute_map and backward-compatible keywords: BLOOM's n_head for
+ * num_attention_heads, hidden_size for n_embed): the template's "aliases"
+ * map each to the name the template uses.  Both present and different is
+ * an error; the document's config carries the template's names. */
+static int
+apply_aliases(cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
+{
+	const cJSON *a, *al = cJSON_GetObjectItemCaseSensitive(tmpl, "aliases");
+
+	cJSON_ArrayForEach(a, al) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, a->string);
+		const cJSON *have;
+		if (!cJSON_IsString(a))
+			return lmp_fail(e, LMP_EXIT_INPUT, "the %s template: aliases.%s must name a field", mt, a->string);
+		if (!v)
+			continue;
+		if ((have = cJSON_GetObjectItemCaseSensitive(cfg, a->valuestring))) {
+			char *x = lmp_json_print(v, 0), *y = lmp_json_print(have, 0);
+			int same = !strcmp(x, y);
+			free(x);
+			free(y);
+			if (!same)
+				return lmp_fail(e, LMP_EXIT_INPUT, "config fields %s and %s name the same setting with "
+					"different values", a->string, a->valuestring);
+			cJSON_DeleteItemFromObjectCaseSensitive(cfg, a->string);
+			continue;
+		}
+		cJSON_AddItemToObject(cfg, a->valuestring, cJSON_DetachItemFromObjectCaseSensitive(cfg, a->string));
+	}
+	return 0;
+}
+
 static int
 apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
 {
@@ -504,7 +537,8 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 		lmp_fail(e, LMP_EXIT_INPUT, "the %s template has no \"class\" and \"tree\"", mt);
 		goto fail;
 	}
-	if (apply_defaults(cfg, tmpl, derived, e) || check_fields(cfg, tmpl, mt, e) || check_lists(cfg, tmpl, mt, e))
+	if (apply_aliases(cfg, tmpl, mt, e) || apply_defaults(cfg, tmpl, derived, e) || check_fields(cfg, tmpl, mt, e) ||
+	    check_lists(cfg, tmpl, mt, e))
 		goto fail;
 	cfg_collect(cfg, &cv);
 	doc = cJSON_CreateObject();

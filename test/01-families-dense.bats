@@ -230,3 +230,23 @@ cfg_with() {
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/odd.json"
 	assert_clean_failure lmp-inspect '(entry 0 is "chunky"'
 }
+
+@test "BLOOM and Falcon configs in the spellings transformers saves: the same model" {
+	# BloomConfig takes hidden_size (n_embed for backward compatibility) and
+	# maps num_attention_heads to n_head; a re-saved config has hidden_size and n_head
+	jq '. + {hidden_size: .n_embed, n_head: .num_attention_heads} | del(.n_embed, .num_attention_heads)' \
+		"$ROOT/share/lmp/configs/bigscience/bloom-560m/config.json" > "$BATS_TEST_TMPDIR/bloom.json"
+	run bash -c "lmp-inspect '$BATS_TEST_TMPDIR/bloom.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 559214592 ]
+	# FalconConfig's attribute_map: n_layer, n_head (the RW configs' names)
+	jq '. + {n_layer: .num_hidden_layers, n_head: .num_attention_heads} | del(.num_hidden_layers, .num_attention_heads)' \
+		"$ROOT/share/lmp/configs/tiiuae/falcon-7b/config.json" > "$BATS_TEST_TMPDIR/falcon.json"
+	run bash -c "lmp-inspect '$BATS_TEST_TMPDIR/falcon.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 6921720704 ]
+	# two spellings that disagree
+	jq '.hidden_size = 2048' "$ROOT/share/lmp/configs/bigscience/bloom-560m/config.json" > "$BATS_TEST_TMPDIR/two.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/two.json"
+	assert_clean_failure lmp-inspect "config fields hidden_size and n_embed name the same setting with different values"
+}
