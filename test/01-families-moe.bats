@@ -228,3 +228,14 @@ ds_moe() { echo $(( $1*3*7168*2048 + 3*7168*2048 + 256*7168 )); }
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/odd.json"
 	assert_clean_failure lmp-inspect 'config field layer_types is not supported by the llama4_text template (entry 3 is "chunked_attention"'
 }
+
+@test "DeepSeek-V3 configs saved by newer transformers: head_dim is the rotary width, not attention's" {
+	# DeepseekV3Config sets head_dim = qk_rope_head_dim (64); attention's
+	# query/key width stays qk_nope_head_dim + qk_rope_head_dim = 192
+	jq '.head_dim = 64' "$ROOT/share/lmp/configs/deepseek-ai/DeepSeek-V3/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	local want got
+	want=$(lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 100 | jq -c '[.totals.param_count, .totals.flops, .totals.state_bytes]')
+	got=$(lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 100 | jq -c '[.totals.param_count, .totals.flops, .totals.state_bytes]')
+	[ "$got" = "$want" ]
+	[ "$(jq -c .[0] <<<"$got")" = 671026404352 ]
+}
