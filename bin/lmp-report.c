@@ -1,4 +1,5 @@
 /* lmp-report: lmp documents as tables, charts and one HTML page. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,9 @@ main(int argc, char **argv)
 {
 	struct opts o = {0};
 	lmp_err e = {0};
-	lmp_buf in = {0}, out = {0};
-	lmp_json_stream s;
+	lmp_buf out = {0};
+	lmp_json_reader rd;
+	FILE *f;
 	lmp_report r = {0};
 	cJSON **docs = NULL, *doc;
 	int n = 0, cap = 0, rc = 0;
@@ -98,12 +100,16 @@ main(int argc, char **argv)
 	lmp_tool = "lmp-report";
 	parse_opts(argc, argv, &o);
 	name = o.file ? o.file : "<stdin>";
-	if (o.file ? lmp_read_file(o.file, &in, &e) : lmp_read_stream(stdin, &in, &e))
+	if (!(f = o.file ? fopen(o.file, "rb") : stdin)) {
+		lmp_fail(&e, LMP_EXIT_SYSTEM, "%s: %s", o.file, strerror(errno));
 		lmp_die(&e);
-	lmp_json_stream_init(&s, in.s, in.len, name);
+	}
+	/* JSON and CSV stream (memory stays flat); the other formats need all
+	 * the documents before they can lay out a table or a chart. */
+	lmp_json_reader_init(&rd, f, name);
 	if (o.format == F_CSV)
 		lmp_csv_header(&out);
-	while (!rc && (doc = lmp_json_next(&s, &e))) {
+	while (!rc && (doc = lmp_json_read(&rd, &e))) {
 		n++;
 		/* JSON and CSV stream: a document out as soon as it is read. */
 		if (o.format == F_JSON || o.format == F_CSV) {
@@ -159,7 +165,9 @@ main(int argc, char **argv)
 		cJSON_Delete(docs[i]);
 	free(docs);
 	lmp_report_free(&r);
-	lmp_buf_free(&in);
+	lmp_json_reader_free(&rd);
+	if (f != stdin)
+		fclose(f);
 	lmp_buf_free(&out);
 	free(o.x);
 	free(o.y);

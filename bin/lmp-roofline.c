@@ -1,4 +1,5 @@
 /* lmp-roofline: time, bound and memory fit of eval documents on a device. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +112,9 @@ main(int argc, char **argv)
 {
 	struct opts o = {0};
 	lmp_err e = {0};
-	lmp_buf in = {0}, out = {0};
-	lmp_json_stream s;
+	lmp_buf out = {0};
+	lmp_json_reader rd;
+	FILE *f;
 	cJSON *doc;
 	lmp_hw *hw;
 	int n = 0, rc = 0;
@@ -126,12 +128,14 @@ main(int argc, char **argv)
 		lmp_die(&e);
 	o.r.hw = hw;
 	name = o.file ? o.file : "<stdin>";
-	if (o.file ? lmp_read_file(o.file, &in, &e) : lmp_read_stream(stdin, &in, &e))
+	if (!(f = o.file ? fopen(o.file, "rb") : stdin)) {
+		lmp_fail(&e, LMP_EXIT_SYSTEM, "%s: %s", o.file, strerror(errno));
 		lmp_die(&e);
-	/* A stream filter: each document is written as soon as it is done, so
-	 * memory stays flat over a sweep of millions of points. */
-	lmp_json_stream_init(&s, in.s, in.len, name);
-	while (!rc && (doc = lmp_json_next(&s, &e))) {
+	}
+	/* A stream filter: a document is read, annotated and written before the
+	 * next is read, so memory stays flat over a sweep of millions of points. */
+	lmp_json_reader_init(&rd, f, name);
+	while (!rc && (doc = lmp_json_read(&rd, &e))) {
 		n++;
 		if (!(rc = lmp_roofline(doc, &o.r, &e))) {
 			lmp_json_print_buf(doc, o.pretty, &out);
@@ -151,7 +155,9 @@ main(int argc, char **argv)
 	/* Whole documents only: those done before an error are written too. */
 	if (out.len && fwrite(out.s, 1, out.len, stdout) != out.len && !rc)
 		rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
-	lmp_buf_free(&in);
+	lmp_json_reader_free(&rd);
+	if (f != stdin)
+		fclose(f);
 	lmp_buf_free(&out);
 	lmp_hw_free(hw);
 	if (rc)

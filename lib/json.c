@@ -141,9 +141,20 @@ json_number_ok(const char *s, size_t n)
 
 /* Attach literal text to number nodes (pre-order = text order), refuse
  * numbers that are not finite and objects with duplicate keys. */
-static int
-annotate(cJSON *item, const char **p, const char *end, const char *buf, const char *name, lmp_err *e)
+/* Line and column of at, counting the lines before the stream's buffer. */
+static void
+where(const lmp_json_stream *s, const char *at, int *line, int *col)
 {
+	position(s->buf, at, line, col);
+	if (*line == 1)
+		*col += s->col0;
+	*line += s->line0;
+}
+
+static int
+annotate(cJSON *item, const char **p, const char *end, const lmp_json_stream *s, lmp_err *e)
+{
+	const char *name = s->name;
 	cJSON *c, *d;
 	const char *start;
 	size_t len;
@@ -153,10 +164,10 @@ annotate(cJSON *item, const char **p, const char *end, const char *buf, const ch
 	if (cJSON_IsNumber(item)) {
 		if (!next_number(p, end, &start, &len))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: internal error matching numbers", name);
-		if (!json_number_ok(start, len) && (position(buf, start, &line, &col), 1))
+		if (!json_number_ok(start, len) && (where(s, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid number: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
-		if (lmp_num_parse(start, len, &v) && (position(buf, start, &line, &col), 1))
+		if (lmp_num_parse(start, len, &v) && (where(s, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: number out of range: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
 		item->valuestring = lmp_xstrndup(start, len);
@@ -167,7 +178,7 @@ annotate(cJSON *item, const char **p, const char *end, const char *buf, const ch
 			for (d = item->child; d != c; d = d->next)
 				if (strcmp(d->string, c->string) == 0)
 					return lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate key \"%s\"", name, c->string);
-		if (annotate(c, p, end, buf, name, e))
+		if (annotate(c, p, end, s, e))
 			return -1;
 	}
 	return 0;
@@ -180,6 +191,7 @@ lmp_json_stream_init(lmp_json_stream *s, const char *buf, size_t len, const char
 	s->p = buf;
 	s->end = buf + len;
 	s->name = name;
+	s->line0 = s->col0 = 0;
 }
 
 static const char *
@@ -190,19 +202,26 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-int
-lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e)
+static int
+check_text(const char *buf, size_t len, const char *name, int line0, int col0, lmp_err *e)
 {
 	long bad = bad_utf8((const unsigned char *)buf, len);
 	int line, col;
 
 	if (bad >= 0) {
 		position(buf, buf + bad, &line, &col);
-		return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid UTF-8", name, line, col);
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid UTF-8", name, line + line0,
+			col + (line == 1 ? col0 : 0));
 	}
 	if (memchr(buf, '\0', len))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: NUL byte in input", name);
 	return 0;
+}
+
+int
+lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e)
+{
+	return check_text(buf, len, name, 0, 0, e);
 }
 
 cJSON *
@@ -214,19 +233,19 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 
 	e->status = 0;
 	/* The whole input is checked once, before its first document. */
-	if (s->p == s->buf && lmp_json_check_text(s->buf, (size_t)(s->end - s->buf), s->name, e))
+	if (s->p == s->buf && check_text(s->buf, (size_t)(s->end - s->buf), s->name, s->line0, s->col0, e))
 		return NULL;
 	s->p = skip_ws(s->p, s->end);
 	if (s->p >= s->end)
 		return NULL;
 	doc = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &stop, 0);
 	if (!doc) {
-		position(s->buf, stop ? stop : s->p, &line, &col);
+		where(s, stop ? stop : s->p, &line, &col);
 		lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: malformed JSON", s->name, line, col);
 		return NULL;
 	}
 	p = s->p;
-	if (annotate(doc, &p, stop, s->buf, s->name, e)) {
+	if (annotate(doc, &p, stop, s, e)) {
 		cJSON_Delete(doc);
 		return NULL;
 	}
@@ -234,7 +253,7 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 	/* Documents in a stream are separated by whitespace or follow a closing
 	 * bracket; "1 2" is two numbers but "12x" is garbage. */
 	if (s->p < s->end && !strchr(" \t\r\n{[", *s->p) && !strchr("}]\"", stop[-1])) {
-		position(s->buf, s->p, &line, &col);
+		where(s, s->p, &line, &col);
 		lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: trailing garbage after document", s->name, line, col);
 		cJSON_Delete(doc);
 		return NULL;

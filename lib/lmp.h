@@ -143,12 +143,27 @@ int lmp_num_parse(const char *s, size_t len, lmp_num *out); /* 0 ok, -1 not a nu
 typedef struct lmp_json_stream {
 	const char *buf, *p, *end;
 	const char *name; /* for messages: "<stdin>" or a file */
+	int line0, col0;  /* lines of the input before buf, columns before it on its line (jsonread.c) */
 } lmp_json_stream;
 void lmp_json_stream_init(lmp_json_stream *s, const char *buf, size_t len, const char *name);
 /* Next document of a stream, NULL at the end (with e->status 0) or on error. */
 cJSON *lmp_json_next(lmp_json_stream *s, lmp_err *e);
 /* Valid UTF-8 without NUL bytes, or an error naming line and column. */
 int lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e);
+/* jsonread.c: documents one at a time from a file, for filters whose
+ * memory must stay flat over a stream of millions (lmp-roofline,
+ * lmp-report).  Each document is checked as lmp_json_next checks it. */
+typedef struct lmp_json_reader {
+	FILE *f;
+	const char *name;
+	lmp_buf b;         /* unread input from b.s + pos */
+	size_t pos, scan;  /* next document; how far its end was looked for */
+	int depth, in_str, esc, started, eof, lines, col, any;
+} lmp_json_reader;
+void lmp_json_reader_init(lmp_json_reader *r, FILE *f, const char *name);
+/* The next document; NULL at the end (e->status 0) or on an error. */
+cJSON *lmp_json_read(lmp_json_reader *r, lmp_err *e);
+void lmp_json_reader_free(lmp_json_reader *r);
 /* Exactly one document in buf (only whitespace around it). */
 cJSON *lmp_json_parse_one(const char *buf, size_t len, const char *name, lmp_err *e);
 cJSON *lmp_json_load_file(const char *path, lmp_err *e);

@@ -391,6 +391,63 @@ test_stream(void)
 	ok(n == 1 && e.status && strstr(e.msg, "t:2:"), "a torn second document is an error at line 2", e.msg);
 }
 
+
+/* lmp_json_read: documents one at a time, across chunk boundaries, with
+ * line numbers counted from the start of the input. */
+static void
+test_reader(void)
+{
+	lmp_json_reader r;
+	lmp_err e = {0};
+	lmp_buf text = {0};
+	cJSON *doc;
+	FILE *f;
+	int n = 0, i, ok_all = 1;
+	size_t peak = 0;
+
+	/* 3000 documents of about 100 bytes: five chunks of 64 KiB, strings
+	 * holding brackets and escaped quotes, numbers past 2^64 */
+	for (i = 0; i < 3000; i++)
+		lmp_buf_printf(&text, "{\"i\": %d, \"s\": \"} ] \\\" {\", \"big\": 123456789012345678901234, \"pad\": [1, 2, 3]}%s",
+			i, i % 7 ? "\n" : "  ");
+	f = fmemopen(text.s, text.len, "r");
+	lmp_json_reader_init(&r, f, "t");
+	while ((doc = lmp_json_read(&r, &e))) {
+		const cJSON *iv = cJSON_GetObjectItemCaseSensitive(doc, "i");
+		const cJSON *big = cJSON_GetObjectItemCaseSensitive(doc, "big");
+		const cJSON *sv = cJSON_GetObjectItemCaseSensitive(doc, "s");
+		ok_all &= cJSON_IsNumber(iv) && iv->valueint == n && !strcmp(big->valuestring, "123456789012345678901234") &&
+			!strcmp(sv->valuestring, "} ] \" {");
+		peak = r.b.cap > peak ? r.b.cap : peak;
+		cJSON_Delete(doc);
+		n++;
+	}
+	fclose(f);
+	lmp_json_reader_free(&r);
+	ok(n == 3000 && !e.status && ok_all, "3000 documents read one at a time, each whole and exact", e.msg);
+	/* the buffer holds a chunk and the start of a document, not the ~330 KB input */
+	ok(peak <= 2 * 65536 + 1024, "memory stays flat over the stream", NULL);
+
+	/* an error on line 4, column 7: the third document's bad number */
+	const char *bad = "{\"a\": 1}\n{\"b\":\n  2}\n{\"c\": 01}\n";
+	f = fmemopen((void *)bad, strlen(bad), "r");
+	lmp_json_reader_init(&r, f, "t");
+	for (n = 0; (doc = lmp_json_read(&r, &e)); n++)
+		cJSON_Delete(doc);
+	fclose(f);
+	lmp_json_reader_free(&r);
+	ok(n == 2 && e.status && strstr(e.msg, "t:4:7: invalid number: 01"), "an error names the line and column of the input", e.msg);
+
+	/* nothing at all: the end, no error */
+	f = fmemopen((void *)"  \n", 3, "r");
+	lmp_json_reader_init(&r, f, "t");
+	doc = lmp_json_read(&r, &e);
+	ok(!doc && !e.status, "blank input: no document and no error", e.msg);
+	fclose(f);
+	lmp_json_reader_free(&r);
+	lmp_buf_free(&text);
+}
+
 int
 main(void)
 {
@@ -411,6 +468,7 @@ main(void)
 	test_numbers();
 	test_json();
 	test_stream();
+	test_reader();
 	lmp_db_free(db);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
