@@ -203,3 +203,15 @@ bad_hw() {
 	local C=$(hw "$H100" .memory_capacity_bytes.value)
 	[ "$(jq .fit.max_batch_size <<<"$output")" = $(( (C - 6738415616 * 2) / (4096 * 524288) )) ]
 }
+
+@test "a stream larger than the memory allowed: one document at a time" {
+	# 40,000 points, about 28 MB, through a process limited to 20 MB of address space
+	lmp-eval --totals --batch-size "$(seq -s, 1 400)" --seq-len "$(seq -s, 128 128 12800)" < "$LLAMA2" > "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/s.ndjson")" -gt 25000000 ]
+	run bash -c "ulimit -v 20000; lmp-roofline --hardware nvidia-h100-sxm '$BATS_TEST_TMPDIR/s.ndjson' | wc -l"
+	assert_success
+	[ "$output" = 40000 ]
+	run bash -c "ulimit -v 20000; lmp-report --format csv < '$BATS_TEST_TMPDIR/s.ndjson' | wc -l"
+	assert_success
+	[ "$output" = 40001 ]
+}
