@@ -175,7 +175,7 @@ totals_items(lmp_table *l, const cJSON *tot, int whole)
 	lmp_fmt_bytes(lmp_field_or(tot, "bytes.reads", 0), b);
 	lmp_fmt_bytes(lmp_field_or(tot, "bytes.writes", 0), c);
 	lmp_fmt_bytes(lmp_field_or(tot, "bytes.intermediates", 0), d);
-	lmp_report_item(l, "bytes", "weights %s, reads %s, writes %s, intermediates %s", a, b, c, d);
+	lmp_report_item(l, "bytes moved", "reads %s (of them weights %s), writes %s, intermediates %s", b, a, c, d);
 	bytes_item(l, "KV cache", lmp_field(tot, "state_bytes"));
 	if ((v = lmp_field(tot, "time_s")) && cJSON_IsNumber(v)) {
 		lmp_fmt_time(v->valuedouble, a);
@@ -199,6 +199,26 @@ totals_items(lmp_table *l, const cJSON *tot, int whole)
 		lmp_fmt_percent(lmp_field_or(tot, "mbu", 0), b);
 		lmp_report_item(l, "MFU, MBU", "%s, %s", a, b);
 	}
+}
+
+/* What the model takes to keep: its weights at the runtime's w_bit
+ * (exactly: parameters x bits / 8) and the KV cache at the end. */
+static void
+storage_item(lmp_table *l, const cJSON *doc)
+{
+	lmp_num pc, wb, eight = lmp_num_int(8), t, bytes;
+	char h[LMP_UNIT_MAX], x[LMP_NUM_STRMAX], g[LMP_UNIT_MAX], kv[LMP_UNIT_MAX];
+	const char *bits = lmp_field_text(lmp_field(doc, "runtime.w_bit"));
+
+	if (!bits || lmp_json_num(lmp_field(doc, "totals.param_count"), &pc) ||
+	    lmp_json_num(lmp_field(doc, "runtime.w_bit"), &wb) || lmp_num_mul(&pc, &wb, &t) ||
+	    lmp_num_div(&t, &eight, &bytes))
+		return;
+	lmp_fmt_bytes(lmp_num_to_double(&bytes), h);
+	lmp_num_str(&bytes, x);
+	lmp_fmt_grouped(x, g);
+	lmp_fmt_bytes(lmp_field_or(doc, "totals.state_bytes", 0), kv);
+	lmp_report_item(l, "storage", "weights %s at %s bits (%s bytes) + KV cache %s", h, bits, g, kv);
 }
 
 static void
@@ -279,6 +299,7 @@ step_doc(lmp_report *r, const cJSON *doc)
 	lmp_report_head(r, 2, "totals");
 	l = lmp_report_list(r);
 	totals_items(l, lmp_field(doc, "totals"), 1);
+	storage_item(l, doc);
 	fit_items(r, doc);
 }
 

@@ -47,6 +47,7 @@ chrome() {
 	assert_line --regexp '^  KV cache +1\.00 GiB \(1,073,741,824 bytes\)$'
 	# stored weights 6,738,415,616 x 2 B = 13,476,831,232 B = 12.55 GiB
 	assert_line --partial 'weights 12.55 GiB + KV cache 1.00 GiB'
+	assert_line --regexp '^  storage +weights 12\.55 GiB at 16 bits \(13,476,831,232 bytes\) \+ KV cache 1\.00 GiB$'
 }
 
 @test "CSV: one header, exact numbers, layer rows add up to the total" {
