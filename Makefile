@@ -7,7 +7,7 @@ MANDIR = $(PREFIX)/share/man
 CC ?= cc
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
-LDLIBS = -lcjson -lnettle -lm
+LDLIBS = -lcjson -lnettle -lm -ldl
 
 TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report
 BINS = $(TOOLS:%=bin/%)

@@ -19,16 +19,22 @@
 # with underscores, and the Transformer Roofline Analyzer's input-tokens
 # N... and cached-tokens N... lists (one query per pair, each batch-size
 # times), which become lmp-eval's queries.  See lmp-pipeline(1).
-set -eu
+set -euf # no globbing: option values are data
 case $0 in
 */*) here=${0%/*} ;;
 *) here=. ;;
 esac
+# a link to it elsewhere (~/bin): the tools are beside the file it names
+if [ -L "$0" ]; then
+	here=$(readlink -f "$0")
+	here=${here%/*}
+fi
 # the tools: beside it in a checkout (bin/), or in the same directory installed
 PATH="$here/bin:$here:$PATH"
 
+me=${0##*/} # pipeline.sh, or lmp-pipeline installed
 die() {
-	echo "pipeline.sh: $*" >&2
+	echo "$me: $*" >&2
 	exit 2
 }
 
@@ -59,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--model_id | --model-id) [ $# -gt 0 ] || die "$a needs a value"; model=$1; shift ;;
 	--batch_size | --seq_len | --w_bit | --a_bit | --kv_bit)
 		[ $# -gt 0 ] || die "$a needs a value"
+		[ "$a" != --batch_size ] || batch=$1
 		add_eval "$(printf '%s' "$a" | tr _ -)"; add_eval "$1"; shift ;;
 	--input-tokens | --cached-tokens)
 		# a list: the words up to the next option
@@ -92,8 +99,8 @@ while [ $# -gt 0 ]; do
 	--agent | --timeout | --source-root)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ens "$a"; add_ens "$1"; shift ;;
-	-h | --help) sed -n '2,/^set -eu/s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	--version) lmp-eval --version | sed 's/^lmp-eval/pipeline.sh/'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -euf/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--version) lmp-eval --version | sed "s/^lmp-eval/$me/"; exit 0 ;;
 	-*) die "unknown option $a" ;;
 	*) [ -z "$model" ] || die "more than one model"; model=$a ;;
 	esac

@@ -544,7 +544,7 @@ main(int argc, char **argv)
 	lmp_db *db;
 	int rc;
 
-	lmp_tool = "lmp-ensure";
+	lmp_start("lmp-ensure");
 	parse_opts(argc, argv, &o);
 	/* Checking an architecture usually finds every class known: reading the
 	 * names is enough then (ensure_arch reads the rest when it is not). */

@@ -447,7 +447,7 @@ main(int argc, char **argv)
 	lmp_db *db;
 	int rc, i;
 
-	lmp_tool = "lmp-eval";
+	lmp_start("lmp-eval");
 	parse_opts(argc, argv, &o);
 	settle(&o);
 	if (o.module && o.params)

@@ -84,7 +84,7 @@ main(int argc, char **argv)
 	char path[4096], sha[65], msg[256], *s;
 	const char *wrapper = NULL;
 
-	lmp_tool = "lmp-inspect";
+	lmp_start("lmp-inspect");
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {

@@ -47,7 +47,7 @@ main(int argc, char **argv)
 	lmp_db *db;
 	cJSON *doc;
 
-	lmp_tool = "lmp-populate";
+	lmp_start("lmp-populate");
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		if (c >= O_B && c <= O_KV) {

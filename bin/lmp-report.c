@@ -97,7 +97,7 @@ main(int argc, char **argv)
 	const char *name;
 	char title[512];
 
-	lmp_tool = "lmp-report";
+	lmp_start("lmp-report");
 	parse_opts(argc, argv, &o);
 	name = o.file ? o.file : "<stdin>";
 	if (!(f = o.file ? fopen(o.file, "rb") : stdin)) {

@@ -120,7 +120,7 @@ main(int argc, char **argv)
 	int n = 0, rc = 0;
 	const char *name;
 
-	lmp_tool = "lmp-roofline";
+	lmp_start("lmp-roofline");
 	parse_opts(argc, argv, &o);
 	if (o.list)
 		return list_hardware();

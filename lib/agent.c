@@ -62,6 +62,9 @@ lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, 
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(err[0]); close(err[1]);
+		/* nothing else of ours: a daemon the agent leaves behind must not
+		 * hold a pipe of pipeline.sh (its fds 3 and 4) open */
+		closefrom(3);
 		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);

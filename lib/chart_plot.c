@@ -25,6 +25,15 @@ by_series_x(const void *a, const void *b)
 	return p->order < q->order ? -1 : p->order > q->order;
 }
 
+/* Ten colours; past them lines are told apart by their dashes too. */
+static const char *
+dash(int series)
+{
+	static const char *const d[] = {"", " stroke-dasharray=\"8 4\"", " stroke-dasharray=\"2 3\"",
+		" stroke-dasharray=\"10 3 2 3\""};
+	return d[(series / 10) % 4];
+}
+
 static void fmt_time(double v, char *out) { lmp_fmt_time(v, out); }
 static void fmt_bytes(double v, char *out) { lmp_fmt_bytes(v, out); }
 static void fmt_flops(double v, char *out) { lmp_fmt_flops(v, out); }
@@ -147,8 +156,8 @@ lmp_chart_plot(const cJSON *const *docs, int n, const char *xname, const char *y
 	lmp_chart_axes(&c);
 	for (i = 0; i < n;) {
 		int s = pts[i].series;
-		lmp_buf_printf(&c.svg, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-			lmp_chart_colour(s));
+		lmp_buf_printf(&c.svg, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
+			lmp_chart_colour(s), dash(s));
 		for (j = i; j < n && pts[j].series == s; j++)
 			lmp_buf_printf(&c.svg, "%s%.2f,%.2f", j == i ? "" : " ", lmp_chart_px(&c, pts[j].x),
 				lmp_chart_py(&c, pts[j].y));
@@ -158,12 +167,18 @@ lmp_chart_plot(const cJSON *const *docs, int n, const char *xname, const char *y
 				lmp_chart_px(&c, pts[j].x), lmp_chart_py(&c, pts[j].y), lmp_chart_colour(s));
 		i = j;
 	}
-	/* the legend, inside the plot at its top left */
-	for (j = 0; j < ns; j++) {
+	/* the legend, inside the plot at its top left, as many lines as fit */
+	int room = (int)((c.h - c.top - c.bottom - 24) / 16), shown = ns <= room ? ns : room - 1;
+	for (j = 0; j < shown; j++) {
 		double y = c.top + 18 + 16 * j;
 		lmp_buf_printf(&c.svg, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
-			"stroke-width=\"3\"/>\n", c.left + 10, y - 4, c.left + 30, y - 4, lmp_chart_colour(j));
+			"stroke-width=\"3\"%s/>\n", c.left + 10, y - 4, c.left + 30, y - 4, lmp_chart_colour(j), dash(j));
 		lmp_svg_text(&c.svg, c.left + 36, y, "font-size=\"11\"", *names[j] ? names[j] : "(no series field)");
+	}
+	if (shown < ns) {
+		char more[64];
+		snprintf(more, sizeof more, "+%d more lines", ns - shown);
+		lmp_svg_text(&c.svg, c.left + 36, c.top + 18 + 16 * shown, "font-size=\"11\" fill=\"#555555\"", more);
 	}
 	lmp_chart_end(&c);
 	lmp_buf_add(out, c.svg.s, c.svg.len);

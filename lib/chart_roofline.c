@@ -66,6 +66,21 @@ struct points {
 	int n, cap, hidden;
 };
 
+/* Whether a label "a, b, c" holds the name exactly. */
+static int
+has_name(const char *label, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = label;
+
+	while ((p = strstr(p, name))) {
+		if ((p == label || (p >= label + 2 && p[-2] == ',' && p[-1] == ' ')) && (p[n] == '\0' || p[n] == ','))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 static void
 add_point(struct points *ps, double flops, double time, double intensity, const char *bound, int phase,
 	const char *label)
@@ -85,7 +100,7 @@ add_point(struct points *ps, double flops, double time, double intensity, const 
 		if (p->phase == phase && p->compute == compute && fabs(log10(p->x / intensity)) < 0.02 &&
 		    fabs(log10(p->y / y)) < 0.02) {
 			size_t l = strlen(p->label);
-			if (!strstr(p->label, label) && l + strlen(label) + 3 < sizeof p->label)
+			if (!has_name(p->label, label) && l + strlen(label) + 3 < sizeof p->label)
 				snprintf(p->label + l, sizeof p->label - l, ", %s", label);
 			return;
 		}
@@ -431,12 +446,16 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 	for (i = 0; i < n; i++) {
 		const cJSON *d = docs[i], *ph, *p;
 		const char *k = sval(d, "lmp"), *h = sval(d, "roofline.hardware");
-		if (!k || strcmp(k, "roofline") || !h)
+		if (!k || strcmp(k, "roofline") || !h) {
+			free(ps.p);
 			return lmp_fail(e, LMP_EXIT_INPUT, "document %d is not a roofline document: a roofline chart "
 				"needs lmp-roofline's output (or use --plot)", i + 1);
-		if (id && (strcmp(id, h) || devices != lmp_field_or(d, "roofline.devices", 1)))
+		}
+		if (id && (strcmp(id, h) || devices != lmp_field_or(d, "roofline.devices", 1))) {
+			free(ps.p);
 			return lmp_fail(e, LMP_EXIT_INPUT, "document %d is on %s, document 1 on %s: one roofline chart "
 				"shows one device (split the stream, or use --plot)", i + 1, h, id);
+		}
 		id = h;
 		name = sval(d, "roofline.hardware_name");
 		used = sval(d, "roofline.compute_precision");
@@ -445,8 +464,12 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 		peak = lmp_field_or(d, "roofline.peak_flops", 0);
 		ce = lmp_field_or(d, "roofline.compute_efficiency", 1);
 		me = lmp_field_or(d, "roofline.memory_efficiency", 1);
-		if (!(bw > 0) || !(peak > 0))
-			return lmp_fail(e, LMP_EXIT_INPUT, "document %d: roofline without peak_flops and bandwidth", i + 1);
+		/* figures a chart can draw: no device is below 1 or above 1e30 */
+		if (!(bw >= 1 && bw <= 1e30) || !(peak >= 1 && peak <= 1e30)) {
+			free(ps.p);
+			return lmp_fail(e, LMP_EXIT_INPUT, "document %d: roofline peak_flops and bandwidth must be "
+				"between 1 and 1e30", i + 1);
+		}
 		ph = lmp_field(d, "phases");
 		if (cJSON_GetArraySize(lmp_field(d, "rows")) > 0) {
 			add_rows(&ps, lmp_field(d, "rows"), step_phase(lmp_field(d, "runtime")));
@@ -471,8 +494,8 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 	}
 	/* The device as the hardware file describes it, for all its ceilings;
 	 * a device file lmp cannot find again still has the one peak used. */
-	if (id && !(hw = lmp_hw_load(id, &he)))
-		hw = NULL;
+	if (id && id[strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-_")] == '\0' && !(hw = lmp_hw_load(id, &he)))
+		hw = NULL; /* a document names a shipped device by its id, never a file to open */
 	if (hw && (hw->bandwidth * devices != bw))
 		hw = (lmp_hw_free(hw), NULL); /* not the same description any more */
 

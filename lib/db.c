@@ -113,7 +113,8 @@ check_names(const lmp_db *db, lmp_err *e)
 	qsort(r, (size_t)n, sizeof *r, by_name);
 	for (i = 1; i < n && !rc; i++) {
 		const struct name_ref *x = &r[i - 1], *y = &r[i];
-		if (strcmp(x->s, y->s) || x->owner == y->owner)
+		/* an entry may list an alias twice, not its own name */
+		if (strcmp(x->s, y->s) || (x->owner == y->owner && x->alias && y->alias))
 			continue;
 		if (!x->alias && !y->alias)
 			rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate entry \"%s\"", db->path, x->s);
@@ -136,6 +137,8 @@ lmp_db_check_aliases(lmp_entry *en, const cJSON *aliases, const char *path, lmp_
 
 	if (!aliases)
 		return 0;
+	if (en->alias)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s: duplicate key \"aliases\"", path, en->name);
 	if (!cJSON_IsArray(aliases))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: entry %s: aliases must be an array of strings", path, en->name);
 	en->alias = lmp_xcalloc((size_t)cJSON_GetArraySize(aliases) + 1, sizeof *en->alias);

@@ -151,7 +151,7 @@ members(const char *p, const char *end, const char *path, member_fn fn, void *ct
 
 struct scan {
 	lmp_db *db;
-	int cap, is_db, has_entries;
+	int cap, is_db, has_entries, seen_lmp;
 	lmp_entry *en; /* the entry whose members are being read */
 };
 
@@ -202,6 +202,12 @@ top_member(void *ctx, char *key, const char *v, const char *end, lmp_err *e)
 	struct scan *sc = ctx;
 	const char *ve;
 
+	if ((!strcmp(key, "entries") && sc->has_entries) || (!strcmp(key, "lmp") && sc->seen_lmp)) {
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate key \"%s\"", sc->db->path, key);
+		free(key);
+		return NULL;
+	}
+	sc->seen_lmp |= !strcmp(key, "lmp");
 	if (!strcmp(key, "entries") && v < end && *v == '{') {
 		sc->has_entries = 1;
 		ve = members(v, end, sc->db->path, entry, sc, e);
@@ -218,7 +224,7 @@ lmp_db *
 lmp_db_open(const char *path, lmp_err *e)
 {
 	lmp_db *db = lmp_xcalloc(1, sizeof *db);
-	struct scan sc = {db, 0, 0, 0, NULL};
+	struct scan sc = {db, 0, 0, 0, 0, NULL};
 	lmp_buf b = {0};
 	const char *end;
 

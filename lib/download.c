@@ -224,9 +224,16 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	cu.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	/* An https hub is never followed down to plain http. */
-	cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(endpoint, "https:", 6) ? "http,https" : "https");
+	/* An https hub is never followed down to plain http (libcurl 7.85 and
+	 * later know these options: an older one must not silently allow all). */
+	if (cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(endpoint, "https:", 6) ? "http,https" : "https") !=
+		    CURLE_OK) {
+		cu.slist_free_all(hdr);
+		cu.easy_cleanup(c);
+		cu.global_cleanup();
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "libcurl is older than 7.85: it cannot restrict redirects to https");
+	}
 	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
 	cu.easy_setopt(c, CURLOPT_TIMEOUT, timeout);
 	cu.easy_setopt(c, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);

@@ -93,8 +93,8 @@ find_end(lmp_json_reader *r)
 			}
 			continue;
 		}
-		if (r->started == 1 + BARE) {
-			if (is_ws(c) || c == '{' || c == '[' || c == '"')
+		if (r->started == 1 + BARE) { /* ends where lmp_json_next would let a document end */
+			if (is_ws(c) || c == '{' || c == '[')
 				return i;
 			continue;
 		}

@@ -491,6 +491,7 @@ int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explai
 
 /* tool.c: the end of a tool (the only library code that prints and exits). */
 extern const char *lmp_tool; /* set by main: "lmp-eval" ... */
+void lmp_start(const char *tool); /* the first call of every main */
 void lmp_die(const lmp_err *e) __attribute__((noreturn));
 void lmp_usage_error(const char *msg) __attribute__((noreturn));
 int lmp_close_stdout(void); /* 0, or LMP_EXIT_SYSTEM after saying so */

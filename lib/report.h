@@ -21,6 +21,8 @@ void lmp_fmt_plain(double v, char *out);  /* "693.0", "1024", "0.50": whole numb
 void lmp_fmt_ratio(double v, char *out);  /* "1024.0", "0.17": fixed decimals for a column */
 void lmp_fmt_percent(double v, char *out); /* 0.866 -> "86.6%" */
 void lmp_fmt_grouped(const char *digits, char *out); /* "6738415616" -> "6,738,415,616" */
+/* After a cut to a fixed size: drop a character left incomplete at the end. */
+void lmp_utf8_clip(char *s);
 
 /* docfield.c: reading fields of a document. */
 const cJSON *lmp_field(const cJSON *doc, const char *dotted); /* "totals.bytes.reads" */

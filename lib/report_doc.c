@@ -284,6 +284,8 @@ step_doc(lmp_report *r, const cJSON *doc)
 		const char *last = lmp_field_text(lmp_field(p, "runtime.cache_len_last"));
 		if (first && last)
 			lmp_buf_printf(&b, "%scache_len %s..%s", b.len ? ", " : "", first, last);
+		if (!p->string)
+			continue; /* "phases" is an object of named phases */
 		lmp_report_head(r, 2, "%s: %s step%s%s, %s", p->string, steps ? steps : "?",
 			steps && !strcmp(steps, "1") ? "" : "s", steps && !strcmp(steps, "1") ? "" : " (rows: all steps)",
 			b.s ? b.s : "");
@@ -315,7 +317,7 @@ module_doc(lmp_report *r, const cJSON *doc)
 	l = lmp_report_list(r);
 	cJSON_ArrayForEach(p, lmp_field(doc, "params")) {
 		const char *t = lmp_field_text(p);
-		lmp_buf_printf(&b, "%s%s=%s", b.len ? ", " : "", p->string, t ? t : "?");
+		lmp_buf_printf(&b, "%s%s=%s", b.len ? ", " : "", p->string ? p->string : "?", t ? t : "?");
 	}
 	lmp_report_item(l, "params", "%s", b.s ? b.s : "");
 	lmp_buf_free(&b);
@@ -325,7 +327,7 @@ module_doc(lmp_report *r, const cJSON *doc)
 		l = lmp_report_list(r);
 		cJSON_ArrayForEach(p, bd) {
 			lmp_fmt_flops(cJSON_IsNumber(p) ? p->valuedouble : 0, a);
-			lmp_report_item(l, p->string, "%s", a);
+			lmp_report_item(l, p->string ? p->string : "?", "%s", a);
 		}
 	}
 }
@@ -348,7 +350,7 @@ tree_rows(lmp_table *t, const cJSON *nodes, const char *prefix, double count, in
 		snprintf(cnt, sizeof cnt, "%.0f", c);
 		cJSON_ArrayForEach(kv, lmp_field(n, populated ? "params" : "attrs")) {
 			const char *v = lmp_field_text(kv);
-			lmp_buf_printf(&what, "%s%s=%s", what.len ? " " : "", kv->string, v ? v : "...");
+			lmp_buf_printf(&what, "%s%s=%s", what.len ? " " : "", kv->string ? kv->string : "?", v ? v : "...");
 		}
 		cells[0] = path.s;
 		cells[1] = str(n, "class") ? str(n, "class") : "?";

@@ -43,6 +43,18 @@ nice_step(const lmp_axis *a, double range)
 void
 lmp_axis_fit(lmp_axis *a, double lo, double hi)
 {
+	/* a range a chart can draw, whatever the documents say */
+	if (!isfinite(lo))
+		lo = a->log ? 1 : 0;
+	if (!isfinite(hi))
+		hi = lo;
+	if (a->log) {
+		lo = lo < 1e-300 ? 1e-300 : lo > 1e300 ? 1e300 : lo;
+		hi = hi < lo ? lo : hi > 1e300 ? 1e300 : hi;
+	} else {
+		lo = lo < -1e300 ? -1e300 : lo;
+		hi = hi > 1e300 ? 1e300 : hi;
+	}
 	if (a->log) {
 		a->lo = pow(10, floor(log10(lo)));
 		a->hi = pow(10, ceil(log10(hi)));

@@ -6,6 +6,20 @@
 
 #include "report.h"
 
+/* Text from documents, made safe to print: control characters (an escape
+ * sequence for the terminal, a newline that would start a markdown
+ * heading, a character XML forbids) become '?'. */
+static char *
+clean_dup(const char *s)
+{
+	char *t = lmp_xstrdup(s), *p;
+
+	for (p = t; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return t;
+}
+
 lmp_table *
 lmp_table_new(int ncol, const char *const *head, const char *right)
 {
@@ -17,7 +31,7 @@ lmp_table_new(int ncol, const char *const *head, const char *right)
 	if (head) {
 		t->head = lmp_xcalloc((size_t)ncol, sizeof *t->head);
 		for (i = 0; i < ncol; i++)
-			t->head[i] = lmp_xstrdup(head[i]);
+			t->head[i] = clean_dup(head[i]);
 	}
 	for (i = 0; right && i < ncol && right[i]; i++)
 		t->right[i] = right[i] == 'r';
@@ -34,7 +48,7 @@ lmp_table_add(lmp_table *t, const char *const *cells)
 		t->cell = lmp_xrealloc(t->cell, (size_t)t->cap * (size_t)t->ncol * sizeof *t->cell);
 	}
 	for (i = 0; i < t->ncol; i++)
-		t->cell[t->nrow * t->ncol + i] = lmp_xstrdup(cells[i] ? cells[i] : "");
+		t->cell[t->nrow * t->ncol + i] = clean_dup(cells[i] ? cells[i] : "");
 	t->nrow++;
 }
 
@@ -71,16 +85,15 @@ void
 lmp_report_head(lmp_report *r, int level, const char *fmt, ...)
 {
 	lmp_block *b = add_block(r, LMP_BLOCK_HEAD);
-	lmp_buf s = {0};
 	va_list ap;
 	char tmp[1024];
 
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
-	lmp_buf_puts(&s, tmp);
+	lmp_utf8_clip(tmp);
 	b->level = level;
-	b->text = s.s;
+	b->text = clean_dup(tmp);
 }
 
 void
@@ -108,6 +121,7 @@ lmp_report_item(lmp_table *list, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(value, sizeof value, fmt, ap);
 	va_end(ap);
+	lmp_utf8_clip(value);
 	lmp_table_add(list, cells);
 }
 
@@ -262,10 +276,33 @@ md_table(const lmp_table *t, lmp_buf *b)
 	}
 }
 
+/* Bytes in the UTF-8 character at s, 0 when it is cut short (text cut to
+ * a fixed size elsewhere) or not UTF-8. */
+static int
+utf8_char(const unsigned char *s)
+{
+	int n = *s < 0x80 ? 1 : *s >= 0xF0 && *s <= 0xF4 ? 4 : *s >= 0xE0 ? 3 : *s >= 0xC2 ? 2 : 0;
+
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
 void
 lmp_html_escape(lmp_buf *b, const char *s)
 {
 	for (; *s; s++) {
+		int n = utf8_char((const unsigned char *)s);
+		if (n > 1) {
+			lmp_buf_add(b, s, (size_t)n);
+			s += n - 1;
+			continue;
+		}
+		if (!n || ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f) {
+			lmp_buf_putc(b, '?'); /* not allowed in XML 1.0 */
+			continue;
+		}
 		switch (*s) {
 		case '&': lmp_buf_puts(b, "&amp;"); break;
 		case '<': lmp_buf_puts(b, "&lt;"); break;

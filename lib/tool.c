@@ -1,10 +1,21 @@
 /* tool.c: how every tool ends.  The one place outside main() that prints
  * and exits: a tool's errors are one line "lmp-TOOL: what went wrong". */
+#include <signal.h>
 #include <stdlib.h>
 
 #include "lmp.h"
 
 const char *lmp_tool = "lmp";
+
+void
+lmp_start(const char *tool)
+{
+	lmp_tool = tool;
+	/* A filter whose reader has gone ends quietly, as cat does, even when
+	 * its parent ignored SIGPIPE (a service manager does): a write error
+	 * message per tool of a chain would bury the one that matters. */
+	signal(SIGPIPE, SIG_DFL);
+}
 
 void
 lmp_die(const lmp_err *e)

@@ -26,6 +26,10 @@ prefixed(double v, double base, const char *const *pre, const char *unit, char *
 		a /= base;
 		i++;
 	}
+	if (a >= base) { /* past the last prefix */
+		snprintf(out, LMP_UNIT_MAX, "%.2e %s", v, unit);
+		return;
+	}
 	/* Plain units below the first prefix: whole numbers print whole. */
 	if (i == 0 && a == floor(a))
 		snprintf(out, LMP_UNIT_MAX, "%s%.0f %s", v < 0 ? "-" : "", a, unit);
@@ -61,7 +65,10 @@ lmp_fmt_time(double s, char *out)
 		a *= 1000;
 		i++;
 	}
-	snprintf(out, LMP_UNIT_MAX, "%s%.2f %s", s < 0 ? "-" : "", a, unit[i]);
+	if (a >= 1e6) /* a million seconds and more */
+		snprintf(out, LMP_UNIT_MAX, "%.2e s", s);
+	else
+		snprintf(out, LMP_UNIT_MAX, "%s%.2f %s", s < 0 ? "-" : "", a, unit[i]);
 }
 
 void
@@ -102,10 +109,29 @@ lmp_fmt_ratio(double v, char *out)
 {
 	if (v == 0)
 		snprintf(out, LMP_UNIT_MAX, "0");
+	else if (fabs(v) >= 1e12 || !isfinite(v))
+		snprintf(out, LMP_UNIT_MAX, "%.2e", v);
 	else if (fabs(v) >= 100)
 		snprintf(out, LMP_UNIT_MAX, "%.1f", v);
 	else if (fabs(v) >= 0.01)
 		snprintf(out, LMP_UNIT_MAX, "%.2f", v);
 	else
 		snprintf(out, LMP_UNIT_MAX, "%.2e", v);
+}
+
+void
+lmp_utf8_clip(char *s)
+{
+	size_t n = strlen(s), i, want;
+	unsigned char c;
+
+	if (!n)
+		return;
+	i = n - 1;
+	while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+		i--;
+	c = (unsigned char)s[i];
+	want = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (n - i < want)
+		s[i] = '\0';
 }

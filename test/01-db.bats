@@ -110,3 +110,17 @@ sample_args() {
 	run_split lmp-eval --db "$d/other.json" --params torch.add
 	assert_clean_failure lmp-eval "not a module database"
 }
+
+@test "a key twice, or an alias that is its own entry's name, is refused when the database is opened" {
+	local d="$BATS_TEST_TMPDIR"
+	jq -c . "$DB" | sed 's/"aliases":\["torch.nn.Linear"\]/"aliases":["a1","a2","a3","a4","a5","a6"],"aliases":["b1"]/' > "$d/dup.json"
+	grep -q '"b1"' "$d/dup.json"
+	run_split lmp-populate --db "$d/dup.json" "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json"
+	assert_clean_failure lmp-populate 'entry torch.nn.modules.linear.Linear: duplicate key "aliases"'
+	jq '.entries["torch.add"].aliases += ["torch.add"]' "$DB" > "$d/self.json"
+	run_split lmp-eval --db "$d/self.json" --params torch.mul
+	assert_clean_failure lmp-eval "alias torch.add of torch.add is an entry itself"
+	jq -c . "$DB" | sed 's/^{/{"entries":{},/' > "$d/two.json"
+	run_split lmp-eval --db "$d/two.json" --params torch.mul
+	assert_clean_failure lmp-eval 'duplicate key "entries"'
+}

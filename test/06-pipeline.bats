@@ -134,3 +134,19 @@ load helper
 	(cd "$d" && PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) > "$d/got"
 	grep -q '^\[64,' "$d/got"
 }
+
+@test "pipeline.sh under a parent that ignores SIGPIPE, and the seeds' --batch_size with query lists" {
+	# a service manager starts jobs with SIGPIPE ignored: the tools restore it,
+	# so the first failure is the only message and its status the chain's
+	run --separate-stderr bash -c "trap '' PIPE; '$ROOT/pipeline.sh' meta-llama/Llama-2-7b-hf --totals \
+		--batch-size \"\$(seq -s, 1 300)\" --seq-len \"\$(seq -s, 1 100)\" --hardware nvidia-h100-sxm --format nope"
+	[ "$status" -eq 2 ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" = 1 ]
+	[[ "$stderr" == "lmp-report: --format: 'nope' is not one of"* ]]
+	run "$ROOT/pipeline.sh" "$LLAMA2" --batch_size 4 --input-tokens 100 --cached-tokens 0 --totals
+	assert_success
+	[ "$(jq .runtime.batch_size <<<"$output")" = 4 ]
+	# option values are data: no globbing
+	run --separate-stderr bash -c "cd '$BATS_TEST_TMPDIR' && touch 17 19 && '$ROOT/pipeline.sh' meta-llama/Llama-2-7b-hf --input-tokens '1*' 2 --cached-tokens 0 0"
+	[[ "$stderr" == *"'1*:0,2:0' is not a list"* ]]
+}

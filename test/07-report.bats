@@ -248,3 +248,45 @@ chrome() {
 		[ -n "$h" ] && [ "$h" = "$m" ] || fail "$t: --help has [$h], the man page [$m]"
 	done
 }
+
+@test "hostile documents: no file opened on their say, no broken XML, no escapes, no crash" {
+	# the device a document names is looked up among the shipped ones, never opened as a path
+	jq -c '.roofline.hardware = "/dev/zero"' "$PRE" > "$BATS_TEST_TMPDIR/zero.json"
+	run timeout 20 lmp-report --format svg "$BATS_TEST_TMPDIR/zero.json"
+	assert_success
+	# names cut to fit stay whole characters; control characters become '?'
+	jq -c '.rows[3].path = ("a" + ("é" * 30)) | .model.id = ("é" * 200)' "$PRE" | lmp-report --format svg > "$BATS_TEST_TMPDIR/u.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/u.svg"
+	jq -c '.model.id = "x\u0001y\u001b[31m"' "$PRE" | lmp-report --format svg > "$BATS_TEST_TMPDIR/c.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/c.svg"
+	run lmp-report --format text <<<"$(jq -c '.model.id = "x\u001b[31mred"' "$PRE")"
+	assert_line --index 0 --partial 'x?[31mred:'
+	run lmp-report --format md <<<"$(jq -c '.model.id = "evil\n# heading"' "$PRE")"
+	refute_line '# heading'
+	# odd shapes print names, never "(null)"
+	run lmp-report --format text <<<'{"lmp":"module","class":"X","params":[1,2]}'
+	assert_success
+	refute_output --partial '(null)'
+	# figures no device has: refused, not drawn as NaN
+	run_split lmp-report --format svg <<<"$(jq -c '.roofline.peak_flops = 1e308' "$PRE")"
+	assert_clean_failure lmp-report "peak_flops and bandwidth must be between 1 and 1e30"
+	# documents are separated as lmp-eval separates them: 1"a" is not two
+	run_split lmp-report --format json <<<$'{"a":1}\n 1"a"'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "lmp-report: <stdin>:2:3: trailing garbage after document" ]]
+	# a time past every prefix keeps its unit
+	run lmp-report --format text <<<"$(jq -c '.totals.time_s = 1e60' "$PRE")"
+	assert_line --regexp '^  time +1\.00e\+60 s, compute-bound'
+}
+
+@test "--plot with more lines than the legend holds" {
+	lmp-eval --totals --batch-size 1,2 --seq-len "$(seq -s, 100 100 4000)" < "$LLAMA2" > "$BATS_TEST_TMPDIR/s.json"
+	lmp-report --format svg --plot batch_size:flops --series seq_len "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/p.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/p.svg"
+	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/p.svg")" = 40 ]
+	grep -q '>+[0-9]* more lines</text>' "$BATS_TEST_TMPDIR/p.svg"
+	# past ten colours, dashes tell lines apart
+	grep -q 'stroke-dasharray="8 4"' "$BATS_TEST_TMPDIR/p.svg"
+	# no text below the canvas
+	! grep -o 'y="[0-9.]*"' "$BATS_TEST_TMPDIR/p.svg" | tr -dc '0-9.\n' | awk '$1 > 600 { exit 0 } END { exit 1 }' || false
+}
