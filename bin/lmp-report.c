@@ -1,5 +1,4 @@
 /* lmp-report: lmp documents as tables, charts and one HTML page. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,23 +89,17 @@ main(int argc, char **argv)
 	lmp_err e = {0};
 	lmp_buf out = {0};
 	lmp_json_reader rd;
-	FILE *f;
 	lmp_report r = {0};
 	cJSON **docs = NULL, *doc;
 	int n = 0, cap = 0, rc = 0;
-	const char *name;
 	char title[512];
 
 	lmp_start("lmp-report");
 	parse_opts(argc, argv, &o);
-	name = o.file ? o.file : "<stdin>";
-	if (!(f = o.file ? fopen(o.file, "rb") : stdin)) {
-		lmp_fail(&e, LMP_EXIT_SYSTEM, "%s: %s", o.file, strerror(errno));
+	if (lmp_json_reader_open(&rd, o.file, &e))
 		lmp_die(&e);
-	}
 	/* JSON and CSV stream (memory stays flat); the other formats need all
 	 * the documents before they can lay out a table or a chart. */
-	lmp_json_reader_init(&rd, f, name);
 	if (o.format == F_CSV)
 		lmp_csv_header(&out);
 	while (!rc && (doc = lmp_json_read(&rd, &e))) {
@@ -117,7 +110,7 @@ main(int argc, char **argv)
 				lmp_json_print_buf(doc, 0, &out);
 				lmp_buf_putc(&out, '\n');
 			} else if (lmp_csv_doc(doc, n, &out, &e)) {
-				rc = lmp_prefix(&e, "%s: document %d: ", name, n);
+				rc = lmp_prefix(&e, "%s: document %d: ", rd.name, n);
 			}
 			cJSON_Delete(doc);
 			if (!rc && out.len > 65536)
@@ -133,7 +126,7 @@ main(int argc, char **argv)
 	if (!rc && e.status)
 		rc = -1;
 	if (!rc && !n)
-		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", name);
+		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", rd.name);
 	if (!rc && (o.format == F_JSON || o.format == F_CSV)) {
 		rc = flush(&out, &e);
 	} else if (!rc && o.format == F_SVG) {
@@ -166,8 +159,6 @@ main(int argc, char **argv)
 	free(docs);
 	lmp_report_free(&r);
 	lmp_json_reader_free(&rd);
-	if (f != stdin)
-		fclose(f);
 	lmp_buf_free(&out);
 	free(o.x);
 	free(o.y);

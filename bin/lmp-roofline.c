@@ -1,5 +1,4 @@
 /* lmp-roofline: time, bound and memory fit of eval documents on a device. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,11 +113,9 @@ main(int argc, char **argv)
 	lmp_err e = {0};
 	lmp_buf out = {0};
 	lmp_json_reader rd;
-	FILE *f;
 	cJSON *doc;
 	lmp_hw *hw;
 	int n = 0, rc = 0;
-	const char *name;
 
 	lmp_start("lmp-roofline");
 	parse_opts(argc, argv, &o);
@@ -127,14 +124,10 @@ main(int argc, char **argv)
 	if (!(hw = lmp_hw_load(o.hardware, &e)))
 		lmp_die(&e);
 	o.r.hw = hw;
-	name = o.file ? o.file : "<stdin>";
-	if (!(f = o.file ? fopen(o.file, "rb") : stdin)) {
-		lmp_fail(&e, LMP_EXIT_SYSTEM, "%s: %s", o.file, strerror(errno));
+	if (lmp_json_reader_open(&rd, o.file, &e))
 		lmp_die(&e);
-	}
 	/* A stream filter: a document is read, annotated and written before the
 	 * next is read, so memory stays flat over a sweep of millions of points. */
-	lmp_json_reader_init(&rd, f, name);
 	while (!rc && (doc = lmp_json_read(&rd, &e))) {
 		n++;
 		if (!(rc = lmp_roofline(doc, &o.r, &e))) {
@@ -151,13 +144,11 @@ main(int argc, char **argv)
 	if (!rc && e.status)
 		rc = -1;
 	if (!rc && !n)
-		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", name);
+		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", rd.name);
 	/* Whole documents only: those done before an error are written too. */
 	if (out.len && fwrite(out.s, 1, out.len, stdout) != out.len && !rc)
 		rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
 	lmp_json_reader_free(&rd);
-	if (f != stdin)
-		fclose(f);
 	lmp_buf_free(&out);
 	lmp_hw_free(hw);
 	if (rc)

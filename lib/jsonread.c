@@ -21,10 +21,24 @@ lmp_json_reader_init(lmp_json_reader *r, FILE *f, const char *name)
 	r->name = name;
 }
 
+int
+lmp_json_reader_open(lmp_json_reader *r, const char *path, lmp_err *e)
+{
+	FILE *f = path ? fopen(path, "rb") : stdin;
+
+	if (!f)
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+	lmp_json_reader_init(r, f, path ? path : "<stdin>");
+	r->own = path != NULL;
+	return 0;
+}
+
 void
 lmp_json_reader_free(lmp_json_reader *r)
 {
 	lmp_buf_free(&r->b);
+	if (r->own)
+		fclose(r->f);
 }
 
 /* Line and column bookkeeping over the text consumed. */

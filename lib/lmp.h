@@ -159,8 +159,11 @@ typedef struct lmp_json_reader {
 	lmp_buf b;         /* unread input from b.s + pos */
 	size_t pos, scan;  /* next document; how far its end was looked for */
 	int depth, in_str, esc, started, eof, lines, col, any;
+	int own; /* opened by lmp_json_reader_open: closed by _free */
 } lmp_json_reader;
 void lmp_json_reader_init(lmp_json_reader *r, FILE *f, const char *name);
+/* A file, or standard input when path is NULL. */
+int lmp_json_reader_open(lmp_json_reader *r, const char *path, lmp_err *e);
 /* The next document; NULL at the end (e->status 0) or on an error. */
 cJSON *lmp_json_read(lmp_json_reader *r, lmp_err *e);
 void lmp_json_reader_free(lmp_json_reader *r);
