@@ -15,107 +15,36 @@ static const char usage_text[] =
 	"       lmp-eval --queries SEQ:CACHE[xCOUNT],... [precision options] [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --module CLASS [runtime options] [--db FILE] NAME=VALUE ...\n"
 	"       lmp-eval --params CLASS [--db FILE]\n"
+	"       lmp-eval --list-options\n"
 	"       lmp-eval --help | --version\n";
 
-/* The runtime lists, in sweep order (the last varies fastest). */
-enum { O_BATCH, O_SEQ, O_CACHE, O_PROMPT, O_GEN, O_WBIT, O_ABIT, O_KVBIT, NLISTS };
-
-static const struct {
-	const char *name;
-	int64_t min, max, dflt;
-} lists[NLISTS] = {
-	/* Beyond these bounds a value is a typo, not a workload. */
-	{"batch-size", 1, (int64_t)1 << 30, 1},
-	{"seq-len", 1, (int64_t)1 << 40, 2048},
-	{"cache-len", 0, (int64_t)1 << 40, 0},
-	{"prompt-len", 1, (int64_t)1 << 40, 0},
-	{"gen-len", 1, (int64_t)1 << 24, 0},
-	{"w-bit", 1, 64, 16},
-	{"a-bit", 1, 64, 16},
-	{"kv-bit", 1, 64, 0},
-};
-
-enum { PHASE_ALL, PHASE_PREFILL, PHASE_DECODE };
-
 struct opts {
-	int64_t *list[NLISTS];
-	int nlist[NLISTS];
-	int given[NLISTS];
-	int64_t fixed_value[NLISTS]; /* values a document was populated with */
-	lmp_query *queries; /* --queries: one mixed step */
-	int nqueries;
-	int totals, pretty, phase;
+	lmp_runvals rv; /* the runtime options as given */
+	int totals, pretty;
 	const char *db, *module, *params, *file;
 };
-
-
-/* "2048:0,1:4096x31": one prefill of 2048 beside 31 decodes at 4096. */
-static int
-parse_queries(const char *s, lmp_query **out, int *n, lmp_err *e)
-{
-	char *copy = lmp_xstrdup(s), *tok, *save = NULL, *colon, *x;
-	int cap = 0;
-
-	*n = 0;
-	*out = NULL;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		lmp_query q = {0, 0, 1};
-		if (!(colon = strchr(tok, ':')))
-			goto bad;
-		*colon = '\0';
-		if ((x = strchr(colon + 1, 'x')))
-			*x = '\0';
-		if (lmp_parse_i64(tok, 1, (int64_t)1 << 40, &q.seq_len) ||
-		    lmp_parse_i64(colon + 1, 0, (int64_t)1 << 40, &q.cache_len) ||
-		    (x && lmp_parse_i64(x + 1, 1, (int64_t)1 << 30, &q.count)))
-			goto bad;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = lmp_xrealloc(*out, sizeof **out * (size_t)cap);
-		}
-		(*out)[(*n)++] = q;
-		if (*n > 1 << 15)
-			goto bad;
-	}
-	if (!*n || s[strlen(s) - 1] == ',')
-		goto bad;
-	free(copy);
-	return 0;
-bad:
-	free(copy);
-	free(*out);
-	*out = NULL;
-	return lmp_fail(e, LMP_EXIT_USAGE, "--queries: '%s' is not a list of SEQ:CACHE[xCOUNT] (seq >= 1, cache >= 0, count >= 1)", s);
-}
 
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_PHASE, O_QUERIES, O_HELP, O_VERSION };
-	static struct option longs[NLISTS + 10];
-	char opt[64], msg[256];
+	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_LIST, O_HELP, O_VERSION, O_RUNTIME };
+	struct option longs[LMP_NRUNOPTS + 9] = {
+		{"totals", no_argument, 0, O_TOTALS}, {"pretty", no_argument, 0, O_PRETTY},
+		{"db", required_argument, 0, O_DB}, {"module", required_argument, 0, O_MODULE},
+		{"params", required_argument, 0, O_PARAMS}, {"list-options", no_argument, 0, O_LIST},
+		{"help", no_argument, 0, O_HELP}, {"version", no_argument, 0, O_VERSION},
+	};
+	char msg[256];
 	lmp_err e = {0};
-	int c, i;
+	lmp_buf b = {0};
+	int c;
 
-	for (i = 0; i < NLISTS; i++)
-		longs[i] = (struct option){lists[i].name, required_argument, 0, i};
-	longs[i++] = (struct option){"totals", no_argument, 0, O_TOTALS};
-	longs[i++] = (struct option){"pretty", no_argument, 0, O_PRETTY};
-	longs[i++] = (struct option){"db", required_argument, 0, O_DB};
-	longs[i++] = (struct option){"module", required_argument, 0, O_MODULE};
-	longs[i++] = (struct option){"params", required_argument, 0, O_PARAMS};
-	longs[i++] = (struct option){"phase", required_argument, 0, O_PHASE};
-	longs[i++] = (struct option){"queries", required_argument, 0, O_QUERIES};
-	longs[i++] = (struct option){"help", no_argument, 0, O_HELP};
-	longs[i++] = (struct option){"version", no_argument, 0, O_VERSION};
+	lmp_runopt_longs(longs + 8, "lmp-eval", O_RUNTIME);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		if (c >= 0 && c < NLISTS) {
-			snprintf(opt, sizeof opt, "--%s", lists[c].name);
-			free(o->list[c]);
-			if (lmp_parse_list(optarg, lists[c].min, lists[c].max, &o->list[c], &o->nlist[c], &e, opt))
+		if (c >= O_RUNTIME) {
+			if (lmp_runopt_parse(&o->rv, c - O_RUNTIME, optarg, &e))
 				lmp_usage_error(e.msg);
-			o->given[c] = 1;
 			continue;
 		}
 		switch (c) {
@@ -124,19 +53,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_DB: o->db = optarg; break;
 		case O_MODULE: o->module = optarg; break;
 		case O_PARAMS: o->params = optarg; break;
-		case O_PHASE:
-			if (!strcmp(optarg, "prefill"))
-				o->phase = PHASE_PREFILL;
-			else if (!strcmp(optarg, "decode"))
-				o->phase = PHASE_DECODE;
-			else
-				lmp_usage_error("--phase is prefill or decode");
-			break;
-		case O_QUERIES:
-			free(o->queries);
-			if (parse_queries(optarg, &o->queries, &o->nqueries, &e))
-				lmp_usage_error(e.msg);
-			break;
+		case O_LIST:
+			lmp_runopts_list(&b);
+			fputs(b.s, stdout);
+			lmp_buf_free(&b);
+			exit(lmp_close_stdout());
 		case O_HELP: fputs(usage_text, stdout); exit(0);
 		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(0);
 		default:
@@ -144,35 +65,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			lmp_usage_error(msg);
 		}
 	}
-}
-
-/* Fill the lists not given with their defaults, and check the combinations. */
-static void
-settle(struct opts *o)
-{
-	int gen = o->given[O_PROMPT] || o->given[O_GEN], i;
-
-	if (gen && !(o->given[O_PROMPT] && o->given[O_GEN]))
-		lmp_usage_error("--prompt-len and --gen-len go together");
-	if (gen && (o->given[O_SEQ] || o->given[O_CACHE]))
-		lmp_usage_error("a request (--prompt-len, --gen-len) has no --seq-len or --cache-len");
-	if (o->phase && !gen)
-		lmp_usage_error("--phase needs --prompt-len and --gen-len");
-	if (gen && o->module)
-		lmp_usage_error("--module evaluates one step: use --seq-len and --cache-len");
-	if (o->queries && (gen || o->given[O_SEQ] || o->given[O_CACHE] || o->given[O_BATCH]))
-		lmp_usage_error("--queries is the whole step: no --batch-size, --seq-len, --cache-len or request");
-	for (i = 0; i < NLISTS; i++) {
-		if (o->list[i])
-			continue;
-		o->list[i] = lmp_xmalloc(sizeof(int64_t));
-		o->nlist[i] = 1;
-		o->list[i][0] = lists[i].dflt;
-	}
-	if (o->phase == PHASE_DECODE)
-		for (i = 0; i < o->nlist[O_GEN]; i++)
-			if (o->list[O_GEN][i] < 2)
-				lmp_usage_error("--phase decode needs --gen-len of at least 2");
+	if (lmp_runvals_check(&o->rv, o->module != NULL, &e))
+		lmp_usage_error(e.msg);
 }
 
 /* One point of the sweep. */
@@ -191,51 +85,53 @@ typedef int (*point_fn)(struct point *pt, void *ctx, lmp_err *e);
  * the decode range (its cost is the phase's mean when cost is linear in the
  * context, as it is for attention). */
 static int
-make_point(const struct opts *o, const int *idx, struct point *pt, lmp_err *e)
+make_point(const lmp_runvals *v, const int *idx, struct point *pt, lmp_err *e)
 {
-	int64_t v[NLISTS];
+	const lmp_runopt *ro = lmp_runopts;
+	int64_t x[LMP_RO_NLISTS];
 	int i;
 
-	for (i = 0; i < NLISTS; i++)
-		v[i] = o->list[i][idx[i]];
+	for (i = 0; i < LMP_RO_NLISTS; i++)
+		x[i] = v->list[i][idx[i]];
 	memset(pt, 0, sizeof *pt);
-	pt->rt.w_bit = (int)v[O_WBIT];
-	pt->rt.a_bit = (int)v[O_ABIT];
-	/* The KV cache is kept at the activation precision unless told. */
-	pt->rt.kv_bit = o->given[O_KVBIT] ? (int)v[O_KVBIT] : pt->rt.a_bit;
-	pt->q.count = v[O_BATCH];
-	pt->q.seq_len = v[O_SEQ];
-	pt->q.cache_len = v[O_CACHE];
-	if (o->given[O_PROMPT]) {
-		pt->gen = (lmp_gen){v[O_BATCH], v[O_PROMPT], v[O_GEN], pt->rt.w_bit, pt->rt.a_bit, pt->rt.kv_bit};
-		pt->is_gen = o->phase == PHASE_ALL;
-		pt->q.seq_len = o->phase == PHASE_DECODE ? 1 : v[O_PROMPT];
-		pt->q.cache_len = o->phase == PHASE_DECODE ? v[O_PROMPT] + (v[O_GEN] - 2) / 2 : 0;
-		snprintf(pt->extra, sizeof pt->extra, ",\"phase\":\"%s\",\"prompt_len\":%lld,\"gen_len\":%lld",
-			o->phase == PHASE_DECODE ? "decode" : "prefill", (long long)v[O_PROMPT], (long long)v[O_GEN]);
-		pt->rt.extra = pt->is_gen ? NULL : pt->extra;
+	lmp_runvals_settings(v, x, &pt->rt);
+	pt->q.count = x[LMP_RO_BATCH_SIZE];
+	pt->q.seq_len = x[LMP_RO_SEQ_LEN];
+	pt->q.cache_len = x[LMP_RO_CACHE_LEN];
+	if (v->given[LMP_RO_PROMPT_LEN]) {
+		int64_t p = x[LMP_RO_PROMPT_LEN], g = x[LMP_RO_GEN_LEN];
+		pt->gen = (lmp_gen){x[LMP_RO_BATCH_SIZE], p, g, &pt->rt};
+		pt->is_gen = v->phase == LMP_PHASE_ALL;
+		pt->q.seq_len = v->phase == LMP_PHASE_DECODE ? 1 : p;
+		pt->q.cache_len = v->phase == LMP_PHASE_DECODE ? p + (g - 2) / 2 : 0;
+		if (!pt->is_gen) {
+			snprintf(pt->extra, sizeof pt->extra, ",\"%s\":\"%s\",\"%s\":%lld,\"%s\":%lld",
+				ro[LMP_RO_PHASE].json, ro[LMP_RO_PHASE].choices[v->phase - 1], ro[LMP_RO_PROMPT_LEN].json,
+				(long long)p, ro[LMP_RO_GEN_LEN].json, (long long)g);
+			pt->rt.extra = pt->extra;
+		}
 	}
 	pt->rt.nqueries = 1;
 	pt->rt.queries = &pt->q;
-	if (o->queries) {
-		pt->rt.nqueries = o->nqueries;
-		pt->rt.queries = o->queries;
+	if (v->queries) {
+		pt->rt.nqueries = v->nqueries;
+		pt->rt.queries = v->queries;
 	}
 	return lmp_runtime_compute(&pt->rt, e);
 }
 
 /* Every point of the sweep: the cartesian product of the lists. */
 static int
-sweep(const struct opts *o, point_fn fn, void *ctx, lmp_err *e)
+sweep(const lmp_runvals *v, point_fn fn, void *ctx, lmp_err *e)
 {
-	int idx[NLISTS] = {0}, i;
+	int idx[LMP_RO_NLISTS] = {0}, i;
 	struct point pt;
 
 	for (;;) {
-		if (make_point(o, idx, &pt, e) || fn(&pt, ctx, e))
+		if (make_point(v, idx, &pt, e) || fn(&pt, ctx, e))
 			return -1;
-		for (i = NLISTS - 1; i >= 0; i--) {
-			if (++idx[i] < o->nlist[i])
+		for (i = LMP_RO_NLISTS - 1; i >= 0; i--) {
+			if (++idx[i] < v->n[i])
 				break;
 			idx[i] = 0;
 		}
@@ -354,44 +250,6 @@ module_model(lmp_db *db, const struct opts *o, int argc, char **argv, lmp_err *e
 	return m;
 }
 
-/* A document populated with fixed runtime values (lmp-populate --w-bit 4)
- * is evaluated at those values: an option left out takes them, an option
- * that disagrees is an error.  o is the user's; *local gets the result. */
-static int
-adopt_fixed(const cJSON *doc, const struct opts *o, struct opts *local, lmp_err *e)
-{
-	static const struct {
-		const char *key;
-		int list;
-	} keys[] = {
-		{"batch_size", O_BATCH}, {"seq_len", O_SEQ}, {"cache_len", O_CACHE},
-		{"w_bit", O_WBIT}, {"a_bit", O_ABIT}, {"kv_bit", O_KVBIT},
-	};
-	const cJSON *fixed = cJSON_GetObjectItemCaseSensitive(doc, "fixed"), *v;
-	lmp_num x;
-	size_t i;
-
-	*local = *o;
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		int k = keys[i].list;
-		if (!(v = cJSON_GetObjectItemCaseSensitive(fixed, keys[i].key)))
-			continue;
-		if (lmp_json_num(v, &x) || !x.exact || x.d != 1)
-			return lmp_fail(e, LMP_EXIT_INPUT, "\"fixed.%s\" is not an integer", keys[i].key);
-		if (k <= O_CACHE && (o->given[O_PROMPT] || o->queries))
-			return lmp_fail(e, LMP_EXIT_INPUT, "the document was populated with a fixed %s: "
-				"a request or --queries needs a document populated without it", keys[i].key);
-		if (o->given[k] && (o->nlist[k] != 1 || o->list[k][0] != (int64_t)x.n))
-			return lmp_fail(e, LMP_EXIT_INPUT, "the document was populated with %s %lld; --%s disagrees",
-				keys[i].key, (long long)x.n, lists[k].name);
-		local->list[k] = &local->fixed_value[k];
-		local->fixed_value[k] = (int64_t)x.n;
-		local->nlist[k] = 1;
-		local->given[k] = 1;
-	}
-	return 0;
-}
-
 /* The whole input is parsed before anything is evaluated, so a malformed
  * document anywhere in a stream prints nothing. */
 static int
@@ -421,10 +279,10 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		struct opts local;
-		if (adopt_fixed(docs[i], o, &local, e) || !(w->m = lmp_model_load(docs[i], db, e)))
+		lmp_runvals at;
+		if (lmp_runvals_for_doc(&o->rv, docs[i], &at, e) || !(w->m = lmp_model_load(docs[i], db, e)))
 			goto out;
-		rc = sweep(&local, point, w, e);
+		rc = sweep(&at, point, w, e);
 		lmp_model_free(w->m);
 		if (rc)
 			goto out;
@@ -445,11 +303,10 @@ main(int argc, char **argv)
 	struct out w = {0};
 	lmp_err e = {0};
 	lmp_db *db;
-	int rc, i;
+	int rc;
 
 	lmp_start("lmp-eval");
 	parse_opts(argc, argv, &o);
-	settle(&o);
 	if (o.module && o.params)
 		lmp_usage_error("--module and --params exclude each other");
 	if (!o.module && !o.params) {
@@ -466,10 +323,11 @@ main(int argc, char **argv)
 		list_params(db, o.params);
 		rc = 0;
 	} else if (o.module) {
+		lmp_runvals at;
 		w.module = 1;
-		if (!(w.m = module_model(db, &o, argc, argv, &e)))
+		if (lmp_runvals_for_doc(&o.rv, NULL, &at, &e) || !(w.m = module_model(db, &o, argc, argv, &e)))
 			lmp_die(&e);
-		rc = sweep(&o, point, &w, &e);
+		rc = sweep(&at, point, &w, &e);
 		lmp_model_free(w.m);
 	} else {
 		rc = run_stream(&db, &o, &w, &e);
@@ -485,9 +343,7 @@ main(int argc, char **argv)
 	}
 	lmp_buf_free(&w.b);
 	lmp_db_free(db);
-	for (i = 0; i < NLISTS; i++)
-		free(o.list[i]);
-	free(o.queries);
+	lmp_runvals_free(&o.rv);
 	if (rc)
 		lmp_die(&e);
 	return lmp_close_stdout();

@@ -27,40 +27,57 @@ i128(lmp_buf *b, lmp_i128 v)
 }
 
 static void
+key(lmp_buf *b, const char *name)
+{
+	lmp_buf_puts(b, ",\"");
+	lmp_buf_puts(b, name);
+	lmp_buf_puts(b, "\":");
+}
+
+/* The settings (w_bit ...): every row of the option table that is one. */
+static void
 bits(lmp_buf *b, const lmp_runtime *rt)
 {
-	LIT(b, ",\"w_bit\":");
-	i128(b, rt->w_bit);
-	LIT(b, ",\"a_bit\":");
-	i128(b, rt->a_bit);
-	LIT(b, ",\"kv_bit\":");
-	i128(b, rt->kv_bit);
+	for (int i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		if (r->role != LMP_RO_SETTING)
+			continue;
+		key(b, r->json);
+		i128(b, *(const int *)((const char *)rt + r->offset));
+	}
 }
 
 static void
 aggregates(lmp_buf *b, const lmp_runtime *rt)
 {
-	LIT(b, ",\"tokens\":");
-	i128(b, rt->vars[LMP_V_TOKENS].n);
-	LIT(b, ",\"kv_tokens\":");
-	i128(b, rt->vars[LMP_V_KV_TOKENS].n);
-	LIT(b, ",\"qk_pairs\":");
-	i128(b, rt->vars[LMP_V_QK_PAIRS].n);
+	static const int vars[] = {LMP_V_TOKENS, LMP_V_KV_TOKENS, LMP_V_QK_PAIRS};
+
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		key(b, lmp_var_name(vars[i]));
+		i128(b, rt->vars[vars[i]].n);
+	}
 }
 
+/* The runtime object: the step (its batch and shape, or its queries), the
+ * settings, the aggregates, and what the caller adds. */
 void
 lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 {
-	LIT(b, "{\"batch_size\":");
+	const lmp_runopt *ro = lmp_runopts;
+
+	lmp_buf_putc(b, '{');
+	lmp_json_string(b, ro[LMP_RO_BATCH_SIZE].json);
+	lmp_buf_putc(b, ':');
 	i128(b, rt->vars[LMP_V_BATCH_SIZE].n);
 	if (rt->nqueries == 1) {
-		LIT(b, ",\"seq_len\":");
+		key(b, ro[LMP_RO_SEQ_LEN].json);
 		i128(b, rt->queries[0].seq_len);
-		LIT(b, ",\"cache_len\":");
+		key(b, ro[LMP_RO_CACHE_LEN].json);
 		i128(b, rt->queries[0].cache_len);
 	} else {
 		/* A mixed step: every group of queries as given. */
-		LIT(b, ",\"queries\":[");
+		key(b, ro[LMP_RO_QUERIES].json);
+		lmp_buf_putc(b, '[');
 		for (int i = 0; i < rt->nqueries; i++) {
 			LIT(b, "{\"seq_len\":");
 			i128(b, rt->queries[i].seq_len);
@@ -234,9 +251,13 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	lmp_num *pre = NULL, *dec = NULL, *step = NULL, ptot[LMP_NKINDS + 1], dtot[LMP_NKINDS],
 		stot[LMP_NKINDS + 1], all[LMP_NKINDS];
 	lmp_query q = {g->prompt_len, 0, g->batch_size};
-	lmp_runtime rt = {1, &q, g->w_bit, g->a_bit, g->kv_bit, {{0}}, NULL};
+	lmp_runtime rt = *g->settings;
 	lmp_buf pr = {0}, dr = {0};
 	int64_t s, steps = g->gen_len - 1;
+
+	rt.nqueries = 1;
+	rt.queries = &q;
+	rt.extra = NULL;
 
 	if (with_rows) {
 		pre = lmp_xmalloc(sizeof *pre * (size_t)(n + 1));

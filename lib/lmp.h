@@ -252,7 +252,88 @@ typedef struct lmp_runtime {
 	lmp_num vars[LMP_NVARS];
 	const char *extra; /* NULL, or members appended to the runtime object: ',"phase":...' */
 } lmp_runtime;
+/* Every runtime variable of rt, from its queries and widths: the one place
+ * they are derived. */
 int lmp_runtime_compute(lmp_runtime *rt, lmp_err *e);
+/* The variables (bit LMP_V_...) whose inputs are all among the options
+ * given (bit LMP_RO_...), an option that follows another counting as given
+ * with it. */
+unsigned lmp_runtime_known(unsigned given);
+
+/* runopts.c: the runtime options, one row each.  The tools' option parsing,
+ * the "runtime" and "fixed" objects and lmp-eval --list-options come from
+ * this table; the man pages and pipeline.sh are checked against it
+ * (test/06-pipeline.bats).  A new option is a row (and, for a setting, an
+ * int in lmp_runtime). */
+enum lmp_ro {
+	/* integer lists, in sweep order (the last varies fastest) */
+	LMP_RO_BATCH_SIZE, LMP_RO_SEQ_LEN, LMP_RO_CACHE_LEN, LMP_RO_PROMPT_LEN, LMP_RO_GEN_LEN,
+	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
+	LMP_RO_NLISTS,
+	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
+	LMP_NRUNOPTS
+};
+enum lmp_ro_type { LMP_RO_INTS, LMP_RO_ENUM, LMP_RO_QUERYLIST };
+enum lmp_ro_role {
+	LMP_RO_STEP,    /* shapes the step: written as the step's own fields */
+	LMP_RO_SETTING  /* an int of lmp_runtime, written in every runtime object */
+};
+enum lmp_ro_fix {
+	LMP_FIX_NO,      /* lmp-populate does not take it */
+	LMP_FIX_BOUND,   /* lmp-populate binds it into the formulas: lmp-eval must agree */
+	LMP_FIX_DEFAULT  /* lmp-populate records it as the document's value: lmp-eval's option overrides */
+};
+typedef struct lmp_runopt {
+	const char *name;  /* the option: "batch-size" */
+	const char *json;  /* its field in "runtime" and "fixed": "batch_size" */
+	const char *arg;   /* the man page's argument: "N" */
+	int type, list;    /* enum lmp_ro_type; a comma-separated list (a sweep) */
+	int64_t min, max, dflt;
+	int follows;       /* -1, or the option whose value it takes when not given */
+	const char *const *choices; /* LMP_RO_ENUM: the values, NULL-terminated (value = index + 1) */
+	int role, fix;     /* enum lmp_ro_role, enum lmp_ro_fix */
+	size_t offset;     /* LMP_RO_SETTING: offsetof(lmp_runtime, its int) */
+	/* LMP_FIX_DEFAULT: the value the model's own files give, or 0 */
+	int64_t (*from_model)(const cJSON *doc);
+	const char *tool;  /* the tool that applies it */
+	const char *doc;   /* its man-page line */
+} lmp_runopt;
+extern const lmp_runopt lmp_runopts[LMP_NRUNOPTS];
+/* The weight width the checkpoint's own format gives (its config's
+ * quantization_config), or 0: not read yet, so always 0 today. */
+int64_t lmp_checkpoint_w_bit(const cJSON *doc);
+/* The values of the runtime options of lmp-eval. */
+typedef struct lmp_runvals {
+	int64_t *list[LMP_RO_NLISTS]; /* owned by the parsed values; a copy from lmp_runvals_for_doc borrows */
+	int n[LMP_RO_NLISTS];
+	int given[LMP_NRUNOPTS];      /* on the command line (or fixed by the document) */
+	int64_t one[LMP_RO_NLISTS];   /* a single value taken from a document or a default */
+	int phase;                    /* 0: the whole request; else index of the choice + 1 */
+	lmp_query *queries;           /* --queries: one mixed step */
+	int nqueries;
+} lmp_runvals;
+enum { LMP_PHASE_ALL, LMP_PHASE_PREFILL, LMP_PHASE_DECODE };
+struct option;
+/* getopt_long entries for the options that tool takes ("lmp-eval", or
+ * "lmp-populate": the ones it fixes), val = base + row; returns how many. */
+int lmp_runopt_longs(struct option *longs, const char *tool, int base);
+/* One option's argument into v (a list where the row is one). */
+int lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e);
+/* One integer in the row's bounds (lmp-populate fixes single values). */
+int lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e);
+/* The combinations lmp-eval refuses (module: --module is given). */
+int lmp_runvals_check(const lmp_runvals *v, int module, lmp_err *e);
+/* The values at which to evaluate doc (NULL: no document), each option
+ * from the first of: the command line, the document's "fixed" object, the
+ * model's own files (from_model), the default.  A value lmp-populate bound
+ * into the formulas (LMP_FIX_BOUND) must agree with the command line.
+ * out borrows from user; free only user. */
+int lmp_runvals_for_doc(const lmp_runvals *user, const cJSON *doc, lmp_runvals *out, lmp_err *e);
+void lmp_runvals_free(lmp_runvals *v);
+/* The settings of a point (val: one value per list) into rt. */
+void lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt);
+/* The table, one tab-separated line per option (lmp-eval --list-options). */
+void lmp_runopts_list(lmp_buf *b);
 
 /* poly.c: templates folded to polynomials over runtime variables.
  * Everything static is computed once; what is left per evaluation point is
@@ -388,7 +469,7 @@ int lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b,
  * steps, each evaluated exactly and summed per phase. */
 typedef struct lmp_gen {
 	int64_t batch_size, prompt_len, gen_len;
-	int w_bit, a_bit, kv_bit;
+	const lmp_runtime *settings; /* w_bit ...: its queries are the request's own */
 } lmp_gen;
 int lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e);
 /* One module document (lmp-eval --module), appended to b as one line. */
@@ -479,18 +560,25 @@ int lmp_is_commit(const char *s); /* 40 lowercase hex digits */
 
 /* populate.c: every parameter of every basic layer bound (lmp-populate(1)). */
 typedef struct lmp_fixed {
-	int n;
-	const char *name[LMP_NVARS];
-	lmp_num value[LMP_NVARS];
-	/* the command-line values behind them, recorded in the document as
-	 * "fixed": batch_size, seq_len, cache_len, w_bit, a_bit, kv_bit */
-	int nbits;
-	const char *bits_name[6];
-	int64_t bits_value[6];
+	unsigned given;                 /* bit LMP_RO_...: the option was given */
+	int64_t value[LMP_RO_NLISTS];   /* its value, recorded in the document's "fixed" */
+	unsigned vars;                  /* bit LMP_V_...: the variable is bound */
+	lmp_num var[LMP_NVARS];         /* its value, substituted into the formulas */
 } lmp_fixed;
+/* runtime.c: the variables the given LMP_FIX_BOUND options fix, by
+ * lmp_runtime_compute. */
+int lmp_fixed_compute(lmp_fixed *f, lmp_err *e);
 /* doc (an arch document) becomes a populated one, in place; with explain,
  * one line per binding: path, parameter, value, rule, field. */
 int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e);
+/* popstream.c: lmp-populate's stream.  Every document of file (NULL:
+ * stdin) populated into out, compact lines or (LMP_POP_EXPLAIN) the explain
+ * table; all are read and checked before any is written.  The database is
+ * opened after the input is read: in a pipe after lmp-ensure, once
+ * lmp-ensure has finished adding to it. */
+enum { LMP_POP_EXPLAIN = 1, LMP_POP_PRETTY = 2 };
+int lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed, int flags, lmp_buf *out,
+	lmp_err *e);
 
 /* tool.c: the end of a tool (the only library code that prints and exits). */
 extern const char *lmp_tool; /* set by main: "lmp-eval" ... */

@@ -8,7 +8,8 @@
  *   4. runtime     the runtime variable of that name ({tokens} ...)
  *   5. default     the entry's default
  * Runtime variables fixed on the command line are then substituted, so
- * that "{batch_size} * {seq_len}" becomes a number where both are given.
+ * that "{batch_size} * {seq_len}" becomes a number where both are given
+ * (a step's shape only: widths are recorded, for lmp-eval to override).
  * A global field binds only where it means the same for every layer: the
  * database names per-layer sizes so that no config field can take them,
  * and a template lists in "scoped" the fields that do not (Falcon's bias). */
@@ -45,16 +46,19 @@ fix(const cJSON *v, const lmp_fixed *f, lmp_err *e)
 	const char *p;
 	cJSON *out = NULL;
 
-	if (!cJSON_IsString(v) || !f || !f->n)
+	if (!cJSON_IsString(v) || !f || !f->vars)
 		return cJSON_Duplicate(v, 1);
 	for (p = v->valuestring; *p;) {
 		int i, done = 0;
 		if (*p == '{' && (p == v->valuestring || p[-1] != '$')) {
-			for (i = 0; i < f->n; i++) {
-				size_t k = strlen(f->name[i]);
-				if (!strncmp(p + 1, f->name[i], k) && p[1 + k] == '}') {
+			for (i = 0; i < LMP_NVARS; i++) {
+				const char *name = lmp_var_name(i);
+				size_t k = strlen(name);
+				if (!(f->vars & 1u << i))
+					continue;
+				if (!strncmp(p + 1, name, k) && p[1 + k] == '}') {
 					char s[LMP_NUM_STRMAX];
-					lmp_num_str(&f->value[i], s);
+					lmp_num_str(&f->var[i], s);
 					lmp_buf_putc(&b, '(');
 					lmp_buf_puts(&b, s);
 					lmp_buf_putc(&b, ')');
@@ -231,13 +235,15 @@ lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, l
 			return -1;
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("populated"));
-	/* What was fixed, so that lmp-eval evaluates at those values and no other. */
+	/* What was given, for lmp-eval: a bound value is the only one it can
+	 * evaluate at, a recorded one the document's default. */
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "fixed");
-	if (fixed && fixed->nbits) {
+	if (fixed && fixed->given) {
 		cJSON *f = cJSON_AddObjectToObject(doc, "fixed");
-		for (int i = 0; i < fixed->nbits; i++) {
-			lmp_num v = lmp_num_int(fixed->bits_value[i]);
-			cJSON_AddItemToObject(f, fixed->bits_name[i], lmp_json_new_num(&v));
+		for (int i = 0; i < LMP_RO_NLISTS; i++) {
+			lmp_num v = lmp_num_int(fixed->value[i]);
+			if (fixed->given & 1u << i)
+				cJSON_AddItemToObject(f, lmp_runopts[i].json, lmp_json_new_num(&v));
 		}
 	}
 	return 0;

@@ -9,6 +9,22 @@
 
 #include "lmp.h"
 
+#define OPT(i) (1u << (i))
+/* The options each variable is derived from, as lmp_runtime_compute
+ * derives it. */
+static const unsigned needs[LMP_NVARS] = {
+	[LMP_V_BATCH_SIZE] = OPT(LMP_RO_BATCH_SIZE),
+	[LMP_V_SEQ_LEN] = OPT(LMP_RO_SEQ_LEN),
+	[LMP_V_CACHE_LEN] = OPT(LMP_RO_CACHE_LEN),
+	[LMP_V_TOKENS] = OPT(LMP_RO_BATCH_SIZE) | OPT(LMP_RO_SEQ_LEN),
+	[LMP_V_KV_TOKENS] = OPT(LMP_RO_BATCH_SIZE) | OPT(LMP_RO_SEQ_LEN) | OPT(LMP_RO_CACHE_LEN),
+	[LMP_V_CACHED_TOKENS] = OPT(LMP_RO_BATCH_SIZE) | OPT(LMP_RO_CACHE_LEN),
+	[LMP_V_QK_PAIRS] = OPT(LMP_RO_BATCH_SIZE) | OPT(LMP_RO_SEQ_LEN) | OPT(LMP_RO_CACHE_LEN),
+	[LMP_V_W_DTYPE_BYTES] = OPT(LMP_RO_W_BIT),
+	[LMP_V_A_DTYPE_BYTES] = OPT(LMP_RO_A_BIT),
+	[LMP_V_KV_DTYPE_BYTES] = OPT(LMP_RO_KV_BIT),
+};
+
 static const char *const names[LMP_NVARS] = {
 	"batch_size", "seq_len", "cache_len", "tokens", "kv_tokens",
 	"cached_tokens", "qk_pairs", "w_dtype_bytes", "a_dtype_bytes", "kv_dtype_bytes",
@@ -67,5 +83,53 @@ lmp_runtime_compute(lmp_runtime *rt, lmp_err *e)
 	v[LMP_V_A_DTYPE_BYTES] = lmp_num_frac(rt->a_bit, 8);
 	v[LMP_V_KV_DTYPE_BYTES] = lmp_num_frac(rt->kv_bit, 8);
 	(void)e;
+	return 0;
+}
+
+unsigned
+lmp_runtime_known(unsigned given)
+{
+	unsigned known = 0;
+	int i;
+
+	for (i = 0; i < LMP_RO_NLISTS; i++)
+		if (!(given & OPT(i)) && lmp_runopts[i].follows >= 0 && (given & OPT(lmp_runopts[i].follows)))
+			given |= OPT(i);
+	for (i = 0; i < LMP_NVARS; i++)
+		if ((needs[i] & given) == needs[i])
+			known |= OPT(i);
+	return known;
+}
+
+/* lmp-populate's partial point: the options it binds, placeholders for the
+ * rest, through lmp_runtime_compute; only the variables whose inputs are
+ * all bound are kept. */
+int
+lmp_fixed_compute(lmp_fixed *f, lmp_err *e)
+{
+	unsigned bound = 0;
+	int64_t val[LMP_RO_NLISTS];
+	lmp_query q;
+	lmp_runtime rt = {1, &q, 0, 0, 0, {{0}}, NULL};
+	int i;
+
+	for (i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		if ((f->given & OPT(i)) && r->fix == LMP_FIX_BOUND)
+			bound |= OPT(i);
+		val[i] = bound & OPT(i) ? f->value[i] : r->min > 0 ? r->min : 1;
+	}
+	for (i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		int src = (bound & OPT(i)) || r->follows < 0 ? i : r->follows;
+		if (r->role == LMP_RO_SETTING)
+			*(int *)((char *)&rt + r->offset) = (int)val[src];
+	}
+	q = (lmp_query){val[LMP_RO_SEQ_LEN], val[LMP_RO_CACHE_LEN], val[LMP_RO_BATCH_SIZE]};
+	if (lmp_runtime_compute(&rt, e))
+		return -1;
+	f->vars = lmp_runtime_known(bound);
+	for (i = 0; i < LMP_NVARS; i++)
+		f->var[i] = rt.vars[i];
 	return 0;
 }

@@ -22,10 +22,12 @@ load helper
 @test "runtime values given on the command line fix the templates" {
 	run sh -c "lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate --batch-size 4 --seq-len 16 --w-bit 4"
 	assert_success
-	# tokens = 4 x 16; the head sees one position per sequence; 4-bit weights are half a byte
+	# tokens = 4 x 16; the head sees one position per sequence
 	[ "$(jq '.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params.tokens' <<<"$output")" = 64 ]
 	[ "$(jq '.layers[1].params.tokens' <<<"$output")" = 4 ]
-	[ "$(jq '.layers[1].params.w_dtype_bytes' <<<"$output")" = 0.5 ]
+	# a width is recorded, not bound: lmp-eval's --w-bit may still override it
+	[ "$(jq -r '.layers[1].params.w_dtype_bytes' <<<"$output")" = "{w_dtype_bytes}" ]
+	[ "$(jq -c .fixed <<<"$output")" = '{"batch_size":4,"seq_len":16,"w_bit":4}' ]
 	# without --cache-len, the KV aggregates stay templates
 	[ "$(jq -r '.layers[0].sub_layers[2].sub_layers[1].sub_layers[4].params.kv_tokens' <<<"$output")" = "{kv_tokens}" ]
 }
@@ -61,14 +63,20 @@ load helper
 }
 
 @test "a document populated with fixed values is evaluated at them, and says so" {
-	# --w-bit 4 fixes the weight size: lmp-eval takes it, and refuses another
+	# --w-bit 4 records the weight width: lmp-eval takes it when not told,
+	# and its own --w-bit comes first (lmp-eval(1): a weight width)
 	run sh -c "lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate --w-bit 4 > '$BATS_TEST_TMPDIR/w4.json'"
 	[ "$(jq -c .fixed "$BATS_TEST_TMPDIR/w4.json")" = '{"w_bit":4}' ]
 	run lmp-eval --totals --seq-len 1 "$BATS_TEST_TMPDIR/w4.json"
 	assert_success
 	[ "$(jq .runtime.w_bit <<<"$output")" = 4 ]
-	run --separate-stderr lmp-eval --totals --w-bit 16 "$BATS_TEST_TMPDIR/w4.json"
-	assert_clean_failure lmp-eval "the document was populated with w_bit 4; --w-bit disagrees"
+	run lmp-eval --totals --w-bit 16 "$BATS_TEST_TMPDIR/w4.json"
+	assert_success
+	[ "$(jq .runtime.w_bit <<<"$output")" = 16 ]
+	# a step's shape is bound into the formulas: another is refused
+	run sh -c "lmp-inspect meta-llama/Llama-3.2-1B | lmp-populate --batch-size 4 > '$BATS_TEST_TMPDIR/b4.json'"
+	run --separate-stderr lmp-eval --totals --batch-size 8 "$BATS_TEST_TMPDIR/b4.json"
+	assert_clean_failure lmp-eval "the document was populated with batch_size 4; --batch-size disagrees"
 	# a fixed step keeps a mixture's expected counts fractional: 3 tokens x 2 / 8 experts
 	run sh -c "lmp-populate --batch-size 1 --seq-len 3 < '$ROOT/models/mistralai--Mixtral-8x7B-v0.1.arch.json' | lmp-eval --totals"
 	assert_success
@@ -83,4 +91,59 @@ load helper
 	jq '.top_k = 50' "$ROOT/share/lmp/configs/mistralai/Mixtral-8x7B-v0.1/config.json" > "$BATS_TEST_TMPDIR/config.json"
 	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate --explain"
 	assert_line $'model.layers.*.block_sparse_moe.route\ttop_k\t2\tattrs\tattrs.top_k'
+}
+
+@test "a weight width: lmp-eval's option, else the value fixed at populate, else 16" {
+	# Llama-2-7B's weights are 13,214,695,680 bytes at 16 bits, 256 of them
+	# the float32 inv_freq buffer, whose width does not change
+	local w16=13214695680
+	lmp-populate --w-bit 4 < "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json" > "$BATS_TEST_TMPDIR/w4.json"
+	lmp-populate < "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json" > "$BATS_TEST_TMPDIR/plain.json"
+	run lmp-eval --totals --seq-len 1 "$BATS_TEST_TMPDIR/w4.json"
+	[ "$(jq -r .totals.bytes.weights <<<"$output")" = $(( (w16 - 256) / 4 + 256 )) ]
+	run lmp-eval --totals --seq-len 1 --w-bit 8 "$BATS_TEST_TMPDIR/w4.json"
+	[ "$(jq -r .totals.bytes.weights <<<"$output")" = $(( (w16 - 256) / 2 + 256 )) ]
+	# a sweep over widths too
+	run lmp-eval --totals --seq-len 1 --w-bit 8,16 "$BATS_TEST_TMPDIR/w4.json"
+	[ "$(jq -r .totals.bytes.weights <<<"$output" | paste -sd,)" = "$(( (w16 - 256) / 2 + 256 )),$w16" ]
+	run lmp-eval --totals --seq-len 1 "$BATS_TEST_TMPDIR/plain.json"
+	[ "$(jq -r .totals.bytes.weights <<<"$output")" = $w16 ]
+	# a fixed activation width carries the KV cache with it unless told
+	lmp-populate --a-bit 8 < "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json" > "$BATS_TEST_TMPDIR/a8.json"
+	run lmp-eval --totals --seq-len 1 "$BATS_TEST_TMPDIR/a8.json"
+	[ "$(jq -c '.runtime | [.a_bit, .kv_bit]' <<<"$output")" = '[8,8]' ]
+	run lmp-eval --totals --seq-len 1 --a-bit 16 "$BATS_TEST_TMPDIR/a8.json"
+	[ "$(jq -c '.runtime | [.a_bit, .kv_bit]' <<<"$output")" = '[16,16]' ]
+	run lmp-eval --totals --seq-len 1 --kv-bit 4 "$BATS_TEST_TMPDIR/a8.json"
+	[ "$(jq -c '.runtime | [.a_bit, .kv_bit]' <<<"$output")" = '[8,4]' ]
+}
+
+@test "a fixed value lmp-eval cannot read is refused" {
+	jq -c '.fixed = {"w_bit": 0}' "$ROOT/models/meta-llama--Llama-2-7b-hf.populated.json" > "$BATS_TEST_TMPDIR/bad.json"
+	run --separate-stderr lmp-eval --totals "$BATS_TEST_TMPDIR/bad.json"
+	assert_clean_failure lmp-eval '"fixed.w_bit" is not in [1, 64]'
+	jq -c '.fixed = {"batch_size": 1.5}' "$ROOT/models/meta-llama--Llama-2-7b-hf.populated.json" > "$BATS_TEST_TMPDIR/bad.json"
+	run --separate-stderr lmp-eval --totals "$BATS_TEST_TMPDIR/bad.json"
+	assert_clean_failure lmp-eval '"fixed.batch_size" is not an integer'
+	# a bound step and a request exclude each other
+	lmp-populate --seq-len 8 < "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json" > "$BATS_TEST_TMPDIR/s8.json"
+	run --separate-stderr lmp-eval --totals --prompt-len 8 --gen-len 2 "$BATS_TEST_TMPDIR/s8.json"
+	assert_clean_failure lmp-eval "the document was populated with a fixed seq_len: a request or --queries needs a document populated without it"
+}
+
+@test "only variables whose inputs are all given are bound" {
+	# --batch-size 3 --cache-len 5: batch_size 3, cached_tokens 3 x 5 = 15;
+	# tokens, kv_tokens and qk_pairs need seq_len too
+	run sh -c "lmp-populate --batch-size 3 --cache-len 5 --explain < '$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json'"
+	assert_success
+	# the head sees one position per sequence: {batch_size} = 3
+	assert_line $'lm_head\ttokens\t3\tattrs\tattrs.tokens'
+	assert_line $'model.layers.*.self_attn.q_proj\ttokens\t"{tokens}"\truntime\t{tokens}'
+	assert_line $'model.layers.*.self_attn.sdpa\tkv_tokens\t"{kv_tokens}"\truntime\t{kv_tokens}'
+	run sh -c "lmp-populate --batch-size 3 --seq-len 7 --cache-len 5 --explain < '$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json'"
+	# tokens 3 x 7 = 21, kv_tokens 3 x (5 + 7) = 36, qk_pairs 3 x 7 x 12 = 252
+	assert_line $'model.layers.*.self_attn.q_proj\ttokens\t21\truntime\t{tokens}'
+	assert_line $'model.layers.*.self_attn.sdpa\tkv_tokens\t36\truntime\t{kv_tokens}'
+	run --separate-stderr lmp-populate --w-bit 65 < "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json"
+	assert_clean_failure lmp-populate "--w-bit: '65' is not an integer in [1, 64]"
 }

@@ -1,0 +1,289 @@
+/* runopts.c: the runtime options, one row each, and the values they take.
+ *
+ * A runtime option is applied by one tool (lmp-eval), recorded in the
+ * "runtime" object of the documents it writes and read from there by the
+ * tools after it.  lmp-populate may fix some: a step's shape is bound into
+ * the formulas (LMP_FIX_BOUND), a width only recorded as the document's own
+ * (LMP_FIX_DEFAULT), so that for a width the precedence is one chain: the
+ * command line, the value fixed at populate, the checkpoint's own format,
+ * the default. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+static const char *const phases[] = {"prefill", "decode", NULL};
+
+/* Beyond these bounds a value is a typo, not a workload. */
+const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
+	[LMP_RO_BATCH_SIZE] = {"batch-size", "batch_size", "N", LMP_RO_INTS, 1, 1, (int64_t)1 << 30, 1, -1, NULL,
+		LMP_RO_STEP, LMP_FIX_BOUND, 0, NULL, "lmp-eval", "Sequences in the step, 1 to 2^30. Default 1."},
+	[LMP_RO_SEQ_LEN] = {"seq-len", "seq_len", "N", LMP_RO_INTS, 1, 1, (int64_t)1 << 40, 2048, -1, NULL,
+		LMP_RO_STEP, LMP_FIX_BOUND, 0, NULL, "lmp-eval", "New tokens per sequence, 1 to 2^40. Default 2048."},
+	[LMP_RO_CACHE_LEN] = {"cache-len", "cache_len", "N", LMP_RO_INTS, 1, 0, (int64_t)1 << 40, 0, -1, NULL,
+		LMP_RO_STEP, LMP_FIX_BOUND, 0, NULL, "lmp-eval", "Tokens already cached per sequence, 0 to 2^40. Default 0."},
+	[LMP_RO_PROMPT_LEN] = {"prompt-len", "prompt_len", "P", LMP_RO_INTS, 1, 1, (int64_t)1 << 40, 0, -1, NULL,
+		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "A request's prompt, 1 to 2^40 tokens (with --gen-len)."},
+	[LMP_RO_GEN_LEN] = {"gen-len", "gen_len", "G", LMP_RO_INTS, 1, 1, (int64_t)1 << 24, 0, -1, NULL,
+		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "A request's generated tokens, 1 to 2^24 (with --prompt-len)."},
+	[LMP_RO_W_BIT] = {"w-bit", "w_bit", "B", LMP_RO_INTS, 1, 1, 64, 16, -1, NULL, LMP_RO_SETTING,
+		LMP_FIX_DEFAULT, offsetof(lmp_runtime, w_bit), lmp_checkpoint_w_bit, "lmp-eval",
+		"Bits per stored weight, 1 to 64. Default: fixed at populate, else the checkpoint's format, else 16."},
+	[LMP_RO_A_BIT] = {"a-bit", "a_bit", "B", LMP_RO_INTS, 1, 1, 64, 16, -1, NULL, LMP_RO_SETTING,
+		LMP_FIX_DEFAULT, offsetof(lmp_runtime, a_bit), NULL, "lmp-eval",
+		"Bits per activation element, 1 to 64. Default: fixed at populate, else 16."},
+	[LMP_RO_KV_BIT] = {"kv-bit", "kv_bit", "B", LMP_RO_INTS, 1, 1, 64, 0, LMP_RO_A_BIT, NULL, LMP_RO_SETTING,
+		LMP_FIX_DEFAULT, offsetof(lmp_runtime, kv_bit), NULL, "lmp-eval",
+		"Bits per KV-cache element, 1 to 64. Default: fixed at populate, else the activation bits."},
+	[LMP_RO_PHASE] = {"phase", "phase", "prefill|decode", LMP_RO_ENUM, 0, 0, 0, 0, -1, phases,
+		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "With a request, one representative step of that phase."},
+	[LMP_RO_QUERIES] = {"queries", "queries", "SEQ:CACHE[xCOUNT]", LMP_RO_QUERYLIST, 1, 0, 0, 0, -1, NULL,
+		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "One step of different queries: SEQ new tokens over CACHE, COUNT alike."},
+};
+
+/* The hook where the checkpoint's own weight format (the config's
+ * quantization_config) will plug in.  Until it is read, none. */
+int64_t
+lmp_checkpoint_w_bit(const cJSON *doc)
+{
+	(void)doc;
+	return 0;
+}
+
+int
+lmp_runopt_longs(struct option *longs, const char *tool, int base)
+{
+	int i, n = 0, fixing = !strcmp(tool, "lmp-populate");
+
+	for (i = 0; i < LMP_NRUNOPTS; i++)
+		if (fixing ? lmp_runopts[i].fix != LMP_FIX_NO : !strcmp(lmp_runopts[i].tool, tool))
+			longs[n++] = (struct option){lmp_runopts[i].name, required_argument, 0, base + i};
+	return n;
+}
+
+/* "2048:0,1:4096x31": one prefill of 2048 beside 31 decodes at 4096. */
+static int
+parse_queries(const char *s, lmp_query **out, int *n, lmp_err *e)
+{
+	char *copy = lmp_xstrdup(s), *tok, *save = NULL, *colon, *x;
+	int cap = 0;
+
+	*n = 0;
+	*out = NULL;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		lmp_query q = {0, 0, 1};
+		if (!(colon = strchr(tok, ':')))
+			goto bad;
+		*colon = '\0';
+		if ((x = strchr(colon + 1, 'x')))
+			*x = '\0';
+		if (lmp_parse_i64(tok, 1, (int64_t)1 << 40, &q.seq_len) ||
+		    lmp_parse_i64(colon + 1, 0, (int64_t)1 << 40, &q.cache_len) ||
+		    (x && lmp_parse_i64(x + 1, 1, (int64_t)1 << 30, &q.count)))
+			goto bad;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = lmp_xrealloc(*out, sizeof **out * (size_t)cap);
+		}
+		(*out)[(*n)++] = q;
+		if (*n > 1 << 15)
+			goto bad;
+	}
+	if (!*n || s[strlen(s) - 1] == ',')
+		goto bad;
+	free(copy);
+	return 0;
+bad:
+	free(copy);
+	free(*out);
+	*out = NULL;
+	return lmp_fail(e, LMP_EXIT_USAGE, "--queries: '%s' is not a list of SEQ:CACHE[xCOUNT] (seq >= 1, cache >= 0, count >= 1)", s);
+}
+
+static int
+parse_choice(const lmp_runopt *r, const char *arg, int *out, lmp_err *e)
+{
+	char all[128] = "";
+	int i;
+
+	for (i = 0; r->choices[i]; i++) {
+		if (!strcmp(arg, r->choices[i])) {
+			*out = i + 1;
+			return 0;
+		}
+		snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? " or " : "", r->choices[i]);
+	}
+	return lmp_fail(e, LMP_EXIT_USAGE, "--%s is %s", r->name, all);
+}
+
+int
+lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e)
+{
+	const lmp_runopt *r = &lmp_runopts[opt];
+
+	if (lmp_parse_i64(arg, r->min, r->max, out))
+		return lmp_fail(e, LMP_EXIT_USAGE, "--%s: '%s' is not an integer in [%lld, %lld]", r->name, arg,
+			(long long)r->min, (long long)r->max);
+	return 0;
+}
+
+int
+lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e)
+{
+	const lmp_runopt *r = &lmp_runopts[opt];
+	char name[64];
+
+	switch (r->type) {
+	case LMP_RO_ENUM:
+		if (parse_choice(r, arg, &v->phase, e))
+			return -1;
+		break;
+	case LMP_RO_QUERYLIST:
+		free(v->queries);
+		if (parse_queries(arg, &v->queries, &v->nqueries, e))
+			return -1;
+		break;
+	default:
+		snprintf(name, sizeof name, "--%s", r->name);
+		free(v->list[opt]);
+		if (lmp_parse_list(arg, r->min, r->max, &v->list[opt], &v->n[opt], e, name))
+			return -1;
+	}
+	v->given[opt] = 1;
+	return 0;
+}
+
+int
+lmp_runvals_check(const lmp_runvals *v, int module, lmp_err *e)
+{
+	const int *g = v->given;
+	int gen = g[LMP_RO_PROMPT_LEN] || g[LMP_RO_GEN_LEN], i;
+
+	if (gen && !(g[LMP_RO_PROMPT_LEN] && g[LMP_RO_GEN_LEN]))
+		return lmp_fail(e, LMP_EXIT_USAGE, "--prompt-len and --gen-len go together");
+	if (gen && (g[LMP_RO_SEQ_LEN] || g[LMP_RO_CACHE_LEN]))
+		return lmp_fail(e, LMP_EXIT_USAGE, "a request (--prompt-len, --gen-len) has no --seq-len or --cache-len");
+	if (v->phase && !gen)
+		return lmp_fail(e, LMP_EXIT_USAGE, "--phase needs --prompt-len and --gen-len");
+	if (gen && module)
+		return lmp_fail(e, LMP_EXIT_USAGE, "--module evaluates one step: use --seq-len and --cache-len");
+	if (v->queries && (gen || g[LMP_RO_SEQ_LEN] || g[LMP_RO_CACHE_LEN] || g[LMP_RO_BATCH_SIZE]))
+		return lmp_fail(e, LMP_EXIT_USAGE,
+			"--queries is the whole step: no --batch-size, --seq-len, --cache-len or request");
+	if (v->phase == LMP_PHASE_DECODE)
+		for (i = 0; i < v->n[LMP_RO_GEN_LEN]; i++)
+			if (v->list[LMP_RO_GEN_LEN][i] < 2)
+				return lmp_fail(e, LMP_EXIT_USAGE, "--phase decode needs --gen-len of at least 2");
+	return 0;
+}
+
+static void
+take_one(lmp_runvals *out, int i, int64_t x)
+{
+	out->one[i] = x;
+	out->list[i] = &out->one[i];
+	out->n[i] = 1;
+}
+
+/* The document's "fixed" value of option i, if it has one. */
+static int
+adopt_fixed(const lmp_runvals *user, const cJSON *fixed, int i, lmp_runvals *out, lmp_err *e)
+{
+	const lmp_runopt *r = &lmp_runopts[i];
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(fixed, r->json);
+	lmp_num x;
+
+	if (!v || r->fix == LMP_FIX_NO)
+		return 0;
+	if (lmp_json_num(v, &x) || !x.exact || x.d != 1)
+		return lmp_fail(e, LMP_EXIT_INPUT, "\"fixed.%s\" is not an integer", r->json);
+	if (x.n < r->min || x.n > r->max)
+		return lmp_fail(e, LMP_EXIT_INPUT, "\"fixed.%s\" is not in [%lld, %lld]", r->json, (long long)r->min,
+			(long long)r->max);
+	if (r->fix == LMP_FIX_DEFAULT) {
+		/* the document's own value: the command line overrides it */
+		if (!user->given[i]) {
+			take_one(out, i, (int64_t)x.n);
+			out->given[i] = 1;
+		}
+		return 0;
+	}
+	/* bound into the formulas: nothing else can be evaluated */
+	if (r->role == LMP_RO_STEP && (user->given[LMP_RO_PROMPT_LEN] || user->queries))
+		return lmp_fail(e, LMP_EXIT_INPUT, "the document was populated with a fixed %s: "
+			"a request or --queries needs a document populated without it", r->json);
+	if (user->given[i] && (user->n[i] != 1 || user->list[i][0] != (int64_t)x.n))
+		return lmp_fail(e, LMP_EXIT_INPUT, "the document was populated with %s %lld; --%s disagrees", r->json,
+			(long long)x.n, r->name);
+	take_one(out, i, (int64_t)x.n);
+	out->given[i] = 1;
+	return 0;
+}
+
+int
+lmp_runvals_for_doc(const lmp_runvals *user, const cJSON *doc, lmp_runvals *out, lmp_err *e)
+{
+	const cJSON *fixed = doc ? cJSON_GetObjectItemCaseSensitive(doc, "fixed") : NULL;
+	int i;
+
+	*out = *user;
+	for (i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		int64_t x = 0;
+		if (adopt_fixed(user, fixed, i, out, e))
+			return -1;
+		if (out->given[i])
+			continue;
+		if (doc && r->from_model && (x = r->from_model(doc)) != 0 && (x < r->min || x > r->max))
+			return lmp_fail(e, LMP_EXIT_INPUT, "the checkpoint's format gives %s %lld, not in [%lld, %lld]",
+				r->json, (long long)x, (long long)r->min, (long long)r->max);
+		take_one(out, i, x ? x : r->dflt);
+	}
+	return 0;
+}
+
+void
+lmp_runvals_free(lmp_runvals *v)
+{
+	for (int i = 0; i < LMP_RO_NLISTS; i++)
+		free(v->list[i]);
+	free(v->queries);
+}
+
+void
+lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt)
+{
+	for (int i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		if (r->role != LMP_RO_SETTING)
+			continue;
+		/* the KV cache is kept at the activation precision unless told */
+		*(int *)((char *)rt + r->offset) = (int)(v->given[i] || r->follows < 0 ? val[i] : val[r->follows]);
+	}
+}
+
+void
+lmp_runopts_list(lmp_buf *b)
+{
+	static const char *const types[] = {"integer", "choice", "queries"};
+	static const char *const fixes[] = {"-", "binds", "records"};
+	int i;
+
+	lmp_buf_puts(b, "option\ttype\targument\tlist\tdefault\tmin\tmax\ttool\tjson\tpopulate\tdescription\n");
+	for (i = 0; i < LMP_NRUNOPTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		lmp_buf_printf(b, "%s\t%s\t%s\t%s\t", r->name, types[r->type], r->arg, r->list ? "yes" : "no");
+		if (r->follows >= 0)
+			lmp_buf_printf(b, "%s", lmp_runopts[r->follows].name);
+		else if (r->type == LMP_RO_INTS && r->dflt >= r->min)
+			lmp_buf_printf(b, "%lld", (long long)r->dflt);
+		else
+			lmp_buf_puts(b, "-");
+		if (r->type == LMP_RO_INTS)
+			lmp_buf_printf(b, "\t%lld\t%lld", (long long)r->min, (long long)r->max);
+		else
+			lmp_buf_puts(b, "\t-\t-");
+		lmp_buf_printf(b, "\t%s\t%s\t%s\t%s\n", r->tool, r->json, fixes[r->fix], r->doc);
+	}
+}
