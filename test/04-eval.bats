@@ -191,6 +191,21 @@ load helper
 
 # ---- bad input: non-zero status, one stderr line, nothing on stdout ----
 
+@test "--list-options prints the runtime option table" {
+	run lmp-eval --list-options
+	assert_success
+	# 2^30 = 1073741824, 2^40 = 1099511627776
+	assert_line $'batch-size\tinteger\tN\tyes\t1\t1\t1073741824\tlmp-eval\tbatch_size\tbinds\tSequences in the step, 1 to 2^30. Default 1.'
+	assert_line --regexp $'^seq-len\tinteger\tN\tyes\t2048\t1\t1099511627776\tlmp-eval\tseq_len\tbinds\t'
+	assert_line --regexp $'^kv-bit\tinteger\tB\tyes\ta-bit\t1\t64\tlmp-eval\tkv_bit\trecords\t'
+	assert_line --regexp $'^phase\tchoice\tprefill[|]decode\tno\t-\t-\t-\tlmp-eval\tphase\t-\t'
+	# every option a runtime object carries is in the table
+	for f in batch_size seq_len cache_len w_bit a_bit kv_bit; do
+		[ "$(lmp-eval --totals --seq-len 1 < "$LLAMA2" | jq ".runtime | has(\"$f\")")" = true ]
+		assert_line --regexp $'\t'"$f"$'\t'
+	done
+}
+
 @test "malformed JSON" {
 	run_split lmp-eval <<<'{"lmp": "populated", "layers": ['
 	assert_clean_failure lmp-eval "malformed JSON"

@@ -150,3 +150,44 @@ load helper
 	run --separate-stderr bash -c "cd '$BATS_TEST_TMPDIR' && touch 17 19 && '$ROOT/pipeline.sh' meta-llama/Llama-2-7b-hf --input-tokens '1*' 2 --cached-tokens 0 0"
 	[[ "$stderr" == *"'1*:0,2:0' is not a list"* ]]
 }
+
+# One section of a man page: from its .Sh line to the next.
+section() {
+	awk -v s=".Sh $1" '$0 == s { on = 1; next } /^\.Sh / { on = 0 } on' "$2"
+}
+
+@test "every runtime option of lmp-eval's table is routed, in every synopsis and in the man pages" {
+	# A copy of pipeline.sh beside stub tools that record their arguments.
+	local d="$BATS_TEST_TMPDIR/p" name type tool json fix
+	mkdir -p "$d/bin"
+	cp "$ROOT/pipeline.sh" "$d/"
+	for t in inspect ensure populate eval roofline report; do
+		printf '#!/bin/sh\necho "${0##*/} $*" >> "%s/args"\ncat > /dev/null\n' "$d" > "$d/bin/lmp-$t"
+		chmod +x "$d/bin/lmp-$t"
+	done
+	run lmp-eval --list-options
+	assert_success
+	[ "${lines[0]}" = $'option\ttype\targument\tlist\tdefault\tmin\tmax\ttool\tjson\tpopulate\tdescription' ]
+	[ "${#lines[@]}" -gt 8 ]
+	local rows row n=0
+	mapfile -t rows < <(tail -n +2 <<<"$output")
+	for row in "${rows[@]}"; do
+		IFS=$'\t' read -r name type _ _ _ _ _ tool json fix _ <<<"$row"
+		n=$((n + 1))
+		: > "$d/args"
+		"$d/pipeline.sh" m "--$name" 1:0 < /dev/null || { echo "pipeline.sh refuses --$name"; return 1; }
+		grep -qx -- "$tool.* --$name 1:0.*" "$d/args" || { echo "pipeline.sh does not route --$name to $tool"; return 1; }
+		"$d/pipeline.sh" --help | grep -q -- "--$name" || { echo "--$name not in pipeline.sh --help"; return 1; }
+		section SYNOPSIS "$ROOT/man/lmp-pipeline.1" | grep -q "Fl \\\\-$name" || { echo "--$name not in lmp-pipeline(1)"; return 1; }
+		"$tool" --help | grep -q -- "--$name" || { echo "--$name not in $tool --help"; return 1; }
+		for s in SYNOPSIS OPTIONS; do
+			section $s "$ROOT/man/$tool.1" | grep -q "Fl \\\\-$name" || { echo "--$name not in $tool(1) $s"; return 1; }
+		done
+		[ "$json" = "$(tr - _ <<<"$name")" ] || { echo "--$name is written as $json"; return 1; }
+		if [ "$fix" != - ]; then
+			lmp-populate --help | grep -q -- "--$name" || { echo "--$name not in lmp-populate --help"; return 1; }
+			section SYNOPSIS "$ROOT/man/lmp-populate.1" | grep -q "Fl \\\\-$name" || { echo "--$name not in lmp-populate(1)"; return 1; }
+		fi
+	done
+	[ "$n" -eq "$(( ${#lines[@]} - 1 ))" ]
+}

@@ -295,6 +295,83 @@ test_runtime(void)
 	at("{cache_len} >= 0 ? 100 / {cache_len} : 7", &rt, "error: test: column 24: division by zero");
 }
 
+/* The runtime option table, the variables a partial point fixes, and the
+ * values lmp-eval takes for a document. */
+static void
+test_runopts(void)
+{
+	lmp_fixed f = {0};
+	lmp_runvals user = {0}, at;
+	lmp_runtime rt = {0};
+	lmp_err e = {0};
+	int64_t x[LMP_RO_NLISTS];
+	char s[LMP_NUM_STRMAX], name[64];
+	int i, names_ok = 1, lists_ok = 1;
+	unsigned k;
+
+	for (i = 0; i < LMP_NRUNOPTS; i++) {
+		/* the JSON field is the option's name with underscores */
+		snprintf(name, sizeof name, "%s", lmp_runopts[i].name);
+		for (char *c = name; *c; c++)
+			*c = *c == '-' ? '_' : *c;
+		names_ok &= !strcmp(name, lmp_runopts[i].json);
+		lists_ok &= (i < LMP_RO_NLISTS) == (lmp_runopts[i].type == LMP_RO_INTS);
+	}
+	ok(names_ok, "every option's JSON field is its name with underscores", NULL);
+	ok(lists_ok, "the integer options come first, in sweep order", NULL);
+
+	/* tokens needs batch and seq; kv_tokens and qk_pairs cache too */
+	k = lmp_runtime_known(1u << LMP_RO_BATCH_SIZE | 1u << LMP_RO_SEQ_LEN);
+	ok(k == (1u << LMP_V_BATCH_SIZE | 1u << LMP_V_SEQ_LEN | 1u << LMP_V_TOKENS), "batch and seq: tokens, not kv_tokens", NULL);
+	k = lmp_runtime_known(1u << LMP_RO_A_BIT);
+	ok(k == (1u << LMP_V_A_DTYPE_BYTES | 1u << LMP_V_KV_DTYPE_BYTES), "the KV width follows the activation width", NULL);
+
+	/* 3 sequences, 7 new over 5 cached: tokens 21, kv_tokens 3 x 12 = 36,
+	 * cached 15, pairs 3 x 7 x 12 = 252 */
+	f.given = 1u << LMP_RO_BATCH_SIZE | 1u << LMP_RO_SEQ_LEN | 1u << LMP_RO_CACHE_LEN | 1u << LMP_RO_W_BIT;
+	f.value[LMP_RO_BATCH_SIZE] = 3;
+	f.value[LMP_RO_SEQ_LEN] = 7;
+	f.value[LMP_RO_CACHE_LEN] = 5;
+	f.value[LMP_RO_W_BIT] = 4;
+	lmp_fixed_compute(&f, &e);
+	lmp_num_str(&f.var[LMP_V_QK_PAIRS], s);
+	ok(!strcmp(s, "252"), "a fixed point's qk_pairs: 3 x 7 x 12", s);
+	lmp_num_str(&f.var[LMP_V_KV_TOKENS], s);
+	ok(!strcmp(s, "36"), "a fixed point's kv_tokens: 3 x 12", s);
+	ok(!(f.vars & 1u << LMP_V_W_DTYPE_BYTES), "a fixed width is recorded, not bound", NULL);
+	/* batch and cache only: batch_size, cache_len and cached_tokens = 15 */
+	f.given = 1u << LMP_RO_BATCH_SIZE | 1u << LMP_RO_CACHE_LEN;
+	lmp_fixed_compute(&f, &e);
+	lmp_num_str(&f.var[LMP_V_CACHED_TOKENS], s);
+	ok(f.vars == (1u << LMP_V_BATCH_SIZE | 1u << LMP_V_CACHE_LEN | 1u << LMP_V_CACHED_TOKENS) && !strcmp(s, "15"),
+		"batch 3 and cache 5 fix cached_tokens 15 and no more", s);
+
+	/* the command line, then the document's fixed value, then the default */
+	static const char fixed[] = "{\"fixed\":{\"w_bit\":4,\"a_bit\":8,\"batch_size\":2}}";
+	cJSON *doc = lmp_json_parse_one(fixed, strlen(fixed), "t", &e);
+	lmp_runopt_parse(&user, LMP_RO_W_BIT, "8,16", &e);
+	if (lmp_runvals_for_doc(&user, doc, &at, &e)) {
+		ok(0, "a document's fixed values", e.msg);
+		return;
+	}
+	ok(at.n[LMP_RO_W_BIT] == 2 && at.list[LMP_RO_W_BIT][0] == 8 && at.list[LMP_RO_A_BIT][0] == 8 &&
+		at.list[LMP_RO_BATCH_SIZE][0] == 2 && at.list[LMP_RO_SEQ_LEN][0] == 2048,
+		"--w-bit over fixed w_bit; fixed a_bit and batch_size; default seq_len", NULL);
+	for (i = 0; i < LMP_RO_NLISTS; i++)
+		x[i] = at.list[i][0];
+	lmp_runvals_settings(&at, x, &rt);
+	ok(rt.w_bit == 8 && rt.a_bit == 8 && rt.kv_bit == 8, "the settings of a point; kv follows the fixed a_bit", NULL);
+	lmp_runopt_parse(&user, LMP_RO_BATCH_SIZE, "3", &e);
+	ok(lmp_runvals_for_doc(&user, doc, &at, &e) &&
+		!strcmp(e.msg, "the document was populated with batch_size 2; --batch-size disagrees"),
+		"a bound value the command line contradicts is refused", e.msg);
+	e = (lmp_err){0};
+	ok(lmp_runopt_parse(&user, LMP_RO_PHASE, "middle", &e) && !strcmp(e.msg, "--phase is prefill or decode"),
+		"a choice names its values", e.msg);
+	cJSON_Delete(doc);
+	lmp_runvals_free(&user);
+}
+
 static void
 numtext(const char *in, const char *want)
 {
@@ -465,6 +542,7 @@ main(void)
 	test_limits();
 	test_calls();
 	test_runtime();
+	test_runopts();
 	test_numbers();
 	test_json();
 	test_stream();
