@@ -76,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--batch-size)
 		[ $# -gt 0 ] || die "$a needs a value"
 		batch=$1; add_eval "$a"; add_eval "$1"; shift ;;
+	# the runtime options: every row of lmp-eval --list-options (checked by test/06-pipeline.bats)
 	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --queries | --w-bit | --a-bit | --kv-bit)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
