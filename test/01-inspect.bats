@@ -371,3 +371,24 @@ cfg_with() {
 	run sh -c "lmp-inspect Qwen/Qwen1.5-MoE-A2.7B | lmp-populate | lmp-eval --totals --seq-len 1"
 	[ "$(jq .totals.active_param_count <<<"$output")" = $(( 2*V*H + 24 * (3*(H*H + H) + H*H + H*60 + 4*3*H*1408 + 3*H*5632 + H + 2*H) + H )) ]
 }
+
+# A config of 100,000 keys, the last one repeating an earlier key: the
+# duplicate check sorts the keys (n log n); compared pairwise it took 25 s.
+# The bound is loose so that a loaded machine does not fail it.
+@test "a duplicate among 100,000 config keys is refused by name, quickly" {
+	awk 'BEGIN { printf "{\"model_type\":\"llama\""; for (i = 0; i < 100000; i++) printf ",\"k%d\":%d", i, i; printf ",\"k5\":1}" }' >"$BATS_TEST_TMPDIR/big.json"
+	run_split timeout 5 lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "big.json: duplicate key \"k5\""
+}
+
+# cJSON ends a string at \u0000 ("a\u0000b" would silently be "a"); an
+# escaped backslash before u0000 is plain text.
+@test "a \\u0000 escape in a string is refused with its line and column" {
+	printf '{\n  "model_type": "ll\\u0000ama"}\n' >"$BATS_TEST_TMPDIR/nul.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/nul.json"
+	# line 2, column 20: two spaces, "model_type": (13), a space, "ll (3) before the backslash
+	assert_clean_failure lmp-inspect 'nul.json:2:20: \u0000 (NUL) in a string is not allowed'
+	printf '{"model_type": "ll\\\\u0000ama"}' >"$BATS_TEST_TMPDIR/text.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/text.json"
+	assert_clean_failure lmp-inspect 'text.json: no usable model_type'
+}

@@ -3,6 +3,7 @@
  * hand in the comment or the literal next to it. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lmp.h"
 #include "tap.h"
@@ -344,6 +345,36 @@ json_is(const char *in, const char *want)
 	cJSON_Delete(doc);
 }
 
+/* 100,000 keys: the duplicate check is n log n (pairwise it took 25 s). */
+static void
+test_big_object(void)
+{
+	lmp_buf b = {0};
+	lmp_err e = {0};
+	cJSON *doc;
+	clock_t t0;
+	double s;
+	int i;
+
+	lmp_buf_putc(&b, '{');
+	for (i = 0; i < 100000; i++)
+		lmp_buf_printf(&b, "\"k%d\":%d,", i, i);
+	lmp_buf_puts(&b, "\"z\":0}");
+	t0 = clock();
+	doc = lmp_json_parse_one(b.s, b.len, "t", &e);
+	s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	ok(doc && cJSON_GetArraySize(doc) == 100001 && s < 5, "100,000 distinct keys read in under 5 s", e.msg);
+	cJSON_Delete(doc);
+	/* k99998 repeated, then k77777: the first repeat in the text is named,
+	 * not the first in sorted order */
+	b.len -= 6;
+	lmp_buf_puts(&b, "\"k99998\":1,\"k77777\":1}");
+	doc = lmp_json_parse_one(b.s, b.len, "t", &e);
+	ok(!doc && strstr(e.msg, "duplicate key \"k99998\""), "a duplicate among 100,000 keys is named", e.msg);
+	cJSON_Delete(doc);
+	lmp_buf_free(&b);
+}
+
 static void
 test_json(void)
 {
@@ -364,6 +395,14 @@ test_json(void)
 	json_is("[1.e5]", "invalid number: 1.e5");
 	json_is("[-0, 0.5e-3, 1E+2]", "[-0,0.5e-3,1E+2]");
 	json_is("{\"s\":\"tab\\there\\u0001\"}", "{\"s\":\"tab\\there\\u0001\"}");
+	/* cJSON would cut "a\u0000b" to "a"; an escaped backslash before u0000 is text */
+	json_is("{\"s\": \"a\\u0000b\"}", "t:1:9: \\u0000 (NUL) in a string");
+	json_is("{\"s\":\"a\\\\\\u0000b\"}", "t:1:10: \\u0000 (NUL)");
+	json_is("{\"s\":\"a\\\\u0000b\"}", "{\"s\":\"a\\\\u0000b\"}");
+	json_is("{\"s\":\"a\\u0001b\"}", "{\"s\":\"a\\u0001b\"}");
+	/* the duplicate named is the first repeat in the text, large objects and small */
+	json_is("{\"b\":1,\"a\":2,\"b\":3,\"a\":4}", "duplicate key \"b\"");
+	test_big_object();
 }
 
 static void
