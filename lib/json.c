@@ -385,10 +385,8 @@ lmp_json_new_num(const lmp_num *v)
 	char s[LMP_NUM_STRMAX];
 	cJSON *item = cJSON_CreateNumber(lmp_num_to_double(v));
 
-	if (!item) {
-		fputs("lmp: out of memory\n", stderr);
-		exit(LMP_EXIT_SYSTEM);
-	}
+	if (!item) /* only without lmp_start's hooks */
+		lmp_oom();
 	lmp_num_str(v, s);
 	item->valuestring = lmp_xstrdup(s);
 	return item;

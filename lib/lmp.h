@@ -47,6 +47,8 @@ void *lmp_xcalloc(size_t n, size_t size);
 void *lmp_xrealloc(void *p, size_t n);
 char *lmp_xstrdup(const char *s);
 char *lmp_xstrndup(const char *s, size_t n);
+void lmp_oom(void) __attribute__((noreturn)); /* "TOOL: out of memory", exit */
+void lmp_alloc_init(void); /* cJSON allocates through lmp_xmalloc (lmp_start calls it) */
 
 /* arena.c: bump allocation for structures that die together. */
 typedef struct lmp_arena lmp_arena;

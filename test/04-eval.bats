@@ -406,3 +406,15 @@ Q='.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params'
 	run_split lmp-eval --queries 1:0 --seq-len 4 < "$LLAMA2"
 	assert_clean_failure lmp-eval "--queries is the whole step"
 }
+
+# cJSON allocates through the tools' one allocator: memory running out
+# while reading a document is one line with the tool's name and exit
+# status 3, not a "malformed JSON" at an arbitrary column.  Two million
+# numbers take about 200 MB as cJSON nodes, far past a 60 MB address space.
+@test "memory running out inside cJSON is one line, exit status 3" {
+	awk 'BEGIN { printf "["; for (i = 0; i < 2000000; i++) printf "1,"; printf "1]" }' >"$BATS_TEST_TMPDIR/big.json"
+	run_split bash -c "ulimit -v 60000; lmp-eval < '$BATS_TEST_TMPDIR/big.json'"
+	assert_clean_failure lmp-eval "out of memory"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "lmp-eval: out of memory" ]
+}
