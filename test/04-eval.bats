@@ -418,3 +418,29 @@ Q='.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params'
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "lmp-eval: out of memory" ]
 }
+
+# A flat sum is a chain, not nesting: 200 terms (and up to 1000, the height
+# of tree the evaluator's recursion is allowed) are fine; 1001 are refused.
+@test "a flat sum of 200 terms is not 'nesting too deep'" {
+	local f200 f1001
+	f200=$(printf '${n} + %.0s' $(seq 199))'${n}'
+	f1001=$(printf '1 + %.0s' $(seq 1000))1
+	cat > "$BATS_TEST_TMPDIR/db.json" <<JSON
+{"lmp": "module_db", "entries": {
+ "x.Sum": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "$f200"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"},
+ "x.Long": {"parameters": [],
+   "flop_analysis": {"formula": "$f1001"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"}
+}}
+JSON
+	# 200 terms of n = 3: 600
+	run lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Sum n=3
+	assert_success
+	[ "$(jq .flops <<<"$output")" = 600 ]
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Long
+	assert_clean_failure lmp-eval "expression too long (more than 1000 operators on one path)"
+}

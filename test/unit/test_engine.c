@@ -204,6 +204,9 @@ static void
 test_limits(void)
 {
 	char *deep = malloc(5000), *big = malloc(70000);
+
+	if (!deep || !big)
+		return;
 	int i;
 
 	for (i = 0; i < 1000; i++)
@@ -220,11 +223,25 @@ test_limits(void)
 	big[69998] = '1';
 	big[69999] = '\0';
 	fails(big, "too long");
-	/* A flat chain deepens the tree too: 3000 terms are refused, not a crash. */
-	big[5999] = '\0';
-	fails(big, "nesting too deep");
-	big[199] = '\0'; /* 100 terms: fine */
-	is(big, "100");
+	/* A chain is not nesting: 200 terms, and 1000 (a tree 1000 levels
+	 * tall), are fine; 1001 terms are refused, not a stack overflow in the
+	 * code that walks the tree. */
+	big[399] = '\0';
+	is(big, "200");
+	big[399] = '+';
+	big[1999] = '\0';
+	is(big, "1000");
+	big[1999] = '+';
+	big[2001] = '\0';
+	fails(big, "expression too long (more than 1000 operators on one path)");
+	/* the same through operators folding leaves opaque (floor division of a
+	 * runtime variable), which evaluation walks recursively */
+	strcpy(deep, "({batch_size} + 7)");
+	for (i = 0; i < 998; i++)
+		strcat(deep, "//1");
+	is(deep, "7");
+	strcat(deep, "//1");
+	fails(deep, "expression too long");
 	free(deep);
 	free(big);
 }
