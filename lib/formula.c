@@ -134,9 +134,13 @@ number(struct parser *ps)
 		}
 	}
 	n = mknode(ps, LMP_N_NUM, 0, s, 0);
-	if (lmp_num_parse(s, (size_t)(ps->p - s), &n->num))
-		return perr(ps, s, "number out of range");
-	return n;
+	switch (lmp_num_parse(s, (size_t)(ps->p - s), &n->num)) {
+	case 0:
+		return n;
+	case LMP_NUM_OVERFLOW: /* as a double it would count inexactly */
+		return perr(ps, s, "number past the exact range (2^127 or more)");
+	}
+	return perr(ps, s, "number out of range");
 }
 
 /* Arguments of a call or function, after the '('. */

@@ -217,7 +217,9 @@ annotate(cJSON *item, const char **p, const char *end, const lmp_json_stream *s,
 		if (!json_number_ok(start, len) && (where(s, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid number: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
-		if (lmp_num_parse(start, len, &v) && (where(s, start, &line, &col), 1))
+		/* past 2^127 is fine here: the text passes through, and what
+		 * counts with it refuses it (lmp_json_num) */
+		if (lmp_num_parse(start, len, &v) < 0 && (where(s, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: number out of range: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
 		item->valuestring = lmp_xstrndup(start, len);

@@ -137,7 +137,10 @@ int lmp_num_eq(const lmp_num *a, const lmp_num *b);  /* same value and kind */
 #define LMP_NUM_STRMAX 64
 int lmp_i128_str(lmp_i128 v, char *out); /* returns length */
 int lmp_num_str(const lmp_num *a, char *out);
-int lmp_num_parse(const char *s, size_t len, lmp_num *out); /* 0 ok, -1 not a number */
+/* 0 ok, -1 not a number (or not finite), LMP_NUM_OVERFLOW for a magnitude
+ * of 2^127 or more: *out is then the nearest double, for a caller that only
+ * checks the text; a count or size of that size cannot be exact. */
+int lmp_num_parse(const char *s, size_t len, lmp_num *out);
 
 /* json.c: strict documents with exact numbers.
  * Every number node read by lmp keeps its literal text in valuestring, so a

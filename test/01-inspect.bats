@@ -392,3 +392,27 @@ cfg_with() {
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/text.json"
 	assert_clean_failure lmp-inspect 'text.json: no usable model_type'
 }
+
+# Counts are exact to 2^127 - 1.  A config number of 2^127 or more would be
+# a double (1e40 * 2048 came out as 2.048e+43): a field the template counts
+# with is refused by name; one it does not use keeps its text.
+@test "a config count of 2^127 or more is refused by name; an unused one passes through" {
+	local c="$CFG/meta-llama/Llama-3.2-1B/config.json"
+	sed 's/"hidden_size": 2048/"hidden_size": 1e40/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field hidden_size: 1e40 is past the exact range of counts (2^127 or more)"
+	# 2^127 = 170141183460469231731687303715884105728, written out
+	sed 's/"vocab_size": 128256/"vocab_size": 170141183460469231731687303715884105728/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field vocab_size: 170141183460469231731687303715884105728 is past the exact range"
+	# 1e38 is below 2^127 (about 1.7e38): exact, and a count like any other
+	sed 's/"vocab_size": 128256/"vocab_size": 1e38/' "$c" >"$BATS_TEST_TMPDIR/ok.json"
+	run lmp-inspect "$BATS_TEST_TMPDIR/ok.json"
+	assert_success
+	[[ "$output" == *'"num_embeddings":100000000000000000000000000000000000000'* ]]
+	# rope_theta is carried, not counted with: its text passes through
+	sed 's/"rope_theta": 500000/"rope_theta": 1e40/' "$c" >"$BATS_TEST_TMPDIR/theta.json"
+	run lmp-inspect "$BATS_TEST_TMPDIR/theta.json"
+	assert_success
+	[[ "$output" == *'"rope_theta":1e40'* ]]
+}

@@ -444,3 +444,32 @@ JSON
 	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Long
 	assert_clean_failure lmp-eval "expression too long (more than 1000 operators on one path)"
 }
+
+# A literal of 2^127 or more in a formula, or a config value that large
+# bound to a parameter, is refused: as a double it would count inexactly.
+@test "a formula literal or a bound config value of 2^127 or more is refused" {
+	cat > "$BATS_TEST_TMPDIR/db.json" <<'JSON'
+{"lmp": "module_db", "entries": {
+ "x.Big": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "${n} * 1e40"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"},
+ "x.Max": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "${n} * 170141183460469231731687303715884105727"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"}
+}}
+JSON
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Big n=1
+	assert_clean_failure lmp-eval 'flops "${n} * 1e40": column 8: number past the exact range (2^127 or more)'
+	# 2^127 - 1 is the largest count: exact once, an overflow doubled
+	run lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Max n=1
+	assert_success
+	[[ "$output" == *'"flops":170141183460469231731687303715884105727,'* ]]
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Max n=2
+	assert_clean_failure lmp-eval "integer overflow (beyond 127 bits)"
+	# lmp-populate binds config.hidden_size to the parameters named so
+	sed 's/"hidden_size": 4096/"hidden_size": 1e40/' "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json" > "$BATS_TEST_TMPDIR/a.json"
+	run_split lmp-populate "$BATS_TEST_TMPDIR/a.json"
+	assert_clean_failure lmp-populate "parameter hidden_size: config field hidden_size: 1e40 is past the exact range of counts"
+}

@@ -195,7 +195,14 @@ test_errors(void)
 	fails("$(rm -rf /)", "column 1");
 	fails("`id`", "column 1");
 	fails("1 2", "unexpected text");
-	is("99999999999999999999999999999999999999999 ** 1", "1e+41"); /* a literal past 2^127 is a double */
+	/* a literal past 2^127 would be an inexact double: refused */
+	fails("99999999999999999999999999999999999999999 ** 1", "column 1: number past the exact range (2^127 or more)");
+	fails("1 + 1e40", "column 5: number past the exact range");
+	fails("170141183460469231731687303715884105728", "past the exact range"); /* 2^127 */
+	is("170141183460469231731687303715884105727", "170141183460469231731687303715884105727"); /* 2^127 - 1 */
+	is("1e38", "100000000000000000000000000000000000000");
+	is("100000000000000000000000000000000000000.000", "100000000000000000000000000000000000000");
+	is("1e-40 * 2", "2e-40");  /* below the range, a fraction past 128 bits is a double */
 	fails("1 ? 2", "expected ':'");
 	fails("min(x=1)", "named argument");
 }
@@ -323,7 +330,7 @@ numtext(const char *in, const char *want)
 	if (!rc)
 		lmp_num_str(&v, s);
 	else
-		strcpy(s, "invalid");
+		strcpy(s, rc == LMP_NUM_OVERFLOW ? "past 2^127" : "invalid");
 	snprintf(what, sizeof what, "number %s prints as %s", in, want);
 	ok(strcmp(s, want) == 0, what, s);
 }
@@ -338,6 +345,10 @@ test_numbers(void)
 	numtext("1e21", "1000000000000000000000");      /* exact integer, not 1e+21 */
 	numtext("123456789012345678901234567890", "123456789012345678901234567890");
 	numtext("1e400", "invalid");                    /* not finite */
+	numtext("1e40", "past 2^127");                  /* a count that large cannot be exact */
+	numtext("-170141183460469231731687303715884105728", "past 2^127");
+	numtext("170141183460469231731687303715884105727.0", "170141183460469231731687303715884105727");
+	numtext("1.5e38", "150000000000000000000000000000000000000");
 	numtext("5e-324", "4.94065645841247e-324");    /* past 128 bits: read by strtod */
 	numtext("1e-5", "1e-05");
 	numtext("abc", "invalid");
