@@ -297,6 +297,52 @@ lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e)
 	return check_text(buf, len, name, 0, 0, e);
 }
 
+/* Refuse a document past the limits before cJSON spends memory on it: the
+ * brackets, commas and text of a container or string at p are counted to
+ * its end (each value after the first follows a '[', '{' or ','). */
+static int
+too_large(const lmp_json_stream *s, const char *p, lmp_err *e)
+{
+	const char *q, *end = s->end;
+	long values = 1, depth = 0;
+	int in_str = 0, line, col;
+
+	if (*p != '{' && *p != '[' && *p != '"')
+		return 0;
+	if (end - p > LMP_JSON_MAX_BYTES)
+		end = p + LMP_JSON_MAX_BYTES + 1;
+	for (q = p; q < end; q++) {
+		if (in_str) {
+			if (*q == '\\')
+				q++;
+			else if (*q == '"') {
+				in_str = 0;
+				if (depth == 0)
+					break;
+			}
+		} else if (*q == '"') {
+			in_str = 1;
+		} else if (*q == '{' || *q == '[') {
+			depth++;
+			values++;
+		} else if (*q == ',') {
+			values++;
+		} else if ((*q == '}' || *q == ']') && --depth == 0) {
+			break;
+		}
+		if (values > LMP_JSON_MAX_VALUES)
+			break;
+	}
+	if (values <= LMP_JSON_MAX_VALUES && q - p <= LMP_JSON_MAX_BYTES)
+		return 0;
+	where(s, p, &line, &col);
+	if (values > LMP_JSON_MAX_VALUES)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: document too large (more than %ld values)",
+			s->name, line, col, LMP_JSON_MAX_VALUES);
+	return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: document too large (more than %ld MiB)",
+		s->name, line, col, LMP_JSON_MAX_BYTES >> 20);
+}
+
 cJSON *
 lmp_json_next(lmp_json_stream *s, lmp_err *e)
 {
@@ -309,7 +355,7 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 	if (s->p == s->buf && check_text(s->buf, (size_t)(s->end - s->buf), s->name, s->line0, s->col0, e))
 		return NULL;
 	s->p = skip_ws(s->p, s->end);
-	if (s->p >= s->end)
+	if (s->p >= s->end || too_large(s, s->p, e))
 		return NULL;
 	doc = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &stop, 0);
 	if (!doc) {

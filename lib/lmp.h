@@ -144,7 +144,14 @@ int lmp_num_parse(const char *s, size_t len, lmp_num *out);
 
 /* json.c: strict documents with exact numbers.
  * Every number node read by lmp keeps its literal text in valuestring, so a
- * number only passed through comes out as it came in. */
+ * number only passed through comes out as it came in.
+ * A document holds at most LMP_JSON_MAX_VALUES values in at most
+ * LMP_JSON_MAX_BYTES of text: parsed, a value costs about 110 bytes, so a
+ * hostile document is refused before it takes more than about half a GiB
+ * (lmp's own documents are well under a MiB; a stream of them is read one
+ * document at a time). */
+#define LMP_JSON_MAX_BYTES (64L << 20)
+#define LMP_JSON_MAX_VALUES (4L << 20)
 typedef struct lmp_json_stream {
 	const char *buf, *p, *end;
 	const char *name; /* for messages: "<stdin>" or a file */

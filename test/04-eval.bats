@@ -473,3 +473,18 @@ JSON
 	run_split lmp-populate "$BATS_TEST_TMPDIR/a.json"
 	assert_clean_failure lmp-populate "parameter hidden_size: config field hidden_size: 1e40 is past the exact range of counts"
 }
+
+# A document is at most 4,194,304 values and 64 MiB (lmp(7) LIMITS): parsed,
+# a value costs about 110 bytes, so 10 million numbers (20 MB of text)
+# took 1.1 GB.  4.2 million are refused before parsing, here within 100 MB
+# of address space; the streaming reader refuses too, at the document's line.
+@test "a document past the size limits is refused before it is parsed" {
+	awk 'BEGIN { printf "["; for (i = 0; i < 4200000; i++) printf "1,"; printf "1]\n" }' >"$BATS_TEST_TMPDIR/big.json"
+	run_split bash -c "ulimit -v 100000; lmp-eval < '$BATS_TEST_TMPDIR/big.json'"
+	assert_clean_failure lmp-eval "<stdin>:1:1: document too large (more than 4194304 values)"
+	lmp-eval --totals --seq-len 1 < "$LLAMA2" > "$BATS_TEST_TMPDIR/s.ndjson"
+	cat "$BATS_TEST_TMPDIR/big.json" >> "$BATS_TEST_TMPDIR/s.ndjson"
+	run_split bash -c "ulimit -v 100000; lmp-roofline --hardware nvidia-h100-sxm '$BATS_TEST_TMPDIR/s.ndjson' | wc -l"
+	[ "$output" = 1 ]
+	[ "$stderr" = "lmp-roofline: $BATS_TEST_TMPDIR/s.ndjson:2:1: document too large (more than 4194304 values)" ]
+}

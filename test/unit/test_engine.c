@@ -403,6 +403,37 @@ test_big_object(void)
 	lmp_buf_free(&b);
 }
 
+/* The limits hold before cJSON parses: LMP_JSON_MAX_VALUES values, and
+ * LMP_JSON_MAX_BYTES of text, are refused with the document's position. */
+static void
+test_too_large(void)
+{
+	size_t m = LMP_JSON_MAX_VALUES - 1, len = 2 * m + 1, i;
+	char *s = malloc((size_t)LMP_JSON_MAX_BYTES + 8);
+	lmp_err e = {0};
+	cJSON *doc;
+
+	if (!s)
+		return;
+	/* [1,1,...,1] of m + 1 ones: with the array, one value past the limit
+	 * (m ones would parse, in about 470 MB: too slow for a unit test) */
+	s[0] = '[';
+	for (i = 0; i < m; i++)
+		memcpy(s + 1 + 2 * i, "1,", 2);
+	memcpy(s + len, "1]", 2);
+	len += 2;
+	doc = lmp_json_parse_one(s, len, "t", &e);
+	ok(!doc && strstr(e.msg, "t:1:1: document too large (more than 4194304 values)"),
+		"one value past the limit is refused", e.msg);
+	/* a string of 64 MiB between its quotes */
+	memset(s, 'x', (size_t)LMP_JSON_MAX_BYTES + 2);
+	s[0] = '"';
+	s[LMP_JSON_MAX_BYTES + 1] = '"';
+	doc = lmp_json_parse_one(s, (size_t)LMP_JSON_MAX_BYTES + 2, "t", &e);
+	ok(!doc && strstr(e.msg, "t:1:1: document too large (more than 64 MiB)"), "64 MiB of text is refused", e.msg);
+	free(s);
+}
+
 static void
 test_json(void)
 {
@@ -431,6 +462,7 @@ test_json(void)
 	/* the duplicate named is the first repeat in the text, large objects and small */
 	json_is("{\"b\":1,\"a\":2,\"b\":3,\"a\":4}", "duplicate key \"b\"");
 	test_big_object();
+	test_too_large();
 }
 
 static void
