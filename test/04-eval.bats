@@ -468,6 +468,9 @@ JSON
 	[[ "$output" == *'"flops":170141183460469231731687303715884105727,'* ]]
 	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Max n=2
 	assert_clean_failure lmp-eval "integer overflow (beyond 127 bits)"
+	# a parameter given on the command line (was flops 4.096e+43)
+	run_split lmp-eval --module torch.nn.Linear in_features=1e40 out_features=1 bias=0
+	assert_clean_failure lmp-eval "parameter in_features \"1e40\": column 1: number past the exact range"
 	# lmp-populate binds config.hidden_size to the parameters named so
 	sed 's/"hidden_size": 4096/"hidden_size": 1e40/' "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json" > "$BATS_TEST_TMPDIR/a.json"
 	run_split lmp-populate "$BATS_TEST_TMPDIR/a.json"
