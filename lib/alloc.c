@@ -4,14 +4,29 @@
 
 #include "lmp.h"
 
+void
+lmp_oom(void)
+{
+	fprintf(stderr, "%s: out of memory\n", lmp_tool);
+	exit(LMP_EXIT_SYSTEM);
+}
+
 static void *
 check(void *p)
 {
-	if (!p) {
-		fprintf(stderr, "%s: out of memory\n", lmp_tool);
-		exit(LMP_EXIT_SYSTEM);
-	}
+	if (!p)
+		lmp_oom();
 	return p;
+}
+
+/* cJSON's own nodes and strings through the same allocator, so that a
+ * failure there is the same one line, not a NULL dereference later. */
+void
+lmp_alloc_init(void)
+{
+	cJSON_Hooks h = {lmp_xmalloc, free};
+
+	cJSON_InitHooks(&h);
 }
 
 void *

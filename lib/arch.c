@@ -61,26 +61,32 @@ neutral_field(const cJSON *c)
 	return 0;
 }
 
-/* The numeric view of a config: every top-level number or boolean. */
+/* The numeric view of a config: every top-level number or boolean.  A
+ * number of 2^127 or more stays in view (big: its text) so that a template
+ * using it says which field, and one that does not leaves it alone. */
 struct cfgvals {
 	int n;
 	const char **names;
 	lmp_num *vals;
+	const char **big;
 };
 
 static void
 cfg_collect(const cJSON *cfg, struct cfgvals *cv)
 {
 	const cJSON *c;
-	int n = cJSON_GetArraySize(cfg), i = 0;
+	int n = cJSON_GetArraySize(cfg), i = 0, rc;
 
 	cv->names = lmp_xcalloc((size_t)n + 1, sizeof *cv->names);
 	cv->vals = lmp_xcalloc((size_t)n + 1, sizeof *cv->vals);
+	cv->big = lmp_xcalloc((size_t)n + 1, sizeof *cv->big);
 	cJSON_ArrayForEach(c, cfg) {
 		lmp_num v;
 		if (cJSON_IsBool(c))
 			v = lmp_num_int(cJSON_IsTrue(c));
-		else if (lmp_json_num(c, &v))
+		else if ((rc = lmp_json_num(c, &v)) == LMP_NUM_OVERFLOW)
+			cv->big[i] = c->valuestring;
+		else if (rc)
 			continue;
 		cv->names[i] = c->string;
 		cv->vals[i++] = v;
@@ -93,20 +99,47 @@ cfg_free(struct cfgvals *cv)
 {
 	free(cv->names);
 	free(cv->vals);
+	free(cv->big);
+}
+
+/* A config number a count cannot hold exactly. */
+static int
+too_big(const char *field, const char *text, lmp_err *e)
+{
+	return lmp_fail(e, LMP_EXIT_INPUT, "config field %s: %.40s is past the exact range of counts (2^127 or more)",
+		field, text);
+}
+
+static int
+uses_big(const char *text, const struct cfgvals *cv, lmp_err *e)
+{
+	char ref[300];
+	int i;
+
+	for (i = 0; i < cv->n; i++) {
+		if (!cv->big[i])
+			continue;
+		snprintf(ref, sizeof ref, "${%s}", cv->names[i]);
+		if (strstr(text, ref))
+			return too_big(cv->names[i], cv->big[i], e);
+	}
+	return 0;
 }
 
 /* A template over config fields, evaluated exactly. */
 static int
 eval_cfg(const char *text, const struct cfgvals *cv, lmp_num *out, lmp_err *e)
 {
-	lmp_tmpl *t = lmp_tmpl_parse(text, cv->names, cv->n, e);
+	lmp_tmpl *t;
 	lmp_prog *p;
 	lmp_poly **args, *q;
 	lmp_fold_ctx c = {0};
 	lmp_runtime rt = {0};
 	int i, rc = -1;
 
-	if (!t)
+	if (uses_big(text, cv, e))
+		return -1;
+	if (!(t = lmp_tmpl_parse(text, cv->names, cv->n, e)))
 		return lmp_prefix(e, "\"%.80s\": ", text);
 	p = lmp_prog_new();
 	args = lmp_xcalloc((size_t)cv->n + 1, sizeof *args);
@@ -158,6 +191,12 @@ subst_cfg(const char *text, const cJSON *cfg, lmp_err *e)
 			if (cJSON_IsBool(v)) {
 				lmp_buf_puts(&b, cJSON_IsTrue(v) ? "1" : "0");
 			} else if (cJSON_IsNumber(v) && v->valuestring) {
+				lmp_num x;
+				if (lmp_json_num(v, &x) == LMP_NUM_OVERFLOW) {
+					lmp_buf_free(&b);
+					too_big(name, v->valuestring, e);
+					return NULL;
+				}
 				lmp_buf_putc(&b, '(');
 				lmp_buf_puts(&b, v->valuestring);
 				lmp_buf_putc(&b, ')');

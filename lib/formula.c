@@ -18,7 +18,10 @@
 #include "lmp.h"
 
 #define MAX_TEMPLATE 65536
-#define MAX_DEPTH 200 /* levels of the syntax tree */
+#define MAX_DEPTH 200 /* nesting: parentheses, calls, unary operators, ?: */
+#define MAX_HEIGHT 1000 /* levels of the syntax tree, chains of operators included */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define MAX_ARGS 64
 
 struct parser {
@@ -131,9 +134,13 @@ number(struct parser *ps)
 		}
 	}
 	n = mknode(ps, LMP_N_NUM, 0, s, 0);
-	if (lmp_num_parse(s, (size_t)(ps->p - s), &n->num))
-		return perr(ps, s, "number out of range");
-	return n;
+	switch (lmp_num_parse(s, (size_t)(ps->p - s), &n->num)) {
+	case 0:
+		return n;
+	case LMP_NUM_OVERFLOW: /* as a double it would count inexactly */
+		return perr(ps, s, "number past the exact range (2^127 or more)");
+	}
+	return perr(ps, s, "number out of range");
 }
 
 /* Arguments of a call or function, after the '('. */
@@ -371,13 +378,11 @@ product(struct parser *ps)
 {
 	lmp_node *l = unary(ps), *r;
 	const char *at;
-	int op, depth = ps->depth;
+	int op;
 
-	/* Each operator of a chain deepens the tree by one: count it, so that
-	 * "1*1*...*1" cannot outgrow the stack of the code that walks it. */
+	/* A chain is a loop here, not nesting (the tree's height is bounded
+	 * once it is built: too_tall). */
 	while (l) {
-		if (++ps->depth > MAX_DEPTH)
-			return perr(ps, ps->p, "nesting too deep");
 		ws(ps);
 		at = ps->p;
 		if (at[0] == '*' && at[1] != '*')
@@ -394,7 +399,6 @@ product(struct parser *ps)
 			return NULL;
 		l = binary(ps, op, at, l, r);
 	}
-	ps->depth = depth;
 	return l;
 }
 
@@ -403,11 +407,9 @@ sum(struct parser *ps)
 {
 	lmp_node *l = product(ps), *r;
 	const char *at;
-	int op, depth = ps->depth;
+	int op;
 
 	while (l) {
-		if (++ps->depth > MAX_DEPTH)
-			return perr(ps, ps->p, "nesting too deep");
 		ws(ps);
 		at = ps->p;
 		if (*at == '+')
@@ -421,7 +423,6 @@ sum(struct parser *ps)
 			return NULL;
 		l = binary(ps, op, at, l, r);
 	}
-	ps->depth = depth;
 	return l;
 }
 
@@ -493,6 +494,37 @@ cond(struct parser *ps)
 	return n;
 }
 
+/* The first node deeper than MAX_HEIGHT, or NULL.  The code that walks a
+ * template (folding, evaluation) recurses once per level of the tree, and
+ * a chain "a + b + ... + z" is a tree as tall as it is long: its height,
+ * not the nesting the parser counts, is what the stack must hold.  Walked
+ * with a stack of its own, so that this walk is not the one to overflow. */
+static const lmp_node *
+too_tall(const lmp_node *root)
+{
+	struct item { const lmp_node *n; int h; } *st;
+	size_t n = 1, cap = 64;
+	const lmp_node *bad = NULL;
+	int i;
+
+	st = lmp_xmalloc(sizeof *st * cap);
+	st[0] = (struct item){root, 1};
+	while (n > 0 && !bad) {
+		struct item it = st[--n];
+		if (it.h > MAX_HEIGHT) {
+			bad = it.n;
+			break;
+		}
+		for (i = 0; i < it.n->nkids; i++) {
+			if (n == cap)
+				st = lmp_xrealloc(st, sizeof *st * (cap *= 2));
+			st[n++] = (struct item){it.n->kids[i], it.h + 1};
+		}
+	}
+	free(st);
+	return bad;
+}
+
 lmp_tmpl *
 lmp_tmpl_parse(const char *text, const char *const *params, int nparams, lmp_err *e)
 {
@@ -515,9 +547,13 @@ lmp_tmpl_parse(const char *text, const char *const *params, int nparams, lmp_err
 	ps.e = e;
 	t->root = cond(&ps);
 	if (t->root) {
+		const lmp_node *bad;
 		ws(&ps);
 		if (*ps.p)
 			t->root = perr(&ps, ps.p, "unexpected text");
+		else if ((bad = too_tall(t->root)))
+			t->root = perr(&ps, t->text + bad->col - 1, "expression too long (more than "
+				STR(MAX_HEIGHT) " operators on one path)");
 	}
 	if (!t->root) {
 		lmp_tmpl_free(t);

@@ -2,7 +2,8 @@
  *
  * cJSON keeps numbers as doubles and ignores what follows the first document
  * when asked plainly.  Here: the input must be valid UTF-8, documents are
- * split and checked for trailing garbage, duplicate keys are refused, and
+ * split and checked for trailing garbage, duplicate keys (sorted: n log n)
+ * and \u0000 escapes (cJSON would cut the string there) are refused, and
  * every number node keeps its literal text (in valuestring, which cJSON_Delete
  * frees) so that values are exact and pass through unchanged. */
 #include <math.h>
@@ -151,11 +152,60 @@ where(const lmp_json_stream *s, const char *at, int *line, int *col)
 	*line += s->line0;
 }
 
+struct key {
+	const cJSON *item;
+	size_t at; /* position among the members */
+};
+
+static int
+by_key(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+	int c = strcmp(x->item->string, y->item->string);
+
+	return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* The member that repeats an earlier key, the first such in the text, or
+ * NULL.  Sorted, so that an object of n keys costs n log n, not n^2 (a
+ * hostile input may have millions); a small one is compared pairwise. */
+static const cJSON *
+duplicate_key(const cJSON *obj)
+{
+	const cJSON *c, *d, *dup = NULL;
+	struct key *k;
+	size_t n = 0, i, first = 0;
+
+	for (c = obj->child; c && n <= 16; c = c->next)
+		n++;
+	if (n <= 16) {
+		for (c = obj->child; c; c = c->next)
+			for (d = obj->child; d != c; d = d->next)
+				if (strcmp(d->string, c->string) == 0)
+					return c;
+		return NULL;
+	}
+	for (; c; c = c->next)
+		n++;
+	k = lmp_xcalloc(n, sizeof *k);
+	for (c = obj->child, i = 0; c; c = c->next, i++)
+		k[i] = (struct key){c, i};
+	qsort(k, n, sizeof *k, by_key);
+	/* equal keys sort by position: the later of a pair repeats the earlier */
+	for (i = 1; i < n; i++)
+		if (strcmp(k[i - 1].item->string, k[i].item->string) == 0 &&
+		    (!dup || k[i].at < first))
+			dup = k[i].item, first = k[i].at;
+	free(k);
+	return dup;
+}
+
 static int
 annotate(cJSON *item, const char **p, const char *end, const lmp_json_stream *s, lmp_err *e)
 {
 	const char *name = s->name;
-	cJSON *c, *d;
+	const cJSON *d;
+	cJSON *c;
 	const char *start;
 	size_t len;
 	lmp_num v;
@@ -167,17 +217,17 @@ annotate(cJSON *item, const char **p, const char *end, const lmp_json_stream *s,
 		if (!json_number_ok(start, len) && (where(s, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid number: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
-		if (lmp_num_parse(start, len, &v) && (where(s, start, &line, &col), 1))
+		/* past 2^127 is fine here: the text passes through, and what
+		 * counts with it refuses it (lmp_json_num) */
+		if (lmp_num_parse(start, len, &v) < 0 && (where(s, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: number out of range: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
 		item->valuestring = lmp_xstrndup(start, len);
 		return 0;
 	}
+	if (cJSON_IsObject(item) && (d = duplicate_key(item)))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate key \"%s\"", name, d->string);
 	for (c = item->child; c; c = c->next) {
-		if (cJSON_IsObject(item))
-			for (d = item->child; d != c; d = d->next)
-				if (strcmp(d->string, c->string) == 0)
-					return lmp_fail(e, LMP_EXIT_INPUT, "%s: duplicate key \"%s\"", name, c->string);
 		if (annotate(c, p, end, s, e))
 			return -1;
 	}
@@ -202,6 +252,24 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* Offset of a \u0000 escape, or -1: cJSON would end the string there and
+ * silently keep "a" of "a\u0000b".  Only the last of an odd run of
+ * backslashes escapes the u: "\\u0000" is a backslash and the text u0000. */
+static long
+escaped_nul(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *q;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p)))) {
+		for (q = p; q < end && *q == '\\'; q++)
+			;
+		if ((q - p) % 2 && end - q >= 5 && memcmp(q, "u0000", 5) == 0)
+			return (long)(q - 1 - buf);
+		p = q;
+	}
+	return -1;
+}
+
 static int
 check_text(const char *buf, size_t len, const char *name, int line0, int col0, lmp_err *e)
 {
@@ -215,6 +283,11 @@ check_text(const char *buf, size_t len, const char *name, int line0, int col0, l
 	}
 	if (memchr(buf, '\0', len))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: NUL byte in input", name);
+	if ((bad = escaped_nul(buf, len)) >= 0) {
+		position(buf, buf + bad, &line, &col);
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: \\u0000 (NUL) in a string is not allowed",
+			name, line + line0, col + (line == 1 ? col0 : 0));
+	}
 	return 0;
 }
 
@@ -222,6 +295,52 @@ int
 lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e)
 {
 	return check_text(buf, len, name, 0, 0, e);
+}
+
+/* Refuse a document past the limits before cJSON spends memory on it: the
+ * brackets, commas and text of a container or string at p are counted to
+ * its end (each value after the first follows a '[', '{' or ','). */
+static int
+too_large(const lmp_json_stream *s, const char *p, lmp_err *e)
+{
+	const char *q, *end = s->end;
+	long values = 1, depth = 0;
+	int in_str = 0, line, col;
+
+	if (*p != '{' && *p != '[' && *p != '"')
+		return 0;
+	if (end - p > LMP_JSON_MAX_BYTES)
+		end = p + LMP_JSON_MAX_BYTES + 1;
+	for (q = p; q < end; q++) {
+		if (in_str) {
+			if (*q == '\\')
+				q++;
+			else if (*q == '"') {
+				in_str = 0;
+				if (depth == 0)
+					break;
+			}
+		} else if (*q == '"') {
+			in_str = 1;
+		} else if (*q == '{' || *q == '[') {
+			depth++;
+			values++;
+		} else if (*q == ',') {
+			values++;
+		} else if ((*q == '}' || *q == ']') && --depth == 0) {
+			break;
+		}
+		if (values > LMP_JSON_MAX_VALUES)
+			break;
+	}
+	if (values <= LMP_JSON_MAX_VALUES && q - p <= LMP_JSON_MAX_BYTES)
+		return 0;
+	where(s, p, &line, &col);
+	if (values > LMP_JSON_MAX_VALUES)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: document too large (more than %ld values)",
+			s->name, line, col, LMP_JSON_MAX_VALUES);
+	return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: document too large (more than %ld MiB)",
+		s->name, line, col, LMP_JSON_MAX_BYTES >> 20);
 }
 
 cJSON *
@@ -236,7 +355,7 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 	if (s->p == s->buf && check_text(s->buf, (size_t)(s->end - s->buf), s->name, s->line0, s->col0, e))
 		return NULL;
 	s->p = skip_ws(s->p, s->end);
-	if (s->p >= s->end)
+	if (s->p >= s->end || too_large(s, s->p, e))
 		return NULL;
 	doc = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &stop, 0);
 	if (!doc) {
@@ -314,10 +433,8 @@ lmp_json_new_num(const lmp_num *v)
 	char s[LMP_NUM_STRMAX];
 	cJSON *item = cJSON_CreateNumber(lmp_num_to_double(v));
 
-	if (!item) {
-		fputs("lmp: out of memory\n", stderr);
-		exit(LMP_EXIT_SYSTEM);
-	}
+	if (!item) /* only without lmp_start's hooks */
+		lmp_oom();
 	lmp_num_str(v, s);
 	item->valuestring = lmp_xstrdup(s);
 	return item;

@@ -151,6 +151,11 @@ lmp_json_read(lmp_json_reader *r, lmp_err *e)
 		}
 		if ((end = find_end(r)))
 			goto found;
+		/* past the limit: lmp_json_next says so, from what is here */
+		if (r->b.len - r->pos > LMP_JSON_MAX_BYTES) {
+			end = r->b.len;
+			goto found;
+		}
 		if (r->eof || (rc = fill(r, e)) == 0) {
 			end = r->b.len; /* cut short: the parser says where */
 			goto found;

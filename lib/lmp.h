@@ -47,6 +47,8 @@ void *lmp_xcalloc(size_t n, size_t size);
 void *lmp_xrealloc(void *p, size_t n);
 char *lmp_xstrdup(const char *s);
 char *lmp_xstrndup(const char *s, size_t n);
+void lmp_oom(void) __attribute__((noreturn)); /* "TOOL: out of memory", exit */
+void lmp_alloc_init(void); /* cJSON allocates through lmp_xmalloc (lmp_start calls it) */
 
 /* arena.c: bump allocation for structures that die together. */
 typedef struct lmp_arena lmp_arena;
@@ -135,11 +137,21 @@ int lmp_num_eq(const lmp_num *a, const lmp_num *b);  /* same value and kind */
 #define LMP_NUM_STRMAX 64
 int lmp_i128_str(lmp_i128 v, char *out); /* returns length */
 int lmp_num_str(const lmp_num *a, char *out);
-int lmp_num_parse(const char *s, size_t len, lmp_num *out); /* 0 ok, -1 not a number */
+/* 0 ok, -1 not a number (or not finite), LMP_NUM_OVERFLOW for a magnitude
+ * of 2^127 or more: *out is then the nearest double, for a caller that only
+ * checks the text; a count or size of that size cannot be exact. */
+int lmp_num_parse(const char *s, size_t len, lmp_num *out);
 
 /* json.c: strict documents with exact numbers.
  * Every number node read by lmp keeps its literal text in valuestring, so a
- * number only passed through comes out as it came in. */
+ * number only passed through comes out as it came in.
+ * A document holds at most LMP_JSON_MAX_VALUES values in at most
+ * LMP_JSON_MAX_BYTES of text: parsed, a value costs about 110 bytes, so a
+ * hostile document is refused before it takes more than about half a GiB
+ * (lmp's own documents are well under a MiB; a stream of them is read one
+ * document at a time). */
+#define LMP_JSON_MAX_BYTES (64L << 20)
+#define LMP_JSON_MAX_VALUES (4L << 20)
 typedef struct lmp_json_stream {
 	const char *buf, *p, *end;
 	const char *name; /* for messages: "<stdin>" or a file */

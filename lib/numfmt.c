@@ -82,7 +82,10 @@ lmp_num_str(const lmp_num *a, char *out)
 }
 
 /* A decimal literal, exactly: digits [. digits] [e [+-] digits], with an
- * optional leading minus.  Beyond 128 bits it falls back to strtod. */
+ * optional leading minus.  What 128-bit fractions cannot hold falls back to
+ * strtod: a value of 2^127 or more is refused (LMP_NUM_OVERFLOW: an integer
+ * that large would be counted inexactly), a smaller one (1e-40, 40
+ * significant digits) is the nearest double. */
 int
 lmp_num_parse(const char *s, size_t len, lmp_num *out)
 {
@@ -99,9 +102,17 @@ lmp_num_parse(const char *s, size_t len, lmp_num *out)
 		if (__builtin_mul_overflow(mant, 10, &t) || __builtin_add_overflow(t, *p - '0', &mant))
 			big = 1;
 	if (p < end && *p == '.') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+		const char *f = ++p, *fe, *q;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		/* trailing zeros of the fraction change nothing: 1e38 written
+		 * 100000000000000000000000000000000000000.000 stays exact */
+		for (fe = p; fe > f && fe[-1] == '0'; fe--)
+			;
+		digits += (int)(p - f);
+		for (q = f; q < fe; q++) {
 			if (__builtin_mul_overflow(mant, 10, &t) ||
-			    __builtin_add_overflow(t, *p - '0', &mant) ||
+			    __builtin_add_overflow(t, *q - '0', &mant) ||
 			    __builtin_mul_overflow(den, 10, &den))
 				big = 1;
 		}
@@ -123,6 +134,8 @@ lmp_num_parse(const char *s, size_t len, lmp_num *out)
 	}
 	if (p != end)
 		return -1;
+	for (; !big && exp > 0 && den > 1; exp--) /* 1.5e38: 15e37, not 150e38 / 10 */
+		den /= 10;
 	for (; !big && exp > 0; exp--)
 		if (__builtin_mul_overflow(mant, 10, &mant))
 			big = 1;
@@ -138,5 +151,7 @@ lmp_num_parse(const char *s, size_t len, lmp_num *out)
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	x = strtod(tmp, NULL);
-	return lmp_num_double(x, out) ? -1 : 0;
+	if (lmp_num_double(x, out))
+		return -1;
+	return fabs(x) >= 0x1p127 ? LMP_NUM_OVERFLOW : 0;
 }

@@ -138,6 +138,13 @@ bind_node(struct pop *P, cJSON *node, const char *path)
 		/* Nor fields the template scoped to some layers (Falcon's bias). */
 		int is_val = c && (cJSON_IsNumber(c) || cJSON_IsBool(c)) && !lmp_config_inert(p) &&
 			     !in_list(P->scoped, p);
+		lmp_num x;
+		/* bound into formulas, a value past 2^127 would count inexactly */
+		if (is_val && cJSON_IsNumber(c) && lmp_json_num(c, &x) == LMP_NUM_OVERFLOW) {
+			cJSON_Delete(params);
+			return lmp_fail(P->e, LMP_EXIT_INPUT, "%s: parameter %s: config field %s: %.40s is past "
+				"the exact range of counts (2^127 or more)", path, p, p, c->valuestring);
+		}
 		if (is_val && !in_list(P->derived, p)) {
 			v = cJSON_Duplicate(c, 1);
 			rule = "config";

@@ -11,6 +11,7 @@ void
 lmp_start(const char *tool)
 {
 	lmp_tool = tool;
+	lmp_alloc_init();
 	/* A filter whose reader has gone ends quietly, as cat does, even when
 	 * its parent ignored SIGPIPE (a service manager does): a write error
 	 * message per tool of a chain would bury the one that matters. */

@@ -371,3 +371,48 @@ cfg_with() {
 	run sh -c "lmp-inspect Qwen/Qwen1.5-MoE-A2.7B | lmp-populate | lmp-eval --totals --seq-len 1"
 	[ "$(jq .totals.active_param_count <<<"$output")" = $(( 2*V*H + 24 * (3*(H*H + H) + H*H + H*60 + 4*3*H*1408 + 3*H*5632 + H + 2*H) + H )) ]
 }
+
+# A config of 100,000 keys, the last one repeating an earlier key: the
+# duplicate check sorts the keys (n log n); compared pairwise it took 25 s.
+# The bound is loose so that a loaded machine does not fail it.
+@test "a duplicate among 100,000 config keys is refused by name, quickly" {
+	awk 'BEGIN { printf "{\"model_type\":\"llama\""; for (i = 0; i < 100000; i++) printf ",\"k%d\":%d", i, i; printf ",\"k5\":1}" }' >"$BATS_TEST_TMPDIR/big.json"
+	run_split timeout 5 lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "big.json: duplicate key \"k5\""
+}
+
+# cJSON ends a string at \u0000 ("a\u0000b" would silently be "a"); an
+# escaped backslash before u0000 is plain text.
+@test "a \\u0000 escape in a string is refused with its line and column" {
+	printf '{\n  "model_type": "ll\\u0000ama"}\n' >"$BATS_TEST_TMPDIR/nul.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/nul.json"
+	# line 2, column 20: two spaces, "model_type": (13), a space, "ll (3) before the backslash
+	assert_clean_failure lmp-inspect 'nul.json:2:20: \u0000 (NUL) in a string is not allowed'
+	printf '{"model_type": "ll\\\\u0000ama"}' >"$BATS_TEST_TMPDIR/text.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/text.json"
+	assert_clean_failure lmp-inspect 'text.json: no usable model_type'
+}
+
+# Counts are exact to 2^127 - 1.  A config number of 2^127 or more would be
+# a double (1e40 * 2048 came out as 2.048e+43): a field the template counts
+# with is refused by name; one it does not use keeps its text.
+@test "a config count of 2^127 or more is refused by name; an unused one passes through" {
+	local c="$CFG/meta-llama/Llama-3.2-1B/config.json"
+	sed 's/"hidden_size": 2048/"hidden_size": 1e40/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field hidden_size: 1e40 is past the exact range of counts (2^127 or more)"
+	# 2^127 = 170141183460469231731687303715884105728, written out
+	sed 's/"vocab_size": 128256/"vocab_size": 170141183460469231731687303715884105728/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field vocab_size: 170141183460469231731687303715884105728 is past the exact range"
+	# 1e38 is below 2^127 (about 1.7e38): exact, and a count like any other
+	sed 's/"vocab_size": 128256/"vocab_size": 1e38/' "$c" >"$BATS_TEST_TMPDIR/ok.json"
+	run lmp-inspect "$BATS_TEST_TMPDIR/ok.json"
+	assert_success
+	[[ "$output" == *'"num_embeddings":100000000000000000000000000000000000000'* ]]
+	# rope_theta is carried, not counted with: its text passes through
+	sed 's/"rope_theta": 500000/"rope_theta": 1e40/' "$c" >"$BATS_TEST_TMPDIR/theta.json"
+	run lmp-inspect "$BATS_TEST_TMPDIR/theta.json"
+	assert_success
+	[[ "$output" == *'"rope_theta":1e40'* ]]
+}

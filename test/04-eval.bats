@@ -421,3 +421,88 @@ Q='.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params'
 	run_split lmp-eval --queries 1:0 --seq-len 4 < "$LLAMA2"
 	assert_clean_failure lmp-eval "--queries is the whole step"
 }
+
+# cJSON allocates through the tools' one allocator: memory running out
+# while reading a document is one line with the tool's name and exit
+# status 3, not a "malformed JSON" at an arbitrary column.  Two million
+# numbers take about 200 MB as cJSON nodes, far past a 60 MB address space.
+@test "memory running out inside cJSON is one line, exit status 3" {
+	awk 'BEGIN { printf "["; for (i = 0; i < 2000000; i++) printf "1,"; printf "1]" }' >"$BATS_TEST_TMPDIR/big.json"
+	run_split bash -c "ulimit -v 60000; lmp-eval < '$BATS_TEST_TMPDIR/big.json'"
+	assert_clean_failure lmp-eval "out of memory"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "lmp-eval: out of memory" ]
+}
+
+# A flat sum is a chain, not nesting: 200 terms (and up to 1000, the height
+# of tree the evaluator's recursion is allowed) are fine; 1001 are refused.
+@test "a flat sum of 200 terms is not 'nesting too deep'" {
+	local f200 f1001
+	f200=$(printf '${n} + %.0s' $(seq 199))'${n}'
+	f1001=$(printf '1 + %.0s' $(seq 1000))1
+	cat > "$BATS_TEST_TMPDIR/db.json" <<JSON
+{"lmp": "module_db", "entries": {
+ "x.Sum": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "$f200"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"},
+ "x.Long": {"parameters": [],
+   "flop_analysis": {"formula": "$f1001"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"}
+}}
+JSON
+	# 200 terms of n = 3: 600
+	run lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Sum n=3
+	assert_success
+	[ "$(jq .flops <<<"$output")" = 600 ]
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Long
+	assert_clean_failure lmp-eval "expression too long (more than 1000 operators on one path)"
+}
+
+# A literal of 2^127 or more in a formula, or a config value that large
+# bound to a parameter, is refused: as a double it would count inexactly.
+@test "a formula literal or a bound config value of 2^127 or more is refused" {
+	cat > "$BATS_TEST_TMPDIR/db.json" <<'JSON'
+{"lmp": "module_db", "entries": {
+ "x.Big": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "${n} * 1e40"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"},
+ "x.Max": {"parameters": [{"name": "n", "type": "int"}],
+   "flop_analysis": {"formula": "${n} * 170141183460469231731687303715884105727"},
+   "memory_analysis": {"weights": "0", "reads": "0", "writes": "0", "intermediates": "0"},
+   "param_count": "0", "state": "0"}
+}}
+JSON
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Big n=1
+	assert_clean_failure lmp-eval 'flops "${n} * 1e40": column 8: number past the exact range (2^127 or more)'
+	# 2^127 - 1 is the largest count: exact once, an overflow doubled
+	run lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Max n=1
+	assert_success
+	[[ "$output" == *'"flops":170141183460469231731687303715884105727,'* ]]
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module x.Max n=2
+	assert_clean_failure lmp-eval "integer overflow (beyond 127 bits)"
+	# a parameter given on the command line (was flops 4.096e+43)
+	run_split lmp-eval --module torch.nn.Linear in_features=1e40 out_features=1 bias=0
+	assert_clean_failure lmp-eval "parameter in_features \"1e40\": column 1: number past the exact range"
+	# lmp-populate binds config.hidden_size to the parameters named so
+	sed 's/"hidden_size": 4096/"hidden_size": 1e40/' "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json" > "$BATS_TEST_TMPDIR/a.json"
+	run_split lmp-populate "$BATS_TEST_TMPDIR/a.json"
+	assert_clean_failure lmp-populate "parameter hidden_size: config field hidden_size: 1e40 is past the exact range of counts"
+}
+
+# A document is at most 4,194,304 values and 64 MiB (lmp(7) LIMITS): parsed,
+# a value costs about 110 bytes, so 10 million numbers (20 MB of text)
+# took 1.1 GB.  4.2 million are refused before parsing, here within 100 MB
+# of address space; the streaming reader refuses too, at the document's line.
+@test "a document past the size limits is refused before it is parsed" {
+	awk 'BEGIN { printf "["; for (i = 0; i < 4200000; i++) printf "1,"; printf "1]\n" }' >"$BATS_TEST_TMPDIR/big.json"
+	run_split bash -c "ulimit -v 100000; lmp-eval < '$BATS_TEST_TMPDIR/big.json'"
+	assert_clean_failure lmp-eval "<stdin>:1:1: document too large (more than 4194304 values)"
+	lmp-eval --totals --seq-len 1 < "$LLAMA2" > "$BATS_TEST_TMPDIR/s.ndjson"
+	cat "$BATS_TEST_TMPDIR/big.json" >> "$BATS_TEST_TMPDIR/s.ndjson"
+	run_split bash -c "ulimit -v 100000; lmp-roofline --hardware nvidia-h100-sxm '$BATS_TEST_TMPDIR/s.ndjson' | wc -l"
+	[ "$output" = 1 ]
+	[ "$stderr" = "lmp-roofline: $BATS_TEST_TMPDIR/s.ndjson:2:1: document too large (more than 4194304 values)" ]
+}

@@ -3,6 +3,7 @@
  * hand in the comment or the literal next to it. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lmp.h"
 #include "tap.h"
@@ -194,7 +195,14 @@ test_errors(void)
 	fails("$(rm -rf /)", "column 1");
 	fails("`id`", "column 1");
 	fails("1 2", "unexpected text");
-	is("99999999999999999999999999999999999999999 ** 1", "1e+41"); /* a literal past 2^127 is a double */
+	/* a literal past 2^127 would be an inexact double: refused */
+	fails("99999999999999999999999999999999999999999 ** 1", "column 1: number past the exact range (2^127 or more)");
+	fails("1 + 1e40", "column 5: number past the exact range");
+	fails("170141183460469231731687303715884105728", "past the exact range"); /* 2^127 */
+	is("170141183460469231731687303715884105727", "170141183460469231731687303715884105727"); /* 2^127 - 1 */
+	is("1e38", "100000000000000000000000000000000000000");
+	is("100000000000000000000000000000000000000.000", "100000000000000000000000000000000000000");
+	is("1e-40 * 2", "2e-40");  /* below the range, a fraction past 128 bits is a double */
 	fails("1 ? 2", "expected ':'");
 	fails("min(x=1)", "named argument");
 }
@@ -203,6 +211,9 @@ static void
 test_limits(void)
 {
 	char *deep = malloc(5000), *big = malloc(70000);
+
+	if (!deep || !big)
+		return;
 	int i;
 
 	for (i = 0; i < 1000; i++)
@@ -219,11 +230,25 @@ test_limits(void)
 	big[69998] = '1';
 	big[69999] = '\0';
 	fails(big, "too long");
-	/* A flat chain deepens the tree too: 3000 terms are refused, not a crash. */
-	big[5999] = '\0';
-	fails(big, "nesting too deep");
-	big[199] = '\0'; /* 100 terms: fine */
-	is(big, "100");
+	/* A chain is not nesting: 200 terms, and 1000 (a tree 1000 levels
+	 * tall), are fine; 1001 terms are refused, not a stack overflow in the
+	 * code that walks the tree. */
+	big[399] = '\0';
+	is(big, "200");
+	big[399] = '+';
+	big[1999] = '\0';
+	is(big, "1000");
+	big[1999] = '+';
+	big[2001] = '\0';
+	fails(big, "expression too long (more than 1000 operators on one path)");
+	/* the same through operators folding leaves opaque (floor division of a
+	 * runtime variable), which evaluation walks recursively */
+	strcpy(deep, "({batch_size} + 7)");
+	for (i = 0; i < 998; i++)
+		strcat(deep, "//1");
+	is(deep, "7");
+	strcat(deep, "//1");
+	fails(deep, "expression too long");
 	free(deep);
 	free(big);
 }
@@ -382,7 +407,7 @@ numtext(const char *in, const char *want)
 	if (!rc)
 		lmp_num_str(&v, s);
 	else
-		strcpy(s, "invalid");
+		strcpy(s, rc == LMP_NUM_OVERFLOW ? "past 2^127" : "invalid");
 	snprintf(what, sizeof what, "number %s prints as %s", in, want);
 	ok(strcmp(s, want) == 0, what, s);
 }
@@ -397,6 +422,10 @@ test_numbers(void)
 	numtext("1e21", "1000000000000000000000");      /* exact integer, not 1e+21 */
 	numtext("123456789012345678901234567890", "123456789012345678901234567890");
 	numtext("1e400", "invalid");                    /* not finite */
+	numtext("1e40", "past 2^127");                  /* a count that large cannot be exact */
+	numtext("-170141183460469231731687303715884105728", "past 2^127");
+	numtext("170141183460469231731687303715884105727.0", "170141183460469231731687303715884105727");
+	numtext("1.5e38", "150000000000000000000000000000000000000");
 	numtext("5e-324", "4.94065645841247e-324");    /* past 128 bits: read by strtod */
 	numtext("1e-5", "1e-05");
 	numtext("abc", "invalid");
@@ -421,6 +450,67 @@ json_is(const char *in, const char *want)
 	cJSON_Delete(doc);
 }
 
+/* 100,000 keys: the duplicate check is n log n (pairwise it took 25 s). */
+static void
+test_big_object(void)
+{
+	lmp_buf b = {0};
+	lmp_err e = {0};
+	cJSON *doc;
+	clock_t t0;
+	double s;
+	int i;
+
+	lmp_buf_putc(&b, '{');
+	for (i = 0; i < 100000; i++)
+		lmp_buf_printf(&b, "\"k%d\":%d,", i, i);
+	lmp_buf_puts(&b, "\"z\":0}");
+	t0 = clock();
+	doc = lmp_json_parse_one(b.s, b.len, "t", &e);
+	s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	ok(doc && cJSON_GetArraySize(doc) == 100001 && s < 5, "100,000 distinct keys read in under 5 s", e.msg);
+	cJSON_Delete(doc);
+	/* k99998 repeated, then k77777: the first repeat in the text is named,
+	 * not the first in sorted order */
+	b.len -= 6;
+	lmp_buf_puts(&b, "\"k99998\":1,\"k77777\":1}");
+	doc = lmp_json_parse_one(b.s, b.len, "t", &e);
+	ok(!doc && strstr(e.msg, "duplicate key \"k99998\""), "a duplicate among 100,000 keys is named", e.msg);
+	cJSON_Delete(doc);
+	lmp_buf_free(&b);
+}
+
+/* The limits hold before cJSON parses: LMP_JSON_MAX_VALUES values, and
+ * LMP_JSON_MAX_BYTES of text, are refused with the document's position. */
+static void
+test_too_large(void)
+{
+	size_t m = LMP_JSON_MAX_VALUES - 1, len = 2 * m + 1, i;
+	char *s = malloc((size_t)LMP_JSON_MAX_BYTES + 8);
+	lmp_err e = {0};
+	cJSON *doc;
+
+	if (!s)
+		return;
+	/* [1,1,...,1] of m + 1 ones: with the array, one value past the limit
+	 * (m ones would parse, in about 470 MB: too slow for a unit test) */
+	s[0] = '[';
+	for (i = 0; i < m; i++)
+		memcpy(s + 1 + 2 * i, "1,", 2);
+	memcpy(s + len, "1]", 2);
+	len += 2;
+	doc = lmp_json_parse_one(s, len, "t", &e);
+	ok(!doc && strstr(e.msg, "t:1:1: document too large (more than 4194304 values)"),
+		"one value past the limit is refused", e.msg);
+	/* a string of 64 MiB between its quotes */
+	memset(s, 'x', (size_t)LMP_JSON_MAX_BYTES + 2);
+	s[0] = '"';
+	s[LMP_JSON_MAX_BYTES + 1] = '"';
+	doc = lmp_json_parse_one(s, (size_t)LMP_JSON_MAX_BYTES + 2, "t", &e);
+	ok(!doc && strstr(e.msg, "t:1:1: document too large (more than 64 MiB)"), "64 MiB of text is refused", e.msg);
+	free(s);
+}
+
 static void
 test_json(void)
 {
@@ -441,6 +531,15 @@ test_json(void)
 	json_is("[1.e5]", "invalid number: 1.e5");
 	json_is("[-0, 0.5e-3, 1E+2]", "[-0,0.5e-3,1E+2]");
 	json_is("{\"s\":\"tab\\there\\u0001\"}", "{\"s\":\"tab\\there\\u0001\"}");
+	/* cJSON would cut "a\u0000b" to "a"; an escaped backslash before u0000 is text */
+	json_is("{\"s\": \"a\\u0000b\"}", "t:1:9: \\u0000 (NUL) in a string");
+	json_is("{\"s\":\"a\\\\\\u0000b\"}", "t:1:10: \\u0000 (NUL)");
+	json_is("{\"s\":\"a\\\\u0000b\"}", "{\"s\":\"a\\\\u0000b\"}");
+	json_is("{\"s\":\"a\\u0001b\"}", "{\"s\":\"a\\u0001b\"}");
+	/* the duplicate named is the first repeat in the text, large objects and small */
+	json_is("{\"b\":1,\"a\":2,\"b\":3,\"a\":4}", "duplicate key \"b\"");
+	test_big_object();
+	test_too_large();
 }
 
 static void
