@@ -463,7 +463,7 @@ cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
 /* A field no config makes matter (token ids, dtype, generation settings). */
 int lmp_config_inert(const char *key);
 
-/* hub.c, download.c: where a model's config comes from. */
+/* hub.c (which calls download.c), download.c: where a model's config comes from. */
 typedef struct lmp_located {
 	char path[4096];     /* the config.json read */
 	char id[256];        /* the model id as given (or the path) */
@@ -473,7 +473,11 @@ typedef struct lmp_located {
 } lmp_located;
 int lmp_model_locate(const char *model, const char *revision, lmp_located *out, lmp_err *e);
 int lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e);
+
+/* hfcache.c: the HuggingFace cache's layout, below hub.c and download.c. */
 const char *lmp_hf_cache(char *buf, size_t n);
+/* CACHE/models--org--name for the hub id org/name, in buf. */
+const char *lmp_hf_repo_dir(const char *repo, char *buf, size_t n);
 void lmp_sha256_hex(const char *data, size_t len, char out[65]);
 int lmp_is_commit(const char *s); /* 40 lowercase hex digits */
 
