@@ -202,6 +202,9 @@ SPY
 	done < "$BATS_TEST_TMPDIR/landed"
 	# and the original entries are all still there
 	[ "$(jq '.entries | keys | map(select(startswith("conc.") | not)) | length' "$DB")" = "$(jq '.entries | length' "$ROOT/module_db.json")" ]
+	# whatever temporary file a killed writer left goes with the next update
+	lmp-ensure --quiet --agent "$AG/good.sh" --module conc.m.After
+	[ -z "$(ls "$BATS_TEST_TMPDIR/db" | grep '\.tmp\.')" ]
 }
 
 @test "bad input" {
@@ -216,4 +219,58 @@ SPY
 	[ "$status" -eq 2 ]
 	run --separate-stderr lmp-ensure --list --module a.b.C
 	assert_clean_failure lmp-ensure "exclude each other"
+}
+
+@test "replacing the database keeps its mode, owner and symbolic link" {
+	chmod 640 "$DB"
+	run lmp-ensure --quiet --agent "$AG/good.sh" --module a.b.Mode
+	assert_success
+	[ "$(jq -r '.entries["a.b.Mode"].validation.status' "$DB")" = pending ]
+	[ "$(stat -c %a "$DB")" = 640 ]
+	# a database that is a link into another directory: the target is
+	# replaced (its temporary file written beside it), the link stays
+	local real="$BATS_TEST_TMPDIR/store/real.json" link="$BATS_TEST_TMPDIR/db/linked.json"
+	mkdir -p "$BATS_TEST_TMPDIR/store" && cp "$ROOT/module_db.json" "$real" && chmod 604 "$real"
+	ln -s ../store/real.json "$link"
+	run lmp-ensure --quiet --db "$link" --agent "$AG/good.sh" --module a.b.Linked
+	assert_success
+	[ -L "$link" ] && [ "$(readlink "$link")" = ../store/real.json ]
+	[ "$(jq -r '.entries["a.b.Linked"].validation.status' "$real")" = pending ]
+	[ "$(stat -c %a "$real")" = 604 ]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/store" "$BATS_TEST_TMPDIR/db" | grep '\.tmp\.')" ]
+	# the lock is the target's, so runs through different links share it
+	[ -e "$real.lock" ] && [ ! -e "$link.lock" ]
+	# --validate goes through the link too
+	run lmp-ensure --db "$link" --validate a.b.Linked --by me
+	assert_success
+	[ -L "$link" ] && [ "$(jq -r '.entries["a.b.Linked"].validation.status' "$real")" = validated ]
+	# as root, the owner is kept as well
+	if [ "$(id -u)" = 0 ]; then
+		chown 65534:65534 "$DB"
+		run lmp-ensure --quiet --agent "$AG/good.sh" --module a.b.Owner
+		assert_success
+		[ "$(stat -c %u:%g:%a "$DB")" = 65534:65534:640 ]
+	fi
+}
+
+@test "temporary files a killed run left beside the database go at the next update, others' stay" {
+	local dead live=$$
+	dead=$(sh -c 'echo $$')           # a process that has exited
+	local d="$BATS_TEST_TMPDIR/db"
+	printf 'torn' > "$DB.tmp.$dead.0"
+	printf 'torn' > "$DB.tmp.$dead.17"
+	# a live pid, but older than the lock: every writer holds the lock while
+	# its file exists, so this one was left by an earlier holder
+	printf 'torn' > "$DB.tmp.$live.0" && touch -d '-1 hour' "$DB.tmp.$live.0"
+	# a live pid and newer than the lock (a clock ahead, another host): kept
+	printf 'new' > "$DB.tmp.$live.1" && touch -d '+1 hour' "$DB.tmp.$live.1"
+	# names that are not our temporary files
+	printf 'x' > "$DB.tmp.notes"
+	printf 'x' > "$DB.tmp.$dead"
+	printf 'x' > "$d/other.json.tmp.$dead.0"
+	run lmp-ensure --quiet --agent "$AG/good.sh" --module a.b.Clean
+	assert_success
+	[ "$(cd "$d" && ls | grep '\.tmp\.' | sort)" = "$(printf '%s\n' "module_db.json.tmp.$dead" \
+		"module_db.json.tmp.$live.1" module_db.json.tmp.notes "other.json.tmp.$dead.0" | sort)" ]
+	jq -e '.entries["a.b.Clean"]' "$DB" >/dev/null
 }
