@@ -2,8 +2,10 @@
  * architecture, asking the analysis agent for the ones it does not. */
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lmp.h"
 
@@ -338,6 +340,14 @@ analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 		return -1;
 	}
 	free(prompt);
+	if (r.interrupted) {
+		/* The agent's group is gone and the database untouched: stop as
+		 * the signal would have stopped us, so the caller sees it. */
+		lmp_run_free(&r);
+		signal(r.interrupted, SIG_DFL);
+		raise(r.interrupted);
+		_exit(128 + r.interrupted);
+	}
 	if (r.timed_out)
 		lmp_fail(e, LMP_EXIT_AGENT, "the agent did not answer within %g s (killed)", o->timeout);
 	else if (r.signal)

@@ -432,13 +432,19 @@ typedef struct lmp_run {
 	int status;      /* exit status, or -1 */
 	int signal;      /* terminating signal, or 0 */
 	int timed_out;
+	int interrupted; /* SIGINT, SIGTERM, SIGHUP or SIGQUIT came (forwarded to the agent), or 0 */
 	double seconds;
 	lmp_buf out, err; /* each bounded to LMP_RUN_MAX bytes */
 	int out_truncated, err_truncated;
 } lmp_run;
 #define LMP_RUN_MAX (4 << 20)
-/* Run "sh -c cmd" in its own process group with input on stdin; after
- * timeout seconds the whole group is killed.  -1 only if it cannot start. */
+/* Run "sh -c cmd" in its own process group with input on stdin.  The whole
+ * group is killed when the command exits (its pipes read for a second more),
+ * after timeout seconds, on a stop signal (forwarded first; the caller then
+ * stops, see interrupted) and when the caller dies, even by SIGKILL (a guard
+ * process in the group).  While it runs the caller is a subreaper: what the
+ * command leaves outside its group is killed once it becomes the caller's
+ * child.  -1 only if it cannot start. */
 int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e);
 void lmp_run_free(lmp_run *r);
 

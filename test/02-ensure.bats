@@ -274,3 +274,54 @@ SPY
 		"module_db.json.tmp.$live.1" module_db.json.tmp.notes "other.json.tmp.$dead.0" | sort)" ]
 	jq -e '.entries["a.b.Clean"]' "$DB" >/dev/null
 }
+
+# gone PATTERN: no process matches within two seconds
+gone() {
+	local i
+	for i in $(seq 20); do pgrep -f "$1" >/dev/null || return 0; sleep 0.1; done
+	fail "still running: $(pgrep -af "$1")"
+}
+
+@test "an agent that exits has answered: a child left holding its output costs a second, not the timeout, and is killed" {
+	# sleeps of their own length, so that another run's are not taken for them
+	export LINGER_SECONDS=$((400 + $$ % 100000))
+	local t0=$SECONDS
+	run --separate-stderr lmp-ensure --quiet --timeout 60 --agent "$AG/lingering.sh" --module a.b.Linger
+	assert_success
+	[ $((SECONDS - t0)) -lt 10 ]
+	[ "$(jq -r '.entries["a.b.Linger"].validation.status' "$DB")" = pending ]
+	gone "^sleep $LINGER_SECONDS\$"
+	# one that leaves the group (setsid) becomes our child when its parent
+	# exits (we are its subreaper while the agent runs), and is killed too
+	export LINGER_SECONDS=$((LINGER_SECONDS + 1)) LINGER=setsid
+	t0=$SECONDS
+	run --separate-stderr lmp-ensure --quiet --timeout 60 --agent "$AG/lingering.sh" --module a.b.Setsid
+	assert_success
+	[ $((SECONDS - t0)) -lt 10 ]
+	[ "$(jq -r '.entries["a.b.Setsid"].validation.status' "$DB")" = pending ]
+	gone "^sleep $LINGER_SECONDS\$"
+}
+
+@test "SIGTERM, SIGINT and SIGKILL of lmp-ensure take the agent's whole group with it" {
+	local sig pid st i before=$(sum)
+	for sig in TERM INT KILL; do
+		export SILENT_SECONDS=$((700 + ($$ % 100000) * 3 + ${#sig}))
+		# job control, so that the background job does not start with SIGINT
+		# ignored, as a non-interactive shell's background jobs do
+		set -m
+		lmp-ensure --quiet --agent "$AG/silent.sh" --module "x.y.Sig$sig" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+		pid=$!
+		set +m
+		for i in $(seq 100); do pgrep -f "^sleep $SILENT_SECONDS\$" >/dev/null && break; sleep 0.05; done
+		pgrep -f "^sleep $SILENT_SECONDS\$" >/dev/null || fail "the agent did not start"
+		kill -"$sig" "$pid"
+		st=0
+		wait "$pid" || st=$?
+		# it dies of the signal, as its caller sees it
+		[ "$st" -eq $((128 + $(kill -l "$sig"))) ] || fail "$sig: status $st"
+		gone "^sleep $SILENT_SECONDS\$"
+		[ ! -s "$BATS_TEST_TMPDIR/err" ]
+		[ ! -e "$BATS_TEST_TMPDIR/db/x.y.Sig${sig}_diagnostics.json" ]
+	done
+	[ "$(sum)" = "$before" ]
+}
