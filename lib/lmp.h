@@ -448,6 +448,13 @@ typedef struct lmp_run {
 int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e);
 void lmp_run_free(lmp_run *r);
 
+/* escape.c: untrusted text for a one-line message: control characters as
+ * \n, \t, \r, \xHH (\uHHHH for C1 controls, line separators and bidi
+ * overrides), bytes that are not UTF-8 as \xHH, other UTF-8 kept; cut
+ * between characters to fit size - 1 bytes, ending "..." when cut.  Writes
+ * out (NUL-terminated) and returns its length. */
+size_t lmp_escape(char *out, size_t size, const char *text, size_t len);
+
 /* entrycheck.c: an agent's answer, checked and sanitised into an entry. */
 int lmp_valid_class_name(const char *s);
 void lmp_today(char out[11]);

@@ -325,3 +325,30 @@ gone() {
 	done
 	[ "$(sum)" = "$before" ]
 }
+
+# only_safe TEXT: no C0 control or DEL byte, no UTF-8 C1 control (U+0080..U+009F)
+only_safe() {
+	[ -z "$(printf '%s' "$1" | LC_ALL=C tr -d '\040-\176\200-\377')" ] || fail "control characters in: $1"
+	! printf '%s' "$1" | grep -q $'\xc2[\x80-\x9f]' || fail "a C1 control in: $1"
+}
+
+@test "an agent's text in an error line is escaped: one line, no control characters, UTF-8 kept, bounded" {
+	# hostile.sh's text: line1 NL line2 SP ESC[2J ESC]0;pwned BEL SP U+009B 31m SP
+	# U+202E evil TAB CR SP café SP U+2192; by the rules of lmp_escape:
+	local want='line1\nline2 \x1b[2J\x1b]0;pwned\x07 \u009b31m \u202eevil\t\r café →'
+	# an error the agent reports, followed by 300 x: cut to 199 bytes
+	# ending "...": 71 bytes of escaped text (é and → are 2 and 3 bytes),
+	# a space, 199 - 71 - 1 - 3 = 124 x, "..."
+	HOSTILE=said failed_agent hostile.sh x.y.Said "the agent reported an error: $want x"
+	[[ "$stderr" == *"$want $(printf '%.0sx' $(seq 124))..." ]] || fail "not cut as expected: $stderr"
+	[ "$(printf '%s' "$want" | wc -c)" -eq 71 ]
+	only_safe "$stderr"
+	# the diagnostics file keeps the agent's raw answer (JSON-escaped there)
+	[[ "$(jq -r .stdout "$BATS_TEST_TMPDIR/db/x.y.Said_diagnostics.json")" == *$'line1\\nline2 \\u001b[2J'* ]]
+	# in a formula that the checks quote back
+	HOSTILE=control failed_agent hostile.sh x.y.Control "flops \"$want\": column 1: unknown name at 'line1\\nline2 '"
+	only_safe "$stderr"
+	# in a duplicate key
+	HOSTILE=key failed_agent hostile.sh x.y.Key 'answer: duplicate key "k\nk\x1b[2J"'
+	only_safe "$stderr"
+}
