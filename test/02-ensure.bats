@@ -284,7 +284,7 @@ gone() {
 
 @test "an agent that exits has answered: a child left holding its output costs a second, not the timeout, and is killed" {
 	# sleeps of their own length, so that another run's are not taken for them
-	export LINGER_SECONDS=$((400 + $$ % 100000))
+	export LINGER_SECONDS=$((200000 + ($$ % 100000) * 2))
 	local t0=$SECONDS
 	run --separate-stderr lmp-ensure --quiet --timeout 60 --agent "$AG/lingering.sh" --module a.b.Linger
 	assert_success
@@ -303,9 +303,9 @@ gone() {
 }
 
 @test "SIGTERM, SIGINT and SIGKILL of lmp-ensure take the agent's whole group with it" {
-	local sig pid st i before=$(sum)
+	local sig pid st i n=0 before=$(sum)
 	for sig in TERM INT KILL; do
-		export SILENT_SECONDS=$((700 + ($$ % 100000) * 3 + ${#sig}))
+		export SILENT_SECONDS=$((500000 + ($$ % 100000) * 3 + n++)) SILENT_TRAP="$BATS_TEST_TMPDIR/trapped.$sig"
 		# job control, so that the background job does not start with SIGINT
 		# ignored, as a non-interactive shell's background jobs do
 		set -m
@@ -320,6 +320,12 @@ gone() {
 		# it dies of the signal, as its caller sees it
 		[ "$st" -eq $((128 + $(kill -l "$sig"))) ] || fail "$sig: status $st"
 		gone "^sleep $SILENT_SECONDS\$"
+		# the agent was told first (SIGKILL cannot be forwarded)
+		if [ "$sig" != KILL ]; then
+			[ "$(cat "$SILENT_TRAP")" = "$sig" ]
+		else
+			[ ! -e "$SILENT_TRAP" ]
+		fi
 		[ ! -s "$BATS_TEST_TMPDIR/err" ]
 		[ ! -e "$BATS_TEST_TMPDIR/db/x.y.Sig${sig}_diagnostics.json" ]
 	done
