@@ -232,6 +232,7 @@ catch_signals(struct saved *s)
 {
 	struct sigaction sa;
 
+	memset(s, 0, sizeof *s);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
