@@ -224,7 +224,6 @@ agent(const char *cmd, const int in[2], const int out[2], const int err[2], pid_
 	_exit(127);
 }
 
-
 /* Catch the stop signals (not those we were started ignoring, as under
  * nohup) and SIGCHLD; ignore SIGPIPE (the agent may close its input). */
 static void
