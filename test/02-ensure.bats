@@ -357,4 +357,8 @@ only_safe() {
 	# in a duplicate key
 	HOSTILE=key failed_agent hostile.sh x.y.Key 'answer: duplicate key "k\nk\x1b[2J"'
 	only_safe "$stderr"
+	# a formula quoted in its first 80 bytes: "1 +  " is 5, 37 e-acutes 74,
+	# and the 80th is the first byte of the 38th (0xc3), not UTF-8 alone
+	HOSTILE=cut failed_agent hostile.sh x.y.Cut "flops \"1 +  $(printf '%.0s\303\251' $(seq 37))\\xc3\": column 6"
+	only_safe "$stderr"
 }

@@ -2,7 +2,8 @@
 # Hostile answers, chosen by $HOSTILE: a formula of a megabyte, nesting
 # 10,000 deep, a call cycle, shell syntax, a ../ name, a negative count;
 # text meant to break the error line or to drive the terminal: in a formula
-# (control), in an error the agent reports (said), in a duplicate key (key).
+# (control), in an error the agent reports (said), in a duplicate key (key),
+# a formula of e-acutes that an error quotes cut inside a character (cut).
 cls=$(sed -n 's/^CLASS: //p' | head -n 1)
 # newline, escape sequences (ESC and the C1 CSI), a bidi override, a
 # tab and a carriage return, and plain UTF-8 that must stay as it is
@@ -25,6 +26,7 @@ shell) f='$(touch /tmp/lmp-pwned) + `id`' ;;
 dotdot) base=$(printf '%s' "$base" | jq -c '.full_class_name = "../../etc/x.y"'); f='${elements}' ;;
 negative) f='0 - ${elements}' ;;
 control) f=$(printf '%s' "\"$nasty\"" | jq -r .) ;;
+cut) f="1 +  $(printf '%.0s\303\251' $(seq 40))" ;;
 esac
 # the formula goes through a file: a megabyte is past the argument limit
 tmp=$(mktemp)
