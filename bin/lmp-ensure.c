@@ -2,8 +2,10 @@
  * architecture, asking the analysis agent for the ones it does not. */
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lmp.h"
 
@@ -204,7 +206,9 @@ extract(const lmp_buf *out, const char *cls, lmp_err *e)
 	res = cJSON_GetObjectItemCaseSensitive(doc, "result");
 	if (cJSON_IsString(res) && !cJSON_GetObjectItemCaseSensitive(doc, "full_class_name")) {
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "is_error"))) {
-			lmp_fail(e, LMP_EXIT_AGENT, "the agent reported an error: %.200s", res->valuestring);
+			char said[200];
+			lmp_escape(said, sizeof said, res->valuestring, strlen(res->valuestring));
+			lmp_fail(e, LMP_EXIT_AGENT, "the agent reported an error: %s", said);
 			cJSON_Delete(doc);
 			return NULL;
 		}
@@ -338,6 +342,14 @@ analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 		return -1;
 	}
 	free(prompt);
+	if (r.interrupted) {
+		/* The agent's group is gone and the database untouched: stop as
+		 * the signal would have stopped us, so the caller sees it. */
+		lmp_run_free(&r);
+		signal(r.interrupted, SIG_DFL);
+		raise(r.interrupted);
+		_exit(128 + r.interrupted);
+	}
 	if (r.timed_out)
 		lmp_fail(e, LMP_EXIT_AGENT, "the agent did not answer within %g s (killed)", o->timeout);
 	else if (r.signal)
@@ -353,6 +365,11 @@ analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 		rc = lmp_db_update(o->db, add_entry, &c, e);
 	}
 	if (rc) {
+		/* The message may quote the answer anywhere (a formula, a key, a
+		 * name): one line, and nothing a terminal would act on. */
+		char safe[sizeof e->msg];
+		lmp_escape(safe, sizeof safe, e->msg, strlen(e->msg));
+		memcpy(e->msg, safe, sizeof safe);
 		if (e->status == LMP_EXIT_INPUT)
 			e->status = LMP_EXIT_AGENT;
 		snprintf(why, sizeof why, "%s", e->msg);

@@ -59,6 +59,7 @@ load_curl(lmp_err *e)
 }
 
 #define MAX_CONFIG (16 << 20)
+#define MAX_TIMEOUT 3600
 
 struct sink {
 	lmp_buf body;
@@ -144,16 +145,21 @@ mkdirs(const char *path)
 	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
+/* What lmp-inspect and transformers' AutoConfig need of a config.json: an
+ * object naming its model_type (a multimodal one names it at the top too). */
+static int
+is_config(const cJSON *doc)
+{
+	return cJSON_IsObject(doc) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "model_type"));
+}
+
 /* Store body as the snapshot's config.json: blob, then the link, then the ref. */
 static int
 store(const char *repo, const char *rev, const char *commit, const lmp_buf *body, lmp_located *out, lmp_err *e)
 {
-	char base[2048], dir[3072], blob[3300], snap[3300], link[3400], tmp[3500], ref[3400], sha[65];
-	char *slug = lmp_xstrdup(repo), *name = strchr(slug, '/');
+	char dir[3072], blob[3300], snap[3300], link[3400], tmp[3500], ref[3400], sha[65];
 
-	*name++ = '\0';
-	snprintf(dir, sizeof dir, "%s/models--%s--%s", lmp_hf_cache(base, sizeof base), slug, name);
-	free(slug);
+	lmp_hf_repo_dir(repo, dir, sizeof dir);
 	lmp_sha256_hex(body->s, body->len, sha);
 	snprintf(blob, sizeof blob, "%s/blobs/%s", dir, sha);
 	snprintf(snap, sizeof snap, "%s/snapshots/%s", dir, commit);
@@ -205,8 +211,13 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 
 	if (!endpoint || !*endpoint)
 		endpoint = "https://huggingface.co";
-	if (to && !lmp_parse_i64(to, 1, 3600, &t))
+	/* A timeout that is not one is refused, never replaced by the default. */
+	if (to && *to) {
+		if (lmp_parse_i64(to, 1, MAX_TIMEOUT, &t))
+			return lmp_fail(e, LMP_EXIT_USAGE, "LMP_HTTP_TIMEOUT='%.40s': not a number of seconds in [1, %d]",
+				to, MAX_TIMEOUT);
 		timeout = (long)t;
+	}
 	snprintf(url, sizeof url, "%s/%s/resolve/%s/config.json", endpoint, repo, rev);
 	if (load_curl(e))
 		return -1;
@@ -261,7 +272,12 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: HTTP %ld from %s", repo, code, endpoint);
 	else if (!(doc = lmp_json_parse_one(s.body.s ? s.body.s : "", s.body.len, "downloaded config.json", e)))
 		lmp_prefix(e, "%s: ", repo);
-	else {
+	else if (!is_config(doc)) {
+		/* Checked before it is stored: a cached answer would fail every later run. */
+		cJSON_Delete(doc);
+		lmp_fail(e, LMP_EXIT_INPUT, "%s: the config.json from %s is not a model config "
+			"(a JSON object with a \"model_type\"): nothing stored", repo, endpoint);
+	} else {
 		cJSON_Delete(doc);
 		/* The commit names a directory: 40 lowercase hex digits, nothing else. */
 		if (!*s.commit && lmp_is_commit(rev))

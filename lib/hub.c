@@ -10,26 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
-
 #include "lmp.h"
-
-void
-lmp_sha256_hex(const char *data, size_t len, char out[65])
-{
-	struct sha256_ctx ctx;
-	uint8_t d[SHA256_DIGEST_SIZE];
-	static const char hex[] = "0123456789abcdef";
-
-	sha256_init(&ctx);
-	sha256_update(&ctx, len, (const uint8_t *)data);
-	sha256_digest(&ctx, sizeof d, d);
-	for (int i = 0; i < SHA256_DIGEST_SIZE; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
-}
 
 static int
 is_file(const char *p)
@@ -76,46 +57,15 @@ valid_rev(const char *s)
 	return 1;
 }
 
-const char *
-lmp_hf_cache(char *buf, size_t n)
-{
-	const char *c = getenv("HF_HUB_CACHE"), *h = getenv("HF_HOME"), *home = getenv("HOME");
-
-	if (c && *c)
-		snprintf(buf, n, "%s", c);
-	else if (h && *h)
-		snprintf(buf, n, "%s/hub", h);
-	else
-		snprintf(buf, n, "%s/.cache/huggingface/hub", home && *home ? home : ".");
-	return buf;
-}
-
-int
-lmp_is_commit(const char *rev)
-{
-	size_t n = strlen(rev);
-
-	if (n != 40)
-		return 0;
-	for (; *rev; rev++)
-		if (!isxdigit((unsigned char)*rev) || isupper((unsigned char)*rev))
-			return 0;
-	return 1;
-}
-
 /* models--org--name/refs/REV -> snapshots/COMMIT/config.json */
 static int
 from_cache(const char *repo, const char *rev, char *path, size_t n, char *commit)
 {
-	char base[2048], dir[3072], ref[3200], *slug = lmp_xstrdup(repo), *p;
+	char dir[3072], ref[3200];
 	lmp_buf b = {0};
 	lmp_err ignore;
 
-	for (p = slug; *p; p++)
-		if (*p == '/')
-			*p = '\0';
-	snprintf(dir, sizeof dir, "%s/models--%s--%s", lmp_hf_cache(base, sizeof base), slug, slug + strlen(slug) + 1);
-	free(slug);
+	lmp_hf_repo_dir(repo, dir, sizeof dir);
 	if (lmp_is_commit(rev)) {
 		snprintf(commit, 41, "%s", rev);
 	} else {

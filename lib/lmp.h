@@ -525,15 +525,28 @@ typedef struct lmp_run {
 	int status;      /* exit status, or -1 */
 	int signal;      /* terminating signal, or 0 */
 	int timed_out;
+	int interrupted; /* SIGINT, SIGTERM, SIGHUP or SIGQUIT came (forwarded to the agent), or 0 */
 	double seconds;
 	lmp_buf out, err; /* each bounded to LMP_RUN_MAX bytes */
 	int out_truncated, err_truncated;
 } lmp_run;
 #define LMP_RUN_MAX (4 << 20)
-/* Run "sh -c cmd" in its own process group with input on stdin; after
- * timeout seconds the whole group is killed.  -1 only if it cannot start. */
+/* Run "sh -c cmd" in its own process group with input on stdin.  The whole
+ * group is killed when the command exits (its pipes read for a second more),
+ * after timeout seconds, on a stop signal (forwarded first; the caller then
+ * stops, see interrupted) and when the caller dies, even by SIGKILL (a guard
+ * process in the group).  While it runs the caller is a subreaper: what the
+ * command leaves outside its group is killed once it becomes the caller's
+ * child.  -1 only if it cannot start. */
 int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e);
 void lmp_run_free(lmp_run *r);
+
+/* escape.c: untrusted text for a one-line message: control characters as
+ * \n, \t, \r, \xHH (\uHHHH for C1 controls, line separators and bidi
+ * overrides), bytes that are not UTF-8 as \xHH, other UTF-8 kept; cut
+ * between characters to fit size - 1 bytes, ending "..." when cut.  Writes
+ * out (NUL-terminated) and returns its length. */
+size_t lmp_escape(char *out, size_t size, const char *text, size_t len);
 
 /* entrycheck.c: an agent's answer, checked and sanitised into an entry. */
 int lmp_valid_class_name(const char *s);
@@ -556,7 +569,7 @@ cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
 /* A field no config makes matter (token ids, dtype, generation settings). */
 int lmp_config_inert(const char *key);
 
-/* hub.c, download.c: where a model's config comes from. */
+/* hub.c (which calls download.c), download.c: where a model's config comes from. */
 typedef struct lmp_located {
 	char path[4096];     /* the config.json read */
 	char id[256];        /* the model id as given (or the path) */
@@ -566,7 +579,11 @@ typedef struct lmp_located {
 } lmp_located;
 int lmp_model_locate(const char *model, const char *revision, lmp_located *out, lmp_err *e);
 int lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e);
+
+/* hfcache.c: the HuggingFace cache's layout, below hub.c and download.c. */
 const char *lmp_hf_cache(char *buf, size_t n);
+/* CACHE/models--org--name for the hub id org/name, in buf. */
+const char *lmp_hf_repo_dir(const char *repo, char *buf, size_t n);
 void lmp_sha256_hex(const char *data, size_t len, char out[65]);
 int lmp_is_commit(const char *s); /* 40 lowercase hex digits */
 

@@ -416,3 +416,36 @@ cfg_with() {
 	assert_success
 	[[ "$output" == *'"rope_theta":1e40'* ]]
 }
+
+@test "a download that is valid JSON but not a config is refused before it is stored" {
+	start_hub
+	# [1,2] and an error object both parse, and both answer 200 with a commit:
+	# neither may reach the cache, so a second run fails the same way
+	for m in array error array; do
+		run --separate-stderr lmp-inspect "$m/model"
+		assert_clean_failure lmp-inspect "$m/model: the config.json from $HF_ENDPOINT is not a model config"
+		[ "$status" -eq 1 ]
+		no_partial "$m"
+		[ ! -e "$HF_HUB_CACHE/models--$m--model" ]
+	done
+}
+
+@test "LMP_HTTP_TIMEOUT that is 0, negative, past an hour or not a number is refused" {
+	start_hub
+	local t
+	for t in 0 -5 3601 junk 2s 1e3; do
+		LMP_HTTP_TIMEOUT=$t run --separate-stderr lmp-inspect ok/model
+		assert_clean_failure lmp-inspect "LMP_HTTP_TIMEOUT='$t': not a number of seconds in [1, 3600]"
+		[ "$status" -eq 2 ]
+		no_partial ok
+	done
+	# the bounds themselves, and empty (as unset: the default), are accepted
+	LMP_HTTP_TIMEOUT=3600 run lmp-inspect ok/model
+	assert_success
+	rm -rf "$HF_HUB_CACHE"
+	LMP_HTTP_TIMEOUT=1 run lmp-inspect ok/model
+	assert_success
+	rm -rf "$HF_HUB_CACHE"
+	LMP_HTTP_TIMEOUT= run lmp-inspect ok/model
+	assert_success
+}

@@ -202,6 +202,9 @@ SPY
 	done < "$BATS_TEST_TMPDIR/landed"
 	# and the original entries are all still there
 	[ "$(jq '.entries | keys | map(select(startswith("conc.") | not)) | length' "$DB")" = "$(jq '.entries | length' "$ROOT/module_db.json")" ]
+	# whatever temporary file a killed writer left goes with the next update
+	lmp-ensure --quiet --agent "$AG/good.sh" --module conc.m.After
+	[ -z "$(ls "$BATS_TEST_TMPDIR/db" | grep '\.tmp\.')" ]
 }
 
 @test "bad input" {
@@ -216,4 +219,146 @@ SPY
 	[ "$status" -eq 2 ]
 	run --separate-stderr lmp-ensure --list --module a.b.C
 	assert_clean_failure lmp-ensure "exclude each other"
+}
+
+@test "replacing the database keeps its mode, owner and symbolic link" {
+	chmod 640 "$DB"
+	run lmp-ensure --quiet --agent "$AG/good.sh" --module a.b.Mode
+	assert_success
+	[ "$(jq -r '.entries["a.b.Mode"].validation.status' "$DB")" = pending ]
+	[ "$(stat -c %a "$DB")" = 640 ]
+	# a database that is a link into another directory: the target is
+	# replaced (its temporary file written beside it), the link stays
+	local real="$BATS_TEST_TMPDIR/store/real.json" link="$BATS_TEST_TMPDIR/db/linked.json"
+	mkdir -p "$BATS_TEST_TMPDIR/store" && cp "$ROOT/module_db.json" "$real" && chmod 604 "$real"
+	ln -s ../store/real.json "$link"
+	run lmp-ensure --quiet --db "$link" --agent "$AG/good.sh" --module a.b.Linked
+	assert_success
+	[ -L "$link" ] && [ "$(readlink "$link")" = ../store/real.json ]
+	[ "$(jq -r '.entries["a.b.Linked"].validation.status' "$real")" = pending ]
+	[ "$(stat -c %a "$real")" = 604 ]
+	[ -z "$(ls "$BATS_TEST_TMPDIR/store" "$BATS_TEST_TMPDIR/db" | grep '\.tmp\.')" ]
+	# the lock is the target's, so runs through different links share it
+	[ -e "$real.lock" ] && [ ! -e "$link.lock" ]
+	# --validate goes through the link too
+	run lmp-ensure --db "$link" --validate a.b.Linked --by me
+	assert_success
+	[ -L "$link" ] && [ "$(jq -r '.entries["a.b.Linked"].validation.status' "$real")" = validated ]
+	# as root, the owner is kept as well
+	if [ "$(id -u)" = 0 ]; then
+		chown 65534:65534 "$DB"
+		run lmp-ensure --quiet --agent "$AG/good.sh" --module a.b.Owner
+		assert_success
+		[ "$(stat -c %u:%g:%a "$DB")" = 65534:65534:640 ]
+	fi
+}
+
+@test "temporary files a killed run left beside the database go at the next update, others' stay" {
+	local dead live=$$
+	dead=$(sh -c 'echo $$')           # a process that has exited
+	local d="$BATS_TEST_TMPDIR/db"
+	printf 'torn' > "$DB.tmp.$dead.0"
+	printf 'torn' > "$DB.tmp.$dead.17"
+	# a live pid, but older than the lock: every writer holds the lock while
+	# its file exists, so this one was left by an earlier holder
+	printf 'torn' > "$DB.tmp.$live.0" && touch -d '-1 hour' "$DB.tmp.$live.0"
+	# a live pid and newer than the lock (a clock ahead, another host): kept
+	printf 'new' > "$DB.tmp.$live.1" && touch -d '+1 hour' "$DB.tmp.$live.1"
+	# names that are not our temporary files
+	printf 'x' > "$DB.tmp.notes"
+	printf 'x' > "$DB.tmp.$dead"
+	printf 'x' > "$d/other.json.tmp.$dead.0"
+	run lmp-ensure --quiet --agent "$AG/good.sh" --module a.b.Clean
+	assert_success
+	[ "$(cd "$d" && ls | grep '\.tmp\.' | sort)" = "$(printf '%s\n' "module_db.json.tmp.$dead" \
+		"module_db.json.tmp.$live.1" module_db.json.tmp.notes "other.json.tmp.$dead.0" | sort)" ]
+	jq -e '.entries["a.b.Clean"]' "$DB" >/dev/null
+}
+
+# gone PATTERN: no process matches within two seconds
+gone() {
+	local i
+	for i in $(seq 20); do pgrep -f "$1" >/dev/null || return 0; sleep 0.1; done
+	fail "still running: $(pgrep -af "$1")"
+}
+
+@test "an agent that exits has answered: a child left holding its output costs a second, not the timeout, and is killed" {
+	# sleeps of their own length, so that another run's are not taken for them
+	export LINGER_SECONDS=$((200000 + ($$ % 100000) * 2))
+	local t0=$SECONDS
+	run --separate-stderr lmp-ensure --quiet --timeout 60 --agent "$AG/lingering.sh" --module a.b.Linger
+	assert_success
+	[ $((SECONDS - t0)) -lt 10 ]
+	[ "$(jq -r '.entries["a.b.Linger"].validation.status' "$DB")" = pending ]
+	gone "^sleep $LINGER_SECONDS\$"
+	# one that leaves the group (setsid) becomes our child when its parent
+	# exits (we are its subreaper while the agent runs), and is killed too
+	export LINGER_SECONDS=$((LINGER_SECONDS + 1)) LINGER=setsid
+	t0=$SECONDS
+	run --separate-stderr lmp-ensure --quiet --timeout 60 --agent "$AG/lingering.sh" --module a.b.Setsid
+	assert_success
+	[ $((SECONDS - t0)) -lt 10 ]
+	[ "$(jq -r '.entries["a.b.Setsid"].validation.status' "$DB")" = pending ]
+	gone "^sleep $LINGER_SECONDS\$"
+}
+
+@test "SIGTERM, SIGINT and SIGKILL of lmp-ensure take the agent's whole group with it" {
+	local sig pid st i n=0 before=$(sum)
+	for sig in TERM INT KILL; do
+		export SILENT_SECONDS=$((500000 + ($$ % 100000) * 3 + n++)) SILENT_TRAP="$BATS_TEST_TMPDIR/trapped.$sig"
+		# job control, so that the background job does not start with SIGINT
+		# ignored, as a non-interactive shell's background jobs do
+		set -m
+		lmp-ensure --quiet --agent "$AG/silent.sh" --module "x.y.Sig$sig" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+		pid=$!
+		set +m
+		for i in $(seq 100); do pgrep -f "^sleep $SILENT_SECONDS\$" >/dev/null && break; sleep 0.05; done
+		pgrep -f "^sleep $SILENT_SECONDS\$" >/dev/null || fail "the agent did not start"
+		kill -"$sig" "$pid"
+		st=0
+		wait "$pid" || st=$?
+		# it dies of the signal, as its caller sees it
+		[ "$st" -eq $((128 + $(kill -l "$sig"))) ] || fail "$sig: status $st"
+		gone "^sleep $SILENT_SECONDS\$"
+		# the agent was told first (SIGKILL cannot be forwarded)
+		if [ "$sig" != KILL ]; then
+			[ "$(cat "$SILENT_TRAP")" = "$sig" ]
+		else
+			[ ! -e "$SILENT_TRAP" ]
+		fi
+		[ ! -s "$BATS_TEST_TMPDIR/err" ]
+		[ ! -e "$BATS_TEST_TMPDIR/db/x.y.Sig${sig}_diagnostics.json" ]
+	done
+	[ "$(sum)" = "$before" ]
+}
+
+# only_safe TEXT: no C0 control or DEL byte, no UTF-8 C1 control (U+0080..U+009F)
+only_safe() {
+	[ -z "$(printf '%s' "$1" | LC_ALL=C tr -d '\040-\176\200-\377')" ] || fail "control characters in: $1"
+	! printf '%s' "$1" | grep -q $'\xc2[\x80-\x9f]' || fail "a C1 control in: $1"
+}
+
+@test "an agent's text in an error line is escaped: one line, no control characters, UTF-8 kept, bounded" {
+	# hostile.sh's text: line1 NL line2 SP ESC[2J ESC]0;pwned BEL SP U+009B 31m SP
+	# U+202E evil TAB CR SP café SP U+2192; by the rules of lmp_escape:
+	local want='line1\nline2 \x1b[2J\x1b]0;pwned\x07 \u009b31m \u202eevil\t\r café →'
+	# an error the agent reports, followed by 300 x: cut to 199 bytes
+	# ending "...": 71 bytes of escaped text (é and → are 2 and 3 bytes),
+	# a space, 199 - 71 - 1 - 3 = 124 x, "..."
+	HOSTILE=said failed_agent hostile.sh x.y.Said "the agent reported an error: $want x"
+	[[ "$stderr" == *"$want $(printf '%.0sx' $(seq 124))..." ]] || fail "not cut as expected: $stderr"
+	[ "$(printf '%s' "$want" | wc -c)" -eq 71 ]
+	only_safe "$stderr"
+	# the diagnostics file keeps the agent's raw answer (JSON-escaped there)
+	[[ "$(jq -r .stdout "$BATS_TEST_TMPDIR/db/x.y.Said_diagnostics.json")" == *$'line1\\nline2 \\u001b[2J'* ]]
+	# in a formula that the checks quote back
+	HOSTILE=control failed_agent hostile.sh x.y.Control "flops \"$want\": column 1: unknown name at 'line1\\nline2 '"
+	only_safe "$stderr"
+	# in a duplicate key
+	HOSTILE=key failed_agent hostile.sh x.y.Key 'answer: duplicate key "k\nk\x1b[2J"'
+	only_safe "$stderr"
+	# a formula quoted in its first 80 bytes: "1 +  " is 5, 37 e-acutes 74,
+	# and the 80th is the first byte of the 38th (0xc3), not UTF-8 alone
+	HOSTILE=cut failed_agent hostile.sh x.y.Cut "flops \"1 +  $(printf '%.0s\303\251' $(seq 37))\\xc3\": column 6"
+	only_safe "$stderr"
 }

@@ -9,7 +9,9 @@
  *   /trunc/...     a Content-Length longer than the body, then close
  *   /hang/...      never answers
  *   /nocommit/...  200 without X-Repo-Commit
- *   /badcommit/... 200 with an X-Repo-Commit that climbs out of the cache */
+ *   /badcommit/... 200 with an X-Repo-Commit that climbs out of the cache
+ *   /array/...     200, X-Repo-Commit, valid JSON that is not a config: [1,2]
+ *   /error/...     200, X-Repo-Commit, a JSON object without model_type */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -63,6 +65,13 @@ serve(int fd)
 	if (!strncmp(path, "/moved/", 7)) {
 		snprintf(head, sizeof head, "HTTP/1.1 302 Found\r\nLocation: /ok/%s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
 			path + 7);
+		say(fd, head);
+		return;
+	}
+	if (!strncmp(path, "/array/", 7) || !strncmp(path, "/error/", 7)) {
+		const char *b = path[1] == 'a' ? "[1,2]" : "{\"error\": \"Repository not found\"}";
+		snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+			"X-Repo-Commit: 0123456789abcdef0123456789abcdef01234567\r\nConnection: close\r\n\r\n%s", strlen(b), b);
 		say(fd, head);
 		return;
 	}
