@@ -190,12 +190,7 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
 		    lmp_num_cmp(&r, &(lmp_num){1, (lmp_i128)1 << 40, 1, 0}) > 0))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s%s%s: \"repeat\" must be an integer in [0, 2^40]",
 			parent, *parent ? "." : "", name->valuestring);
-	lmp_buf_puts(&path, parent);
-	if (*parent)
-		lmp_buf_putc(&path, '.');
-	lmp_buf_puts(&path, name->valuestring);
-	if (rep && lmp_num_cmp(&r, &(lmp_num){1, 1, 1, 0}) != 0)
-		lmp_buf_puts(&path, ".*");
+	lmp_layer_path(&path, parent, name->valuestring, node);
 	/* A routed expert: each token uses top_k of num_experts of them; a
 	 * share given on a composite holds for everything inside it. */
 	if (act && (lmp_json_num(act, &x) || lmp_num_sign(&x) < 0 ||

@@ -352,6 +352,11 @@ const char *lmp_default_db(void);  /* module_db.json beside it */
 int lmp_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 int lmp_parse_list(const char *s, int64_t min, int64_t max, int64_t **out, int *n, lmp_err *e, const char *opt);
 
+/* layerpath.c: a node's path in the layer tree (parent.name, and ".*" after
+ * a member of a layer list: a node with "repeat", even a repeat of 1). */
+int lmp_layer_is_member(const cJSON *node);
+void lmp_layer_path(lmp_buf *b, const char *parent, const char *name, const cJSON *node);
+
 /* eval.c: a populated architecture compiled for evaluation. */
 typedef struct lmp_row {
 	const char *path, *cls;

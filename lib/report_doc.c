@@ -345,8 +345,7 @@ tree_rows(lmp_table *t, const cJSON *nodes, const char *prefix, double count, in
 		char cnt[LMP_UNIT_MAX];
 		const char *cells[4];
 
-		lmp_buf_printf(&path, "%s%s%s%s", prefix, *prefix ? "." : "", str(n, "name") ? str(n, "name") : "?",
-			cJSON_IsNumber(rep) ? ".*" : "");
+		lmp_layer_path(&path, prefix, str(n, "name") ? str(n, "name") : "?", n);
 		snprintf(cnt, sizeof cnt, "%.0f", c);
 		cJSON_ArrayForEach(kv, lmp_field(n, populated ? "params" : "attrs")) {
 			const char *v = lmp_field_text(kv);

@@ -406,3 +406,26 @@ Q='.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params'
 	run_split lmp-eval --queries 1:0 --seq-len 4 < "$LLAMA2"
 	assert_clean_failure lmp-eval "--queries is the whole step"
 }
+
+# ---- layer paths ----
+
+@test "a one-layer model keeps '.*' after its layer list, in lmp-eval, --explain and lmp-report" {
+	# num_hidden_layers = 1 still makes a layer list (nn.ModuleList) whose one
+	# member a checkpoint names model.layers.0.input_layernorm: the path is
+	# model.layers.*.input_layernorm, as with 32 layers; a plain node
+	# (model.embed_tokens, lm_head) has no '.*'.
+	jq '.num_hidden_layers = 1' "$ROOT/share/lmp/configs/meta-llama/Llama-2-7b-hf/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate > "$BATS_TEST_TMPDIR/one.json"
+	run lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/one.json"
+	assert_success
+	[ "$(jq -r '.rows[2].path' <<<"$output")" = model.layers.*.input_layernorm ]
+	[ "$(jq -r '.rows[2].count' <<<"$output")" = 1 ]
+	[ "$(jq -r '.rows[0].path, .rows[-1].path' <<<"$output" | tr '\n' ' ')" = "model.embed_tokens lm_head " ]
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/one.eval.json"
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate --explain 2>/dev/null"
+	assert_line --partial $'model.layers.*.input_layernorm\tnorm_size\t4096'
+	run sh -c "lmp-report --format csv '$BATS_TEST_TMPDIR/one.json' | cut -d, -f15 | grep input_layernorm"
+	assert_output model.layers.*.input_layernorm
+	run sh -c "lmp-report --format text '$BATS_TEST_TMPDIR/one.eval.json' | grep -o 'model.layers[^ ]*input_layernorm'"
+	assert_output model.layers.*.input_layernorm
+}

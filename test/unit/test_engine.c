@@ -448,6 +448,32 @@ test_reader(void)
 	lmp_buf_free(&text);
 }
 
+/* The layer-path rule: ".*" after a member of a layer list (a node with
+ * "repeat", even a repeat of 1, as a checkpoint still names it
+ * model.layers.0...), nothing after a plain node. */
+static void
+test_layer_path(void)
+{
+	static const char *const nodes[][3] = {
+		/* node, parent, the path by the rule */
+		{"{\"name\":\"layers\",\"repeat\":1}", "model", "model.layers.*"},
+		{"{\"name\":\"layers\",\"repeat\":32}", "model", "model.layers.*"},
+		{"{\"name\":\"experts\",\"repeat\":8}", "model.layers.*.mlp", "model.layers.*.mlp.experts.*"},
+		{"{\"name\":\"input_layernorm\"}", "model.layers.*", "model.layers.*.input_layernorm"},
+		{"{\"name\":\"lm_head\"}", "", "lm_head"},
+		{"{\"name\":\"h\",\"repeat\":1}", "", "h.*"},
+	};
+	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+		lmp_err e = {0};
+		cJSON *n = lmp_json_parse_one(nodes[i][0], strlen(nodes[i][0]), "t", &e);
+		lmp_buf b = {0};
+		lmp_layer_path(&b, nodes[i][1], cJSON_GetObjectItemCaseSensitive(n, "name")->valuestring, n);
+		ok(b.s && !strcmp(b.s, nodes[i][2]), "layer path", b.s);
+		lmp_buf_free(&b);
+		cJSON_Delete(n);
+	}
+}
+
 int
 main(void)
 {
@@ -469,6 +495,7 @@ main(void)
 	test_json();
 	test_stream();
 	test_reader();
+	test_layer_path();
 	lmp_db_free(db);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
