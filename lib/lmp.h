@@ -378,6 +378,15 @@ typedef struct lmp_model {
 	char *head;       /* an eval document's constant start, up to "runtime" */
 	size_t headlen;
 	lmp_arena *arena;
+	/* model.positions: the longest context (0: none known) and whether
+	 * positions index a table (past it is an error) or are rotary */
+	int64_t pos_limit;
+	int pos_table;
+	long past_limit; /* points evaluated past a rotary limit */
+	/* evaldoc.c: the last totals.state_growth written, and its point */
+	char *growth;
+	int64_t growth_key[5];
+	int growth_set;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 void lmp_model_free(lmp_model *m);
