@@ -254,17 +254,20 @@ value_at(lmp_model *m, const lmp_row *r, int mask, lmp_runtime *rt, int64_t seq,
 }
 
 /* One row's quantity as fixed + k x min(context, max) for contexts from
- * seq on: 1 if it has that shape (max 0 for unbounded), 0 if not, -1 on
- * an evaluation error. */
+ * seq on: 1 if it has that shape (max 0 for unbounded), 0 if not.  A
+ * context far past the point may overflow what the point does not: that
+ * too is "not that shape", never an error of the point. */
 static int
 row_growth(lmp_model *m, const lmp_row *r, int mask, lmp_runtime *rt, int64_t seq, lmp_num *fixed, lmp_num *k,
-	lmp_num *max, lmp_err *e)
+	lmp_num *max)
 {
 	lmp_num s1, s2, sf, far = lmp_num_int(GROW_FAR), lo = lmp_num_int(seq + 1), c0 = lmp_num_int(seq), t, u;
+	lmp_err ignore, *e = &ignore;
+
 
 	if (value_at(m, r, mask, rt, seq, seq, &s1, e) || value_at(m, r, mask, rt, seq, seq + 1, &s2, e) ||
 	    value_at(m, r, mask, rt, seq, GROW_FAR, &sf, e))
-		return -1;
+		return 0;
 	if (!s1.exact || !s2.exact || !sf.exact || lmp_num_sub(&s2, &s1, k) || lmp_num_sign(k) < 0 ||
 	    lmp_num_mul(k, &c0, &t) || lmp_num_sub(&s1, &t, fixed) || lmp_num_mul(k, &far, &t) || lmp_num_add(fixed, &t, &t))
 		return 0;
@@ -276,7 +279,7 @@ row_growth(lmp_model *m, const lmp_row *r, int mask, lmp_runtime *rt, int64_t se
 	    lmp_num_cmp(max, &lo) < 0 || lmp_num_cmp(max, &far) >= 0)
 		return 0;
 	if (value_at(m, r, mask, rt, seq, (int64_t)max->n, &t, e) || value_at(m, r, mask, rt, seq, (int64_t)max->n + 1, &u, e))
-		return -1;
+		return 0;
 	return lmp_num_eq(&t, &sf) && lmp_num_eq(&u, &sf);
 }
 
@@ -326,7 +329,7 @@ state_growth(lmp_model *m, lmp_runtime *rt, struct growth *g, lmp_err *e)
 		const lmp_row *r = &m->rows[i];
 		if ((rc = always_zero(m, r, 1 << LMP_K_STATE, rt, e)))
 			continue;
-		if (rc < 0 || (rc = row_growth(m, r, 1 << LMP_K_STATE, rt, 1, &f, &k, &max, e)) <= 0)
+		if (rc < 0 || (rc = row_growth(m, r, 1 << LMP_K_STATE, rt, 1, &f, &k, &max)) <= 0)
 			return rc;
 		if (lmp_num_mul(&r->count, &f, &f) || lmp_num_add(&g->fixed, &f, &g->fixed) ||
 		    lmp_num_mul(&r->count, &k, &t))
@@ -357,9 +360,9 @@ curve_json(lmp_buf *b, const lmp_num *f, const lmp_num *k, const lmp_num *max)
 /* The activation curves of the rows, per instance (a kernel's output does
  * not add up over layers: the largest one counts): those that grow, once
  * each, and the largest constant one.  1 written, 0 when a row has another
- * shape, -1 on error. */
+ * shape. */
 static int
-activation_growth(lmp_model *m, int mask, lmp_runtime *rt, int64_t seq, lmp_buf *b, lmp_err *e)
+activation_growth(lmp_model *m, int mask, lmp_runtime *rt, int64_t seq, lmp_buf *b)
 {
 	lmp_num f, k, max, top = lmp_num_int(0), zero = lmp_num_int(0);
 	lmp_buf seen = {0};
@@ -368,7 +371,7 @@ activation_growth(lmp_model *m, int mask, lmp_runtime *rt, int64_t seq, lmp_buf 
 	lmp_buf_putc(b, '[');
 	for (i = 0; i < m->nrows && rc > 0; i++) {
 		lmp_buf one = {0};
-		if ((rc = row_growth(m, &m->rows[i], mask, rt, seq, &f, &k, &max, e)) <= 0)
+		if ((rc = row_growth(m, &m->rows[i], mask, rt, seq, &f, &k, &max)) <= 0)
 			break;
 		if (lmp_num_is_zero(&k)) {
 			if (lmp_num_cmp(&f, &top) > 0)
@@ -426,13 +429,9 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 	if (act_seq) {
 		mark = b.len;
 		LIT(&b, ",\"activation_growth\":{\"writes\":");
-		if ((rc = activation_growth(m, 1 << LMP_K_WRITES, &rt, act_seq, &b, e)) > 0) {
+		if ((rc = activation_growth(m, 1 << LMP_K_WRITES, &rt, act_seq, &b)) > 0) {
 			LIT(&b, ",\"with_intermediates\":");
-			rc = activation_growth(m, 1 << LMP_K_WRITES | 1 << LMP_K_INTERMEDIATES, &rt, act_seq, &b, e);
-		}
-		if (rc < 0) {
-			lmp_buf_free(&b);
-			return lmp_prefix(e, "activation growth: "), NULL;
+			rc = activation_growth(m, 1 << LMP_K_WRITES | 1 << LMP_K_INTERMEDIATES, &rt, act_seq, &b);
 		}
 		if (rc)
 			lmp_buf_putc(&b, '}');
