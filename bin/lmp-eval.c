@@ -142,7 +142,7 @@ sweep(const lmp_runvals *v, point_fn fn, void *ctx, lmp_err *e)
 
 struct out {
 	lmp_model *m;
-	int rows, pretty, module;
+	int rows, pretty, module, warned;
 	lmp_buf b;
 };
 
@@ -181,6 +181,13 @@ point(struct point *pt, void *ctx, lmp_err *e)
 		rc = lmp_eval_doc(w->m, &pt->rt, w->rows, &w->b, e);
 	if (rc)
 		return -1;
+	/* Rotary positions past the model's limit: computed, but not what it
+	 * was trained on.  Said once; each such point is marked. */
+	if (w->m->past_limit && !w->warned) {
+		fprintf(stderr, "lmp-eval: warning: a context past the model's position limit of %lld tokens "
+			"(marked runtime.past_position_limit)\n", (long long)w->m->pos_limit);
+		w->warned = 1;
+	}
 	return (w->pretty || w->b.len > 60000) ? flush(w, e) : 0;
 }
 

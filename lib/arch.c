@@ -563,6 +563,36 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 	return 0;
 }
 
+/* The template's "positions": the longest context the model's positions
+ * reach ("limit", a template over the config) and whether they index a
+ * table (GPT-2's learned embeddings: past it transformers fails) or are
+ * computed (rotary); recorded in the document's model object, which every
+ * later document carries. */
+static int
+positions(const cJSON *tmpl, cJSON *model, const struct cfgvals *cv, const char *mt, lmp_err *e)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(tmpl, "positions");
+	const cJSON *limit = cJSON_GetObjectItemCaseSensitive(p, "limit");
+	const cJSON *table = cJSON_GetObjectItemCaseSensitive(p, "table");
+	cJSON *o;
+	lmp_num v;
+
+	if (!p)
+		return 0;
+	if (!cJSON_IsString(limit) || !cJSON_IsBool(table))
+		return lmp_fail(e, LMP_EXIT_INPUT, "the %s template's \"positions\" needs a \"limit\" template "
+			"and a boolean \"table\"", mt);
+	if (eval_cfg(limit->valuestring, cv, &v, e))
+		return lmp_prefix(e, "positions.limit: ");
+	if (!lmp_num_is_int(&v) || lmp_num_sign(&v) <= 0 || v.n > ((lmp_i128)1 << 40))
+		return lmp_fail(e, LMP_EXIT_INPUT, "positions.limit: \"%.80s\" is not a whole number in [1, 2^40]",
+			limit->valuestring);
+	o = cJSON_AddObjectToObject(model, "positions");
+	cJSON_AddItemToObject(o, "limit", lmp_json_new_num(&v));
+	cJSON_AddBoolToObject(o, "table", cJSON_IsTrue(table));
+	return 0;
+}
+
 cJSON *
 lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 {
@@ -580,6 +610,8 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 	    check_lists(cfg, tmpl, mt, e))
 		goto fail;
 	cfg_collect(cfg, &cv);
+	if (positions(tmpl, model, &cv, mt, e))
+		goto fail;
 	doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "lmp", "arch");
 	cJSON_AddStringToObject(doc, "version", LMP_VERSION);

@@ -190,12 +190,7 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
 		    lmp_num_cmp(&r, &(lmp_num){1, (lmp_i128)1 << 40, 1, 0}) > 0))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s%s%s: \"repeat\" must be an integer in [0, 2^40]",
 			parent, *parent ? "." : "", name->valuestring);
-	lmp_buf_puts(&path, parent);
-	if (*parent)
-		lmp_buf_putc(&path, '.');
-	lmp_buf_puts(&path, name->valuestring);
-	if (rep && lmp_num_cmp(&r, &(lmp_num){1, 1, 1, 0}) != 0)
-		lmp_buf_puts(&path, ".*");
+	lmp_layer_path(&path, parent, name->valuestring, node);
 	/* A routed expert: each token uses top_k of num_experts of them; a
 	 * share given on a composite holds for everything inside it. */
 	if (act && (lmp_json_num(act, &x) || lmp_num_sign(&x) < 0 ||
@@ -262,6 +257,26 @@ sum_rows(lmp_model *m, lmp_err *e)
 	return 0;
 }
 
+/* model.positions (lmp-inspect(1)): the longest context the model's
+ * positions reach, and whether they index a table. */
+static int
+positions(lmp_model *m, const cJSON *model, lmp_err *e)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(model, "positions");
+	const cJSON *table = cJSON_GetObjectItemCaseSensitive(p, "table");
+	lmp_num v;
+
+	if (!p)
+		return 0;
+	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(p, "limit"), &v) || !lmp_num_is_int(&v) ||
+	    lmp_num_sign(&v) <= 0 || v.n > ((lmp_i128)1 << 40) || !cJSON_IsBool(table))
+		return lmp_fail(e, LMP_EXIT_INPUT, "model.positions needs an integer \"limit\" in [1, 2^40] "
+			"and a boolean \"table\"");
+	m->pos_limit = (int64_t)v.n;
+	m->pos_table = cJSON_IsTrue(table);
+	return 0;
+}
+
 static lmp_model *
 model_new(void)
 {
@@ -301,6 +316,8 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 		if (walk(&L, c, "", &one, &one, 0))
 			goto fail;
 	if (check_tied(L.m, e) || sum_rows(L.m, e))
+		goto fail;
+	if (positions(L.m, model, e))
 		goto fail;
 	L.m->model_json = model ? lmp_json_print(model, 0) : lmp_xstrdup("null");
 	{
@@ -391,5 +408,6 @@ lmp_model_free(lmp_model *m)
 	free(m->rows);
 	free(m->model_json);
 	free(m->head);
+	free(m->growth);
 	free(m);
 }

@@ -96,7 +96,29 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 	lmp_buf_putc(b, '}');
 }
 
-/* The seven quantities of a row or of the totals, in contract order. */
+/* Per row and in the totals, the seven quantities (LMP_K_*), then the
+ * stored weight bytes (V_WEIGHT_BYTES); the totals add the active
+ * parameters (V_ACTIVE). */
+enum { V_WEIGHT_BYTES = LMP_NKINDS, NV, V_ACTIVE = NV };
+
+/* The bytes a row's parameters take stored, per instance: every element at
+ * its weight format's width, exactly (elements x bits / 8, a fraction where
+ * the bits do not fill whole bytes).  The one place a weight format lives:
+ * today one width (--w-bit) for every layer; a per-layer format, with its
+ * group scales, changes only this function. */
+static int
+weight_bytes(const lmp_row *r, const lmp_runtime *rt, const lmp_num *params, lmp_num *out, lmp_err *e)
+{
+	lmp_num bits = lmp_num_int(rt->w_bit), eight = lmp_num_int(8), t;
+	int rc;
+
+	if ((rc = lmp_num_mul(params, &bits, &t)) || (rc = lmp_num_div(&t, &eight, out)))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: weight bytes: %s", r->path, lmp_num_strerror(rc));
+	return 0;
+}
+
+/* The seven quantities of a row or of the totals, in contract order, and
+ * the stored weight bytes. */
 static void
 quantities(lmp_buf *b, const lmp_num *v)
 {
@@ -114,20 +136,53 @@ quantities(lmp_buf *b, const lmp_num *v)
 	num(b, &v[LMP_K_INTERMEDIATES]);
 	LIT(b, "},\"state_bytes\":");
 	num(b, &v[LMP_K_STATE]);
+	LIT(b, ",\"weight_bytes\":");
+	num(b, &v[V_WEIGHT_BYTES]);
 }
 
-/* The totals: the seven quantities and the active parameters. */
+/* The totals: the quantities, the active parameters and, where known, how
+ * the state grows with the context (growth: its JSON members, or NULL). */
 static void
-totals_json(lmp_buf *b, const lmp_num *tot, const lmp_num *active)
+totals_json(lmp_buf *b, const lmp_num *tot, const char *growth)
 {
 	LIT(b, ",\"totals\":{");
 	quantities(b, tot);
 	LIT(b, ",\"active_param_count\":");
-	num(b, active);
+	num(b, &tot[V_ACTIVE]);
+	if (growth)
+		lmp_buf_puts(b, growth);
 	lmp_buf_putc(b, '}');
 }
 
-/* Values at one point: per row (rows: nrows x LMP_NKINDS, or NULL) and totals. */
+/* The stored weight bytes of every row (per instance, into rows when
+ * given) and of the model (tot): a tied weight is stored once. */
+static int
+stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+{
+	lmp_num pc, wb, sum = lmp_num_int(0), t;
+	int i, rc;
+
+	for (i = 0; i < m->nrows; i++) {
+		const lmp_row *r = &m->rows[i];
+		if (rows)
+			pc = rows[i * NV + LMP_K_PARAM_COUNT];
+		else if (lmp_poly_eval(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
+			return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(LMP_K_PARAM_COUNT));
+		if (weight_bytes(r, rt, &pc, &wb, e))
+			return -1;
+		if (rows)
+			rows[i * NV + V_WEIGHT_BYTES] = wb;
+		if (r->tied)
+			continue;
+		if ((rc = lmp_num_mul(&r->count, &wb, &t)) || (rc = lmp_num_add(&sum, &t, &sum)))
+			return lmp_fail(e, LMP_EXIT_INPUT, "totals: weight bytes: %s", lmp_num_strerror(rc));
+	}
+	tot[V_WEIGHT_BYTES] = sum;
+	return 0;
+}
+
+/* Values at one point: per row (rows: nrows x NV, or NULL) and totals
+ * (tot: NV + 1). */
 static int
 evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
 {
@@ -136,14 +191,14 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 	lmp_prog_set_point(m->prog, rt);
 	for (i = 0; rows && i < m->nrows; i++)
 		for (k = 0; k < LMP_NKINDS; k++)
-			if (lmp_poly_eval(m->prog, m->rows[i].poly[k], &rows[i * LMP_NKINDS + k], e))
+			if (lmp_poly_eval(m->prog, m->rows[i].poly[k], &rows[i * NV + k], e))
 				return lmp_prefix(e, "%s: %s: ", m->rows[i].path, lmp_kind_name(k));
 	for (k = 0; k < LMP_NKINDS; k++)
 		if (lmp_poly_eval(m->prog, m->total[k], &tot[k], e))
 			return lmp_prefix(e, "totals: %s: ", lmp_kind_name(k));
-	if (lmp_poly_eval(m->prog, m->active, &tot[LMP_NKINDS], e))
+	if (lmp_poly_eval(m->prog, m->active, &tot[V_ACTIVE], e))
 		return lmp_prefix(e, "totals: active parameters: ");
-	return 0;
+	return stored_weights(m, rt, rows, tot, e);
 }
 
 static void
@@ -167,29 +222,302 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v)
 			lmp_json_string(b, r->tied);
 		}
 		lmp_buf_putc(b, ',');
-		quantities(b, &v[i * LMP_NKINDS]);
+		quantities(b, &v[i * NV]);
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
 }
 
+/* How the state (the KV cache) grows with the context, for a uniform batch
+ * of the point's batch size and widths: every layer's state is fixed +
+ * per_token x min(context, max_tokens), max_tokens unbounded for full
+ * attention and window - 1 for a sliding-window or chunked layer.  Each row
+ * is evaluated at three contexts and its shape checked at two more: exact,
+ * and cheap (the rows with state are a few; the result is kept for the
+ * next point of the same batch and widths).  A decode step's activations
+ * (each row's writes, and writes + intermediates) are described the same
+ * way, for lmp-roofline's longest context. */
+#define GROW_FAR ((int64_t)1 << 40)
+#define GROW_MAXWIN 64
+
+struct growth {
+	lmp_num fixed, per_token;
+	int nwin;
+	lmp_num win_max[GROW_MAXWIN], win_per_token[GROW_MAXWIN];
+};
+
+/* The sum of a row's quantities of the kinds in mask at a context of c
+ * tokens per sequence: seq new tokens over c - seq cached. */
+static int
+value_at(lmp_model *m, const lmp_row *r, int mask, lmp_runtime *rt, int64_t seq, int64_t c, lmp_num *out, lmp_err *e)
+{
+	lmp_num v;
+	int k;
+
+	rt->queries[0].seq_len = seq;
+	rt->queries[0].cache_len = c - seq;
+	if (lmp_runtime_compute(rt, e))
+		return -1;
+	lmp_prog_set_point(m->prog, rt);
+	*out = lmp_num_int(0);
+	for (k = 0; k < LMP_NKINDS; k++)
+		if (mask & 1 << k) {
+			if (lmp_poly_eval(m->prog, r->poly[k], &v, e))
+				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
+			if (lmp_num_add(out, &v, out))
+				return lmp_fail(e, LMP_EXIT_INPUT, "%s: overflow", r->path);
+		}
+	return 0;
+}
+
+/* One row's quantity as fixed + k x min(context, max) for contexts from
+ * seq on: 1 if it has that shape (max 0 for unbounded), 0 if not.  A
+ * context far past the point may overflow what the point does not: that
+ * too is "not that shape", never an error of the point. */
+static int
+row_growth(lmp_model *m, const lmp_row *r, int mask, lmp_runtime *rt, int64_t seq, lmp_num *fixed, lmp_num *k,
+	lmp_num *max)
+{
+	lmp_num s1, s2, sf, far = lmp_num_int(GROW_FAR), lo = lmp_num_int(seq + 1), c0 = lmp_num_int(seq), t, u;
+	lmp_err ignore, *e = &ignore;
+
+
+	if (value_at(m, r, mask, rt, seq, seq, &s1, e) || value_at(m, r, mask, rt, seq, seq + 1, &s2, e) ||
+	    value_at(m, r, mask, rt, seq, GROW_FAR, &sf, e))
+		return 0;
+	if (!s1.exact || !s2.exact || !sf.exact || lmp_num_sub(&s2, &s1, k) || lmp_num_sign(k) < 0 ||
+	    lmp_num_mul(k, &c0, &t) || lmp_num_sub(&s1, &t, fixed) || lmp_num_mul(k, &far, &t) || lmp_num_add(fixed, &t, &t))
+		return 0;
+	*max = lmp_num_int(0);
+	if (lmp_num_eq(&t, &sf))
+		return 1;
+	/* Bounded: it stops growing at max, where fixed + k x max = s(far). */
+	if (lmp_num_is_zero(k) || lmp_num_sub(&sf, fixed, &t) || lmp_num_div(&t, k, max) || !lmp_num_is_int(max) ||
+	    lmp_num_cmp(max, &lo) < 0 || lmp_num_cmp(max, &far) >= 0)
+		return 0;
+	if (value_at(m, r, mask, rt, seq, (int64_t)max->n, &t, e) || value_at(m, r, mask, rt, seq, (int64_t)max->n + 1, &u, e))
+		return 0;
+	return lmp_num_eq(&t, &sf) && lmp_num_eq(&u, &sf);
+}
+
+/* Adds count x k to the window of this max (kept sorted by max). */
+static int
+add_window(struct growth *g, const lmp_num *max, const lmp_num *ck)
+{
+	int i, j;
+
+	for (i = 0; i < g->nwin && lmp_num_cmp(&g->win_max[i], max) < 0; i++)
+		;
+	if (i < g->nwin && lmp_num_eq(&g->win_max[i], max))
+		return lmp_num_add(&g->win_per_token[i], ck, &g->win_per_token[i]);
+	if (g->nwin == GROW_MAXWIN)
+		return -1;
+	for (j = g->nwin++; j > i; j--) {
+		g->win_max[j] = g->win_max[j - 1];
+		g->win_per_token[j] = g->win_per_token[j - 1];
+	}
+	g->win_max[i] = *max;
+	g->win_per_token[i] = *ck;
+	return 0;
+}
+
+/* A row with a quantity that is zero at every point. */
+static int
+always_zero(lmp_model *m, const lmp_row *r, int mask, lmp_runtime *rt, lmp_err *e)
+{
+	lmp_num v;
+
+	for (int k = 0; k < LMP_NKINDS; k++)
+		if (mask & 1 << k && !lmp_poly_is_const(r->poly[k]))
+			return 0;
+	return value_at(m, r, mask, rt, 1, 1, &v, e) ? -1 : lmp_num_is_zero(&v);
+}
+
+/* 1 with g filled, 0 when some row's state has another shape, -1 on error. */
+static int
+state_growth(lmp_model *m, lmp_runtime *rt, struct growth *g, lmp_err *e)
+{
+	lmp_num f, k, max, t;
+	int i, rc;
+
+	g->fixed = g->per_token = lmp_num_int(0);
+	g->nwin = 0;
+	for (i = 0; i < m->nrows; i++) {
+		const lmp_row *r = &m->rows[i];
+		if ((rc = always_zero(m, r, 1 << LMP_K_STATE, rt, e)))
+			continue;
+		if (rc < 0 || (rc = row_growth(m, r, 1 << LMP_K_STATE, rt, 1, &f, &k, &max)) <= 0)
+			return rc;
+		if (lmp_num_mul(&r->count, &f, &f) || lmp_num_add(&g->fixed, &f, &g->fixed) ||
+		    lmp_num_mul(&r->count, &k, &t))
+			return 0;
+		if (lmp_num_is_zero(&t))
+			continue;
+		if (lmp_num_is_zero(&max) ? lmp_num_add(&g->per_token, &t, &g->per_token) : add_window(g, &max, &t))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+curve_json(lmp_buf *b, const lmp_num *f, const lmp_num *k, const lmp_num *max)
+{
+	LIT(b, "{\"fixed\":");
+	num(b, f);
+	LIT(b, ",\"per_token\":");
+	num(b, k);
+	LIT(b, ",\"max_tokens\":");
+	if (lmp_num_is_zero(max))
+		LIT(b, "null");
+	else
+		num(b, max);
+	lmp_buf_putc(b, '}');
+}
+
+/* The activation curves of the rows, per instance (a kernel's output does
+ * not add up over layers: the largest one counts): those that grow, once
+ * each, and the largest constant one.  1 written, 0 when a row has another
+ * shape. */
+static int
+activation_growth(lmp_model *m, int mask, lmp_runtime *rt, int64_t seq, lmp_buf *b)
+{
+	lmp_num f, k, max, top = lmp_num_int(0), zero = lmp_num_int(0);
+	lmp_buf seen = {0};
+	int i, rc = 1;
+
+	lmp_buf_putc(b, '[');
+	for (i = 0; i < m->nrows && rc > 0; i++) {
+		lmp_buf one = {0};
+		if ((rc = row_growth(m, &m->rows[i], mask, rt, seq, &f, &k, &max)) <= 0)
+			break;
+		if (lmp_num_is_zero(&k)) {
+			if (lmp_num_cmp(&f, &top) > 0)
+				top = f;
+			continue;
+		}
+		curve_json(&one, &f, &k, &max);
+		lmp_buf_putc(&one, '\n');
+		if (!seen.s || !strstr(seen.s, one.s)) {
+			lmp_buf_add(b, one.s, one.len - 1);
+			lmp_buf_putc(b, ',');
+			lmp_buf_puts(&seen, one.s);
+		}
+		lmp_buf_free(&one);
+	}
+	curve_json(b, &top, &zero, &zero);
+	lmp_buf_putc(b, ']');
+	lmp_buf_free(&seen);
+	return rc;
+}
+
+/* The totals' growth members for this batch and these widths (and, for a
+ * decode step, its new tokens: act_seq, else 0), "" where a layer has
+ * another shape, NULL on error; kept in the model for the next point. */
+static const char *
+growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at, lmp_err *e)
+{
+	int64_t key[5] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq};
+	lmp_query q = {1, 0, batch};
+	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL};
+	struct growth g;
+	lmp_buf b = {0};
+	size_t mark;
+	int rc;
+
+	if (m->growth_set && !memcmp(key, m->growth_key, sizeof key))
+		return m->growth ? m->growth : "";
+	if ((rc = state_growth(m, &rt, &g, e)) < 0)
+		return lmp_prefix(e, "state growth: "), NULL;
+	if (rc) {
+		LIT(&b, ",\"state_growth\":{\"fixed\":");
+		num(&b, &g.fixed);
+		LIT(&b, ",\"per_token\":");
+		num(&b, &g.per_token);
+		LIT(&b, ",\"windows\":[");
+		for (int i = 0; i < g.nwin; i++) {
+			LIT(&b, "{\"max_tokens\":");
+			num(&b, &g.win_max[i]);
+			LIT(&b, ",\"per_token\":");
+			num(&b, &g.win_per_token[i]);
+			lmp_buf_puts(&b, i + 1 < g.nwin ? "}," : "}");
+		}
+		LIT(&b, "]}");
+	}
+	if (act_seq) {
+		mark = b.len;
+		LIT(&b, ",\"activation_growth\":{\"writes\":");
+		if ((rc = activation_growth(m, 1 << LMP_K_WRITES, &rt, act_seq, &b)) > 0) {
+			LIT(&b, ",\"with_intermediates\":");
+			rc = activation_growth(m, 1 << LMP_K_WRITES | 1 << LMP_K_INTERMEDIATES, &rt, act_seq, &b);
+		}
+		if (rc)
+			lmp_buf_putc(&b, '}');
+		else
+			b.len = mark;
+	}
+	free(m->growth);
+	m->growth = b.len ? b.s : (free(b.s), NULL);
+	if (m->growth)
+		m->growth[b.len] = '\0';
+	memcpy(m->growth_key, key, sizeof key);
+	m->growth_set = 1;
+	return m->growth ? m->growth : "";
+}
+
+/* A context past the model's position limit: an error where positions
+ * index a table (GPT-2's learned embeddings), else counted and marked
+ * (rotary positions are computed for any index; quality is not
+ * promised past the limit).  1 past the limit, 0 within it, -1 refused. */
+static int
+past_limit(lmp_model *m, int64_t context, const char *what, lmp_err *e)
+{
+	if (!m->pos_limit || context <= m->pos_limit)
+		return 0;
+	if (m->pos_table)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s = %lld is past the model's table of %lld positions",
+			what, (long long)context, (long long)m->pos_limit);
+	m->past_limit++;
+	return 1;
+}
+
+/* The runtime object just written (ending in '}') gains the mark. */
+static void
+mark_past(lmp_buf *b)
+{
+	b->len--;
+	LIT(b, ",\"past_position_limit\":true}");
+}
+
 int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
-	lmp_num tot[LMP_NKINDS + 1], *rows = NULL;
-	int rc = -1;
+	lmp_num tot[NV + 1], *rows = NULL;
+	const char *growth;
+	int64_t context = 0;
+	int rc = -1, past, i;
 
+	for (i = 0; i < rt->nqueries; i++)
+		if (rt->queries[i].cache_len + rt->queries[i].seq_len > context)
+			context = rt->queries[i].cache_len + rt->queries[i].seq_len;
+	if ((past = past_limit(m, context, "cache_len + seq_len", e)) < 0)
+		return -1;
 	if (with_rows)
-		rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * LMP_NKINDS + 1));
+		rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
 	if (evaluate(m, rt, rows, tot, e))
+		goto out;
+	/* a decode step over a cache, with layers: how its activations grow */
+	if (!(growth = growth_json(m, (int64_t)rt->vars[LMP_V_BATCH_SIZE].n,
+		     with_rows && rt->nqueries == 1 && rt->queries[0].cache_len ? rt->queries[0].seq_len : 0, rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	lmp_runtime_json(rt, b);
+	if (past)
+		mark_past(b);
 	if (with_rows) {
 		lmp_buf_putc(b, ',');
 		rows_json(b, m, rows);
 	}
-	totals_json(b, tot, &tot[LMP_NKINDS]);
+	totals_json(b, tot, growth);
 	LIT(b, "}\n");
 	rc = 0;
 out:
@@ -197,8 +525,9 @@ out:
 	return rc;
 }
 
-/* Over the steps of a phase, work adds up; the parameter count is the
- * model's and the state is what the last step leaves. */
+/* Over the steps of a phase, work adds up; the parameter count and the
+ * stored weights are the model's and the state is what the last step
+ * leaves. */
 static int
 accumulate(lmp_num *sum, const lmp_num *v, int n, lmp_err *e)
 {
@@ -206,8 +535,8 @@ accumulate(lmp_num *sum, const lmp_num *v, int n, lmp_err *e)
 	int i, rc;
 
 	for (i = 0; i < n; i++) {
-		int k = i % LMP_NKINDS;
-		if (k == LMP_K_PARAM_COUNT || k == LMP_K_STATE) {
+		int k = i % NV;
+		if (k == LMP_K_PARAM_COUNT || k == LMP_K_STATE || k == V_WEIGHT_BYTES) {
 			sum[i] = v[i];
 			continue;
 		}
@@ -247,18 +576,21 @@ phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, cons
 int
 lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e)
 {
-	int n = m->nrows * LMP_NKINDS, rc = -1;
-	lmp_num *pre = NULL, *dec = NULL, *step = NULL, ptot[LMP_NKINDS + 1], dtot[LMP_NKINDS],
-		stot[LMP_NKINDS + 1], all[LMP_NKINDS];
+	int n = m->nrows * NV, rc = -1, past;
+	lmp_num *pre = NULL, *dec = NULL, *step = NULL, ptot[NV + 1], dtot[NV], stot[NV + 1], all[NV + 1];
 	lmp_query q = {g->prompt_len, 0, g->batch_size};
 	lmp_runtime rt = *g->settings;
 	lmp_buf pr = {0}, dr = {0};
 	int64_t s, steps = g->gen_len - 1;
+	const char *growth;
 
 	rt.nqueries = 1;
 	rt.queries = &q;
 	rt.extra = NULL;
 
+	/* The last token is sampled, never fed back: prompt + gen - 1 positions. */
+	if ((past = past_limit(m, g->prompt_len + g->gen_len - 1, "prompt_len + gen_len - 1", e)) < 0)
+		return -1;
 	if (with_rows) {
 		pre = lmp_xmalloc(sizeof *pre * (size_t)(n + 1));
 		dec = lmp_xmalloc(sizeof *dec * (size_t)(n + 1));
@@ -269,22 +601,23 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, pre, ptot, e))
 		goto out;
 	lmp_runtime_json(&rt, &pr);
-	zero(dtot, LMP_NKINDS);
+	zero(dtot, NV);
 	dtot[LMP_K_PARAM_COUNT] = ptot[LMP_K_PARAM_COUNT];
 	dtot[LMP_K_STATE] = ptot[LMP_K_STATE];
+	dtot[V_WEIGHT_BYTES] = ptot[V_WEIGHT_BYTES];
 	for (s = 0; s < steps; s++) {
 		q.seq_len = 1;
 		q.cache_len = g->prompt_len + s;
 		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, step, stot, e) ||
-		    (with_rows && accumulate(dec, step, n, e)) || accumulate(dtot, stot, LMP_NKINDS, e))
+		    (with_rows && accumulate(dec, step, n, e)) || accumulate(dtot, stot, NV, e))
 			goto out;
 	}
 	lmp_buf_printf(&dr, "{\"seq_len\":1,\"cache_len_first\":%lld,\"cache_len_last\":%lld}",
 		(long long)g->prompt_len, (long long)(g->prompt_len + (steps ? steps - 1 : 0)));
-	for (int k = 0; k < LMP_NKINDS; k++)
+	for (int k = 0; k < NV + 1; k++)
 		all[k] = ptot[k];
 	/* dtot starts with the prefill's state, so it is right with no steps too */
-	if (accumulate(all, dtot, LMP_NKINDS, e))
+	if (accumulate(all, dtot, NV, e) || !(growth = growth_json(m, g->batch_size, 0, &rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	LIT(b, "{\"batch_size\":");
@@ -294,12 +627,14 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	LIT(b, ",\"gen_len\":");
 	i128(b, g->gen_len);
 	bits(b, &rt);
+	if (past)
+		LIT(b, ",\"past_position_limit\":true");
 	LIT(b, "},\"phases\":{");
 	phase_json(b, m, "prefill", 1, pr.s, pre, ptot);
 	lmp_buf_putc(b, ',');
 	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot);
 	lmp_buf_putc(b, '}');
-	totals_json(b, all, &ptot[LMP_NKINDS]);
+	totals_json(b, all, growth);
 	LIT(b, "}\n");
 	rc = 0;
 out:
@@ -316,7 +651,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 {
 	lmp_row *r = &m->rows[0];
 	lmp_entry *en = r->entry;
-	lmp_num v, tot[LMP_NKINDS + 1];
+	lmp_num v, tot[NV + 1];
 	size_t start = b->len;
 	int i;
 

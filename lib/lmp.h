@@ -445,6 +445,11 @@ const char *lmp_default_db(void);  /* module_db.json beside it */
 int lmp_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 int lmp_parse_list(const char *s, int64_t min, int64_t max, int64_t **out, int *n, lmp_err *e, const char *opt);
 
+/* layerpath.c: a node's path in the layer tree (parent.name, and ".*" after
+ * a member of a layer list: a node with "repeat", even a repeat of 1). */
+int lmp_layer_is_member(const cJSON *node);
+void lmp_layer_path(lmp_buf *b, const char *parent, const char *name, const cJSON *node);
+
 /* eval.c: a populated architecture compiled for evaluation. */
 typedef struct lmp_row {
 	const char *path, *cls;
@@ -466,6 +471,15 @@ typedef struct lmp_model {
 	char *head;       /* an eval document's constant start, up to "runtime" */
 	size_t headlen;
 	lmp_arena *arena;
+	/* model.positions: the longest context (0: none known) and whether
+	 * positions index a table (past it is an error) or are rotary */
+	int64_t pos_limit;
+	int pos_table;
+	long past_limit; /* points evaluated past a rotary limit */
+	/* evaldoc.c: the last totals.state_growth written, and its point */
+	char *growth;
+	int64_t growth_key[5];
+	int growth_set;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 void lmp_model_free(lmp_model *m);

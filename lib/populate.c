@@ -195,23 +195,24 @@ walk(struct pop *P, cJSON *node, const char *parent, int depth)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(node, "name");
 	const cJSON *cls = cJSON_GetObjectItemCaseSensitive(node, "class");
-	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(node, "repeat");
 	cJSON *subs = cJSON_GetObjectItemCaseSensitive(node, "sub_layers"), *c;
-	char path[1024];
-	lmp_num r;
+	lmp_buf path = {0};
+	int rc = 0;
 
 	if (depth > 64)
 		return lmp_fail(P->e, LMP_EXIT_INPUT, "layers nested deeper than 64");
 	if (!cJSON_IsString(name) || !cJSON_IsString(cls))
 		return lmp_fail(P->e, LMP_EXIT_INPUT, "%s%sa layer without a name and a class", parent, *parent ? ": " : "");
-	snprintf(path, sizeof path, "%s%s%s%s", parent, *parent ? "." : "", name->valuestring,
-		rep && !lmp_json_num(rep, &r) && !(r.exact && r.n == 1 && r.d == 1) ? ".*" : "");
-	if (!subs)
-		return bind_node(P, node, path);
-	cJSON_ArrayForEach(c, subs)
-		if (walk(P, c, path, depth + 1))
-			return -1;
-	return 0;
+	lmp_layer_path(&path, parent, name->valuestring, node);
+	if (!subs) {
+		rc = bind_node(P, node, path.s);
+	} else {
+		cJSON_ArrayForEach(c, subs)
+			if ((rc = walk(P, c, path.s, depth + 1)))
+				break;
+	}
+	lmp_buf_free(&path);
+	return rc;
 }
 
 int

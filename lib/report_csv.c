@@ -168,8 +168,7 @@ tree(lmp_buf *b, int index, const cJSON *doc, const cJSON *nodes, const char *pr
 		lmp_buf path = {0};
 		int i;
 
-		lmp_buf_printf(&path, "%s%s%s%s", prefix, *prefix ? "." : "",
-			cJSON_IsString(name) ? name->valuestring : "", cJSON_IsNumber(rep) ? ".*" : "");
+		lmp_layer_path(&path, prefix, cJSON_IsString(name) ? name->valuestring : "", n);
 		lmp_buf_printf(b, "%d,node,", index);
 		value(b, lmp_field(doc, "model.id"));
 		for (i = 3; i < NCOL; i++) {

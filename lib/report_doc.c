@@ -201,18 +201,16 @@ totals_items(lmp_table *l, const cJSON *tot, int whole)
 	}
 }
 
-/* What the model takes to keep: its weights at the runtime's w_bit
- * (exactly: parameters x bits / 8) and the KV cache at the end. */
+/* What the model takes to keep: its weights as lmp-eval stored them
+ * (totals.weight_bytes) and the KV cache at the end. */
 static void
 storage_item(lmp_table *l, const cJSON *doc)
 {
-	lmp_num pc, wb, eight = lmp_num_int(8), t, bytes;
+	lmp_num bytes;
 	char h[LMP_UNIT_MAX], x[LMP_NUM_STRMAX], g[LMP_UNIT_MAX], kv[LMP_UNIT_MAX];
 	const char *bits = lmp_field_text(lmp_field(doc, "runtime.w_bit"));
 
-	if (!bits || lmp_json_num(lmp_field(doc, "totals.param_count"), &pc) ||
-	    lmp_json_num(lmp_field(doc, "runtime.w_bit"), &wb) || lmp_num_mul(&pc, &wb, &t) ||
-	    lmp_num_div(&t, &eight, &bytes))
+	if (!bits || lmp_json_num(lmp_field(doc, "totals.weight_bytes"), &bytes))
 		return;
 	lmp_fmt_bytes(lmp_num_to_double(&bytes), h);
 	lmp_num_str(&bytes, x);
@@ -345,8 +343,7 @@ tree_rows(lmp_table *t, const cJSON *nodes, const char *prefix, double count, in
 		char cnt[LMP_UNIT_MAX];
 		const char *cells[4];
 
-		lmp_buf_printf(&path, "%s%s%s%s", prefix, *prefix ? "." : "", str(n, "name") ? str(n, "name") : "?",
-			cJSON_IsNumber(rep) ? ".*" : "");
+		lmp_layer_path(&path, prefix, str(n, "name") ? str(n, "name") : "?", n);
 		snprintf(cnt, sizeof cnt, "%.0f", c);
 		cJSON_ArrayForEach(kv, lmp_field(n, populated ? "params" : "attrs")) {
 			const char *v = lmp_field_text(kv);

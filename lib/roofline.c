@@ -37,12 +37,6 @@ add_num(cJSON *obj, const char *key, double x)
 		cJSON_AddItemToObject(obj, key, lmp_json_new_num(&v));
 }
 
-static void
-add_exact(cJSON *obj, const char *key, const lmp_num *v)
-{
-	cJSON_AddItemToObject(obj, key, lmp_json_new_num(v));
-}
-
 /* Bytes a kernel moves: reads and writes, and with --unfused the
  * temporaries written and read back. */
 static double
@@ -129,33 +123,131 @@ utilisation(cJSON *tot, const struct sums *s, double peak_raw, double bw_raw)
 	add_num(tot, "mbu", s->time > 0 ? s->bytes / (s->time * bw_raw) : 0);
 }
 
-/* Memory needed at the end of the request against the device's capacity,
- * and how far batch and context can grow: the KV cache and the activations
- * grow in proportion to both (activations with the context as a prefill of
- * that context would).  Without rows the activations are unknown: null. */
+/* Memory at context c (every sequence holding c tokens) for the document's
+ * batch: the stored weights, the state as totals.state_growth describes it
+ * (fixed + per_token x c + each window's per_token x min(c, max_tokens): a
+ * sliding-window or chunked layer stops growing at its window) and the
+ * activations: the largest of totals.activation_growth's curves for a
+ * decode step, else a0 + a1 x c. */
+#define MAXCURVES 256
+
+struct curve {
+	double fixed, slope, a0, a1; /* weights + fixed state; unbounded state per token; activations */
+	int nwin, nact;
+	double win_max[MAXCURVES], win_slope[MAXCURVES];
+	double act_fixed[MAXCURVES], act_slope[MAXCURVES], act_max[MAXCURVES]; /* act_max INFINITY: unbounded */
+};
+
+static double
+need_at(const struct curve *k, double c)
+{
+	double n = k->fixed + k->slope * c, act = k->a0 + k->a1 * c;
+	int i;
+
+	for (i = 0; i < k->nwin; i++)
+		n += k->win_slope[i] * (c < k->win_max[i] ? c : k->win_max[i]);
+	for (i = 0; i < k->nact; i++) {
+		double a = k->act_fixed[i] + k->act_slope[i] * (c < k->act_max[i] ? c : k->act_max[i]);
+		if (a > act)
+			act = a;
+	}
+	return n + act;
+}
+
+/* The longest context that fits in cap (need_at never decreases), or -1
+ * where memory never limits it (the need stops growing within 2^40). */
+static double
+longest_context(const struct curve *k, double cap)
+{
+	double lo = 0, hi = 1099511627776.0; /* 2^40, lmp-eval's longest */
+
+	if (need_at(k, hi) <= cap)
+		return -1;
+	if (need_at(k, 1) > cap)
+		return 0;
+	lo = 1;
+	while (hi - lo > 1) {
+		double mid = floor((lo + hi) / 2);
+		if (need_at(k, mid) <= cap)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* totals.state_growth (and, for a decode step, activation_growth[which]),
+ * written by lmp-eval: 0, or -1 if absent or malformed. */
 static int
-fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context, lmp_err *e)
+read_growth(const cJSON *tot, struct curve *k)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *w;
+	double f = num_at(g, "fixed"), s = num_at(g, "per_token");
+
+	if (!cJSON_IsObject(g) || !(f >= 0) || !(s >= 0) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(g, "windows")))
+		return -1;
+	k->fixed += f;
+	k->slope = s;
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(g, "windows")) {
+		double m = num_at(w, "max_tokens"), ws = num_at(w, "per_token");
+		if (k->nwin == MAXCURVES || !(m >= 1) || !(ws >= 0))
+			return -1;
+		k->win_max[k->nwin] = m;
+		k->win_slope[k->nwin++] = ws;
+	}
+	return 0;
+}
+
+static int
+read_activations(const cJSON *tot, const char *which, struct curve *k)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tot, "activation_growth"), which), *c;
+
+	if (!cJSON_IsArray(a))
+		return -1;
+	cJSON_ArrayForEach(c, a) {
+		const cJSON *mx = cJSON_GetObjectItemCaseSensitive(c, "max_tokens");
+		double f = num_at(c, "fixed"), s = num_at(c, "per_token"), m = cJSON_IsNull(mx) ? INFINITY : num_at(c, "max_tokens");
+		if (k->nact == MAXCURVES || !(f >= 0) || !(s >= 0) || !(m >= 1))
+			return -1;
+		k->act_fixed[k->nact] = f;
+		k->act_slope[k->nact] = s;
+		k->act_max[k->nact++] = m;
+	}
+	return 0;
+}
+
+/* Memory needed at the end of the request against the device's capacity,
+ * and how far batch and context can grow.  The batch: the KV cache and the
+ * activations grow in proportion.  The context: each layer's cache as it
+ * grows (not past its window); the activations of a step with new tokens
+ * only (a prefill, or a request's prompt) grow with the context, a decode
+ * step's stay; and never past the model's position limit.  Without rows
+ * the activations are unknown: null. */
+static int
+fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context, double grown, lmp_err *e)
 {
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
-	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
-	lmp_num pc, wbit, eight = lmp_num_int(8), wb, t;
-	double cap = o->hw->capacity * o->devices, w, kv = num_at(tot, "state_bytes"), grow, need;
+	const cJSON *wbj = cJSON_GetObjectItemCaseSensitive(tot, "weight_bytes");
+	double cap = o->hw->capacity * o->devices, w, kv = num_at(tot, "state_bytes"), grow, need, mem, limit;
 	int known = !isnan(act);
-	cJSON *f = cJSON_AddObjectToObject(doc, "fit");
+	cJSON *f;
+	struct curve k = {0};
+	lmp_num wb;
 
-	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(tot, "param_count"), &pc) ||
-	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(rt, "w_bit"), &wbit) || !isfinite(kv) || kv < 0)
-		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without param_count, w_bit or state_bytes");
-	/* Stored weights: every parameter at --w-bit, exactly. */
-	if (lmp_num_mul(&pc, &wbit, &t) || lmp_num_div(&t, &eight, &wb))
-		return lmp_fail(e, LMP_EXIT_INPUT, "weight bytes overflow");
+	if (!wbj)
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without totals.weight_bytes "
+			"(written by an older lmp-eval: evaluate it again)");
+	if (lmp_json_num(wbj, &wb) || lmp_num_sign(&wb) < 0 || !isfinite(kv) || kv < 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without weight_bytes or state_bytes");
 	w = lmp_num_to_double(&wb);
+	f = cJSON_AddObjectToObject(doc, "fit");
 	if (!known)
 		act = 0;
 	need = w + kv + act;
 	grow = kv + act;
 	add_num(f, "capacity_bytes", cap);
-	add_exact(f, "weights_bytes", &wb);
+	cJSON_AddItemToObject(f, "weights_bytes", cJSON_Duplicate(wbj, 1));
 	add_num(f, "kv_cache_bytes", kv);
 	if (known)
 		add_num(f, "activation_bytes", act);
@@ -163,19 +255,54 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 		cJSON_AddNullToObject(f, "activation_bytes");
 	add_num(f, "needed_bytes", need);
 	cJSON_AddBoolToObject(f, "fits", need <= cap);
+	/* the activations at context c: a decode step's as lmp-eval described
+	 * them; else act x (c - grown) / (context - grown) where the new tokens
+	 * grow with the context (grown < context), else act */
+	k.fixed = w;
+	if (!known) {
+		k.a0 = 0;
+	} else if (grown >= context && !read_activations(tot, o->unfused ? "with_intermediates" : "writes", &k)) {
+		k.a0 = 0;
+	} else if (grown < context) {
+		k.nact = 0;
+		k.a1 = act / (context - grown);
+		k.a0 = -k.a1 * grown;
+	} else {
+		k.nact = 0;
+		k.a0 = act;
+	}
+	if (read_growth(tot, &k)) {
+		/* a layer whose state lmp-eval could not describe: all of it grows */
+		k.fixed = w;
+		k.slope = kv / context;
+		k.nwin = 0;
+	}
+	mem = w > cap ? 0 : longest_context(&k, cap);
+	limit = num_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "positions"), "limit");
 	if (w > cap) {
 		add_num(f, "max_batch_size", 0);
-		add_num(f, "max_context_len", 0);
 	} else if (grow > 0) {
 		double mb = floor((cap - w) / (grow / batch));
 		add_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);
-		add_num(f, "max_context_len", floor((cap - w) / (grow / context)));
 	} else {
 		cJSON_AddNullToObject(f, "max_batch_size"); /* nothing grows: unbounded */
-		cJSON_AddNullToObject(f, "max_context_len");
 	}
+	if (mem >= 0 && !(limit < mem))
+		add_num(f, "max_context_len", mem);
+	else if (limit >= 1)
+		add_num(f, "max_context_len", limit);
+	else
+		cJSON_AddNullToObject(f, "max_context_len"); /* nothing bounds it */
+	if (mem >= 0)
+		add_num(f, "memory_context_len", mem);
+	else
+		cJSON_AddNullToObject(f, "memory_context_len");
+	if (limit >= 1)
+		add_num(f, "position_limit", limit);
 	if (!known)
 		cJSON_AddStringToObject(f, "note", "activations need per-layer rows: evaluate without --totals");
+	else if (!cJSON_GetObjectItemCaseSensitive(tot, "state_growth"))
+		cJSON_AddStringToObject(f, "note", "the state's growth with the context is unknown: all of it is assumed to grow");
 	return 0;
 }
 
@@ -241,8 +368,9 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		add_num(tot, "e2e_latency_s", s.time);
 		add_num(tot, "tokens_per_s", s.time > 0 ? batch * gen / s.time : 0);
 		utilisation(tot, &s, peak_raw, bw_raw);
+		/* a longer context is a longer prompt: the prefill's activations grow */
 		context = prompt + gen - 1;
-		return fit(doc, o, pre.act_peak, batch, context, e);
+		return fit(doc, o, pre.act_peak, batch, context, gen - 1, e);
 	}
 	if (time_phase(doc, o, peak, bw, &s, e))
 		return -1;
@@ -250,5 +378,8 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	context = num_at(rt, "seq_len") + num_at(rt, "cache_len");
 	if (isnan(context))
 		context = num_at(rt, "kv_tokens") / batch;
-	return fit(doc, o, s.act_peak, batch, context, e);
+	/* a prefill's new tokens are its context and grow with it; a step over
+	 * a cache keeps its new tokens and its activations */
+	return fit(doc, o, s.act_peak, batch, context,
+		num_at(rt, "kv_tokens") == num_at(rt, "tokens") ? 0 : context, e);
 }

@@ -136,7 +136,7 @@ load helper
 	assert_success
 	jq -e '.lmp == "eval" and (.version | type == "string") and .model.id == "meta-llama/Llama-2-7b-hf"
 		and (.rows | length) == 19
-		and (.rows[0] | keys) == ["bytes","class","count","flops","param_count","path","state_bytes"]
+		and (.rows[0] | keys) == ["bytes","class","count","flops","param_count","path","state_bytes","weight_bytes"]
 		and (.totals.bytes | keys) == ["intermediates","reads","weights","writes"]' <<<"$output" >/dev/null
 	run lmp-eval --totals < "$LLAMA2"
 	jq -e 'has("rows") | not' <<<"$output" >/dev/null
@@ -322,7 +322,7 @@ JSON
 	local req=$output
 	[ "$(jq .phases.decode.steps <<<"$req")" = 3 ]
 	one=$(lmp-eval --totals --batch-size 2 --seq-len 16 < "$LLAMA2")
-	[ "$(jq -c .phases.prefill.totals <<<"$req")" = "$(jq -c ".totals | del(.active_param_count)" <<<"$one")" ]
+	[ "$(jq -c .phases.prefill.totals <<<"$req")" = "$(jq -c ".totals | del(.active_param_count, .state_growth)" <<<"$one")" ]
 	for s in 16 17 18; do
 		sum=$((sum + $(lmp-eval --totals --batch-size 2 --seq-len 1 --cache-len $s < "$LLAMA2" | jq .totals.flops)))
 	done
@@ -405,7 +405,8 @@ Q='.layers[0].sub_layers[2].sub_layers[1].sub_layers[0].params'
 	# activations and the KV cache add up over the queries exactly; the
 	# weights are read once for the whole step, not once per query: only
 	# the embedding's gathered rows grow, by 31 rows of 4096 x 2 bytes.
-	run lmp-eval --totals --queries 2048:0,1:4096x31 < "$LLAMA2"
+	# (4096 + 1 tokens is one past Llama-2's 4096 rotary positions: a warning)
+	run_split lmp-eval --totals --queries 2048:0,1:4096x31 < "$LLAMA2"
 	assert_success
 	local mixed=$output pre dec
 	pre=$(lmp-eval --totals --seq-len 2048 < "$LLAMA2")
@@ -505,4 +506,106 @@ JSON
 	run_split bash -c "ulimit -v 100000; lmp-roofline --hardware nvidia-h100-sxm '$BATS_TEST_TMPDIR/s.ndjson' | wc -l"
 	[ "$output" = 1 ]
 	[ "$stderr" = "lmp-roofline: $BATS_TEST_TMPDIR/s.ndjson:2:1: document too large (more than 4194304 values)" ]
+}
+
+# ---- layer paths ----
+
+@test "a one-layer model keeps '.*' after its layer list, in lmp-eval, --explain and lmp-report" {
+	# num_hidden_layers = 1 still makes a layer list (nn.ModuleList) whose one
+	# member a checkpoint names model.layers.0.input_layernorm: the path is
+	# model.layers.*.input_layernorm, as with 32 layers; a plain node
+	# (model.embed_tokens, lm_head) has no '.*'.
+	jq '.num_hidden_layers = 1' "$ROOT/share/lmp/configs/meta-llama/Llama-2-7b-hf/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate > "$BATS_TEST_TMPDIR/one.json"
+	run lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/one.json"
+	assert_success
+	[ "$(jq -r '.rows[2].path' <<<"$output")" = model.layers.*.input_layernorm ]
+	[ "$(jq -r '.rows[2].count' <<<"$output")" = 1 ]
+	[ "$(jq -r '.rows[0].path, .rows[-1].path' <<<"$output" | tr '\n' ' ')" = "model.embed_tokens lm_head " ]
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/one.eval.json"
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate --explain 2>/dev/null"
+	assert_line --partial $'model.layers.*.input_layernorm\tnorm_size\t4096'
+	run sh -c "lmp-report --format csv '$BATS_TEST_TMPDIR/one.json' | cut -d, -f15 | grep input_layernorm"
+	assert_output model.layers.*.input_layernorm
+	run sh -c "lmp-report --format text '$BATS_TEST_TMPDIR/one.eval.json' | grep -o 'model.layers[^ ]*input_layernorm'"
+	assert_output model.layers.*.input_layernorm
+}
+
+# ---- stored weight bytes ----
+
+@test "weight_bytes: every parameter at --w-bit, exactly, per row and in total (a tied weight once)" {
+	# Llama-2-7B: 6,738,415,616 parameters; at 3 bits 6,738,415,616 x 3 / 8 =
+	# 2,526,905,856 bytes.  q_proj: 4096 x 4096 = 16,777,216 parameters, at 3
+	# bits 6,291,456 bytes per instance.
+	run lmp-eval --seq-len 1 --w-bit 3 < "$LLAMA2"
+	assert_success
+	[ "$(jq .totals.weight_bytes <<<"$output")" = $((6738415616 * 3 / 8)) ]
+	[ "$(jq .totals.weight_bytes <<<"$output")" = 2526905856 ]
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.self_attn.q_proj") | .weight_bytes' <<<"$output")" = 6291456 ]
+	# the totals are the rows' sum, count x per instance
+	[ "$(jq '[.rows[] | .count * .weight_bytes] | add' <<<"$output")" = 2526905856 ]
+	# --totals alone gives the same, and a request carries it in its totals
+	run lmp-eval --totals --seq-len 1 --w-bit 3 < "$LLAMA2"
+	[ "$(jq .totals.weight_bytes <<<"$output")" = 2526905856 ]
+	run lmp-eval --totals --prompt-len 4 --gen-len 2 --w-bit 4 < "$LLAMA2"
+	[ "$(jq .totals.weight_bytes <<<"$output")" = $((6738415616 / 2)) ]
+	# sub-byte widths stay exact: a 3 x 1 linear layer at 3 bits is 9/8 bytes
+	run lmp-eval --module torch.nn.Linear in_features=3 out_features=1 bias=0 --w-bit 3
+	[ "$(jq .weight_bytes <<<"$output")" = 1.125 ]
+	# GPT-2 ties lm_head to wte (50,257 x 768 = 38,597,376 parameters): the
+	# totals count it once, as param_count does.  wte 38,597,376 + wpe
+	# 1024 x 768 = 786,432 + 12 blocks x 7,087,872 (c_attn 768 x 2304 + 2304,
+	# c_proj 768 x 768 + 768, c_fc 768 x 3072 + 3072, c_proj 3072 x 768 + 768,
+	# two LayerNorms 2 x 1536) + ln_f 1,536 = 124,439,808 parameters, x 2 bytes
+	run lmp-eval --seq-len 1 < "$ROOT/models/openai-community--gpt2.populated.json"
+	[ "$(jq .totals.param_count <<<"$output")" = 124439808 ]
+	[ "$(jq .totals.weight_bytes <<<"$output")" = $((124439808 * 2)) ]
+	[ "$(jq '.rows[] | select(.path == "lm_head") | .weight_bytes' <<<"$output")" = $((50257 * 768 * 2)) ]
+}
+
+# ---- the model's position limit ----
+
+@test "a context past a learned position table is refused; past rotary positions it is marked, with one warning" {
+	local G2="$ROOT/models/openai-community--gpt2.populated.json" OPT="$ROOT/models/facebook--opt-1.3b.populated.json"
+	# GPT-2's wpe has n_positions = 1024 rows: 1023 cached + 1 new is the last
+	[ "$(jq -c .model.positions "$G2")" = '{"limit":1024,"table":true}' ]
+	run lmp-eval --totals --seq-len 1 --cache-len 1023 "$G2"
+	assert_success
+	jq -e '.runtime | has("past_position_limit") | not' <<<"$output" >/dev/null
+	run_split lmp-eval --totals --seq-len 1 --cache-len 1024 "$G2"
+	assert_clean_failure lmp-eval "cache_len + seq_len = 1025 is past the model's table of 1024 positions"
+	run_split lmp-eval --totals --prompt-len 1000 --gen-len 26 "$G2"
+	assert_clean_failure lmp-eval "prompt_len + gen_len - 1 = 1025 is past the model's table of 1024 positions"
+	run lmp-eval --totals --prompt-len 1000 --gen-len 25 "$G2"
+	assert_success
+	# OPT's learned positions: max_position_embeddings = 2048
+	run_split lmp-eval --totals --seq-len 2049 "$OPT"
+	assert_clean_failure lmp-eval "cache_len + seq_len = 2049 is past the model's table of 2048 positions"
+	# Llama-2's rotary positions (max_position_embeddings 4096): the points
+	# past it are marked, the warning is said once
+	run_split lmp-eval --totals --seq-len 1 --cache-len 4095,4096,5000 < "$LLAMA2"
+	assert_success
+	[ "$(jq -c '.runtime.past_position_limit' <<<"$output" | paste -sd' ')" = "null true true" ]
+	[ "$stderr" = "lmp-eval: warning: a context past the model's position limit of 4096 tokens (marked runtime.past_position_limit)" ]
+	# Llama-3.1's rope_scaling (llama3, factor 8 over 8192) is already in its
+	# max_position_embeddings: 131072
+	[ "$(jq -c .model.positions "$ROOT/models/meta-llama--Llama-3.1-8B.populated.json")" = '{"limit":131072,"table":false}' ]
+	# BLOOM's ALiBi has no position limit
+	[ "$(jq -c .model.positions "$ROOT/models/bigscience--bloom-560m.populated.json")" = null ]
+}
+
+@test "state_growth: full attention grows with the context, a sliding window stops at window - 1" {
+	# Mistral-7B: 32 layers, 8 KV heads of 128, fp16, every layer windowed at
+	# sliding_window 4096 (at most 4095 tokens kept).  Per token and layer
+	# 2 x 8 x 128 x 2 = 4,096 bytes; batch 8, 32 layers: 1,048,576 per token.
+	run lmp-eval --totals --batch-size 8 --seq-len 1 --cache-len 99 < "$ROOT/models/mistralai--Mistral-7B-v0.1.populated.json"
+	[ "$(jq -c .totals.state_growth <<<"$output")" = '{"fixed":0,"per_token":0,"windows":[{"max_tokens":4095,"per_token":1048576}]}' ]
+	[ "$(jq .totals.state_bytes <<<"$output")" = $((100 * 1048576)) ]
+	# gemma-2-9b: 42 layers of 8 KV heads of 256, 21 sliding (4096) and 21
+	# global: 2 x 8 x 256 x 2 x 8 x 21 = 1,376,256 bytes per token each
+	run lmp-eval --totals --batch-size 8 --seq-len 1 --cache-len 2047 < "$ROOT/models/google--gemma-2-9b.populated.json"
+	[ "$(jq -c .totals.state_growth <<<"$output")" = '{"fixed":0,"per_token":1376256,"windows":[{"max_tokens":4095,"per_token":1376256}]}' ]
+	# Llama-2-7B at batch 1: 524,288 bytes per token, no window
+	run lmp-eval --totals --seq-len 16 < "$LLAMA2"
+	[ "$(jq -c .totals.state_growth <<<"$output")" = '{"fixed":0,"per_token":524288,"windows":[]}' ]
 }

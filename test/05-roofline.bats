@@ -215,3 +215,72 @@ bad_hw() {
 	assert_success
 	[ "$output" = 40001 ]
 }
+
+@test "the longest context: Mistral-7B's windowed layers never fill an H100, so its position limit" {
+	# Every Mistral-7B layer keeps at most sliding_window - 1 = 4095 tokens:
+	# at batch 8, 4095 x 1,048,576 bytes (test/04-eval.bats) = 4,293,918,720
+	# on top of 14,483,464,192 bytes of weights (7,241,732,096 parameters x 2),
+	# far below 80 GiB, and a decode step's activations do not grow with the
+	# context.  Memory never limits it: the answer is max_position_embeddings,
+	# 32,768, whatever context it was asked at (100,000 is past the limit).
+	local M="$ROOT/models/mistralai--Mistral-7B-v0.1.populated.json" c
+	for c in 2048 8192 100000; do
+		run sh -c "lmp-eval --batch-size 8 --seq-len 1 --cache-len $c < '$M' 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm"
+		assert_success
+		[ "$(jq -c '.fit | [.max_context_len, .memory_context_len, .position_limit, .weights_bytes]' <<<"$output")" = "[32768,null,32768,$((7241732096 * 2))]" ]
+	done
+	[ "$(jq .fit.kv_cache_bytes <<<"$output")" = $((4095 * 1048576)) ]
+}
+
+@test "the longest context: gemma-2-9b's memory bound is where its own fit flips" {
+	# gemma-2-9b at batch 8 on an H100 (capacity C = 80 GiB = 85,899,345,920):
+	#   weights   9,241,705,984 parameters x 2             = 18,483,411,968
+	#             (embedding 256000 x 3584 = 917,504,000 + 42 layers x
+	#             198,195,200 + final norm 3,584)
+	#   sliding   21 layers, full at 4095 tokens: 4095 x 1,376,256 = 5,635,768,320
+	#   global    21 layers x 2 x 8 x 256 x 2 bytes x 8 sequences = 1,376,256 per token
+	#   activations of a decode step: the largest output is the global layers'
+	#             soft-capped attention scores, 16 heads x c keys x 8 x 2 bytes
+	#             = 256 c (past the 4,096,000 bytes of logits, 8 x 256000 x 2,
+	#             from c = 16,000 on)
+	# need(c) = 18,483,411,968 + 5,635,768,320 + (1,376,256 + 256) c <= C
+	# c <= 61,780,165,632 / 1,376,512 = 44,881.6: 44,881
+	local G="$ROOT/models/google--gemma-2-9b.populated.json" C=85899345920 c
+	[ $((917504000 + 42 * 198195200 + 3584)) = 9241705984 ]
+	local W=$((9241705984 * 2)) S=$((4095 * 1376256))
+	local c=$(( (C - W - S) / (1376256 + 256) ))
+	[ "$c" = 44881 ]
+	# the same answer from any context it was asked at
+	for at in 2048 8192 30000; do
+		run sh -c "lmp-eval --batch-size 8 --seq-len 1 --cache-len $((at - 1)) < '$G' 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm"
+		assert_success
+		[ "$(jq -c '.fit | [.memory_context_len, .max_context_len, .position_limit]' <<<"$output")" = "[$c,8192,8192]" ]
+	done
+	# and its own fit flips there: a context of c fits, c + 1 does not
+	fits() { lmp-eval --batch-size 8 --seq-len 1 --cache-len $(($1 - 1)) < "$G" 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm | jq -c '[.fit.fits, .fit.needed_bytes]'; }
+	[ "$(fits $c)" = "[true,$((W + S + 1376256 * c + 256 * c))]" ]
+	[ "$(fits $((c + 1)))" = "[false,$((W + S + (1376256 + 256) * (c + 1)))]" ]
+}
+
+@test "the longest context of a prefill grows its activations; of a request, its prompt; never past the limit" {
+	# Llama-2-7B, batch 1, a 2048-token prefill: 524,288 bytes of KV per
+	# token and 24,576 of activations per token (attention's output and new
+	# K, V: the largest layer output, as in the batch test above), weights
+	# 13,476,831,232: memory alone allows (C - W) / 548,864 = 131,949 tokens,
+	# past max_position_embeddings 4096.
+	local C=85899345920 W=$((6738415616 * 2))
+	[ $(( (C - W) / (524288 + 24576) )) = 131949 ]
+	run sh -c "lmp-eval --seq-len 2048 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq -c '.fit | [.memory_context_len, .max_context_len]' <<<"$output")" = "[131949,4096]" ]
+	# a request of 1024 prompt tokens and 1025 generated (context 2048): a
+	# longer context is a longer prompt, whose prefill's activations are
+	# 24,576 x (c - 1024); need(c) = W + 524,288 c + 24,576 (c - 1024) <= C:
+	# c <= (C - W + 24,576 x 1024) / 548,864 = 131,995.4
+	[ $(( (C - W + 24576 * 1024) / 548864 )) = 131995 ]
+	run sh -c "lmp-eval --prompt-len 1024 --gen-len 1025 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq -c '.fit | [.activation_bytes, .memory_context_len, .max_context_len]' <<<"$output")" = "[$((24576 * 1024)),131995,4096]" ]
+	# an eval document from before weight_bytes is refused with one line
+	lmp-eval --totals --seq-len 1 < "$LLAMA2" | jq -c 'del(.totals.weight_bytes)' > "$BATS_TEST_TMPDIR/old.json"
+	run_split lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/old.json"
+	assert_clean_failure lmp-roofline "eval document without totals.weight_bytes (written by an older lmp-eval: evaluate it again)"
+}

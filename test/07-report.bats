@@ -290,3 +290,17 @@ chrome() {
 	# no text below the canvas
 	! grep -o 'y="[0-9.]*"' "$BATS_TEST_TMPDIR/p.svg" | tr -dc '0-9.\n' | awk '$1 > 600 { exit 0 } END { exit 1 }' || false
 }
+
+@test "the storage line shows the weight bytes lmp-eval stored, exactly" {
+	# Llama-2-7B at 4-bit weights: 6,738,415,616 x 4 / 8 = 3,369,207,808 bytes
+	# (3.14 GiB); the KV cache of one 2048-token sequence: 2048 x 524,288 bytes
+	# = 1 GiB
+	lmp-eval --seq-len 2048 --w-bit 4 < "$LLAMA2" > "$BATS_TEST_TMPDIR/e.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/e.json"
+	assert_success
+	assert_line --partial "weights 3.14 GiB at 4 bits (3,369,207,808 bytes) + KV cache 1.00 GiB"
+	# it is read from the document, never recomputed from param_count x w_bit
+	jq -c '.totals.weight_bytes = 12345' "$BATS_TEST_TMPDIR/e.json" > "$BATS_TEST_TMPDIR/f.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/f.json"
+	assert_line --partial "(12,345 bytes)"
+}

@@ -624,6 +624,76 @@ test_reader(void)
 	lmp_buf_free(&text);
 }
 
+/* The layer-path rule: ".*" after a member of a layer list (a node with
+ * "repeat", even a repeat of 1, as a checkpoint still names it
+ * model.layers.0...), nothing after a plain node. */
+static void
+test_layer_path(void)
+{
+	static const char *const nodes[][3] = {
+		/* node, parent, the path by the rule */
+		{"{\"name\":\"layers\",\"repeat\":1}", "model", "model.layers.*"},
+		{"{\"name\":\"layers\",\"repeat\":32}", "model", "model.layers.*"},
+		{"{\"name\":\"experts\",\"repeat\":8}", "model.layers.*.mlp", "model.layers.*.mlp.experts.*"},
+		{"{\"name\":\"input_layernorm\"}", "model.layers.*", "model.layers.*.input_layernorm"},
+		{"{\"name\":\"lm_head\"}", "", "lm_head"},
+		{"{\"name\":\"h\",\"repeat\":1}", "", "h.*"},
+	};
+	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+		lmp_err e = {0};
+		cJSON *n = lmp_json_parse_one(nodes[i][0], strlen(nodes[i][0]), "t", &e);
+		lmp_buf b = {0};
+		lmp_layer_path(&b, nodes[i][1], cJSON_GetObjectItemCaseSensitive(n, "name")->valuestring, n);
+		ok(b.s && !strcmp(b.s, nodes[i][2]), "layer path", b.s);
+		lmp_buf_free(&b);
+		cJSON_Delete(n);
+	}
+}
+
+/* The longest context of lmp-roofline's fit on a made-up device of 1000
+ * bytes: weights 100, state 2 bytes per token unbounded plus 3 per token
+ * up to a window of 50 (need(c) = 100 + 2c + 3 min(c, 50)), no rows (so
+ * no activations). */
+static double
+longest(double capacity, const char *limit)
+{
+	static char text[1024];
+	lmp_hw hw = {0};
+	lmp_roof_opts o = {&hw, 1, 1, 1, 0};
+	lmp_err e = {0};
+	cJSON *doc;
+	double r = -2;
+
+	hw.id = hw.name = "test";
+	hw.peak[LMP_BF16] = 1e12;
+	hw.bandwidth = 1e12;
+	hw.capacity = capacity;
+	snprintf(text, sizeof text, "{\"lmp\":\"eval\",\"model\":{\"positions\":{\"limit\":%s,\"table\":false}},"
+		"\"runtime\":{\"batch_size\":1,\"seq_len\":1,\"cache_len\":9,\"w_bit\":16,\"a_bit\":16,\"kv_bit\":16,"
+		"\"tokens\":1,\"kv_tokens\":10,\"qk_pairs\":10},\"totals\":{\"param_count\":50,\"flops\":1,"
+		"\"bytes\":{\"weights\":0,\"reads\":1,\"writes\":0,\"intermediates\":0},\"state_bytes\":50,"
+		"\"weight_bytes\":100,\"state_growth\":{\"fixed\":0,\"per_token\":2,"
+		"\"windows\":[{\"max_tokens\":50,\"per_token\":3}]}}}", limit);
+	doc = lmp_json_parse_one(text, strlen(text), "t", &e);
+	if (doc && !lmp_roofline(doc, &o, &e))
+		r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "fit"), "max_context_len")->valuedouble;
+	cJSON_Delete(doc);
+	return r;
+}
+
+static void
+test_longest_context(void)
+{
+	/* past the window: 100 + 150 + 2c <= 1000, c <= 375 */
+	ok(longest(1000, "5000") == 375, "longest context past a window", NULL);
+	/* within it: 100 + 5c <= 200, c <= 20 */
+	ok(longest(200, "5000") == 20, "longest context inside a window", NULL);
+	/* exactly at the window's end: 100 + 250 = 350 */
+	ok(longest(350, "5000") == 50, "longest context at a window's end", NULL);
+	/* never past the position limit */
+	ok(longest(1000, "300") == 300, "longest context capped by the position limit", NULL);
+}
+
 int
 main(void)
 {
@@ -646,6 +716,8 @@ main(void)
 	test_json();
 	test_stream();
 	test_reader();
+	test_layer_path();
+	test_longest_context();
 	lmp_db_free(db);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
