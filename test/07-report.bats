@@ -290,3 +290,41 @@ chrome() {
 	# no text below the canvas
 	! grep -o 'y="[0-9.]*"' "$BATS_TEST_TMPDIR/p.svg" | tr -dc '0-9.\n' | awk '$1 > 600 { exit 0 } END { exit 1 }' || false
 }
+
+@test "CSV: text a spreadsheet would run as a formula is quoted behind a single quote; numbers stay numbers" {
+	# OWASP's CSV injection advice: a cell that starts with = + - @ (or a tab
+	# or CR) is a formula to Excel and LibreOffice; prefixed with ' it is text
+	jq -c '.model.id = "=1+2" | .roofline.hardware = "@x" | .rows[0].path = "-cmd" | .rows[1].class = "+1"' "$PRE" > "$BATS_TEST_TMPDIR/h.json"
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/h.json"
+	assert_success
+	assert_line --index 1 --partial "1,layer,\"'=1+2\",\"'@x\",1,,,,,1,2048,0,"
+	assert_line --regexp "^1,layer,.*,\"'-cmd\","
+	assert_line --regexp "^1,layer,.*,\"'\\+1\","
+	# no line has a bare formula cell left
+	refute_line --regexp '(^|,)[=+@-][^0-9]'
+	# a negative number is a number: its own text, unquoted
+	# (jq would rewrite the literal: put it in with sed)
+	jq -c '.totals.flops = 12345' "$PRE" | sed 's/"flops":12345/"flops":-12.5e3/' | lmp-report --format csv > "$BATS_TEST_TMPDIR/n.csv"
+	local col
+	col=$(head -1 "$BATS_TEST_TMPDIR/n.csv" | tr , '\n' | grep -nx flops | cut -d: -f1)
+	[ "$(awk -F, -v f="$col" '$2 == "total" { print $f }' "$BATS_TEST_TMPDIR/n.csv")" = "-12.5e3" ]
+}
+
+@test "tables and CSV name the device count and layout beside the device" {
+	lmp-eval --totals --batch-size 1 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm --devices 8 > "$BATS_TEST_TMPDIR/d.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/d.json"
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 +1 +512 '
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/d.json"
+	assert_line --index 0 --partial 'doc,level,model,hardware,devices,tp,pp,ep,phase,'
+	assert_line --index 1 --partial '1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,8,,,,,1,512,0,'
+	# a layout a document gives (tp, pp, ep in roofline or runtime) is named too
+	jq -c '.roofline.tp = 4 | .runtime.pp = 2' "$BATS_TEST_TMPDIR/d.json" > "$BATS_TEST_TMPDIR/l.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/l.json"
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 tp4 pp2 +1 +512 '
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/l.json"
+	assert_line --index 1 --partial ',nvidia-h100-sxm,8,4,2,,,1,512,0,'
+	# one device, no layout: the id alone
+	lmp-eval --totals --batch-size 1 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/one.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/one.json"
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm +1 +512 '
+}
