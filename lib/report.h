@@ -100,7 +100,9 @@ typedef struct lmp_axis {
 	int log;       /* log10 scale */
 	int binary;    /* linear steps of 1, 2, 5 x 1024^k (bytes) */
 	const char *label;
-	void (*fmt)(double v, char *out); /* tick labels */
+	void (*fmt)(double v, char *out); /* tick labels; NULL: v / scale, plainly */
+	double scale;                     /* the unit of plain tick labels (0: 1) */
+	const char *unit;                 /* its name, for the axis title: "ms", "GiB" */
 } lmp_axis;
 typedef struct lmp_chart {
 	lmp_buf svg;

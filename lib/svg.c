@@ -151,10 +151,19 @@ tick_label(const lmp_axis *a, double v, char *out)
 {
 	char *p;
 
-	if (a->fmt)
+	if (a->fmt) {
 		a->fmt(v, out);
-	else
-		lmp_fmt_plain(v, out);
+	} else {
+		/* in the axis's unit: 0.5, 20, 160 (the title names the unit) */
+		double x = v / (a->scale > 0 ? a->scale : 1);
+		if (fabs(x) < 1e-12 * (fabs(a->hi) + fabs(a->lo)) / (a->scale > 0 ? a->scale : 1))
+			x = 0;
+		if (fabs(x) >= 1e4 || x == floor(x))
+			snprintf(out, LMP_UNIT_MAX, "%.0f", x);
+		else
+			snprintf(out, LMP_UNIT_MAX, "%.4g", x);
+		return;
+	}
 	if ((p = strstr(out, ".00")))
 		memmove(p, p + 3, strlen(p + 3) + 1);
 }

@@ -183,7 +183,7 @@ chrome() {
 	# 2 models x 2 devices = 4 lines of 3 points each
 	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/p.svg")" = 4 ]
 	grep -q '>meta-llama/Llama-2-7b-hf / nvidia-h100-sxm</text>' "$BATS_TEST_TMPDIR/p.svg"
-	grep -q '>totals.tokens_per_s against runtime.batch_size</text>' "$BATS_TEST_TMPDIR/p.svg"
+	grep -q '>tokens per second against batch size</text>' "$BATS_TEST_TMPDIR/p.svg"
 	[ "$(grep '<polyline' "$BATS_TEST_TMPDIR/p.svg" | head -1 | grep -o '[0-9.]*,[0-9.]*' | wc -l)" = 3 ]
 	# one line per device only
 	lmp-report --format svg --plot batch_size:tokens_per_s --series hardware "$BATS_TEST_TMPDIR/sweep.json" > "$BATS_TEST_TMPDIR/d.svg"
@@ -327,4 +327,44 @@ chrome() {
 	lmp-eval --totals --batch-size 1 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/one.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/one.json"
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm +1 +512 '
+}
+
+@test "--plot: titles in words with units, a line per varying setting, unfit points hollow, the device's memory drawn" {
+	lmp-eval --totals --batch-size 1,2,4,8,16,32,64,128,256 --prompt-len 1024,4096 --gen-len 256 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/s.json"
+	lmp-report --format svg --plot batch_size:needed_bytes "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/m.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>memory needed against batch size</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>memory needed (GiB)</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>batch size</text>' "$BATS_TEST_TMPDIR/m.svg"
+	# what is the same for all is said once; the lines are the prompt lengths
+	grep -q '>meta-llama/Llama-2-7b-hf / nvidia-h100-sxm; 18 points, 2 lines, log x</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>prompt 1024</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>prompt 4096</text>' "$BATS_TEST_TMPDIR/m.svg"
+	# Memory needed = weights 6,738,415,616 x 2 B = 13,476,831,232 B plus the
+	# KV cache, 2 x 32 layers x 4096 x 2 B = 524,288 B per token over the
+	# prompt + generated - 1 tokens.  80 GiB = 85,899,345,920 B leaves
+	# 72,422,514,688 B: 1279 tokens x 524,288 = 670,564,352 B a sequence ->
+	# 108 sequences (128, 256 do not fit); 4351 tokens -> 2,281,177,088 B ->
+	# 31 (32 .. 256 do not): 6 hollow markers, and one in the legend
+	[ "$(grep -c '<circle [^>]*r="3.5" fill="#ffffff"' "$BATS_TEST_TMPDIR/m.svg")" = 7 ]
+	grep -q '>hollow, dashed: does not fit in memory</text>' "$BATS_TEST_TMPDIR/m.svg"
+	[ "$(grep -c 'stroke-dasharray="3 3" stroke-opacity' "$BATS_TEST_TMPDIR/m.svg")" = 2 ]
+	# the capacity line: axis 0 .. 600 GiB (step 200 GiB over 556 GiB) on
+	# 600 - 56 - 52 = 492 px from y = 548: 548 - 80/600 x 492 = 482.40
+	grep -q '<line x1="104.00" y1="482.40" x2="936.00" y2="482.40" stroke="#c03030"' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>nvidia-h100-sxm memory: 80.00 GiB</text>' "$BATS_TEST_TMPDIR/m.svg"
+	# a time in the axis title's unit: TPOT 4 .. 175 ms is milliseconds
+	lmp-report --format svg --plot batch_size:tpot_s "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/t.svg"
+	grep -q '>time per output token (ms)</text>' "$BATS_TEST_TMPDIR/t.svg"
+	# against the prompt length, the lines are the batch sizes
+	lmp-report --format svg --plot prompt_len:tokens_per_s "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/p.svg"
+	grep -q '>batch 8</text>' "$BATS_TEST_TMPDIR/p.svg"
+	grep -q '>tokens per second</text>' "$BATS_TEST_TMPDIR/p.svg"
+	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/p.svg")" -ge 9 ]
+	# each renders
+	for f in m t p; do
+		chrome --window-size=960,600 --screenshot="$BATS_TEST_TMPDIR/$f.png" "file://$BATS_TEST_TMPDIR/$f.svg" 2>/dev/null
+		[ "$(wc -c < "$BATS_TEST_TMPDIR/$f.png")" -gt 20000 ]
+	done
 }
