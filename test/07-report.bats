@@ -368,3 +368,23 @@ chrome() {
 		[ "$(wc -c < "$BATS_TEST_TMPDIR/$f.png")" -gt 20000 ]
 	done
 }
+
+@test "a sweep's roofline labels only each phase's ends and says what the names mean" {
+	lmp-eval --totals --batch-size 1,2,4,8,16,32,64,128,256 --prompt-len 1024,4096 --gen-len 256 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/s.json"
+	lmp-report --format svg "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/r.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/r.svg"
+	# two phases (prefill, decode), two ends each: at most 4 labels, not 18 x 2
+	local n
+	n=$(grep -c '^<text [^>]*>b[0-9]* p[0-9]* g[0-9]*' "$BATS_TEST_TMPDIR/r.svg")
+	[ "$n" -ge 2 ] && [ "$n" -le 4 ]
+	grep -q '>labels: b batch, p prompt tokens, g generated</text>' "$BATS_TEST_TMPDIR/r.svg"
+	# every marker still names its points in its tooltip: batch 8, prompt 4096 is one
+	grep -q '<title>[^<]*b8 p4096 g256' "$BATS_TEST_TMPDIR/r.svg"
+	chrome --window-size=1000,600 --screenshot="$BATS_TEST_TMPDIR/r.png" "file://$BATS_TEST_TMPDIR/r.svg" 2>/dev/null
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/r.png")" -gt 20000 ]
+	# a few points keep all their labels
+	lmp-eval --totals --batch-size 1,8 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm | lmp-report --format svg > "$BATS_TEST_TMPDIR/few.svg"
+	grep -q '>b1 s512 c0</text>' "$BATS_TEST_TMPDIR/few.svg"
+	grep -q '>b8 s512 c0</text>' "$BATS_TEST_TMPDIR/few.svg"
+}
