@@ -350,19 +350,36 @@ draw_lines(lmp_chart *c, const struct pt *p, int n)
 			if (b < j && b > a) {
 				lmp_buf_printf(&c->svg, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
 					lmp_chart_colour(s), fit ? dash(s) : " stroke-dasharray=\"3 3\" stroke-opacity=\"0.6\"");
-				for (int k = a; k <= b; k++)
-					lmp_buf_printf(&c->svg, "%s%.2f,%.2f", k == a ? "" : " ", lmp_chart_px(c, p[k].x),
-						lmp_chart_py(c, p[k].y));
+				/* points on the same pixel as the last drawn add nothing:
+				 * a sweep of any size stays a chart of bounded size */
+				double lx = -1e9, ly = -1e9;
+				for (int k = a; k <= b; k++) {
+					double px = lmp_chart_px(c, p[k].x), py = lmp_chart_py(c, p[k].y);
+					if (k != b && fabs(px - lx) < 0.5 && fabs(py - ly) < 0.5)
+						continue;
+					lmp_buf_printf(&c->svg, "%s%.2f,%.2f", k == a ? "" : " ", px, py);
+					lx = px;
+					ly = py;
+				}
 				lmp_buf_puts(&c->svg, "\"/>\n");
 			}
 			a = b;
 			if (a >= j - 1)
 				break;
 		}
-		for (int k = i; k < j; k++)
+		double mx = -1e9, my = -1e9;
+		for (int k = i; k < j; k++) {
+			double px = lmp_chart_px(c, p[k].x), py = lmp_chart_py(c, p[k].y);
+			/* markers closer than 6 px to the last one drawn would only
+			 * hide the line: a dense sweep shows every few */
+			if (hypot(px - mx, py - my) < 6 && p[k].fits == p[k - 1].fits)
+				continue;
+			mx = px;
+			my = py;
 			lmp_buf_printf(&c->svg, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%s\" fill=\"%s\" stroke=\"%s\" "
 				"stroke-width=\"1.5\"/>\n", lmp_chart_px(c, p[k].x), lmp_chart_py(c, p[k].y),
 				p[k].fits ? "3" : "3.5", p[k].fits ? lmp_chart_colour(s) : "#ffffff", lmp_chart_colour(s));
+		}
 	}
 }
 

@@ -56,6 +56,7 @@ typedef struct lmp_block {
 typedef struct lmp_report {
 	lmp_block *b;
 	int n, cap;
+	int plot_at; /* 1 + the block a --plot chart goes before (the first sweep's table); 0: the end */
 } lmp_report;
 void lmp_report_head(lmp_report *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void lmp_report_table(lmp_report *r, lmp_table *t); /* takes t */
@@ -66,6 +67,8 @@ void lmp_report_chart(lmp_report *r, int at, const char *svg); /* at block at, o
 void lmp_report_free(lmp_report *r);
 
 enum lmp_report_format { LMP_FMT_TEXT, LMP_FMT_MD, LMP_FMT_HTML };
+/* An HTML table of more rows shows this many, half from each end. */
+#define LMP_HTML_ROWS 200
 void lmp_report_write(const lmp_report *r, int format, lmp_buf *out);
 void lmp_html_escape(lmp_buf *b, const char *s);
 /* report_html.c: the whole page around the blocks. */

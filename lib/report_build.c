@@ -1,6 +1,7 @@
 /* report_build.c: a whole stream of documents as one report: each
  * document with layers in its own section, runs of documents without
- * layers (sweep points) as one table, and for HTML the charts beside. */
+ * layers (sweep points) as one table under a summary, and for HTML the
+ * charts between the two. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +42,11 @@ lmp_report_build(lmp_report *r, const cJSON *const *docs, int n, int charts, lmp
 			for (j = i; j < n && lmp_report_is_point(docs[j]); j++)
 				;
 			lmp_report_points(r, docs + i, j - i);
+			/* charts above the table, which may be long */
+			if (!r->plot_at)
+				r->plot_at = r->n;
 			if (charts)
-				roofline_block(r, -1, docs + i, j - i);
+				roofline_block(r, r->n - 1, docs + i, j - i);
 			i = j;
 			continue;
 		}

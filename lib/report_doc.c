@@ -478,6 +478,41 @@ struct column {
 
 static void fmt_bits(double v, char *out) { snprintf(out, LMP_UNIT_MAX, "%.0f", v); }
 
+/* A sweep in two lines, ahead of its table (which a page may cut short):
+ * how many points fit, and the most tokens per second among those. */
+static void
+sweep_summary(lmp_report *r, const cJSON *const *docs, int n)
+{
+	int fits = 0, known = 0, best = -1, i;
+	lmp_table *l = NULL;
+
+	for (i = 0; i < n; i++) {
+		const cJSON *f = lmp_field(docs[i], "fit.fits"), *t = lmp_field(docs[i], "totals.tokens_per_s");
+		known += cJSON_IsBool(f);
+		fits += cJSON_IsTrue(f);
+		if (cJSON_IsNumber(t) && !cJSON_IsFalse(f) &&
+		    (best < 0 || t->valuedouble > lmp_field_or(docs[best], "totals.tokens_per_s", 0)))
+			best = i;
+	}
+	if (known) {
+		l = lmp_report_list(r);
+		lmp_report_item(l, "fit in memory", "%d of %d points", fits, known);
+	}
+	if (best >= 0) {
+		lmp_buf b = {0};
+		char v[LMP_UNIT_MAX], dev[256];
+		const char *id = str(docs[best], "model.id");
+		lmp_fmt_plain(lmp_field_or(docs[best], "totals.tokens_per_s", 0), v);
+		lmp_report_device(docs[best], dev, sizeof dev);
+		describe_runtime(lmp_field(docs[best], "runtime"), &b);
+		if (!l)
+			l = lmp_report_list(r);
+		lmp_report_item(l, known ? "most tokens/s that fit" : "most tokens/s", "%s tokens/s: %s on %s, %s", v,
+			id ? id : "?", dev, b.s ? b.s : "");
+		lmp_buf_free(&b);
+	}
+}
+
 void
 lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 {
@@ -547,5 +582,7 @@ lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 		lmp_table_add(t, cells);
 	}
 	lmp_report_head(r, 1, "%d point%s", n, n == 1 ? "" : "s");
+	if (n > 1)
+		sweep_summary(r, docs, n);
 	lmp_report_table(r, t);
 }

@@ -388,3 +388,32 @@ chrome() {
 	grep -q '>b1 s512 c0</text>' "$BATS_TEST_TMPDIR/few.svg"
 	grep -q '>b8 s512 c0</text>' "$BATS_TEST_TMPDIR/few.svg"
 }
+
+@test "HTML of a large sweep: summary and charts above, tables scroll in their own box, the table cut to its ends" {
+	lmp-eval --totals --batch-size "$(seq -s, 1 250)" --prompt-len 128,512 --gen-len 16 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/big.json"
+	lmp-report --format html --plot batch_size:tokens_per_s "$BATS_TEST_TMPDIR/big.json" > "$BATS_TEST_TMPDIR/big.html"
+	# 500 points: the first 100 and the last 100 rows, and a row saying where the rest are
+	[ "$(grep -c '^<tr><td' "$BATS_TEST_TMPDIR/big.html")" = 201 ]
+	grep -q '>rows 101 to 400 of 500 not shown: lmp-report --format csv writes every row</td>' "$BATS_TEST_TMPDIR/big.html"
+	# the text report keeps every row
+	[ "$(lmp-report --format text "$BATS_TEST_TMPDIR/big.json" | grep -c '^meta-llama/Llama-2-7b-hf ')" = 500 ]
+	# the summary and both charts come before the table
+	local sum plot roof table
+	sum=$(grep -n '<dt>fit in memory</dt>' "$BATS_TEST_TMPDIR/big.html" | cut -d: -f1)
+	plot=$(grep -n '>tokens per second against batch size</text>' "$BATS_TEST_TMPDIR/big.html" | cut -d: -f1)
+	roof=$(grep -n '>Roofline: ' "$BATS_TEST_TMPDIR/big.html" | cut -d: -f1)
+	table=$(grep -n '^<table>' "$BATS_TEST_TMPDIR/big.html" | head -1 | cut -d: -f1)
+	[ "$sum" -lt "$plot" ] && [ "$plot" -lt "$roof" ] && [ "$roof" -lt "$table" ]
+	# a few hundred kilobytes, not one row per point
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/big.html")" -lt 400000 ]
+	# every table in a box that scrolls sideways; still no script
+	[ "$(grep -c '^<table>' "$BATS_TEST_TMPDIR/big.html")" = "$(grep -A1 '^<div class="scroll">$' "$BATS_TEST_TMPDIR/big.html" | grep -c '^<table>')" ]
+	grep -q '\.scroll{overflow-x:auto' "$BATS_TEST_TMPDIR/big.html"
+	! grep -qi '<script' "$BATS_TEST_TMPDIR/big.html"
+	chrome --enable-logging=stderr --v=0 --dump-dom "file://$BATS_TEST_TMPDIR/big.html" 2> "$BATS_TEST_TMPDIR/big.log" > /dev/null
+	! grep ':CONSOLE' "$BATS_TEST_TMPDIR/big.log"
+	# a narrow window: the page renders (the table scrolls in its box)
+	chrome --window-size=700,1600 --screenshot="$BATS_TEST_TMPDIR/big.png" "file://$BATS_TEST_TMPDIR/big.html" 2>/dev/null
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/big.png")" -gt 50000 ]
+}
