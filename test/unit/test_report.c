@@ -95,6 +95,28 @@ test_tables(void)
 	lmp_report_free(&r);
 	lmp_buf_free(&b);
 
+	/* 205 rows in HTML: the first 100, a row for 101 .. 105, the last 100 */
+	t = lmp_table_new(2, head, "lr");
+	for (int i = 0; i < 205; i++) {
+		char n[16];
+		snprintf(n, sizeof n, "r%d", i + 1);
+		const char *row[] = {n, "1"};
+		lmp_table_add(t, row);
+	}
+	lmp_report_table(&r, t);
+	b = (lmp_buf){0};
+	lmp_report_write(&r, LMP_FMT_HTML, &b);
+	int rows = 0;
+	for (const char *p = b.s; (p = strstr(p, "<tr><td>")); p++)
+		rows++;
+	ok(rows == 200 && strstr(b.s, "<td>r100</td>") && !strstr(b.s, "<td>r101</td>") &&
+			!strstr(b.s, "<td>r105</td>") && strstr(b.s, "<td>r106</td>") &&
+			strstr(b.s, "<td class=\"gap\" colspan=\"2\">rows 101 to 105 of 205 not shown"),
+		"a long HTML table keeps its first and last 100 rows", NULL);
+	ok(strstr(b.s, "<div class=\"scroll\">\n<table>") != NULL, "and scrolls in its own box", NULL);
+	lmp_report_free(&r);
+	lmp_buf_free(&b);
+
 	b = (lmp_buf){0};
 	lmp_html_escape(&b, "<a & \"b\">");
 	ok(!strcmp(b.s, "&lt;a &amp; &quot;b&quot;&gt;"), "HTML and XML text is escaped", b.s);
