@@ -22,8 +22,6 @@ static const struct column cols[] = {
 	{"level", K_LEVEL, 0, 0, 0, 0},
 	{"model", K_SET, 0, 0, "model.id", 0},
 	{"hardware", K_SET, 0, 0, "roofline.hardware", 0},
-	{"devices", K_SET, 0, 0, "roofline.devices", 0},
-	{NULL, K_LAYOUT, 0, 0, 0, 0}, /* one column per layout field: tp, pp, ep */
 	{"phase", K_PHASE, 0, 0, 0, 0},
 	{"batch_size", K_SET, 0, "runtime.batch_size", "runtime.batch_size", 0},
 	{"seq_len", K_SET, 0, "runtime.seq_len", "runtime.seq_len", 0},
@@ -57,6 +55,10 @@ static const struct column cols[] = {
 	{"needed_bytes", K_OUT, 0, 0, "fit.needed_bytes", 0},
 	{"capacity_bytes", K_OUT, 0, 0, "fit.capacity_bytes", 0},
 	{"fits", K_OUT, 0, 0, "fit.fits", 0},
+	/* added after the first release: at the end, so that the columns
+	 * before keep their place in scripts that cut them by number */
+	{"devices", K_SET, 0, 0, "roofline.devices", 0},
+	{NULL, K_LAYOUT, 0, 0, 0, 0}, /* one column per layout field: tp, pp, ep */
 };
 enum { NCOL = sizeof cols / sizeof *cols };
 

@@ -297,7 +297,7 @@ chrome() {
 	jq -c '.model.id = "=1+2" | .roofline.hardware = "@x" | .rows[0].path = "-cmd" | .rows[1].class = "+1"' "$PRE" > "$BATS_TEST_TMPDIR/h.json"
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/h.json"
 	assert_success
-	assert_line --index 1 --partial "1,layer,\"'=1+2\",\"'@x\",1,,,,,1,2048,0,"
+	assert_line --index 1 --partial "1,layer,\"'=1+2\",\"'@x\",,1,2048,0,"
 	assert_line --regexp "^1,layer,.*,\"'-cmd\","
 	assert_line --regexp "^1,layer,.*,\"'\\+1\","
 	# no line has a bare formula cell left
@@ -315,14 +315,15 @@ chrome() {
 	run lmp-report --format text "$BATS_TEST_TMPDIR/d.json"
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 +1 +512 '
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/d.json"
-	assert_line --index 0 --partial 'doc,level,model,hardware,devices,tp,pp,ep,phase,'
-	assert_line --index 1 --partial '1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,8,,,,,1,512,0,'
+	# the columns added last, so that the others keep their place
+	assert_line --index 0 --regexp '^doc,level,model,hardware,phase,.*,fits,devices,tp,pp,ep$'
+	assert_line --index 1 --regexp '^1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,,1,512,0,.*,8,,,$'
 	# a layout a document gives (tp, pp, ep in roofline or runtime) is named too
 	jq -c '.roofline.tp = 4 | .runtime.pp = 2' "$BATS_TEST_TMPDIR/d.json" > "$BATS_TEST_TMPDIR/l.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/l.json"
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 tp4 pp2 +1 +512 '
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/l.json"
-	assert_line --index 1 --partial ',nvidia-h100-sxm,8,4,2,,,1,512,0,'
+	assert_line --index 1 --regexp ',8,4,2,$'
 	# one device, no layout: the id alone
 	lmp-eval --totals --batch-size 1 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/one.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/one.json"

@@ -152,8 +152,10 @@ test_csv(void)
 	doc = lmp_json_parse_one(text, strlen(text), "t", &e);
 	b = (lmp_buf){0};
 	ok(doc && !lmp_csv_doc(doc, 1, &b, &e), "an eval document with hostile text as CSV", e.msg);
-	/* doc,level,model,hardware,devices,tp,pp,ep,phase,batch_size,seq_len,... */
-	ok(b.s && strstr(b.s, "1,layer,\"'=HYPERLINK(\"\"http://x\"\")\",\"'@SUM(A1)\",8,-2,,,,-1,-0.5e3,") == b.s,
+	/* doc,level,model,hardware,phase,batch_size,seq_len,... and last
+	 * ...,fits,devices,tp,pp,ep */
+	ok(b.s && strstr(b.s, "1,layer,\"'=HYPERLINK(\"\"http://x\"\")\",\"'@SUM(A1)\",,-1,-0.5e3,") == b.s &&
+			strstr(b.s, ",8,-2,,\n"),
 		"a formula-like model and device are defused; devices, tp and negative numbers stay numbers", b.s);
 	ok(b.s && strstr(b.s, ",\"'+1\",\"'-cmd\",1,") && strstr(b.s, ",-7,") && strstr(b.s, ",a=b,"),
 		"a path and class too; '=' inside text is left alone", b.s);
