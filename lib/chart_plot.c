@@ -72,7 +72,7 @@ static const struct known known[] = {
 	{"writes", "bytes written", U_BYTES, "", ""},
 	{"weights", "weight bytes read", U_BYTES, "", ""},
 	{"intermediates", "intermediate bytes", U_BYTES, "", ""},
-	{"flops", "compute", U_FLOPS, "", ""},
+	{"flops", "FLOPs", U_FLOPS, "", " FLOPs"},
 	{"param_count", "parameters", U_COUNT, "", " parameters"},
 	{"active_param_count", "active parameters", U_COUNT, "", " active"},
 	{"intensity", "arithmetic intensity (FLOP/B)", U_PLAIN, "", " FLOP/B"},
@@ -117,7 +117,6 @@ scale_axis(lmp_axis *a, enum unit u)
 {
 	static const char *const time_u[] = {"s", "ms", "us", "ns"};
 	static const char *const byte_u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	static const char *const flop_u[] = {"FLOPs", "kFLOPs", "MFLOPs", "GFLOPs", "TFLOPs", "PFLOPs", "EFLOPs"};
 	double top = fmax(fabs(a->lo), fabs(a->hi));
 	int i = 0;
 
@@ -130,10 +129,6 @@ scale_axis(lmp_axis *a, enum unit u)
 		for (i = 0; i < 6 && top >= a->scale * 1024; i++)
 			a->scale *= 1024;
 		a->unit = byte_u[i];
-	} else if (u == U_FLOPS) {
-		for (i = 0; i < 6 && top >= a->scale * 1000; i++)
-			a->scale *= 1000;
-		a->unit = flop_u[i];
 	}
 }
 
@@ -155,10 +150,13 @@ axis_for(lmp_axis *a, const char *path, int *scaled)
 	}
 	a->binary = u == U_BYTES;
 	a->fmt = u == U_COUNT ? fmt_count : u == U_PERCENT ? lmp_fmt_percent : u == U_PLAIN ? lmp_fmt_plain : NULL;
-	*scaled = u == U_TIME || u == U_BYTES || u == U_FLOPS;
-	/* a log axis over decades keeps a unit on every tick: 1 ms, 10 s */
+	*scaled = u == U_TIME || u == U_BYTES;
+	/* a log axis over decades keeps a unit on every tick: 1 ms, 10 s;
+	 * FLOPs always do: "FLOPs (TFLOPs)" would say it twice */
 	if (*scaled && a->log)
-		a->fmt = u == U_TIME ? fmt_time : u == U_BYTES ? fmt_bytes : fmt_flops;
+		a->fmt = u == U_TIME ? fmt_time : fmt_bytes;
+	if (u == U_FLOPS)
+		a->fmt = fmt_flops;
 }
 
 static void
@@ -485,6 +483,11 @@ lmp_chart_plot(const cJSON *const *docs, int n, const char *xname, const char *y
 	c.y.log = ymin > 0 && ymax / ymin > 50;
 	axis_for(&c.x, xp, &xs);
 	axis_for(&c.y, yp, &ys);
+	c.x.whole = c.y.whole = 1;
+	for (i = 0; i < n; i++) {
+		c.x.whole &= pts[i].x == floor(pts[i].x);
+		c.y.whole &= pts[i].y == floor(pts[i].y);
+	}
 	lmp_axis_fit(&c.x, xmin, xmax);
 	lmp_axis_fit(&c.y, ymin, ymax);
 	if (xs && !c.x.log)

@@ -102,6 +102,7 @@ typedef struct lmp_axis {
 	double lo, hi; /* data range shown */
 	int log;       /* log10 scale */
 	int binary;    /* linear steps of 1, 2, 5 x 1024^k (bytes) */
+	int whole;     /* whole numbers only (batch sizes): steps of at least 1 */
 	const char *label;
 	void (*fmt)(double v, char *out); /* tick labels; NULL: v / scale, plainly */
 	double scale;                     /* the unit of plain tick labels (0: 1) */

@@ -37,7 +37,9 @@ nice_step(const lmp_axis *a, double range)
 	range /= unit;
 	double e = pow(10, floor(log10(range / 5))), f = range / 5 / e;
 
-	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * e * unit;
+	double s = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * e * unit;
+
+	return a->whole && s < 1 ? 1 : s; /* no tick at batch 1.5 */
 }
 
 void
