@@ -256,7 +256,8 @@ default_series(const cJSON *const *docs, int n, const char *xpath, const char *y
 
 /* Where the legend covers the fewest points: a corner of the plot. */
 static void
-legend_corner(const lmp_chart *c, const struct pt *p, int n, double w, double h, double *lx, double *ly)
+legend_corner(const lmp_chart *c, const struct pt *p, int n, const double *keep, int nk, double w, double h,
+	double *lx, double *ly)
 {
 	double xs[2] = {c->left + 8, c->w - c->right - 8 - w}, ys[2] = {c->top + 8, c->h - c->bottom - 8 - h};
 	int best = -1;
@@ -273,6 +274,9 @@ legend_corner(const lmp_chart *c, const struct pt *p, int n, double w, double h,
 				in += mx > x && mx < x + w && my > y && my < y + h;
 			}
 		}
+		/* the capacity lines' labels weigh more than any point */
+		for (int b = 0; b < nk; b++)
+			in += 1000 * (keep[4 * b] < x + w && x < keep[4 * b + 2] && keep[4 * b + 1] < y + h && y < keep[4 * b + 3]);
 		if (best < 0 || in < best) {
 			best = in;
 			*lx = x;
@@ -283,7 +287,7 @@ legend_corner(const lmp_chart *c, const struct pt *p, int n, double w, double h,
 
 /* Each device's memory across the chart, labelled at its right end. */
 static void
-capacities(lmp_chart *c, const cJSON *const *docs, int n, const struct pt *p, int np)
+capacities(lmp_chart *c, const cJSON *const *docs, int n, const struct pt *p, int np, double *keep, int *nk)
 {
 	double done[16], last = -1e9;
 	int nd = 0;
@@ -322,6 +326,12 @@ capacities(lmp_chart *c, const cJSON *const *docs, int n, const struct pt *p, in
 		}
 		lmp_buf_printf(&c->svg, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#c03030\" "
 			"stroke-width=\"1.5\" stroke-dasharray=\"7 3\"/>\n", c->left, y, c->w - c->right, y);
+		double kx = near[0] < near[1] ? x0 : x1 - lw;
+		keep[4 * *nk] = kx;
+		keep[4 * *nk + 1] = ty - 12;
+		keep[4 * *nk + 2] = kx + lw;
+		keep[4 * *nk + 3] = ty + 4;
+		++*nk;
 		lmp_svg_text(&c->svg, near[0] < near[1] ? x0 : x1, ty, near[0] < near[1] ?
 			"font-size=\"11\" fill=\"#c03030\"" : "text-anchor=\"end\" font-size=\"11\" fill=\"#c03030\"",
 			label.s);
@@ -383,7 +393,8 @@ draw_lines(lmp_chart *c, const struct pt *p, int n)
 
 /* The legend, in the corner it covers least, as many lines as fit. */
 static void
-draw_legend(lmp_chart *c, const struct pt *p, int n, char **names, int ns, const char *what, int unfit)
+draw_legend(lmp_chart *c, const struct pt *p, int n, const double *keep, int nk, char **names, int ns,
+	const char *what, int unfit)
 {
 	int room = (int)((c->h - c->top - c->bottom - 40) / 16), shown = ns <= room ? ns : room - 1, rows, j;
 	double w = 0, lx = 0, ly = 0;
@@ -397,7 +408,7 @@ draw_legend(lmp_chart *c, const struct pt *p, int n, char **names, int ns, const
 		w = fmax(w, 6.3 * 30);
 	rows = shown + (shown < ns) + (unfit != 0);
 	w += 44;
-	legend_corner(c, p, n, w, 16.0 * rows + 8, &lx, &ly);
+	legend_corner(c, p, n, keep, nk, w, 16.0 * rows + 8, &lx, &ly);
 	lmp_buf_printf(&c->svg, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#ffffff\" "
 		"fill-opacity=\"0.85\" stroke=\"#cccccc\"/>\n", lx, ly, w, 16.0 * rows + 8);
 	for (j = 0; j < shown; j++) {
@@ -468,7 +479,8 @@ lmp_chart_plot(const cJSON *const *docs, int n, const char *xname, const char *y
 		ymax = fmax(ymax, pts[i].y);
 	}
 	/* a memory chart shows the devices' capacity too */
-	int memory = is_memory(yp);
+	int memory = is_memory(yp), nk = 0;
+	double keep[4 * 16]; /* the capacity labels' boxes, for the legend to keep clear of */
 	for (i = 0; memory && i < n; i++) {
 		double cap = lmp_field_or(docs[i], "fit.capacity_bytes", 0);
 		if (cap > 0)
@@ -515,9 +527,9 @@ lmp_chart_plot(const cJSON *const *docs, int n, const char *xname, const char *y
 	lmp_chart_begin(&c, 960, 600, title, sub);
 	lmp_chart_axes(&c);
 	if (memory)
-		capacities(&c, docs, n, pts, n);
+		capacities(&c, docs, n, pts, n, keep, &nk);
 	draw_lines(&c, pts, n);
-	draw_legend(&c, pts, n, names, ns, same.s ? same.s : "all documents", unfit);
+	draw_legend(&c, pts, n, keep, nk, names, ns, same.s ? same.s : "all documents", unfit);
 	lmp_chart_end(&c);
 	lmp_buf_add(out, c.svg.s, c.svg.len);
 out:

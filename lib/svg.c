@@ -57,6 +57,14 @@ lmp_axis_fit(lmp_axis *a, double lo, double hi)
 		lo = lo < -1e300 ? -1e300 : lo;
 		hi = hi > 1e300 ? 1e300 : hi;
 	}
+	if (a->log && a->binary) {
+		/* bytes: powers of two, so ticks read 512 MiB, 1 GiB, 2 GiB */
+		a->lo = pow(2, floor(log2(lo)));
+		a->hi = pow(2, ceil(log2(hi)));
+		if (a->hi <= a->lo)
+			a->hi = a->lo * 2;
+		return;
+	}
 	if (a->log) {
 		a->lo = pow(10, floor(log10(lo)));
 		a->hi = pow(10, ceil(log10(hi)));
@@ -129,6 +137,12 @@ ticks(const lmp_axis *a, double *t, int max)
 {
 	int n = 0;
 
+	if (a->log && a->binary) {
+		int e0 = (int)floor(log2(a->lo) + 1e-9), e1 = (int)ceil(log2(a->hi) - 1e-9), k = 1 + (e1 - e0) / 10;
+		for (int e = e0; e <= e1 && n < max; e += k)
+			t[n++] = pow(2, e);
+		return n;
+	}
 	if (a->log) {
 		int d0 = (int)floor(log10(a->lo) + 1e-9), d1 = (int)ceil(log10(a->hi) - 1e-9), k = 1 + (d1 - d0) / 10;
 		static const double m[] = {1, 2, 5};

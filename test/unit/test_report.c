@@ -176,6 +176,11 @@ test_axes_and_fields(void)
 	/* batch 1 .. 128: three decades, so it ends at the next 1-2-5 step, 200 */
 	lmp_axis_fit(&a, 1, 128);
 	ok(a.lo == 1 && fabs(a.hi - 200) < 1e-9, "a short log axis ends at a 1-2-5 step", NULL);
+	/* bytes on a log axis: powers of two around 1e9 .. 9e10 B, 2^29 (512 MiB)
+	 * up to 2^37 (128 GiB), since log2(1e9) = 29.9 and log2(9e10) = 36.4 */
+	lmp_axis m = {.log = 1, .binary = 1};
+	lmp_axis_fit(&m, 1e9, 9e10);
+	ok(m.lo == 536870912.0 && m.hi == 137438953472.0, "a log axis of bytes ends at powers of two", NULL);
 	lmp_axis b = {.log = 0};
 	/* 0 .. 37: step 10 (37/5 = 7.4 -> 10), 0 .. 40 */
 	lmp_axis_fit(&b, 3, 37);
