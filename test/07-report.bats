@@ -185,6 +185,8 @@ chrome() {
 	grep -q '>meta-llama/Llama-2-7b-hf / nvidia-h100-sxm</text>' "$BATS_TEST_TMPDIR/p.svg"
 	grep -q '>tokens per second against batch size</text>' "$BATS_TEST_TMPDIR/p.svg"
 	[ "$(grep '<polyline' "$BATS_TEST_TMPDIR/p.svg" | head -1 | grep -o '[0-9.]*,[0-9.]*' | wc -l)" = 3 ]
+	# the page's title counts models, not documents: 2 models in 12 documents
+	lmp-report --format html "$BATS_TEST_TMPDIR/sweep.json" | grep -q '<h1>lmp report: meta-llama/Llama-2-7b-hf and 1 other</h1>'
 	# one line per device only
 	lmp-report --format svg --plot batch_size:tokens_per_s --series hardware "$BATS_TEST_TMPDIR/sweep.json" > "$BATS_TEST_TMPDIR/d.svg"
 	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/d.svg")" = 2 ]
