@@ -326,6 +326,9 @@ chrome() {
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 tp4 pp2 +1 +512 '
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/l.json"
 	assert_line --index 1 --regexp ',8,4,2,$'
+	# a document with layers says it beside the device too
+	run lmp-report --format text <<<"$(jq -c '.roofline.tp = 2' "$PRE")"
+	assert_line --regexp '^  device +NVIDIA H100 SXM5 80GB \(nvidia-h100-sxm tp2\)$'
 	# one device, no layout: the id alone
 	lmp-eval --totals --batch-size 1 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/one.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/one.json"
