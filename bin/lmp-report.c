@@ -137,7 +137,7 @@ main(int argc, char **argv)
 		if (!rc && o.x) {
 			lmp_buf svg = {0};
 			if (!(rc = lmp_chart_plot((const cJSON *const *)docs, n, o.x, o.y, o.series, &svg, &e)))
-				lmp_report_chart(&r, -1, svg.s);
+				lmp_report_chart(&r, r.plot_at - 1, svg.s); /* above a sweep's table */
 			lmp_buf_free(&svg);
 		}
 		if (!rc && o.format == F_HTML) {

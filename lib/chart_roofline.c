@@ -16,7 +16,7 @@
 
 struct point {
 	double x, y;
-	int phase, compute;
+	int phase, compute, quiet; /* quiet: no label beside it (its tooltip has it) */
 	char label[160];
 };
 
@@ -64,6 +64,7 @@ step_phase(const cJSON *rt)
 struct points {
 	struct point *p;
 	int n, cap, hidden;
+	int named; /* points named by their runtime: 1 "b s c", 2 "b p g", 4 "b" */
 };
 
 /* Whether a label "a, b, c" holds the name exactly. */
@@ -114,6 +115,7 @@ add_point(struct points *ps, double flops, double time, double intensity, const 
 	p->y = y;
 	p->phase = phase;
 	p->compute = compute;
+	p->quiet = 0;
 	snprintf(p->label, sizeof p->label, "%s", label);
 }
 
@@ -140,19 +142,48 @@ add_rows(struct points *ps, const cJSON *rows, int phase)
 
 /* A point without layers is named by its runtime: "b8 s2048 c0". */
 static void
-point_name(const cJSON *doc, char *out, size_t n)
+point_name(struct points *ps, const cJSON *doc, char *out, size_t n)
 {
 	const cJSON *rt = lmp_field(doc, "runtime");
 	const char *b = lmp_field_text(lmp_field(rt, "batch_size")), *s = lmp_field_text(lmp_field(rt, "seq_len"));
 	const char *c = lmp_field_text(lmp_field(rt, "cache_len")), *p = lmp_field_text(lmp_field(rt, "prompt_len"));
 	const char *g = lmp_field_text(lmp_field(rt, "gen_len"));
 
-	if (p && g)
+	if (p && g) {
 		snprintf(out, n, "b%s p%s g%s", b ? b : "?", p, g);
-	else if (s)
+		ps->named |= 2;
+	} else if (s) {
 		snprintf(out, n, "b%s s%s c%s", b ? b : "?", s, c ? c : "?");
-	else
+		ps->named |= 1;
+	} else {
 		snprintf(out, n, "b%s", b ? b : "?");
+		ps->named |= 4;
+	}
+}
+
+/* A sweep of many points would bury the chart under labels: only the two
+ * ends of each phase (least and most intense) are labelled, the legend
+ * reads the names, and every marker's tooltip keeps its own. */
+static void
+quiet_sweep(struct points *ps)
+{
+	int lo[PH_N], hi[PH_N], i;
+
+	if (!ps->named || ps->n <= 6)
+		return;
+	for (i = 0; i < PH_N; i++)
+		lo[i] = hi[i] = -1;
+	for (i = 0; i < ps->n; i++) {
+		int f = ps->p[i].phase;
+		if (lo[f] < 0 || ps->p[i].x < ps->p[lo[f]].x)
+			lo[f] = i;
+		if (hi[f] < 0 || ps->p[i].x > ps->p[hi[f]].x)
+			hi[f] = i;
+	}
+	for (i = 0; i < ps->n; i++) {
+		int f = ps->p[i].phase;
+		ps->p[i].quiet = i != lo[f] && i != hi[f];
+	}
 }
 
 static int
@@ -249,6 +280,8 @@ draw_labels(lmp_chart *c, const struct point *p, int n, struct boxes *bs)
 	for (i = 0; i < n; i++) {
 		const struct point *q = &p[order[i]];
 		char text[64];
+		if (q->quiet)
+			continue;
 		short_label(q->label, text, sizeof text);
 		double px = lmp_chart_px(c, q->x), py = lmp_chart_py(c, q->y), wdt = 6.2 * (double)strlen(text);
 		struct label_box box = {0};
@@ -429,6 +462,23 @@ legend(lmp_chart *c, const struct points *ps, struct boxes *bs)
 			add_box(bs, x - 6, yy - 11, x + 12 + 6.4 * (double)strlen(s), yy + 4);
 		}
 	}
+	if (ps->named) {
+		/* what the names of sweep points say */
+		char s[160];
+		double yy = y + 16 * row++;
+		snprintf(s, sizeof s, "labels: b batch%s%s", ps->named & 2 ? ", p prompt tokens, g generated" : "",
+			ps->named & 1 ? ", s new tokens, c cached" : "");
+		lmp_svg_text(&c->svg, x - 4, yy, "font-size=\"11\" fill=\"#444444\"", s);
+		add_box(bs, x - 6, yy - 11, x + 6.2 * (double)strlen(s), yy + 4);
+		for (i = 0; i < ps->n && !ps->p[i].quiet; i++)
+			;
+		if (i < ps->n) {
+			yy = y + 16 * row++;
+			lmp_svg_text(&c->svg, x - 4, yy, "font-size=\"11\" fill=\"#444444\"",
+				"labelled: each phase's ends; every marker's tooltip names it");
+			add_box(bs, x - 6, yy - 11, x + 6.2 * 60, yy + 4);
+		}
+	}
 }
 
 int
@@ -479,14 +529,14 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 		} else if (cJSON_IsObject(ph)) {
 			cJSON_ArrayForEach(p, ph) {
 				char nm[96];
-				point_name(d, nm, sizeof nm);
+				point_name(&ps, d, nm, sizeof nm);
 				add_point(&ps, lmp_field_or(p, "totals.flops", 0), lmp_field_or(p, "totals.time_s", 0),
 					lmp_field_or(p, "totals.intensity", 0), sval(p, "totals.bound"),
 					!strcmp(p->string, "prefill") ? PH_PREFILL : PH_DECODE, nm);
 			}
 		} else {
 			char nm[96];
-			point_name(d, nm, sizeof nm);
+			point_name(&ps, d, nm, sizeof nm);
 			add_point(&ps, lmp_field_or(d, "totals.flops", 0), lmp_field_or(d, "totals.time_s", 0),
 				lmp_field_or(d, "totals.intensity", 0), sval(d, "totals.bound"),
 				step_phase(lmp_field(d, "runtime")), nm);
@@ -581,6 +631,7 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 		lmp_html_escape(&c.svg, p->label);
 		lmp_buf_puts(&c.svg, "</title></circle>\n");
 	}
+	quiet_sweep(&ps);
 	legend(&c, &ps, &bs);
 	draw_labels(&c, ps.p, ps.n, &bs);
 	free(bs.b);

@@ -56,6 +56,7 @@ typedef struct lmp_block {
 typedef struct lmp_report {
 	lmp_block *b;
 	int n, cap;
+	int plot_at; /* 1 + the block a --plot chart goes before (the first sweep's table); 0: the end */
 } lmp_report;
 void lmp_report_head(lmp_report *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void lmp_report_table(lmp_report *r, lmp_table *t); /* takes t */
@@ -66,6 +67,8 @@ void lmp_report_chart(lmp_report *r, int at, const char *svg); /* at block at, o
 void lmp_report_free(lmp_report *r);
 
 enum lmp_report_format { LMP_FMT_TEXT, LMP_FMT_MD, LMP_FMT_HTML };
+/* An HTML table of more rows shows this many, half from each end. */
+#define LMP_HTML_ROWS 200
 void lmp_report_write(const lmp_report *r, int format, lmp_buf *out);
 void lmp_html_escape(lmp_buf *b, const char *s);
 /* report_html.c: the whole page around the blocks. */
@@ -73,6 +76,14 @@ void lmp_html_page(const char *title, const lmp_report *r, lmp_buf *out);
 
 /* report_doc.c: the blocks that describe one document. */
 int lmp_report_doc(lmp_report *r, const cJSON *doc, lmp_err *e);
+/* How the work is spread over devices: the layout fields a document may
+ * give (NULL-terminated: "tp", "pp", "ep"), each looked for in roofline,
+ * then runtime; and the device as tables name it, "nvidia-h100-sxm x8 tp8"
+ * (the count when it is not 1, then each layout field given).  Adding a
+ * layout field here adds it to every table and a CSV column. */
+extern const char *const lmp_layout_fields[];
+const cJSON *lmp_layout_field(const cJSON *doc, const char *name);
+void lmp_report_device(const cJSON *doc, char *out, size_t n);
 /* A document a sweep table takes as one row (no per-layer rows). */
 int lmp_report_is_point(const cJSON *doc);
 /* One table, one row per point, for the documents given. */
@@ -91,8 +102,11 @@ typedef struct lmp_axis {
 	double lo, hi; /* data range shown */
 	int log;       /* log10 scale */
 	int binary;    /* linear steps of 1, 2, 5 x 1024^k (bytes) */
+	int whole;     /* whole numbers only (batch sizes): steps of at least 1 */
 	const char *label;
-	void (*fmt)(double v, char *out); /* tick labels */
+	void (*fmt)(double v, char *out); /* tick labels; NULL: v / scale, plainly */
+	double scale;                     /* the unit of plain tick labels (0: 1) */
+	const char *unit;                 /* its name, for the axis title: "ms", "GiB" */
 } lmp_axis;
 typedef struct lmp_chart {
 	lmp_buf svg;

@@ -1,6 +1,7 @@
 /* report_build.c: a whole stream of documents as one report: each
  * document with layers in its own section, runs of documents without
- * layers (sweep points) as one table, and for HTML the charts beside. */
+ * layers (sweep points) as one table under a summary, and for HTML the
+ * charts between the two. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +42,11 @@ lmp_report_build(lmp_report *r, const cJSON *const *docs, int n, int charts, lmp
 			for (j = i; j < n && lmp_report_is_point(docs[j]); j++)
 				;
 			lmp_report_points(r, docs + i, j - i);
+			/* charts above the table, which may be long */
+			if (!r->plot_at)
+				r->plot_at = r->n;
 			if (charts)
-				roofline_block(r, -1, docs + i, j - i);
+				roofline_block(r, r->n - 1, docs + i, j - i);
 			i = j;
 			continue;
 		}
@@ -61,20 +65,27 @@ lmp_report_build(lmp_report *r, const cJSON *const *docs, int n, int charts, lmp
 void
 lmp_report_title(const cJSON *const *docs, int n, char *out, size_t size)
 {
-	const char *first = NULL;
-	int i, others = 0;
+	const char *first = NULL, **seen = lmp_xcalloc((size_t)n + 1, sizeof *seen);
+	int i, j, others = 0, nseen = 0;
 
+	/* models, not documents: a sweep of one model is that model */
 	for (i = 0; i < n; i++) {
 		const cJSON *id = lmp_field(docs[i], "model.id");
 		const cJSON *cls = lmp_field(docs[i], "class");
 		const char *s = cJSON_IsString(id) ? id->valuestring : cJSON_IsString(cls) ? cls->valuestring : NULL;
 		if (!s)
 			continue;
+		for (j = nseen - 1; j >= 0 && strcmp(seen[j], s); j--)
+			;
+		if (j >= 0)
+			continue;
+		seen[nseen++] = s;
 		if (!first)
 			first = s;
-		else if (strcmp(first, s))
+		else
 			others++;
 	}
+	free(seen);
 	if (others)
 		snprintf(out, size, "lmp report: %s and %d other%s", first, others, others == 1 ? "" : "s");
 	else

@@ -1,75 +1,88 @@
 /* report_csv.c: lmp documents as CSV for spreadsheets and scripts.  One
  * fixed header whatever the input, so a column is where a script left it;
  * numbers keep the exact text of the document; a field a row does not have
- * is empty.  RFC 4180 quoting. */
+ * is empty.  RFC 4180 quoting; text that a spreadsheet would take for a
+ * formula is defused (OWASP's advice on CSV injection). */
 #include <string.h>
 
 #include "report.h"
 
-static const char *const header[] = {
-	"doc", "level", "model", "hardware", "phase", "batch_size", "seq_len", "cache_len", "queries",
-	"prompt_len", "gen_len", "w_bit", "a_bit", "kv_bit", "path", "class", "count", "param_count",
-	"active_param_count", "flops", "weight_bytes", "read_bytes", "write_bytes", "intermediate_bytes",
-	"state_bytes", "intensity", "time_s", "bound", "ttft_s", "tpot_s", "tokens_per_s", "mfu", "mbu",
-	"needed_bytes", "capacity_bytes", "fits",
+/* The columns, in order.  Settings (what was asked: model, device and its
+ * layout, runtime) hold for every line of a document; results are found in
+ * the row, the phase or the document, whichever the line describes. */
+enum kind { K_DOC, K_LEVEL, K_SET, K_LAYOUT, K_PHASE, K_QUERIES, K_PATH, K_CLASS, K_COUNT, K_OUT };
+struct column {
+	const char *name;
+	enum kind kind;
+	const char *row, *phase, *doc; /* where the value is; NULL: not at that level */
+	int module;                    /* a module document has it (at the top, as row names it) */
 };
-enum { NCOL = sizeof header / sizeof *header };
+static const struct column cols[] = {
+	{"doc", K_DOC, 0, 0, 0, 0},
+	{"level", K_LEVEL, 0, 0, 0, 0},
+	{"model", K_SET, 0, 0, "model.id", 0},
+	{"hardware", K_SET, 0, 0, "roofline.hardware", 0},
+	{"phase", K_PHASE, 0, 0, 0, 0},
+	{"batch_size", K_SET, 0, "runtime.batch_size", "runtime.batch_size", 0},
+	{"seq_len", K_SET, 0, "runtime.seq_len", "runtime.seq_len", 0},
+	{"cache_len", K_SET, 0, "runtime.cache_len", "runtime.cache_len", 0},
+	{"queries", K_QUERIES, 0, 0, 0, 0},
+	{"prompt_len", K_SET, 0, 0, "runtime.prompt_len", 0},
+	{"gen_len", K_SET, 0, 0, "runtime.gen_len", 0},
+	{"w_bit", K_SET, 0, 0, "runtime.w_bit", 0},
+	{"a_bit", K_SET, 0, 0, "runtime.a_bit", 0},
+	{"kv_bit", K_SET, 0, 0, "runtime.kv_bit", 0},
+	{"path", K_PATH, 0, 0, 0, 0},
+	{"class", K_CLASS, 0, 0, 0, 0},
+	{"count", K_COUNT, 0, 0, 0, 0},
+	{"param_count", K_OUT, "param_count", "totals.param_count", "totals.param_count", 1},
+	{"active_param_count", K_OUT, 0, 0, "totals.active_param_count", 0},
+	{"flops", K_OUT, "flops", "totals.flops", "totals.flops", 1},
+	{"weight_bytes", K_OUT, "bytes.weights", "totals.bytes.weights", "totals.bytes.weights", 1},
+	{"read_bytes", K_OUT, "bytes.reads", "totals.bytes.reads", "totals.bytes.reads", 1},
+	{"write_bytes", K_OUT, "bytes.writes", "totals.bytes.writes", "totals.bytes.writes", 1},
+	{"intermediate_bytes", K_OUT, "bytes.intermediates", "totals.bytes.intermediates",
+		"totals.bytes.intermediates", 1},
+	{"state_bytes", K_OUT, "state_bytes", "totals.state_bytes", "totals.state_bytes", 1},
+	{"intensity", K_OUT, "intensity", "totals.intensity", "totals.intensity", 0},
+	{"time_s", K_OUT, "time_s", "totals.time_s", "totals.time_s", 0},
+	{"bound", K_OUT, "bound", "totals.bound", "totals.bound", 0},
+	{"ttft_s", K_OUT, 0, 0, "totals.ttft_s", 0},
+	{"tpot_s", K_OUT, 0, 0, "totals.tpot_s", 0},
+	{"tokens_per_s", K_OUT, 0, 0, "totals.tokens_per_s", 0},
+	{"mfu", K_OUT, 0, 0, "totals.mfu", 0},
+	{"mbu", K_OUT, 0, 0, "totals.mbu", 0},
+	{"needed_bytes", K_OUT, 0, 0, "fit.needed_bytes", 0},
+	{"capacity_bytes", K_OUT, 0, 0, "fit.capacity_bytes", 0},
+	{"fits", K_OUT, 0, 0, "fit.fits", 0},
+	/* added after the first release: at the end, so that the columns
+	 * before keep their place in scripts that cut them by number */
+	{"devices", K_SET, 0, 0, "roofline.devices", 0},
+	{NULL, K_LAYOUT, 0, 0, 0, 0}, /* one column per layout field: tp, pp, ep */
+};
+enum { NCOL = sizeof cols / sizeof *cols };
 
-/* Where each column's value is found: in the row, then in the phase, then
- * in the document ("" where that level has nothing for it). */
-struct where {
-	const char *row, *phase, *doc;
-};
-static const struct where where[NCOL] = {
-	[2] = {"", "", "model.id"},
-	[3] = {"", "", "roofline.hardware"},
-	[5] = {"", "runtime.batch_size", "runtime.batch_size"},
-	[6] = {"", "runtime.seq_len", "runtime.seq_len"},
-	[7] = {"", "runtime.cache_len", "runtime.cache_len"},
-	[9] = {"", "", "runtime.prompt_len"},
-	[10] = {"", "", "runtime.gen_len"},
-	[11] = {"", "", "runtime.w_bit"},
-	[12] = {"", "", "runtime.a_bit"},
-	[13] = {"", "", "runtime.kv_bit"},
-	[14] = {"path", "", ""},
-	[15] = {"class", "", ""},
-	[16] = {"count", "", ""},
-	[17] = {"param_count", "totals.param_count", "totals.param_count"},
-	[18] = {"", "", "totals.active_param_count"},
-	[19] = {"flops", "totals.flops", "totals.flops"},
-	[20] = {"bytes.weights", "totals.bytes.weights", "totals.bytes.weights"},
-	[21] = {"bytes.reads", "totals.bytes.reads", "totals.bytes.reads"},
-	[22] = {"bytes.writes", "totals.bytes.writes", "totals.bytes.writes"},
-	[23] = {"bytes.intermediates", "totals.bytes.intermediates", "totals.bytes.intermediates"},
-	[24] = {"state_bytes", "totals.state_bytes", "totals.state_bytes"},
-	[25] = {"intensity", "totals.intensity", "totals.intensity"},
-	[26] = {"time_s", "totals.time_s", "totals.time_s"},
-	[27] = {"bound", "totals.bound", "totals.bound"},
-	[28] = {"", "", "totals.ttft_s"},
-	[29] = {"", "", "totals.tpot_s"},
-	[30] = {"", "", "totals.tokens_per_s"},
-	[31] = {"", "", "totals.mfu"},
-	[32] = {"", "", "totals.mbu"},
-	[33] = {"", "", "fit.needed_bytes"},
-	[34] = {"", "", "fit.capacity_bytes"},
-	[35] = {"", "", "fit.fits"},
-};
-
-/* Columns that say what was asked (model, device, runtime), not what came out. */
+/* Text a spreadsheet would run as a formula (=, +, -, @, and tab or CR,
+ * which some strip first) is quoted behind a single quote: the cell shows
+ * the text, never computes it.  Numbers never come here. */
 static int
-setting(int i)
+formula_like(const char *s)
 {
-	return (i >= 2 && i <= 3) || (i >= 5 && i <= 7) || (i >= 9 && i <= 13);
+	return *s && strchr("=+-@\t\r", *s);
 }
 
 static void
-field(lmp_buf *b, const char *s)
+text(lmp_buf *b, const char *s)
 {
-	if (!s[strcspn(s, ",\"\r\n")]) {
+	int guard = formula_like(s);
+
+	if (!guard && !s[strcspn(s, ",\"\r\n")]) {
 		lmp_buf_puts(b, s);
 		return;
 	}
 	lmp_buf_putc(b, '"');
+	if (guard)
+		lmp_buf_putc(b, '\'');
 	for (; *s; s++) {
 		if (*s == '"')
 			lmp_buf_putc(b, '"');
@@ -81,12 +94,15 @@ field(lmp_buf *b, const char *s)
 void
 lmp_csv_header(lmp_buf *out)
 {
-	int i;
+	int i, j;
 
 	for (i = 0; i < NCOL; i++) {
-		if (i)
-			lmp_buf_putc(out, ',');
-		lmp_buf_puts(out, header[i]);
+		if (cols[i].kind != K_LAYOUT) {
+			lmp_buf_printf(out, "%s%s", i ? "," : "", cols[i].name);
+			continue;
+		}
+		for (j = 0; lmp_layout_fields[j]; j++)
+			lmp_buf_printf(out, ",%s", lmp_layout_fields[j]);
 	}
 	lmp_buf_putc(out, '\n');
 }
@@ -96,8 +112,10 @@ value(lmp_buf *b, const cJSON *v)
 {
 	const char *t = lmp_field_text(v);
 
-	if (t)
-		field(b, t);
+	if (t && cJSON_IsNumber(v))
+		lmp_buf_puts(b, t); /* a number's own text: digits, sign, point, exponent */
+	else if (t)
+		text(b, t);
 	else if (cJSON_IsBool(v))
 		lmp_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
 }
@@ -115,8 +133,19 @@ queries(lmp_buf *b, const cJSON *q)
 		lmp_buf_printf(&s, "%s%s:%sx%s", s.len ? "," : "", sl ? sl : "", cl ? cl : "", n ? n : "1");
 	}
 	if (s.s)
-		field(b, s.s);
+		text(b, s.s);
 	lmp_buf_free(&s);
+}
+
+/* The layout's columns: empty where the document does not say. */
+static void
+layout(lmp_buf *b, const cJSON *doc)
+{
+	for (int j = 0; lmp_layout_fields[j]; j++) {
+		lmp_buf_putc(b, ',');
+		if (doc)
+			value(b, lmp_layout_field(doc, lmp_layout_fields[j]));
+	}
 }
 
 /* One line: level says which of row, phase and doc it describes. */
@@ -128,31 +157,69 @@ line(lmp_buf *b, int index, const char *level, const cJSON *doc, const cJSON *ph
 
 	lmp_buf_printf(b, "%d,%s", index, level);
 	for (i = 2; i < NCOL; i++) {
+		const struct column *c = &cols[i];
 		const cJSON *v = NULL;
-		lmp_buf_putc(b, ',');
-		if (i == 4) {
-			if (phase_name)
-				field(b, phase_name);
+		if (c->kind == K_LAYOUT) {
+			layout(b, doc);
 			continue;
 		}
-		if (i == 8) {
+		lmp_buf_putc(b, ',');
+		switch (c->kind) {
+		case K_PHASE:
+			if (phase_name)
+				text(b, phase_name);
+			continue;
+		case K_QUERIES:
 			queries(b, lmp_field(doc, "runtime.queries"));
 			continue;
-		}
-		if (setting(i)) {
-			/* what was asked holds for every row of the document */
-			if (phase && where[i].phase && *where[i].phase)
-				v = lmp_field(phase, where[i].phase);
+		case K_SET:
+			if (phase && c->phase)
+				v = lmp_field(phase, c->phase);
 			if (!v)
-				v = lmp_field(doc, where[i].doc);
-		} else if (row) {
-			v = *where[i].row ? lmp_field(row, where[i].row) : NULL;
-		} else if (phase) {
-			v = where[i].phase && *where[i].phase ? lmp_field(phase, where[i].phase) : NULL;
-		} else if (where[i].doc && *where[i].doc) {
-			v = lmp_field(doc, where[i].doc);
+				v = lmp_field(doc, c->doc);
+			break;
+		case K_PATH: case K_CLASS: case K_COUNT:
+			v = row ? lmp_field(row, cols[i].name) : NULL;
+			break;
+		default:
+			if (row)
+				v = c->row ? lmp_field(row, c->row) : NULL;
+			else if (phase)
+				v = c->phase ? lmp_field(phase, c->phase) : NULL;
+			else if (c->doc)
+				v = lmp_field(doc, c->doc);
 		}
 		value(b, v);
+	}
+	lmp_buf_putc(b, '\n');
+}
+
+/* A line of an architecture (a node) or of a module document: the model,
+ * path, class and count, or the module's own figures. */
+static void
+other_line(lmp_buf *b, int index, const char *level, const cJSON *doc, const char *path, const cJSON *cls,
+	const cJSON *count)
+{
+	int i;
+
+	lmp_buf_printf(b, "%d,%s", index, level);
+	for (i = 2; i < NCOL; i++) {
+		const struct column *c = &cols[i];
+		if (c->kind == K_LAYOUT) {
+			layout(b, NULL);
+			continue;
+		}
+		lmp_buf_putc(b, ',');
+		if (i == 2 && path)
+			value(b, lmp_field(doc, "model.id"));
+		else if (c->kind == K_PATH && path)
+			text(b, path);
+		else if (c->kind == K_CLASS && cJSON_IsString(cls))
+			text(b, cls->valuestring);
+		else if (c->kind == K_COUNT)
+			value(b, count);
+		else if (c->kind == K_OUT && c->module && !path)
+			value(b, lmp_field(doc, c->row));
 	}
 	lmp_buf_putc(b, '\n');
 }
@@ -163,24 +230,11 @@ tree(lmp_buf *b, int index, const cJSON *doc, const cJSON *nodes, const char *pr
 	const cJSON *n;
 
 	cJSON_ArrayForEach(n, nodes) {
-		const cJSON *name = lmp_field(n, "name"), *cls = lmp_field(n, "class");
-		const cJSON *rep = lmp_field(n, "repeat");
+		const cJSON *name = lmp_field(n, "name"), *rep = lmp_field(n, "repeat");
 		lmp_buf path = {0};
-		int i;
 
 		lmp_layer_path(&path, prefix, cJSON_IsString(name) ? name->valuestring : "", n);
-		lmp_buf_printf(b, "%d,node,", index);
-		value(b, lmp_field(doc, "model.id"));
-		for (i = 3; i < NCOL; i++) {
-			lmp_buf_putc(b, ',');
-			if (i == 14)
-				field(b, path.s);
-			else if (i == 15 && cJSON_IsString(cls))
-				field(b, cls->valuestring);
-			else if (i == 16)
-				value(b, rep);
-		}
-		lmp_buf_putc(b, '\n');
+		other_line(b, index, "node", doc, path.s, lmp_field(n, "class"), rep);
 		tree(b, index, doc, lmp_field(n, "sub_layers"), path.s);
 		lmp_buf_free(&path);
 	}
@@ -204,15 +258,7 @@ lmp_csv_doc(const cJSON *doc, int index, lmp_buf *out, lmp_err *e)
 			line(out, index, "layer", doc, NULL, NULL, r);
 		line(out, index, "total", doc, NULL, NULL, NULL);
 	} else if (!strcmp(kind, "module")) {
-		lmp_buf_printf(out, "%d,module,", index);
-		for (int i = 3; i < NCOL; i++) {
-			lmp_buf_putc(out, ',');
-			if (i == 15)
-				value(out, lmp_field(doc, "class"));
-			else if (i >= 17 && i <= 24 && where[i].row && *where[i].row)
-				value(out, lmp_field(doc, where[i].row));
-		}
-		lmp_buf_putc(out, '\n');
+		other_line(out, index, "module", doc, NULL, lmp_field(doc, "class"), NULL);
 	} else if (!strcmp(kind, "arch") || !strcmp(kind, "populated")) {
 		tree(out, index, doc, lmp_field(doc, "layers"), "");
 	} else {

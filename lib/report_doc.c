@@ -69,6 +69,50 @@ describe_runtime(const cJSON *rt, lmp_buf *b)
 		lmp_buf_printf(b, "%sw%s a%s kv%s", first ? "" : ", ", w, a, kv);
 }
 
+const char *const lmp_layout_fields[] = {"tp", "pp", "ep", NULL};
+
+const cJSON *
+lmp_layout_field(const cJSON *doc, const char *name)
+{
+	char path[64];
+	const cJSON *v;
+
+	snprintf(path, sizeof path, "roofline.%s", name);
+	if ((v = lmp_field(doc, path)))
+		return v;
+	snprintf(path, sizeof path, "runtime.%s", name);
+	return lmp_field(doc, path);
+}
+
+/* " x8 tp8 pp1": what follows the device's id (the count when it is not
+ * 1 and asked for, then the layout fields given). */
+static void
+layout_suffix(const cJSON *doc, int count, lmp_buf *b)
+{
+	const char *d = lmp_field_text(lmp_field(doc, "roofline.devices"));
+
+	if (count && d && strcmp(d, "1"))
+		lmp_buf_printf(b, " x%s", d);
+	for (int i = 0; lmp_layout_fields[i]; i++) {
+		const char *t = lmp_field_text(lmp_layout_field(doc, lmp_layout_fields[i]));
+		if (t)
+			lmp_buf_printf(b, " %s%s", lmp_layout_fields[i], t);
+	}
+}
+
+void
+lmp_report_device(const cJSON *doc, char *out, size_t n)
+{
+	lmp_buf b = {0};
+	const char *id = str(doc, "roofline.hardware");
+
+	lmp_buf_puts(&b, id ? id : "?");
+	layout_suffix(doc, 1, &b);
+	snprintf(out, n, "%s", b.s);
+	lmp_utf8_clip(out);
+	lmp_buf_free(&b);
+}
+
 static void
 device_items(lmp_table *l, const cJSON *doc)
 {
@@ -83,10 +127,14 @@ device_items(lmp_table *l, const cJSON *doc)
 	lmp_fmt_rate(lmp_field_or(h, "peak_flops", 0), "FLOP/s", peak);
 	lmp_fmt_rate(lmp_field_or(h, "memory_bandwidth_bytes_per_s", 0), "B/s", bw);
 	lmp_fmt_plain(lmp_field_or(h, "ridge_point", 0), ridge);
+	lmp_buf lay = {0};
+	layout_suffix(doc, 0, &lay);
 	if (devices != 1)
-		lmp_report_item(l, "device", "%.0f x %s (%s)", devices, name ? name : "?", id ? id : "?");
+		lmp_report_item(l, "device", "%.0f x %s (%s%s)", devices, name ? name : "?", id ? id : "?",
+			lay.s ? lay.s : "");
 	else
-		lmp_report_item(l, "device", "%s (%s)", name ? name : "?", id ? id : "?");
+		lmp_report_item(l, "device", "%s (%s%s)", name ? name : "?", id ? id : "?", lay.s ? lay.s : "");
+	lmp_buf_free(&lay);
 	lmp_report_item(l, "peak", "%s %s, memory %s, ridge point %s FLOP/B", str(h, "compute_precision") ?
 		str(h, "compute_precision") : "?", peak, bw, ridge);
 	if (ce != 1 || me != 1)
@@ -427,6 +475,41 @@ struct column {
 
 static void fmt_bits(double v, char *out) { snprintf(out, LMP_UNIT_MAX, "%.0f", v); }
 
+/* A sweep in two lines, ahead of its table (which a page may cut short):
+ * how many points fit, and the most tokens per second among those. */
+static void
+sweep_summary(lmp_report *r, const cJSON *const *docs, int n)
+{
+	int fits = 0, known = 0, best = -1, i;
+	lmp_table *l = NULL;
+
+	for (i = 0; i < n; i++) {
+		const cJSON *f = lmp_field(docs[i], "fit.fits"), *t = lmp_field(docs[i], "totals.tokens_per_s");
+		known += cJSON_IsBool(f);
+		fits += cJSON_IsTrue(f);
+		if (cJSON_IsNumber(t) && !cJSON_IsFalse(f) &&
+		    (best < 0 || t->valuedouble > lmp_field_or(docs[best], "totals.tokens_per_s", 0)))
+			best = i;
+	}
+	if (known) {
+		l = lmp_report_list(r);
+		lmp_report_item(l, "fit in memory", "%d of %d points", fits, known);
+	}
+	if (best >= 0) {
+		lmp_buf b = {0};
+		char v[LMP_UNIT_MAX], dev[256];
+		const char *id = str(docs[best], "model.id");
+		lmp_fmt_plain(lmp_field_or(docs[best], "totals.tokens_per_s", 0), v);
+		lmp_report_device(docs[best], dev, sizeof dev);
+		describe_runtime(lmp_field(docs[best], "runtime"), &b);
+		if (!l)
+			l = lmp_report_list(r);
+		lmp_report_item(l, known ? "most tokens/s that fit" : "most tokens/s", "%s tokens/s: %s on %s, %s", v,
+			id ? id : "?", dev, b.s ? b.s : "");
+		lmp_buf_free(&b);
+	}
+}
+
 void
 lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 {
@@ -455,7 +538,7 @@ lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 	};
 	enum { NC = sizeof cols / sizeof *cols };
 	const char *head[NC], *cells[NC];
-	char right[NC + 1], buf[NC][LMP_UNIT_MAX];
+	char right[NC + 1], buf[NC][LMP_UNIT_MAX], dev[256];
 	int use[NC], m = 0, i, j;
 	lmp_table *t;
 
@@ -478,6 +561,9 @@ lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 			cells[m] = buf[m];
 			if (!v || cJSON_IsNull(v)) {
 				snprintf(buf[m], LMP_UNIT_MAX, "-");
+			} else if (!strcmp(cols[j].path, "roofline.hardware")) {
+				lmp_report_device(docs[i], dev, sizeof dev);
+				cells[m] = dev;
 			} else if (cols[j].fmt == fmt_bits) {
 				snprintf(buf[m], LMP_UNIT_MAX, "%.0f/%.0f/%.0f", v->valuedouble,
 					lmp_field_or(docs[i], "runtime.a_bit", 0), lmp_field_or(docs[i], "runtime.kv_bit", 0));
@@ -493,5 +579,7 @@ lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 		lmp_table_add(t, cells);
 	}
 	lmp_report_head(r, 1, "%d point%s", n, n == 1 ? "" : "s");
+	if (n > 1)
+		sweep_summary(r, docs, n);
 	lmp_report_table(r, t);
 }

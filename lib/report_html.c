@@ -16,7 +16,10 @@ static const char style[] =
 	"th{background:#f3f3f3}\n.r{text-align:right}\ntbody tr:hover{background:#f8f8ff}\n"
 	"dl{display:grid;grid-template-columns:max-content auto;gap:.15em 1em;font-size:.9em}\n"
 	"dt{font-weight:600}\ndd{margin:0}\nfigure{margin:1em 0}\nfigure svg{max-width:100%;height:auto}\n"
-	".gen{color:#666;font-size:.85em}\n";
+	".gen{color:#666;font-size:.85em}\n"
+	/* a wide table scrolls sideways in its own box, the page never */
+	".scroll{overflow-x:auto;max-width:100%;margin:.5em 0}\n.scroll table{margin:0}\n"
+	"td.gap{text-align:center;color:#555;font-style:italic;background:#fafafa}\n";
 
 void
 lmp_html_page(const char *title, const lmp_report *r, lmp_buf *out)

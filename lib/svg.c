@@ -37,7 +37,9 @@ nice_step(const lmp_axis *a, double range)
 	range /= unit;
 	double e = pow(10, floor(log10(range / 5))), f = range / 5 / e;
 
-	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * e * unit;
+	double s = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * e * unit;
+
+	return a->whole && s < 1 ? 1 : s; /* no tick at batch 1.5 */
 }
 
 void
@@ -54,6 +56,14 @@ lmp_axis_fit(lmp_axis *a, double lo, double hi)
 	} else {
 		lo = lo < -1e300 ? -1e300 : lo;
 		hi = hi > 1e300 ? 1e300 : hi;
+	}
+	if (a->log && a->binary) {
+		/* bytes: powers of two, so ticks read 512 MiB, 1 GiB, 2 GiB */
+		a->lo = pow(2, floor(log2(lo)));
+		a->hi = pow(2, ceil(log2(hi)));
+		if (a->hi <= a->lo)
+			a->hi = a->lo * 2;
+		return;
 	}
 	if (a->log) {
 		a->lo = pow(10, floor(log10(lo)));
@@ -127,6 +137,12 @@ ticks(const lmp_axis *a, double *t, int max)
 {
 	int n = 0;
 
+	if (a->log && a->binary) {
+		int e0 = (int)floor(log2(a->lo) + 1e-9), e1 = (int)ceil(log2(a->hi) - 1e-9), k = 1 + (e1 - e0) / 10;
+		for (int e = e0; e <= e1 && n < max; e += k)
+			t[n++] = pow(2, e);
+		return n;
+	}
 	if (a->log) {
 		int d0 = (int)floor(log10(a->lo) + 1e-9), d1 = (int)ceil(log10(a->hi) - 1e-9), k = 1 + (d1 - d0) / 10;
 		static const double m[] = {1, 2, 5};
@@ -151,10 +167,19 @@ tick_label(const lmp_axis *a, double v, char *out)
 {
 	char *p;
 
-	if (a->fmt)
+	if (a->fmt) {
 		a->fmt(v, out);
-	else
-		lmp_fmt_plain(v, out);
+	} else {
+		/* in the axis's unit: 0.5, 20, 160 (the title names the unit) */
+		double x = v / (a->scale > 0 ? a->scale : 1);
+		if (fabs(x) < 1e-12 * (fabs(a->hi) + fabs(a->lo)) / (a->scale > 0 ? a->scale : 1))
+			x = 0;
+		if (fabs(x) >= 1e4 || x == floor(x))
+			snprintf(out, LMP_UNIT_MAX, "%.0f", x);
+		else
+			snprintf(out, LMP_UNIT_MAX, "%.4g", x);
+		return;
+	}
 	if ((p = strstr(out, ".00")))
 		memmove(p, p + 3, strlen(p + 3) + 1);
 }

@@ -330,7 +330,8 @@ html_table(const lmp_table *t, lmp_buf *b)
 		lmp_buf_puts(b, "</dl>\n");
 		return;
 	}
-	lmp_buf_puts(b, "<table>\n<thead><tr>");
+	/* a wide table scrolls in its own box, not the page */
+	lmp_buf_puts(b, "<div class=\"scroll\">\n<table>\n<thead><tr>");
 	for (j = 0; j < t->ncol; j++) {
 		lmp_buf_puts(b, t->right[j] ? "<th class=\"r\">" : "<th>");
 		lmp_html_escape(b, t->head[j]);
@@ -338,6 +339,21 @@ html_table(const lmp_table *t, lmp_buf *b)
 	}
 	lmp_buf_puts(b, "</tr></thead>\n<tbody>\n");
 	for (i = 0; i < t->nrow; i++) {
+		if (t->nrow > LMP_HTML_ROWS && i == LMP_HTML_ROWS / 2) {
+			/* a page of a large sweep stays small: its first and last
+			 * rows, and where the others are */
+			char a[LMP_UNIT_MAX], z[LMP_UNIT_MAX], all[LMP_UNIT_MAX], num[32];
+			snprintf(num, sizeof num, "%d", i + 1);
+			lmp_fmt_grouped(num, a);
+			snprintf(num, sizeof num, "%d", t->nrow - LMP_HTML_ROWS / 2);
+			lmp_fmt_grouped(num, z);
+			snprintf(num, sizeof num, "%d", t->nrow);
+			lmp_fmt_grouped(num, all);
+			lmp_buf_printf(b, "<tr><td class=\"gap\" colspan=\"%d\">rows %s to %s of %s not shown: "
+				"lmp-report --format csv writes every row</td></tr>\n", t->ncol, a, z, all);
+			i = t->nrow - LMP_HTML_ROWS / 2 - 1;
+			continue;
+		}
 		lmp_buf_puts(b, "<tr>");
 		for (j = 0; j < t->ncol; j++) {
 			lmp_buf_puts(b, t->right[j] ? "<td class=\"r\">" : "<td>");
@@ -346,7 +362,7 @@ html_table(const lmp_table *t, lmp_buf *b)
 		}
 		lmp_buf_puts(b, "</tr>\n");
 	}
-	lmp_buf_puts(b, "</tbody>\n</table>\n");
+	lmp_buf_puts(b, "</tbody>\n</table>\n</div>\n");
 }
 
 static void

@@ -183,8 +183,10 @@ chrome() {
 	# 2 models x 2 devices = 4 lines of 3 points each
 	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/p.svg")" = 4 ]
 	grep -q '>meta-llama/Llama-2-7b-hf / nvidia-h100-sxm</text>' "$BATS_TEST_TMPDIR/p.svg"
-	grep -q '>totals.tokens_per_s against runtime.batch_size</text>' "$BATS_TEST_TMPDIR/p.svg"
+	grep -q '>tokens per second against batch size</text>' "$BATS_TEST_TMPDIR/p.svg"
 	[ "$(grep '<polyline' "$BATS_TEST_TMPDIR/p.svg" | head -1 | grep -o '[0-9.]*,[0-9.]*' | wc -l)" = 3 ]
+	# the page's title counts models, not documents: 2 models in 12 documents
+	lmp-report --format html "$BATS_TEST_TMPDIR/sweep.json" | grep -q '<h1>lmp report: meta-llama/Llama-2-7b-hf and 1 other</h1>'
 	# one line per device only
 	lmp-report --format svg --plot batch_size:tokens_per_s --series hardware "$BATS_TEST_TMPDIR/sweep.json" > "$BATS_TEST_TMPDIR/d.svg"
 	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/d.svg")" = 2 ]
@@ -303,4 +305,135 @@ chrome() {
 	jq -c '.totals.weight_bytes = 12345' "$BATS_TEST_TMPDIR/e.json" > "$BATS_TEST_TMPDIR/f.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/f.json"
 	assert_line --partial "(12,345 bytes)"
+}
+
+@test "CSV: text a spreadsheet would run as a formula is quoted behind a single quote; numbers stay numbers" {
+	# OWASP's CSV injection advice: a cell that starts with = + - @ (or a tab
+	# or CR) is a formula to Excel and LibreOffice; prefixed with ' it is text
+	jq -c '.model.id = "=1+2" | .roofline.hardware = "@x" | .rows[0].path = "-cmd" | .rows[1].class = "+1"' "$PRE" > "$BATS_TEST_TMPDIR/h.json"
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/h.json"
+	assert_success
+	assert_line --index 1 --partial "1,layer,\"'=1+2\",\"'@x\",,1,2048,0,"
+	assert_line --regexp "^1,layer,.*,\"'-cmd\","
+	assert_line --regexp "^1,layer,.*,\"'\\+1\","
+	# no line has a bare formula cell left
+	refute_line --regexp '(^|,)[=+@-][^0-9]'
+	# a negative number is a number: its own text, unquoted
+	# (jq would rewrite the literal: put it in with sed)
+	jq -c '.totals.flops = 12345' "$PRE" | sed 's/"flops":12345/"flops":-12.5e3/' | lmp-report --format csv > "$BATS_TEST_TMPDIR/n.csv"
+	local col
+	col=$(head -1 "$BATS_TEST_TMPDIR/n.csv" | tr , '\n' | grep -nx flops | cut -d: -f1)
+	[ "$(awk -F, -v f="$col" '$2 == "total" { print $f }' "$BATS_TEST_TMPDIR/n.csv")" = "-12.5e3" ]
+}
+
+@test "tables and CSV name the device count and layout beside the device" {
+	lmp-eval --totals --batch-size 1 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm --devices 8 > "$BATS_TEST_TMPDIR/d.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/d.json"
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 +1 +512 '
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/d.json"
+	# the columns added last, so that the others keep their place
+	assert_line --index 0 --regexp '^doc,level,model,hardware,phase,.*,fits,devices,tp,pp,ep$'
+	assert_line --index 1 --regexp '^1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,,1,512,0,.*,8,,,$'
+	# a layout a document gives (tp, pp, ep in roofline or runtime) is named too
+	jq -c '.roofline.tp = 4 | .runtime.pp = 2' "$BATS_TEST_TMPDIR/d.json" > "$BATS_TEST_TMPDIR/l.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/l.json"
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 tp4 pp2 +1 +512 '
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/l.json"
+	assert_line --index 1 --regexp ',8,4,2,$'
+	# a document with layers says it beside the device too
+	run lmp-report --format text <<<"$(jq -c '.roofline.tp = 2' "$PRE")"
+	assert_line --regexp '^  device +NVIDIA H100 SXM5 80GB \(nvidia-h100-sxm tp2\)$'
+	# one device, no layout: the id alone
+	lmp-eval --totals --batch-size 1 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/one.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/one.json"
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm +1 +512 '
+}
+
+@test "--plot: titles in words with units, a line per varying setting, unfit points hollow, the device's memory drawn" {
+	lmp-eval --totals --batch-size 1,2,4,8,16,32,64,128,256 --prompt-len 1024,4096 --gen-len 256 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/s.json"
+	lmp-report --format svg --plot batch_size:needed_bytes "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/m.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>memory needed against batch size</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>memory needed (GiB)</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>batch size</text>' "$BATS_TEST_TMPDIR/m.svg"
+	# what is the same for all is said once; the lines are the prompt lengths
+	grep -q '>meta-llama/Llama-2-7b-hf / nvidia-h100-sxm; 18 points, 2 lines, log x</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>prompt 1024</text>' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>prompt 4096</text>' "$BATS_TEST_TMPDIR/m.svg"
+	# Memory needed = weights 6,738,415,616 x 2 B = 13,476,831,232 B plus the
+	# KV cache, 2 x 32 layers x 4096 x 2 B = 524,288 B per token over the
+	# prompt + generated - 1 tokens.  80 GiB = 85,899,345,920 B leaves
+	# 72,422,514,688 B: 1279 tokens x 524,288 = 670,564,352 B a sequence ->
+	# 108 sequences (128, 256 do not fit); 4351 tokens -> 2,281,177,088 B ->
+	# 31 (32 .. 256 do not): 6 hollow markers, and one in the legend
+	[ "$(grep -c '<circle [^>]*r="3.5" fill="#ffffff"' "$BATS_TEST_TMPDIR/m.svg")" = 7 ]
+	grep -q '>hollow, dashed: does not fit in memory</text>' "$BATS_TEST_TMPDIR/m.svg"
+	[ "$(grep -c 'stroke-dasharray="3 3" stroke-opacity' "$BATS_TEST_TMPDIR/m.svg")" = 2 ]
+	# the capacity line: axis 0 .. 600 GiB (step 200 GiB over 556 GiB) on
+	# 600 - 56 - 52 = 492 px from y = 548: 548 - 80/600 x 492 = 482.40
+	grep -q '<line x1="104.00" y1="482.40" x2="936.00" y2="482.40" stroke="#c03030"' "$BATS_TEST_TMPDIR/m.svg"
+	grep -q '>nvidia-h100-sxm memory: 80.00 GiB</text>' "$BATS_TEST_TMPDIR/m.svg"
+	# a time in the axis title's unit: TPOT 4 .. 175 ms is milliseconds
+	lmp-report --format svg --plot batch_size:tpot_s "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/t.svg"
+	grep -q '>time per output token (ms)</text>' "$BATS_TEST_TMPDIR/t.svg"
+	# against the prompt length, the lines are the batch sizes
+	lmp-report --format svg --plot prompt_len:tokens_per_s "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/p.svg"
+	grep -q '>batch 8</text>' "$BATS_TEST_TMPDIR/p.svg"
+	grep -q '>tokens per second</text>' "$BATS_TEST_TMPDIR/p.svg"
+	[ "$(grep -c '<polyline' "$BATS_TEST_TMPDIR/p.svg")" -ge 9 ]
+	# each renders
+	for f in m t p; do
+		chrome --window-size=960,600 --screenshot="$BATS_TEST_TMPDIR/$f.png" "file://$BATS_TEST_TMPDIR/$f.svg" 2>/dev/null
+		[ "$(wc -c < "$BATS_TEST_TMPDIR/$f.png")" -gt 20000 ]
+	done
+}
+
+@test "a sweep's roofline labels only each phase's ends and says what the names mean" {
+	lmp-eval --totals --batch-size 1,2,4,8,16,32,64,128,256 --prompt-len 1024,4096 --gen-len 256 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/s.json"
+	lmp-report --format svg "$BATS_TEST_TMPDIR/s.json" > "$BATS_TEST_TMPDIR/r.svg"
+	xmllint --noout "$BATS_TEST_TMPDIR/r.svg"
+	# two phases (prefill, decode), two ends each: at most 4 labels, not 18 x 2
+	local n
+	n=$(grep -c '^<text [^>]*>b[0-9]* p[0-9]* g[0-9]*' "$BATS_TEST_TMPDIR/r.svg")
+	[ "$n" -ge 2 ] && [ "$n" -le 4 ]
+	grep -q '>labels: b batch, p prompt tokens, g generated</text>' "$BATS_TEST_TMPDIR/r.svg"
+	# every marker still names its points in its tooltip: batch 8, prompt 4096 is one
+	grep -q '<title>[^<]*b8 p4096 g256' "$BATS_TEST_TMPDIR/r.svg"
+	chrome --window-size=1000,600 --screenshot="$BATS_TEST_TMPDIR/r.png" "file://$BATS_TEST_TMPDIR/r.svg" 2>/dev/null
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/r.png")" -gt 20000 ]
+	# a few points keep all their labels
+	lmp-eval --totals --batch-size 1,8 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm | lmp-report --format svg > "$BATS_TEST_TMPDIR/few.svg"
+	grep -q '>b1 s512 c0</text>' "$BATS_TEST_TMPDIR/few.svg"
+	grep -q '>b8 s512 c0</text>' "$BATS_TEST_TMPDIR/few.svg"
+}
+
+@test "HTML of a large sweep: summary and charts above, tables scroll in their own box, the table cut to its ends" {
+	lmp-eval --totals --batch-size "$(seq -s, 1 250)" --prompt-len 128,512 --gen-len 16 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/big.json"
+	lmp-report --format html --plot batch_size:tokens_per_s "$BATS_TEST_TMPDIR/big.json" > "$BATS_TEST_TMPDIR/big.html"
+	# 500 points: the first 100 and the last 100 rows, and a row saying where the rest are
+	[ "$(grep -c '^<tr><td' "$BATS_TEST_TMPDIR/big.html")" = 201 ]
+	grep -q '>rows 101 to 400 of 500 not shown: lmp-report --format csv writes every row</td>' "$BATS_TEST_TMPDIR/big.html"
+	# the text report keeps every row
+	[ "$(lmp-report --format text "$BATS_TEST_TMPDIR/big.json" | grep -c '^meta-llama/Llama-2-7b-hf ')" = 500 ]
+	# the summary and both charts come before the table
+	local sum plot roof table
+	sum=$(grep -n '<dt>fit in memory</dt>' "$BATS_TEST_TMPDIR/big.html" | cut -d: -f1)
+	plot=$(grep -n '>tokens per second against batch size</text>' "$BATS_TEST_TMPDIR/big.html" | cut -d: -f1)
+	roof=$(grep -n '>Roofline: ' "$BATS_TEST_TMPDIR/big.html" | cut -d: -f1)
+	table=$(grep -n '^<table>' "$BATS_TEST_TMPDIR/big.html" | head -1 | cut -d: -f1)
+	[ "$sum" -lt "$plot" ] && [ "$plot" -lt "$roof" ] && [ "$roof" -lt "$table" ]
+	# a few hundred kilobytes, not one row per point
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/big.html")" -lt 400000 ]
+	# every table in a box that scrolls sideways; still no script
+	[ "$(grep -c '^<table>' "$BATS_TEST_TMPDIR/big.html")" = "$(grep -A1 '^<div class="scroll">$' "$BATS_TEST_TMPDIR/big.html" | grep -c '^<table>')" ]
+	grep -q '\.scroll{overflow-x:auto' "$BATS_TEST_TMPDIR/big.html"
+	! grep -qi '<script' "$BATS_TEST_TMPDIR/big.html"
+	chrome --enable-logging=stderr --v=0 --dump-dom "file://$BATS_TEST_TMPDIR/big.html" 2> "$BATS_TEST_TMPDIR/big.log" > /dev/null
+	! grep ':CONSOLE' "$BATS_TEST_TMPDIR/big.log"
+	# a narrow window: the page renders (the table scrolls in its box)
+	chrome --window-size=700,1600 --screenshot="$BATS_TEST_TMPDIR/big.png" "file://$BATS_TEST_TMPDIR/big.html" 2>/dev/null
+	[ "$(wc -c < "$BATS_TEST_TMPDIR/big.png")" -gt 50000 ]
 }

@@ -95,6 +95,28 @@ test_tables(void)
 	lmp_report_free(&r);
 	lmp_buf_free(&b);
 
+	/* 205 rows in HTML: the first 100, a row for 101 .. 105, the last 100 */
+	t = lmp_table_new(2, head, "lr");
+	for (int i = 0; i < 205; i++) {
+		char n[16];
+		snprintf(n, sizeof n, "r%d", i + 1);
+		const char *row[] = {n, "1"};
+		lmp_table_add(t, row);
+	}
+	lmp_report_table(&r, t);
+	b = (lmp_buf){0};
+	lmp_report_write(&r, LMP_FMT_HTML, &b);
+	int rows = 0;
+	for (const char *p = b.s; (p = strstr(p, "<tr><td>")); p++)
+		rows++;
+	ok(rows == 200 && strstr(b.s, "<td>r100</td>") && !strstr(b.s, "<td>r101</td>") &&
+			!strstr(b.s, "<td>r105</td>") && strstr(b.s, "<td>r106</td>") &&
+			strstr(b.s, "<td class=\"gap\" colspan=\"2\">rows 101 to 105 of 205 not shown"),
+		"a long HTML table keeps its first and last 100 rows", NULL);
+	ok(strstr(b.s, "<div class=\"scroll\">\n<table>") != NULL, "and scrolls in its own box", NULL);
+	lmp_report_free(&r);
+	lmp_buf_free(&b);
+
 	b = (lmp_buf){0};
 	lmp_html_escape(&b, "<a & \"b\">");
 	ok(!strcmp(b.s, "&lt;a &amp; &quot;b&quot;&gt;"), "HTML and XML text is escaped", b.s);
@@ -119,6 +141,27 @@ test_csv(void)
 		"CSV quotes as RFC 4180 and keeps numbers' text", b.s);
 	cJSON_Delete(doc);
 	lmp_buf_free(&b);
+
+	/* Text a spreadsheet would run (=, +, -, @ first) is quoted behind a
+	 * single quote; numbers, negative ones too, keep their own text. */
+	text = "{\"lmp\":\"eval\",\"model\":{\"id\":\"=HYPERLINK(\\\"http://x\\\")\"},"
+	       "\"roofline\":{\"hardware\":\"@SUM(A1)\",\"devices\":8,\"tp\":-2},"
+	       "\"runtime\":{\"batch_size\":-1,\"seq_len\":-0.5e3},"
+	       "\"rows\":[{\"path\":\"+1\",\"class\":\"-cmd\",\"count\":1,\"flops\":-7,\"bound\":\"a=b\"}],"
+	       "\"totals\":{\"flops\":-7,\"bound\":\"\\tx\"}}";
+	doc = lmp_json_parse_one(text, strlen(text), "t", &e);
+	b = (lmp_buf){0};
+	ok(doc && !lmp_csv_doc(doc, 1, &b, &e), "an eval document with hostile text as CSV", e.msg);
+	/* doc,level,model,hardware,phase,batch_size,seq_len,... and last
+	 * ...,fits,devices,tp,pp,ep */
+	ok(b.s && strstr(b.s, "1,layer,\"'=HYPERLINK(\"\"http://x\"\")\",\"'@SUM(A1)\",,-1,-0.5e3,") == b.s &&
+			strstr(b.s, ",8,-2,,\n"),
+		"a formula-like model and device are defused; devices, tp and negative numbers stay numbers", b.s);
+	ok(b.s && strstr(b.s, ",\"'+1\",\"'-cmd\",1,") && strstr(b.s, ",-7,") && strstr(b.s, ",a=b,"),
+		"a path and class too; '=' inside text is left alone", b.s);
+	ok(b.s && strstr(b.s, "\n1,total,") && strstr(b.s, ",\"'\tx\","), "a leading tab is defused too", b.s);
+	cJSON_Delete(doc);
+	lmp_buf_free(&b);
 }
 
 static void
@@ -133,6 +176,11 @@ test_axes_and_fields(void)
 	/* batch 1 .. 128: three decades, so it ends at the next 1-2-5 step, 200 */
 	lmp_axis_fit(&a, 1, 128);
 	ok(a.lo == 1 && fabs(a.hi - 200) < 1e-9, "a short log axis ends at a 1-2-5 step", NULL);
+	/* bytes on a log axis: powers of two around 1e9 .. 9e10 B, 2^29 (512 MiB)
+	 * up to 2^37 (128 GiB), since log2(1e9) = 29.9 and log2(9e10) = 36.4 */
+	lmp_axis m = {.log = 1, .binary = 1};
+	lmp_axis_fit(&m, 1e9, 9e10);
+	ok(m.lo == 536870912.0 && m.hi == 137438953472.0, "a log axis of bytes ends at powers of two", NULL);
 	lmp_axis b = {.log = 0};
 	/* 0 .. 37: step 10 (37/5 = 7.4 -> 10), 0 .. 40 */
 	lmp_axis_fit(&b, 3, 37);
