@@ -443,8 +443,8 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 	lmp_num x;
 	cJSON *node, *a, *list;
 
-	if (depth > 32)
-		return lmp_fail(e, LMP_EXIT_INPUT, "template nested deeper than 32");
+	if (depth > LMP_MAX_TREE_DEPTH)
+		return lmp_fail(e, LMP_EXIT_INPUT, "template nested deeper than %d", LMP_MAX_TREE_DEPTH);
 	if (!cJSON_IsString(name) || !cJSON_IsString(cls))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a template node needs a name and a class", parent);
 	snprintf(path, sizeof path, "%s%s%s", parent, *parent ? "." : "", name->valuestring);

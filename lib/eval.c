@@ -9,7 +9,6 @@
 
 #include "lmp.h"
 
-#define MAX_TREE_DEPTH 64
 
 struct loader {
 	lmp_model *m;
@@ -130,7 +129,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(node, "params");
 	const cJSON *tied = cJSON_GetObjectItemCaseSensitive(node, "tied");
 	const cJSON *v;
-	lmp_poly *args[256];
+	lmp_poly *args[LMP_MAX_ARGS];
 	lmp_row *r;
 	int i;
 
@@ -149,7 +148,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 		return -1;
 	if (!cJSON_IsObject(params))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: basic layer has no \"params\" object (run lmp-populate)", path);
-	if (r->entry->nparams > 256)
+	if (r->entry->nparams > LMP_MAX_ARGS)
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: too many parameters", path);
 	cJSON_ArrayForEach(v, params)
 		if (lmp_entry_param_index(r->entry, v->string) < 0)
@@ -181,8 +180,8 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
 	lmp_buf path = {0};
 	int rc = 0;
 
-	if (depth > MAX_TREE_DEPTH)
-		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: layers nested deeper than %d", parent, MAX_TREE_DEPTH);
+	if (depth > LMP_MAX_TREE_DEPTH)
+		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: layers nested deeper than %d", parent, LMP_MAX_TREE_DEPTH);
 	if (!cJSON_IsObject(node) || !cJSON_IsString(name) || !cJSON_IsString(cls))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s%slayer needs a \"name\" and a \"class\"",
 			parent, *parent ? ": " : "");
@@ -322,14 +321,14 @@ lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names, const char
 	int n, lmp_err *e)
 {
 	lmp_model *m = model_new();
-	lmp_poly *args[256];
+	lmp_poly *args[LMP_MAX_ARGS];
 	lmp_row *r;
 	cJSON *v;
 	int i, k;
 
 	if (lmp_entry_compile(db, en, e))
 		goto fail;
-	if (en->nparams > 256) {
+	if (en->nparams > LMP_MAX_ARGS) {
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: too many parameters", en->name);
 		goto fail;
 	}

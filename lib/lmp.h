@@ -31,6 +31,13 @@ enum {
 	LMP_EXIT_AGENT = 4,  /* the analysis agent failed, or its answer was refused */
 };
 
+/* Limits, named once.  Each bounds an array or a recursion on the stack;
+ * real models stay far below them (an entry has at most 17 parameters, a
+ * layer tree 5 levels). */
+#define LMP_MAX_ARGS 64       /* arguments of a call or function, parameters of an entry */
+#define LMP_MAX_TREE_DEPTH 32 /* levels of a layer tree: templates and documents */
+#define LMP_MAX_CALL_DEPTH 64 /* {Entry} calls inside each other */
+
 /* err.c */
 typedef struct lmp_err {
 	int status; /* an LMP_EXIT_* value */
@@ -280,8 +287,8 @@ typedef struct lmp_fold_ctx {
 	int kind;      /* LMP_K_* for calls */
 	int depth;
 	long work; /* syntax nodes folded, against a budget */
-	const char *stack[64]; /* entry names, for cycle detection and messages */
-	int stack_kind[64];
+	const char *stack[LMP_MAX_CALL_DEPTH]; /* entry names, for cycle detection and messages */
+	int stack_kind[LMP_MAX_CALL_DEPTH];
 } lmp_fold_ctx;
 lmp_poly *lmp_fold(lmp_fold_ctx *c, const lmp_tmpl *t, lmp_poly *const *args, const char *where, lmp_err *e);
 

@@ -14,7 +14,6 @@
 
 #define MAX_MONOS 4096 /* beyond this a product stays opaque */
 #define MAX_POW 16     /* x**k expands for constant k up to this */
-#define MAX_CALL_DEPTH 64
 #define MAX_ATOMS 1000000
 #define MAX_EXP 128      /* a factor's exponent; beyond, the power stays opaque */
 #define MAX_WORK 250000  /* syntax nodes folded for one quantity of one layer */
@@ -463,14 +462,14 @@ call(struct fold *f, const lmp_node *n)
 {
 	lmp_fold_ctx *c = f->c;
 	lmp_entry *en = c->db ? lmp_db_find(c->db, n->name) : NULL;
-	lmp_poly *bound[64] = {0}, *r;
+	lmp_poly *bound[LMP_MAX_ARGS] = {0}, *r;
 	int i, k, pos = 0;
 
 	if (!en)
 		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: column %d: unknown entry {%s}", f->where, n->col, n->name), NULL;
 	if (lmp_entry_compile(c->db, en, f->e))
 		return NULL;
-	if (en->nparams > 64)
+	if (en->nparams > LMP_MAX_ARGS)
 		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: too many parameters", en->name), NULL;
 	for (i = 0; i < n->nkids; i++) {
 		if (n->argnames && n->argnames[i]) {
@@ -517,8 +516,8 @@ call(struct fold *f, const lmp_node *n)
 			return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: call cycle: %s", f->where, chain), NULL;
 		}
 	}
-	if (c->depth >= MAX_CALL_DEPTH)
-		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: calls nested deeper than %d", f->where, MAX_CALL_DEPTH), NULL;
+	if (c->depth >= LMP_MAX_CALL_DEPTH)
+		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: calls nested deeper than %d", f->where, LMP_MAX_CALL_DEPTH), NULL;
 	if (!en->tmpl[c->kind])
 		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: column %d: {%s} has no %s formula",
 			f->where, n->col, n->name, lmp_kind_name(c->kind)), NULL;
@@ -535,7 +534,7 @@ __attribute__((noinline)) static lmp_poly *
 fold_op(struct fold *f, const lmp_node *n, lmp_poly **k, int nk)
 {
 	lmp_prog *p = f->c->prog;
-	lmp_num v[64], r, inv;
+	lmp_num v[LMP_MAX_ARGS], r, inv;
 	lmp_poly *q, *acc;
 	int i, rc, allconst = 1;
 
@@ -624,7 +623,7 @@ fold(struct fold *f, const lmp_node *n)
 			return NULL;
 		return opaque(f->c->prog, LMP_OP_COND, k, 3, f->where, n->col, f->e);
 	}
-	if (n->nkids > 64)
+	if (n->nkids > LMP_MAX_ARGS)
 		return lmp_fail(f->e, LMP_EXIT_INPUT, "%s: column %d: too many arguments", f->where, n->col), NULL;
 	/* Small frames: this recursion is as deep as the template. */
 	kk = n->nkids <= 4 ? k : lmp_xmalloc(sizeof *kk * (size_t)n->nkids);
@@ -819,7 +818,7 @@ static int
 atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 {
 	atom *at = &p->atoms[a];
-	lmp_num v[64], c;
+	lmp_num v[LMP_MAX_ARGS], c;
 	int i, rc;
 
 	if (at->op == LMP_OP_COND) {

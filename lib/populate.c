@@ -189,8 +189,8 @@ walk(struct pop *P, cJSON *node, const char *parent, int depth)
 	char path[1024];
 	lmp_num r;
 
-	if (depth > 64)
-		return lmp_fail(P->e, LMP_EXIT_INPUT, "layers nested deeper than 64");
+	if (depth > LMP_MAX_TREE_DEPTH)
+		return lmp_fail(P->e, LMP_EXIT_INPUT, "layers nested deeper than %d", LMP_MAX_TREE_DEPTH);
 	if (!cJSON_IsString(name) || !cJSON_IsString(cls))
 		return lmp_fail(P->e, LMP_EXIT_INPUT, "%s%sa layer without a name and a class", parent, *parent ? ": " : "");
 	snprintf(path, sizeof path, "%s%s%s%s", parent, *parent ? "." : "", name->valuestring,
