@@ -91,7 +91,7 @@ list_hardware(void)
 	int n, i;
 	lmp_err e = {0};
 
-	ids = lmp_hw_list(&n);
+	ids = lmp_data_list("hardware", &n);
 	for (i = 0; i < n; i++) {
 		lmp_hw *hw = lmp_hw_load(ids[i], &e);
 		if (!hw)

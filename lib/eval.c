@@ -65,10 +65,8 @@ bind_value(lmp_model *m, const lmp_param *par, const cJSON *v, const char *what,
 			!strcmp(par->type, "bool") ? LMP_OP_CHECK_BOOL : LMP_OP_CHECK_NUM, w, e);
 	}
 	{
-		lmp_runtime rt = {0};
 		lmp_err ignore;
-		lmp_prog_set_point(m->prog, &rt);
-		lmp_poly_eval(m->prog, q, &x, &ignore);
+		lmp_poly_value(m->prog, q, &x, &ignore);
 		if (lmp_num_sign(&x) < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: parameter %s must not be negative", what, par->name), NULL;
 		if (!strcmp(par->type, "int") && !lmp_num_is_int(&x))

@@ -229,3 +229,35 @@ lmp_fold(lmp_fold_ctx *c, const lmp_tmpl *t, lmp_poly *const *args, const char *
 	e->status = 0;
 	return fold(&f, t->root);
 }
+
+int
+lmp_poly_value(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
+{
+	lmp_runtime none = {0};
+
+	lmp_prog_set_point(p, &none);
+	return lmp_poly_eval(p, q, out, e);
+}
+
+int
+lmp_tmpl_const(const char *text, const char *const *params, const lmp_num *vals, int n, const char *where,
+	lmp_num *out, lmp_err *e)
+{
+	lmp_tmpl *t = lmp_tmpl_parse(text, params, n, e);
+	lmp_fold_ctx c = {0};
+	lmp_poly **args, *q;
+	int i, rc = -1;
+
+	if (!t)
+		return -1;
+	c.prog = lmp_prog_new();
+	args = lmp_xcalloc((size_t)n + 1, sizeof *args);
+	for (i = 0; i < n; i++)
+		args[i] = lmp_poly_const(c.prog, &vals[i]);
+	if ((q = lmp_fold(&c, t, args, where, e)))
+		rc = !lmp_poly_is_const(q) ? 0 : lmp_poly_value(c.prog, q, out, e) ? -1 : 1;
+	free(args);
+	lmp_prog_free(c.prog);
+	lmp_tmpl_free(t);
+	return rc;
+}

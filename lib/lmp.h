@@ -291,6 +291,13 @@ typedef struct lmp_fold_ctx {
 	int stack_kind[LMP_MAX_CALL_DEPTH];
 } lmp_fold_ctx;
 lmp_poly *lmp_fold(lmp_fold_ctx *c, const lmp_tmpl *t, lmp_poly *const *args, const char *where, lmp_err *e);
+/* The value of a constant polynomial (lmp_poly_is_const). */
+int lmp_poly_value(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e);
+/* A template evaluated to a constant, its n ${params} bound to vals: 1 with
+ * *out, 0 if it depends on the runtime point, -1 on an error (where names
+ * the template in messages). */
+int lmp_tmpl_const(const char *text, const char *const *params, const lmp_num *vals, int n, const char *where,
+	lmp_num *out, lmp_err *e);
 
 /* db.c: the module database. */
 enum lmp_kind {
@@ -354,6 +361,11 @@ int lmp_entry_param_index(const lmp_entry *en, const char *name);
 /* datadir.c: where the shipped data is, found from the executable. */
 const char *lmp_datadir(void);     /* share/lmp of a checkout or an install */
 const char *lmp_default_db(void);  /* module_db.json beside it */
+/* The names of the JSON files in a folder of it (archs, hardware ...),
+ * without ".json", sorted; caller frees the array and the strings. */
+char **lmp_data_list(const char *sub, int *n);
+/* The same names space-separated, or "none"; caller frees. */
+char *lmp_data_names(const char *sub);
 
 /* opts.c: numeric options, range-checked. */
 int lmp_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
@@ -413,8 +425,6 @@ typedef struct lmp_hw {
 /* NAME from the data directory, or a path (contains '/' or ends in .json). */
 lmp_hw *lmp_hw_load(const char *name, lmp_err *e);
 void lmp_hw_free(lmp_hw *hw);
-/* The ids of the shipped devices, sorted; caller frees the array and strings. */
-char **lmp_hw_list(int *n);
 /* The precision a device computes a GEMM in at these widths. */
 int lmp_hw_precision(const lmp_hw *hw, int w_bit, int a_bit);
 
@@ -469,6 +479,10 @@ void lmp_source_free(lmp_source *s);
 cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
 /* A field no config makes matter (token ids, dtype, generation settings). */
 int lmp_config_inert(const char *key);
+
+/* inspect.c: a model (a config.json, a directory, a hub id) to its
+ * architecture document (lmp-inspect(1)); caller frees. */
+cJSON *lmp_inspect(const char *model, const char *revision, lmp_err *e);
 
 /* hub.c, download.c: where a model's config comes from. */
 typedef struct lmp_located {
