@@ -456,7 +456,7 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 	int i, unknown = 0, done = 0, failed = 0, rc = -1;
 	lmp_err first = {0};
 
-	if (o->file ? lmp_read_file(o->file, &in, e) : lmp_read_stream(stdin, &in, e))
+	if (lmp_read_input(o->file, lmp_chain(), &in, e))
 		return -1;
 	if (!(doc = lmp_json_parse_one(in.s, in.len, o->file ? o->file : "<stdin>", e)))
 		goto out;

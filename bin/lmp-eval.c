@@ -404,7 +404,7 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 	cJSON **docs = NULL, *doc;
 	int rc = -1, n = 0, i;
 
-	if (o->file ? lmp_read_file(o->file, &in, e) : lmp_read_stream(stdin, &in, e))
+	if (lmp_read_input(o->file, lmp_chain(), &in, e))
 		return -1;
 	/* The database after the input: in a pipe after lmp-ensure, it is read
 	 * once lmp-ensure has finished adding to it. */

@@ -106,7 +106,7 @@ main(int argc, char **argv)
 		dbpath = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
 	/* The input first: in a pipe after lmp-ensure, the database is read
 	 * only once lmp-ensure has finished adding to it. */
-	if (file ? lmp_read_file(file, &in, &e) : lmp_read_stream(stdin, &in, &e))
+	if (lmp_read_input(file, lmp_chain(), &in, &e))
 		lmp_die(&e);
 	if (!(db = lmp_db_open(dbpath, &e)))
 		lmp_die(&e);

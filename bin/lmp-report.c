@@ -96,7 +96,7 @@ main(int argc, char **argv)
 
 	lmp_start("lmp-report");
 	parse_opts(argc, argv, &o);
-	if (lmp_json_reader_open(&rd, o.file, &e))
+	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
 	/* JSON and CSV stream (memory stays flat); the other formats need all
 	 * the documents before they can lay out a table or a chart. */

@@ -124,7 +124,7 @@ main(int argc, char **argv)
 	if (!(hw = lmp_hw_load(o.hardware, &e)))
 		lmp_die(&e);
 	o.r.hw = hw;
-	if (lmp_json_reader_open(&rd, o.file, &e))
+	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
 	/* A stream filter: a document is read, annotated and written before the
 	 * next is read, so memory stays flat over a sweep of millions of points. */

@@ -87,6 +87,9 @@ void lmp_buf_putc(lmp_buf *b, char c);
 void lmp_buf_printf(lmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lmp_buf_free(lmp_buf *b);
 int lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e);
+/* A file, or standard input when path is NULL; with empty_fails, empty
+ * standard input is an error without a message (lmp_chain). */
+int lmp_read_input(const char *path, int empty_fails, lmp_buf *b, lmp_err *e);
 int lmp_read_file(const char *path, lmp_buf *b, lmp_err *e);
 
 /* num.c: exact arithmetic.
@@ -167,10 +170,11 @@ typedef struct lmp_json_reader {
 	size_t pos, scan;  /* next document; how far its end was looked for */
 	int depth, in_str, esc, started, eof, lines, col, any;
 	int own; /* opened by lmp_json_reader_open: closed by _free */
+	int empty_fails; /* empty standard input is an error without a message */
 } lmp_json_reader;
 void lmp_json_reader_init(lmp_json_reader *r, FILE *f, const char *name);
-/* A file, or standard input when path is NULL. */
-int lmp_json_reader_open(lmp_json_reader *r, const char *path, lmp_err *e);
+/* A file, or standard input when path is NULL; empty_fails as lmp_read_input. */
+int lmp_json_reader_open(lmp_json_reader *r, const char *path, int empty_fails, lmp_err *e);
 /* The next document; NULL at the end (e->status 0) or on an error. */
 cJSON *lmp_json_read(lmp_json_reader *r, lmp_err *e);
 void lmp_json_reader_free(lmp_json_reader *r);
@@ -519,5 +523,8 @@ void lmp_start(const char *tool); /* the first call of every main */
 void lmp_die(const lmp_err *e) __attribute__((noreturn));
 void lmp_usage_error(const char *msg) __attribute__((noreturn));
 int lmp_close_stdout(void); /* 0, or LMP_EXIT_SYSTEM after saying so */
+/* In a chain that pipeline.sh runs (LMP_CHAIN set), empty input means the
+ * tool before failed and has said why: the readers' empty_fails. */
+int lmp_chain(void);
 
 #endif

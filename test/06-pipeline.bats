@@ -150,3 +150,18 @@ load helper
 	run --separate-stderr bash -c "cd '$BATS_TEST_TMPDIR' && touch 17 19 && '$ROOT/pipeline.sh' meta-llama/Llama-2-7b-hf --input-tokens '1*' 2 --cached-tokens 0 0"
 	[[ "$stderr" == *"'1*:0,2:0' is not a list"* ]]
 }
+
+@test "in a chain (LMP_CHAIN, as pipeline.sh sets it) a tool whose standard input is empty fails without a word; alone it says why" {
+	for t in lmp-ensure lmp-populate lmp-eval "lmp-roofline --hardware nvidia-h100-sxm" lmp-report; do
+		LMP_CHAIN=1 run --separate-stderr $t < /dev/null
+		[ "$status" -eq 1 ] && [ -z "$output" ] && [ -z "$stderr" ] || { echo "$t in a chain: $status '$stderr'"; false; }
+		run --separate-stderr $t < /dev/null
+		[ "$status" -eq 1 ] && [ -z "$output" ] && [[ "$stderr" == "${t%% *}: <stdin>: "* ]] || { echo "$t alone: $status '$stderr'"; false; }
+	done
+	# a named file is never "the tool before": its emptiness is said
+	: > "$BATS_TEST_TMPDIR/empty.json"
+	LMP_CHAIN=1 run --separate-stderr lmp-eval "$BATS_TEST_TMPDIR/empty.json"
+	[ "$status" -eq 1 ] && [[ "$stderr" == "lmp-eval: "*"empty.json"* ]]
+	LMP_CHAIN=1 run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/empty.json"
+	[ "$status" -eq 1 ] && [[ "$stderr" == "lmp-roofline: "*"empty.json"* ]]
+}
