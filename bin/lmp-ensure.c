@@ -66,8 +66,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_VALIDATE: o->validate = optarg; break;
 		case O_BY: o->by = optarg; break;
 		case O_QUIET: o->quiet = 1; break;
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-ensure " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-ensure " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);

@@ -137,8 +137,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_queries(optarg, &o->queries, &o->nqueries, &e))
 				lmp_usage_error(e.msg);
 			break;
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);

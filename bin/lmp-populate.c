@@ -63,8 +63,8 @@ main(int argc, char **argv)
 		case O_EXPLAIN: explain = 1; break;
 		case O_PRETTY: pretty = 1; break;
 		case O_DB: dbpath = optarg; break;
-		case O_HELP: fputs(usage_text, stdout); return 0;
-		case O_VERSION: puts("lmp-populate " LMP_VERSION); return 0;
+		case O_HELP: fputs(usage_text, stdout); return lmp_close_stdout();
+		case O_VERSION: puts("lmp-populate " LMP_VERSION); return lmp_close_stdout();
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);

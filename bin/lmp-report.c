@@ -57,8 +57,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->y = lmp_xstrdup(colon + 1);
 			break;
 		case O_SERIES: o->series = optarg; break;
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-report " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-report " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);

@@ -69,8 +69,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_UNF: o->r.unfused = 1; break;
 		case O_LIST: o->list = 1; break;
 		case O_PRETTY: o->pretty = 1; break;
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-roofline " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-roofline " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);
@@ -103,7 +103,7 @@ list_hardware(void)
 		free(ids[i]);
 	}
 	free(ids);
-	return 0;
+	return lmp_close_stdout();
 }
 
 int
