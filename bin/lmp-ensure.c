@@ -68,8 +68,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_VALIDATE: o->validate = optarg; break;
 		case O_BY: o->by = optarg; break;
 		case O_QUIET: o->quiet = 1; break;
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-ensure " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-ensure " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);
@@ -473,7 +473,7 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 	int i, unknown = 0, done = 0, failed = 0, rc = -1;
 	lmp_err first = {0};
 
-	if (o->file ? lmp_read_file(o->file, &in, e) : lmp_read_stream(stdin, &in, e))
+	if (lmp_read_input(o->file, lmp_chain(), &in, e))
 		return -1;
 	if (!(doc = lmp_json_parse_one(in.s, in.len, o->file ? o->file : "<stdin>", e)))
 		goto out;

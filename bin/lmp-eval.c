@@ -58,8 +58,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			fputs(b.s, stdout);
 			lmp_buf_free(&b);
 			exit(lmp_close_stdout());
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-eval " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);
@@ -269,7 +269,7 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 	cJSON **docs = NULL, *doc;
 	int rc = -1, n = 0, i;
 
-	if (o->file ? lmp_read_file(o->file, &in, e) : lmp_read_stream(stdin, &in, e))
+	if (lmp_read_input(o->file, lmp_chain(), &in, e))
 		return -1;
 	/* The database after the input: in a pipe after lmp-ensure, it is read
 	 * once lmp-ensure has finished adding to it. */

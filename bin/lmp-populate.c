@@ -39,8 +39,8 @@ main(int argc, char **argv)
 		case O_EXPLAIN: flags |= LMP_POP_EXPLAIN; break;
 		case O_PRETTY: flags |= LMP_POP_PRETTY; break;
 		case O_DB: dbpath = optarg; break;
-		case O_HELP: fputs(usage_text, stdout); return 0;
-		case O_VERSION: puts("lmp-populate " LMP_VERSION); return 0;
+		case O_HELP: fputs(usage_text, stdout); return lmp_close_stdout();
+		case O_VERSION: puts("lmp-populate " LMP_VERSION); return lmp_close_stdout();
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);
@@ -50,11 +50,13 @@ main(int argc, char **argv)
 		lmp_usage_error("at most one input file");
 	if (!dbpath)
 		dbpath = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
+	if (lmp_chain())
+		flags |= LMP_POP_EMPTY_FAILS;
 	if (lmp_fixed_compute(&f, &e) ||
 	    lmp_populate_stream(optind < argc ? argv[optind] : NULL, dbpath, &f, flags, &out, &e))
 		lmp_die(&e);
 	if (out.len && fwrite(out.s, 1, out.len, stdout) != out.len)
-		return lmp_close_stdout() ? LMP_EXIT_SYSTEM : LMP_EXIT_SYSTEM;
+		return lmp_close_stdout(), LMP_EXIT_SYSTEM;
 	lmp_buf_free(&out);
 	return lmp_close_stdout();
 }

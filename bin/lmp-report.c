@@ -57,8 +57,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->y = lmp_xstrdup(colon + 1);
 			break;
 		case O_SERIES: o->series = optarg; break;
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-report " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-report " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);
@@ -96,7 +96,7 @@ main(int argc, char **argv)
 
 	lmp_start("lmp-report");
 	parse_opts(argc, argv, &o);
-	if (lmp_json_reader_open(&rd, o.file, &e))
+	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
 	/* JSON and CSV stream (memory stays flat); the other formats need all
 	 * the documents before they can lay out a table or a chart. */

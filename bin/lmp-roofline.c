@@ -69,8 +69,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_UNF: o->r.unfused = 1; break;
 		case O_LIST: o->list = 1; break;
 		case O_PRETTY: o->pretty = 1; break;
-		case O_HELP: fputs(usage_text, stdout); exit(0);
-		case O_VERSION: puts("lmp-roofline " LMP_VERSION); exit(0);
+		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
+		case O_VERSION: puts("lmp-roofline " LMP_VERSION); exit(lmp_close_stdout());
 		default:
 			snprintf(msg, sizeof msg, "unknown or incomplete option '%s'", argv[optind - 1]);
 			lmp_usage_error(msg);
@@ -91,7 +91,7 @@ list_hardware(void)
 	int n, i;
 	lmp_err e = {0};
 
-	ids = lmp_hw_list(&n);
+	ids = lmp_data_list("hardware", &n);
 	for (i = 0; i < n; i++) {
 		lmp_hw *hw = lmp_hw_load(ids[i], &e);
 		if (!hw)
@@ -103,7 +103,7 @@ list_hardware(void)
 		free(ids[i]);
 	}
 	free(ids);
-	return 0;
+	return lmp_close_stdout();
 }
 
 int
@@ -124,7 +124,7 @@ main(int argc, char **argv)
 	if (!(hw = lmp_hw_load(o.hardware, &e)))
 		lmp_die(&e);
 	o.r.hw = hw;
-	if (lmp_json_reader_open(&rd, o.file, &e))
+	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
 	/* A stream filter: a document is read, annotated and written before the
 	 * next is read, so memory stays flat over a sweep of millions of points. */

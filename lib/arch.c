@@ -130,36 +130,17 @@ uses_big(const char *text, const struct cfgvals *cv, lmp_err *e)
 static int
 eval_cfg(const char *text, const struct cfgvals *cv, lmp_num *out, lmp_err *e)
 {
-	lmp_tmpl *t;
-	lmp_prog *p;
-	lmp_poly **args, *q;
-	lmp_fold_ctx c = {0};
-	lmp_runtime rt = {0};
-	int i, rc = -1;
+	int rc;
 
 	if (uses_big(text, cv, e))
 		return -1;
-	if (!(t = lmp_tmpl_parse(text, cv->names, cv->n, e)))
+	rc = lmp_tmpl_const(text, cv->names, cv->vals, cv->n, "template", out, e);
+
+	if (rc < 0)
 		return lmp_prefix(e, "\"%.80s\": ", text);
-	p = lmp_prog_new();
-	args = lmp_xcalloc((size_t)cv->n + 1, sizeof *args);
-	for (i = 0; i < cv->n; i++)
-		args[i] = lmp_poly_const(p, &cv->vals[i]);
-	c.prog = p;
-	if ((q = lmp_fold(&c, t, args, "template", e))) {
-		if (!lmp_poly_is_const(q)) {
-			lmp_fail(e, LMP_EXIT_INPUT, "\"%.80s\" depends on runtime variables here", text);
-		} else {
-			lmp_prog_set_point(p, &rt);
-			rc = lmp_poly_eval(p, q, out, e);
-		}
-	} else {
-		lmp_prefix(e, "\"%.80s\": ", text);
-	}
-	free(args);
-	lmp_prog_free(p);
-	lmp_tmpl_free(t);
-	return rc;
+	if (rc == 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "\"%.80s\" depends on runtime variables here", text);
+	return 0;
 }
 
 /* Does a template read the runtime point: a {variable}, or a function of
@@ -482,8 +463,8 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 	lmp_num x;
 	cJSON *node, *a, *list;
 
-	if (depth > 32)
-		return lmp_fail(e, LMP_EXIT_INPUT, "template nested deeper than 32");
+	if (depth > LMP_MAX_TREE_DEPTH)
+		return lmp_fail(e, LMP_EXIT_INPUT, "template nested deeper than %d", LMP_MAX_TREE_DEPTH);
 	if (!cJSON_IsString(name) || !cJSON_IsString(cls))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a template node needs a name and a class", parent);
 	snprintf(path, sizeof path, "%s%s%s", parent, *parent ? "." : "", name->valuestring);

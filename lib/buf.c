@@ -65,12 +65,21 @@ lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e)
 		lmp_buf_add(b, chunk, n);
 	if (ferror(f))
 		return lmp_fail(e, LMP_EXIT_SYSTEM, "read error: %s", strerror(errno));
-	/* In a chain that pipeline.sh runs, empty input means the tool before
-	 * failed and has said why: fail without a word of our own. */
-	if (!b->len && f == stdin && getenv("LMP_CHAIN"))
-		return lmp_fail(e, LMP_EXIT_INPUT, "%s", "");
 	lmp_buf_grow(b, 0);
 	b->s[b->len] = '\0';
+	return 0;
+}
+
+int
+lmp_read_input(const char *path, int empty_fails, lmp_buf *b, lmp_err *e)
+{
+	if (path)
+		return lmp_read_file(path, b, e);
+	if (lmp_read_stream(stdin, b, e))
+		return -1;
+	/* Said upstream already: fail without a word of our own (tool.c). */
+	if (!b->len && empty_fails)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s", "");
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  *   checkout:  ROOT/bin/lmp-x   ROOT/module_db.json   ROOT/share/lmp/
  *   install:   PREFIX/bin/lmp-x PREFIX/share/lmp/module_db.json
  * LMP_DATADIR overrides both (for tests and relocated data). */
+#include <dirent.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,4 +65,52 @@ lmp_default_db(void)
 {
 	locate();
 	return dbpath;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+lmp_data_list(const char *sub, int *n)
+{
+	char dir[PATH_MAX + 128], **names = NULL;
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+
+	*n = 0;
+	snprintf(dir, sizeof dir, "%s/%s", lmp_datadir(), sub);
+	if (!(d = opendir(dir)))
+		return NULL;
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		names = lmp_xrealloc(names, sizeof *names * (size_t)(*n + 1));
+		names[(*n)++] = lmp_xstrndup(de->d_name, len - 5);
+	}
+	closedir(d);
+	if (*n)
+		qsort(names, (size_t)*n, sizeof *names, cmp_str);
+	return names;
+}
+
+char *
+lmp_data_names(const char *sub)
+{
+	lmp_buf b = {0};
+	int n, i;
+	char **names = lmp_data_list(sub, &n);
+
+	for (i = 0; i < n; i++) {
+		lmp_buf_printf(&b, "%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	if (!b.s)
+		lmp_buf_puts(&b, "none");
+	return b.s;
 }

@@ -329,7 +329,7 @@ compile_one(const lmp_entry *en, const char **names, const cJSON *t, const char 
 int
 lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e)
 {
-	const char *names[256];
+	const char *names[LMP_MAX_ARGS];
 	const cJSON *t, *bd, *it;
 	int k, i;
 
@@ -337,7 +337,7 @@ lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e)
 		return 0;
 	if (lmp_entry_load(db, en, e))
 		return -1;
-	if (en->nparams > 256)
+	if (en->nparams > LMP_MAX_ARGS)
 		return lmp_fail(e, LMP_EXIT_INPUT, "entry %s: too many parameters", en->name);
 	for (i = 0; i < en->nparams; i++)
 		names[i] = en->params[i].name;

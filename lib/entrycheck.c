@@ -9,7 +9,6 @@
 #include "lmp.h"
 
 #define MAX_TEXT 65536
-#define MAX_PARAMS 64
 #define MAX_PARTS 64
 
 int
@@ -88,8 +87,8 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	for (i = 0; i < sizeof mem / sizeof mem[0]; i++)
 		if (text_field(ma, mem[i], 1, e))
 			return NULL;
-	if (!cJSON_IsArray(ps) || cJSON_GetArraySize(ps) > MAX_PARAMS)
-		return lmp_fail(e, LMP_EXIT_INPUT, "\"parameters\" must be an array of at most %d", MAX_PARAMS), NULL;
+	if (!cJSON_IsArray(ps) || cJSON_GetArraySize(ps) > LMP_MAX_ARGS)
+		return lmp_fail(e, LMP_EXIT_INPUT, "\"parameters\" must be an array of at most %d", LMP_MAX_ARGS), NULL;
 	cJSON_ArrayForEach(p, ps)
 		if (!cJSON_IsObject(p) || text_field(p, "name", 1, e) || text_field(p, "type", 1, e) ||
 		    text_field(p, "description", 0, e))
@@ -125,8 +124,8 @@ try_entry(cJSON *db_doc, const char *cls, lmp_err *e)
 	lmp_db *db;
 	lmp_entry *en;
 	lmp_model *m = NULL;
-	const char *names[MAX_PARAMS], *values[MAX_PARAMS];
-	char buf[MAX_PARAMS][16];
+	const char *names[LMP_MAX_ARGS], *values[LMP_MAX_ARGS];
+	char buf[LMP_MAX_ARGS][16];
 	lmp_query q = {16, 8, 2};
 	lmp_runtime rt = {1, &q, 16, 16, 16, {{0}}, NULL};
 	lmp_buf out = {0};

@@ -9,7 +9,6 @@
 
 #include "lmp.h"
 
-#define MAX_TREE_DEPTH 64
 
 struct loader {
 	lmp_model *m;
@@ -66,10 +65,8 @@ bind_value(lmp_model *m, const lmp_param *par, const cJSON *v, const char *what,
 			!strcmp(par->type, "bool") ? LMP_OP_CHECK_BOOL : LMP_OP_CHECK_NUM, w, e);
 	}
 	{
-		lmp_runtime rt = {0};
 		lmp_err ignore;
-		lmp_prog_set_point(m->prog, &rt);
-		lmp_poly_eval(m->prog, q, &x, &ignore);
+		lmp_poly_value(m->prog, q, &x, &ignore);
 		if (lmp_num_sign(&x) < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: parameter %s must not be negative", what, par->name), NULL;
 		if (!strcmp(par->type, "int") && !lmp_num_is_int(&x))
@@ -130,7 +127,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(node, "params");
 	const cJSON *tied = cJSON_GetObjectItemCaseSensitive(node, "tied");
 	const cJSON *v;
-	lmp_poly *args[256];
+	lmp_poly *args[LMP_MAX_ARGS];
 	lmp_row *r;
 	int i;
 
@@ -149,7 +146,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 		return -1;
 	if (!cJSON_IsObject(params))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: basic layer has no \"params\" object (run lmp-populate)", path);
-	if (r->entry->nparams > 256)
+	if (r->entry->nparams > LMP_MAX_ARGS)
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: too many parameters", path);
 	cJSON_ArrayForEach(v, params)
 		if (lmp_entry_param_index(r->entry, v->string) < 0)
@@ -181,8 +178,8 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
 	lmp_buf path = {0};
 	int rc = 0;
 
-	if (depth > MAX_TREE_DEPTH)
-		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: layers nested deeper than %d", parent, MAX_TREE_DEPTH);
+	if (depth > LMP_MAX_TREE_DEPTH)
+		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: layers nested deeper than %d", parent, LMP_MAX_TREE_DEPTH);
 	if (!cJSON_IsObject(node) || !cJSON_IsString(name) || !cJSON_IsString(cls))
 		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s%slayer needs a \"name\" and a \"class\"",
 			parent, *parent ? ": " : "");
@@ -339,14 +336,14 @@ lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names, const char
 	int n, lmp_err *e)
 {
 	lmp_model *m = model_new();
-	lmp_poly *args[256];
+	lmp_poly *args[LMP_MAX_ARGS];
 	lmp_row *r;
 	cJSON *v;
 	int i, k;
 
 	if (lmp_entry_compile(db, en, e))
 		goto fail;
-	if (en->nparams > 256) {
+	if (en->nparams > LMP_MAX_ARGS) {
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: too many parameters", en->name);
 		goto fail;
 	}

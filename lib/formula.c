@@ -22,7 +22,6 @@
 #define MAX_HEIGHT 1000 /* levels of the syntax tree, chains of operators included */
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#define MAX_ARGS 64
 
 struct parser {
 	const char *text, *p;
@@ -37,8 +36,8 @@ static const struct {
 	const char *name;
 	int op, minargs, maxargs;
 } funcs[] = {
-	{"min", LMP_OP_MIN, 1, MAX_ARGS},
-	{"max", LMP_OP_MAX, 1, MAX_ARGS},
+	{"min", LMP_OP_MIN, 1, LMP_MAX_ARGS},
+	{"max", LMP_OP_MAX, 1, LMP_MAX_ARGS},
 	{"ceil", LMP_OP_CEIL, 1, 1},
 	{"floor", LMP_OP_FLOOR, 1, 1},
 	{"log2", LMP_OP_LOG2, 1, 1},
@@ -157,7 +156,7 @@ args(struct parser *ps, lmp_node **kids, const char **names, int *n, int allow_n
 		const char *q = ps->p;
 		ws(ps);
 		q = ps->p;
-		if (*n == MAX_ARGS)
+		if (*n == LMP_MAX_ARGS)
 			return perr(ps, q, "too many arguments"), -1;
 		names[*n] = NULL;
 		if (isident(*q, 1)) {
@@ -213,8 +212,8 @@ static lmp_node *
 brace(struct parser *ps)
 {
 	const char *at = ps->p, *s, *q;
-	lmp_node *n, *kids[MAX_ARGS];
-	const char *names[MAX_ARGS];
+	lmp_node *n, *kids[LMP_MAX_ARGS];
+	const char *names[LMP_MAX_ARGS];
 	int param = *ps->p == '$', nk, i;
 
 	ps->p += param ? 2 : 1;
@@ -261,8 +260,8 @@ static lmp_node *
 func(struct parser *ps)
 {
 	const char *at = ps->p, *q;
-	lmp_node *kids[MAX_ARGS], proto = {0};
-	const char *names[MAX_ARGS];
+	lmp_node *kids[LMP_MAX_ARGS], proto = {0};
+	const char *names[LMP_MAX_ARGS];
 	size_t len, i;
 	int nk;
 

@@ -1,6 +1,5 @@
 /* hardware.c: device descriptions.  Every figure carries its datasheet
  * source; a file with a missing, non-positive or absurd figure is refused. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,9 +106,8 @@ lmp_hw_load(const char *name, lmp_err *e)
 	char path[4096];
 	cJSON *doc;
 	lmp_hw *hw;
-	char **ids;
-	int n, i;
-	lmp_buf list = {0};
+	char *known;
+	int i;
 
 	if (is_path(name)) {
 		snprintf(path, sizeof path, "%s", name);
@@ -119,15 +117,9 @@ lmp_hw_load(const char *name, lmp_err *e)
 				break;
 		snprintf(path, sizeof path, "%s/hardware/%s.json", lmp_datadir(), name);
 		if (name[i] || !*name || access(path, R_OK) != 0) {
-			ids = lmp_hw_list(&n);
-			for (i = 0; i < n; i++) {
-				lmp_buf_puts(&list, i ? " " : "");
-				lmp_buf_puts(&list, ids[i]);
-				free(ids[i]);
-			}
-			free(ids);
-			lmp_fail(e, LMP_EXIT_INPUT, "unknown device '%s' (known: %s)", name, list.s ? list.s : "none");
-			lmp_buf_free(&list);
+			known = lmp_data_names("hardware");
+			lmp_fail(e, LMP_EXIT_INPUT, "unknown device '%s' (known: %s)", name, known);
+			free(known);
 			return NULL;
 		}
 	}
@@ -144,37 +136,6 @@ lmp_hw_free(lmp_hw *hw)
 		return;
 	cJSON_Delete(hw->doc);
 	free(hw);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-char **
-lmp_hw_list(int *n)
-{
-	char dir[4096], **ids = NULL;
-	DIR *d;
-	struct dirent *de;
-	size_t len;
-
-	*n = 0;
-	snprintf(dir, sizeof dir, "%s/hardware", lmp_datadir());
-	if (!(d = opendir(dir)))
-		return NULL;
-	while ((de = readdir(d))) {
-		len = strlen(de->d_name);
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".json"))
-			continue;
-		ids = lmp_xrealloc(ids, sizeof *ids * (size_t)(*n + 1));
-		ids[(*n)++] = lmp_xstrndup(de->d_name, len - 5);
-	}
-	closedir(d);
-	if (*n)
-		qsort(ids, (size_t)*n, sizeof *ids, cmp_str);
-	return ids;
 }
 
 /* GEMM operands meet at the wider of the two widths: 4-bit weights with

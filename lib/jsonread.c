@@ -22,7 +22,7 @@ lmp_json_reader_init(lmp_json_reader *r, FILE *f, const char *name)
 }
 
 int
-lmp_json_reader_open(lmp_json_reader *r, const char *path, lmp_err *e)
+lmp_json_reader_open(lmp_json_reader *r, const char *path, int empty_fails, lmp_err *e)
 {
 	FILE *f = path ? fopen(path, "rb") : stdin;
 
@@ -30,6 +30,7 @@ lmp_json_reader_open(lmp_json_reader *r, const char *path, lmp_err *e)
 		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
 	lmp_json_reader_init(r, f, path ? path : "<stdin>");
 	r->own = path != NULL;
+	r->empty_fails = empty_fails && !path;
 	return 0;
 }
 
@@ -165,9 +166,8 @@ lmp_json_read(lmp_json_reader *r, lmp_err *e)
 	}
 	if (e->status)
 		return NULL;
-	/* In a chain that pipeline.sh runs, empty input means the tool before
-	 * failed and has said why (as lmp_read_stream). */
-	if (!r->any && r->f == stdin && getenv("LMP_CHAIN"))
+	/* Said upstream already: fail without a word of our own (tool.c). */
+	if (!r->any && r->empty_fails)
 		lmp_fail(e, LMP_EXIT_INPUT, "%s", "");
 	return NULL;
 found:

@@ -31,6 +31,13 @@ enum {
 	LMP_EXIT_AGENT = 4,  /* the analysis agent failed, or its answer was refused */
 };
 
+/* Limits, named once.  Each bounds an array or a recursion on the stack;
+ * real models stay far below them (an entry has at most 17 parameters, a
+ * layer tree 5 levels). */
+#define LMP_MAX_ARGS 64       /* arguments of a call or function, parameters of an entry */
+#define LMP_MAX_TREE_DEPTH 32 /* levels of a layer tree: templates and documents */
+#define LMP_MAX_CALL_DEPTH 64 /* {Entry} calls inside each other */
+
 /* err.c */
 typedef struct lmp_err {
 	int status; /* an LMP_EXIT_* value */
@@ -82,6 +89,9 @@ void lmp_buf_putc(lmp_buf *b, char c);
 void lmp_buf_printf(lmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lmp_buf_free(lmp_buf *b);
 int lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e);
+/* A file, or standard input when path is NULL; with empty_fails, empty
+ * standard input is an error without a message (lmp_chain). */
+int lmp_read_input(const char *path, int empty_fails, lmp_buf *b, lmp_err *e);
 int lmp_read_file(const char *path, lmp_buf *b, lmp_err *e);
 
 /* num.c: exact arithmetic.
@@ -172,10 +182,11 @@ typedef struct lmp_json_reader {
 	size_t pos, scan;  /* next document; how far its end was looked for */
 	int depth, in_str, esc, started, eof, lines, col, any;
 	int own; /* opened by lmp_json_reader_open: closed by _free */
+	int empty_fails; /* empty standard input is an error without a message */
 } lmp_json_reader;
 void lmp_json_reader_init(lmp_json_reader *r, FILE *f, const char *name);
-/* A file, or standard input when path is NULL. */
-int lmp_json_reader_open(lmp_json_reader *r, const char *path, lmp_err *e);
+/* A file, or standard input when path is NULL; empty_fails as lmp_read_input. */
+int lmp_json_reader_open(lmp_json_reader *r, const char *path, int empty_fails, lmp_err *e);
 /* The next document; NULL at the end (e->status 0) or on an error. */
 cJSON *lmp_json_read(lmp_json_reader *r, lmp_err *e);
 void lmp_json_reader_free(lmp_json_reader *r);
@@ -373,10 +384,17 @@ typedef struct lmp_fold_ctx {
 	int kind;      /* LMP_K_* for calls */
 	int depth;
 	long work; /* syntax nodes folded, against a budget */
-	const char *stack[64]; /* entry names, for cycle detection and messages */
-	int stack_kind[64];
+	const char *stack[LMP_MAX_CALL_DEPTH]; /* entry names, for cycle detection and messages */
+	int stack_kind[LMP_MAX_CALL_DEPTH];
 } lmp_fold_ctx;
 lmp_poly *lmp_fold(lmp_fold_ctx *c, const lmp_tmpl *t, lmp_poly *const *args, const char *where, lmp_err *e);
+/* The value of a constant polynomial (lmp_poly_is_const). */
+int lmp_poly_value(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e);
+/* A template evaluated to a constant, its n ${params} bound to vals: 1 with
+ * *out, 0 if it depends on the runtime point, -1 on an error (where names
+ * the template in messages). */
+int lmp_tmpl_const(const char *text, const char *const *params, const lmp_num *vals, int n, const char *where,
+	lmp_num *out, lmp_err *e);
 
 /* db.c: the module database. */
 enum lmp_kind {
@@ -440,6 +458,11 @@ int lmp_entry_param_index(const lmp_entry *en, const char *name);
 /* datadir.c: where the shipped data is, found from the executable. */
 const char *lmp_datadir(void);     /* share/lmp of a checkout or an install */
 const char *lmp_default_db(void);  /* module_db.json beside it */
+/* The names of the JSON files in a folder of it (archs, hardware ...),
+ * without ".json", sorted; caller frees the array and the strings. */
+char **lmp_data_list(const char *sub, int *n);
+/* The same names space-separated, or "none"; caller frees. */
+char *lmp_data_names(const char *sub);
 
 /* opts.c: numeric options, range-checked. */
 int lmp_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
@@ -513,8 +536,6 @@ typedef struct lmp_hw {
 /* NAME from the data directory, or a path (contains '/' or ends in .json). */
 lmp_hw *lmp_hw_load(const char *name, lmp_err *e);
 void lmp_hw_free(lmp_hw *hw);
-/* The ids of the shipped devices, sorted; caller frees the array and strings. */
-char **lmp_hw_list(int *n);
 /* The precision a device computes a GEMM in at these widths. */
 int lmp_hw_precision(const lmp_hw *hw, int w_bit, int a_bit);
 
@@ -583,6 +604,10 @@ cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
 /* A field no config makes matter (token ids, dtype, generation settings). */
 int lmp_config_inert(const char *key);
 
+/* inspect.c: a model (a config.json, a directory, a hub id) to its
+ * architecture document (lmp-inspect(1)); caller frees. */
+cJSON *lmp_inspect(const char *model, const char *revision, lmp_err *e);
+
 /* hub.c (which calls download.c), download.c: where a model's config comes from. */
 typedef struct lmp_located {
 	char path[4096];     /* the config.json read */
@@ -619,7 +644,7 @@ int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explai
  * table; all are read and checked before any is written.  The database is
  * opened after the input is read: in a pipe after lmp-ensure, once
  * lmp-ensure has finished adding to it. */
-enum { LMP_POP_EXPLAIN = 1, LMP_POP_PRETTY = 2 };
+enum { LMP_POP_EXPLAIN = 1, LMP_POP_PRETTY = 2, LMP_POP_EMPTY_FAILS = 4 /* lmp_read_input's policy */ };
 int lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed, int flags, lmp_buf *out,
 	lmp_err *e);
 
@@ -629,5 +654,8 @@ void lmp_start(const char *tool); /* the first call of every main */
 void lmp_die(const lmp_err *e) __attribute__((noreturn));
 void lmp_usage_error(const char *msg) __attribute__((noreturn));
 int lmp_close_stdout(void); /* 0, or LMP_EXIT_SYSTEM after saying so */
+/* In a chain that pipeline.sh runs (LMP_CHAIN set), empty input means the
+ * tool before failed and has said why: the readers' empty_fails. */
+int lmp_chain(void);
 
 #endif

@@ -44,7 +44,7 @@ lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed
 	lmp_db *db = NULL;
 	int rc = -1;
 
-	if (file ? lmp_read_file(file, &in, e) : lmp_read_stream(stdin, &in, e))
+	if (lmp_read_input(file, flags & LMP_POP_EMPTY_FAILS, &in, e))
 		goto out;
 	if (!(db = lmp_db_open(dbpath, e)))
 		goto out;

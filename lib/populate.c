@@ -79,25 +79,12 @@ fix(const cJSON *v, const lmp_fixed *f, lmp_err *e)
 		return out;
 	}
 	/* Constant now?  Then a number. */
-	lmp_tmpl *t = lmp_tmpl_parse(b.s, NULL, 0, e);
-	if (t) {
-		lmp_prog *pr = lmp_prog_new();
-		lmp_fold_ctx c = {0};
-		lmp_poly *q;
-		c.prog = pr;
-		q = lmp_fold(&c, t, NULL, "value", e);
-		if (q && lmp_poly_is_const(q)) {
-			lmp_runtime rt = {0};
-			lmp_num x;
-			lmp_prog_set_point(pr, &rt);
-			if (!lmp_poly_eval(pr, q, &x, e))
-				out = lmp_json_new_num(&x);
-		} else if (q) {
-			out = cJSON_CreateString(b.s);
-		}
-		lmp_prog_free(pr);
-		lmp_tmpl_free(t);
-	}
+	lmp_num x;
+	int rc = lmp_tmpl_const(b.s, NULL, NULL, 0, "value", &x, e);
+	if (rc > 0)
+		out = lmp_json_new_num(&x);
+	else if (rc == 0)
+		out = cJSON_CreateString(b.s);
 	lmp_buf_free(&b);
 	return out;
 }
@@ -199,8 +186,8 @@ walk(struct pop *P, cJSON *node, const char *parent, int depth)
 	lmp_buf path = {0};
 	int rc = 0;
 
-	if (depth > 64)
-		return lmp_fail(P->e, LMP_EXIT_INPUT, "layers nested deeper than 64");
+	if (depth > LMP_MAX_TREE_DEPTH)
+		return lmp_fail(P->e, LMP_EXIT_INPUT, "layers nested deeper than %d", LMP_MAX_TREE_DEPTH);
 	if (!cJSON_IsString(name) || !cJSON_IsString(cls))
 		return lmp_fail(P->e, LMP_EXIT_INPUT, "%s%sa layer without a name and a class", parent, *parent ? ": " : "");
 	lmp_layer_path(&path, parent, name->valuestring, node);

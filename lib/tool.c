@@ -34,6 +34,12 @@ lmp_usage_error(const char *msg)
 }
 
 int
+lmp_chain(void)
+{
+	return getenv("LMP_CHAIN") != NULL;
+}
+
+int
 lmp_close_stdout(void)
 {
 	if (fflush(stdout) || ferror(stdout)) {

@@ -46,3 +46,28 @@ load helper
 	assert_success
 	refute_output --partial "warning"
 }
+
+@test "every tool checks that its output was written: to a full disk, every success path fails with one line" {
+	local arch="$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json"
+	local lines=(
+		"lmp-inspect --help" "lmp-inspect --version" "lmp-inspect --list" "lmp-inspect meta-llama/Llama-2-7b-hf"
+		"lmp-ensure --help" "lmp-ensure --version" "lmp-ensure --list" "lmp-ensure --quiet --agent false $arch"
+		"lmp-populate --help" "lmp-populate --version" "lmp-populate $arch"
+		"lmp-eval --help" "lmp-eval --version" "lmp-eval --params torch.nn.modules.linear.Linear"
+		"lmp-eval --totals $LLAMA2" "lmp-eval --module torch.nn.modules.linear.Linear tokens=1 in_features=2 out_features=3"
+		"lmp-roofline --help" "lmp-roofline --version" "lmp-roofline --list"
+		"lmp-report --help" "lmp-report --version"
+	)
+	local eval_doc
+	eval_doc=$(lmp-eval --totals --seq-len 8 < "$LLAMA2")
+	for l in "${lines[@]}"; do
+		HF_HUB_OFFLINE=1 run --separate-stderr $l
+		[ "$status" -eq 0 ] || { echo "$l: fails even to a terminal: $stderr"; false; }
+		HF_HUB_OFFLINE=1 run --separate-stderr sh -c "$l > /dev/full"
+		[ "$status" -eq 3 ] && [ "$stderr" = "${l%% *}: write error on stdout" ] || { echo "$l > /dev/full: $status '$stderr'"; false; }
+	done
+	for l in "lmp-roofline --hardware nvidia-h100-sxm" "lmp-report" "lmp-report --format text"; do
+		run --separate-stderr sh -c "$l > /dev/full" <<< "$eval_doc"
+		[ "$status" -eq 3 ] && [ "$stderr" = "${l%% *}: write error on stdout" ] || { echo "$l > /dev/full: $status '$stderr'"; false; }
+	done
+}

@@ -190,4 +190,18 @@ section() {
 		fi
 	done
 	[ "$n" -eq "$(( ${#lines[@]} - 1 ))" ]
+
+@test "in a chain (LMP_CHAIN, as pipeline.sh sets it) a tool whose standard input is empty fails without a word; alone it says why" {
+	for t in lmp-ensure lmp-populate lmp-eval "lmp-roofline --hardware nvidia-h100-sxm" lmp-report; do
+		LMP_CHAIN=1 run --separate-stderr $t < /dev/null
+		[ "$status" -eq 1 ] && [ -z "$output" ] && [ -z "$stderr" ] || { echo "$t in a chain: $status '$stderr'"; false; }
+		run --separate-stderr $t < /dev/null
+		[ "$status" -eq 1 ] && [ -z "$output" ] && [[ "$stderr" == "${t%% *}: <stdin>: "* ]] || { echo "$t alone: $status '$stderr'"; false; }
+	done
+	# a named file is never "the tool before": its emptiness is said
+	: > "$BATS_TEST_TMPDIR/empty.json"
+	LMP_CHAIN=1 run --separate-stderr lmp-eval "$BATS_TEST_TMPDIR/empty.json"
+	[ "$status" -eq 1 ] && [[ "$stderr" == "lmp-eval: "*"empty.json"* ]]
+	LMP_CHAIN=1 run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/empty.json"
+	[ "$status" -eq 1 ] && [[ "$stderr" == "lmp-roofline: "*"empty.json"* ]]
 }

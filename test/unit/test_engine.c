@@ -9,7 +9,7 @@
 #include "tap.h"
 
 /* A test DB: A(x) = 2x; B calls A both ways; C and D call each other; E has
- * a default; Deep calls itself through a chain longer than the limit. */
+ * a default; F has every formula. */
 static const char test_db[] =
 	"{\"lmp\":\"module_db\",\"version\":1,\"entries\":{"
 	"\"A\":{\"parameters\":[{\"name\":\"x\",\"type\":\"number\"}],"
@@ -20,6 +20,9 @@ static const char test_db[] =
 	"\"D\":{\"parameters\":[],\"flop_analysis\":{\"formula\":\"1 + {C}()\"}},"
 	"\"E\":{\"parameters\":[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"k\",\"type\":\"int\",\"default\":10}],"
 	"  \"flop_analysis\":{\"formula\":\"${x} * ${k}\"}},"
+	"\"F\":{\"parameters\":[{\"name\":\"x\",\"type\":\"int\"}],\"flop_analysis\":{\"formula\":\"2 * ${x}\"},"
+	"  \"memory_analysis\":{\"reads\":\"${x}\",\"weights\":\"0\",\"writes\":\"${x}\",\"intermediates\":\"0\"},"
+	"  \"param_count\":\"0\",\"state\":\"0\"},"
 	"\"torch.nn.modules.linear.Linear\":{\"aliases\":[\"torch.nn.Linear\"],\"parameters\":[{\"name\":\"n\",\"type\":\"int\"}],"
 	"  \"flop_analysis\":{\"formula\":\"${n} + 1\"}}"
 	"}}";
@@ -251,6 +254,114 @@ test_limits(void)
 	fails(deep, "expression too long");
 	free(deep);
 	free(big);
+}
+
+/* A layer tree nested `levels` deep below the top: composites "n", one leaf
+ * of class F (x = 1) at the bottom. */
+static cJSON *
+nested_tree(int levels)
+{
+	cJSON *leaf = cJSON_CreateObject(), *node;
+
+	cJSON_AddStringToObject(leaf, "name", "leaf");
+	cJSON_AddStringToObject(leaf, "class", "F");
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(leaf, "params"), "x", 1);
+	for (int i = 0; i < levels; i++) {
+		node = cJSON_CreateObject();
+		cJSON_AddStringToObject(node, "name", "n");
+		cJSON_AddStringToObject(node, "class", "Composite");
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(node, "sub_layers"), leaf);
+		leaf = node;
+	}
+	return leaf;
+}
+
+/* The named limits of lmp.h hold at their boundary: the limit passes, one
+ * more is refused, in every place that applies it. */
+static void
+test_named_limits(void)
+{
+	lmp_buf b = {0}, dbt = {0};
+	lmp_err e = {0};
+	lmp_db *saved = db, *big;
+	cJSON *doc;
+	lmp_model *m;
+	int i, n;
+
+	/* min(64, 63, ..., 1) = 1; with 65 arguments the parser refuses it */
+	for (n = LMP_MAX_ARGS; n <= LMP_MAX_ARGS + 1; n++) {
+		b.len = 0;
+		lmp_buf_puts(&b, "min(");
+		for (i = n; i >= 1; i--)
+			lmp_buf_printf(&b, "%d%s", i, i > 1 ? ", " : ")");
+		if (n == LMP_MAX_ARGS)
+			is(b.s, "1");
+		else
+			fails(b.s, "too many arguments");
+	}
+
+	/* Entries of 64 and 65 parameters p1..pN, each formula their sum.
+	 * {P64}(1, 2, ..., 64) = 64 * 65 / 2 = 2080; P65 is refused. */
+	lmp_buf_puts(&dbt, "{\"lmp\":\"module_db\",\"version\":1,\"entries\":{");
+	for (n = LMP_MAX_ARGS; n <= LMP_MAX_ARGS + 1; n++) {
+		lmp_buf_printf(&dbt, "%s\"P%d\":{\"parameters\":[", n > LMP_MAX_ARGS ? "," : "", n);
+		for (i = 1; i <= n; i++)
+			lmp_buf_printf(&dbt, "%s{\"name\":\"p%d\",\"type\":\"int\"}", i > 1 ? "," : "", i);
+		lmp_buf_puts(&dbt, "],\"flop_analysis\":{\"formula\":\"");
+		for (i = 1; i <= n; i++)
+			lmp_buf_printf(&dbt, "%s${p%d}", i > 1 ? " + " : "", i);
+		lmp_buf_puts(&dbt, "\"}}");
+	}
+	lmp_buf_puts(&dbt, "}}");
+	doc = lmp_json_parse_one(dbt.s, dbt.len, "big_db", &e);
+	big = doc ? lmp_db_from_json(doc, "big_db", &e) : NULL;
+	ok(big != NULL, "a database with 64- and 65-parameter entries loads", e.msg);
+	if (big) {
+		db = big;
+		b.len = 0;
+		lmp_buf_puts(&b, "{P64}(");
+		for (i = 1; i <= LMP_MAX_ARGS; i++)
+			lmp_buf_printf(&b, "%d%s", i, i < LMP_MAX_ARGS ? ", " : ")");
+		is(b.s, "2080");
+		fails("{P65}(1)", "too many parameters");
+		db = saved;
+		lmp_db_free(big);
+	}
+
+	/* A populated tree with its leaf 32 levels below the top loads; 33 is
+	 * refused. */
+	for (n = LMP_MAX_TREE_DEPTH; n <= LMP_MAX_TREE_DEPTH + 1; n++) {
+		doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "lmp", "populated");
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "layers"), nested_tree(n));
+		memset(&e, 0, sizeof e);
+		m = lmp_model_load(doc, db, &e);
+		if (n == LMP_MAX_TREE_DEPTH)
+			ok(m && m->nrows == 1, "a leaf 32 levels deep loads", e.msg);
+		else
+			ok(!m && strstr(e.msg, "layers nested deeper than 32"), "a leaf 33 levels deep is refused", e.msg);
+		lmp_model_free(m);
+		cJSON_Delete(doc);
+	}
+
+	/* The same boundary for an architecture template's tree. */
+	for (n = LMP_MAX_TREE_DEPTH; n <= LMP_MAX_TREE_DEPTH + 1; n++) {
+		cJSON *tmpl = cJSON_CreateObject(), *cfg = cJSON_CreateObject(), *model = cJSON_CreateObject();
+		cJSON_AddStringToObject(tmpl, "class", "Model");
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(tmpl, "tree"), nested_tree(n));
+		cJSON_AddStringToObject(model, "model_type", "t");
+		memset(&e, 0, sizeof e);
+		doc = lmp_arch_build(tmpl, cfg, model, &e);
+		if (n == LMP_MAX_TREE_DEPTH)
+			ok(doc != NULL, "a template 32 levels deep expands", e.msg);
+		else
+			ok(!doc && strstr(e.msg, "template nested deeper than 32"), "a template 33 levels deep is refused", e.msg);
+		cJSON_Delete(doc);
+		cJSON_Delete(tmpl);
+		cJSON_Delete(cfg);
+	}
+	lmp_buf_free(&b);
+	lmp_buf_free(&dbt);
 }
 
 static void
@@ -709,6 +820,7 @@ main(void)
 	test_exactness();
 	test_errors();
 	test_limits();
+	test_named_limits();
 	test_calls();
 	test_runtime();
 	test_runopts();

@@ -1,0 +1,179 @@
+/* inspect.c: a model's config to its architecture document (lmp-inspect(1)):
+ * the config found and read, a multimodal wrapper opened, the template of
+ * its model_type loaded and checked against its architecture, and the tree
+ * built (arch.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+/* The config as read: parsed, with its text's SHA-256. */
+typedef struct config {
+	lmp_located loc;
+	cJSON *cfg;
+	char sha[65];
+	char *arch;    /* architectures[0], or NULL */
+	char *wrapper; /* the multimodal model_type around a text_config, or NULL */
+} config;
+
+static void
+config_free(config *c)
+{
+	cJSON_Delete(c->cfg);
+	free(c->arch);
+	free(c->wrapper);
+}
+
+static char *
+first_architecture(const cJSON *cfg)
+{
+	const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cfg, "architectures"), 0);
+
+	return cJSON_IsString(a) ? lmp_xstrdup(a->valuestring) : NULL;
+}
+
+static int
+read_config(const char *model, const char *revision, config *c, lmp_err *e)
+{
+	lmp_buf text = {0};
+
+	if (lmp_model_locate(model, revision, &c->loc, e) || lmp_read_file(c->loc.path, &text, e)) {
+		lmp_buf_free(&text);
+		return -1;
+	}
+	c->cfg = lmp_json_parse_one(text.s, text.len, c->loc.path, e);
+	if (c->cfg)
+		lmp_sha256_hex(text.s, text.len, c->sha);
+	lmp_buf_free(&text);
+	if (!c->cfg)
+		return -1;
+	if (!cJSON_IsObject(c->cfg))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a config is a JSON object", c->loc.path);
+	c->arch = first_architecture(c->cfg);
+	return 0;
+}
+
+/* Multimodal: the text model inside is what lmp analyses. */
+static void
+open_wrapper(config *c)
+{
+	const cJSON *mt;
+	cJSON *inner;
+
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c->cfg, "text_config")))
+		return;
+	mt = cJSON_GetObjectItemCaseSensitive(c->cfg, "model_type");
+	c->wrapper = lmp_xstrdup(cJSON_IsString(mt) ? mt->valuestring : "multimodal");
+	inner = cJSON_DetachItemFromObjectCaseSensitive(c->cfg, "text_config");
+	cJSON_Delete(c->cfg);
+	c->cfg = inner;
+	/* The wrapper's architecture (LlavaForConditionalGeneration ...) is
+	 * not the text model's: check the inner one, if the config has it. */
+	free(c->arch);
+	c->arch = first_architecture(c->cfg);
+}
+
+static int
+valid_type(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_-", *s))
+			return 0;
+	return 1;
+}
+
+/* The config's model_type, or an error naming the supported ones. */
+static const char *
+model_type(const config *c, lmp_err *e)
+{
+	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(c->cfg, "model_type");
+	char *s;
+
+	if (cJSON_IsString(mt) && valid_type(mt->valuestring))
+		return mt->valuestring;
+	s = lmp_data_names("archs");
+	lmp_fail(e, LMP_EXIT_INPUT, "%s: no usable model_type (supported: %s)", c->loc.path, s);
+	free(s);
+	return NULL;
+}
+
+/* The template of model_type mt, which must list the config's architecture. */
+static cJSON *
+load_template(const char *mt, const char *arch, lmp_err *e)
+{
+	char path[4096], *s;
+	const cJSON *a, *archs;
+	cJSON *tmpl;
+	int ok = 0;
+
+	snprintf(path, sizeof path, "%s/archs/%s.json", lmp_datadir(), mt);
+	if (!(tmpl = lmp_json_load_file(path, e))) {
+		s = lmp_data_names("archs");
+		lmp_fail(e, LMP_EXIT_INPUT, "model_type \"%s\" is not supported (supported: %s)", mt, s);
+		free(s);
+		return NULL;
+	}
+	if (!arch)
+		return tmpl;
+	archs = cJSON_GetObjectItemCaseSensitive(tmpl, "architectures");
+	cJSON_ArrayForEach(a, archs)
+		ok |= cJSON_IsString(a) && !strcmp(a->valuestring, arch);
+	if (ok)
+		return tmpl;
+	s = lmp_json_print(archs, 0);
+	lmp_fail(e, LMP_EXIT_INPUT, "architecture %s is not supported by the %s template (supported: %s)", arch, mt, s);
+	free(s);
+	cJSON_Delete(tmpl);
+	return NULL;
+}
+
+/* The document's "model": where the config came from and what it is. */
+static cJSON *
+model_object(const config *c, const char *mt)
+{
+	cJSON *model = cJSON_CreateObject();
+	const char *dd = lmp_datadir();
+
+	cJSON_AddStringToObject(model, "id", c->loc.id);
+	if (*c->loc.revision)
+		cJSON_AddStringToObject(model, "revision", c->loc.revision);
+	if (*c->loc.commit)
+		cJSON_AddStringToObject(model, "commit", c->loc.commit);
+	cJSON_AddStringToObject(model, "model_type", mt);
+	if (c->arch)
+		cJSON_AddStringToObject(model, "architecture", c->arch);
+	if (c->wrapper) {
+		cJSON_AddStringToObject(model, "text_model_of", c->wrapper);
+		cJSON_AddStringToObject(model, "note", "a multimodal model: its text model (text_config) is analysed");
+	}
+	cJSON_AddStringToObject(model, "source", c->loc.source);
+	/* A shipped config is named relative to the data directory, so that
+	 * documents made from it are the same on every machine. */
+	if (!strcmp(c->loc.source, "shipped") && !strncmp(c->loc.path, dd, strlen(dd)))
+		cJSON_AddStringToObject(model, "config_file", c->loc.path + strlen(dd) + 1);
+	else
+		cJSON_AddStringToObject(model, "config_file", c->loc.path);
+	cJSON_AddStringToObject(model, "config_sha256", c->sha);
+	return model;
+}
+
+cJSON *
+lmp_inspect(const char *model, const char *revision, lmp_err *e)
+{
+	config c = {0};
+	cJSON *tmpl = NULL, *doc = NULL;
+	const char *mt;
+
+	if (read_config(model, revision, &c, e))
+		goto done;
+	open_wrapper(&c);
+	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, e)))
+		goto done;
+	doc = lmp_arch_build(tmpl, c.cfg, model_object(&c, mt), e);
+done:
+	cJSON_Delete(tmpl);
+	config_free(&c);
+	return doc;
+}
