@@ -190,6 +190,7 @@ section() {
 		fi
 	done
 	[ "$n" -eq "$(( ${#lines[@]} - 1 ))" ]
+}
 
 @test "in a chain (LMP_CHAIN, as pipeline.sh sets it) a tool whose standard input is empty fails without a word; alone it says why" {
 	for t in lmp-ensure lmp-populate lmp-eval "lmp-roofline --hardware nvidia-h100-sxm" lmp-report; do
