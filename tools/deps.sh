@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages named as arguments that are not installed yet.
-# Uses apt-get, through sudo when not root.  Quiet when nothing is missing.
+# Uses apt-get, through sudo when not root; without either, says in one line
+# what to install and fails.  Quiet when nothing is missing.
 # Elsewhere than Debian it says what it would need and lets the build try.
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "lmp: not a Debian system: make sure these are installed: $*" >&2
@@ -8,12 +9,24 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
 fi
 missing=
 for p in "$@"; do
+	case " $missing " in *" $p "*) continue ;; esac
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
+hint="install these packages yourself: apt-get install$missing"
 sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
+if [ "$(id -u)" != 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "lmp: run as root or install sudo, or $hint" >&2
+		exit 1
+	fi
+	sudo=sudo
+fi
 echo "lmp: installing$missing" >&2
-$sudo apt-get update -qq >&2 || exit 1
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >&2
+# sudo resets the environment: pass apt-get's settings through env.
+if ! { $sudo apt-get update -qq >&2 &&
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$missing >&2; }; then
+	echo "lmp: apt-get failed: $hint" >&2
+	exit 1
+fi
