@@ -24,9 +24,10 @@ if [ "$(id -u)" != 0 ]; then
 	sudo=sudo
 fi
 echo "lmp: installing$missing" >&2
-# sudo resets the environment: pass apt-get's settings through env.
+# sudo resets the environment: pass apt-get's settings through env.  Only
+# apt-get's errors are shown, not dpkg's line per package.
 if ! { $sudo apt-get update -qq >&2 &&
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$missing >&2; }; then
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$missing >/dev/null; }; then
 	echo "lmp: apt-get failed: $hint" >&2
 	exit 1
 fi
