@@ -24,10 +24,23 @@ if [ "$(id -u)" != 0 ]; then
 	sudo=sudo
 fi
 echo "lmp: installing$missing" >&2
+if ! $sudo apt-get update -qq >&2; then
+	echo "lmp: apt-get update failed: $hint" >&2
+	exit 1
+fi
+# A package this distribution lacks (Ubuntu has chromium only as a snap) is
+# left out, with a word, rather than failing the whole install.
+have=
+for p in $missing; do
+	if apt-cache show "$p" 2>/dev/null | grep -q '^Version:'; then
+		have="$have $p"
+	else
+		echo "lmp: no package $p here: install it another way (what needs it fails without it)" >&2
+	fi
+done
 # sudo resets the environment: pass apt-get's settings through env.  Only
 # apt-get's errors are shown, not dpkg's line per package.
-if ! { $sudo apt-get update -qq >&2 &&
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$missing >/dev/null; }; then
+if [ -n "$have" ] && ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$have >/dev/null; then
 	echo "lmp: apt-get failed: $hint" >&2
 	exit 1
 fi
