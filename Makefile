@@ -96,10 +96,10 @@ fuzz/build/%: fuzz/%.c fuzz/build/liblmp.a lib/lmp.h
 deps-fuzz:
 	@sh ./tools/deps.sh $(BUILD_DEPS) $(FUZZ_DEPS)
 fuzz: deps-fuzz
-	@$(MAKE) --no-print-directory $(FUZZ:%=fuzz/build/%)
+	@$(MAKE) -s --no-print-directory $(FUZZ:%=fuzz/build/%)
 	@sh ./tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ)
 fuzz-replay: deps-fuzz
-	@$(MAKE) --no-print-directory $(FUZZ:%=fuzz/build/%)
+	@$(MAKE) -s --no-print-directory $(FUZZ:%=fuzz/build/%)
 	@sh ./tools/fuzz.sh 0 $(FUZZ)
 
 bench: all deps-bench
