@@ -14,6 +14,31 @@ for p in "$@"; do
 		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
+
+# A package this distribution lacks (Ubuntu has chromium only as a snap) is
+# named and left out rather than failing the whole install.  Known only
+# where apt's package lists are there (apt-cache knows dpkg).
+available() {
+	apt-cache show "$1" 2>/dev/null | grep -q '^Version:'
+}
+drop_lacking() {
+	have=
+	for p in $missing; do
+		if available "$p"; then
+			have="$have $p"
+		else
+			echo "lmp: no package $p here: install it another way (what needs it fails without it)" >&2
+		fi
+	done
+	missing=$have
+}
+lists=
+if available dpkg; then
+	lists=1
+	drop_lacking
+	[ -z "$missing" ] && exit 0
+fi
+
 hint="install these packages yourself: apt-get install$missing"
 sudo=
 if [ "$(id -u)" != 0 ]; then
@@ -28,19 +53,10 @@ if ! $sudo apt-get update -qq >&2; then
 	echo "lmp: apt-get update failed: $hint" >&2
 	exit 1
 fi
-# A package this distribution lacks (Ubuntu has chromium only as a snap) is
-# left out, with a word, rather than failing the whole install.
-have=
-for p in $missing; do
-	if apt-cache show "$p" 2>/dev/null | grep -q '^Version:'; then
-		have="$have $p"
-	else
-		echo "lmp: no package $p here: install it another way (what needs it fails without it)" >&2
-	fi
-done
+[ -n "$lists" ] || drop_lacking
 # sudo resets the environment: pass apt-get's settings through env.  Only
 # apt-get's errors are shown, not dpkg's line per package.
-if [ -n "$have" ] && ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$have >/dev/null; then
+if [ -n "$missing" ] && ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$missing >/dev/null; then
 	echo "lmp: apt-get failed: $hint" >&2
 	exit 1
 fi
