@@ -18,6 +18,9 @@ HTTPD = test/httpd
 # Debian packages the build, the demo and the tests need.
 BUILD_DEPS = gcc make libcjson-dev libcurl4-openssl-dev nettle-dev
 TEST_DEPS = jq bats bats-support bats-assert libxml2-utils chromium
+DEMO_DEPS = jq
+FUZZ_DEPS = clang
+# ./make.sh reads these lists: keep each on one line.
 
 all: deps-build $(BINS)
 
@@ -39,7 +42,7 @@ deps-build:
 deps-bench:
 	@sh ./tools/deps.sh $(BUILD_DEPS) time
 deps-demo:
-	@sh ./tools/deps.sh jq
+	@sh ./tools/deps.sh $(DEMO_DEPS)
 deps-test:
 	@sh ./tools/deps.sh $(BUILD_DEPS) $(TEST_DEPS)
 
@@ -66,6 +69,40 @@ $(HTTPD): test/httpd.c
 test: deps-test $(BINS) $(UNIT) $(HTTPD)
 	@LC_ALL=C ./test/run
 
+# The whole suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer
+# in a copy of the tree (build/asan), so sanitized and normal objects never mix.
+check-asan: deps-test
+	@sh ./tools/check-asan.sh
+
+# libFuzzer targets (fuzz/*.c) over the library built by clang with the
+# sanitizers, in fuzz/build.  `make fuzz` explores FUZZ_SECONDS per target
+# from the seed corpora in fuzz/corpus; `make fuzz-replay` only runs the
+# saved corpora, the same every time.
+FUZZ = json formula inspect
+FUZZ_SECONDS = 60
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
+FUZZ_LIBOBJ = $(LIBOBJ:lib/%.o=fuzz/build/lib/%.o)
+
+fuzz/build/lib/%.o: lib/%.c lib/lmp.h lib/report.h
+	@mkdir -p fuzz/build/lib
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+fuzz/build/liblmp.a: $(FUZZ_LIBOBJ)
+	$(AR) rcs $@ $(FUZZ_LIBOBJ)
+
+fuzz/build/%: fuzz/%.c fuzz/build/liblmp.a lib/lmp.h
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_ROOT='"$(CURDIR)"' -o $@ $< fuzz/build/liblmp.a $(LDLIBS)
+
+deps-fuzz:
+	@sh ./tools/deps.sh $(BUILD_DEPS) $(FUZZ_DEPS)
+fuzz: deps-fuzz
+	@$(MAKE) -s --no-print-directory $(FUZZ:%=fuzz/build/%)
+	@sh ./tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ)
+fuzz-replay: deps-fuzz
+	@$(MAKE) -s --no-print-directory $(FUZZ:%=fuzz/build/%)
+	@sh ./tools/fuzz.sh 0 $(FUZZ)
+
 bench: all deps-bench
 	@./bench/run
 
@@ -88,6 +125,8 @@ uninstall:
 
 clean:
 	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) $(HTTPD) test/unit/*.o
+	rm -rf build fuzz/build
 
 .PHONY: all deps-build deps-bench deps-demo deps-test demo models golden readme test bench install uninstall clean
+.PHONY: check-asan deps-fuzz fuzz fuzz-replay
 .SECONDARY: $(LIBOBJ)

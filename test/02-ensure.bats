@@ -132,6 +132,7 @@ failed_agent() {
 	mkdir -p "$ro" && cp "$DB" "$ro/module_db.json" && chmod a-w "$ro/module_db.json" "$ro"
 	[ "$(id -u)" != 0 ] || skip "root writes anywhere"
 	run --separate-stderr lmp-ensure --agent "$AG/good.sh" --db "$ro/module_db.json" --module a.b.C
+	chmod u+w "$ro" # or bats cannot remove its temporary directory, and fails the run
 	assert_clean_failure lmp-ensure "pass --db FILE"
 }
 
