@@ -237,9 +237,15 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 	cu.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	/* An https hub is never followed down to plain http (libcurl 7.85 and
 	 * later know these options: an older one must not silently allow all). */
+#if LIBCURL_VERSION_NUM >= 0x075500
 	if (cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 	    cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(endpoint, "https:", 6) ? "http,https" : "https") !=
 		    CURLE_OK) {
+#else /* built against older headers (Ubuntu 22.04's 7.81): the bit-mask options, known since 7.19.4 */
+	if (cu.easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK ||
+	    cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS,
+		    strncmp(endpoint, "https:", 6) ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) : (long)CURLPROTO_HTTPS) != CURLE_OK) {
+#endif
 		cu.slist_free_all(hdr);
 		cu.easy_cleanup(c);
 		cu.global_cleanup();
