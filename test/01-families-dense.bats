@@ -286,3 +286,30 @@ cfg_with() {
 	cfg_with microsoft/phi-2 '.hidden_act = "gelu"'
 	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the phi template'
 }
+
+@test "OLMo-2-7B: norms after attention and MLP, q/k RMSNorm over the whole projection, untied head" {
+	# Official: 7,298,617,344, the Hub's safetensors total of
+	# allenai/OLMo-2-1124-7B (F32).  By hand: V=100352, H=4096, I=11008, 32
+	# layers of 32 heads and 32 KV heads of 128: q, k, v, o 4*H*H (no bias);
+	# q_norm and k_norm over the whole projection, H each; MLP 3*H*I;
+	# post_attention_layernorm and post_feedforward_layernorm H each (no
+	# input norm); final norm H; embed_tokens and the untied lm_head V*H each.
+	local V=100352 H=4096 I=11008
+	[ "$(params allenai/OLMo-2-1124-7B)" = $(( 2*V*H + 32 * (4*H*H + 2*H + 3*H*I + 2*H) + H )) ]
+	[ "$(params allenai/OLMo-2-1124-7B)" = 7298617344 ]
+	local doc
+	doc=$(lmp-inspect allenai/OLMo-2-1124-7B | lmp-populate)
+	# KV cache: 32 layers x 32 KV heads x (128 + 128) x 2 bytes = 524,288
+	# bytes a token; 4096 tokens hold 2 GiB
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = $(( 4096 * 32 * 32 * 256 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = 2147483648 ]
+	run lmp-eval --seq-len 1 <<<"$doc"
+	# q_norm is one RMSNorm row of 32 x 128 = 4096: 4 FLOPs an element, 3 a row
+	[ "$(row "$output" 'model.layers.*.self_attn.q_norm' .flops)" = $(( 4*4096 + 3 )) ]
+	# no input norm: the layer's norms are the two after attention and MLP
+	[ "$(jq '[.rows[] | select(.path | test("^model\\.layers\\.\\*\\.[a-z_]*layernorm$"))] | length' <<<"$output")" = 2 ]
+	# the rotary table stays float32: cos and sin of 128, 4 bytes each
+	[ "$(row "$output" model.rotary_emb .bytes.writes)" = $(( 2 * 128 * 4 )) ]
+	cfg_with allenai/OLMo-2-1124-7B '.tie_word_embeddings = true'
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = $(( 7298617344 - V*H )) ]
+}
