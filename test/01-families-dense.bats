@@ -313,3 +313,14 @@ cfg_with() {
 	cfg_with allenai/OLMo-2-1124-7B '.tie_word_embeddings = true'
 	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = $(( 7298617344 - V*H )) ]
 }
+
+@test "phi and olmo2 run end to end, offline, and their documents are shipped" {
+	cp "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+	for m in microsoft/phi-2 allenai/OLMo-2-1124-7B; do
+		run_split sh -c "lmp-inspect $m | lmp-ensure --quiet --agent false --db '$BATS_TEST_TMPDIR/db.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+		[ "$status" -eq 0 ] || fail "$m: $stderr"
+		[ -f "$ROOT/models/$(printf '%s' "$m" | sed 's|/|--|').populated.json" ]
+	done
+	# every class was already in the database: nothing was added
+	cmp -s "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+}
