@@ -252,3 +252,75 @@ cfg_with() {
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/two.json"
 	assert_clean_failure lmp-inspect "config fields hidden_size and n_embed name the same setting with different values"
 }
+
+@test "phi-2: parallel attention and MLP off one LayerNorm, rotary on 32 of 80, biases everywhere, untied head with a bias" {
+	# Official: 2,779,683,840, the Hub's safetensors total of microsoft/phi-2
+	# (F16; model.safetensors.index.json's total_size 5,559,367,680 bytes is
+	# 2 bytes each).  By hand: V=51200, H=2560, I=10240, 32 layers of 32 heads
+	# of 80 (H / 32): input_layernorm 2H; q, k, v and dense H*H + H each
+	# (bias=True); fc1 H*I + I, fc2 I*H + H; final_layernorm 2H; embed_tokens
+	# V*H; lm_head V*H + V (untied, bias=True).
+	local V=51200 H=2560 I=10240
+	[ "$(params microsoft/phi-2)" = $(( V*H + 32 * (2*H + 4*(H*H + H) + H*I + I + I*H + H) + 2*H + V*H + V )) ]
+	[ "$(params microsoft/phi-2)" = 2779683840 ]
+	local doc
+	doc=$(lmp-inspect microsoft/phi-2 | lmp-populate)
+	# the stored weights at 16 bits are the index's total_size
+	[ "$(lmp-eval --totals --seq-len 1 <<<"$doc" | jq .totals.weight_bytes)" = 5559367680 ]
+	# KV cache: 32 layers x 32 KV heads x (80 + 80) x 2 bytes = 327,680 bytes
+	# a token; 2048 tokens hold 671,088,640
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 2047 <<<"$doc" | jq .totals.state_bytes)" = $(( 2048 * 32 * 32 * 160 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 2047 <<<"$doc" | jq .totals.state_bytes)" = 671088640 ]
+	run lmp-eval --seq-len 1 <<<"$doc"
+	# rotate_half on the first int(80 x 0.4) = 32 dimensions of 32 query and
+	# 32 key heads: 3 x 32 + 16 FLOPs a head and token
+	[ "$(row "$output" 'model.layers.*.self_attn.rotary' .flops)" = $(( 64 * (3*32 + 16) )) ]
+	# the rotary table is built for 32 dimensions: 5 FLOPs each
+	[ "$(row "$output" model.rotary_emb .flops)" = $(( 5 * 32 )) ]
+	# one residual step adds attention, MLP and input: 2 x H
+	[ "$(row "$output" 'model.layers.*.parallel_residual' .flops)" = $((2 * H)) ]
+	# the head's bias add runs on the last position only
+	[ "$(row "$output" lm_head .flops)" = $(( 2*H*V + V )) ]
+	cfg_with microsoft/phi-2 '.qk_layernorm = true'
+	assert_clean_failure lmp-inspect 'config field qk_layernorm = true is not supported by the phi template'
+	cfg_with microsoft/phi-2 '.hidden_act = "gelu"'
+	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the phi template'
+}
+
+@test "OLMo-2-7B: norms after attention and MLP, q/k RMSNorm over the whole projection, untied head" {
+	# Official: 7,298,617,344, the Hub's safetensors total of
+	# allenai/OLMo-2-1124-7B (F32).  By hand: V=100352, H=4096, I=11008, 32
+	# layers of 32 heads and 32 KV heads of 128: q, k, v, o 4*H*H (no bias);
+	# q_norm and k_norm over the whole projection, H each; MLP 3*H*I;
+	# post_attention_layernorm and post_feedforward_layernorm H each (no
+	# input norm); final norm H; embed_tokens and the untied lm_head V*H each.
+	local V=100352 H=4096 I=11008
+	[ "$(params allenai/OLMo-2-1124-7B)" = $(( 2*V*H + 32 * (4*H*H + 2*H + 3*H*I + 2*H) + H )) ]
+	[ "$(params allenai/OLMo-2-1124-7B)" = 7298617344 ]
+	local doc
+	doc=$(lmp-inspect allenai/OLMo-2-1124-7B | lmp-populate)
+	# KV cache: 32 layers x 32 KV heads x (128 + 128) x 2 bytes = 524,288
+	# bytes a token; 4096 tokens hold 2 GiB
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = $(( 4096 * 32 * 32 * 256 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = 2147483648 ]
+	run lmp-eval --seq-len 1 <<<"$doc"
+	# q_norm is one RMSNorm row of 32 x 128 = 4096: 4 FLOPs an element, 3 a row
+	[ "$(row "$output" 'model.layers.*.self_attn.q_norm' .flops)" = $(( 4*4096 + 3 )) ]
+	# no input norm: the layer's norms are the two after attention and MLP
+	[ "$(jq '[.rows[] | select(.path | test("^model\\.layers\\.\\*\\.[a-z_]*layernorm$"))] | length' <<<"$output")" = 2 ]
+	# the rotary table stays float32: cos and sin of 128, 4 bytes each
+	[ "$(row "$output" model.rotary_emb .bytes.writes)" = $(( 2 * 128 * 4 )) ]
+	cfg_with allenai/OLMo-2-1124-7B '.tie_word_embeddings = true'
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = $(( 7298617344 - V*H )) ]
+}
+
+@test "phi and olmo2 run end to end, offline, and their documents are shipped" {
+	cp "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+	for m in microsoft/phi-2 allenai/OLMo-2-1124-7B; do
+		run_split sh -c "lmp-inspect $m | lmp-ensure --quiet --agent false --db '$BATS_TEST_TMPDIR/db.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+		[ "$status" -eq 0 ] || fail "$m: $stderr"
+		[ -f "$ROOT/models/$(printf '%s' "$m" | sed 's|/|--|').populated.json" ]
+	done
+	# every class was already in the database: nothing was added
+	cmp -s "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+}
