@@ -661,7 +661,9 @@ qwen7b_bytes() {
 }
 
 @test "GPTQ 4-bit, group 128 (Qwen2.5-7B-Instruct-GPTQ-Int4): qzeros, fp16 scales and an int32 g_idx per input" {
-	# Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4, config.json's quantization_config.
+	# The block optimum's GPTQConfig writes for a 4-bit, group-128 checkpoint,
+	# as Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4's config.json carries it (bits,
+	# group_size and desc_act are what the bytes depend on).
 	# Per Linear (vLLM quantization/gptq.py, GPTQLinearMethod.create_weights):
 	# qweight K x N x 4 bits, qzeros K/128 x N x 4 bits, scales K/128 x N
 	# fp16, g_idx K int32 (stored with desc_act false too), bias N fp16.
@@ -674,7 +676,9 @@ qwen7b_bytes() {
 }
 
 @test "bitsandbytes nf4 with double quantization (unsloth bnb-4bit): absmax per 64 in 8 bits, nested fp32 per 256 blocks" {
-	# unsloth/Qwen2.5-7B-Instruct-bnb-4bit, config.json's quantization_config.
+	# The block transformers' BitsAndBytesConfig writes for nf4 with double
+	# quantization, as unsloth's *-bnb-4bit checkpoints carry it (e.g.
+	# unsloth/llama-3-8b-bnb-4bit, config.json).
 	# Per Linear of n = K x N elements (bitsandbytes functional.quantize_4bit
 	# and QuantState): n/2 bytes of packed nf4, absmax uint8 per 64 elements,
 	# nested_absmax fp32 per 256 blocks, nested_quant_map 256 fp32 and
@@ -687,7 +691,8 @@ qwen7b_bytes() {
 }
 
 @test "MXFP4 (gpt-oss-20b's block): 4-bit elements and an 8-bit scale per 32, only on the modules it does not exclude" {
-	# openai/gpt-oss-20b, config.json's quantization_config: attention,
+	# openai/gpt-oss-20b, config.json's quantization_config (also written by
+	# transformers' models/gpt_oss/convert_gpt_oss_weights_to_hf.py): attention,
 	# router, embedding and lm_head are not converted.  On Qwen2.5-7B's tree
 	# the MLP is converted: K x N / 2 + K/32 x N bytes; attention at 16 bits.
 	mx() { echo $(( $1 * $2 / 2 + $1 / 32 * $2 )); }
@@ -714,4 +719,8 @@ qwen7b_bytes() {
 	assert_clean_failure lmp-eval "quantization_config.quant_method 'hqq' is not supported"
 	run quant_eval '{"quant_method": "hqq", "nbits": 4}' --w-bit 4
 	assert_success
+	# a width fixed at populate comes before the checkpoint's format
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate --w-bit 8 | lmp-eval --totals --seq-len 1"
+	assert_success
+	[ "$(jq .totals.weight_bytes <<<"$output")" = 7615616512 ]
 }
