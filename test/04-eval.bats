@@ -724,3 +724,30 @@ qwen7b_bytes() {
 	assert_success
 	[ "$(jq .totals.weight_bytes <<<"$output")" = 7615616512 ]
 }
+
+@test "bitsandbytes 8-bit with a skipped module, and fp8 with one scale per tensor" {
+	# bitsandbytes 8-bit (Int8Params): K x N int8 and SCB, one fp32 per
+	# output row.  llm_int8_skip_modules ["down_proj"] names a module by the
+	# end of its name (transformers' should_convert_module): down_proj stays
+	# at 16 bits, q_proj is 3584 x 3584 + 4 x 3584 + its bias 2 x 3584.
+	local H=3584 I=18944
+	b8() { echo $(( $1 * $2 + 4 * $2 + $3 * $2 * 2 )); }
+	run quant_eval '{"load_in_8bit": true, "load_in_4bit": false, "llm_int8_skip_modules": ["down_proj"], "quant_method": "bitsandbytes"}'
+	assert_success
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.self_attn.q_proj") | .weight_bytes' <<<"$output")" = $(b8 $H $H 1) ]
+	[ "$(jq -c '.rows[] | select(.path == "model.layers.*.mlp.down_proj") | [.weight_bytes, .weight_format.kept]' <<<"$output")" = "[$(( I * H * 2 )),\"modules_to_not_convert\"]" ]
+	[ "$(jq -r '.rows[] | select(.path == "model.layers.*.self_attn.q_proj") | .weight_format.compute' <<<"$output")" = int8 ]
+	# fp8 without weight_block_size: one fp32 weight_scale, and with a static
+	# activation scheme one input_scale too (vLLM quantization/fp8.py)
+	run quant_eval '{"quant_method": "fp8", "activation_scheme": "static"}'
+	assert_success
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.mlp.up_proj") | .weight_bytes' <<<"$output")" = $(( H * I + 8 )) ]
+	[ "$(jq -r '.rows[] | select(.path == "model.layers.*.mlp.up_proj") | .weight_format.block' <<<"$output")" = tensor ]
+	# malformed blocks are refused with the field named
+	run_split quant_eval '{"quant_method": "awq", "bits": 4, "group_size": 0}'
+	assert_clean_failure lmp-eval "quantization_config.group_size is 0"
+	run_split quant_eval '{"quant_method": "fp8", "weight_block_size": [128]}'
+	assert_clean_failure lmp-eval "quantization_config.weight_block_size is not two sizes"
+	run_split quant_eval '{"quant_method": "bitsandbytes"}'
+	assert_clean_failure lmp-eval "needs one of load_in_8bit and load_in_4bit"
+}
