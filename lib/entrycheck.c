@@ -127,7 +127,7 @@ try_entry(cJSON *db_doc, const char *cls, lmp_err *e)
 	const char *names[LMP_MAX_ARGS], *values[LMP_MAX_ARGS];
 	char buf[LMP_MAX_ARGS][16];
 	lmp_query q = {16, 8, 2};
-	lmp_runtime rt = {1, &q, 16, 16, 16, {{0}}, NULL};
+	lmp_runtime rt = {1, &q, 16, 16, 16, {{0}}, NULL, 0};
 	lmp_buf out = {0};
 	cJSON *doc = NULL, *v;
 	int i, rc = -1;

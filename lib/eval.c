@@ -119,6 +119,28 @@ add_row(struct loader *L)
 	return &m->rows[m->nrows++];
 }
 
+/* A Linear's shape, where its parameters are numbers: what a quantized
+ * format stores (quant.c). */
+static void
+linear_shape(lmp_row *r, const cJSON *params)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(params, "bias");
+
+	if (strcmp(r->cls, "torch.nn.modules.linear.Linear") ||
+	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(params, "in_features"), &r->in) ||
+	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(params, "out_features"), &r->out) ||
+	    !lmp_num_is_int(&r->in) || !lmp_num_is_int(&r->out) || r->in.n < 1 || r->out.n < 1 ||
+	    r->in.n > (lmp_i128)1 << 40 || r->out.n > (lmp_i128)1 << 40)
+		return;
+	if (!b)
+		r->bias = lmp_num_int(1);
+	else if (cJSON_IsBool(b))
+		r->bias = lmp_num_int(cJSON_IsTrue(b));
+	else if (lmp_json_num(b, &r->bias) || !lmp_num_is_int(&r->bias) || r->bias.n < 0 || r->bias.n > 1)
+		return;
+	r->linear = 1;
+}
+
 static int
 leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count, const lmp_num *active)
 {
@@ -163,6 +185,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 		if (!(args[i] = bind_value(m, par, v, r->path, L->e)))
 			return -1;
 	}
+	linear_shape(r, params);
 	return compile_row(m, L->db, r, args, 0, L->e);
 }
 
@@ -316,6 +339,16 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 		goto fail;
 	if (positions(L.m, model, e))
 		goto fail;
+	{
+		/* an unsupported format is an error only where it applies
+		 * (lmp_checkpoint_w_bit): with --w-bit it is not read */
+		lmp_quant q;
+		lmp_err ignore;
+		if (!lmp_quant_read(cJSON_GetObjectItemCaseSensitive(doc, "config"), &q, &ignore) && q.method) {
+			L.m->quant = lmp_xmalloc(sizeof q);
+			*L.m->quant = q;
+		}
+	}
 	L.m->model_json = model ? lmp_json_print(model, 0) : lmp_xstrdup("null");
 	{
 		lmp_buf h = {0};
@@ -406,5 +439,8 @@ lmp_model_free(lmp_model *m)
 	free(m->model_json);
 	free(m->head);
 	free(m->growth);
+	if (m->quant)
+		lmp_quant_free(m->quant);
+	free(m->quant);
 	free(m);
 }

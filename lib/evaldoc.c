@@ -90,6 +90,8 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 		lmp_buf_putc(b, ']');
 	}
 	bits(b, rt);
+	if (rt->w_checkpoint)
+		LIT(b, ",\"w_format\":\"quantization_config\"");
 	aggregates(b, rt);
 	if (rt->extra)
 		lmp_buf_puts(b, rt->extra);
@@ -101,20 +103,54 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
  * parameters (V_ACTIVE). */
 enum { V_WEIGHT_BYTES = LMP_NKINDS, NV, V_ACTIVE = NV };
 
-/* The bytes a row's parameters take stored, per instance: every element at
- * its weight format's width, exactly (elements x bits / 8, a fraction where
- * the bits do not fill whole bytes).  The one place a weight format lives:
- * today one width (--w-bit) for every layer; a per-layer format, with its
- * group scales, changes only this function. */
+/* The bytes a row's parameters take stored, per instance, exactly (a
+ * fraction where the bits do not fill whole bytes): the one place a weight
+ * format lives.  With one width (--w-bit, a width fixed at populate, or
+ * no format in the checkpoint) every element at that width; in the
+ * checkpoint's own formats (rt->w_checkpoint) a row the format covers at
+ * that format with its scales and zero points (quant.c), the others at
+ * their own precision, the default 16 bits. */
 static int
-weight_bytes(const lmp_row *r, const lmp_runtime *rt, const lmp_num *params, lmp_num *out, lmp_err *e)
+weight_bytes(const lmp_model *m, const lmp_row *r, const lmp_runtime *rt, const lmp_num *params, lmp_num *out,
+	lmp_err *e)
 {
-	lmp_num bits = lmp_num_int(rt->w_bit), eight = lmp_num_int(8), t;
+	lmp_num bits = lmp_num_int(rt->w_checkpoint ? 16 : rt->w_bit), eight = lmp_num_int(8), t;
 	int rc;
 
+	if (rt->w_checkpoint && m->quant && !lmp_quant_covers(m->quant, r)) {
+		if (lmp_quant_bytes(m->quant, r, out))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: weight bytes: overflow", r->path);
+		return 0;
+	}
 	if ((rc = lmp_num_mul(params, &bits, &t)) || (rc = lmp_num_div(&t, &eight, out)))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: weight bytes: %s", r->path, lmp_num_strerror(rc));
 	return 0;
+}
+
+/* A row's weight_format, in the checkpoint's own formats: the format and
+ * where it came from, and what its stored bytes come to per weight. */
+static void
+format_json(lmp_buf *b, const lmp_model *m, const lmp_row *r, const lmp_num *v)
+{
+	const char *kept = m->quant ? lmp_quant_covers(m->quant, r) : "no quantization_config";
+	lmp_num bpw, eight = lmp_num_int(8);
+
+	LIT(b, ",\"weight_format\":{");
+	if (kept) {
+		LIT(b, "\"bits\":16,\"compute\":\"activation\",\"source\":\"default\",\"kept\":");
+		lmp_json_string(b, kept);
+		lmp_buf_putc(b, '}');
+		return;
+	}
+	lmp_quant_json(m->quant, b);
+	if (!lmp_num_is_zero(&v[LMP_K_PARAM_COUNT]) && !lmp_num_mul(&v[V_WEIGHT_BYTES], &eight, &bpw) &&
+	    !lmp_num_div(&bpw, &v[LMP_K_PARAM_COUNT], &bpw)) {
+		LIT(b, ",\"bits_per_weight\":");
+		num(b, &bpw);
+	}
+	LIT(b, ",\"compute\":");
+	lmp_json_string(b, lmp_quant_compute_name(lmp_quant_compute(m->quant)));
+	LIT(b, ",\"source\":\"quantization_config\"}");
 }
 
 /* The seven quantities of a row or of the totals, in contract order, and
@@ -168,7 +204,7 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 			pc = rows[i * NV + LMP_K_PARAM_COUNT];
 		else if (lmp_poly_eval(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
 			return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(LMP_K_PARAM_COUNT));
-		if (weight_bytes(r, rt, &pc, &wb, e))
+		if (weight_bytes(m, r, rt, &pc, &wb, e))
 			return -1;
 		if (rows)
 			rows[i * NV + V_WEIGHT_BYTES] = wb;
@@ -178,6 +214,53 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 			return lmp_fail(e, LMP_EXIT_INPUT, "totals: weight bytes: %s", lmp_num_strerror(rc));
 	}
 	tot[V_WEIGHT_BYTES] = sum;
+	return 0;
+}
+
+/* In the checkpoint's own formats each row reads its weights at its own
+ * width: the point's w_dtype_bytes becomes the row's stored bytes per
+ * parameter, so its weight reads are its stored bytes, scales included.
+ * The rows and the totals (evaluated at the point's width) are corrected
+ * by count x (the row at its width - the row at the point's). */
+static int
+row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+{
+	lmp_runtime own = *rt;
+	lmp_num pc, wb, at[LMP_NKINDS], mine[LMP_NKINDS], d, t;
+	int i, k, rc = 0;
+
+	for (i = 0; i < m->nrows && !rc; i++) {
+		const lmp_row *r = &m->rows[i];
+		if (lmp_poly_eval(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
+			return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(LMP_K_PARAM_COUNT));
+		if (lmp_num_is_zero(&pc))
+			continue;
+		if (weight_bytes(m, r, rt, &pc, &wb, e))
+			return -1;
+		if ((rc = lmp_num_div(&wb, &pc, &own.vars[LMP_V_W_DTYPE_BYTES])))
+			break;
+		if (lmp_num_eq(&own.vars[LMP_V_W_DTYPE_BYTES], &rt->vars[LMP_V_W_DTYPE_BYTES]))
+			continue;
+		for (k = 0; k < LMP_NKINDS; k++)
+			if (lmp_poly_eval(m->prog, r->poly[k], &at[k], e))
+				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
+		lmp_prog_set_point(m->prog, &own);
+		for (k = 0; k < LMP_NKINDS && !rc; k++) {
+			if (lmp_poly_eval(m->prog, r->poly[k], &mine[k], e)) {
+				lmp_prog_set_point(m->prog, rt);
+				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
+			}
+			if (rows)
+				rows[i * NV + k] = mine[k];
+			if (k == LMP_K_PARAM_COUNT)
+				continue;
+			if (!(rc = lmp_num_sub(&mine[k], &at[k], &d)) && !(rc = lmp_num_mul(&r->count, &d, &t)))
+				rc = lmp_num_add(&tot[k], &t, &tot[k]);
+		}
+		lmp_prog_set_point(m->prog, rt);
+	}
+	if (rc)
+		return lmp_fail(e, LMP_EXIT_INPUT, "totals: per-layer weight widths: %s", lmp_num_strerror(rc));
 	return 0;
 }
 
@@ -198,11 +281,13 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 			return lmp_prefix(e, "totals: %s: ", lmp_kind_name(k));
 	if (lmp_poly_eval(m->prog, m->active, &tot[V_ACTIVE], e))
 		return lmp_prefix(e, "totals: active parameters: ");
+	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
+		return -1;
 	return stored_weights(m, rt, rows, tot, e);
 }
 
 static void
-rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v)
+rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats)
 {
 	int i;
 
@@ -223,6 +308,8 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v)
 		}
 		lmp_buf_putc(b, ',');
 		quantities(b, &v[i * NV]);
+		if (formats && !lmp_num_is_zero(&v[i * NV + LMP_K_PARAM_COUNT]))
+			format_json(b, m, r, &v[i * NV]);
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
@@ -418,7 +505,7 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 {
 	int64_t key[5] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq};
 	lmp_query q = {1, 0, batch};
-	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL};
+	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL, 0};
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;
@@ -515,7 +602,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		mark_past(b);
 	if (with_rows) {
 		lmp_buf_putc(b, ',');
-		rows_json(b, m, rows);
+		rows_json(b, m, rows, rt->w_checkpoint);
 	}
 	totals_json(b, tot, growth);
 	LIT(b, "}\n");
@@ -556,7 +643,7 @@ zero(lmp_num *v, int n)
 
 static void
 phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, const char *runtime,
-	const lmp_num *rows, const lmp_num *tot)
+	const lmp_num *rows, const lmp_num *tot, int formats)
 {
 	lmp_buf_putc(b, '"');
 	lmp_buf_puts(b, name);
@@ -566,7 +653,7 @@ phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, cons
 	lmp_buf_puts(b, runtime);
 	if (rows) {
 		lmp_buf_putc(b, ',');
-		rows_json(b, m, rows);
+		rows_json(b, m, rows, formats);
 	}
 	LIT(b, ",\"totals\":{");
 	quantities(b, tot);
@@ -630,9 +717,9 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (past)
 		LIT(b, ",\"past_position_limit\":true");
 	LIT(b, "},\"phases\":{");
-	phase_json(b, m, "prefill", 1, pr.s, pre, ptot);
+	phase_json(b, m, "prefill", 1, pr.s, pre, ptot, rt.w_checkpoint);
 	lmp_buf_putc(b, ',');
-	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot);
+	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot, rt.w_checkpoint);
 	lmp_buf_putc(b, '}');
 	totals_json(b, all, growth);
 	LIT(b, "}\n");

@@ -274,6 +274,7 @@ typedef struct lmp_runtime {
 	int w_bit, a_bit, kv_bit;
 	lmp_num vars[LMP_NVARS];
 	const char *extra; /* NULL, or members appended to the runtime object: ',"phase":...' */
+	int w_checkpoint;  /* the weights are in the checkpoint's own formats (quant.c), per row */
 } lmp_runtime;
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
@@ -317,19 +318,20 @@ typedef struct lmp_runopt {
 	int role, fix;     /* enum lmp_ro_role, enum lmp_ro_fix */
 	size_t offset;     /* LMP_RO_SETTING: offsetof(lmp_runtime, its int) */
 	/* LMP_FIX_DEFAULT: the value the model's own files give, or 0 */
-	int64_t (*from_model)(const cJSON *doc);
+	int64_t (*from_model)(const cJSON *doc, lmp_err *e); /* -1: e says why */
 	const char *tool;  /* the tool that applies it */
 	const char *doc;   /* its man-page line */
 } lmp_runopt;
 extern const lmp_runopt lmp_runopts[LMP_NRUNOPTS];
 /* The weight width the checkpoint's own format gives (its config's
  * quantization_config), or 0: not read yet, so always 0 today. */
-int64_t lmp_checkpoint_w_bit(const cJSON *doc);
+int64_t lmp_checkpoint_w_bit(const cJSON *doc, lmp_err *e);
 /* The values of the runtime options of lmp-eval. */
 typedef struct lmp_runvals {
 	int64_t *list[LMP_RO_NLISTS]; /* owned by the parsed values; a copy from lmp_runvals_for_doc borrows */
 	int n[LMP_RO_NLISTS];
 	int given[LMP_NRUNOPTS];      /* on the command line (or fixed by the document) */
+	int from_model[LMP_RO_NLISTS]; /* taken from the model's own files (from_model) */
 	int64_t one[LMP_RO_NLISTS];   /* a single value taken from a document or a default */
 	int phase;                    /* 0: the whole request; else index of the choice + 1 */
 	lmp_query *queries;           /* --queries: one mixed step */
@@ -483,6 +485,8 @@ typedef struct lmp_row {
 	lmp_poly *poly[LMP_NKINDS];
 	lmp_poly **breakdown; /* entry->nbreak of them; module mode only */
 	lmp_poly **args;      /* entry->nparams bound values; module mode only */
+	int linear;           /* a torch Linear with constant in, out and bias: */
+	lmp_num in, out, bias; /* what a quantized format stores (quant.c) */
 } lmp_row;
 typedef struct lmp_model {
 	lmp_prog *prog;
@@ -490,6 +494,7 @@ typedef struct lmp_model {
 	lmp_row *rows;
 	lmp_poly *total[LMP_NKINDS];
 	lmp_poly *active; /* parameters a token uses: a routed expert counts its share */
+	struct lmp_quant *quant; /* the config's quantization_config, or NULL */
 	char *model_json; /* the document's "model" object, printed once */
 	char *head;       /* an eval document's constant start, up to "runtime" */
 	size_t headlen;
@@ -505,6 +510,31 @@ typedef struct lmp_model {
 	int growth_set;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
+
+/* quant.c: the checkpoint's own weight format (quantization_config). */
+enum { LMP_Q_NONE, LMP_Q_AWQ, LMP_Q_GPTQ, LMP_Q_BNB8, LMP_Q_BNB4, LMP_Q_FP8, LMP_Q_MXFP4 };
+enum { LMP_QC_ACTIVATION, LMP_QC_FP8, LMP_QC_INT8 }; /* where its GEMMs compute */
+typedef struct lmp_quant {
+	int method, bits;     /* LMP_Q_*; bits per stored element */
+	int64_t group;        /* elements per scale along the input (-1: the whole row) */
+	int zero_point, double_quant, static_act;
+	int64_t block_n, block_k; /* fp8: the scale block, or 0 (one scale per tensor) */
+	const char *subtype;  /* bitsandbytes: nf4, fp4 or int8 (borrowed from the config) */
+	char **skip;          /* modules_to_not_convert and its synonyms: owned */
+	int nskip;
+} lmp_quant;
+/* config's quantization_config into q (method LMP_Q_NONE without one);
+ * -1 with e set where it is not a format lmp knows.  q borrows from config. */
+int lmp_quant_read(const cJSON *config, lmp_quant *q, lmp_err *e);
+void lmp_quant_free(lmp_quant *q);
+/* NULL where q covers the row, else why it keeps its own precision. */
+const char *lmp_quant_covers(const lmp_quant *q, const lmp_row *r);
+/* The bytes a covered row stores per instance, exactly. */
+int lmp_quant_bytes(const lmp_quant *q, const lmp_row *r, lmp_num *out);
+int lmp_quant_compute(const lmp_quant *q);
+const char *lmp_quant_compute_name(int c);
+/* The format's members ("method":...,"bits":..., no braces) into b. */
+void lmp_quant_json(const lmp_quant *q, lmp_buf *b);
 void lmp_model_free(lmp_model *m);
 /* Compile one entry applied to name=value bindings (values: numbers or templates). */
 lmp_model *lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names,

@@ -73,10 +73,29 @@ work(const cJSON *q, int unfused, double *f, double *by, double *act, lmp_err *e
 	return 0;
 }
 
+/* A row in its own weight format (lmp-eval's weight_format) computes where
+ * the format does: fp8 weights in fp8 where the device has it, int8 in
+ * int8 likewise, a weight-only format (4-bit groups, nf4, MXFP4) at the
+ * activation precision, its weights dequantized in the kernel.  -1 for a
+ * row without a format: the document's precision. */
+static int
+row_precision(const cJSON *r, const lmp_roof_opts *o, int abit)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "weight_format"), "compute");
+
+	if (!cJSON_IsString(c))
+		return -1;
+	if (!strcmp(c->valuestring, "fp8") && o->hw->peak[LMP_FP8] > 0)
+		return LMP_FP8;
+	if (!strcmp(c->valuestring, "int8") && o->hw->peak[LMP_INT8] > 0)
+		return LMP_INT8;
+	return lmp_hw_precision(o->hw, abit, abit);
+}
+
 /* A step or a phase.  With rows, its time is the sum of its layers' times;
  * without (lmp-eval --totals), the whole step is timed as one kernel. */
 static int
-time_phase(cJSON *ph, const lmp_roof_opts *o, double peak, double bw, struct sums *s, lmp_err *e)
+time_phase(cJSON *ph, const lmp_roof_opts *o, int abit, double peak, double bw, struct sums *s, lmp_err *e)
 {
 	cJSON *rows = cJSON_GetObjectItemCaseSensitive(ph, "rows"), *r;
 	cJSON *tot = cJSON_GetObjectItemCaseSensitive(ph, "totals");
@@ -89,11 +108,17 @@ time_phase(cJSON *ph, const lmp_roof_opts *o, double peak, double bw, struct sum
 		count = num_at(r, "count");
 		if (isnan(count) || count < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "a row without a count");
+		double rp = peak;
+		int prec = row_precision(r, o, abit);
 		if (work(r, o->unfused, &f, &by, &act, e))
 			return -1;
-		ct = f / peak;
+		if (prec >= 0) {
+			rp = o->hw->peak[prec] * o->devices * o->compute_eff;
+			cJSON_AddStringToObject(r, "compute_precision", lmp_prec_name(prec));
+		}
+		ct = f / rp;
 		mt = by / bw;
-		annotate(r, f, by, ct, mt, ct > mt ? ct : mt, peak, bw);
+		annotate(r, f, by, ct, mt, ct > mt ? ct : mt, rp, bw);
 		s->time += count * (ct > mt ? ct : mt);
 		s->compute += count * ct;
 		s->memory += count * mt;
@@ -356,7 +381,7 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		double steps = num_at(d, "steps"), gen = num_at(rt, "gen_len"), prompt = num_at(rt, "prompt_len");
 		if (!cJSON_IsObject(p) || !cJSON_IsObject(d) || isnan(steps) || isnan(gen) || isnan(prompt))
 			return lmp_fail(e, LMP_EXIT_INPUT, "generation without prefill and decode phases");
-		if (time_phase(p, o, peak, bw, &pre, e) || time_phase(d, o, peak, bw, &dec, e))
+		if (time_phase(p, o, (int)abit, peak, bw, &pre, e) || time_phase(d, o, (int)abit, peak, bw, &dec, e))
 			return -1;
 		s.time = pre.time + dec.time;
 		s.flops = pre.flops + dec.flops;
@@ -372,7 +397,7 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		context = prompt + gen - 1;
 		return fit(doc, o, pre.act_peak, batch, context, gen - 1, e);
 	}
-	if (time_phase(doc, o, peak, bw, &s, e))
+	if (time_phase(doc, o, (int)abit, peak, bw, &s, e))
 		return -1;
 	utilisation(tot, &s, peak_raw, bw_raw);
 	context = num_at(rt, "seq_len") + num_at(rt, "cache_len");

@@ -42,13 +42,20 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "One step of different queries: SEQ new tokens over CACHE, COUNT alike."},
 };
 
-/* The hook where the checkpoint's own weight format (the config's
- * quantization_config) will plug in.  Until it is read, none. */
+/* The checkpoint's own weight format (the config's quantization_config,
+ * quant.c): the width of its elements (4 for AWQ, 8 for fp8), 0 without
+ * one.  The rows it covers then carry their own formats (lmp-eval(1)). */
 int64_t
-lmp_checkpoint_w_bit(const cJSON *doc)
+lmp_checkpoint_w_bit(const cJSON *doc, lmp_err *e)
 {
-	(void)doc;
-	return 0;
+	lmp_quant q;
+	int64_t bits;
+
+	if (lmp_quant_read(cJSON_GetObjectItemCaseSensitive(doc, "config"), &q, e))
+		return -1;
+	bits = q.bits;
+	lmp_quant_free(&q);
+	return bits;
 }
 
 int
@@ -235,9 +242,12 @@ lmp_runvals_for_doc(const lmp_runvals *user, const cJSON *doc, lmp_runvals *out,
 			return -1;
 		if (out->given[i])
 			continue;
-		if (doc && r->from_model && (x = r->from_model(doc)) != 0 && (x < r->min || x > r->max))
+		if (doc && r->from_model && (x = r->from_model(doc, e)) < 0)
+			return -1;
+		if (x > r->max)
 			return lmp_fail(e, LMP_EXIT_INPUT, "the checkpoint's format gives %s %lld, not in [%lld, %lld]",
 				r->json, (long long)x, (long long)r->min, (long long)r->max);
+		out->from_model[i] = x > 0;
 		take_one(out, i, x ? x : r->dflt);
 	}
 	return 0;
@@ -261,6 +271,7 @@ lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt)
 		/* the KV cache is kept at the activation precision unless told */
 		*(int *)((char *)rt + r->offset) = (int)(v->given[i] || r->follows < 0 ? val[i] : val[r->follows]);
 	}
+	rt->w_checkpoint = v->from_model[LMP_RO_W_BIT];
 }
 
 void

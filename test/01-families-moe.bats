@@ -69,6 +69,32 @@ ds_moe() { echo $(( $1*3*7168*2048 + 3*7168*2048 + 256*7168 )); }
 	[ "$(jq .active_param_count <<<"$output")" = 37552282624 ]
 }
 
+@test "DeepSeek-V3: stored in fp8 by default, its config's block quantization with one fp32 scale per 128 x 128 block" {
+	# The shipped config's quantization_config: {"activation_scheme":
+	# "dynamic", "fmt": "e4m3", "quant_method": "fp8", "weight_block_size":
+	# [128, 128]}.  Every Linear but lm_head is fp8 (1 byte a weight) with
+	# weight_scale_inv, fp32 per 128 x 128 block; the rest (embedding,
+	# lm_head, norms, the routers' weights) at 16 bits.
+	local V=129280 H=7168 P=671026404352
+	blocks() { echo $(( (($1 + 127) / 128) * (($2 + 127) / 128) )); }
+	local la=$(( H*1536 + 1536*24576 + H*576 + 512*32768 + 16384*H ))
+	local q=$(( 61 * la + 3 * 3*H*18432 + 58 * 257 * 3*H*2048 ))
+	local sa=$(( $(blocks 1536 $H) + $(blocks 24576 1536) + $(blocks 576 $H) + $(blocks 32768 512) + $(blocks $H 16384) ))
+	local smlp_d=$(( 2*$(blocks 18432 $H) + $(blocks $H 18432) )) smlp_e=$(( 2*$(blocks 2048 $H) + $(blocks $H 2048) ))
+	local scales=$(( 3 * (sa + smlp_d) + 58 * (sa + 257 * smlp_e) ))
+	local want=$(( q + 4 * scales + 2 * (P - q) ))
+	run sh -c "lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate | lmp-eval --seq-len 1"
+	assert_success
+	[ "$(jq .totals.weight_bytes <<<"$output")" = "$want" ]
+	[ "$(jq .runtime.w_bit <<<"$output")" = 8 ]
+	# kv_a_proj_with_mqa: 7168 -> 576, 5 x 56 blocks
+	[ "$(jq '.rows[] | select(.path == "model.layers(moe).*.self_attn.kv_a_proj_with_mqa") | .weight_bytes' <<<"$output")" = $(( H*576 + 4*5*56 )) ]
+	[ "$(jq -r '.rows[] | select(.path == "model.layers(moe).*.mlp.gate") | .weight_format.kept' <<<"$output")" = "not a Linear" ]
+	# --w-bit 16 is the model as transformers holds it in bf16
+	run sh -c "lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate | lmp-eval --totals --seq-len 1 --w-bit 16"
+	[ "$(jq .totals.weight_bytes <<<"$output")" = $(( 2 * P )) ]
+}
+
 @test "DeepSeek-V3: the KV cache holds decompressed per-head K and V, as transformers' cache does" {
 	local doc
 	doc=$(lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate)

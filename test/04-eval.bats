@@ -609,3 +609,145 @@ JSON
 	run lmp-eval --totals --seq-len 16 < "$LLAMA2"
 	[ "$(jq -c .totals.state_growth <<<"$output")" = '{"fixed":0,"per_token":524288,"windows":[]}' ]
 }
+
+# ---- the checkpoint's own weight formats (quantization_config) ----
+
+# quant_eval BLOCK [OPTIONS]: Qwen2.5-7B's shipped config carrying BLOCK as
+# its quantization_config, through lmp-inspect, lmp-populate and lmp-eval.
+# Qwen2.5-7B: H = 3584, I = 18944, 28 layers, q 3584 -> 3584 and k, v
+# 3584 -> 512 with bias, o 3584 -> 3584, gate and up 3584 -> 18944, down
+# 18944 -> 3584 without; vocabulary 152,064, lm_head untied.
+quant_eval() {
+	local block=$1
+	shift
+	jq --argjson q "$block" '.quantization_config = $q' "$ROOT/share/lmp/configs/Qwen/Qwen2.5-7B/config.json" \
+		> "$BATS_TEST_TMPDIR/config.json"
+	lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate | lmp-eval --seq-len 1 "$@"
+}
+
+# qwen7b_bytes LINEAR: the model's stored bytes with every decoder Linear at
+# the bytes `LINEAR K N BIAS` prints, and the rest at 16 bits: embedding and
+# lm_head V x H each, two norms a layer and the final norm.
+qwen7b_bytes() {
+	local H=3584 I=18944 V=152064 L=28 f=$1
+	local layer=$(( $($f $H $H 1) + 2 * $($f $H 512 1) + $($f $H $H 0) + 2 * $($f $H $I 0) + $($f $I $H 0) ))
+	echo $(( 2 * V * H * 2 + L * (layer + 2 * H * 2) + H * 2 ))
+}
+
+@test "AWQ 4-bit, group 128 (Qwen2.5-7B-Instruct-AWQ): 4 + 20/128 bits a weight, lm_head and the rest at 16" {
+	# Qwen/Qwen2.5-7B-Instruct-AWQ, config.json's quantization_config.
+	# Per Linear (vLLM quantization/awq.py, AWQLinearMethod.create_weights):
+	# qweight K x N x 4 bits, qzeros K/128 x N x 4 bits, scales K/128 x N
+	# fp16, the bias N fp16.
+	awq() { echo $(( $1 * $2 / 2 + $1 / 128 * $2 / 2 + $1 / 128 * $2 * 2 + $3 * $2 * 2 )); }
+	run quant_eval '{"bits": 4, "group_size": 128, "modules_to_not_convert": null, "quant_method": "awq", "version": "gemm", "zero_point": true}'
+	assert_success
+	[ "$(jq .totals.weight_bytes <<<"$output")" = "$(qwen7b_bytes awq)" ]
+	[ "$(jq .runtime.w_bit <<<"$output")" = 4 ]
+	[ "$(jq -r .runtime.w_format <<<"$output")" = quantization_config ]
+	# o_proj: 3584 x 3584 x (4 + 20/128) bits = 6,672,384 bytes, 4.15625 bits a weight
+	[ "$(jq -c '.rows[] | select(.path == "model.layers.*.self_attn.o_proj") | [.weight_bytes, .weight_format.bits_per_weight, .weight_format.group_size, .weight_format.source]' <<<"$output")" = \
+		"[$(( 3584 * 3584 * (4 * 128 + 20) / 128 / 8 )),4.15625,128,\"quantization_config\"]" ]
+	# the weights read are the bytes stored: a decode step reads each once
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.self_attn.o_proj") | .bytes.weights' <<<"$output")" = $(( 3584 * 3584 * 532 / 1024 )) ]
+	[ "$(jq -c '.rows[] | select(.path == "lm_head") | [.weight_bytes, .weight_format.kept]' <<<"$output")" = "[$(( 152064 * 3584 * 2 )),\"lm_head\"]" ]
+	[ "$(jq -r '.rows[] | select(.path == "model.embed_tokens") | .weight_format.source' <<<"$output")" = default ]
+	# the totals are the rows' sum
+	[ "$(jq '[.rows[] | .count * .weight_bytes] | add' <<<"$output")" = "$(qwen7b_bytes awq)" ]
+	[ "$(jq '.totals.bytes.weights' <<<"$output")" = "$(jq '[.rows[] | .count * .bytes.weights] | add' <<<"$output")" ]
+	# --totals gives the same totals
+	run quant_eval '{"bits": 4, "group_size": 128, "quant_method": "awq", "zero_point": true}' --totals
+	[ "$(jq .totals.weight_bytes <<<"$output")" = "$(qwen7b_bytes awq)" ]
+}
+
+@test "GPTQ 4-bit, group 128 (Qwen2.5-7B-Instruct-GPTQ-Int4): qzeros, fp16 scales and an int32 g_idx per input" {
+	# The block optimum's GPTQConfig writes for a 4-bit, group-128 checkpoint,
+	# as Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4's config.json carries it (bits,
+	# group_size and desc_act are what the bytes depend on).
+	# Per Linear (vLLM quantization/gptq.py, GPTQLinearMethod.create_weights):
+	# qweight K x N x 4 bits, qzeros K/128 x N x 4 bits, scales K/128 x N
+	# fp16, g_idx K int32 (stored with desc_act false too), bias N fp16.
+	gptq() { echo $(( $1 * $2 / 2 + $1 / 128 * $2 / 2 + $1 / 128 * $2 * 2 + $1 * 4 + $3 * $2 * 2 )); }
+	run quant_eval '{"bits": 4, "damp_percent": 0.01, "dataset": null, "desc_act": false, "group_size": 128, "modules_in_block_to_quantize": null, "quant_method": "gptq", "sym": true, "true_sequential": true}'
+	assert_success
+	[ "$(jq .totals.weight_bytes <<<"$output")" = "$(qwen7b_bytes gptq)" ]
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.mlp.down_proj") | .weight_bytes' <<<"$output")" = \
+		$(( 18944 * 3584 / 2 + 148 * 3584 / 2 + 148 * 3584 * 2 + 18944 * 4 )) ]
+}
+
+@test "bitsandbytes nf4 with double quantization (unsloth bnb-4bit): absmax per 64 in 8 bits, nested fp32 per 256 blocks" {
+	# The block transformers' BitsAndBytesConfig writes for nf4 with double
+	# quantization, as unsloth's *-bnb-4bit checkpoints carry it (e.g.
+	# unsloth/llama-3-8b-bnb-4bit, config.json).
+	# Per Linear of n = K x N elements (bitsandbytes functional.quantize_4bit
+	# and QuantState): n/2 bytes of packed nf4, absmax uint8 per 64 elements,
+	# nested_absmax fp32 per 256 blocks, nested_quant_map 256 fp32 and
+	# quant_map 16 fp32, bias N fp16.
+	bnb() { local n=$(( $1 * $2 )) b=$(( ($1 * $2 + 63) / 64 )); echo $(( n / 2 + b + (b + 255) / 256 * 4 + 256 * 4 + 16 * 4 + $3 * $2 * 2 )); }
+	run quant_eval '{"_load_in_4bit": true, "_load_in_8bit": false, "bnb_4bit_compute_dtype": "bfloat16", "bnb_4bit_quant_storage": "uint8", "bnb_4bit_quant_type": "nf4", "bnb_4bit_use_double_quant": true, "llm_int8_enable_fp32_cpu_offload": false, "llm_int8_has_fp16_weight": false, "llm_int8_skip_modules": null, "llm_int8_threshold": 6.0, "load_in_4bit": true, "load_in_8bit": false, "quant_method": "bitsandbytes"}'
+	assert_success
+	[ "$(jq .totals.weight_bytes <<<"$output")" = "$(qwen7b_bytes bnb)" ]
+	[ "$(jq -r '.rows[] | select(.path == "model.layers.*.mlp.up_proj") | .weight_format.type' <<<"$output")" = nf4 ]
+}
+
+@test "MXFP4 (gpt-oss-20b's block): 4-bit elements and an 8-bit scale per 32, only on the modules it does not exclude" {
+	# openai/gpt-oss-20b, config.json's quantization_config (also written by
+	# transformers' models/gpt_oss/convert_gpt_oss_weights_to_hf.py): attention,
+	# router, embedding and lm_head are not converted.  On Qwen2.5-7B's tree
+	# the MLP is converted: K x N / 2 + K/32 x N bytes; attention at 16 bits.
+	mx() { echo $(( $1 * $2 / 2 + $1 / 32 * $2 )); }
+	bf() { echo $(( ($1 + $3) * $2 * 2 )); }
+	local H=3584 I=18944
+	run quant_eval '{"modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"], "quant_method": "mxfp4"}'
+	assert_success
+	local layer=$(( $(bf $H $H 1) + 2 * $(bf $H 512 1) + $(bf $H $H 0) + 2 * $(mx $H $I) + $(mx $I $H) ))
+	[ "$(jq .totals.weight_bytes <<<"$output")" = $(( 2 * 152064 * H * 2 + 28 * (layer + 2 * H * 2) + H * 2 )) ]
+	[ "$(jq -r '.rows[] | select(.path == "model.layers.*.self_attn.q_proj") | .weight_format.kept' <<<"$output")" = modules_to_not_convert ]
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.mlp.gate_proj") | .weight_format.bits_per_weight' <<<"$output")" = 4.25 ]
+}
+
+@test "--w-bit overrides the checkpoint's format: one width, no scales, no per-row formats" {
+	run quant_eval '{"bits": 4, "group_size": 128, "quant_method": "awq", "zero_point": true}' --w-bit 16
+	assert_success
+	# Qwen2.5-7B: 7,615,616,512 parameters (its model card: 7.61B) x 2 bytes
+	[ "$(jq .totals.weight_bytes <<<"$output")" = $(( 2 * $(jq .totals.param_count <<<"$output") )) ]
+	[ "$(jq .totals.param_count <<<"$output")" = 7615616512 ]
+	[ "$(jq '[.rows[] | select(.weight_format)] | length' <<<"$output")" = 0 ]
+	[ "$(jq .runtime.w_format <<<"$output")" = null ]
+	# a format lmp does not know is refused, unless --w-bit makes it moot
+	run_split quant_eval '{"quant_method": "hqq", "nbits": 4}'
+	assert_clean_failure lmp-eval "quantization_config.quant_method 'hqq' is not supported"
+	run quant_eval '{"quant_method": "hqq", "nbits": 4}' --w-bit 4
+	assert_success
+	# a width fixed at populate comes before the checkpoint's format
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate --w-bit 8 | lmp-eval --totals --seq-len 1"
+	assert_success
+	[ "$(jq .totals.weight_bytes <<<"$output")" = 7615616512 ]
+}
+
+@test "bitsandbytes 8-bit with a skipped module, and fp8 with one scale per tensor" {
+	# bitsandbytes 8-bit (Int8Params): K x N int8 and SCB, one fp32 per
+	# output row.  llm_int8_skip_modules ["down_proj"] names a module by the
+	# end of its name (transformers' should_convert_module): down_proj stays
+	# at 16 bits, q_proj is 3584 x 3584 + 4 x 3584 + its bias 2 x 3584.
+	local H=3584 I=18944
+	b8() { echo $(( $1 * $2 + 4 * $2 + $3 * $2 * 2 )); }
+	run quant_eval '{"load_in_8bit": true, "load_in_4bit": false, "llm_int8_skip_modules": ["down_proj"], "quant_method": "bitsandbytes"}'
+	assert_success
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.self_attn.q_proj") | .weight_bytes' <<<"$output")" = $(b8 $H $H 1) ]
+	[ "$(jq -c '.rows[] | select(.path == "model.layers.*.mlp.down_proj") | [.weight_bytes, .weight_format.kept]' <<<"$output")" = "[$(( I * H * 2 )),\"modules_to_not_convert\"]" ]
+	[ "$(jq -r '.rows[] | select(.path == "model.layers.*.self_attn.q_proj") | .weight_format.compute' <<<"$output")" = int8 ]
+	# fp8 without weight_block_size: one fp32 weight_scale, and with a static
+	# activation scheme one input_scale too (vLLM quantization/fp8.py)
+	run quant_eval '{"quant_method": "fp8", "activation_scheme": "static"}'
+	assert_success
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.mlp.up_proj") | .weight_bytes' <<<"$output")" = $(( H * I + 8 )) ]
+	[ "$(jq -r '.rows[] | select(.path == "model.layers.*.mlp.up_proj") | .weight_format.block' <<<"$output")" = tensor ]
+	# malformed blocks are refused with the field named
+	run_split quant_eval '{"quant_method": "awq", "bits": 4, "group_size": 0}'
+	assert_clean_failure lmp-eval "quantization_config.group_size is 0"
+	run_split quant_eval '{"quant_method": "fp8", "weight_block_size": [128]}'
+	assert_clean_failure lmp-eval "quantization_config.weight_block_size is not two sizes"
+	run_split quant_eval '{"quant_method": "bitsandbytes"}'
+	assert_clean_failure lmp-eval "needs one of load_in_8bit and load_in_4bit"
+}

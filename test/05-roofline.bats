@@ -286,3 +286,26 @@ bad_hw() {
 	run_split lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/old.json"
 	assert_clean_failure lmp-roofline "eval document without totals.weight_bytes (written by an older lmp-eval: evaluate it again)"
 }
+
+@test "a row in its checkpoint's own format computes where the format does: DeepSeek-V3's fp8 in fp8 on H100, at bf16 on A100" {
+	# DeepSeek-V3's config stores its Linears in fp8 (quantization_config,
+	# test/01-families-moe.bats): a prefill's q_b_proj (1536 -> 24576, 2048
+	# tokens: 2 x 2048 x 1536 x 24576 FLOPs) is compute-bound at the fp8 peak;
+	# the embedding and norms keep the document's bf16.
+	local f=$(( 2 * 2048 * 1536 * 24576 ))
+	local fp8=$(hw "$H100" .peak_flops.fp8.value)
+	run sh -c "lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate | lmp-eval --seq-len 2048 | lmp-roofline --hardware nvidia-h100-sxm"
+	assert_success
+	local row='.rows[] | select(.path == "model.layers(moe).*.self_attn.q_b_proj")'
+	[ "$(jq "$row | .flops" <<<"$output")" = "$f" ]
+	[ "$(jq -r "$row | .compute_precision" <<<"$output")" = fp8 ]
+	close "$(jq "$row | .compute_time_s" <<<"$output")" "$(awk -v f=$f -v p=$fp8 'BEGIN { printf "%.17g", f / p }')"
+	[ "$(jq -r '.rows[] | select(.path == "model.norm") | .compute_precision' <<<"$output")" = bf16 ]
+	[ "$(jq -r .roofline.compute_precision <<<"$output")" = bf16 ]
+	# Ampere has no fp8: the weights are dequantized and the GEMM runs in bf16
+	run sh -c "lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate | lmp-eval --seq-len 2048 | lmp-roofline --hardware nvidia-a100-sxm-80gb"
+	[ "$(jq -r "$row | .compute_precision" <<<"$output")" = bf16 ]
+	# --w-bit 16: no formats, no per-row precision
+	run sh -c "lmp-inspect deepseek-ai/DeepSeek-V3 | lmp-populate | lmp-eval --seq-len 2048 --w-bit 16 | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq "$row | .compute_precision" <<<"$output")" = null ]
+}
