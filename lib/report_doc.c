@@ -264,7 +264,13 @@ storage_item(lmp_table *l, const cJSON *doc)
 	lmp_num_str(&bytes, x);
 	lmp_fmt_grouped(x, g);
 	lmp_fmt_bytes(lmp_field_or(doc, "totals.state_bytes", 0), kv);
-	lmp_report_item(l, "storage", "weights %s at %s bits (%s bytes) + KV cache %s", h, bits, g, kv);
+	/* The checkpoint's own formats (quantization_config): w_bit is their
+	 * element width, the bytes include scales and layers kept at 16 bits. */
+	if (lmp_field_text(lmp_field(doc, "runtime.w_format")))
+		lmp_report_item(l, "storage", "weights %s in the checkpoint's formats, %s-bit elements with scales (%s bytes) + KV cache %s",
+			h, bits, g, kv);
+	else
+		lmp_report_item(l, "storage", "weights %s at %s bits (%s bytes) + KV cache %s", h, bits, g, kv);
 }
 
 static void

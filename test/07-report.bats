@@ -437,3 +437,14 @@ chrome() {
 	chrome --window-size=700,1600 --screenshot="$BATS_TEST_TMPDIR/big.png" "file://$BATS_TEST_TMPDIR/big.html" 2>/dev/null
 	[ "$(wc -c < "$BATS_TEST_TMPDIR/big.png")" -gt 50000 ]
 }
+
+@test "the storage line says when weights are in the checkpoint's own formats" {
+	# DeepSeek-V3's config carries fp8 block quantization: the weights are
+	# stored in fp8 with block scales by default, which the line must say
+	# rather than "at 8 bits" (a uniform width has no scales)
+	run bash -c "lmp-eval --seq-len 1 '$ROOT/models/deepseek-ai--DeepSeek-V3.populated.json' | lmp-report --format text"
+	assert_success
+	assert_output --partial "in the checkpoint's formats, 8-bit elements with scales"
+	run bash -c "lmp-eval --seq-len 1 --w-bit 8 '$ROOT/models/deepseek-ai--DeepSeek-V3.populated.json' | lmp-report --format text"
+	assert_output --partial "at 8 bits ("
+}
