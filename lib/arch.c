@@ -11,22 +11,6 @@
 
 #include "lmp.h"
 
-/* Fields any HF config may carry that do not change what inference costs. */
-static const char *const inert[] = {
-	"_name_or_path", "architectures", "model_type", "torch_dtype", "dtype", "transformers_version",
-	"bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id",
-	"initializer_range", "initializer_factor", "use_cache", "max_position_embeddings", "rope_theta",
-	"rope_scaling", "rope_parameters", "tokenizer_class", "auto_map", "attention_dropout",
-	"hidden_dropout", "dropout", "output_attentions", "output_hidden_states", "return_dict",
-	"torchscript", "use_bfloat16", "id2label", "label2id",
-	"problem_type", "task_specific_params", "finetuning_task", "prefix", "bad_words_ids",
-	"_attn_implementation", "attn_implementation", "quantization_config", "pretraining_tp",
-	"_from_model_config", "use_return_dict", "gradient_checkpointing", "max_length",
-	"temperature", "top_p", "top_k", "do_sample", "num_beams", "repetition_penalty",
-	"early_stopping", "length_penalty", "no_repeat_ngram_size", "forced_bos_token_id",
-	"forced_eos_token_id", "remove_invalid_values", "transformers.js_config",
-};
-
 /* Fields every PretrainedConfig may carry that change the model unless
  * they hold their neutral value. */
 static const struct {
@@ -37,13 +21,66 @@ static const struct {
 	{"tie_encoder_decoder", "false"},
 };
 
+/* Fields any config may carry that change nothing lmp counts: the shared
+ * list share/lmp/config-inert.json (groups of fields, a reason each), read
+ * once and kept sorted for lookup. */
+static char **inert;
+static size_t ninert;
+static int inert_loaded; /* 0 not yet, 1 read, -1 failed */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+inert_load(lmp_err *e)
+{
+	char path[4096];
+	const cJSON *g, *f, *groups;
+	cJSON *doc;
+	size_t n = 0;
+
+	if (inert_loaded)
+		return inert_loaded > 0 ? 0 : lmp_fail(e, LMP_EXIT_SYSTEM, "the inert config fields could not be read");
+	inert_loaded = -1;
+	snprintf(path, sizeof path, "%s/config-inert.json", lmp_datadir());
+	if (!(doc = lmp_json_load_file(path, e)))
+		return -1;
+	groups = cJSON_GetObjectItemCaseSensitive(doc, "groups");
+	cJSON_ArrayForEach(g, groups) {
+		const cJSON *fields = cJSON_GetObjectItemCaseSensitive(g, "fields");
+		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "reason")) || !cJSON_IsArray(fields))
+			goto bad;
+		cJSON_ArrayForEach(f, fields)
+			if (!cJSON_IsString(f))
+				goto bad;
+		n += (size_t)cJSON_GetArraySize(fields);
+	}
+	if (!cJSON_IsArray(groups))
+		goto bad;
+	inert = lmp_xcalloc(n + 1, sizeof *inert);
+	cJSON_ArrayForEach(g, groups)
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "fields"))
+			inert[ninert++] = lmp_xstrdup(f->valuestring);
+	qsort(inert, ninert, sizeof *inert, cmp_str);
+	cJSON_Delete(doc);
+	inert_loaded = 1;
+	return 0;
+bad:
+	cJSON_Delete(doc);
+	return lmp_fail(e, LMP_EXIT_INPUT, "%s: \"groups\" must be a list of {\"reason\": text, \"fields\": [names]}", path);
+}
+
 int
 lmp_config_inert(const char *k)
 {
-	for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++)
-		if (!strcmp(inert[i], k))
-			return 1;
-	return 0;
+	lmp_err e = {0};
+
+	if (inert_load(&e))
+		return 0;
+	return bsearch(&k, inert, ninert, sizeof *inert, cmp_str) != NULL;
 }
 
 /* 1 inert when neutral, 0 not such a field, -1 such a field, not neutral */
@@ -309,28 +346,33 @@ apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
 	return 0;
 }
 
-/* Every field must be understood: known to the template (a default, an
- * accepted field, a required value) or inert everywhere. */
+/* Every field is consumed by the template (a default, an accepted field,
+ * a required value), inert everywhere, or unknown: an unknown field is
+ * taken out of the config (nothing may bind it) and named in unused, for
+ * lmp-inspect to warn of or, under --strict, refuse. */
 static int
-check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
+check_fields(cJSON *cfg, const cJSON *tmpl, const char *mt, cJSON *unused, lmp_err *e)
 {
 	const cJSON *c, *a, *req = cJSON_GetObjectItemCaseSensitive(tmpl, "require");
 	const cJSON *acc = cJSON_GetObjectItemCaseSensitive(tmpl, "accept");
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
+	cJSON *next;
 
-	cJSON_ArrayForEach(c, cfg) {
-		int nf = neutral_field(c);
+	for (cJSON *f = cfg->child; f; f = next) {
+		next = f->next;
+		int nf = neutral_field(f);
 		if (nf < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "config field \"%s\" changes the architecture and is not supported by the %s template",
-				c->string, mt);
-		int known = nf > 0 || lmp_config_inert(c->string) || cJSON_GetObjectItemCaseSensitive(defs, c->string) ||
-			    cJSON_GetObjectItemCaseSensitive(req, c->string) ||
-			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tmpl, "require_each"), c->string);
+				f->string, mt);
+		int known = nf > 0 || lmp_config_inert(f->string) || cJSON_GetObjectItemCaseSensitive(defs, f->string) ||
+			    cJSON_GetObjectItemCaseSensitive(req, f->string) ||
+			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tmpl, "require_each"), f->string);
 		cJSON_ArrayForEach(a, acc)
-			known |= cJSON_IsString(a) && !strcmp(a->valuestring, c->string);
-		if (!known)
-			return lmp_fail(e, LMP_EXIT_INPUT, "config field \"%s\" is not understood by the %s template "
-				"(it may change the architecture)", c->string, mt);
+			known |= cJSON_IsString(a) && !strcmp(a->valuestring, f->string);
+		if (!known) {
+			cJSON_AddItemToArray(unused, cJSON_CreateString(f->string));
+			cJSON_Delete(cJSON_DetachItemViaPointer(cfg, f));
+		}
 	}
 	cJSON_ArrayForEach(c, req) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, c->string);
@@ -580,16 +622,30 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 	const char *mt = cJSON_GetObjectItemCaseSensitive(model, "model_type")->valuestring;
 	const cJSON *tree = cJSON_GetObjectItemCaseSensitive(tmpl, "tree"), *c;
 	const cJSON *root = cJSON_GetObjectItemCaseSensitive(tmpl, "class");
-	cJSON *doc = NULL, *derived = cJSON_CreateArray(), *layers;
+	cJSON *doc = NULL, *derived = cJSON_CreateArray(), *unused = cJSON_CreateArray(), *layers;
 	struct cfgvals cv = {0};
 
 	if (!cJSON_IsArray(tree) || !cJSON_IsString(root)) {
 		lmp_fail(e, LMP_EXIT_INPUT, "the %s template has no \"class\" and \"tree\"", mt);
 		goto fail;
 	}
-	if (apply_aliases(cfg, tmpl, mt, e) || apply_defaults(cfg, tmpl, derived, e) || check_fields(cfg, tmpl, mt, e) ||
-	    check_lists(cfg, tmpl, mt, e))
+	if (inert_load(e) || apply_aliases(cfg, tmpl, mt, e) || apply_defaults(cfg, tmpl, derived, e) ||
+	    check_fields(cfg, tmpl, mt, unused, e) || check_lists(cfg, tmpl, mt, e))
 		goto fail;
+	/* sorted, and only when there are some: a config with none makes the
+	 * document it always made */
+	if (cJSON_GetArraySize(unused) > 0) {
+		int n = cJSON_GetArraySize(unused), i = 0;
+		const char **names = lmp_xcalloc((size_t)n, sizeof *names);
+		cJSON *sorted = cJSON_CreateArray();
+		cJSON_ArrayForEach(c, unused)
+			names[i++] = c->valuestring;
+		qsort(names, (size_t)n, sizeof *names, cmp_str);
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToArray(sorted, cJSON_CreateString(names[i]));
+		free(names);
+		cJSON_AddItemToObject(model, "config_unused", sorted);
+	}
 	cfg_collect(cfg, &cv);
 	if (positions(tmpl, model, &cv, mt, e))
 		goto fail;
@@ -633,9 +689,11 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 		if (expand(c, layers, cfg, &cv, "", 0, e))
 			goto fail;
 	cfg_free(&cv);
+	cJSON_Delete(unused);
 	return doc;
 fail:
 	cfg_free(&cv);
+	cJSON_Delete(unused);
 	cJSON_Delete(derived);
 	cJSON_Delete(model);
 	cJSON_Delete(doc);

@@ -193,6 +193,7 @@ cfg_with() {
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
+	run --separate-stderr lmp-inspect --strict "$BATS_TEST_TMPDIR/config.json"
 	assert_clean_failure lmp-inspect 'config field "attention_type" is not understood by the llama template (it may change the architecture)'
 	cfg_with '.hidden_act = "gelu"'
 	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the llama template (supported: ["silu"])'
@@ -448,4 +449,87 @@ cfg_with() {
 	rm -rf "$HF_HUB_CACHE"
 	LMP_HTTP_TIMEOUT= run lmp-inspect ok/model
 	assert_success
+}
+
+# Config fields: consumed by the template, inert (share/lmp/config-inert.json)
+# or unknown.  An unknown field is a warning and config_unused; --strict
+# refuses it.  The examples are real configs' fields: SmolLM2's
+# is_llama_config and rope_interleaved (a llama config), DeepSeek-V3's
+# aux_loss_alpha and seq_aux, GPT-2's n_special, Unsloth's unsloth_version.
+
+@test "unknown config fields: one warning line, config_unused sorted, the same model; --strict refuses them" {
+	local f="$BATS_TEST_TMPDIR/smol.json" base="$BATS_TEST_TMPDIR/base.json"
+	jq '. + {rope_interleaved: false, is_llama_config: true}' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 2 config fields not used: is_llama_config, rope_interleaved" ]
+	[ "$(printf '%s' "$output" | jq -c .model.config_unused)" = '["is_llama_config","rope_interleaved"]' ]
+	# taken out of the config (nothing may bind them), the tree unchanged
+	[ "$(printf '%s' "$output" | jq -c '.config | has("is_llama_config"), has("rope_interleaved")' | paste -sd,)" = false,false ]
+	lmp-inspect meta-llama/Llama-3.2-1B > "$base"
+	[ "$(printf '%s' "$output" | jq -c .layers)" = "$(jq -c .layers "$base")" ]
+	# a config without unknown fields has no config_unused at all
+	[ "$(jq 'has("config_unused")' <<<"$(jq .model "$base")")" = false ]
+	run --separate-stderr lmp-inspect --strict "$f"
+	assert_clean_failure lmp-inspect 'config fields "is_llama_config", "rope_interleaved" are not understood by the llama template (they may change the architecture)'
+	# GPT-2's n_special: one field
+	jq '.n_special = 0' "$CFG/openai-community/gpt2/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 1 config field not used: n_special" ]
+	[ "$(printf '%s' "$output" | jq -c .model.config_unused)" = '["n_special"]' ]
+	run --separate-stderr lmp-inspect --strict "$f"
+	assert_clean_failure lmp-inspect 'config field "n_special" is not understood by the gpt2 template (it may change the architecture)'
+}
+
+@test "inert config fields pass silently: router aux-loss coefficients, fine-tuning stamps, generation settings" {
+	local f="$BATS_TEST_TMPDIR/c.json"
+	# DeepSeek-V3's checkpoint config carries aux_loss_alpha 0.001 and seq_aux true (training losses)
+	jq '. + {aux_loss_alpha: 0.001, seq_aux: true}' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"
+	run --separate-stderr lmp-inspect --strict "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(printf '%s' "$output" | jq '.model | has("config_unused")')" = false ]
+	jq '. + {unsloth_version: "2024.9", model_name: "x", generation_config: {temperature: 0.7}, output_router_logits: false}' \
+		"$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	run --separate-stderr lmp-inspect --strict "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "the inert fields are the data file's: a field taken out of it becomes unknown; a malformed file is refused" {
+	local f="$BATS_TEST_TMPDIR/c.json"
+	cp -r "$ROOT/share/lmp" "$BATS_TEST_TMPDIR/data"
+	jq '.unsloth_version = "2024.9"' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	jq '.groups[].fields -= ["unsloth_version"]' "$ROOT/share/lmp/config-inert.json" > "$BATS_TEST_TMPDIR/data/config-inert.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 1 config field not used: unsloth_version" ]
+	# every group gives its reason
+	jq '.groups[0] |= del(.reason)' "$ROOT/share/lmp/config-inert.json" > "$BATS_TEST_TMPDIR/data/config-inert.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-inert.json: "groups" must be a list of {"reason": text, "fields": [names]}'
+	rm "$BATS_TEST_TMPDIR/data/config-inert.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-inert.json'
+	# the shipped list: no field twice, every group with a reason
+	[ "$(jq '[.groups[].fields[]] | length == (unique | length)' "$ROOT/share/lmp/config-inert.json")" = true ]
+	[ "$(jq '[.groups[] | .reason | strings | length > 0] | all' "$ROOT/share/lmp/config-inert.json")" = true ]
+}
+
+@test "lmp-report notes the unused config fields under the model (text, md, html)" {
+	local f="$BATS_TEST_TMPDIR/smol.json"
+	jq '. + {rope_interleaved: false, is_llama_config: true}' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	lmp-inspect "$f" 2>/dev/null > "$BATS_TEST_TMPDIR/arch.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/arch.json"
+	assert_success
+	assert_line --regexp '^  note +config fields not used \(they may change the model\): is_llama_config, rope_interleaved$'
+	lmp-inspect "$f" 2>/dev/null | lmp-populate | lmp-eval > "$BATS_TEST_TMPDIR/eval.json"
+	run lmp-report --format md "$BATS_TEST_TMPDIR/eval.json"
+	assert_line '- note: config fields not used (they may change the model): is\_llama\_config, rope\_interleaved'
+	run lmp-report --format html "$BATS_TEST_TMPDIR/eval.json"
+	assert_output --partial '<dt>note</dt><dd>config fields not used (they may change the model): is_llama_config, rope_interleaved</dd>'
+	# none for a config without them
+	run lmp-report --format text <(lmp-inspect meta-llama/Llama-3.2-1B)
+	refute_output --partial 'not used'
 }
