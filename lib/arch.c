@@ -480,6 +480,140 @@ check_lists(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 	return rc;
 }
 
+/* Values that make no model (config-checks.json, lmp-inspect(1)): a field
+ * of the template's defaults must have its default's kind (a boolean, which
+ * like Python's truth also takes a number; a number; a string); a count
+ * must be a whole number from 1 to 2^31; and the shared and the template's
+ * "checks" must hold. */
+static cJSON *checks_doc;
+
+static int
+checks_load(lmp_err *e)
+{
+	char path[4096];
+	const cJSON *c, *counts, *checks;
+
+	if (checks_doc)
+		return 0;
+	snprintf(path, sizeof path, "%s/config-checks.json", lmp_datadir());
+	if (!(checks_doc = lmp_json_load_file(path, e)))
+		return -1;
+	counts = cJSON_GetObjectItemCaseSensitive(checks_doc, "counts");
+	checks = cJSON_GetObjectItemCaseSensitive(checks_doc, "checks");
+	int ok = cJSON_IsArray(counts) && cJSON_IsArray(checks);
+	cJSON_ArrayForEach(c, counts)
+		ok &= cJSON_IsString(c);
+	if (!ok) {
+		cJSON_Delete(checks_doc);
+		checks_doc = NULL;
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: needs \"counts\", a list of field names, and \"checks\"", path);
+	}
+	return 0;
+}
+
+static int
+bad_value(const cJSON *v, const char *field, const char *want, lmp_err *e)
+{
+	/* a number as the config wrote it (1e40, not 1e+40) */
+	char *t = cJSON_IsNumber(v) && v->valuestring ? lmp_xstrdup(v->valuestring) : lmp_json_print(v, 0);
+
+	lmp_fail(e, LMP_EXIT_INPUT, "config field %s = %.40s is not %s", field, t, want);
+	free(t);
+	return -1;
+}
+
+/* One check: {"require": template, "error": text}; skipped when the
+ * config lacks a number it names. */
+static int
+check_one(const cJSON *chk, const cJSON *cfg, const struct cfgvals *cv, const char *whose, lmp_err *e)
+{
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(chk, "require");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(chk, "error");
+	lmp_buf vals = {0};
+	const char *p, *end;
+	char name[256];
+	lmp_num x;
+
+	if (!cJSON_IsString(req) || !cJSON_IsString(msg))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a check needs a \"require\" template and an \"error\"", whose);
+	for (p = req->valuestring; (p = strstr(p, "${")) && (end = strchr(p, '}')); p = end + 1) {
+		size_t n = (size_t)(end - p - 2);
+		const cJSON *v;
+		if (n >= sizeof name)
+			break;
+		memcpy(name, p + 2, n);
+		name[n] = '\0';
+		v = cJSON_GetObjectItemCaseSensitive(cfg, name);
+		if (!cJSON_IsNumber(v)) {
+			lmp_buf_free(&vals);
+			return 0;
+		}
+		if (!strstr(vals.s ? vals.s : "", name)) {
+			char *t = lmp_json_print(v, 0);
+			lmp_buf_printf(&vals, "%s%s = %s", vals.len ? ", " : "", name, t);
+			free(t);
+		}
+	}
+	if (eval_cfg(req->valuestring, cv, &x, e)) {
+		lmp_buf_free(&vals);
+		return lmp_prefix(e, "%s: check: ", whose);
+	}
+	if (lmp_num_is_zero(&x)) {
+		lmp_fail(e, LMP_EXIT_INPUT, "config fields %s: %s", vals.s ? vals.s : "", msg->valuestring);
+		lmp_buf_free(&vals);
+		return -1;
+	}
+	lmp_buf_free(&vals);
+	return 0;
+}
+
+static int
+check_values(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
+{
+	const cJSON *d, *c, *defs = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
+	const cJSON *tchecks = cJSON_GetObjectItemCaseSensitive(tmpl, "checks");
+	const lmp_num one = lmp_num_int(1), most = lmp_num_int((lmp_i128)1 << 31);
+	struct cfgvals cv;
+	char whose[128];
+	lmp_num x;
+	int rc = 0;
+
+	if (checks_load(e))
+		return -1;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(checks_doc, "counts")) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, c->valuestring);
+		if (!v || cJSON_IsNull(v))
+			continue;
+		if (!cJSON_IsNumber(v) || lmp_json_num(v, &x) || !lmp_num_is_int(&x) || lmp_num_cmp(&x, &one) < 0 ||
+		    lmp_num_cmp(&x, &most) > 0)
+			return bad_value(v, c->valuestring, "a count (a whole number from 1 to 2^31)", e);
+	}
+	cJSON_ArrayForEach(d, defs) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
+		if (!v || cJSON_IsNull(v) || cJSON_IsNull(d))
+			continue;
+		if (cJSON_IsBool(d) && !cJSON_IsBool(v) && !cJSON_IsNumber(v))
+			return bad_value(v, d->string, "a boolean", e);
+		if ((cJSON_IsNumber(d) || (cJSON_IsString(d) && strstr(d->valuestring, "${"))) && !cJSON_IsNumber(v))
+			return bad_value(v, d->string, "a number", e);
+		if (cJSON_IsString(d) && !strstr(d->valuestring, "${") && !cJSON_IsString(v))
+			return bad_value(v, d->string, "a string", e);
+	}
+	if (tchecks && !cJSON_IsArray(tchecks))
+		return lmp_fail(e, LMP_EXIT_INPUT, "the %s template's \"checks\" must be a list", mt);
+	cfg_collect(cfg, &cv);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(checks_doc, "checks"))
+		if ((rc = check_one(c, cfg, &cv, "config-checks.json", e)))
+			break;
+	snprintf(whose, sizeof whose, "the %.64s template", mt);
+	if (!rc)
+		cJSON_ArrayForEach(c, tchecks)
+			if ((rc = check_one(c, cfg, &cv, whose, e)))
+				break;
+	cfg_free(&cv);
+	return rc;
+}
+
 /* A structural value (when, repeat, tied_when, active) is fixed by the
  * config: a runtime variable there is a template error. */
 static cJSON *
@@ -630,7 +764,7 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 		goto fail;
 	}
 	if (inert_load(e) || apply_aliases(cfg, tmpl, mt, e) || apply_defaults(cfg, tmpl, derived, e) ||
-	    check_fields(cfg, tmpl, mt, unused, e) || check_lists(cfg, tmpl, mt, e))
+	    check_fields(cfg, tmpl, mt, unused, e) || check_lists(cfg, tmpl, mt, e) || check_values(cfg, tmpl, mt, e))
 		goto fail;
 	/* sorted, and only when there are some: a config with none makes the
 	 * document it always made */

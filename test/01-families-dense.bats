@@ -252,3 +252,32 @@ cfg_with() {
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/two.json"
 	assert_clean_failure lmp-inspect "config fields hidden_size and n_embed name the same setting with different values"
 }
+
+@test "families whose attention splits hidden_size into heads refuse a size that does not divide (transformers raises)" {
+	local f="$BATS_TEST_TMPDIR/config.json"
+	# GPT-2: n_embd 768 over 7 heads; GPT-J: 4096 over 7; OPT-1.3b, Falcon-7b, Pythia: hidden_size over 7
+	jq '.n_head = 7' "$CFG/openai-community/gpt2/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields n_embd = 768, n_head = 7: n_embd must be a multiple of n_head'
+	jq '.n_head = 7' "$CFG/EleutherAI/gpt-j-6b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields n_embd = 4096, n_head = 7: n_embd must be a multiple of n_head'
+	jq '.num_attention_heads = 7' "$CFG/facebook/opt-1.3b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048, num_attention_heads = 7: hidden_size must be a multiple of num_attention_heads'
+	jq '.num_attention_heads = 7' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048, num_attention_heads = 7: hidden_size must be a multiple of num_attention_heads'
+	# Falcon-7b: 4544 = 71 x 64; 4544 over 8 heads divides, over 7 does not
+	jq '.num_attention_heads = 7' "$CFG/tiiuae/falcon-7b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 4544, num_attention_heads = 7: hidden_size must be a multiple of num_attention_heads'
+	# BLOOM-560m: n_embed 1024 over 7 heads (both spellings of the head count)
+	jq '.n_head = 7 | .num_attention_heads = 7' "$CFG/bigscience/bloom-560m/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields n_embed = 1024, num_attention_heads = 7: n_embed must be a multiple of num_attention_heads'
+	# Llama computes head_dim = hidden_size // heads without such a check: not refused
+	jq '.num_attention_heads = 24 | .num_key_value_heads = 8' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+}

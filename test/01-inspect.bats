@@ -208,7 +208,7 @@ cfg_with() {
 	[ "$status" -eq 0 ]
 	# a tie that is not a boolean or a number is an error, not "untied"
 	cfg_with '.tie_word_embeddings = "yes"'
-	assert_clean_failure lmp-inspect "lm_head: tied_when"
+	assert_clean_failure lmp-inspect 'config field tie_word_embeddings = "yes" is not a boolean'
 	run --separate-stderr lmp-inspect ../etc/passwd
 	assert_clean_failure lmp-inspect "not a hub id"
 	run --separate-stderr lmp-inspect
@@ -397,20 +397,28 @@ cfg_with() {
 # Counts are exact to 2^127 - 1.  A config number of 2^127 or more would be
 # a double (1e40 * 2048 came out as 2.048e+43): a field the template counts
 # with is refused by name; one it does not use keeps its text.
-@test "a config count of 2^127 or more is refused by name; an unused one passes through" {
+@test "a config count past 2^31, or a number of 2^127 or more, is refused by name; an unused one passes through" {
 	local c="$CFG/meta-llama/Llama-3.2-1B/config.json"
+	# a count (config-checks.json) is a whole number from 1 to 2^31
 	sed 's/"hidden_size": 2048/"hidden_size": 1e40/' "$c" >"$BATS_TEST_TMPDIR/big.json"
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
-	assert_clean_failure lmp-inspect "config field hidden_size: 1e40 is past the exact range of counts (2^127 or more)"
+	assert_clean_failure lmp-inspect "config field hidden_size = 1e40 is not a count (a whole number from 1 to 2^31)"
 	# 2^127 = 170141183460469231731687303715884105728, written out
 	sed 's/"vocab_size": 128256/"vocab_size": 170141183460469231731687303715884105728/' "$c" >"$BATS_TEST_TMPDIR/big.json"
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
-	assert_clean_failure lmp-inspect "config field vocab_size: 170141183460469231731687303715884105728 is past the exact range"
-	# 1e38 is below 2^127 (about 1.7e38): exact, and a count like any other
-	sed 's/"vocab_size": 128256/"vocab_size": 1e38/' "$c" >"$BATS_TEST_TMPDIR/ok.json"
+	assert_clean_failure lmp-inspect "config field vocab_size = 170141183460469231731687303715884105728 is not a count"
+	# the bound itself is a count; one past it is not
+	sed 's/"vocab_size": 128256/"vocab_size": 2147483648/' "$c" >"$BATS_TEST_TMPDIR/ok.json"
 	run lmp-inspect "$BATS_TEST_TMPDIR/ok.json"
 	assert_success
-	[[ "$output" == *'"num_embeddings":100000000000000000000000000000000000000'* ]]
+	[[ "$output" == *'"num_embeddings":2147483648'* ]]
+	sed 's/"vocab_size": 128256/"vocab_size": 2147483649/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field vocab_size = 2147483649 is not a count"
+	# a number a template reads that is not a count: past 2^127 it is named
+	sed 's/"max_position_embeddings": 131072/"max_position_embeddings": 1e40/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field max_position_embeddings: 1e40 is past the exact range of counts (2^127 or more)"
 	# rope_theta is carried, not counted with: its text passes through
 	sed 's/"rope_theta": 500000/"rope_theta": 1e40/' "$c" >"$BATS_TEST_TMPDIR/theta.json"
 	run lmp-inspect "$BATS_TEST_TMPDIR/theta.json"
@@ -532,4 +540,66 @@ cfg_with() {
 	# none for a config without them
 	run lmp-report --format text <(lmp-inspect meta-llama/Llama-3.2-1B)
 	refute_output --partial 'not used'
+}
+
+@test "values that make no model are refused with one line: a count that is a boolean, a string, a fraction, zero or negative; heads not a multiple of the KV heads" {
+	local want
+	# cfg_with edits Llama-3.2-1B (32 heads, 8 KV heads) and runs lmp-inspect
+	cfg_with '.hidden_size = true'
+	assert_clean_failure lmp-inspect 'config field hidden_size = true is not a count (a whole number from 1 to 2^31)'
+	cfg_with '.hidden_size = "2048"'
+	assert_clean_failure lmp-inspect 'config field hidden_size = "2048" is not a count'
+	cfg_with '.intermediate_size = 8192.5'
+	assert_clean_failure lmp-inspect 'config field intermediate_size = 8192.5 is not a count'
+	cfg_with '.num_hidden_layers = 0'
+	assert_clean_failure lmp-inspect 'config field num_hidden_layers = 0 is not a count'
+	cfg_with '.num_key_value_heads = 0'
+	assert_clean_failure lmp-inspect 'config field num_key_value_heads = 0 is not a count'
+	cfg_with '.vocab_size = -5'
+	assert_clean_failure lmp-inspect 'config field vocab_size = -5 is not a count'
+	cfg_with '.num_attention_heads = -32'
+	assert_clean_failure lmp-inspect 'config field num_attention_heads = -32 is not a count'
+	# 32 query heads cannot share 7 KV heads (transformers' repeat_kv repeats each 32/7 times)
+	cfg_with '.num_key_value_heads = 7'
+	assert_clean_failure lmp-inspect 'config fields num_attention_heads = 32, num_key_value_heads = 7: num_attention_heads must be a multiple of num_key_value_heads'
+	# a field of the template's defaults keeps its default's kind
+	cfg_with '.rms_norm_eps = "small"'
+	assert_clean_failure lmp-inspect 'config field rms_norm_eps = "small" is not a number'
+	cfg_with '.attention_bias = "no"'
+	assert_clean_failure lmp-inspect 'config field attention_bias = "no" is not a boolean'
+	cfg_with '.hidden_act = 1'
+	assert_clean_failure lmp-inspect 'config field hidden_act = 1 is not supported by the llama template (supported: ["silu"])'
+	# a boolean field takes a number as Python's truth does (Llama-4-Scout's attn_temperature_tuning is 4)
+	cfg_with '.attention_bias = 0'
+	[ "$status" -eq 0 ]
+	# null where transformers fills the default: the default (KV heads = heads)
+	cfg_with '.num_key_value_heads = null'
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | jq .config.num_key_value_heads)" = 32 ]
+}
+
+@test "config-checks.json: its counts and checks are data; a malformed one is refused" {
+	local f="$BATS_TEST_TMPDIR/c.json"
+	cp -r "$ROOT/share/lmp" "$BATS_TEST_TMPDIR/data"
+	cp "$CFG/meta-llama/Llama-3.2-1B/config.json" "$f"
+	# a check of the data file, not of the code: 2048 % 3 != 0
+	jq '.checks += [{"require": "${hidden_size} % 3 == 0", "error": "three"}]' "$ROOT/share/lmp/config-checks.json" \
+		> "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048: three'
+	# a check whose fields the config lacks does not apply
+	jq '.checks += [{"require": "${no_such_field} == 1", "error": "absent"}]' "$ROOT/share/lmp/config-checks.json" \
+		> "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	jq '.counts = "hidden_size"' "$ROOT/share/lmp/config-checks.json" > "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-checks.json: needs "counts", a list of field names, and "checks"'
+	jq '.checks = [{"require": "${hidden_size} > 0"}]' "$ROOT/share/lmp/config-checks.json" > "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-checks.json: a check needs a "require" template and an "error"'
+	# every shipped config passes every check (they all load)
+	for c in "$CFG"/*/*/config.json; do
+		lmp-inspect --strict "$c" > /dev/null || { echo "$c"; false; }
+	done
 }
