@@ -624,6 +624,44 @@ eval_static(const cJSON *v, const cJSON *cfg, const struct cfgvals *cv, lmp_err 
 	return eval_value(v, cfg, cv, e);
 }
 
+/* transformers' ACT2FN (share/lmp/activations.json): a node's class
+ * ACT2FN[${field}] is the class of the activation the config names. */
+static cJSON *acts_doc;
+
+static int
+act_class(const char *cls, const cJSON *cfg, const char **out, lmp_err *e)
+{
+	char path[4096], field[256];
+	const cJSON *classes, *v, *c;
+	size_t n = strlen(cls);
+
+	*out = cls;
+	if (strncmp(cls, "ACT2FN[${", 9) || n < 12 || strcmp(cls + n - 2, "}]"))
+		return 0;
+	if (!acts_doc) {
+		snprintf(path, sizeof path, "%s/activations.json", lmp_datadir());
+		if (!(acts_doc = lmp_json_load_file(path, e)))
+			return -1;
+	}
+	classes = cJSON_GetObjectItemCaseSensitive(acts_doc, "classes");
+	snprintf(field, sizeof field, "%.*s", (int)(n - 11), cls + 9);
+	v = cJSON_GetObjectItemCaseSensitive(cfg, field);
+	c = cJSON_IsString(v) ? cJSON_GetObjectItemCaseSensitive(classes, v->valuestring) : NULL;
+	if (cJSON_IsString(c)) {
+		*out = c->valuestring;
+		return 0;
+	}
+	lmp_buf names = {0};
+	char *t = v ? lmp_json_print(v, 0) : lmp_xstrdup("absent");
+	cJSON_ArrayForEach(c, classes)
+		lmp_buf_printf(&names, "%s%s", names.len ? ", " : "", c->string);
+	lmp_fail(e, LMP_EXIT_INPUT, "config field %s = %.40s is not an activation lmp models (supported: %s)", field, t,
+		names.s ? names.s : "none");
+	free(t);
+	lmp_buf_free(&names);
+	return -1;
+}
+
 static int
 expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *cv, const char *parent, int depth, lmp_err *e)
 {
@@ -653,9 +691,12 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 		if (skip)
 			return 0;
 	}
+	const char *cname;
+	if (act_class(cls->valuestring, cfg, &cname, e))
+		return -1;
 	node = cJSON_CreateObject();
 	cJSON_AddStringToObject(node, "name", name->valuestring);
-	cJSON_AddStringToObject(node, "class", cls->valuestring);
+	cJSON_AddStringToObject(node, "class", cname);
 	if (rep) {
 		cJSON *r = eval_static(rep, cfg, cv, e);
 		if (!r || lmp_json_num(r, &x) || !lmp_num_is_int(&x) || lmp_num_sign(&x) < 0) {

@@ -281,3 +281,34 @@ cfg_with() {
 	run_split lmp-inspect "$f"
 	[ "$status" -eq 0 ]
 }
+
+@test "GPT-NeoX-20B: hidden_act gelu_fast (transformers' ACT2FN) is FastGELUActivation; its official count; an activation lmp does not model is named" {
+	local f="$BATS_TEST_TMPDIR/neox20b.json"
+	# GPT-NeoX-20B's config.json (EleutherAI/gpt-neox-20b): Pythia's fields with
+	# V=50432, H=6144, I=24576, 44 layers, 64 heads, hidden_act gelu_fast
+	jq '.hidden_act = "gelu_fast" | .hidden_size = 6144 | .num_attention_heads = 64 | .num_hidden_layers = 44 |
+		.intermediate_size = 24576 | .vocab_size = 50432' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
+	run sh -c "lmp-inspect '$f' | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count"
+	assert_success
+	# per layer: two LayerNorms 2*2H, qkv 3H*H + 3H, dense H*H + H, MLP H*I + I + I*H + H;
+	# embed_in and embed_out V*H each (untied), final LayerNorm 2H.  The model
+	# card's figure: 20,554,567,680.
+	local V=50432 H=6144 I=24576 L=44
+	[ "$output" = $(( L * (4*H + 3*H*H + 3*H + H*H + H + 2*H*I + I + H) + 2*V*H + 2*H )) ]
+	[ "$output" = 20554567680 ]
+	lmp-inspect "$f" | jq -e '[.. | objects | select(.name == "act") | .class] == ["transformers.activations.FastGELUActivation"]'
+	# FastGELU: 9 FLOPs per element (the nine eager kernels of its forward),
+	# exact GELU 5, QuickGELU 6 (1.702*x, a sigmoid of 4, the product): at one
+	# token the difference is L x I elements x the difference in FLOPs
+	local fast gelu quick
+	fast=$(lmp-inspect "$f" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	jq '.hidden_act = "gelu"' "$f" > "$BATS_TEST_TMPDIR/gelu.json"
+	jq '.hidden_act = "quick_gelu"' "$f" > "$BATS_TEST_TMPDIR/quick.json"
+	gelu=$(lmp-inspect "$BATS_TEST_TMPDIR/gelu.json" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	quick=$(lmp-inspect "$BATS_TEST_TMPDIR/quick.json" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	[ $((fast - gelu)) -eq $((L * I * (9 - 5))) ]
+	[ $((quick - gelu)) -eq $((L * I * (6 - 5))) ]
+	jq '.hidden_act = "mish"' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast, gelu_new, gelu_pytorch_tanh, quick_gelu, relu, sigmoid, silu, swish)'
+}
