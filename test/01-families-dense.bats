@@ -312,3 +312,31 @@ cfg_with() {
 	run_split lmp-inspect "$f"
 	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast, gelu_new, gelu_pytorch_tanh, quick_gelu, relu, sigmoid, silu, swish)'
 }
+
+@test "Phi-4-mini (phi3): partial_rotary_factor 0.75 rotates 96 of 128 dimensions; its unknown fields are a warning" {
+	local f="$BATS_TEST_TMPDIR/phi4mini.json"
+	# microsoft/Phi-4-mini-instruct's config: Phi-3-mini's layout with V=200064,
+	# 24 heads and 8 KV heads of 128, partial_rotary_factor 0.75, a tied head,
+	# and full_attn_mod / lm_head_bias, fields transformers' Phi3Config does not define
+	jq '.vocab_size = 200064 | .num_attention_heads = 24 | .num_key_value_heads = 8 | .partial_rotary_factor = 0.75 |
+		.tie_word_embeddings = true | .full_attn_mod = 1 | .lm_head_bias = false | .sliding_window = 262144 |
+		.max_position_embeddings = 131072' "$CFG/microsoft/Phi-3-mini-4k-instruct/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 2 config fields not used: full_attn_mod, lm_head_bias" ]
+	# int(128 * 0.75) = 96, in the rotary table and in apply_rotary_pos_emb
+	[ "$(printf '%s' "$output" | jq -c '[.. | objects | .attrs?.rotary_dim? | numbers]')" = '[96,96]' ]
+	# H=3072, I=8192, 32 layers: qkv H*(24+2*8)*128, o H*H, gate_up H*2I, down I*H, two norms;
+	# the embedding tied to the head, a final norm
+	local V=200064 H=3072 I=8192 L=32 one
+	run sh -c "lmp-inspect '$f' 2>/dev/null | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops,.totals.param_count"
+	[ "${lines[1]}" = $(( L * (H*40*128 + H*H + H*2*I + I*H + 2*H) + V*H + H )) ]
+	# against the whole head rotating: one token, apply_rotary_pos_emb's
+	# (24+8) heads x (3*d + d/2) per layer, and the table's 5*d once
+	jq '.partial_rotary_factor = 1' "$f" > "$BATS_TEST_TMPDIR/full.json"
+	one=$(lmp-inspect "$BATS_TEST_TMPDIR/full.json" 2>/dev/null | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	[ $(( one - lines[0] )) -eq $(( L * 32 * (3*(128-96) + (64-48)) + 5 * (128-96) )) ]
+	jq '.partial_rotary_factor = 1.5' "$f" > "$BATS_TEST_TMPDIR/bad.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/bad.json"
+	assert_clean_failure lmp-inspect 'config fields partial_rotary_factor = 1.5: partial_rotary_factor must be in (0, 1]'
+}
