@@ -195,8 +195,12 @@ cfg_with() {
 	cfg_with '.attention_type = "linear"'
 	run --separate-stderr lmp-inspect --strict "$BATS_TEST_TMPDIR/config.json"
 	assert_clean_failure lmp-inspect 'config field "attention_type" is not understood by the llama template (it may change the architecture)'
+	# LlamaMLP's act_fn is ACT2FN[config.hidden_act]: any activation lmp models
 	cfg_with '.hidden_act = "gelu"'
-	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the llama template (supported: ["silu"])'
+	[ "$status" -eq 0 ]
+	printf '%s' "$output" | jq -e '[.. | objects | select(.name == "act_fn") | .class] == ["transformers.activations.GELUActivation"]'
+	cfg_with '.hidden_act = "mish"'
+	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast,'
 	cfg_with 'del(.model_type)'
 	assert_clean_failure lmp-inspect "no usable model_type"
 	# generic fields that change the model unless neutral
@@ -568,7 +572,7 @@ cfg_with() {
 	cfg_with '.attention_bias = "no"'
 	assert_clean_failure lmp-inspect 'config field attention_bias = "no" is not a boolean'
 	cfg_with '.hidden_act = 1'
-	assert_clean_failure lmp-inspect 'config field hidden_act = 1 is not supported by the llama template (supported: ["silu"])'
+	assert_clean_failure lmp-inspect 'config field hidden_act = 1 is not a string'
 	# a boolean field takes a number as Python's truth does (Llama-4-Scout's attn_temperature_tuning is 4)
 	cfg_with '.attention_bias = 0'
 	[ "$status" -eq 0 ]
