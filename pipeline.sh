@@ -1,5 +1,5 @@
 #!/bin/sh
-# usage: pipeline.sh MODEL [--revision REV] [--db FILE] [--agent CMD] [--timeout S]
+# usage: pipeline.sh MODEL [--revision REV] [--strict] [--db FILE] [--agent CMD] [--timeout S]
 #                    [--source-root DIR] [--batch-size N,...] [--seq-len N,...]
 #                    [--cache-len N,...] [--prompt-len P,...] [--gen-len G,...]
 #                    [--phase prefill|decode] [--queries SEQ:CACHE[xCOUNT],...]
@@ -97,6 +97,7 @@ while [ $# -gt 0 ]; do
 	--revision)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ins "$a"; add_ins "$1"; shift ;;
+	--strict) add_ins "$a" ;;
 	--agent | --timeout | --source-root)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ens "$a"; add_ens "$1"; shift ;;

@@ -11,22 +11,6 @@
 
 #include "lmp.h"
 
-/* Fields any HF config may carry that do not change what inference costs. */
-static const char *const inert[] = {
-	"_name_or_path", "architectures", "model_type", "torch_dtype", "dtype", "transformers_version",
-	"bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id",
-	"initializer_range", "initializer_factor", "use_cache", "max_position_embeddings", "rope_theta",
-	"rope_scaling", "rope_parameters", "tokenizer_class", "auto_map", "attention_dropout",
-	"hidden_dropout", "dropout", "output_attentions", "output_hidden_states", "return_dict",
-	"torchscript", "use_bfloat16", "id2label", "label2id",
-	"problem_type", "task_specific_params", "finetuning_task", "prefix", "bad_words_ids",
-	"_attn_implementation", "attn_implementation", "quantization_config", "pretraining_tp",
-	"_from_model_config", "use_return_dict", "gradient_checkpointing", "max_length",
-	"temperature", "top_p", "top_k", "do_sample", "num_beams", "repetition_penalty",
-	"early_stopping", "length_penalty", "no_repeat_ngram_size", "forced_bos_token_id",
-	"forced_eos_token_id", "remove_invalid_values", "transformers.js_config",
-};
-
 /* Fields every PretrainedConfig may carry that change the model unless
  * they hold their neutral value. */
 static const struct {
@@ -37,13 +21,66 @@ static const struct {
 	{"tie_encoder_decoder", "false"},
 };
 
+/* Fields any config may carry that change nothing lmp counts: the shared
+ * list share/lmp/config-inert.json (groups of fields, a reason each), read
+ * once and kept sorted for lookup. */
+static char **inert;
+static size_t ninert;
+static int inert_loaded; /* 0 not yet, 1 read, -1 failed */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+inert_load(lmp_err *e)
+{
+	char path[4096];
+	const cJSON *g, *f, *groups;
+	cJSON *doc;
+	size_t n = 0;
+
+	if (inert_loaded)
+		return inert_loaded > 0 ? 0 : lmp_fail(e, LMP_EXIT_SYSTEM, "the inert config fields could not be read");
+	inert_loaded = -1;
+	snprintf(path, sizeof path, "%s/config-inert.json", lmp_datadir());
+	if (!(doc = lmp_json_load_file(path, e)))
+		return -1;
+	groups = cJSON_GetObjectItemCaseSensitive(doc, "groups");
+	cJSON_ArrayForEach(g, groups) {
+		const cJSON *fields = cJSON_GetObjectItemCaseSensitive(g, "fields");
+		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "reason")) || !cJSON_IsArray(fields))
+			goto bad;
+		cJSON_ArrayForEach(f, fields)
+			if (!cJSON_IsString(f))
+				goto bad;
+		n += (size_t)cJSON_GetArraySize(fields);
+	}
+	if (!cJSON_IsArray(groups))
+		goto bad;
+	inert = lmp_xcalloc(n + 1, sizeof *inert);
+	cJSON_ArrayForEach(g, groups)
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "fields"))
+			inert[ninert++] = lmp_xstrdup(f->valuestring);
+	qsort(inert, ninert, sizeof *inert, cmp_str);
+	cJSON_Delete(doc);
+	inert_loaded = 1;
+	return 0;
+bad:
+	cJSON_Delete(doc);
+	return lmp_fail(e, LMP_EXIT_INPUT, "%s: \"groups\" must be a list of {\"reason\": text, \"fields\": [names]}", path);
+}
+
 int
 lmp_config_inert(const char *k)
 {
-	for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++)
-		if (!strcmp(inert[i], k))
-			return 1;
-	return 0;
+	lmp_err e = {0};
+
+	if (inert_load(&e))
+		return 0;
+	return bsearch(&k, inert, ninert, sizeof *inert, cmp_str) != NULL;
 }
 
 /* 1 inert when neutral, 0 not such a field, -1 such a field, not neutral */
@@ -309,28 +346,33 @@ apply_defaults(cJSON *cfg, const cJSON *tmpl, cJSON *derived, lmp_err *e)
 	return 0;
 }
 
-/* Every field must be understood: known to the template (a default, an
- * accepted field, a required value) or inert everywhere. */
+/* Every field is consumed by the template (a default, an accepted field,
+ * a required value), inert everywhere, or unknown: an unknown field is
+ * taken out of the config (nothing may bind it) and named in unused, for
+ * lmp-inspect to warn of or, under --strict, refuse. */
 static int
-check_fields(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
+check_fields(cJSON *cfg, const cJSON *tmpl, const char *mt, cJSON *unused, lmp_err *e)
 {
 	const cJSON *c, *a, *req = cJSON_GetObjectItemCaseSensitive(tmpl, "require");
 	const cJSON *acc = cJSON_GetObjectItemCaseSensitive(tmpl, "accept");
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
+	cJSON *next;
 
-	cJSON_ArrayForEach(c, cfg) {
-		int nf = neutral_field(c);
+	for (cJSON *f = cfg->child; f; f = next) {
+		next = f->next;
+		int nf = neutral_field(f);
 		if (nf < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "config field \"%s\" changes the architecture and is not supported by the %s template",
-				c->string, mt);
-		int known = nf > 0 || lmp_config_inert(c->string) || cJSON_GetObjectItemCaseSensitive(defs, c->string) ||
-			    cJSON_GetObjectItemCaseSensitive(req, c->string) ||
-			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tmpl, "require_each"), c->string);
+				f->string, mt);
+		int known = nf > 0 || lmp_config_inert(f->string) || cJSON_GetObjectItemCaseSensitive(defs, f->string) ||
+			    cJSON_GetObjectItemCaseSensitive(req, f->string) ||
+			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tmpl, "require_each"), f->string);
 		cJSON_ArrayForEach(a, acc)
-			known |= cJSON_IsString(a) && !strcmp(a->valuestring, c->string);
-		if (!known)
-			return lmp_fail(e, LMP_EXIT_INPUT, "config field \"%s\" is not understood by the %s template "
-				"(it may change the architecture)", c->string, mt);
+			known |= cJSON_IsString(a) && !strcmp(a->valuestring, f->string);
+		if (!known) {
+			cJSON_AddItemToArray(unused, cJSON_CreateString(f->string));
+			cJSON_Delete(cJSON_DetachItemViaPointer(cfg, f));
+		}
 	}
 	cJSON_ArrayForEach(c, req) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, c->string);
@@ -438,6 +480,140 @@ check_lists(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
 	return rc;
 }
 
+/* Values that make no model (config-checks.json, lmp-inspect(1)): a field
+ * of the template's defaults must have its default's kind (a boolean, which
+ * like Python's truth also takes a number; a number; a string); a count
+ * must be a whole number from 1 to 2^31; and the shared and the template's
+ * "checks" must hold. */
+static cJSON *checks_doc;
+
+static int
+checks_load(lmp_err *e)
+{
+	char path[4096];
+	const cJSON *c, *counts, *checks;
+
+	if (checks_doc)
+		return 0;
+	snprintf(path, sizeof path, "%s/config-checks.json", lmp_datadir());
+	if (!(checks_doc = lmp_json_load_file(path, e)))
+		return -1;
+	counts = cJSON_GetObjectItemCaseSensitive(checks_doc, "counts");
+	checks = cJSON_GetObjectItemCaseSensitive(checks_doc, "checks");
+	int ok = cJSON_IsArray(counts) && cJSON_IsArray(checks);
+	cJSON_ArrayForEach(c, counts)
+		ok &= cJSON_IsString(c);
+	if (!ok) {
+		cJSON_Delete(checks_doc);
+		checks_doc = NULL;
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: needs \"counts\", a list of field names, and \"checks\"", path);
+	}
+	return 0;
+}
+
+static int
+bad_value(const cJSON *v, const char *field, const char *want, lmp_err *e)
+{
+	/* a number as the config wrote it (1e40, not 1e+40) */
+	char *t = cJSON_IsNumber(v) && v->valuestring ? lmp_xstrdup(v->valuestring) : lmp_json_print(v, 0);
+
+	lmp_fail(e, LMP_EXIT_INPUT, "config field %s = %.40s is not %s", field, t, want);
+	free(t);
+	return -1;
+}
+
+/* One check: {"require": template, "error": text}; skipped when the
+ * config lacks a number it names. */
+static int
+check_one(const cJSON *chk, const cJSON *cfg, const struct cfgvals *cv, const char *whose, lmp_err *e)
+{
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(chk, "require");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(chk, "error");
+	lmp_buf vals = {0};
+	const char *p, *end;
+	char name[256];
+	lmp_num x;
+
+	if (!cJSON_IsString(req) || !cJSON_IsString(msg))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a check needs a \"require\" template and an \"error\"", whose);
+	for (p = req->valuestring; (p = strstr(p, "${")) && (end = strchr(p, '}')); p = end + 1) {
+		size_t n = (size_t)(end - p - 2);
+		const cJSON *v;
+		if (n >= sizeof name)
+			break;
+		memcpy(name, p + 2, n);
+		name[n] = '\0';
+		v = cJSON_GetObjectItemCaseSensitive(cfg, name);
+		if (!cJSON_IsNumber(v)) {
+			lmp_buf_free(&vals);
+			return 0;
+		}
+		if (!strstr(vals.s ? vals.s : "", name)) {
+			char *t = lmp_json_print(v, 0);
+			lmp_buf_printf(&vals, "%s%s = %s", vals.len ? ", " : "", name, t);
+			free(t);
+		}
+	}
+	if (eval_cfg(req->valuestring, cv, &x, e)) {
+		lmp_buf_free(&vals);
+		return lmp_prefix(e, "%s: check: ", whose);
+	}
+	if (lmp_num_is_zero(&x)) {
+		lmp_fail(e, LMP_EXIT_INPUT, "config fields %s: %s", vals.s ? vals.s : "", msg->valuestring);
+		lmp_buf_free(&vals);
+		return -1;
+	}
+	lmp_buf_free(&vals);
+	return 0;
+}
+
+static int
+check_values(const cJSON *cfg, const cJSON *tmpl, const char *mt, lmp_err *e)
+{
+	const cJSON *d, *c, *defs = cJSON_GetObjectItemCaseSensitive(tmpl, "defaults");
+	const cJSON *tchecks = cJSON_GetObjectItemCaseSensitive(tmpl, "checks");
+	const lmp_num one = lmp_num_int(1), most = lmp_num_int((lmp_i128)1 << 31);
+	struct cfgvals cv;
+	char whose[128];
+	lmp_num x;
+	int rc = 0;
+
+	if (checks_load(e))
+		return -1;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(checks_doc, "counts")) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, c->valuestring);
+		if (!v || cJSON_IsNull(v))
+			continue;
+		if (!cJSON_IsNumber(v) || lmp_json_num(v, &x) || !lmp_num_is_int(&x) || lmp_num_cmp(&x, &one) < 0 ||
+		    lmp_num_cmp(&x, &most) > 0)
+			return bad_value(v, c->valuestring, "a count (a whole number from 1 to 2^31)", e);
+	}
+	cJSON_ArrayForEach(d, defs) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, d->string);
+		if (!v || cJSON_IsNull(v) || cJSON_IsNull(d))
+			continue;
+		if (cJSON_IsBool(d) && !cJSON_IsBool(v) && !cJSON_IsNumber(v))
+			return bad_value(v, d->string, "a boolean", e);
+		if ((cJSON_IsNumber(d) || (cJSON_IsString(d) && strstr(d->valuestring, "${"))) && !cJSON_IsNumber(v))
+			return bad_value(v, d->string, "a number", e);
+		if (cJSON_IsString(d) && !strstr(d->valuestring, "${") && !cJSON_IsString(v))
+			return bad_value(v, d->string, "a string", e);
+	}
+	if (tchecks && !cJSON_IsArray(tchecks))
+		return lmp_fail(e, LMP_EXIT_INPUT, "the %s template's \"checks\" must be a list", mt);
+	cfg_collect(cfg, &cv);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(checks_doc, "checks"))
+		if ((rc = check_one(c, cfg, &cv, "config-checks.json", e)))
+			break;
+	snprintf(whose, sizeof whose, "the %.64s template", mt);
+	if (!rc)
+		cJSON_ArrayForEach(c, tchecks)
+			if ((rc = check_one(c, cfg, &cv, whose, e)))
+				break;
+	cfg_free(&cv);
+	return rc;
+}
+
 /* A structural value (when, repeat, tied_when, active) is fixed by the
  * config: a runtime variable there is a template error. */
 static cJSON *
@@ -446,6 +622,44 @@ eval_static(const cJSON *v, const cJSON *cfg, const struct cfgvals *cv, lmp_err 
 	if (cJSON_IsString(v) && has_runtime(v->valuestring))
 		return lmp_fail(e, LMP_EXIT_INPUT, "\"%.80s\" depends on the runtime point", v->valuestring), NULL;
 	return eval_value(v, cfg, cv, e);
+}
+
+/* transformers' ACT2FN (share/lmp/activations.json): a node's class
+ * ACT2FN[${field}] is the class of the activation the config names. */
+static cJSON *acts_doc;
+
+static int
+act_class(const char *cls, const cJSON *cfg, const char **out, lmp_err *e)
+{
+	char path[4096], field[256];
+	const cJSON *classes, *v, *c;
+	size_t n = strlen(cls);
+
+	*out = cls;
+	if (strncmp(cls, "ACT2FN[${", 9) || n < 12 || strcmp(cls + n - 2, "}]"))
+		return 0;
+	if (!acts_doc) {
+		snprintf(path, sizeof path, "%s/activations.json", lmp_datadir());
+		if (!(acts_doc = lmp_json_load_file(path, e)))
+			return -1;
+	}
+	classes = cJSON_GetObjectItemCaseSensitive(acts_doc, "classes");
+	snprintf(field, sizeof field, "%.*s", (int)(n - 11), cls + 9);
+	v = cJSON_GetObjectItemCaseSensitive(cfg, field);
+	c = cJSON_IsString(v) ? cJSON_GetObjectItemCaseSensitive(classes, v->valuestring) : NULL;
+	if (cJSON_IsString(c)) {
+		*out = c->valuestring;
+		return 0;
+	}
+	lmp_buf names = {0};
+	char *t = v ? lmp_json_print(v, 0) : lmp_xstrdup("absent");
+	cJSON_ArrayForEach(c, classes)
+		lmp_buf_printf(&names, "%s%s", names.len ? ", " : "", c->string);
+	lmp_fail(e, LMP_EXIT_INPUT, "config field %s = %.40s is not an activation lmp models (supported: %s)", field, t,
+		names.s ? names.s : "none");
+	free(t);
+	lmp_buf_free(&names);
+	return -1;
 }
 
 static int
@@ -477,9 +691,12 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 		if (skip)
 			return 0;
 	}
+	const char *cname;
+	if (act_class(cls->valuestring, cfg, &cname, e))
+		return -1;
 	node = cJSON_CreateObject();
 	cJSON_AddStringToObject(node, "name", name->valuestring);
-	cJSON_AddStringToObject(node, "class", cls->valuestring);
+	cJSON_AddStringToObject(node, "class", cname);
 	if (rep) {
 		cJSON *r = eval_static(rep, cfg, cv, e);
 		if (!r || lmp_json_num(r, &x) || !lmp_num_is_int(&x) || lmp_num_sign(&x) < 0) {
@@ -580,16 +797,30 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 	const char *mt = cJSON_GetObjectItemCaseSensitive(model, "model_type")->valuestring;
 	const cJSON *tree = cJSON_GetObjectItemCaseSensitive(tmpl, "tree"), *c;
 	const cJSON *root = cJSON_GetObjectItemCaseSensitive(tmpl, "class");
-	cJSON *doc = NULL, *derived = cJSON_CreateArray(), *layers;
+	cJSON *doc = NULL, *derived = cJSON_CreateArray(), *unused = cJSON_CreateArray(), *layers;
 	struct cfgvals cv = {0};
 
 	if (!cJSON_IsArray(tree) || !cJSON_IsString(root)) {
 		lmp_fail(e, LMP_EXIT_INPUT, "the %s template has no \"class\" and \"tree\"", mt);
 		goto fail;
 	}
-	if (apply_aliases(cfg, tmpl, mt, e) || apply_defaults(cfg, tmpl, derived, e) || check_fields(cfg, tmpl, mt, e) ||
-	    check_lists(cfg, tmpl, mt, e))
+	if (inert_load(e) || apply_aliases(cfg, tmpl, mt, e) || apply_defaults(cfg, tmpl, derived, e) ||
+	    check_fields(cfg, tmpl, mt, unused, e) || check_lists(cfg, tmpl, mt, e) || check_values(cfg, tmpl, mt, e))
 		goto fail;
+	/* sorted, and only when there are some: a config with none makes the
+	 * document it always made */
+	if (cJSON_GetArraySize(unused) > 0) {
+		int n = cJSON_GetArraySize(unused), i = 0;
+		const char **names = lmp_xcalloc((size_t)n, sizeof *names);
+		cJSON *sorted = cJSON_CreateArray();
+		cJSON_ArrayForEach(c, unused)
+			names[i++] = c->valuestring;
+		qsort(names, (size_t)n, sizeof *names, cmp_str);
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToArray(sorted, cJSON_CreateString(names[i]));
+		free(names);
+		cJSON_AddItemToObject(model, "config_unused", sorted);
+	}
 	cfg_collect(cfg, &cv);
 	if (positions(tmpl, model, &cv, mt, e))
 		goto fail;
@@ -633,9 +864,11 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 		if (expand(c, layers, cfg, &cv, "", 0, e))
 			goto fail;
 	cfg_free(&cv);
+	cJSON_Delete(unused);
 	return doc;
 fail:
 	cfg_free(&cv);
+	cJSON_Delete(unused);
 	cJSON_Delete(derived);
 	cJSON_Delete(model);
 	cJSON_Delete(doc);

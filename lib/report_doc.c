@@ -319,6 +319,23 @@ title(lmp_report *r, const cJSON *doc)
 	lmp_buf_free(&b);
 }
 
+/* The config's fields that lmp-inspect did not use (model.config_unused):
+ * a note under the model, since the figures ignore them. */
+static void
+unused_note(lmp_report *r, lmp_table *l, const cJSON *doc)
+{
+	const cJSON *un = lmp_field(doc, "model.config_unused"), *f;
+	lmp_buf b = {0};
+
+	if (cJSON_GetArraySize(un) == 0)
+		return;
+	cJSON_ArrayForEach(f, un)
+		lmp_buf_printf(&b, "%s%s", b.len ? ", " : "", cJSON_IsString(f) ? f->valuestring : "?");
+	lmp_report_item(l ? l : lmp_report_list(r), "note", "config field%s not used (they may change the model): %s",
+		cJSON_GetArraySize(un) == 1 ? "" : "s", b.s);
+	lmp_buf_free(&b);
+}
+
 static void
 step_doc(lmp_report *r, const cJSON *doc)
 {
@@ -326,6 +343,7 @@ step_doc(lmp_report *r, const cJSON *doc)
 	lmp_table *l;
 
 	title(r, doc);
+	unused_note(r, NULL, doc);
 	if (cJSON_IsObject(lmp_field(doc, "roofline")))
 		device_items(lmp_report_list(r), doc);
 	cJSON_ArrayForEach(p, phases) {
@@ -429,6 +447,7 @@ tree_doc(lmp_report *r, const cJSON *doc, int populated)
 		lmp_report_item(l, "config", "%s (%s), sha256 %s", str(doc, "model.config_file") ?
 			str(doc, "model.config_file") : "?", str(doc, "model.source"),
 			str(doc, "model.config_sha256") ? str(doc, "model.config_sha256") : "?");
+	unused_note(r, l, doc);
 	tree_rows(t, lmp_field(doc, "layers"), "", 1, populated);
 	lmp_report_table(r, t);
 }
@@ -585,6 +604,10 @@ lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 		lmp_table_add(t, cells);
 	}
 	lmp_report_head(r, 1, "%d point%s", n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) /* once per model */
+		if (i == 0 || !str(docs[i], "model.id") || !str(docs[i - 1], "model.id") ||
+		    strcmp(str(docs[i], "model.id"), str(docs[i - 1], "model.id")))
+			unused_note(r, NULL, docs[i]);
 	if (n > 1)
 		sweep_summary(r, docs, n);
 	lmp_report_table(r, t);

@@ -324,3 +324,91 @@ cfg_with() {
 	# every class was already in the database: nothing was added
 	cmp -s "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
 }
+
+@test "families whose attention splits hidden_size into heads refuse a size that does not divide (transformers raises)" {
+	local f="$BATS_TEST_TMPDIR/config.json"
+	# GPT-2: n_embd 768 over 7 heads; GPT-J: 4096 over 7; OPT-1.3b, Falcon-7b, Pythia: hidden_size over 7
+	jq '.n_head = 7' "$CFG/openai-community/gpt2/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields n_embd = 768, n_head = 7: n_embd must be a multiple of n_head'
+	jq '.n_head = 7' "$CFG/EleutherAI/gpt-j-6b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields n_embd = 4096, n_head = 7: n_embd must be a multiple of n_head'
+	jq '.num_attention_heads = 7' "$CFG/facebook/opt-1.3b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048, num_attention_heads = 7: hidden_size must be a multiple of num_attention_heads'
+	jq '.num_attention_heads = 7' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048, num_attention_heads = 7: hidden_size must be a multiple of num_attention_heads'
+	# Falcon-7b: 4544 = 71 x 64; 4544 over 8 heads divides, over 7 does not
+	jq '.num_attention_heads = 7' "$CFG/tiiuae/falcon-7b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 4544, num_attention_heads = 7: hidden_size must be a multiple of num_attention_heads'
+	# BLOOM-560m: n_embed 1024 over 7 heads (both spellings of the head count)
+	jq '.n_head = 7 | .num_attention_heads = 7' "$CFG/bigscience/bloom-560m/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields n_embed = 1024, num_attention_heads = 7: n_embed must be a multiple of num_attention_heads'
+	# Llama computes head_dim = hidden_size // heads without such a check: not refused
+	jq '.num_attention_heads = 24 | .num_key_value_heads = 8' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+}
+
+@test "GPT-NeoX-20B: hidden_act gelu_fast (transformers' ACT2FN) is FastGELUActivation; its official count; an activation lmp does not model is named" {
+	local f="$BATS_TEST_TMPDIR/neox20b.json"
+	# GPT-NeoX-20B's config.json (EleutherAI/gpt-neox-20b): Pythia's fields with
+	# V=50432, H=6144, I=24576, 44 layers, 64 heads, hidden_act gelu_fast
+	jq '.hidden_act = "gelu_fast" | .hidden_size = 6144 | .num_attention_heads = 64 | .num_hidden_layers = 44 |
+		.intermediate_size = 24576 | .vocab_size = 50432' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
+	run sh -c "lmp-inspect '$f' | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count"
+	assert_success
+	# per layer: two LayerNorms 2*2H, qkv 3H*H + 3H, dense H*H + H, MLP H*I + I + I*H + H;
+	# embed_in and embed_out V*H each (untied), final LayerNorm 2H.  The model
+	# card's figure: 20,554,567,680.
+	local V=50432 H=6144 I=24576 L=44
+	[ "$output" = $(( L * (4*H + 3*H*H + 3*H + H*H + H + 2*H*I + I + H) + 2*V*H + 2*H )) ]
+	[ "$output" = 20554567680 ]
+	lmp-inspect "$f" | jq -e '[.. | objects | select(.name == "act") | .class] == ["transformers.activations.FastGELUActivation"]'
+	# FastGELU: 9 FLOPs per element (the nine eager kernels of its forward),
+	# exact GELU 5, QuickGELU 6 (1.702*x, a sigmoid of 4, the product): at one
+	# token the difference is L x I elements x the difference in FLOPs
+	local fast gelu quick
+	fast=$(lmp-inspect "$f" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	jq '.hidden_act = "gelu"' "$f" > "$BATS_TEST_TMPDIR/gelu.json"
+	jq '.hidden_act = "quick_gelu"' "$f" > "$BATS_TEST_TMPDIR/quick.json"
+	gelu=$(lmp-inspect "$BATS_TEST_TMPDIR/gelu.json" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	quick=$(lmp-inspect "$BATS_TEST_TMPDIR/quick.json" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	[ $((fast - gelu)) -eq $((L * I * (9 - 5))) ]
+	[ $((quick - gelu)) -eq $((L * I * (6 - 5))) ]
+	jq '.hidden_act = "mish"' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
+	run_split lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast, gelu_new, gelu_pytorch_tanh, quick_gelu, relu, sigmoid, silu, swish)'
+}
+
+@test "Phi-4-mini (phi3): partial_rotary_factor 0.75 rotates 96 of 128 dimensions; its unknown fields are a warning" {
+	local f="$BATS_TEST_TMPDIR/phi4mini.json"
+	# microsoft/Phi-4-mini-instruct's config: Phi-3-mini's layout with V=200064,
+	# 24 heads and 8 KV heads of 128, partial_rotary_factor 0.75, a tied head,
+	# and full_attn_mod / lm_head_bias, fields transformers' Phi3Config does not define
+	jq '.vocab_size = 200064 | .num_attention_heads = 24 | .num_key_value_heads = 8 | .partial_rotary_factor = 0.75 |
+		.tie_word_embeddings = true | .full_attn_mod = 1 | .lm_head_bias = false | .sliding_window = 262144 |
+		.max_position_embeddings = 131072' "$CFG/microsoft/Phi-3-mini-4k-instruct/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 2 config fields not used: full_attn_mod, lm_head_bias" ]
+	# int(128 * 0.75) = 96, in the rotary table and in apply_rotary_pos_emb
+	[ "$(printf '%s' "$output" | jq -c '[.. | objects | .attrs?.rotary_dim? | numbers]')" = '[96,96]' ]
+	# H=3072, I=8192, 32 layers: qkv H*(24+2*8)*128, o H*H, gate_up H*2I, down I*H, two norms;
+	# the embedding tied to the head, a final norm
+	local V=200064 H=3072 I=8192 L=32 one
+	run sh -c "lmp-inspect '$f' 2>/dev/null | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops,.totals.param_count"
+	[ "${lines[1]}" = $(( L * (H*40*128 + H*H + H*2*I + I*H + 2*H) + V*H + H )) ]
+	# against the whole head rotating: one token, apply_rotary_pos_emb's
+	# (24+8) heads x (3*d + d/2) per layer, and the table's 5*d once
+	jq '.partial_rotary_factor = 1' "$f" > "$BATS_TEST_TMPDIR/full.json"
+	one=$(lmp-inspect "$BATS_TEST_TMPDIR/full.json" 2>/dev/null | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
+	[ $(( one - lines[0] )) -eq $(( L * 32 * (3*(128-96) + (64-48)) + 5 * (128-96) )) ]
+	jq '.partial_rotary_factor = 1.5' "$f" > "$BATS_TEST_TMPDIR/bad.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/bad.json"
+	assert_clean_failure lmp-inspect 'config fields partial_rotary_factor = 1.5: partial_rotary_factor must be in (0, 1]'
+}

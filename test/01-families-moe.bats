@@ -132,7 +132,7 @@ ds_moe() { echo $(( $1*3*7168*2048 + 3*7168*2048 + 256*7168 )); }
 	run --separate-stderr lmp-inspect "$f"
 	assert_clean_failure lmp-inspect 'config field moe_layer_freq = 2 is not supported'
 	jq '.linear_attention = true' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"
-	run --separate-stderr lmp-inspect "$f"
+	run --separate-stderr lmp-inspect --strict "$f"
 	assert_clean_failure lmp-inspect 'config field "linear_attention" is not understood by the deepseek_v3 template'
 	# without q_lora_rank (DeepSeek-V2-Lite style) q is one projection, H -> 128 x 192
 	jq '.q_lora_rank = null' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"

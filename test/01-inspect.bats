@@ -193,9 +193,14 @@ cfg_with() {
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
+	run --separate-stderr lmp-inspect --strict "$BATS_TEST_TMPDIR/config.json"
 	assert_clean_failure lmp-inspect 'config field "attention_type" is not understood by the llama template (it may change the architecture)'
+	# LlamaMLP's act_fn is ACT2FN[config.hidden_act]: any activation lmp models
 	cfg_with '.hidden_act = "gelu"'
-	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the llama template (supported: ["silu"])'
+	[ "$status" -eq 0 ]
+	printf '%s' "$output" | jq -e '[.. | objects | select(.name == "act_fn") | .class] == ["transformers.activations.GELUActivation"]'
+	cfg_with '.hidden_act = "mish"'
+	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast,'
 	cfg_with 'del(.model_type)'
 	assert_clean_failure lmp-inspect "no usable model_type"
 	# generic fields that change the model unless neutral
@@ -207,7 +212,7 @@ cfg_with() {
 	[ "$status" -eq 0 ]
 	# a tie that is not a boolean or a number is an error, not "untied"
 	cfg_with '.tie_word_embeddings = "yes"'
-	assert_clean_failure lmp-inspect "lm_head: tied_when"
+	assert_clean_failure lmp-inspect 'config field tie_word_embeddings = "yes" is not a boolean'
 	run --separate-stderr lmp-inspect ../etc/passwd
 	assert_clean_failure lmp-inspect "not a hub id"
 	run --separate-stderr lmp-inspect
@@ -396,20 +401,28 @@ cfg_with() {
 # Counts are exact to 2^127 - 1.  A config number of 2^127 or more would be
 # a double (1e40 * 2048 came out as 2.048e+43): a field the template counts
 # with is refused by name; one it does not use keeps its text.
-@test "a config count of 2^127 or more is refused by name; an unused one passes through" {
+@test "a config count past 2^31, or a number of 2^127 or more, is refused by name; an unused one passes through" {
 	local c="$CFG/meta-llama/Llama-3.2-1B/config.json"
+	# a count (config-checks.json) is a whole number from 1 to 2^31
 	sed 's/"hidden_size": 2048/"hidden_size": 1e40/' "$c" >"$BATS_TEST_TMPDIR/big.json"
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
-	assert_clean_failure lmp-inspect "config field hidden_size: 1e40 is past the exact range of counts (2^127 or more)"
+	assert_clean_failure lmp-inspect "config field hidden_size = 1e40 is not a count (a whole number from 1 to 2^31)"
 	# 2^127 = 170141183460469231731687303715884105728, written out
 	sed 's/"vocab_size": 128256/"vocab_size": 170141183460469231731687303715884105728/' "$c" >"$BATS_TEST_TMPDIR/big.json"
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
-	assert_clean_failure lmp-inspect "config field vocab_size: 170141183460469231731687303715884105728 is past the exact range"
-	# 1e38 is below 2^127 (about 1.7e38): exact, and a count like any other
-	sed 's/"vocab_size": 128256/"vocab_size": 1e38/' "$c" >"$BATS_TEST_TMPDIR/ok.json"
+	assert_clean_failure lmp-inspect "config field vocab_size = 170141183460469231731687303715884105728 is not a count"
+	# the bound itself is a count; one past it is not
+	sed 's/"vocab_size": 128256/"vocab_size": 2147483648/' "$c" >"$BATS_TEST_TMPDIR/ok.json"
 	run lmp-inspect "$BATS_TEST_TMPDIR/ok.json"
 	assert_success
-	[[ "$output" == *'"num_embeddings":100000000000000000000000000000000000000'* ]]
+	[[ "$output" == *'"num_embeddings":2147483648'* ]]
+	sed 's/"vocab_size": 128256/"vocab_size": 2147483649/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field vocab_size = 2147483649 is not a count"
+	# a number a template reads that is not a count: past 2^127 it is named
+	sed 's/"max_position_embeddings": 131072/"max_position_embeddings": 1e40/' "$c" >"$BATS_TEST_TMPDIR/big.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/big.json"
+	assert_clean_failure lmp-inspect "config field max_position_embeddings: 1e40 is past the exact range of counts (2^127 or more)"
 	# rope_theta is carried, not counted with: its text passes through
 	sed 's/"rope_theta": 500000/"rope_theta": 1e40/' "$c" >"$BATS_TEST_TMPDIR/theta.json"
 	run lmp-inspect "$BATS_TEST_TMPDIR/theta.json"
@@ -448,4 +461,149 @@ cfg_with() {
 	rm -rf "$HF_HUB_CACHE"
 	LMP_HTTP_TIMEOUT= run lmp-inspect ok/model
 	assert_success
+}
+
+# Config fields: consumed by the template, inert (share/lmp/config-inert.json)
+# or unknown.  An unknown field is a warning and config_unused; --strict
+# refuses it.  The examples are real configs' fields: SmolLM2's
+# is_llama_config and rope_interleaved (a llama config), DeepSeek-V3's
+# aux_loss_alpha and seq_aux, GPT-2's n_special, Unsloth's unsloth_version.
+
+@test "unknown config fields: one warning line, config_unused sorted, the same model; --strict refuses them" {
+	local f="$BATS_TEST_TMPDIR/smol.json" base="$BATS_TEST_TMPDIR/base.json"
+	jq '. + {rope_interleaved: false, is_llama_config: true}' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 2 config fields not used: is_llama_config, rope_interleaved" ]
+	[ "$(printf '%s' "$output" | jq -c .model.config_unused)" = '["is_llama_config","rope_interleaved"]' ]
+	# taken out of the config (nothing may bind them), the tree unchanged
+	[ "$(printf '%s' "$output" | jq -c '.config | has("is_llama_config"), has("rope_interleaved")' | paste -sd,)" = false,false ]
+	lmp-inspect meta-llama/Llama-3.2-1B > "$base"
+	[ "$(printf '%s' "$output" | jq -c .layers)" = "$(jq -c .layers "$base")" ]
+	# a config without unknown fields has no config_unused at all
+	[ "$(jq 'has("config_unused")' <<<"$(jq .model "$base")")" = false ]
+	run --separate-stderr lmp-inspect --strict "$f"
+	assert_clean_failure lmp-inspect 'config fields "is_llama_config", "rope_interleaved" are not understood by the llama template (they may change the architecture)'
+	# GPT-2's n_special: one field
+	jq '.n_special = 0' "$CFG/openai-community/gpt2/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 1 config field not used: n_special" ]
+	[ "$(printf '%s' "$output" | jq -c .model.config_unused)" = '["n_special"]' ]
+	run --separate-stderr lmp-inspect --strict "$f"
+	assert_clean_failure lmp-inspect 'config field "n_special" is not understood by the gpt2 template (it may change the architecture)'
+}
+
+@test "inert config fields pass silently: router aux-loss coefficients, fine-tuning stamps, generation settings" {
+	local f="$BATS_TEST_TMPDIR/c.json"
+	# DeepSeek-V3's checkpoint config carries aux_loss_alpha 0.001 and seq_aux true (training losses)
+	jq '. + {aux_loss_alpha: 0.001, seq_aux: true}' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$f"
+	run --separate-stderr lmp-inspect --strict "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(printf '%s' "$output" | jq '.model | has("config_unused")')" = false ]
+	jq '. + {unsloth_version: "2024.9", model_name: "x", generation_config: {temperature: 0.7}, output_router_logits: false}' \
+		"$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	run --separate-stderr lmp-inspect --strict "$f"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "the inert fields are the data file's: a field taken out of it becomes unknown; a malformed file is refused" {
+	local f="$BATS_TEST_TMPDIR/c.json"
+	cp -r "$ROOT/share/lmp" "$BATS_TEST_TMPDIR/data"
+	jq '.unsloth_version = "2024.9"' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	jq '.groups[].fields -= ["unsloth_version"]' "$ROOT/share/lmp/config-inert.json" > "$BATS_TEST_TMPDIR/data/config-inert.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 1 config field not used: unsloth_version" ]
+	# every group gives its reason
+	jq '.groups[0] |= del(.reason)' "$ROOT/share/lmp/config-inert.json" > "$BATS_TEST_TMPDIR/data/config-inert.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-inert.json: "groups" must be a list of {"reason": text, "fields": [names]}'
+	rm "$BATS_TEST_TMPDIR/data/config-inert.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-inert.json'
+	# the shipped list: no field twice, every group with a reason
+	[ "$(jq '[.groups[].fields[]] | length == (unique | length)' "$ROOT/share/lmp/config-inert.json")" = true ]
+	[ "$(jq '[.groups[] | .reason | strings | length > 0] | all' "$ROOT/share/lmp/config-inert.json")" = true ]
+}
+
+@test "lmp-report notes the unused config fields under the model (text, md, html)" {
+	local f="$BATS_TEST_TMPDIR/smol.json"
+	jq '. + {rope_interleaved: false, is_llama_config: true}' "$CFG/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	lmp-inspect "$f" 2>/dev/null > "$BATS_TEST_TMPDIR/arch.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/arch.json"
+	assert_success
+	assert_line --regexp '^  note +config fields not used \(they may change the model\): is_llama_config, rope_interleaved$'
+	lmp-inspect "$f" 2>/dev/null | lmp-populate | lmp-eval > "$BATS_TEST_TMPDIR/eval.json"
+	run lmp-report --format md "$BATS_TEST_TMPDIR/eval.json"
+	assert_line '- note: config fields not used (they may change the model): is\_llama\_config, rope\_interleaved'
+	run lmp-report --format html "$BATS_TEST_TMPDIR/eval.json"
+	assert_output --partial '<dt>note</dt><dd>config fields not used (they may change the model): is_llama_config, rope_interleaved</dd>'
+	# none for a config without them
+	run lmp-report --format text <(lmp-inspect meta-llama/Llama-3.2-1B)
+	refute_output --partial 'not used'
+}
+
+@test "values that make no model are refused with one line: a count that is a boolean, a string, a fraction, zero or negative; heads not a multiple of the KV heads" {
+	local want
+	# cfg_with edits Llama-3.2-1B (32 heads, 8 KV heads) and runs lmp-inspect
+	cfg_with '.hidden_size = true'
+	assert_clean_failure lmp-inspect 'config field hidden_size = true is not a count (a whole number from 1 to 2^31)'
+	cfg_with '.hidden_size = "2048"'
+	assert_clean_failure lmp-inspect 'config field hidden_size = "2048" is not a count'
+	cfg_with '.intermediate_size = 8192.5'
+	assert_clean_failure lmp-inspect 'config field intermediate_size = 8192.5 is not a count'
+	cfg_with '.num_hidden_layers = 0'
+	assert_clean_failure lmp-inspect 'config field num_hidden_layers = 0 is not a count'
+	cfg_with '.num_key_value_heads = 0'
+	assert_clean_failure lmp-inspect 'config field num_key_value_heads = 0 is not a count'
+	cfg_with '.vocab_size = -5'
+	assert_clean_failure lmp-inspect 'config field vocab_size = -5 is not a count'
+	cfg_with '.num_attention_heads = -32'
+	assert_clean_failure lmp-inspect 'config field num_attention_heads = -32 is not a count'
+	# 32 query heads cannot share 7 KV heads (transformers' repeat_kv repeats each 32/7 times)
+	cfg_with '.num_key_value_heads = 7'
+	assert_clean_failure lmp-inspect 'config fields num_attention_heads = 32, num_key_value_heads = 7: num_attention_heads must be a multiple of num_key_value_heads'
+	# a field of the template's defaults keeps its default's kind
+	cfg_with '.rms_norm_eps = "small"'
+	assert_clean_failure lmp-inspect 'config field rms_norm_eps = "small" is not a number'
+	cfg_with '.attention_bias = "no"'
+	assert_clean_failure lmp-inspect 'config field attention_bias = "no" is not a boolean'
+	cfg_with '.hidden_act = 1'
+	assert_clean_failure lmp-inspect 'config field hidden_act = 1 is not a string'
+	# a boolean field takes a number as Python's truth does (Llama-4-Scout's attn_temperature_tuning is 4)
+	cfg_with '.attention_bias = 0'
+	[ "$status" -eq 0 ]
+	# null where transformers fills the default: the default (KV heads = heads)
+	cfg_with '.num_key_value_heads = null'
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | jq .config.num_key_value_heads)" = 32 ]
+}
+
+@test "config-checks.json: its counts and checks are data; a malformed one is refused" {
+	local f="$BATS_TEST_TMPDIR/c.json"
+	cp -r "$ROOT/share/lmp" "$BATS_TEST_TMPDIR/data"
+	cp "$CFG/meta-llama/Llama-3.2-1B/config.json" "$f"
+	# a check of the data file, not of the code: 2048 % 3 != 0
+	jq '.checks += [{"require": "${hidden_size} % 3 == 0", "error": "three"}]' "$ROOT/share/lmp/config-checks.json" \
+		> "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048: three'
+	# a check whose fields the config lacks does not apply
+	jq '.checks += [{"require": "${no_such_field} == 1", "error": "absent"}]' "$ROOT/share/lmp/config-checks.json" \
+		> "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	[ "$status" -eq 0 ]
+	jq '.counts = "hidden_size"' "$ROOT/share/lmp/config-checks.json" > "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-checks.json: needs "counts", a list of field names, and "checks"'
+	jq '.checks = [{"require": "${hidden_size} > 0"}]' "$ROOT/share/lmp/config-checks.json" > "$BATS_TEST_TMPDIR/data/config-checks.json"
+	LMP_DATADIR="$BATS_TEST_TMPDIR/data" run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config-checks.json: a check needs a "require" template and an "error"'
+	# every shipped config passes every check (they all load)
+	for c in "$CFG"/*/*/config.json; do
+		lmp-inspect --strict "$c" > /dev/null || { echo "$c"; false; }
+	done
 }

@@ -206,3 +206,20 @@ section() {
 	LMP_CHAIN=1 run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/empty.json"
 	[ "$status" -eq 1 ] && [[ "$stderr" == "lmp-roofline: "*"empty.json"* ]]
 }
+
+@test "pipeline.sh --strict goes to lmp-inspect: an unknown config field is a warning without it, the chain's one error with it" {
+	local f="$BATS_TEST_TMPDIR/config.json"
+	# SmolLM2's config (a llama) carries is_llama_config and rope_interleaved
+	jq '. + {is_llama_config: true, rope_interleaved: false}' "$ROOT/share/lmp/configs/meta-llama/Llama-3.2-1B/config.json" > "$f"
+	run --separate-stderr "$ROOT/pipeline.sh" "$f" --seq-len 1 --totals
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 2 config fields not used: is_llama_config, rope_interleaved" ]
+	[ "$(printf '%s' "$output" | jq -c .model.config_unused)" = '["is_llama_config","rope_interleaved"]' ]
+	run --separate-stderr "$ROOT/pipeline.sh" "$f" --strict --seq-len 1 --totals
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = 'lmp-inspect: config fields "is_llama_config", "rope_interleaved" are not understood by the llama template (they may change the architecture)' ]
+	# a config without them passes --strict
+	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-3.2-1B --strict --seq-len 1 --totals
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+}

@@ -344,7 +344,10 @@ test_named_limits(void)
 		cJSON_Delete(doc);
 	}
 
-	/* The same boundary for an architecture template's tree. */
+	/* The same boundary for an architecture template's tree.  Expanding
+	 * reads the shipped config-inert.json and config-checks.json: the
+	 * checkout's, as the tests run from its root. */
+	setenv("LMP_DATADIR", "share/lmp", 0);
 	for (n = LMP_MAX_TREE_DEPTH; n <= LMP_MAX_TREE_DEPTH + 1; n++) {
 		cJSON *tmpl = cJSON_CreateObject(), *cfg = cJSON_CreateObject(), *model = cJSON_CreateObject();
 		cJSON_AddStringToObject(tmpl, "class", "Model");
