@@ -6,7 +6,7 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-inspect [--revision REV] [--pretty] MODEL\n"
+	"usage: lmp-inspect [--revision REV] [--arch FILE] [--pretty] MODEL\n"
 	"       lmp-inspect --list\n"
 	"       lmp-inspect --help | --version\n"
 	"MODEL: a config.json, a directory holding one, or a hub id org/name[@revision]\n";
@@ -16,13 +16,14 @@ main(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{"revision", required_argument, 0, 'r'},
+		{"arch", required_argument, 0, 'a'},
 		{"pretty", no_argument, 0, 'p'},
 		{"list", no_argument, 0, 'l'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
-	const char *revision = NULL;
+	const char *revision = NULL, *arch = NULL;
 	int pretty = 0, c;
 	lmp_err e = {0};
 	cJSON *doc;
@@ -33,8 +34,9 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'r': revision = optarg; break;
+		case 'a': arch = optarg; break;
 		case 'p': pretty = 1; break;
-		case 'l': s = lmp_data_names("archs"); puts(s); free(s); return lmp_close_stdout();
+		case 'l': s = lmp_arch_list(); fputs(s, stdout); free(s); return lmp_close_stdout();
 		case 'h': fputs(usage_text, stdout); return lmp_close_stdout();
 		case 'V': puts("lmp-inspect " LMP_VERSION); return lmp_close_stdout();
 		default:
@@ -44,7 +46,7 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		lmp_usage_error("one MODEL");
-	if (!(doc = lmp_inspect(argv[optind], revision, &e)))
+	if (!(doc = lmp_inspect(argv[optind], revision, arch, &e)))
 		lmp_die(&e);
 	s = lmp_json_print(doc, pretty);
 	puts(s);

@@ -93,26 +93,29 @@ model_type(const config *c, lmp_err *e)
 
 	if (cJSON_IsString(mt) && valid_type(mt->valuestring))
 		return mt->valuestring;
-	s = lmp_data_names("archs");
+	s = lmp_arch_names();
 	lmp_fail(e, LMP_EXIT_INPUT, "%s: no usable model_type (supported: %s)", c->loc.path, s);
 	free(s);
 	return NULL;
 }
 
-/* The template of model_type mt, which must list the config's architecture. */
+/* The template of model_type mt (archload.c), or the one in file, which
+ * must list the config's architecture. */
 static cJSON *
-load_template(const char *mt, const char *arch, lmp_err *e)
+load_template(const char *mt, const char *arch, const char *file, lmp_err *e)
 {
-	char path[4096], *s;
-	const cJSON *a, *archs;
+	char *s;
+	const cJSON *a, *archs, *have;
 	cJSON *tmpl;
 	int ok = 0;
 
-	snprintf(path, sizeof path, "%s/archs/%s.json", lmp_datadir(), mt);
-	if (!(tmpl = lmp_json_load_file(path, e))) {
-		s = lmp_data_names("archs");
-		lmp_fail(e, LMP_EXIT_INPUT, "model_type \"%s\" is not supported (supported: %s)", mt, s);
-		free(s);
+	if (!(tmpl = file ? lmp_arch_load_file(file, e) : lmp_arch_load(mt, e)))
+		return NULL;
+	have = cJSON_GetObjectItemCaseSensitive(tmpl, "model_type");
+	if (file && strcmp(have->valuestring, mt)) {
+		lmp_fail(e, LMP_EXIT_INPUT, "%s is a template of model_type \"%s\", the config's is \"%s\"", file,
+			have->valuestring, mt);
+		cJSON_Delete(tmpl);
 		return NULL;
 	}
 	if (!arch)
@@ -160,7 +163,7 @@ model_object(const config *c, const char *mt)
 }
 
 cJSON *
-lmp_inspect(const char *model, const char *revision, lmp_err *e)
+lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_err *e)
 {
 	config c = {0};
 	cJSON *tmpl = NULL, *doc = NULL;
@@ -169,7 +172,7 @@ lmp_inspect(const char *model, const char *revision, lmp_err *e)
 	if (read_config(model, revision, &c, e))
 		goto done;
 	open_wrapper(&c);
-	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, e)))
+	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, arch_file, e)))
 		goto done;
 	doc = lmp_arch_build(tmpl, c.cfg, model_object(&c, mt), e);
 done:

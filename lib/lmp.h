@@ -604,9 +604,17 @@ cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
 /* A field no config makes matter (token ids, dtype, generation settings). */
 int lmp_config_inert(const char *key);
 
+/* archload.c: templates on the search path (LMP_ARCH_PATH, the data home's
+ * lmp/archs, the shipped archs), "extends" resolved (lmp-arch(5)). */
+cJSON *lmp_arch_load(const char *model_type, lmp_err *e);
+cJSON *lmp_arch_load_file(const char *path, lmp_err *e);
+char *lmp_arch_names(void); /* every model_type on the path, space-separated */
+char *lmp_arch_list(void);  /* "model_type<TAB>shipped|FILE" lines */
+
 /* inspect.c: a model (a config.json, a directory, a hub id) to its
- * architecture document (lmp-inspect(1)); caller frees. */
-cJSON *lmp_inspect(const char *model, const char *revision, lmp_err *e);
+ * architecture document (lmp-inspect(1)), with the template of its
+ * model_type or the one in arch_file (NULL: the path's); caller frees. */
+cJSON *lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_err *e);
 
 /* hub.c (which calls download.c), download.c: where a model's config comes from. */
 typedef struct lmp_located {

@@ -189,7 +189,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect "model_type \"llama9\" is not supported (supported: $(lmp-inspect --list))"
+	assert_clean_failure lmp-inspect "model_type \"llama9\" is not supported (supported: $(lmp-inspect --list | cut -f1 | paste -sd " "))"
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
