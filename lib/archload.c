@@ -29,7 +29,7 @@ static const char *const top_keys[] = {
 	"tree", "extends", "rename", "edits", "validation", "code_location", NULL,
 };
 static const char *const node_keys[] = {
-	"name", "class", "attrs", "sub_layers", "repeat", "when", "tied", "tied_when", "active", NULL,
+	"name", "class", "attrs", "sub_layers", "repeat", "layers", "when", "tied", "tied_when", "active", NULL,
 };
 /* Objects a derived template merges over its parent's; every other key
  * replaces the parent's value whole. */
@@ -184,6 +184,8 @@ check_node(const cJSON *n, const char *file, const char *parent, int depth, lmp_
 	cJSON_ArrayForEach(c, n)
 		if (!in(node_keys, c->string))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: tree node %s: unknown key \"%s\"", file, path, c->string);
+	if (cJSON_GetObjectItemCaseSensitive(n, "layers") && !cJSON_GetObjectItemCaseSensitive(n, "repeat"))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: tree node %s: \"layers\" belongs to a node with \"repeat\"", file, path);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(n, "sub_layers"))
 		if (check_node(c, file, path, depth + 1, e))
 			return -1;

@@ -611,6 +611,12 @@ cJSON *lmp_arch_load_file(const char *path, lmp_err *e);
 char *lmp_arch_names(void); /* every model_type on the path, space-separated */
 char *lmp_arch_list(void);  /* "model_type<TAB>shipped|FILE" lines */
 
+/* layerset.c: the layer indices of a repeated node, from its template's
+ * "layers" ({"count", "where"} over the config and ${index}), checked
+ * against its repeat count: a range object or a list; caller frees. */
+cJSON *lmp_layer_set(const cJSON *spec, const char *const *cfg_names, const lmp_num *cfg_vals, int n,
+	const lmp_num *repeat, lmp_err *e);
+
 /* inspect.c: a model (a config.json, a directory, a hub id) to its
  * architecture document (lmp-inspect(1)), with the template of its
  * model_type or the one in arch_file (NULL: the path's); caller frees. */
