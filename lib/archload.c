@@ -582,7 +582,7 @@ resolve(const char *file, int dir, char chain[][PATH_MAX], int depth, lmp_err *e
 }
 
 cJSON *
-lmp_arch_load(const char *mt, lmp_err *e)
+lmp_arch_load(const char *mt, char *where, lmp_err *e)
 {
 	static char chain[MAX_EXTENDS][PATH_MAX];
 	char path[PATH_MAX];
@@ -598,6 +598,10 @@ lmp_arch_load(const char *mt, lmp_err *e)
 	}
 	if (!(t = resolve(path, dir, chain, 0, e)))
 		return NULL;
+	if (where) {
+		static char dirs[MAX_DIRS][PATH_MAX];
+		snprintf(where, PATH_MAX, "%s", dir == arch_dirs(dirs) - 1 ? "" : path);
+	}
 	have = cJSON_GetObjectItemCaseSensitive(t, "model_type");
 	if (strcmp(have->valuestring, mt)) {
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: the template of model_type \"%s\" is named %s.json", path, have->valuestring, mt);

@@ -2,6 +2,7 @@
  * the config found and read, a multimodal wrapper opened, the template of
  * its model_type loaded and checked against its architecture, and the tree
  * built (arch.c). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,15 +103,17 @@ model_type(const config *c, lmp_err *e)
 /* The template of model_type mt (archload.c), or the one in file, which
  * must list the config's architecture. */
 static cJSON *
-load_template(const char *mt, const char *arch, const char *file, lmp_err *e)
+load_template(const char *mt, const char *arch, const char *file, char *where, lmp_err *e)
 {
 	char *s;
 	const cJSON *a, *archs, *have;
 	cJSON *tmpl;
 	int ok = 0;
 
-	if (!(tmpl = file ? lmp_arch_load_file(file, e) : lmp_arch_load(mt, e)))
+	if (!(tmpl = file ? lmp_arch_load_file(file, e) : lmp_arch_load(mt, where, e)))
 		return NULL;
+	if (file)
+		snprintf(where, PATH_MAX, "%s", file);
 	have = cJSON_GetObjectItemCaseSensitive(tmpl, "model_type");
 	if (file && strcmp(have->valuestring, mt)) {
 		lmp_fail(e, LMP_EXIT_INPUT, "%s is a template of model_type \"%s\", the config's is \"%s\"", file,
@@ -134,7 +137,7 @@ load_template(const char *mt, const char *arch, const char *file, lmp_err *e)
 
 /* The document's "model": where the config came from and what it is. */
 static cJSON *
-model_object(const config *c, const char *mt)
+model_object(const config *c, const char *mt, const char *tmpl_file)
 {
 	cJSON *model = cJSON_CreateObject();
 	const char *dd = lmp_datadir();
@@ -159,6 +162,9 @@ model_object(const config *c, const char *mt)
 	else
 		cJSON_AddStringToObject(model, "config_file", c->loc.path);
 	cJSON_AddStringToObject(model, "config_sha256", c->sha);
+	/* a template of the user's, not the installation's (lmp-arch(5)) */
+	if (*tmpl_file)
+		cJSON_AddStringToObject(model, "template_file", tmpl_file);
 	return model;
 }
 
@@ -168,13 +174,14 @@ lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_
 	config c = {0};
 	cJSON *tmpl = NULL, *doc = NULL;
 	const char *mt;
+	char where[PATH_MAX] = "";
 
 	if (read_config(model, revision, &c, e))
 		goto done;
 	open_wrapper(&c);
-	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, arch_file, e)))
+	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, arch_file, where, e)))
 		goto done;
-	doc = lmp_arch_build(tmpl, c.cfg, model_object(&c, mt), e);
+	doc = lmp_arch_build(tmpl, c.cfg, model_object(&c, mt, where), e);
 done:
 	cJSON_Delete(tmpl);
 	config_free(&c);

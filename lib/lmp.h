@@ -606,7 +606,8 @@ int lmp_config_inert(const char *key);
 
 /* archload.c: templates on the search path (LMP_ARCH_PATH, the data home's
  * lmp/archs, the shipped archs), "extends" resolved (lmp-arch(5)). */
-cJSON *lmp_arch_load(const char *model_type, lmp_err *e);
+/* where (PATH_MAX bytes, or NULL) gets the file, or "" for a shipped one. */
+cJSON *lmp_arch_load(const char *model_type, char *where, lmp_err *e);
 cJSON *lmp_arch_load_file(const char *path, lmp_err *e);
 char *lmp_arch_names(void); /* every model_type on the path, space-separated */
 char *lmp_arch_list(void);  /* "model_type<TAB>shipped|FILE" lines */

@@ -562,6 +562,9 @@ MINI='{extends: "llama", rename: {Llama: "Mini", llama: "mini"}, architectures: 
 	XDG_DATA_HOME=$xdg run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
 	assert_success
 	[ "$(jq .config.extra_size <<<"$output")" = 64 ]
+	# the document names a template of the user's; a shipped one it does not
+	[ "$(jq -r .model.template_file <<<"$output")" = "$xdg/lmp/archs/mini.json" ]
+	[ "$(lmp-inspect meta-llama/Llama-3.2-1B | jq '.model | has("template_file")')" = false ]
 	# its default, ~/.local/share, when XDG_DATA_HOME is unset
 	mkdir -p "$BATS_TEST_TMPDIR/home/.local/share"
 	cp -R "$xdg/lmp" "$BATS_TEST_TMPDIR/home/.local/share/"
@@ -595,6 +598,7 @@ MINI='{extends: "llama", rename: {Llama: "Mini", llama: "mini"}, architectures: 
 	run --separate-stderr lmp-inspect --arch "$d/mini.json" "$BATS_TEST_TMPDIR/config.json"
 	assert_success
 	[ "$(jq .config.extra_size <<<"$output")" = 64 ]
+	[ "$(jq -r .model.template_file <<<"$output")" = "$d/mini.json" ]
 	# it is used even where the path has another template of its type
 	tmpl "$d" llama '{extends: "llama", attrs: {user: 2}}'
 	run --separate-stderr lmp-inspect --arch "$d/llama.json" meta-llama/Llama-3.2-1B
