@@ -410,7 +410,7 @@ static int
 apply_edit(cJSON *tree, const cJSON *ed, const char *where, lmp_err *e)
 {
 	const cJSON *c, *op = NULL, *ins = cJSON_GetObjectItemCaseSensitive(ed, "insert");
-	cJSON *list, *node;
+	cJSON *list = NULL, *node = NULL;
 	int nops = 0;
 
 	if (!cJSON_IsObject(ed))
@@ -445,8 +445,13 @@ apply_edit(cJSON *tree, const cJSON *ed, const char *where, lmp_err *e)
 	if (!at && !remove) {
 		if (!ins || !(cJSON_IsObject(ins) || cJSON_IsArray(ins)))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: \"%s\" needs \"insert\": a node or a list of nodes", where, op->string);
-		if (check_nodes(cJSON_IsArray(ins) ? ins : NULL, where, op->valuestring, e) ||
-		    (cJSON_IsObject(ins) && check_node(ins, where, op->valuestring, 0, e)))
+		/* the parent's path, for messages: PATH itself for "into" */
+		char parent[1024];
+		const char *dot = strrchr(op->valuestring, '.');
+		snprintf(parent, sizeof parent, "%.*s", !strcmp(op->string, "into") ? (int)strlen(op->valuestring)
+			 : dot ? (int)(dot - op->valuestring) : 0, op->valuestring);
+		if (check_nodes(cJSON_IsArray(ins) ? ins : NULL, where, parent, e) ||
+		    (cJSON_IsObject(ins) && check_node(ins, where, parent, 0, e)))
 			return -1;
 	}
 	if (locate_node(tree, op->valuestring, &list, &node, where, e))

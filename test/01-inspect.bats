@@ -517,7 +517,7 @@ MINI='{extends: "llama", rename: {Llama: "Mini", llama: "mini"}, architectures: 
 	assert_clean_failure lmp-inspect "$f: edits[0]: an edit has one of \"at\", \"remove\", \"before\", \"after\", \"into\""
 	tmpl "$BATS_TEST_TMPDIR/archs" mini "$MINI"' + {edits: [{after: "model.norm", insert: {name: "x", class: "X", colour: 1}}]}'
 	LMP_ARCH_PATH="$BATS_TEST_TMPDIR/archs" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
-	assert_clean_failure lmp-inspect "tree node model.norm.x: unknown key \"colour\""
+	assert_clean_failure lmp-inspect "tree node model.x: unknown key \"colour\""
 }
 
 @test "templates that extend each other in a cycle are refused" {
