@@ -711,6 +711,15 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 			return 0;
 		}
 		cJSON_AddItemToObject(node, "repeat", r);
+		/* which decoder layers these are (layerset.c) */
+		if (cJSON_GetObjectItemCaseSensitive(t, "layers")) {
+			cJSON *set = lmp_layer_set(cJSON_GetObjectItemCaseSensitive(t, "layers"), cv->names, cv->vals, cv->n, &x, e);
+			if (!set) {
+				cJSON_Delete(node);
+				return lmp_prefix(e, "%s: ", path);
+			}
+			cJSON_AddItemToObject(node, "layers", set);
+		}
 	}
 	if (attrs) {
 		a = cJSON_AddObjectToObject(node, "attrs");

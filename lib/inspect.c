@@ -2,6 +2,7 @@
  * the config found and read, a multimodal wrapper opened, the template of
  * its model_type loaded and checked against its architecture, and the tree
  * built (arch.c). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,26 +94,31 @@ model_type(const config *c, lmp_err *e)
 
 	if (cJSON_IsString(mt) && valid_type(mt->valuestring))
 		return mt->valuestring;
-	s = lmp_data_names("archs");
+	s = lmp_arch_names();
 	lmp_fail(e, LMP_EXIT_INPUT, "%s: no usable model_type (supported: %s)", c->loc.path, s);
 	free(s);
 	return NULL;
 }
 
-/* The template of model_type mt, which must list the config's architecture. */
+/* The template of model_type mt (archload.c), or the one in file, which
+ * must list the config's architecture. */
 static cJSON *
-load_template(const char *mt, const char *arch, lmp_err *e)
+load_template(const char *mt, const char *arch, const char *file, char *where, lmp_err *e)
 {
-	char path[4096], *s;
-	const cJSON *a, *archs;
+	char *s;
+	const cJSON *a, *archs, *have;
 	cJSON *tmpl;
 	int ok = 0;
 
-	snprintf(path, sizeof path, "%s/archs/%s.json", lmp_datadir(), mt);
-	if (!(tmpl = lmp_json_load_file(path, e))) {
-		s = lmp_data_names("archs");
-		lmp_fail(e, LMP_EXIT_INPUT, "model_type \"%s\" is not supported (supported: %s)", mt, s);
-		free(s);
+	if (!(tmpl = file ? lmp_arch_load_file(file, e) : lmp_arch_load(mt, where, e)))
+		return NULL;
+	if (file)
+		snprintf(where, PATH_MAX, "%s", file);
+	have = cJSON_GetObjectItemCaseSensitive(tmpl, "model_type");
+	if (file && strcmp(have->valuestring, mt)) {
+		lmp_fail(e, LMP_EXIT_INPUT, "%s is a template of model_type \"%s\", the config's is \"%s\"", file,
+			have->valuestring, mt);
+		cJSON_Delete(tmpl);
 		return NULL;
 	}
 	if (!arch)
@@ -131,7 +137,7 @@ load_template(const char *mt, const char *arch, lmp_err *e)
 
 /* The document's "model": where the config came from and what it is. */
 static cJSON *
-model_object(const config *c, const char *mt)
+model_object(const config *c, const char *mt, const char *tmpl_file)
 {
 	cJSON *model = cJSON_CreateObject();
 	const char *dd = lmp_datadir();
@@ -156,24 +162,56 @@ model_object(const config *c, const char *mt)
 	else
 		cJSON_AddStringToObject(model, "config_file", c->loc.path);
 	cJSON_AddStringToObject(model, "config_sha256", c->sha);
+	/* a template of the user's, not the installation's (lmp-arch(5)) */
+	if (*tmpl_file)
+		cJSON_AddStringToObject(model, "template_file", tmpl_file);
 	return model;
 }
 
 cJSON *
-lmp_inspect(const char *model, const char *revision, lmp_err *e)
+lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_err *e)
 {
 	config c = {0};
 	cJSON *tmpl = NULL, *doc = NULL;
 	const char *mt;
+	char where[PATH_MAX] = "";
 
 	if (read_config(model, revision, &c, e))
 		goto done;
 	open_wrapper(&c);
-	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, e)))
+	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, arch_file, where, e)))
 		goto done;
-	doc = lmp_arch_build(tmpl, c.cfg, model_object(&c, mt), e);
+	doc = lmp_arch_build(tmpl, c.cfg, model_object(&c, mt, where), e);
 done:
 	cJSON_Delete(tmpl);
 	config_free(&c);
 	return doc;
+}
+
+/* The config's fields that neither the template nor the inert list
+ * (config-inert.json) knows: a warning (its text in *warning, for the tool
+ * to print), or under --strict an error. */
+int
+lmp_config_unused(const cJSON *doc, int strict, lmp_buf *warning, lmp_err *e)
+{
+	const cJSON *model = cJSON_GetObjectItemCaseSensitive(doc, "model");
+	const cJSON *un = cJSON_GetObjectItemCaseSensitive(model, "config_unused"), *f;
+	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(model, "model_type");
+	int n = cJSON_GetArraySize(un);
+	lmp_buf b = {0};
+
+	if (n == 0)
+		return 0;
+	cJSON_ArrayForEach(f, un)
+		lmp_buf_printf(&b, strict ? "%s\"%s\"" : "%s%s", f == un->child ? "" : ", ", f->valuestring);
+	if (strict) {
+		lmp_fail(e, LMP_EXIT_INPUT, n == 1 ? "config field %s is not understood by the %s template (it may change the architecture)"
+						   : "config fields %s are not understood by the %s template (they may change the architecture)",
+			b.s, mt->valuestring);
+		lmp_buf_free(&b);
+		return -1;
+	}
+	lmp_buf_printf(warning, "warning: %d config field%s not used: %s", n, n == 1 ? "" : "s", b.s);
+	lmp_buf_free(&b);
+	return 0;
 }

@@ -634,9 +634,27 @@ cJSON *lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e);
 /* A field no config makes matter (token ids, dtype, generation settings). */
 int lmp_config_inert(const char *key);
 
+/* archload.c: templates on the search path (LMP_ARCH_PATH, the data home's
+ * lmp/archs, the shipped archs), "extends" resolved (lmp-arch(5)). */
+/* where (PATH_MAX bytes, or NULL) gets the file, or "" for a shipped one. */
+cJSON *lmp_arch_load(const char *model_type, char *where, lmp_err *e);
+cJSON *lmp_arch_load_file(const char *path, lmp_err *e);
+char *lmp_arch_names(void); /* every model_type on the path, space-separated */
+char *lmp_arch_list(void);  /* "model_type<TAB>shipped|FILE" lines */
+
+/* layerset.c: the layer indices of a repeated node, from its template's
+ * "layers" ({"count", "where"} over the config and ${index}), checked
+ * against its repeat count: a range object or a list; caller frees. */
+cJSON *lmp_layer_set(const cJSON *spec, const char *const *cfg_names, const lmp_num *cfg_vals, int n,
+	const lmp_num *repeat, lmp_err *e);
+
 /* inspect.c: a model (a config.json, a directory, a hub id) to its
- * architecture document (lmp-inspect(1)); caller frees. */
-cJSON *lmp_inspect(const char *model, const char *revision, lmp_err *e);
+ * architecture document (lmp-inspect(1)), with the template of its
+ * model_type or the one in arch_file (NULL: the path's); caller frees. */
+/* A warning naming the config fields no template or inert list uses, or
+ * under strict an error; nothing when there are none. */
+int lmp_config_unused(const cJSON *doc, int strict, lmp_buf *warning, lmp_err *e);
+cJSON *lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_err *e);
 
 /* hub.c (which calls download.c), download.c: where a model's config comes from. */
 typedef struct lmp_located {

@@ -189,7 +189,7 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
-	assert_clean_failure lmp-inspect "model_type \"llama9\" is not supported (supported: $(lmp-inspect --list))"
+	assert_clean_failure lmp-inspect "model_type \"llama9\" is not supported (supported: $(lmp-inspect --list | cut -f1 | paste -sd " "))"
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
 	cfg_with '.attention_type = "linear"'
@@ -606,4 +606,189 @@ cfg_with() {
 	for c in "$CFG"/*/*/config.json; do
 		lmp-inspect --strict "$c" > /dev/null || { echo "$c"; false; }
 	done
+}
+
+# --- templates: extends, the search path, layer indices (lmp-arch(5)) ---
+
+# tmpl DIR NAME JSON: a template file NAME.json in DIR, header added
+tmpl() {
+	mkdir -p "$1"
+	jq -n --arg mt "$2" "{lmp: \"arch_template\", version: 1, model_type: \$mt} + $3" > "$1/$2.json"
+}
+
+# A Llama-3.2-1B config of model_type "mini"
+mini_config() {
+	jq '.model_type = "mini" | .architectures = ["MiniForCausalLM"]' \
+		"$CFG/meta-llama/Llama-3.2-1B/config.json" > "$BATS_TEST_TMPDIR/config.json"
+}
+
+MINI='{extends: "llama", rename: {Llama: "Mini", llama: "mini"}, architectures: ["MiniForCausalLM"],
+	defaults: {extra_size: 64}}'
+
+@test "a derived template: rename, merged defaults and every kind of tree edit" {
+	mini_config
+	tmpl "$BATS_TEST_TMPDIR/archs" mini "$MINI"' + {edits: [
+		{at: "model.layers.mlp.act_fn", class: "torch.nn.modules.activation.GELU"},
+		{at: ["model.layers.self_attn.o_proj", "model.layers.self_attn.q_proj"], attrs: {bias: 1}},
+		{before: "model.layers.input_layernorm", insert: {name: "pre", class: "torch.add", attrs: {size: "${hidden_size}"}}},
+		{after: "model.layers.self_attn.v_proj", insert: [{name: "q_norm", class: "N"}, {name: "k_norm", class: "N"}]},
+		{into: "model.layers.mlp", insert: {name: "extra", class: "torch.mul", attrs: {size: "${extra_size}"}}},
+		{remove: ["model.layers.mlp_residual", "model.rotary_emb"]}]}'
+	LMP_ARCH_PATH="$BATS_TEST_TMPDIR/archs" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_success
+	local doc=$output dec='.layers[0].sub_layers[] | select(.name == "layers")'
+	# every inherited class renamed, the torch ones untouched
+	[ "$(jq -r .class <<<"$doc")" = transformers.models.mini.modeling_mini.MiniForCausalLM ]
+	[ "$(jq -r "$dec | .class" <<<"$doc")" = transformers.models.mini.modeling_mini.MiniDecoderLayer ]
+	[ "$(jq -r '.layers[1].class' <<<"$doc")" = torch.nn.modules.linear.Linear ]
+	# rotary_emb and mlp_residual removed, pre inserted before input_layernorm
+	[ "$(jq -c '[.layers[0].sub_layers[].name]' <<<"$doc")" = '["embed_tokens","layers","norm"]' ]
+	[ "$(jq -c "[$dec | .sub_layers[].name]" <<<"$doc")" = \
+		'["pre","input_layernorm","self_attn","attn_residual","post_attention_layernorm","mlp"]' ]
+	[ "$(jq -c "$dec | .sub_layers[0].attrs" <<<"$doc")" = '{"size":2048}' ]
+	# two nodes after v_proj; o_proj and q_proj biased, k_proj as Llama's (attention_bias false)
+	[ "$(jq -c "[$dec | .sub_layers[2].sub_layers[].name]" <<<"$doc")" = \
+		'["q_proj","k_proj","v_proj","q_norm","k_norm","rotary","sdpa","o_proj"]' ]
+	[ "$(jq -c "[$dec | .sub_layers[2].sub_layers[] | .attrs.bias // empty]" <<<"$doc")" = '[1,0,0,1]' ]
+	# act_fn's class replaced, its attrs kept; extra appended to the MLP with the new default
+	[ "$(jq -c "$dec | .sub_layers[5].sub_layers[1] | [.class, (.attrs | keys)]" <<<"$doc")" = \
+		'["torch.nn.modules.activation.GELU",["elements"]]' ]
+	[ "$(jq -c "$dec | .sub_layers[5].sub_layers[-1] | [.name, .attrs.size]" <<<"$doc")" = '["extra",64]' ]
+	[ "$(jq -c '[.config.extra_size, (.derived | index("extra_size") != null)]' <<<"$doc")" = '[64,true]' ]
+}
+
+@test "a derived template: a null removes a default, a bad node path is refused" {
+	mini_config
+	# two levels: mini extends minibase extends llama, and drops its default
+	tmpl "$BATS_TEST_TMPDIR/archs" minibase "$MINI"
+	tmpl "$BATS_TEST_TMPDIR/archs" mini '{extends: "minibase", defaults: {extra_size: null}}'
+	LMP_ARCH_PATH="$BATS_TEST_TMPDIR/archs" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_success
+	[ "$(jq -c '[(.config | has("extra_size")), .derived]' <<<"$output")" = '[false,[]]' ]
+	[ "$(jq -r .class <<<"$output")" = transformers.models.mini.modeling_mini.MiniForCausalLM ]
+	local f="$BATS_TEST_TMPDIR/archs/mini.json"
+	tmpl "$BATS_TEST_TMPDIR/archs" mini "$MINI"' + {edits: [{at: "model.layers.nope", class: "X"}]}'
+	LMP_ARCH_PATH="$BATS_TEST_TMPDIR/archs" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "$f: edits[0]: no node \"model.layers.nope\" in the parent's tree"
+	tmpl "$BATS_TEST_TMPDIR/archs" mini "$MINI"' + {edits: [{at: "model.norm", remove: "model.norm"}]}'
+	LMP_ARCH_PATH="$BATS_TEST_TMPDIR/archs" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "$f: edits[0]: an edit has one of \"at\", \"remove\", \"before\", \"after\", \"into\""
+	tmpl "$BATS_TEST_TMPDIR/archs" mini "$MINI"' + {edits: [{after: "model.norm", insert: {name: "x", class: "X", colour: 1}}]}'
+	LMP_ARCH_PATH="$BATS_TEST_TMPDIR/archs" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "tree node model.x: unknown key \"colour\""
+}
+
+@test "templates that extend each other in a cycle are refused" {
+	local d="$BATS_TEST_TMPDIR/archs"
+	mini_config
+	tmpl "$d" mini '{extends: "other"}'
+	tmpl "$d" other '{extends: "mini"}'
+	d=$(realpath "$d")
+	LMP_ARCH_PATH="$d" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "templates extend each other in a cycle: $d/mini.json -> $d/other.json -> $d/mini.json"
+	tmpl "$d" mini '{extends: "mini9"}'
+	LMP_ARCH_PATH="$d" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "$d/mini.json: extends \"mini9\", which is not on the template path"
+}
+
+@test "an unknown key in a template is refused; the reserved validation and code_location are not" {
+	local d="$BATS_TEST_TMPDIR/archs"
+	mini_config
+	tmpl "$d" mini "$MINI"' + {colour: "red"}'
+	LMP_ARCH_PATH="$d" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "$d/mini.json: unknown key \"colour\" in a template"
+	tmpl "$d" mini '{extends: "llama", architectures: ["MiniForCausalLM"], tree: [{name: "m", class: "X", bais: 1}]}'
+	LMP_ARCH_PATH="$d" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "$d/mini.json: tree node m: unknown key \"bais\""
+	tmpl "$d" mini "$MINI"' + {validation: {params: 1235814400}, code_location: {file: "modeling_mini.py"}}'
+	LMP_ARCH_PATH="$d" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_success
+	# a file without the header is no template
+	echo '{"model_type": "mini"}' > "$d/mini.json"
+	LMP_ARCH_PATH="$d" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "$d/mini.json: not an lmp template"
+}
+
+@test "user templates: LMP_ARCH_PATH, then the data home, then the shipped ones; --list says where" {
+	local a="$BATS_TEST_TMPDIR/a" b="$BATS_TEST_TMPDIR/b" xdg="$BATS_TEST_TMPDIR/xdg"
+	mini_config
+	# unknown before: the error lists the shipped types
+	run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect 'model_type "mini" is not supported'
+	# in the data home
+	tmpl "$xdg/lmp/archs" mini "$MINI"
+	XDG_DATA_HOME=$xdg run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_success
+	[ "$(jq .config.extra_size <<<"$output")" = 64 ]
+	# the document names a template of the user's; a shipped one it does not
+	[ "$(jq -r .model.template_file <<<"$output")" = "$xdg/lmp/archs/mini.json" ]
+	[ "$(lmp-inspect meta-llama/Llama-3.2-1B | jq '.model | has("template_file")')" = false ]
+	# its default, ~/.local/share, when XDG_DATA_HOME is unset
+	mkdir -p "$BATS_TEST_TMPDIR/home/.local/share"
+	cp -R "$xdg/lmp" "$BATS_TEST_TMPDIR/home/.local/share/"
+	(unset XDG_DATA_HOME; HOME="$BATS_TEST_TMPDIR/home" lmp-inspect "$BATS_TEST_TMPDIR/config.json") > /dev/null
+	# LMP_ARCH_PATH before the data home, its directories in order
+	tmpl "$b" mini "$MINI"' + {defaults: {extra_size: 128}}'
+	XDG_DATA_HOME=$xdg LMP_ARCH_PATH="$a:$b" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	[ "$(jq .config.extra_size <<<"$output")" = 128 ]
+	tmpl "$a" mini "$MINI"' + {defaults: {extra_size: 256}}'
+	XDG_DATA_HOME=$xdg LMP_ARCH_PATH="$a:$b" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	[ "$(jq .config.extra_size <<<"$output")" = 256 ]
+	# a user's llama.json over the shipped one extends the shipped one
+	tmpl "$xdg/lmp/archs" llama '{extends: "llama", attrs: {user: 1}}'
+	XDG_DATA_HOME=$xdg run --separate-stderr lmp-inspect meta-llama/Llama-3.2-1B
+	assert_success
+	[ "$(jq -c '[.attrs.user, .attrs.num_heads, .config.num_hidden_layers]' <<<"$output")" = '[1,32,16]' ]
+	# --list: every model_type on the path and where it comes from
+	XDG_DATA_HOME=$xdg LMP_ARCH_PATH="$a:$b" run --separate-stderr lmp-inspect --list
+	assert_success
+	assert_line "$(printf 'mini\t%s' "$a/mini.json")"
+	assert_line "$(printf 'llama\t%s' "$xdg/lmp/archs/llama.json")"
+	assert_line "$(printf 'qwen3\tshipped')"
+	[ "$(grep -c '^mini' <<<"$output")" = 1 ]
+	[ "${#lines[@]}" = "$(($(ls "$ROOT/share/lmp/archs" | wc -l) + 1))" ]
+}
+
+@test "--arch FILE uses one template file" {
+	local d="$BATS_TEST_TMPDIR/elsewhere"
+	mini_config
+	tmpl "$d" mini "$MINI"
+	run --separate-stderr lmp-inspect --arch "$d/mini.json" "$BATS_TEST_TMPDIR/config.json"
+	assert_success
+	[ "$(jq .config.extra_size <<<"$output")" = 64 ]
+	[ "$(jq -r .model.template_file <<<"$output")" = "$d/mini.json" ]
+	# it is used even where the path has another template of its type
+	tmpl "$d" llama '{extends: "llama", attrs: {user: 2}}'
+	run --separate-stderr lmp-inspect --arch "$d/llama.json" meta-llama/Llama-3.2-1B
+	[ "$(jq .attrs.user <<<"$output")" = 2 ]
+	run --separate-stderr lmp-inspect --arch "$d/mini.json" meta-llama/Llama-3.2-1B
+	assert_clean_failure lmp-inspect "$d/mini.json is a template of model_type \"mini\", the config's is \"llama\""
+	run --separate-stderr lmp-inspect --arch "$d/none.json" meta-llama/Llama-3.2-1B
+	assert_clean_failure lmp-inspect "$d/none.json"
+}
+
+@test "layer indices: DeepSeek-V3's dense and MoE layers, Gemma-2's sliding and global layers" {
+	# DeepSeek-V3 (config: num_hidden_layers 61, first_k_dense_replace 3):
+	# transformers' DeepseekV3DecoderLayer is MoE from layer_idx 3 on, so
+	# dense 0,1,2 = range(0, 3) and MoE 3..60 = range(3, 61)
+	run --separate-stderr lmp-inspect deepseek-ai/DeepSeek-V3
+	[ "$(jq -c '[.layers[0].sub_layers[] | select(.repeat) | [.name, .repeat, .layers]]' <<<"$output")" = \
+		'[["layers(dense)",3,{"start":0,"stop":3}],["layers(moe)",58,{"start":3,"stop":61}]]' ]
+	# Gemma-2-9B (42 layers): Gemma2DecoderLayer slides when layer_idx % 2 == 0,
+	# so sliding 0,2,..,40 = range(0, 41, 2), global 1,3,..,41 = range(1, 42, 2)
+	run --separate-stderr lmp-inspect google/gemma-2-9b
+	[ "$(jq -c '[.layers[0].sub_layers[] | select(.repeat) | [.name, .repeat, .layers]]' <<<"$output")" = \
+		'[["layers(sliding)",21,{"start":0,"stop":41,"step":2}],["layers(global)",21,{"start":1,"stop":42,"step":2}]]' ]
+	# Gemma-3-1B (26 layers, sliding_window_pattern 6): global where
+	# (layer_idx + 1) % 6 == 0: 5, 11, 17, 23 = range(5, 24, 6); sliding is the rest, a list
+	run --separate-stderr lmp-inspect google/gemma-3-1b-pt
+	[ "$(jq -c '.layers[0].sub_layers[] | select(.name == "layers(global)") | .layers' <<<"$output")" = \
+		'{"start":5,"stop":24,"step":6}' ]
+	[ "$(jq -c '.layers[0].sub_layers[] | select(.name == "layers(sliding)") | .layers' <<<"$output")" = \
+		'[0,1,2,3,4,6,7,8,9,10,12,13,14,15,16,18,19,20,21,22,24,25]' ]
+	# a pattern that disagrees with the repeat count is a template error
+	mini_config
+	tmpl "$BATS_TEST_TMPDIR/archs" mini "$MINI"' + {edits: [{at: "model.layers", layers: {count: "${num_hidden_layers}", where: "${index} > 0"}}]}'
+	LMP_ARCH_PATH="$BATS_TEST_TMPDIR/archs" run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	assert_clean_failure lmp-inspect "model.layers: layers: the pattern takes 15 of 16 layers where repeat is 16"
 }

@@ -4,6 +4,9 @@ ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 PATH="$ROOT/bin:$PATH"
 export LC_ALL=C
 unset LMP_DB LMP_DATADIR
+# No user templates (lmp-arch(5)) unless a test makes some.
+unset LMP_ARCH_PATH
+export XDG_DATA_HOME=/nonexistent/data-home
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load

@@ -7,8 +7,10 @@ out=${1:-$root/models}
 PATH="$root/bin:$PATH"
 # Only the shipped configs: never a user's HuggingFace cache or the network.
 export HF_HUB_CACHE=/nonexistent HF_HUB_OFFLINE=1
+# Only the shipped templates: never a user's own (lmp-arch(5)).
+export LMP_ARCH_PATH= XDG_DATA_HOME=/nonexistent
 mkdir -p "$out"
-supported=" $(lmp-inspect --list) "
+supported=" $(lmp-inspect --list | cut -f1 | tr '\n' ' ') "
 for cfg in "$root"/share/lmp/configs/*/*/config.json; do
 	id=${cfg#"$root/share/lmp/configs/"}
 	id=${id%/config.json}
