@@ -55,8 +55,8 @@ main(int argc, char **argv)
 	if (lmp_fixed_compute(&f, &e) ||
 	    lmp_populate_stream(optind < argc ? argv[optind] : NULL, dbpath, &f, flags, &out, &e))
 		lmp_die(&e);
-	if (out.len && fwrite(out.s, 1, out.len, stdout) != out.len)
-		return lmp_close_stdout(), LMP_EXIT_SYSTEM;
+	int rc = out.len && fwrite(out.s, 1, out.len, stdout) != out.len;
+
 	lmp_buf_free(&out);
-	return lmp_close_stdout();
+	return lmp_close_stdout() || rc ? LMP_EXIT_SYSTEM : 0;
 }
