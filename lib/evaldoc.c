@@ -196,8 +196,13 @@ static int
 stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
 {
 	lmp_num pc, wb, sum = lmp_num_int(0), t;
+	int64_t key[2] = {rt->w_bit, rt->w_checkpoint};
 	int i, rc;
 
+	if (!rows && m->weights_set && !memcmp(key, m->weights_key, sizeof key)) {
+		tot[V_WEIGHT_BYTES] = m->weights_total;
+		return 0;
+	}
 	for (i = 0; i < m->nrows; i++) {
 		const lmp_row *r = &m->rows[i];
 		if (rows)
@@ -214,6 +219,9 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 			return lmp_fail(e, LMP_EXIT_INPUT, "totals: weight bytes: %s", lmp_num_strerror(rc));
 	}
 	tot[V_WEIGHT_BYTES] = sum;
+	memcpy(m->weights_key, key, sizeof key);
+	m->weights_total = sum;
+	m->weights_set = 1;
 	return 0;
 }
 

@@ -508,6 +508,11 @@ typedef struct lmp_model {
 	char *growth;
 	int64_t growth_key[5];
 	int growth_set;
+	/* the stored weight bytes at one width (w_bit, w_checkpoint): the
+	 * parameter counts are static, so a sweep sums the rows once */
+	int64_t weights_key[2];
+	int weights_set;
+	lmp_num weights_total;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 
