@@ -64,6 +64,16 @@ params() {
 	[ "$(params meta-llama/Llama-3.2-3B)" = $(( V*H + 28 * (2*H*24*128 + 2*H*8*128 + 3*H*I + 2*H) + H )) ]
 }
 
+@test "a config's numbers keep their text, compact and pretty (make models writes with --pretty)" {
+	# the configs write rms_norm_eps as 1e-05 (Meta-Llama-3-70B) and 1e-06
+	# (Qwen2.5-0.5B); a reformatter would change them (jq 1.7: 0.00001)
+	grep -q '"rms_norm_eps": 1e-05,' "$CFG/meta-llama/Meta-Llama-3-70B/config.json"
+	grep -q '"rms_norm_eps": 1e-06,' "$CFG/Qwen/Qwen2.5-0.5B/config.json"
+	[ "$(lmp-inspect meta-llama/Meta-Llama-3-70B 2>/dev/null | grep -o '"rms_norm_eps":[^,}]*')" = '"rms_norm_eps":1e-05' ]
+	[ "$(lmp-inspect --pretty Qwen/Qwen2.5-0.5B 2>/dev/null | grep -o '"rms_norm_eps": [^,}]*')" = '"rms_norm_eps": 1e-06' ]
+	grep -q '"rms_norm_eps": 1e-05,' "$ROOT/models/meta-llama--Meta-Llama-3-70B.arch.json"
+}
+
 @test "the shipped documents in models/ are up to date (make models)" {
 	# on a copy of the database: every class is known, so it must not change
 	cp "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"

@@ -20,11 +20,12 @@ for cfg in "$root"/share/lmp/configs/*/*/config.json; do
 	*) continue ;;
 	esac
 	slug=$(printf '%s' "$id" | sed 's|/|--|')
-	lmp-inspect "$id" > "$out/$slug.arch.json.tmp"
+	# lmp's own pretty print, not jq's: jq 1.7 rewrites number literals
+	# (1e-05 becomes 0.00001), and lmp passes each number's text through
+	lmp-inspect --pretty "$id" > "$out/$slug.arch.json.tmp"
 	# cache first: every class must be known, the agent is never asked
 	lmp-ensure --quiet --agent false < "$out/$slug.arch.json.tmp" > /dev/null
 	lmp-populate --pretty < "$out/$slug.arch.json.tmp" > "$out/$slug.populated.json.tmp"
-	jq . "$out/$slug.arch.json.tmp" > "$out/$slug.arch.json"
+	mv "$out/$slug.arch.json.tmp" "$out/$slug.arch.json"
 	mv "$out/$slug.populated.json.tmp" "$out/$slug.populated.json"
-	rm -f "$out/$slug.arch.json.tmp"
 done
