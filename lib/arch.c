@@ -29,12 +29,6 @@ static size_t ninert;
 static int inert_loaded; /* 0 not yet, 1 read, -1 failed */
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 inert_load(lmp_err *e)
 {
 	char path[4096];
@@ -64,7 +58,7 @@ inert_load(lmp_err *e)
 	cJSON_ArrayForEach(g, groups)
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(g, "fields"))
 			inert[ninert++] = lmp_xstrdup(f->valuestring);
-	qsort(inert, ninert, sizeof *inert, cmp_str);
+	qsort(inert, ninert, sizeof *inert, lmp_cmp_str);
 	cJSON_Delete(doc);
 	inert_loaded = 1;
 	return 0;
@@ -80,7 +74,7 @@ lmp_config_inert(const char *k)
 
 	if (inert_load(&e))
 		return 0;
-	return bsearch(&k, inert, ninert, sizeof *inert, cmp_str) != NULL;
+	return bsearch(&k, inert, ninert, sizeof *inert, lmp_cmp_str) != NULL;
 }
 
 /* 1 inert when neutral, 0 not such a field, -1 such a field, not neutral */
@@ -824,7 +818,7 @@ lmp_arch_build(const cJSON *tmpl, cJSON *cfg, cJSON *model, lmp_err *e)
 		cJSON *sorted = cJSON_CreateArray();
 		cJSON_ArrayForEach(c, unused)
 			names[i++] = c->valuestring;
-		qsort(names, (size_t)n, sizeof *names, cmp_str);
+		qsort(names, (size_t)n, sizeof *names, lmp_cmp_str);
 		for (i = 0; i < n; i++)
 			cJSON_AddItemToArray(sorted, cJSON_CreateString(names[i]));
 		free(names);

@@ -10,7 +10,6 @@
  * classes ("rename", as transformers' modular converter renames Llama to
  * Mistral), merges its own objects over the parent's (RFC 7386: a null
  * removes a key) and edits the parent's tree by node path ("edits"). */
-#include <dirent.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,67 +83,36 @@ find(const char *mt, int from, char path[PATH_MAX])
 	return -1;
 }
 
-/* The names of every template on the path and where each is found. */
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The template names of one directory ("x.json" -> "x"). */
-static void
-dir_names(const char *dir, char ***names, int *k)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		int dup = 0;
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".json"))
-			continue;
-		for (int x = 0; x < *k && !dup; x++)
-			dup = strlen((*names)[x]) == len - 5 && !strncmp((*names)[x], de->d_name, len - 5);
-		if (dup)
-			continue;
-		*names = lmp_xrealloc(*names, sizeof **names * (size_t)(*k + 1));
-		(*names)[(*k)++] = lmp_xstrndup(de->d_name, len - 5);
-	}
-	closedir(d);
-}
-
+/* Every model_type on the path once, sorted. */
 static char **
 all_names(int *n)
 {
 	static char dirs[MAX_DIRS][PATH_MAX];
 	char **names = NULL;
-	int nd = arch_dirs(dirs);
+	int nd = arch_dirs(dirs), k = 0;
 
 	*n = 0;
 	for (int i = 0; i < nd; i++)
-		dir_names(dirs[i], &names, n);
-	if (*n)
-		qsort(names, (size_t)*n, sizeof *names, cmp_str);
+		lmp_json_names(dirs[i], &names, n);
+	if (!*n)
+		return names;
+	qsort(names, (size_t)*n, sizeof *names, lmp_cmp_str);
+	for (int i = 0; i < *n; i++) /* a name found in several directories */
+		if (k && !strcmp(names[k - 1], names[i]))
+			free(names[i]);
+		else
+			names[k++] = names[i];
+	*n = k;
 	return names;
 }
 
 char *
 lmp_arch_names(void)
 {
-	lmp_buf b = {0};
 	int n;
 	char **names = all_names(&n);
 
-	for (int i = 0; i < n; i++) {
-		lmp_buf_printf(&b, "%s%s", i ? " " : "", names[i]);
-		free(names[i]);
-	}
-	free(names);
-	if (!b.s)
-		lmp_buf_puts(&b, "none");
-	return b.s;
+	return lmp_names_join(names, n);
 }
 
 char *

@@ -67,45 +67,52 @@ lmp_default_db(void)
 	return dbpath;
 }
 
-static int
-cmp_str(const void *a, const void *b)
+int
+lmp_cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+lmp_json_names(const char *dir, char ***names, int *n)
+{
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+	int had = *n;
+
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		*names = lmp_xrealloc(*names, sizeof **names * (size_t)(*n + 1));
+		(*names)[(*n)++] = lmp_xstrndup(de->d_name, len - 5);
+	}
+	closedir(d);
+	return *n - had;
 }
 
 char **
 lmp_data_list(const char *sub, int *n)
 {
 	char dir[PATH_MAX + 128], **names = NULL;
-	struct dirent *de;
-	size_t len;
-	DIR *d;
 
 	*n = 0;
 	snprintf(dir, sizeof dir, "%s/%s", lmp_datadir(), sub);
-	if (!(d = opendir(dir)))
-		return NULL;
-	while ((de = readdir(d))) {
-		len = strlen(de->d_name);
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".json"))
-			continue;
-		names = lmp_xrealloc(names, sizeof *names * (size_t)(*n + 1));
-		names[(*n)++] = lmp_xstrndup(de->d_name, len - 5);
-	}
-	closedir(d);
+	lmp_json_names(dir, &names, n);
 	if (*n)
-		qsort(names, (size_t)*n, sizeof *names, cmp_str);
+		qsort(names, (size_t)*n, sizeof *names, lmp_cmp_str);
 	return names;
 }
 
 char *
-lmp_data_names(const char *sub)
+lmp_names_join(char **names, int n)
 {
 	lmp_buf b = {0};
-	int n, i;
-	char **names = lmp_data_list(sub, &n);
 
-	for (i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		lmp_buf_printf(&b, "%s%s", i ? " " : "", names[i]);
 		free(names[i]);
 	}
@@ -113,4 +120,13 @@ lmp_data_names(const char *sub)
 	if (!b.s)
 		lmp_buf_puts(&b, "none");
 	return b.s;
+}
+
+char *
+lmp_data_names(const char *sub)
+{
+	int n;
+	char **names = lmp_data_list(sub, &n);
+
+	return lmp_names_join(names, n);
 }

@@ -465,6 +465,12 @@ const char *lmp_default_db(void);  /* module_db.json beside it */
 char **lmp_data_list(const char *sub, int *n);
 /* The same names space-separated, or "none"; caller frees. */
 char *lmp_data_names(const char *sub);
+/* Appends the names of dir's JSON files (unsorted) to *names; how many. */
+int lmp_json_names(const char *dir, char ***names, int *n);
+/* names space-separated, or "none"; frees names and its strings. */
+char *lmp_names_join(char **names, int n);
+/* qsort/bsearch comparison of char * elements. */
+int lmp_cmp_str(const void *a, const void *b);
 
 /* opts.c: numeric options, range-checked. */
 int lmp_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
