@@ -286,14 +286,11 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	k.fixed = w;
 	if (!known) {
 		k.a0 = 0;
-	} else if (grown >= context && !read_activations(tot, o->unfused ? "with_intermediates" : "writes", &k)) {
-		k.a0 = 0;
 	} else if (grown < context) {
-		k.nact = 0;
 		k.a1 = act / (context - grown);
 		k.a0 = -k.a1 * grown;
-	} else {
-		k.nact = 0;
+	} else if (read_activations(tot, o->unfused ? "with_intermediates" : "writes", &k)) {
+		k.nact = 0; /* no curves: the step's activations stay as they are */
 		k.a0 = act;
 	}
 	if (read_growth(tot, &k)) {
