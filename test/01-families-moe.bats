@@ -334,7 +334,7 @@ dsl_moe() { echo $(( $1*3*2048*1408 + 3*2048*2*1408 + 64*2048 )); }
 	[ "$(row 'model.layers(moe).*.mlp.gate' <<<"$output" | jq -c '[.param_count, .bytes.intermediates]')" = "[$((64*2048)),$((4*2048 + 4*64*2048 + 8*64 + 4*6))]" ]
 }
 
-@test "DeepSeek-V2-Lite: routing transformers does not run as greedy, or a missing top-k, is refused" {
+@test "DeepSeek-V2-Lite: routing other than greedy, a missing top-k or heads that do not divide hidden_size are refused; mlp_bias" {
 	local f="$BATS_TEST_TMPDIR/config.json"
 	# the full DeepSeek-V2's device-limited routing is not modelled
 	jq '.topk_method = "group_limited_greedy" | .n_group = 8 | .topk_group = 3' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
@@ -348,6 +348,10 @@ dsl_moe() { echo $(( $1*3*2048*1408 + 3*2048*2*1408 + 64*2048 )); }
 	jq 'del(.num_experts_per_tok)' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
 	run --separate-stderr lmp-inspect "$f"
 	assert_clean_failure lmp-inspect 'config field num_experts_per_tok = 0 is not a count'
+	# DeepseekV2Config.validate_architecture: hidden_size a multiple of the heads
+	jq '.num_attention_heads = 24 | .num_key_value_heads = 24' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048, num_attention_heads = 24: hidden_size must be a multiple of num_attention_heads'
 	# mlp_bias adds biases to the dense and shared MLPs only (the routed
 	# experts' 3-D tensors have none): 2*10944 + 2048 in layer 0, 2*2816 + 2048
 	# in each of the 26 MoE layers
