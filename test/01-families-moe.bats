@@ -360,3 +360,16 @@ dsl_moe() { echo $(( $1*3*2048*1408 + 3*2048*2*1408 + 64*2048 )); }
 	assert_success
 	[ "$output" = $(( 15706484224 + 2*10944 + 2048 + 26 * (2*2816 + 2048) )) ]
 }
+
+@test "DeepSeek-V2-Lite configs saved by newer transformers: head_dim is the rotary width, rope_parameters changes nothing" {
+	# DeepseekV2Config.__post_init__ sets head_dim = qk_rope_head_dim (64) and
+	# newer transformers saves it, with rope_parameters for rope_scaling;
+	# attention's query/key width stays 128 + 64 = 192
+	jq '.head_dim = 64 | .rope_parameters = (.rope_scaling + {"rope_type": "yarn", "rope_theta": 10000}) | del(.rope_scaling, .rope_theta)' \
+		"$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	local want got
+	want=$(lmp-inspect deepseek-ai/DeepSeek-V2-Lite | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 100 | jq -c '[.totals.param_count, .totals.flops, .totals.state_bytes]')
+	got=$(lmp-inspect --strict "$BATS_TEST_TMPDIR/config.json" | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 100 | jq -c '[.totals.param_count, .totals.flops, .totals.state_bytes]')
+	[ "$got" = "$want" ]
+	[ "$(jq -c '[.[0], .[2]]' <<<"$got")" = "[15706484224,$(( 101 * 27 * 16 * 320 * 2 ))]" ]
+}
