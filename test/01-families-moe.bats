@@ -285,8 +285,8 @@ dsl_moe() { echo $(( $1*3*2048*1408 + 3*2048*2*1408 + 64*2048 )); }
 	assert_success
 	[ "$(jq .param_count <<<"$output")" = "$ours" ]
 	# Official: the Hub's safetensors total of deepseek-ai/DeepSeek-V2-Lite
-	# (BF16), "15.7B" on the model card; the checkpoint holds exactly these
-	# tensors (no MTP module, no scales, no buffers stored)
+	# (BF16), "15.7B" on the model card: the checkpoint stores no tensor
+	# transformers does not build (no MTP module, no quantization scales)
 	[ "$ours" = 15706484224 ]
 	# 6 of 64 routed experts a token: 2,661,150,208, of which the input
 	# embedding (a lookup) is V*H; without it 2.45B, the card's "2.4B activated"
