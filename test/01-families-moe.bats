@@ -265,3 +265,111 @@ ds_moe() { echo $(( $1*3*7168*2048 + 3*7168*2048 + 256*7168 )); }
 	[ "$got" = "$want" ]
 	[ "$(jq -c .[0] <<<"$got")" = 671026404352 ]
 }
+
+# ---- DeepSeek-V2-Lite ----
+
+# One layer of DeepSeek-V2-Lite by hand: H=2048, 16 heads; no query
+# compression (q_lora_rank null): q_proj H*16*(128+64); kv_a_proj_with_mqa
+# H*(512+64), kv_a_layernorm 512, kv_b_proj 512*16*(128+128), o_proj
+# 16*128*H; two norms 2*H.  Layer 0 has the dense MLP 3*H*10944; layers
+# 1-26 a MoE: 64 routed experts and 2 shared ones (one MLP of 2*1408) of
+# 3*H*1408 each, and the gate's weight 64*H.
+dsl_attn() { echo $(( 2048*16*192 + 2048*576 + 512 + 512*16*256 + 16*128*2048 + 2*2048 )); }
+dsl_moe() { echo $(( $1*3*2048*1408 + 3*2048*2*1408 + 64*2048 )); }
+
+@test "DeepSeek-V2-Lite: DeepseekV2ForCausalLM's count by hand equals the Hub's 15,706,484,224" {
+	local V=102400 H=2048 A=$(dsl_attn)
+	[ "$A" = 13767168 ]
+	local ours=$(( (A + 3*H*10944) + 26 * (A + $(dsl_moe 64)) + 2*V*H + H ))
+	run totals deepseek-ai/DeepSeek-V2-Lite --seq-len 1
+	assert_success
+	[ "$(jq .param_count <<<"$output")" = "$ours" ]
+	# Official: the Hub's safetensors total of deepseek-ai/DeepSeek-V2-Lite
+	# (BF16), "15.7B" on the model card: the checkpoint stores no tensor
+	# transformers does not build (no MTP module, no quantization scales)
+	[ "$ours" = 15706484224 ]
+	# 6 of 64 routed experts a token: 2,661,150,208, of which the input
+	# embedding (a lookup) is V*H; without it 2.45B, the card's "2.4B activated"
+	[ "$(jq .active_param_count <<<"$output")" = $(( (A + 3*H*10944) + 26 * (A + $(dsl_moe 6)) + 2*V*H + H )) ]
+	[ "$(jq .active_param_count <<<"$output")" = 2661150208 ]
+	# bf16, as the checkpoint is stored: 2 bytes a parameter
+	[ "$(jq .weight_bytes <<<"$output")" = $(( 2 * ours )) ]
+}
+
+@test "DeepSeek-V2-Lite: the KV cache holds decompressed per-head K and V; the latent is 576 a layer" {
+	local doc
+	doc=$(lmp-inspect deepseek-ai/DeepSeek-V2-Lite | lmp-populate)
+	# transformers caches key_states (16 heads x (128 + 64)) and value_states
+	# (16 heads x 128): 16 x 320 x 2 bytes = 10,240 bytes a token and layer,
+	# 276,480 bytes a token for the 27 layers; 4096 tokens
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = $(( 4096 * 27 * 16 * 320 * 2 )) ]
+	[ $(( 27 * 16 * 320 * 2 )) = 276480 ]
+	# an MLA-aware engine keeps kv_lora_rank + qk_rope_head_dim = 576 elements
+	[ "$(jq '[.. | objects | select(.name == "self_attn") | .attrs.latent_cache_elements] | unique' -c <<<"$doc")" = '[576]' ]
+	# a decode step at 4k: scores over 4096 keys, 192-wide q and k, 128-wide v
+	run lmp-eval --seq-len 1 --cache-len 4095 <<<"$doc"
+	[ "$(row 'model.layers(moe).*.self_attn.sdpa' <<<"$output" | jq .flops)" = $(( 2*16*4096*(192 + 128) + 6*16*4096 )) ]
+}
+
+@test "DeepSeek-V2-Lite: layer 0 dense, 1-26 MoE; one q_proj; rotary as a complex product; the float32 softmax gate" {
+	local doc
+	doc=$(lmp-inspect deepseek-ai/DeepSeek-V2-Lite)
+	[ "$(jq -c '[.. | objects | select(.layers? | type == "object") | [.name, .layers]]' <<<"$doc")" = '[["layers(dense)",{"start":0,"stop":1}],["layers(moe)",{"start":1,"stop":27}]]' ]
+	[ "$(jq '[.. | objects | select(.name == "q_a_proj" or .name == "q_b_proj")] | length' <<<"$doc")" = 0 ]
+	run sh -c "lmp-inspect deepseek-ai/DeepSeek-V2-Lite | lmp-populate | lmp-eval --seq-len 1"
+	assert_success
+	# q_proj: 2048 -> 16 x 192, 2 FLOPs a weight for one token
+	[ "$(row 'model.layers(moe).*.self_attn.q_proj' <<<"$output" | jq -c '[.param_count, .flops]')" = "[$((2048*3072)),$((2*2048*3072))]" ]
+	# the table: inv_freq @ positions (64), polar's cos, sin and two products
+	# for 32 frequencies (128), and the complex product by the scaling (6 for
+	# each of 32: 192); it is complex64, 32 x 8 bytes a token
+	[ "$(row 'model.rotary_emb' <<<"$output" | jq -c '[.flops, .bytes.writes]')" = "[$((64 + 128 + 192)),256]" ]
+	# q_pe of 16 heads and the one shared k_pe: a complex product (4
+	# multiplies, 2 adds) per pair of their 64 rope dimensions
+	[ "$(row 'model.layers(moe).*.self_attn.rotary' <<<"$output" | jq .flops)" = $(( 17 * 32 * 6 )) ]
+	# the gate: the [2048 x 64] product in float32, softmax over 64 (5 FLOPs a
+	# logit), greedy top-6 without renormalising, times routed_scaling_factor
+	[ "$(row 'model.layers(moe).*.mlp.gate' <<<"$output" | jq .flops)" = $(( 2*2048*64 + 5*64 + 6 )) ]
+	# its float32 copies of the input and of the weight are temporaries
+	[ "$(row 'model.layers(moe).*.mlp.gate' <<<"$output" | jq -c '[.param_count, .bytes.intermediates]')" = "[$((64*2048)),$((4*2048 + 4*64*2048 + 8*64 + 4*6))]" ]
+}
+
+@test "DeepSeek-V2-Lite: routing other than greedy, a missing top-k or heads that do not divide hidden_size are refused; mlp_bias" {
+	local f="$BATS_TEST_TMPDIR/config.json"
+	# the full DeepSeek-V2's device-limited routing is not modelled
+	jq '.topk_method = "group_limited_greedy" | .n_group = 8 | .topk_group = 3' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field topk_method = "group_limited_greedy" is not supported by the deepseek_v2 template (supported: ["greedy"])'
+	# DeepseekV2Moe scores with softmax whatever scoring_func says
+	jq '.scoring_func = "sigmoid"' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field scoring_func = "sigmoid" is not supported by the deepseek_v2 template'
+	# DeepseekV2Config's num_experts_per_tok defaults to None: no top-k to run
+	jq 'del(.num_experts_per_tok)' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field num_experts_per_tok = 0 is not a count'
+	# DeepseekV2Config.validate_architecture: hidden_size a multiple of the heads
+	jq '.num_attention_heads = 24 | .num_key_value_heads = 24' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2048, num_attention_heads = 24: hidden_size must be a multiple of num_attention_heads'
+	# mlp_bias adds biases to the dense and shared MLPs only (the routed
+	# experts' 3-D tensors have none): 2*10944 + 2048 in layer 0, 2*2816 + 2048
+	# in each of the 26 MoE layers
+	jq '.mlp_bias = true' "$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$f"
+	run sh -c "lmp-inspect '$f' | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.param_count"
+	assert_success
+	[ "$output" = $(( 15706484224 + 2*10944 + 2048 + 26 * (2*2816 + 2048) )) ]
+}
+
+@test "DeepSeek-V2-Lite configs saved by newer transformers: head_dim is the rotary width, rope_parameters changes nothing" {
+	# DeepseekV2Config.__post_init__ sets head_dim = qk_rope_head_dim (64) and
+	# newer transformers saves it, with rope_parameters for rope_scaling;
+	# attention's query/key width stays 128 + 64 = 192
+	jq '.head_dim = 64 | .rope_parameters = (.rope_scaling + {"rope_type": "yarn", "rope_theta": 10000}) | del(.rope_scaling, .rope_theta)' \
+		"$CFG/deepseek-ai/DeepSeek-V2-Lite/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	local want got
+	want=$(lmp-inspect deepseek-ai/DeepSeek-V2-Lite | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 100 | jq -c '[.totals.param_count, .totals.flops, .totals.state_bytes]')
+	got=$(lmp-inspect --strict "$BATS_TEST_TMPDIR/config.json" | lmp-populate | lmp-eval --totals --seq-len 1 --cache-len 100 | jq -c '[.totals.param_count, .totals.flops, .totals.state_bytes]')
+	[ "$got" = "$want" ]
+	[ "$(jq -c '[.[0], .[2]]' <<<"$got")" = "[15706484224,$(( 101 * 27 * 16 * 320 * 2 ))]" ]
+}
