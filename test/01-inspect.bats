@@ -254,8 +254,8 @@ cfg_with() {
 	cfg_with '.hidden_act = "gelu"'
 	[ "$status" -eq 0 ]
 	printf '%s' "$output" | jq -e '[.. | objects | select(.name == "act_fn") | .class] == ["transformers.activations.GELUActivation"]'
-	cfg_with '.hidden_act = "mish"'
-	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast,'
+	cfg_with '.hidden_act = "swiglu"'
+	assert_clean_failure lmp-inspect 'config field hidden_act = "swiglu" is not an activation lmp models (supported: gelu, gelu_10,'
 	cfg_with 'del(.model_type)'
 	assert_clean_failure lmp-inspect "no usable model_type"
 	# generic fields that change the model unless neutral
