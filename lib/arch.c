@@ -619,17 +619,21 @@ eval_static(const cJSON *v, const cJSON *cfg, const struct cfgvals *cv, lmp_err 
 }
 
 /* transformers' ACT2FN (share/lmp/activations.json): a node's class
- * ACT2FN[${field}] is the class of the activation the config names. */
+ * ACT2FN[${field}] is the class of the activation the config names.  An
+ * entry is a class, or {"class", "attrs"} for ACT2CLS's (class, kwargs)
+ * pairs ("gelu_python": GELUActivation with use_gelu_python): the attrs,
+ * numbers, join the node's and bind the entry's parameters. */
 static cJSON *acts_doc;
 
 static int
-act_class(const char *cls, const cJSON *cfg, const char **out, lmp_err *e)
+act_class(const char *cls, const cJSON *cfg, const char **out, const cJSON **kw, lmp_err *e)
 {
 	char path[4096], field[256];
 	const cJSON *classes, *v, *c;
 	size_t n = strlen(cls);
 
 	*out = cls;
+	*kw = NULL;
 	if (strncmp(cls, "ACT2FN[${", 9) || n < 12 || strcmp(cls + n - 2, "}]"))
 		return 0;
 	if (!acts_doc) {
@@ -641,6 +645,18 @@ act_class(const char *cls, const cJSON *cfg, const char **out, lmp_err *e)
 	snprintf(field, sizeof field, "%.*s", (int)(n - 11), cls + 9);
 	v = cJSON_GetObjectItemCaseSensitive(cfg, field);
 	c = cJSON_IsString(v) ? cJSON_GetObjectItemCaseSensitive(classes, v->valuestring) : NULL;
+	if (cJSON_IsObject(c)) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "class"), *a;
+		*kw = cJSON_GetObjectItemCaseSensitive(c, "attrs");
+		cJSON_ArrayForEach(a, *kw)
+			if (!cJSON_IsNumber(a))
+				k = NULL;
+		if (!cJSON_IsString(k) || (*kw && !cJSON_IsObject(*kw)))
+			return lmp_fail(e, LMP_EXIT_INPUT, "activations.json: \"%s\" needs a \"class\" and numeric \"attrs\"",
+				v->valuestring);
+		*out = k->valuestring;
+		return 0;
+	}
 	if (cJSON_IsString(c)) {
 		*out = c->valuestring;
 		return 0;
@@ -686,7 +702,8 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 			return 0;
 	}
 	const char *cname;
-	if (act_class(cls->valuestring, cfg, &cname, e))
+	const cJSON *act_kw;
+	if (act_class(cls->valuestring, cfg, &cname, &act_kw, e))
 		return -1;
 	node = cJSON_CreateObject();
 	cJSON_AddStringToObject(node, "name", name->valuestring);
@@ -725,6 +742,14 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 			}
 			cJSON_AddItemToObject(a, c->string, v);
 		}
+	}
+	if (act_kw && act_kw->child) {
+		a = cJSON_GetObjectItemCaseSensitive(node, "attrs");
+		if (!a)
+			a = cJSON_AddObjectToObject(node, "attrs");
+		cJSON_ArrayForEach(c, act_kw)
+			if (!cJSON_GetObjectItemCaseSensitive(a, c->string))
+				cJSON_AddItemToObject(a, c->string, cJSON_Duplicate(c, 0));
 	}
 	/* The share of a routed expert's parameters each token uses. */
 	if (cJSON_GetObjectItemCaseSensitive(t, "active")) {

@@ -380,9 +380,9 @@ cfg_with() {
 	quick=$(lmp-inspect "$BATS_TEST_TMPDIR/quick.json" | lmp-populate | lmp-eval --totals --seq-len 1 | jq .totals.flops)
 	[ $((fast - gelu)) -eq $((L * I * (9 - 5))) ]
 	[ $((quick - gelu)) -eq $((L * I * (6 - 5))) ]
-	jq '.hidden_act = "mish"' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
+	jq '.hidden_act = "swiglu"' "$CFG/EleutherAI/pythia-1.4b/config.json" > "$f"
 	run_split lmp-inspect "$f"
-	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast, gelu_new, gelu_pytorch_tanh, quick_gelu, relu, sigmoid, silu, swish)'
+	assert_clean_failure lmp-inspect 'config field hidden_act = "swiglu" is not an activation lmp models (supported: gelu, gelu_10, gelu_accurate, gelu_fast, gelu_new, gelu_python, gelu_python_tanh, gelu_pytorch_tanh, laplace, leaky_relu, linear, mish, prelu, quick_gelu, relu, relu2, relu6, sigmoid, silu, swish, tanh, xielu)'
 }
 
 @test "Phi-4-mini (phi3): partial_rotary_factor 0.75 rotates 96 of 128 dimensions; its unknown fields are a warning" {

@@ -45,6 +45,51 @@ params() {
 	[ "$(params Qwen/Qwen3-8B)" = $(( 2*V*H + 36 * (2*H*4096 + 2*H*1024 + 3*H*I + 2*H + 2*128) + H )) ]
 }
 
+@test "Qwen2 use_sliding_window: the layers from max_window_layers on attend within the window" {
+	# transformers' Qwen2Config: layer i is "sliding_attention" when
+	# use_sliding_window, sliding_window is not None and i >= max_window_layers.
+	# Qwen2.5-7B (28 layers, 28 heads and 4 KV heads of 128) with the window
+	# on, 4096 wide, from layer 20: layers 0-19 full, 20-27 sliding
+	jq '.use_sliding_window = true | .max_window_layers = 20 | .sliding_window = 4096' \
+		"$CFG/Qwen/Qwen2.5-7B/config.json" > "$BATS_TEST_TMPDIR/config.json"
+	run lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.layers[0].sub_layers[] | select(.name | startswith("layers")) | [.name, .repeat, .layers]]' <<<"$output")" = \
+		'[["layers",20,{"start":0,"stop":20}],["layers(sliding)",8,{"start":20,"stop":28}]]' ]
+	# the window moves no weight: the official count stands
+	[ "$(params "$BATS_TEST_TMPDIR/config.json")" = 7615616512 ]
+	local doc
+	doc=$(lmp-inspect "$BATS_TEST_TMPDIR/config.json" | lmp-populate)
+	# KV per token and layer: 4 KV heads x (128 + 128) x 2 bytes = 2048.  At
+	# 8192 tokens a full layer keeps 8192, a sliding one 4095 (window - 1)
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( (20*8192 + 8*4095) * 2048 )) ]
+	# a decode step at 8k context: a full layer's query meets 8192 keys, a
+	# sliding one's 4095 kept + 1 new = 4096; per key 2 x 28 heads x (128 + 128)
+	# for Q K^T and P V, and 6 x 28 for scale and softmax
+	run lmp-eval --seq-len 1 --cache-len 8191 <<<"$doc"
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.self_attn.sdpa") | .flops' <<<"$output")" = $(( 8192 * (2*28*256 + 6*28) )) ]
+	[ "$(jq '.rows[] | select(.path == "model.layers(sliding).*.self_attn.sdpa") | .flops' <<<"$output")" = $(( 4096 * (2*28*256 + 6*28) )) ]
+	[ "$(jq '.rows[] | select(.path == "model.layers(sliding).*.self_attn.sdpa") | .bytes.reads' <<<"$output")" = \
+		$(( 28*128*2 + 4096 * 4*256*2 )) ]
+	# a prefill of 8192 is given all its keys (dense scores, as for a full
+	# layer: 8192 x 8192 pairs) and keeps 4095 tokens of the window
+	run lmp-eval --seq-len 8192 <<<"$doc"
+	[ "$(jq -c '.rows[] | select(.path == "model.layers(sliding).*.self_attn.sdpa") | [.flops, .state_bytes]' <<<"$output")" = \
+		"[$(( 8192*8192 * (2*28*256 + 6*28) )),$(( 4095 * 2048 ))]" ]
+	# a layer_types list is Qwen2Config's own pattern or refused
+	jq '.layer_types = [range(28) | if . >= 20 then "sliding_attention" else "full_attention" end]' \
+		"$BATS_TEST_TMPDIR/config.json" > "$BATS_TEST_TMPDIR/types.json"
+	[ "$(lmp-inspect "$BATS_TEST_TMPDIR/types.json" | jq -c '.layers[0].sub_layers[] | select(.name == "layers(sliding)") | .layers')" = '{"start":20,"stop":28}' ]
+	jq '.layer_types[3] = "sliding_attention"' "$BATS_TEST_TMPDIR/types.json" > "$BATS_TEST_TMPDIR/odd.json"
+	run_split lmp-inspect "$BATS_TEST_TMPDIR/odd.json"
+	assert_clean_failure lmp-inspect 'config field layer_types is not supported by the qwen2 template (entry 3 is "sliding_attention"'
+	# max_window_layers at the layer count, or no window size: every layer full
+	jq '.use_sliding_window = true' "$CFG/Qwen/Qwen2.5-7B/config.json" > "$BATS_TEST_TMPDIR/all.json"
+	[ "$(lmp-inspect "$BATS_TEST_TMPDIR/all.json" | jq -c '[.layers[0].sub_layers[] | select(.name | startswith("layers")) | [.name, .repeat]]')" = '[["layers",28]]' ]
+	jq '.use_sliding_window = true | .max_window_layers = 0 | .sliding_window = null' "$CFG/Qwen/Qwen2.5-7B/config.json" > "$BATS_TEST_TMPDIR/none.json"
+	[ "$(lmp-inspect "$BATS_TEST_TMPDIR/none.json" | jq -c '[.layers[0].sub_layers[] | select(.name | startswith("layers")) | [.name, .repeat]]')" = '[["layers",28]]' ]
+}
+
 @test "Llama-3, 3.1 and 3.2 parameter counts equal the official counts" {
 	# The Hub's safetensors totals of each repo (no buffers stored).
 	[ "$(params meta-llama/Meta-Llama-3-8B)" = 8030261248 ]
@@ -209,8 +254,8 @@ cfg_with() {
 	cfg_with '.hidden_act = "gelu"'
 	[ "$status" -eq 0 ]
 	printf '%s' "$output" | jq -e '[.. | objects | select(.name == "act_fn") | .class] == ["transformers.activations.GELUActivation"]'
-	cfg_with '.hidden_act = "mish"'
-	assert_clean_failure lmp-inspect 'config field hidden_act = "mish" is not an activation lmp models (supported: gelu, gelu_fast,'
+	cfg_with '.hidden_act = "swiglu"'
+	assert_clean_failure lmp-inspect 'config field hidden_act = "swiglu" is not an activation lmp models (supported: gelu, gelu_10,'
 	cfg_with 'del(.model_type)'
 	assert_clean_failure lmp-inspect "no usable model_type"
 	# generic fields that change the model unless neutral
