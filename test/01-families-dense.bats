@@ -412,3 +412,50 @@ cfg_with() {
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/bad.json"
 	assert_clean_failure lmp-inspect 'config fields partial_rotary_factor = 1.5: partial_rotary_factor must be in (0, 1]'
 }
+
+@test "Command-R (cohere): parallel block off one bias-free LayerNorm, scaled logits, tied head; per-head q/k LayerNorm" {
+	# Official: "35 billion parameters" (the model card of
+	# CohereForAI/c4ai-command-r-v01, rounded; no exact first-party total
+	# was found, share/lmp/configs/CohereForAI/c4ai-command-r-v01/SOURCE).
+	# By hand: V=256000, H=8192, I=22528, 40 layers of 64 heads and 64 KV
+	# heads of 128 (H/64): q, k, v, o 4*H*H (no bias); MLP 3*H*I (no bias);
+	# one input_layernorm H (CohereLayerNorm: a weight, no bias; no
+	# post-attention norm); final norm H; embed_tokens V*H, tied to the head.
+	local V=256000 H=8192 I=22528 n
+	n=$(params CohereForAI/c4ai-command-r-v01)
+	[ "$n" = $(( V*H + 40 * (4*H*H + 3*H*I + H) + H )) ]
+	[ "$n" = 34980831232 ]
+	# the card's 35 billion is this count rounded to the billion
+	[ $(( (n + 500000000) / 1000000000 )) -eq 35 ]
+	local doc
+	doc=$(lmp-inspect CohereForAI/c4ai-command-r-v01 | lmp-populate)
+	# KV cache: 40 layers x 64 KV heads x (128 + 128) x 2 bytes = 1,310,720
+	# bytes a token; 8192 tokens hold 10 GiB
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( 8192 * 40 * 64 * 256 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = 10737418240 ]
+	run lmp-eval --seq-len 1 --batch-size 4 <<<"$doc"
+	# logits * logit_scale: one multiply per logit, 4 sequences x V; the
+	# scale is a number, read once: the logits read and written in 2 bytes
+	[ "$(row "$output" logit_scale '[.flops, .bytes.reads, .bytes.writes] | @csv')" = "$((4*V)),$((4*V*2)),$((4*V*2))" ]
+	# CohereLayerNorm, float32, no bias: 7 FLOPs an element (mean, centre,
+	# square, variance sum, centre again, rsqrt scale, weight), 4 a row
+	[ "$(row "$output" 'model.layers.*.input_layernorm' .flops)" = $(( 4 * (7*H + 4) )) ]
+	# one norm a layer, and attention and MLP summed into the residual at once
+	[ "$(jq '[.rows[] | select(.path | test("^model\\.layers\\.\\*\\.[a-z_]*(norm|residual)$"))] | [.[].path]' -c <<<"$output")" = '["model.layers.*.input_layernorm","model.layers.*.parallel_residual"]' ]
+	[ "$(row "$output" 'model.layers.*.parallel_residual' .flops)" = $(( 2 * 4 * H )) ]
+	# use_qk_norm (Command R+): a LayerNorm weight per head, (heads, head_dim):
+	# 64*128 and 64*128 more parameters a layer; q_norm at one token
+	# normalises 64 rows of 128: 64 x (7 x 128 + 4)
+	cfg_with CohereForAI/c4ai-command-r-v01 '.use_qk_norm = true'
+	[ "$status" -eq 0 ]
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(jq .totals.param_count <<<"$output")" = $(( n + 40 * 2 * 64 * 128 )) ]
+	[ "$(row "$output" 'model.layers.*.self_attn.q_norm' .flops)" = $(( 64 * (7*128 + 4) )) ]
+	# untied, the head is its own V*H
+	cfg_with CohereForAI/c4ai-command-r-v01 '.tie_word_embeddings = false'
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = $(( n + V*H )) ]
+	# RMSNorm's epsilon is not Cohere's: a config that carries it is warned about
+	cfg_with CohereForAI/c4ai-command-r-v01 '.rms_norm_eps = 1e-6'
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 1 config field not used: rms_norm_eps" ]
+}
