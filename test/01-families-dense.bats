@@ -443,7 +443,7 @@ cfg_with() {
 	# one norm a layer, and attention and MLP summed into the residual at once
 	[ "$(jq '[.rows[] | select(.path | test("^model\\.layers\\.\\*\\.[a-z_]*(norm|residual)$"))] | [.[].path]' -c <<<"$output")" = '["model.layers.*.input_layernorm","model.layers.*.parallel_residual"]' ]
 	[ "$(row "$output" 'model.layers.*.parallel_residual' .flops)" = $(( 2 * 4 * H )) ]
-	# use_qk_norm (Command R+): a LayerNorm weight per head, (heads, head_dim):
+	# use_qk_norm: a LayerNorm weight per head, (heads, head_dim):
 	# 64*128 and 64*128 more parameters a layer; q_norm at one token
 	# normalises 64 rows of 128: 64 x (7 x 128 + 4)
 	cfg_with CohereForAI/c4ai-command-r-v01 '.use_qk_norm = true'
@@ -489,7 +489,7 @@ cfg_with() {
 	# use_qkv_bias (StableLM 2): q, k and v get H-long biases, 3*H a layer
 	cfg_with stabilityai/stablelm-3b-4e1t '.use_qkv_bias = true'
 	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = $(( n + 32 * 3*H )) ]
-	# qk_layernorm (StableLM 2 12B): a bias-free nn.LayerNorm(80) per head,
+	# qk_layernorm: a bias-free nn.LayerNorm(80) per head,
 	# (32 + 32) x 80 parameters a layer; each normalises one row of 80 a
 	# token: 11 x 80 + 3 FLOPs, 32 layers x 32 query heads of them
 	cfg_with stabilityai/stablelm-3b-4e1t '.qk_layernorm = true'
