@@ -412,3 +412,113 @@ cfg_with() {
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/bad.json"
 	assert_clean_failure lmp-inspect 'config fields partial_rotary_factor = 1.5: partial_rotary_factor must be in (0, 1]'
 }
+
+@test "Command-R (cohere): parallel block off one bias-free LayerNorm, scaled logits, tied head; per-head q/k LayerNorm" {
+	# Official: "35 billion parameters" (the model card of
+	# CohereForAI/c4ai-command-r-v01, rounded; no exact first-party total
+	# was found, share/lmp/configs/CohereForAI/c4ai-command-r-v01/SOURCE).
+	# By hand: V=256000, H=8192, I=22528, 40 layers of 64 heads and 64 KV
+	# heads of 128 (H/64): q, k, v, o 4*H*H (no bias); MLP 3*H*I (no bias);
+	# one input_layernorm H (CohereLayerNorm: a weight, no bias; no
+	# post-attention norm); final norm H; embed_tokens V*H, tied to the head.
+	local V=256000 H=8192 I=22528 n
+	n=$(params CohereForAI/c4ai-command-r-v01)
+	[ "$n" = $(( V*H + 40 * (4*H*H + 3*H*I + H) + H )) ]
+	[ "$n" = 34980831232 ]
+	# the card's 35 billion is this count rounded to the billion
+	[ $(( (n + 500000000) / 1000000000 )) -eq 35 ]
+	local doc
+	doc=$(lmp-inspect CohereForAI/c4ai-command-r-v01 | lmp-populate)
+	# KV cache: 40 layers x 64 KV heads x (128 + 128) x 2 bytes = 1,310,720
+	# bytes a token; 8192 tokens hold 10 GiB
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( 8192 * 40 * 64 * 256 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = 10737418240 ]
+	run lmp-eval --seq-len 1 --batch-size 4 <<<"$doc"
+	# logits * logit_scale: one multiply per logit, 4 sequences x V; the
+	# scale is a number, read once: the logits read and written in 2 bytes
+	[ "$(row "$output" logit_scale '[.flops, .bytes.reads, .bytes.writes] | @csv')" = "$((4*V)),$((4*V*2)),$((4*V*2))" ]
+	# CohereLayerNorm, float32, no bias: 7 FLOPs an element (mean, centre,
+	# square, variance sum, centre again, rsqrt scale, weight), 4 a row
+	[ "$(row "$output" 'model.layers.*.input_layernorm' .flops)" = $(( 4 * (7*H + 4) )) ]
+	# one norm a layer, and attention and MLP summed into the residual at once
+	[ "$(jq '[.rows[] | select(.path | test("^model\\.layers\\.\\*\\.[a-z_]*(norm|residual)$"))] | [.[].path]' -c <<<"$output")" = '["model.layers.*.input_layernorm","model.layers.*.parallel_residual"]' ]
+	[ "$(row "$output" 'model.layers.*.parallel_residual' .flops)" = $(( 2 * 4 * H )) ]
+	# use_qk_norm: a LayerNorm weight per head, (heads, head_dim):
+	# 64*128 and 64*128 more parameters a layer; q_norm at one token
+	# normalises 64 rows of 128: 64 x (7 x 128 + 4)
+	cfg_with CohereForAI/c4ai-command-r-v01 '.use_qk_norm = true'
+	[ "$status" -eq 0 ]
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(jq .totals.param_count <<<"$output")" = $(( n + 40 * 2 * 64 * 128 )) ]
+	[ "$(row "$output" 'model.layers.*.self_attn.q_norm' .flops)" = $(( 64 * (7*128 + 4) )) ]
+	# untied, the head is its own V*H
+	cfg_with CohereForAI/c4ai-command-r-v01 '.tie_word_embeddings = false'
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = $(( n + V*H )) ]
+	# RMSNorm's epsilon is not Cohere's: a config that carries it is warned about
+	cfg_with CohereForAI/c4ai-command-r-v01 '.rms_norm_eps = 1e-6'
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "lmp-inspect: warning: 1 config field not used: rms_norm_eps" ]
+}
+
+@test "StableLM-3B-4E1T (stablelm): LayerNorm with biases, a quarter of each head rotates; qkv biases, per-head q/k LayerNorm, parallel residual" {
+	# Official: 2,795,443,200 (the model card of stabilityai/stablelm-3b-4e1t).
+	# By hand: V=50304, H=2560, I=6912, 32 layers of 32 heads and 32 KV heads
+	# of 80 (H/32): q, k, v, o 4*H*H (no bias: use_qkv_bias false); MLP
+	# 3*H*I (no bias); input_layernorm and post_attention_layernorm, each
+	# nn.LayerNorm with weight and bias, 2*2*H; final norm 2*H; embed_tokens
+	# and the untied lm_head V*H each.
+	local V=50304 H=2560 I=6912 n
+	n=$(params stabilityai/stablelm-3b-4e1t)
+	[ "$n" = $(( 2*V*H + 32 * (4*H*H + 3*H*I + 4*H) + 2*H )) ]
+	[ "$n" = 2795443200 ]
+	local doc
+	doc=$(lmp-inspect stabilityai/stablelm-3b-4e1t | lmp-populate)
+	# KV cache: 32 layers x 32 KV heads x (80 + 80) x 2 bytes = 327,680 bytes
+	# a token; 4096 tokens hold 1.25 GiB
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = $(( 4096 * 32 * 32 * 160 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = 1342177280 ]
+	# partial_rotary_factor 0.25: int(80 * 0.25) = 20 dimensions rotate, in
+	# the table and in apply_rotary_pos_emb; at one token (32 + 32) heads x
+	# (3 x 20 + 10), the table 5 x 20
+	[ "$(jq -c '[.. | objects | .attrs?.rotary_dim? | numbers]' <<<"$doc")" = '[20,20]' ]
+	run lmp-eval --seq-len 1 <<<"$doc"
+	[ "$(row "$output" 'model.layers.*.self_attn.rotary' .flops)" = $(( 64 * (3*20 + 10) )) ]
+	[ "$(row "$output" model.rotary_emb .flops)" = $(( 5 * 20 )) ]
+	# nn.LayerNorm with a bias: 12 FLOPs an element, 3 a row; weight and bias read
+	[ "$(row "$output" 'model.layers.*.input_layernorm' '[.flops, .bytes.weights] | @csv')" = "$(( 12*H + 3 )),$(( 2*H*2 ))" ]
+	# use_qkv_bias (StableLM 2): q, k and v get H-long biases, 3*H a layer
+	cfg_with stabilityai/stablelm-3b-4e1t '.use_qkv_bias = true'
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 1 | jq .totals.param_count)" = $(( n + 32 * 3*H )) ]
+	# qk_layernorm: a bias-free nn.LayerNorm(80) per head,
+	# (32 + 32) x 80 parameters a layer; each normalises one row of 80 a
+	# token: 11 x 80 + 3 FLOPs, 32 layers x 32 query heads of them
+	cfg_with stabilityai/stablelm-3b-4e1t '.qk_layernorm = true'
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(jq .totals.param_count <<<"$output")" = $(( n + 32 * 64 * 80 )) ]
+	[ "$(row "$output" 'model.layers.*.self_attn.q_layernorm.norms.*' '[.count, .flops] | @csv')" = "$(( 32 * 32 )),$(( 11*80 + 3 ))" ]
+	# use_parallel_residual: x + attn(ln(x)) + mlp(ln(x)), no
+	# post_attention_layernorm (2*H fewer a layer), one add of two terms
+	cfg_with stabilityai/stablelm-3b-4e1t '.use_parallel_residual = true'
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/config.json' | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(jq .totals.param_count <<<"$output")" = $(( n - 32 * 2*H )) ]
+	[ "$(jq -c '[.rows[] | select(.path | test("^model\\.layers\\.\\*\\.[a-z_]*(norm|residual)$")) | .path]' <<<"$output")" = '["model.layers.*.input_layernorm","model.layers.*.parallel_residual"]' ]
+	[ "$(row "$output" 'model.layers.*.parallel_residual' .flops)" = $(( 2 * H )) ]
+	# StableLmAttention raises unless head_dim * heads == hidden_size
+	cfg_with stabilityai/stablelm-3b-4e1t '.num_attention_heads = 24 | .num_key_value_heads = 8'
+	assert_clean_failure lmp-inspect 'config fields hidden_size = 2560, num_attention_heads = 24: hidden_size must be a multiple of num_attention_heads (transformers refuses it)'
+	cfg_with stabilityai/stablelm-3b-4e1t '.head_dim = 128'
+	assert_clean_failure lmp-inspect 'config fields head_dim = 128, hidden_size = 2560, num_attention_heads = 32: head_dim must be hidden_size // num_attention_heads: StableLmAttention takes no other'
+	cfg_with stabilityai/stablelm-3b-4e1t '.partial_rotary_factor = 1.5'
+	assert_clean_failure lmp-inspect 'config fields partial_rotary_factor = 1.5: partial_rotary_factor must be in (0, 1]: the share of each head'"'"'s dimensions that rotate'
+}
+
+@test "cohere and stablelm run end to end, offline, and their documents are shipped" {
+	cp "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+	for m in CohereForAI/c4ai-command-r-v01 stabilityai/stablelm-3b-4e1t; do
+		run_split sh -c "lmp-inspect $m | lmp-ensure --quiet --agent false --db '$BATS_TEST_TMPDIR/db.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+		[ "$status" -eq 0 ] || fail "$m: $stderr"
+		[ -f "$ROOT/models/$(printf '%s' "$m" | sed 's|/|--|').populated.json" ]
+	done
+	# every class was already in the database: nothing was added
+	cmp -s "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+}
