@@ -1,0 +1,149 @@
+/* ensure.c: the module agent.  Its prompt (share/lmp/prompts/
+ * module_analyzer.md filled in), the check of its answer (lmp_entry_check)
+ * and the answer's way into the database, through lmp_agent_ask. */
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+char *
+lmp_module_prompt(const lmp_db *db, const char *cls, const char *source_root, lmp_err *e)
+{
+	static const char *const examples[] = {
+		"torch.nn.modules.linear.Linear", "transformers.models.llama.modeling_llama.LlamaRMSNorm",
+	};
+	lmp_buf tmpl = {0}, src = {0}, kern = {0}, ex = {0}, out = {0};
+	char path[4096];
+	lmp_source s;
+	int i, k;
+
+	snprintf(path, sizeof path, "%s/prompts/module_analyzer.md", lmp_datadir());
+	if (lmp_read_file(path, &tmpl, e))
+		return NULL;
+	if (source_root) {
+		if (lmp_find_source(source_root, cls, &s, e)) {
+			lmp_buf_free(&tmpl);
+			return NULL;
+		}
+		lmp_buf_printf(&src, "File %s, lines %d-%d:\n\n```python\n%s```\n", s.file, s.line_start, s.line_end, s.text);
+		lmp_source_free(&s);
+	} else {
+		lmp_buf_puts(&src, "(No source checkout was given: use the PyTorch or transformers source of this class "
+			"that you can read, and cite the file and lines in code_location.)\n");
+	}
+	for (i = 0; i < db->n; i++) {
+		const lmp_entry *en = &db->entries[i];
+		lmp_buf_printf(&kern, "- {%s}(", en->name);
+		for (k = 0; k < en->nparams; k++)
+			lmp_buf_printf(&kern, "%s%s", k ? ", " : "", en->params[k].name);
+		lmp_buf_puts(&kern, ")\n");
+	}
+	for (i = 0; i < 2; i++) {
+		lmp_entry *en = lmp_db_find((lmp_db *)db, examples[i]);
+		if (!en)
+			continue;
+		lmp_buf_puts(&ex, "```json\n");
+		lmp_json_print_buf(en->json, 1, &ex);
+		lmp_buf_puts(&ex, "\n```\n\n");
+	}
+	{
+		const char *keys[] = {"{{CLASS}}", "{{SOURCE}}", "{{KERNELS}}", "{{EXAMPLES}}"};
+		const char *vals[] = {cls, src.s, kern.s ? kern.s : "(none)\n", ex.s ? ex.s : "(none)\n"};
+		lmp_fill_template(&out, tmpl.s, keys, vals, 4);
+	}
+	lmp_buf_free(&tmpl);
+	lmp_buf_free(&src);
+	lmp_buf_free(&kern);
+	lmp_buf_free(&ex);
+	return out.s;
+}
+
+struct added {
+	const char *cls;
+	const cJSON *entry;
+	int force;
+};
+
+static int
+add_entry(cJSON *db, void *ctx, lmp_err *e)
+{
+	struct added *c = ctx;
+	cJSON *entries = cJSON_GetObjectItemCaseSensitive(db, "entries");
+
+	if (!cJSON_IsObject(entries))
+		return lmp_fail(e, LMP_EXIT_INPUT, "the database has no \"entries\"");
+	if (cJSON_GetObjectItemCaseSensitive(entries, c->cls)) {
+		if (!c->force)
+			return 0; /* another run added it meanwhile: keep theirs */
+		cJSON_DeleteItemFromObjectCaseSensitive(entries, c->cls);
+	}
+	cJSON_AddItemToObject(entries, c->cls, cJSON_Duplicate(c->entry, 1));
+	return 0;
+}
+
+int
+lmp_db_add_entry(const char *path, const char *cls, const cJSON *entry, int force, lmp_err *e)
+{
+	struct added c = {cls, entry, force};
+
+	return lmp_db_update(path, add_entry, &c, e);
+}
+
+struct module_check {
+	const lmp_module_opts *o;
+	lmp_db *db;
+	const char *cls;
+};
+
+/* The entry itself or {CLASS: entry}; checked, then stored. */
+static int
+check_entry(cJSON *answer, void *ctx, lmp_err *e)
+{
+	struct module_check *c = ctx;
+	const cJSON *en = answer;
+	cJSON *entry;
+	int rc;
+
+	if (!cJSON_GetObjectItemCaseSensitive(answer, "full_class_name")) {
+		if (cJSON_IsObject(answer) && cJSON_GetArraySize(answer) == 1 && answer->child->string &&
+		    !strcmp(answer->child->string, c->cls))
+			en = answer->child;
+		else
+			return lmp_fail(e, LMP_EXIT_AGENT, "the answer holds no entry for %s", c->cls), -1;
+	}
+	if (!(entry = lmp_entry_check(en, c->cls, c->db->doc, e)))
+		return -1;
+	rc = lmp_db_add_entry(c->o->db, c->cls, entry, c->o->force, e) ? -2 : 0;
+	cJSON_Delete(entry);
+	return rc;
+}
+
+int
+lmp_module_analyse(const lmp_module_opts *o, lmp_db *db, const char *cls, lmp_err *e)
+{
+	struct module_check c = {o, db, cls};
+	char *copy = lmp_xstrdup(o->db), diag[4096];
+	lmp_ask a = {0};
+	char *prompt;
+	int rc;
+
+	snprintf(diag, sizeof diag, "%s/%s_diagnostics.json", dirname(copy), cls);
+	free(copy);
+	if (!(prompt = lmp_module_prompt(db, cls, o->source_root, e)))
+		return -1;
+	a.agent = o->agent;
+	a.timeout = o->timeout;
+	a.retries = o->retries;
+	a.what = cls;
+	a.diag_key = "class";
+	a.diag_path = diag;
+	a.check = check_entry;
+	a.ctx = &c;
+	a.refused = o->refused;
+	rc = lmp_agent_ask(&a, prompt, e);
+	free(prompt);
+	if (rc)
+		lmp_prefix(e, "%s: ", cls);
+	return rc;
+}
