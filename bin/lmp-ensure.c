@@ -8,8 +8,9 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-ensure [--db FILE] [--agent CMD] [--timeout SECONDS] [--source-root DIR] [--quiet] [FILE]\n"
-	"       lmp-ensure --module CLASS [--force] [--db FILE] [--agent CMD] [--timeout SECONDS] [--source-root DIR]\n"
+	"usage: lmp-ensure [--db FILE] [--agent CMD] [--timeout SECONDS] [--retries N] [--source-root DIR] [--quiet] [FILE]\n"
+	"       lmp-ensure --module CLASS [--force] [--db FILE] [--agent CMD] [--timeout SECONDS] [--retries N]\n"
+	"                  [--source-root DIR]\n"
 	"       lmp-ensure --list [--db FILE]\n"
 	"       lmp-ensure --validate CLASS --by NAME [--db FILE]\n"
 	"       lmp-ensure --help | --version\n";
@@ -20,6 +21,7 @@ struct opts {
 	const char *db, *agent, *source_root, *module, *validate, *by, *file;
 	double timeout;
 	int force, list, quiet;
+	int retries; /* tries after the first when an answer is refused */
 };
 
 
@@ -27,7 +29,7 @@ struct opts {
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_DB = 256, O_AGENT, O_TIMEOUT, O_SRC, O_MODULE, O_FORCE, O_LIST, O_VALIDATE, O_BY, O_QUIET, O_HELP, O_VERSION };
+	enum { O_DB = 256, O_AGENT, O_TIMEOUT, O_SRC, O_MODULE, O_FORCE, O_LIST, O_VALIDATE, O_BY, O_QUIET, O_HELP, O_VERSION, O_RETRIES };
 	static const struct option longs[] = {
 		{"db", required_argument, 0, O_DB},
 		{"agent", required_argument, 0, O_AGENT},
@@ -41,6 +43,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"quiet", no_argument, 0, O_QUIET},
 		{"help", no_argument, 0, O_HELP},
 		{"version", no_argument, 0, O_VERSION},
+		{"retries", required_argument, 0, O_RETRIES},
 		{0, 0, 0, 0},
 	};
 	char msg[256];
@@ -48,6 +51,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->timeout = 600;
+	o->retries = 2;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
@@ -57,6 +61,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (lmp_parse_i64(optarg, 1, 86400, &t))
 				lmp_usage_error("--timeout: not a number of seconds in [1, 86400]");
 			o->timeout = (double)t;
+			break;
+		case O_RETRIES:
+			if (lmp_parse_i64(optarg, 0, 100, &t))
+				lmp_usage_error("--retries: not a number in [0, 100]");
+			o->retries = (int)t;
 			break;
 		case O_SRC: o->source_root = optarg; break;
 		case O_MODULE: o->module = optarg; break;
@@ -120,11 +129,18 @@ set_validated(cJSON *db, void *ctx, lmp_err *e)
 	return 0;
 }
 
+static void
+refused(const lmp_ask *a, const lmp_err *why)
+{
+	fprintf(stderr, "lmp-ensure: %s: answer refused (%s); asking again (try %d of %d)\n", a->what, why->msg,
+		a->tries + 1, a->retries + 1);
+}
+
 /* Ask the agent for cls, check the answer, add it.  0 or -1. */
 static int
 analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 {
-	lmp_module_opts m = {o->db, o->agent, o->timeout, 0, o->source_root, o->force, NULL};
+	lmp_module_opts m = {o->db, o->agent, o->timeout, o->retries, o->source_root, o->force, o->quiet ? NULL : refused};
 
 	return lmp_module_analyse(&m, db, cls, e);
 }
@@ -202,6 +218,27 @@ container(const cJSON *arch, const char *cls)
 	return en;
 }
 
+/* Whether every child of every node of class cls is in the database. */
+static int
+children_known(const cJSON *layers, const char *cls, lmp_db *db)
+{
+	const cJSON *n, *c;
+
+	cJSON_ArrayForEach(n, layers) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(n, "class");
+		const cJSON *subs = cJSON_GetObjectItemCaseSensitive(n, "sub_layers");
+		if (cJSON_IsString(k) && !strcmp(k->valuestring, cls))
+			cJSON_ArrayForEach(c, subs) {
+				const cJSON *ck = cJSON_GetObjectItemCaseSensitive(c, "class");
+				if (!cJSON_IsString(ck) || !lmp_db_find(db, ck->valuestring))
+					return 0;
+			}
+		if (!children_known(subs, cls, db))
+			return 0;
+	}
+	return 1;
+}
+
 static lmp_db *
 reload(const struct opts *o, lmp_db *db, lmp_err *e)
 {
@@ -242,7 +279,8 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 		if (lmp_db_find(db, l.name[i]))
 			continue;
 		done++;
-		if (l.composite[i] && !failed) {
+		/* after a failure too: a container's children may all be known */
+		if (l.composite[i] && children_known(cJSON_GetObjectItemCaseSensitive(doc, "layers"), l.name[i], db)) {
 			cJSON *en = container(doc, l.name[i]);
 			int r2 = lmp_db_add_entry(o->db, l.name[i], en, 0, e);
 			cJSON_Delete(en);

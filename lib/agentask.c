@@ -56,33 +56,66 @@ json_in_text(const char *text, lmp_err *e)
 	return lmp_json_parse_one(a, (size_t)(b - a), "answer", e);
 }
 
+/* Claude Code's result event: the object itself, or the last event of
+ * type "result" in the array it prints under --verbose; NULL if doc is
+ * neither. */
+static const cJSON *
+result_event(const cJSON *doc)
+{
+	const cJSON *ev, *found = NULL;
+
+	if (cJSON_IsObject(doc)) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
+		/* an envelope, not an answer that happens to hold "result" */
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "result")) &&
+		    !cJSON_GetObjectItemCaseSensitive(doc, "full_class_name"))
+			return doc;
+		if (cJSON_IsString(type) && !strcmp(type->valuestring, "result") &&
+		    cJSON_GetObjectItemCaseSensitive(doc, "is_error"))
+			return doc;
+		return NULL;
+	}
+	cJSON_ArrayForEach(ev, doc) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+		if (cJSON_IsString(type) && !strcmp(type->valuestring, "result"))
+			found = ev;
+	}
+	return found;
+}
+
 /* The answer in out; *agent_error when the agent itself reported an error. */
 static cJSON *
 answer_of(const lmp_buf *out, int *agent_error, lmp_err *e)
 {
 	lmp_err ignore;
 	cJSON *doc = lmp_json_parse_one(out->s, out->len, "answer", &ignore), *inner;
-	const cJSON *res;
+	const cJSON *ev, *res;
 
 	if (!doc) {
 		if (!(doc = json_in_text(out->s, e)))
 			return NULL;
 	}
-	res = cJSON_GetObjectItemCaseSensitive(doc, "result");
-	if (cJSON_IsString(res) && !cJSON_GetObjectItemCaseSensitive(doc, "full_class_name")) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "is_error"))) {
-			char said[200];
-			lmp_escape(said, sizeof said, res->valuestring, strlen(res->valuestring));
-			lmp_fail(e, LMP_EXIT_AGENT, "the agent reported an error: %s", said);
-			*agent_error = 1;
-			cJSON_Delete(doc);
-			return NULL;
-		}
-		inner = json_in_text(res->valuestring, e);
+	if (cJSON_IsArray(doc) && !(ev = result_event(doc))) {
 		cJSON_Delete(doc);
-		return inner;
+		return lmp_fail(e, LMP_EXIT_AGENT, "the agent's array of events holds no \"result\" event"), NULL;
 	}
-	return doc;
+	if (!(ev = result_event(doc)))
+		return doc;
+	res = cJSON_GetObjectItemCaseSensitive(ev, "result");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "is_error")) || !cJSON_IsString(res)) {
+		const cJSON *sub = cJSON_GetObjectItemCaseSensitive(ev, "subtype");
+		const char *text = cJSON_IsString(res) ? res->valuestring
+				 : cJSON_IsString(sub) ? sub->valuestring : "(no text)";
+		char said[200];
+		lmp_escape(said, sizeof said, text, strlen(text));
+		lmp_fail(e, LMP_EXIT_AGENT, "the agent reported an error: %s", said);
+		*agent_error = 1;
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	inner = json_in_text(res->valuestring, e);
+	cJSON_Delete(doc);
+	return inner;
 }
 
 cJSON *
@@ -106,6 +139,10 @@ diagnose(const lmp_ask *a, const lmp_run *r, const char *why)
 	cJSON_AddStringToObject(d, "date", today);
 	cJSON_AddStringToObject(d, "command", a->agent);
 	cJSON_AddStringToObject(d, "reason", why);
+	{
+		lmp_num n = lmp_num_int(a->tries);
+		cJSON_AddItemToObject(d, "tries", lmp_json_new_num(&n));
+	}
 	if (r) {
 		lmp_num n = lmp_num_int(r->status);
 		cJSON_AddItemToObject(d, "exit_status", lmp_json_new_num(&n));
@@ -136,10 +173,28 @@ diagnose(const lmp_ask *a, const lmp_run *r, const char *why)
 	cJSON_Delete(d);
 }
 
+static int
+said(const lmp_run *r, const char *text)
+{
+	return (r->err.s && strstr(r->err.s, text)) || (r->out.s && strstr(r->out.s, text));
+}
+
 /* The run's failure as a command, or 0 when it printed an answer to read. */
 static int
 run_failed(const lmp_ask *a, const lmp_run *r, lmp_err *e)
 {
+	if (r->status == 127 && (said(r, "not found") || said(r, "No such file"))) {
+		/* sh's own "not found": the command, not its answer, is wrong */
+		char name[200];
+		size_t n = strcspn(a->agent + strspn(a->agent, " \t"), " \t");
+		lmp_escape(name, sizeof name, a->agent + strspn(a->agent, " \t"), n);
+		return lmp_fail(e, LMP_EXIT_AGENT, "the agent command '%s' was not found (name another with --agent or LMP_AGENT)",
+			name);
+	}
+	if (r->status != 0 && said(r, "cannot be used with root/sudo privileges"))
+		return lmp_fail(e, LMP_EXIT_AGENT, "Claude Code refuses --dangerously-skip-permissions as root unless "
+			"IS_SANDBOX=1 declares a sandbox: run as another user, set IS_SANDBOX=1 yourself if this is "
+			"a sandbox, or name another command with --agent or LMP_AGENT");
 	if (r->timed_out)
 		return lmp_fail(e, LMP_EXIT_AGENT, "the agent did not answer within %g s (killed)", a->timeout);
 	if (r->signal)
@@ -222,8 +277,12 @@ lmp_agent_ask(lmp_ask *a, const char *prompt, lmp_err *e)
 			lmp_run_free(&r);
 			continue;
 		}
+		/* a diagnostics file says why the last attempt failed: gone
+		 * once one succeeds */
 		if (rc && a->diag_path)
 			diagnose(a, &r, e->msg);
+		else if (a->diag_path)
+			unlink(a->diag_path);
 		cJSON_Delete(answer);
 		lmp_run_free(&r);
 		break;

@@ -66,6 +66,41 @@ struct added {
 };
 
 static int
+names(const cJSON *entries, const cJSON *skip, const char *name)
+{
+	const cJSON *en, *a;
+
+	cJSON_ArrayForEach(en, entries) {
+		if (en == skip)
+			continue;
+		if (!strcmp(en->string, name))
+			return 1;
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(en, "aliases"))
+			if (cJSON_IsString(a) && !strcmp(a->valuestring, name))
+				return 1;
+	}
+	return 0;
+}
+
+/* The answer was checked against the database as it was; another run may
+ * have added one of its aliases since: an alias names one entry, so the
+ * newcomer's goes. */
+static void
+drop_taken_aliases(cJSON *entries, const char *cls)
+{
+	cJSON *en = cJSON_GetObjectItemCaseSensitive(entries, cls);
+	cJSON *al = cJSON_GetObjectItemCaseSensitive(en, "aliases"), *a, *next;
+
+	for (a = al ? al->child : NULL; a; a = next) {
+		next = a->next;
+		if (!cJSON_IsString(a) || !strcmp(a->valuestring, cls) || names(entries, en, a->valuestring))
+			cJSON_Delete(cJSON_DetachItemViaPointer(al, a));
+	}
+	if (al && !cJSON_GetArraySize(al))
+		cJSON_DeleteItemFromObjectCaseSensitive(en, "aliases");
+}
+
+static int
 add_entry(cJSON *db, void *ctx, lmp_err *e)
 {
 	struct added *c = ctx;
@@ -79,6 +114,7 @@ add_entry(cJSON *db, void *ctx, lmp_err *e)
 		cJSON_DeleteItemFromObjectCaseSensitive(entries, c->cls);
 	}
 	cJSON_AddItemToObject(entries, c->cls, cJSON_Duplicate(c->entry, 1));
+	drop_taken_aliases(entries, c->cls);
 	return 0;
 }
 
