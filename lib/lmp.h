@@ -748,6 +748,10 @@ int lmp_fixed_compute(lmp_fixed *f, lmp_err *e);
 /* doc (an arch document) becomes a populated one, in place; with explain,
  * one line per binding: path, parameter, value, rule, field. */
 int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e);
+/* The same; with warn, one line per config field that binds a parameter
+ * where the layer's attrs give it another value (the attr is shadowed):
+ * "config field F (V) shadows attrs.F (A) of CLASS at PATH", each once. */
+int lmp_populate_warn(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_buf *warn, lmp_err *e);
 /* popstream.c: lmp-populate's stream.  Every document of file (NULL:
  * stdin) populated into out, compact lines or (LMP_POP_EXPLAIN) the explain
  * table; all are read and checked before any is written.  The database is
@@ -755,7 +759,7 @@ int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explai
  * lmp-ensure has finished adding to it. */
 enum { LMP_POP_EXPLAIN = 1, LMP_POP_PRETTY = 2, LMP_POP_EMPTY_FAILS = 4 /* lmp_read_input's policy */ };
 int lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed, int flags, lmp_buf *out,
-	lmp_err *e);
+	lmp_buf *warn, lmp_err *e);
 
 /* tool.c: the end of a tool (the only library code that prints and exits). */
 extern const char *lmp_tool; /* set by main: "lmp-eval" ... */
