@@ -7,6 +7,60 @@
 
 #include "lmp.h"
 
+static const char *
+text_of(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
+}
+
+/* One entry that can be called (it has a FLOPs formula): its call with its
+ * parameters, their types, defaults and meanings, and its formulas. */
+static void
+callable_entry(lmp_buf *b, lmp_db *db, lmp_entry *en)
+{
+	lmp_err ignore;
+	const cJSON *fa, *ma, *al, *a;
+	const char *f;
+	int k;
+
+	if (lmp_entry_load(db, en, &ignore))
+		return;
+	fa = cJSON_GetObjectItemCaseSensitive(en->json, "flop_analysis");
+	ma = cJSON_GetObjectItemCaseSensitive(en->json, "memory_analysis");
+	if (!(f = text_of(fa, "formula")))
+		return;
+	lmp_buf_printf(b, "- `{%s}(", en->name);
+	for (k = 0; k < en->nparams; k++)
+		lmp_buf_printf(b, "%s%s", k ? ", " : "", en->params[k].name);
+	lmp_buf_puts(b, ")`");
+	if ((al = cJSON_GetObjectItemCaseSensitive(en->json, "aliases")) && cJSON_GetArraySize(al)) {
+		lmp_buf_puts(b, ", also");
+		cJSON_ArrayForEach(a, al)
+			if (cJSON_IsString(a))
+				lmp_buf_printf(b, " `%s`", a->valuestring);
+	}
+	lmp_buf_puts(b, "\n");
+	for (k = 0; k < en->nparams; k++) {
+		const lmp_param *p = &en->params[k];
+		lmp_buf_printf(b, "  - `%s` (%s", p->name, p->type ? p->type : "number");
+		if (p->dflt) {
+			char *d = lmp_json_print(p->dflt, 0);
+			lmp_buf_printf(b, ", default %s", d);
+			free(d);
+		}
+		lmp_buf_printf(b, ")%s%s\n", p->description ? ": " : "", p->description ? p->description : "");
+	}
+	lmp_buf_printf(b, "  - counts: FLOPs `%s`; param_count `%s`", f,
+		text_of(en->json, "param_count") ? text_of(en->json, "param_count") : "0");
+	if (text_of(ma, "weights"))
+		lmp_buf_printf(b, "; weights `%s`", text_of(ma, "weights"));
+	if (text_of(en->json, "state") && strcmp(text_of(en->json, "state"), "0"))
+		lmp_buf_printf(b, "; state `%s`", text_of(en->json, "state"));
+	lmp_buf_puts(b, "\n");
+}
+
 char *
 lmp_module_prompt(const lmp_db *db, const char *cls, const char *source_root, lmp_err *e)
 {
@@ -16,7 +70,7 @@ lmp_module_prompt(const lmp_db *db, const char *cls, const char *source_root, lm
 	lmp_buf tmpl = {0}, src = {0}, kern = {0}, ex = {0}, out = {0};
 	char path[4096];
 	lmp_source s;
-	int i, k;
+	int i;
 
 	snprintf(path, sizeof path, "%s/prompts/module_analyzer.md", lmp_datadir());
 	if (lmp_read_file(path, &tmpl, e))
@@ -27,18 +81,17 @@ lmp_module_prompt(const lmp_db *db, const char *cls, const char *source_root, lm
 			return NULL;
 		}
 		lmp_buf_printf(&src, "File %s, lines %d-%d:\n\n```python\n%s```\n", s.file, s.line_start, s.line_end, s.text);
+		/* what the class cannot be read without: its parents, its helpers */
+		if (lmp_source_related(source_root, cls, &s, &src))
+			lmp_buf_puts(&src, "\n(The definitions above, found in the same checkout, are quoted because the "
+				"class inherits from or calls them.)\n");
 		lmp_source_free(&s);
 	} else {
 		lmp_buf_puts(&src, "(No source checkout was given: use the PyTorch or transformers source of this class "
 			"that you can read, and cite the file and lines in code_location.)\n");
 	}
-	for (i = 0; i < db->n; i++) {
-		const lmp_entry *en = &db->entries[i];
-		lmp_buf_printf(&kern, "- {%s}(", en->name);
-		for (k = 0; k < en->nparams; k++)
-			lmp_buf_printf(&kern, "%s%s", k ? ", " : "", en->params[k].name);
-		lmp_buf_puts(&kern, ")\n");
-	}
+	for (i = 0; i < db->n; i++)
+		callable_entry(&kern, (lmp_db *)db, &db->entries[i]);
 	for (i = 0; i < 2; i++) {
 		lmp_entry *en = lmp_db_find((lmp_db *)db, examples[i]);
 		if (!en)

@@ -688,6 +688,10 @@ typedef struct lmp_source {
 } lmp_source;
 int lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e);
 void lmp_source_free(lmp_source *s);
+/* sourcectx.c: the parent classes and the functions cls's source s calls
+ * (and those they call), where the checkout defines them, appended to out
+ * as quoted blocks; returns how many. */
+int lmp_source_related(const char *root, const char *cls, const lmp_source *s, lmp_buf *out);
 
 /* arch.c: an architecture template expanded with a config.  Takes model
  * (the document's "model" object); cfg gains the defaults it lacked. */

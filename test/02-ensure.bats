@@ -180,6 +180,58 @@ SPY
 	assert_clean_failure lmp-ensure "no tiny/other.py under"
 }
 
+@test "--source-root quotes the class's decorators, its parent class and the functions it calls" {
+	local src="$BATS_TEST_TMPDIR/src" p="$BATS_TEST_TMPDIR/prompt.txt"
+	mkdir -p "$src/src/tiny"
+	# line numbers: rotate 6-7, apply_rope 10-11, TinyBase 14-16, the
+	# decorated class 19-24; shared_helper is imported from common.py
+	printf '%s\n' "import torch" "from .common import shared_helper" "from torch import nn" "" "" \
+		"def rotate(x):" "    return x" "" "" \
+		"def apply_rope(q):" "    return rotate(q) * 2" "" "" \
+		"class TinyBase(nn.Module):" "    def scale(self):" "        return 1" "" "" \
+		'@use_kernel("TinyAttention")' "class TinyAttention(TinyBase):" "    def forward(self, q):" \
+		"        q = apply_rope(q)" "        q = shared_helper(q)" "        return torch.matmul(q, q)" "" "" \
+		"def unrelated():" "    pass" > "$src/src/tiny/modeling.py"
+	printf '%s\n' "def shared_helper(x):" "    return x + 1" > "$src/src/tiny/common.py"
+	cat > "$BATS_TEST_TMPDIR/spy.sh" <<SPY
+#!/bin/sh
+tee "$p" | "$AG/good.sh"
+SPY
+	chmod +x "$BATS_TEST_TMPDIR/spy.sh"
+	run lmp-ensure --quiet --agent "$BATS_TEST_TMPDIR/spy.sh" --source-root "$src" --module tiny.modeling.TinyAttention
+	assert_success
+	grep -qx 'File src/tiny/modeling.py, lines 19-24:' "$p"
+	grep -qx '@use_kernel("TinyAttention")' "$p"
+	grep -qx 'TinyBase, its parent class: file src/tiny/modeling.py, lines 14-16:' "$p"
+	grep -qx 'apply_rope, a function it calls: file src/tiny/modeling.py, lines 10-11:' "$p"
+	grep -qx 'rotate, a function it calls: file src/tiny/modeling.py, lines 6-7:' "$p"
+	grep -qx 'shared_helper, a function it calls: file src/tiny/common.py, lines 1-2:' "$p"
+	! grep -q 'def unrelated' "$p"
+	! grep -q 'matmul, a function' "$p"
+}
+
+@test "the prompt states the binding rule, the checks, and lists what can be called with its parameters" {
+	cat > "$BATS_TEST_TMPDIR/spy.sh" <<SPY
+#!/bin/sh
+cat > "$BATS_TEST_TMPDIR/prompt.txt"
+exit 3
+SPY
+	chmod +x "$BATS_TEST_TMPDIR/spy.sh"
+	run --separate-stderr lmp-ensure --quiet --agent "$BATS_TEST_TMPDIR/spy.sh" --module a.b.Prompt
+	[ "$status" -eq 4 ]
+	local p="$BATS_TEST_TMPDIR/prompt.txt"
+	grep -q 'So a config field of the same name shadows the layer.s attr' "$p"
+	grep -q '^Change no file' "$p"
+	grep -q '^## How your answer is checked$' "$p"
+	# Linear, with its parameters, a default, a description and its counts
+	grep -qxF -- '- `{torch.nn.modules.linear.Linear}(tokens, in_features, out_features, bias, w_dtype_bytes, a_dtype_bytes, weight_reads)`, also `torch.nn.Linear`' "$p"
+	grep -qxF -- '  - `bias` (bool, default 1): 1 if the layer has a bias (nn.Linear'"'"'s default)' "$p"
+	grep -qF -- '  - counts: FLOPs `2 * ${tokens} * ${in_features} * ${out_features} + ${bias} * ${tokens} * ${out_features}`; param_count `(${in_features} + ${bias}) * ${out_features}`' "$p"
+	# one line per entry with a FLOPs formula; containers without one are left out
+	[ "$(grep -c '^- `{' "$p")" = "$(jq '[.entries[] | select(.flop_analysis.formula != null)] | length' "$ROOT/module_db.json")" ]
+	! grep -q 'Qwen2Attention}' "$p"
+}
+
 @test "20 concurrent runs adding different classes, some killed mid-write: nothing lost, never torn" {
 	local i pids=() ok=0
 	# a reader that keeps checking the database parses while the writers run
