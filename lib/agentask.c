@@ -211,21 +211,28 @@ run_failed(const lmp_ask *a, const lmp_run *r, lmp_err *e)
 /* The prompt of the next try: the question, then the refusal of the
  * answer it got (bounded: an answer may be megabytes). */
 static char *
-ask_again(const char *prompt, const lmp_run *r, const lmp_err *why)
+ask_again(const char *prompt, const lmp_run *r, const cJSON *answer, const lmp_err *why)
 {
-	lmp_buf b = {0};
-	size_t n = r->out.len < ANSWER_QUOTE ? r->out.len : ANSWER_QUOTE;
+	lmp_buf b = {0}, said = {0};
+	size_t n;
 
+	/* the answer as read (out of an envelope), else what it printed */
+	if (answer)
+		lmp_json_print_buf(answer, 1, &said);
+	else
+		lmp_buf_add(&said, r->out.s, r->out.len);
+	n = said.len < ANSWER_QUOTE ? said.len : ANSWER_QUOTE;
 	lmp_buf_puts(&b, prompt);
 	lmp_buf_puts(&b, "\n\n## Your previous answer was refused\n\nThe check said:\n\n    ");
 	lmp_buf_puts(&b, why->msg);
 	lmp_buf_puts(&b, "\n\nYou answered");
-	if (n < r->out.len)
+	if (n < said.len)
 		lmp_buf_printf(&b, " (its first %zu bytes)", n);
 	lmp_buf_puts(&b, ":\n\n~~~~\n");
-	lmp_buf_add(&b, r->out.s, n);
+	lmp_buf_add(&b, said.s, n);
 	lmp_buf_puts(&b, "\n~~~~\n\nFix what the check names and answer again with the whole JSON object, "
 		"as asked above.\n");
+	lmp_buf_free(&said);
 	return b.s;
 }
 
@@ -268,7 +275,7 @@ lmp_agent_ask(lmp_ask *a, const char *prompt, lmp_err *e)
 			rc = -1;
 		}
 		if (rc && retry && a->tries <= a->retries) {
-			char *next = ask_again(prompt, &r, e);
+			char *next = ask_again(prompt, &r, answer, e);
 			if (a->refused)
 				a->refused(a, e);
 			free(again);
