@@ -91,7 +91,7 @@ lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e)
 			}
 			if (defines(line, dot + 1)) {
 				start = end = n;
-				if (deco.s) {
+				if (deco_start) {
 					start = deco_start;
 					lmp_buf_puts(&text, deco.s);
 				}

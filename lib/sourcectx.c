@@ -98,6 +98,25 @@ imported_from(struct ctx *c, const char *name)
 	return NULL;
 }
 
+/* Whether a definition (its decorators first) is a class's. */
+static int
+is_class(const char *text)
+{
+	while (*text == '@' && strchr(text, '\n'))
+		text = strchr(text, '\n') + 1;
+	return !strncmp(text, "class ", 6);
+}
+
+/* Whether file defines the function name (n bytes) at its top level. */
+static int
+top_level_def(const char *file, const char *name, size_t n)
+{
+	for (const char *l = file; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "def ", 4) && !strncmp(l + 4, name, n) && l[4 + n] == '(')
+			return 1;
+	return 0;
+}
+
 static void quote(struct ctx *c, const char *name, const char *why);
 
 /* Names called in text (name( not after a dot), and the bases of a class
@@ -133,9 +152,11 @@ scan(struct ctx *c, const char *text)
 			n++;
 		for (q = p + n; *q == ' '; q++)
 			;
-		if (*q == '(' && c->nquoted < MAX_RELATED) {
+		if (c->nquoted < MAX_RELATED && (*q == '(' || top_level_def(c->file, p, n))) {
+			/* called, or passed on (attention_interface =
+			 * eager_attention_forward) */
 			char *name = lmp_xstrndup(p, n);
-			quote(c, name, "a function it calls");
+			quote(c, name, *q == '(' ? "a function it calls" : "a function it uses");
 			free(name);
 		}
 		p += n - 1;
@@ -170,6 +191,9 @@ quote(struct ctx *c, const char *name, const char *why)
 		return;
 	}
 	c->nquoted++;
+	/* a call of a class makes one of its modules */
+	if (!strcmp(why, "a function it calls") && is_class(s.text))
+		why = "a class it uses";
 	lmp_buf_printf(c->out, "\n%s, %s: file %s, lines %d-%d:\n\n```python\n%s```\n", name, why, s.file, s.line_start,
 		s.line_end, s.text);
 	scan(c, s.text);

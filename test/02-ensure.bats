@@ -184,14 +184,17 @@ SPY
 	local src="$BATS_TEST_TMPDIR/src" p="$BATS_TEST_TMPDIR/prompt.txt"
 	mkdir -p "$src/src/tiny"
 	# line numbers: rotate 6-7, apply_rope 10-11, TinyBase 14-16, the
-	# decorated class 19-24; shared_helper is imported from common.py
+	# decorated class 19-25, eager 32-33 (named, not called, as
+	# transformers' attention_interface = eager_attention_forward);
+	# shared_helper is imported from common.py
 	printf '%s\n' "import torch" "from .common import shared_helper" "from torch import nn" "" "" \
 		"def rotate(x):" "    return x" "" "" \
 		"def apply_rope(q):" "    return rotate(q) * 2" "" "" \
 		"class TinyBase(nn.Module):" "    def scale(self):" "        return 1" "" "" \
 		'@use_kernel("TinyAttention")' "class TinyAttention(TinyBase):" "    def forward(self, q):" \
-		"        q = apply_rope(q)" "        q = shared_helper(q)" "        return torch.matmul(q, q)" "" "" \
-		"def unrelated():" "    pass" > "$src/src/tiny/modeling.py"
+		"        q = apply_rope(q)" "        q = shared_helper(q)" "        interface = eager" \
+		"        return torch.matmul(q, q)" "" "" \
+		"def unrelated():" "    pass" "" "" "def eager(q):" "    return q" > "$src/src/tiny/modeling.py"
 	printf '%s\n' "def shared_helper(x):" "    return x + 1" > "$src/src/tiny/common.py"
 	cat > "$BATS_TEST_TMPDIR/spy.sh" <<SPY
 #!/bin/sh
@@ -200,7 +203,8 @@ SPY
 	chmod +x "$BATS_TEST_TMPDIR/spy.sh"
 	run lmp-ensure --quiet --agent "$BATS_TEST_TMPDIR/spy.sh" --source-root "$src" --module tiny.modeling.TinyAttention
 	assert_success
-	grep -qx 'File src/tiny/modeling.py, lines 19-24:' "$p"
+	grep -qx 'File src/tiny/modeling.py, lines 19-25:' "$p"
+	grep -qx 'eager, a function it uses: file src/tiny/modeling.py, lines 32-33:' "$p"
 	grep -qx '@use_kernel("TinyAttention")' "$p"
 	grep -qx 'TinyBase, its parent class: file src/tiny/modeling.py, lines 14-16:' "$p"
 	grep -qx 'apply_rope, a function it calls: file src/tiny/modeling.py, lines 10-11:' "$p"
