@@ -183,13 +183,24 @@ said(const lmp_run *r, const char *text)
 static int
 run_failed(const lmp_ask *a, const lmp_run *r, lmp_err *e)
 {
-	if (r->status == 127 && (said(r, "not found") || said(r, "No such file"))) {
-		/* sh's own "not found": the command, not its answer, is wrong */
-		char name[200];
-		size_t n = strcspn(a->agent + strspn(a->agent, " \t"), " \t");
-		lmp_escape(name, sizeof name, a->agent + strspn(a->agent, " \t"), n);
-		return lmp_fail(e, LMP_EXIT_AGENT, "the agent command '%s' was not found (name another with --agent or LMP_AGENT)",
-			name);
+	if (r->status == 127) {
+		/* sh's own "NAME: not found" (bash: "command not found"): the
+		 * command, not its answer, is wrong */
+		const char *cmd = a->agent + strspn(a->agent, " \t");
+		size_t n = strcspn(cmd, " \t");
+		char name[200], *raw = lmp_xstrndup(cmd, n), pat[300];
+		int missing;
+		snprintf(pat, sizeof pat, "%s: not found", raw);
+		missing = strstr(r->err.s, pat) != NULL;
+		snprintf(pat, sizeof pat, "%s: command not found", raw);
+		missing |= strstr(r->err.s, pat) != NULL;
+		snprintf(pat, sizeof pat, "%s: No such file", raw);
+		missing |= strstr(r->err.s, pat) != NULL;
+		free(raw);
+		lmp_escape(name, sizeof name, cmd, n);
+		if (missing)
+			return lmp_fail(e, LMP_EXIT_AGENT,
+				"the agent command '%s' was not found (name another with --agent or LMP_AGENT)", name);
 	}
 	if (r->status != 0 && said(r, "cannot be used with root/sudo privileges"))
 		return lmp_fail(e, LMP_EXIT_AGENT, "Claude Code refuses --dangerously-skip-permissions as root unless "
