@@ -1,8 +1,6 @@
 /* lmp-ensure: makes sure the module database knows every class of an
  * architecture, asking the analysis agent for the ones it does not. */
 #include <getopt.h>
-#include <libgen.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,19 +8,20 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-ensure [--db FILE] [--agent CMD] [--timeout SECONDS] [--source-root DIR] [--quiet] [FILE]\n"
-	"       lmp-ensure --module CLASS [--force] [--db FILE] [--agent CMD] [--timeout SECONDS] [--source-root DIR]\n"
+	"usage: lmp-ensure [--db FILE] [--agent CMD] [--timeout SECONDS] [--retries N] [--source-root DIR] [--quiet] [FILE]\n"
+	"       lmp-ensure --module CLASS [--force] [--db FILE] [--agent CMD] [--timeout SECONDS] [--retries N]\n"
+	"                  [--source-root DIR]\n"
 	"       lmp-ensure --list [--db FILE]\n"
 	"       lmp-ensure --validate CLASS --by NAME [--db FILE]\n"
 	"       lmp-ensure --help | --version\n";
 
 #define DEFAULT_AGENT "claude -p --dangerously-skip-permissions --output-format json"
-#define DIAG_MAX 65536
 
 struct opts {
 	const char *db, *agent, *source_root, *module, *validate, *by, *file;
 	double timeout;
 	int force, list, quiet;
+	int retries; /* tries after the first when an answer is refused */
 };
 
 
@@ -30,7 +29,7 @@ struct opts {
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_DB = 256, O_AGENT, O_TIMEOUT, O_SRC, O_MODULE, O_FORCE, O_LIST, O_VALIDATE, O_BY, O_QUIET, O_HELP, O_VERSION };
+	enum { O_DB = 256, O_AGENT, O_TIMEOUT, O_SRC, O_MODULE, O_FORCE, O_LIST, O_VALIDATE, O_BY, O_QUIET, O_HELP, O_VERSION, O_RETRIES };
 	static const struct option longs[] = {
 		{"db", required_argument, 0, O_DB},
 		{"agent", required_argument, 0, O_AGENT},
@@ -44,6 +43,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"quiet", no_argument, 0, O_QUIET},
 		{"help", no_argument, 0, O_HELP},
 		{"version", no_argument, 0, O_VERSION},
+		{"retries", required_argument, 0, O_RETRIES},
 		{0, 0, 0, 0},
 	};
 	char msg[256];
@@ -51,6 +51,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->timeout = 600;
+	o->retries = 2;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
@@ -60,6 +61,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (lmp_parse_i64(optarg, 1, 86400, &t))
 				lmp_usage_error("--timeout: not a number of seconds in [1, 86400]");
 			o->timeout = (double)t;
+			break;
+		case O_RETRIES:
+			if (lmp_parse_i64(optarg, 0, 100, &t))
+				lmp_usage_error("--retries: not a number in [0, 100]");
+			o->retries = (int)t;
 			break;
 		case O_SRC: o->source_root = optarg; break;
 		case O_MODULE: o->module = optarg; break;
@@ -92,168 +98,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		o->db = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
 }
 
-/* ---- the prompt ---- */
-
-static void
-replace_all(lmp_buf *out, const char *tmpl, const char *const *keys, const char *const *vals, int n)
-{
-	const char *p = tmpl;
-
-	while (*p) {
-		int i;
-		for (i = 0; i < n; i++) {
-			size_t k = strlen(keys[i]);
-			if (!strncmp(p, keys[i], k)) {
-				lmp_buf_puts(out, vals[i]);
-				p += k;
-				break;
-			}
-		}
-		if (i == n)
-			lmp_buf_putc(out, *p++);
-	}
-}
-
-static char *
-build_prompt(const struct opts *o, const lmp_db *db, const char *cls, lmp_err *e)
-{
-	static const char *const examples[] = {
-		"torch.nn.modules.linear.Linear", "transformers.models.llama.modeling_llama.LlamaRMSNorm",
-	};
-	lmp_buf tmpl = {0}, src = {0}, kern = {0}, ex = {0}, out = {0};
-	char path[4096];
-	lmp_source s;
-	int i, k;
-
-	snprintf(path, sizeof path, "%s/prompts/module_analyzer.md", lmp_datadir());
-	if (lmp_read_file(path, &tmpl, e))
-		return NULL;
-	if (o->source_root) {
-		if (lmp_find_source(o->source_root, cls, &s, e)) {
-			lmp_buf_free(&tmpl);
-			return NULL;
-		}
-		lmp_buf_printf(&src, "File %s, lines %d-%d:\n\n```python\n%s```\n", s.file, s.line_start, s.line_end, s.text);
-		lmp_source_free(&s);
-	} else {
-		lmp_buf_puts(&src, "(No source checkout was given: use the PyTorch or transformers source of this class "
-			"that you can read, and cite the file and lines in code_location.)\n");
-	}
-	for (i = 0; i < db->n; i++) {
-		const lmp_entry *en = &db->entries[i];
-		lmp_buf_printf(&kern, "- {%s}(", en->name);
-		for (k = 0; k < en->nparams; k++)
-			lmp_buf_printf(&kern, "%s%s", k ? ", " : "", en->params[k].name);
-		lmp_buf_puts(&kern, ")\n");
-	}
-	for (i = 0; i < 2; i++) {
-		lmp_entry *en = lmp_db_find((lmp_db *)db, examples[i]);
-		if (!en)
-			continue;
-		lmp_buf_puts(&ex, "```json\n");
-		lmp_json_print_buf(en->json, 1, &ex);
-		lmp_buf_puts(&ex, "\n```\n\n");
-	}
-	{
-		const char *keys[] = {"{{CLASS}}", "{{SOURCE}}", "{{KERNELS}}", "{{EXAMPLES}}"};
-		const char *vals[] = {cls, src.s, kern.s ? kern.s : "(none)\n", ex.s ? ex.s : "(none)\n"};
-		replace_all(&out, tmpl.s, keys, vals, 4);
-	}
-	lmp_buf_free(&tmpl);
-	lmp_buf_free(&src);
-	lmp_buf_free(&kern);
-	lmp_buf_free(&ex);
-	return out.s;
-}
-
-/* ---- the answer ---- */
-
-/* The text between a ```json fence and the next ```, else from the first
- * '{' to the last '}'. */
-static cJSON *
-json_in_text(const char *text, lmp_err *e)
-{
-	const char *a = strstr(text, "```json"), *b;
-
-	if (a) {
-		a += 7;
-		b = strstr(a, "```");
-		if (!b)
-			return lmp_fail(e, LMP_EXIT_AGENT, "an unterminated ```json block"), NULL;
-	} else {
-		a = strchr(text, '{');
-		b = strrchr(text, '}');
-		if (!a || !b || b < a)
-			return lmp_fail(e, LMP_EXIT_AGENT, "no JSON object in the answer"), NULL;
-		b++;
-	}
-	return lmp_json_parse_one(a, (size_t)(b - a), "answer", e);
-}
-
-/* Raw JSON, or Claude Code's envelope {"type": "result", "result": TEXT}
- * with the entry in TEXT; the entry itself or {CLASS: entry}. */
-static cJSON *
-extract(const lmp_buf *out, const char *cls, lmp_err *e)
-{
-	lmp_err ignore;
-	cJSON *doc = lmp_json_parse_one(out->s, out->len, "answer", &ignore), *inner, *entry;
-	const cJSON *res;
-
-	if (!doc) {
-		if (!(doc = json_in_text(out->s, e)))
-			return NULL;
-	}
-	res = cJSON_GetObjectItemCaseSensitive(doc, "result");
-	if (cJSON_IsString(res) && !cJSON_GetObjectItemCaseSensitive(doc, "full_class_name")) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "is_error"))) {
-			char said[200];
-			lmp_escape(said, sizeof said, res->valuestring, strlen(res->valuestring));
-			lmp_fail(e, LMP_EXIT_AGENT, "the agent reported an error: %s", said);
-			cJSON_Delete(doc);
-			return NULL;
-		}
-		inner = json_in_text(res->valuestring, e);
-		cJSON_Delete(doc);
-		if (!(doc = inner))
-			return NULL;
-	}
-	if (cJSON_GetObjectItemCaseSensitive(doc, "full_class_name"))
-		return doc;
-	if (cJSON_IsObject(doc) && cJSON_GetArraySize(doc) == 1 && doc->child->string && !strcmp(doc->child->string, cls)) {
-		entry = cJSON_DetachItemViaPointer(doc, doc->child);
-		cJSON_Delete(doc);
-		return entry;
-	}
-	cJSON_Delete(doc);
-	lmp_fail(e, LMP_EXIT_AGENT, "the answer holds no entry for %s", cls);
-	return NULL;
-}
-
 /* ---- the database ---- */
 
 struct change {
 	const char *cls;
-	cJSON *entry; /* added (replaced with force) */
-	int force;
 	const char *validate_by;
 };
-
-static int
-add_entry(cJSON *db, void *ctx, lmp_err *e)
-{
-	struct change *c = ctx;
-	cJSON *entries = cJSON_GetObjectItemCaseSensitive(db, "entries");
-
-	if (!cJSON_IsObject(entries))
-		return lmp_fail(e, LMP_EXIT_INPUT, "the database has no \"entries\"");
-	if (cJSON_GetObjectItemCaseSensitive(entries, c->cls)) {
-		if (!c->force)
-			return 0; /* another run added it meanwhile: keep theirs */
-		cJSON_DeleteItemFromObjectCaseSensitive(entries, c->cls);
-	}
-	cJSON_AddItemToObject(entries, c->cls, cJSON_Duplicate(c->entry, 1));
-	return 0;
-}
 
 static int
 set_validated(cJSON *db, void *ctx, lmp_err *e)
@@ -279,107 +129,20 @@ set_validated(cJSON *db, void *ctx, lmp_err *e)
 	return 0;
 }
 
-/* <class>_diagnostics.json beside the database, written atomically. */
 static void
-diagnose(const struct opts *o, const char *cls, const lmp_run *r, const char *why)
+refused(const lmp_ask *a, const lmp_err *why)
 {
-	char *copy = lmp_xstrdup(o->db), path[4096];
-	cJSON *d = cJSON_CreateObject();
-	char today[11], *text;
-	lmp_err e;
-
-	snprintf(path, sizeof path, "%s/%s_diagnostics.json", dirname(copy), cls);
-	free(copy);
-	lmp_today(today);
-	cJSON_AddStringToObject(d, "class", cls);
-	cJSON_AddStringToObject(d, "date", today);
-	cJSON_AddStringToObject(d, "command", o->agent);
-	cJSON_AddStringToObject(d, "reason", why);
-	if (r) {
-		lmp_num n = lmp_num_int(r->status);
-		cJSON_AddItemToObject(d, "exit_status", lmp_json_new_num(&n));
-		n = lmp_num_int(r->signal);
-		cJSON_AddItemToObject(d, "signal", lmp_json_new_num(&n));
-		cJSON_AddBoolToObject(d, "timed_out", r->timed_out);
-		lmp_num_double(r->seconds, &n);
-		cJSON_AddItemToObject(d, "duration_s", lmp_json_new_num(&n));
-		/* Bounded, and cut at a character boundary so the file stays UTF-8. */
-		char *so = lmp_xstrndup(r->out.s, r->out.len < DIAG_MAX ? r->out.len : DIAG_MAX);
-		char *se = lmp_xstrndup(r->err.s, r->err.len < DIAG_MAX ? r->err.len : DIAG_MAX);
-		for (char *p = so; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		for (char *p = se; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		cJSON_AddStringToObject(d, "stdout", so);
-		cJSON_AddStringToObject(d, "stderr", se);
-		cJSON_AddBoolToObject(d, "stdout_truncated", r->out.len > DIAG_MAX || r->out_truncated);
-		cJSON_AddBoolToObject(d, "stderr_truncated", r->err.len > DIAG_MAX || r->err_truncated);
-		free(so);
-		free(se);
-	}
-	text = lmp_json_print(d, 1);
-	lmp_write_atomic(path, text, strlen(text), &e);
-	free(text);
-	cJSON_Delete(d);
+	fprintf(stderr, "lmp-ensure: %s: answer refused (%s); asking again (try %d of %d)\n", a->what, why->msg,
+		a->tries + 1, a->retries + 1);
 }
 
-/* Ask the agent for cls, check the answer, add it.  0 or -1 (diagnosed). */
+/* Ask the agent for cls, check the answer, add it.  0 or -1. */
 static int
 analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 {
-	char *prompt = build_prompt(o, db, cls, e), why[1100];
-	lmp_run r;
-	cJSON *answer = NULL, *entry = NULL;
-	struct change c = {cls, NULL, o->force, NULL};
-	int rc = -1;
+	lmp_module_opts m = {o->db, o->agent, o->timeout, o->retries, o->source_root, o->force, o->quiet ? NULL : refused};
 
-	if (!prompt)
-		return -1;
-	if (lmp_run_command(o->agent, prompt, strlen(prompt), o->timeout, &r, e)) {
-		free(prompt);
-		return -1;
-	}
-	free(prompt);
-	if (r.interrupted) {
-		/* The agent's group is gone and the database untouched: stop as
-		 * the signal would have stopped us, so the caller sees it. */
-		lmp_run_free(&r);
-		signal(r.interrupted, SIG_DFL);
-		raise(r.interrupted);
-		_exit(128 + r.interrupted);
-	}
-	if (r.timed_out)
-		lmp_fail(e, LMP_EXIT_AGENT, "the agent did not answer within %g s (killed)", o->timeout);
-	else if (r.signal)
-		lmp_fail(e, LMP_EXIT_AGENT, "the agent was killed by signal %d", r.signal);
-	else if (r.status != 0)
-		lmp_fail(e, LMP_EXIT_AGENT, "the agent exited with status %d", r.status);
-	else if (r.out.len == 0)
-		lmp_fail(e, LMP_EXIT_AGENT, "the agent answered nothing");
-	else if (r.out_truncated)
-		lmp_fail(e, LMP_EXIT_AGENT, "the answer is longer than %d bytes", LMP_RUN_MAX);
-	else if ((answer = extract(&r.out, cls, e)) && (entry = lmp_entry_check(answer, cls, db->doc, e))) {
-		c.entry = entry;
-		rc = lmp_db_update(o->db, add_entry, &c, e);
-	}
-	if (rc) {
-		/* The message may quote the answer anywhere (a formula, a key, a
-		 * name): one line, and nothing a terminal would act on. */
-		char safe[sizeof e->msg];
-		lmp_escape(safe, sizeof safe, e->msg, strlen(e->msg));
-		memcpy(e->msg, safe, sizeof safe);
-		if (e->status == LMP_EXIT_INPUT)
-			e->status = LMP_EXIT_AGENT;
-		snprintf(why, sizeof why, "%s", e->msg);
-		diagnose(o, cls, &r, why);
-		lmp_prefix(e, "%s: ", cls);
-	}
-	cJSON_Delete(answer);
-	cJSON_Delete(entry);
-	lmp_run_free(&r);
-	return rc;
+	return lmp_module_analyse(&m, db, cls, e);
 }
 
 /* ---- the architecture ---- */
@@ -455,6 +218,27 @@ container(const cJSON *arch, const char *cls)
 	return en;
 }
 
+/* Whether every child of every node of class cls is in the database. */
+static int
+children_known(const cJSON *layers, const char *cls, lmp_db *db)
+{
+	const cJSON *n, *c;
+
+	cJSON_ArrayForEach(n, layers) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(n, "class");
+		const cJSON *subs = cJSON_GetObjectItemCaseSensitive(n, "sub_layers");
+		if (cJSON_IsString(k) && !strcmp(k->valuestring, cls))
+			cJSON_ArrayForEach(c, subs) {
+				const cJSON *ck = cJSON_GetObjectItemCaseSensitive(c, "class");
+				if (!cJSON_IsString(ck) || !lmp_db_find(db, ck->valuestring))
+					return 0;
+			}
+		if (!children_known(subs, cls, db))
+			return 0;
+	}
+	return 1;
+}
+
 static lmp_db *
 reload(const struct opts *o, lmp_db *db, lmp_err *e)
 {
@@ -495,10 +279,11 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 		if (lmp_db_find(db, l.name[i]))
 			continue;
 		done++;
-		if (l.composite[i] && !failed) {
-			struct change ch = {l.name[i], container(doc, l.name[i]), 0, NULL};
-			int r2 = lmp_db_update(o->db, add_entry, &ch, e);
-			cJSON_Delete(ch.entry);
+		/* after a failure too: a container's children may all be known */
+		if (l.composite[i] && children_known(cJSON_GetObjectItemCaseSensitive(doc, "layers"), l.name[i], db)) {
+			cJSON *en = container(doc, l.name[i]);
+			int r2 = lmp_db_add_entry(o->db, l.name[i], en, 0, e);
+			cJSON_Delete(en);
 			if (r2)
 				goto out;
 			if (!o->quiet)
@@ -570,7 +355,7 @@ main(int argc, char **argv)
 	if (o.list) {
 		rc = list_entries(db);
 	} else if (o.validate) {
-		struct change c = {o.validate, NULL, 0, o.by};
+		struct change c = {o.validate, o.by};
 		lmp_entry *en = lmp_db_find(db, o.validate);
 		if (!en)
 			rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s is not in the database %s", o.validate, o.db);

@@ -22,7 +22,7 @@ main(int argc, char **argv)
 	char msg[256];
 	int flags = 0, c;
 	lmp_fixed f = {0};
-	lmp_buf out = {0};
+	lmp_buf out = {0}, warn = {0};
 	lmp_err e = {0};
 
 	lmp_start("lmp-populate");
@@ -53,8 +53,14 @@ main(int argc, char **argv)
 	if (lmp_chain())
 		flags |= LMP_POP_EMPTY_FAILS;
 	if (lmp_fixed_compute(&f, &e) ||
-	    lmp_populate_stream(optind < argc ? argv[optind] : NULL, dbpath, &f, flags, &out, &e))
+	    lmp_populate_stream(optind < argc ? argv[optind] : NULL, dbpath, &f, flags, &out, &warn, &e))
 		lmp_die(&e);
+	/* after success only: a failure stays one line */
+	for (char *l = warn.s, *nl; l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		fprintf(stderr, "lmp-populate: warning: %.*s\n", (int)(nl - l), l);
+	}
+	lmp_buf_free(&warn);
 	int rc = out.len && fwrite(out.s, 1, out.len, stdout) != out.len;
 
 	lmp_buf_free(&out);

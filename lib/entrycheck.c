@@ -1,8 +1,8 @@
 /* entrycheck.c: an agent's answer is untrusted input.  It becomes a database
  * entry only if it has the format of lmp-module-db(5), its names are sane,
- * its sizes bounded, and every formula compiles and evaluates at sample
- * values to finite, non-negative numbers (integral where they count things),
- * with a breakdown that adds up. */
+ * its sizes bounded, its aliases name nothing else, and every formula
+ * compiles and evaluates at realistic points to finite, non-negative numbers
+ * (integral where they count things), with a breakdown that adds up. */
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +10,7 @@
 
 #define MAX_TEXT 65536
 #define MAX_PARTS 64
+#define MAX_ALIASES 16
 
 int
 lmp_valid_class_name(const char *s)
@@ -71,6 +72,7 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "full_class_name");
 	const cJSON *loc = cJSON_GetObjectItemCaseSensitive(in, "code_location");
 	const cJSON *p, *kind = cJSON_GetObjectItemCaseSensitive(in, "kind");
+	const cJSON *aliases = cJSON_GetObjectItemCaseSensitive(in, "aliases");
 	static const char *const mem[] = {"thinking_process", "weights", "reads", "writes", "intermediates"};
 	cJSON *out;
 	size_t i;
@@ -100,6 +102,11 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 			return lmp_fail(e, LMP_EXIT_INPUT, "breakdown parts must be templates"), NULL;
 	if (loc && (!cJSON_IsObject(loc) || cJSON_GetArraySize(loc) > 16))
 		return lmp_fail(e, LMP_EXIT_INPUT, "\"code_location\" must be an object"), NULL;
+	if (aliases && (!cJSON_IsArray(aliases) || cJSON_GetArraySize(aliases) > MAX_ALIASES))
+		return lmp_fail(e, LMP_EXIT_INPUT, "\"aliases\" must be an array of at most %d names", MAX_ALIASES), NULL;
+	cJSON_ArrayForEach(p, aliases)
+		if (!cJSON_IsString(p) || !lmp_valid_class_name(p->valuestring))
+			return lmp_fail(e, LMP_EXIT_INPUT, "an alias must be a dotted Python name"), NULL;
 	if (kind && (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "leaf") && strcmp(kind->valuestring, "functional") &&
 		     strcmp(kind->valuestring, "composite"))))
 		return lmp_fail(e, LMP_EXIT_INPUT, "\"kind\" must be leaf, functional or composite"), NULL;
@@ -107,6 +114,8 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	out = cJSON_CreateObject();
 	cJSON_AddStringToObject(out, "full_class_name", cls);
 	cJSON_AddStringToObject(out, "kind", kind ? kind->valuestring : "leaf");
+	if (cJSON_GetArraySize(aliases) > 0)
+		cJSON_AddItemToObject(out, "aliases", cJSON_Duplicate(aliases, 1));
 	cJSON_AddItemToObject(out, "code_location", loc ? cJSON_Duplicate(loc, 1) : cJSON_CreateObject());
 	cJSON_AddItemToObject(out, "parameters", cJSON_Duplicate(ps, 1));
 	cJSON_AddItemToObject(out, "flop_analysis", cJSON_Duplicate(fa, 1));
@@ -116,72 +125,166 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	return out;
 }
 
-/* Evaluate every quantity at sample values: ints 8, 9, 10..., numbers 2,
- * booleans 1; a step of 2 sequences of 16 new tokens over 8 cached. */
+/* Two points a real model and a real step reach: a 7B-like model in a
+ * prefill step (2 sequences of 16 new tokens over 8 cached, 16-bit), and a
+ * small one in a decode step (4 sequences of 1 over 1000 cached, 4-bit
+ * weights, 8-bit cache).  A parameter takes, in order: its default, a
+ * size by its name, 64 (32) for another int, 1 (0) for a bool, 2 (1) for
+ * a number; one named like a runtime variable takes the step's. */
+#define NPOINTS 2
+static const struct {
+	const char *has; /* a part of the name, lower case */
+	int v[NPOINTS];
+} sizes[] = {
+	/* first match wins: the specific before the general */
+	{"rope", {64, 32}}, {"rotary", {64, 32}},
+	{"kv_lora_rank", {512, 256}}, {"q_lora_rank", {1536, 768}}, {"rank", {512, 256}},
+	{"head_dim", {128, 64}}, {"head_size", {128, 64}}, {"nope", {128, 64}},
+	{"kv_heads", {8, 4}}, {"key_value_heads", {8, 4}}, {"heads", {32, 16}},
+	{"experts_per_tok", {2, 2}}, {"top_k", {2, 2}}, {"topk", {2, 2}}, {"experts", {8, 4}},
+	{"intermediate", {14336, 5632}}, {"ffn", {14336, 5632}}, {"mlp", {14336, 5632}},
+	{"vocab", {32000, 32000}}, {"layers", {32, 16}}, {"window", {4096, 1024}},
+	{"groups", {8, 4}}, {"kernel", {4, 4}}, {"conv", {4, 4}}, {"state", {16, 16}},
+	{"position", {4096, 2048}},
+	{"hidden", {4096, 2048}}, {"features", {4096, 2048}}, {"dim", {4096, 2048}}, {"size", {4096, 2048}},
+	{"width", {4096, 2048}}, {"embed", {4096, 2048}}, {"channels", {4096, 2048}},
+};
+static const lmp_query steps[NPOINTS] = {{16, 8, 2}, {1, 1000, 4}};
+static const int w_bits[NPOINTS] = {16, 4}, kv_bits[NPOINTS] = {16, 8};
+
 static int
-try_entry(cJSON *db_doc, const char *cls, lmp_err *e)
+sample_int(const char *name, int point)
 {
-	lmp_db *db;
-	lmp_entry *en;
+	char low[128];
+	size_t i;
+
+	for (i = 0; name[i] && i < sizeof low - 1; i++)
+		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+	low[i] = '\0';
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		if (strstr(low, sizes[i].has))
+			return sizes[i].v[point];
+	return point ? 32 : 64;
+}
+
+/* "name=value, ..." of the values given, and the step, for a refusal. */
+static void
+describe_point(char *out, size_t n, const char *const *names, const char *const *values, int nv, int point)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < nv && len + 1 < n; i++)
+		len += (size_t)snprintf(out + len, n - len, "%s%s=%s", i ? ", " : "", names[i], values[i]);
+	if (len + 1 < n)
+		snprintf(out + len, n - len, "%s%lld sequences of %lld new tokens over %lld cached, %d-bit weights",
+			nv ? "; " : "", (long long)steps[point].count, (long long)steps[point].seq_len,
+			(long long)steps[point].cache_len, w_bits[point]);
+}
+
+/* Evaluate every quantity of cls at one point. */
+static int
+try_point(lmp_db *db, lmp_entry *en, int point, lmp_err *e)
+{
 	lmp_model *m = NULL;
 	const char *names[LMP_MAX_ARGS], *values[LMP_MAX_ARGS];
-	char buf[LMP_MAX_ARGS][16];
-	lmp_query q = {16, 8, 2};
-	lmp_runtime rt = {1, &q, 16, 16, 16, {{0}}, NULL, 0};
+	char buf[LMP_MAX_ARGS][24], at[600];
+	lmp_query q = steps[point];
+	lmp_runtime rt = {1, &q, w_bits[point], 16, kv_bits[point], {{0}}, NULL, 0};
 	lmp_buf out = {0};
 	cJSON *doc = NULL, *v;
-	int i, rc = -1;
+	int i, n = 0, rc = -1;
 
-	if (!(db = lmp_db_from_json(cJSON_Duplicate(db_doc, 1), "answer", e)))
-		return -1;
-	en = lmp_db_find(db, cls);
-	for (i = 0; en && i < en->nparams; i++) {
-		const char *t = en->params[i].type;
-		snprintf(buf[i], sizeof buf[i], "%d", !strcmp(t, "bool") ? 1 : !strcmp(t, "int") ? 8 + i : 2);
-		names[i] = en->params[i].name;
-		values[i] = buf[i];
+	for (i = 0; i < en->nparams; i++) {
+		const lmp_param *p = &en->params[i];
+		if (p->dflt || lmp_var_lookup(p->name, strlen(p->name)) >= 0)
+			continue; /* its default; the step's */
+		if (!strcmp(p->type, "bool"))
+			snprintf(buf[n], sizeof buf[n], "%d", point ? 0 : 1);
+		else if (!strcmp(p->type, "int"))
+			snprintf(buf[n], sizeof buf[n], "%d", sample_int(p->name, point));
+		else
+			snprintf(buf[n], sizeof buf[n], "%d", point ? 1 : 2);
+		names[n] = p->name;
+		values[n] = buf[n];
+		n++;
 	}
-	if (!en || !(m = lmp_model_module(en, db, names, values, en->nparams, e)))
+	describe_point(at, sizeof at, names, values, n, point);
+	if (!(m = lmp_model_module(en, db, names, values, n, e)))
 		goto out;
-	if (lmp_runtime_compute(&rt, e) || lmp_module_doc(m, &rt, &out, e))
+	if (lmp_runtime_compute(&rt, e) || lmp_module_doc(m, &rt, &out, e)) {
+		lmp_prefix(e, "at %s: ", at);
 		goto out;
+	}
 	if (!(doc = lmp_json_parse_one(out.s, out.len, "evaluation", e)))
 		goto out;
 	for (i = 0; i < LMP_NKINDS; i++) {
 		lmp_num x;
+		char num[LMP_NUM_STRMAX];
 		const char *k = lmp_kind_name(i);
 		v = i == LMP_K_FLOPS ? cJSON_GetObjectItemCaseSensitive(doc, "flops")
 		  : i == LMP_K_PARAM_COUNT ? cJSON_GetObjectItemCaseSensitive(doc, "param_count")
 		  : i == LMP_K_STATE ? cJSON_GetObjectItemCaseSensitive(doc, "state_bytes")
 		  : cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "bytes"), k);
-		if (lmp_json_num(v, &x) || lmp_num_sign(&x) < 0) {
-			lmp_fail(e, LMP_EXIT_INPUT, "%s is negative at sample values", k);
+		if (lmp_json_num(v, &x)) {
+			lmp_fail(e, LMP_EXIT_INPUT, "%s is not a number at %s", k, at);
+			goto out;
+		}
+		lmp_num_str(&x, num);
+		if (lmp_num_sign(&x) < 0) {
+			lmp_fail(e, LMP_EXIT_INPUT, "%s is negative (%s) at %s", k, num, at);
 			goto out;
 		}
 		if (i == LMP_K_PARAM_COUNT && !lmp_num_is_int(&x)) {
-			lmp_fail(e, LMP_EXIT_INPUT, "param_count is not an integer at sample values");
+			lmp_fail(e, LMP_EXIT_INPUT, "param_count is not an integer (%s) at %s", num, at);
 			goto out;
 		}
 	}
 	if (en->nbreak) {
 		lmp_num sum = lmp_num_int(0), x, t, f;
+		lmp_buf parts = {0};
+		char num[LMP_NUM_STRMAX], fs[LMP_NUM_STRMAX];
 		cJSON *p;
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "breakdown")) {
 			lmp_json_num(p, &x);
 			lmp_num_add(&sum, &x, &t);
 			sum = t;
+			lmp_num_str(&x, num);
+			if (parts.len < 300)
+				lmp_buf_printf(&parts, "%s%s %s", parts.len ? " + " : "", p->string, num);
 		}
 		lmp_json_num(cJSON_GetObjectItemCaseSensitive(doc, "flops"), &f);
 		if (lmp_num_cmp(&sum, &f) != 0) {
-			lmp_fail(e, LMP_EXIT_INPUT, "the breakdown does not add up to the FLOPs formula");
+			lmp_num_str(&sum, num);
+			lmp_num_str(&f, fs);
+			lmp_fail(e, LMP_EXIT_INPUT, "the breakdown does not add up to the FLOPs formula: %s = %s, not %s, at %s",
+				parts.s ? parts.s : "", num, fs, at);
+			lmp_buf_free(&parts);
 			goto out;
 		}
+		lmp_buf_free(&parts);
 	}
 	rc = 0;
 out:
 	cJSON_Delete(doc);
 	lmp_buf_free(&out);
 	lmp_model_free(m);
+	return rc;
+}
+
+static int
+try_entry(cJSON *db_doc, const char *cls, lmp_err *e)
+{
+	lmp_db *db;
+	lmp_entry *en;
+	int rc = 0;
+
+	if (!(db = lmp_db_from_json(cJSON_Duplicate(db_doc, 1), "answer", e)))
+		return -1;
+	if (!(en = lmp_db_find(db, cls)))
+		rc = lmp_fail(e, LMP_EXIT_INPUT, "%s is not in the answer", cls);
+	for (int point = 0; !rc && point < NPOINTS; point++)
+		rc = try_point(db, en, point, e);
 	lmp_db_free(db);
 	return rc;
 }

@@ -359,8 +359,22 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 		return NULL;
 	doc = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &stop, 0);
 	if (!doc) {
-		where(s, stop ? stop : s->p, &line, &col);
-		lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: malformed JSON", s->name, line, col);
+		/* where it stopped, and what it stopped at: an agent (or a
+		 * person) can fix an answer from that */
+		const char *at = stop ? stop : s->p;
+		char near[40];
+		where(s, at, &line, &col);
+		if (skip_ws(at, s->end) >= s->end) {
+			lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: malformed JSON (it ends inside a value: a bracket or a string is not closed)",
+				s->name, line, col);
+		} else {
+			const char *from = at - s->p > 16 ? at - 16 : s->p;
+			char before[40];
+			lmp_escape(near, sizeof near, at, (size_t)(s->end - at) < 16 ? (size_t)(s->end - at) : 16);
+			lmp_escape(before, sizeof before, from, (size_t)(at - from));
+			lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: malformed JSON at '%s'%s%s%s", s->name, line, col,
+				near, *before ? " (after '" : "", before, *before ? "')" : "");
+		}
 		return NULL;
 	}
 	p = s->p;

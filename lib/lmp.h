@@ -617,6 +617,56 @@ typedef struct lmp_run {
 int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e);
 void lmp_run_free(lmp_run *r);
 
+/* agentask.c: one question to the agent, asked again while its answer is
+ * refused (what is asked and how the answer is checked are the caller's). */
+typedef struct lmp_ask lmp_ask;
+struct lmp_ask {
+	const char *agent;     /* the command, run by sh -c */
+	double timeout;        /* seconds per try */
+	int retries;           /* tries after the first when the answer is refused */
+	const char *what;      /* what is asked for: a class, a model_type */
+	const char *diag_key;  /* its key in the diagnostics file: "class", "model_type" */
+	const char *diag_path; /* the diagnostics file written on failure, or NULL */
+	/* The answer (parsed JSON, borrowed): 0 accepted (check keeps or stores
+	 * it), -1 refused with the reason in e (asked again while tries are
+	 * left), -2 failed otherwise (not asked again). */
+	int (*check)(cJSON *answer, void *ctx, lmp_err *e);
+	void *ctx;
+	/* Called before each new try with the refusal, or NULL. */
+	void (*refused)(const lmp_ask *a, const lmp_err *why);
+	int tries;             /* out: how many times the agent was run */
+};
+/* Runs a->agent on prompt, takes out its JSON answer and calls a->check;
+ * a refused answer (one that does not parse, or that check refuses) goes
+ * back with the prompt, the refusal and the answer appended, up to
+ * a->retries times.  A stop signal during a run stops the process as it
+ * would have (the agent's group killed first).  On failure the reason
+ * (escaped to one line) in e and the diagnostics file written. */
+int lmp_agent_ask(lmp_ask *a, const char *prompt, lmp_err *e);
+/* The JSON answer in an agent's output: raw JSON, a ```json block or the
+ * outermost braces of text, or Claude Code's result envelope around them. */
+cJSON *lmp_agent_answer(const lmp_buf *out, lmp_err *e);
+/* tmpl with each keys[i] replaced by vals[i], appended to out. */
+void lmp_fill_template(lmp_buf *out, const char *tmpl, const char *const *keys, const char *const *vals, int n);
+
+/* ensure.c: the module agent, asked for one class's database entry. */
+typedef struct lmp_module_opts {
+	const char *db;          /* the database the entry goes to (its folder gets diagnostics) */
+	const char *agent;
+	double timeout;
+	int retries;
+	const char *source_root; /* a transformers checkout, or NULL */
+	int force;               /* replace an entry already there */
+	void (*refused)(const lmp_ask *a, const lmp_err *why); /* or NULL */
+} lmp_module_opts;
+/* The module prompt for cls (share/lmp/prompts/module_analyzer.md). */
+char *lmp_module_prompt(const lmp_db *db, const char *cls, const char *source_root, lmp_err *e);
+/* Ask, check (lmp_entry_check) and store cls's entry; db is the loaded
+ * database the answer is tried in.  On failure e says "CLS: why". */
+int lmp_module_analyse(const lmp_module_opts *o, lmp_db *db, const char *cls, lmp_err *e);
+/* Adds entry (copied) under cls, replacing one there only with force. */
+int lmp_db_add_entry(const char *path, const char *cls, const cJSON *entry, int force, lmp_err *e);
+
 /* escape.c: untrusted text for a one-line message: control characters as
  * \n, \t, \r, \xHH (\uHHHH for C1 controls, line separators and bidi
  * overrides), bytes that are not UTF-8 as \xHH, other UTF-8 kept; cut
@@ -638,6 +688,10 @@ typedef struct lmp_source {
 } lmp_source;
 int lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e);
 void lmp_source_free(lmp_source *s);
+/* sourcectx.c: the parent classes and the functions cls's source s calls
+ * (and those they call), where the checkout defines them, appended to out
+ * as quoted blocks; returns how many. */
+int lmp_source_related(const char *root, const char *cls, const lmp_source *s, lmp_buf *out);
 
 /* arch.c: an architecture template expanded with a config.  Takes model
  * (the document's "model" object); cfg gains the defaults it lacked. */
@@ -698,6 +752,10 @@ int lmp_fixed_compute(lmp_fixed *f, lmp_err *e);
 /* doc (an arch document) becomes a populated one, in place; with explain,
  * one line per binding: path, parameter, value, rule, field. */
 int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e);
+/* The same; with warn, one line per config field that binds a parameter
+ * where the layer's attrs give it another value (the attr is shadowed):
+ * "config field F (V) shadows attrs.F (A) of CLASS at PATH", each once. */
+int lmp_populate_warn(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_buf *warn, lmp_err *e);
 /* popstream.c: lmp-populate's stream.  Every document of file (NULL:
  * stdin) populated into out, compact lines or (LMP_POP_EXPLAIN) the explain
  * table; all are read and checked before any is written.  The database is
@@ -705,7 +763,7 @@ int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explai
  * lmp-ensure has finished adding to it. */
 enum { LMP_POP_EXPLAIN = 1, LMP_POP_PRETTY = 2, LMP_POP_EMPTY_FAILS = 4 /* lmp_read_input's policy */ };
 int lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed, int flags, lmp_buf *out,
-	lmp_err *e);
+	lmp_buf *warn, lmp_err *e);
 
 /* tool.c: the end of a tool (the only library code that prints and exits). */
 extern const char *lmp_tool; /* set by main: "lmp-eval" ... */

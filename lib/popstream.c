@@ -3,7 +3,8 @@
 #include "lmp.h"
 
 static int
-populate_all(lmp_json_stream *st, lmp_db *db, const lmp_fixed *fixed, int flags, lmp_buf *out, lmp_err *e)
+populate_all(lmp_json_stream *st, lmp_db *db, const lmp_fixed *fixed, int flags, lmp_buf *out, lmp_buf *warn,
+	lmp_err *e)
 {
 	lmp_buf ex = {0};
 	cJSON *doc;
@@ -13,7 +14,7 @@ populate_all(lmp_json_stream *st, lmp_db *db, const lmp_fixed *fixed, int flags,
 		lmp_buf_puts(out, "path\tparameter\tvalue\trule\tfield\n");
 	while ((doc = lmp_json_next(st, e))) {
 		ndocs++;
-		if (lmp_populate(doc, db, fixed, flags & LMP_POP_EXPLAIN ? &ex : NULL, e)) {
+		if (lmp_populate_warn(doc, db, fixed, flags & LMP_POP_EXPLAIN ? &ex : NULL, warn, e)) {
 			cJSON_Delete(doc);
 			goto out;
 		}
@@ -37,7 +38,7 @@ out:
 
 int
 lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed, int flags, lmp_buf *out,
-	lmp_err *e)
+	lmp_buf *warn, lmp_err *e)
 {
 	lmp_buf in = {0};
 	lmp_json_stream st;
@@ -49,7 +50,7 @@ lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed
 	if (!(db = lmp_db_open(dbpath, e)))
 		goto out;
 	lmp_json_stream_init(&st, in.s, in.len, file ? file : "<stdin>");
-	rc = populate_all(&st, db, fixed, flags, out, e);
+	rc = populate_all(&st, db, fixed, flags, out, warn, e);
 out:
 	lmp_db_free(db);
 	lmp_buf_free(&in);

@@ -12,7 +12,10 @@
  * (a step's shape only: widths are recorded, for lmp-eval to override).
  * A global field binds only where it means the same for every layer: the
  * database names per-layer sizes so that no config field can take them,
- * and a template lists in "scoped" the fields that do not (Falcon's bias). */
+ * and a template lists in "scoped" the fields that do not (Falcon's bias).
+ * Where a config field does take a parameter that the layer's attrs give
+ * another value (a norm's width named hidden_size inside a k_norm), the
+ * attr is shadowed: counted wrongly and silently, so it is warned about. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +25,7 @@ struct pop {
 	lmp_db *db;
 	const cJSON *config, *derived, *scoped;
 	const lmp_fixed *fixed;
-	lmp_buf *explain;
+	lmp_buf *explain, *warn;
 	lmp_err *e;
 };
 
@@ -101,6 +104,23 @@ explain_line(struct pop *P, const char *path, const char *param, const cJSON *v,
 	free(s);
 }
 
+/* One line per (class, field, values), however many layers repeat it. */
+static void
+shadowed(struct pop *P, const char *path, const char *cls, const char *p, const cJSON *c, const cJSON *a)
+{
+	char *cv, *av, key[600];
+
+	if (!P->warn)
+		return;
+	cv = lmp_json_print(c, 0);
+	av = lmp_json_print(a, 0);
+	snprintf(key, sizeof key, "config field %s (%s) shadows attrs.%s (%s) of %s at ", p, cv, p, av, cls);
+	if (strcmp(cv, av) && !(P->warn->s && strstr(P->warn->s, key)))
+		lmp_buf_printf(P->warn, "%s%s\n", key, path);
+	free(cv);
+	free(av);
+}
+
 static int
 bind_node(struct pop *P, cJSON *node, const char *path)
 {
@@ -132,6 +152,8 @@ bind_node(struct pop *P, cJSON *node, const char *path)
 			return lmp_fail(P->e, LMP_EXIT_INPUT, "%s: parameter %s: config field %s: %.40s is past "
 				"the exact range of counts (2^127 or more)", path, p, p, c->valuestring);
 		}
+		if (is_val && a)
+			shadowed(P, path, en->name, p, c, a);
 		if (is_val && !in_list(P->derived, p)) {
 			v = cJSON_Duplicate(c, 1);
 			rule = "config";
@@ -205,9 +227,15 @@ walk(struct pop *P, cJSON *node, const char *parent, int depth)
 int
 lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e)
 {
+	return lmp_populate_warn(doc, db, fixed, explain, NULL, e);
+}
+
+int
+lmp_populate_warn(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_buf *warn, lmp_err *e)
+{
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
 	cJSON *layers = cJSON_GetObjectItemCaseSensitive(doc, "layers"), *c;
-	struct pop P = {db, NULL, NULL, NULL, fixed, explain, e};
+	struct pop P = {db, NULL, NULL, NULL, fixed, explain, warn, e};
 
 	if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "arch") && strcmp(kind->valuestring, "populated")))
 		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an architecture document (run lmp-inspect)");

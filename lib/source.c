@@ -51,8 +51,8 @@ lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e)
 	const char *dot = strrchr(cls, '.');
 	char *mod, path[4096], *s, *line, *next;
 	const char *prefixes[] = {"", "src/"};
-	lmp_buf text = {0}, b = {0};
-	int i, n = 0, start = 0, end = 0, ind = 0;
+	lmp_buf text = {0}, b = {0}, deco = {0};
+	int i, n = 0, start = 0, end = 0, ind = 0, deco_start = 0;
 
 	memset(out, 0, sizeof *out);
 	if (!dot || !lmp_valid_class_name(cls))
@@ -81,12 +81,28 @@ lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e)
 			*next++ = '\0';
 		n++;
 		if (!start) {
+			/* its decorators belong to it: the lines of "@..." just above */
+			if (line[indent_of(line)] == '@') {
+				if (!deco_start)
+					deco_start = n;
+				lmp_buf_puts(&deco, line);
+				lmp_buf_putc(&deco, '\n');
+				continue;
+			}
 			if (defines(line, dot + 1)) {
 				start = end = n;
+				if (deco_start) {
+					start = deco_start;
+					lmp_buf_puts(&text, deco.s);
+				}
 				ind = indent_of(line);
 				lmp_buf_puts(&text, line);
 				lmp_buf_putc(&text, '\n');
 			}
+			deco.len = 0;
+			if (deco.s)
+				deco.s[0] = '\0';
+			deco_start = 0;
 			continue;
 		}
 		if (!blank_or_comment(line) && indent_of(line) <= ind)
@@ -99,6 +115,7 @@ lmp_find_source(const char *root, const char *cls, lmp_source *out, lmp_err *e)
 		}
 	}
 	lmp_buf_free(&b);
+	lmp_buf_free(&deco);
 	if (!start) {
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: %s is not defined in %s", cls, dot + 1, path);
 		lmp_buf_free(&text);

@@ -112,7 +112,10 @@ failed_agent() {
 	HOSTILE=cycle failed_agent hostile.sh x.y.Cycle "call cycle: x.y.Cycle -> x.y.Cycle"
 	HOSTILE=shell failed_agent hostile.sh x.y.Shell "column 1: expected a value"
 	HOSTILE=dotdot failed_agent hostile.sh x.y.Dots "full_class_name is not x.y.Dots"
-	HOSTILE=negative failed_agent hostile.sh x.y.Neg "flops is negative at sample values"
+	# elements, an int with no size in its name, is 64 at the first point:
+	# 0 - 64, in a prefill of 2 sequences of 16 tokens over 8 cached
+	HOSTILE=negative failed_agent hostile.sh x.y.Neg \
+		"flops is negative (-64) at elements=64; 2 sequences of 16 new tokens over 8 cached, 16-bit weights"
 	[ ! -e /tmp/lmp-pwned ]
 }
 
@@ -175,6 +178,62 @@ SPY
 	grep -q '{torch.nn.modules.linear.Linear}(tokens, in_features' "$BATS_TEST_TMPDIR/prompt.txt"
 	run --separate-stderr lmp-ensure --quiet --agent "$AG/good.sh" --source-root "$src" --module tiny.other.Missing
 	assert_clean_failure lmp-ensure "no tiny/other.py under"
+}
+
+@test "--source-root quotes the class's decorators, its parent class and the functions it calls" {
+	local src="$BATS_TEST_TMPDIR/src" p="$BATS_TEST_TMPDIR/prompt.txt"
+	mkdir -p "$src/src/tiny"
+	# line numbers: rotate 6-7, apply_rope 10-11, TinyBase 14-16, the
+	# decorated class 19-25, eager 32-33 (named, not called, as
+	# transformers' attention_interface = eager_attention_forward);
+	# shared_helper is imported from common.py
+	printf '%s\n' "import torch" "from .common import shared_helper" "from torch import nn" "" "" \
+		"def rotate(x):" "    return x" "" "" \
+		"def apply_rope(q):" "    return rotate(q) * 2" "" "" \
+		"class TinyBase(nn.Module):" "    def scale(self):" "        return 1" "" "" \
+		'@use_kernel("TinyAttention")' "class TinyAttention(TinyBase):" "    def forward(self, q):" \
+		"        q = apply_rope(q)" "        q = shared_helper(q)" "        interface = eager" \
+		"        return torch.matmul(q, q)" "" "" \
+		"def unrelated():" "    pass" "" "" "def eager(q):" "    return q" > "$src/src/tiny/modeling.py"
+	printf '%s\n' "def shared_helper(x):" "    return x + 1" > "$src/src/tiny/common.py"
+	cat > "$BATS_TEST_TMPDIR/spy.sh" <<SPY
+#!/bin/sh
+tee "$p" | "$AG/good.sh"
+SPY
+	chmod +x "$BATS_TEST_TMPDIR/spy.sh"
+	run lmp-ensure --quiet --agent "$BATS_TEST_TMPDIR/spy.sh" --source-root "$src" --module tiny.modeling.TinyAttention
+	assert_success
+	grep -qx 'File src/tiny/modeling.py, lines 19-25:' "$p"
+	grep -qx 'eager, a function it uses: file src/tiny/modeling.py, lines 32-33:' "$p"
+	grep -qx '@use_kernel("TinyAttention")' "$p"
+	grep -qx 'TinyBase, its parent class: file src/tiny/modeling.py, lines 14-16:' "$p"
+	grep -qx 'apply_rope, a function it calls: file src/tiny/modeling.py, lines 10-11:' "$p"
+	grep -qx 'rotate, a function it calls: file src/tiny/modeling.py, lines 6-7:' "$p"
+	grep -qx 'shared_helper, a function it calls: file src/tiny/common.py, lines 1-2:' "$p"
+	! grep -q 'def unrelated' "$p"
+	! grep -q 'matmul, a function' "$p"
+}
+
+@test "the prompt states the binding rule, the checks, and lists what can be called with its parameters" {
+	cat > "$BATS_TEST_TMPDIR/spy.sh" <<SPY
+#!/bin/sh
+cat > "$BATS_TEST_TMPDIR/prompt.txt"
+exit 3
+SPY
+	chmod +x "$BATS_TEST_TMPDIR/spy.sh"
+	run --separate-stderr lmp-ensure --quiet --agent "$BATS_TEST_TMPDIR/spy.sh" --module a.b.Prompt
+	[ "$status" -eq 4 ]
+	local p="$BATS_TEST_TMPDIR/prompt.txt"
+	grep -q 'So a config field of the same name shadows the layer.s attr' "$p"
+	grep -q '^Change no file' "$p"
+	grep -q '^## How your answer is checked$' "$p"
+	# Linear, with its parameters, a default, a description and its counts
+	grep -qxF -- '- `{torch.nn.modules.linear.Linear}(tokens, in_features, out_features, bias, w_dtype_bytes, a_dtype_bytes, weight_reads)`, also `torch.nn.Linear`' "$p"
+	grep -qxF -- '  - `bias` (bool, default 1): 1 if the layer has a bias (nn.Linear'"'"'s default)' "$p"
+	grep -qF -- '  - counts: FLOPs `2 * ${tokens} * ${in_features} * ${out_features} + ${bias} * ${tokens} * ${out_features}`; param_count `(${in_features} + ${bias}) * ${out_features}`' "$p"
+	# one line per entry with a FLOPs formula; containers without one are left out
+	[ "$(grep -c '^- `{' "$p")" = "$(jq '[.entries[] | select(.flop_analysis.formula != null)] | length' "$ROOT/module_db.json")" ]
+	! grep -q 'Qwen2Attention}' "$p"
 }
 
 @test "20 concurrent runs adding different classes, some killed mid-write: nothing lost, never torn" {
@@ -362,4 +421,83 @@ only_safe() {
 	# and the 80th is the first byte of the 38th (0xc3), not UTF-8 alone
 	HOSTILE=cut failed_agent hostile.sh x.y.Cut "flops \"1 +  $(printf '%.0s\303\251' $(seq 37))\\xc3\": column 6"
 	only_safe "$stderr"
+}
+
+@test "Claude Code's array of events under --verbose, and the errors it reports" {
+	run --separate-stderr lmp-ensure --quiet --agent "$AG/events.sh" --module a.b.Events
+	assert_success
+	[ "$(jq -r '.entries["a.b.Events"].validation.status' "$DB")" = pending ]
+	# an error is reported with its text, or its subtype when it has none,
+	# and is not asked again (one try)
+	EVENTS=error failed_agent events.sh x.y.Credit "the agent reported an error: Credit balance is too low"
+	[ "$(jq .tries "$BATS_TEST_TMPDIR/db/x.y.Credit_diagnostics.json")" = 1 ]
+	EVENTS=maxturns failed_agent events.sh x.y.Turns "the agent reported an error: error_max_turns"
+}
+
+@test "a missing agent command, and Claude Code refusing to run as root, are said plainly" {
+	failed_agent "no/such-agent --flag" x.y.Missing \
+		"the agent command '$AG/no/such-agent' was not found (name another with --agent or LMP_AGENT)"
+	# the default command, with no claude on PATH
+	mkdir -p "$BATS_TEST_TMPDIR/empty"
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/empty" "$ROOT/bin/lmp-ensure" --quiet --module x.y.NoClaude
+	assert_clean_failure lmp-ensure "x.y.NoClaude: the agent command 'claude' was not found (name another with --agent or LMP_AGENT)"
+	# root.sh says what Claude Code says as root without IS_SANDBOX=1
+	failed_agent root.sh x.y.Root "Claude Code refuses --dangerously-skip-permissions as root unless IS_SANDBOX=1 declares a sandbox"
+}
+
+@test "a refused answer goes back to the agent with the refusal, --retries times" {
+	# retry.sh's first answer, at the first point: head_dim 128, rotary_dim
+	# 64 (by their names), tokens 2 x 16 = 32 (the step's); its breakdown
+	# rot = 32 * 64 = 2048, pass = 32 * 128 = 4096, together 6144, while
+	# the formula is 2 * 32 * (128 - 64) = 4096
+	local why="the breakdown does not add up to the FLOPs formula: rot 2048 + pass 4096 = 6144, not 4096, at head_dim=128, rotary_dim=64; 2 sequences of 16 new tokens over 8 cached, 16-bit weights"
+	run --separate-stderr lmp-ensure --quiet --retries 0 --timeout 60 --agent "$AG/retry.sh" --module x.y.Rope
+	assert_clean_failure lmp-ensure "x.y.Rope: $why"
+	[ -f "$BATS_TEST_TMPDIR/db/x.y.Rope_diagnostics.json" ]
+	# with the default (2 retries) the second try is right: the refusal
+	# and the first answer were in its prompt
+	mkdir -p "$BATS_TEST_TMPDIR/prompts"
+	RETRY_PROMPTS="$BATS_TEST_TMPDIR/prompts" run --separate-stderr lmp-ensure --agent "$AG/retry.sh" --module x.y.Rope
+	assert_success
+	[ "$(ls "$BATS_TEST_TMPDIR/prompts")" = "$(printf '1.txt\n2.txt')" ]
+	! grep -q 'previous answer was refused' "$BATS_TEST_TMPDIR/prompts/1.txt"
+	grep -qxF "    $why" "$BATS_TEST_TMPDIR/prompts/2.txt"
+	grep -qF '"pass": "${tokens} * ${head_dim}"' "$BATS_TEST_TMPDIR/prompts/2.txt"
+	[[ "$stderr" == *"x.y.Rope: answer refused ($why); asking again (try 2 of 3)"* ]]
+	# the entry is the second answer: head_dim - rotary_dim was not refused
+	[ "$(jq -r '.entries["x.y.Rope"].flop_analysis.breakdown.pass' "$DB")" = '${tokens} * (${head_dim} - ${rotary_dim})' ]
+	# 2 * tokens * (head_dim - rotary_dim) at 10 tokens, 256 and 64: 3840
+	run lmp-eval --module x.y.Rope head_dim=256 rotary_dim=64 tokens=10
+	[ "$(jq .flops <<<"$output")" = 3840 ]
+	# the diagnostics of the earlier failure went with the success
+	[ ! -e "$BATS_TEST_TMPDIR/db/x.y.Rope_diagnostics.json" ]
+	run --separate-stderr lmp-ensure --retries -1 --module a.b.C
+	assert_clean_failure lmp-ensure "--retries"
+	[ "$status" -eq 2 ]
+}
+
+@test "aliases in an answer are kept, unless another entry has them" {
+	GOOD_ALIAS=a.Gelu run lmp-ensure --quiet --agent "$AG/good.sh" --module a.b.Gelu
+	assert_success
+	[ "$(jq -c '.entries["a.b.Gelu"].aliases' "$DB")" = '["a.Gelu"]' ]
+	run lmp-eval --module a.Gelu elements=5
+	[ "$(jq .flops <<<"$output")" = 15 ]
+	# an alias that is already another entry's is refused before anything is written
+	local before=$(sum)
+	GOOD_ALIAS=torch.nn.Linear run --separate-stderr lmp-ensure --quiet --agent "$AG/good.sh" --retries 0 --module a.b.Other
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"alias torch.nn.Linear"* ]]
+	[ "$(sum)" = "$before" ]
+}
+
+@test "a container of known classes is inferred after an earlier failure too" {
+	cat > "$BATS_TEST_TMPDIR/a.json" <<'JSON'
+{"lmp": "arch", "version": "0.1.0", "model": {"id": "test/two"},
+ "layers": [{"name": "act", "class": "tiny.m.Bad"},
+            {"name": "box", "class": "tiny.m.Box", "sub_layers": [{"name": "proj", "class": "torch.nn.modules.linear.Linear"}]}]}
+JSON
+	run --separate-stderr lmp-ensure --quiet --agent "$AG/failing.sh" "$BATS_TEST_TMPDIR/a.json"
+	assert_clean_failure lmp-ensure "tiny.m.Bad: the agent exited with status 3"
+	[ "$(jq -r '.entries["tiny.m.Box"].validation.status' "$DB")" = inferred ]
+	[ "$(jq '.entries["tiny.m.Bad"]' "$DB")" = null ]
 }

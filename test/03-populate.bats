@@ -147,3 +147,18 @@ load helper
 	run --separate-stderr lmp-populate --w-bit 65 < "$ROOT/models/meta-llama--Llama-2-7b-hf.arch.json"
 	assert_clean_failure lmp-populate "--w-bit: '65' is not an integer in [1, 64]"
 }
+
+@test "a config field that takes a parameter the layer's attrs give another value is warned about" {
+	# Llama-3.2-1B's attention core has attrs.num_kv_heads 8; a config field
+	# of that name binds first (rule 1), so 3 replaces it: one line for each
+	# class and field, the first layer that has it named
+	run --separate-stderr sh -c "lmp-inspect meta-llama/Llama-3.2-1B | jq -c '.config.num_kv_heads = 3' | lmp-populate"
+	assert_success
+	[ "$(jq '.layers[0].sub_layers[2].sub_layers[1].sub_layers[4].params.num_kv_heads' <<<"$output")" = 3 ]
+	[[ "$stderr" == *"lmp-populate: warning: config field num_kv_heads (3) shadows attrs.num_kv_heads (8) of torch.nn.functional.scaled_dot_product_attention at model.layers.*.self_attn.sdpa"* ]]
+	[ "$(printf '%s\n' "$stderr" | grep -c 'scaled_dot_product_attention')" = 1 ]
+	# the same value shadows nothing
+	run --separate-stderr sh -c "lmp-inspect meta-llama/Llama-3.2-1B | jq -c '.config.num_kv_heads = 8' | lmp-populate"
+	assert_success
+	[ -z "$stderr" ]
+}

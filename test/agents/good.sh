@@ -1,9 +1,12 @@
 #!/bin/sh
 # A well-behaved agent: reads the prompt, answers a valid elementwise entry
 # for the class it names.
+# With GOOD_ALIAS=NAME it gives the class that alias too.
 cls=$(sed -n 's/^CLASS: //p' | head -n 1)
+alias=
+[ -z "${GOOD_ALIAS:-}" ] || alias="\"aliases\": [\"$GOOD_ALIAS\"],"
 cat <<JSON
-{"full_class_name": "$cls", "kind": "leaf",
+{"full_class_name": "$cls", "kind": "leaf", $alias
  "code_location": {"repo": "pytorch/pytorch", "ref": "v2.5.0", "file": "torch/nn/modules/activation.py", "line_start": 1, "line_end": 9},
  "parameters": [{"name": "elements", "type": "int", "description": "elements of the input"},
                 {"name": "a_dtype_bytes", "type": "number", "description": "bytes per activation element"}],

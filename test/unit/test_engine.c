@@ -808,6 +808,44 @@ test_longest_context(void)
 	ok(longest(1000, "300") == 300, "longest context capped by the position limit", NULL);
 }
 
+/* An agent's output to its answer (agentask.c): what got, printed, or the error. */
+static void
+answer_is(const char *out, const char *want, const char *what)
+{
+	lmp_buf b = {0};
+	lmp_err e = {0};
+	cJSON *doc;
+	char *got;
+
+	lmp_buf_puts(&b, out);
+	doc = lmp_agent_answer(&b, &e);
+	got = doc ? lmp_json_print(doc, 0) : lmp_xstrdup(e.msg);
+	ok(strstr(got, want) != NULL, what, got);
+	free(got);
+	cJSON_Delete(doc);
+	lmp_buf_free(&b);
+}
+
+static void
+test_agent_answer(void)
+{
+	answer_is("{\"full_class_name\": \"a.B\"}", "{\"full_class_name\":\"a.B\"}", "a raw entry");
+	answer_is("Here:\n```json\n{\"k\": 1}\n```\nthanks", "{\"k\":1}", "a fenced block in text");
+	answer_is("I think {\"k\": 2} is it.", "{\"k\":2}", "the outermost braces of text");
+	answer_is("{\"type\": \"result\", \"is_error\": false, \"result\": \"```json\\n{\\\"k\\\": 3}\\n```\"}", "{\"k\":3}",
+		"Claude Code's result object");
+	answer_is("[{\"type\": \"system\"}, {\"type\": \"assistant\", \"message\": {}},"
+		" {\"type\": \"result\", \"is_error\": false, \"result\": \"{\\\"k\\\": 4}\"}]", "{\"k\":4}",
+		"Claude Code's array of events: the result event's text");
+	answer_is("[{\"type\": \"system\"}]", "the agent's array of events holds no \"result\" event", "an array without a result");
+	answer_is("{\"type\": \"result\", \"is_error\": true, \"result\": \"Prompt is too long\"}",
+		"the agent reported an error: Prompt is too long", "is_error with its text");
+	answer_is("{\"type\": \"result\", \"subtype\": \"error_during_execution\", \"is_error\": true}",
+		"the agent reported an error: error_during_execution", "is_error without text: its subtype");
+	answer_is("```json\n{\"k\": 1,\n```", "answer:2:9: malformed JSON (it ends inside a value", "a block cut short: where it ends");
+	answer_is("{\"a\": 1, b}", "answer:1:11: malformed JSON at '}' (after '{\"a\": 1, b')", "where and at what");
+}
+
 int
 main(void)
 {
@@ -833,6 +871,7 @@ main(void)
 	test_reader();
 	test_layer_path();
 	test_longest_context();
+	test_agent_answer();
 	lmp_db_free(db);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
