@@ -412,3 +412,50 @@ cfg_with() {
 	run_split lmp-inspect "$BATS_TEST_TMPDIR/bad.json"
 	assert_clean_failure lmp-inspect 'config fields partial_rotary_factor = 1.5: partial_rotary_factor must be in (0, 1]'
 }
+
+@test "Granite-3.0-8B: the official count, the KV cache, each muP multiplier costed as its elementwise op, logits_scaling 0 refused" {
+	# Official: 8.1B in IBM's Granite 3.0 report (Table 1), exactly
+	# 8,170,848,256 in the Hub's safetensors metadata.  By hand: V=49155,
+	# H=4096, I=12800, 40 layers of 32 query heads and 8 KV heads of 128:
+	# q and o H*H each, k and v H*1024 each, MLP 3*H*I, two RMSNorms 2*H;
+	# final norm H; the head is tied to the embedding (V*H once); no biases.
+	local V=49155 H=4096 I=12800
+	[ "$(params ibm-granite/granite-3.0-8b-base)" = $(( V*H + 40 * (2*H*H + 2*H*1024 + 3*H*I + 2*H) + H )) ]
+	[ "$(params ibm-granite/granite-3.0-8b-base)" = 8170848256 ]
+	local doc
+	doc=$(lmp-inspect ibm-granite/granite-3.0-8b-base | lmp-populate)
+	# KV cache: 40 layers x 8 KV heads x (128 + 128) x 2 bytes = 163,840
+	# bytes a token; the 4096 tokens of its context hold 640 MiB
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = $(( 4096 * 40 * 8 * 256 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = 671088640 ]
+	# 3 tokens of prefill: inputs_embeds * embedding_multiplier and, in each
+	# layer, the two branches * residual_multiplier are one multiply an
+	# element of [3, H] by a scalar (read the tensor, write the product:
+	# 2 bytes each in bf16)
+	run lmp-eval --seq-len 3 <<<"$doc"
+	[ "$(row "$output" model.embedding_scale .flops)" = $(( 3 * H )) ]
+	[ "$(row "$output" model.embedding_scale .bytes.reads)" = $(( 3 * H * 2 )) ]
+	[ "$(row "$output" 'model.layers.*.attn_residual_scale' .flops)" = $(( 3 * H )) ]
+	[ "$(row "$output" 'model.layers.*.mlp_residual_scale' .flops)" = $(( 3 * H )) ]
+	# logits / logits_scaling: one division for each logit lm_head computes
+	# (the last token's V in generation)
+	[ "$(row "$output" logits_scale .flops)" = $V ]
+	[ "$(row "$output" logits_scale .bytes.writes)" = $(( V * 2 )) ]
+	# against Llama's layout of the same sizes: exactly those multiplies and
+	# the division more, and the same parameters
+	local granite llama
+	granite=$(lmp-eval --totals --seq-len 3 <<<"$doc" | jq .totals.flops)
+	jq '.model_type = "llama" | .architectures = ["LlamaForCausalLM"] | del(.attention_multiplier)' \
+		"$CFG/ibm-granite/granite-3.0-8b-base/config.json" > "$BATS_TEST_TMPDIR/llama.json"
+	llama=$(lmp-inspect "$BATS_TEST_TMPDIR/llama.json" | lmp-populate | lmp-eval --totals --seq-len 3 | jq .totals.flops)
+	[ $(( granite - llama )) -eq $(( 3*H + 40 * 2 * 3*H + V )) ]
+	# the multipliers' values change no cost: attention_multiplier replaces
+	# the 1/sqrt(head_dim) scale inside the attention, the others stay one
+	# multiply an element whatever they are
+	cfg_with ibm-granite/granite-3.0-8b-base '.embedding_multiplier = 12.0 | .residual_multiplier = 0.22 | .logits_scaling = 16.0 | .attention_multiplier = 1'
+	[ "$status" -eq 0 ]
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 3 | jq .totals.flops)" = "$granite" ]
+	# GraniteForCausalLM divides the logits by logits_scaling: 0 is refused
+	cfg_with ibm-granite/granite-3.0-8b-base '.logits_scaling = 0'
+	assert_clean_failure lmp-inspect 'config fields logits_scaling = 0: logits_scaling must not be 0 (GraniteForCausalLM divides the logits by it)'
+}
