@@ -522,3 +522,101 @@ cfg_with() {
 	# every class was already in the database: nothing was added
 	cmp -s "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
 }
+
+@test "Granite-3.0-8B: the official count, the KV cache, each muP multiplier costed as its elementwise op, logits_scaling 0 refused" {
+	# Official: 8.1B in IBM's Granite 3.0 report (Table 1), exactly
+	# 8,170,848,256 in the Hub's safetensors metadata.  By hand: V=49155,
+	# H=4096, I=12800, 40 layers of 32 query heads and 8 KV heads of 128:
+	# q and o H*H each, k and v H*1024 each, MLP 3*H*I, two RMSNorms 2*H;
+	# final norm H; the head is tied to the embedding (V*H once); no biases.
+	local V=49155 H=4096 I=12800
+	[ "$(params ibm-granite/granite-3.0-8b-base)" = $(( V*H + 40 * (2*H*H + 2*H*1024 + 3*H*I + 2*H) + H )) ]
+	[ "$(params ibm-granite/granite-3.0-8b-base)" = 8170848256 ]
+	local doc
+	doc=$(lmp-inspect ibm-granite/granite-3.0-8b-base | lmp-populate)
+	# KV cache: 40 layers x 8 KV heads x (128 + 128) x 2 bytes = 163,840
+	# bytes a token; the 4096 tokens of its context hold 640 MiB
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = $(( 4096 * 40 * 8 * 256 * 2 )) ]
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 4095 <<<"$doc" | jq .totals.state_bytes)" = 671088640 ]
+	# 3 tokens of prefill: inputs_embeds * embedding_multiplier and, in each
+	# layer, the two branches * residual_multiplier are one multiply an
+	# element of [3, H] by a scalar (read the tensor, write the product:
+	# 2 bytes each in bf16)
+	run lmp-eval --seq-len 3 <<<"$doc"
+	[ "$(row "$output" model.embedding_scale .flops)" = $(( 3 * H )) ]
+	[ "$(row "$output" model.embedding_scale .bytes.reads)" = $(( 3 * H * 2 )) ]
+	[ "$(row "$output" 'model.layers.*.attn_residual_scale' .flops)" = $(( 3 * H )) ]
+	[ "$(row "$output" 'model.layers.*.mlp_residual_scale' .flops)" = $(( 3 * H )) ]
+	# logits / logits_scaling: one division for each logit lm_head computes
+	# (the last token's V in generation)
+	[ "$(row "$output" logits_scale .flops)" = $V ]
+	[ "$(row "$output" logits_scale .bytes.writes)" = $(( V * 2 )) ]
+	# against Llama's layout of the same sizes: exactly those multiplies and
+	# the division more, and the same parameters
+	local granite llama
+	granite=$(lmp-eval --totals --seq-len 3 <<<"$doc" | jq .totals.flops)
+	jq '.model_type = "llama" | .architectures = ["LlamaForCausalLM"] | del(.attention_multiplier)' \
+		"$CFG/ibm-granite/granite-3.0-8b-base/config.json" > "$BATS_TEST_TMPDIR/llama.json"
+	llama=$(lmp-inspect "$BATS_TEST_TMPDIR/llama.json" | lmp-populate | lmp-eval --totals --seq-len 3 | jq .totals.flops)
+	[ $(( granite - llama )) -eq $(( 3*H + 40 * 2 * 3*H + V )) ]
+	# the multipliers' values change no cost: attention_multiplier replaces
+	# the 1/sqrt(head_dim) scale inside the attention, the others stay one
+	# multiply an element whatever they are
+	cfg_with ibm-granite/granite-3.0-8b-base '.embedding_multiplier = 12.0 | .residual_multiplier = 0.22 | .logits_scaling = 16.0 | .attention_multiplier = 1'
+	[ "$status" -eq 0 ]
+	[ "$(lmp-populate <<<"$output" | lmp-eval --totals --seq-len 3 | jq .totals.flops)" = "$granite" ]
+	# GraniteForCausalLM divides the logits by logits_scaling: 0 is refused
+	cfg_with ibm-granite/granite-3.0-8b-base '.logits_scaling = 0'
+	assert_clean_failure lmp-inspect 'config fields logits_scaling = 0: logits_scaling must not be 0 (GraniteForCausalLM divides the logits by it)'
+}
+
+@test "StarCoder2 (transformers' Starcoder2Config defaults): LayerNorm with bias, c_fc/c_proj MLP, biases by use_bias, sliding window, tied head" {
+	# No StarCoder2 config ships (none could be confirmed first-party); the
+	# layout is transformers' own defaults, a config naming only the model type.
+	local f="$BATS_TEST_TMPDIR/starcoder2.json"
+	jq -n '{model_type: "starcoder2", architectures: ["Starcoder2ForCausalLM"]}' > "$f"
+	# By hand: V=49152, H=3072, I=12288, 30 layers of 24 query heads and 2 KV
+	# heads of 128: q and o H*H + H each, k and v H*256 + 256 each (use_bias
+	# True), c_fc H*I + I, c_proj I*H + H, two LayerNorms 2*H each (weight and
+	# bias); final LayerNorm 2*H; the head is tied (PretrainedConfig's default).
+	local V=49152 H=3072 I=12288 L=30
+	[ "$(params "$f")" = $(( V*H + L * (2*(H*H + H) + 2*(H*256 + 256) + H*I + I + I*H + H + 4*H) + 2*H )) ]
+	[ "$(params "$f")" = 3030371328 ]
+	local doc
+	doc=$(lmp-inspect "$f" | lmp-populate)
+	# KV cache: 30 layers x 2 KV heads x (128 + 128) x 2 bytes = 30,720 bytes a
+	# token; no window by default (sliding_window None): 8192 tokens kept
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( 8192 * L * 2 * 256 * 2 )) ]
+	# one token: c_fc 2*H*I + I (its bias), gelu_pytorch_tanh 9 FLOPs an
+	# element of I, c_proj 2*I*H + H; no gate projection
+	run lmp-eval --seq-len 1 <<<"$doc"
+	[ "$(row "$output" 'model.layers.*.mlp.c_fc' .flops)" = $(( 2*H*I + I )) ]
+	[ "$(row "$output" 'model.layers.*.mlp.act' .flops)" = $(( 9 * I )) ]
+	[ "$(row "$output" 'model.layers.*.mlp.c_proj' .flops)" = $(( 2*I*H + H )) ]
+	[ "$(jq '[.rows[] | select(.path | test("^model\\.layers\\.\\*\\.mlp\\."))] | length' <<<"$output")" = 3 ]
+	# sliding_window 4096: a decode step at 8k context keeps and reads 4095
+	# past tokens, so the cache holds 4095 x 30,720 bytes
+	jq '.sliding_window = 4096' "$f" > "$BATS_TEST_TMPDIR/window.json"
+	doc=$(lmp-inspect "$BATS_TEST_TMPDIR/window.json" | lmp-populate)
+	[ "$(lmp-eval --totals --seq-len 1 --cache-len 8191 <<<"$doc" | jq .totals.state_bytes)" = $(( 4095 * L * 2 * 256 * 2 )) ]
+	# and its attention scores 4096 keys: 2*24*4096*(128+128) + 6*24*4096 a layer
+	[ "$(lmp-eval --seq-len 1 --cache-len 8191 <<<"$doc" | jq '.rows[] | select(.path == "model.layers.*.self_attn.sdpa") | .flops')" = $(( 2*24*4096*256 + 6*24*4096 )) ]
+	# use_bias false drops the projections' biases, not the LayerNorms' (nn.LayerNorm
+	# has its bias whatever use_bias says); an untied head adds V*H
+	jq '.use_bias = false | .tie_word_embeddings = false' "$f" > "$BATS_TEST_TMPDIR/nobias.json"
+	[ "$(params "$BATS_TEST_TMPDIR/nobias.json")" = $(( 3030371328 - L * (H + 256 + 256 + H + I + H) + V*H )) ]
+	run sh -c "lmp-inspect '$BATS_TEST_TMPDIR/nobias.json' | lmp-populate | lmp-eval --seq-len 1"
+	[ "$(row "$output" 'model.layers.*.input_layernorm' .param_count)" = $(( 2 * H )) ]
+}
+
+@test "granite and starcoder2 run end to end, offline, with every class already in the database" {
+	cp "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+	jq -n '{model_type: "starcoder2", architectures: ["Starcoder2ForCausalLM"], sliding_window: 4096}' > "$BATS_TEST_TMPDIR/starcoder2.json"
+	for m in ibm-granite/granite-3.0-8b-base "$BATS_TEST_TMPDIR/starcoder2.json"; do
+		run_split sh -c "lmp-inspect '$m' | lmp-ensure --quiet --agent false --db '$BATS_TEST_TMPDIR/db.json' | lmp-populate | lmp-eval --totals --seq-len 1"
+		[ "$status" -eq 0 ] || fail "$m: $stderr"
+	done
+	[ -f "$ROOT/models/ibm-granite--granite-3.0-8b-base.populated.json" ]
+	# nothing was added
+	cmp -s "$ROOT/module_db.json" "$BATS_TEST_TMPDIR/db.json"
+}
