@@ -652,6 +652,7 @@ cJSON *lmp_arch_load(const char *model_type, char *where, lmp_err *e);
 cJSON *lmp_arch_load_file(const char *path, lmp_err *e);
 char *lmp_arch_names(void); /* every model_type on the path, space-separated */
 char *lmp_arch_list(void);  /* "model_type<TAB>shipped|FILE" lines */
+int lmp_arch_exists(const char *model_type); /* a template of it is on the path */
 
 /* layerset.c: the layer indices of a repeated node, from its template's
  * "layers" ({"count", "where"} over the config and ${index}), checked
@@ -666,6 +667,9 @@ cJSON *lmp_layer_set(const cJSON *spec, const char *const *cfg_names, const lmp_
  * under strict an error; nothing when there are none. */
 int lmp_config_unused(const cJSON *doc, int strict, lmp_buf *warning, lmp_err *e);
 cJSON *lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_err *e);
+/* -1 (e: lmp-ensure resolves it) for an unresolved architecture document:
+ * a model_type with no template, written by lmp_inspect without "layers". */
+int lmp_doc_unresolved(const cJSON *doc, lmp_err *e);
 
 /* hub.c (which calls download.c), download.c: where a model's config comes from. */
 typedef struct lmp_located {

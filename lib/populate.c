@@ -211,6 +211,8 @@ lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, l
 
 	if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "arch") && strcmp(kind->valuestring, "populated")))
 		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an architecture document (run lmp-inspect)");
+	if (lmp_doc_unresolved(doc, e))
+		return -1;
 	P.config = cJSON_GetObjectItemCaseSensitive(doc, "config");
 	P.derived = cJSON_GetObjectItemCaseSensitive(doc, "derived");
 	P.scoped = cJSON_GetObjectItemCaseSensitive(doc, "scoped");
