@@ -21,6 +21,7 @@ static const char usage_text[] =
 
 struct opts {
 	const char *db, *agent, *source_root, *module, *validate, *by, *file;
+	const char *wdb; /* where additions go: --db/LMP_DB, else the user's database */
 	double timeout;
 	int force, list, quiet;
 };
@@ -88,8 +89,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->file = optind < argc ? argv[optind] : NULL;
 	if (!o->agent)
 		o->agent = getenv("LMP_AGENT") && *getenv("LMP_AGENT") ? getenv("LMP_AGENT") : DEFAULT_AGENT;
-	if (!o->db)
-		o->db = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
+	/* NULL: the user's database layered over the shipped one (lmp_db_layers) */
+	o->db = lmp_db_explicit(o->db);
+	o->wdb = lmp_db_write_path(o->db);
+}
+
+/* The database additions go to, created in the data home when it is the
+ * user's and not there yet. */
+static int
+writable(const struct opts *o, lmp_err *e)
+{
+	if (!o->db && lmp_user_db_create(e))
+		return -1;
+	return lmp_db_writable(o->wdb, e);
 }
 
 /* ---- the prompt ---- */
@@ -283,7 +295,7 @@ set_validated(cJSON *db, void *ctx, lmp_err *e)
 static void
 diagnose(const struct opts *o, const char *cls, const lmp_run *r, const char *why)
 {
-	char *copy = lmp_xstrdup(o->db), path[4096];
+	char *copy = lmp_xstrdup(o->wdb), path[4096];
 	cJSON *d = cJSON_CreateObject();
 	char today[11], *text;
 	lmp_err e;
@@ -362,7 +374,7 @@ analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 		lmp_fail(e, LMP_EXIT_AGENT, "the answer is longer than %d bytes", LMP_RUN_MAX);
 	else if ((answer = extract(&r.out, cls, e)) && (entry = lmp_entry_check(answer, cls, db->doc, e))) {
 		c.entry = entry;
-		rc = lmp_db_update(o->db, add_entry, &c, e);
+		rc = lmp_db_update(o->wdb, add_entry, &c, e);
 	}
 	if (rc) {
 		/* The message may quote the answer anywhere (a formula, a key, a
@@ -459,7 +471,7 @@ static lmp_db *
 reload(const struct opts *o, lmp_db *db, lmp_err *e)
 {
 	lmp_db_free(db);
-	if (!(db = lmp_db_load(o->db, e)))
+	if (!(db = lmp_db_layers(o->db, 1, e)))
 		lmp_die(e);
 	return db;
 }
@@ -486,7 +498,7 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 			goto out;
 	for (i = 0; i < l.n; i++)
 		unknown += !lmp_db_find(db, l.name[i]);
-	if (unknown && lmp_db_writable(o->db, e))
+	if (unknown && writable(o, e))
 		goto out;
 	/* Opened for reading; the agent's prompt and the checks need all of it. */
 	if (unknown)
@@ -497,7 +509,7 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 		done++;
 		if (l.composite[i] && !failed) {
 			struct change ch = {l.name[i], container(doc, l.name[i]), 0, NULL};
-			int r2 = lmp_db_update(o->db, add_entry, &ch, e);
+			int r2 = lmp_db_update(o->wdb, add_entry, &ch, e);
 			cJSON_Delete(ch.entry);
 			if (r2)
 				goto out;
@@ -565,7 +577,7 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	/* Checking an architecture usually finds every class known: reading the
 	 * names is enough then (ensure_arch reads the rest when it is not). */
-	if (!(db = o.list || o.validate || o.module ? lmp_db_load(o.db, &e) : lmp_db_open(o.db, &e)))
+	if (!(db = lmp_db_layers(o.db, o.list || o.validate || o.module, &e)))
 		lmp_die(&e);
 	if (o.list) {
 		rc = list_entries(db);
@@ -573,10 +585,10 @@ main(int argc, char **argv)
 		struct change c = {o.validate, NULL, 0, o.by};
 		lmp_entry *en = lmp_db_find(db, o.validate);
 		if (!en)
-			rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s is not in the database %s", o.validate, o.db);
+			rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s is not in the database %s", o.validate, db->path);
 		else {
 			c.cls = en->name;
-			rc = lmp_db_writable(o.db, &e) || lmp_db_update(o.db, set_validated, &c, &e);
+			rc = writable(&o, &e) || lmp_db_update(o.wdb, set_validated, &c, &e);
 		}
 		lmp_db_free(db);
 	} else if (o.module) {
@@ -587,7 +599,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "lmp-ensure: %s: already in the database (--force re-analyses it)\n", o.module);
 			rc = 0;
 		} else {
-			rc = lmp_db_writable(o.db, &e);
+			rc = writable(&o, &e);
 			if (!rc && !o.quiet)
 				fprintf(stderr, "lmp-ensure: %s: asking the agent\n", o.module);
 			if (!rc)

@@ -590,6 +590,19 @@ typedef struct lmp_roof_opts {
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
 
+/* dblayers.c: the database a tool reads.  explicit: --db or LMP_DB
+ * (lmp_db_explicit), read alone; NULL: the user's data home database
+ * ($XDG_DATA_HOME/lmp/module_db.json) layered over the shipped one, its
+ * entries first.  full: every entry parsed (lmp_db_load) for a single file;
+ * else opened lazily (lmp_db_open). */
+const char *lmp_db_explicit(const char *opt); /* opt, else LMP_DB, else NULL */
+lmp_db *lmp_db_layers(const char *explicit, int full, lmp_err *e);
+const char *lmp_data_home(void); /* $XDG_DATA_HOME/lmp or ~/.local/share/lmp; NULL: neither */
+const char *lmp_user_db(void);   /* its module_db.json, or NULL */
+const char *lmp_db_write_path(const char *explicit); /* explicit, else lmp_user_db() */
+int lmp_user_db_create(lmp_err *e); /* an empty user database where there is none */
+int lmp_mkdirs(const char *dir, lmp_err *e); /* mkdir -p */
+
 /* dbwrite.c: locked, atomic updates of the module database. */
 typedef int (*lmp_db_change)(cJSON *db, void *ctx, lmp_err *e);
 int lmp_db_update(const char *path, lmp_db_change fn, void *ctx, lmp_err *e);
