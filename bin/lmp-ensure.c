@@ -2,6 +2,7 @@
  * architecture, asking the analysis agent for the ones it does not. */
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-ensure [--db FILE] [--agent CMD] [--timeout SECONDS] [--source-root DIR] [--quiet] [FILE]\n"
+	"usage: lmp-ensure [--db FILE] [--agent CMD] [--timeout SECONDS] [--retries N] [--source-root DIR] [--quiet] [FILE]\n"
 	"       lmp-ensure --module CLASS [--force] [--db FILE] [--agent CMD] [--timeout SECONDS] [--source-root DIR]\n"
 	"       lmp-ensure --list [--db FILE]\n"
 	"       lmp-ensure --validate CLASS --by NAME [--db FILE]\n"
@@ -23,7 +24,7 @@ struct opts {
 	const char *db, *agent, *source_root, *module, *validate, *by, *file;
 	const char *wdb; /* where additions go: --db/LMP_DB, else the user's database */
 	double timeout;
-	int force, list, quiet;
+	int force, list, quiet, retries;
 };
 
 
@@ -31,7 +32,7 @@ struct opts {
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_DB = 256, O_AGENT, O_TIMEOUT, O_SRC, O_MODULE, O_FORCE, O_LIST, O_VALIDATE, O_BY, O_QUIET, O_HELP, O_VERSION };
+	enum { O_DB = 256, O_AGENT, O_TIMEOUT, O_SRC, O_MODULE, O_FORCE, O_LIST, O_VALIDATE, O_BY, O_QUIET, O_HELP, O_VERSION, O_RETRIES };
 	static const struct option longs[] = {
 		{"db", required_argument, 0, O_DB},
 		{"agent", required_argument, 0, O_AGENT},
@@ -43,6 +44,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"validate", required_argument, 0, O_VALIDATE},
 		{"by", required_argument, 0, O_BY},
 		{"quiet", no_argument, 0, O_QUIET},
+		{"retries", required_argument, 0, O_RETRIES},
 		{"help", no_argument, 0, O_HELP},
 		{"version", no_argument, 0, O_VERSION},
 		{0, 0, 0, 0},
@@ -52,6 +54,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->timeout = 600;
+	o->retries = 2;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
@@ -63,6 +66,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->timeout = (double)t;
 			break;
 		case O_SRC: o->source_root = optarg; break;
+		case O_RETRIES:
+			if (lmp_parse_i64(optarg, 0, 10, &t))
+				lmp_usage_error("--retries: not a number in [0, 10]");
+			o->retries = (int)t;
+			break;
 		case O_MODULE: o->module = optarg; break;
 		case O_FORCE: o->force = 1; break;
 		case O_LIST: o->list = 1; break;
@@ -476,19 +484,105 @@ reload(const struct opts *o, lmp_db *db, lmp_err *e)
 	return db;
 }
 
+/* ---- an unresolved architecture (lib/archagent.c) ---- */
+
+struct archctx {
+	const cJSON *doc;
+	lmp_db *db;
+	cJSON *accepted;
+	lmp_buf unknown;
+	const char *mt;
+	int quiet;
+};
+
+static int
+check_template(const lmp_buf *answer, void *ctx, lmp_err *e)
+{
+	struct archctx *a = ctx;
+
+	a->unknown.len = 0;
+	if (a->unknown.s)
+		a->unknown.s[0] = '\0';
+	a->accepted = lmp_arch_answer_check(answer, a->doc, a->db, &a->unknown, e);
+	return a->accepted ? 0 : -1;
+}
+
+static void
+refused(int attempt, int of, const lmp_err *why, void *ctx)
+{
+	struct archctx *a = ctx;
+
+	if (!a->quiet)
+		fprintf(stderr, "lmp-ensure: model_type %s: answer %d of %d refused, asking again: %s\n", a->mt, attempt, of,
+			why->msg);
+}
+
+/* The document built with a template: the one on the path, else the
+ * agent's, checked, stored in the data home and found there next time. */
+static cJSON *
+resolve_arch(const struct opts *o, lmp_db *db, const cJSON *doc, lmp_err *e)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "unresolved"), "model_type");
+	struct archctx a = {doc, db, NULL, {0}, NULL, o->quiet};
+	char path[PATH_MAX];
+	lmp_agent_ask ask = {o->agent, NULL, o->timeout, o->retries, refused};
+	char *prompt;
+	int rc;
+
+	if (!cJSON_IsString(u) || !*u->valuestring || strlen(u->valuestring) > 64 ||
+	    strspn(u->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(u->valuestring))
+		return lmp_fail(e, LMP_EXIT_INPUT, "an unresolved document names its model_type"), NULL;
+	a.mt = u->valuestring;
+	if (lmp_arch_exists(a.mt)) {
+		if (!o->quiet)
+			fprintf(stderr, "lmp-ensure: model_type %s: a template is on the path now\n", a.mt);
+		return lmp_arch_resolve_doc(doc, e);
+	}
+	if (!o->quiet)
+		fprintf(stderr, "lmp-ensure: model_type %s: asking the architecture agent\n", a.mt);
+	if (!(prompt = lmp_arch_prompt(doc, db, o->source_root, e)))
+		return NULL;
+	ask.prompt = prompt;
+	rc = lmp_agent_retry(&ask, check_template, &a, e);
+	free(prompt);
+	if (!rc)
+		rc = lmp_arch_store(a.accepted, path, e);
+	cJSON_Delete(a.accepted);
+	if (rc) {
+		lmp_buf_free(&a.unknown);
+		return lmp_prefix(e, "model_type %s: ", a.mt), NULL;
+	}
+	if (!o->quiet) {
+		fprintf(stderr, "lmp-ensure: model_type %s: template stored in %s, pending validation\n", a.mt, path);
+		if (a.unknown.len)
+			fprintf(stderr, "lmp-ensure: model_type %s: classes the database lacks go to the module agent: %s\n",
+				a.mt, a.unknown.s);
+	}
+	lmp_buf_free(&a.unknown);
+	return lmp_arch_resolve_doc(doc, e);
+}
+
 static int
 ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 {
 	lmp_buf in = {0};
 	cJSON *doc, *c;
 	struct cls_list l = {0};
-	int i, unknown = 0, done = 0, failed = 0, rc = -1;
+	int i, unknown = 0, done = 0, failed = 0, rc = -1, resolved = 0;
 	lmp_err first = {0};
 
 	if (lmp_read_input(o->file, lmp_chain(), &in, e))
 		return -1;
 	if (!(doc = lmp_json_parse_one(in.s, in.len, o->file ? o->file : "<stdin>", e)))
 		goto out;
+	if (cJSON_GetObjectItemCaseSensitive(doc, "unresolved")) {
+		cJSON *built = resolve_arch(o, db, doc, e);
+		if (!built)
+			goto out;
+		cJSON_Delete(doc);
+		doc = built;
+		resolved = 1;
+	}
 	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "layers"))) {
 		lmp_fail(e, LMP_EXIT_INPUT, "input is not an architecture (no \"layers\")");
 		goto out;
@@ -534,7 +628,15 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 			lmp_prefix(e, "%d classes failed; first: ", failed);
 		goto out;
 	}
-	/* The architecture goes on unchanged, byte for byte. */
+	/* The architecture goes on unchanged, byte for byte; a resolved one
+	 * as the template now on the path builds it. */
+	if (resolved) {
+		char *s = lmp_json_print(doc, 0);
+		in.len = 0;
+		lmp_buf_puts(&in, s);
+		lmp_buf_putc(&in, '\n');
+		free(s);
+	}
 	if (fwrite(in.s, 1, in.len, stdout) != in.len) {
 		lmp_fail(e, LMP_EXIT_SYSTEM, "write error on stdout");
 		goto out;

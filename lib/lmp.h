@@ -630,6 +630,32 @@ typedef struct lmp_run {
 int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e);
 void lmp_run_free(lmp_run *r);
 
+/* archagent.c: an unresolved architecture resolved by the agent
+ * (lmp-ensure(1)).  lmp_agent_retry asks a->cmd with a->prompt and hands
+ * each answer to check (0: accepted; -1 with e: refused); a refused or
+ * failed answer is asked again, up to a->retries times, with the refusal
+ * appended to the prompt; note (may be NULL) hears of each refusal. */
+typedef int (*lmp_agent_check)(const lmp_buf *answer, void *ctx, lmp_err *e);
+typedef struct lmp_agent_ask {
+	const char *cmd, *prompt;
+	double timeout;
+	int retries;
+	void (*note)(int attempt, int of, const lmp_err *why, void *ctx);
+} lmp_agent_ask;
+int lmp_agent_retry(const lmp_agent_ask *a, lmp_agent_check check, void *ctx, lmp_err *e);
+/* The prompt for doc's model_type (share/lmp/prompts/arch_analyzer.md);
+ * caller frees. */
+char *lmp_arch_prompt(const cJSON *doc, lmp_db *db, const char *source_root, lmp_err *e);
+/* The agent's answer checked as a template for doc: the template to store
+ * (caller owns, "validation": pending), or NULL with the refusal.  unknown
+ * gets the classes the database lacks (for the module agent). */
+cJSON *lmp_arch_answer_check(const lmp_buf *out, const cJSON *doc, lmp_db *db, lmp_buf *unknown, lmp_err *e);
+/* The template into the data home's archs/MODEL_TYPE.json (path gets it). */
+int lmp_arch_store(const cJSON *tmpl, char *path /* PATH_MAX bytes */, lmp_err *e);
+/* The unresolved doc built with the template of its model_type now on the
+ * path; caller frees. */
+cJSON *lmp_arch_resolve_doc(const cJSON *doc, lmp_err *e);
+
 /* escape.c: untrusted text for a one-line message: control characters as
  * \n, \t, \r, \xHH (\uHHHH for C1 controls, line separators and bidi
  * overrides), bytes that are not UTF-8 as \xHH, other UTF-8 kept; cut
