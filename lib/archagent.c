@@ -183,26 +183,16 @@ family_source(lmp_buf *b, const cJSON *doc, const char *root, const char *mt)
 			"that you can reach (transformers, or the model's own repository), and cite them in \"sources\".)\n", mt, mt);
 }
 
-/* How much of the config a template speaks of: its fields named in the
- * resolved template's text. */
+/* How close a template is to the config: the fields of its defaults the
+ * config has, less those it lacks (a bigger family is no closer). */
 static int
-closeness(const char *text, const cJSON *cfg)
+closeness(const cJSON *tmpl, const cJSON *cfg)
 {
 	const cJSON *c;
-	char key[160];
 	int score = 0;
 
-	cJSON_ArrayForEach(c, cfg) {
-		if (lmp_config_inert(c->string) || strlen(c->string) > 120)
-			continue;
-		snprintf(key, sizeof key, "\"%s\"", c->string);
-		if (strstr(text, key))
-			score += 2;
-		else {
-			snprintf(key, sizeof key, "${%s}", c->string);
-			score += strstr(text, key) != NULL;
-		}
-	}
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(tmpl, "defaults"))
+		score += cJSON_GetObjectItemCaseSensitive(cfg, c->string) ? 3 : -1;
 	return score;
 }
 
@@ -218,12 +208,16 @@ nearest_templates(lmp_buf *b, const cJSON *cfg)
 		best[i] = -1, score[i] = -1;
 	for (int i = 0; i < n; i++) {
 		lmp_err ignore;
-		cJSON *t = lmp_arch_load(names[i], NULL, &ignore);
-		char *text = t ? lmp_json_print(t, 0) : NULL;
-		int s = text ? closeness(text, cfg) : -1, j;
+		char path[PATH_MAX + 64];
+		cJSON *t = lmp_arch_load(names[i], path, &ignore), *raw;
+		int s, j;
+		if (!t)
+			continue;
 		/* a base template wins a tie: deriving from it is the best answer */
-		s = s * 2 + (t && !strstr(text, "\"extends\""));
-		free(text);
+		snprintf(path, sizeof path, "%s/archs/%s.json", lmp_datadir(), names[i]);
+		raw = lmp_json_load_file(path, &ignore);
+		s = closeness(t, cfg) * 2 + (raw && !cJSON_GetObjectItemCaseSensitive(raw, "extends"));
+		cJSON_Delete(raw);
 		cJSON_Delete(t);
 		for (j = NEAREST; j > 0 && s > score[j - 1]; j--)
 			if (j < NEAREST)
