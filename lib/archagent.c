@@ -81,7 +81,7 @@ lmp_agent_retry(const lmp_agent_ask *a, lmp_agent_check check, void *ctx, lmp_er
 	}
 	lmp_buf_free(&prompt);
 	if (attempt > 1 && e->status == LMP_EXIT_AGENT)
-		lmp_prefix(e, "refused %d times; last: ", attempt > a->retries ? a->retries + 1 : attempt);
+		lmp_prefix(e, "no answer accepted in %d tries; last: ", attempt > a->retries ? a->retries + 1 : attempt);
 	return -1;
 }
 

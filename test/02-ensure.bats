@@ -445,7 +445,7 @@ JSON
 	assert_clean_failure lmp-ensure 'model.layers.*.self_attn.sdpa: attrs.head_dim = 8 is shadowed by config field head_dim = 16'
 	# with the default two retries: three answers, each refused
 	run --separate-stderr lmp-ensure --quiet --agent "$AG/arch.sh key" "$BATS_TEST_TMPDIR/unresolved.json"
-	assert_clean_failure lmp-ensure 'model_type zephyrine: refused 3 times; last: the template: edits[0]: unknown key "bais"'
+	assert_clean_failure lmp-ensure 'model_type zephyrine: no answer accepted in 3 tries; last: the template: edits[0]: unknown key "bais"'
 	[ ! -e "$XDG_DATA_HOME/lmp/archs/zephyrine.json" ]
 	run --separate-stderr lmp-ensure --retries 11 "$BATS_TEST_TMPDIR/unresolved.json"
 	assert_clean_failure lmp-ensure '--retries: not a number in [0, 10]'
@@ -512,4 +512,13 @@ JSON
 	[ "$(jq .flops <<<"$output")" = 84 ]  # 2 * 2 * 7 * 3
 	LMP_DB="$ROOT/module_db.json" run --separate-stderr lmp-eval --module tiny.modeling.TinyAct elements=5
 	[ "$status" -ne 0 ]
+}
+
+@test "pipeline.sh takes a model_type lmp has never seen through the agent" {
+	zephyrine
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	unset LMP_DB
+	run --separate-stderr "$ROOT/pipeline.sh" "$BATS_TEST_TMPDIR/zeph/config.json" --agent "$AG/arch.sh good" --totals --seq-len 1
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 202048 ]  # as counted by hand above
 }
