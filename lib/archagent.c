@@ -7,8 +7,9 @@
  * nodes may use.  The answer is untrusted: it must load as a template
  * (archload.c: no unknown key, "extends" resolved), build with the config
  * (arch.c: every formula compiles, every count is a whole number), consume
- * or declare every config field, and bind every parameter of every known
- * class without a config field silently taking an attribute's place.  A
+ * or declare every config field, bind every parameter of every known
+ * class without a config field silently taking an attribute's place, and
+ * (its classes all known) evaluate at realistic points.  A
  * refused answer goes back to the agent with the refusal (lmp_agent_retry). */
 #include <limits.h>
 #include <signal.h>
@@ -507,6 +508,43 @@ walk_nodes(struct walk *W, const cJSON *list, const char *parent, int depth)
 	return 0;
 }
 
+/* The model built with the template, populated and evaluated at realistic
+ * points: a prefill, a decode step deep in a cache, a mixed batch.  Every
+ * bound value is checked at each (never negative, whole where an int),
+ * so a formula right only in some order of its samples passes. */
+static int
+try_points(const cJSON *built, lmp_db *db, lmp_err *e)
+{
+	static const lmp_query pts[][2] = {
+		{{512, 0, 1}, {0, 0, 0}},
+		{{1, 4096, 8}, {0, 0, 0}},
+		{{128, 0, 2}, {1, 2048, 6}},
+	};
+	cJSON *doc = cJSON_Duplicate(built, 1);
+	lmp_model *m = NULL;
+	int rc = -1;
+
+	if (lmp_populate(doc, db, NULL, NULL, e) || !(m = lmp_model_load(doc, db, e)))
+		goto out;
+	for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+		lmp_runtime rt = {pts[i][1].count ? 2 : 1, (lmp_query *)pts[i], 16, 16, 16, {{0}}, NULL, 0};
+		lmp_buf b = {0};
+		int bad = lmp_runtime_compute(&rt, e) || lmp_eval_doc(m, &rt, 0, &b, e);
+		lmp_buf_free(&b);
+		if (bad) {
+			lmp_prefix(e, "evaluated at %lld sequence%s of %lld new tokens over %lld cached%s: ",
+				(long long)pts[i][0].count, pts[i][0].count > 1 ? "s" : "", (long long)pts[i][0].seq_len,
+				(long long)pts[i][0].cache_len, pts[i][1].count ? " and more" : "");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	lmp_model_free(m);
+	cJSON_Delete(doc);
+	return rc;
+}
+
 /* The document of the unresolved model with template tmpl. */
 static cJSON *
 build(const cJSON *doc, const cJSON *tmpl, const char *file, lmp_err *e)
@@ -601,6 +639,10 @@ lmp_arch_answer_check(const lmp_buf *out, const cJSON *doc, lmp_db *db, lmp_buf 
 		if (walk_nodes(&W, cJSON_GetObjectItemCaseSensitive(built, "layers"), "", 0))
 			goto fail;
 	}
+	/* with every class known; else lmp-populate and lmp-eval check it once
+	 * the module agent has answered */
+	if (!unknown->len && try_points(built, db, e))
+		goto fail;
 	cJSON_Delete(tmpl);
 	cJSON_Delete(built);
 	lmp_today(today);

@@ -443,12 +443,26 @@ JSON
 	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh shadow" "$BATS_TEST_TMPDIR/unresolved.json"
 	# head_dim defaults to 64 / 4 = 16 (the llama template)
 	assert_clean_failure lmp-ensure 'model.layers.*.self_attn.sdpa: attrs.head_dim = 8 is shadowed by config field head_dim = 16'
+	# a count below zero at a realistic point: 512 * 128 - 100000 = -34464 at a prefill of 512
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh negative" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure 'model_type zephyrine: evaluated at 1 sequence of 512 new tokens over 0 cached: totals: flops: model.layers.*.mlp.act_fn: parameter elements is -34464 at this point'
 	# with the default two retries: three answers, each refused
 	run --separate-stderr lmp-ensure --quiet --agent "$AG/arch.sh key" "$BATS_TEST_TMPDIR/unresolved.json"
 	assert_clean_failure lmp-ensure 'model_type zephyrine: no answer accepted in 3 tries; last: the template: edits[0]: unknown key "bais"'
 	[ ! -e "$XDG_DATA_HOME/lmp/archs/zephyrine.json" ]
 	run --separate-stderr lmp-ensure --retries 11 "$BATS_TEST_TMPDIR/unresolved.json"
 	assert_clean_failure lmp-ensure '--retries: not a number in [0, 10]'
+}
+
+@test "a template of known classes only is evaluated before it is kept, and goes on as the model" {
+	zephyrine
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	run --separate-stderr lmp-ensure --agent "$AG/arch.sh plain" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[[ "$stderr" != *"module agent"* ]]
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/resolved.json"
+	run --separate-stderr sh -c "lmp-populate '$BATS_TEST_TMPDIR/resolved.json' | lmp-eval --batch-size 1 --seq-len 1 --totals"
+	[ "$(jq .totals.param_count <<<"$output")" = 202048 ]  # as counted by hand above
 }
 
 @test "right on the second try: the refusal goes back to the agent in the prompt" {

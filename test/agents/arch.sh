@@ -3,6 +3,7 @@
 # the good module agent).  $1: good (a template deriving from llama), key
 # (an unknown key in a node), unbound (a Linear without in_features),
 # shadow (an attribute named like a config field, with another value),
+# plain (Llama's classes only), negative (a count below zero at a prefill),
 # second (wrong first, right once the refusal comes back).  With ARCH_STATE
 # set, each prompt is kept there as prompt.N.
 prompt=$(cat)
@@ -27,6 +28,8 @@ edit='{"at": "model.layers.mlp.act_fn", "class": "zephyrine.modeling_zephyrine.Z
 case $mode in
 key) edit='{"at": "model.layers.mlp.act_fn", "class": "zephyrine.modeling_zephyrine.ZephyrineAct", "bais": 1}' ;;
 unbound) edit='{"after": "model.layers.mlp.down_proj", "insert": {"name": "extra", "class": "torch.nn.modules.linear.Linear", "attrs": {"out_features": "${hidden_size}", "bias": 0}}}' ;;
+plain) edit='{"at": "model.layers.mlp.act_fn", "attrs": {"elements": "{tokens} * ${intermediate_size}"}}' ;;
+negative) edit='{"at": "model.layers.mlp.act_fn", "attrs": {"elements": "{tokens} * ${intermediate_size} - 100000"}}' ;;
 shadow) edit='{"at": "model.layers.self_attn.sdpa", "attrs": {"head_dim": 8}}' ;;
 esac
 cat <<JSON
