@@ -538,6 +538,8 @@ resolve_arch(const struct opts *o, lmp_db *db, const cJSON *doc, lmp_err *e)
 			fprintf(stderr, "lmp-ensure: model_type %s: a template is on the path now\n", a.mt);
 		return lmp_arch_resolve_doc(doc, e);
 	}
+	if (lmp_arch_store_dir(path, e)) /* before the agent's time is spent */
+		return lmp_prefix(e, "model_type %s: ", a.mt), NULL;
 	if (!o->quiet)
 		fprintf(stderr, "lmp-ensure: model_type %s: asking the architecture agent\n", a.mt);
 	if (!(prompt = lmp_arch_prompt(doc, db, o->source_root, e)))

@@ -455,8 +455,14 @@ check_leaf(struct walk *W, const cJSON *node, const char *path)
 				a->valuestring ? a->valuestring : "negative");
 	}
 	if (!(en = lmp_db_find(W->db, cls->valuestring))) {
-		if (!W->unknown->s || !strstr(W->unknown->s, cls->valuestring))
+		lmp_buf have = {0};
+		lmp_buf_printf(&have, ", %s, ", W->unknown->len ? W->unknown->s : "");
+		char *key = lmp_xmalloc(strlen(cls->valuestring) + 5);
+		sprintf(key, ", %s, ", cls->valuestring);
+		if (!strstr(have.s, key))
 			lmp_buf_printf(W->unknown, "%s%s", W->unknown->len ? ", " : "", cls->valuestring);
+		free(key);
+		lmp_buf_free(&have);
 		return 0;
 	}
 	if (lmp_entry_load(W->db, en, W->e))
@@ -665,18 +671,29 @@ fail:
 }
 
 int
-lmp_arch_store(const cJSON *tmpl, char *path, lmp_err *e)
+lmp_arch_store_dir(char *dir, lmp_err *e)
 {
 	const char *home = lmp_data_home();
+
+	if (!home)
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "no data home to keep the template in (HOME and XDG_DATA_HOME are unset)");
+	snprintf(dir, PATH_MAX, "%.*s/archs", PATH_MAX - 8, home);
+	if (lmp_mkdirs(dir, e))
+		return -1;
+	if (access(dir, W_OK))
+		return lmp_fail(e, LMP_EXIT_SYSTEM, "%s is not writable (the architecture agent's templates go there)", dir);
+	return 0;
+}
+
+int
+lmp_arch_store(const cJSON *tmpl, char *path, lmp_err *e)
+{
 	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(tmpl, "model_type");
 	char dir[PATH_MAX];
 	char *text;
 	int rc;
 
-	if (!home)
-		return lmp_fail(e, LMP_EXIT_SYSTEM, "no data home to keep the template in (HOME and XDG_DATA_HOME are unset)");
-	snprintf(dir, sizeof dir, "%.*s/archs", PATH_MAX - 8, home);
-	if (lmp_mkdirs(dir, e))
+	if (lmp_arch_store_dir(dir, e))
 		return -1;
 	snprintf(path, PATH_MAX, "%.*s/%.64s.json", PATH_MAX - 80, dir, mt->valuestring);
 	text = lmp_json_print(tmpl, 1);

@@ -652,6 +652,8 @@ char *lmp_arch_prompt(const cJSON *doc, lmp_db *db, const char *source_root, lmp
 cJSON *lmp_arch_answer_check(const lmp_buf *out, const cJSON *doc, lmp_db *db, lmp_buf *unknown, lmp_err *e);
 /* The template into the data home's archs/MODEL_TYPE.json (path gets it). */
 int lmp_arch_store(const cJSON *tmpl, char *path /* PATH_MAX bytes */, lmp_err *e);
+/* dir (PATH_MAX bytes) gets the data home's archs, made and writable, or -1. */
+int lmp_arch_store_dir(char *dir, lmp_err *e);
 /* The unresolved doc built with the template of its model_type now on the
  * path; caller frees. */
 cJSON *lmp_arch_resolve_doc(const cJSON *doc, lmp_err *e);
