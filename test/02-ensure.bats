@@ -390,6 +390,8 @@ JSON
 	assert_clean_failure lmp-populate 'the architecture is unresolved (model_type "zephyrine" has no template): lmp-ensure resolves it'
 	run --separate-stderr lmp-eval "$BATS_TEST_TMPDIR/unresolved.json"
 	assert_clean_failure lmp-eval 'the architecture is unresolved (model_type "zephyrine" has no template): lmp-ensure resolves it'
+	run --separate-stderr lmp-report --format text "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-report 'the architecture is unresolved (model_type "zephyrine" has no template): lmp-ensure resolves it'
 	run --separate-stderr lmp-inspect --strict "$BATS_TEST_TMPDIR/zeph/config.json"
 	assert_clean_failure lmp-inspect 'model_type "zephyrine" is not supported'
 }
