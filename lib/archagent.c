@@ -226,6 +226,29 @@ nearest_templates(lmp_buf *b, const cJSON *cfg)
 		if (j < NEAREST)
 			best[j] = i, score[j] = s;
 	}
+	/* the parent of the closest derived one, in place of the last: it is
+	 * what an answer with "extends" builds on */
+	for (int i = 0; i < NEAREST - 1 && best[NEAREST - 1] >= 0; i++) {
+		char path[PATH_MAX + 64];
+		lmp_err ignore;
+		cJSON *raw;
+		const cJSON *ext;
+		int p = -1, have = 0;
+		snprintf(path, sizeof path, "%s/archs/%s.json", lmp_datadir(), names[best[i]]);
+		if (!(raw = lmp_json_load_file(path, &ignore)))
+			continue;
+		ext = cJSON_GetObjectItemCaseSensitive(raw, "extends");
+		for (int j = 0; cJSON_IsString(ext) && j < n; j++)
+			if (!strcmp(names[j], ext->valuestring))
+				p = j;
+		for (int j = 0; j < NEAREST; j++)
+			have |= best[j] == p;
+		cJSON_Delete(raw);
+		if (p >= 0 && !have) {
+			best[NEAREST - 1] = p;
+			break;
+		}
+	}
 	for (int i = 0; i < NEAREST; i++) {
 		char path[PATH_MAX + 64], shown[200];
 		if (best[i] < 0)

@@ -480,7 +480,11 @@ JSON
 	grep -qx 'MODEL_TYPE: zephyrine' "$ARCH_STATE/prompt.1"
 	grep -q '"zephyr_gate_scale": 0.5' "$ARCH_STATE/prompt.1"
 	grep -q '^File lmp-arch(5):' "$ARCH_STATE/prompt.1"
-	grep -q '^File share/lmp/archs/mistral.json:' "$ARCH_STATE/prompt.1"
+	# three templates, the closest by the fields their defaults share (today
+	# olmo2, mistral) and llama among them: mistral's parent, which an answer
+	# with "extends" builds on (more families shipped may change the first two)
+	[ "$(grep -c '^File share/lmp/archs/' "$ARCH_STATE/prompt.1")" = 3 ]
+	grep -q '^File share/lmp/archs/llama.json:' "$ARCH_STATE/prompt.1"
 	grep -q '^- torch.nn.modules.linear.Linear(tokens, in_features, out_features, bias = 1' "$ARCH_STATE/prompt.1"
 	! grep -q 'previous answer was refused' "$ARCH_STATE/prompt.1"
 	# the second: the same, and the refusal word for word
