@@ -113,6 +113,7 @@ install: $(BINS)
 	cp pipeline.sh $(DESTDIR)$(BINDIR)/lmp-pipeline
 	cp -R share/lmp/. $(DESTDIR)$(DATADIR)/
 	cp module_db.json $(DESTDIR)$(DATADIR)/
+	cp man/lmp-arch.5 $(DESTDIR)$(DATADIR)/  # the template manual, for the architecture agent's prompt
 	mkdir -p $(DESTDIR)$(DATADIR)/models && cp models/*.json $(DESTDIR)$(DATADIR)/models/
 	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/

@@ -1,5 +1,5 @@
 #!/bin/sh
-# usage: pipeline.sh MODEL [--revision REV] [--strict] [--db FILE] [--agent CMD] [--timeout S]
+# usage: pipeline.sh MODEL [--revision REV] [--strict] [--db FILE] [--agent CMD] [--timeout S] [--retries N]
 #                    [--source-root DIR] [--batch-size N,...] [--seq-len N,...]
 #                    [--cache-len N,...] [--prompt-len P,...] [--gen-len G,...]
 #                    [--phase prefill|decode] [--queries SEQ:CACHE[xCOUNT],...]
@@ -98,7 +98,7 @@ while [ $# -gt 0 ]; do
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ins "$a"; add_ins "$1"; shift ;;
 	--strict) add_ins "$a" ;;
-	--agent | --timeout | --source-root)
+	--agent | --timeout | --retries | --source-root)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_ens "$a"; add_ens "$1"; shift ;;
 	-h | --help) sed -n '2,/^set -euf/s/^# \{0,1\}//p' "$0"; exit 0 ;;

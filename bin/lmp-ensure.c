@@ -1,6 +1,9 @@
 /* lmp-ensure: makes sure the module database knows every class of an
  * architecture, asking the analysis agent for the ones it does not. */
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@ static const char usage_text[] =
 
 struct opts {
 	const char *db, *agent, *source_root, *module, *validate, *by, *file;
+	const char *wdb; /* where additions go: --db/LMP_DB, else the user's database */
 	double timeout;
 	int force, list, quiet;
 	int retries; /* tries after the first when an answer is refused */
@@ -41,9 +45,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"validate", required_argument, 0, O_VALIDATE},
 		{"by", required_argument, 0, O_BY},
 		{"quiet", no_argument, 0, O_QUIET},
+		{"retries", required_argument, 0, O_RETRIES},
 		{"help", no_argument, 0, O_HELP},
 		{"version", no_argument, 0, O_VERSION},
-		{"retries", required_argument, 0, O_RETRIES},
 		{0, 0, 0, 0},
 	};
 	char msg[256];
@@ -94,8 +98,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->file = optind < argc ? argv[optind] : NULL;
 	if (!o->agent)
 		o->agent = getenv("LMP_AGENT") && *getenv("LMP_AGENT") ? getenv("LMP_AGENT") : DEFAULT_AGENT;
-	if (!o->db)
-		o->db = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
+	/* NULL: the user's database layered over the shipped one (lmp_db_layers) */
+	o->db = lmp_db_explicit(o->db);
+	o->wdb = lmp_db_write_path(o->db);
+}
+
+/* The database additions go to, created in the data home when it is the
+ * user's and not there yet. */
+static int
+writable(const struct opts *o, lmp_err *e)
+{
+	if (!o->db && lmp_user_db_create(e))
+		return -1;
+	return lmp_db_writable(o->wdb, e);
 }
 
 /* ---- the database ---- */
@@ -140,7 +155,7 @@ refused(const lmp_ask *a, const lmp_err *why)
 static int
 analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 {
-	lmp_module_opts m = {o->db, o->agent, o->timeout, o->retries, o->source_root, o->force, o->quiet ? NULL : refused};
+	lmp_module_opts m = {o->wdb, o->agent, o->timeout, o->retries, o->source_root, o->force, o->quiet ? NULL : refused};
 
 	return lmp_module_analyse(&m, db, cls, e);
 }
@@ -243,9 +258,84 @@ static lmp_db *
 reload(const struct opts *o, lmp_db *db, lmp_err *e)
 {
 	lmp_db_free(db);
-	if (!(db = lmp_db_load(o->db, e)))
+	if (!(db = lmp_db_layers(o->db, 1, e)))
 		lmp_die(e);
 	return db;
+}
+
+/* ---- an unresolved architecture (lib/archagent.c) ---- */
+
+struct archctx {
+	const cJSON *doc;
+	lmp_db *db;
+	cJSON *accepted;
+	lmp_buf unknown;
+	const char *mt;
+	int quiet;
+};
+
+static int
+check_template(cJSON *answer, void *ctx, lmp_err *e)
+{
+	struct archctx *a = ctx;
+
+	a->unknown.len = 0;
+	if (a->unknown.s)
+		a->unknown.s[0] = '\0';
+	cJSON_Delete(a->accepted);
+	a->accepted = lmp_arch_answer_check(answer, a->doc, a->db, &a->unknown, e);
+	return a->accepted ? 0 : -1;
+}
+
+/* The document built with a template: the one on the path, else the
+ * agent's, checked, stored in the data home and found there next time. */
+static cJSON *
+resolve_arch(const struct opts *o, lmp_db *db, const cJSON *doc, lmp_err *e)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "unresolved"), "model_type");
+	struct archctx a = {doc, db, NULL, {0}, NULL, o->quiet};
+	char path[PATH_MAX], diag[PATH_MAX + 96];
+	lmp_ask ask = {o->agent, o->timeout, o->retries, NULL, "model_type", diag, check_template, &a,
+		o->quiet ? NULL : refused, 0};
+	char *prompt;
+	int rc;
+
+	if (!cJSON_IsString(u) || !*u->valuestring || strlen(u->valuestring) > 64 ||
+	    strspn(u->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(u->valuestring))
+		return lmp_fail(e, LMP_EXIT_INPUT, "an unresolved document names its model_type"), NULL;
+	a.mt = u->valuestring;
+	if (lmp_arch_exists(a.mt)) {
+		if (!o->quiet)
+			fprintf(stderr, "lmp-ensure: model_type %s: a template is on the path now\n", a.mt);
+		return lmp_arch_resolve_doc(doc, e);
+	}
+	if (lmp_arch_store_dir(path, e)) /* before the agent's time is spent */
+		return lmp_prefix(e, "model_type %s: ", a.mt), NULL;
+	if (!o->quiet)
+		fprintf(stderr, "lmp-ensure: model_type %s: asking the architecture agent\n", a.mt);
+	if (!(prompt = lmp_arch_prompt(doc, db, o->source_root, e)))
+		return NULL;
+	/* the diagnostics file in the data home, beside archs/ (not in it:
+	 * every .json there is a template) */
+	ask.what = a.mt;
+	snprintf(diag, sizeof diag, "%.*s/%s_diagnostics.json", (int)(strrchr(path, '/') - path), path, a.mt);
+	rc = lmp_agent_ask(&ask, prompt, e);
+	free(prompt);
+	if (!rc)
+		rc = lmp_arch_store(a.accepted, path, e);
+	cJSON_Delete(a.accepted);
+	if (rc) {
+		lmp_buf_free(&a.unknown);
+		return lmp_prefix(e, "model_type %s: ", a.mt), NULL;
+	}
+	if (!o->quiet) {
+		fprintf(stderr, "lmp-ensure: model_type %s: template stored in %s, pending validation\n", a.mt, path);
+		if (a.unknown.len)
+			fprintf(stderr, "lmp-ensure: model_type %s: classes the database lacks go to the module agent: %s\n",
+				a.mt, a.unknown.s);
+	}
+	lmp_buf_free(&a.unknown);
+	return lmp_arch_resolve_doc(doc, e);
 }
 
 static int
@@ -254,13 +344,21 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 	lmp_buf in = {0};
 	cJSON *doc, *c;
 	struct cls_list l = {0};
-	int i, unknown = 0, done = 0, failed = 0, rc = -1;
+	int i, unknown = 0, done = 0, failed = 0, rc = -1, resolved = 0;
 	lmp_err first = {0};
 
 	if (lmp_read_input(o->file, lmp_chain(), &in, e))
 		return -1;
 	if (!(doc = lmp_json_parse_one(in.s, in.len, o->file ? o->file : "<stdin>", e)))
 		goto out;
+	if (cJSON_GetObjectItemCaseSensitive(doc, "unresolved")) {
+		cJSON *built = resolve_arch(o, db, doc, e);
+		if (!built)
+			goto out;
+		cJSON_Delete(doc);
+		doc = built;
+		resolved = 1;
+	}
 	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "layers"))) {
 		lmp_fail(e, LMP_EXIT_INPUT, "input is not an architecture (no \"layers\")");
 		goto out;
@@ -270,7 +368,7 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 			goto out;
 	for (i = 0; i < l.n; i++)
 		unknown += !lmp_db_find(db, l.name[i]);
-	if (unknown && lmp_db_writable(o->db, e))
+	if (unknown && writable(o, e))
 		goto out;
 	/* Opened for reading; the agent's prompt and the checks need all of it. */
 	if (unknown)
@@ -282,7 +380,7 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 		/* after a failure too: a container's children may all be known */
 		if (l.composite[i] && children_known(cJSON_GetObjectItemCaseSensitive(doc, "layers"), l.name[i], db)) {
 			cJSON *en = container(doc, l.name[i]);
-			int r2 = lmp_db_add_entry(o->db, l.name[i], en, 0, e);
+			int r2 = lmp_db_add_entry(o->wdb, l.name[i], en, 0, e);
 			cJSON_Delete(en);
 			if (r2)
 				goto out;
@@ -307,7 +405,15 @@ ensure_arch(const struct opts *o, lmp_db *db, lmp_err *e)
 			lmp_prefix(e, "%d classes failed; first: ", failed);
 		goto out;
 	}
-	/* The architecture goes on unchanged, byte for byte. */
+	/* The architecture goes on unchanged, byte for byte; a resolved one
+	 * as the template now on the path builds it. */
+	if (resolved) {
+		char *s = lmp_json_print(doc, 0);
+		in.len = 0;
+		lmp_buf_puts(&in, s);
+		lmp_buf_putc(&in, '\n');
+		free(s);
+	}
 	if (fwrite(in.s, 1, in.len, stdout) != in.len) {
 		lmp_fail(e, LMP_EXIT_SYSTEM, "write error on stdout");
 		goto out;
@@ -350,7 +456,7 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	/* Checking an architecture usually finds every class known: reading the
 	 * names is enough then (ensure_arch reads the rest when it is not). */
-	if (!(db = o.list || o.validate || o.module ? lmp_db_load(o.db, &e) : lmp_db_open(o.db, &e)))
+	if (!(db = lmp_db_layers(o.db, o.list || o.validate || o.module, &e)))
 		lmp_die(&e);
 	if (o.list) {
 		rc = list_entries(db);
@@ -358,10 +464,10 @@ main(int argc, char **argv)
 		struct change c = {o.validate, o.by};
 		lmp_entry *en = lmp_db_find(db, o.validate);
 		if (!en)
-			rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s is not in the database %s", o.validate, o.db);
+			rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s is not in the database %s", o.validate, db->path);
 		else {
 			c.cls = en->name;
-			rc = lmp_db_writable(o.db, &e) || lmp_db_update(o.db, set_validated, &c, &e);
+			rc = writable(&o, &e) || lmp_db_update(o.wdb, set_validated, &c, &e);
 		}
 		lmp_db_free(db);
 	} else if (o.module) {
@@ -372,7 +478,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "lmp-ensure: %s: already in the database (--force re-analyses it)\n", o.module);
 			rc = 0;
 		} else {
-			rc = lmp_db_writable(o.db, &e);
+			rc = writable(&o, &e);
 			if (!rc && !o.quiet)
 				fprintf(stderr, "lmp-ensure: %s: asking the agent\n", o.module);
 			if (!rc)

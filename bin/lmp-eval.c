@@ -194,12 +194,9 @@ point(struct point *pt, void *ctx, lmp_err *e)
 static lmp_db *
 open_db(const struct opts *o, lmp_err *e)
 {
-	const char *path = o->db ? o->db : getenv("LMP_DB");
 	lmp_db *db;
 
-	if (!path || !*path)
-		path = lmp_default_db();
-	if (!(db = lmp_db_open(path, e)))
+	if (!(db = lmp_db_layers(lmp_db_explicit(o->db), 0, e)))
 		lmp_die(e);
 	return db;
 }

@@ -10,7 +10,7 @@ static const char usage_text[] =
 	"       lmp-inspect --list\n"
 	"       lmp-inspect --help | --version\n"
 	"MODEL: a config.json, a directory holding one, or a hub id org/name[@revision]\n"
-	"--strict: a config field the template does not use is an error, not a warning\n";
+	"--strict: a config field the template does not use, or a model_type with no template, is an error\n";
 
 int
 main(int argc, char **argv)
@@ -52,6 +52,15 @@ main(int argc, char **argv)
 		lmp_usage_error("one MODEL");
 	if (!(doc = lmp_inspect(argv[optind], revision, arch, &e)))
 		lmp_die(&e);
+	if (cJSON_GetObjectItemCaseSensitive(doc, "unresolved")) {
+		const char *mt = cJSON_GetObjectItemCaseSensitive(doc, "unresolved")->child->valuestring;
+		/* --strict: no document without a template, as no unused field;
+		 * the loader's own error lists the supported types */
+		if (strict && !lmp_arch_load(mt, NULL, &e))
+			lmp_die(&e);
+		fprintf(stderr, "lmp-inspect: note: model_type \"%s\" has no template: an unresolved document "
+			"(lmp-ensure resolves it)\n", mt);
+	}
 	if (lmp_config_unused(doc, strict, &warn, &e))
 		lmp_die(&e);
 	if (warn.len)

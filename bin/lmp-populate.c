@@ -48,8 +48,7 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		lmp_usage_error("at most one input file");
-	if (!dbpath)
-		dbpath = getenv("LMP_DB") && *getenv("LMP_DB") ? getenv("LMP_DB") : lmp_default_db();
+	dbpath = lmp_db_explicit(dbpath); /* NULL: the layers (lmp_db_layers) */
 	if (lmp_chain())
 		flags |= LMP_POP_EMPTY_FAILS;
 	if (lmp_fixed_compute(&f, &e) ||

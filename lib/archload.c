@@ -584,6 +584,14 @@ lmp_arch_load(const char *mt, char *where, lmp_err *e)
 	return t;
 }
 
+int
+lmp_arch_exists(const char *mt)
+{
+	char path[PATH_MAX];
+
+	return find(mt, 0, path) >= 0;
+}
+
 cJSON *
 lmp_arch_load_file(const char *file, lmp_err *e)
 {

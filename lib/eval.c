@@ -320,6 +320,8 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 		lmp_fail(e, LMP_EXIT_INPUT, "input is not an lmp document (no \"lmp\" field)");
 		return NULL;
 	}
+	if (lmp_doc_unresolved(doc, e))
+		return NULL;
 	if (strcmp(kind->valuestring, "populated")) {
 		lmp_fail(e, LMP_EXIT_INPUT, "input is an \"%s\" document; lmp-eval needs a populated architecture%s",
 			kind->valuestring, strcmp(kind->valuestring, "arch") ? "" : " (run lmp-populate)");

@@ -168,6 +168,39 @@ model_object(const config *c, const char *mt, const char *tmpl_file)
 	return model;
 }
 
+/* A model_type with no template on the path: the config as read and what
+ * is missing, for lmp-ensure to resolve (never a lookalike template). */
+static cJSON *
+unresolved(const config *c, const char *mt)
+{
+	cJSON *doc = cJSON_CreateObject(), *u;
+	const cJSON *archs = cJSON_GetObjectItemCaseSensitive(c->cfg, "architectures");
+
+	cJSON_AddStringToObject(doc, "lmp", "arch");
+	cJSON_AddStringToObject(doc, "version", LMP_VERSION);
+	cJSON_AddItemToObject(doc, "model", model_object(c, mt, ""));
+	cJSON_AddItemToObject(doc, "config", cJSON_Duplicate(c->cfg, 1));
+	u = cJSON_AddObjectToObject(doc, "unresolved");
+	cJSON_AddStringToObject(u, "model_type", mt);
+	cJSON_AddItemToObject(u, "architectures", cJSON_IsArray(archs) ? cJSON_Duplicate(archs, 1) : cJSON_CreateArray());
+	cJSON_AddStringToObject(u, "missing", "template");
+	cJSON_AddStringToObject(u, "note", "no template of this model_type on the template path (lmp-arch(5)); "
+		"lmp-ensure resolves it with the architecture agent");
+	return doc;
+}
+
+int
+lmp_doc_unresolved(const cJSON *doc, lmp_err *e)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(doc, "unresolved");
+	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(u, "model_type");
+
+	if (!u)
+		return 0;
+	return lmp_fail(e, LMP_EXIT_INPUT, "the architecture is unresolved (model_type \"%.64s\" has no template): "
+		"lmp-ensure resolves it", cJSON_IsString(mt) ? mt->valuestring : "?");
+}
+
 cJSON *
 lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_err *e)
 {
@@ -179,7 +212,13 @@ lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_
 	if (read_config(model, revision, &c, e))
 		goto done;
 	open_wrapper(&c);
-	if (!(mt = model_type(&c, e)) || !(tmpl = load_template(mt, c.arch, arch_file, where, e)))
+	if (!(mt = model_type(&c, e)))
+		goto done;
+	if (!arch_file && !lmp_arch_exists(mt)) {
+		doc = unresolved(&c, mt);
+		goto done;
+	}
+	if (!(tmpl = load_template(mt, c.arch, arch_file, where, e)))
 		goto done;
 	doc = lmp_arch_build(tmpl, c.cfg, model_object(&c, mt, where), e);
 done:

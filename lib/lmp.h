@@ -590,6 +590,19 @@ typedef struct lmp_roof_opts {
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
 
+/* dblayers.c: the database a tool reads.  explicit: --db or LMP_DB
+ * (lmp_db_explicit), read alone; NULL: the user's data home database
+ * ($XDG_DATA_HOME/lmp/module_db.json) layered over the shipped one, its
+ * entries first.  full: every entry parsed (lmp_db_load) for a single file;
+ * else opened lazily (lmp_db_open). */
+const char *lmp_db_explicit(const char *opt); /* opt, else LMP_DB, else NULL */
+lmp_db *lmp_db_layers(const char *explicit, int full, lmp_err *e);
+const char *lmp_data_home(void); /* $XDG_DATA_HOME/lmp or ~/.local/share/lmp; NULL: neither */
+const char *lmp_user_db(void);   /* its module_db.json, or NULL */
+const char *lmp_db_write_path(const char *explicit); /* explicit, else lmp_user_db() */
+int lmp_user_db_create(lmp_err *e); /* an empty user database where there is none */
+int lmp_mkdirs(const char *dir, lmp_err *e); /* mkdir -p */
+
 /* dbwrite.c: locked, atomic updates of the module database. */
 typedef int (*lmp_db_change)(cJSON *db, void *ctx, lmp_err *e);
 int lmp_db_update(const char *path, lmp_db_change fn, void *ctx, lmp_err *e);
@@ -666,6 +679,22 @@ char *lmp_module_prompt(const lmp_db *db, const char *cls, const char *source_ro
 int lmp_module_analyse(const lmp_module_opts *o, lmp_db *db, const char *cls, lmp_err *e);
 /* Adds entry (copied) under cls, replacing one there only with force. */
 int lmp_db_add_entry(const char *path, const char *cls, const cJSON *entry, int force, lmp_err *e);
+/* archagent.c: an unresolved architecture resolved by the agent
+ * (lmp-ensure(1)), asked through lmp_agent_ask. */
+/* The prompt for doc's model_type (share/lmp/prompts/arch_analyzer.md);
+ * caller frees. */
+char *lmp_arch_prompt(const cJSON *doc, lmp_db *db, const char *source_root, lmp_err *e);
+/* The agent's answer (borrowed) checked as a template for doc: the template to store
+ * (caller owns, "validation": pending), or NULL with the refusal.  unknown
+ * gets the classes the database lacks (for the module agent). */
+cJSON *lmp_arch_answer_check(const cJSON *answer, const cJSON *doc, lmp_db *db, lmp_buf *unknown, lmp_err *e);
+/* The template into the data home's archs/MODEL_TYPE.json (path gets it). */
+int lmp_arch_store(const cJSON *tmpl, char *path /* PATH_MAX bytes */, lmp_err *e);
+/* dir (PATH_MAX bytes) gets the data home's archs, made and writable, or -1. */
+int lmp_arch_store_dir(char *dir, lmp_err *e);
+/* The unresolved doc built with the template of its model_type now on the
+ * path; caller frees. */
+cJSON *lmp_arch_resolve_doc(const cJSON *doc, lmp_err *e);
 
 /* escape.c: untrusted text for a one-line message: control characters as
  * \n, \t, \r, \xHH (\uHHHH for C1 controls, line separators and bidi
@@ -706,6 +735,7 @@ cJSON *lmp_arch_load(const char *model_type, char *where, lmp_err *e);
 cJSON *lmp_arch_load_file(const char *path, lmp_err *e);
 char *lmp_arch_names(void); /* every model_type on the path, space-separated */
 char *lmp_arch_list(void);  /* "model_type<TAB>shipped|FILE" lines */
+int lmp_arch_exists(const char *model_type); /* a template of it is on the path */
 
 /* layerset.c: the layer indices of a repeated node, from its template's
  * "layers" ({"count", "where"} over the config and ${index}), checked
@@ -720,6 +750,9 @@ cJSON *lmp_layer_set(const cJSON *spec, const char *const *cfg_names, const lmp_
  * under strict an error; nothing when there are none. */
 int lmp_config_unused(const cJSON *doc, int strict, lmp_buf *warning, lmp_err *e);
 cJSON *lmp_inspect(const char *model, const char *revision, const char *arch_file, lmp_err *e);
+/* -1 (e: lmp-ensure resolves it) for an unresolved architecture document:
+ * a model_type with no template, written by lmp_inspect without "layers". */
+int lmp_doc_unresolved(const cJSON *doc, lmp_err *e);
 
 /* hub.c (which calls download.c), download.c: where a model's config comes from. */
 typedef struct lmp_located {

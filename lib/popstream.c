@@ -47,7 +47,7 @@ lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed
 
 	if (lmp_read_input(file, flags & LMP_POP_EMPTY_FAILS, &in, e))
 		goto out;
-	if (!(db = lmp_db_open(dbpath, e)))
+	if (!(db = lmp_db_layers(dbpath, 0, e)))
 		goto out;
 	lmp_json_stream_init(&st, in.s, in.len, file ? file : "<stdin>");
 	rc = populate_all(&st, db, fixed, flags, out, warn, e);

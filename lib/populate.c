@@ -239,6 +239,8 @@ lmp_populate_warn(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *expla
 
 	if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "arch") && strcmp(kind->valuestring, "populated")))
 		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an architecture document (run lmp-inspect)");
+	if (lmp_doc_unresolved(doc, e))
+		return -1;
 	P.config = cJSON_GetObjectItemCaseSensitive(doc, "config");
 	P.derived = cJSON_GetObjectItemCaseSensitive(doc, "derived");
 	P.scoped = cJSON_GetObjectItemCaseSensitive(doc, "scoped");

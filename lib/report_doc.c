@@ -481,6 +481,8 @@ lmp_report_doc(lmp_report *r, const cJSON *doc, lmp_err *e)
 	} else if (!strcmp(k, "module")) {
 		module_doc(r, doc);
 	} else if (!strcmp(k, "arch") || !strcmp(k, "populated")) {
+		if (lmp_doc_unresolved(doc, e))
+			return -1;
 		if (!cJSON_IsArray(lmp_field(doc, "layers")))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s document without layers", k);
 		tree_doc(r, doc, !strcmp(k, "populated"));

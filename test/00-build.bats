@@ -13,6 +13,8 @@ load helper
 	[ -f "$d/opt/lmp/share/man/man1/lmp-eval.1" ]
 	[ -f "$d/opt/lmp/share/man/man5/lmp-module-db.5" ]
 	[ -f "$d/opt/lmp/share/man/man7/lmp.7" ]
+	# the template manual beside the data, for the architecture agent's prompt
+	cmp "$d/opt/lmp/share/lmp/lmp-arch.5" "$ROOT/man/lmp-arch.5"
 	# the installed tool finds the installed database, run from anywhere
 	cd "$BATS_TEST_TMPDIR"
 	run "$d/opt/lmp/bin/lmp-eval" --totals --seq-len 1 < "$d/opt/lmp/share/lmp/models/meta-llama--Llama-2-7b-hf.populated.json"

@@ -244,6 +244,10 @@ cfg_with() {
 
 @test "unknown model types, architectures and fields are errors, never a lookalike" {
 	cfg_with '.model_type = "llama9"'
+	# without --strict: an unresolved document (test/02-ensure.bats)
+	[ "$status" -eq 0 ] && [ "$(jq -c .unresolved.model_type <<<"$output")" = '"llama9"' ]
+	[ "$stderr" = 'lmp-inspect: note: model_type "llama9" has no template: an unresolved document (lmp-ensure resolves it)' ]
+	run --separate-stderr lmp-inspect --strict "$BATS_TEST_TMPDIR/config.json"
 	assert_clean_failure lmp-inspect "model_type \"llama9\" is not supported (supported: $(lmp-inspect --list | cut -f1 | paste -sd " "))"
 	cfg_with '.architectures = ["LlamaForSequenceClassification"]'
 	assert_clean_failure lmp-inspect 'architecture LlamaForSequenceClassification is not supported by the llama template (supported: ["LlamaForCausalLM"])'
@@ -767,8 +771,8 @@ MINI='{extends: "llama", rename: {Llama: "Mini", llama: "mini"}, architectures: 
 @test "user templates: LMP_ARCH_PATH, then the data home, then the shipped ones; --list says where" {
 	local a="$BATS_TEST_TMPDIR/a" b="$BATS_TEST_TMPDIR/b" xdg="$BATS_TEST_TMPDIR/xdg"
 	mini_config
-	# unknown before: the error lists the shipped types
-	run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/config.json"
+	# unknown before: the error (--strict) lists the shipped types
+	run --separate-stderr lmp-inspect --strict "$BATS_TEST_TMPDIR/config.json"
 	assert_clean_failure lmp-inspect 'model_type "mini" is not supported'
 	# in the data home
 	tmpl "$xdg/lmp/archs" mini "$MINI"

@@ -501,3 +501,182 @@ JSON
 	[ "$(jq -r '.entries["tiny.m.Box"].validation.status' "$DB")" = inferred ]
 	[ "$(jq '.entries["tiny.m.Bad"]' "$DB")" = null ]
 }
+
+# ---- an unknown model_type: the architecture agent (test/agents/arch.sh) ----
+
+# A made-up model_type with real shapes: Llama's layout at hidden 64, MLP
+# 128, 2 layers, 4 heads of 16 (2 KV heads), vocabulary 1000, untied head,
+# and one field of its own (zephyr_gate_scale).
+zephyrine() {
+	mkdir -p "$BATS_TEST_TMPDIR/zeph"
+	cat > "$BATS_TEST_TMPDIR/zeph/config.json" <<'JSON'
+{"model_type": "zephyrine", "architectures": ["ZephyrineForCausalLM"], "hidden_size": 64,
+ "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+ "vocab_size": 1000, "max_position_embeddings": 512, "rms_norm_eps": 1e-06, "hidden_act": "silu",
+ "tie_word_embeddings": false, "rope_theta": 10000.0, "zephyr_gate_scale": 0.5}
+JSON
+	lmp-inspect "$BATS_TEST_TMPDIR/zeph/config.json" 2>/dev/null > "$BATS_TEST_TMPDIR/unresolved.json"
+}
+
+@test "an unknown model_type: an unresolved document, refused by lmp-populate and lmp-eval" {
+	zephyrine
+	run --separate-stderr lmp-inspect "$BATS_TEST_TMPDIR/zeph/config.json"
+	assert_success
+	[ "$stderr" = 'lmp-inspect: note: model_type "zephyrine" has no template: an unresolved document (lmp-ensure resolves it)' ]
+	[ "$(jq -c '[.lmp, .unresolved.model_type, .unresolved.architectures, .unresolved.missing, .model.source, .config.zephyr_gate_scale, has("layers")]' <<<"$output")" = '["arch","zephyrine",["ZephyrineForCausalLM"],"template","file",0.5,false]' ]
+	run --separate-stderr lmp-populate "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-populate 'the architecture is unresolved (model_type "zephyrine" has no template): lmp-ensure resolves it'
+	run --separate-stderr lmp-eval "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-eval 'the architecture is unresolved (model_type "zephyrine" has no template): lmp-ensure resolves it'
+	run --separate-stderr lmp-report --format text "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-report 'the architecture is unresolved (model_type "zephyrine" has no template): lmp-ensure resolves it'
+	run --separate-stderr lmp-inspect --strict "$BATS_TEST_TMPDIR/zeph/config.json"
+	assert_clean_failure lmp-inspect 'model_type "zephyrine" is not supported'
+}
+
+@test "the architecture agent's template: stored pending in the data home, its new class to the module agent, the user's database; the next run asks no one" {
+	zephyrine
+	unset LMP_DB
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	local shipped=$(sha256sum "$ROOT/module_db.json")
+	run --separate-stderr lmp-ensure --agent "$AG/arch.sh good" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[[ "$stderr" == *"model_type zephyrine: asking the architecture agent"* ]]
+	[[ "$stderr" == *"template stored in $XDG_DATA_HOME/lmp/archs/zephyrine.json, pending validation"* ]]
+	[[ "$stderr" == *"zephyrine.modeling_zephyrine.ZephyrineAct: added, pending validation"* ]]
+	local T="$XDG_DATA_HOME/lmp/archs/zephyrine.json"
+	[ "$(jq -c '[.extends, .validation.status]' "$T")" = '["llama","pending"]' ]
+	# the document goes on, built with the new template
+	[ "$(jq -c '[.lmp, has("unresolved"), .model.template_file]' <<<"$output")" = "[\"arch\",false,\"$T\"]" ]
+	# the module entry went to the user's database; the shipped one is untouched
+	[ "$(jq -r '.entries["zephyrine.modeling_zephyrine.ZephyrineAct"].validation.status' "$XDG_DATA_HOME/lmp/module_db.json")" = pending ]
+	[ "$(jq '.entries | length' "$XDG_DATA_HOME/lmp/module_db.json")" = 1 ]
+	[ "$(sha256sum "$ROOT/module_db.json")" = "$shipped" ]
+	# parameters by hand: embedding 1000*64 = 64000; per layer q 64*64 = 4096,
+	# k and v 64*32 = 2048 each, o 4096, gate, up and down 64*128 = 8192 each,
+	# two norms of 64: 36992, twice 73984; final norm 64; untied head
+	# 64*1000 = 64000.  64000 + 73984 + 64 + 64000 = 202048
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/resolved.json"
+	run --separate-stderr sh -c "lmp-populate '$BATS_TEST_TMPDIR/resolved.json' | lmp-eval --batch-size 1 --seq-len 1 --totals"
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 202048 ]
+	# the next run: lmp-inspect finds the template; lmp-ensure asks no agent
+	run --separate-stderr sh -c "lmp-inspect '$BATS_TEST_TMPDIR/zeph/config.json' | lmp-ensure --agent '$AG/failing.sh'"
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(jq -r .model.template_file <<<"$output")" = "$T" ]
+	# and an unresolved document made before is resolved from the path
+	run --separate-stderr lmp-ensure --agent "$AG/failing.sh" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[ "$stderr" = "lmp-ensure: model_type zephyrine: a template is on the path now" ]
+	[ "$(jq -r .model.template_file <<<"$output")" = "$T" ]
+}
+
+@test "refused templates: an unknown key, an unbound parameter, an attribute a config field shadows; nothing stored" {
+	zephyrine
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh key" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure 'model_type zephyrine: the template: edits[0]: unknown key "bais" in a "at" edit'
+	[ "$status" -eq 4 ]
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh unbound" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure "model_type zephyrine: model.layers.*.mlp.extra: nothing binds parameter 'in_features' of torch.nn.modules.linear.Linear"
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh shadow" "$BATS_TEST_TMPDIR/unresolved.json"
+	# head_dim defaults to 64 / 4 = 16 (the llama template)
+	assert_clean_failure lmp-ensure 'model.layers.*.self_attn.sdpa: attrs.head_dim = 8 is shadowed by config field head_dim = 16'
+	# a count below zero at a realistic point: 512 * 128 - 100000 = -34464 at a prefill of 512
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh negative" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure 'model_type zephyrine: evaluated at 1 sequence of 512 new tokens over 0 cached: totals: flops: model.layers.*.mlp.act_fn: parameter elements is -34464 at this point'
+	# with the default two retries: three answers, each refused
+	run --separate-stderr lmp-ensure --quiet --agent "$AG/arch.sh key" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure 'model_type zephyrine: the template: edits[0]: unknown key "bais"'
+	[ ! -e "$XDG_DATA_HOME/lmp/archs/zephyrine.json" ]
+	run --separate-stderr lmp-ensure --retries 101 "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure '--retries: not a number in [0, 100]'
+}
+
+@test "a template of known classes only is evaluated before it is kept, and goes on as the model" {
+	zephyrine
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	run --separate-stderr lmp-ensure --agent "$AG/arch.sh plain" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[[ "$stderr" != *"module agent"* ]]
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/resolved.json"
+	run --separate-stderr sh -c "lmp-populate '$BATS_TEST_TMPDIR/resolved.json' | lmp-eval --batch-size 1 --seq-len 1 --totals"
+	[ "$(jq .totals.param_count <<<"$output")" = 202048 ]  # as counted by hand above
+}
+
+@test "right on the second try: the refusal goes back to the agent in the prompt" {
+	zephyrine
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg" ARCH_STATE="$BATS_TEST_TMPDIR/state"
+	mkdir -p "$ARCH_STATE"
+	run --separate-stderr lmp-ensure --agent "$AG/arch.sh second" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[[ "$stderr" == *'lmp-ensure: zephyrine: answer refused (the template: edits[0]: unknown key "bais" in a "at" edit); asking again (try 2 of 3)'* ]]
+	[ "$(jq -r .validation.status "$XDG_DATA_HOME/lmp/archs/zephyrine.json")" = pending ]
+	[ ! -e "$ARCH_STATE/prompt.3" ]
+	# the first prompt: the config, the manual, llama-like examples, usable entries
+	grep -qx 'MODEL_TYPE: zephyrine' "$ARCH_STATE/prompt.1"
+	grep -q '"zephyr_gate_scale": 0.5' "$ARCH_STATE/prompt.1"
+	grep -q '^File lmp-arch(5):' "$ARCH_STATE/prompt.1"
+	# three templates, the closest by the fields their defaults share (today
+	# olmo2, mistral) and llama among them: mistral's parent, which an answer
+	# with "extends" builds on (more families shipped may change the first two)
+	[ "$(grep -c '^File share/lmp/archs/' "$ARCH_STATE/prompt.1")" = 3 ]
+	grep -q '^File share/lmp/archs/llama.json:' "$ARCH_STATE/prompt.1"
+	grep -q '^- torch.nn.modules.linear.Linear(tokens, in_features, out_features, bias = 1' "$ARCH_STATE/prompt.1"
+	! grep -q 'previous answer was refused' "$ARCH_STATE/prompt.1"
+	# the second: the same, and the refusal word for word
+	grep -qx '    the template: edits\[0\]: unknown key "bais" in a "at" edit' "$ARCH_STATE/prompt.2"
+}
+
+@test "the family's source in the prompt: --source-root's modeling and configuration files, the checkpoint's auto_map files" {
+	zephyrine
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg" ARCH_STATE="$BATS_TEST_TMPDIR/state"
+	mkdir -p "$ARCH_STATE" "$BATS_TEST_TMPDIR/src/src/transformers/models/zephyrine"
+	echo 'class ZephyrineConfig: pass  # from the checkout' > "$BATS_TEST_TMPDIR/src/src/transformers/models/zephyrine/configuration_zephyrine.py"
+	echo 'class ZephyrineModel: pass  # remote code' > "$BATS_TEST_TMPDIR/zeph/modeling_zeph.py"
+	jq '.auto_map = {"AutoModelForCausalLM": "modeling_zeph.ZephyrineForCausalLM", "AutoConfig": "org/repo--modeling_zeph.X"}' \
+		"$BATS_TEST_TMPDIR/zeph/config.json" > "$BATS_TEST_TMPDIR/c" && mv "$BATS_TEST_TMPDIR/c" "$BATS_TEST_TMPDIR/zeph/config.json"
+	lmp-inspect "$BATS_TEST_TMPDIR/zeph/config.json" 2>/dev/null > "$BATS_TEST_TMPDIR/unresolved.json"
+	run --separate-stderr lmp-ensure --retries 0 --source-root "$BATS_TEST_TMPDIR/src" --agent "$AG/arch.sh key" "$BATS_TEST_TMPDIR/unresolved.json"
+	[ "$status" -eq 4 ]
+	grep -q '^class ZephyrineConfig: pass  # from the checkout' "$ARCH_STATE/prompt.1"
+	[ "$(grep -c '^class ZephyrineModel: pass  # remote code' "$ARCH_STATE/prompt.1")" = 1 ]
+}
+
+@test "the database in layers: the user's entries over the shipped ones in every tool; --db/LMP_DB name one" {
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	unset LMP_DB
+	# a read-only install: lmp-ensure writes the data home, never the shipped file
+	local shipped=$(sha256sum "$ROOT/module_db.json")
+	run --separate-stderr lmp-ensure --agent "$AG/good.sh" --module tiny.modeling.TinyAct
+	assert_success
+	[ "$(sha256sum "$ROOT/module_db.json")" = "$shipped" ]
+	[ "$(jq -c '.entries | keys' "$XDG_DATA_HOME/lmp/module_db.json")" = '["tiny.modeling.TinyAct"]' ]
+	# every tool reads both layers: the new entry (3 FLOPs an element) and a shipped one
+	run lmp-eval --module tiny.modeling.TinyAct elements=5
+	[ "$(jq .flops <<<"$output")" = 15 ]
+	run --separate-stderr lmp-ensure --list
+	[[ "$output" == *"tiny.modeling.TinyAct	pending"* ]] && [[ "$output" == *"torch.nn.modules.linear.Linear	"* ]]
+	run --separate-stderr sh -c "lmp-populate '$LLAMA2' | lmp-eval --batch-size 1 --seq-len 1 --totals | jq .totals.param_count"
+	[ "$output" = "$(lmp-eval --batch-size 1 --seq-len 1 --totals "$LLAMA2" | jq .totals.param_count)" ]
+	# a user entry of a shipped class comes first: Linear at 1 FLOP an element
+	jq --slurpfile s "$ROOT/module_db.json" '.entries["torch.nn.modules.linear.Linear"] = ($s[0].entries["torch.nn.modules.linear.Linear"] | .flop_analysis.formula = "${in_features}")' \
+		"$XDG_DATA_HOME/lmp/module_db.json" > "$BATS_TEST_TMPDIR/u" && mv "$BATS_TEST_TMPDIR/u" "$XDG_DATA_HOME/lmp/module_db.json"
+	run lmp-eval --module torch.nn.Linear in_features=7 out_features=3 tokens=2
+	[ "$(jq .flops <<<"$output")" = 7 ]
+	# --db names one database alone
+	run lmp-eval --db "$ROOT/module_db.json" --module torch.nn.Linear in_features=7 out_features=3 tokens=2 bias=0
+	[ "$(jq .flops <<<"$output")" = 84 ]  # 2 * 2 * 7 * 3
+	LMP_DB="$ROOT/module_db.json" run --separate-stderr lmp-eval --module tiny.modeling.TinyAct elements=5
+	[ "$status" -ne 0 ]
+}
+
+@test "pipeline.sh takes a model_type lmp has never seen through the agent" {
+	zephyrine
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	unset LMP_DB
+	run --separate-stderr "$ROOT/pipeline.sh" "$BATS_TEST_TMPDIR/zeph/config.json" --agent "$AG/arch.sh good" --totals --seq-len 1
+	assert_success
+	[ "$(jq .totals.param_count <<<"$output")" = 202048 ]  # as counted by hand above
+}
