@@ -373,3 +373,67 @@ dsl_moe() { echo $(( $1*3*2048*1408 + 3*2048*2*1408 + 64*2048 )); }
 	[ "$got" = "$want" ]
 	[ "$(jq -c '[.[0], .[2]]' <<<"$got")" = "[15706484224,$(( 101 * 27 * 16 * 320 * 2 ))]" ]
 }
+
+# ---- gpt-oss-20b ----
+
+@test "gpt-oss-20b: 20,914,757,184 parameters (the model card's 20.9B), MXFP4 experts' bytes, KV cache of alternating windowed and full layers" {
+	# H=2880, V=201088, 64 query heads and 8 KV heads of 64, 32 experts of
+	# I=2880.  A layer: q H*4096 + 4096, k and v H*512 + 512 each, o 4096*H + H
+	# (attention_bias), 64 sinks; two RMSNorms 2*H; router 32*H + 32; experts
+	# 32 * (H*2I + 2I) gate_up and 32 * (I*H + H) down, all with biases.
+	# Embedding and untied head V*H each, final norm H.
+	local V=201088 H=2880 I=2880 E=32
+	local attn=$(( H*4096 + 4096 + 2 * (H*512 + 512) + 4096*H + H + 64 ))
+	local moe=$(( E*H + E + E * (H*2*I + 2*I) + E * (I*H + H) ))
+	local want=$(( 2*V*H + H + 24 * (attn + 2*H + moe) ))
+	[ "$want" = 20914757184 ]
+	# the model card (arXiv 2508.10925) rounds it to 20.9B, its components
+	# to MLP 24 * moe = 19.12B, attention 24 * attn = 0.64B, embed + unembed
+	# 2*V*H = 1.16B; 3.6B active is the total less 28 of 32 experts' tensors
+	# in each layer, less the embedding table (a lookup, not a matmul)
+	[ $(( 24 * moe )) = 19119145728 ] && [ $(( 24 * attn )) = 637203456 ] && [ $(( 2*V*H )) = 1158266880 ]
+	[ $(( want - 24 * 28 * (H*2*I + 2*I + I*H + H) - V*H )) = 3608307264 ]
+	local t
+	t=$(totals openai/gpt-oss-20b --seq-len 1 --cache-len 1000)
+	[ "$(jq .param_count <<<"$t")" = "$want" ]
+	# quantization_config mxfp4: the experts' weights as blocks of 4-bit
+	# values (gate_up_proj_blocks [32, 2I, H/32, 16] uint8) with one 8-bit
+	# scale per 32 inputs (gate_up_proj_scales [32, 2I, H/32]), biases bf16;
+	# modules_to_not_convert (attention, router, embedding, lm_head) and the
+	# norms and sinks stay 16-bit
+	local gate_up=$(( 2*I*H/2 + 2*I*(H/32) + 2*I*2 )) down=$(( H*I/2 + H*(I/32) + H*2 ))
+	[ "$gate_up" = 8824320 ] && [ "$down" = 4412160 ]
+	[ "$(jq .weight_bytes <<<"$t")" = $(( 24 * E * (gate_up + down) + 2 * (want - 24 * E * (H*2*I + 2*I + I*H + H)) )) ]
+	# KV cache after a decode step at 1000 cached tokens: the 12 sliding
+	# layers (even indices) keep 127 tokens (window 128), the 12 full ones
+	# 1001; 8 KV heads x (64 + 64) x 2 bytes = 2048 bytes a token and layer
+	[ "$(jq .state_bytes <<<"$t")" = $(( (12*127 + 12*1001) * 2048 )) ]
+}
+
+@test "gpt-oss-20b: windowed and full attention, the sink's softmax share, the clamped SwiGLU and the top-k-then-softmax router" {
+	local doc
+	doc=$(lmp-inspect openai/gpt-oss-20b | lmp-populate | lmp-eval --seq-len 1 --cache-len 1000)
+	# a decode step attends 128 keys in a sliding layer, 1001 in a full one:
+	# 64 heads x (2 x 64 + 2 x 64 + 6) per key
+	[ "$(row 'model.layers(sliding).*.self_attn.sdpa' <<<"$doc" | jq .flops)" = $(( 64 * 128 * (4*64 + 6) )) ]
+	[ "$(row 'model.layers(full).*.self_attn.sdpa' <<<"$doc" | jq .flops)" = $(( 64 * 1001 * (4*64 + 6) )) ]
+	# the sink: one more logit a row and head (max, subtract, exp, sum,
+	# divide), 64 parameters a layer
+	[ "$(row 'model.layers(full).*.self_attn.sinks' <<<"$doc" | jq -c '[.flops, .param_count]')" = "[$(( 5 * 64 )),64]" ]
+	# the clamped SwiGLU on the 4/32 of a token each expert sees: 11 FLOPs an
+	# output element (3 clamps, alpha, sigmoid 4, glu, up + 1, product)
+	[ "$(row 'model.layers(full).*.mlp.experts.*.glu' <<<"$doc" | jq .flops)" = $(( 11 * 2880 / 8 )) ]
+	# the router: linear with bias over 32 experts, softmax over the top 4 only
+	[ "$(row 'model.layers(full).*.mlp.router' <<<"$doc" | jq .flops)" = $(( 2 * 2880 * 32 + 32 )) ]
+	[ "$(row 'model.layers(full).*.mlp.route' <<<"$doc" | jq .flops)" = $(( 5 * 4 )) ]
+}
+
+@test "gpt-oss: layer_types other than sliding on even layers, or an activation other than silu, are refused" {
+	local f="$BATS_TEST_TMPDIR/config.json"
+	jq '.layer_types[0] = "full_attention"' "$CFG/openai/gpt-oss-20b/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field layer_types is not supported by the gpt_oss template (entry 0 is "full_attention" where the template'"'"'s pattern has 1)'
+	jq '.hidden_act = "gelu"' "$CFG/openai/gpt-oss-20b/config.json" > "$f"
+	run --separate-stderr lmp-inspect "$f"
+	assert_clean_failure lmp-inspect 'config field hidden_act = "gelu" is not supported by the gpt_oss template (supported: ["silu"])'
+}
