@@ -757,6 +757,9 @@ void lmp_st_fold_name(const char *name, char *out, size_t n);
  * identical folded name, dtype and shape merged; "dtypes": {dtype: bytes},
  * "count", "elements", "bytes"}. */
 cJSON *lmp_st_inventory(const cJSON *tensors);
+/* weights.c: the inventory of the checkpoint beside the config an
+ * lmp-inspect document was made from, as its model.checkpoint. */
+int lmp_weights_record(cJSON *doc, lmp_err *e);
 
 /* populate.c: every parameter of every basic layer bound (lmp-populate(1)). */
 typedef struct lmp_fixed {
