@@ -6,11 +6,12 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-inspect [--revision REV] [--arch FILE] [--strict] [--pretty] MODEL\n"
+	"usage: lmp-inspect [--revision REV] [--arch FILE] [--strict] [--check-weights] [--pretty] MODEL\n"
 	"       lmp-inspect --list\n"
 	"       lmp-inspect --help | --version\n"
 	"MODEL: a config.json, a directory holding one, or a hub id org/name[@revision]\n"
-	"--strict: a config field the template does not use, or a model_type with no template, is an error\n";
+	"--strict: a config field the template does not use, or a model_type with no template, is an error\n"
+	"--check-weights: record the safetensors headers beside the config as model.checkpoint\n";
 
 int
 main(int argc, char **argv)
@@ -20,13 +21,14 @@ main(int argc, char **argv)
 		{"arch", required_argument, 0, 'a'},
 		{"pretty", no_argument, 0, 'p'},
 		{"strict", no_argument, 0, 's'},
+		{"check-weights", no_argument, 0, 'w'},
 		{"list", no_argument, 0, 'l'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
 	const char *revision = NULL, *arch = NULL;
-	int pretty = 0, strict = 0, c;
+	int pretty = 0, strict = 0, weights = 0, c;
 	lmp_err e = {0};
 	lmp_buf warn = {0};
 	cJSON *doc;
@@ -40,6 +42,7 @@ main(int argc, char **argv)
 		case 'a': arch = optarg; break;
 		case 'p': pretty = 1; break;
 		case 's': strict = 1; break;
+		case 'w': weights = 1; break;
 		case 'l': s = lmp_arch_list(); fputs(s, stdout); free(s); return lmp_close_stdout();
 		case 'h': fputs(usage_text, stdout); return lmp_close_stdout();
 		case 'V': puts("lmp-inspect " LMP_VERSION); return lmp_close_stdout();
@@ -61,6 +64,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "lmp-inspect: note: model_type \"%s\" has no template: an unresolved document "
 			"(lmp-ensure resolves it)\n", mt);
 	}
+	if (weights && lmp_weights_record(doc, &e))
+		lmp_die(&e);
 	if (lmp_config_unused(doc, strict, &warn, &e))
 		lmp_die(&e);
 	if (warn.len)

@@ -772,6 +772,28 @@ const char *lmp_hf_repo_dir(const char *repo, char *buf, size_t n);
 void lmp_sha256_hex(const char *data, size_t len, char out[65]);
 int lmp_is_commit(const char *s); /* 40 lowercase hex digits */
 
+/* safetensors.c: a checkpoint's tensors from its safetensors headers only
+ * (never the data).  Each tensor is {"dtype", "shape"} (a file's header also
+ * keeps "data_offsets", checked against the file's size and the dtype);
+ * "__metadata__" is dropped.  A header over LMP_ST_HEADER_MAX is refused. */
+#define LMP_ST_HEADER_MAX (100u << 20)
+/* buf holds len bytes of a file of file_size bytes, from its start. */
+cJSON *lmp_st_parse_header(const unsigned char *buf, size_t len, uint64_t file_size, const char *name, lmp_err *e);
+cJSON *lmp_st_read_file(const char *path, lmp_err *e);
+/* path: a .safetensors file, a model.safetensors.index.json (its shards
+ * beside it) or a directory holding either (a cache snapshot is one): an
+ * object tensor name -> {"dtype", "shape", "file"}. */
+cJSON *lmp_st_read_checkpoint(const char *path, lmp_err *e);
+/* Every all-digit component of a tensor name folded to '*'. */
+void lmp_st_fold_name(const char *name, char *out, size_t n);
+/* The compact inventory: {"tensors": [{name (folded), dtype, shape, count}],
+ * identical folded name, dtype and shape merged; "dtypes": {dtype: bytes},
+ * "count", "elements", "bytes"}. */
+cJSON *lmp_st_inventory(const cJSON *tensors);
+/* weights.c: the inventory of the checkpoint beside the config an
+ * lmp-inspect document was made from, as its model.checkpoint. */
+int lmp_weights_record(cJSON *doc, lmp_err *e);
+
 /* populate.c: every parameter of every basic layer bound (lmp-populate(1)). */
 typedef struct lmp_fixed {
 	unsigned given;                 /* bit LMP_RO_...: the option was given */

@@ -846,6 +846,69 @@ test_agent_answer(void)
 	answer_is("{\"a\": 1, b}", "answer:1:11: malformed JSON at '}' (after '{\"a\": 1, b')", "where and at what");
 }
 
+/* Safetensors headers: 8-byte little-endian length, JSON, data bytes. */
+static cJSON *
+st_parse(const char *json, uint64_t declared, uint64_t file_size, char *err)
+{
+	unsigned char buf[512];
+	size_t n = strlen(json);
+	lmp_err e = {0};
+	cJSON *h;
+
+	for (int i = 0; i < 8; i++)
+		buf[i] = (unsigned char)(declared >> (8 * i));
+	memcpy(buf + 8, json, n);
+	h = lmp_st_parse_header(buf, 8 + n, file_size, "t.safetensors", &e);
+	snprintf(err, 1024, "%s", h ? "" : e.msg);
+	return h;
+}
+
+static void
+test_safetensors(void)
+{
+	char err[1024], fold[128];
+	/* F16 [2,3]: 6 elements * 2 bytes = 12 data bytes, offsets [0,12]. */
+	const char *good = "{\"__metadata__\":{\"format\":\"pt\"},\"a.weight\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,12]}}  ";
+	const char *bad_bytes = "{\"a\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[0,6]}}";
+	const char *bad_shape = "{\"a\":{\"dtype\":\"BF16\",\"shape\":[-4],\"data_offsets\":[0,0]}}";
+	size_t n = strlen(good);
+	cJSON *h = st_parse(good, n, 8 + n + 12, err);
+
+	ok(h && cJSON_GetArraySize(h) == 1 && cJSON_GetObjectItem(h, "a.weight"), "a header parsed, metadata dropped, padding allowed", err);
+	cJSON_Delete(h);
+	ok(!st_parse(good, n, 8 + n + 11, err) && strstr(err, "outside the 11 data bytes"), "data past the end of the file", err);
+	ok(!st_parse(good, n + 40, 8 + n + 52, err) && strstr(err, "truncated"), "a header cut short", err);
+	ok(!st_parse(good, 1000, 100, err) && strstr(err, "runs past the end of the file"), "a length past the file", err);
+	ok(!st_parse(good, (uint64_t)1 << 40, (uint64_t)1 << 41, err) && strstr(err, "over the 104857600-byte limit"), "a huge length", err);
+	ok(!st_parse("[1,2] ", 6, 14, err) && strstr(err, "not a JSON object"), "not a JSON object", err);
+	ok(!st_parse("{\"a\": ", 6, 14, err) && strstr(err, "malformed JSON"), "not JSON", err);
+	ok(!st_parse("", 0, 4, err) && strstr(err, "shorter than"), "shorter than 8 bytes", err);
+	ok(!st_parse(bad_bytes, strlen(bad_bytes), 8 + strlen(bad_bytes) + 6, err) &&
+		strstr(err, "6 bytes for 4 elements of BF16"), "bytes that do not fit the shape and dtype", err);
+	ok(!st_parse(bad_shape, strlen(bad_shape), 8 + strlen(bad_shape), err) &&
+		strstr(err, "shape is not"), "a negative size", err);
+
+	lmp_st_fold_name("model.layers.12.mlp.experts.3.up_proj.weight", fold, sizeof fold);
+	ok(strcmp(fold, "model.layers.*.mlp.experts.*.up_proj.weight") == 0, "layer and expert indices folded", fold);
+	lmp_st_fold_name("h.0.attn.c_attn.weight", fold, sizeof fold);
+	ok(strcmp(fold, "h.*.attn.c_attn.weight") == 0, "a folded index after a short prefix", fold);
+	lmp_st_fold_name("fc1.weight", fold, sizeof fold);
+	ok(strcmp(fold, "fc1.weight") == 0, "digits inside a name are kept", fold);
+
+	/* Two layers of the same [4,2] BF16 tensor merge; the embedding stays. */
+	cJSON *t = cJSON_Parse("{\"model.layers.0.w\":{\"dtype\":\"BF16\",\"shape\":[4,2]},"
+		"\"model.layers.1.w\":{\"dtype\":\"BF16\",\"shape\":[4,2]},\"e\":{\"dtype\":\"F32\",\"shape\":[3]}}");
+	cJSON *inv = lmp_st_inventory(t);
+	char *s = cJSON_PrintUnformatted(inv);
+	/* 8+8+3 = 19 elements; 16*2 + 3*4 = 44 bytes (32 BF16, 12 F32). */
+	ok(strcmp(s, "{\"tensors\":[{\"name\":\"model.layers.*.w\",\"dtype\":\"BF16\",\"shape\":[4,2],\"count\":2},"
+		"{\"name\":\"e\",\"dtype\":\"F32\",\"shape\":[3],\"count\":1}],\"dtypes\":{\"BF16\":32,\"F32\":12},"
+		"\"count\":3,\"elements\":19,\"bytes\":44}") == 0, "the inventory folds, merges and sums", s);
+	free(s);
+	cJSON_Delete(inv);
+	cJSON_Delete(t);
+}
+
 int
 main(void)
 {
@@ -872,6 +935,7 @@ main(void)
 	test_layer_path();
 	test_longest_context();
 	test_agent_answer();
+	test_safetensors();
 	lmp_db_free(db);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
