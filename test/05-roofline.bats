@@ -121,12 +121,34 @@ prefill_flops() {
 @test "every shipped device loads, with a source for every figure" {
 	run lmp-roofline --list-hardware
 	assert_success
-	[ "${#lines[@]}" -ge 21 ]
+	[ "${#lines[@]}" -ge 28 ]
 	for f in "$HW"/*.json; do
 		jq -e '[.. | objects | select(has("value")) | (.source | length > 10)] | all' "$f" >/dev/null || fail "$f"
 		run sh -c "lmp-eval --totals --seq-len 1 < '$LLAMA2' | lmp-roofline --hardware '$f'"
 		[ "$status" -eq 0 ] || fail "$f: $output"
 	done
+}
+
+@test "the serving devices T4, A40, L40, RTX 3090, RTX 6000 Ada, GH200 and MI210 carry the datasheets' dense figures" {
+	# Derived by hand from the vendor documents, not from lmp's output:
+	# L40 BF16 362.1 TFLOPS with sparsity / 2 = 181.05e12; RTX 6000 Ada FP8
+	# 1,457 TFLOPS with sparsity / 2 = 728.5e12; MI210 HBM2e 3.2 Gbps x 4096
+	# bits / 8 = 1.6384e12 B/s; T4 16 GB = 16 x 2^30 B (GiB convention).
+	for id in nvidia-t4 nvidia-a40 nvidia-l40 nvidia-rtx-3090 nvidia-rtx-6000-ada nvidia-gh200 amd-mi210; do
+		lmp-roofline --list-hardware | cut -f1 | grep -qx "$id" || fail "$id not listed"
+	done
+	hw() { jq -r "$2" "$HW/$1.json"; }
+	[ "$(hw nvidia-l40 .peak_flops.bf16.value)" = 181050000000000 ]
+	[ "$(hw nvidia-rtx-6000-ada .peak_flops.fp8.value)" = 728500000000000 ]
+	[ "$(hw amd-mi210 .memory_bandwidth_bytes_per_s.value)" = 1638400000000 ]
+	[ "$(hw nvidia-t4 .memory_capacity_bytes.value)" = $((16 * 1024 * 1024 * 1024)) ]
+	# T4 on-chip: L2 4 MiB + 64 KiB shared memory x 40 SMs
+	[ "$(hw nvidia-t4 .onchip_buffer_bytes.value)" = $((4 * 1048576 + 64 * 1024 * 40)) ]
+	# Turing has no bf16: a 16-bit model runs at the fp16 rate (65 TFLOPS)
+	run sh -c "lmp-eval --totals --seq-len 1 < '$LLAMA2' | lmp-roofline --hardware nvidia-t4 | jq -r '.roofline.compute_precision, .roofline.peak_flops'"
+	assert_success
+	[ "${lines[0]}" = fp16 ]
+	[ "${lines[1]}" = 65000000000000 ]
 }
 
 # ---- bad input ----
@@ -151,7 +173,7 @@ bad_hw() {
 
 @test "unknown devices, bad options and bad input" {
 	run --separate-stderr lmp-roofline --hardware tpu-v99 < /dev/null
-	assert_clean_failure lmp-roofline "unknown device 'tpu-v99' (known: amd-mi250x"
+	assert_clean_failure lmp-roofline "unknown device 'tpu-v99' (known: amd-mi210"
 	for opt in "--devices 0" "--devices x" "--compute-efficiency 0" "--compute-efficiency 1.5" "--memory-efficiency -1" "--memory-efficiency abc"; do
 		run --separate-stderr lmp-roofline --hardware nvidia-h100-sxm $opt < /dev/null
 		assert_clean_failure lmp-roofline "${opt%% *}"
