@@ -78,3 +78,100 @@ mkst() {
 	run_split lmp-inspect --check-weights meta-llama/Llama-2-7b-hf
 	assert_clean_failure lmp-inspect "a shipped config has no checkpoint beside it"
 }
+
+# The comparison in lmp-eval: a tiny llama (hidden 8, intermediate 12, 2
+# layers, 2 heads of 4, 1 KV head, vocabulary 10).  Per layer, by hand:
+# q_proj 8x8 = 64, k_proj and v_proj 4x8 = 32 (1 KV head of 4), o_proj 64,
+# gate/up_proj 12x8 = 96, down_proj 8x12 = 96, two norms of 8; embed_tokens
+# 10x8 = 80, the final norm 8, lm_head 10x8 = 80 (tied: stored once).
+tiny_llama() {
+	jq '.hidden_size=8 | .intermediate_size=12 | .num_hidden_layers=2 | .num_attention_heads=2
+	    | .num_key_value_heads=1 | .vocab_size=10 | .tie_word_embeddings=$t' --argjson t "$1" \
+		"$CFG/meta-llama/Llama-2-7b-hf/config.json" > "$M/config.json"
+}
+
+# ckpt FILE NAME:D1xD2 ...: a BF16 safetensors file holding those tensors.
+ckpt() {
+	local f=$1 h="" off=0 name dims n
+	shift
+	for t in "$@"; do
+		name=${t%%:*} dims=${t#*:}
+		n=$((${dims//x/*} * 2))
+		h="$h${h:+,}\"$name\":{\"dtype\":\"BF16\",\"shape\":[${dims//x/,}],\"data_offsets\":[$off,$((off + n))]}"
+		off=$((off + n))
+	done
+	mkst "$f" "{$h}" "$off"
+}
+
+# the tensors of one llama layer L, with q_proj's shape as given
+llama_layer() {
+	local p=model.layers.$1
+	echo "$p.input_layernorm.weight:8 $p.self_attn.q_proj.weight:${2:-8x8} $p.self_attn.k_proj.weight:4x8" \
+		"$p.self_attn.v_proj.weight:4x8 $p.self_attn.o_proj.weight:8x8 $p.post_attention_layernorm.weight:8" \
+		"$p.mlp.gate_proj.weight:12x8 $p.mlp.up_proj.weight:12x8 $p.mlp.down_proj.weight:8x12"
+}
+
+check() {
+	lmp-inspect --check-weights "$M" | lmp-populate | lmp-eval --seq-len 1
+}
+
+@test "lmp-eval weights_check: every tensor matched, the untied head included" {
+	tiny_llama false
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) \
+		model.norm.weight:8 lm_head.weight:10x8
+	run check
+	[ "$status" -eq 0 ]
+	# 12 paths: embed, 9 per layer, norm, head; 9 x 2 + 3 = 21 tensors;
+	# per layer 64+32+32+64+96+96+96+8+8 = 496, x2 = 992, + 80 + 8 + 80 = 1160.
+	[ "$(jq -c .weights_check <<<"$output")" = '{"matched":{"paths":12,"tensors":21,"parameters":1160},"unchecked_quantized":{"paths":0,"tensors":0,"parameters":0},"missing":{"paths":[],"parameters":0},"tied_absent":[],"extra":{"tensors":[],"elements":0}}' ]
+	[ "$(jq .totals.param_count <<<"$output")" = 1160 ]
+}
+
+@test "lmp-eval weights_check: a tied head absent is expected, extra tensors listed and summed" {
+	tiny_llama true
+	# extras: a multi-token-prediction layer's projection 8x16 = 128 and two
+	# rotary buffers inv_freq [2] (= 4 elements, count 2); no lm_head.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) \
+		model.norm.weight:8 mtp.0.proj.weight:8x16 \
+		model.layers.0.self_attn.rotary_emb.inv_freq:2 model.layers.1.self_attn.rotary_emb.inv_freq:2
+	run check
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	# matched: 1160 - 80 (the head) = 1080 over 11 paths and 20 tensors
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":11,"tensors":20,"parameters":1080}' ]
+	[ "$(jq -c .tied_absent <<<"$w")" = '[{"path":"lm_head","tied":"model.embed_tokens","parameters":80}]' ]
+	[ "$(jq -c .missing <<<"$w")" = '{"paths":[],"parameters":0}' ]
+	[ "$(jq -c .extra <<<"$w")" = '{"tensors":[{"name":"mtp.*.proj.weight","count":1,"elements":128},{"name":"model.layers.*.self_attn.rotary_emb.inv_freq","count":2,"elements":4}],"elements":132}' ]
+}
+
+@test "lmp-eval weights_check: model parameters the checkpoint lacks are listed and summed" {
+	tiny_llama false
+	# no final norm and no (untied) head: missing 8 + 80 = 88; matched the
+	# rest, 1160 - 88 = 1072 over 10 paths and 19 tensors.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1)
+	run check
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .weights_check.missing <<<"$output")" = '{"paths":[{"path":"model.norm","parameters":8},{"path":"lm_head","parameters":80}],"parameters":88}' ]
+	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":10,"tensors":19,"parameters":1072}' ]
+}
+
+@test "lmp-eval weights_check: a tensor of the wrong shape is an error naming it and both counts" {
+	tiny_llama true
+	# layer 1's q_proj stored 6x8: the path holds 64 + 48 = 112 elements,
+	# the model 2 x 64 = 128.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1 6x8) \
+		model.norm.weight:8
+	lmp-inspect --check-weights "$M" | lmp-populate > "$BATS_TEST_TMPDIR/pop.json"
+	run_split lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
+	assert_clean_failure lmp-eval "model.layers.*.self_attn.q_proj: the model has 128 parameters, the checkpoint's model.layers.*.self_attn.q_proj.* tensors 112 elements"
+}
+
+@test "lmp-eval without model.checkpoint writes no weights_check" {
+	tiny_llama true
+	run_split sh -c "lmp-inspect '$M' | lmp-populate | lmp-eval --seq-len 1 | jq -c 'has(\"weights_check\")'"
+	[ "$output" = false ]
+}
