@@ -90,14 +90,16 @@ tiny_llama() {
 		"$CFG/meta-llama/Llama-2-7b-hf/config.json" > "$M/config.json"
 }
 
-# ckpt FILE NAME:D1xD2 ...: a BF16 safetensors file holding those tensors.
+# ckpt FILE NAME:D1xD2[:I32] ...: a safetensors file holding those tensors,
+# BF16 unless I32 is given.
 ckpt() {
-	local f=$1 h="" off=0 name dims n
+	local f=$1 h="" off=0 name dims n dt
 	shift
 	for t in "$@"; do
-		name=${t%%:*} dims=${t#*:}
-		n=$((${dims//x/*} * 2))
-		h="$h${h:+,}\"$name\":{\"dtype\":\"BF16\",\"shape\":[${dims//x/,}],\"data_offsets\":[$off,$((off + n))]}"
+		name=${t%%:*} dims=${t#*:} dt=BF16
+		case $dims in *:I32) dims=${dims%:I32} dt=I32 ;; esac
+		n=$((${dims//x/*} * (${#dt} == 3 ? 4 : 2)))
+		h="$h${h:+,}\"$name\":{\"dtype\":\"$dt\",\"shape\":[${dims//x/,}],\"data_offsets\":[$off,$((off + n))]}"
 		off=$((off + n))
 	done
 	mkst "$f" "{$h}" "$off"
@@ -174,4 +176,34 @@ check() {
 	tiny_llama true
 	run_split sh -c "lmp-inspect '$M' | lmp-populate | lmp-eval --seq-len 1 | jq -c 'has(\"weights_check\")'"
 	[ "$output" = false ]
+}
+
+@test "lmp-eval weights_check: rows in a quantized format are claimed but not compared yet" {
+	tiny_llama true
+	jq '.quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}' \
+		"$M/config.json" > "$M/c" && mv "$M/c" "$M/config.json"
+	# each linear of K inputs, N outputs as AWQ stores it: qweight I32
+	# [K, N/8], qzeros I32 [K/4, N/8], scales [K/4, N] (N = 4: one int32).
+	t=""
+	for l in 0 1; do
+		p=model.layers.$l
+		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:4 self_attn.v_proj:8:4 self_attn.o_proj:8:8 \
+			mlp.gate_proj:8:12 mlp.up_proj:8:12 mlp.down_proj:12:8; do
+			IFS=: read -r name k n <<<"$lin"
+			w=$(((n + 7) / 8))
+			t="$t $p.$name.qweight:${k}x$w:I32 $p.$name.qzeros:$((k / 4))x$w:I32 $p.$name.scales:$((k / 4))x$n"
+		done
+		t="$t $p.input_layernorm.weight:8 $p.post_attention_layernorm.weight:8"
+	done
+	# shellcheck disable=SC2086
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $t model.norm.weight:8
+	run check
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	# 7 linears x 3 tensors x 2 layers = 42 tensors; their parameters
+	# 2 x (64 + 32 + 32 + 64 + 96 + 96 + 96) = 960.  Matched: embed 80, two
+	# norms per layer 2 x 16 = 32, the final norm 8: 120 over 4 paths, 6 tensors.
+	[ "$(jq -c .unchecked_quantized <<<"$w")" = '{"paths":7,"tensors":42,"parameters":960}' ]
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":4,"tensors":6,"parameters":120}' ]
+	[ "$(jq -c '[.extra.elements, .missing.parameters, (.tied_absent | length)]' <<<"$w")" = '[0,0,1]' ]
 }
