@@ -1,9 +1,14 @@
 /* weightscheck.c: the model's parameters against its checkpoint's tensors
  * (model.checkpoint, recorded by lmp-inspect --check-weights), by element
- * count.  A row of path P claims the tensors whose folded name is
- * P + "." + suffix (the longest such P; rows with no parameters claim
- * nothing, so rotary buffers stay unclaimed); the rows of one path and the
- * tensors they claim must hold as many elements.  A tied row absent from
+ * count.  A row's path P is read without its layer-group labels
+ * (model.layers(sliding).* is model.layers.*).  It claims the tensors whose
+ * folded name is P, P + "." + suffix, or P + "_" + a suffix without a dot
+ * (gpt-oss's experts.gate_up_proj_bias, MXFP4's _blocks and _scales),
+ * the longest such P winning; failing that, P with every "*" after the
+ * first dropped, for experts stored fused in one tensor per layer
+ * (experts.*.gate_up_proj as experts.gate_up_proj).  Rows with no
+ * parameters claim nothing, so rotary buffers stay unclaimed.  The rows of
+ * one path and the tensors they claim must hold as many elements.  A tied row absent from
  * the checkpoint is expected (it is stored once, under its owner); rows in
  * a quantized format store packed tensors and scales, so their counts are
  * not compared yet.  The result is the eval document's weights_check. */
@@ -13,7 +18,8 @@
 #include "lmp.h"
 
 struct group {
-	const char *path, *tied;
+	char *path, *fused; /* without labels; with only the first "*" */
+	const char *tied;
 	lmp_num params;
 	int quantized;
 	lmp_i128 elements, tensors;
@@ -56,31 +62,57 @@ put_i128(lmp_buf *b, lmp_i128 v)
 	lmp_buf_puts(b, s);
 }
 
+/* p without its "(label)"s, and (fused) without every ".*" after the first. */
+static char *
+normal_path(const char *p, int fused)
+{
+	char *o = lmp_xmalloc(strlen(p) + 1), *w = o;
+	int stars = 0;
+
+	while (*p) {
+		if (*p == '(' && strchr(p, ')')) {
+			p = strchr(p, ')') + 1;
+			continue;
+		}
+		if (fused && p[0] == '.' && p[1] == '*' && (p[2] == '.' || !p[2]) && stars++) {
+			p += 2;
+			continue;
+		}
+		*w++ = *p++;
+	}
+	*w = '\0';
+	return o;
+}
+
 /* Collect the rows by path, in row order. */
 static int
 groups_of(const lmp_model *m, struct group *g, int *ng, lmp_err *e)
 {
 	int i, j, rc;
+	char *path = NULL;
 
 	*ng = 0;
-	for (i = 0; i < m->nrows; i++) {
+	for (i = 0; i < m->nrows; i++, free(path)) {
 		const lmp_row *r = &m->rows[i];
 		lmp_num pc, t;
+		path = normal_path(r->path, 0);
 		if (!lmp_poly_is_const(r->poly[LMP_K_PARAM_COUNT]))
-			return lmp_fail(e, LMP_EXIT_INPUT, "weights check: %s: its parameter count depends on the runtime",
+			return free(path), lmp_fail(e, LMP_EXIT_INPUT, "weights check: %s: its parameter count depends on the runtime",
 				r->path);
 		if (lmp_poly_value(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
-			return lmp_prefix(e, "weights check: %s: ", r->path);
-		for (j = 0; j < *ng && strcmp(g[j].path, r->path); j++)
+			return free(path), lmp_prefix(e, "weights check: %s: ", r->path);
+		for (j = 0; j < *ng && strcmp(g[j].path, path); j++)
 			;
 		if (j == *ng) {
 			memset(&g[j], 0, sizeof g[j]);
-			g[j].path = r->path;
+			g[j].path = lmp_xstrdup(path);
+			g[j].fused = normal_path(path, 1);
 			g[j].params = lmp_num_int(0);
 			(*ng)++;
 		}
 		if ((rc = lmp_num_mul(&r->count, &pc, &t)) || (rc = lmp_num_add(&g[j].params, &t, &g[j].params)))
-			return lmp_fail(e, LMP_EXIT_INPUT, "weights check: %s: %s", r->path, lmp_num_strerror(rc));
+			return free(path), lmp_fail(e, LMP_EXIT_INPUT, "weights check: %s: %s", r->path,
+				lmp_num_strerror(rc));
 		if (r->tied)
 			g[j].tied = r->tied;
 		if (m->quant && !lmp_num_is_zero(&pc) && !lmp_quant_covers(m->quant, r))
@@ -89,20 +121,35 @@ groups_of(const lmp_model *m, struct group *g, int *ng, lmp_err *e)
 	return 0;
 }
 
-/* The group claiming a folded tensor name, or -1. */
+/* Whether a folded tensor name belongs to path p: p itself, p.suffix or
+ * p_suffix with no dot in the suffix. */
+static size_t
+under(const char *name, const char *p)
+{
+	size_t n = strlen(p);
+
+	if (strncmp(name, p, n))
+		return 0;
+	if (!name[n] || name[n] == '.' || (name[n] == '_' && !strchr(name + n, '.')))
+		return n;
+	return 0;
+}
+
+/* The group claiming a folded tensor name, or -1: the longest path, else
+ * the longest fused path. */
 static int
 claim(const struct group *g, int ng, const char *name)
 {
-	int i, best = -1;
+	int i, f, best = -1;
 	size_t n, bn = 0;
 
-	for (i = 0; i < ng; i++) {
-		n = strlen(g[i].path);
-		if (lmp_num_is_zero(&g[i].params) || strncmp(name, g[i].path, n) || name[n] != '.' || n < bn)
-			continue;
-		best = i;
-		bn = n;
-	}
+	for (f = 0; f < 2 && best < 0; f++)
+		for (i = 0; i < ng; i++) {
+			if (lmp_num_is_zero(&g[i].params) || !(n = under(name, f ? g[i].fused : g[i].path)) || n < bn)
+				continue;
+			best = i;
+			bn = n;
+		}
 	return best;
 }
 
@@ -114,7 +161,7 @@ lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_e
 	lmp_num sum[3];	/* matched, unchecked, missing parameters */
 	lmp_i128 ext = 0, n[2] = {0, 0}, nt[2] = {0, 0};
 	lmp_buf extra = {0};
-	int ng, i, k, rc = -1, first;
+	int ng = 0, i, k, rc = -1, first;
 
 	if (!cJSON_IsArray(list)) {
 		lmp_fail(e, LMP_EXIT_INPUT, "weights check: model.checkpoint has no \"tensors\" list");
@@ -214,6 +261,10 @@ lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_e
 	rc = 0;
 out:
 	lmp_buf_free(&extra);
+	for (i = 0; i < ng; i++) {
+		free(g[i].path);
+		free(g[i].fused);
+	}
 	free(g);
 	return rc;
 }

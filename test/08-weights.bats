@@ -207,3 +207,37 @@ check() {
 	[ "$(jq -c .matched <<<"$w")" = '{"paths":4,"tensors":6,"parameters":120}' ]
 	[ "$(jq -c '[.extra.elements, .missing.parameters, (.tied_absent | length)]' <<<"$w")" = '[0,0,1]' ]
 }
+
+@test "lmp-eval weights_check: gpt-oss layer groups, a bare parameter and fused experts" {
+	# A tiny gpt-oss in bf16 (no quantization_config): hidden 8, 2 heads of
+	# 4, 1 KV head, 3 experts of intermediate 6, 2 layers (one sliding, one
+	# full), vocabulary 10.  Per layer, by hand (every projection has a
+	# bias): q_proj 8x8+8 = 72, k_proj and v_proj 4x8+4 = 36, o_proj 72,
+	# sinks 2 (one per head), router 3x8+3 = 27, experts gate_up_proj
+	# 3 x (8x12+12) = 324, down_proj 3 x (6x8+8) = 168, two norms of 8: 753.
+	# Model: 2 x 753 + embed 80 + norm 8 + lm_head 80 = 1674.
+	jq '.hidden_size=8 | .intermediate_size=6 | .head_dim=4 | .num_attention_heads=2 | .num_key_value_heads=1
+	    | .num_local_experts=3 | .experts_per_token=2 | .num_experts_per_tok=2 | .num_hidden_layers=2
+	    | .vocab_size=10 | .layer_types=["sliding_attention","full_attention"] | del(.quantization_config)' \
+		"$CFG/openai/gpt-oss-20b/config.json" > "$M/config.json"
+	# transformers' GptOss names: the sinks a bare parameter, the experts
+	# fused per layer as [experts, in, out] with a _bias beside them.
+	t=""
+	for l in 0 1; do
+		p=model.layers.$l
+		t="$t $p.input_layernorm.weight:8 $p.post_attention_layernorm.weight:8 $p.self_attn.sinks:2"
+		t="$t $p.self_attn.q_proj.weight:8x8 $p.self_attn.q_proj.bias:8 $p.self_attn.k_proj.weight:4x8"
+		t="$t $p.self_attn.k_proj.bias:4 $p.self_attn.v_proj.weight:4x8 $p.self_attn.v_proj.bias:4"
+		t="$t $p.self_attn.o_proj.weight:8x8 $p.self_attn.o_proj.bias:8 $p.mlp.router.weight:3x8 $p.mlp.router.bias:3"
+		t="$t $p.mlp.experts.gate_up_proj:3x8x12 $p.mlp.experts.gate_up_proj_bias:3x12"
+		t="$t $p.mlp.experts.down_proj:3x6x8 $p.mlp.experts.down_proj_bias:3x8"
+	done
+	# shellcheck disable=SC2086
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $t model.norm.weight:8 lm_head.weight:10x8
+	run check
+	[ "$status" -eq 0 ]
+	# 13 paths (the sliding and full rows of a path are one); per layer 2 norms
+	# and the sinks 3, 4 projections x 2, router 2, experts 4: 17; 17 x 2 + 3 = 37 tensors
+	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":13,"tensors":37,"parameters":1674}' ]
+	[ "$(jq -c '[.weights_check.extra.elements, .weights_check.missing.parameters]' <<<"$output")" = '[0,0]' ]
+}
