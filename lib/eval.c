@@ -356,6 +356,13 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 		lmp_buf h = {0};
 		lmp_buf_puts(&h, "{\"lmp\":\"eval\",\"version\":\"" LMP_VERSION "\",\"model\":");
 		lmp_buf_puts(&h, L.m->model_json);
+		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(model, "checkpoint"))) {
+			lmp_buf_putc(&h, ',');
+			if (lmp_weights_check(L.m, cJSON_GetObjectItemCaseSensitive(model, "checkpoint"), &h, e)) {
+				lmp_buf_free(&h);
+				goto fail;
+			}
+		}
 		lmp_buf_puts(&h, ",\"runtime\":");
 		L.m->head = h.s;
 		L.m->headlen = h.len;

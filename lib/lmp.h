@@ -793,6 +793,9 @@ cJSON *lmp_st_inventory(const cJSON *tensors);
 /* weights.c: the inventory of the checkpoint beside the config an
  * lmp-inspect document was made from, as its model.checkpoint. */
 int lmp_weights_record(cJSON *doc, lmp_err *e);
+/* weightscheck.c: the model's rows against model.checkpoint, by element
+ * count: "weights_check":{...} appended to b; a mismatch is an error. */
+int lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_err *e);
 
 /* populate.c: every parameter of every basic layer bound (lmp-populate(1)). */
 typedef struct lmp_fixed {

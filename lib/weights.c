@@ -25,7 +25,7 @@ lmp_weights_record(cJSON *doc, lmp_err *e)
 	slash = strrchr(cf->valuestring, '/');
 	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - cf->valuestring) : 1, slash ? cf->valuestring : ".");
 	if (!(t = lmp_st_read_checkpoint(dir, e)))
-		return lmp_prefix(e, "--check-weights");
+		return lmp_prefix(e, "--check-weights: ");
 	inv = lmp_st_inventory(t);
 	cJSON_Delete(t);
 	cJSON_AddStringToObject(inv, "directory", dir);

@@ -78,3 +78,166 @@ mkst() {
 	run_split lmp-inspect --check-weights meta-llama/Llama-2-7b-hf
 	assert_clean_failure lmp-inspect "a shipped config has no checkpoint beside it"
 }
+
+# The comparison in lmp-eval: a tiny llama (hidden 8, intermediate 12, 2
+# layers, 2 heads of 4, 1 KV head, vocabulary 10).  Per layer, by hand:
+# q_proj 8x8 = 64, k_proj and v_proj 4x8 = 32 (1 KV head of 4), o_proj 64,
+# gate/up_proj 12x8 = 96, down_proj 8x12 = 96, two norms of 8; embed_tokens
+# 10x8 = 80, the final norm 8, lm_head 10x8 = 80 (tied: stored once).
+tiny_llama() {
+	jq '.hidden_size=8 | .intermediate_size=12 | .num_hidden_layers=2 | .num_attention_heads=2
+	    | .num_key_value_heads=1 | .vocab_size=10 | .tie_word_embeddings=$t' --argjson t "$1" \
+		"$CFG/meta-llama/Llama-2-7b-hf/config.json" > "$M/config.json"
+}
+
+# ckpt FILE NAME:D1xD2[:I32] ...: a safetensors file holding those tensors,
+# BF16 unless I32 is given.
+ckpt() {
+	local f=$1 h="" off=0 name dims n dt
+	shift
+	for t in "$@"; do
+		name=${t%%:*} dims=${t#*:} dt=BF16
+		case $dims in *:I32) dims=${dims%:I32} dt=I32 ;; esac
+		n=$((${dims//x/*} * (${#dt} == 3 ? 4 : 2)))
+		h="$h${h:+,}\"$name\":{\"dtype\":\"$dt\",\"shape\":[${dims//x/,}],\"data_offsets\":[$off,$((off + n))]}"
+		off=$((off + n))
+	done
+	mkst "$f" "{$h}" "$off"
+}
+
+# the tensors of one llama layer L, with q_proj's shape as given
+llama_layer() {
+	local p=model.layers.$1
+	echo "$p.input_layernorm.weight:8 $p.self_attn.q_proj.weight:${2:-8x8} $p.self_attn.k_proj.weight:4x8" \
+		"$p.self_attn.v_proj.weight:4x8 $p.self_attn.o_proj.weight:8x8 $p.post_attention_layernorm.weight:8" \
+		"$p.mlp.gate_proj.weight:12x8 $p.mlp.up_proj.weight:12x8 $p.mlp.down_proj.weight:8x12"
+}
+
+check() {
+	lmp-inspect --check-weights "$M" | lmp-populate | lmp-eval --seq-len 1
+}
+
+@test "lmp-eval weights_check: every tensor matched, the untied head included" {
+	tiny_llama false
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) \
+		model.norm.weight:8 lm_head.weight:10x8
+	run check
+	[ "$status" -eq 0 ]
+	# 12 paths: embed, 9 per layer, norm, head; 9 x 2 + 3 = 21 tensors;
+	# per layer 64+32+32+64+96+96+96+8+8 = 496, x2 = 992, + 80 + 8 + 80 = 1160.
+	[ "$(jq -c .weights_check <<<"$output")" = '{"matched":{"paths":12,"tensors":21,"parameters":1160},"unchecked_quantized":{"paths":0,"tensors":0,"parameters":0},"missing":{"paths":[],"parameters":0},"tied_absent":[],"extra":{"tensors":[],"elements":0}}' ]
+	[ "$(jq .totals.param_count <<<"$output")" = 1160 ]
+}
+
+@test "lmp-eval weights_check: a tied head absent is expected, extra tensors listed and summed" {
+	tiny_llama true
+	# extras: a multi-token-prediction layer's projection 8x16 = 128 and two
+	# rotary buffers inv_freq [2] (= 4 elements, count 2); no lm_head.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) \
+		model.norm.weight:8 mtp.0.proj.weight:8x16 \
+		model.layers.0.self_attn.rotary_emb.inv_freq:2 model.layers.1.self_attn.rotary_emb.inv_freq:2
+	run check
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	# matched: 1160 - 80 (the head) = 1080 over 11 paths and 20 tensors
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":11,"tensors":20,"parameters":1080}' ]
+	[ "$(jq -c .tied_absent <<<"$w")" = '[{"path":"lm_head","tied":"model.embed_tokens","parameters":80}]' ]
+	[ "$(jq -c .missing <<<"$w")" = '{"paths":[],"parameters":0}' ]
+	[ "$(jq -c .extra <<<"$w")" = '{"tensors":[{"name":"mtp.*.proj.weight","count":1,"elements":128},{"name":"model.layers.*.self_attn.rotary_emb.inv_freq","count":2,"elements":4}],"elements":132}' ]
+}
+
+@test "lmp-eval weights_check: model parameters the checkpoint lacks are listed and summed" {
+	tiny_llama false
+	# no final norm and no (untied) head: missing 8 + 80 = 88; matched the
+	# rest, 1160 - 88 = 1072 over 10 paths and 19 tensors.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1)
+	run check
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .weights_check.missing <<<"$output")" = '{"paths":[{"path":"model.norm","parameters":8},{"path":"lm_head","parameters":80}],"parameters":88}' ]
+	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":10,"tensors":19,"parameters":1072}' ]
+}
+
+@test "lmp-eval weights_check: a tensor of the wrong shape is an error naming it and both counts" {
+	tiny_llama true
+	# layer 1's q_proj stored 6x8: the path holds 64 + 48 = 112 elements,
+	# the model 2 x 64 = 128.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1 6x8) \
+		model.norm.weight:8
+	lmp-inspect --check-weights "$M" | lmp-populate > "$BATS_TEST_TMPDIR/pop.json"
+	run_split lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
+	assert_clean_failure lmp-eval "model.layers.*.self_attn.q_proj: the model has 128 parameters, the checkpoint's model.layers.*.self_attn.q_proj.* tensors 112 elements"
+}
+
+@test "lmp-eval without model.checkpoint writes no weights_check" {
+	tiny_llama true
+	run_split sh -c "lmp-inspect '$M' | lmp-populate | lmp-eval --seq-len 1 | jq -c 'has(\"weights_check\")'"
+	[ "$output" = false ]
+}
+
+@test "lmp-eval weights_check: rows in a quantized format are claimed but not compared yet" {
+	tiny_llama true
+	jq '.quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}' \
+		"$M/config.json" > "$M/c" && mv "$M/c" "$M/config.json"
+	# each linear of K inputs, N outputs as AWQ stores it: qweight I32
+	# [K, N/8], qzeros I32 [K/4, N/8], scales [K/4, N] (N = 4: one int32).
+	t=""
+	for l in 0 1; do
+		p=model.layers.$l
+		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:4 self_attn.v_proj:8:4 self_attn.o_proj:8:8 \
+			mlp.gate_proj:8:12 mlp.up_proj:8:12 mlp.down_proj:12:8; do
+			IFS=: read -r name k n <<<"$lin"
+			w=$(((n + 7) / 8))
+			t="$t $p.$name.qweight:${k}x$w:I32 $p.$name.qzeros:$((k / 4))x$w:I32 $p.$name.scales:$((k / 4))x$n"
+		done
+		t="$t $p.input_layernorm.weight:8 $p.post_attention_layernorm.weight:8"
+	done
+	# shellcheck disable=SC2086
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $t model.norm.weight:8
+	run check
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	# 7 linears x 3 tensors x 2 layers = 42 tensors; their parameters
+	# 2 x (64 + 32 + 32 + 64 + 96 + 96 + 96) = 960.  Matched: embed 80, two
+	# norms per layer 2 x 16 = 32, the final norm 8: 120 over 4 paths, 6 tensors.
+	[ "$(jq -c .unchecked_quantized <<<"$w")" = '{"paths":7,"tensors":42,"parameters":960}' ]
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":4,"tensors":6,"parameters":120}' ]
+	[ "$(jq -c '[.extra.elements, .missing.parameters, (.tied_absent | length)]' <<<"$w")" = '[0,0,1]' ]
+}
+
+@test "lmp-eval weights_check: gpt-oss layer groups, a bare parameter and fused experts" {
+	# A tiny gpt-oss in bf16 (no quantization_config): hidden 8, 2 heads of
+	# 4, 1 KV head, 3 experts of intermediate 6, 2 layers (one sliding, one
+	# full), vocabulary 10.  Per layer, by hand (every projection has a
+	# bias): q_proj 8x8+8 = 72, k_proj and v_proj 4x8+4 = 36, o_proj 72,
+	# sinks 2 (one per head), router 3x8+3 = 27, experts gate_up_proj
+	# 3 x (8x12+12) = 324, down_proj 3 x (6x8+8) = 168, two norms of 8: 753.
+	# Model: 2 x 753 + embed 80 + norm 8 + lm_head 80 = 1674.
+	jq '.hidden_size=8 | .intermediate_size=6 | .head_dim=4 | .num_attention_heads=2 | .num_key_value_heads=1
+	    | .num_local_experts=3 | .experts_per_token=2 | .num_experts_per_tok=2 | .num_hidden_layers=2
+	    | .vocab_size=10 | .layer_types=["sliding_attention","full_attention"] | del(.quantization_config)' \
+		"$CFG/openai/gpt-oss-20b/config.json" > "$M/config.json"
+	# transformers' GptOss names: the sinks a bare parameter, the experts
+	# fused per layer as [experts, in, out] with a _bias beside them.
+	t=""
+	for l in 0 1; do
+		p=model.layers.$l
+		t="$t $p.input_layernorm.weight:8 $p.post_attention_layernorm.weight:8 $p.self_attn.sinks:2"
+		t="$t $p.self_attn.q_proj.weight:8x8 $p.self_attn.q_proj.bias:8 $p.self_attn.k_proj.weight:4x8"
+		t="$t $p.self_attn.k_proj.bias:4 $p.self_attn.v_proj.weight:4x8 $p.self_attn.v_proj.bias:4"
+		t="$t $p.self_attn.o_proj.weight:8x8 $p.self_attn.o_proj.bias:8 $p.mlp.router.weight:3x8 $p.mlp.router.bias:3"
+		t="$t $p.mlp.experts.gate_up_proj:3x8x12 $p.mlp.experts.gate_up_proj_bias:3x12"
+		t="$t $p.mlp.experts.down_proj:3x6x8 $p.mlp.experts.down_proj_bias:3x8"
+	done
+	# shellcheck disable=SC2086
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $t model.norm.weight:8 lm_head.weight:10x8
+	run check
+	[ "$status" -eq 0 ]
+	# 13 paths (the sliding and full rows of a path are one); per layer 2 norms
+	# and the sinks 3, 4 projections x 2, router 2, experts 4: 17; 17 x 2 + 3 = 37 tensors
+	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":13,"tensors":37,"parameters":1674}' ]
+	[ "$(jq -c '[.weights_check.extra.elements, .weights_check.missing.parameters]' <<<"$output")" = '[0,0]' ]
+}
