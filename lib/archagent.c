@@ -307,17 +307,6 @@ struct walk {
 	lmp_buf *unknown; /* classes for the module agent */
 };
 
-static int
-listed(const cJSON *list, const char *s)
-{
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, list)
-		if (cJSON_IsString(c) && !strcmp(c->valuestring, s))
-			return 1;
-	return 0;
-}
-
 /* One leaf: its counts whole and non-negative, every parameter of its
  * class bound, no config field taking an attribute's place. */
 static int
@@ -348,9 +337,9 @@ check_leaf(struct walk *W, const cJSON *node, const char *path)
 		return -1;
 	for (int i = 0; i < en->nparams; i++) {
 		const char *p = en->params[i].name;
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(W->config, p);
+		const cJSON *c = lmp_config_binding(W->config, W->scoped, p);
 		const cJSON *at = cJSON_GetObjectItemCaseSensitive(attrs, p);
-		int cfg = c && (cJSON_IsNumber(c) || cJSON_IsBool(c)) && !lmp_config_inert(p) && !listed(W->scoped, p);
+		int cfg = c != NULL;
 		if (cfg && at) {
 			char *x = lmp_json_print(c, 0), *y = lmp_json_print(at, 0);
 			int same = !strcmp(x, y);

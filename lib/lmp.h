@@ -807,6 +807,9 @@ typedef struct lmp_fixed {
 /* runtime.c: the variables the given LMP_FIX_BOUND options fix, by
  * lmp_runtime_compute. */
 int lmp_fixed_compute(lmp_fixed *f, lmp_err *e);
+/* The config field that binds param by the binding rule's first step (a
+ * number or boolean, not inert, not in scoped), or NULL. */
+const cJSON *lmp_config_binding(const cJSON *config, const cJSON *scoped, const char *param);
 /* doc (an arch document) becomes a populated one, in place; with explain,
  * one line per binding: path, parameter, value, rule, field. */
 int lmp_populate(cJSON *doc, lmp_db *db, const lmp_fixed *fixed, lmp_buf *explain, lmp_err *e);

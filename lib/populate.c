@@ -40,6 +40,20 @@ in_list(const cJSON *list, const char *s)
 	return 0;
 }
 
+/* The binding rule's first step, shared with the architecture agent's
+ * check (archagent.c): a config field binds a parameter of the same name
+ * when it is a number or a boolean, is not a generation setting (top_k ...)
+ * and is not scoped by the template to some layers (Falcon's bias). */
+const cJSON *
+lmp_config_binding(const cJSON *config, const cJSON *scoped, const char *param)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(config, param);
+
+	if (!c || !(cJSON_IsNumber(c) || cJSON_IsBool(c)) || lmp_config_inert(param) || in_list(scoped, param))
+		return NULL;
+	return c;
+}
+
 /* Substitute fixed runtime variables; a template that becomes constant is
  * evaluated to its number. */
 static cJSON *
@@ -139,12 +153,9 @@ bind_node(struct pop *P, cJSON *node, const char *path)
 	params = cJSON_CreateObject();
 	for (i = 0; i < en->nparams; i++) {
 		const char *p = en->params[i].name, *rule;
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(P->config, p);
+		const cJSON *c = lmp_config_binding(P->config, P->scoped, p);
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(attrs, p);
-		/* Generation settings (top_k ...) are not the model's: never bind them. */
-		/* Nor fields the template scoped to some layers (Falcon's bias). */
-		int is_val = c && (cJSON_IsNumber(c) || cJSON_IsBool(c)) && !lmp_config_inert(p) &&
-			     !in_list(P->scoped, p);
+		int is_val = c != NULL;
 		lmp_num x;
 		/* bound into formulas, a value past 2^127 would count inexactly */
 		if (is_val && cJSON_IsNumber(c) && lmp_json_num(c, &x) == LMP_NUM_OVERFLOW) {
