@@ -11,7 +11,8 @@ static const char usage_text[] =
 	"       lmp-inspect --help | --version\n"
 	"MODEL: a config.json, a directory holding one, or a hub id org/name[@revision]\n"
 	"--strict: a config field the template does not use, or a model_type with no template, is an error\n"
-	"--check-weights: record the safetensors headers beside the config as model.checkpoint\n";
+	"--check-weights: record the safetensors headers beside the config as model.checkpoint\n"
+	"                 (a hub id's checkpoint not on disk: its headers by HTTP range requests)\n";
 
 int
 main(int argc, char **argv)

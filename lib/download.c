@@ -195,44 +195,51 @@ store(const char *repo, const char *rev, const char *commit, const lmp_buf *body
 	return 0;
 }
 
-int
-lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e)
+/* The endpoint and the whole-transfer timeout every request to the hub
+ * obeys; a timeout that is not one is refused, never replaced by the
+ * default. */
+static int
+settings(const char **endpoint, long *timeout, lmp_err *e)
 {
-	const char *endpoint = getenv("HF_ENDPOINT"), *to = getenv("LMP_HTTP_TIMEOUT");
-	char url[4096], auth[1200], tok[1024];
-	struct sink s = {0};
-	struct curl_slist *hdr = NULL;
-	long code = 0, timeout = 30;
+	const char *to = getenv("LMP_HTTP_TIMEOUT");
 	int64_t t;
-	CURL *c;
-	CURLcode res;
-	cJSON *doc;
-	int rc = -1;
 
-	if (!endpoint || !*endpoint)
-		endpoint = "https://huggingface.co";
-	/* A timeout that is not one is refused, never replaced by the default. */
+	*endpoint = getenv("HF_ENDPOINT");
+	if (!*endpoint || !**endpoint)
+		*endpoint = "https://huggingface.co";
+	*timeout = 30;
 	if (to && *to) {
 		if (lmp_parse_i64(to, 1, MAX_TIMEOUT, &t))
 			return lmp_fail(e, LMP_EXIT_USAGE, "LMP_HTTP_TIMEOUT='%.40s': not a number of seconds in [1, %d]",
 				to, MAX_TIMEOUT);
-		timeout = (long)t;
+		*timeout = (long)t;
 	}
-	snprintf(url, sizeof url, "%s/%s/resolve/%s/config.json", endpoint, repo, rev);
+	return 0;
+}
+
+/* libcurl loaded and one handle with the options every request shares: the
+ * token, redirects (never from https down to http), the timeouts. */
+static CURL *
+open_handle(const char *endpoint, long timeout, char *tok, size_t ntok, struct curl_slist **hdr, lmp_err *e)
+{
+	char auth[1200];
+	CURL *c;
+
 	if (load_curl(e))
-		return -1;
+		return NULL;
 	cu.global_init(CURL_GLOBAL_DEFAULT);
 	if (!(c = cu.easy_init())) {
 		cu.global_cleanup();
-		return lmp_fail(e, LMP_EXIT_SYSTEM, "cannot start libcurl");
+		lmp_fail(e, LMP_EXIT_SYSTEM, "cannot start libcurl");
+		return NULL;
 	}
-	token(tok, sizeof tok);
+	*hdr = NULL;
+	token(tok, ntok);
 	if (*tok) {
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-		hdr = cu.slist_append(hdr, auth);
+		*hdr = cu.slist_append(*hdr, auth);
 	}
-	cu.easy_setopt(c, CURLOPT_URL, url);
-	cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	cu.easy_setopt(c, CURLOPT_HTTPHEADER, *hdr);
 	cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	cu.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	/* An https hub is never followed down to plain http (libcurl 7.85 and
@@ -246,19 +253,50 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 	    cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS,
 		    strncmp(endpoint, "https:", 6) ? (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS) : (long)CURLPROTO_HTTPS) != CURLE_OK) {
 #endif
-		cu.slist_free_all(hdr);
+		cu.slist_free_all(*hdr);
 		cu.easy_cleanup(c);
 		cu.global_cleanup();
-		return lmp_fail(e, LMP_EXIT_SYSTEM, "libcurl is older than 7.85: it cannot restrict redirects to https");
+		lmp_fail(e, LMP_EXIT_SYSTEM, "libcurl is older than 7.85: it cannot restrict redirects to https");
+		return NULL;
 	}
 	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout : 10L);
 	cu.easy_setopt(c, CURLOPT_TIMEOUT, timeout);
 	cu.easy_setopt(c, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	return c;
+}
+
+static void
+close_handle(CURL *c, struct curl_slist *hdr)
+{
+	cu.slist_free_all(hdr);
+	cu.easy_cleanup(c);
+	cu.global_cleanup();
+}
+
+int
+lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e)
+{
+	const char *endpoint;
+	char url[4096], tok[1024];
+	struct sink s = {0};
+	struct curl_slist *hdr = NULL;
+	long code = 0, timeout;
+	CURL *c;
+	CURLcode res;
+	cJSON *doc;
+	int rc = -1;
+
+	if (settings(&endpoint, &timeout, e))
+		return -1;
+	snprintf(url, sizeof url, "%s/%s/resolve/%s/config.json", endpoint, repo, rev);
+	if (!(c = open_handle(endpoint, timeout, tok, sizeof tok, &hdr, e)))
+		return -1;
+	cu.easy_setopt(c, CURLOPT_URL, url);
 	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	cu.easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	cu.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	cu.easy_setopt(c, CURLOPT_HEADERDATA, &s);
-	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	res = cu.easy_perform(c);
 	cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (res == CURLE_OPERATION_TIMEDOUT)
@@ -295,9 +333,151 @@ lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e
 		else
 			rc = store(repo, rev, s.commit, &s.body, out, e);
 	}
-	cu.slist_free_all(hdr);
-	cu.easy_cleanup(c);
-	cu.global_cleanup();
+	close_handle(c, hdr);
 	lmp_buf_free(&s.body);
 	return rc;
+}
+
+/* ---- a repository's files read in pieces (--check-weights) ----
+ * One handle for every request, so that the connection is reused.  Nothing
+ * is stored in the cache: a byte range is not a file of the repository. */
+struct lmp_hub_conn {
+	CURL *c;
+	struct curl_slist *hdr;
+	const char *endpoint;
+	char repo[256], rev[256], tok[1024];
+	long timeout;
+};
+
+struct piece {
+	lmp_buf *out;
+	uint64_t want;   /* bytes asked for (a range) or the most taken (a whole file) */
+	size_t base;     /* out's length before this request: bytes are appended */
+	uint64_t size;   /* the file's size from Content-Range, else UINT64_MAX */
+	long status;     /* of the response being received */
+	int ranged, ignored, over;
+};
+
+static size_t
+on_piece_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct piece *s = ctx;
+	size_t len = size * n, k = strlen("content-range:");
+	char line[256];
+	unsigned long long a, b, total;
+
+	snprintf(line, sizeof line, "%.*s", (int)(len < 255 ? len : 255), p);
+	/* Each response of a redirect chain starts with its status line. */
+	if (!strncmp(line, "HTTP/", 5)) {
+		s->status = 0;
+		s->size = UINT64_MAX;
+		sscanf(line, "%*s %ld", &s->status);
+	} else if (!strncasecmp(line, "content-range:", k) &&
+		   sscanf(line + k, " bytes %llu-%llu/%llu", &a, &b, &total) == 3) {
+		s->size = total;
+	}
+	return len;
+}
+
+/* The body of the final response; a range answered with the whole file
+ * (200) is cut at its first byte, and no answer may send more than was
+ * asked: a checkpoint's data is never downloaded by mistake. */
+static size_t
+on_piece(char *p, size_t size, size_t n, void *ctx)
+{
+	struct piece *s = ctx;
+	size_t len = size * n;
+
+	if (s->status < 200 || s->status > 299)
+		return len; /* an error page: not kept */
+	if (s->ranged && s->status != 206) {
+		s->ignored = 1;
+		return 0;
+	}
+	if (s->out->len - s->base + len > s->want) {
+		s->over = 1;
+		return 0;
+	}
+	lmp_buf_add(s->out, p, len);
+	return len;
+}
+
+lmp_hub_conn *
+lmp_hub_connect(const char *repo, const char *rev, lmp_err *e)
+{
+	lmp_hub_conn *h = calloc(1, sizeof *h);
+
+	if (!h) {
+		lmp_fail(e, LMP_EXIT_SYSTEM, "out of memory");
+		return NULL;
+	}
+	snprintf(h->repo, sizeof h->repo, "%s", repo);
+	snprintf(h->rev, sizeof h->rev, "%s", rev);
+	if (settings(&h->endpoint, &h->timeout, e) ||
+	    !(h->c = open_handle(h->endpoint, h->timeout, h->tok, sizeof h->tok, &h->hdr, e))) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+lmp_hub_disconnect(lmp_hub_conn *h)
+{
+	if (!h)
+		return;
+	close_handle(h->c, h->hdr);
+	free(h);
+}
+
+int
+lmp_hub_get(lmp_hub_conn *h, const char *file, uint64_t from, uint64_t n, uint64_t max, lmp_buf *out,
+	uint64_t *size, lmp_err *e)
+{
+	struct piece s = {.out = out, .want = n ? n : max, .base = out->len, .size = UINT64_MAX, .ranged = n != 0};
+	char url[4096], range[64];
+	long code = 0;
+	CURLcode res;
+
+	snprintf(url, sizeof url, "%s/%s/resolve/%s/%s", h->endpoint, h->repo, h->rev, file);
+	snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)from, (unsigned long long)(from + n - 1));
+	cu.easy_setopt(h->c, CURLOPT_URL, url);
+	cu.easy_setopt(h->c, CURLOPT_RANGE, n ? range : NULL);
+	cu.easy_setopt(h->c, CURLOPT_WRITEFUNCTION, on_piece);
+	cu.easy_setopt(h->c, CURLOPT_WRITEDATA, &s);
+	cu.easy_setopt(h->c, CURLOPT_HEADERFUNCTION, on_piece_header);
+	cu.easy_setopt(h->c, CURLOPT_HEADERDATA, &s);
+	res = cu.easy_perform(h->c);
+	cu.easy_getinfo(h->c, CURLINFO_RESPONSE_CODE, &code);
+	*size = s.size;
+	if (s.ignored)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: %s ignored the byte range %s (HTTP %ld, the whole file): "
+			"transfer stopped", h->repo, h->rev, file, h->endpoint, range, code);
+	if (s.over && n)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: %s sent more than the %llu bytes asked for (%s): "
+			"transfer stopped", h->repo, h->rev, file, h->endpoint, (unsigned long long)n, range);
+	if (s.over)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s is larger than %llu bytes: transfer stopped", h->repo, h->rev,
+			file, (unsigned long long)max);
+	if (res == CURLE_OPERATION_TIMEDOUT)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: no answer from %s within %ld s", h->repo, h->rev, file,
+			h->endpoint, h->timeout);
+	if (code == 401 || code == 403)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s is gated or private (HTTP %ld): accept its license on the hub and set HF_TOKEN%s",
+			h->repo, code, *h->tok ? " (the token given was refused)" : "");
+	if (code == 404 && res == CURLE_OK)
+		return 1;
+	if (code == 416)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: the file ends before byte %llu (HTTP 416)", h->repo, h->rev,
+			file, (unsigned long long)from);
+	if (res == CURLE_PARTIAL_FILE)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: the transfer was cut short", h->repo, h->rev, file);
+	if (res != CURLE_OK)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: download from %s failed: %s", h->repo, h->rev, file,
+			h->endpoint, cu.easy_strerror(res));
+	if (code != (n ? 206 : 200))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: HTTP %ld from %s", h->repo, h->rev, file, code, h->endpoint);
+	if (!n)
+		*size = out->len - s.base;
+	return 0;
 }

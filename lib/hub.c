@@ -82,6 +82,14 @@ from_cache(const char *repo, const char *rev, char *path, size_t n, char *commit
 }
 
 int
+lmp_hub_offline(void)
+{
+	const char *v = getenv("HF_HUB_OFFLINE");
+
+	return v && *v && strcmp(v, "0");
+}
+
+int
 lmp_model_locate(const char *model, const char *revision, lmp_located *out, lmp_err *e)
 {
 	char rev[256] = "main", repo[256];
@@ -123,7 +131,7 @@ lmp_model_locate(const char *model, const char *revision, lmp_located *out, lmp_
 			return 0;
 		}
 	}
-	if (getenv("HF_HUB_OFFLINE") && strcmp(getenv("HF_HUB_OFFLINE"), "0") && *getenv("HF_HUB_OFFLINE"))
+	if (lmp_hub_offline())
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s is neither in the HuggingFace cache nor shipped, and HF_HUB_OFFLINE forbids a download",
 			repo, rev);
 	if (lmp_hub_download(repo, rev, out, e))

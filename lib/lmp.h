@@ -764,6 +764,20 @@ typedef struct lmp_located {
 } lmp_located;
 int lmp_model_locate(const char *model, const char *revision, lmp_located *out, lmp_err *e);
 int lmp_hub_download(const char *repo, const char *rev, lmp_located *out, lmp_err *e);
+/* HF_HUB_OFFLINE set to anything but empty or 0: no request to the hub. */
+int lmp_hub_offline(void);
+/* download.c: a repository's files read in pieces (--check-weights), with
+ * the endpoint, token, timeout and redirect rules of a config download;
+ * nothing is stored in the cache.  lmp_hub_get appends FILE's bytes
+ * [from, from + n) to out, or with n = 0 the whole file up to max bytes; a
+ * server that sends more than asked (or the whole file for a range) is cut
+ * off and is an error.  *size is the file's size when the answer says it
+ * (Content-Range), else UINT64_MAX.  1: the hub has no such file (404). */
+typedef struct lmp_hub_conn lmp_hub_conn;
+lmp_hub_conn *lmp_hub_connect(const char *repo, const char *rev, lmp_err *e);
+int lmp_hub_get(lmp_hub_conn *h, const char *file, uint64_t from, uint64_t n, uint64_t max, lmp_buf *out,
+	uint64_t *size, lmp_err *e);
+void lmp_hub_disconnect(lmp_hub_conn *h);
 
 /* hfcache.c: the HuggingFace cache's layout, below hub.c and download.c. */
 const char *lmp_hf_cache(char *buf, size_t n);
@@ -784,6 +798,16 @@ cJSON *lmp_st_read_file(const char *path, lmp_err *e);
  * beside it) or a directory holding either (a cache snapshot is one): an
  * object tensor name -> {"dtype", "shape", "file"}. */
 cJSON *lmp_st_read_checkpoint(const char *path, lmp_err *e);
+/* A parsed header's tensors moved into all (header is consumed; name: what
+ * errors call it); the shards of an index, each header from
+ * rd(ctx, shard), added to all (tensor -> {"dtype", "shape", "file"});
+ * every tensor must be in the shard the weight_map names. */
+int lmp_st_add_header(cJSON *all, cJSON *header, const char *shard, const char *name, lmp_err *e);
+typedef cJSON *lmp_st_reader(void *ctx, const char *shard, lmp_err *e);
+int lmp_st_add_index(cJSON *all, const cJSON *index, const char *name, lmp_st_reader *rd, void *ctx, lmp_err *e);
+/* rangefetch.c: the same object for a checkpoint on the hub, from its
+ * headers alone (HTTP range requests); *fetched: the bytes transferred. */
+cJSON *lmp_st_fetch_checkpoint(const char *repo, const char *rev, uint64_t *fetched, lmp_err *e);
 /* Every all-digit component of a tensor name folded to '*'. */
 void lmp_st_fold_name(const char *name, char *out, size_t n);
 /* The compact inventory: {"tensors": [{name (folded), dtype, shape, count}],

@@ -158,19 +158,19 @@ is_file(const char *p)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int
-add_file(cJSON *all, const char *path, const char *shard, lmp_err *e)
+/* A header's tensors moved into all (h is consumed), each with the shard
+ * that holds it. */
+int
+lmp_st_add_header(cJSON *all, cJSON *h, const char *shard, const char *name, lmp_err *e)
 {
-	cJSON *h = lmp_st_read_file(path, e), *t;
+	cJSON *t;
 
-	if (!h)
-		return -1;
 	while ((t = h->child)) {
 		cJSON_DetachItemViaPointer(h, t);
 		cJSON_DeleteItemFromObjectCaseSensitive(t, "data_offsets");
 		cJSON_AddStringToObject(t, "file", shard);
 		if (cJSON_GetObjectItemCaseSensitive(all, t->string)) {
-			lmp_fail(e, LMP_EXIT_INPUT, "%s: tensor %s is in two shards", path, t->string);
+			lmp_fail(e, LMP_EXIT_INPUT, "%s: tensor %s is in two shards", name, t->string);
 			cJSON_Delete(t);
 			cJSON_Delete(h);
 			return -1;
@@ -181,24 +181,25 @@ add_file(cJSON *all, const char *path, const char *shard, lmp_err *e)
 	return 0;
 }
 
-/* An index's weight_map: every shard read once; each tensor must be in the
- * shard the map names. */
 static int
-add_index(cJSON *all, const char *path, lmp_err *e)
+add_file(cJSON *all, const char *path, const char *shard, lmp_err *e)
 {
-	cJSON *ix = lmp_json_load_file(path, e), *map, *m;
-	char dir[4096], shard[4096 + 256];
-	const char *slash = strrchr(path, '/');
+	cJSON *h = lmp_st_read_file(path, e);
+
+	return h ? lmp_st_add_header(all, h, shard, path, e) : -1;
+}
+
+/* An index's weight_map: every shard read once (by rd, from disk or from
+ * the hub); each tensor must be in the shard the map names. */
+int
+lmp_st_add_index(cJSON *all, const cJSON *ix, const char *path, lmp_st_reader *rd, void *ctx, lmp_err *e)
+{
+	const cJSON *map = cJSON_GetObjectItemCaseSensitive(ix, "weight_map"), *m;
+	cJSON *h;
 	int rc = 0;
 
-	if (!ix)
-		return -1;
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	map = cJSON_GetObjectItemCaseSensitive(ix, "weight_map");
-	if (!cJSON_IsObject(map)) {
-		cJSON_Delete(ix);
+	if (!cJSON_IsObject(map))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: no weight_map object", path);
-	}
 	cJSON_ArrayForEach(m, map) {
 		if (!cJSON_IsString(m) || strchr(m->valuestring, '/') || m->valuestring[0] == '.') {
 			rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: weight_map.%s is not a shard file name", path, m->string);
@@ -206,9 +207,10 @@ add_index(cJSON *all, const char *path, lmp_err *e)
 		}
 		if (cJSON_GetObjectItemCaseSensitive(all, m->string))
 			continue;
-		snprintf(shard, sizeof shard, "%s/%s", dir, m->valuestring);
-		if ((rc = add_file(all, shard, m->valuestring, e)) < 0)
+		if (!(h = rd(ctx, m->valuestring, e)) || (rc = lmp_st_add_header(all, h, m->valuestring, path, e)) < 0) {
+			rc = -1;
 			break;
+		}
 	}
 	cJSON_ArrayForEach(m, map) {
 		const cJSON *t = rc ? NULL : cJSON_GetObjectItemCaseSensitive(all, m->string);
@@ -218,6 +220,31 @@ add_index(cJSON *all, const char *path, lmp_err *e)
 			rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: tensor %s is in %s, not in %s", path, m->string,
 				cJSON_GetObjectItemCaseSensitive(t, "file")->valuestring, m->valuestring);
 	}
+	return rc;
+}
+
+/* A shard beside the index on disk. */
+static cJSON *
+read_local(void *dir, const char *shard, lmp_err *e)
+{
+	char p[4096 + 256];
+
+	snprintf(p, sizeof p, "%s/%s", (const char *)dir, shard);
+	return lmp_st_read_file(p, e);
+}
+
+static int
+add_index(cJSON *all, const char *path, lmp_err *e)
+{
+	cJSON *ix = lmp_json_load_file(path, e);
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int rc;
+
+	if (!ix)
+		return -1;
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	rc = lmp_st_add_index(all, ix, path, read_local, dir, e);
 	cJSON_Delete(ix);
 	return rc;
 }

@@ -75,8 +75,9 @@ mkst() {
 	rm "$M"/model.safetensors*
 	run_split lmp-inspect --check-weights "$M/config.json"
 	assert_clean_failure lmp-inspect "no model.safetensors or model.safetensors.index.json"
-	run_split lmp-inspect --check-weights meta-llama/Llama-2-7b-hf
-	assert_clean_failure lmp-inspect "a shipped config has no checkpoint beside it"
+	# a shipped config's checkpoint is on the hub (08-weights-hub.bats): offline, none
+	HF_HUB_OFFLINE=1 run_split lmp-inspect --check-weights meta-llama/Llama-2-7b-hf
+	assert_clean_failure lmp-inspect "no checkpoint of meta-llama/Llama-2-7b-hf@main on disk, and HF_HUB_OFFLINE forbids fetching its headers from the hub"
 }
 
 # The comparison in lmp-eval: a tiny llama (hidden 8, intermediate 12, 2
