@@ -354,8 +354,10 @@ struct piece {
 	uint64_t want;   /* bytes asked for (a range) or the most taken (a whole file) */
 	size_t base;     /* out's length before this request: bytes are appended */
 	uint64_t size;   /* the file's size from Content-Range, else UINT64_MAX */
+	uint64_t first;  /* the first byte Content-Range says was sent */
 	long status;     /* of the response being received */
-	int ranged, ignored, over;
+	uint64_t from;   /* the first byte asked for */
+	int ranged, ignored, over, elsewhere;
 };
 
 static size_t
@@ -371,10 +373,13 @@ on_piece_header(char *p, size_t size, size_t n, void *ctx)
 	if (!strncmp(line, "HTTP/", 5)) {
 		s->status = 0;
 		s->size = UINT64_MAX;
+		s->first = UINT64_MAX;
 		sscanf(line, "%*s %ld", &s->status);
 	} else if (!strncasecmp(line, "content-range:", k) &&
-		   sscanf(line + k, " bytes %llu-%llu/%llu", &a, &b, &total) == 3) {
-		s->size = total;
+		   sscanf(line + k, " bytes %llu-%llu/%llu", &a, &b, &total) >= 2) {
+		s->first = a;
+		if (sscanf(line + k, " bytes %llu-%llu/%llu", &a, &b, &total) == 3)
+			s->size = total;
 	}
 	return len;
 }
@@ -392,6 +397,10 @@ on_piece(char *p, size_t size, size_t n, void *ctx)
 		return len; /* an error page: not kept */
 	if (s->ranged && s->status != 206) {
 		s->ignored = 1;
+		return 0;
+	}
+	if (s->ranged && s->first != s->from) {
+		s->elsewhere = 1;
 		return 0;
 	}
 	if (s->out->len - s->base + len > s->want) {
@@ -434,7 +443,8 @@ int
 lmp_hub_get(lmp_hub_conn *h, const char *file, uint64_t from, uint64_t n, uint64_t max, lmp_buf *out,
 	uint64_t *size, lmp_err *e)
 {
-	struct piece s = {.out = out, .want = n ? n : max, .base = out->len, .size = UINT64_MAX, .ranged = n != 0};
+	struct piece s = {.out = out, .want = n ? n : max, .base = out->len, .size = UINT64_MAX, .from = from,
+		.ranged = n != 0};
 	char url[4096], range[64];
 	long code = 0;
 	CURLcode res;
@@ -453,6 +463,10 @@ lmp_hub_get(lmp_hub_conn *h, const char *file, uint64_t from, uint64_t n, uint64
 	if (s.ignored)
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: %s ignored the byte range %s (HTTP %ld, the whole file): "
 			"transfer stopped", h->repo, h->rev, file, h->endpoint, range, code);
+	if (s.elsewhere)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: %s answered the byte range %s with other bytes "
+			"(its Content-Range does not start at %llu)", h->repo, h->rev, file, h->endpoint, range,
+			(unsigned long long)from);
 	if (s.over && n)
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s@%s:%s: %s sent more than the %llu bytes asked for (%s): "
 			"transfer stopped", h->repo, h->rev, file, h->endpoint, (unsigned long long)n, range);

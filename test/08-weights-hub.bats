@@ -59,6 +59,15 @@ no_weights_cached() {
 	done
 }
 
+# snapshot ORG/NAME: a cache snapshot at $C holding only the config; its path
+snapshot() {
+	local r="$HF_HUB_CACHE/models--${1%/*}--${1#*/}"
+	mkdir -p "$r/snapshots/$C" "$r/refs"
+	printf %s "$C" > "$r/refs/main"
+	cp "$D/config.json" "$r/snapshots/$C/"
+	echo "$r/snapshots/$C"
+}
+
 H1='{"__metadata__":{"format":"pt"},"embed.weight":{"dtype":"BF16","shape":[3,2],"data_offsets":[0,12]},"norm.weight":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}'
 
 @test "one model.safetensors: two range requests, the local read's inventory, nothing cached" {
@@ -111,10 +120,8 @@ H1='{"__metadata__":{"format":"pt"},"embed.weight":{"dtype":"BF16","shape":[3,2]
 
 @test "a cache snapshot without weights: fetched with the token; offline, one line" {
 	mkst "$D/model.safetensors" "$H1" 20
-	local snap="$HF_HUB_CACHE/models--gatedrange--model/snapshots/$C"
-	mkdir -p "$snap" "$HF_HUB_CACHE/models--gatedrange--model/refs"
-	printf %s "$C" > "$HF_HUB_CACHE/models--gatedrange--model/refs/main"
-	cp "$D/config.json" "$snap/"
+	local snap
+	snap=$(snapshot gatedrange/model)
 	start_hub
 	run_split lmp-inspect --check-weights gatedrange/model
 	assert_clean_failure lmp-inspect "gatedrange/model is gated or private (HTTP 401): accept its license on the hub and set HF_TOKEN"
@@ -145,7 +152,7 @@ H1='{"__metadata__":{"format":"pt"},"embed.weight":{"dtype":"BF16","shape":[3,2]
 	! grep -q 'x?y' "$LOG"
 }
 
-@test "a server that ignores the range: cut off at its first bytes, one line" {
+@test "a server that ignores the range, or sends more or other bytes: cut off, one line" {
 	mkst "$D/model.safetensors" "$H1" 20
 	# 4 GiB of (sparse) data after the header: a whole answer would be long
 	truncate -s 4G "$D/model.safetensors"
@@ -157,6 +164,9 @@ H1='{"__metadata__":{"format":"pt"},"embed.weight":{"dtype":"BF16","shape":[3,2]
 	# one that answers 206 but sends more than the 8 bytes asked
 	run_split lmp-inspect --check-weights overrun/model
 	assert_clean_failure lmp-inspect "overrun/model@$C:model.safetensors: $HF_ENDPOINT sent more than the 8 bytes asked for (0-7): transfer stopped"
+	# one that answers 206 with bytes 1-8 for the 0-7 asked
+	run_split lmp-inspect --check-weights shifted/model
+	assert_clean_failure lmp-inspect "shifted/model@$C:model.safetensors: $HF_ENDPOINT answered the byte range 0-7 with other bytes (its Content-Range does not start at 0)"
 	no_weights_cached
 }
 
@@ -185,4 +195,16 @@ H1='{"__metadata__":{"format":"pt"},"embed.weight":{"dtype":"BF16","shape":[3,2]
 	mkst "$D/model.safetensors" '{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}' 2
 	run_split lmp-inspect --check-weights range/model
 	assert_clean_failure lmp-inspect "tensor a: data_offsets lie outside the 2 data bytes of range/model@$C:model.safetensors"
+}
+
+@test "a hub that never answers: the download's timeout, per request" {
+	snapshot hang/model >/dev/null
+	start_hub
+	local t0=$SECONDS
+	LMP_HTTP_TIMEOUT=2 run_split lmp-inspect --check-weights hang/model
+	assert_clean_failure lmp-inspect "hang/model@$C:model.safetensors.index.json: no answer from $HF_ENDPOINT within 2 s"
+	[ $((SECONDS - t0)) -lt 10 ]
+	LMP_HTTP_TIMEOUT=0 run_split lmp-inspect --check-weights hang/model
+	assert_clean_failure lmp-inspect "LMP_HTTP_TIMEOUT='0': not a number of seconds in [1, 3600]"
+	[ "$status" -eq 2 ]
 }

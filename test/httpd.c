@@ -20,6 +20,7 @@
  *   /norange/...    the Range ignored: 200 and the whole file
  *   /overrun/...    206 and the Content-Range asked for, then the file from A
  *                   to its end (more than asked)
+ *   /shifted/...    206, but the bytes (and Content-Range) from A+1
  *   /hugeheader/... as /range/, but a .safetensors file's first 8 bytes say
  *                   its header is 104857601 bytes (100 MiB + 1) */
 
@@ -122,6 +123,8 @@ serve_file(int fd, const char *req, const char *path)
 		int huge = !strcmp(mode, "hugeheader") && strstr(name, ".safetensors");
 		if (to >= size)
 			to = size - 1;
+		if (!strcmp(mode, "shifted") && to + 1 < size)
+			from++, to++;
 		snprintf(head, sizeof head, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %llu-%llu/%llu\r\n"
 			"Content-Length: %llu\r\nConnection: close\r\n\r\n", from, to, size,
 			!strcmp(mode, "overrun") ? size - from : to - from + 1);
@@ -143,7 +146,7 @@ serve(int fd)
 	if (sscanf(req, "GET %2047s", path) != 1)
 		return;
 	if (dir && strstr(path, "/resolve/") && (!strncmp(path, "/range/", 7) || !strncmp(path, "/gatedrange/", 12) ||
-	    !strncmp(path, "/norange/", 9) || !strncmp(path, "/overrun/", 9) || !strncmp(path, "/hugeheader/", 12))) {
+	    !strncmp(path, "/norange/", 9) || !strncmp(path, "/overrun/", 9) || !strncmp(path, "/shifted/", 9) || !strncmp(path, "/hugeheader/", 12))) {
 		serve_file(fd, req, path);
 		return;
 	}
