@@ -1,7 +1,9 @@
 /* download.c: a config.json from the HuggingFace hub, with libcurl, stored
  * in the cache layout huggingface_hub uses (blobs/, snapshots/COMMIT/,
  * refs/REV) so that transformers finds it too.  Nothing partial is ever left
- * in the cache: the blob is written atomically and linked only when whole. */
+ * in the cache: the blob is written atomically and linked only when whole.
+ * Also the pieces of a repository's files that --check-weights asks for
+ * (rangefetch.c), under the same rules, never stored. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
