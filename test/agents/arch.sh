@@ -7,8 +7,9 @@
 # second (wrong first, right once the refusal comes back), wrongmlp (plain
 # with gate_proj twice as wide: one tensor's shape off), wrongnew (good with
 # that gate_proj), shapesecond (wrongmlp first, plain once the checkpoint's
-# refusal of gate_proj comes back).  With ARCH_STATE set, each prompt is
-# kept there as prompt.N.
+# refusal of gate_proj comes back), newembed (plain with an embedding of its
+# own class, which a tied head shares).  With ARCH_STATE set, each prompt
+# is kept there as prompt.N.
 prompt=$(cat)
 mt=$(printf '%s\n' "$prompt" | sed -n 's/^MODEL_TYPE: //p' | head -n 1)
 if [ -z "$mt" ]; then
@@ -43,6 +44,7 @@ negative) edit='{"at": "model.layers.mlp.act_fn", "attrs": {"elements": "{tokens
 shadow) edit='{"at": "model.layers.self_attn.sdpa", "attrs": {"head_dim": 8}}' ;;
 wrongmlp) edit='{"at": "model.layers.mlp.act_fn", "attrs": {"elements": "{tokens} * ${intermediate_size}"}}, '$wide ;;
 wrongnew) edit="$edit, $wide" ;;
+newembed) edit='{"at": "model.layers.mlp.act_fn", "attrs": {"elements": "{tokens} * ${intermediate_size}"}}, {"at": "model.embed_tokens", "class": "zephyrine.modeling_zephyrine.ZephyrineEmbedding", "attrs": {"elements": "{tokens} * ${hidden_size}"}}' ;;
 esac
 cat <<JSON
 Here is the template.
