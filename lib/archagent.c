@@ -8,7 +8,9 @@
  * (archload.c: no unknown key, "extends" resolved), build with the config
  * (arch.c: every formula compiles, every count is a whole number), consume
  * or declare every config field, bind every parameter of every known
- * class without a config field silently taking an attribute's place, and
+ * class without a config field silently taking an attribute's place,
+ * match the checkpoint's tensors path by path where lmp-inspect
+ * --check-weights read them (lmp_weights_check, as lmp-eval compares), and
  * (its classes all known) evaluate at realistic points.  A
  * refused answer goes back to the agent with the refusal (lmp_agent_ask). */
 #include <limits.h>
@@ -21,6 +23,7 @@
 
 #define SOURCE_MAX (256 << 10) /* bytes of one source file in the prompt */
 #define NEAREST 3
+#define CHECKPOINT_LINES 400 /* tensor rows of the checkpoint in the prompt */
 
 /* ---- the prompt ---- */
 
@@ -252,6 +255,39 @@ usable_entries(lmp_buf *b, lmp_db *db)
 	}
 }
 
+/* The checkpoint's tensors as lmp-inspect --check-weights folded them,
+ * one line each ("model.layers.*.mlp.gate_proj.weight BF16 [12, 8] x2"):
+ * what the answer is compared with. */
+static void
+checkpoint_tensors(lmp_buf *b, const cJSON *doc)
+{
+	const cJSON *ck = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "checkpoint");
+	const cJSON *t, *d;
+	int n = 0;
+
+	if (!cJSON_IsObject(ck)) {
+		lmp_buf_puts(b, "(No checkpoint was read: the template is not compared with one here; lmp-eval compares "
+			"it once a user has the checkpoint's headers.)\n");
+		return;
+	}
+	lmp_buf_puts(b, "```\n");
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(ck, "tensors")) {
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "name"), *dt = cJSON_GetObjectItemCaseSensitive(t, "dtype");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(t, "count");
+		if (n++ == CHECKPOINT_LINES) {
+			lmp_buf_printf(b, "(and %d more)\n", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ck, "tensors")) -
+				CHECKPOINT_LINES);
+			break;
+		}
+		lmp_buf_printf(b, "%s %s [", cJSON_IsString(nm) ? nm->valuestring : "?", cJSON_IsString(dt) ? dt->valuestring : "?");
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(t, "shape"))
+			lmp_buf_printf(b, "%s%.0f", d == cJSON_GetObjectItemCaseSensitive(t, "shape")->child ? "" : ", ",
+				cJSON_IsNumber(d) ? d->valuedouble : -1);
+		lmp_buf_printf(b, "] x%.0f\n", cJSON_IsNumber(c) ? c->valuedouble : 1);
+	}
+	lmp_buf_puts(b, "```\n");
+}
+
 static void
 manual(lmp_buf *b)
 {
@@ -271,7 +307,7 @@ lmp_arch_prompt(const cJSON *doc, lmp_db *db, const char *source_root, lmp_err *
 {
 	const char *mt = unresolved_type(doc);
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(doc, "config");
-	lmp_buf tmpl = {0}, config = {0}, src = {0}, man = {0}, ex = {0}, ent = {0}, out = {0};
+	lmp_buf tmpl = {0}, config = {0}, src = {0}, man = {0}, ex = {0}, ent = {0}, ck = {0}, out = {0};
 	char path[PATH_MAX + 64];
 
 	if (!mt || !cJSON_IsObject(cfg))
@@ -284,11 +320,14 @@ lmp_arch_prompt(const cJSON *doc, lmp_db *db, const char *source_root, lmp_err *
 	manual(&man);
 	nearest_templates(&ex, cfg);
 	usable_entries(&ent, db);
+	checkpoint_tensors(&ck, doc);
 	{
-		const char *keys[] = {"{{MODEL_TYPE}}", "{{CONFIG}}", "{{SOURCE}}", "{{MANUAL}}", "{{EXAMPLES}}", "{{ENTRIES}}"};
-		const char *vals[] = {mt, config.s, src.s, man.s, ex.s, ent.s ? ent.s : "(none)\n"};
-		lmp_fill_template(&out, tmpl.s, keys, vals, 6);
+		const char *keys[] = {"{{MODEL_TYPE}}", "{{CONFIG}}", "{{SOURCE}}", "{{MANUAL}}", "{{EXAMPLES}}", "{{ENTRIES}}",
+			"{{CHECKPOINT}}"};
+		const char *vals[] = {mt, config.s, src.s, man.s, ex.s, ent.s ? ent.s : "(none)\n", ck.s};
+		lmp_fill_template(&out, tmpl.s, keys, vals, 7);
 	}
+	lmp_buf_free(&ck);
 	lmp_buf_free(&tmpl);
 	lmp_buf_free(&config);
 	lmp_buf_free(&src);
@@ -398,6 +437,8 @@ try_points(const cJSON *built, lmp_db *db, lmp_err *e)
 	lmp_model *m = NULL;
 	int rc = -1;
 
+	/* checked once already (against_checkpoint) */
+	cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "checkpoint");
 	if (lmp_populate(doc, db, NULL, NULL, e) || !(m = lmp_model_load(doc, db, e)))
 		goto out;
 	for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
@@ -415,6 +456,91 @@ try_points(const cJSON *built, lmp_db *db, lmp_err *e)
 	rc = 0;
 out:
 	lmp_model_free(m);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* Leaves of classes the database lacks, taken out of the tree (their
+ * parameters are unknown until the module agent writes their entries),
+ * their paths added to gone; then (gone given, tied set) the leaves tied
+ * to one of them, whose weight is stored under it.  How many went. */
+static int
+prune_unknown(cJSON *list, const char *parent, lmp_db *db, lmp_buf *gone, int tied)
+{
+	cJSON *n = list ? list->child : NULL, *next;
+	int k = 0;
+
+	for (; n; n = next) {
+		const cJSON *cls = cJSON_GetObjectItemCaseSensitive(n, "class"), *name = cJSON_GetObjectItemCaseSensitive(n, "name");
+		const cJSON *to = cJSON_GetObjectItemCaseSensitive(n, "tied");
+		cJSON *subs = cJSON_GetObjectItemCaseSensitive(n, "sub_layers");
+		lmp_buf path = {0};
+		next = n->next;
+		lmp_layer_path(&path, parent, cJSON_IsString(name) ? name->valuestring : "?", n);
+		if (subs) {
+			k += prune_unknown(subs, path.s, db, gone, tied);
+		} else if (!tied && (!cJSON_IsString(cls) || !lmp_db_find(db, cls->valuestring))) {
+			lmp_buf_printf(gone, "\n%s\n", path.s);
+			cJSON_Delete(cJSON_DetachItemViaPointer(list, n));
+			k++;
+		} else if (tied && cJSON_IsString(to) && gone->len) {
+			lmp_buf key = {0};
+			lmp_buf_printf(&key, "\n%s\n", to->valuestring);
+			if (strstr(gone->s, key.s)) {
+				cJSON_Delete(cJSON_DetachItemViaPointer(list, n));
+				k++;
+			}
+			lmp_buf_free(&key);
+		}
+		lmp_buf_free(&path);
+	}
+	return k;
+}
+
+/* The built model against the checkpoint's tensors (model.checkpoint,
+ * from lmp-inspect --check-weights), with the function lmp-eval uses
+ * (lmp_weights_check): the template populated, loaded and compared path
+ * by path.  Leaves of classes still unknown are left out: their tensors
+ * count as extra here, and lmp-eval compares them once the module agent
+ * has written their entries.  A summary for the validation notes goes
+ * to note. */
+static int
+against_checkpoint(const cJSON *built, lmp_db *db, lmp_buf *note, lmp_err *e)
+{
+	cJSON *doc = cJSON_Duplicate(built, 1), *ck, *res = NULL;
+	lmp_model *m = NULL;
+	lmp_buf b = {0};
+	int rc = -1, left;
+
+	ck = cJSON_DetachItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "checkpoint");
+	{
+		cJSON *layers = cJSON_GetObjectItemCaseSensitive(doc, "layers");
+		lmp_buf gone = {0};
+		left = prune_unknown(layers, "", db, &gone, 0);
+		left += prune_unknown(layers, "", db, &gone, 1);
+		lmp_buf_free(&gone);
+	}
+	if (lmp_populate(doc, db, NULL, NULL, e) || !(m = lmp_model_load(doc, db, e)))
+		goto out;
+	lmp_buf_putc(&b, '{');
+	if (lmp_weights_check(m, ck, &b, e))
+		goto out;
+	lmp_buf_putc(&b, '}');
+	if ((res = cJSON_Parse(b.s))) {
+		const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "weights_check"), "matched");
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(mt, "paths"), *t = cJSON_GetObjectItemCaseSensitive(mt, "tensors");
+		lmp_buf_printf(note, "; checked against the checkpoint's tensors: %.0f paths, %.0f tensors matched",
+			cJSON_IsNumber(p) ? p->valuedouble : 0, cJSON_IsNumber(t) ? t->valuedouble : 0);
+		if (left)
+			lmp_buf_printf(note, " (%d lea%s of classes then unknown left to lmp-eval's check)", left,
+				left == 1 ? "f" : "ves");
+	}
+	rc = 0;
+out:
+	cJSON_Delete(res);
+	lmp_buf_free(&b);
+	lmp_model_free(m);
+	cJSON_Delete(ck);
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -486,6 +612,7 @@ lmp_arch_answer_check(const cJSON *said, const cJSON *doc, lmp_db *db, lmp_buf *
 	const char *mt = unresolved_type(doc);
 	cJSON *answer = cJSON_Duplicate(said, 1), *tmpl = NULL, *built = NULL, *v;
 	const cJSON *amt, *un, *f;
+	lmp_buf checked = {0}, notes = {0};
 	char today[11];
 
 	if (!answer)
@@ -513,6 +640,10 @@ lmp_arch_answer_check(const cJSON *said, const cJSON *doc, lmp_db *db, lmp_buf *
 		if (walk_nodes(&W, cJSON_GetObjectItemCaseSensitive(built, "layers"), "", 0))
 			goto fail;
 	}
+	/* the checkpoint's tensors, where lmp-inspect --check-weights read them */
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(built, "model"), "checkpoint")) &&
+	    against_checkpoint(built, db, &checked, e))
+		goto fail;
 	/* with every class known; else lmp-populate and lmp-eval check it once
 	 * the module agent has answered */
 	if (!unknown->len && try_points(built, db, e))
@@ -524,14 +655,19 @@ lmp_arch_answer_check(const cJSON *said, const cJSON *doc, lmp_db *db, lmp_buf *
 	cJSON_AddStringToObject(v, "status", "pending");
 	cJSON_AddStringToObject(v, "by", "lmp-ensure (architecture agent)");
 	cJSON_AddStringToObject(v, "date", today);
-	cJSON_AddStringToObject(v, "notes", "loaded, built with the config it was written for, every config field "
-		"consumed, every parameter of its known classes bound; not yet checked by a person");
+	lmp_buf_printf(&notes, "loaded, built with the config it was written for, every config field "
+		"consumed, every parameter of its known classes bound%s; not yet checked by a person",
+		checked.s ? checked.s : "");
+	cJSON_AddStringToObject(v, "notes", notes.s);
+	lmp_buf_free(&notes);
+	lmp_buf_free(&checked);
 	cJSON_DeleteItemFromObjectCaseSensitive(answer, "validation");
 	cJSON_AddItemToObject(answer, "validation", v);
 	return answer;
 fail:
 	if (e->status == LMP_EXIT_INPUT)
 		e->status = LMP_EXIT_AGENT;
+	lmp_buf_free(&checked);
 	cJSON_Delete(tmpl);
 	cJSON_Delete(built);
 	cJSON_Delete(answer);

@@ -89,6 +89,12 @@ int lmp_report_is_point(const cJSON *doc);
 /* One table, one row per point, for the documents given. */
 void lmp_report_points(lmp_report *r, const cJSON *const *docs, int n);
 
+/* report_ckpt.c: the checkpoint a document carries (model.checkpoint) and
+ * lmp-eval's check against it (weights_check): a section under a document,
+ * a one-line list under a sweep (once per model); nothing without one. */
+void lmp_report_checkpoint(lmp_report *r, const cJSON *doc);
+void lmp_report_checkpoint_note(lmp_report *r, const cJSON *doc);
+
 /* report_build.c: a stream of documents as one report; charts for HTML. */
 int lmp_report_build(lmp_report *r, const cJSON *const *docs, int n, int charts, lmp_err *e);
 void lmp_report_title(const cJSON *const *docs, int n, char *out, size_t size);

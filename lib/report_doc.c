@@ -373,6 +373,7 @@ step_doc(lmp_report *r, const cJSON *doc)
 	totals_items(l, lmp_field(doc, "totals"), 1);
 	storage_item(l, doc);
 	fit_items(r, doc);
+	lmp_report_checkpoint(r, doc);
 }
 
 static void
@@ -450,6 +451,7 @@ tree_doc(lmp_report *r, const cJSON *doc, int populated)
 	unused_note(r, l, doc);
 	tree_rows(t, lmp_field(doc, "layers"), "", 1, populated);
 	lmp_report_table(r, t);
+	lmp_report_checkpoint(r, doc);
 }
 
 int
@@ -608,8 +610,10 @@ lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 	lmp_report_head(r, 1, "%d point%s", n, n == 1 ? "" : "s");
 	for (i = 0; i < n; i++) /* once per model */
 		if (i == 0 || !str(docs[i], "model.id") || !str(docs[i - 1], "model.id") ||
-		    strcmp(str(docs[i], "model.id"), str(docs[i - 1], "model.id")))
+		    strcmp(str(docs[i], "model.id"), str(docs[i - 1], "model.id"))) {
 			unused_note(r, NULL, docs[i]);
+			lmp_report_checkpoint_note(r, docs[i]);
+		}
 	if (n > 1)
 		sweep_summary(r, docs, n);
 	lmp_report_table(r, t);

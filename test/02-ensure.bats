@@ -618,6 +618,7 @@ JSON
 	grep -qx 'MODEL_TYPE: zephyrine' "$ARCH_STATE/prompt.1"
 	grep -q '"zephyr_gate_scale": 0.5' "$ARCH_STATE/prompt.1"
 	grep -q '^File lmp-arch(5):' "$ARCH_STATE/prompt.1"
+	grep -q '^(No checkpoint was read' "$ARCH_STATE/prompt.1"
 	# three templates, the closest by the fields their defaults share (today
 	# olmo2, mistral) and llama among them: mistral's parent, which an answer
 	# with "extends" builds on (more families shipped may change the first two)
@@ -679,4 +680,108 @@ JSON
 	run --separate-stderr "$ROOT/pipeline.sh" "$BATS_TEST_TMPDIR/zeph/config.json" --agent "$AG/arch.sh good" --totals --seq-len 1
 	assert_success
 	[ "$(jq .totals.param_count <<<"$output")" = 202048 ]  # as counted by hand above
+}
+
+# ---- the architecture agent's template against the checkpoint's tensors ----
+
+# The made-up model_type at tiny real shapes, in a model directory with its
+# checkpoint (test/ckpt.bash): hidden 8, MLP 12, 2 layers, 2 heads of 4, 1
+# KV head, vocabulary 10, untied head.  By hand, per layer: q_proj 8x8 = 64,
+# k_proj and v_proj 4x8 = 32, o_proj 64, gate_proj, up_proj 12x8 = 96,
+# down_proj 8x12 = 96, two norms of 8: 496; the model 2 x 496 + embedding
+# 10x8 = 80 + final norm 8 + head 80 = 1160 over 12 paths (embedding, 9 per
+# layer, norm, head) and 1 + 2 x 9 + 1 + 1 = 21 tensors.  With "tied", the
+# head is tied to the embedding and not stored.
+zephyrine_ckpt() {
+	load ckpt
+	Z="$BATS_TEST_TMPDIR/zeph"
+	mkdir -p "$Z"
+	cat > "$Z/config.json" <<'JSON'
+{"model_type": "zephyrine", "architectures": ["ZephyrineForCausalLM"], "hidden_size": 8,
+ "intermediate_size": 12, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1,
+ "vocab_size": 10, "max_position_embeddings": 512, "rms_norm_eps": 1e-06, "hidden_act": "silu",
+ "tie_word_embeddings": false, "rope_theta": 10000.0, "zephyr_gate_scale": 0.5}
+JSON
+	local head=lm_head.weight:10x8
+	if [ "${1:-}" = tied ]; then
+		jq '.tie_word_embeddings = true' "$Z/config.json" > "$Z/c" && mv "$Z/c" "$Z/config.json"
+		head=
+	fi
+	# shellcheck disable=SC2046,SC2086
+	ckpt "$Z/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) \
+		model.norm.weight:8 $head
+	lmp-inspect --check-weights "$Z" 2>/dev/null > "$BATS_TEST_TMPDIR/unresolved.json"
+}
+
+# gate_proj twice as wide as the checkpoint's: 2 layers x 24x8 = 384 in the
+# model, 2 x 12x8 = 192 elements stored
+GATE_REFUSED='weights check: model.layers.*.mlp.gate_proj: the model has 384 parameters, the checkpoint'"'"'s model.layers.*.mlp.gate_proj.* tensors 192 elements'
+
+@test "a template wrong by one tensor's shape is refused against the checkpoint, naming the tensor and both counts; nothing stored" {
+	zephyrine_ckpt
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	[ "$(jq -c '[.unresolved.model_type, .model.checkpoint.count]' "$BATS_TEST_TMPDIR/unresolved.json")" = '["zephyrine",21]' ]
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh wrongmlp" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure "model_type zephyrine: $GATE_REFUSED"
+	[ "$status" -eq 4 ]
+	[ ! -e "$XDG_DATA_HOME/lmp/archs/zephyrine.json" ]
+	# with a class the database lacks (the module agent's, later): the
+	# known leaves are compared all the same
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh wrongnew" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_clean_failure lmp-ensure "model_type zephyrine: $GATE_REFUSED"
+	[ "$(jq '.entries | has("zephyrine.modeling_zephyrine.ZephyrineAct")' "$DB")" = false ]
+	# the checkpoint is what refuses it: without --check-weights it is kept
+	lmp-inspect "$Z" 2>/dev/null > "$BATS_TEST_TMPDIR/bare.json"
+	run --separate-stderr lmp-ensure --quiet --retries 0 --agent "$AG/arch.sh wrongmlp" "$BATS_TEST_TMPDIR/bare.json"
+	assert_success
+	[ -e "$XDG_DATA_HOME/lmp/archs/zephyrine.json" ]
+}
+
+@test "the checkpoint's refusal goes back to the agent, right on the second try; the check is in the notes and lmp-eval's" {
+	zephyrine_ckpt
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg" ARCH_STATE="$BATS_TEST_TMPDIR/state"
+	mkdir -p "$ARCH_STATE"
+	run --separate-stderr lmp-ensure --agent "$AG/arch.sh shapesecond" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[[ "$stderr" == *"lmp-ensure: zephyrine: answer refused ($GATE_REFUSED); asking again (try 2 of 3)"* ]]
+	# the first prompt lists the checkpoint's tensors (layers folded)
+	grep -qxF 'model.layers.*.mlp.gate_proj.weight BF16 [12, 8] x2' "$ARCH_STATE/prompt.1"
+	grep -qxF 'lm_head.weight BF16 [10, 8] x1' "$ARCH_STATE/prompt.1"
+	# the refusal, word for word, in the second prompt; no third
+	! grep -q 'weights check' "$ARCH_STATE/prompt.1"
+	grep -qxF "    $GATE_REFUSED" "$ARCH_STATE/prompt.2"
+	[ ! -e "$ARCH_STATE/prompt.3" ]
+	local T="$XDG_DATA_HOME/lmp/archs/zephyrine.json"
+	[ "$(jq -r .validation.status "$T")" = pending ]
+	[[ "$(jq -r .validation.notes "$T")" == *"checked against the checkpoint's tensors: 12 paths, 21 tensors matched;"* ]]
+	# the document goes on with its checkpoint; lmp-eval finds every tensor
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/resolved.json"
+	run --separate-stderr sh -c "lmp-populate '$BATS_TEST_TMPDIR/resolved.json' | lmp-eval --seq-len 1 --totals"
+	assert_success
+	[ "$(jq -c '[.totals.param_count, .weights_check.matched]' <<<"$output")" = '[1160,{"paths":12,"tensors":21,"parameters":1160}]' ]
+}
+
+@test "a right template with a class the database lacks: checked without that leaf, accepted, and lmp-eval checks the whole" {
+	zephyrine_ckpt
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	run --separate-stderr lmp-ensure --agent "$AG/arch.sh good" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[[ "$stderr" == *"zephyrine.modeling_zephyrine.ZephyrineAct: added, pending validation"* ]]
+	# the activation (one leaf under the repeated layer) left to lmp-eval
+	[[ "$(jq -r .validation.notes "$XDG_DATA_HOME/lmp/archs/zephyrine.json")" == *"12 paths, 21 tensors matched (1 leaf of classes then unknown left to lmp-eval's check)"* ]]
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/resolved.json"
+	run --separate-stderr sh -c "lmp-populate '$BATS_TEST_TMPDIR/resolved.json' | lmp-eval --seq-len 1 --totals"
+	assert_success
+	[ "$(jq -c '[.totals.param_count, .weights_check.matched.parameters]' <<<"$output")" = '[1160,1160]' ]
+}
+
+@test "a leaf of an unknown class owning a tied weight: the head tied to it is left out of the comparison with it" {
+	zephyrine_ckpt tied
+	export XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg"
+	# the embedding of a new class and the head tied to it: left out, both;
+	# the rest compared: the 9 paths of the layers and the final norm = 10
+	# paths, 2 x 9 + 1 = 19 tensors (the embedding's counts as extra here)
+	run --separate-stderr lmp-ensure --agent "$AG/arch.sh newembed" "$BATS_TEST_TMPDIR/unresolved.json"
+	assert_success
+	[[ "$(jq -r .validation.notes "$XDG_DATA_HOME/lmp/archs/zephyrine.json")" == *"10 paths, 19 tensors matched (2 leaves of classes then unknown left to lmp-eval's check)"* ]]
 }

@@ -454,3 +454,115 @@ chrome() {
 	run bash -c "lmp-eval --seq-len 1 --w-bit 8 '$ROOT/models/deepseek-ai--DeepSeek-V3.populated.json' | lmp-report --format text"
 	assert_output --partial "at 8 bits ("
 }
+
+# ---- the checkpoint (model.checkpoint) and lmp-eval's check (weights_check) ----
+
+# A tiny Llama in a model directory, tied head (hidden 8, MLP 12, 2 layers,
+# 2 heads of 4, 1 KV head, vocabulary 10), and its checkpoint as
+# test/ckpt.bash builds it.
+tiny_ckpt_model() {
+	load ckpt
+	M="$BATS_TEST_TMPDIR/m"
+	mkdir -p "$M"
+	jq '.hidden_size=8 | .intermediate_size=12 | .num_hidden_layers=2 | .num_attention_heads=2
+	    | .num_key_value_heads=1 | .vocab_size=10 | .tie_word_embeddings=true' \
+		"$ROOT/share/lmp/configs/meta-llama/Llama-2-7b-hf/config.json" > "$M/config.json"
+}
+
+@test "the checkpoint section: bytes and dtypes stored, what matched, the tied head, the extras" {
+	tiny_ckpt_model
+	# the model's tensors, a multi-token-prediction projection 8x16 and two
+	# rotary buffers [2] stored as I32; no lm_head (tied)
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) \
+		model.norm.weight:8 mtp.0.proj.weight:8x16 \
+		model.layers.0.self_attn.rotary_emb.inv_freq:2:I32 model.layers.1.self_attn.rotary_emb.inv_freq:2:I32
+	lmp-inspect --check-weights "$M" | lmp-populate | lmp-eval --seq-len 1 > "$BATS_TEST_TMPDIR/e.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/e.json"
+	assert_success
+	assert_line 'checkpoint'
+	assert_line --regexp "^  directory +$M\$"
+	# tensors: embed 1, 9 per layer x 2, norm 1, mtp 1, inv_freq 2 = 23.
+	# Elements: per layer q 64 + k 32 + v 32 + o 64 + gate, up, down 96
+	# each + two norms 8 = 496; 80 + 2 x 496 + 8 + 128 + 2 x 2 = 1,212.
+	# Bytes: BF16 (1212 - 4) x 2 = 2,416, I32 4 x 4 = 16; 2,432 = 2.38 KiB.
+	assert_line --regexp '^  stored +23 tensors, 1,212 elements, 2\.38 KiB \(2,432 bytes\)$'
+	# 2416 / 1024 = 2.36 KiB, 2416 / 2432 = 99.3%; 16 / 2432 = 0.7%
+	assert_line --regexp '^  dtypes +BF16 2\.36 KiB \(99\.3%\), I32 16 B \(0\.7%\)$'
+	# matched: every path but lm_head (11), 20 tensors, 2 x 496 + 80 + 8 = 1,080
+	assert_line --regexp '^  matched +11 paths, 20 tensors, 1,080 parameters$'
+	assert_line --regexp '^  missing +none$'
+	# lm_head 10 x 8 = 80, stored once as the embedding
+	assert_line --regexp '^  tied, absent +lm_head \(80 parameters\), stored once as model\.embed_tokens$'
+	# extras 128 + 2 x 2 = 132 elements in 1 + 2 tensors
+	assert_line --regexp '^  extra +132 elements in 3 tensors the model does not build: mtp\.\*\.proj\.weight, model\.layers\.\*\.self_attn\.rotary_emb\.inv_freq x2$'
+	refute_line --partial 'quantized'
+	# the same in markdown and in the HTML page
+	run lmp-report --format md "$BATS_TEST_TMPDIR/e.json"
+	assert_line '### checkpoint'
+	assert_line '- matched: 11 paths, 20 tensors, 1,080 parameters'
+	run lmp-report --format html "$BATS_TEST_TMPDIR/e.json"
+	assert_output --partial '>checkpoint</h3>'
+	assert_output --partial '11 paths, 20 tensors, 1,080 parameters'
+	# CSV has no column for it: the facts are the model's, the same on every
+	# row and point (jq reads them from the JSON); the CSV is unchanged
+	jq -c 'del(.model.checkpoint, .weights_check)' "$BATS_TEST_TMPDIR/e.json" > "$BATS_TEST_TMPDIR/bare.json"
+	[ "$(lmp-report --format csv "$BATS_TEST_TMPDIR/e.json" | sed 's/^[^,]*,[^,]*,//' | md5sum)" = \
+	  "$(lmp-report --format csv "$BATS_TEST_TMPDIR/bare.json" | sed 's/^[^,]*,[^,]*,//' | md5sum)" ]
+	# without a checkpoint: no section
+	run lmp-report --format text "$BATS_TEST_TMPDIR/bare.json"
+	refute_line 'checkpoint'
+	refute_line --partial 'matched'
+}
+
+@test "the checkpoint section: missing parameters listed, quantized rows unchecked; an architecture shows the facts only" {
+	tiny_ckpt_model
+	jq '.tie_word_embeddings = false | .quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}' \
+		"$M/config.json" > "$M/c" && mv "$M/c" "$M/config.json"
+	# each layer's seven linears as AWQ stores them (qweight I32 [K, N/8],
+	# qzeros I32 [K/4, N/8], scales [K/4, N]) and its norms; no final norm,
+	# no lm_head
+	t="model.embed_tokens.weight:10x8"
+	for l in 0 1; do
+		p=model.layers.$l
+		t="$t $p.input_layernorm.weight:8 $p.post_attention_layernorm.weight:8"
+		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:4 self_attn.v_proj:8:4 self_attn.o_proj:8:8 \
+			mlp.gate_proj:8:12 mlp.up_proj:8:12 mlp.down_proj:12:8; do
+			IFS=: read -r name k n <<<"$lin"
+			w=$(((n + 7) / 8))
+			t="$t $p.$name.qweight:${k}x$w:I32 $p.$name.qzeros:$((k / 4))x$w:I32 $p.$name.scales:$((k / 4))x$n"
+		done
+	done
+	# shellcheck disable=SC2086
+	ckpt "$M/model.safetensors" $t
+	lmp-inspect --check-weights "$M" > "$BATS_TEST_TMPDIR/a.json"
+	lmp-populate "$BATS_TEST_TMPDIR/a.json" | lmp-eval --seq-len 1 > "$BATS_TEST_TMPDIR/e.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/e.json"
+	assert_success
+	# matched: embed 80 and the two norms of both layers, 80 + 2 x 8 + 2 x 8
+	# = 112 over 3 paths, 1 + 2 + 2 = 5 tensors
+	assert_line --regexp '^  matched +3 paths, 5 tensors, 112 parameters$'
+	# the 7 linears of both layers: 2 x (64 + 32 + 32 + 64 + 96 + 96 + 96)
+	# = 960 parameters in 7 x 3 x 2 = 42 tensors
+	assert_line --regexp '^  quantized +7 paths, 42 tensors, 960 parameters in a quantized format: packed tensors, counts not compared$'
+	# missing: the final norm 8 and the untied head 80 = 88
+	assert_line --regexp '^  missing +88 parameters: model\.norm \(8\), lm_head \(80\)$'
+	refute_line --partial 'tied, absent'
+	assert_line --regexp '^  extra +none$'
+	# the architecture document: the checkpoint's facts, the check is lmp-eval's
+	run lmp-report --format text "$BATS_TEST_TMPDIR/a.json"
+	assert_success
+	assert_line --regexp '^  check +not made here: lmp-eval compares the model with it \(weights_check\)$'
+	refute_line --partial 'matched'
+}
+
+@test "a sweep names the checkpoint once per model in one line" {
+	tiny_ckpt_model
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) model.norm.weight:8
+	run sh -c "lmp-inspect --check-weights '$M' | lmp-populate | lmp-eval --totals --seq-len 1,2 | lmp-report --format text"
+	assert_success
+	# 1 + 18 + 1 = 20 tensors, 80 + 992 + 8 = 1,080 elements, 2,160 bytes (2.11 KiB)
+	[ "$(grep -c '^  checkpoint ' <<<"$output")" = 1 ]
+	assert_line "  checkpoint  $M: 20 tensors, 1,080 elements, 2.11 KiB (2,160 bytes); matched 1,080 parameters, missing 0, extra 0 elements"
+}
