@@ -151,6 +151,55 @@ prefill_flops() {
 	[ "${lines[1]}" = 65000000000000 ]
 }
 
+@test "every device file has sourced link figures: scale-up with a positive one-direction bandwidth and gpus_per_node, and scale-out" {
+	# a figure is a positive number with a source, or null with a source and a
+	# note beginning "unknown:" (lmp-hardware(5) says what lmp-roofline then does)
+	for f in "$HW"/*.json; do
+		jq -e '.interconnect.scale_up
+			| (.name | length > 0)
+			and (.bytes_per_s.value > 0) and (.bytes_per_s.source | length > 10)
+			and (.gpus_per_node.value >= 1) and (.gpus_per_node.value | floor) == .gpus_per_node.value
+			and (.gpus_per_node.source | length > 10) and has("latency_s")' "$f" >/dev/null || fail "$f: scale_up"
+		jq -e '.interconnect.scale_out | (.name | length > 0) and has("bytes_per_s") and has("latency_s")' "$f" >/dev/null ||
+			fail "$f: scale_out"
+		jq -e '[.interconnect | .. | objects | select(has("value"))
+			| (.source | length > 10)
+			  and ((.value | type == "number" and . > 0) or (.value == null and (.note | startswith("unknown:"))))] | all' \
+			"$f" >/dev/null || fail "$f: a link figure is neither positive nor an explained unknown"
+	done
+	up() { jq -r ".interconnect.scale_up.$2.value" "$HW/$1.json"; }
+	out() { jq -r ".interconnect.scale_out.$2.value" "$HW/$1.json"; }
+	# Derived from the vendor documents, not from lmp's output:
+	# H100/H200 NVLink 4: 18 links x 25 GB/s each direction; B200 NVLink 5:
+	# 18 x 50 GB/s; A100 NVLink 3: 12 x 25 GB/s; V100 NVLink 2: 6 x 25 GB/s
+	[ "$(up nvidia-h100-sxm bytes_per_s)" = $((18 * 25 * 10**9)) ]
+	[ "$(up nvidia-h200-sxm bytes_per_s)" = $((18 * 25 * 10**9)) ]
+	[ "$(up nvidia-b200 bytes_per_s)" = $((18 * 50 * 10**9)) ]
+	[ "$(up nvidia-a100-sxm-80gb bytes_per_s)" = $((12 * 25 * 10**9)) ]
+	[ "$(up nvidia-v100-sxm2-32gb bytes_per_s)" = $((6 * 25 * 10**9)) ]
+	# one direction is half the vendor's bidirectional total (interconnect_bytes_per_s)
+	for id in nvidia-v100-sxm2-32gb nvidia-a100-sxm-40gb nvidia-h100-sxm nvidia-b200 nvidia-h100-pcie nvidia-a40 amd-mi300x; do
+		[ "$(jq '.interconnect.scale_up.bytes_per_s.value * 2 == .interconnect_bytes_per_s.value' "$HW/$id.json")" = true ] || fail "$id"
+	done
+	# DGX H100: eight single-port ConnectX-7 at 400 Gb/s for eight GPUs
+	[ "$(out nvidia-h100-sxm bytes_per_s)" = $((8 * 400 * 10**9 / 8 / 8)) ]
+	[ "$(up nvidia-h100-sxm gpus_per_node)" = 8 ]
+	# MI300X: 7 xGMI links x 16 lanes x 32 Gb/s / 8 bits each direction
+	[ "$(up amd-mi300x bytes_per_s)" = $((7 * 16 * 32 * 10**9 / 8)) ]
+	# Gaudi 3: 21 scale-up and 3 scale-out ports of 200 Gb/s
+	[ "$(up intel-gaudi3 bytes_per_s)" = $((21 * 200 * 10**9 / 8)) ]
+	[ "$(out intel-gaudi3 bytes_per_s)" = $((3 * 200 * 10**9 / 8)) ]
+	# TPU v5e: 400 GB/s ICI counted both ways; 2 x 100 Gb/s NICs per 8-chip host
+	[ "$(up google-tpu-v5e bytes_per_s)" = $((400 * 10**9 / 2)) ]
+	[ "$(out google-tpu-v5e bytes_per_s)" = $((2 * 100 * 10**9 / 8 / 8)) ]
+	# NCCL's hop latencies (src/graph/tuning.cc hwLat, Ring/LL): NVLink 0.6 us, PCI 1.0 us, network 2.7 us
+	[ "$(jq '.interconnect.scale_up.latency_s.value * 1e9 | round' "$H100")" = 600 ]
+	[ "$(jq '.interconnect.scale_up.latency_s.value * 1e9 | round' "$HW/nvidia-l4.json")" = 1000 ]
+	[ "$(jq '.interconnect.scale_out.latency_s.value * 1e9 | round' "$H100")" = 2700 ]
+	# one GPU per Mac Studio: every collective runs on scale_out
+	[ "$(up apple-m2-ultra gpus_per_node)" = 1 ]
+}
+
 # ---- bad input ----
 
 bad_hw() {

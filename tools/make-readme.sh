@@ -46,14 +46,16 @@ families() {
 	fi
 }
 
-# id | name | dense 16-bit and 8-bit peaks | memory | bandwidth
+# id | name | dense 16-bit and 8-bit peaks | memory | bandwidth | links
+# (scale-up and scale-out GB/s each direction per device, devices per node)
 devices() {
-	echo '| device | name | bf16/fp16 TFLOP/s | fp8/int8 TFLOP/s | memory GiB | TB/s |'
-	echo '| --- | --- | ---: | ---: | ---: | ---: |'
+	echo '| device | name | bf16/fp16 TFLOP/s | fp8/int8 TFLOP/s | memory GiB | TB/s | scale-up GB/s (per node) | scale-out GB/s |'
+	echo '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'
 	for h in "$root"/share/lmp/hardware/*.json; do
-		jq -r '.peak_flops as $p |
+		jq -r '.peak_flops as $p | .interconnect as $l |
 			def tf(x): if x then (x.value / 1e12 * 10 | round / 10 | tostring) else "-" end;
-			"| `\(.id)` | \(.name) | \(tf($p.bf16 // $p.fp16)) | \(tf($p.fp8 // $p.int8)) | \(.memory_capacity_bytes.value / 1073741824 | round) | \(.memory_bandwidth_bytes_per_s.value / 1e12 * 100 | round / 100) |"' "$h"
+			def gb(x): if x.value then (x.value / 1e9 * 100 | round / 100 | tostring) else "?" end;
+			"| `\(.id)` | \(.name) | \(tf($p.bf16 // $p.fp16)) | \(tf($p.fp8 // $p.int8)) | \(.memory_capacity_bytes.value / 1073741824 | round) | \(.memory_bandwidth_bytes_per_s.value / 1e12 * 100 | round / 100) | \(gb($l.scale_up.bytes_per_s)) (\($l.scale_up.gpus_per_node.value)) | \(gb($l.scale_out.bytes_per_s)) |"' "$h"
 	done
 }
 
