@@ -800,6 +800,10 @@ int lmp_weights_record(cJSON *doc, lmp_err *e);
  * inv gets "quantized" where any tensor was mapped.  config: the one the
  * document carries (its quantization_config). */
 int lmp_quantmap(const cJSON *config, const cJSON *tensors, cJSON *inv, lmp_err *e);
+/* The stored bytes of each Linear row the model's quantized format covers
+ * (lmp_quant_bytes, bias aside) against the checkpoint's entry whose
+ * logical is that row's weight, [out, in]: a difference is an error. */
+int lmp_quantmap_check(const lmp_model *m, const cJSON *checkpoint, lmp_err *e);
 /* weightscheck.c: the model's rows against model.checkpoint, by element
  * count: "weights_check":{...} appended to b; a mismatch is an error. */
 int lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_err *e);

@@ -545,3 +545,82 @@ lmp_quantmap(const cJSON *config, const cJSON *tensors, cJSON *inv, lmp_err *e)
 	cJSON_AddNumberToObject(sum, "bytes", (double)c.bytes);
 	return 0;
 }
+
+/* p without its layer-group labels ("layers(moe).*" is "layers.*"), as
+ * checkpoint names are written. */
+static char *
+unlabelled(const char *p)
+{
+	char *o = lmp_xmalloc(strlen(p) + 1), *w = o;
+
+	while (*p) {
+		if (*p == '(' && strchr(p, ')')) {
+			p = strchr(p, ')') + 1;
+			continue;
+		}
+		*w++ = *p++;
+	}
+	*w = '\0';
+	return o;
+}
+
+/* Whether the logical shape is the row's weight [out, in]. */
+static int
+same_linear(const cJSON *shape, const lmp_row *r)
+{
+	const cJSON *n = cJSON_GetArrayItem(shape, 0), *k = cJSON_GetArrayItem(shape, 1);
+
+	return cJSON_GetArraySize(shape) == 2 && cJSON_IsNumber(n) && cJSON_IsNumber(k) &&
+	       (lmp_i128)n->valuedouble == r->out.n && (lmp_i128)k->valuedouble == r->in.n;
+}
+
+/* The bytes one instance of a covered row stores without its bias, as the
+ * weight format counts them, against the checkpoint's packed weight with
+ * its auxiliaries (logical.bytes). */
+static int
+check_row(const lmp_quant *q, const lmp_row *r, const cJSON *list, lmp_err *e)
+{
+	const cJSON *t;
+	char *name, *path = unlabelled(r->path), a[LMP_NUM_STRMAX];
+	lmp_num want, bias = lmp_num_int(r->out.n * r->bias.n * 2), have;
+	int rc = 0;
+
+	if (lmp_quant_bytes(q, r, &want) || lmp_num_sub(&want, &bias, &want)) {
+		free(path);
+		return 0;
+	}
+	name = lmp_xmalloc(strlen(path) + 8);
+	sprintf(name, "%s.weight", path);
+	cJSON_ArrayForEach(t, list) {
+		const cJSON *lg = cJSON_GetObjectItemCaseSensitive(t, "logical");
+		const cJSON *ln = cJSON_GetObjectItemCaseSensitive(lg, "name"), *lb = cJSON_GetObjectItemCaseSensitive(lg, "bytes");
+		if (!cJSON_IsString(ln) || strcmp(ln->valuestring, name) || !cJSON_IsNumber(lb) ||
+		    !same_linear(cJSON_GetObjectItemCaseSensitive(lg, "shape"), r))
+			continue;
+		have = lmp_num_int((lmp_i128)lb->valuedouble);
+		if (lmp_num_cmp(&have, &want) == 0)
+			continue;
+		lmp_num_str(&want, a);
+		rc = lmp_fail(e, LMP_EXIT_INPUT, "weights check: %s: its weight format stores %s bytes an instance "
+			"(bias aside), the checkpoint's %s with its scales and zeros %.0f", path, a,
+			cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring, lb->valuedouble);
+		break;
+	}
+	free(name);
+	free(path);
+	return rc;
+}
+
+int
+lmp_quantmap_check(const lmp_model *m, const cJSON *checkpoint, lmp_err *e)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(checkpoint, "tensors");
+
+	if (!m->quant || !cJSON_GetObjectItemCaseSensitive(checkpoint, "quantized"))
+		return 0;
+	for (int i = 0; i < m->nrows; i++)
+		if (m->rows[i].linear && !lmp_quant_covers(m->quant, &m->rows[i]) &&
+		    check_row(m->quant, &m->rows[i], list, e))
+			return -1;
+	return 0;
+}

@@ -205,3 +205,40 @@ inv() {
 	[ "$status" -eq 0 ]
 	[ "$output" = '[false,false]' ]
 }
+
+# awq_llama: the tiny llama's 7 linears per layer as AWQ (group 4) stores them.
+awq_llama() {
+	local t="" p name k n w
+	llama '{"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}'
+	for l in 0 1; do
+		p=model.layers.$l
+		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:8 self_attn.v_proj:8:8 self_attn.o_proj:8:8 \
+			mlp.gate_proj:8:16 mlp.up_proj:8:16 mlp.down_proj:16:8; do
+			IFS=: read -r name k n <<<"$lin"
+			w=$((n / 8))
+			t="$t $p.$name.qweight:I32:${k}x$w $p.$name.qzeros:I32:$((k / 4))x$w $p.$name.scales:F16:$((k / 4))x$n"
+		done
+		t="$t $p.input_layernorm.weight:BF16:8 $p.post_attention_layernorm.weight:BF16:8"
+	done
+	# shellcheck disable=SC2086
+	ckpt model.embed_tokens.weight:BF16:10x8 $t model.norm.weight:BF16:8
+}
+
+@test "lmp-eval: the stored bytes of each quantized weight are the weight format's" {
+	awq_llama
+	# By hand, per instance: q/k/v/o_proj (K = N = 8) qweight 8x1x4 = 32,
+	# qzeros 2x1x4 = 8, scales 2x8x2 = 32: 72; gate/up_proj (K = 8, N = 16)
+	# 64 + 16 + 64 = 144; down_proj (K = 16, N = 8) 64 + 16 + 64 = 144.  lmp's
+	# AWQ format: K x N x 4/8 + K/4 x N x (16 + 4)/8: 32 + 40 = 72, 64 + 80 =
+	# 144, 64 + 80 = 144.  The same: lmp-eval accepts them.
+	lmp-inspect --check-weights "$M" > "$BATS_TEST_TMPDIR/a.json"
+	[ "$(jq -c '[.model.checkpoint.tensors[] | select(.logical) | .logical.bytes]' "$BATS_TEST_TMPDIR/a.json")" = '[72,72,72,72,144,144,144]' ]
+	run sh -c "lmp-populate '$BATS_TEST_TMPDIR/a.json' | lmp-eval --seq-len 1 | jq -c .weights_check.unchecked_quantized"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"paths":7,"tensors":42,"parameters":1280}' ]
+	# a checkpoint whose q_proj stores 80 bytes an instance is refused
+	jq '(.model.checkpoint.tensors[] | select(.name == "model.layers.*.self_attn.q_proj.qweight") | .logical.bytes) = 80' \
+		"$BATS_TEST_TMPDIR/a.json" | lmp-populate > "$BATS_TEST_TMPDIR/p.json"
+	run_split lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/p.json"
+	assert_clean_failure lmp-eval "weights check: model.layers.*.self_attn.q_proj: its weight format stores 72 bytes an instance (bias aside), the checkpoint's model.layers.*.self_attn.q_proj.qweight with its scales and zeros 80"
+}
