@@ -44,6 +44,7 @@
  * (the two differ only in which dimension is packed); fp8 and mxfp4 are
  * recognised by their names and dtypes alone, as other writers
  * (compressed-tensors, fbgemm) use the same names. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +52,8 @@
 
 #define MAXDIM 8
 
-enum { M_AWQ, M_GPTQ, M_FP8, M_MXFP4 };
+enum { M_AWQ, M_GPTQ, M_FP8, M_MXFP4, NMETHODS };
+enum { NAUX = 5 }; /* auxiliary tensors a method may store */
 
 struct shape {
 	int n;
@@ -66,14 +68,14 @@ struct ctx {
 	int ntensors;
 	cJSON *list;         /* the inventory's tensors */
 	uint64_t groups, elements, bytes;
-	int used[4];
+	int used[NMETHODS];
 	lmp_err *e;
 };
 
 /* One method: its packed tensor's suffix, the logical one, the auxiliaries. */
 static const struct rule {
 	const char *name, *packed, *logical;
-	const char *aux[5];
+	const char *aux[NAUX];
 } rules[] = {
 	[M_AWQ] = {"awq", ".qweight", ".weight", {".qzeros", ".scales"}},
 	[M_GPTQ] = {"gptq", ".qweight", ".weight", {".qzeros", ".scales", ".g_idx"}},
@@ -81,7 +83,6 @@ static const struct rule {
 		{".weight_scale_inv", ".weight_scale", ".input_scale", ".weight_zero_point", ".input_zero_point"}},
 	[M_MXFP4] = {"mxfp4", "_blocks", "", {"_scales"}},
 };
-enum { NAUX = 5 };
 
 /* Bytes of one element of a safetensors dtype (its README "Format"), 0 if
  * not a whole number of bytes. */
@@ -308,9 +309,10 @@ covers(const char *row, const char *name)
 {
 	while (*row && *name) {
 		size_t a = strcspn(row, "."), b = strcspn(name, ".");
-		int digits = b > 0 && strspn(name, "0123456789") == b;
-		if (!(a == b && !strncmp(row, name, a)) && !(digits && a && !(row[0] >= 'a' && row[0] <= 'z') &&
-		    !(row[0] >= 'A' && row[0] <= 'Z') && row[0] != '_'))
+		int same = a == b && !strncmp(row, name, a);
+		int folded = b && strspn(name, "0123456789") == b && a && !isalpha((unsigned char)row[0]) &&
+			row[0] != '_';
+		if (!same && !folded)
 			return 0;
 		row += a + (row[a] == '.');
 		name += b + (name[b] == '.');
@@ -431,7 +433,7 @@ record(struct ctx *c, int m, const cJSON *packed, const cJSON **aux, const struc
 static int
 map_tensor(struct ctx *c, const cJSON *t)
 {
-	for (int m = 0; m < 4; m++) {
+	for (int m = 0; m < NMETHODS; m++) {
 		const struct rule *r = &rules[m];
 		const cJSON *aux[NAUX] = {0};
 		struct shape s, logical = {0};
@@ -537,7 +539,7 @@ lmp_quantmap(const cJSON *config, const cJSON *tensors, cJSON *inv, lmp_err *e)
 		return rc;
 	sum = cJSON_AddObjectToObject(inv, "quantized");
 	ms = cJSON_AddArrayToObject(sum, "methods");
-	for (int m = 0; m < 4; m++)
+	for (int m = 0; m < NMETHODS; m++)
 		if (c.used[m])
 			cJSON_AddItemToArray(ms, cJSON_CreateString(rules[m].name));
 	cJSON_AddNumberToObject(sum, "tensors", (double)c.groups);
