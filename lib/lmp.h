@@ -817,6 +817,17 @@ cJSON *lmp_st_inventory(const cJSON *tensors);
 /* weights.c: the inventory of the checkpoint beside the config an
  * lmp-inspect document was made from, as its model.checkpoint. */
 int lmp_weights_record(cJSON *doc, lmp_err *e);
+/* quantmap.c: a quantized checkpoint's packed tensors (tensors: the raw
+ * name -> {dtype, shape}) mapped back to the parameters they stand for:
+ * their entries of inv (lmp_st_inventory's) get "logical" {name, shape,
+ * method, bytes}, their scales, zeros and g_idx "aux_of" and "bytes";
+ * inv gets "quantized" where any tensor was mapped.  config: the one the
+ * document carries (its quantization_config). */
+int lmp_quantmap(const cJSON *config, const cJSON *tensors, cJSON *inv, lmp_err *e);
+/* The stored bytes of each Linear row the model's quantized format covers
+ * (lmp_quant_bytes, bias aside) against the checkpoint's entry whose
+ * logical is that row's weight, [out, in]: a difference is an error. */
+int lmp_quantmap_check(const lmp_model *m, const cJSON *checkpoint, lmp_err *e);
 /* weightscheck.c: the model's rows against model.checkpoint, by element
  * count: "weights_check":{...} appended to b; a mismatch is an error. */
 int lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_err *e);

@@ -4,7 +4,8 @@
  * the hub (rangefetch.c), become the document's model.checkpoint, a compact
  * inventory (safetensors.c).  Only the headers are read, so a checkpoint of any size
  * costs a few reads; the comparison with the model's parameters belongs to
- * the tool that binds them. */
+ * the tool that binds them.  A quantized checkpoint's packed tensors are
+ * mapped back to the parameters they stand for (quantmap.c). */
 #include <string.h>
 #include <sys/stat.h>
 
@@ -71,6 +72,11 @@ lmp_weights_record(cJSON *doc, lmp_err *e)
 	if (!(t = lmp_st_read_checkpoint(dir, e)))
 		return lmp_prefix(e, "--check-weights: ");
 	inv = lmp_st_inventory(t);
+	if (lmp_quantmap(cJSON_GetObjectItemCaseSensitive(doc, "config"), t, inv, e)) {
+		cJSON_Delete(t);
+		cJSON_Delete(inv);
+		return lmp_prefix(e, "--check-weights: ");
+	}
 	cJSON_Delete(t);
 	cJSON_AddStringToObject(inv, "directory", dir);
 	cJSON_AddItemToObject(model, "checkpoint", inv);

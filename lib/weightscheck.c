@@ -167,7 +167,7 @@ lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_e
 		lmp_fail(e, LMP_EXIT_INPUT, "weights check: model.checkpoint has no \"tensors\" list");
 		goto out;
 	}
-	if (groups_of(m, g, &ng, e))
+	if (groups_of(m, g, &ng, e) || lmp_quantmap_check(m, checkpoint, e))
 		goto out;
 	first = 1;
 	cJSON_ArrayForEach(t, list) {

@@ -181,15 +181,17 @@ check() {
 
 @test "lmp-eval weights_check: rows in a quantized format are claimed but not compared yet" {
 	tiny_llama true
-	jq '.quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}' \
+	# AWQ packs 8 outputs a word (N % 8 == 0): 2 KV heads, intermediate 16
+	jq '.quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}
+	    | .num_key_value_heads = 2 | .intermediate_size = 16' \
 		"$M/config.json" > "$M/c" && mv "$M/c" "$M/config.json"
 	# each linear of K inputs, N outputs as AWQ stores it: qweight I32
-	# [K, N/8], qzeros I32 [K/4, N/8], scales [K/4, N] (N = 4: one int32).
+	# [K, N/8], qzeros I32 [K/4, N/8], scales [K/4, N].
 	t=""
 	for l in 0 1; do
 		p=model.layers.$l
-		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:4 self_attn.v_proj:8:4 self_attn.o_proj:8:8 \
-			mlp.gate_proj:8:12 mlp.up_proj:8:12 mlp.down_proj:12:8; do
+		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:8 self_attn.v_proj:8:8 self_attn.o_proj:8:8 \
+			mlp.gate_proj:8:16 mlp.up_proj:8:16 mlp.down_proj:16:8; do
 			IFS=: read -r name k n <<<"$lin"
 			w=$(((n + 7) / 8))
 			t="$t $p.$name.qweight:${k}x$w:I32 $p.$name.qzeros:$((k / 4))x$w:I32 $p.$name.scales:$((k / 4))x$n"
@@ -202,9 +204,9 @@ check() {
 	[ "$status" -eq 0 ]
 	w=$(jq -c .weights_check <<<"$output")
 	# 7 linears x 3 tensors x 2 layers = 42 tensors; their parameters
-	# 2 x (64 + 32 + 32 + 64 + 96 + 96 + 96) = 960.  Matched: embed 80, two
+	# 2 x (64 + 64 + 64 + 64 + 128 + 128 + 128) = 1280.  Matched: embed 80, two
 	# norms per layer 2 x 16 = 32, the final norm 8: 120 over 4 paths, 6 tensors.
-	[ "$(jq -c .unchecked_quantized <<<"$w")" = '{"paths":7,"tensors":42,"parameters":960}' ]
+	[ "$(jq -c .unchecked_quantized <<<"$w")" = '{"paths":7,"tensors":42,"parameters":1280}' ]
 	[ "$(jq -c .matched <<<"$w")" = '{"paths":4,"tensors":6,"parameters":120}' ]
 	[ "$(jq -c '[.extra.elements, .missing.parameters, (.tied_absent | length)]' <<<"$w")" = '[0,0,1]' ]
 }
