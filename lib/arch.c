@@ -690,7 +690,8 @@ node_parallel(const cJSON *t, cJSON *node, const cJSON *cfg, const struct cfgval
 	o = cJSON_AddObjectToObject(node, "parallel");
 	cJSON_ArrayForEach(c, p) {
 		v = !strcmp(c->string, "role") ? cJSON_Duplicate(c, 0) :
-		    !strcmp(c->string, "heads") ? eval_static(c, cfg, cv, e) : eval_value(c, cfg, cv, e);
+		    !strcmp(c->string, "heads") || !strcmp(c->string, "kv_heads") ? eval_static(c, cfg, cv, e) :
+		    eval_value(c, cfg, cv, e);
 		if (!v)
 			return lmp_prefix(e, "%s: ", c->string);
 		cJSON_AddItemToObject(o, c->string, v);

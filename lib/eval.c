@@ -261,6 +261,47 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 	return compile_row(m, L->db, r, args, 0, L->e);
 }
 
+/* The decoder-layer indices of the layer list just added: the node's
+ * "layers" (a range {"start", "stop", "step"} or a list, lmp-inspect(1)),
+ * else the indices after those of the lists before it. */
+static int
+layer_indices(struct loader *L, const cJSON *node, const char *path)
+{
+	lmp_model *m = L->m;
+	int j = m->nlists - 1;
+	int64_t n = m->list_len[j], *idx, i, next = 0;
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(node, "layers"), *c;
+	lmp_num a, b, st = lmp_num_int(1);
+
+	for (i = 0; i < j; i++)
+		for (int64_t k = 0; k < m->list_len[i]; k++)
+			if (m->list_idx[i][k] >= next)
+				next = m->list_idx[i][k] + 1;
+	idx = m->list_idx[j] = lmp_xmalloc(sizeof *idx * (size_t)(n ? n : 1));
+	for (i = 0; i < n; i++)
+		idx[i] = next + i;
+	if (cJSON_IsObject(set)) {
+		if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(set, "start"), &a) ||
+		    lmp_json_num(cJSON_GetObjectItemCaseSensitive(set, "stop"), &b) ||
+		    (cJSON_GetObjectItemCaseSensitive(set, "step") &&
+			    lmp_json_num(cJSON_GetObjectItemCaseSensitive(set, "step"), &st)) ||
+		    !lmp_num_is_int(&a) || !lmp_num_is_int(&st) || st.n < 1 || a.n < 0)
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"layers\" is not a range", path);
+		for (i = 0; i < n; i++)
+			idx[i] = (int64_t)(a.n + st.n * i);
+	} else if (cJSON_IsArray(set)) {
+		if (cJSON_GetArraySize(set) != n)
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"layers\" does not list its %lld layers", path, (long long)n);
+		i = 0;
+		cJSON_ArrayForEach(c, set) {
+			if (lmp_json_num(c, &a) || !lmp_num_is_int(&a) || a.n < 0)
+				return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"layers\" lists a non-index", path);
+			idx[i++] = (int64_t)a.n;
+		}
+	}
+	return 0;
+}
+
 static int walk_par(struct loader *L, const cJSON *node, const char *path, const char *parent, const lmp_num *count,
 	const lmp_num *rep, const lmp_num *a, int depth);
 
@@ -332,8 +373,12 @@ walk_par(struct loader *L, const cJSON *node, const char *path, const char *pare
 		if (!lmp_num_is_int(&r) || r.n > ((lmp_i128)1 << 40))
 			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: a layer list needs a whole repeat", path);
 		m->list_len = lmp_xrealloc(m->list_len, sizeof *m->list_len * (size_t)(m->nlists + 1));
+		m->list_idx = lmp_xrealloc(m->list_idx, sizeof *m->list_idx * (size_t)(m->nlists + 1));
 		m->list_len[m->nlists] = (int64_t)r.n;
+		m->list_idx[m->nlists] = NULL;
 		w->list = m->nlists++;
+		if (layer_indices(L, node, path))
+			return -1;
 		if (!L->pp_bytes)
 			L->pp_bytes = hidden;
 	} else if (experts && w->ep > 1) {
@@ -671,6 +716,9 @@ lmp_model_free(lmp_model *m)
 	free(m->model_json);
 	free(m->head);
 	free(m->growth);
+	for (int i = 0; i < m->nlists; i++)
+		free(m->list_idx[i]);
+	free(m->list_idx);
 	free(m->list_len);
 	if (m->quant)
 		lmp_quant_free(m->quant);

@@ -536,6 +536,7 @@ typedef struct lmp_model {
 	int par, tp, pp, ep, dp;
 	int nlists;
 	int64_t *list_len;
+	int64_t **list_idx; /* each list's decoder-layer indices (its "layers" range or list; else after the lists before) */
 	int ncoll;
 	lmp_poly *coll_total;
 } lmp_model;

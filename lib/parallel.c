@@ -152,6 +152,43 @@ then(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *rd, lmp_poly **orig, int
 	return 0;
 }
 
+/* A fused q/k/v projection (the node names heads and kv_heads): its
+ * width is heads + 2 kv_heads of one head's size; each device holds
+ * heads / n query heads and kv_heads / n KV heads, at least one
+ * (QKVParallelLinear). */
+static int
+fused_qkv(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const cJSON *rd, int n, lmp_poly **args,
+	lmp_poly **orig, int *coll, lmp_poly **bytes, lmp_err *e)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(node, "parallel");
+	const cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rd, "divides"), 0);
+	lmp_num h, kv, v, share;
+	lmp_i128 hd, kvr;
+	int i;
+
+	if (!cJSON_IsString(d) || (i = lmp_entry_param_index(r->entry, d->valuestring)) < 0 ||
+	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(p, "heads"), &h) || !lmp_num_is_int(&h) || h.n < 1 ||
+	    lmp_json_num(cJSON_GetObjectItemCaseSensitive(p, "kv_heads"), &kv) || !lmp_num_is_int(&kv) || kv.n < 1 ||
+	    const_arg(m, args[i], &v))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: a fused q/k/v projection needs whole heads and kv_heads and a "
+			"constant width", r->path);
+	if (v.n % (h.n + 2 * kv.n))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s is not heads + 2 kv_heads of one size", r->path,
+			d->valuestring);
+	hd = v.n / (h.n + 2 * kv.n);
+	if (h.n % n)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: --tp %d does not divide its %lld heads", r->path, n, (long long)h.n);
+	if (kv.n % n && n % kv.n)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: --tp %d and its %lld KV heads: neither divides the other", r->path,
+			n, (long long)kv.n);
+	kvr = kv.n % n ? 1 : kv.n / n;
+	share = lmp_num_int((h.n / n + 2 * kvr) * hd);
+	args[i] = lmp_poly_const(m->prog, &share);
+	if (r->linear && !strcmp(d->valuestring, "out_features"))
+		r->out = share;
+	return then(m, db, r, rd, orig, coll, bytes, e);
+}
+
 int
 lmp_shard_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const struct lmp_walk_par *w,
 	lmp_poly **args, int *coll, lmp_poly **bytes, lmp_err *e)
@@ -176,6 +213,8 @@ lmp_shard_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const st
 	if (hj && (lmp_json_num(hj, &h) || !lmp_num_is_int(&h) || lmp_num_sign(&h) <= 0))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: parallel.heads must be a positive integer", r->path);
 	memcpy(orig, args, sizeof *args * (size_t)r->entry->nparams);
+	if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "parallel"), "kv_heads"))
+		return fused_qkv(m, db, r, node, rd, n, args, orig, coll, bytes, e);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(rd, "divides")) {
 		if (!cJSON_IsString(d) || (i = lmp_entry_param_index(r->entry, d->valuestring)) < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s's parallel role \"%s\" divides no parameter of it",
@@ -223,23 +262,19 @@ lmp_pp_stages(int64_t layers, int pp, int64_t *first)
 int
 lmp_row_stage_count(const lmp_model *m, const lmp_row *r, const int64_t *first, int s, lmp_num *out)
 {
-	int64_t off = 0, lo, hi;
-	int j;
+	int64_t k, n = 0;
 
-	if (r->list == -1 || r->coll == LMP_COLL_SEND_RECV) {
-		*out = s == 0 || r->coll == LMP_COLL_SEND_RECV ? r->count : lmp_num_int(0);
-		if (r->coll == LMP_COLL_SEND_RECV)
-			*out = lmp_num_int(s < m->pp - 1); /* one transfer out of each stage but the last */
+	if (r->coll == LMP_COLL_SEND_RECV) {
+		*out = lmp_num_int(s < m->pp - 1); /* one transfer out of each stage but the last */
 		return 0;
 	}
 	if (r->list < 0) {
-		*out = s == m->pp - 1 ? r->count : lmp_num_int(0);
+		/* before the layers: the first stage; after them: the last */
+		*out = (r->list == -1 ? s == 0 : s == m->pp - 1) ? r->count : lmp_num_int(0);
 		return 0;
 	}
-	for (j = 0; j < r->list; j++)
-		off += m->list_len[j];
-	lo = first[s] > off ? first[s] : off;
-	hi = first[s + 1] < off + m->list_len[r->list] ? first[s + 1] : off + m->list_len[r->list];
-	*out = lmp_num_int(hi > lo ? hi - lo : 0);
+	for (k = 0; k < m->list_len[r->list]; k++)
+		n += m->list_idx[r->list][k] >= first[s] && m->list_idx[r->list][k] < first[s + 1];
+	*out = lmp_num_int(n);
 	return lmp_num_mul(out, &r->per_layer, out);
 }

@@ -145,6 +145,22 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	close "$(jq '.rows[] | select(.collective) | .time_s' <<<"$output")" "$(awk 'BEGIN { printf "%.17g", 2 * 128 * 4096 * 2 / 450e9 + 2e-6 }')"
 }
 
+@test "a fused q/k/v projection and a padded vocabulary (GPT-2 at TP 4)" {
+	# GPT-2: 768 wide, 12 heads of 64, MLP 3072, vocabulary 50257.  c_attn
+	# (q, k and v fused) keeps 12 / 4 = 3 heads of each: (3 + 3 + 3) x 64 =
+	# 576 outputs, (768 + 1 bias) x 576 parameters; c_fc (768 + 1) x 3072 / 4;
+	# the vocabulary padded: ceil(50257 / 4) = 12565 rows of 768.
+	run lmp-eval --tp 4 --batch-size 1 --seq-len 8 "$ROOT/models/openai-community--gpt2.populated.json"
+	assert_success
+	[ "$(jq -c '[.rows[] | select(.path | test("^transformer\\.(wte|h\\.\\*\\.attn\\.c_attn|h\\.\\*\\.mlp\\.c_fc)$")) | .param_count]' <<<"$output")" = \
+		"[$((12565 * 768)),$((769 * 576)),$((769 * 768))]" ]
+	# each device caches K and V of its 3 heads: 8 tokens x 3 x 64 x 2 x 2 bytes
+	[ "$(jq '.rows[] | select(.path == "transformer.h.*.attn.sdpa") | .state_bytes' <<<"$output")" = $((8 * 3 * 64 * 2 * 2)) ]
+	# Falcon-7B's 71 heads divide by no degree but 71
+	run --separate-stderr lmp-eval --tp 2 --batch-size 1 --seq-len 1 "$ROOT/models/tiiuae--falcon-7b.populated.json"
+	assert_clean_failure lmp-eval "transformer.h.*.self_attention.query_key_value: --tp 2 does not divide its 71 heads"
+}
+
 @test "layouts sweep like every runtime option, and a request records its layout" {
 	run lmp-eval --totals --tp 1,2,4 --batch-size 1 --seq-len 16 "$LLAMA2"
 	assert_success
