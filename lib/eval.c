@@ -355,8 +355,10 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
  * vLLM's FusedMoE with expert parallelism), the routed tokens dispatched
  * to them and combined back by all-to-alls (each TP rank sends its share
  * of the tokens, top_k copies of the hidden state: routed_bytes / tp) and
- * gathered over the TP group; with ep 1 the experts are split by TP inside
- * (their roles) and their sum all-reduced once (hidden_bytes). */
+ * gathered over the TP group; an EP group of ep / tp replicas routes all
+ * their tokens to its experts (batch_scale, evaldoc.c).  With ep 1 the
+ * experts are split by TP inside (their roles) and their sum all-reduced
+ * once (hidden_bytes). */
 static int
 walk_par(struct loader *L, const cJSON *node, const char *path, const char *parent, const lmp_num *count,
 	const lmp_num *rep, const lmp_num *a, int depth)
@@ -366,7 +368,7 @@ walk_par(struct loader *L, const cJSON *node, const char *path, const char *pare
 	const cJSON *c, *subs = cJSON_GetObjectItemCaseSensitive(node, "sub_layers");
 	lmp_num n, r = *rep;
 	lmp_poly *b;
-	int rc = 0, experts = !strcmp(role, "experts");
+	int rc = 0, experts = !strcmp(role, "experts"), first = -1;
 
 	if (!strcmp(role, "layers")) {
 		lmp_model *m = L->m;
@@ -385,13 +387,14 @@ walk_par(struct loader *L, const cJSON *node, const char *path, const char *pare
 		if (!lmp_num_is_int(&r) || r.n % w->ep)
 			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: --ep %d does not divide its %lld experts", path, w->ep,
 				(long long)r.n);
-		/* vLLM spreads the experts over tp x dp ranks; an expert group
-		 * other than one replica's tensor-parallel group mixes the tokens
-		 * of several replicas, which lmp does not model yet */
-		if (w->ep != w->tp)
-			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: --ep %d with --tp %d: lmp models an expert group equal "
-				"to the tensor-parallel group (--ep 1 or --ep %d)", path, w->ep, w->tp, w->tp);
+		/* vLLM spreads the experts over tp x dp ranks: an expert group
+		 * of whole tensor-parallel groups gathers the tokens of ep / tp
+		 * replicas; one inside a TP group would split a replica's */
+		if (w->ep % w->tp)
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: --ep %d is not a multiple of --tp %d: an expert group "
+				"inside a tensor-parallel group is not modelled", path, w->ep, w->tp);
 		r = lmp_num_int(r.n / w->ep);
+		first = L->m->nrows;
 		if (!(b = runtime_bytes(L, lmp_node_par_str(node, "routed_bytes"), path, 1, w->tp)) ||
 		    coll_row(L, parent, "dispatch", LMP_COLL_ALL_TO_ALL, w->ep, "ep", count, b))
 			return -1;
@@ -406,6 +409,9 @@ walk_par(struct loader *L, const cJSON *node, const char *path, const char *pare
 		if ((rc = walk(L, c, path, &n, a, depth + 1)))
 			return rc;
 	w->tp_here = keep.tp_here;
+	if (first >= 0 && w->ep > w->tp)
+		for (int i = first; i < L->m->nrows; i++, L->m->nscaled++)
+			L->m->rows[i].batch_scale = w->ep / w->tp;
 	if (!strcmp(role, "layers")) {
 		w->list = -2;
 	} else if (w->ep > 1) {

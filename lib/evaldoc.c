@@ -301,6 +301,51 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 	return 0;
 }
 
+/* An expert group of several replicas (ep > tp, lmp-eval(1) PARALLELISM)
+ * routes their tokens to its experts: an expert's rows are evaluated at
+ * batch_scale times the step's sequences, rows and totals corrected by
+ * count x (scaled - unscaled). */
+static int
+scaled_rows(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+{
+	lmp_runtime big = *rt;
+	lmp_query *q = lmp_xmalloc(sizeof *q * (size_t)rt->nqueries);
+	lmp_num *at = lmp_xmalloc(sizeof *at * (size_t)m->nrows * LMP_NKINDS), v, d, t;
+	int i, k, rc = 0, scale = 1;
+
+	for (i = 0; i < m->nrows; i++)
+		if (m->rows[i].batch_scale)
+			scale = m->rows[i].batch_scale;
+	for (i = 0; i < rt->nqueries; i++) {
+		q[i] = rt->queries[i];
+		q[i].count *= scale;
+	}
+	big.queries = q;
+	for (i = 0; i < m->nrows && !rc; i++)
+		for (k = 0; k < LMP_NKINDS && m->rows[i].batch_scale && !rc; k++)
+			rc = lmp_poly_eval(m->prog, m->rows[i].poly[k], &at[i * LMP_NKINDS + k], e);
+	if (rc || lmp_runtime_compute(&big, e))
+		goto out;
+	lmp_prog_set_point(m->prog, &big);
+	for (i = 0; i < m->nrows && !rc; i++) {
+		const lmp_row *r = &m->rows[i];
+		for (k = 0; k < LMP_NKINDS && r->batch_scale && !rc; k++) {
+			if ((rc = lmp_poly_eval(m->prog, r->poly[k], &v, e)))
+				break;
+			if (rows)
+				rows[i * NV + k] = v;
+			if (k != LMP_K_PARAM_COUNT && (lmp_num_sub(&v, &at[i * LMP_NKINDS + k], &d) ||
+				lmp_num_mul(&r->count, &d, &t) || lmp_num_add(&tot[k], &t, &tot[k])))
+				rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: overflow", r->path);
+		}
+	}
+	lmp_prog_set_point(m->prog, rt);
+out:
+	free(q);
+	free(at);
+	return rc ? -1 : 0;
+}
+
 /* Values at one point: per row (rows: nrows x NV, or NULL) and totals
  * (tot: NV + 1). */
 static int
@@ -326,6 +371,8 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 	if (lmp_poly_eval(m->prog, m->active, &tot[V_ACTIVE], e))
 		return lmp_prefix(e, "totals: active parameters: ");
 	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
+		return -1;
+	if (m->nscaled && scaled_rows(m, rt, rows, tot, e))
 		return -1;
 	return stored_weights(m, rt, rows, tot, e);
 }

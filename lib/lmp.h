@@ -504,6 +504,7 @@ typedef struct lmp_row {
 	const char *coll_group;
 	lmp_poly *coll_bytes;
 	int list;          /* the layer list (pipeline.c) holding the row: its index, or -1 before the first, -2 after */
+	int batch_scale;   /* 0, or an expert's row that sees the tokens of this many replicas (ep / tp) */
 	lmp_num per_layer; /* in a layer list: the row's count per layer */
 } lmp_row;
 typedef struct lmp_model {
@@ -539,6 +540,7 @@ typedef struct lmp_model {
 	int64_t **list_idx; /* each list's decoder-layer indices (its "layers" range or list; else after the lists before) */
 	int ncoll;
 	lmp_poly *coll_total;
+	int nscaled; /* rows with a batch_scale */
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 

@@ -42,7 +42,7 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 	[LMP_RO_PP] = {"pp", "pp", "N", LMP_RO_INTS, 1, 1, 4096, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
 		offsetof(lmp_runtime, pp), NULL, "lmp-eval", "Pipeline stages, 1 to 4096. Default 1."},
 	[LMP_RO_EP] = {"ep", "ep", "N", LMP_RO_INTS, 1, 1, 65536, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
-		offsetof(lmp_runtime, ep), NULL, "lmp-eval", "Expert-parallel degree: 1, or tp x dp. Default 1."},
+		offsetof(lmp_runtime, ep), NULL, "lmp-eval", "Expert-parallel degree: 1, or a multiple of tp dividing tp x dp. Default 1."},
 	[LMP_RO_DP] = {"dp", "dp", "N", LMP_RO_INTS, 1, 1, 65536, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
 		offsetof(lmp_runtime, dp), NULL, "lmp-eval", "Data-parallel replicas, 1 to 65536. Default 1."},
 	[LMP_RO_PHASE] = {"phase", "phase", "prefill|decode", LMP_RO_ENUM, 0, 0, 0, 0, -1, phases,

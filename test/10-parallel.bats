@@ -112,6 +112,14 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	[ "$(jq -c '.rows[] | select(.path == "model.layers.*.block_sparse_moe.experts.*.w1") | [.count, .param_count]' <<<"$doc")" = "[32,$((4096 * 14336))]" ]
 	# no all-reduce after the experts: the combine and the gather replace it
 	[ "$(jq '[.rows[] | select(.path | test("experts.*all_reduce|block_sparse_moe.all_reduce"))] | length' <<<"$doc")" = 0 ]
+	# TP 2 with 4 replicas and EP 8 (vLLM's ep = tp x dp): each expert sees the
+	# tokens of 8 / 2 = 4 replicas, 4 x 512 x 2 / 8 = 512 a step: w1 does
+	# 2 x 512 x 4096 x 14336 FLOPs; each TP rank dispatches 512 / 2 tokens
+	run lmp-eval --tp 2 --dp 4 --ep 8 --batch-size 4 --seq-len 128 "$BATS_FILE_TMPDIR/mixtral.json"
+	assert_success
+	[ "$(jq -c '.rows[] | select(.path == "model.layers.*.block_sparse_moe.experts.*.w1") | [.count, .flops]' <<<"$output")" = "[32,$((2 * 512 * 4096 * 14336))]" ]
+	[ "$(jq '.rows[] | select(.path == "model.layers.*.block_sparse_moe.dispatch") | .collective.bytes' <<<"$output")" = $((256 * 2 * 4096 * 2)) ]
+	[ "$(jq -c '[.runtime.devices, .parallel.devices]' <<<"$output")" = "[8,8]" ]
 	# with EP 1 the experts are split by TP inside and their sum all-reduced once a layer
 	run lmp-eval --tp 8 --batch-size 4 --seq-len 128 "$BATS_FILE_TMPDIR/mixtral.json"
 	assert_success
@@ -181,6 +189,8 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	assert_clean_failure lmp-eval "model.layers.*.block_sparse_moe.experts.*: --ep 5 does not divide its 8 experts"
 	run --separate-stderr lmp-eval --tp 4 --ep 3 --batch-size 1 --seq-len 1 "$LLAMA2"
 	assert_clean_failure lmp-eval "--ep 3 does not divide tp x dp = 4"
+	run --separate-stderr lmp-eval --tp 4 --dp 2 --ep 2 --batch-size 1 --seq-len 1 "$BATS_FILE_TMPDIR/mixtral.json"
+	assert_clean_failure lmp-eval "model.layers.*.block_sparse_moe.experts.*: --ep 2 is not a multiple of --tp 4"
 	run --separate-stderr lmp-eval --pp 33 --batch-size 1 --seq-len 1 "$LLAMA2"
 	assert_clean_failure lmp-eval "--pp 33 is more stages than the model's 32 layers"
 	run --separate-stderr lmp-eval --tp 0 --batch-size 1 --seq-len 1 "$LLAMA2"
