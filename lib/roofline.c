@@ -507,6 +507,8 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		if (steps > 0)
 			add_num(tot, "tpot_s", dec.time / steps);
 		add_num(tot, "e2e_latency_s", s.time);
+		if (L.on)
+			add_num(tot, "collective_time_s", pre.comm + dec.comm);
 		add_num(tot, "tokens_per_s", s.time > 0 ? batch * gen / s.time : 0);
 		utilisation(tot, &s, peak_raw, bw_raw);
 		/* a longer context is a longer prompt: the prefill's activations grow */
