@@ -210,3 +210,22 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	run --separate-stderr sh -c "lmp-eval --totals --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$LINKS'"
 	assert_clean_failure lmp-roofline "a layout's collectives are timed per row: evaluate without --totals"
 }
+
+@test "a hardware file's links: each figure sourced, gpus_per_node whole" {
+	local h="$BATS_TEST_TMPDIR/h.json"
+	jq 'del(.interconnect.scale_up.latency_s.source)' "$LINKS" > "$h"
+	run --separate-stderr sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$h'"
+	assert_clean_failure lmp-roofline "interconnect.scale_up: $h: latency_s has no \"source\""
+	jq '.interconnect.scale_up.gpus_per_node.value = 7.5' "$LINKS" > "$h"
+	run --separate-stderr sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$h'"
+	assert_clean_failure lmp-roofline "interconnect.scale_up.gpus_per_node must be a whole number"
+	jq '.interconnect.scale_out.bytes_per_s.value = 0' "$LINKS" > "$h"
+	run --separate-stderr sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$h'"
+	assert_clean_failure lmp-roofline "bytes_per_s.value must be a number in (0, 1e+14]"
+	# no scale-out figures: fine while every group stays in a node
+	jq 'del(.interconnect.scale_out)' "$LINKS" > "$h"
+	run sh -c "lmp-eval --tp 8 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$h'"
+	assert_success
+	run --separate-stderr sh -c "lmp-eval --tp 16 --batch-size 1 --seq-len 1 '$(L70)' | lmp-roofline --hardware '$h'"
+	assert_clean_failure lmp-roofline "test-h100-links: the hardware file has no interconnect.scale_out figures to time the collectives"
+}
