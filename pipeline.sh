@@ -4,7 +4,8 @@
 #                    [--cache-len N,...] [--prompt-len P,...] [--gen-len G,...]
 #                    [--phase prefill|decode] [--queries SEQ:CACHE[xCOUNT],...]
 #                    [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...] [--totals]
-#                    [--hardware NAME|FILE] [--devices N] [--compute-efficiency X]
+#                    [--tp N,...] [--pp N,...] [--ep N,...] [--dp N,...]
+#                    [--hardware NAME|FILE] [--devices N] [--gpus-per-node N] [--compute-efficiency X]
 #                    [--memory-efficiency X] [--unfused]
 #                    [--format F] [--plot X:Y] [--series FIELD,...]
 #        pipeline.sh --help | --version
@@ -80,6 +81,9 @@ while [ $# -gt 0 ]; do
 	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --queries | --w-bit | --a-bit | --kv-bit)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
+	--tp | --pp | --ep | --dp)
+		[ $# -gt 0 ] || die "$a needs a value"
+		add_eval "$a"; add_eval "$1"; shift ;;
 	--db)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; add_ens "$a"; add_ens "$1"; add_pop "$a"; add_pop "$1"; shift ;;
@@ -87,7 +91,7 @@ while [ $# -gt 0 ]; do
 	--hardware)
 		[ $# -gt 0 ] || die "$a needs a value"
 		hardware=$1; add_roof "$a"; add_roof "$1"; shift ;;
-	--devices | --compute-efficiency | --memory-efficiency)
+	--devices | --gpus-per-node | --compute-efficiency | --memory-efficiency)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_roof "$a"; add_roof "$1"; shift ;;
 	--unfused) add_roof "$a" ;;

@@ -9,10 +9,11 @@
 static const char usage_text[] =
 	"usage: lmp-eval [--batch-size N,...] [--seq-len N,...] [--cache-len N,...]\n"
 	"                [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...]\n"
+	"                [--tp N,...] [--pp N,...] [--ep N,...] [--dp N,...]\n"
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
-	"                [--batch-size N,...] [precision options] [--totals] [--pretty] [--db FILE] [FILE]\n"
-	"       lmp-eval --queries SEQ:CACHE[xCOUNT],... [precision options] [--totals] [--pretty] [--db FILE] [FILE]\n"
+	"                [--batch-size N,...] [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"
+	"       lmp-eval --queries SEQ:CACHE[xCOUNT],... [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --module CLASS [runtime options] [--db FILE] NAME=VALUE ...\n"
 	"       lmp-eval --params CLASS [--db FILE]\n"
 	"       lmp-eval --list-options\n"
@@ -140,11 +141,47 @@ sweep(const lmp_runvals *v, point_fn fn, void *ctx, lmp_err *e)
 	}
 }
 
+/* The models of one document: the single device's, and one per layout a
+ * sweep asks for, compiled when first asked (lmp_model_for_layout). */
+#define MAX_LAYOUTS 64
 struct out {
 	lmp_model *m;
 	int rows, pretty, module, warned;
 	lmp_buf b;
+	const cJSON *doc;
+	lmp_db *db;
+	int nlay;
+	int lay_key[MAX_LAYOUTS][5];
+	lmp_model *lay[MAX_LAYOUTS];
 };
+
+static lmp_model *
+layout_model(struct out *w, const lmp_runtime *rt, lmp_err *e)
+{
+	int key[5] = {rt->tp, rt->pp, rt->ep, rt->dp, rt->layout}, i;
+	lmp_model *m;
+
+	if (!rt->layout)
+		return w->m;
+	for (i = 0; i < w->nlay; i++)
+		if (!memcmp(key, w->lay_key[i], sizeof key))
+			return w->lay[i];
+	if (!(m = lmp_model_for_layout(w->m, w->doc, w->db, rt, e)))
+		return NULL;
+	if (w->nlay == MAX_LAYOUTS) { /* a sweep of many layouts: keep the last */
+		lmp_model_free(w->lay[--w->nlay]);
+	}
+	memcpy(w->lay_key[w->nlay], key, sizeof key);
+	w->lay[w->nlay++] = m;
+	return m;
+}
+
+static void
+layouts_free(struct out *w)
+{
+	while (w->nlay)
+		lmp_model_free(w->lay[--w->nlay]);
+}
 
 static int
 flush(struct out *w, lmp_err *e)
@@ -171,19 +208,22 @@ static int
 point(struct point *pt, void *ctx, lmp_err *e)
 {
 	struct out *w = ctx;
+	lmp_model *m = w->m;
 	int rc;
 
 	if (w->module)
 		rc = lmp_module_doc(w->m, &pt->rt, &w->b, e);
+	else if (!(m = layout_model(w, &pt->rt, e)))
+		rc = -1;
 	else if (pt->is_gen)
-		rc = lmp_gen_doc(w->m, &pt->gen, w->rows, &w->b, e);
+		rc = lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e);
 	else
-		rc = lmp_eval_doc(w->m, &pt->rt, w->rows, &w->b, e);
+		rc = lmp_eval_doc(m, &pt->rt, w->rows, &w->b, e);
 	if (rc)
 		return -1;
 	/* Rotary positions past the model's limit: computed, but not what it
 	 * was trained on.  Said once; each such point is marked. */
-	if (w->m->past_limit && !w->warned) {
+	if ((w->m->past_limit || m->past_limit) && !w->warned) {
 		fprintf(stderr, "lmp-eval: warning: a context past the model's position limit of %lld tokens "
 			"(marked runtime.past_position_limit)\n", (long long)w->m->pos_limit);
 		w->warned = 1;
@@ -286,7 +326,10 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 		lmp_runvals at;
 		if (lmp_runvals_for_doc(&o->rv, docs[i], &at, e) || !(w->m = lmp_model_load(docs[i], db, e)))
 			goto out;
+		w->doc = docs[i];
+		w->db = db;
 		rc = sweep(&at, point, w, e);
+		layouts_free(w);
 		lmp_model_free(w->m);
 		if (rc)
 			goto out;

@@ -6,7 +6,7 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-roofline --hardware NAME|FILE [--devices N] [--compute-efficiency X]\n"
+	"usage: lmp-roofline --hardware NAME|FILE [--devices N] [--gpus-per-node N] [--compute-efficiency X]\n"
 	"                    [--memory-efficiency X] [--unfused] [--pretty] [FILE]\n"
 	"       lmp-roofline --list-hardware\n"
 	"       lmp-roofline --help | --version\n";
@@ -36,10 +36,11 @@ fraction(const char *opt, const char *s)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_HW = 256, O_DEV, O_CE, O_ME, O_UNF, O_LIST, O_PRETTY, O_HELP, O_VERSION };
+	enum { O_HW = 256, O_DEV, O_GPN, O_CE, O_ME, O_UNF, O_LIST, O_PRETTY, O_HELP, O_VERSION };
 	static const struct option longs[] = {
 		{"hardware", required_argument, 0, O_HW},
 		{"devices", required_argument, 0, O_DEV},
+		{"gpus-per-node", required_argument, 0, O_GPN},
 		{"compute-efficiency", required_argument, 0, O_CE},
 		{"memory-efficiency", required_argument, 0, O_ME},
 		{"unfused", no_argument, 0, O_UNF},
@@ -63,6 +64,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (lmp_parse_i64(optarg, 1, 65536, &n))
 				lmp_usage_error("--devices: not an integer in [1, 65536]");
 			o->r.devices = (int)n;
+			o->r.devices_given = 1;
+			break;
+		case O_GPN:
+			if (lmp_parse_i64(optarg, 1, 65536, &n))
+				lmp_usage_error("--gpus-per-node: not an integer in [1, 65536]");
+			o->r.gpus_per_node = (int)n;
 			break;
 		case O_CE: o->r.compute_eff = fraction("--compute-efficiency", optarg); break;
 		case O_ME: o->r.memory_eff = fraction("--memory-efficiency", optarg); break;

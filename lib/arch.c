@@ -672,6 +672,33 @@ act_class(const char *cls, const cJSON *cfg, const char **out, const cJSON **kw,
 	return -1;
 }
 
+/* The node's parallel role (parallel.c): a role name, or an object whose
+ * "heads" is fixed by the config and whose bytes are templates over the
+ * runtime variables, the config's values put in. */
+static int
+node_parallel(const cJSON *t, cJSON *node, const cJSON *cfg, const struct cfgvals *cv, lmp_err *e)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "parallel"), *c;
+	cJSON *o, *v;
+
+	if (cJSON_IsString(p)) {
+		cJSON_AddStringToObject(node, "parallel", p->valuestring);
+		return 0;
+	}
+	if (!cJSON_IsObject(p) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(p, "role")))
+		return lmp_fail(e, LMP_EXIT_INPUT, "a role name or an object with a \"role\"");
+	o = cJSON_AddObjectToObject(node, "parallel");
+	cJSON_ArrayForEach(c, p) {
+		v = !strcmp(c->string, "role") ? cJSON_Duplicate(c, 0) :
+		    !strcmp(c->string, "heads") || !strcmp(c->string, "kv_heads") ? eval_static(c, cfg, cv, e) :
+		    eval_value(c, cfg, cv, e);
+		if (!v)
+			return lmp_prefix(e, "%s: ", c->string);
+		cJSON_AddItemToObject(o, c->string, v);
+	}
+	return 0;
+}
+
 static int
 expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *cv, const char *parent, int depth, lmp_err *e)
 {
@@ -759,6 +786,10 @@ expand(const cJSON *t, cJSON *out_list, const cJSON *cfg, const struct cfgvals *
 			return lmp_prefix(e, "%s: active: ", path);
 		}
 		cJSON_AddItemToObject(node, "active", v);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(t, "parallel") && node_parallel(t, node, cfg, cv, e)) {
+		cJSON_Delete(node);
+		return lmp_prefix(e, "%s: parallel: ", path);
 	}
 	if (cJSON_IsString(tied)) {
 		int on = 1;

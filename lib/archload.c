@@ -28,7 +28,7 @@ static const char *const top_keys[] = {
 	"tree", "extends", "rename", "edits", "validation", "code_location", NULL,
 };
 static const char *const node_keys[] = {
-	"name", "class", "attrs", "sub_layers", "repeat", "layers", "when", "tied", "tied_when", "active", NULL,
+	"name", "class", "attrs", "sub_layers", "repeat", "layers", "when", "tied", "tied_when", "active", "parallel", NULL,
 };
 /* Objects a derived template merges over its parent's; every other key
  * replaces the parent's value whole. */

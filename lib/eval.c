@@ -15,6 +15,8 @@ struct loader {
 	lmp_db *db;
 	int cap;
 	lmp_err *e;
+	struct lmp_walk_par *par; /* NULL: the single device */
+	const char *pp_bytes;     /* the first layer list's hidden_bytes (a pipeline's transfer) */
 };
 
 static char *
@@ -141,6 +143,65 @@ linear_shape(lmp_row *r, const cJSON *params)
 	r->linear = 1;
 }
 
+/* A collective row after the rows just added: kind over a group of n
+ * devices, bytes per device per call (NULL: from text, a template over
+ * runtime variables, scaled by scale). */
+static int
+coll_row(struct loader *L, const char *at, const char *name, int kind, int n, const char *group, const lmp_num *count,
+	lmp_poly *bytes)
+{
+	lmp_model *m = L->m;
+	lmp_row *r, *prev = m->nrows ? &m->rows[m->nrows - 1] : NULL;
+	int list = prev ? prev->list : -1;
+	lmp_num per = prev ? prev->per_layer : lmp_num_int(1), c = *count;
+	char *path = lmp_arena_alloc(m->arena, strlen(at) + 32);
+
+	sprintf(path, "%s.%s", at, name ? name : lmp_coll_name(kind));
+	if (L->par && L->par->list >= 0) {
+		lmp_num rep = lmp_num_int(m->list_len[L->par->list]);
+		if (lmp_num_div(&c, &rep, &per))
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: count overflow", path);
+		list = L->par->list;
+	}
+	r = add_row(L);
+	r->path = path;
+	r->cls = "collective";
+	r->count = c;
+	r->active = lmp_num_int(1);
+	r->coll = kind;
+	r->coll_n = n;
+	r->coll_group = group;
+	r->coll_bytes = bytes;
+	r->list = list;
+	r->per_layer = per;
+	for (int k = 0; k < LMP_NKINDS; k++)
+		r->poly[k] = lmp_poly_zero(m->prog);
+	m->ncoll++;
+	return 0;
+}
+
+/* A template over runtime variables (a node's parallel bytes) times k. */
+static lmp_poly *
+runtime_bytes(struct loader *L, const char *text, const char *what, lmp_i128 num, lmp_i128 den)
+{
+	lmp_fold_ctx c = {0};
+	lmp_tmpl *t;
+	lmp_poly *q, *sum;
+	lmp_num k = lmp_num_frac(num, den);
+
+	c.prog = L->m->prog;
+	if (!text)
+		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: the node's \"parallel\" lacks the bytes it moves", what), NULL;
+	if (!(t = lmp_tmpl_parse(text, NULL, 0, L->e)))
+		return lmp_prefix(L->e, "%s: parallel bytes: ", what), NULL;
+	q = lmp_fold(&c, t, NULL, what, L->e);
+	lmp_tmpl_free(t);
+	sum = lmp_poly_zero(L->m->prog);
+	if (!q || lmp_poly_accumulate(L->m->prog, &sum, &k, q, L->e))
+		return NULL;
+	return sum;
+}
+
 static int
 leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count, const lmp_num *active)
 {
@@ -186,8 +247,63 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 			return -1;
 	}
 	linear_shape(r, params);
+	if (L->par) {
+		int coll;
+		lmp_poly *bytes;
+		lmp_num rep = lmp_num_int(L->par->list >= 0 ? m->list_len[L->par->list] : 1);
+		r->list = L->par->list;
+		if (lmp_num_div(&r->count, &rep, &r->per_layer) ||
+		    lmp_shard_leaf(m, L->db, r, node, L->par, args, &coll, &bytes, L->e) ||
+		    compile_row(m, L->db, r, args, 0, L->e))
+			return -1;
+		return coll ? coll_row(L, r->path, NULL, coll, L->par->tp_here, "tp", &r->count, bytes) : 0;
+	}
 	return compile_row(m, L->db, r, args, 0, L->e);
 }
+
+/* The decoder-layer indices of the layer list just added: the node's
+ * "layers" (a range {"start", "stop", "step"} or a list, lmp-inspect(1)),
+ * else the indices after those of the lists before it. */
+static int
+layer_indices(struct loader *L, const cJSON *node, const char *path)
+{
+	lmp_model *m = L->m;
+	int j = m->nlists - 1;
+	int64_t n = m->list_len[j], *idx, i, next = 0;
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(node, "layers"), *c;
+	lmp_num a, b, st = lmp_num_int(1);
+
+	for (i = 0; i < j; i++)
+		for (int64_t k = 0; k < m->list_len[i]; k++)
+			if (m->list_idx[i][k] >= next)
+				next = m->list_idx[i][k] + 1;
+	idx = m->list_idx[j] = lmp_xmalloc(sizeof *idx * (size_t)(n ? n : 1));
+	for (i = 0; i < n; i++)
+		idx[i] = next + i;
+	if (cJSON_IsObject(set)) {
+		if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(set, "start"), &a) ||
+		    lmp_json_num(cJSON_GetObjectItemCaseSensitive(set, "stop"), &b) ||
+		    (cJSON_GetObjectItemCaseSensitive(set, "step") &&
+			    lmp_json_num(cJSON_GetObjectItemCaseSensitive(set, "step"), &st)) ||
+		    !lmp_num_is_int(&a) || !lmp_num_is_int(&st) || st.n < 1 || a.n < 0)
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"layers\" is not a range", path);
+		for (i = 0; i < n; i++)
+			idx[i] = (int64_t)(a.n + st.n * i);
+	} else if (cJSON_IsArray(set)) {
+		if (cJSON_GetArraySize(set) != n)
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"layers\" does not list its %lld layers", path, (long long)n);
+		i = 0;
+		cJSON_ArrayForEach(c, set) {
+			if (lmp_json_num(c, &a) || !lmp_num_is_int(&a) || a.n < 0)
+				return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"layers\" lists a non-index", path);
+			idx[i++] = (int64_t)a.n;
+		}
+	}
+	return 0;
+}
+
+static int walk_par(struct loader *L, const cJSON *node, const char *path, const char *parent, const lmp_num *count,
+	const lmp_num *rep, const lmp_num *a, int depth);
 
 static int
 walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *count, const lmp_num *active, int depth)
@@ -222,6 +338,8 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
 		rc = leaf(L, node, path.s, &n, &a);
 	} else if (!cJSON_IsArray(subs)) {
 		rc = lmp_fail(L->e, LMP_EXIT_INPUT, "%s: \"sub_layers\" must be an array", path.s);
+	} else if (L->par && lmp_node_role(node)) {
+		rc = walk_par(L, node, path.s, parent, count, &r, &a, depth);
 	} else {
 		cJSON_ArrayForEach(c, subs)
 			if ((rc = walk(L, c, path.s, &n, &a, depth + 1)))
@@ -229,6 +347,86 @@ walk(struct loader *L, const cJSON *node, const char *parent, const lmp_num *cou
 	}
 	lmp_buf_free(&path);
 	return rc;
+}
+
+/* A composite with a structural parallel role under a layout.  "layers":
+ * a layer list, which a pipeline cuts into stages.  "experts": the
+ * repeat spread over the EP ranks (each holds repeat / ep whole experts,
+ * vLLM's FusedMoE with expert parallelism), the routed tokens dispatched
+ * to them and combined back by all-to-alls (each TP rank sends its share
+ * of the tokens, top_k copies of the hidden state: routed_bytes / tp) and
+ * gathered over the TP group; an EP group of ep / tp replicas routes all
+ * their tokens to its experts (batch_scale, evaldoc.c).  With ep 1 the
+ * experts are split by TP inside (their roles) and their sum all-reduced
+ * once (hidden_bytes). */
+static int
+walk_par(struct loader *L, const cJSON *node, const char *path, const char *parent, const lmp_num *count,
+	const lmp_num *rep, const lmp_num *a, int depth)
+{
+	struct lmp_walk_par *w = L->par, keep = *w;
+	const char *role = lmp_node_role(node), *hidden = lmp_node_par_str(node, "hidden_bytes");
+	const cJSON *c, *subs = cJSON_GetObjectItemCaseSensitive(node, "sub_layers");
+	lmp_num n, r = *rep;
+	lmp_poly *b;
+	int rc = 0, experts = !strcmp(role, "experts"), first = -1;
+
+	if (!strcmp(role, "layers")) {
+		lmp_model *m = L->m;
+		if (!lmp_num_is_int(&r) || r.n > ((lmp_i128)1 << 40))
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: a layer list needs a whole repeat", path);
+		m->list_len = lmp_xrealloc(m->list_len, sizeof *m->list_len * (size_t)(m->nlists + 1));
+		m->list_idx = lmp_xrealloc(m->list_idx, sizeof *m->list_idx * (size_t)(m->nlists + 1));
+		m->list_len[m->nlists] = (int64_t)r.n;
+		m->list_idx[m->nlists] = NULL;
+		w->list = m->nlists++;
+		if (layer_indices(L, node, path))
+			return -1;
+		if (!L->pp_bytes)
+			L->pp_bytes = hidden;
+	} else if (experts && w->ep > 1) {
+		if (!lmp_num_is_int(&r) || r.n % w->ep)
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: --ep %d does not divide its %lld experts", path, w->ep,
+				(long long)r.n);
+		/* vLLM spreads the experts over tp x dp ranks: an expert group
+		 * of whole tensor-parallel groups gathers the tokens of ep / tp
+		 * replicas; one inside a TP group would split a replica's */
+		if (w->ep % w->tp)
+			return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: --ep %d is not a multiple of --tp %d: an expert group "
+				"inside a tensor-parallel group is not modelled", path, w->ep, w->tp);
+		r = lmp_num_int(r.n / w->ep);
+		first = L->m->nrows;
+		if (!(b = runtime_bytes(L, lmp_node_par_str(node, "routed_bytes"), path, 1, w->tp)) ||
+		    coll_row(L, parent, "dispatch", LMP_COLL_ALL_TO_ALL, w->ep, "ep", count, b))
+			return -1;
+		w->tp_here = 1;
+	} else if (!experts) {
+		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: unknown structural parallel role \"%s\" (layers or experts)",
+			path, role);
+	}
+	if (lmp_num_mul(count, &r, &n))
+		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: repeat counts overflow", path);
+	cJSON_ArrayForEach(c, subs)
+		if ((rc = walk(L, c, path, &n, a, depth + 1)))
+			return rc;
+	w->tp_here = keep.tp_here;
+	if (first >= 0 && w->ep > w->tp)
+		for (int i = first; i < L->m->nrows; i++, L->m->nscaled++)
+			L->m->rows[i].batch_scale = w->ep / w->tp;
+	if (!strcmp(role, "layers")) {
+		w->list = -2;
+	} else if (w->ep > 1) {
+		if (!(b = runtime_bytes(L, lmp_node_par_str(node, "routed_bytes"), path, 1, w->tp)) ||
+		    coll_row(L, parent, "combine", LMP_COLL_ALL_TO_ALL, w->ep, "ep", count, b))
+			return -1;
+		if (w->tp > 1 && (!(b = runtime_bytes(L, hidden, path, 1, 1)) ||
+				  coll_row(L, parent, NULL, LMP_COLL_ALL_GATHER, w->tp, "tp", count, b)))
+			return -1;
+	} else if (w->tp_here > 1) {
+		if (!(b = runtime_bytes(L, hidden, path, 1, 1)) ||
+		    coll_row(L, parent, NULL, LMP_COLL_ALL_REDUCE, w->tp_here, "tp", count, b))
+			return -1;
+	}
+	return 0;
 }
 
 /* A tied weight must name a row that owns it (and owns it itself). */
@@ -258,9 +456,12 @@ sum_rows(lmp_model *m, lmp_err *e)
 	for (k = 0; k < LMP_NKINDS; k++)
 		m->total[k] = lmp_poly_zero(m->prog);
 	m->active = lmp_poly_zero(m->prog);
+	m->coll_total = lmp_poly_zero(m->prog);
 	for (i = 0; i < m->nrows; i++) {
 		lmp_row *r = &m->rows[i];
 		lmp_num ca;
+		if (r->coll && lmp_poly_accumulate(m->prog, &m->coll_total, &r->count, r->coll_bytes, e))
+			return lmp_prefix(e, "totals: collective bytes: ");
 		if (!r->tied) {
 			if (lmp_num_mul(&r->count, &r->active, &ca) ||
 			    lmp_poly_accumulate(m->prog, &m->active, &ca, r->poly[LMP_K_PARAM_COUNT], e))
@@ -307,8 +508,69 @@ model_new(void)
 	return m;
 }
 
+static lmp_model *model_load(const cJSON *doc, lmp_db *db, struct lmp_walk_par *par, lmp_err *e);
+
 lmp_model *
 lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
+{
+	return model_load(doc, db, NULL, e);
+}
+
+/* The pipeline's transfer between stages: the hidden state and the
+ * residual each stage hands the next (vLLM's IntermediateTensors), one
+ * send/recv out of every stage but the last, after the layer lists. */
+static int
+pipeline_row(struct loader *L, lmp_err *e)
+{
+	lmp_model *m = L->m;
+	int64_t layers = 0;
+	lmp_num count = lmp_num_int(m->pp - 1);
+	lmp_poly *b;
+	lmp_row keep;
+	int i, last = -1;
+
+	for (i = 0; i < m->nlists; i++)
+		layers += m->list_len[i];
+	if (!m->nlists)
+		return lmp_fail(e, LMP_EXIT_INPUT, "--pp: the template marks no layer list (\"parallel\": {\"role\": "
+			"\"layers\"})");
+	if (layers < m->pp)
+		return lmp_fail(e, LMP_EXIT_INPUT, "--pp %d is more stages than the model's %lld layers", m->pp,
+			(long long)layers);
+	if (!(b = runtime_bytes(L, L->pp_bytes, "the layer list", 2, 1)))
+		return -1;
+	for (i = 0; i < m->nrows; i++)
+		if (m->rows[i].list >= 0)
+			last = i;
+	L->par->list = -2;
+	if (coll_row(L, "pipeline", NULL, LMP_COLL_SEND_RECV, 2, "pp", &count, b))
+		return -1;
+	keep = m->rows[m->nrows - 1];
+	memmove(&m->rows[last + 2], &m->rows[last + 1], sizeof *m->rows * (size_t)(m->nrows - last - 2));
+	m->rows[last + 1] = keep;
+	return 0;
+}
+
+lmp_model *
+lmp_model_for_layout(lmp_model *base, const cJSON *doc, lmp_db *db, const lmp_runtime *rt, lmp_err *e)
+{
+	struct lmp_walk_par w = {rt->tp > 0 ? rt->tp : 1, rt->pp > 0 ? rt->pp : 1, rt->ep > 0 ? rt->ep : 1,
+		rt->dp > 0 ? rt->dp : 1, 0, -1};
+	lmp_model *m;
+
+	if (w.tp * w.pp * w.ep * w.dp == 1 && !rt->layout)
+		return base;
+	w.tp_here = w.tp;
+	if (lmp_layout_check(rt, e) || !(m = model_load(doc, db, &w, e)))
+		return NULL;
+	m->head = lmp_xmalloc(base->headlen + 1);
+	memcpy(m->head, base->head, base->headlen + 1);
+	m->headlen = base->headlen;
+	return m;
+}
+
+static lmp_model *
+model_load(const cJSON *doc, lmp_db *db, struct lmp_walk_par *par, lmp_err *e)
 {
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
 	const cJSON *model = cJSON_GetObjectItemCaseSensitive(doc, "model");
@@ -334,9 +596,19 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 	L.m = model_new();
 	L.db = db;
 	L.e = e;
+	L.par = par;
+	if (par) {
+		L.m->par = 1;
+		L.m->tp = par->tp;
+		L.m->pp = par->pp;
+		L.m->ep = par->ep;
+		L.m->dp = par->dp;
+	}
 	cJSON_ArrayForEach(c, layers)
 		if (walk(&L, c, "", &one, &one, 0))
 			goto fail;
+	if (par && par->pp > 1 && pipeline_row(&L, e))
+		goto fail;
 	if (check_tied(L.m, e) || sum_rows(L.m, e))
 		goto fail;
 	if (positions(L.m, model, e))
@@ -351,6 +623,8 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 			*L.m->quant = q;
 		}
 	}
+	if (par)
+		return L.m; /* the head is the single device's (lmp_model_for_layout) */
 	L.m->model_json = model ? lmp_json_print(model, 0) : lmp_xstrdup("null");
 	{
 		lmp_buf h = {0};
@@ -448,6 +722,10 @@ lmp_model_free(lmp_model *m)
 	free(m->model_json);
 	free(m->head);
 	free(m->growth);
+	for (int i = 0; i < m->nlists; i++)
+		free(m->list_idx[i]);
+	free(m->list_idx);
+	free(m->list_len);
 	if (m->quant)
 		lmp_quant_free(m->quant);
 	free(m->quant);

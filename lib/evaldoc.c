@@ -47,6 +47,30 @@ bits(lmp_buf *b, const lmp_runtime *rt)
 	}
 }
 
+/* The parallel layout, where an option of it was given (a document
+ * without it describes one device). */
+static void
+layout(lmp_buf *b, const lmp_runtime *rt)
+{
+	int64_t d = 1;
+
+	if (!rt->layout)
+		return;
+	for (int i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		int v;
+		if (r->role != LMP_RO_LAYOUT)
+			continue;
+		v = *(const int *)((const char *)rt + r->offset);
+		key(b, r->json);
+		i128(b, v > 0 ? v : 1);
+		if (i != LMP_RO_EP)
+			d *= v > 0 ? v : 1;
+	}
+	key(b, "devices");
+	i128(b, d);
+}
+
 static void
 aggregates(lmp_buf *b, const lmp_runtime *rt)
 {
@@ -92,6 +116,7 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 	bits(b, rt);
 	if (rt->w_checkpoint)
 		LIT(b, ",\"w_format\":\"quantization_config\"");
+	layout(b, rt);
 	aggregates(b, rt);
 	if (rt->extra)
 		lmp_buf_puts(b, rt->extra);
@@ -101,7 +126,7 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 /* Per row and in the totals, the seven quantities (LMP_K_*), then the
  * stored weight bytes (V_WEIGHT_BYTES); the totals add the active
  * parameters (V_ACTIVE). */
-enum { V_WEIGHT_BYTES = LMP_NKINDS, NV, V_ACTIVE = NV };
+enum { V_WEIGHT_BYTES = LMP_NKINDS, V_COLL, NV, V_ACTIVE = NV };
 
 /* The bytes a row's parameters take stored, per instance, exactly (a
  * fraction where the bits do not fill whole bytes): the one place a weight
@@ -179,12 +204,16 @@ quantities(lmp_buf *b, const lmp_num *v)
 /* The totals: the quantities, the active parameters and, where known, how
  * the state grows with the context (growth: its JSON members, or NULL). */
 static void
-totals_json(lmp_buf *b, const lmp_num *tot, const char *growth)
+totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth)
 {
 	LIT(b, ",\"totals\":{");
 	quantities(b, tot);
 	LIT(b, ",\"active_param_count\":");
 	num(b, &tot[V_ACTIVE]);
+	if (m->ncoll) {
+		LIT(b, ",\"collective_bytes\":");
+		num(b, &tot[V_COLL]);
+	}
 	if (growth)
 		lmp_buf_puts(b, growth);
 	lmp_buf_putc(b, '}');
@@ -272,6 +301,51 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 	return 0;
 }
 
+/* An expert group of several replicas (ep > tp, lmp-eval(1) PARALLELISM)
+ * routes their tokens to its experts: an expert's rows are evaluated at
+ * batch_scale times the step's sequences, rows and totals corrected by
+ * count x (scaled - unscaled). */
+static int
+scaled_rows(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+{
+	lmp_runtime big = *rt;
+	lmp_query *q = lmp_xmalloc(sizeof *q * (size_t)rt->nqueries);
+	lmp_num *at = lmp_xmalloc(sizeof *at * (size_t)m->nrows * LMP_NKINDS), v, d, t;
+	int i, k, rc = 0, scale = 1;
+
+	for (i = 0; i < m->nrows; i++)
+		if (m->rows[i].batch_scale)
+			scale = m->rows[i].batch_scale;
+	for (i = 0; i < rt->nqueries; i++) {
+		q[i] = rt->queries[i];
+		q[i].count *= scale;
+	}
+	big.queries = q;
+	for (i = 0; i < m->nrows && !rc; i++)
+		for (k = 0; k < LMP_NKINDS && m->rows[i].batch_scale && !rc; k++)
+			rc = lmp_poly_eval(m->prog, m->rows[i].poly[k], &at[i * LMP_NKINDS + k], e);
+	if (rc || lmp_runtime_compute(&big, e))
+		goto out;
+	lmp_prog_set_point(m->prog, &big);
+	for (i = 0; i < m->nrows && !rc; i++) {
+		const lmp_row *r = &m->rows[i];
+		for (k = 0; k < LMP_NKINDS && r->batch_scale && !rc; k++) {
+			if ((rc = lmp_poly_eval(m->prog, r->poly[k], &v, e)))
+				break;
+			if (rows)
+				rows[i * NV + k] = v;
+			if (k != LMP_K_PARAM_COUNT && (lmp_num_sub(&v, &at[i * LMP_NKINDS + k], &d) ||
+				lmp_num_mul(&r->count, &d, &t) || lmp_num_add(&tot[k], &t, &tot[k])))
+				rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: overflow", r->path);
+		}
+	}
+	lmp_prog_set_point(m->prog, rt);
+out:
+	free(q);
+	free(at);
+	return rc ? -1 : 0;
+}
+
 /* Values at one point: per row (rows: nrows x NV, or NULL) and totals
  * (tot: NV + 1). */
 static int
@@ -280,10 +354,17 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 	int i, k;
 
 	lmp_prog_set_point(m->prog, rt);
-	for (i = 0; rows && i < m->nrows; i++)
+	for (i = 0; rows && i < m->nrows; i++) {
 		for (k = 0; k < LMP_NKINDS; k++)
 			if (lmp_poly_eval(m->prog, m->rows[i].poly[k], &rows[i * NV + k], e))
 				return lmp_prefix(e, "%s: %s: ", m->rows[i].path, lmp_kind_name(k));
+		rows[i * NV + V_COLL] = lmp_num_int(0);
+		if (m->rows[i].coll && lmp_poly_eval(m->prog, m->rows[i].coll_bytes, &rows[i * NV + V_COLL], e))
+			return lmp_prefix(e, "%s: bytes: ", m->rows[i].path);
+	}
+	tot[V_COLL] = lmp_num_int(0);
+	if (m->ncoll && lmp_poly_eval(m->prog, m->coll_total, &tot[V_COLL], e))
+		return lmp_prefix(e, "totals: collective bytes: ");
 	for (k = 0; k < LMP_NKINDS; k++)
 		if (lmp_poly_eval(m->prog, m->total[k], &tot[k], e))
 			return lmp_prefix(e, "totals: %s: ", lmp_kind_name(k));
@@ -291,7 +372,31 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		return lmp_prefix(e, "totals: active parameters: ");
 	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
 		return -1;
+	if (m->nscaled && scaled_rows(m, rt, rows, tot, e))
+		return -1;
 	return stored_weights(m, rt, rows, tot, e);
+}
+
+/* A collective row's kind, group, size and bytes: each device's buffer
+ * per call, and what it puts on its link (collective.c). */
+static void
+collective_json(lmp_buf *b, const lmp_row *r, const lmp_num *bytes)
+{
+	lmp_num f, link;
+
+	LIT(b, ",\"collective\":{\"kind\":");
+	lmp_json_string(b, lmp_coll_name(r->coll));
+	LIT(b, ",\"group\":");
+	lmp_json_string(b, r->coll_group);
+	LIT(b, ",\"size\":");
+	i128(b, r->coll_n);
+	LIT(b, ",\"bytes\":");
+	num(b, bytes);
+	if (!lmp_coll_link_factor(r->coll, r->coll_n, &f) && !lmp_num_mul(&f, bytes, &link)) {
+		LIT(b, ",\"link_bytes\":");
+		num(b, &link);
+	}
+	lmp_buf_putc(b, '}');
 }
 
 static void
@@ -318,6 +423,8 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats)
 		quantities(b, &v[i * NV]);
 		if (formats && !lmp_num_is_zero(&v[i * NV + LMP_K_PARAM_COUNT]))
 			format_json(b, m, r, &v[i * NV]);
+		if (r->coll)
+			collective_json(b, r, &v[i * NV + V_COLL]);
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
@@ -513,7 +620,7 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 {
 	int64_t key[5] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq};
 	lmp_query q = {1, 0, batch};
-	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL, 0};
+	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL, 0, 0, 0, 0, 0, 0};
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;
@@ -583,6 +690,118 @@ mark_past(lmp_buf *b)
 	LIT(b, ",\"past_position_limit\":true}");
 }
 
+/* Sums over the stages of a pipeline (parallel.c): one device of each
+ * stage holds its rows' parameters, weights and state and does their
+ * FLOPs; work from rows (a step, or a prefill) plus more (the decode
+ * phase, whose state is the one at the end), or NULL. */
+enum { S_PARAMS, S_WEIGHTS, S_STATE, S_FLOPS, NS };
+static int
+stage_sums(const lmp_model *m, const lmp_num *rows, const lmp_num *more, const int64_t *first, int s, lmp_num *out,
+	lmp_err *e)
+{
+	static const int kinds[NS] = {LMP_K_PARAM_COUNT, V_WEIGHT_BYTES, LMP_K_STATE, LMP_K_FLOPS};
+	lmp_num c, t, v;
+	int i, k, rc = 0;
+
+	for (k = 0; k < NS; k++)
+		out[k] = lmp_num_int(0);
+	for (i = 0; i < m->nrows && !rc; i++) {
+		const lmp_row *r = &m->rows[i];
+		if (r->coll || (rc = lmp_row_stage_count(m, r, first, s, &c)) || lmp_num_is_zero(&c))
+			continue;
+		for (k = 0; k < NS && !rc; k++) {
+			const lmp_num *src = more && k != S_FLOPS ? more : rows;
+			if (r->tied && (k == S_PARAMS || k == S_WEIGHTS))
+				continue;
+			v = src[i * NV + kinds[k]];
+			if (more && k == S_FLOPS)
+				rc = lmp_num_add(&v, &more[i * NV + kinds[k]], &v);
+			if (!rc && !(rc = lmp_num_mul(&c, &v, &t)))
+				rc = lmp_num_add(&out[k], &t, &out[k]);
+		}
+	}
+	return rc ? lmp_fail(e, LMP_EXIT_INPUT, "stage sums: %s", lmp_num_strerror(rc)) : 0;
+}
+
+static void
+sums_json(lmp_buf *b, const lmp_num *v)
+{
+	LIT(b, "\"param_count\":");
+	num(b, &v[S_PARAMS]);
+	LIT(b, ",\"weight_bytes\":");
+	num(b, &v[S_WEIGHTS]);
+	LIT(b, ",\"state_bytes\":");
+	num(b, &v[S_STATE]);
+	LIT(b, ",\"flops\":");
+	num(b, &v[S_FLOPS]);
+}
+
+/* "parallel": the layout, each pipeline stage's device, the device that
+ * holds the most (what must fit) and every device of the layout summed
+ * (tp x dp devices per stage, replicas included). */
+static int
+parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_err *e)
+{
+	int64_t *first = lmp_xmalloc(sizeof *first * (size_t)(m->pp + 1)), layers = 0;
+	lmp_num st[NS], all[NS], best[NS], per = lmp_num_int((lmp_i128)m->tp * m->dp), t, u;
+	int s, k, top = 0, rc = 0;
+
+	for (k = 0; k < m->nlists; k++)
+		layers += m->list_len[k];
+	lmp_pp_stages(layers, m->pp, first);
+	for (k = 0; k < NS; k++)
+		all[k] = best[k] = lmp_num_int(0);
+	LIT(b, ",\"parallel\":{\"tp\":");
+	i128(b, m->tp);
+	LIT(b, ",\"pp\":");
+	i128(b, m->pp);
+	LIT(b, ",\"ep\":");
+	i128(b, m->ep);
+	LIT(b, ",\"dp\":");
+	i128(b, m->dp);
+	LIT(b, ",\"devices\":");
+	i128(b, (lmp_i128)m->tp * m->pp * m->dp);
+	LIT(b, ",\"stages\":[");
+	for (s = 0; s < m->pp && !rc; s++) {
+		if ((rc = stage_sums(m, rows, more, first, s, st, e)))
+			break;
+		LIT(b, "{\"layers\":[");
+		i128(b, first[s]);
+		lmp_buf_putc(b, ',');
+		i128(b, first[s + 1] - 1);
+		LIT(b, "],");
+		sums_json(b, st);
+		lmp_buf_puts(b, s + 1 < m->pp ? "}," : "}");
+		lmp_num_add(&st[S_WEIGHTS], &st[S_STATE], &t);
+		lmp_num_add(&best[S_WEIGHTS], &best[S_STATE], &u);
+		if (s == 0 || lmp_num_cmp(&t, &u) > 0) {
+			memcpy(best, st, sizeof st);
+			top = s;
+		}
+		for (k = 0; k < NS && !rc; k++)
+			if (!(rc = lmp_num_mul(&st[k], &per, &t)))
+				rc = lmp_num_add(&all[k], &t, &all[k]);
+	}
+	free(first);
+	if (rc)
+		return rc < 0 ? -1 : lmp_fail(e, LMP_EXIT_INPUT, "layout sums: %s", lmp_num_strerror(rc));
+	LIT(b, "],\"device\":{\"stage\":");
+	i128(b, top);
+	lmp_buf_putc(b, ',');
+	sums_json(b, best);
+	LIT(b, "},\"all_devices\":{");
+	sums_json(b, all);
+	lmp_buf_putc(b, '}');
+	if (m->pp > 1) {
+		/* one request's batch goes through the stages one after another */
+		LIT(b, ",\"pipeline_idle_fraction\":");
+		t = lmp_num_frac(m->pp - 1, m->pp);
+		num(b, &t);
+	}
+	lmp_buf_putc(b, '}');
+	return 0;
+}
+
 int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
@@ -596,7 +815,8 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 			context = rt->queries[i].cache_len + rt->queries[i].seq_len;
 	if ((past = past_limit(m, context, "cache_len + seq_len", e)) < 0)
 		return -1;
-	if (with_rows)
+	/* a layout's stages sum the rows */
+	if (with_rows || m->par)
 		rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
 	if (evaluate(m, rt, rows, tot, e))
 		goto out;
@@ -612,7 +832,9 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		lmp_buf_putc(b, ',');
 		rows_json(b, m, rows, rt->w_checkpoint);
 	}
-	totals_json(b, tot, growth);
+	totals_json(b, m, tot, growth);
+	if (m->par && parallel_json(b, m, rows, NULL, e))
+		goto out;
 	LIT(b, "}\n");
 	rc = 0;
 out:
@@ -686,7 +908,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	/* The last token is sampled, never fed back: prompt + gen - 1 positions. */
 	if ((past = past_limit(m, g->prompt_len + g->gen_len - 1, "prompt_len + gen_len - 1", e)) < 0)
 		return -1;
-	if (with_rows) {
+	if (with_rows || m->par) {
 		pre = lmp_xmalloc(sizeof *pre * (size_t)(n + 1));
 		dec = lmp_xmalloc(sizeof *dec * (size_t)(n + 1));
 		step = lmp_xmalloc(sizeof *step * (size_t)(n + 1));
@@ -704,7 +926,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		q.seq_len = 1;
 		q.cache_len = g->prompt_len + s;
 		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, step, stot, e) ||
-		    (with_rows && accumulate(dec, step, n, e)) || accumulate(dtot, stot, NV, e))
+		    (dec && accumulate(dec, step, n, e)) || accumulate(dtot, stot, NV, e))
 			goto out;
 	}
 	lmp_buf_printf(&dr, "{\"seq_len\":1,\"cache_len_first\":%lld,\"cache_len_last\":%lld}",
@@ -722,14 +944,17 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	LIT(b, ",\"gen_len\":");
 	i128(b, g->gen_len);
 	bits(b, &rt);
+	layout(b, &rt);
 	if (past)
 		LIT(b, ",\"past_position_limit\":true");
 	LIT(b, "},\"phases\":{");
-	phase_json(b, m, "prefill", 1, pr.s, pre, ptot, rt.w_checkpoint);
+	phase_json(b, m, "prefill", 1, pr.s, with_rows ? pre : NULL, ptot, rt.w_checkpoint);
 	lmp_buf_putc(b, ',');
 	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot, rt.w_checkpoint);
 	lmp_buf_putc(b, '}');
-	totals_json(b, all, growth);
+	totals_json(b, m, all, growth);
+	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, e))
+		goto out;
 	LIT(b, "}\n");
 	rc = 0;
 out:

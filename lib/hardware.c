@@ -40,6 +40,35 @@ figure(const cJSON *parent, const char *key, double max, int required, double *o
 	return 0;
 }
 
+/* interconnect.scale_up and .scale_out (lmp-hardware(5)): the per-GPU
+ * bandwidth in one direction and the latency of the links inside a node
+ * and between nodes, and how many GPUs a node holds; optional, each
+ * figure sourced. */
+static int
+links(const cJSON *doc, lmp_hw *hw, const char *file, lmp_err *e)
+{
+	const cJSON *ic = cJSON_GetObjectItemCaseSensitive(doc, "interconnect");
+	const cJSON *up = cJSON_GetObjectItemCaseSensitive(ic, "scale_up");
+	const cJSON *out = cJSON_GetObjectItemCaseSensitive(ic, "scale_out");
+	double g = 0;
+
+	if (!ic)
+		return 0;
+	if (!cJSON_IsObject(ic) || (up && !cJSON_IsObject(up)) || (out && !cJSON_IsObject(out)))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: interconnect, scale_up and scale_out must be objects", file);
+	if (up && (figure(up, "bytes_per_s", 1e14, 1, &hw->scaleup_bw, file, e) ||
+		   figure(up, "latency_s", 1, 1, &hw->scaleup_latency, file, e) ||
+		   figure(up, "gpus_per_node", 1e6, 1, &g, file, e)))
+		return lmp_prefix(e, "interconnect.scale_up: ");
+	if (g != (int)g)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: interconnect.scale_up.gpus_per_node must be a whole number", file);
+	hw->gpus_per_node = (int)g;
+	if (out && (figure(out, "bytes_per_s", 1e14, 1, &hw->scaleout_bw, file, e) ||
+		    figure(out, "latency_s", 1, 1, &hw->scaleout_latency, file, e)))
+		return lmp_prefix(e, "interconnect.scale_out: ");
+	return 0;
+}
+
 static lmp_hw *
 from_doc(cJSON *doc, const char *file, lmp_err *e)
 {
@@ -84,7 +113,7 @@ from_doc(cJSON *doc, const char *file, lmp_err *e)
 	if (figure(doc, "memory_capacity_bytes", 1e14, 1, &hw->capacity, file, e) ||
 	    figure(doc, "memory_bandwidth_bytes_per_s", 1e15, 1, &hw->bandwidth, file, e) ||
 	    figure(doc, "onchip_buffer_bytes", 1e12, 1, &hw->onchip, file, e) ||
-	    figure(doc, "interconnect_bytes_per_s", 1e15, 1, &hw->interconnect, file, e))
+	    figure(doc, "interconnect_bytes_per_s", 1e15, 1, &hw->interconnect, file, e) || links(doc, hw, file, e))
 		goto fail;
 	return hw;
 fail:

@@ -275,6 +275,9 @@ typedef struct lmp_runtime {
 	lmp_num vars[LMP_NVARS];
 	const char *extra; /* NULL, or members appended to the runtime object: ',"phase":...' */
 	int w_checkpoint;  /* the weights are in the checkpoint's own formats (quant.c), per row */
+	/* the parallel layout (LMP_RO_LAYOUT rows; 0 reads as 1); layout: an
+	 * option of it was given, so the runtime object records it */
+	int tp, pp, ep, dp, layout;
 } lmp_runtime;
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
@@ -293,6 +296,7 @@ enum lmp_ro {
 	/* integer lists, in sweep order (the last varies fastest) */
 	LMP_RO_BATCH_SIZE, LMP_RO_SEQ_LEN, LMP_RO_CACHE_LEN, LMP_RO_PROMPT_LEN, LMP_RO_GEN_LEN,
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
+	LMP_RO_TP, LMP_RO_PP, LMP_RO_EP, LMP_RO_DP, /* the parallel layout (parallel.c) */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_NRUNOPTS
@@ -300,7 +304,8 @@ enum lmp_ro {
 enum lmp_ro_type { LMP_RO_INTS, LMP_RO_ENUM, LMP_RO_QUERYLIST };
 enum lmp_ro_role {
 	LMP_RO_STEP,    /* shapes the step: written as the step's own fields */
-	LMP_RO_SETTING  /* an int of lmp_runtime, written in every runtime object */
+	LMP_RO_SETTING, /* an int of lmp_runtime, written in every runtime object */
+	LMP_RO_LAYOUT   /* an int of lmp_runtime, written where the layout was given */
 };
 enum lmp_ro_fix {
 	LMP_FIX_NO,      /* lmp-populate does not take it */
@@ -493,6 +498,14 @@ typedef struct lmp_row {
 	lmp_poly **args;      /* entry->nparams bound values; module mode only */
 	int linear;           /* a torch Linear with constant in, out and bias: */
 	lmp_num in, out, bias; /* what a quantized format stores (quant.c) */
+	/* parallel.c: a collective row (coll an LMP_COLL_*, 0 for a layer):
+	 * coll_bytes per device per call, over a group of coll_n devices */
+	int coll, coll_n;
+	const char *coll_group;
+	lmp_poly *coll_bytes;
+	int list;          /* the layer list (pipeline.c) holding the row: its index, or -1 before the first, -2 after */
+	int batch_scale;   /* 0, or an expert's row that sees the tokens of this many replicas (ep / tp) */
+	lmp_num per_layer; /* in a layer list: the row's count per layer */
 } lmp_row;
 typedef struct lmp_model {
 	lmp_prog *prog;
@@ -519,8 +532,62 @@ typedef struct lmp_model {
 	int64_t weights_key[2];
 	int weights_set;
 	lmp_num weights_total;
+	/* parallel.c: the layout the rows are sharded for (par: not the single
+	 * device), the layer lists' lengths in order, the collectives' total */
+	int par, tp, pp, ep, dp;
+	int nlists;
+	int64_t *list_len;
+	int64_t **list_idx; /* each list's decoder-layer indices (its "layers" range or list; else after the lists before) */
+	int ncoll;
+	lmp_poly *coll_total;
+	int nscaled; /* rows with a batch_scale */
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
+
+/* parallel.c: a model sharded over a parallel layout (lmp-eval(1)
+ * PARALLELISM).  Each module_db.json entry declares how its parameters
+ * split under each parallel role ("parallel": {"roles": {...}}); a template
+ * node names its role ("parallel"), and the structural roles "layers" (a
+ * pipeline splits the layer lists) and "experts" (expert parallelism
+ * spreads the repeat) are the walk's. */
+enum { LMP_COLL_NONE, LMP_COLL_ALL_REDUCE, LMP_COLL_ALL_GATHER, LMP_COLL_REDUCE_SCATTER, LMP_COLL_ALL_TO_ALL,
+	LMP_COLL_SEND_RECV, LMP_NCOLL };
+const char *lmp_coll_name(int kind);
+int lmp_coll_kind(const char *name); /* 0 if unknown */
+/* The layout of a point (zeros read as 1), checked: ep divides tp x dp,
+ * at most 65536 devices. */
+int lmp_layout_check(const lmp_runtime *rt, lmp_err *e);
+/* The model for rt's layout: base itself for the single device, else a new
+ * one compiled from doc with every row sharded (the caller frees it); base
+ * gives its head (model, weights_check). */
+lmp_model *lmp_model_for_layout(lmp_model *base, const cJSON *doc, lmp_db *db, const lmp_runtime *rt, lmp_err *e);
+/* A leaf's bound arguments divided as its role says (eval.c's hook);
+ * *coll gets the collective the role then emits (its kind, or 0) and its
+ * bytes per device, folded from the undivided arguments. */
+struct lmp_walk_par {
+	int tp, pp, ep, dp; /* the layout */
+	int tp_here;        /* the TP degree where the walk is: 1 among experts spread over EP */
+	int list;           /* the layer list being walked, or -1 / -2 */
+};
+int lmp_shard_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const struct lmp_walk_par *w,
+	lmp_poly **args, int *coll, lmp_poly **bytes, lmp_err *e);
+/* A node's parallel role, or NULL; its member key as a string, or NULL. */
+const char *lmp_node_role(const cJSON *node);
+const char *lmp_node_par_str(const cJSON *node, const char *key);
+/* The pipeline's stages as vLLM cuts them (get_pp_indices): layers
+ * first[s] to first[s + 1] - 1 on stage s; first has pp + 1 slots. */
+void lmp_pp_stages(int64_t layers, int pp, int64_t *first);
+/* How many instances of row r stage s holds. */
+int lmp_row_stage_count(const lmp_model *m, const lmp_row *r, const int64_t *first, int s, lmp_num *out);
+
+/* collective.c: the alpha-beta time of a collective over n devices.  The
+ * bytes each device moves on its link for a buffer of bytes per device
+ * (ring all-reduce 2(n-1)/n, all-gather, reduce-scatter and all-to-all
+ * (n-1)/n, send/recv 1), and the time: those bytes over the link's
+ * bandwidth plus one latency per ring step (2(n-1), n-1, 1). */
+int lmp_coll_link_factor(int kind, int n, lmp_num *out);
+double lmp_coll_time(int kind, int n, double bytes, double bw, double latency);
+int lmp_coll_steps(int kind, int n);
 
 /* quant.c: the checkpoint's own weight format (quantization_config). */
 enum { LMP_Q_NONE, LMP_Q_AWQ, LMP_Q_GPTQ, LMP_Q_BNB8, LMP_Q_BNB4, LMP_Q_FP8, LMP_Q_MXFP4 };
@@ -573,6 +640,10 @@ typedef struct lmp_hw {
 	const char *id, *name;
 	double peak[LMP_NPREC]; /* dense FLOP/s; 0 where the device has none */
 	double capacity, bandwidth, onchip, interconnect; /* bytes, bytes/s */
+	/* interconnect.scale_up / scale_out: per-GPU bandwidth in one
+	 * direction (bytes/s), latency (s); 0 where the file has none */
+	double scaleup_bw, scaleup_latency, scaleout_bw, scaleout_latency;
+	int gpus_per_node;
 } lmp_hw;
 /* NAME from the data directory, or a path (contains '/' or ends in .json). */
 lmp_hw *lmp_hw_load(const char *name, lmp_err *e);
@@ -586,6 +657,8 @@ typedef struct lmp_roof_opts {
 	int devices;
 	double compute_eff, memory_eff;
 	int unfused; /* count intermediates as written and read back */
+	int devices_given; /* --devices was given: it must equal the layout's */
+	int gpus_per_node; /* --gpus-per-node, or 0: the hardware file's */
 } lmp_roof_opts;
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);

@@ -13,7 +13,15 @@
 #include "lmp.h"
 
 struct sums {
-	double time, compute, memory, flops, bytes, act_peak;
+	double time, compute, memory, flops, bytes, act_peak, comm;
+};
+
+/* The document's parallel layout (lmp-eval(1) PARALLELISM): the devices
+ * its rows are one of, and how many GPUs share a node's links. */
+struct lay {
+	int on;
+	double tp, pp, ep, dp, devices;
+	int gpn;
 };
 
 static double
@@ -92,10 +100,43 @@ row_precision(const cJSON *r, const lmp_roof_opts *o, int abit)
 	return lmp_hw_precision(o->hw, abit, abit);
 }
 
-/* A step or a phase.  With rows, its time is the sum of its layers' times;
- * without (lmp-eval --totals), the whole step is timed as one kernel. */
+/* A collective row, timed on the link its group uses (collective.c):
+ * inside a node (scale-up) unless the group spans nodes.  Its bytes are
+ * summed over the phase's steps; each step pays the latencies again. */
 static int
-time_phase(cJSON *ph, const lmp_roof_opts *o, int abit, double peak, double bw, struct sums *s, lmp_err *e)
+time_collective(cJSON *r, const cJSON *c, const lmp_roof_opts *o, const struct lay *L, double steps, double count,
+	struct sums *s, lmp_err *e)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind"), *g = cJSON_GetObjectItemCaseSensitive(c, "group");
+	double n = num_at(c, "size"), bytes = num_at(c, "bytes"), bw, lat, t;
+	int kind = cJSON_IsString(k) ? lmp_coll_kind(k->valuestring) : 0, cross;
+
+	if (!kind || !cJSON_IsString(g) || !(n >= 1 && n <= 65536) || !(bytes >= 0) || !isfinite(bytes))
+		return lmp_fail(e, LMP_EXIT_INPUT, "a collective row without a known kind, group, size and bytes");
+	/* ranks are numbered TP first, then DP, then PP (Megatron-LM's and
+	 * vLLM's order): a TP or EP group is consecutive; a pipeline's
+	 * transfers stay in a node only when the whole layout does */
+	cross = !strcmp(g->valuestring, "pp") ? L->devices > L->gpn : n > L->gpn;
+	bw = cross ? o->hw->scaleout_bw : o->hw->scaleup_bw;
+	lat = cross ? o->hw->scaleout_latency : o->hw->scaleup_latency;
+	if (bw <= 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: the hardware file has no interconnect.%s figures to time the "
+			"collectives", o->hw->id, cross ? "scale_out" : "scale_up");
+	t = lmp_coll_time(kind, (int)n, bytes, bw, 0) + steps * lmp_coll_steps(kind, (int)n) * lat;
+	annotate(r, 0, 0, 0, 0, t, 0, bw);
+	cJSON_ReplaceItemInObjectCaseSensitive(r, "bound", cJSON_CreateString("link"));
+	cJSON_AddStringToObject(r, "link", cross ? "scale_out" : "scale_up");
+	s->time += count * t;
+	s->comm += count * t;
+	return 0;
+}
+
+/* A step or a phase.  With rows, its time is the sum of its layers' times
+ * and its collectives' (not overlapped with compute); without (lmp-eval
+ * --totals), the whole step is timed as one kernel. */
+static int
+time_phase(cJSON *ph, const lmp_roof_opts *o, const struct lay *L, double steps, int abit, double peak, double bw,
+	struct sums *s, lmp_err *e)
 {
 	cJSON *rows = cJSON_GetObjectItemCaseSensitive(ph, "rows"), *r;
 	cJSON *tot = cJSON_GetObjectItemCaseSensitive(ph, "totals");
@@ -108,12 +149,18 @@ time_phase(cJSON *ph, const lmp_roof_opts *o, int abit, double peak, double bw, 
 		count = num_at(r, "count");
 		if (isnan(count) || count < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "a row without a count");
+		const cJSON *coll = cJSON_GetObjectItemCaseSensitive(r, "collective");
+		if (coll) {
+			if (time_collective(r, coll, o, L, steps, count, s, e))
+				return -1;
+			continue;
+		}
 		double rp = peak;
 		int prec = row_precision(r, o, abit);
 		if (work(r, o->unfused, &f, &by, &act, e))
 			return -1;
 		if (prec >= 0) {
-			rp = o->hw->peak[prec] * o->devices * o->compute_eff;
+			rp = o->hw->peak[prec] * (L->on ? 1 : o->devices) * o->compute_eff;
 			cJSON_AddStringToObject(r, "compute_precision", lmp_prec_name(prec));
 		}
 		ct = f / rp;
@@ -130,6 +177,8 @@ time_phase(cJSON *ph, const lmp_roof_opts *o, int abit, double peak, double bw, 
 	s->flops = f;
 	s->bytes = by;
 	if (cJSON_GetArraySize(rows) == 0) {
+		if (L->on && num_at(tot, "collective_bytes") > 0)
+			return lmp_fail(e, LMP_EXIT_INPUT, "a layout's collectives are timed per row: evaluate without --totals");
 		s->compute = f / peak;
 		s->memory = by / bw;
 		s->time = s->compute > s->memory ? s->compute : s->memory;
@@ -138,6 +187,8 @@ time_phase(cJSON *ph, const lmp_roof_opts *o, int abit, double peak, double bw, 
 	if (!isfinite(s->time))
 		return lmp_fail(e, LMP_EXIT_INPUT, "time is not finite (bytes or FLOPs beyond any device)");
 	annotate(tot, f, by, s->compute, s->memory, s->time, peak, bw);
+	if (L->on)
+		add_num(tot, "collective_time_s", s->comm);
 	return 0;
 }
 
@@ -254,7 +305,10 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 {
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
 	const cJSON *wbj = cJSON_GetObjectItemCaseSensitive(tot, "weight_bytes");
-	double cap = o->hw->capacity * o->devices, w, kv = num_at(tot, "state_bytes"), grow, need, mem, limit;
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "parallel"), "device");
+	int laid = !isnan(num_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "tp"));
+	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = num_at(tot, "state_bytes"), grow, need, mem, limit;
+	double share = 1; /* a pipeline stage's device: its share of the state */
 	int known = !isnan(act);
 	cJSON *f;
 	struct curve k = {0};
@@ -266,13 +320,26 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	if (lmp_json_num(wbj, &wb) || lmp_num_sign(&wb) < 0 || !isfinite(kv) || kv < 0)
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without weight_bytes or state_bytes");
 	w = lmp_num_to_double(&wb);
+	if (laid && dev) {
+		/* the device that holds the most: its stage's weights and state */
+		double dw = num_at(dev, "weight_bytes"), ds = num_at(dev, "state_bytes");
+		if (!(dw >= 0) || !(ds >= 0))
+			return lmp_fail(e, LMP_EXIT_INPUT, "parallel.device without weight_bytes and state_bytes");
+		share = kv > 0 ? ds / kv : 1;
+		w = dw;
+		kv = ds;
+		wbj = NULL;
+	}
 	f = cJSON_AddObjectToObject(doc, "fit");
 	if (!known)
 		act = 0;
 	need = w + kv + act;
 	grow = kv + act;
 	add_num(f, "capacity_bytes", cap);
-	cJSON_AddItemToObject(f, "weights_bytes", cJSON_Duplicate(wbj, 1));
+	if (wbj)
+		cJSON_AddItemToObject(f, "weights_bytes", cJSON_Duplicate(wbj, 1));
+	else
+		add_num(f, "weights_bytes", w);
 	add_num(f, "kv_cache_bytes", kv);
 	if (known)
 		add_num(f, "activation_bytes", act);
@@ -293,7 +360,12 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 		k.nact = 0; /* no curves: the step's activations stay as they are */
 		k.a0 = act;
 	}
-	if (read_growth(tot, &k)) {
+	if (!read_growth(tot, &k)) {
+		k.fixed = w + (k.fixed - w) * share;
+		k.slope *= share;
+		for (int i = 0; i < k.nwin; i++)
+			k.win_slope[i] *= share;
+	} else {
 		/* a layer whose state lmp-eval could not describe: all of it grows */
 		k.fixed = w;
 		k.slope = kv / context;
@@ -328,6 +400,37 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	return 0;
 }
 
+/* The layout from the runtime object (lmp-eval records it where one was
+ * given); --devices must agree with it, and alone is refused: N devices
+ * are a layout, not one device N times as large. */
+static int
+read_layout(const cJSON *doc, const lmp_roof_opts *o, struct lay *L, lmp_err *e)
+{
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+
+	L->tp = num_at(rt, "tp");
+	L->pp = num_at(rt, "pp");
+	L->ep = num_at(rt, "ep");
+	L->dp = num_at(rt, "dp");
+	L->devices = num_at(rt, "devices");
+	L->on = !isnan(L->tp);
+	L->gpn = o->gpus_per_node ? o->gpus_per_node : o->hw->gpus_per_node;
+	if (!L->gpn)
+		L->gpn = 1 << 30; /* no figure: every group within a node */
+	if (!L->on) {
+		if (o->devices > 1)
+			return lmp_fail(e, LMP_EXIT_USAGE, "--devices %d: give the layout to lmp-eval (--tp %d, with --pp "
+				"and --dp as wanted); --devices then must equal tp x pp x dp", o->devices, o->devices);
+		return 0;
+	}
+	if (!(L->tp >= 1 && L->pp >= 1 && L->ep >= 1 && L->dp >= 1 && L->devices == L->tp * L->pp * L->dp))
+		return lmp_fail(e, LMP_EXIT_INPUT, "runtime tp, pp, ep, dp and devices are not a layout");
+	if (o->devices_given && o->devices != L->devices)
+		return lmp_fail(e, LMP_EXIT_USAGE, "--devices %d disagrees with the document's layout: tp x pp x dp = %g",
+			o->devices, L->devices);
+	return 0;
+}
+
 int
 lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 {
@@ -336,8 +439,9 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	cJSON *phases = cJSON_GetObjectItemCaseSensitive(doc, "phases");
 	cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals"), *h;
 	double wbit = num_at(rt, "w_bit"), abit = num_at(rt, "a_bit"), batch = num_at(rt, "batch_size");
-	double peak_raw, bw_raw, peak, bw, context;
+	double peak_raw, bw_raw, peak, bw, context, mult;
 	struct sums s = {0}, pre = {0}, dec = {0};
+	struct lay L = {0};
 	char note[256];
 	int prec;
 
@@ -350,16 +454,20 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		return lmp_fail(e, LMP_EXIT_INPUT, "runtime w_bit and a_bit must be integers in [1, 64]");
 	if (!(batch >= 1 && batch == floor(batch) && batch <= 1073741824.0))
 		return lmp_fail(e, LMP_EXIT_INPUT, "runtime batch_size must be an integer in [1, 2^30]");
+	if (read_layout(doc, o, &L, e))
+		return -1;
+	/* a layout's rows are one device's work; else --devices 1 */
+	mult = L.on ? 1 : o->devices;
 	prec = lmp_hw_precision(o->hw, (int)wbit, (int)abit);
-	peak_raw = o->hw->peak[prec] * o->devices;
-	bw_raw = o->hw->bandwidth * o->devices;
+	peak_raw = o->hw->peak[prec] * mult;
+	bw_raw = o->hw->bandwidth * mult;
 	peak = peak_raw * o->compute_eff;
 	bw = bw_raw * o->memory_eff;
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("roofline"));
 	h = cJSON_AddObjectToObject(doc, "roofline");
 	cJSON_AddStringToObject(h, "hardware", o->hw->id);
 	cJSON_AddStringToObject(h, "hardware_name", o->hw->name);
-	add_num(h, "devices", o->devices);
+	add_num(h, "devices", L.on ? L.devices : o->devices);
 	cJSON_AddStringToObject(h, "compute_precision", lmp_prec_name(prec));
 	add_num(h, "peak_flops", peak_raw);
 	add_num(h, "memory_bandwidth_bytes_per_s", bw_raw);
@@ -367,9 +475,19 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	add_num(h, "compute_efficiency", o->compute_eff);
 	add_num(h, "memory_efficiency", o->memory_eff);
 	cJSON_AddStringToObject(h, "bytes_moved", o->unfused ? "reads + writes + 2 x intermediates" : "reads + writes");
-	if (o->devices > 1) {
-		snprintf(note, sizeof note, "%d devices modelled as one with %d times the compute, bandwidth and memory; "
-			"parallelism and its communication are not modelled yet", o->devices, o->devices);
+	if (L.on) {
+		cJSON *k = cJSON_AddObjectToObject(h, "links");
+		add_num(k, "gpus_per_node", L.gpn);
+		if (o->hw->scaleup_bw > 0) {
+			add_num(k, "scale_up_bytes_per_s", o->hw->scaleup_bw);
+			add_num(k, "scale_up_latency_s", o->hw->scaleup_latency);
+		}
+		if (o->hw->scaleout_bw > 0) {
+			add_num(k, "scale_out_bytes_per_s", o->hw->scaleout_bw);
+			add_num(k, "scale_out_latency_s", o->hw->scaleout_latency);
+		}
+		snprintf(note, sizeof note, "per device of %g; collectives timed alpha-beta on the links, "
+			"not overlapped with compute", L.devices);
 		cJSON_AddStringToObject(h, "note", note);
 	}
 	if (cJSON_IsObject(phases)) {
@@ -378,7 +496,8 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		double steps = num_at(d, "steps"), gen = num_at(rt, "gen_len"), prompt = num_at(rt, "prompt_len");
 		if (!cJSON_IsObject(p) || !cJSON_IsObject(d) || isnan(steps) || isnan(gen) || isnan(prompt))
 			return lmp_fail(e, LMP_EXIT_INPUT, "generation without prefill and decode phases");
-		if (time_phase(p, o, (int)abit, peak, bw, &pre, e) || time_phase(d, o, (int)abit, peak, bw, &dec, e))
+		if (time_phase(p, o, &L, 1, (int)abit, peak, bw, &pre, e) ||
+		    time_phase(d, o, &L, steps, (int)abit, peak, bw, &dec, e))
 			return -1;
 		s.time = pre.time + dec.time;
 		s.flops = pre.flops + dec.flops;
@@ -388,13 +507,15 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		if (steps > 0)
 			add_num(tot, "tpot_s", dec.time / steps);
 		add_num(tot, "e2e_latency_s", s.time);
+		if (L.on)
+			add_num(tot, "collective_time_s", pre.comm + dec.comm);
 		add_num(tot, "tokens_per_s", s.time > 0 ? batch * gen / s.time : 0);
 		utilisation(tot, &s, peak_raw, bw_raw);
 		/* a longer context is a longer prompt: the prefill's activations grow */
 		context = prompt + gen - 1;
 		return fit(doc, o, pre.act_peak, batch, context, gen - 1, e);
 	}
-	if (time_phase(doc, o, (int)abit, peak, bw, &s, e))
+	if (time_phase(doc, o, &L, 1, (int)abit, peak, bw, &s, e))
 		return -1;
 	utilisation(tot, &s, peak_raw, bw_raw);
 	context = num_at(rt, "seq_len") + num_at(rt, "cache_len");

@@ -36,6 +36,15 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 	[LMP_RO_KV_BIT] = {"kv-bit", "kv_bit", "B", LMP_RO_INTS, 1, 1, 64, 0, LMP_RO_A_BIT, NULL, LMP_RO_SETTING,
 		LMP_FIX_DEFAULT, offsetof(lmp_runtime, kv_bit), NULL, "lmp-eval",
 		"Bits per KV-cache element, 1 to 64. Default: fixed at populate, else the activation bits."},
+	/* the parallel layout (parallel.c, lmp-eval(1) PARALLELISM) */
+	[LMP_RO_TP] = {"tp", "tp", "N", LMP_RO_INTS, 1, 1, 4096, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
+		offsetof(lmp_runtime, tp), NULL, "lmp-eval", "Tensor-parallel degree, 1 to 4096. Default 1."},
+	[LMP_RO_PP] = {"pp", "pp", "N", LMP_RO_INTS, 1, 1, 4096, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
+		offsetof(lmp_runtime, pp), NULL, "lmp-eval", "Pipeline stages, 1 to 4096. Default 1."},
+	[LMP_RO_EP] = {"ep", "ep", "N", LMP_RO_INTS, 1, 1, 65536, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
+		offsetof(lmp_runtime, ep), NULL, "lmp-eval", "Expert-parallel degree: 1, or a multiple of tp dividing tp x dp. Default 1."},
+	[LMP_RO_DP] = {"dp", "dp", "N", LMP_RO_INTS, 1, 1, 65536, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
+		offsetof(lmp_runtime, dp), NULL, "lmp-eval", "Data-parallel replicas, 1 to 65536. Default 1."},
 	[LMP_RO_PHASE] = {"phase", "phase", "prefill|decode", LMP_RO_ENUM, 0, 0, 0, 0, -1, phases,
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "With a request, one representative step of that phase."},
 	[LMP_RO_QUERIES] = {"queries", "queries", "SEQ:CACHE[xCOUNT]", LMP_RO_QUERYLIST, 1, 0, 0, 0, -1, NULL,
@@ -175,6 +184,8 @@ lmp_runvals_check(const lmp_runvals *v, int module, lmp_err *e)
 		return lmp_fail(e, LMP_EXIT_USAGE, "--phase needs --prompt-len and --gen-len");
 	if (gen && module)
 		return lmp_fail(e, LMP_EXIT_USAGE, "--module evaluates one step: use --seq-len and --cache-len");
+	if (module && (g[LMP_RO_TP] || g[LMP_RO_PP] || g[LMP_RO_EP] || g[LMP_RO_DP]))
+		return lmp_fail(e, LMP_EXIT_USAGE, "--module evaluates one module on one device: no --tp, --pp, --ep or --dp");
 	if (v->queries && (gen || g[LMP_RO_SEQ_LEN] || g[LMP_RO_CACHE_LEN] || g[LMP_RO_BATCH_SIZE]))
 		return lmp_fail(e, LMP_EXIT_USAGE,
 			"--queries is the whole step: no --batch-size, --seq-len, --cache-len or request");
@@ -266,7 +277,9 @@ lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt)
 {
 	for (int i = 0; i < LMP_RO_NLISTS; i++) {
 		const lmp_runopt *r = &lmp_runopts[i];
-		if (r->role != LMP_RO_SETTING)
+		if (r->role == LMP_RO_LAYOUT && v->given[i])
+			rt->layout = 1;
+		if (r->role != LMP_RO_SETTING && r->role != LMP_RO_LAYOUT)
 			continue;
 		/* the KV cache is kept at the activation precision unless told */
 		*(int *)((char *)rt + r->offset) = (int)(v->given[i] || r->follows < 0 ? val[i] : val[r->follows]);

@@ -85,11 +85,9 @@ prefill_flops() {
 	[ "$(jq -c '.fit | [.fits, .weights_bytes, .needed_bytes, .max_batch_size]' <<<"$output")" = "[true,$W,$((W + b * per)),$b]" ]
 	run sh -c "lmp-eval --batch-size $((b + 1)) --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
 	[ "$(jq -c '.fit | [.fits, .max_batch_size]' <<<"$output")" = "[false,$b]" ]
-	# two devices hold twice the memory
-	run sh -c "lmp-eval --batch-size $((b + 1)) --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm --devices 2"
-	[ "$(jq .fit.fits <<<"$output")" = true ]
-	[ "$(jq .fit.capacity_bytes <<<"$output")" = $((2 * C)) ]
-	jq -e '.roofline.note | test("not modelled")' <<<"$output" >/dev/null
+	# two devices are a layout (lmp-eval --tp 2), not one device twice as large
+	run --separate-stderr sh -c "lmp-eval --batch-size $((b + 1)) --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm --devices 2"
+	assert_clean_failure lmp-roofline "--devices 2: give the layout to lmp-eval (--tp 2"
 }
 
 @test "TTFT and TPOT of a small request equal the times of its steps" {

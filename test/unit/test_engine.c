@@ -1,6 +1,7 @@
 /* Unit tests of the formula engine, the number layer and the JSON layer.
  * Output is TAP; test/run counts it.  Every expected value is worked out by
  * hand in the comment or the literal next to it. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -390,7 +391,7 @@ static void
 test_runtime(void)
 {
 	lmp_query q = {2048, 0, 4}, mixed[2] = {{2048, 0, 1}, {1, 4096, 31}};
-	lmp_runtime rt = {1, &q, 16, 4, 8, {{0}}, NULL, 0};
+	lmp_runtime rt = {1, &q, 16, 4, 8, {{0}}, NULL, 0, 0, 0, 0, 0, 0};
 	lmp_err e = {0};
 
 	lmp_runtime_compute(&rt, &e);
@@ -773,7 +774,7 @@ longest(double capacity, const char *limit)
 {
 	static char text[1024];
 	lmp_hw hw = {0};
-	lmp_roof_opts o = {&hw, 1, 1, 1, 0};
+	lmp_roof_opts o = {&hw, 1, 1, 1, 0, 0, 0};
 	lmp_err e = {0};
 	cJSON *doc;
 	double r = -2;
@@ -909,6 +910,52 @@ test_safetensors(void)
 	cJSON_Delete(t);
 }
 
+/* collective.c: the alpha-beta times, derived by hand: a ring all-reduce
+ * of 16384 bytes over 8 devices puts 2 x 7/8 x 16384 = 28672 bytes on each
+ * link in 14 steps; at 450 GB/s and 2 us that is 28672 / 450e9 + 28e-6. */
+static void
+test_collectives(void)
+{
+	lmp_num f;
+	char s[LMP_NUM_STRMAX];
+	double t;
+
+	ok(!lmp_coll_link_factor(LMP_COLL_ALL_REDUCE, 8, &f) && (lmp_num_str(&f, s), !strcmp(s, "1.75")),
+		"all-reduce: 2(n-1)/n of the buffer", s);
+	ok(!lmp_coll_link_factor(LMP_COLL_ALL_GATHER, 4, &f) && lmp_num_eq(&f, &(lmp_num){1, 3, 4, 0}),
+		"all-gather: (n-1)/n", NULL);
+	ok(!lmp_coll_link_factor(LMP_COLL_ALL_TO_ALL, 8, &f) && lmp_num_eq(&f, &(lmp_num){1, 7, 8, 0}),
+		"all-to-all: (n-1)/n", NULL);
+	ok(!lmp_coll_link_factor(LMP_COLL_SEND_RECV, 2, &f) && lmp_num_eq(&f, &(lmp_num){1, 1, 1, 0}),
+		"send/recv: all of it", NULL);
+	ok(!lmp_coll_link_factor(LMP_COLL_ALL_REDUCE, 1, &f) && lmp_num_is_zero(&f) &&
+		lmp_coll_time(LMP_COLL_ALL_REDUCE, 1, 1e9, 1e9, 1) == 0, "a group of one moves nothing", NULL);
+	ok(lmp_coll_steps(LMP_COLL_ALL_REDUCE, 8) == 14 && lmp_coll_steps(LMP_COLL_ALL_GATHER, 8) == 7 &&
+		lmp_coll_steps(LMP_COLL_REDUCE_SCATTER, 8) == 7 && lmp_coll_steps(LMP_COLL_SEND_RECV, 2) == 1,
+		"latencies: 2(n-1), n-1, 1", NULL);
+	t = lmp_coll_time(LMP_COLL_ALL_REDUCE, 8, 16384, 450e9, 2e-6);
+	snprintf(s, sizeof s, "%.17g", t);
+	ok(fabs(t - (28672 / 450e9 + 28e-6)) < 1e-18, "all-reduce time: 2(n-1)/n B / bw + 2(n-1) alpha", s);
+	t = lmp_coll_time(LMP_COLL_ALL_TO_ALL, 8, 1048576, 50e9, 5e-6);
+	snprintf(s, sizeof s, "%.17g", t);
+	ok(fabs(t - (917504 / 50e9 + 35e-6)) < 1e-15, "all-to-all time: (n-1)/n B / bw + (n-1) alpha", s);
+	ok(lmp_coll_kind("all_reduce") == LMP_COLL_ALL_REDUCE && lmp_coll_kind("broadcast") == 0 &&
+		!strcmp(lmp_coll_name(LMP_COLL_SEND_RECV), "send_recv"), "kind names", NULL);
+}
+
+/* parallel.c: vLLM's stage cut (get_pp_indices): 80 layers over 3 stages
+ * are 27, 27, 26 (the two left over to the stages before the last). */
+static void
+test_stages(void)
+{
+	int64_t f[4], g[3];
+
+	lmp_pp_stages(80, 3, f);
+	ok(f[0] == 0 && f[1] == 27 && f[2] == 54 && f[3] == 80, "80 layers over 3 stages: 27, 27, 26", NULL);
+	lmp_pp_stages(32, 2, g);
+	ok(g[1] == 16 && g[2] == 32, "32 layers over 2 stages: 16, 16", NULL);
+}
+
 int
 main(void)
 {
@@ -936,6 +983,8 @@ main(void)
 	test_longest_context();
 	test_agent_answer();
 	test_safetensors();
+	test_collectives();
+	test_stages();
 	lmp_db_free(db);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
