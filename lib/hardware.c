@@ -1,5 +1,6 @@
 /* hardware.c: device descriptions.  Every figure carries its datasheet
  * source; a file with a missing, non-positive or absurd figure is refused. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +41,24 @@ figure(const cJSON *parent, const char *key, double max, int required, double *o
 	return 0;
 }
 
+/* A link figure that may be unknown (lmp-hardware(5)): "value": null with
+ * a note beginning "unknown:" gives NAN; otherwise as figure(). */
+static int
+link_figure(const cJSON *parent, const char *key, double max, double *out, const char *file, lmp_err *e)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(parent, key);
+	const cJSON *note = cJSON_GetObjectItemCaseSensitive(f, "note");
+
+	if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f, "value"))) {
+		if (!cJSON_IsString(note) || strncmp(note->valuestring, "unknown:", 8))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.value is null without a note beginning \"unknown:\"",
+				file, key);
+		*out = NAN;
+		return 0;
+	}
+	return figure(parent, key, max, 1, out, file, e);
+}
+
 /* interconnect.scale_up and .scale_out (lmp-hardware(5)): the per-GPU
  * bandwidth in one direction and the latency of the links inside a node
  * and between nodes, and how many GPUs a node holds; optional, each
@@ -57,14 +76,14 @@ links(const cJSON *doc, lmp_hw *hw, const char *file, lmp_err *e)
 	if (!cJSON_IsObject(ic) || (up && !cJSON_IsObject(up)) || (out && !cJSON_IsObject(out)))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: interconnect, scale_up and scale_out must be objects", file);
 	if (up && (figure(up, "bytes_per_s", 1e14, 1, &hw->scaleup_bw, file, e) ||
-		   figure(up, "latency_s", 1, 1, &hw->scaleup_latency, file, e) ||
+		   link_figure(up, "latency_s", 1, &hw->scaleup_latency, file, e) ||
 		   figure(up, "gpus_per_node", 1e6, 1, &g, file, e)))
 		return lmp_prefix(e, "interconnect.scale_up: ");
 	if (g != (int)g)
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: interconnect.scale_up.gpus_per_node must be a whole number", file);
 	hw->gpus_per_node = (int)g;
-	if (out && (figure(out, "bytes_per_s", 1e14, 1, &hw->scaleout_bw, file, e) ||
-		    figure(out, "latency_s", 1, 1, &hw->scaleout_latency, file, e)))
+	if (out && (link_figure(out, "bytes_per_s", 1e14, &hw->scaleout_bw, file, e) ||
+		    link_figure(out, "latency_s", 1, &hw->scaleout_latency, file, e)))
 		return lmp_prefix(e, "interconnect.scale_out: ");
 	return 0;
 }

@@ -642,7 +642,7 @@ typedef struct lmp_hw {
 	double capacity, bandwidth, onchip, interconnect; /* bytes, bytes/s */
 	/* interconnect.scale_up / scale_out: per-GPU bandwidth in one
 	 * direction (bytes/s), latency (s); 0 where the file has none */
-	double scaleup_bw, scaleup_latency, scaleout_bw, scaleout_latency;
+	double scaleup_bw, scaleup_latency, scaleout_bw, scaleout_latency; /* NAN: unknown (lmp-hardware(5)) */
 	int gpus_per_node;
 } lmp_hw;
 /* NAME from the data directory, or a path (contains '/' or ends in .json). */

@@ -100,6 +100,32 @@ row_precision(const cJSON *r, const lmp_roof_opts *o, int abit)
 	return lmp_hw_precision(o->hw, abit, abit);
 }
 
+/* A level's link figures; an unknown latency is written null with the
+ * assumption made, an unknown bandwidth null (a group that needs it is
+ * refused). */
+static void
+link_figures(cJSON *k, const char *level, double bw, double lat)
+{
+	char key[64];
+
+	if (bw == 0)
+		return;
+	snprintf(key, sizeof key, "%s_bytes_per_s", level);
+	if (isnan(bw))
+		cJSON_AddNullToObject(k, key);
+	else
+		add_num(k, key, bw);
+	snprintf(key, sizeof key, "%s_latency_s", level);
+	if (isnan(lat)) {
+		cJSON_AddNullToObject(k, key);
+		snprintf(key, sizeof key, "%s_latency_note", level);
+		cJSON_AddStringToObject(k, key, "unknown in the hardware file: taken as 0, so the collectives' time is "
+			"their bandwidth term alone (a lower bound)");
+	} else {
+		add_num(k, key, lat);
+	}
+}
+
 /* A collective row, timed on the link its group uses (collective.c):
  * inside a node (scale-up) unless the group spans nodes.  Its bytes are
  * summed over the phase's steps; each step pays the latencies again. */
@@ -119,9 +145,13 @@ time_collective(cJSON *r, const cJSON *c, const lmp_roof_opts *o, const struct l
 	cross = !strcmp(g->valuestring, "pp") ? L->devices > L->gpn : n > L->gpn;
 	bw = cross ? o->hw->scaleout_bw : o->hw->scaleup_bw;
 	lat = cross ? o->hw->scaleout_latency : o->hw->scaleup_latency;
-	if (bw <= 0)
-		return lmp_fail(e, LMP_EXIT_INPUT, "%s: the hardware file has no interconnect.%s figures to time the "
-			"collectives", o->hw->id, cross ? "scale_out" : "scale_up");
+	if (!(bw > 0))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: the hardware file has %s interconnect.%s.bytes_per_s to time "
+			"the collectives of a group of %g%s", o->hw->id, isnan(bw) ? "an unknown" : "no",
+			cross ? "scale_out" : "scale_up", n, cross ? " across nodes (--gpus-per-node lifts it if they share "
+			"one scale-up domain)" : "");
+	if (isnan(lat))
+		lat = 0; /* unknown: the bandwidth term alone, a lower bound (lmp-hardware(5)) */
 	t = lmp_coll_time(kind, (int)n, bytes, bw, 0) + steps * lmp_coll_steps(kind, (int)n) * lat;
 	annotate(r, 0, 0, 0, 0, t, 0, bw);
 	cJSON_ReplaceItemInObjectCaseSensitive(r, "bound", cJSON_CreateString("link"));
@@ -478,14 +508,8 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	if (L.on) {
 		cJSON *k = cJSON_AddObjectToObject(h, "links");
 		add_num(k, "gpus_per_node", L.gpn);
-		if (o->hw->scaleup_bw > 0) {
-			add_num(k, "scale_up_bytes_per_s", o->hw->scaleup_bw);
-			add_num(k, "scale_up_latency_s", o->hw->scaleup_latency);
-		}
-		if (o->hw->scaleout_bw > 0) {
-			add_num(k, "scale_out_bytes_per_s", o->hw->scaleout_bw);
-			add_num(k, "scale_out_latency_s", o->hw->scaleout_latency);
-		}
+		link_figures(k, "scale_up", o->hw->scaleup_bw, o->hw->scaleup_latency);
+		link_figures(k, "scale_out", o->hw->scaleout_bw, o->hw->scaleout_latency);
 		snprintf(note, sizeof note, "per device of %g; collectives timed alpha-beta on the links, "
 			"not overlapped with compute", L.devices);
 		cJSON_AddStringToObject(h, "note", note);

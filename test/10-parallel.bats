@@ -205,7 +205,7 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	# a device without link figures cannot time the collectives
 	jq 'del(.interconnect)' "$LINKS" > "$BATS_TEST_TMPDIR/h.json"
 	run --separate-stderr sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$BATS_TEST_TMPDIR/h.json'"
-	assert_clean_failure lmp-roofline "test-h100-links: the hardware file has no interconnect.scale_up figures to time the collectives"
+	assert_clean_failure lmp-roofline "test-h100-links: the hardware file has no interconnect.scale_up.bytes_per_s to time the collectives of a group of 2"
 	# a layout's collectives are timed per row
 	run --separate-stderr sh -c "lmp-eval --totals --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$LINKS'"
 	assert_clean_failure lmp-roofline "a layout's collectives are timed per row: evaluate without --totals"
@@ -227,5 +227,27 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	run sh -c "lmp-eval --tp 8 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$h'"
 	assert_success
 	run --separate-stderr sh -c "lmp-eval --tp 16 --batch-size 1 --seq-len 1 '$(L70)' | lmp-roofline --hardware '$h'"
-	assert_clean_failure lmp-roofline "test-h100-links: the hardware file has no interconnect.scale_out figures to time the collectives"
+	assert_clean_failure lmp-roofline "test-h100-links: the hardware file has no interconnect.scale_out.bytes_per_s to time the collectives of a group of 16 across nodes"
+	# lmp-hardware(5)'s unknown rule: a null value whose note begins "unknown:"
+	jq '.interconnect.scale_up.latency_s.value = null' "$LINKS" > "$h"
+	run --separate-stderr sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$h'"
+	assert_clean_failure lmp-roofline 'latency_s.value is null without a note beginning "unknown:"'
+}
+
+@test "lmp-roofline: an unknown latency is taken as zero and said; an unknown scale-out refuses a layout across nodes" {
+	local h="$BATS_TEST_TMPDIR/h.json"
+	jq '.interconnect.scale_up.latency_s = {"value": null, "source": "searched", "note": "unknown: test"}
+	    | .interconnect.scale_out.bytes_per_s = {"value": null, "source": "searched", "note": "unknown: test"}' \
+		"$LINKS" > "$h"
+	# Llama-2-7B at TP 2, one decode token (batch 1): each of the 32 layers
+	# all-reduces the hidden state twice (after o_proj and down_proj), and
+	# the vocabulary-parallel embedding once: 65 all-reduces of 4096 x 2 bytes
+	# = 8192 bytes each.  Ring over 2 devices: 2(n-1)/n = 1 x 8192 bytes over
+	# 450e9 B/s, and no latency (unknown, taken as 0).
+	run --separate-stderr sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$h'"
+	assert_success
+	echo "$output" | jq -e '.roofline.links.scale_up_latency_s == null and (.roofline.links.scale_up_latency_note | test("taken as 0"))'
+	echo "$output" | jq -e '[.rows[] | select(.collective.kind == "all_reduce") | .time_s] | length >= 2 and all(.[]; (. - 8192 / 450e9 | fabs) < 1e-18)'
+	run --separate-stderr sh -c "lmp-eval --tp 16 --batch-size 1 --seq-len 1 '$(L70)' | lmp-roofline --hardware '$h'"
+	assert_clean_failure lmp-roofline "the hardware file has an unknown interconnect.scale_out.bytes_per_s to time the collectives of a group of 16 across nodes"
 }
