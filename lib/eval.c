@@ -186,6 +186,9 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 			return -1;
 	}
 	linear_shape(r, params);
+	/* kept for the tensor shapes of the weights check */
+	r->args = lmp_arena_alloc(m->arena, sizeof *r->args * (size_t)(r->entry->nparams + 1));
+	memcpy(r->args, args, sizeof *args * (size_t)r->entry->nparams);
 	return compile_row(m, L->db, r, args, 0, L->e);
 }
 
@@ -358,7 +361,7 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 		lmp_buf_puts(&h, L.m->model_json);
 		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(model, "checkpoint"))) {
 			lmp_buf_putc(&h, ',');
-			if (lmp_weights_check(L.m, cJSON_GetObjectItemCaseSensitive(model, "checkpoint"), &h, e)) {
+			if (lmp_weights_check(L.m, layers, cJSON_GetObjectItemCaseSensitive(model, "checkpoint"), &h, e)) {
 				lmp_buf_free(&h);
 				goto fail;
 			}

@@ -35,14 +35,15 @@ mkst() {
 	[ "$(jq -r .model.checkpoint.directory <<<"$output")" = "$M" ]
 }
 
-@test "an index with two shards: layer indices folded, equal shapes merged" {
-	# layers 0 and 1 each BF16 [4,2] = 8 elements, 16 bytes: one row, count 2.
+@test "an index with two shards: layer indices folded, equal shapes merged, the indices kept" {
+	# layers 0 and 1 each BF16 [4,2] = 8 elements, 16 bytes: one row, count 2,
+	# indices 0 and 1.
 	mkst "$M/model-00001-of-00002.safetensors" '{"model.layers.0.w":{"dtype":"BF16","shape":[4,2],"data_offsets":[0,16]}}' 16
 	mkst "$M/model-00002-of-00002.safetensors" '{"model.layers.1.w":{"dtype":"BF16","shape":[4,2],"data_offsets":[0,16]}}' 16
 	echo '{"metadata":{},"weight_map":{"model.layers.0.w":"model-00001-of-00002.safetensors","model.layers.1.w":"model-00002-of-00002.safetensors"}}' > "$M/model.safetensors.index.json"
 	run lmp-inspect --check-weights "$M"
 	[ "$status" -eq 0 ]
-	[ "$(jq -c '.model.checkpoint.tensors' <<<"$output")" = '[{"name":"model.layers.*.w","dtype":"BF16","shape":[4,2],"count":2}]' ]
+	[ "$(jq -c '.model.checkpoint.tensors' <<<"$output")" = '[{"name":"model.layers.*.w","dtype":"BF16","shape":[4,2],"count":2,"indices":["0-1"]}]' ]
 	[ "$(jq -c '.model.checkpoint | [.count, .bytes]' <<<"$output")" = '[2,32]' ]
 }
 
@@ -124,9 +125,10 @@ check() {
 		model.norm.weight:8 lm_head.weight:10x8
 	run check
 	[ "$status" -eq 0 ]
-	# 12 paths: embed, 9 per layer, norm, head; 9 x 2 + 3 = 21 tensors;
+	# 12 paths: embed, 9 per layer, norm, head; 9 x 2 + 3 = 21 tensors, each
+	# by name and shape (every entry here declares its tensors);
 	# per layer 64+32+32+64+96+96+96+8+8 = 496, x2 = 992, + 80 + 8 + 80 = 1160.
-	[ "$(jq -c .weights_check <<<"$output")" = '{"matched":{"paths":12,"tensors":21,"parameters":1160},"unchecked_quantized":{"paths":0,"tensors":0,"parameters":0},"missing":{"paths":[],"parameters":0},"tied_absent":[],"extra":{"tensors":[],"elements":0}}' ]
+	[ "$(jq -c .weights_check <<<"$output")" = '{"matched":{"paths":12,"tensors":21,"by_shape":21,"parameters":1160},"unchecked_quantized":{"paths":0,"tensors":0,"parameters":0},"missing":{"paths":[],"tensors":[],"parameters":0},"tied_absent":[],"extra":{"tensors":[],"elements":0}}' ]
 	[ "$(jq .totals.param_count <<<"$output")" = 1160 ]
 }
 
@@ -142,10 +144,10 @@ check() {
 	[ "$status" -eq 0 ]
 	w=$(jq -c .weights_check <<<"$output")
 	# matched: 1160 - 80 (the head) = 1080 over 11 paths and 20 tensors
-	[ "$(jq -c .matched <<<"$w")" = '{"paths":11,"tensors":20,"parameters":1080}' ]
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":11,"tensors":20,"by_shape":20,"parameters":1080}' ]
 	[ "$(jq -c .tied_absent <<<"$w")" = '[{"path":"lm_head","tied":"model.embed_tokens","parameters":80}]' ]
-	[ "$(jq -c .missing <<<"$w")" = '{"paths":[],"parameters":0}' ]
-	[ "$(jq -c .extra <<<"$w")" = '{"tensors":[{"name":"mtp.*.proj.weight","count":1,"elements":128},{"name":"model.layers.*.self_attn.rotary_emb.inv_freq","count":2,"elements":4}],"elements":132}' ]
+	[ "$(jq -c .missing <<<"$w")" = '{"paths":[],"tensors":[],"parameters":0}' ]
+	[ "$(jq -c .extra <<<"$w")" = '{"tensors":[{"name":"mtp.*.proj.weight","indices":["0"],"count":1,"elements":128},{"name":"model.layers.*.self_attn.rotary_emb.inv_freq","indices":["0-1"],"count":2,"elements":4}],"elements":132}' ]
 }
 
 @test "lmp-eval weights_check: model parameters the checkpoint lacks are listed and summed" {
@@ -156,20 +158,19 @@ check() {
 	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1)
 	run check
 	[ "$status" -eq 0 ]
-	[ "$(jq -c .weights_check.missing <<<"$output")" = '{"paths":[{"path":"model.norm","parameters":8},{"path":"lm_head","parameters":80}],"parameters":88}' ]
-	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":10,"tensors":19,"parameters":1072}' ]
+	[ "$(jq -c .weights_check.missing <<<"$output")" = '{"paths":[{"path":"model.norm","parameters":8},{"path":"lm_head","parameters":80}],"tensors":[],"parameters":88}' ]
+	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":10,"tensors":19,"by_shape":19,"parameters":1072}' ]
 }
 
-@test "lmp-eval weights_check: a tensor of the wrong shape is an error naming it and both counts" {
+@test "lmp-eval weights_check: a tensor of the wrong shape is an error naming it and both shapes" {
 	tiny_llama true
-	# layer 1's q_proj stored 6x8: the path holds 64 + 48 = 112 elements,
-	# the model 2 x 64 = 128.
+	# layer 1's q_proj stored 6x8, the model's [out 8, in 8].
 	# shellcheck disable=SC2046
 	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1 6x8) \
 		model.norm.weight:8
 	lmp-inspect --check-weights "$M" | lmp-populate > "$BATS_TEST_TMPDIR/pop.json"
 	run_split lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
-	assert_clean_failure lmp-eval "model.layers.*.self_attn.q_proj: the model has 128 parameters, the checkpoint's model.layers.*.self_attn.q_proj.* tensors 112 elements"
+	assert_clean_failure lmp-eval "weights check: model.layers.1.self_attn.q_proj.weight: the model's shape [8, 8], the checkpoint's [6, 8]"
 }
 
 @test "lmp-eval without model.checkpoint writes no weights_check" {
@@ -201,10 +202,11 @@ check() {
 	[ "$status" -eq 0 ]
 	w=$(jq -c .weights_check <<<"$output")
 	# 7 linears x 3 tensors x 2 layers = 42 tensors; their parameters
-	# 2 x (64 + 32 + 32 + 64 + 96 + 96 + 96) = 960.  Matched: embed 80, two
-	# norms per layer 2 x 16 = 32, the final norm 8: 120 over 4 paths, 6 tensors.
+	# 2 x (64 + 32 + 32 + 64 + 96 + 96 + 96) = 960.  Matched, by name and
+	# shape: embed 80, two norms per layer 2 x 16 = 32, the final norm 8: 120
+	# over 4 paths, 6 tensors.
 	[ "$(jq -c .unchecked_quantized <<<"$w")" = '{"paths":7,"tensors":42,"parameters":960}' ]
-	[ "$(jq -c .matched <<<"$w")" = '{"paths":4,"tensors":6,"parameters":120}' ]
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":4,"tensors":6,"by_shape":6,"parameters":120}' ]
 	[ "$(jq -c '[.extra.elements, .missing.parameters, (.tied_absent | length)]' <<<"$w")" = '[0,0,1]' ]
 }
 
@@ -237,7 +239,114 @@ check() {
 	run check
 	[ "$status" -eq 0 ]
 	# 13 paths (the sliding and full rows of a path are one); per layer 2 norms
-	# and the sinks 3, 4 projections x 2, router 2, experts 4: 17; 17 x 2 + 3 = 37 tensors
-	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":13,"tensors":37,"parameters":1674}' ]
+	# and the sinks 3, 4 projections x 2, router 2, experts 4: 17; 17 x 2 + 3 = 37
+	# tensors.  All but the fused experts (4 a layer, checked by count: the
+	# model's experts are Linears, stored as one tensor) by name and shape:
+	# 37 - 8 = 29.
+	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":13,"tensors":37,"by_shape":29,"parameters":1674}' ]
 	[ "$(jq -c '[.weights_check.extra.elements, .weights_check.missing.parameters]' <<<"$output")" = '[0,0]' ]
+}
+
+@test "the inventory: tensors of one name that are not one product of indices are split" {
+	# layers 0 and 2 hold experts 0-1, layer 1 experts 0-2 (each F32 [2]):
+	# rows {0,2} x {0-1} (4 tensors) and {1} x {0-2} (3); a layer norm in
+	# layers 0-2 and a layer 61 (one row, 4 tensors, indices "0-2,61").
+	t=""
+	for l in 0 1 2; do
+		n=2
+		[ $l = 1 ] && n=3
+		for e in $(seq 0 $((n - 1))); do t="$t model.layers.$l.mlp.experts.$e.w:2"; done
+	done
+	for l in 0 1 2 61; do t="$t model.layers.$l.norm.weight:2"; done
+	# shellcheck disable=SC2086
+	ckpt "$M/model.safetensors" $t
+	run lmp-inspect --check-weights "$M"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.model.checkpoint.tensors[] | [.name, .count, .indices]]' <<<"$output")" = \
+		'[["model.layers.*.mlp.experts.*.w",4,["0,2","0-1"]],["model.layers.*.mlp.experts.*.w",3,["1","0-2"]],["model.layers.*.norm.weight",4,["0-2,61"]]]' ]
+}
+
+@test "lmp-eval weights_check: a transposed tensor of the same element count is caught by its shape" {
+	tiny_llama false
+	# layer 1's gate_proj stored [8, 12]: 96 elements, as many as the model's
+	# [intermediate 12, hidden 8], so an element count would pass it.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) \
+		$(llama_layer 1 | sed 's/gate_proj.weight:12x8/gate_proj.weight:8x12/') model.norm.weight:8 lm_head.weight:10x8
+	lmp-inspect --check-weights "$M" | lmp-populate > "$BATS_TEST_TMPDIR/pop.json"
+	run_split lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
+	assert_clean_failure lmp-eval "weights check: model.layers.1.mlp.gate_proj.weight: the model's shape [12, 8], the checkpoint's [8, 12]"
+}
+
+@test "lmp-eval weights_check: a stored layer past the model's (multi-token prediction) is extra, the rest matched" {
+	tiny_llama false
+	# The checkpoint holds layers 0, 1 and 2 of the same shapes; the model
+	# builds 0 and 1 (its layers record start 0, stop 2).  Matched as when
+	# only 0 and 1 are stored: 1160 parameters, 21 tensors; extra: layer 2's
+	# 9 tensors, one each, indices "2": 8 + 64 + 32 + 32 + 64 + 8 + 96 + 96
+	# + 96 = 496 elements.
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) $(llama_layer 2) \
+		model.norm.weight:8 lm_head.weight:10x8
+	run check
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":12,"tensors":21,"by_shape":21,"parameters":1160}' ]
+	[ "$(jq -c '[.extra.tensors[] | [.name, .indices, .count, .elements]]' <<<"$w")" = \
+		'[["model.layers.*.input_layernorm.weight",["2"],1,8],["model.layers.*.self_attn.q_proj.weight",["2"],1,64],["model.layers.*.self_attn.k_proj.weight",["2"],1,32],["model.layers.*.self_attn.v_proj.weight",["2"],1,32],["model.layers.*.self_attn.o_proj.weight",["2"],1,64],["model.layers.*.post_attention_layernorm.weight",["2"],1,8],["model.layers.*.mlp.gate_proj.weight",["2"],1,96],["model.layers.*.mlp.up_proj.weight",["2"],1,96],["model.layers.*.mlp.down_proj.weight",["2"],1,96]]' ]
+	[ "$(jq .extra.elements <<<"$w")" = 496 ]
+	[ "$(jq -c .missing <<<"$w")" = '{"paths":[],"tensors":[],"parameters":0}' ]
+}
+
+@test "lmp-eval weights_check: declared tensors the checkpoint lacks, by name and layer" {
+	tiny_llama false
+	jq '.attention_bias = true' "$M/config.json" > "$M/c" && mv "$M/c" "$M/config.json"
+	# With attention_bias the model's q/k/v/o projections each declare a bias
+	# (q 8, k 4, v 4, o 8).  The checkpoint stores layer 0's and not layer
+	# 1's: missing, each count 1 at index 1, 8 + 4 + 4 + 8 = 24 parameters.
+	# Matched: 1160 + layer 0's 24 = 1184 over 21 + 4 tensors.
+	p=model.layers.0.self_attn
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(llama_layer 0) $(llama_layer 1) \
+		$p.q_proj.bias:8 $p.k_proj.bias:4 $p.v_proj.bias:4 $p.o_proj.bias:8 model.norm.weight:8 lm_head.weight:10x8
+	run check
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":12,"tensors":25,"by_shape":25,"parameters":1184}' ]
+	[ "$(jq -c .missing <<<"$w")" = '{"paths":[],"tensors":[{"name":"model.layers.*.self_attn.q_proj.bias","indices":["1"],"count":1,"parameters":8},{"name":"model.layers.*.self_attn.k_proj.bias","indices":["1"],"count":1,"parameters":4},{"name":"model.layers.*.self_attn.v_proj.bias","indices":["1"],"count":1,"parameters":4},{"name":"model.layers.*.self_attn.o_proj.bias","indices":["1"],"count":1,"parameters":8}],"parameters":24}' ]
+}
+
+@test "lmp-eval weights_check: a quantized tensor mapped back to its logical name and shape is checked by shape" {
+	tiny_llama true
+	jq '.quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}' \
+		"$M/config.json" > "$M/c" && mv "$M/c" "$M/config.json"
+	# q_proj alone, as AWQ stores it (qweight I32 [8, 1], qzeros I32 [2, 1],
+	# scales [2, 8]); the inventory's qweight entry is marked as the logical
+	# q_proj.weight [8, 8], as a quantized format's mapping writes it.
+	t=""
+	for l in 0 1; do
+		p=model.layers.$l.self_attn.q_proj
+		t="$t $p.qweight:8x1:I32 $p.qzeros:2x1:I32 $p.scales:2x8"
+	done
+	# shellcheck disable=SC2086
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $t model.norm.weight:8
+	logical() {
+		lmp-inspect --check-weights "$M" | jq -c --argjson s "$1" '.model.checkpoint.tensors |= map(
+			if (.name | endswith(".qweight")) then . + {logical: {name: (.name | sub("qweight$"; "weight")), shape: $s}} else . end)' |
+			lmp-populate
+	}
+	logical '[8,8]' > "$BATS_TEST_TMPDIR/pop.json"
+	run lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	# matched by shape: embed 80, q_proj 2 x 64 = 128, the final norm 8:
+	# 216 over 3 paths and 4 tensors.  q_proj's qzeros and scales are not
+	# the model's tensors: extra, 2 x 2 + 2 x 16 = 36 elements.
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":3,"tensors":4,"by_shape":4,"parameters":216}' ]
+	[ "$(jq -c '[.extra.tensors[] | [.name, .count, .elements]]' <<<"$w")" = \
+		'[["model.layers.*.self_attn.q_proj.qzeros",2,4],["model.layers.*.self_attn.q_proj.scales",2,32]]' ]
+	[ "$(jq -c .unchecked_quantized <<<"$w")" = '{"paths":0,"tensors":0,"parameters":0}' ]
+	logical '[8,6]' > "$BATS_TEST_TMPDIR/pop.json"
+	run_split lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
+	assert_clean_failure lmp-eval "weights check: model.layers.0.self_attn.q_proj.weight: the model's shape [8, 8], the checkpoint's [8, 6]"
 }
