@@ -680,3 +680,25 @@ JSON
 	assert_success
 	[ "$(jq .totals.param_count <<<"$output")" = 202048 ]  # as counted by hand above
 }
+
+@test "an answer's tensor declarations are kept, and refused where they disagree with param_count" {
+	# one parameter an element: a weight of [elements] agrees, of
+	# [2 * elements] holds twice as many (128 at the check's first point,
+	# where elements takes 64).
+	GOOD_TENSORS='[{"name":"weight","shape":["${elements}"]}]' \
+		run --separate-stderr lmp-ensure --agent "$AG/good.sh" --module tiny.modeling.Scaled
+	assert_success
+	[ "$(jq -c '.entries["tiny.modeling.Scaled"].tensors' "$DB")" = '[{"name":"weight","shape":["${elements}"]}]' ]
+	run lmp-eval --module tiny.modeling.Scaled elements=5
+	[ "$(jq -c .tensors <<<"$output")" = '[{"name":"weight","shape":[5]}]' ]
+	local before=$(sum)
+	GOOD_TENSORS='[{"name":"weight","shape":["2 * ${elements}"]}]' \
+		run_split lmp-ensure --agent "$AG/good.sh" --retries 0 --module tiny.modeling.Doubled
+	[ "$status" -ne 0 ] && [ -z "$output" ]
+	[[ "$stderr" == *"tiny.modeling.Doubled: at elements=64; "*"its tensors hold 128 parameters, its param_count is 64"* ]]
+	[ "$(sum)" = "$before" ]
+	GOOD_TENSORS='[{"name":"weight","shape":["${elements}"],"dtype":"F16"}]' \
+		run_split lmp-ensure --agent "$AG/good.sh" --retries 0 --module tiny.modeling.Typed
+	[ "$status" -ne 0 ] && [ -z "$output" ]
+	[[ "$stderr" == *'tensor weight: unknown key "dtype" (name, shape, buffer)'* ]]
+}
