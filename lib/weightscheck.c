@@ -624,6 +624,36 @@ count_mismatch(struct check *k)
 	return 0;
 }
 
+static int
+wild(const struct mrow *r)
+{
+	for (int i = 0; i < r->k; i++)
+		if (!r->set[i])
+			return 1;
+	return 0;
+}
+
+/* Row i's tensor name, its indices unknown: 1 when an earlier such row of
+ * its path reported it; else the count and found of all of them. */
+static int
+wild_sum(const struct check *k, int i, const char *name, lmp_num *cnt, lmp_i128 *fnd)
+{
+	for (int x = 0; x < k->m->nrows; x++) {
+		const struct mrow *o = &k->mr[x];
+		if (x == i || k->gof[x] != k->gof[i] || !wild(o))
+			continue;
+		for (int y = 0; y < o->nt; y++) {
+			if (strcmp(o->t[y].name, name))
+				continue;
+			if (x < i)
+				return 1;
+			lmp_num_add(cnt, &o->r->count, cnt);
+			*fnd += o->found[y];
+		}
+	}
+	return 0;
+}
+
 static void
 write_missing(struct check *k, lmp_buf *b)
 {
@@ -648,12 +678,18 @@ write_missing(struct check *k, lmp_buf *b)
 	for (i = 0; i < k->m->nrows; i++) {
 		struct mrow *r = &k->mr[i];
 		struct group *g = &k->g[k->gof[i]];
-		lmp_num want, gone, p = lmp_num_int(0);
+		lmp_num want, gone, p;
 		if (!g->by_name)
 			continue;
 		for (j = 0; j < r->nt; j++) {
-			lmp_num f = lmp_num_int(r->found[j]);
-			if (lmp_num_sub(&r->r->count, &f, &gone) || lmp_num_sign(&gone) <= 0)
+			lmp_num cnt = r->r->count, f;
+			lmp_i128 fnd = r->found[j];
+			/* rows whose indices are not known are summed per path */
+			if (wild(r) && wild_sum(k, i, r->t[j].name, &cnt, &fnd))
+				continue;
+			f = lmp_num_int(fnd);
+			p = lmp_num_int(0);
+			if (lmp_num_sub(&cnt, &f, &gone) || lmp_num_sign(&gone) <= 0)
 				continue;
 			want = r->t[j].elements;
 			if (!r->t[j].buffer)

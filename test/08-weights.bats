@@ -245,6 +245,14 @@ check() {
 	# 37 - 8 = 29.
 	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":13,"tensors":37,"by_shape":29,"parameters":1674}' ]
 	[ "$(jq -c '[.weights_check.extra.elements, .weights_check.missing.parameters]' <<<"$output")" = '[0,0]' ]
+	# layer groups that do not record their indices (a template without
+	# "layers") take any: the same result, summed per path
+	lmp-inspect --check-weights "$M" | lmp-populate |
+		jq 'walk(if type == "object" and has("repeat") then del(.layers) else . end)' > "$BATS_TEST_TMPDIR/pop.json"
+	run lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .weights_check.matched <<<"$output")" = '{"paths":13,"tensors":37,"by_shape":29,"parameters":1674}' ]
+	[ "$(jq -c '[.weights_check.extra.elements, .weights_check.missing]' <<<"$output")" = '[0,{"paths":[],"tensors":[],"parameters":0}]' ]
 }
 
 @test "the inventory: tensors of one name that are not one product of indices are split" {
