@@ -358,3 +358,65 @@ check() {
 	run_split lmp-eval --seq-len 1 "$BATS_TEST_TMPDIR/pop.json"
 	assert_clean_failure lmp-eval "weights check: model.layers.0.self_attn.q_proj.weight: the model's shape [8, 8], the checkpoint's [8, 6]"
 }
+
+@test "lmp-eval weights_check: a DeepSeek-V3 checkpoint's multi-token-prediction layer is extra, the router's buffer checked" {
+	# A tiny DeepSeek-V3 in bf16: hidden 8, 2 heads, q_lora_rank 6,
+	# kv_lora_rank 4, qk_nope 2, qk_rope 2, v_head 2, vocabulary 10; layer 0
+	# dense (intermediate 12), layer 1 MoE (2 routed experts and 1 shared of
+	# moe_intermediate 4).  DeepSeek stores its multi-token-prediction module
+	# as the layer past the last (model.layers.61 of 61; here model.layers.2):
+	# a MoE decoder layer plus enorm, hnorm, eh_proj, shared_head.norm,
+	# shared_head.head and its own embed_tokens.  Folded with the decoder
+	# layers, an element count saw 3 layers' tensors where the model has 2.
+	jq 'del(.quantization_config) | .hidden_size=8 | .intermediate_size=12 | .moe_intermediate_size=4
+	    | .num_hidden_layers=2 | .first_k_dense_replace=1 | .n_routed_experts=2 | .num_experts_per_tok=1
+	    | .n_group=1 | .topk_group=1 | .n_shared_experts=1 | .num_attention_heads=2 | .num_key_value_heads=2
+	    | .q_lora_rank=6 | .kv_lora_rank=4 | .qk_nope_head_dim=2 | .qk_rope_head_dim=2 | .v_head_dim=2
+	    | .vocab_size=10' "$CFG/deepseek-ai/DeepSeek-V3/config.json" > "$M/config.json"
+	# attention, per layer: norms 8 + 8, q_a_proj [6, 8] 48, q_a_layernorm
+	# 6, q_b_proj [2 x (2 + 2), 6] 48, kv_a_proj_with_mqa [4 + 2, 8] 48,
+	# kv_a_layernorm 4, kv_b_proj [2 x (2 + 2), 4] 32, o_proj [8, 2 x 2] 32:
+	# 234.  Dense MLP [12, 8] x 2 + [8, 12]: 288.  MoE: gate [2, 8] 16 (and
+	# the buffer e_score_correction_bias [2]), each expert and the shared
+	# one [4, 8] x 2 + [8, 4]: 96, three of them 288.
+	attn() {
+		local p=model.layers.$1
+		echo "$p.input_layernorm.weight:8 $p.post_attention_layernorm.weight:8 $p.self_attn.q_a_proj.weight:6x8" \
+			"$p.self_attn.q_a_layernorm.weight:6 $p.self_attn.q_b_proj.weight:8x6" \
+			"$p.self_attn.kv_a_proj_with_mqa.weight:6x8 $p.self_attn.kv_a_layernorm.weight:4" \
+			"$p.self_attn.kv_b_proj.weight:8x4 $p.self_attn.o_proj.weight:8x4"
+	}
+	moe() {
+		local p=model.layers.$1.mlp
+		attn "$1"
+		echo "$p.gate.weight:2x8 $p.gate.e_score_correction_bias:2"
+		for e in experts.0 experts.1 shared_experts; do
+			echo "$p.$e.gate_proj.weight:4x8 $p.$e.up_proj.weight:4x8 $p.$e.down_proj.weight:8x4"
+		done
+	}
+	p=model.layers.0.mlp
+	# shellcheck disable=SC2046
+	ckpt "$M/model.safetensors" model.embed_tokens.weight:10x8 $(attn 0) \
+		$p.gate_proj.weight:12x8 $p.up_proj.weight:12x8 $p.down_proj.weight:8x12 $(moe 1) $(moe 2) \
+		model.layers.2.enorm.weight:8 model.layers.2.hnorm.weight:8 model.layers.2.eh_proj.weight:8x16 \
+		model.layers.2.shared_head.norm.weight:8 model.layers.2.shared_head.head.weight:10x8 \
+		model.layers.2.embed_tokens.weight:10x8 model.norm.weight:8 lm_head.weight:10x8
+	run check
+	[ "$status" -eq 0 ]
+	w=$(jq -c .weights_check <<<"$output")
+	# The model: 80 + (234 + 288) + (234 + 16 + 288) + 8 + 80 = 1228, its
+	# totals too.  Tensors: 3 + (9 + 3) + (9 + 2 + 9) = 35, all by shape;
+	# paths: embed, norm, head, 9 attention, 3 dense MLP, the gate, 3 expert
+	# and 3 shared-expert projections = 22.
+	[ "$(jq .totals.param_count <<<"$output")" = 1228 ]
+	[ "$(jq -c .matched <<<"$w")" = '{"paths":22,"tensors":35,"by_shape":35,"parameters":1228}' ]
+	[ "$(jq -c .missing <<<"$w")" = '{"paths":[],"tensors":[],"parameters":0}' ]
+	# Extra: layer 2's decoder tensors (20, the experts' at indices 2 x 0-1)
+	# 538 + 2 elements, and the module's own 8 + 8 + 128 + 8 + 80 + 80 = 312:
+	# 852, all at index 2.
+	[ "$(jq .extra.elements <<<"$w")" = 852 ]
+	[ "$(jq '[.extra.tensors[].count] | add' <<<"$w")" = $((20 + 6)) ]
+	[ "$(jq -c '[.extra.tensors[].indices[0]] | unique' <<<"$w")" = '["2"]' ]
+	[ "$(jq -c '.extra.tensors[] | select(.name == "model.layers.*.mlp.experts.*.gate_proj.weight")' <<<"$w")" = \
+		'{"name":"model.layers.*.mlp.experts.*.gate_proj.weight","indices":["2","0-1"],"count":2,"elements":64}' ]
+}
