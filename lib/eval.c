@@ -340,7 +340,7 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 	cJSON_ArrayForEach(c, layers)
 		if (walk(&L, c, "", &one, &one, 0))
 			goto fail;
-	if (check_tied(L.m, e) || sum_rows(L.m, e))
+	if (check_tied(L.m, e) || sum_rows(L.m, e) || lmp_row_indices(L.m, layers, e))
 		goto fail;
 	if (positions(L.m, model, e))
 		goto fail;
@@ -361,7 +361,7 @@ lmp_model_load(const cJSON *doc, lmp_db *db, lmp_err *e)
 		lmp_buf_puts(&h, L.m->model_json);
 		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(model, "checkpoint"))) {
 			lmp_buf_putc(&h, ',');
-			if (lmp_weights_check(L.m, layers, cJSON_GetObjectItemCaseSensitive(model, "checkpoint"), &h, e)) {
+			if (lmp_weights_check(L.m, cJSON_GetObjectItemCaseSensitive(model, "checkpoint"), &h, e)) {
 				lmp_buf_free(&h);
 				goto fail;
 			}

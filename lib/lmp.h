@@ -493,6 +493,8 @@ typedef struct lmp_row {
 	lmp_poly **args;      /* entry->nparams bound values */
 	int linear;           /* a torch Linear with constant in, out and bias: */
 	lmp_num in, out, bias; /* what a quantized format stores (quant.c) */
+	int nsets;            /* the "*"s of path, and the indices each covers */
+	struct lmp_idxset **sets; /* (NULL: not recorded; lmp_row_indices) */
 } lmp_row;
 typedef struct lmp_model {
 	lmp_prog *prog;
@@ -811,11 +813,13 @@ void lmp_idx_minus(const lmp_idxset *a, const lmp_idxset *u, int n, lmp_idxset *
 /* weights.c: the inventory of the checkpoint beside the config an
  * lmp-inspect document was made from, as its model.checkpoint. */
 int lmp_weights_record(cJSON *doc, lmp_err *e);
-/* weightscheck.c: the model's rows (layers: the populated document's, for
- * the indices each covers) against model.checkpoint, by name and shape where
+/* weightscheck.c: the model's rows against model.checkpoint, by name and shape where
  * an entry declares its tensors, else by element count:
  * "weights_check":{...} appended to b; a mismatch is an error. */
-int lmp_weights_check(const lmp_model *m, const cJSON *layers, const cJSON *checkpoint, lmp_buf *b, lmp_err *e);
+int lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_err *e);
+/* Each row's sets and nsets from the populated document's layers (called
+ * by lmp_model_load). */
+int lmp_row_indices(lmp_model *m, const cJSON *layers, lmp_err *e);
 /* tensordecl.c: the tensors an entry declares (lmp-module-db(5) "tensors"),
  * shapes folded with its bound values; absent ones (a 0 dimension) left out. */
 #define LMP_MAX_DIMS 8

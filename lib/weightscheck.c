@@ -80,8 +80,6 @@ struct check {
 	int ng;
 	struct crow *c;
 	int nc;
-	lmp_idxset **sets; /* owned index sets of the tree's nodes */
-	int nsets, capsets;
 	lmp_err *e;
 };
 
@@ -199,59 +197,84 @@ read_crow(struct crow *c, const cJSON *t, lmp_err *e)
 
 /* --- the model's side -------------------------------------------------- */
 
+/* The tree walked as lmp_model_load walks it: each basic layer, in row
+ * order, gets the index sets of the repeated nodes above it, kept in the
+ * model's arena. */
+struct walker {
+	lmp_model *m;
+	int row;
+	lmp_err *e;
+};
+
 static lmp_idxset *
-new_set(struct check *k)
+arena_set(lmp_model *m, lmp_idxset *tmp)
 {
-	if (k->nsets == k->capsets) {
-		k->capsets = k->capsets ? 2 * k->capsets : 16;
-		k->sets = lmp_xrealloc(k->sets, sizeof *k->sets * (size_t)k->capsets);
+	lmp_idxset *s = lmp_arena_alloc(m->arena, sizeof *s);
+
+	s->n = tmp->n;
+	s->lo = lmp_arena_alloc(m->arena, sizeof *s->lo * (size_t)(tmp->n + 1));
+	s->hi = lmp_arena_alloc(m->arena, sizeof *s->hi * (size_t)(tmp->n + 1));
+	if (tmp->n) {
+		memcpy(s->lo, tmp->lo, sizeof *s->lo * (size_t)tmp->n);
+		memcpy(s->hi, tmp->hi, sizeof *s->hi * (size_t)tmp->n);
 	}
-	return k->sets[k->nsets++] = lmp_xcalloc(1, sizeof **k->sets);
+	lmp_idx_free(tmp);
+	return s;
 }
 
-/* The tree walked as lmp_model_load walks it: each basic layer, in row
- * order, gets the index sets of the repeated nodes above it. */
 static int
-walk(struct check *k, const cJSON *node, lmp_idxset **above, int depth, int *row)
+walk(struct walker *w, const cJSON *node, lmp_idxset **above, int depth)
 {
 	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(node, "repeat");
 	const cJSON *subs = cJSON_GetObjectItemCaseSensitive(node, "sub_layers"), *c;
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(node, "name");
-	lmp_idxset *mine[MAX_STARS + 1];
+	lmp_idxset *mine[LMP_MAX_TREE_DEPTH + 2];
 
+	if (depth > LMP_MAX_TREE_DEPTH)
+		return lmp_fail(w->e, LMP_EXIT_INPUT, "layer lists nested deeper than %d", LMP_MAX_TREE_DEPTH);
 	memcpy(mine, above, sizeof *mine * (size_t)depth);
 	if (rep) {
-		lmp_idxset *s = new_set(k);
 		const cJSON *rec = cJSON_GetObjectItemCaseSensitive(node, "layers");
-		if (depth >= MAX_STARS)
-			return lmp_fail(k->e, LMP_EXIT_INPUT, "weights check: layer lists nested deeper than %d", MAX_STARS);
+		lmp_idxset tmp = {0};
 		if (rec) {
-			if (lmp_idx_from_layers(rec, s))
-				return lmp_fail(k->e, LMP_EXIT_INPUT, "weights check: %s: a malformed \"layers\" record",
-					name->valuestring);
-			mine[depth] = s;
+			if (lmp_idx_from_layers(rec, &tmp))
+				return lmp_fail(w->e, LMP_EXIT_INPUT, "%s: a malformed \"layers\" record", name->valuestring);
+			mine[depth] = arena_set(w->m, &tmp);
 		} else if (strchr(name->valuestring, '(')) {
 			mine[depth] = NULL; /* a labelled group: which layers is not recorded */
 		} else {
 			if (rep->valuedouble >= 1)
-				lmp_idx_add(s, 0, (int64_t)rep->valuedouble - 1);
-			mine[depth] = s;
+				lmp_idx_add(&tmp, 0, (int64_t)rep->valuedouble - 1);
+			mine[depth] = arena_set(w->m, &tmp);
 		}
 		depth++;
 	}
 	if (!subs) {
-		if (*row >= k->m->nrows)
-			return lmp_fail(k->e, LMP_EXIT_INPUT, "weights check: the tree and its rows differ");
-		struct mrow *r = &k->mr[(*row)++];
-		r->k = depth;
-		memcpy(r->set, mine, sizeof *mine * (size_t)depth);
-		if (stars(r->r->path) != depth)
-			return lmp_fail(k->e, LMP_EXIT_INPUT, "weights check: %s: the tree and its rows differ", r->r->path);
+		lmp_row *r;
+		if (w->row >= w->m->nrows || stars((r = &w->m->rows[w->row++])->path) != depth)
+			return lmp_fail(w->e, LMP_EXIT_INPUT, "the tree and its rows differ");
+		r->nsets = depth;
+		r->sets = lmp_arena_alloc(w->m->arena, sizeof *r->sets * (size_t)(depth + 1));
+		memcpy(r->sets, mine, sizeof *mine * (size_t)depth);
 		return 0;
 	}
 	cJSON_ArrayForEach(c, subs)
-		if (walk(k, c, mine, depth, row))
+		if (walk(w, c, mine, depth))
 			return -1;
+	return 0;
+}
+
+int
+lmp_row_indices(lmp_model *m, const cJSON *layers, lmp_err *e)
+{
+	struct walker w = {m, 0, e};
+	const cJSON *node;
+
+	cJSON_ArrayForEach(node, layers)
+		if (walk(&w, node, NULL, 0))
+			return -1;
+	if (w.row != m->nrows)
+		return lmp_fail(e, LMP_EXIT_INPUT, "the tree and its rows differ");
 	return 0;
 }
 
@@ -798,19 +821,23 @@ write_result(struct check *k, lmp_buf *b)
 }
 
 int
-lmp_weights_check(const lmp_model *m, const cJSON *layers, const cJSON *checkpoint, lmp_buf *b, lmp_err *e)
+lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_err *e)
 {
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(checkpoint, "tensors"), *t, *node;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(checkpoint, "tensors"), *t;
 	struct check k = {0};
-	int i, row = 0, rc = -1;
+	int i, rc = -1;
 
 	k.m = m;
 	k.e = e;
 	k.mr = lmp_xcalloc((size_t)m->nrows + 1, sizeof *k.mr);
 	k.g = lmp_xcalloc((size_t)m->nrows + 1, sizeof *k.g);
 	k.gof = lmp_xcalloc((size_t)m->nrows + 1, sizeof *k.gof);
-	for (i = 0; i < m->nrows; i++)
+	for (i = 0; i < m->nrows; i++) {
 		k.mr[i].r = &m->rows[i];
+		k.mr[i].k = m->rows[i].nsets < MAX_STARS ? m->rows[i].nsets : MAX_STARS;
+		for (int j = 0; j < k.mr[i].k; j++)
+			k.mr[i].set[j] = m->rows[i].sets[j];
+	}
 	if (!cJSON_IsArray(list)) {
 		lmp_fail(e, LMP_EXIT_INPUT, "weights check: model.checkpoint has no \"tensors\" list");
 		goto out;
@@ -820,13 +847,6 @@ lmp_weights_check(const lmp_model *m, const cJSON *layers, const cJSON *checkpoi
 		if (read_crow(&k.c[k.nc], t, e))
 			goto out;
 		k.nc++;
-	}
-	cJSON_ArrayForEach(node, layers)
-		if (walk(&k, node, NULL, 0, &row))
-			goto out;
-	if (row != m->nrows) {
-		lmp_fail(e, LMP_EXIT_INPUT, "weights check: the tree and its rows differ");
-		goto out;
 	}
 	if (groups_of(&k) || by_name(&k))
 		goto out;
@@ -842,10 +862,6 @@ out:
 			lmp_idx_free(&k.c[i].set[j]);
 		claims_free(&k.c[i].cl);
 	}
-	for (i = 0; i < k.nsets; i++) {
-		lmp_idx_free(k.sets[i]);
-		free(k.sets[i]);
-	}
 	for (i = 0; i < m->nrows; i++) {
 		for (int j = 0; k.mr[i].tcl && j < k.mr[i].nt; j++)
 			claims_free(&k.mr[i].tcl[j]);
@@ -857,7 +873,6 @@ out:
 		free(k.g[i].path);
 		free(k.g[i].fused);
 	}
-	free(k.sets);
 	free(k.c);
 	free(k.mr);
 	free(k.g);
