@@ -2,7 +2,9 @@
  * entry only if it has the format of lmp-module-db(5), its names are sane,
  * its sizes bounded, its aliases name nothing else, and every formula
  * compiles and evaluates at realistic points to finite, non-negative numbers
- * (integral where they count things), with a breakdown that adds up. */
+ * (integral where they count things), with a breakdown that adds up, and
+ * the tensors it declares hold param_count parameters there (the module
+ * document refuses them otherwise). */
 #include <string.h>
 #include <time.h>
 
@@ -107,6 +109,9 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	cJSON_ArrayForEach(p, aliases)
 		if (!cJSON_IsString(p) || !lmp_valid_class_name(p->valuestring))
 			return lmp_fail(e, LMP_EXIT_INPUT, "an alias must be a dotted Python name"), NULL;
+	if (cJSON_GetObjectItemCaseSensitive(in, "tensors") &&
+	    lmp_tensors_form(cJSON_GetObjectItemCaseSensitive(in, "tensors"), e))
+		return NULL;
 	if (kind && (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "leaf") && strcmp(kind->valuestring, "functional") &&
 		     strcmp(kind->valuestring, "composite"))))
 		return lmp_fail(e, LMP_EXIT_INPUT, "\"kind\" must be leaf, functional or composite"), NULL;
@@ -121,6 +126,8 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	cJSON_AddItemToObject(out, "flop_analysis", cJSON_Duplicate(fa, 1));
 	cJSON_AddItemToObject(out, "memory_analysis", cJSON_Duplicate(ma, 1));
 	cJSON_AddStringToObject(out, "param_count", cJSON_GetObjectItemCaseSensitive(in, "param_count")->valuestring);
+	if (cJSON_GetObjectItemCaseSensitive(in, "tensors"))
+		cJSON_AddItemToObject(out, "tensors", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "tensors"), 1));
 	cJSON_AddStringToObject(out, "state", cJSON_GetObjectItemCaseSensitive(in, "state")->valuestring);
 	return out;
 }

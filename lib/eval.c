@@ -247,6 +247,9 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 			return -1;
 	}
 	linear_shape(r, params);
+	/* kept, unsharded, for the tensor shapes of the weights check */
+	r->args = lmp_arena_alloc(m->arena, sizeof *r->args * (size_t)(r->entry->nparams + 1));
+	memcpy(r->args, args, sizeof *args * (size_t)r->entry->nparams);
 	if (L->par) {
 		int coll;
 		lmp_poly *bytes;
@@ -609,7 +612,7 @@ model_load(const cJSON *doc, lmp_db *db, struct lmp_walk_par *par, lmp_err *e)
 			goto fail;
 	if (par && par->pp > 1 && pipeline_row(&L, e))
 		goto fail;
-	if (check_tied(L.m, e) || sum_rows(L.m, e))
+	if (check_tied(L.m, e) || sum_rows(L.m, e) || lmp_row_indices(L.m, layers, e))
 		goto fail;
 	if (positions(L.m, model, e))
 		goto fail;

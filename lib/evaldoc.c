@@ -966,6 +966,25 @@ out:
 	return rc;
 }
 
+/* The tensors the entry declares (tensordecl.c), "tensors":[...], when it
+ * declares any; their parameters must add up to its param_count. */
+static int
+module_tensors(lmp_model *m, lmp_row *r, const lmp_num *tot, lmp_buf *b, lmp_err *e)
+{
+	lmp_tdecl *t;
+	int n, rc = lmp_entry_tensors(r->entry, m->prog, r->args, &t, &n, e);
+
+	if (rc <= 0)
+		return rc;
+	if ((rc = lmp_tensors_agree(r->entry, t, n, &tot[LMP_K_PARAM_COUNT], e)) == 0) {
+		LIT(b, "\"tensors\":");
+		lmp_tensors_json(t, n, b);
+		lmp_buf_putc(b, ',');
+	}
+	free(t);
+	return rc;
+}
+
 int
 lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 {
@@ -992,6 +1011,8 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 		num(b, &v);
 	}
 	LIT(b, "},");
+	if (module_tensors(m, r, tot, b, e))
+		goto fail;
 	quantities(b, tot);
 	LIT(b, ",\"breakdown\":{");
 	for (i = 0; i < en->nbreak; i++) {

@@ -495,7 +495,7 @@ typedef struct lmp_row {
 	lmp_entry *entry;
 	lmp_poly *poly[LMP_NKINDS];
 	lmp_poly **breakdown; /* entry->nbreak of them; module mode only */
-	lmp_poly **args;      /* entry->nparams bound values; module mode only */
+	lmp_poly **args;      /* entry->nparams bound values */
 	int linear;           /* a torch Linear with constant in, out and bias: */
 	lmp_num in, out, bias; /* what a quantized format stores (quant.c) */
 	/* parallel.c: a collective row (coll an LMP_COLL_*, 0 for a layer):
@@ -506,6 +506,8 @@ typedef struct lmp_row {
 	int list;          /* the layer list (pipeline.c) holding the row: its index, or -1 before the first, -2 after */
 	int batch_scale;   /* 0, or an expert's row that sees the tokens of this many replicas (ep / tp) */
 	lmp_num per_layer; /* in a layer list: the row's count per layer */
+	int nsets;            /* the "*"s of path, and the indices each covers */
+	struct lmp_idxset **sets; /* (NULL: not recorded; lmp_row_indices) */
 } lmp_row;
 typedef struct lmp_model {
 	lmp_prog *prog;
@@ -887,6 +889,24 @@ void lmp_st_fold_name(const char *name, char *out, size_t n);
  * identical folded name, dtype and shape merged; "dtypes": {dtype: bytes},
  * "count", "elements", "bytes"}. */
 cJSON *lmp_st_inventory(const cJSON *tensors);
+/* stindex.c: each inventory row's "indices", one range list per "*" of its
+ * name; a row whose tensors are not one product of them is split. */
+void lmp_st_index(cJSON *inv, const cJSON *tensors);
+/* idxset.c: index sets, sorted disjoint closed intervals, written as range
+ * lists ("0-2,5,7-60"). */
+typedef struct lmp_idxset {
+	int n;
+	int64_t *lo, *hi;
+} lmp_idxset;
+void lmp_idx_add(lmp_idxset *s, int64_t lo, int64_t hi); /* in increasing order */
+void lmp_idx_free(lmp_idxset *s);
+int64_t lmp_idx_size(const lmp_idxset *s);
+int64_t lmp_idx_common(const lmp_idxset *a, const lmp_idxset *b); /* |a & b| */
+void lmp_idx_str(const lmp_idxset *s, lmp_buf *b);
+int lmp_idx_parse(const char *text, lmp_idxset *s); /* -1: not a range list */
+int lmp_idx_from_layers(const cJSON *rec, lmp_idxset *s); /* a node's "layers" */
+void lmp_idx_and(const lmp_idxset *a, const lmp_idxset *b, lmp_idxset *out);
+void lmp_idx_minus(const lmp_idxset *a, const lmp_idxset *u, int n, lmp_idxset *out); /* a minus all u */
 /* weights.c: the inventory of the checkpoint beside the config an
  * lmp-inspect document was made from, as its model.checkpoint. */
 int lmp_weights_record(cJSON *doc, lmp_err *e);
@@ -901,9 +921,28 @@ int lmp_quantmap(const cJSON *config, const cJSON *tensors, cJSON *inv, lmp_err 
  * (lmp_quant_bytes, bias aside) against the checkpoint's entry whose
  * logical is that row's weight, [out, in]: a difference is an error. */
 int lmp_quantmap_check(const lmp_model *m, const cJSON *checkpoint, lmp_err *e);
-/* weightscheck.c: the model's rows against model.checkpoint, by element
- * count: "weights_check":{...} appended to b; a mismatch is an error. */
+/* weightscheck.c: the model's rows against model.checkpoint, by name and shape where
+ * an entry declares its tensors, else by element count:
+ * "weights_check":{...} appended to b; a mismatch is an error. */
 int lmp_weights_check(const lmp_model *m, const cJSON *checkpoint, lmp_buf *b, lmp_err *e);
+/* Each row's sets and nsets from the populated document's layers (called
+ * by lmp_model_load). */
+int lmp_row_indices(lmp_model *m, const cJSON *layers, lmp_err *e);
+/* tensordecl.c: the tensors an entry declares (lmp-module-db(5) "tensors"),
+ * shapes folded with its bound values; absent ones (a 0 dimension) left out. */
+#define LMP_MAX_DIMS 8
+typedef struct lmp_tdecl {
+	const char *name; /* under the layer's path; "" is the path itself */
+	int buffer;       /* stored, not a parameter */
+	int ndims;
+	lmp_num dims[LMP_MAX_DIMS], elements;
+} lmp_tdecl;
+int lmp_tensors_form(const cJSON *decl, lmp_err *e);
+/* 1 with *out (free it) and *n when en declares tensors, 0 when it does not, -1 on error. */
+int lmp_entry_tensors(lmp_entry *en, lmp_prog *prog, lmp_poly *const *args, lmp_tdecl **out, int *n, lmp_err *e);
+/* The parameters' elements against param_count: an error naming both. */
+int lmp_tensors_agree(const lmp_entry *en, const lmp_tdecl *t, int n, const lmp_num *param_count, lmp_err *e);
+void lmp_tensors_json(const lmp_tdecl *t, int n, lmp_buf *b); /* [{"name","shape","buffer"?}] */
 
 /* populate.c: every parameter of every basic layer bound (lmp-populate(1)). */
 typedef struct lmp_fixed {

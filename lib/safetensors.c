@@ -367,5 +367,6 @@ lmp_st_inventory(const cJSON *tensors)
 	cJSON_AddNumberToObject(inv, "count", (double)count);
 	cJSON_AddNumberToObject(inv, "elements", (double)el);
 	cJSON_AddNumberToObject(inv, "bytes", (double)by);
+	lmp_st_index(inv, tensors);
 	return inv;
 }

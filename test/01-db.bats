@@ -124,3 +124,37 @@ sample_args() {
 	run_split lmp-eval --db "$d/two.json" --params torch.mul
 	assert_clean_failure lmp-eval 'duplicate key "entries"'
 }
+
+@test "every entry that owns parameters declares its tensors, which hold param_count parameters" {
+	# (the evaluation of every entry above refuses a declaration that disagrees)
+	run jq -r '.entries | to_entries[] | select(.value.kind != "composite" and .value.validation.status != "inferred"
+		and .value.param_count != "0" and .value.tensors == null) | .key' "$DB"
+	assert_success
+	assert_output ""
+	# a Linear [out, in] with its bias only when bias is 1; GPT-2's Conv1D
+	# stores [in, out]; Cohere's norm [heads, size] for a per-head norm only
+	run lmp-eval --module torch.nn.Linear in_features=4 out_features=3 --seq-len 1
+	[ "$(jq -c .tensors <<<"$output")" = '[{"name":"weight","shape":[3,4]},{"name":"bias","shape":[3]}]' ]
+	run lmp-eval --module torch.nn.Linear in_features=4 out_features=3 bias=0 --seq-len 1
+	[ "$(jq -c .tensors <<<"$output")" = '[{"name":"weight","shape":[3,4]}]' ]
+	run lmp-eval --module transformers.pytorch_utils.Conv1D in_features=4 out_features=3 bias=1 --seq-len 1
+	[ "$(jq -c .tensors <<<"$output")" = '[{"name":"weight","shape":[4,3]},{"name":"bias","shape":[3]}]' ]
+	C=transformers.models.cohere.modeling_cohere.CohereLayerNorm
+	run lmp-eval --module $C norm_size=4 norm_heads=1 --seq-len 1
+	[ "$(jq -c .tensors <<<"$output")" = '[{"name":"weight","shape":[4]}]' ]
+	run lmp-eval --module $C norm_size=4 norm_heads=3 --seq-len 1
+	[ "$(jq -c .tensors <<<"$output")" = '[{"name":"weight","shape":[3,4]}]' ]
+	# DeepSeek-V3's router: the weight, and a stored buffer outside param_count
+	run lmp-eval --module transformers.models.deepseek_v3.modeling_deepseek_v3.DeepseekV3TopkRouter \
+		in_features=4 num_experts=3 top_k=2 n_group=1 topk_group=1 w_dtype_bytes=2 a_dtype_bytes=2 --seq-len 1
+	[ "$(jq -c '[.tensors, .param_count]' <<<"$output")" = \
+		'[[{"name":"weight","shape":[3,4]},{"name":"e_score_correction_bias","shape":[3],"buffer":true}],12]' ]
+}
+
+@test "a declaration that disagrees with param_count is refused where the entry is evaluated" {
+	jq '.entries["torch.nn.modules.linear.Linear"].tensors[0].shape = ["${out_features}", "${out_features}"]' "$DB" \
+		> "$BATS_TEST_TMPDIR/db.json"
+	run_split lmp-eval --db "$BATS_TEST_TMPDIR/db.json" --module torch.nn.Linear in_features=4 out_features=3 --seq-len 1
+	# weight [3, 3] and bias [3]: 12 elements; (4 + 1) x 3 = 15 parameters
+	assert_clean_failure lmp-eval "entry torch.nn.modules.linear.Linear: its tensors hold 12 parameters, its param_count is 15"
+}

@@ -715,7 +715,7 @@ JSON
 
 # gate_proj twice as wide as the checkpoint's: 2 layers x 24x8 = 384 in the
 # model, 2 x 12x8 = 192 elements stored
-GATE_REFUSED='weights check: model.layers.*.mlp.gate_proj: the model has 384 parameters, the checkpoint'"'"'s model.layers.*.mlp.gate_proj.* tensors 192 elements'
+GATE_REFUSED='weights check: model.layers.0.mlp.gate_proj.weight: the model'"'"'s shape [24, 8], the checkpoint'"'"'s [12, 8]'
 
 @test "a template wrong by one tensor's shape is refused against the checkpoint, naming the tensor and both counts; nothing stored" {
 	zephyrine_ckpt
@@ -758,7 +758,7 @@ GATE_REFUSED='weights check: model.layers.*.mlp.gate_proj: the model has 384 par
 	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/resolved.json"
 	run --separate-stderr sh -c "lmp-populate '$BATS_TEST_TMPDIR/resolved.json' | lmp-eval --seq-len 1 --totals"
 	assert_success
-	[ "$(jq -c '[.totals.param_count, .weights_check.matched]' <<<"$output")" = '[1160,{"paths":12,"tensors":21,"parameters":1160}]' ]
+	[ "$(jq -c '[.totals.param_count, .weights_check.matched]' <<<"$output")" = '[1160,{"paths":12,"tensors":21,"by_shape":21,"parameters":1160}]' ]
 }
 
 @test "a right template with a class the database lacks: checked without that leaf, accepted, and lmp-eval checks the whole" {
@@ -784,4 +784,26 @@ GATE_REFUSED='weights check: model.layers.*.mlp.gate_proj: the model has 384 par
 	run --separate-stderr lmp-ensure --agent "$AG/arch.sh newembed" "$BATS_TEST_TMPDIR/unresolved.json"
 	assert_success
 	[[ "$(jq -r .validation.notes "$XDG_DATA_HOME/lmp/archs/zephyrine.json")" == *"10 paths, 19 tensors matched (2 leaves of classes then unknown left to lmp-eval's check)"* ]]
+}
+
+@test "an answer's tensor declarations are kept, and refused where they disagree with param_count" {
+	# one parameter an element: a weight of [elements] agrees, of
+	# [2 * elements] holds twice as many (128 at the check's first point,
+	# where elements takes 64).
+	GOOD_TENSORS='[{"name":"weight","shape":["${elements}"]}]' \
+		run --separate-stderr lmp-ensure --agent "$AG/good.sh" --module tiny.modeling.Scaled
+	assert_success
+	[ "$(jq -c '.entries["tiny.modeling.Scaled"].tensors' "$DB")" = '[{"name":"weight","shape":["${elements}"]}]' ]
+	run lmp-eval --module tiny.modeling.Scaled elements=5
+	[ "$(jq -c .tensors <<<"$output")" = '[{"name":"weight","shape":[5]}]' ]
+	local before=$(sum)
+	GOOD_TENSORS='[{"name":"weight","shape":["2 * ${elements}"]}]' \
+		run_split lmp-ensure --agent "$AG/good.sh" --retries 0 --module tiny.modeling.Doubled
+	[ "$status" -ne 0 ] && [ -z "$output" ]
+	[[ "$stderr" == *"tiny.modeling.Doubled: at elements=64; "*"its tensors hold 128 parameters, its param_count is 64"* ]]
+	[ "$(sum)" = "$before" ]
+	GOOD_TENSORS='[{"name":"weight","shape":["${elements}"],"dtype":"F16"}]' \
+		run_split lmp-ensure --agent "$AG/good.sh" --retries 0 --module tiny.modeling.Typed
+	[ "$status" -ne 0 ] && [ -z "$output" ]
+	[[ "$stderr" == *'tensor weight: unknown key "dtype" (name, shape, buffer)'* ]]
 }

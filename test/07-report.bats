@@ -515,9 +515,11 @@ tiny_ckpt_model() {
 	refute_line --partial 'matched'
 }
 
-@test "the checkpoint section: missing parameters listed, quantized rows unchecked; an architecture shows the facts only" {
+@test "the checkpoint section: missing parameters listed, AWQ rows matched or, unmapped, unchecked; an architecture shows the facts only" {
 	tiny_ckpt_model
-	jq '.tie_word_embeddings = false | .quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}' \
+	# AWQ packs 8 outputs a word (N % 8 == 0): 2 KV heads, intermediate 16
+	jq '.tie_word_embeddings = false | .num_key_value_heads = 2 | .intermediate_size = 16
+	    | .quantization_config = {"quant_method":"awq","bits":4,"group_size":4,"zero_point":true}' \
 		"$M/config.json" > "$M/c" && mv "$M/c" "$M/config.json"
 	# each layer's seven linears as AWQ stores them (qweight I32 [K, N/8],
 	# qzeros I32 [K/4, N/8], scales [K/4, N]) and its norms; no final norm,
@@ -526,8 +528,8 @@ tiny_ckpt_model() {
 	for l in 0 1; do
 		p=model.layers.$l
 		t="$t $p.input_layernorm.weight:8 $p.post_attention_layernorm.weight:8"
-		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:4 self_attn.v_proj:8:4 self_attn.o_proj:8:8 \
-			mlp.gate_proj:8:12 mlp.up_proj:8:12 mlp.down_proj:12:8; do
+		for lin in self_attn.q_proj:8:8 self_attn.k_proj:8:8 self_attn.v_proj:8:8 self_attn.o_proj:8:8 \
+			mlp.gate_proj:8:16 mlp.up_proj:8:16 mlp.down_proj:16:8; do
 			IFS=: read -r name k n <<<"$lin"
 			w=$(((n + 7) / 8))
 			t="$t $p.$name.qweight:${k}x$w:I32 $p.$name.qzeros:$((k / 4))x$w:I32 $p.$name.scales:$((k / 4))x$n"
@@ -539,16 +541,25 @@ tiny_ckpt_model() {
 	lmp-populate "$BATS_TEST_TMPDIR/a.json" | lmp-eval --seq-len 1 > "$BATS_TEST_TMPDIR/e.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/e.json"
 	assert_success
-	# matched: embed 80 and the two norms of both layers, 80 + 2 x 8 + 2 x 8
-	# = 112 over 3 paths, 1 + 2 + 2 = 5 tensors
-	assert_line --regexp '^  matched +3 paths, 5 tensors, 112 parameters$'
-	# the 7 linears of both layers: 2 x (64 + 32 + 32 + 64 + 96 + 96 + 96)
-	# = 960 parameters in 7 x 3 x 2 = 42 tensors
-	assert_line --regexp '^  quantized +7 paths, 42 tensors, 960 parameters in a quantized format: packed tensors, counts not compared$'
+	# each qweight maps back to its weight [N, K] (lmp-inspect(1)), so the
+	# linears are matched by shape: embed 80, the two norms of both layers
+	# 2 x 2 x 8 = 32, and the 7 linears of both layers, 2 x (4 x 64 + 3 x
+	# 128) = 1280: 80 + 32 + 1280 = 1392 parameters over 3 + 7 = 10 paths,
+	# 1 + 4 + 14 = 19 tensors
+	assert_line --regexp '^  matched +10 paths, 19 tensors, 1,392 parameters$'
+	refute_line --partial 'quantized format'
 	# missing: the final norm 8 and the untied head 80 = 88
 	assert_line --regexp '^  missing +88 parameters: model\.norm \(8\), lm_head \(80\)$'
 	refute_line --partial 'tied, absent'
 	assert_line --regexp '^  extra +none$'
+	# an inventory that does not map them back: the 7 linears of both layers
+	# claim their 7 x 3 x 2 = 42 tensors, 1280 parameters, not compared
+	jq 'del(.model.checkpoint.tensors[].logical, .model.checkpoint.tensors[].aux_of)' "$BATS_TEST_TMPDIR/a.json" |
+		lmp-populate | lmp-eval --seq-len 1 > "$BATS_TEST_TMPDIR/u.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/u.json"
+	assert_success
+	assert_line --regexp '^  matched +3 paths, 5 tensors, 112 parameters$'
+	assert_line --regexp '^  quantized +7 paths, 42 tensors, 1,280 parameters in a quantized format: packed tensors, counts not compared$'
 	# the architecture document: the checkpoint's facts, the check is lmp-eval's
 	run lmp-report --format text "$BATS_TEST_TMPDIR/a.json"
 	assert_success

@@ -108,7 +108,7 @@ H1='{"__metadata__":{"format":"pt"},"embed.weight":{"dtype":"BF16","shape":[3,2]
 	run lmp-inspect --check-weights range/model
 	assert_success
 	[ "$(fetched_inventory "$output")" = "$(local_inventory)" ]
-	[ "$(jq -c '.model.checkpoint | [.count, .bytes, .tensors[0]]' <<<"$output")" = '[3,42,{"name":"model.layers.*.w","dtype":"BF16","shape":[4,2],"count":2}]' ]
+	[ "$(jq -c '.model.checkpoint | [.count, .bytes, .tensors[0]]' <<<"$output")" = '[3,42,{"name":"model.layers.*.w","dtype":"BF16","shape":[4,2],"count":2,"indices":["0-1"]}]' ]
 	# the whole index, then 8 + header bytes of each shard
 	local ix=$(stat -c %s "$D/model.safetensors.index.json")
 	[ "$(jq -r .model.checkpoint.fetched_bytes <<<"$output")" = $((ix + 8 + ${#s1} + 8 + ${#s2})) ]

@@ -30,7 +30,7 @@ if [ "$mode" = second ]; then
 fi
 if [ "$mode" = shapesecond ]; then
 	case $prompt in
-	*"previous answer was refused"*"weights check: model.layers.*.mlp.gate_proj:"*) mode=plain ;;
+	*"previous answer was refused"*"weights check: model.layers.0.mlp.gate_proj.weight:"*) mode=plain ;;
 	*) mode=wrongmlp ;;
 	esac
 fi

@@ -1,10 +1,13 @@
 #!/bin/sh
 # A well-behaved agent: reads the prompt, answers a valid elementwise entry
 # for the class it names.
-# With GOOD_ALIAS=NAME it gives the class that alias too.
+# With GOOD_ALIAS=NAME it gives the class that alias too; with
+# GOOD_TENSORS=JSON it declares those tensors and one parameter an element.
 cls=$(sed -n 's/^CLASS: //p' | head -n 1)
 alias=
 [ -z "${GOOD_ALIAS:-}" ] || alias="\"aliases\": [\"$GOOD_ALIAS\"],"
+params='"0"'
+[ -z "${GOOD_TENSORS:-}" ] || params="\"\${elements}\", \"tensors\": $GOOD_TENSORS"
 cat <<JSON
 {"full_class_name": "$cls", "kind": "leaf", $alias
  "code_location": {"repo": "pytorch/pytorch", "ref": "v2.5.0", "file": "torch/nn/modules/activation.py", "line_start": 1, "line_end": 9},
@@ -15,6 +18,6 @@ cat <<JSON
  "memory_analysis": {"thinking_process": "read once, written once", "weights": "0",
                      "reads": "\${elements} * \${a_dtype_bytes}", "writes": "\${elements} * \${a_dtype_bytes}",
                      "intermediates": "0", "module_depends": []},
- "param_count": "0", "state": "0",
+ "param_count": $params, "state": "0",
  "validation": {"status": "validated", "by": "the agent itself"}}
 JSON

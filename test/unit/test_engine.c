@@ -864,6 +864,54 @@ st_parse(const char *json, uint64_t declared, uint64_t file_size, char *err)
 	return h;
 }
 
+/* Range lists: parsed, printed, intersected, subtracted. */
+static void
+test_idxset(void)
+{
+	lmp_idxset a, b, c, u[2];
+	lmp_buf out = {0};
+
+	ok(lmp_idx_parse("0-2,5,7-60", &a) == 0 && lmp_idx_size(&a) == 3 + 1 + 54, "a range list parsed", "");
+	lmp_idx_str(&a, &out);
+	ok(out.s && strcmp(out.s, "0-2,5,7-60") == 0, "and printed back", out.s);
+	lmp_buf_free(&out);
+	ok(lmp_idx_parse("2-1", &c) < 0 && lmp_idx_parse("3,1", &c) < 0 && lmp_idx_parse("1,,2", &c) < 0 &&
+		lmp_idx_parse("", &c) < 0 && lmp_idx_parse("-1", &c) < 0, "backwards, unordered, empty and negative lists refused", "");
+	/* 0-2,5,7-60 and 2-8: 2, 5, 7, 8 */
+	lmp_idx_parse("2-8", &b);
+	ok(lmp_idx_common(&a, &b) == 4, "common indices counted", "");
+	lmp_idx_and(&a, &b, &c);
+	lmp_idx_str(&c, &out);
+	ok(out.s && strcmp(out.s, "2,5,7-8") == 0, "and listed", out.s);
+	lmp_buf_free(&out);
+	lmp_idx_free(&c);
+	/* 0-61 minus 0-2 and 3-60 (DeepSeek-V3's layer groups): 61 */
+	lmp_idx_parse("0-61", &c);
+	lmp_idx_parse("0-2", &u[0]);
+	lmp_idx_parse("3-60", &u[1]);
+	lmp_idx_free(&b);
+	lmp_idx_minus(&c, u, 2, &b);
+	lmp_idx_str(&b, &out);
+	ok(out.s && strcmp(out.s, "61") == 0, "the indices no group covers", out.s);
+	lmp_buf_free(&out);
+	lmp_idx_free(&b);
+	lmp_idx_minus(&a, u, 1, &b);
+	lmp_idx_str(&b, &out);
+	ok(out.s && strcmp(out.s, "5,7-60") == 0, "a difference inside a list", out.s);
+	lmp_buf_free(&out);
+	cJSON *rec = cJSON_Parse("{\"start\": 1, \"stop\": 8, \"step\": 2}");
+	lmp_idx_free(&b);
+	ok(lmp_idx_from_layers(rec, &b) == 0 && (lmp_idx_str(&b, &out), strcmp(out.s, "1,3,5,7") == 0),
+		"a layers record with a step", out.s);
+	lmp_buf_free(&out);
+	cJSON_Delete(rec);
+	for (int i = 0; i < 2; i++)
+		lmp_idx_free(&u[i]);
+	lmp_idx_free(&a);
+	lmp_idx_free(&b);
+	lmp_idx_free(&c);
+}
+
 static void
 test_safetensors(void)
 {
@@ -902,7 +950,7 @@ test_safetensors(void)
 	cJSON *inv = lmp_st_inventory(t);
 	char *s = cJSON_PrintUnformatted(inv);
 	/* 8+8+3 = 19 elements; 16*2 + 3*4 = 44 bytes (32 BF16, 12 F32). */
-	ok(strcmp(s, "{\"tensors\":[{\"name\":\"model.layers.*.w\",\"dtype\":\"BF16\",\"shape\":[4,2],\"count\":2},"
+	ok(strcmp(s, "{\"tensors\":[{\"name\":\"model.layers.*.w\",\"dtype\":\"BF16\",\"shape\":[4,2],\"count\":2,\"indices\":[\"0-1\"]},"
 		"{\"name\":\"e\",\"dtype\":\"F32\",\"shape\":[3],\"count\":1}],\"dtypes\":{\"BF16\":32,\"F32\":12},"
 		"\"count\":3,\"elements\":19,\"bytes\":44}") == 0, "the inventory folds, merges and sums", s);
 	free(s);
@@ -985,6 +1033,7 @@ main(void)
 	test_safetensors();
 	test_collectives();
 	test_stages();
+	test_idxset();
 	lmp_db_free(db);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
