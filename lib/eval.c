@@ -612,7 +612,9 @@ model_load(const cJSON *doc, lmp_db *db, struct lmp_walk_par *par, lmp_err *e)
 			goto fail;
 	if (par && par->pp > 1 && pipeline_row(&L, e))
 		goto fail;
-	if (check_tied(L.m, e) || sum_rows(L.m, e) || lmp_row_indices(L.m, layers, e))
+	/* the rows' layer indices serve the weights check, made on the model
+	 * without a layout (a layout adds collective rows the tree lacks) */
+	if (check_tied(L.m, e) || sum_rows(L.m, e) || (!par && lmp_row_indices(L.m, layers, e)))
 		goto fail;
 	if (positions(L.m, model, e))
 		goto fail;
