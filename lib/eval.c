@@ -448,6 +448,8 @@ lmp_model_free(lmp_model *m)
 	free(m->model_json);
 	free(m->head);
 	free(m->growth);
+	free(m->profile);
+	free(m->fused);
 	if (m->quant)
 		lmp_quant_free(m->quant);
 	free(m->quant);

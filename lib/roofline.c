@@ -158,6 +158,7 @@ utilisation(cJSON *tot, const struct sums *s, double peak_raw, double bw_raw)
 
 struct curve {
 	double fixed, slope, a0, a1; /* weights + fixed state; unbounded state per token; activations */
+	double block; /* runtime.kv_block: the state grows in whole blocks (1: by the token) */
 	int nwin, nact;
 	double win_max[MAXCURVES], win_slope[MAXCURVES];
 	double act_fixed[MAXCURVES], act_slope[MAXCURVES], act_max[MAXCURVES]; /* act_max INFINITY: unbounded */
@@ -166,11 +167,12 @@ struct curve {
 static double
 need_at(const struct curve *k, double c)
 {
-	double n = k->fixed + k->slope * c, act = k->a0 + k->a1 * c;
+	double cp = k->block > 1 ? ceil(c / k->block) * k->block : c; /* the cache in whole blocks */
+	double n = k->fixed + k->slope * cp, act = k->a0 + k->a1 * c;
 	int i;
 
 	for (i = 0; i < k->nwin; i++)
-		n += k->win_slope[i] * (c < k->win_max[i] ? c : k->win_max[i]);
+		n += k->win_slope[i] * (cp < k->win_max[i] ? cp : k->win_max[i]);
 	for (i = 0; i < k->nact; i++) {
 		double a = k->act_fixed[i] + k->act_slope[i] * (c < k->act_max[i] ? c : k->act_max[i]);
 		if (a > act)
@@ -242,6 +244,57 @@ read_activations(const cJSON *tot, const char *which, struct curve *k)
 	return 0;
 }
 
+/* The engine's memory (lmp-engine(5)), where the document names a
+ * fraction of the device (runtime.gpu_memory_utilization): the memory the
+ * engine takes less what it holds outside its tensors and the profile
+ * run's activation peak, left after the weights for the KV cache, in whole
+ * blocks of per-token bytes across layers, as vLLM sizes it at start-up
+ * ("GPU KV cache size: N tokens").  Writes the fit's kv_cache_* members;
+ * returns the fraction's bytes less the reserve (the capacity the fit is
+ * judged against), the profile peak in *profile and in *seqs the
+ * sequences of the document's context its blocks hold; or the device's
+ * capacity (*profile and *seqs untouched) where the engine reserves
+ * nothing. */
+static double
+engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, double batch, double context,
+	double *profile, double *seqs)
+{
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *win;
+	double util = num_at(rt, "gpu_memory_utilization"), reserve = num_at(rt, "reserve_bytes");
+	double block = num_at(rt, "kv_block"), per, avail, blocks, usable;
+
+	double peak = num_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"), "activation_bytes");
+
+	if (!(util > 0 && util <= 1) || !(peak >= 0))
+		return cap;
+	*profile = peak;
+	if (!(reserve >= 0))
+		reserve = 0;
+	if (!(block >= 1))
+		block = 1;
+	/* one token in every layer: the state's growth per token of the batch */
+	per = num_at(g, "per_token");
+	cJSON_ArrayForEach(win, cJSON_GetObjectItemCaseSensitive(g, "windows"))
+		per += num_at(win, "per_token");
+	per = cJSON_IsObject(g) && per >= 0 ? per / batch : kv / context / batch;
+	usable = floor(util * cap) - reserve;
+	avail = usable - w - peak;
+	add_num(f, "engine_memory_bytes", floor(util * cap));
+	add_num(f, "reserve_bytes", reserve);
+	add_num(f, "profile_activation_bytes", peak);
+	add_num(f, "kv_cache_memory_bytes", avail > 0 ? avail : 0);
+	add_num(f, "kv_bytes_per_token", per);
+	blocks = per > 0 && avail > 0 ? floor(avail / (per * block)) : 0;
+	add_num(f, "kv_cache_blocks", blocks);
+	add_num(f, "kv_cache_tokens", blocks * block);
+	/* requests of the document's context held at once */
+	add_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
+	*seqs = context > 0 ? floor(blocks / ceil(context / block)) : NAN;
+	return usable;
+}
+
 /* Memory needed at the end of the request against the device's capacity,
  * and how far batch and context can grow.  The batch: the KV cache and the
  * activations grow in proportion.  The context: each layer's cache as it
@@ -255,6 +308,7 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
 	const cJSON *wbj = cJSON_GetObjectItemCaseSensitive(tot, "weight_bytes");
 	double cap = o->hw->capacity * o->devices, w, kv = num_at(tot, "state_bytes"), grow, need, mem, limit;
+	double seqs = NAN, profile = NAN; /* under an engine: the sequences of this context its KV blocks hold */
 	int known = !isnan(act);
 	cJSON *f;
 	struct curve k = {0};
@@ -269,9 +323,16 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	f = cJSON_AddObjectToObject(doc, "fit");
 	if (!known)
 		act = 0;
+	add_num(f, "capacity_bytes", cap);
+	{
+		/* under an engine that sizes its memory, the capacity is its share
+		 * and the activations at least its profile run's */
+		cap = engine_memory(f, doc, cap, w, kv, batch, context, &profile, &seqs);
+		if (known && profile > act)
+			act = profile;
+	}
 	need = w + kv + act;
 	grow = kv + act;
-	add_num(f, "capacity_bytes", cap);
 	cJSON_AddItemToObject(f, "weights_bytes", cJSON_Duplicate(wbj, 1));
 	add_num(f, "kv_cache_bytes", kv);
 	if (known)
@@ -284,6 +345,7 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	 * them; else act x (c - grown) / (context - grown) where the new tokens
 	 * grow with the context (grown < context), else act */
 	k.fixed = w;
+	k.block = num_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "kv_block");
 	if (!known) {
 		k.a0 = 0;
 	} else if (grown < context) {
@@ -292,6 +354,12 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	} else if (read_activations(tot, o->unfused ? "with_intermediates" : "writes", &k)) {
 		k.nact = 0; /* no curves: the step's activations stay as they are */
 		k.a0 = act;
+	}
+	if (seqs >= 0) {
+		/* the engine holds its profile run's peak whatever the context */
+		k.nact = 0;
+		k.a0 = profile;
+		k.a1 = 0;
 	}
 	if (read_growth(tot, &k)) {
 		/* a layer whose state lmp-eval could not describe: all of it grows */
@@ -303,6 +371,9 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	limit = num_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "positions"), "limit");
 	if (w > cap) {
 		add_num(f, "max_batch_size", 0);
+	} else if (seqs >= 0) {
+		/* the engine's activations are one reserve, not per sequence */
+		add_num(f, "max_batch_size", seqs > 1073741824.0 ? 1073741824.0 : seqs);
 	} else if (grow > 0) {
 		double mb = floor((cap - w) / (grow / batch));
 		add_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);

@@ -390,7 +390,7 @@ static void
 test_runtime(void)
 {
 	lmp_query q = {2048, 0, 4}, mixed[2] = {{2048, 0, 1}, {1, 4096, 31}};
-	lmp_runtime rt = {1, &q, 16, 4, 8, {{0}}, NULL, 0};
+	lmp_runtime rt = {1, &q, 16, 4, 8, {{0}}, NULL, 0, NULL, 0, 0, 0, 0, 0};
 	lmp_err e = {0};
 
 	lmp_runtime_compute(&rt, &e);
