@@ -127,6 +127,8 @@ lmp_knob_json(lmp_buf *b, int opt, int64_t v)
 
 	if (r->type == LMP_RO_CHOICES) {
 		lmp_json_string(b, r->choices[v]);
+	} else if (r->type == LMP_RO_FRACS && !v) {
+		lmp_buf_puts(b, "null"); /* none: the whole device, nothing reserved */
 	} else if (r->type == LMP_RO_FRACS) {
 		lmp_num x = lmp_num_frac(v, 10000);
 		char s[LMP_NUM_STRMAX];

@@ -60,7 +60,7 @@ devices() {
 }
 
 example() {
-	cmd='./pipeline.sh meta-llama/Llama-3.1-8B --hardware nvidia-h100-sxm --totals \
+	cmd='./pipeline.sh meta-llama/Llama-3.1-8B --hardware nvidia-h100-sxm --totals --engine transformers \
     --batch-size 1,8,64 --prompt-len 1024 --gen-len 256 --format text'
 	echo '```console'
 	echo "\$ $cmd"
