@@ -5,7 +5,8 @@
 #                    [--phase prefill|decode] [--queries SEQ:CACHE[xCOUNT],...]
 #                    [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...] [--totals]
 #                    [--engine NAME|FILE] [--kv-block N,...] [--gpu-memory-utilization F,...]
-#                    [--reserve-bytes N,...] [--chunk N,...] [--fusion off|on,...]
+#                    [--memory-rule total|static|free,...] [--reserve-bytes N,...]
+#                    [--chunk N,...] [--fusion off|on,...]
 #                    [--hardware NAME|FILE] [--devices N] [--compute-efficiency X]
 #                    [--memory-efficiency X] [--unfused]
 #                    [--format F] [--plot X:Y] [--series FIELD,...]
@@ -80,7 +81,7 @@ while [ $# -gt 0 ]; do
 		batch=$1; add_eval "$a"; add_eval "$1"; shift ;;
 	# the runtime options: every row of lmp-eval --list-options (checked by test/06-pipeline.bats)
 	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --queries | --w-bit | --a-bit | --kv-bit | \
-		--engine | --kv-block | --gpu-memory-utilization | --reserve-bytes | --chunk | --fusion)
+		--engine | --kv-block | --gpu-memory-utilization | --memory-rule | --reserve-bytes | --chunk | --fusion)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
 	--db)

@@ -733,7 +733,7 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 {
 	int64_t key[5] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq};
 	lmp_query q = {1, 0, batch};
-	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL, 0, NULL, 0, 0, 0, 0, 0};
+	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit};
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;

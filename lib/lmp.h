@@ -278,7 +278,7 @@ typedef struct lmp_runtime {
 	/* engine.c: the engine and its knobs (LMP_RO_KNOB rows); engine NULL:
 	 * transformers' forward with every knob neutral, written as before */
 	const char *engine;
-	int64_t kv_block, mem_util, reserve_bytes, chunk, fusion; /* mem_util: parts per 10^4 */
+	int64_t kv_block, mem_util, mem_rule, reserve_bytes, chunk, fusion; /* mem_util: parts per 10^4 */
 } lmp_runtime;
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
@@ -297,7 +297,7 @@ enum lmp_ro {
 	/* integer lists, in sweep order (the last varies fastest) */
 	LMP_RO_BATCH_SIZE, LMP_RO_SEQ_LEN, LMP_RO_CACHE_LEN, LMP_RO_PROMPT_LEN, LMP_RO_GEN_LEN,
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
-	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
+	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_MEM_RULE, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_RO_ENGINE,

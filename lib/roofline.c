@@ -245,31 +245,37 @@ read_activations(const cJSON *tot, const char *which, struct curve *k)
 }
 
 /* The engine's memory (lmp-engine(5)), where the document names a
- * fraction of the device (runtime.gpu_memory_utilization): the memory the
- * engine takes less what it holds outside its tensors and the profile
- * run's activation peak, left after the weights for the KV cache, in whole
- * blocks of per-token bytes across layers, as vLLM sizes it at start-up
- * ("GPU KV cache size: N tokens").  Writes the fit's kv_cache_* members;
- * returns the fraction's bytes less the reserve (the capacity the fit is
- * judged against), the profile peak in *profile and in *seqs the
- * sequences of the document's context its blocks hold; or the device's
- * capacity (*profile and *seqs untouched) where the engine reserves
- * nothing. */
+ * fraction of the device (runtime.gpu_memory_utilization) and a profile
+ * run: what is left for the KV cache once the weights, the profile run's
+ * activation peak and what the engine holds outside its tensors are in
+ * place, by the engine's rule (runtime.memory_rule), in whole blocks of
+ * per-token bytes across layers: the figure the engine sizes at start-up
+ * (vLLM prints "GPU KV cache size: N tokens").
+ *   total (vLLM):   fraction x capacity - reserve - weights - peak
+ *   static (SGLang): fraction x capacity - reserve - weights (the
+ *                    activations live in the rest of the device)
+ *   free (TensorRT-LLM): fraction x (capacity - reserve - weights - peak)
+ * Writes the fit's engine members and returns the memory the fit is judged
+ * against (weights, the activations the fraction holds and the KV memory),
+ * with in *act the activations held inside it (the peak, or 0 for static)
+ * and in *seqs the sequences of the document's context the blocks hold; or
+ * returns the device's capacity, *act and *seqs untouched, where the
+ * document has no engine memory. */
 static double
 engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, double batch, double context,
-	double *profile, double *seqs)
+	double *act, double *seqs)
 {
 	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *win;
+	const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rt, "memory_rule"));
 	double util = num_at(rt, "gpu_memory_utilization"), reserve = num_at(rt, "reserve_bytes");
-	double block = num_at(rt, "kv_block"), per, avail, blocks, usable;
-
-	double peak = num_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"), "activation_bytes");
+	double block = num_at(rt, "kv_block"), peak = num_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"),
+		"activation_bytes");
+	double per, avail, blocks, inside;
 
 	if (!(util > 0 && util <= 1) || !(peak >= 0))
 		return cap;
-	*profile = peak;
 	if (!(reserve >= 0))
 		reserve = 0;
 	if (!(block >= 1))
@@ -279,20 +285,26 @@ engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, doubl
 	cJSON_ArrayForEach(win, cJSON_GetObjectItemCaseSensitive(g, "windows"))
 		per += num_at(win, "per_token");
 	per = cJSON_IsObject(g) && per >= 0 ? per / batch : kv / context / batch;
-	usable = floor(util * cap) - reserve;
-	avail = usable - w - peak;
-	add_num(f, "engine_memory_bytes", floor(util * cap));
+	inside = rule && !strcmp(rule, "static") ? 0 : peak;
+	if (rule && !strcmp(rule, "free"))
+		avail = floor(util * (cap - reserve - w - peak));
+	else
+		avail = floor(util * cap) - reserve - w - inside;
+	if (avail < 0)
+		avail = 0;
+	add_num(f, "engine_memory_bytes", reserve + w + inside + avail);
 	add_num(f, "reserve_bytes", reserve);
 	add_num(f, "profile_activation_bytes", peak);
-	add_num(f, "kv_cache_memory_bytes", avail > 0 ? avail : 0);
+	add_num(f, "kv_cache_memory_bytes", avail);
 	add_num(f, "kv_bytes_per_token", per);
-	blocks = per > 0 && avail > 0 ? floor(avail / (per * block)) : 0;
+	blocks = per > 0 ? floor(avail / (per * block)) : 0;
 	add_num(f, "kv_cache_blocks", blocks);
 	add_num(f, "kv_cache_tokens", blocks * block);
 	/* requests of the document's context held at once */
 	add_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
 	*seqs = context > 0 ? floor(blocks / ceil(context / block)) : NAN;
-	return usable;
+	*act = inside;
+	return w + inside + avail;
 }
 
 /* Memory needed at the end of the request against the device's capacity,
@@ -325,11 +337,13 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 		act = 0;
 	add_num(f, "capacity_bytes", cap);
 	{
-		/* under an engine that sizes its memory, the capacity is its share
-		 * and the activations at least its profile run's */
+		/* under an engine that sizes its memory, the capacity is its own
+		 * and the activations those it holds, whatever the step */
 		cap = engine_memory(f, doc, cap, w, kv, batch, context, &profile, &seqs);
-		if (known && profile > act)
+		if (profile >= 0) {
 			act = profile;
+			known = 1;
+		}
 	}
 	need = w + kv + act;
 	grow = kv + act;

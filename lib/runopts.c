@@ -15,6 +15,7 @@
 
 static const char *const phases[] = {"prefill", "decode", NULL};
 static const char *const onoff[] = {"off", "on", NULL};
+static const char *const rules[] = {"total", "static", "free", NULL};
 
 /* Beyond these bounds a value is a typo, not a workload. */
 const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
@@ -49,6 +50,9 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 	[LMP_RO_MEM_UTIL] = {"gpu-memory-utilization", "gpu_memory_utilization", "F", LMP_RO_FRACS, 1, 1, 10000, 0, -1,
 		NULL, LMP_RO_KNOB, LMP_FIX_NO, offsetof(lmp_runtime, mem_util), NULL, "lmp-eval",
 		"Fraction of device memory the engine takes, (0, 1] (lmp-roofline's KV capacity). Default: the engine's."},
+	[LMP_RO_MEM_RULE] = {"memory-rule", "memory_rule", "total|static|free", LMP_RO_CHOICES, 1, 0, 2, 0, -1, rules,
+		LMP_RO_KNOB, LMP_FIX_NO, offsetof(lmp_runtime, mem_rule), NULL, "lmp-eval",
+		"What the memory fraction is of (lmp-engine(5)): the device, activations inside (vLLM) or outside (SGLang); or the free memory (TensorRT-LLM)."},
 	[LMP_RO_RESERVE] = {"reserve-bytes", "reserve_bytes", "N", LMP_RO_INTS, 1, 0, (int64_t)1 << 50, 0, -1, NULL,
 		LMP_RO_KNOB, LMP_FIX_NO, offsetof(lmp_runtime, reserve_bytes), NULL, "lmp-eval",
 		"Device memory the engine holds outside its tensors (CUDA context, workspaces), 0 to 2^50. Default: the engine's."},

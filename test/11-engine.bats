@@ -36,8 +36,8 @@ setup() {
 @test "the default engine is vllm: its profile's knobs, each overridden by its option; a profile file works like a name" {
 	run_split lmp-eval --seq-len 1 --totals "$LLAMA2"
 	[ "$status" -eq 0 ]
-	[ "$(printf '%s' "$output" | jq -c '.runtime | [.engine, .kv_block, .gpu_memory_utilization, .reserve_bytes, .chunk, .fusion]')" = \
-		"$(jq -c '[.id, (.knobs | .kv_block.value, .gpu_memory_utilization.value, .reserve_bytes.value, .chunk.value, .fusion.value)]' "$ROOT/share/lmp/engines/vllm.json")" ]
+	[ "$(printf '%s' "$output" | jq -c '.runtime | [.engine, .kv_block, .gpu_memory_utilization, .memory_rule, .reserve_bytes, .chunk, .fusion]')" = \
+		"$(jq -c '[.id, (.knobs | .kv_block.value, .gpu_memory_utilization.value, .memory_rule.value, .reserve_bytes.value, .chunk.value, .fusion.value)]' "$ROOT/share/lmp/engines/vllm.json")" ]
 	run_split lmp-eval --kv-block 1 --fusion off --seq-len 1 --totals "$LLAMA2"
 	[ "$(printf '%s' "$output" | jq -c '.runtime | [.engine, .kv_block, .fusion]')" = '["vllm",1,"off"]' ]
 	# knobs sweep like every runtime option
@@ -125,6 +125,21 @@ setup() {
 		--batch-size 1 --seq-len 1 --cache-len 4095 '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm | lmp-report --format text"
 	[[ "${lines[0]}" == *", engine vllm" ]]
 	[[ "$output" == *"engine KV cache  118,656 tokens (7,416 blocks)"* ]]
+	# SGLang's rule (static): its fraction holds the weights and the KV pool,
+	# the activations live outside it.  0.88 x 80 GiB rounded down, tokens of
+	# one (page size 1).
+	local avail_s=$(( cap * 88 / 100 - weights ))
+	run_split bash -c "lmp-eval --engine sglang --gpu-memory-utilization 0.88 --memory-rule static --reserve-bytes 0 \
+		--kv-block 1 --seq-len 1 --cache-len 4095 '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq -c '.fit | [.kv_cache_memory_bytes, .kv_cache_tokens, .activation_bytes]' <<<"$output")" = \
+		"[$avail_s,$(( avail_s / KV_TOKEN )),0]" ]
+	# TensorRT-LLM's (free): 0.9 of what the weights and the profile run leave,
+	# in blocks of 32.
+	local avail_t=$(( (cap - weights - profile) * 9 / 10 ))
+	run_split bash -c "lmp-eval --engine trtllm --gpu-memory-utilization 0.9 --memory-rule free --reserve-bytes 0 \
+		--kv-block 32 --chunk 8192 --seq-len 1 --cache-len 4095 '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq -c '.fit | [.kv_cache_memory_bytes, .kv_cache_tokens]' <<<"$output")" = \
+		"[$avail_t,$(( avail_t / (32 * KV_TOKEN) * 32 ))]" ]
 	# transformers reserves nothing: no capacity figures
 	run_split bash -c "lmp-eval --engine transformers --seq-len 1 --cache-len 4095 '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
 	[ "$(jq -c '.fit | has("kv_cache_tokens")' <<<"$output")" = false ]
