@@ -70,8 +70,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (lmp_runvals_check(&o->rv, o->module != NULL, &e))
 		lmp_usage_error(e.msg);
-	{
-		/* the engine's knobs: defaults for the options not given */
+	/* the engine's knobs: defaults for the options not given; one entry
+	 * alone (--module) is its formulas unless an engine is asked for */
+	if (!o->module || o->rv.engine) {
 		char *name = lmp_xstrdup(lmp_engine_name(o->rv.engine));
 		c = lmp_engine_apply(name, &o->rv, &e);
 		free(name);

@@ -1069,6 +1069,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 	}
 	LIT(b, "{\"lmp\":\"module\",\"version\":\"" LMP_VERSION "\",\"class\":");
 	lmp_json_string(b, en->name);
+	engine_json(b, rt);
 	LIT(b, ",\"params\":{");
 	for (i = 0; i < en->nparams; i++) {
 		if (lmp_poly_eval(m->prog, r->args[i], &v, e))

@@ -356,7 +356,10 @@ lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt)
 	rt->w_checkpoint = v->from_model[LMP_RO_W_BIT];
 	/* transformers with every knob neutral is the forward documents
 	 * described before engines: nothing is added to them */
-	rt->engine = v->engine && (strcmp(v->engine, "transformers") || !neutral) ? v->engine : NULL;
+	if (v->engine && (strcmp(v->engine, "transformers") || !neutral))
+		rt->engine = v->engine;
+	else
+		rt->engine = neutral ? NULL : "transformers"; /* no profile applied: its knobs alone */
 }
 
 void

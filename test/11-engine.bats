@@ -49,6 +49,16 @@ setup() {
 	[ "$(printf '%s' "$output" | jq -c '.runtime | [.engine, .kv_block, .chunk]')" = '["mine",64,0]' ]
 }
 
+@test "--module is the entry's formulas unless an engine is asked for, and then names it" {
+	local sdpa=torch.nn.functional.scaled_dot_product_attention args="tokens=1 kv_tokens=101 qk_pairs=101 cache_tokens=101 num_heads=32 num_kv_heads=32 head_dim=128 v_head_dim=128"
+	run_split lmp-eval --module $sdpa --a-bit 16 $args
+	[ "$status" -eq 0 ]
+	# 101 tokens of K and V, 32 heads of 128, 2 bytes
+	[ "$(jq -c '[has("engine"), .state_bytes]' <<<"$output")" = "[false,$(( 101 * 32 * 256 * 2 ))]" ]
+	run_split lmp-eval --module $sdpa --engine vllm --a-bit 16 $args
+	[ "$(jq -c '[.engine, .kv_block]' <<<"$output")" = '["vllm",16]' ]
+}
+
 @test "engines and knobs refused with one line" {
 	run_split lmp-eval --engine nosuch --seq-len 1 "$LLAMA2"
 	assert_clean_failure lmp-eval "unknown engine 'nosuch' (known: sglang transformers trtllm vllm)"
