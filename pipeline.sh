@@ -5,6 +5,9 @@
 #                    [--phase prefill|decode] [--queries SEQ:CACHE[xCOUNT],...]
 #                    [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...] [--totals]
 #                    [--tp N,...] [--pp N,...] [--ep N,...] [--dp N,...]
+#                    [--engine NAME|FILE] [--kv-block N,...] [--gpu-memory-utilization F,...]
+#                    [--memory-rule total|static|free,...] [--reserve-bytes N,...]
+#                    [--chunk N,...] [--fusion off|on,...]
 #                    [--hardware NAME|FILE] [--devices N] [--gpus-per-node N] [--compute-efficiency X]
 #                    [--memory-efficiency X] [--unfused]
 #                    [--format F] [--plot X:Y] [--series FIELD,...]
@@ -78,7 +81,8 @@ while [ $# -gt 0 ]; do
 		[ $# -gt 0 ] || die "$a needs a value"
 		batch=$1; add_eval "$a"; add_eval "$1"; shift ;;
 	# the runtime options: every row of lmp-eval --list-options (checked by test/06-pipeline.bats)
-	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --queries | --w-bit | --a-bit | --kv-bit)
+	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --queries | --w-bit | --a-bit | --kv-bit | \
+		--engine | --kv-block | --gpu-memory-utilization | --memory-rule | --reserve-bytes | --chunk | --fusion)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
 	--tp | --pp | --ep | --dp)

@@ -10,6 +10,9 @@ static const char usage_text[] =
 	"usage: lmp-eval [--batch-size N,...] [--seq-len N,...] [--cache-len N,...]\n"
 	"                [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...]\n"
 	"                [--tp N,...] [--pp N,...] [--ep N,...] [--dp N,...]\n"
+	"                [--engine NAME|FILE] [--kv-block N,...] [--gpu-memory-utilization F,...]\n"
+	"                [--memory-rule total|static|free,...] [--reserve-bytes N,...]\n"
+	"                [--chunk N,...] [--fusion off|on,...]\n"
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
 	"                [--batch-size N,...] [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"
@@ -68,6 +71,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (lmp_runvals_check(&o->rv, o->module != NULL, &e))
 		lmp_usage_error(e.msg);
+	/* the engine's knobs: defaults for the options not given; one entry
+	 * alone (--module) is its formulas unless an engine is asked for */
+	if (!o->module || o->rv.engine) {
+		char *name = lmp_xstrdup(lmp_engine_name(o->rv.engine));
+		c = lmp_engine_apply(name, &o->rv, &e);
+		free(name);
+		if (c)
+			lmp_die(&e);
+	}
 }
 
 /* One point of the sweep. */

@@ -731,6 +731,8 @@ lmp_model_free(lmp_model *m)
 		free(m->list_idx[i]);
 	free(m->list_idx);
 	free(m->list_len);
+	free(m->profile);
+	free(m->fused);
 	if (m->quant)
 		lmp_quant_free(m->quant);
 	free(m->quant);

@@ -71,6 +71,23 @@ layout(lmp_buf *b, const lmp_runtime *rt)
 	i128(b, d);
 }
 
+/* The engine and its knobs, where one is named (rt->engine). */
+static void
+engine_json(lmp_buf *b, const lmp_runtime *rt)
+{
+	if (!rt->engine)
+		return;
+	LIT(b, ",\"engine\":");
+	lmp_json_string(b, rt->engine);
+	for (int i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		if (r->role != LMP_RO_KNOB)
+			continue;
+		key(b, r->json);
+		lmp_knob_json(b, i, *(const int64_t *)((const char *)rt + r->offset));
+	}
+}
+
 static void
 aggregates(lmp_buf *b, const lmp_runtime *rt)
 {
@@ -117,6 +134,7 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 	if (rt->w_checkpoint)
 		LIT(b, ",\"w_format\":\"quantization_config\"");
 	layout(b, rt);
+	engine_json(b, rt);
 	aggregates(b, rt);
 	if (rt->extra)
 		lmp_buf_puts(b, rt->extra);
@@ -204,7 +222,7 @@ quantities(lmp_buf *b, const lmp_num *v)
 /* The totals: the quantities, the active parameters and, where known, how
  * the state grows with the context (growth: its JSON members, or NULL). */
 static void
-totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth)
+totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth, const char *profile)
 {
 	LIT(b, ",\"totals\":{");
 	quantities(b, tot);
@@ -216,6 +234,8 @@ totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *grow
 	}
 	if (growth)
 		lmp_buf_puts(b, growth);
+	if (profile)
+		lmp_buf_puts(b, profile);
 	lmp_buf_putc(b, '}');
 }
 
@@ -346,6 +366,202 @@ out:
 	return rc ? -1 : 0;
 }
 
+/* KV paging (rt->kv_block > 1, lmp-engine(5)): each sequence's cache is
+ * whole blocks.  A row that holds a cache (its state grows with the
+ * tokens) keeps and reads it in blocks: its state and reads are those at
+ * the paged point, where every sequence's context (cache_len + seq_len)
+ * is rounded up to whole blocks by cached tokens; the totals move by
+ * count x the difference.  FLOPs stay those of the real tokens. */
+static int
+paged(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+{
+	static const int kinds[] = {LMP_K_READS, LMP_K_STATE};
+	lmp_runtime pg = *rt;
+	lmp_query *q = lmp_xmalloc(sizeof *q * (size_t)(rt->nqueries + 1));
+	lmp_num at[2], mine[2], d, t;
+	int64_t bl = rt->kv_block;
+	int i, k, rc = 0, moved = 0;
+
+	for (i = 0; i < rt->nqueries; i++) {
+		int64_t ctx = rt->queries[i].cache_len + rt->queries[i].seq_len, up = (ctx + bl - 1) / bl * bl;
+		q[i] = rt->queries[i];
+		q[i].cache_len += up - ctx;
+		moved |= up != ctx;
+	}
+	pg.queries = q;
+	if (!moved || lmp_runtime_compute(&pg, e)) {
+		free(q);
+		return moved ? -1 : 0;
+	}
+	for (i = 0; i < m->nrows && !rc; i++) {
+		const lmp_row *r = &m->rows[i];
+		if (lmp_poly_is_const(r->poly[LMP_K_STATE]))
+			continue;
+		lmp_prog_set_point(m->prog, rt);
+		for (k = 0; k < 2 && !rc; k++)
+			rc = lmp_poly_eval(m->prog, r->poly[kinds[k]], &at[k], e);
+		lmp_prog_set_point(m->prog, &pg);
+		for (k = 0; k < 2 && !rc; k++)
+			rc = lmp_poly_eval(m->prog, r->poly[kinds[k]], &mine[k], e);
+		for (k = 0; k < 2 && !rc; k++) {
+			if (rows)
+				rows[i * NV + kinds[k]] = mine[k];
+			if (lmp_num_sub(&mine[k], &at[k], &d) || lmp_num_mul(&r->count, &d, &t) ||
+			    lmp_num_add(&tot[kinds[k]], &t, &tot[kinds[k]]))
+				rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: paged KV cache: overflow", r->path);
+		}
+		if (rc && !e->msg[0])
+			lmp_fail(e, LMP_EXIT_INPUT, "%s: paged KV cache", r->path);
+	}
+	lmp_prog_set_point(m->prog, rt);
+	free(q);
+	return rc ? -1 : 0;
+}
+
+/* Fusion (rt->fusion, lmp-engine(5)): kernels the engines fuse, found by
+ * the rows' classes and order.
+ * - The activation with the gate multiply (vLLM's and SGLang's
+ *   silu_and_mul): an activation row and the first torch.mul after it in
+ *   the same block, of the same count.  The activation's output is never
+ *   written: its writes go, and the multiply's reads lose them.
+ * - A residual add with the RMSNorm after it (fused_add_rms_norm): a
+ *   torch.add row named *residual and the RMSNorm row that follows it, or,
+ *   for the block's last row, the block's first row (the next layer's
+ *   input norm, fed by all instances but the last) and the row after the
+ *   block (fed by the last).  The sum is still written (it is the
+ *   residual) but the norm does not read it back.
+ * Rotary embedding stays its own kernel (vLLM and SGLang run it so). */
+struct lmp_fused {
+	int from, to; /* producer and consumer rows */
+	int act;      /* 1: the producer's writes go too */
+	lmp_num share; /* producer instances feeding the consumer, per consumer instance */
+};
+
+static size_t
+prefix_len(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot ? (size_t)(dot - path) + 1 : 0;
+}
+
+static int
+same_block(const lmp_row *a, const lmp_row *b)
+{
+	size_t n = prefix_len(a->path);
+
+	return n == prefix_len(b->path) && !strncmp(a->path, b->path, n);
+}
+
+/* The repeated block a row is in: its path up to the last ".*." (the
+ * layer list's member), or its parent. */
+static int
+same_group(const lmp_row *a, const lmp_row *b)
+{
+	const char *star = NULL, *p;
+	size_t n;
+
+	for (p = a->path; (p = strstr(p, ".*.")); p++)
+		star = p;
+	n = star ? (size_t)(star - a->path) + 3 : prefix_len(a->path);
+	return !strncmp(a->path, b->path, n);
+}
+
+static int
+ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), k = strlen(end);
+
+	return n >= k && !strcmp(s + n - k, end);
+}
+
+static int
+is_activation(const char *cls)
+{
+	return !strncmp(cls, "torch.nn.modules.activation.", 28) || !strncmp(cls, "transformers.activations.", 25);
+}
+
+static void
+add_fused(lmp_model *m, int from, int to, int act, lmp_num share, int *cap)
+{
+	if (m->nfused == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		m->fused = lmp_xrealloc(m->fused, sizeof *m->fused * (size_t)*cap);
+	}
+	m->fused[m->nfused++] = (struct lmp_fused){from, to, act, share};
+}
+
+static void
+find_fused(lmp_model *m)
+{
+	int i, j, cap = 0;
+	lmp_num one = lmp_num_int(1);
+
+	m->fused_ready = 1;
+	for (i = 0; i < m->nrows; i++) {
+		const lmp_row *a = &m->rows[i];
+		if (is_activation(a->cls)) {
+			for (j = i + 1; j < m->nrows && same_block(a, &m->rows[j]); j++)
+				if (!strcmp(m->rows[j].cls, "torch.mul")) {
+					if (lmp_num_eq(&a->count, &m->rows[j].count))
+						add_fused(m, i, j, 1, one, &cap);
+					break;
+				}
+			continue;
+		}
+		if (strcmp(a->cls, "torch.add") || !ends_with(a->path, "residual"))
+			continue;
+		if (i + 1 < m->nrows && same_group(a, &m->rows[i + 1])) {
+			if (ends_with(m->rows[i + 1].cls, "RMSNorm") && lmp_num_eq(&a->count, &m->rows[i + 1].count))
+				add_fused(m, i, i + 1, 0, one, &cap);
+			continue;
+		}
+		/* the block's last row: the next instance's first row, then what follows the block */
+		for (j = i; j > 0 && same_group(a, &m->rows[j - 1]); j--)
+			;
+		if (ends_with(m->rows[j].cls, "RMSNorm") && lmp_num_eq(&a->count, &m->rows[j].count) && a->count.n > 1) {
+			lmp_num s = lmp_num_frac(a->count.n - 1, a->count.n);
+			add_fused(m, i, j, 0, s, &cap);
+		}
+		if (i + 1 < m->nrows && ends_with(m->rows[i + 1].cls, "RMSNorm") && lmp_num_is_int(&m->rows[i + 1].count) &&
+		    m->rows[i + 1].count.n == 1)
+			add_fused(m, i, i + 1, 0, one, &cap);
+	}
+}
+
+static int
+fuse(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+{
+	lmp_num w, save, t;
+	int i;
+
+	if (!m->fused_ready)
+		find_fused(m);
+	lmp_prog_set_point(m->prog, rt);
+	for (i = 0; i < m->nfused; i++) {
+		const struct lmp_fused *f = &m->fused[i];
+		const lmp_row *p = &m->rows[f->from], *c = &m->rows[f->to];
+		if (rows)
+			w = rows[f->from * NV + LMP_K_WRITES];
+		else if (lmp_poly_eval(m->prog, p->poly[LMP_K_WRITES], &w, e))
+			return lmp_prefix(e, "%s: fusion: ", p->path);
+		if (f->act) {
+			/* the producer's own writes, counted as they were */
+			if (lmp_num_mul(&p->count, &w, &t) || lmp_num_sub(&tot[LMP_K_WRITES], &t, &tot[LMP_K_WRITES]))
+				return lmp_fail(e, LMP_EXIT_INPUT, "%s: fusion: overflow", p->path);
+			if (rows)
+				rows[f->from * NV + LMP_K_WRITES] = lmp_num_int(0);
+		}
+		/* the consumer no longer reads the producer's output */
+		if (lmp_num_mul(&w, &f->share, &save) || lmp_num_mul(&c->count, &save, &t) ||
+		    lmp_num_sub(&tot[LMP_K_READS], &t, &tot[LMP_K_READS]))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: fusion: overflow", c->path);
+		if (rows && lmp_num_sub(&rows[f->to * NV + LMP_K_READS], &save, &rows[f->to * NV + LMP_K_READS]))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: fusion: overflow", c->path);
+	}
+	return 0;
+}
+
 /* Values at one point: per row (rows: nrows x NV, or NULL) and totals
  * (tot: NV + 1). */
 static int
@@ -373,6 +589,10 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
 		return -1;
 	if (m->nscaled && scaled_rows(m, rt, rows, tot, e))
+		return -1;
+	if (rt->kv_block > 1 && paged(m, rt, rows, tot, e))
+		return -1;
+	if (rt->fusion && fuse(m, rt, rows, tot, e))
 		return -1;
 	return stored_weights(m, rt, rows, tot, e);
 }
@@ -620,7 +840,7 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 {
 	int64_t key[5] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq};
 	lmp_query q = {1, 0, batch};
-	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL, 0, 0, 0, 0, 0, 0};
+	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit};
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;
@@ -802,11 +1022,63 @@ parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num
 	return 0;
 }
 
+/* The engine's profile run (lmp-engine(5)), where the engine takes a
+ * fraction of the device (rt->mem_util): before it sizes its KV cache,
+ * vLLM runs one forward of its batched-token budget and measures the
+ * activation peak.  Here: one sequence of rt->chunk new tokens (without a
+ * budget, the longer of the model's context and 2048, as vLLM sizes
+ * max_num_batched_tokens without chunked prefill) over no cache, and its
+ * peak the largest kernel's activations in and out (reads - weights +
+ * writes).  totals.profile_run's members, kept for the next point of the
+ * same widths and budget; "" without a reserve, NULL on error. */
+static const char *
+profile_json(lmp_model *m, const lmp_runtime *at, lmp_err *e)
+{
+	int64_t tokens = at->chunk ? at->chunk : m->pos_limit > 2048 ? m->pos_limit : 2048;
+	int64_t key[6] = {at->w_bit, at->a_bit, at->kv_bit, tokens, at->fusion, at->w_checkpoint};
+	lmp_query q = {tokens, 0, 1};
+	lmp_runtime rt = *at;
+	lmp_num v[LMP_NKINDS], peak = lmp_num_int(0), x;
+	lmp_buf b = {0};
+	int i, k;
+
+	if (!at->engine || !at->mem_util)
+		return "";
+	if (m->profile_set && !memcmp(key, m->profile_key, sizeof key))
+		return m->profile;
+	rt.nqueries = 1;
+	rt.queries = &q;
+	rt.kv_block = 1;
+	if (lmp_runtime_compute(&rt, e))
+		return NULL;
+	lmp_prog_set_point(m->prog, &rt);
+	for (i = 0; i < m->nrows; i++) {
+		for (k = 0; k < LMP_NKINDS; k++)
+			if ((k == LMP_K_READS || k == LMP_K_WEIGHTS || k == LMP_K_WRITES) &&
+			    lmp_poly_eval(m->prog, m->rows[i].poly[k], &v[k], e))
+				return lmp_prefix(e, "profile run: %s: ", m->rows[i].path), NULL;
+		if (lmp_num_sub(&v[LMP_K_READS], &v[LMP_K_WEIGHTS], &x) || lmp_num_add(&x, &v[LMP_K_WRITES], &x))
+			return lmp_fail(e, LMP_EXIT_INPUT, "profile run: %s: overflow", m->rows[i].path), NULL;
+		if (lmp_num_cmp(&x, &peak) > 0)
+			peak = x;
+	}
+	LIT(&b, ",\"profile_run\":{\"tokens\":");
+	i128(&b, tokens);
+	LIT(&b, ",\"activation_bytes\":");
+	num(&b, &peak);
+	lmp_buf_putc(&b, '}');
+	free(m->profile);
+	m->profile = b.s;
+	memcpy(m->profile_key, key, sizeof key);
+	m->profile_set = 1;
+	return m->profile;
+}
+
 int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
 	lmp_num tot[NV + 1], *rows = NULL;
-	const char *growth;
+	const char *growth, *profile;
 	int64_t context = 0;
 	int rc = -1, past, i;
 
@@ -822,7 +1094,8 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		goto out;
 	/* a decode step over a cache, with layers: how its activations grow */
 	if (!(growth = growth_json(m, (int64_t)rt->vars[LMP_V_BATCH_SIZE].n,
-		     with_rows && rt->nqueries == 1 && rt->queries[0].cache_len ? rt->queries[0].seq_len : 0, rt, e)))
+		     with_rows && rt->nqueries == 1 && rt->queries[0].cache_len ? rt->queries[0].seq_len : 0, rt, e)) ||
+	    !(profile = profile_json(m, rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	lmp_runtime_json(rt, b);
@@ -832,7 +1105,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		lmp_buf_putc(b, ',');
 		rows_json(b, m, rows, rt->w_checkpoint);
 	}
-	totals_json(b, m, tot, growth);
+	totals_json(b, m, tot, growth, profile);
 	if (m->par && parallel_json(b, m, rows, NULL, e))
 		goto out;
 	LIT(b, "}\n");
@@ -890,6 +1163,45 @@ phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, cons
 	LIT(b, "}}");
 }
 
+/* A chunked prefill (rt->chunk, lmp-engine(5)): the batch's prompts
+ * advance together, each sequence taking chunk / batch_size new tokens a
+ * step (at least one), each step over the cache the earlier ones wrote;
+ * the phase is the sum of its steps.  Returns the steps (1: one step, as
+ * without a budget), -1 on error; pr gets the phase's runtime. */
+static int64_t
+prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *step, lmp_num *ptot, lmp_buf *pr,
+	lmp_err *e)
+{
+	int64_t per = g->prompt_len, k, steps;
+	lmp_num stot[NV + 1];
+	lmp_query *q = (lmp_query *)rt->queries;
+
+	if (rt->chunk && rt->chunk < g->batch_size * g->prompt_len)
+		per = rt->chunk / g->batch_size > 1 ? rt->chunk / g->batch_size : 1;
+	steps = (g->prompt_len + per - 1) / per;
+	*q = (lmp_query){per < g->prompt_len ? per : g->prompt_len, 0, g->batch_size};
+	if (steps == 1) {
+		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, pre, ptot, e))
+			return -1;
+		lmp_runtime_json(rt, pr);
+		return 1;
+	}
+	if (pre)
+		zero(pre, m->nrows * NV);
+	zero(ptot, NV);
+	for (k = 0; k < steps; k++) {
+		q->cache_len = k * per;
+		q->seq_len = g->prompt_len - q->cache_len < per ? g->prompt_len - q->cache_len : per;
+		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, step, stot, e) ||
+		    (pre && accumulate(pre, step, m->nrows * NV, e)) || accumulate(ptot, stot, NV, e))
+			return -1;
+		ptot[V_ACTIVE] = stot[V_ACTIVE];
+	}
+	lmp_buf_printf(pr, "{\"seq_len\":%lld,\"cache_len_first\":0,\"cache_len_last\":%lld,\"last_seq_len\":%lld}",
+		(long long)per, (long long)((steps - 1) * per), (long long)q->seq_len);
+	return steps;
+}
+
 int
 lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e)
 {
@@ -898,8 +1210,8 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	lmp_query q = {g->prompt_len, 0, g->batch_size};
 	lmp_runtime rt = *g->settings;
 	lmp_buf pr = {0}, dr = {0};
-	int64_t s, steps = g->gen_len - 1;
-	const char *growth;
+	int64_t s, steps = g->gen_len - 1, psteps;
+	const char *growth, *profile;
 
 	rt.nqueries = 1;
 	rt.queries = &q;
@@ -911,13 +1223,12 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (with_rows || m->par) {
 		pre = lmp_xmalloc(sizeof *pre * (size_t)(n + 1));
 		dec = lmp_xmalloc(sizeof *dec * (size_t)(n + 1));
-		step = lmp_xmalloc(sizeof *step * (size_t)(n + 1));
 		zero(dec, n);
 	}
+	step = lmp_xmalloc(sizeof *step * (size_t)(n + 1));
 	/* The prefill makes the first token; each decode step one more. */
-	if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, pre, ptot, e))
+	if ((psteps = prefill(m, g, &rt, pre, pre ? step : NULL, ptot, &pr, e)) < 0)
 		goto out;
-	lmp_runtime_json(&rt, &pr);
 	zero(dtot, NV);
 	dtot[LMP_K_PARAM_COUNT] = ptot[LMP_K_PARAM_COUNT];
 	dtot[LMP_K_STATE] = ptot[LMP_K_STATE];
@@ -925,7 +1236,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	for (s = 0; s < steps; s++) {
 		q.seq_len = 1;
 		q.cache_len = g->prompt_len + s;
-		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, step, stot, e) ||
+		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, dec ? step : NULL, stot, e) ||
 		    (dec && accumulate(dec, step, n, e)) || accumulate(dtot, stot, NV, e))
 			goto out;
 	}
@@ -934,7 +1245,8 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	for (int k = 0; k < NV + 1; k++)
 		all[k] = ptot[k];
 	/* dtot starts with the prefill's state, so it is right with no steps too */
-	if (accumulate(all, dtot, NV, e) || !(growth = growth_json(m, g->batch_size, 0, &rt, e)))
+	if (accumulate(all, dtot, NV, e) || !(growth = growth_json(m, g->batch_size, 0, &rt, e)) ||
+	    !(profile = profile_json(m, &rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	LIT(b, "{\"batch_size\":");
@@ -945,14 +1257,15 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	i128(b, g->gen_len);
 	bits(b, &rt);
 	layout(b, &rt);
+	engine_json(b, &rt);
 	if (past)
 		LIT(b, ",\"past_position_limit\":true");
 	LIT(b, "},\"phases\":{");
-	phase_json(b, m, "prefill", 1, pr.s, with_rows ? pre : NULL, ptot, rt.w_checkpoint);
+	phase_json(b, m, "prefill", psteps, pr.s, with_rows ? pre : NULL, ptot, rt.w_checkpoint);
 	lmp_buf_putc(b, ',');
 	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot, rt.w_checkpoint);
 	lmp_buf_putc(b, '}');
-	totals_json(b, m, all, growth);
+	totals_json(b, m, all, growth, profile);
 	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, e))
 		goto out;
 	LIT(b, "}\n");
@@ -1000,6 +1313,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 	}
 	LIT(b, "{\"lmp\":\"module\",\"version\":\"" LMP_VERSION "\",\"class\":");
 	lmp_json_string(b, en->name);
+	engine_json(b, rt);
 	LIT(b, ",\"params\":{");
 	for (i = 0; i < en->nparams; i++) {
 		if (lmp_poly_eval(m->prog, r->args[i], &v, e))

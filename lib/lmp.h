@@ -278,6 +278,10 @@ typedef struct lmp_runtime {
 	/* the parallel layout (LMP_RO_LAYOUT rows; 0 reads as 1); layout: an
 	 * option of it was given, so the runtime object records it */
 	int tp, pp, ep, dp, layout;
+	/* engine.c: the engine and its knobs (LMP_RO_KNOB rows); engine NULL:
+	 * transformers' forward with every knob neutral, written as before */
+	const char *engine;
+	int64_t kv_block, mem_util, mem_rule, reserve_bytes, chunk, fusion; /* mem_util: parts per 10^4 */
 } lmp_runtime;
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
@@ -297,15 +301,23 @@ enum lmp_ro {
 	LMP_RO_BATCH_SIZE, LMP_RO_SEQ_LEN, LMP_RO_CACHE_LEN, LMP_RO_PROMPT_LEN, LMP_RO_GEN_LEN,
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
 	LMP_RO_TP, LMP_RO_PP, LMP_RO_EP, LMP_RO_DP, /* the parallel layout (parallel.c) */
+	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_MEM_RULE, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
+	LMP_RO_ENGINE,
 	LMP_NRUNOPTS
 };
-enum lmp_ro_type { LMP_RO_INTS, LMP_RO_ENUM, LMP_RO_QUERYLIST };
+enum lmp_ro_type {
+	LMP_RO_INTS, LMP_RO_ENUM, LMP_RO_QUERYLIST,
+	LMP_RO_FRACS,   /* a list of fractions in (0, 1], kept as parts per 10^4 */
+	LMP_RO_CHOICES, /* a list of choices, kept as their index (0: the first) */
+	LMP_RO_NAME,    /* one word (--engine) */
+};
 enum lmp_ro_role {
 	LMP_RO_STEP,    /* shapes the step: written as the step's own fields */
 	LMP_RO_SETTING, /* an int of lmp_runtime, written in every runtime object */
-	LMP_RO_LAYOUT   /* an int of lmp_runtime, written where the layout was given */
+	LMP_RO_LAYOUT   /* an int of lmp_runtime, written where the layout was given */,
+	LMP_RO_KNOB     /* an int64_t of lmp_runtime, written after "engine" when one is named */
 };
 enum lmp_ro_fix {
 	LMP_FIX_NO,      /* lmp-populate does not take it */
@@ -341,6 +353,7 @@ typedef struct lmp_runvals {
 	int phase;                    /* 0: the whole request; else index of the choice + 1 */
 	lmp_query *queries;           /* --queries: one mixed step */
 	int nqueries;
+	char *engine;                 /* the engine's id (--engine, LMP_ENGINE or the default): owned */
 } lmp_runvals;
 enum { LMP_PHASE_ALL, LMP_PHASE_PREFILL, LMP_PHASE_DECODE };
 struct option;
@@ -364,6 +377,18 @@ void lmp_runvals_free(lmp_runvals *v);
 void lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt);
 /* The table, one tab-separated line per option (lmp-eval --list-options). */
 void lmp_runopts_list(lmp_buf *b);
+
+/* engine.c: engine profiles (share/lmp/engines/NAME.json, lmp-engine(5)):
+ * a set of knob values, each a runtime option with its source. */
+#define LMP_ENGINE_DEFAULT "vllm"
+/* The engine name: --engine's argument, else LMP_ENGINE, else the default. */
+const char *lmp_engine_name(const char *opt);
+/* The profile NAME (or a path) applied to v: every knob it sets that the
+ * command line did not becomes v's value; v->engine gets its id. */
+int lmp_engine_apply(const char *name, lmp_runvals *v, lmp_err *e);
+/* A knob's value in the runtime object (a choice as its word, a fraction
+ * as a decimal) appended to b. */
+void lmp_knob_json(lmp_buf *b, int opt, int64_t v);
 
 /* poly.c: templates folded to polynomials over runtime variables.
  * Everything static is computed once; what is left per evaluation point is
@@ -543,6 +568,13 @@ typedef struct lmp_model {
 	int ncoll;
 	lmp_poly *coll_total;
 	int nscaled; /* rows with a batch_scale */
+	/* evaldoc.c: the fused pairs of rows (--fusion on), found once */
+	struct lmp_fused *fused;
+	int nfused, fused_ready;
+	/* evaldoc.c: the engine's profile run (totals.profile_run), and its key */
+	char *profile;
+	int64_t profile_key[6];
+	int profile_set;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 

@@ -295,6 +295,14 @@ fit_items(lmp_report *r, const cJSON *doc)
 	lmp_fmt_bytes(lmp_field_or(f, "capacity_bytes", 0), cap);
 	lmp_report_item(l, "needed", "%s = weights %s + KV cache %s + activations %s", n, a, b, c);
 	lmp_report_item(l, "capacity", "%s: %s", cap, cJSON_IsTrue(lmp_field(f, "fits")) ? "fits" : "does not fit");
+	v = lmp_field(f, "kv_cache_tokens");
+	if (cJSON_IsNumber(v)) {
+		/* the engine's own start-up figure (lmp-engine(5)) */
+		exact(v, a);
+		exact(lmp_field(f, "kv_cache_blocks"), b);
+		lmp_fmt_bytes(lmp_field_or(f, "engine_memory_bytes", 0), c);
+		lmp_report_item(l, "engine KV cache", "%s tokens (%s blocks) of the engine's %s", a, b, c);
+	}
 	v = lmp_field(f, "max_batch_size");
 	if (cJSON_IsNumber(v)) {
 		exact(v, a);
@@ -315,6 +323,9 @@ title(lmp_report *r, const cJSON *doc)
 	const char *id = str(doc, "model.id");
 
 	describe_runtime(lmp_field(doc, "runtime"), &b);
+	/* a document without one is transformers' forward (lmp-engine(5)) */
+	if (str(doc, "runtime.engine"))
+		lmp_buf_printf(&b, ", engine %s", str(doc, "runtime.engine"));
 	lmp_report_head(r, 1, "%s: %s", id ? id : "model", b.s ? b.s : "");
 	lmp_buf_free(&b);
 }

@@ -239,6 +239,7 @@ utilisation(cJSON *tot, const struct sums *s, double peak_raw, double bw_raw)
 
 struct curve {
 	double fixed, slope, a0, a1; /* weights + fixed state; unbounded state per token; activations */
+	double block; /* runtime.kv_block: the state grows in whole blocks (1: by the token) */
 	int nwin, nact;
 	double win_max[MAXCURVES], win_slope[MAXCURVES];
 	double act_fixed[MAXCURVES], act_slope[MAXCURVES], act_max[MAXCURVES]; /* act_max INFINITY: unbounded */
@@ -247,11 +248,12 @@ struct curve {
 static double
 need_at(const struct curve *k, double c)
 {
-	double n = k->fixed + k->slope * c, act = k->a0 + k->a1 * c;
+	double cp = k->block > 1 ? ceil(c / k->block) * k->block : c; /* the cache in whole blocks */
+	double n = k->fixed + k->slope * cp, act = k->a0 + k->a1 * c;
 	int i;
 
 	for (i = 0; i < k->nwin; i++)
-		n += k->win_slope[i] * (c < k->win_max[i] ? c : k->win_max[i]);
+		n += k->win_slope[i] * (cp < k->win_max[i] ? cp : k->win_max[i]);
 	for (i = 0; i < k->nact; i++) {
 		double a = k->act_fixed[i] + k->act_slope[i] * (c < k->act_max[i] ? c : k->act_max[i]);
 		if (a > act)
@@ -323,6 +325,69 @@ read_activations(const cJSON *tot, const char *which, struct curve *k)
 	return 0;
 }
 
+/* The engine's memory (lmp-engine(5)), where the document names a
+ * fraction of the device (runtime.gpu_memory_utilization) and a profile
+ * run: what is left for the KV cache once the weights, the profile run's
+ * activation peak and what the engine holds outside its tensors are in
+ * place, by the engine's rule (runtime.memory_rule), in whole blocks of
+ * per-token bytes across layers: the figure the engine sizes at start-up
+ * (vLLM prints "GPU KV cache size: N tokens").
+ *   total (vLLM):   fraction x capacity - reserve - weights - peak
+ *   static (SGLang): fraction x capacity - reserve - weights (the
+ *                    activations live in the rest of the device)
+ *   free (TensorRT-LLM): fraction x (capacity - reserve - weights - peak)
+ * Writes the fit's engine members and returns the memory the fit is judged
+ * against (weights, the activations the fraction holds and the KV memory),
+ * with in *act the activations held inside it (the peak, or 0 for static)
+ * and in *seqs the sequences of the document's context the blocks hold; or
+ * returns the device's capacity, *act and *seqs untouched, where the
+ * document has no engine memory. */
+static double
+engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, double batch, double context,
+	double *act, double *seqs)
+{
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *win;
+	const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rt, "memory_rule"));
+	double util = num_at(rt, "gpu_memory_utilization"), reserve = num_at(rt, "reserve_bytes");
+	double block = num_at(rt, "kv_block"), peak = num_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"),
+		"activation_bytes");
+	double per, avail, blocks, inside;
+
+	if (!(util > 0 && util <= 1) || !(peak >= 0))
+		return cap;
+	if (!(reserve >= 0))
+		reserve = 0;
+	if (!(block >= 1))
+		block = 1;
+	/* one token in every layer: the state's growth per token of the batch */
+	per = num_at(g, "per_token");
+	cJSON_ArrayForEach(win, cJSON_GetObjectItemCaseSensitive(g, "windows"))
+		per += num_at(win, "per_token");
+	per = cJSON_IsObject(g) && per >= 0 ? per / batch : kv / context / batch;
+	inside = rule && !strcmp(rule, "static") ? 0 : peak;
+	if (rule && !strcmp(rule, "free"))
+		avail = floor(util * (cap - reserve - w - peak));
+	else
+		avail = floor(util * cap) - reserve - w - inside;
+	if (avail < 0)
+		avail = 0;
+	add_num(f, "engine_memory_bytes", reserve + w + inside + avail);
+	add_num(f, "reserve_bytes", reserve);
+	add_num(f, "profile_activation_bytes", peak);
+	add_num(f, "kv_cache_memory_bytes", avail);
+	add_num(f, "kv_bytes_per_token", per);
+	blocks = per > 0 ? floor(avail / (per * block)) : 0;
+	add_num(f, "kv_cache_blocks", blocks);
+	add_num(f, "kv_cache_tokens", blocks * block);
+	/* requests of the document's context held at once */
+	add_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
+	*seqs = context > 0 ? floor(blocks / ceil(context / block)) : NAN;
+	*act = inside;
+	return w + inside + avail;
+}
+
 /* Memory needed at the end of the request against the device's capacity,
  * and how far batch and context can grow.  The batch: the KV cache and the
  * activations grow in proportion.  The context: each layer's cache as it
@@ -339,6 +404,7 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	int laid = !isnan(num_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "tp"));
 	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = num_at(tot, "state_bytes"), grow, need, mem, limit;
 	double share = 1; /* a pipeline stage's device: its share of the state */
+	double seqs = NAN, profile = NAN; /* under an engine: the sequences of this context its KV blocks hold */
 	int known = !isnan(act);
 	cJSON *f;
 	struct curve k = {0};
@@ -363,9 +429,18 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	f = cJSON_AddObjectToObject(doc, "fit");
 	if (!known)
 		act = 0;
+	add_num(f, "capacity_bytes", cap);
+	{
+		/* under an engine that sizes its memory, the capacity is its own
+		 * and the activations those it holds, whatever the step */
+		cap = engine_memory(f, doc, cap, w, kv, batch, context, &profile, &seqs);
+		if (profile >= 0) {
+			act = profile;
+			known = 1;
+		}
+	}
 	need = w + kv + act;
 	grow = kv + act;
-	add_num(f, "capacity_bytes", cap);
 	if (wbj)
 		cJSON_AddItemToObject(f, "weights_bytes", cJSON_Duplicate(wbj, 1));
 	else
@@ -381,6 +456,7 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	 * them; else act x (c - grown) / (context - grown) where the new tokens
 	 * grow with the context (grown < context), else act */
 	k.fixed = w;
+	k.block = num_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "kv_block");
 	if (!known) {
 		k.a0 = 0;
 	} else if (grown < context) {
@@ -389,6 +465,12 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	} else if (read_activations(tot, o->unfused ? "with_intermediates" : "writes", &k)) {
 		k.nact = 0; /* no curves: the step's activations stay as they are */
 		k.a0 = act;
+	}
+	if (seqs >= 0) {
+		/* the engine holds its profile run's peak whatever the context */
+		k.nact = 0;
+		k.a0 = profile;
+		k.a1 = 0;
 	}
 	if (!read_growth(tot, &k)) {
 		k.fixed = w + (k.fixed - w) * share;
@@ -405,6 +487,9 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	limit = num_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "positions"), "limit");
 	if (w > cap) {
 		add_num(f, "max_batch_size", 0);
+	} else if (seqs >= 0) {
+		/* the engine's activations are one reserve, not per sequence */
+		add_num(f, "max_batch_size", seqs > 1073741824.0 ? 1073741824.0 : seqs);
 	} else if (grow > 0) {
 		double mb = floor((cap - w) / (grow / batch));
 		add_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);

@@ -14,6 +14,8 @@
 #include "lmp.h"
 
 static const char *const phases[] = {"prefill", "decode", NULL};
+static const char *const onoff[] = {"off", "on", NULL};
+static const char *const rules[] = {"total", "static", "free", NULL};
 
 /* Beyond these bounds a value is a typo, not a workload. */
 const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
@@ -49,6 +51,28 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "With a request, one representative step of that phase."},
 	[LMP_RO_QUERIES] = {"queries", "queries", "SEQ:CACHE[xCOUNT]", LMP_RO_QUERYLIST, 1, 0, 0, 0, -1, NULL,
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "One step of different queries: SEQ new tokens over CACHE, COUNT alike."},
+	/* The engine knobs (lmp-engine(5)): each default is transformers' own
+	 * (no effect); an engine profile sets them. */
+	[LMP_RO_KV_BLOCK] = {"kv-block", "kv_block", "N", LMP_RO_INTS, 1, 1, 1 << 20, 1, -1, NULL, LMP_RO_KNOB,
+		LMP_FIX_NO, offsetof(lmp_runtime, kv_block), NULL, "lmp-eval",
+		"KV-cache block (page) in tokens, 1 to 2^20: each sequence's cache is whole blocks. Default: the engine's."},
+	[LMP_RO_MEM_UTIL] = {"gpu-memory-utilization", "gpu_memory_utilization", "F", LMP_RO_FRACS, 1, 1, 10000, 0, -1,
+		NULL, LMP_RO_KNOB, LMP_FIX_NO, offsetof(lmp_runtime, mem_util), NULL, "lmp-eval",
+		"Fraction of device memory the engine takes, (0, 1] (lmp-roofline's KV capacity). Default: the engine's."},
+	[LMP_RO_MEM_RULE] = {"memory-rule", "memory_rule", "total|static|free", LMP_RO_CHOICES, 1, 0, 2, 0, -1, rules,
+		LMP_RO_KNOB, LMP_FIX_NO, offsetof(lmp_runtime, mem_rule), NULL, "lmp-eval",
+		"What the memory fraction is of (lmp-engine(5)): the device, activations inside (vLLM) or outside (SGLang); or the free memory (TensorRT-LLM)."},
+	[LMP_RO_RESERVE] = {"reserve-bytes", "reserve_bytes", "N", LMP_RO_INTS, 1, 0, (int64_t)1 << 50, 0, -1, NULL,
+		LMP_RO_KNOB, LMP_FIX_NO, offsetof(lmp_runtime, reserve_bytes), NULL, "lmp-eval",
+		"Device memory the engine holds outside its tensors (CUDA context, workspaces), 0 to 2^50. Default: the engine's."},
+	[LMP_RO_CHUNK] = {"chunk", "chunk", "N", LMP_RO_INTS, 1, 0, (int64_t)1 << 40, 0, -1, NULL, LMP_RO_KNOB,
+		LMP_FIX_NO, offsetof(lmp_runtime, chunk), NULL, "lmp-eval",
+		"Batched-token budget of a step (chunked prefill), 0 (none) to 2^40. Default: the engine's."},
+	[LMP_RO_FUSION] = {"fusion", "fusion", "off|on", LMP_RO_CHOICES, 1, 0, 1, 0, -1, onoff, LMP_RO_KNOB,
+		LMP_FIX_NO, offsetof(lmp_runtime, fusion), NULL, "lmp-eval",
+		"Fused residual add + RMSNorm and activation x gate: no intermediate written. Default: the engine's."},
+	[LMP_RO_ENGINE] = {"engine", "engine", "NAME|FILE", LMP_RO_NAME, 0, 0, 0, 0, -1, NULL, LMP_RO_STEP, LMP_FIX_NO,
+		0, NULL, "lmp-eval", "Engine profile (lmp-engine(5)): its knobs are the defaults. Default: LMP_ENGINE, else vllm."},
 };
 
 /* The checkpoint's own weight format (the config's quantization_config,
@@ -144,6 +168,45 @@ lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e)
 	return 0;
 }
 
+/* "0.9,1": fractions in (0, 1] to parts per 10^4 (finer is refused);
+ * "on,off": choices to their index. */
+static int
+parse_words(const lmp_runopt *r, const char *s, int64_t **out, int *n, lmp_err *e)
+{
+	char *copy = lmp_xstrdup(s), *tok, *save = NULL;
+	lmp_num x, k = lmp_num_int(10000), one = lmp_num_int(1);
+	int i;
+
+	*n = 0;
+	*out = lmp_xmalloc(sizeof **out * (strlen(s) / 2 + 1));
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (r->type == LMP_RO_CHOICES) {
+			for (i = 0; r->choices[i] && strcmp(tok, r->choices[i]); i++)
+				;
+			if (!r->choices[i])
+				goto bad;
+			(*out)[(*n)++] = i;
+		} else {
+			if (lmp_num_parse(tok, strlen(tok), &x) || lmp_num_sign(&x) <= 0 || lmp_num_cmp(&x, &one) > 0 ||
+			    lmp_num_mul(&x, &k, &x) || !lmp_num_is_int(&x))
+				goto bad;
+			(*out)[(*n)++] = (int64_t)x.n;
+		}
+	}
+	if (!*n || s[strlen(s) - 1] == ',')
+		goto bad;
+	free(copy);
+	return 0;
+bad:
+	free(copy);
+	free(*out);
+	*out = NULL;
+	if (r->type == LMP_RO_CHOICES)
+		return lmp_fail(e, LMP_EXIT_USAGE, "--%s: '%s' is not a list of %s", r->name, s, r->arg);
+	return lmp_fail(e, LMP_EXIT_USAGE, "--%s: '%s' is not a list of fractions in (0, 1] (at most 4 decimals)",
+		r->name, s);
+}
+
 int
 lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e)
 {
@@ -151,6 +214,18 @@ lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e)
 	char name[64];
 
 	switch (r->type) {
+	case LMP_RO_NAME:
+		if (!*arg)
+			return lmp_fail(e, LMP_EXIT_USAGE, "--%s needs a name", r->name);
+		free(v->engine);
+		v->engine = lmp_xstrdup(arg);
+		break;
+	case LMP_RO_FRACS:
+	case LMP_RO_CHOICES:
+		free(v->list[opt]);
+		if (parse_words(r, arg, &v->list[opt], &v->n[opt], e))
+			return -1;
+		break;
 	case LMP_RO_ENUM:
 		if (parse_choice(r, arg, &v->phase, e))
 			return -1;
@@ -270,27 +345,40 @@ lmp_runvals_free(lmp_runvals *v)
 	for (int i = 0; i < LMP_RO_NLISTS; i++)
 		free(v->list[i]);
 	free(v->queries);
+	free(v->engine);
 }
 
 void
 lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt)
 {
+	int neutral = 1;
+
 	for (int i = 0; i < LMP_RO_NLISTS; i++) {
 		const lmp_runopt *r = &lmp_runopts[i];
 		if (r->role == LMP_RO_LAYOUT && v->given[i])
 			rt->layout = 1;
+		if (r->role == LMP_RO_KNOB) {
+			*(int64_t *)((char *)rt + r->offset) = val[i];
+			neutral &= val[i] == r->dflt;
+		}
 		if (r->role != LMP_RO_SETTING && r->role != LMP_RO_LAYOUT)
 			continue;
 		/* the KV cache is kept at the activation precision unless told */
 		*(int *)((char *)rt + r->offset) = (int)(v->given[i] || r->follows < 0 ? val[i] : val[r->follows]);
 	}
 	rt->w_checkpoint = v->from_model[LMP_RO_W_BIT];
+	/* transformers with every knob neutral is the forward documents
+	 * described before engines: nothing is added to them */
+	if (v->engine && (strcmp(v->engine, "transformers") || !neutral))
+		rt->engine = v->engine;
+	else
+		rt->engine = neutral ? NULL : "transformers"; /* no profile applied: its knobs alone */
 }
 
 void
 lmp_runopts_list(lmp_buf *b)
 {
-	static const char *const types[] = {"integer", "choice", "queries"};
+	static const char *const types[] = {"integer", "choice", "queries", "fraction", "choices", "name"};
 	static const char *const fixes[] = {"-", "binds", "records"};
 	int i;
 
@@ -300,6 +388,10 @@ lmp_runopts_list(lmp_buf *b)
 		lmp_buf_printf(b, "%s\t%s\t%s\t%s\t", r->name, types[r->type], r->arg, r->list ? "yes" : "no");
 		if (r->follows >= 0)
 			lmp_buf_printf(b, "%s", lmp_runopts[r->follows].name);
+		else if (r->type == LMP_RO_CHOICES)
+			lmp_buf_puts(b, r->choices[r->dflt]);
+		else if (r->type == LMP_RO_NAME)
+			lmp_buf_puts(b, LMP_ENGINE_DEFAULT);
 		else if (r->type == LMP_RO_INTS && r->dflt >= r->min)
 			lmp_buf_printf(b, "%lld", (long long)r->dflt);
 		else

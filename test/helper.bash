@@ -7,6 +7,10 @@ unset LMP_DB LMP_DATADIR
 # No user templates (lmp-arch(5)) unless a test makes some.
 unset LMP_ARCH_PATH
 export XDG_DATA_HOME=/nonexistent/data-home
+# Tests are derived under transformers' forward (the documents lmp wrote
+# before engines): the engine lmp-eval takes without --engine
+# (lmp-engine(5)).  Tests of an engine pass --engine or unset it.
+export LMP_ENGINE=transformers
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load

@@ -8,6 +8,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/test/golden}
 PATH="$root/bin:$PATH"
 export LC_ALL=C
+# the golden reports are transformers' forward (lmp-engine(5))
+export LMP_ENGINE=transformers
 mkdir -p "$out"
 lmp-eval --batch-size 1 --seq-len 2048 "$root/models/meta-llama--Llama-2-7b-hf.populated.json" |
 	lmp-roofline --hardware nvidia-h100-sxm > "$out/llama2-7b-prefill-h100.json"

@@ -10,6 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root}
 PATH="$root:$root/bin:$PATH"
 export LC_ALL=C HF_HUB_CACHE=/nonexistent HF_HUB_OFFLINE=1
+# the shipped tables are transformers' forward, as the tests derive them (lmp-engine(5))
+export LMP_ENGINE=transformers
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -60,7 +62,7 @@ devices() {
 }
 
 example() {
-	cmd='./pipeline.sh meta-llama/Llama-3.1-8B --hardware nvidia-h100-sxm --totals \
+	cmd='./pipeline.sh meta-llama/Llama-3.1-8B --hardware nvidia-h100-sxm --totals --engine transformers \
     --batch-size 1,8,64 --prompt-len 1024 --gen-len 256 --format text'
 	echo '```console'
 	echo "\$ $cmd"

@@ -391,7 +391,7 @@ static void
 test_runtime(void)
 {
 	lmp_query q = {2048, 0, 4}, mixed[2] = {{2048, 0, 1}, {1, 4096, 31}};
-	lmp_runtime rt = {1, &q, 16, 4, 8, {{0}}, NULL, 0, 0, 0, 0, 0, 0};
+	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = 16, .a_bit = 4, .kv_bit = 8};
 	lmp_err e = {0};
 
 	lmp_runtime_compute(&rt, &e);
@@ -455,10 +455,11 @@ test_runopts(void)
 		for (char *c = name; *c; c++)
 			*c = *c == '-' ? '_' : *c;
 		names_ok &= !strcmp(name, lmp_runopts[i].json);
-		lists_ok &= (i < LMP_RO_NLISTS) == (lmp_runopts[i].type == LMP_RO_INTS);
+		lists_ok &= (i < LMP_RO_NLISTS) == (lmp_runopts[i].type == LMP_RO_INTS ||
+			lmp_runopts[i].type == LMP_RO_FRACS || lmp_runopts[i].type == LMP_RO_CHOICES);
 	}
 	ok(names_ok, "every option's JSON field is its name with underscores", NULL);
-	ok(lists_ok, "the integer options come first, in sweep order", NULL);
+	ok(lists_ok, "the list options (integers, fractions, choices) come first, in sweep order", NULL);
 
 	/* tokens needs batch and seq; kv_tokens and qk_pairs cache too */
 	k = lmp_runtime_known(1u << LMP_RO_BATCH_SIZE | 1u << LMP_RO_SEQ_LEN);
@@ -510,6 +511,46 @@ test_runopts(void)
 		"a choice names its values", e.msg);
 	cJSON_Delete(doc);
 	lmp_runvals_free(&user);
+}
+
+/* Engine knobs (lmp-engine(5)): fractions kept as parts per 10^4, choices
+ * as their index, written back as given; transformers with every knob
+ * neutral names no engine. */
+static void
+test_knobs(void)
+{
+	lmp_runvals v = {0};
+	lmp_runtime rt = {0};
+	lmp_buf b = {0};
+	lmp_err e = {0};
+	int64_t x[LMP_RO_NLISTS];
+	int i;
+
+	ok(!lmp_runopt_parse(&v, LMP_RO_MEM_UTIL, "0.9,1,0.0001", &e) && v.n[LMP_RO_MEM_UTIL] == 3 &&
+		v.list[LMP_RO_MEM_UTIL][0] == 9000 && v.list[LMP_RO_MEM_UTIL][1] == 10000 && v.list[LMP_RO_MEM_UTIL][2] == 1,
+		"fractions in parts per 10^4", e.msg);
+	ok(lmp_runopt_parse(&v, LMP_RO_MEM_UTIL, "0", &e) && lmp_runopt_parse(&v, LMP_RO_MEM_UTIL, "0.00005", &e) &&
+		lmp_runopt_parse(&v, LMP_RO_MEM_UTIL, "0.5,", &e), "0, a fifth decimal and a trailing comma are refused", e.msg);
+	ok(!lmp_runopt_parse(&v, LMP_RO_FUSION, "on,off", &e) && v.list[LMP_RO_FUSION][0] == 1 &&
+		v.list[LMP_RO_FUSION][1] == 0, "choices as their index", e.msg);
+	lmp_knob_json(&b, LMP_RO_MEM_UTIL, 9000);
+	lmp_buf_putc(&b, ' ');
+	lmp_knob_json(&b, LMP_RO_MEM_UTIL, 0);
+	lmp_buf_putc(&b, ' ');
+	lmp_knob_json(&b, LMP_RO_FUSION, 1);
+	lmp_buf_putc(&b, ' ');
+	lmp_knob_json(&b, LMP_RO_KV_BLOCK, 16);
+	ok(!strcmp(b.s, "0.9 null \"on\" 16"), "knobs written as given", b.s);
+	lmp_buf_free(&b);
+	for (i = 0; i < LMP_RO_NLISTS; i++)
+		x[i] = lmp_runopts[i].dflt;
+	v.engine = lmp_xstrdup("transformers");
+	lmp_runvals_settings(&v, x, &rt);
+	ok(rt.engine == NULL, "transformers with neutral knobs names no engine", NULL);
+	x[LMP_RO_KV_BLOCK] = 16;
+	lmp_runvals_settings(&v, x, &rt);
+	ok(rt.engine && !strcmp(rt.engine, "transformers") && rt.kv_block == 16, "a knob away from neutral names it", NULL);
+	lmp_runvals_free(&v);
 }
 
 static void
@@ -1023,6 +1064,7 @@ main(void)
 	test_calls();
 	test_runtime();
 	test_runopts();
+	test_knobs();
 	test_numbers();
 	test_json();
 	test_stream();
