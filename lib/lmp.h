@@ -260,6 +260,9 @@ enum lmp_var {
 	LMP_V_W_DTYPE_BYTES,
 	LMP_V_A_DTYPE_BYTES,
 	LMP_V_KV_DTYPE_BYTES,
+	LMP_V_KV_LATENT,          /* 1 where the cache holds MLA's latent (--kv-layout latent), else 0 */
+	LMP_V_ABSORBED_TOKENS,    /* new tokens of the queries MLA decodes absorbed (latent, seq_len 1) */
+	LMP_V_ABSORBED_KV_TOKENS, /* their keys: sum of cache_len + 1 */
 	LMP_NVARS
 };
 const char *lmp_var_name(int id);
@@ -275,7 +278,10 @@ typedef struct lmp_runtime {
 	lmp_num vars[LMP_NVARS];
 	const char *extra; /* NULL, or members appended to the runtime object: ',"phase":...' */
 	int w_checkpoint;  /* the weights are in the checkpoint's own formats (quant.c), per row */
+	int kv_layout, attention; /* LMP_KV_*, LMP_ATTN_*: the engine knobs of lmp-eval */
 } lmp_runtime;
+enum { LMP_KV_HEADS = 1, LMP_KV_LATENT };
+enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH };
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
 int lmp_runtime_compute(lmp_runtime *rt, lmp_err *e);
@@ -293,6 +299,7 @@ enum lmp_ro {
 	/* integer lists, in sweep order (the last varies fastest) */
 	LMP_RO_BATCH_SIZE, LMP_RO_SEQ_LEN, LMP_RO_CACHE_LEN, LMP_RO_PROMPT_LEN, LMP_RO_GEN_LEN,
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
+	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, /* choice lists: value = index of the choice + 1 */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_NRUNOPTS
@@ -344,6 +351,8 @@ struct option;
 int lmp_runopt_longs(struct option *longs, const char *tool, int base);
 /* One option's argument into v (a list where the row is one). */
 int lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e);
+/* The name of a choice list's value (LMP_RO_KV_LAYOUT ...), or NULL. */
+const char *lmp_runopt_choice(int opt, int64_t value);
 /* One integer in the row's bounds (lmp-populate fixes single values). */
 int lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e);
 /* The combinations lmp-eval refuses (module: --module is given). */
@@ -512,7 +521,7 @@ typedef struct lmp_model {
 	long past_limit; /* points evaluated past a rotary limit */
 	/* evaldoc.c: the last totals.state_growth written, and its point */
 	char *growth;
-	int64_t growth_key[5];
+	int64_t growth_key[6];
 	int growth_set;
 	/* the stored weight bytes at one width (w_bit, w_checkpoint): the
 	 * parameter counts are static, so a sweep sums the rows once */

@@ -338,6 +338,8 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	double wbit = num_at(rt, "w_bit"), abit = num_at(rt, "a_bit"), batch = num_at(rt, "batch_size");
 	double peak_raw, bw_raw, peak, bw, context;
 	struct sums s = {0}, pre = {0}, dec = {0};
+	const cJSON *attn = cJSON_GetObjectItemCaseSensitive(rt, "attention");
+	lmp_roof_opts eager;
 	char note[256];
 	int prec;
 
@@ -350,6 +352,12 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		return lmp_fail(e, LMP_EXIT_INPUT, "runtime w_bit and a_bit must be integers in [1, 64]");
 	if (!(batch >= 1 && batch == floor(batch) && batch <= 1073741824.0))
 		return lmp_fail(e, LMP_EXIT_INPUT, "runtime batch_size must be an integer in [1, 2^30]");
+	/* lmp-eval --attention eager: what --unfused says of every document */
+	if (cJSON_IsString(attn) && !strcmp(attn->valuestring, "eager")) {
+		eager = *o;
+		eager.unfused = 1;
+		o = &eager;
+	}
 	prec = lmp_hw_precision(o->hw, (int)wbit, (int)abit);
 	peak_raw = o->hw->peak[prec] * o->devices;
 	bw_raw = o->hw->bandwidth * o->devices;

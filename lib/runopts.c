@@ -14,6 +14,8 @@
 #include "lmp.h"
 
 static const char *const phases[] = {"prefill", "decode", NULL};
+static const char *const kv_layouts[] = {"heads", "latent", NULL};
+static const char *const attentions[] = {"eager", "fused", "flash", NULL};
 
 /* Beyond these bounds a value is a typo, not a workload. */
 const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
@@ -40,6 +42,13 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "With a request, one representative step of that phase."},
 	[LMP_RO_QUERIES] = {"queries", "queries", "SEQ:CACHE[xCOUNT]", LMP_RO_QUERYLIST, 1, 0, 0, 0, -1, NULL,
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "One step of different queries: SEQ new tokens over CACHE, COUNT alike."},
+	/* engine knobs: the default is what transformers' forward does */
+	[LMP_RO_KV_LAYOUT] = {"kv-layout", "kv_layout", "heads|latent", LMP_RO_ENUM, 1, 1, 2, LMP_KV_HEADS, -1, kv_layouts,
+		LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, kv_layout), NULL, "lmp-eval",
+		"KV cache of MLA models: per-head K and V, or the latent with absorbed decode. Default heads."},
+	[LMP_RO_ATTENTION] = {"attention", "attention", "eager|fused|flash", LMP_RO_ENUM, 1, 1, 3, LMP_ATTN_FUSED, -1,
+		attentions, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, attention), NULL, "lmp-eval",
+		"Attention kernel: eager, fused or FlashAttention's tiles. Default fused."},
 };
 
 /* The checkpoint's own weight format (the config's quantization_config,
@@ -124,6 +133,45 @@ parse_choice(const lmp_runopt *r, const char *arg, int *out, lmp_err *e)
 	return lmp_fail(e, LMP_EXIT_USAGE, "--%s is %s", r->name, all);
 }
 
+/* A comma-separated list of choices ("heads,latent"): a sweep. */
+static int
+parse_choices(const lmp_runopt *r, const char *arg, int64_t **out, int *n, lmp_err *e)
+{
+	char *copy = lmp_xstrdup(arg), *tok, *save = NULL;
+	int c;
+
+	*n = 0;
+	*out = lmp_xmalloc(sizeof **out * (strlen(arg) / 2 + 1));
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_choice(r, tok, &c, e))
+			goto bad;
+		(*out)[(*n)++] = c;
+	}
+	if (!*n || *arg == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
+		parse_choice(r, "", &c, e);
+		goto bad;
+	}
+	free(copy);
+	return 0;
+bad:
+	free(copy);
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return -1;
+}
+
+/* The name of a choice list's value, or NULL. */
+const char *
+lmp_runopt_choice(int opt, int64_t value)
+{
+	const lmp_runopt *r = &lmp_runopts[opt];
+
+	if (r->type != LMP_RO_ENUM || value < r->min || value > r->max)
+		return NULL;
+	return r->choices[value - 1];
+}
+
 int
 lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e)
 {
@@ -143,8 +191,13 @@ lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e)
 
 	switch (r->type) {
 	case LMP_RO_ENUM:
-		if (parse_choice(r, arg, &v->phase, e))
+		if (r->list) {
+			free(v->list[opt]);
+			if (parse_choices(r, arg, &v->list[opt], &v->n[opt], e))
+				return -1;
+		} else if (parse_choice(r, arg, &v->phase, e)) {
 			return -1;
+		}
 		break;
 	case LMP_RO_QUERYLIST:
 		free(v->queries);
@@ -289,6 +342,8 @@ lmp_runopts_list(lmp_buf *b)
 			lmp_buf_printf(b, "%s", lmp_runopts[r->follows].name);
 		else if (r->type == LMP_RO_INTS && r->dflt >= r->min)
 			lmp_buf_printf(b, "%lld", (long long)r->dflt);
+		else if (r->type == LMP_RO_ENUM && r->list)
+			lmp_buf_puts(b, lmp_runopt_choice(i, r->dflt));
 		else
 			lmp_buf_puts(b, "-");
 		if (r->type == LMP_RO_INTS)
