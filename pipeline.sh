@@ -5,6 +5,7 @@
 #                    [--phase prefill|decode] [--queries SEQ:CACHE[xCOUNT],...]
 #                    [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...] [--totals]
 #                    [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]
+#                    [--flash-arch sm80|sm8x|sm90,...]
 #                    [--hardware NAME|FILE] [--devices N] [--compute-efficiency X]
 #                    [--memory-efficiency X] [--unfused]
 #                    [--format F] [--plot X:Y] [--series FIELD,...]
@@ -79,7 +80,7 @@ while [ $# -gt 0 ]; do
 		batch=$1; add_eval "$a"; add_eval "$1"; shift ;;
 	# the runtime options: every row of lmp-eval --list-options (checked by test/06-pipeline.bats)
 	--seq-len | --cache-len | --prompt-len | --gen-len | --phase | --queries | --w-bit | --a-bit | --kv-bit | \
-	--kv-layout | --attention)
+	--kv-layout | --attention | --flash-arch)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
 	--db)

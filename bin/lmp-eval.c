@@ -10,6 +10,7 @@ static const char usage_text[] =
 	"usage: lmp-eval [--batch-size N,...] [--seq-len N,...] [--cache-len N,...]\n"
 	"                [--w-bit B,...] [--a-bit B,...] [--kv-bit B,...]\n"
 	"                [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]\n"
+	"                [--flash-arch sm80|sm8x|sm90,...]\n"
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
 	"                [--batch-size N,...] [precision options] [--totals] [--pretty] [--db FILE] [FILE]\n"

@@ -401,7 +401,7 @@ try_points(const cJSON *built, lmp_db *db, lmp_err *e)
 	if (lmp_populate(doc, db, NULL, NULL, e) || !(m = lmp_model_load(doc, db, e)))
 		goto out;
 	for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
-		lmp_runtime rt = {pts[i][1].count ? 2 : 1, (lmp_query *)pts[i], 16, 16, 16, {{0}}, NULL, 0, 0, 0};
+		lmp_runtime rt = {pts[i][1].count ? 2 : 1, (lmp_query *)pts[i], 16, 16, 16, {{0}}, NULL, 0, 0, 0, 0};
 		lmp_buf b = {0};
 		int bad = lmp_runtime_compute(&rt, e) || lmp_eval_doc(m, &rt, 0, &b, e);
 		lmp_buf_free(&b);

@@ -190,7 +190,7 @@ try_point(lmp_db *db, lmp_entry *en, int point, lmp_err *e)
 	const char *names[LMP_MAX_ARGS], *values[LMP_MAX_ARGS];
 	char buf[LMP_MAX_ARGS][24], at[600];
 	lmp_query q = steps[point];
-	lmp_runtime rt = {1, &q, w_bits[point], 16, kv_bits[point], {{0}}, NULL, 0, 0, 0};
+	lmp_runtime rt = {1, &q, w_bits[point], 16, kv_bits[point], {{0}}, NULL, 0, 0, 0, 0};
 	lmp_buf out = {0};
 	cJSON *doc = NULL, *v;
 	int i, n = 0, rc = -1;

@@ -186,6 +186,7 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 			return -1;
 	}
 	linear_shape(r, params);
+	lmp_attn_row(r, params, args);
 	return compile_row(m, L->db, r, args, 0, L->e);
 }
 

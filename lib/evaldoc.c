@@ -301,6 +301,8 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		return lmp_prefix(e, "totals: active parameters: ");
 	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
 		return -1;
+	if (rt->attention == LMP_ATTN_FLASH && lmp_attn_flash(m, rt, rows, NV, tot, e))
+		return -1;
 	return stored_weights(m, rt, rows, tot, e);
 }
 
@@ -523,7 +525,7 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 {
 	int64_t key[6] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq, at->kv_layout};
 	lmp_query q = {1, 0, batch};
-	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL, 0, at->kv_layout, at->attention};
+	lmp_runtime rt = {1, &q, at->w_bit, at->a_bit, at->kv_bit, {{0}}, NULL, 0, at->kv_layout, at->attention, at->flash_arch};
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;

@@ -279,9 +279,11 @@ typedef struct lmp_runtime {
 	const char *extra; /* NULL, or members appended to the runtime object: ',"phase":...' */
 	int w_checkpoint;  /* the weights are in the checkpoint's own formats (quant.c), per row */
 	int kv_layout, attention; /* LMP_KV_*, LMP_ATTN_*: the engine knobs of lmp-eval */
+	int flash_arch;           /* LMP_FA_*: whose FlashAttention tiles */
 } lmp_runtime;
 enum { LMP_KV_HEADS = 1, LMP_KV_LATENT };
 enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH };
+enum { LMP_FA_SM80 = 1, LMP_FA_SM8X, LMP_FA_SM90 };
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
 int lmp_runtime_compute(lmp_runtime *rt, lmp_err *e);
@@ -299,7 +301,7 @@ enum lmp_ro {
 	/* integer lists, in sweep order (the last varies fastest) */
 	LMP_RO_BATCH_SIZE, LMP_RO_SEQ_LEN, LMP_RO_CACHE_LEN, LMP_RO_PROMPT_LEN, LMP_RO_GEN_LEN,
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
-	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, /* choice lists: value = index of the choice + 1 */
+	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: value = index of the choice + 1 */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_NRUNOPTS
@@ -502,6 +504,9 @@ typedef struct lmp_row {
 	lmp_poly **args;      /* entry->nparams bound values; module mode only */
 	int linear;           /* a torch Linear with constant in, out and bias: */
 	lmp_num in, out, bias; /* what a quantized format stores (quant.c) */
+	int attn;             /* an sdpa row FlashAttention's tiles apply to (attnkernel.c): */
+	int64_t nh, nkv, hd, vd; /* its heads, KV heads, q/k and v head widths */
+	lmp_poly *keys[3];    /* its tokens, kv_tokens and qk_pairs as bound */
 } lmp_row;
 typedef struct lmp_model {
 	lmp_prog *prog;
@@ -559,6 +564,15 @@ void lmp_model_free(lmp_model *m);
 /* Compile one entry applied to name=value bindings (values: numbers or templates). */
 lmp_model *lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names,
 	const char *const *values, int n, lmp_err *e);
+
+/* attnkernel.c: the attention kernel (lmp-eval --attention). */
+/* Marks an sdpa row whose counts FlashAttention's tiles may replace
+ * (args: its entry's parameters as bound). */
+void lmp_attn_row(lmp_row *r, const cJSON *params, lmp_poly *const *args);
+/* Under --attention flash, each marked row's FLOPs and reads as the kernel
+ * runs them, in rows (stride values a row, or NULL) and in tot (the
+ * model's totals, LMP_K_* first). */
+int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
 
 /* evaldoc.c: eval documents (the contract in lmp-eval(1)). */
 void lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b);

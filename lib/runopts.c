@@ -16,6 +16,7 @@
 static const char *const phases[] = {"prefill", "decode", NULL};
 static const char *const kv_layouts[] = {"heads", "latent", NULL};
 static const char *const attentions[] = {"eager", "fused", "flash", NULL};
+static const char *const flash_archs[] = {"sm80", "sm8x", "sm90", NULL};
 
 /* Beyond these bounds a value is a typo, not a workload. */
 const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
@@ -49,6 +50,9 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 	[LMP_RO_ATTENTION] = {"attention", "attention", "eager|fused|flash", LMP_RO_ENUM, 1, 1, 3, LMP_ATTN_FUSED, -1,
 		attentions, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, attention), NULL, "lmp-eval",
 		"Attention kernel: eager, fused or FlashAttention's tiles. Default fused."},
+	[LMP_RO_FLASH_ARCH] = {"flash-arch", "flash_arch", "sm80|sm8x|sm90", LMP_RO_ENUM, 1, 1, 3, LMP_FA_SM90, -1,
+		flash_archs, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, flash_arch), NULL, "lmp-eval",
+		"Whose tiles --attention flash uses: FA2 on sm80 or sm86/89, FA3 on sm90. Default sm90."},
 };
 
 /* The checkpoint's own weight format (the config's quantization_config,

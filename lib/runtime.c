@@ -124,7 +124,7 @@ lmp_fixed_compute(lmp_fixed *f, lmp_err *e)
 	unsigned bound = 0;
 	int64_t val[LMP_RO_NLISTS];
 	lmp_query q;
-	lmp_runtime rt = {1, &q, 0, 0, 0, {{0}}, NULL, 0, 0, 0};
+	lmp_runtime rt = {1, &q, 0, 0, 0, {{0}}, NULL, 0, 0, 0, 0};
 	int i;
 
 	for (i = 0; i < LMP_RO_NLISTS; i++) {

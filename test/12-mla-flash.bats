@@ -156,6 +156,8 @@ cfg() { # cfg FIELD: DeepSeek-V3's config value
 	done
 	run_split lmp-eval --attention fast "$LLAMA2"
 	assert_clean_failure lmp-eval '--attention is eager or fused or flash'
+	run_split lmp-eval --attention flash --flash-arch sm75 "$LLAMA2"
+	assert_clean_failure lmp-eval '--flash-arch is sm80 or sm8x or sm90'
 }
 
 # ---- --attention ----
@@ -175,4 +177,91 @@ cfg() { # cfg FIELD: DeepSeek-V3's config value
 	[ "$(jq -r .roofline.bytes_moved <<<"$a")" = "reads + writes + 2 x intermediates" ]
 	# and the fused document is timed without them
 	[ "$(lmp-eval --seq-len 512 "$LLAMA2" | lmp-roofline --hardware nvidia-a100-sxm-80gb | jq -r .roofline.bytes_moved)" = "reads + writes" ]
+}
+
+# flash_pairs S C BM BN: the scores FlashAttention computes for one head (or
+# one packed row block) of a sequence of S new tokens over C cached, and the
+# keys its query tiles load: tile i holds rows i*BM .. min((i+1)*BM, S) - 1,
+# whose last row sees C + end keys; the tile loads whole K/V tiles of BN keys
+# up to there, none past the sequence's C + S.
+flash_pairs() {
+	local s=$1 c=$2 bm=$3 bn=$4 i end need load pairs=0 keys=0
+	for ((i = 0; i * bm < s; i++)); do
+		end=$(( (i + 1) * bm < s ? (i + 1) * bm : s ))
+		need=$(( c + end ))
+		load=$(( (need + bn - 1) / bn * bn ))
+		(( load > c + s )) && load=$(( c + s ))
+		pairs=$(( pairs + (end - i * bm) * load ))
+		keys=$(( keys + load ))
+	done
+	echo "$pairs $keys"
+}
+
+@test "--attention flash: a Llama-2-7B prefill, causal tiles skipped and K/V re-read per query tile" {
+	local out pairs keys H=32 D=128 L=32 a='model.layers.*.self_attn.sdpa'
+	# FA3 on sm90, head_dim 128, causal: 128 x 128 (hopper/tile_size.h);
+	# 2048 tokens: 16 tiles, tile i loads 128 (i + 1) keys
+	read -r pairs keys < <(flash_pairs 2048 0 128 128)
+	[ "$pairs" = $(( 128 * 128 * 136 )) ] && [ "$keys" = $(( 128 * 136 )) ]
+	out=$(lmp-eval --attention flash --seq-len 2048 "$LLAMA2")
+	[ "$(jq -r .runtime.attention <<<"$out")" = flash ]
+	# 2 (128 + 128) + 6 FLOPs a score, 32 heads
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( H * pairs * (2 * (D + D) + 6) )) ]
+	# Q once (2048 x 32 x 128 x 2 bytes), K and V of every loaded key, every head
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 2048*H*D*2 + keys*H*(D + D)*2 )) ]
+	# fused counted every pair (2048^2) and read K and V once
+	local fused
+	fused=$(lmp-eval --seq-len 2048 "$LLAMA2")
+	[ "$(row "$a" <<<"$fused" | jq .flops)" = $(( H * 2048 * 2048 * (2 * (D + D) + 6) )) ]
+	[ "$(row "$a" <<<"$fused" | jq .bytes.reads)" = $(( 2048*H*D*2 + 2048*H*(D + D)*2 )) ]
+	# the totals move by the difference, 32 layers of it
+	[ "$(jq .totals.flops <<<"$out")" = $(( $(jq .totals.flops <<<"$fused") - L * H * (2048*2048 - pairs) * 518 )) ]
+	[ "$(lmp-eval --totals --attention flash --seq-len 2048 "$LLAMA2" | jq .totals.flops)" = "$(jq .totals.flops <<<"$out")" ]
+	# FA2 on sm80: 128 x 64; 1000 tokens end in a partial tile whose last K/V tile stops at the sequence
+	read -r pairs keys < <(flash_pairs 1000 0 128 64)
+	[ "$pairs" = $(( 128*128*28 + 104*1000 )) ]
+	out=$(lmp-eval --attention flash --flash-arch sm80 --seq-len 1000 "$LLAMA2")
+	[ "$(jq -r .runtime.flash_arch <<<"$out")" = sm80 ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( H * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 1000*H*D*2 + keys*H*(D + D)*2 )) ]
+	# FA2 on sm86/89, causal head_dim 128: 64 x 64
+	read -r pairs keys < <(flash_pairs 1000 0 64 64)
+	out=$(lmp-eval --attention flash --flash-arch sm8x --seq-len 1000 "$LLAMA2")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( H * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 1000*H*D*2 + keys*H*(D + D)*2 )) ]
+}
+
+@test "--attention flash: a chunk over a cache, a batch, a decode; GQA heads packed by FA3, not by FA2" {
+	local out pairs keys a='model.layers.*.self_attn.sdpa'
+	# 100 new tokens over 1000 cached, 3 sequences: one 128-row tile sees all 1100 keys
+	read -r pairs keys < <(flash_pairs 100 1000 128 128)
+	[ "$pairs" = $(( 100 * 1100 )) ] && [ "$keys" = 1100 ]
+	out=$(lmp-eval --attention flash --batch-size 3 --seq-len 100 --cache-len 1000 "$LLAMA2")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 3 * 32 * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 300*32*128*2 + 3*keys*32*256*2 )) ]
+	# Llama-3.1-8B: 32 query heads over 8 KV heads of 128.  A decode over
+	# 4096 keys: FA2 loads each KV head's keys once per query head ...
+	local M="$ROOT/models/meta-llama--Llama-3.1-8B.populated.json"
+	out=$(lmp-eval --attention flash --flash-arch sm80 --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 32*128*2 + 4096*32*256*2 )) ]
+	# ... FA3 packs the 4 heads of a group into one tile (rows of token x head)
+	out=$(lmp-eval --attention flash --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 32*128*2 + 4096*8*256*2 )) ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 )) ]
+	# a prefill of 2048 packed: 8192 rows of (token, head) in 64 tiles; row j is token j / 4
+	local s=2048 g=4 i end need load p=0 k=0
+	for ((i = 0; i * 128 < s * g; i++)); do
+		end=$(( (i + 1) * 128 < s * g ? (i + 1) * 128 : s * g ))
+		need=$(( (end - 1) / g + 1 ))
+		load=$(( (need + 127) / 128 * 128 )); (( load > s )) && load=$s
+		p=$(( p + (end - i * 128) * load )); k=$(( k + load ))
+	done
+	out=$(lmp-eval --attention flash --seq-len 2048 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 8 * p * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 2048*32*128*2 + k*8*256*2 )) ]
+	# DeepSeek-V3 under the latent layout: its sdpa row counts nothing, flash or not
+	out=$(lmp-eval --attention flash --kv-layout latent --seq-len 64 "$(dsv3)")
+	[ "$(row 'model.layers(moe).*.self_attn.sdpa' <<<"$out" | jq .flops)" = 0 ]
+	# a sweep of kernels
+	[ "$(lmp-eval --totals --attention eager,fused,flash --seq-len 64 "$LLAMA2" | jq -sc 'map(.runtime.attention)')" = '["eager",null,"flash"]' ]
 }
