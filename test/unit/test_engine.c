@@ -390,7 +390,7 @@ static void
 test_runtime(void)
 {
 	lmp_query q = {2048, 0, 4}, mixed[2] = {{2048, 0, 1}, {1, 4096, 31}};
-	lmp_runtime rt = {1, &q, 16, 4, 8, {{0}}, NULL, 0};
+	lmp_runtime rt = {1, &q, 16, 4, 8, {{0}}, NULL, 0, 0, 0, 0};
 	lmp_err e = {0};
 
 	lmp_runtime_compute(&rt, &e);
@@ -454,10 +454,12 @@ test_runopts(void)
 		for (char *c = name; *c; c++)
 			*c = *c == '-' ? '_' : *c;
 		names_ok &= !strcmp(name, lmp_runopts[i].json);
-		lists_ok &= (i < LMP_RO_NLISTS) == (lmp_runopts[i].type == LMP_RO_INTS);
+		/* a choice that sweeps (--kv-layout) is a list of choice indices */
+		lists_ok &= (i < LMP_RO_NLISTS) == (lmp_runopts[i].type == LMP_RO_INTS ||
+			(lmp_runopts[i].type == LMP_RO_ENUM && lmp_runopts[i].list));
 	}
 	ok(names_ok, "every option's JSON field is its name with underscores", NULL);
-	ok(lists_ok, "the integer options come first, in sweep order", NULL);
+	ok(lists_ok, "the integer and choice lists come first, in sweep order", NULL);
 
 	/* tokens needs batch and seq; kv_tokens and qk_pairs cache too */
 	k = lmp_runtime_known(1u << LMP_RO_BATCH_SIZE | 1u << LMP_RO_SEQ_LEN);
