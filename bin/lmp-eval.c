@@ -13,6 +13,8 @@ static const char usage_text[] =
 	"                [--engine NAME|FILE] [--kv-block N,...] [--gpu-memory-utilization F,...]\n"
 	"                [--memory-rule total|static|free,...] [--reserve-bytes N,...]\n"
 	"                [--chunk N,...] [--fusion off|on,...]\n"
+	"                [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]\n"
+	"                [--flash-arch sm80|sm8x|sm90,...]\n"
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
 	"                [--batch-size N,...] [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"

@@ -34,16 +34,26 @@ key(lmp_buf *b, const char *name)
 	lmp_buf_puts(b, "\":");
 }
 
-/* The settings (w_bit ...): every row of the option table that is one. */
+/* The settings (w_bit ...): every row of the option table that is one.  A
+ * choice (kv_layout, attention) is written by name where it is not its
+ * default, so a document at the defaults is what it was before them. */
 static void
 bits(lmp_buf *b, const lmp_runtime *rt)
 {
 	for (int i = 0; i < LMP_RO_NLISTS; i++) {
 		const lmp_runopt *r = &lmp_runopts[i];
+		int v = *(const int *)((const char *)rt + r->offset);
 		if (r->role != LMP_RO_SETTING)
 			continue;
+		if (r->type == LMP_RO_ENUM) {
+			if (v && v != r->dflt) {
+				key(b, r->json);
+				lmp_json_string(b, lmp_runopt_choice(i, v));
+			}
+			continue;
+		}
 		key(b, r->json);
-		i128(b, *(const int *)((const char *)rt + r->offset));
+		i128(b, v);
 	}
 }
 
@@ -594,6 +604,8 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		return -1;
 	if (rt->fusion && fuse(m, rt, rows, tot, e))
 		return -1;
+	if (rt->attention == LMP_ATTN_FLASH && lmp_attn_flash(m, rt, rows, NV, tot, e))
+		return -1;
 	return stored_weights(m, rt, rows, tot, e);
 }
 
@@ -838,9 +850,10 @@ activation_growth(lmp_model *m, int mask, lmp_runtime *rt, int64_t seq, lmp_buf 
 static const char *
 growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at, lmp_err *e)
 {
-	int64_t key[5] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq};
+	int64_t key[6] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq, at->kv_layout};
 	lmp_query q = {1, 0, batch};
-	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit};
+	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit,
+		.kv_layout = at->kv_layout, .attention = at->attention, .flash_arch = at->flash_arch};
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;

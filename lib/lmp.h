@@ -260,6 +260,9 @@ enum lmp_var {
 	LMP_V_W_DTYPE_BYTES,
 	LMP_V_A_DTYPE_BYTES,
 	LMP_V_KV_DTYPE_BYTES,
+	LMP_V_KV_LATENT,          /* 1 where the cache holds MLA's latent (--kv-layout latent), else 0 */
+	LMP_V_ABSORBED_TOKENS,    /* new tokens of the queries MLA decodes absorbed (latent, seq_len 1) */
+	LMP_V_ABSORBED_KV_TOKENS, /* their keys: sum of cache_len + 1 */
 	LMP_NVARS
 };
 const char *lmp_var_name(int id);
@@ -282,7 +285,12 @@ typedef struct lmp_runtime {
 	 * transformers' forward with every knob neutral, written as before */
 	const char *engine;
 	int64_t kv_block, mem_util, mem_rule, reserve_bytes, chunk, fusion; /* mem_util: parts per 10^4 */
+	int kv_layout, attention; /* LMP_KV_*, LMP_ATTN_*: the engine knobs of lmp-eval */
+	int flash_arch;           /* LMP_FA_*: whose FlashAttention tiles */
 } lmp_runtime;
+enum { LMP_KV_HEADS = 1, LMP_KV_LATENT };
+enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH };
+enum { LMP_FA_SM80 = 1, LMP_FA_SM8X, LMP_FA_SM90 };
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
 int lmp_runtime_compute(lmp_runtime *rt, lmp_err *e);
@@ -302,6 +310,7 @@ enum lmp_ro {
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
 	LMP_RO_TP, LMP_RO_PP, LMP_RO_EP, LMP_RO_DP, /* the parallel layout (parallel.c) */
 	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_MEM_RULE, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
+	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: value = index of the choice + 1 */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_RO_ENGINE,
@@ -362,6 +371,8 @@ struct option;
 int lmp_runopt_longs(struct option *longs, const char *tool, int base);
 /* One option's argument into v (a list where the row is one). */
 int lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e);
+/* The name of a choice list's value (LMP_RO_KV_LAYOUT ...), or NULL. */
+const char *lmp_runopt_choice(int opt, int64_t value);
 /* One integer in the row's bounds (lmp-populate fixes single values). */
 int lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e);
 /* The combinations lmp-eval refuses (module: --module is given). */
@@ -533,6 +544,9 @@ typedef struct lmp_row {
 	lmp_num per_layer; /* in a layer list: the row's count per layer */
 	int nsets;            /* the "*"s of path, and the indices each covers */
 	struct lmp_idxset **sets; /* (NULL: not recorded; lmp_row_indices) */
+	int attn;             /* an sdpa row FlashAttention's tiles apply to (attnkernel.c): */
+	int64_t nh, nkv, hd, vd; /* its heads, KV heads, q/k and v head widths */
+	lmp_poly *keys[3];    /* its tokens, kv_tokens and qk_pairs as bound */
 } lmp_row;
 typedef struct lmp_model {
 	lmp_prog *prog;
@@ -552,7 +566,7 @@ typedef struct lmp_model {
 	long past_limit; /* points evaluated past a rotary limit */
 	/* evaldoc.c: the last totals.state_growth written, and its point */
 	char *growth;
-	int64_t growth_key[5];
+	int64_t growth_key[6];
 	int growth_set;
 	/* the stored weight bytes at one width (w_bit, w_checkpoint): the
 	 * parameter counts are static, so a sweep sums the rows once */
@@ -651,6 +665,15 @@ void lmp_model_free(lmp_model *m);
 /* Compile one entry applied to name=value bindings (values: numbers or templates). */
 lmp_model *lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names,
 	const char *const *values, int n, lmp_err *e);
+
+/* attnkernel.c: the attention kernel (lmp-eval --attention). */
+/* Marks an sdpa row whose counts FlashAttention's tiles may replace
+ * (args: its entry's parameters as bound). */
+void lmp_attn_row(lmp_row *r, const cJSON *params, lmp_poly *const *args);
+/* Under --attention flash, each marked row's FLOPs and reads as the kernel
+ * runs them, in rows (stride values a row, or NULL) and in tot (the
+ * model's totals, LMP_K_* first). */
+int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
 
 /* evaldoc.c: eval documents (the contract in lmp-eval(1)). */
 void lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b);

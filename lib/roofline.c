@@ -557,6 +557,8 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	double peak_raw, bw_raw, peak, bw, context, mult;
 	struct sums s = {0}, pre = {0}, dec = {0};
 	struct lay L = {0};
+	const cJSON *attn = cJSON_GetObjectItemCaseSensitive(rt, "attention");
+	lmp_roof_opts eager;
 	char note[256];
 	int prec;
 
@@ -573,6 +575,12 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		return -1;
 	/* a layout's rows are one device's work; else --devices 1 */
 	mult = L.on ? 1 : o->devices;
+	/* lmp-eval --attention eager: what --unfused says of every document */
+	if (cJSON_IsString(attn) && !strcmp(attn->valuestring, "eager")) {
+		eager = *o;
+		eager.unfused = 1;
+		o = &eager;
+	}
 	prec = lmp_hw_precision(o->hw, (int)wbit, (int)abit);
 	peak_raw = o->hw->peak[prec] * mult;
 	bw_raw = o->hw->bandwidth * mult;

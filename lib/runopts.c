@@ -16,6 +16,9 @@
 static const char *const phases[] = {"prefill", "decode", NULL};
 static const char *const onoff[] = {"off", "on", NULL};
 static const char *const rules[] = {"total", "static", "free", NULL};
+static const char *const kv_layouts[] = {"heads", "latent", NULL};
+static const char *const attentions[] = {"eager", "fused", "flash", NULL};
+static const char *const flash_archs[] = {"sm80", "sm8x", "sm90", NULL};
 
 /* Beyond these bounds a value is a typo, not a workload. */
 const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
@@ -73,6 +76,16 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 		"Fused residual add + RMSNorm and activation x gate: no intermediate written. Default: the engine's."},
 	[LMP_RO_ENGINE] = {"engine", "engine", "NAME|FILE", LMP_RO_NAME, 0, 0, 0, 0, -1, NULL, LMP_RO_STEP, LMP_FIX_NO,
 		0, NULL, "lmp-eval", "Engine profile (lmp-engine(5)): its knobs are the defaults. Default: LMP_ENGINE, else vllm."},
+	/* engine knobs: the default is what transformers' forward does */
+	[LMP_RO_KV_LAYOUT] = {"kv-layout", "kv_layout", "heads|latent", LMP_RO_ENUM, 1, 1, 2, LMP_KV_HEADS, -1, kv_layouts,
+		LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, kv_layout), NULL, "lmp-eval",
+		"KV cache of MLA models: per-head K and V, or the latent with absorbed decode. Default heads."},
+	[LMP_RO_ATTENTION] = {"attention", "attention", "eager|fused|flash", LMP_RO_ENUM, 1, 1, 3, LMP_ATTN_FUSED, -1,
+		attentions, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, attention), NULL, "lmp-eval",
+		"Attention kernel: eager, fused or FlashAttention's tiles. Default fused."},
+	[LMP_RO_FLASH_ARCH] = {"flash-arch", "flash_arch", "sm80|sm8x|sm90", LMP_RO_ENUM, 1, 1, 3, LMP_FA_SM90, -1,
+		flash_archs, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, flash_arch), NULL, "lmp-eval",
+		"Whose tiles --attention flash uses: FA2 on sm80 or sm86/89, FA3 on sm90. Default sm90."},
 };
 
 /* The checkpoint's own weight format (the config's quantization_config,
@@ -157,6 +170,45 @@ parse_choice(const lmp_runopt *r, const char *arg, int *out, lmp_err *e)
 	return lmp_fail(e, LMP_EXIT_USAGE, "--%s is %s", r->name, all);
 }
 
+/* A comma-separated list of choices ("heads,latent"): a sweep. */
+static int
+parse_choices(const lmp_runopt *r, const char *arg, int64_t **out, int *n, lmp_err *e)
+{
+	char *copy = lmp_xstrdup(arg), *tok, *save = NULL;
+	int c;
+
+	*n = 0;
+	*out = lmp_xmalloc(sizeof **out * (strlen(arg) / 2 + 1));
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_choice(r, tok, &c, e))
+			goto bad;
+		(*out)[(*n)++] = c;
+	}
+	if (!*n || *arg == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
+		parse_choice(r, "", &c, e);
+		goto bad;
+	}
+	free(copy);
+	return 0;
+bad:
+	free(copy);
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return -1;
+}
+
+/* The name of a choice list's value, or NULL. */
+const char *
+lmp_runopt_choice(int opt, int64_t value)
+{
+	const lmp_runopt *r = &lmp_runopts[opt];
+
+	if (r->type != LMP_RO_ENUM || value < r->min || value > r->max)
+		return NULL;
+	return r->choices[value - 1];
+}
+
 int
 lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e)
 {
@@ -227,8 +279,13 @@ lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e)
 			return -1;
 		break;
 	case LMP_RO_ENUM:
-		if (parse_choice(r, arg, &v->phase, e))
+		if (r->list) {
+			free(v->list[opt]);
+			if (parse_choices(r, arg, &v->list[opt], &v->n[opt], e))
+				return -1;
+		} else if (parse_choice(r, arg, &v->phase, e)) {
 			return -1;
+		}
 		break;
 	case LMP_RO_QUERYLIST:
 		free(v->queries);
@@ -394,6 +451,8 @@ lmp_runopts_list(lmp_buf *b)
 			lmp_buf_puts(b, LMP_ENGINE_DEFAULT);
 		else if (r->type == LMP_RO_INTS && r->dflt >= r->min)
 			lmp_buf_printf(b, "%lld", (long long)r->dflt);
+		else if (r->type == LMP_RO_ENUM && r->list)
+			lmp_buf_puts(b, lmp_runopt_choice(i, r->dflt));
 		else
 			lmp_buf_puts(b, "-");
 		if (r->type == LMP_RO_INTS)

@@ -23,11 +23,16 @@ static const unsigned needs[LMP_NVARS] = {
 	[LMP_V_W_DTYPE_BYTES] = OPT(LMP_RO_W_BIT),
 	[LMP_V_A_DTYPE_BYTES] = OPT(LMP_RO_A_BIT),
 	[LMP_V_KV_DTYPE_BYTES] = OPT(LMP_RO_KV_BIT),
+	[LMP_V_KV_LATENT] = OPT(LMP_RO_KV_LAYOUT),
+	[LMP_V_ABSORBED_TOKENS] = OPT(LMP_RO_BATCH_SIZE) | OPT(LMP_RO_SEQ_LEN) | OPT(LMP_RO_KV_LAYOUT),
+	[LMP_V_ABSORBED_KV_TOKENS] = OPT(LMP_RO_BATCH_SIZE) | OPT(LMP_RO_SEQ_LEN) | OPT(LMP_RO_CACHE_LEN) |
+		OPT(LMP_RO_KV_LAYOUT),
 };
 
 static const char *const names[LMP_NVARS] = {
 	"batch_size", "seq_len", "cache_len", "tokens", "kv_tokens",
 	"cached_tokens", "qk_pairs", "w_dtype_bytes", "a_dtype_bytes", "kv_dtype_bytes",
+	"kv_latent", "absorbed_tokens", "absorbed_kv_tokens",
 };
 
 const char *
@@ -50,9 +55,9 @@ lmp_var_lookup(const char *name, size_t len)
 int
 lmp_runtime_compute(lmp_runtime *rt, lmp_err *e)
 {
-	lmp_i128 b = 0, tok = 0, kv = 0, cached = 0, pairs = 0;
+	lmp_i128 b = 0, tok = 0, kv = 0, cached = 0, pairs = 0, ab = 0, abkv = 0;
 	lmp_num *v = rt->vars;
-	int i;
+	int i, latent = rt->kv_layout == LMP_KV_LATENT;
 
 	/* Queries are bounded by the option parsers (count <= 2^30, lengths
 	 * <= 2^40), so each term is below 2^111 and sums of up to 2^15 of
@@ -67,12 +72,21 @@ lmp_runtime_compute(lmp_runtime *rt, lmp_err *e)
 		kv += c * (k + s);
 		cached += c * k;
 		pairs += c * s * (k + s);
+		/* vLLM's MLA runs a query of one new token as a decode, on the
+		 * latent with the absorbed projections (lmp-eval(1), KV layout) */
+		if (latent && s == 1) {
+			ab += c;
+			abkv += c * (k + 1);
+		}
 	}
 	v[LMP_V_BATCH_SIZE] = lmp_num_int(b);
 	v[LMP_V_TOKENS] = lmp_num_int(tok);
 	v[LMP_V_KV_TOKENS] = lmp_num_int(kv);
 	v[LMP_V_CACHED_TOKENS] = lmp_num_int(cached);
 	v[LMP_V_QK_PAIRS] = lmp_num_int(pairs);
+	v[LMP_V_KV_LATENT] = lmp_num_int(latent);
+	v[LMP_V_ABSORBED_TOKENS] = lmp_num_int(ab);
+	v[LMP_V_ABSORBED_KV_TOKENS] = lmp_num_int(abkv);
 	v[LMP_V_SEQ_LEN] = v[LMP_V_CACHE_LEN] = lmp_num_int(0);
 	/* seq_len and cache_len mean something only when all queries agree. */
 	if (rt->nqueries > 0) {

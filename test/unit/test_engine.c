@@ -455,8 +455,11 @@ test_runopts(void)
 		for (char *c = name; *c; c++)
 			*c = *c == '-' ? '_' : *c;
 		names_ok &= !strcmp(name, lmp_runopts[i].json);
+		/* a choice that sweeps is a list too: of choice indices (--fusion,
+		 * LMP_RO_CHOICES) or of choice values (--kv-layout, a listed LMP_RO_ENUM) */
 		lists_ok &= (i < LMP_RO_NLISTS) == (lmp_runopts[i].type == LMP_RO_INTS ||
-			lmp_runopts[i].type == LMP_RO_FRACS || lmp_runopts[i].type == LMP_RO_CHOICES);
+			lmp_runopts[i].type == LMP_RO_FRACS || lmp_runopts[i].type == LMP_RO_CHOICES ||
+			(lmp_runopts[i].type == LMP_RO_ENUM && lmp_runopts[i].list));
 	}
 	ok(names_ok, "every option's JSON field is its name with underscores", NULL);
 	ok(lists_ok, "the list options (integers, fractions, choices) come first, in sweep order", NULL);
