@@ -928,11 +928,11 @@ cJSON *lmp_st_read_file(const char *path, lmp_err *e);
  * beside it) or a directory holding either (a cache snapshot is one): an
  * object tensor name -> {"dtype", "shape", "file"}. */
 cJSON *lmp_st_read_checkpoint(const char *path, lmp_err *e);
-/* A parsed header's tensors moved into all (header is consumed; name: what
- * errors call it); the shards of an index, each header from
+/* A parsed header's tensors moved into all (header is consumed); the
+ * shards of an index, each header from
  * rd(ctx, shard), added to all (tensor -> {"dtype", "shape", "file"});
  * every tensor must be in the shard the weight_map names. */
-int lmp_st_add_header(cJSON *all, cJSON *header, const char *shard, const char *name, lmp_err *e);
+void lmp_st_add_header(cJSON *all, cJSON *header, const char *shard);
 typedef cJSON *lmp_st_reader(void *ctx, const char *shard, lmp_err *e);
 int lmp_st_add_index(cJSON *all, const cJSON *index, const char *name, lmp_st_reader *rd, void *ctx, lmp_err *e);
 /* rangefetch.c: the same object for a checkpoint on the hub, from its

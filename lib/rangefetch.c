@@ -100,8 +100,10 @@ lmp_st_fetch_checkpoint(const char *repo, const char *rev, uint64_t *fetched, lm
 		if (!(h = fetch_header(&r, "model.safetensors", &absent, e)))
 			rc = absent ? lmp_fail(e, LMP_EXIT_INPUT, "no safetensors checkpoint on the hub for %s@%s "
 				"(neither model.safetensors.index.json nor model.safetensors)", repo, rev) : -1;
-		else
-			rc = lmp_st_add_header(all, h, "model.safetensors", repo, e);
+		else {
+			lmp_st_add_header(all, h, "model.safetensors");
+			rc = 0;
+		}
 	}
 	lmp_buf_free(&b);
 	lmp_hub_disconnect(r.h);
