@@ -47,6 +47,20 @@ mkst() {
 	[ "$(jq -c '.model.checkpoint | [.count, .bytes]' <<<"$output")" = '[2,32]' ]
 }
 
+@test "an index: a tensor stored in two shards, or missing from the shard the map names, is refused" {
+	# both shards hold model.layers.0.w; the map names the first for it
+	mkst "$M/model-00001-of-00002.safetensors" '{"model.layers.0.w":{"dtype":"BF16","shape":[4,2],"data_offsets":[0,16]}}' 16
+	mkst "$M/model-00002-of-00002.safetensors" '{"model.layers.0.w":{"dtype":"BF16","shape":[4,2],"data_offsets":[0,16]},"model.layers.1.w":{"dtype":"BF16","shape":[4,2],"data_offsets":[16,32]}}' 32
+	echo '{"metadata":{},"weight_map":{"model.layers.0.w":"model-00001-of-00002.safetensors","model.layers.1.w":"model-00002-of-00002.safetensors"}}' > "$M/model.safetensors.index.json"
+	run_split lmp-inspect --check-weights "$M"
+	assert_clean_failure lmp-inspect "model.safetensors.index.json: tensor model.layers.0.w is in two shards"
+	# a name the map lists that no shard holds
+	mkst "$M/model-00002-of-00002.safetensors" '{"model.layers.1.w":{"dtype":"BF16","shape":[4,2],"data_offsets":[0,16]}}' 16
+	echo '{"metadata":{},"weight_map":{"model.layers.0.w":"model-00001-of-00002.safetensors","model.layers.1.w":"model-00002-of-00002.safetensors","model.layers.2.w":"model-00002-of-00002.safetensors"}}' > "$M/model.safetensors.index.json"
+	run_split lmp-inspect --check-weights "$M"
+	assert_clean_failure lmp-inspect "tensor model.layers.2.w is not in model-00002-of-00002.safetensors"
+}
+
 @test "a cache snapshot: the headers beside the snapshot's config" {
 	commit=0123456789abcdef0123456789abcdef01234567
 	snap="$HF_HUB_CACHE/models--org--tiny/snapshots/$commit"
