@@ -233,7 +233,8 @@ walk(struct walker *w, const cJSON *node, lmp_idxset **above, int depth)
 
 	if (depth > LMP_MAX_TREE_DEPTH)
 		return lmp_fail(w->e, LMP_EXIT_INPUT, "layer lists nested deeper than %d", LMP_MAX_TREE_DEPTH);
-	memcpy(mine, above, sizeof *mine * (size_t)depth);
+	if (depth) /* above is NULL at the root */
+		memcpy(mine, above, sizeof *mine * (size_t)depth);
 	if (rep) {
 		const cJSON *rec = cJSON_GetObjectItemCaseSensitive(node, "layers");
 		lmp_idxset tmp = {0};
