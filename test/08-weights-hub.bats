@@ -6,6 +6,7 @@
 # local read of the same files gives; the server's log shows what was asked.
 
 load helper
+load ckpt # mkst
 
 CFG="$ROOT/share/lmp/configs"
 C=0123456789abcdef0123456789abcdef01234567 # the commit the test server names
@@ -29,16 +30,6 @@ start_hub() {
 	HUB_PID=$!
 	for i in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.1; done
 	export HF_ENDPOINT="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")"
-}
-
-# mkst FILE HEADER DATA: a safetensors file: the header's length as 8
-# little-endian bytes, the header, DATA zero bytes (as in 08-weights.bats).
-mkst() {
-	local n=${#2} oct=""
-	for i in 0 1 2 3 4 5 6 7; do oct="$oct$(printf '\\%03o' $((n >> (8 * i) & 255)))"; done
-	printf "$oct" > "$1"
-	printf '%s' "$2" >> "$1"
-	head -c "$3" /dev/zero >> "$1"
 }
 
 # The checkpoint as the local read of $D records it, and as the hub fetch

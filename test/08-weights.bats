@@ -4,6 +4,7 @@
 # checkpoints are built here: the real format with tiny shapes.
 
 load helper
+load ckpt # mkst, ckpt, llama_layer
 
 CFG="$ROOT/share/lmp/configs"
 
@@ -13,16 +14,6 @@ setup() {
 	M="$BATS_TEST_TMPDIR/m"
 	mkdir -p "$M"
 	cp "$CFG/meta-llama/Llama-2-7b-hf/config.json" "$M/"
-}
-
-# mkst FILE HEADER DATA [LENGTH]: a safetensors file: LENGTH (default the
-# header's) as 8 little-endian bytes, the header, DATA zero bytes.
-mkst() {
-	local n=${4:-${#2}} oct=""
-	for i in 0 1 2 3 4 5 6 7; do oct="$oct$(printf '\\%03o' $((n >> (8 * i) & 255)))"; done
-	printf "$oct" > "$1"
-	printf '%s' "$2" >> "$1"
-	head -c "$3" /dev/zero >> "$1"
 }
 
 @test "one file: tensors, dtypes, elements and bytes summed" {
@@ -104,29 +95,6 @@ tiny_llama() {
 	jq '.hidden_size=8 | .intermediate_size=12 | .num_hidden_layers=2 | .num_attention_heads=2
 	    | .num_key_value_heads=1 | .vocab_size=10 | .tie_word_embeddings=$t' --argjson t "$1" \
 		"$CFG/meta-llama/Llama-2-7b-hf/config.json" > "$M/config.json"
-}
-
-# ckpt FILE NAME:D1xD2[:I32] ...: a safetensors file holding those tensors,
-# BF16 unless I32 is given.
-ckpt() {
-	local f=$1 h="" off=0 name dims n dt
-	shift
-	for t in "$@"; do
-		name=${t%%:*} dims=${t#*:} dt=BF16
-		case $dims in *:I32) dims=${dims%:I32} dt=I32 ;; esac
-		n=$((${dims//x/*} * (${#dt} == 3 ? 4 : 2)))
-		h="$h${h:+,}\"$name\":{\"dtype\":\"$dt\",\"shape\":[${dims//x/,}],\"data_offsets\":[$off,$((off + n))]}"
-		off=$((off + n))
-	done
-	mkst "$f" "{$h}" "$off"
-}
-
-# the tensors of one llama layer L, with q_proj's shape as given
-llama_layer() {
-	local p=model.layers.$1
-	echo "$p.input_layernorm.weight:8 $p.self_attn.q_proj.weight:${2:-8x8} $p.self_attn.k_proj.weight:4x8" \
-		"$p.self_attn.v_proj.weight:4x8 $p.self_attn.o_proj.weight:8x8 $p.post_attention_layernorm.weight:8" \
-		"$p.mlp.gate_proj.weight:12x8 $p.mlp.up_proj.weight:12x8 $p.mlp.down_proj.weight:8x12"
 }
 
 check() {
