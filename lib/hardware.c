@@ -88,6 +88,43 @@ links(const cJSON *doc, lmp_hw *hw, const char *file, lmp_err *e)
 	return 0;
 }
 
+/* compute_units and achievable (lmp-hardware(5)): optional, each figure
+ * sourced; an achievable figure is never above the datasheet's. */
+static int
+kernels(const cJSON *doc, lmp_hw *hw, const char *file, lmp_err *e)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(doc, "achievable");
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(a, "flops"), *p;
+	double cu;
+	int i;
+
+	if (figure(doc, "compute_units", 1e6, 0, &cu, file, e))
+		return -1;
+	if (cu != (int)cu)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: compute_units.value must be a whole number", file);
+	hw->compute_units = (int)cu;
+	if (!a)
+		return 0;
+	if (!cJSON_IsObject(a) || (fl && !cJSON_IsObject(fl)))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: achievable and achievable.flops must be objects", file);
+	if (figure(a, "memory_bytes_per_s", 1e15, 0, &hw->achievable_bandwidth, file, e))
+		return lmp_prefix(e, "achievable: ");
+	if (hw->achievable_bandwidth > hw->bandwidth)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: achievable.memory_bytes_per_s is above the datasheet's bandwidth", file);
+	cJSON_ArrayForEach(p, fl) {
+		for (i = 0; i < LMP_NPREC && strcmp(p->string, prec_names[i]); i++)
+			;
+		if (i == LMP_NPREC)
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: unknown precision achievable.flops.%s", file, p->string);
+		if (figure(fl, prec_names[i], 1e18, 1, &hw->achievable_peak[i], file, e))
+			return lmp_prefix(e, "achievable.flops: ");
+		if (!(hw->peak[i] > 0) || hw->achievable_peak[i] > hw->peak[i])
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: achievable.flops.%s is above the datasheet's peak_flops.%s "
+				"(or the device has none)", file, p->string, p->string);
+	}
+	return 0;
+}
+
 static lmp_hw *
 from_doc(cJSON *doc, const char *file, lmp_err *e)
 {
@@ -132,7 +169,8 @@ from_doc(cJSON *doc, const char *file, lmp_err *e)
 	if (figure(doc, "memory_capacity_bytes", 1e14, 1, &hw->capacity, file, e) ||
 	    figure(doc, "memory_bandwidth_bytes_per_s", 1e15, 1, &hw->bandwidth, file, e) ||
 	    figure(doc, "onchip_buffer_bytes", 1e12, 1, &hw->onchip, file, e) ||
-	    figure(doc, "interconnect_bytes_per_s", 1e15, 1, &hw->interconnect, file, e) || links(doc, hw, file, e))
+	    figure(doc, "interconnect_bytes_per_s", 1e15, 1, &hw->interconnect, file, e) || links(doc, hw, file, e) ||
+	    kernels(doc, hw, file, e))
 		goto fail;
 	return hw;
 fail:

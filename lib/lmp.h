@@ -701,12 +701,30 @@ typedef struct lmp_hw {
 	 * direction (bytes/s), latency (s); 0 where the file has none */
 	double scaleup_bw, scaleup_latency, scaleout_bw, scaleout_latency; /* NAN: unknown (lmp-hardware(5)) */
 	int gpus_per_node;
+	/* compute_units: SMs (NVIDIA), CUs (AMD), TPCs/MMEs ...: what a GEMM's
+	 * tiles are spread over, in waves (0: not in the file) */
+	int compute_units;
+	/* achievable: what a real kernel reaches, from published
+	 * microbenchmarks (lmp-hardware(5)); 0 where the file has none */
+	double achievable_peak[LMP_NPREC], achievable_bandwidth;
 } lmp_hw;
 /* NAME from the data directory, or a path (contains '/' or ends in .json). */
 lmp_hw *lmp_hw_load(const char *name, lmp_err *e);
 void lmp_hw_free(lmp_hw *hw);
 /* The precision a device computes a GEMM in at these widths. */
 int lmp_hw_precision(const lmp_hw *hw, int w_bit, int a_bit);
+
+/* The free terms of the time model (lmp-roofline(1) TIME MODEL), fitted
+ * per device and engine by lmp-calibrate(1) and read from a calibration
+ * file (lmp-calibration(5)). */
+typedef struct lmp_tparams {
+	double compute_fraction; /* of the datasheet peak a GEMM reaches */
+	double memory_fraction;  /* of the datasheet bandwidth a kernel reaches */
+	double link_fraction;    /* of a link's bandwidth a collective reaches */
+	double launch_s;         /* the shortest any kernel takes */
+	double step_s;           /* the engine's own time per step */
+	int waves;               /* GEMM tiles run in waves over the compute units */
+} lmp_tparams;
 
 /* roofline.c: time, bound and fit of eval documents on a device. */
 typedef struct lmp_roof_opts {
@@ -716,6 +734,7 @@ typedef struct lmp_roof_opts {
 	int unfused; /* count intermediates as written and read back */
 	int devices_given; /* --devices was given: it must equal the layout's */
 	int gpus_per_node; /* --gpus-per-node, or 0: the hardware file's */
+	lmp_tparams tp; /* the time model's terms (lmp_tparams) */
 } lmp_roof_opts;
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
