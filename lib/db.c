@@ -14,6 +14,8 @@ lmp_kind_name(int kind)
 	return kind_names[kind];
 }
 
+const char *const lmp_gemm_names[LMP_NGEMM] = {"m", "n", "k", "calls"};
+
 /* Where each quantity's template lives in an entry. */
 static const cJSON *
 kind_template(const cJSON *entry, int kind)
@@ -241,6 +243,8 @@ lmp_db_free(lmp_db *db)
 			lmp_tmpl_free(en->tmpl[k]);
 		for (k = 0; k < en->nbreak; k++)
 			lmp_tmpl_free(en->breakdown[k]);
+		for (k = 0; k < LMP_NGEMM; k++)
+			lmp_tmpl_free(en->gemm[k]);
 		free(en->breakdown);
 		free(en->break_names);
 		free(en->params);
@@ -326,6 +330,36 @@ compile_one(const lmp_entry *en, const char **names, const cJSON *t, const char 
 	return tp;
 }
 
+/* "gemm": {"m", "n", "k", "calls"} (and a "note"), all four templates or
+ * none; they call no entry (lmp-module-db(5)). */
+static int
+compile_gemm(lmp_entry *en, const char **names, lmp_err *e)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(en->json, "gemm"), *it;
+	int k;
+
+	if (!g)
+		return 0;
+	if (!cJSON_IsObject(g))
+		return lmp_fail(e, LMP_EXIT_INPUT, "entry %s: \"gemm\" must be an object {m, n, k, calls}", en->name);
+	cJSON_ArrayForEach(it, g) {
+		for (k = 0; k < LMP_NGEMM && strcmp(it->string, lmp_gemm_names[k]); k++)
+			;
+		if (k == LMP_NGEMM && strcmp(it->string, "note"))
+			return lmp_fail(e, LMP_EXIT_INPUT, "entry %s: gemm has no member \"%s\" (m, n, k, calls, note)",
+				en->name, it->string);
+	}
+	for (k = 0; k < LMP_NGEMM; k++) {
+		char what[16];
+		if (!(it = cJSON_GetObjectItemCaseSensitive(g, lmp_gemm_names[k])))
+			return lmp_fail(e, LMP_EXIT_INPUT, "entry %s: gemm lacks \"%s\"", en->name, lmp_gemm_names[k]);
+		snprintf(what, sizeof what, "gemm.%s", lmp_gemm_names[k]);
+		if (!(en->gemm[k] = compile_one(en, names, it, what, e)))
+			return -1;
+	}
+	return 0;
+}
+
 int
 lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e)
 {
@@ -360,6 +394,8 @@ lmp_entry_compile(lmp_db *db, lmp_entry *en, lmp_err *e)
 			en->nbreak++;
 		}
 	}
+	if (compile_gemm(en, names, e))
+		goto fail;
 	en->compiled = 1;
 	return 0;
 fail:
@@ -367,6 +403,10 @@ fail:
 	for (k = 0; k < LMP_NKINDS; k++) {
 		lmp_tmpl_free(en->tmpl[k]);
 		en->tmpl[k] = NULL;
+	}
+	for (k = 0; k < LMP_NGEMM; k++) {
+		lmp_tmpl_free(en->gemm[k]);
+		en->gemm[k] = NULL;
 	}
 	for (k = 0; k < en->nbreak; k++)
 		lmp_tmpl_free(en->breakdown[k]);

@@ -98,6 +98,13 @@ compile_row(lmp_model *m, lmp_db *db, lmp_row *r, lmp_poly **args, int breakdown
 		if (!(r->poly[k] = lmp_fold(&c, en->tmpl[k], args, NULL, e)))
 			return strcmp(r->path, en->name) ? lmp_prefix(e, "%s: ", r->path) : -1;
 	}
+	/* its matrix products' shape, from the same (sharded) arguments; a
+	 * gemm template calls no entry (db NULL) */
+	c.db = NULL;
+	for (k = 0; k < LMP_NGEMM && !breakdown && en->gemm[0]; k++)
+		if (!(r->gemm[k] = lmp_fold(&c, en->gemm[k], args, NULL, e)))
+			return lmp_prefix(e, "%s: gemm.%s: ", r->path, lmp_gemm_names[k]);
+	c.db = db;
 	if (breakdown && en->nbreak) {
 		r->breakdown = lmp_arena_alloc(m->arena, sizeof *r->breakdown * (size_t)en->nbreak);
 		c.kind = LMP_K_FLOPS;

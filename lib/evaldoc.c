@@ -153,8 +153,9 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 
 /* Per row and in the totals, the seven quantities (LMP_K_*), then the
  * stored weight bytes (V_WEIGHT_BYTES); the totals add the active
- * parameters (V_ACTIVE). */
-enum { V_WEIGHT_BYTES = LMP_NKINDS, V_COLL, NV, V_ACTIVE = NV };
+ * parameters (V_ACTIVE).  A row of matrix products adds its gemm: m x
+ * calls and calls (summed over a phase's steps), n and k (kept). */
+enum { V_WEIGHT_BYTES = LMP_NKINDS, V_COLL, V_GEMM_MC, V_GEMM_N, V_GEMM_K, V_GEMM_CALLS, NV, V_ACTIVE = NV };
 
 /* The bytes a row's parameters take stored, per instance, exactly (a
  * fraction where the bits do not fill whole bytes): the one place a weight
@@ -331,6 +332,44 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 	return 0;
 }
 
+/* A row's gemm at the point set (rows, its NV slots): m x calls, n, k
+ * and calls.  It may not declare more FLOPs than the row counts (its
+ * entry's flops as evaluated here; a double may round by an ulp). */
+static int
+gemm_eval(lmp_model *m, const lmp_row *r, lmp_num *v, lmp_err *e)
+{
+	lmp_num g[LMP_NGEMM], t, two = lmp_num_int(2);
+	int k, rc;
+
+	if (!r->gemm[0]) {
+		v[V_GEMM_MC] = v[V_GEMM_N] = v[V_GEMM_K] = v[V_GEMM_CALLS] = lmp_num_int(0);
+		return 0;
+	}
+	for (k = 0; k < LMP_NGEMM; k++)
+		if (lmp_poly_eval(m->prog, r->gemm[k], &g[k], e))
+			return lmp_prefix(e, "%s: gemm.%s: ", r->path, lmp_gemm_names[k]);
+	if ((rc = lmp_num_mul(&g[LMP_GEMM_M], &g[LMP_GEMM_CALLS], &v[V_GEMM_MC])) ||
+	    (rc = lmp_num_mul(&v[V_GEMM_MC], &g[LMP_GEMM_N], &t)) || (rc = lmp_num_mul(&t, &g[LMP_GEMM_K], &t)) ||
+	    (rc = lmp_num_mul(&t, &two, &t)))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: gemm: %s", r->path, lmp_num_strerror(rc));
+	for (k = 0; k < LMP_NGEMM; k++)
+		if (lmp_num_sign(&g[k]) < 0)
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: gemm.%s is negative (entry %s)", r->path,
+				lmp_gemm_names[k], r->entry->name);
+	if (lmp_num_cmp(&t, &v[LMP_K_FLOPS]) > 0 && ((t.exact && v[LMP_K_FLOPS].exact) ||
+		lmp_num_to_double(&t) > lmp_num_to_double(&v[LMP_K_FLOPS]) * (1 + 1e-9))) {
+		char a[LMP_NUM_STRMAX], b[LMP_NUM_STRMAX];
+		lmp_num_str(&t, a);
+		lmp_num_str(&v[LMP_K_FLOPS], b);
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: gemm of %s FLOPs (2 m n k calls) exceeds the row's %s (entry %s)",
+			r->path, a, b, r->entry->name);
+	}
+	v[V_GEMM_N] = g[LMP_GEMM_N];
+	v[V_GEMM_K] = g[LMP_GEMM_K];
+	v[V_GEMM_CALLS] = g[LMP_GEMM_CALLS];
+	return 0;
+}
+
 /* An expert group of several replicas (ep > tp, lmp-eval(1) PARALLELISM)
  * routes their tokens to its experts: an expert's rows are evaluated at
  * batch_scale times the step's sequences, rows and totals corrected by
@@ -368,6 +407,9 @@ scaled_rows(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lm
 				lmp_num_mul(&r->count, &d, &t) || lmp_num_add(&tot[k], &t, &tot[k])))
 				rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: overflow", r->path);
 		}
+		/* its GEMMs see the group's tokens too */
+		if (rows && r->batch_scale && !rc)
+			rc = gemm_eval(m, r, &rows[i * NV], e);
 	}
 	lmp_prog_set_point(m->prog, rt);
 out:
@@ -587,8 +629,11 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		rows[i * NV + V_COLL] = lmp_num_int(0);
 		if (m->rows[i].coll && lmp_poly_eval(m->prog, m->rows[i].coll_bytes, &rows[i * NV + V_COLL], e))
 			return lmp_prefix(e, "%s: bytes: ", m->rows[i].path);
+		if (gemm_eval(m, &m->rows[i], &rows[i * NV], e))
+			return -1;
 	}
 	tot[V_COLL] = lmp_num_int(0);
+	tot[V_GEMM_MC] = tot[V_GEMM_N] = tot[V_GEMM_K] = tot[V_GEMM_CALLS] = lmp_num_int(0);
 	if (m->ncoll && lmp_poly_eval(m->prog, m->coll_total, &tot[V_COLL], e))
 		return lmp_prefix(e, "totals: collective bytes: ");
 	for (k = 0; k < LMP_NKINDS; k++)
@@ -631,6 +676,26 @@ collective_json(lmp_buf *b, const lmp_row *r, const lmp_num *bytes)
 	lmp_buf_putc(b, '}');
 }
 
+/* A row's gemm: m is the tokens of one call, the m x calls summed over
+ * the steps over the calls (0 where none runs). */
+static void
+gemm_json(lmp_buf *b, const lmp_num *v)
+{
+	lmp_num mm = lmp_num_int(0);
+
+	if (!lmp_num_is_zero(&v[V_GEMM_CALLS]))
+		lmp_num_div(&v[V_GEMM_MC], &v[V_GEMM_CALLS], &mm);
+	LIT(b, ",\"gemm\":{\"m\":");
+	num(b, &mm);
+	LIT(b, ",\"n\":");
+	num(b, &v[V_GEMM_N]);
+	LIT(b, ",\"k\":");
+	num(b, &v[V_GEMM_K]);
+	LIT(b, ",\"calls\":");
+	num(b, &v[V_GEMM_CALLS]);
+	lmp_buf_putc(b, '}');
+}
+
 static void
 rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats)
 {
@@ -655,6 +720,8 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats)
 		quantities(b, &v[i * NV]);
 		if (formats && !lmp_num_is_zero(&v[i * NV + LMP_K_PARAM_COUNT]))
 			format_json(b, m, r, &v[i * NV]);
+		if (r->gemm[0])
+			gemm_json(b, &v[i * NV]);
 		if (r->coll)
 			collective_json(b, r, &v[i * NV + V_COLL]);
 		lmp_buf_putc(b, '}');
@@ -1139,7 +1206,7 @@ accumulate(lmp_num *sum, const lmp_num *v, int n, lmp_err *e)
 
 	for (i = 0; i < n; i++) {
 		int k = i % NV;
-		if (k == LMP_K_PARAM_COUNT || k == LMP_K_STATE || k == V_WEIGHT_BYTES) {
+		if (k == LMP_K_PARAM_COUNT || k == LMP_K_STATE || k == V_WEIGHT_BYTES || k == V_GEMM_N || k == V_GEMM_K) {
 			sum[i] = v[i];
 			continue;
 		}

@@ -440,6 +440,10 @@ int lmp_tmpl_const(const char *text, const char *const *params, const lmp_num *v
 	lmp_num *out, lmp_err *e);
 
 /* db.c: the module database. */
+/* An entry's "gemm" (lmp-module-db(5)): its matrix products as calls
+ * of one (m x k) by (k x n) product. */
+enum { LMP_GEMM_M, LMP_GEMM_N, LMP_GEMM_K, LMP_GEMM_CALLS, LMP_NGEMM };
+extern const char *const lmp_gemm_names[LMP_NGEMM]; /* "m", "n", "k", "calls" */
 enum lmp_kind {
 	LMP_K_FLOPS,
 	LMP_K_WEIGHTS,
@@ -471,6 +475,7 @@ typedef struct lmp_entry {
 	int nbreak;
 	const char **break_names;
 	lmp_tmpl **breakdown;
+	lmp_tmpl *gemm[LMP_NGEMM]; /* "gemm": m, n, k, calls; NULL: no matrix product declared */
 } lmp_entry;
 typedef struct lmp_db {
 	cJSON *doc; /* the whole database; NULL when opened lazily */
@@ -547,6 +552,7 @@ typedef struct lmp_row {
 	int attn;             /* an sdpa row FlashAttention's tiles apply to (attnkernel.c): */
 	int64_t nh, nkv, hd, vd; /* its heads, KV heads, q/k and v head widths */
 	lmp_poly *keys[3];    /* its tokens, kv_tokens and qk_pairs as bound */
+	lmp_poly *gemm[LMP_NGEMM]; /* its entry's gemm as bound (sharded), or NULLs */
 } lmp_row;
 typedef struct lmp_model {
 	lmp_prog *prog;
