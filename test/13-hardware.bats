@@ -29,10 +29,10 @@ bad_hw() {
 	done
 }
 
-@test "compute_units: a sourced whole number on every device but Gaudi (lmp-hardware(5) says why)" {
+@test "compute_units: a sourced whole number on every device but Gaudi and the H20 (lmp-hardware(5) says why)" {
 	for f in "$HW"/*.json; do
 		case "$(basename "$f")" in
-		intel-gaudi*) jq -e 'has("compute_units") | not' "$f" >/dev/null || fail "$f" ;;
+		intel-gaudi* | nvidia-h20.json) jq -e 'has("compute_units") | not' "$f" >/dev/null || fail "$f" ;;
 		*) jq -e '.compute_units | (.value | type == "number" and . >= 1 and floor == .)
 			and (.source | length > 10) and (.note | length > 0)' "$f" >/dev/null || fail "$f" ;;
 		esac
@@ -59,6 +59,43 @@ bad_hw() {
 		jq -e '. as $d | [(.achievable.flops // {}) | to_entries[] | .value.value <= $d.peak_flops[.key].value] | all' \
 			"$f" >/dev/null || fail "$f: an achievable flops figure is above the peak"
 	done
+}
+
+@test "published measurements: what the sources' tables say, below the datasheets" {
+	ach() { jq -r ".achievable.$2.value" "$HW/$1.json"; }
+	# Azure AI Benchmarking Guide, HBM 'Copy': H100 2.90 TB/s, H200 4.01, A100 1.61, MI300X 4.11
+	[ "$(ach nvidia-h100-sxm memory_bytes_per_s)" = $((290 * 10**10)) ]
+	[ "$(ach nvidia-h200-sxm memory_bytes_per_s)" = $((401 * 10**10)) ]
+	[ "$(ach nvidia-a100-sxm-80gb memory_bytes_per_s)" = $((161 * 10**10)) ]
+	[ "$(ach amd-mi300x memory_bytes_per_s)" = $((411 * 10**10)) ]
+	# cuBLASLt FP8 at 32768^3 on H100: 1382.2 TFLOPS
+	[ "$(ach nvidia-h100-sxm flops.fp8)" = $((13822 * 10**11)) ]
+	# AMD's Max-Achievable FLOPs, Table 1: MI300X BF16 708, FP8 1273; MI325X BF16 843 TFLOPS
+	[ "$(ach amd-mi300x flops.bf16)" = $((708 * 10**12)) ]
+	[ "$(ach amd-mi300x flops.fp8)" = $((1273 * 10**12)) ]
+	[ "$(ach amd-mi325x flops.bf16)" = $((843 * 10**12)) ]
+	# each below its datasheet figure: H100 2.90 < 3.35 TB/s; MI300X 708 < 1307.4 TFLOPS
+	[ "$(jq '.achievable.memory_bytes_per_s.value < .memory_bandwidth_bytes_per_s.value' "$H100")" = true ]
+	[ "$(jq '.achievable.flops.bf16.value < .peak_flops.bf16.value' "$HW/amd-mi300x.json")" = true ]
+}
+
+@test "the H20, from secondary sources that agree: 148 TFLOPS bf16, 96 GiB at 4.0 TB/s, NVLink 450 GB/s each way" {
+	h() { jq -r "$1" "$HW/nvidia-h20.json"; }
+	# willitrunai.com, zangshuxian.com, flash-attention issue #1310: FP16 148 TFLOPS dense,
+	# INT8 296, 96 GB HBM3, 4.0 TB/s, NVLink 900 GB/s both directions
+	[ "$(h .peak_flops.bf16.value)" = $((148 * 10**12)) ]
+	[ "$(h .peak_flops.int8.value)" = $((296 * 10**12)) ]
+	[ "$(h .memory_capacity_bytes.value)" = $((96 * 1024**3)) ]
+	[ "$(h .memory_bandwidth_bytes_per_s.value)" = $((4 * 10**12)) ]
+	[ "$(h .interconnect.scale_up.bytes_per_s.value)" = $((900 * 10**9 / 2)) ]
+	# every figure from secondary sources says so in its note (lmp-hardware(5))
+	jq -e '[.peak_flops[], .memory_capacity_bytes, .memory_bandwidth_bytes_per_s, .onchip_buffer_bytes,
+		.interconnect_bytes_per_s] | all(.note | contains("secondary source: no first-party datasheet found"))' \
+		"$HW/nvidia-h20.json" >/dev/null || fail "a secondary figure without the note"
+	# a decode step of Llama-2-7B on one H20 is memory-bound: time = bytes / 4.0 TB/s
+	run sh -c "lmp-eval --totals --seq-len 1 --cache-len 1023 < '$LLAMA2' | lmp-roofline --hardware nvidia-h20 | jq -r '.totals.bound'"
+	assert_success
+	[ "$output" = memory ]
 }
 
 @test "bad compute_units and achievable figures are refused with one line" {
