@@ -193,6 +193,26 @@ test_timed(void)
 	}
 	lmp_timed_free(t);
 	cJSON_Delete(d);
+	/* the launch floor counts a row's launches over its phase: a GEMM
+	 * row its products (gemm.calls 3), another row one a step (3 decode
+	 * steps); at 1 s a launch both take 3 s an instance */
+	{
+		lmp_tparams slowl = {1, 1, 1, 1, 0, 1};
+		lmp_roof_opts ro = {.hw = &h100, .devices = 1, .compute_eff = 1, .memory_eff = 1, .tmode = LMP_TM_TERMS,
+			.tp = slowl};
+		cJSON *g = lmp_json_parse_one(gen_doc, strlen(gen_doc), "gen", &e);
+		const cJSON *rows = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(g, "phases"), "decode"), "rows");
+		if (!g || lmp_roofline(g, &ro, &e)) {
+			ok(0, "launch floor", e.msg);
+		} else {
+			double q = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "time_s")->valuedouble;
+			double a = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 1), "time_s")->valuedouble;
+			snprintf(got, sizeof got, "%g %g", q, a);
+			ok(q == 3 && a == 3, "launches: a GEMM row's calls, another row's steps", got);
+		}
+		cJSON_Delete(g);
+	}
 	/* not an eval document: refused, as lmp_roofline refuses it */
 	d = cJSON_Parse("{\"lmp\":\"populated\"}");
 	e = (lmp_err){0};
