@@ -165,9 +165,30 @@ struct out {
 	const cJSON *doc;
 	lmp_db *db;
 	int nlay;
+	lmp_buf said; /* the classes warned of as replicated, one per line */
 	int lay_key[MAX_LAYOUTS][5];
 	lmp_model *lay[MAX_LAYOUTS];
 };
+
+/* Each class whose leaves a layout counted replicated for want of a
+ * declared "parallel" role (parallel.c), said once a run. */
+static void
+warn_norole(struct out *w, const lmp_model *m)
+{
+	const char *s = m->norole.s, *nl;
+	char line[1024];
+
+	for (; s && *s && (nl = strchr(s, '\n')); s = nl + 1) {
+		snprintf(line, sizeof line, "\n%.*s\n", (int)(nl - s), s);
+		if (w->said.s && strstr(w->said.s, line))
+			continue;
+		fprintf(stderr, "lmp-eval: warning: %.*s declares no parallel role (an entry not validated): "
+			"counted replicated on every device\n", (int)(nl - s), s);
+		if (!w->said.len)
+			lmp_buf_puts(&w->said, "\n");
+		lmp_buf_puts(&w->said, line + 1);
+	}
+}
 
 static lmp_model *
 layout_model(struct out *w, const lmp_runtime *rt, lmp_err *e)
@@ -182,6 +203,7 @@ layout_model(struct out *w, const lmp_runtime *rt, lmp_err *e)
 			return w->lay[i];
 	if (!(m = lmp_model_for_layout(w->m, w->doc, w->db, rt, e)))
 		return NULL;
+	warn_norole(w, m);
 	if (w->nlay == MAX_LAYOUTS) { /* a sweep of many layouts: keep the last */
 		lmp_model_free(w->lay[--w->nlay]);
 	}
@@ -403,6 +425,7 @@ main(int argc, char **argv)
 		rc = flush(&w, &e);
 	}
 	lmp_buf_free(&w.b);
+	lmp_buf_free(&w.said);
 	lmp_db_free(db);
 	lmp_runvals_free(&o.rv);
 	if (rc)

@@ -742,6 +742,7 @@ lmp_model_free(lmp_model *m)
 	free(m->list_len);
 	free(m->profile);
 	free(m->fused);
+	lmp_buf_free(&m->norole);
 	if (m->quant)
 		lmp_quant_free(m->quant);
 	free(m->quant);

@@ -589,6 +589,10 @@ typedef struct lmp_model {
 	char *profile;
 	int64_t profile_key[6];
 	int profile_set;
+	/* parallel.c: the classes of leaves counted replicated under --tp
+	 * because their entry declares no "parallel" (an agent's, not yet
+	 * validated), one per line, for the tool to warn of */
+	lmp_buf norole;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 
