@@ -1016,6 +1016,9 @@ typedef struct lmp_tdecl {
 	lmp_num dims[LMP_MAX_DIMS], elements;
 } lmp_tdecl;
 int lmp_tensors_form(const cJSON *decl, lmp_err *e);
+/* parcheck.c: an entry's "parallel" declaration well formed over its
+ * "parameters" (an array of {"name": ...}), else an error saying what. */
+int lmp_parallel_form(const cJSON *par, const cJSON *params, lmp_err *e);
 /* 1 with *out (free it) and *n when en declares tensors, 0 when it does not, -1 on error. */
 int lmp_entry_tensors(lmp_entry *en, lmp_prog *prog, lmp_poly *const *args, lmp_tdecl **out, int *n, lmp_err *e);
 /* The parameters' elements against param_count: an error naming both. */
