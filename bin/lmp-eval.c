@@ -121,7 +121,7 @@ make_point(const lmp_runvals *v, const int *idx, struct point *pt, lmp_err *e)
 		pt->q.cache_len = v->phase == LMP_PHASE_DECODE ? p + (g - 2) / 2 : 0;
 		if (!pt->is_gen) {
 			snprintf(pt->extra, sizeof pt->extra, ",\"%s\":\"%s\",\"%s\":%lld,\"%s\":%lld",
-				ro[LMP_RO_PHASE].json, ro[LMP_RO_PHASE].choices[v->phase - 1], ro[LMP_RO_PROMPT_LEN].json,
+				ro[LMP_RO_PHASE].json, lmp_runopt_choice(LMP_RO_PHASE, v->phase), ro[LMP_RO_PROMPT_LEN].json,
 				(long long)p, ro[LMP_RO_GEN_LEN].json, (long long)g);
 			pt->rt.extra = pt->extra;
 		}

@@ -45,7 +45,7 @@ bits(lmp_buf *b, const lmp_runtime *rt)
 		int v = *(const int *)((const char *)rt + r->offset);
 		if (r->role != LMP_RO_SETTING)
 			continue;
-		if (r->type == LMP_RO_ENUM) {
+		if (r->type == LMP_RO_CHOICES) {
 			if (v && v != r->dflt) {
 				key(b, r->json);
 				lmp_json_string(b, lmp_runopt_choice(i, v));

@@ -310,16 +310,16 @@ enum lmp_ro {
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
 	LMP_RO_TP, LMP_RO_PP, LMP_RO_EP, LMP_RO_DP, /* the parallel layout (parallel.c) */
 	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_MEM_RULE, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
-	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: value = index of the choice + 1 */
+	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: the lmp.h enums (min 1) */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_RO_ENGINE,
 	LMP_NRUNOPTS
 };
 enum lmp_ro_type {
-	LMP_RO_INTS, LMP_RO_ENUM, LMP_RO_QUERYLIST,
+	LMP_RO_INTS, LMP_RO_QUERYLIST,
 	LMP_RO_FRACS,   /* a list of fractions in (0, 1], kept as parts per 10^4 */
-	LMP_RO_CHOICES, /* a list of choices, kept as their index (0: the first) */
+	LMP_RO_CHOICES, /* one of the words of choices (a list where it sweeps), kept as min + its index */
 	LMP_RO_NAME,    /* one word (--engine) */
 };
 enum lmp_ro_role {
@@ -340,7 +340,7 @@ typedef struct lmp_runopt {
 	int type, list;    /* enum lmp_ro_type; a comma-separated list (a sweep) */
 	int64_t min, max, dflt;
 	int follows;       /* -1, or the option whose value it takes when not given */
-	const char *const *choices; /* LMP_RO_ENUM: the values, NULL-terminated (value = index + 1) */
+	const char *const *choices; /* LMP_RO_CHOICES: the words, NULL-terminated (value = min + index) */
 	int role, fix;     /* enum lmp_ro_role, enum lmp_ro_fix */
 	size_t offset;     /* LMP_RO_SETTING: offsetof(lmp_runtime, its int) */
 	/* LMP_FIX_DEFAULT: the value the model's own files give, or 0 */

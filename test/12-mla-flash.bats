@@ -152,12 +152,12 @@ cfg() { # cfg FIELD: DeepSeek-V3's config value
 	[ "$(jq -sc '[.[] | [.runtime.kv_layout, .totals.state_growth.per_token]]' <<<"$output")" = '[[null,4997120],["latent",70272]]' ]
 	for bad in foo heads, ,latent 'heads,,latent' ''; do
 		run_split lmp-eval --kv-layout "$bad" "$LLAMA2"
-		assert_clean_failure lmp-eval '--kv-layout is heads or latent'
+		assert_clean_failure lmp-eval "--kv-layout: '$bad' is not a list of heads|latent"
 	done
 	run_split lmp-eval --attention fast "$LLAMA2"
-	assert_clean_failure lmp-eval '--attention is eager or fused or flash'
+	assert_clean_failure lmp-eval "--attention: 'fast' is not a list of eager|fused|flash"
 	run_split lmp-eval --attention flash --flash-arch sm75 "$LLAMA2"
-	assert_clean_failure lmp-eval '--flash-arch is sm80 or sm8x or sm90'
+	assert_clean_failure lmp-eval "--flash-arch: 'sm75' is not a list of sm80|sm8x|sm90"
 }
 
 # ---- --attention ----
