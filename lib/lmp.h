@@ -674,10 +674,19 @@ lmp_model *lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names,
 /* Marks an sdpa row whose counts FlashAttention's tiles may replace
  * (args: its entry's parameters as bound). */
 void lmp_attn_row(lmp_row *r, const cJSON *params, lmp_poly *const *args);
+/* Under a layout: its heads per device, from the arguments as sharded. */
+void lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args);
 /* Under --attention flash, each marked row's FLOPs and reads as the kernel
  * runs them, in rows (stride values a row, or NULL) and in tot (the
  * model's totals, LMP_K_* first). */
 int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+/* engineapply.c: the engine's knobs on a point's values (rows: nrows x
+ * stride or NULL, tot by lmp_kind): KV paging (rt->kv_block), fusion as the
+ * entries declare it (rt->fusion), and the profile run's
+ * totals.profile_run members ("" without a memory fraction, NULL on error). */
+int lmp_engine_paged(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+int lmp_engine_fuse(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+const char *lmp_engine_profile(lmp_model *m, const lmp_runtime *at, lmp_err *e);
 
 /* evaldoc.c: eval documents (the contract in lmp-eval(1)). */
 void lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b);
