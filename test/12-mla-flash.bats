@@ -45,6 +45,12 @@ cfg() { # cfg FIELD: DeepSeek-V3's config value
 	[ "$(jq .totals.state_growth.per_token <<<"$output")" = $((128 * 320 * 2 * 61)) ]
 	[ "$(jq .totals.state_growth.per_token <<<"$output")" = 4997120 ]
 	[ "$(jq .runtime.kv_layout <<<"$output")" = null ]
+	# TensorRT-LLM's profile caches the latent too (its MLA module), with its
+	# own fused attention kernels, not FlashAttention's tiles
+	run lmp-eval --engine trtllm --totals --seq-len 1 --cache-len 4095 "$doc"
+	assert_success
+	[ "$(jq .totals.state_growth.per_token <<<"$output")" = 70272 ]
+	[ "$(jq -c '.runtime | [.engine, .kv_layout, .attention]' <<<"$output")" = '["trtllm","latent",null]' ]
 	# at 8 bits the latent is half
 	run lmp-eval --totals --kv-layout latent --kv-bit 8 --seq-len 1 --cache-len 4095 "$doc"
 	[ "$(jq .totals.state_growth.per_token <<<"$output")" = 35136 ]
