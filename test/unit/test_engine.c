@@ -509,7 +509,8 @@ test_runopts(void)
 		!strcmp(e.msg, "the document was populated with batch_size 2; --batch-size disagrees"),
 		"a bound value the command line contradicts is refused", e.msg);
 	e = (lmp_err){0};
-	ok(lmp_runopt_parse(&user, LMP_RO_PHASE, "middle", &e) && !strcmp(e.msg, "--phase: 'middle' is not one of prefill|decode"),
+	ok(lmp_runopt_parse(&user, LMP_RO_PHASE, "middle", &e) &&
+		!strcmp(e.msg, "--phase: 'middle' is not one of prefill|decode"),
 		"a choice names its values", e.msg);
 	cJSON_Delete(doc);
 	lmp_runvals_free(&user);
