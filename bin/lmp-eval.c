@@ -121,7 +121,7 @@ make_point(const lmp_runvals *v, const int *idx, struct point *pt, lmp_err *e)
 		pt->q.cache_len = v->phase == LMP_PHASE_DECODE ? p + (g - 2) / 2 : 0;
 		if (!pt->is_gen) {
 			snprintf(pt->extra, sizeof pt->extra, ",\"%s\":\"%s\",\"%s\":%lld,\"%s\":%lld",
-				ro[LMP_RO_PHASE].json, ro[LMP_RO_PHASE].choices[v->phase - 1], ro[LMP_RO_PROMPT_LEN].json,
+				ro[LMP_RO_PHASE].json, lmp_runopt_choice(LMP_RO_PHASE, v->phase), ro[LMP_RO_PROMPT_LEN].json,
 				(long long)p, ro[LMP_RO_GEN_LEN].json, (long long)g);
 			pt->rt.extra = pt->extra;
 		}
@@ -165,9 +165,30 @@ struct out {
 	const cJSON *doc;
 	lmp_db *db;
 	int nlay;
+	lmp_buf said; /* the classes warned of as replicated, one per line */
 	int lay_key[MAX_LAYOUTS][5];
 	lmp_model *lay[MAX_LAYOUTS];
 };
+
+/* Each class whose leaves a layout counted replicated for want of a
+ * declared "parallel" role (parallel.c), said once a run. */
+static void
+warn_norole(struct out *w, const lmp_model *m)
+{
+	const char *s = m->norole.s, *nl;
+	char line[1024];
+
+	for (; s && *s && (nl = strchr(s, '\n')); s = nl + 1) {
+		snprintf(line, sizeof line, "\n%.*s\n", (int)(nl - s), s);
+		if (w->said.s && strstr(w->said.s, line))
+			continue;
+		fprintf(stderr, "lmp-eval: warning: %.*s declares no parallel role (an entry not validated): "
+			"counted replicated on every device\n", (int)(nl - s), s);
+		if (!w->said.len)
+			lmp_buf_puts(&w->said, "\n");
+		lmp_buf_puts(&w->said, line + 1);
+	}
+}
 
 static lmp_model *
 layout_model(struct out *w, const lmp_runtime *rt, lmp_err *e)
@@ -182,6 +203,7 @@ layout_model(struct out *w, const lmp_runtime *rt, lmp_err *e)
 			return w->lay[i];
 	if (!(m = lmp_model_for_layout(w->m, w->doc, w->db, rt, e)))
 		return NULL;
+	warn_norole(w, m);
 	if (w->nlay == MAX_LAYOUTS) { /* a sweep of many layouts: keep the last */
 		lmp_model_free(w->lay[--w->nlay]);
 	}
@@ -403,6 +425,7 @@ main(int argc, char **argv)
 		rc = flush(&w, &e);
 	}
 	lmp_buf_free(&w.b);
+	lmp_buf_free(&w.said);
 	lmp_db_free(db);
 	lmp_runvals_free(&o.rv);
 	if (rc)

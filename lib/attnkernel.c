@@ -53,6 +53,29 @@ lmp_attn_row(lmp_row *r, const cJSON *params, lmp_poly *const *args)
 	}
 }
 
+/* Under a layout: the heads one device runs, read from the arguments as
+ * the sdpa entry's "heads" role sharded them (parallel.c: KV heads
+ * replicated below one a device). */
+void
+lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args)
+{
+	const char *names[2] = {"num_heads", "num_kv_heads"};
+	int64_t *out[2] = {&r->nh, &r->nkv};
+	lmp_err ignore;
+	lmp_num v;
+	int i, k;
+
+	for (i = 0; r->attn && i < 2; i++) {
+		k = lmp_entry_param_index(r->entry, names[i]);
+		if (k < 0 || !lmp_poly_is_const(args[k]) || lmp_poly_value(m->prog, args[k], &v, &ignore) ||
+		    !lmp_num_is_int(&v) || v.n < 1)
+			r->attn = 0;
+		else
+			*out[i] = (int64_t)v.n;
+	}
+	r->attn = r->attn && r->nh % r->nkv == 0;
+}
+
 /* The row attends the step's own keys: every query to its sequence's
  * whole context (not a window, not nothing as MLA's sdpa under the latent). */
 static int

@@ -126,7 +126,7 @@ lmp_knob_json(lmp_buf *b, int opt, int64_t v)
 	const lmp_runopt *r = &lmp_runopts[opt];
 
 	if (r->type == LMP_RO_CHOICES) {
-		lmp_json_string(b, r->choices[v]);
+		lmp_json_string(b, lmp_runopt_choice(opt, v));
 	} else if (r->type == LMP_RO_FRACS && !v) {
 		lmp_buf_puts(b, "null"); /* none: the whole device, nothing reserved */
 	} else if (r->type == LMP_RO_FRACS) {

@@ -112,6 +112,9 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	if (cJSON_GetObjectItemCaseSensitive(in, "tensors") &&
 	    lmp_tensors_form(cJSON_GetObjectItemCaseSensitive(in, "tensors"), e))
 		return NULL;
+	if (cJSON_GetObjectItemCaseSensitive(in, "parallel") &&
+	    lmp_parallel_form(cJSON_GetObjectItemCaseSensitive(in, "parallel"), ps, e))
+		return NULL;
 	if (kind && (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "leaf") && strcmp(kind->valuestring, "functional") &&
 		     strcmp(kind->valuestring, "composite"))))
 		return lmp_fail(e, LMP_EXIT_INPUT, "\"kind\" must be leaf, functional or composite"), NULL;
@@ -129,6 +132,8 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	if (cJSON_GetObjectItemCaseSensitive(in, "tensors"))
 		cJSON_AddItemToObject(out, "tensors", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "tensors"), 1));
 	cJSON_AddStringToObject(out, "state", cJSON_GetObjectItemCaseSensitive(in, "state")->valuestring);
+	if (cJSON_GetObjectItemCaseSensitive(in, "parallel"))
+		cJSON_AddItemToObject(out, "parallel", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "parallel"), 1));
 	return out;
 }
 

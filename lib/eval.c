@@ -267,14 +267,9 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 		    lmp_shard_leaf(m, L->db, r, node, L->par, args, &coll, &bytes, L->e) ||
 		    compile_row(m, L->db, r, args, 0, L->e))
 			return -1;
-		if (r->attn && L->par->tp_here > 1) {
-			/* FlashAttention's tiles on one device: its heads (the
-			 * sdpa entry's heads role: KV heads replicated below one) */
-			int64_t t = L->par->tp_here;
-			r->nh /= t;
-			r->nkv = r->nkv >= t ? r->nkv / t : 1;
-			r->attn = r->nh > 0 && r->nh % r->nkv == 0;
-		}
+		/* FlashAttention's tiles on one device: its heads as sharded */
+		if (r->attn && L->par->tp_here > 1)
+			lmp_attn_sharded(m, r, args);
 		return coll ? coll_row(L, r->path, NULL, coll, L->par->tp_here, "tp", &r->count, bytes) : 0;
 	}
 	return compile_row(m, L->db, r, args, 0, L->e);
@@ -749,6 +744,7 @@ lmp_model_free(lmp_model *m)
 	free(m->list_len);
 	free(m->profile);
 	free(m->fused);
+	lmp_buf_free(&m->norole);
 	if (m->quant)
 		lmp_quant_free(m->quant);
 	free(m->quant);

@@ -45,7 +45,7 @@ bits(lmp_buf *b, const lmp_runtime *rt)
 		int v = *(const int *)((const char *)rt + r->offset);
 		if (r->role != LMP_RO_SETTING)
 			continue;
-		if (r->type == LMP_RO_ENUM) {
+		if (r->type == LMP_RO_CHOICES) {
 			if (v && v != r->dflt) {
 				key(b, r->json);
 				lmp_json_string(b, lmp_runopt_choice(i, v));
@@ -418,202 +418,6 @@ out:
 	return rc ? -1 : 0;
 }
 
-/* KV paging (rt->kv_block > 1, lmp-engine(5)): each sequence's cache is
- * whole blocks.  A row that holds a cache (its state grows with the
- * tokens) keeps and reads it in blocks: its state and reads are those at
- * the paged point, where every sequence's context (cache_len + seq_len)
- * is rounded up to whole blocks by cached tokens; the totals move by
- * count x the difference.  FLOPs stay those of the real tokens. */
-static int
-paged(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
-{
-	static const int kinds[] = {LMP_K_READS, LMP_K_STATE};
-	lmp_runtime pg = *rt;
-	lmp_query *q = lmp_xmalloc(sizeof *q * (size_t)(rt->nqueries + 1));
-	lmp_num at[2], mine[2], d, t;
-	int64_t bl = rt->kv_block;
-	int i, k, rc = 0, moved = 0;
-
-	for (i = 0; i < rt->nqueries; i++) {
-		int64_t ctx = rt->queries[i].cache_len + rt->queries[i].seq_len, up = (ctx + bl - 1) / bl * bl;
-		q[i] = rt->queries[i];
-		q[i].cache_len += up - ctx;
-		moved |= up != ctx;
-	}
-	pg.queries = q;
-	if (!moved || lmp_runtime_compute(&pg, e)) {
-		free(q);
-		return moved ? -1 : 0;
-	}
-	for (i = 0; i < m->nrows && !rc; i++) {
-		const lmp_row *r = &m->rows[i];
-		if (lmp_poly_is_const(r->poly[LMP_K_STATE]))
-			continue;
-		lmp_prog_set_point(m->prog, rt);
-		for (k = 0; k < 2 && !rc; k++)
-			rc = lmp_poly_eval(m->prog, r->poly[kinds[k]], &at[k], e);
-		lmp_prog_set_point(m->prog, &pg);
-		for (k = 0; k < 2 && !rc; k++)
-			rc = lmp_poly_eval(m->prog, r->poly[kinds[k]], &mine[k], e);
-		for (k = 0; k < 2 && !rc; k++) {
-			if (rows)
-				rows[i * NV + kinds[k]] = mine[k];
-			if (lmp_num_sub(&mine[k], &at[k], &d) || lmp_num_mul(&r->count, &d, &t) ||
-			    lmp_num_add(&tot[kinds[k]], &t, &tot[kinds[k]]))
-				rc = lmp_fail(e, LMP_EXIT_INPUT, "%s: paged KV cache: overflow", r->path);
-		}
-		if (rc && !e->msg[0])
-			lmp_fail(e, LMP_EXIT_INPUT, "%s: paged KV cache", r->path);
-	}
-	lmp_prog_set_point(m->prog, rt);
-	free(q);
-	return rc ? -1 : 0;
-}
-
-/* Fusion (rt->fusion, lmp-engine(5)): kernels the engines fuse, found by
- * the rows' classes and order.
- * - The activation with the gate multiply (vLLM's and SGLang's
- *   silu_and_mul): an activation row and the first torch.mul after it in
- *   the same block, of the same count.  The activation's output is never
- *   written: its writes go, and the multiply's reads lose them.
- * - A residual add with the RMSNorm after it (fused_add_rms_norm): a
- *   torch.add row named *residual and the RMSNorm row that follows it, or,
- *   for the block's last row, the block's first row (the next layer's
- *   input norm, fed by all instances but the last) and the row after the
- *   block (fed by the last).  The sum is still written (it is the
- *   residual) but the norm does not read it back.
- * Rotary embedding stays its own kernel (vLLM and SGLang run it so). */
-struct lmp_fused {
-	int from, to; /* producer and consumer rows */
-	int act;      /* 1: the producer's writes go too */
-	lmp_num share; /* producer instances feeding the consumer, per consumer instance */
-};
-
-static size_t
-prefix_len(const char *path)
-{
-	const char *dot = strrchr(path, '.');
-
-	return dot ? (size_t)(dot - path) + 1 : 0;
-}
-
-static int
-same_block(const lmp_row *a, const lmp_row *b)
-{
-	size_t n = prefix_len(a->path);
-
-	return n == prefix_len(b->path) && !strncmp(a->path, b->path, n);
-}
-
-/* The repeated block a row is in: its path up to the last ".*." (the
- * layer list's member), or its parent. */
-static int
-same_group(const lmp_row *a, const lmp_row *b)
-{
-	const char *star = NULL, *p;
-	size_t n;
-
-	for (p = a->path; (p = strstr(p, ".*.")); p++)
-		star = p;
-	n = star ? (size_t)(star - a->path) + 3 : prefix_len(a->path);
-	return !strncmp(a->path, b->path, n);
-}
-
-static int
-ends_with(const char *s, const char *end)
-{
-	size_t n = strlen(s), k = strlen(end);
-
-	return n >= k && !strcmp(s + n - k, end);
-}
-
-static int
-is_activation(const char *cls)
-{
-	return !strncmp(cls, "torch.nn.modules.activation.", 28) || !strncmp(cls, "transformers.activations.", 25);
-}
-
-static void
-add_fused(lmp_model *m, int from, int to, int act, lmp_num share, int *cap)
-{
-	if (m->nfused == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		m->fused = lmp_xrealloc(m->fused, sizeof *m->fused * (size_t)*cap);
-	}
-	m->fused[m->nfused++] = (struct lmp_fused){from, to, act, share};
-}
-
-static void
-find_fused(lmp_model *m)
-{
-	int i, j, cap = 0;
-	lmp_num one = lmp_num_int(1);
-
-	m->fused_ready = 1;
-	for (i = 0; i < m->nrows; i++) {
-		const lmp_row *a = &m->rows[i];
-		if (is_activation(a->cls)) {
-			for (j = i + 1; j < m->nrows && same_block(a, &m->rows[j]); j++)
-				if (!strcmp(m->rows[j].cls, "torch.mul")) {
-					if (lmp_num_eq(&a->count, &m->rows[j].count))
-						add_fused(m, i, j, 1, one, &cap);
-					break;
-				}
-			continue;
-		}
-		if (strcmp(a->cls, "torch.add") || !ends_with(a->path, "residual"))
-			continue;
-		if (i + 1 < m->nrows && same_group(a, &m->rows[i + 1])) {
-			if (ends_with(m->rows[i + 1].cls, "RMSNorm") && lmp_num_eq(&a->count, &m->rows[i + 1].count))
-				add_fused(m, i, i + 1, 0, one, &cap);
-			continue;
-		}
-		/* the block's last row: the next instance's first row, then what follows the block */
-		for (j = i; j > 0 && same_group(a, &m->rows[j - 1]); j--)
-			;
-		if (ends_with(m->rows[j].cls, "RMSNorm") && lmp_num_eq(&a->count, &m->rows[j].count) && a->count.n > 1) {
-			lmp_num s = lmp_num_frac(a->count.n - 1, a->count.n);
-			add_fused(m, i, j, 0, s, &cap);
-		}
-		if (i + 1 < m->nrows && ends_with(m->rows[i + 1].cls, "RMSNorm") && lmp_num_is_int(&m->rows[i + 1].count) &&
-		    m->rows[i + 1].count.n == 1)
-			add_fused(m, i, i + 1, 0, one, &cap);
-	}
-}
-
-static int
-fuse(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
-{
-	lmp_num w, save, t;
-	int i;
-
-	if (!m->fused_ready)
-		find_fused(m);
-	lmp_prog_set_point(m->prog, rt);
-	for (i = 0; i < m->nfused; i++) {
-		const struct lmp_fused *f = &m->fused[i];
-		const lmp_row *p = &m->rows[f->from], *c = &m->rows[f->to];
-		if (rows)
-			w = rows[f->from * NV + LMP_K_WRITES];
-		else if (lmp_poly_eval(m->prog, p->poly[LMP_K_WRITES], &w, e))
-			return lmp_prefix(e, "%s: fusion: ", p->path);
-		if (f->act) {
-			/* the producer's own writes, counted as they were */
-			if (lmp_num_mul(&p->count, &w, &t) || lmp_num_sub(&tot[LMP_K_WRITES], &t, &tot[LMP_K_WRITES]))
-				return lmp_fail(e, LMP_EXIT_INPUT, "%s: fusion: overflow", p->path);
-			if (rows)
-				rows[f->from * NV + LMP_K_WRITES] = lmp_num_int(0);
-		}
-		/* the consumer no longer reads the producer's output */
-		if (lmp_num_mul(&w, &f->share, &save) || lmp_num_mul(&c->count, &save, &t) ||
-		    lmp_num_sub(&tot[LMP_K_READS], &t, &tot[LMP_K_READS]))
-			return lmp_fail(e, LMP_EXIT_INPUT, "%s: fusion: overflow", c->path);
-		if (rows && lmp_num_sub(&rows[f->to * NV + LMP_K_READS], &save, &rows[f->to * NV + LMP_K_READS]))
-			return lmp_fail(e, LMP_EXIT_INPUT, "%s: fusion: overflow", c->path);
-	}
-	return 0;
-}
-
 /* Values at one point: per row (rows: nrows x NV, or NULL) and totals
  * (tot: NV + 1). */
 static int
@@ -645,9 +449,9 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		return -1;
 	if (m->nscaled && scaled_rows(m, rt, rows, tot, e))
 		return -1;
-	if (rt->kv_block > 1 && paged(m, rt, rows, tot, e))
+	if (rt->kv_block > 1 && lmp_engine_paged(m, rt, rows, NV, tot, e))
 		return -1;
-	if (rt->fusion && fuse(m, rt, rows, tot, e))
+	if (rt->fusion && lmp_engine_fuse(m, rt, rows, NV, tot, e))
 		return -1;
 	if (rt->attention == LMP_ATTN_FLASH && lmp_attn_flash(m, rt, rows, NV, tot, e))
 		return -1;
@@ -1102,58 +906,6 @@ parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num
 	return 0;
 }
 
-/* The engine's profile run (lmp-engine(5)), where the engine takes a
- * fraction of the device (rt->mem_util): before it sizes its KV cache,
- * vLLM runs one forward of its batched-token budget and measures the
- * activation peak.  Here: one sequence of rt->chunk new tokens (without a
- * budget, the longer of the model's context and 2048, as vLLM sizes
- * max_num_batched_tokens without chunked prefill) over no cache, and its
- * peak the largest kernel's activations in and out (reads - weights +
- * writes).  totals.profile_run's members, kept for the next point of the
- * same widths and budget; "" without a reserve, NULL on error. */
-static const char *
-profile_json(lmp_model *m, const lmp_runtime *at, lmp_err *e)
-{
-	int64_t tokens = at->chunk ? at->chunk : m->pos_limit > 2048 ? m->pos_limit : 2048;
-	int64_t key[6] = {at->w_bit, at->a_bit, at->kv_bit, tokens, at->fusion, at->w_checkpoint};
-	lmp_query q = {tokens, 0, 1};
-	lmp_runtime rt = *at;
-	lmp_num v[LMP_NKINDS], peak = lmp_num_int(0), x;
-	lmp_buf b = {0};
-	int i, k;
-
-	if (!at->engine || !at->mem_util)
-		return "";
-	if (m->profile_set && !memcmp(key, m->profile_key, sizeof key))
-		return m->profile;
-	rt.nqueries = 1;
-	rt.queries = &q;
-	rt.kv_block = 1;
-	if (lmp_runtime_compute(&rt, e))
-		return NULL;
-	lmp_prog_set_point(m->prog, &rt);
-	for (i = 0; i < m->nrows; i++) {
-		for (k = 0; k < LMP_NKINDS; k++)
-			if ((k == LMP_K_READS || k == LMP_K_WEIGHTS || k == LMP_K_WRITES) &&
-			    lmp_poly_eval(m->prog, m->rows[i].poly[k], &v[k], e))
-				return lmp_prefix(e, "profile run: %s: ", m->rows[i].path), NULL;
-		if (lmp_num_sub(&v[LMP_K_READS], &v[LMP_K_WEIGHTS], &x) || lmp_num_add(&x, &v[LMP_K_WRITES], &x))
-			return lmp_fail(e, LMP_EXIT_INPUT, "profile run: %s: overflow", m->rows[i].path), NULL;
-		if (lmp_num_cmp(&x, &peak) > 0)
-			peak = x;
-	}
-	LIT(&b, ",\"profile_run\":{\"tokens\":");
-	i128(&b, tokens);
-	LIT(&b, ",\"activation_bytes\":");
-	num(&b, &peak);
-	lmp_buf_putc(&b, '}');
-	free(m->profile);
-	m->profile = b.s;
-	memcpy(m->profile_key, key, sizeof key);
-	m->profile_set = 1;
-	return m->profile;
-}
-
 int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
@@ -1175,7 +927,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	/* a decode step over a cache, with layers: how its activations grow */
 	if (!(growth = growth_json(m, (int64_t)rt->vars[LMP_V_BATCH_SIZE].n,
 		     with_rows && rt->nqueries == 1 && rt->queries[0].cache_len ? rt->queries[0].seq_len : 0, rt, e)) ||
-	    !(profile = profile_json(m, rt, e)))
+	    !(profile = lmp_engine_profile(m, rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	lmp_runtime_json(rt, b);
@@ -1326,7 +1078,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		all[k] = ptot[k];
 	/* dtot starts with the prefill's state, so it is right with no steps too */
 	if (accumulate(all, dtot, NV, e) || !(growth = growth_json(m, g->batch_size, 0, &rt, e)) ||
-	    !(profile = profile_json(m, &rt, e)))
+	    !(profile = lmp_engine_profile(m, &rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	LIT(b, "{\"batch_size\":");

@@ -310,16 +310,16 @@ enum lmp_ro {
 	LMP_RO_W_BIT, LMP_RO_A_BIT, LMP_RO_KV_BIT,
 	LMP_RO_TP, LMP_RO_PP, LMP_RO_EP, LMP_RO_DP, /* the parallel layout (parallel.c) */
 	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_MEM_RULE, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
-	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: value = index of the choice + 1 */
+	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: the lmp.h enums (min 1) */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_RO_ENGINE,
 	LMP_NRUNOPTS
 };
 enum lmp_ro_type {
-	LMP_RO_INTS, LMP_RO_ENUM, LMP_RO_QUERYLIST,
+	LMP_RO_INTS, LMP_RO_QUERYLIST,
 	LMP_RO_FRACS,   /* a list of fractions in (0, 1], kept as parts per 10^4 */
-	LMP_RO_CHOICES, /* a list of choices, kept as their index (0: the first) */
+	LMP_RO_CHOICES, /* one of the words of choices (a list where it sweeps), kept as min + its index */
 	LMP_RO_NAME,    /* one word (--engine) */
 };
 enum lmp_ro_role {
@@ -340,7 +340,7 @@ typedef struct lmp_runopt {
 	int type, list;    /* enum lmp_ro_type; a comma-separated list (a sweep) */
 	int64_t min, max, dflt;
 	int follows;       /* -1, or the option whose value it takes when not given */
-	const char *const *choices; /* LMP_RO_ENUM: the values, NULL-terminated (value = index + 1) */
+	const char *const *choices; /* LMP_RO_CHOICES: the words, NULL-terminated (value = min + index) */
 	int role, fix;     /* enum lmp_ro_role, enum lmp_ro_fix */
 	size_t offset;     /* LMP_RO_SETTING: offsetof(lmp_runtime, its int) */
 	/* LMP_FIX_DEFAULT: the value the model's own files give, or 0 */
@@ -595,6 +595,10 @@ typedef struct lmp_model {
 	char *profile;
 	int64_t profile_key[6];
 	int profile_set;
+	/* parallel.c: the classes of leaves counted replicated under --tp
+	 * because their entry declares no "parallel" (an agent's, not yet
+	 * validated), one per line, for the tool to warn of */
+	lmp_buf norole;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 
@@ -676,10 +680,19 @@ lmp_model *lmp_model_module(lmp_entry *en, lmp_db *db, const char *const *names,
 /* Marks an sdpa row whose counts FlashAttention's tiles may replace
  * (args: its entry's parameters as bound). */
 void lmp_attn_row(lmp_row *r, const cJSON *params, lmp_poly *const *args);
+/* Under a layout: its heads per device, from the arguments as sharded. */
+void lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args);
 /* Under --attention flash, each marked row's FLOPs and reads as the kernel
  * runs them, in rows (stride values a row, or NULL) and in tot (the
  * model's totals, LMP_K_* first). */
 int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+/* engineapply.c: the engine's knobs on a point's values (rows: nrows x
+ * stride or NULL, tot by lmp_kind): KV paging (rt->kv_block), fusion as the
+ * entries declare it (rt->fusion), and the profile run's
+ * totals.profile_run members ("" without a memory fraction, NULL on error). */
+int lmp_engine_paged(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+int lmp_engine_fuse(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+const char *lmp_engine_profile(lmp_model *m, const lmp_runtime *at, lmp_err *e);
 
 /* evaldoc.c: eval documents (the contract in lmp-eval(1)). */
 void lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b);
@@ -1078,6 +1091,9 @@ typedef struct lmp_tdecl {
 	lmp_num dims[LMP_MAX_DIMS], elements;
 } lmp_tdecl;
 int lmp_tensors_form(const cJSON *decl, lmp_err *e);
+/* parcheck.c: an entry's "parallel" declaration well formed over its
+ * "parameters" (an array of {"name": ...}), else an error saying what. */
+int lmp_parallel_form(const cJSON *par, const cJSON *params, lmp_err *e);
 /* 1 with *out (free it) and *n when en declares tensors, 0 when it does not, -1 on error. */
 int lmp_entry_tensors(lmp_entry *en, lmp_prog *prog, lmp_poly *const *args, lmp_tdecl **out, int *n, lmp_err *e);
 /* The parameters' elements against param_count: an error naming both. */

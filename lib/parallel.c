@@ -189,6 +189,31 @@ fused_qkv(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const cJSON *
 	return then(m, db, r, rd, orig, coll, bytes, e);
 }
 
+static int
+validated(const cJSON *entry)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "validation"), "status");
+
+	return cJSON_IsString(s) && !strcmp(s->valuestring, "validated");
+}
+
+/* A leaf whose entry declares no "parallel" is replicated: right for a
+ * norm checked by hand, a silent guess for an entry nobody validated (the
+ * module agent's); its class is noted once for the tool to warn of. */
+static void
+note_norole(lmp_model *m, const char *cls)
+{
+	size_t n = strlen(cls);
+	const char *s = m->norole.s;
+
+	while (s && (s = strstr(s, cls)))
+		if ((s == m->norole.s || s[-1] == '\n') && s[n] == '\n')
+			return;
+		else
+			s += n;
+	lmp_buf_printf(&m->norole, "%s\n", cls);
+}
+
 int
 lmp_shard_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const struct lmp_walk_par *w,
 	lmp_poly **args, int *coll, lmp_poly **bytes, lmp_err *e)
@@ -203,6 +228,8 @@ lmp_shard_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const st
 
 	*coll = 0;
 	*bytes = NULL;
+	if (!decl && n > 1 && !validated(r->entry->json))
+		note_norole(m, r->entry->name);
 	if (!role && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(decl, "default")))
 		role = cJSON_GetObjectItemCaseSensitive(decl, "default")->valuestring;
 	if (!role || !strcmp(role, "replicated") || n == 1)

@@ -50,7 +50,7 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 		offsetof(lmp_runtime, ep), NULL, "lmp-eval", "Expert-parallel degree: 1, or a multiple of tp dividing tp x dp. Default 1."},
 	[LMP_RO_DP] = {"dp", "dp", "N", LMP_RO_INTS, 1, 1, 65536, 1, -1, NULL, LMP_RO_LAYOUT, LMP_FIX_NO,
 		offsetof(lmp_runtime, dp), NULL, "lmp-eval", "Data-parallel replicas, 1 to 65536. Default 1."},
-	[LMP_RO_PHASE] = {"phase", "phase", "prefill|decode", LMP_RO_ENUM, 0, 0, 0, 0, -1, phases,
+	[LMP_RO_PHASE] = {"phase", "phase", "prefill|decode", LMP_RO_CHOICES, 0, 1, 2, 0, -1, phases,
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "With a request, one representative step of that phase."},
 	[LMP_RO_QUERIES] = {"queries", "queries", "SEQ:CACHE[xCOUNT]", LMP_RO_QUERYLIST, 1, 0, 0, 0, -1, NULL,
 		LMP_RO_STEP, LMP_FIX_NO, 0, NULL, "lmp-eval", "One step of different queries: SEQ new tokens over CACHE, COUNT alike."},
@@ -77,13 +77,13 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 	[LMP_RO_ENGINE] = {"engine", "engine", "NAME|FILE", LMP_RO_NAME, 0, 0, 0, 0, -1, NULL, LMP_RO_STEP, LMP_FIX_NO,
 		0, NULL, "lmp-eval", "Engine profile (lmp-engine(5)): its knobs are the defaults. Default: LMP_ENGINE, else vllm."},
 	/* engine knobs: the default is what transformers' forward does */
-	[LMP_RO_KV_LAYOUT] = {"kv-layout", "kv_layout", "heads|latent", LMP_RO_ENUM, 1, 1, 2, LMP_KV_HEADS, -1, kv_layouts,
+	[LMP_RO_KV_LAYOUT] = {"kv-layout", "kv_layout", "heads|latent", LMP_RO_CHOICES, 1, 1, 2, LMP_KV_HEADS, -1, kv_layouts,
 		LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, kv_layout), NULL, "lmp-eval",
 		"KV cache of MLA models: per-head K and V, or the latent with absorbed decode. Default heads."},
-	[LMP_RO_ATTENTION] = {"attention", "attention", "eager|fused|flash", LMP_RO_ENUM, 1, 1, 3, LMP_ATTN_FUSED, -1,
+	[LMP_RO_ATTENTION] = {"attention", "attention", "eager|fused|flash", LMP_RO_CHOICES, 1, 1, 3, LMP_ATTN_FUSED, -1,
 		attentions, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, attention), NULL, "lmp-eval",
 		"Attention kernel: eager, fused or FlashAttention's tiles. Default fused."},
-	[LMP_RO_FLASH_ARCH] = {"flash-arch", "flash_arch", "sm80|sm8x|sm90", LMP_RO_ENUM, 1, 1, 3, LMP_FA_SM90, -1,
+	[LMP_RO_FLASH_ARCH] = {"flash-arch", "flash_arch", "sm80|sm8x|sm90", LMP_RO_CHOICES, 1, 1, 3, LMP_FA_SM90, -1,
 		flash_archs, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, flash_arch), NULL, "lmp-eval",
 		"Whose tiles --attention flash uses: FA2 on sm80 or sm86/89, FA3 on sm90. Default sm90."},
 };
@@ -154,40 +154,26 @@ bad:
 	return lmp_fail(e, LMP_EXIT_USAGE, "--queries: '%s' is not a list of SEQ:CACHE[xCOUNT] (seq >= 1, cache >= 0, count >= 1)", s);
 }
 
-static int
-parse_choice(const lmp_runopt *r, const char *arg, int *out, lmp_err *e)
-{
-	char all[128] = "";
-	int i;
-
-	for (i = 0; r->choices[i]; i++) {
-		if (!strcmp(arg, r->choices[i])) {
-			*out = i + 1;
-			return 0;
-		}
-		snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? " or " : "", r->choices[i]);
-	}
-	return lmp_fail(e, LMP_EXIT_USAGE, "--%s is %s", r->name, all);
-}
-
-/* A comma-separated list of choices ("heads,latent"): a sweep. */
+/* A choice option's word(s): each choice's value is min + its index
+ * (--fusion off 0, on 1; --kv-layout heads 1, latent 2: the enums of
+ * lmp.h), a comma-separated list where the option sweeps. */
 static int
 parse_choices(const lmp_runopt *r, const char *arg, int64_t **out, int *n, lmp_err *e)
 {
 	char *copy = lmp_xstrdup(arg), *tok, *save = NULL;
-	int c;
+	int i;
 
 	*n = 0;
 	*out = lmp_xmalloc(sizeof **out * (strlen(arg) / 2 + 1));
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (parse_choice(r, tok, &c, e))
+		for (i = 0; r->choices[i] && strcmp(tok, r->choices[i]); i++)
+			;
+		if (!r->choices[i])
 			goto bad;
-		(*out)[(*n)++] = c;
+		(*out)[(*n)++] = r->min + i;
 	}
-	if (!*n || *arg == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
-		parse_choice(r, "", &c, e);
+	if (!*n || *arg == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,") || (!r->list && *n > 1))
 		goto bad;
-	}
 	free(copy);
 	return 0;
 bad:
@@ -195,7 +181,8 @@ bad:
 	free(*out);
 	*out = NULL;
 	*n = 0;
-	return -1;
+	return lmp_fail(e, LMP_EXIT_USAGE, "--%s: '%s' is not %s %s", r->name, arg, r->list ? "a list of" : "one of",
+		r->arg);
 }
 
 /* The name of a choice list's value, or NULL. */
@@ -204,9 +191,9 @@ lmp_runopt_choice(int opt, int64_t value)
 {
 	const lmp_runopt *r = &lmp_runopts[opt];
 
-	if (r->type != LMP_RO_ENUM || value < r->min || value > r->max)
+	if (r->type != LMP_RO_CHOICES || value < r->min || value > r->max)
 		return NULL;
-	return r->choices[value - 1];
+	return r->choices[value - r->min];
 }
 
 int
@@ -220,30 +207,20 @@ lmp_runopt_int(int opt, const char *arg, int64_t *out, lmp_err *e)
 	return 0;
 }
 
-/* "0.9,1": fractions in (0, 1] to parts per 10^4 (finer is refused);
- * "on,off": choices to their index. */
+/* "0.9,1": fractions in (0, 1] to parts per 10^4 (finer is refused). */
 static int
-parse_words(const lmp_runopt *r, const char *s, int64_t **out, int *n, lmp_err *e)
+parse_fracs(const lmp_runopt *r, const char *s, int64_t **out, int *n, lmp_err *e)
 {
 	char *copy = lmp_xstrdup(s), *tok, *save = NULL;
 	lmp_num x, k = lmp_num_int(10000), one = lmp_num_int(1);
-	int i;
 
 	*n = 0;
 	*out = lmp_xmalloc(sizeof **out * (strlen(s) / 2 + 1));
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (r->type == LMP_RO_CHOICES) {
-			for (i = 0; r->choices[i] && strcmp(tok, r->choices[i]); i++)
-				;
-			if (!r->choices[i])
-				goto bad;
-			(*out)[(*n)++] = i;
-		} else {
-			if (lmp_num_parse(tok, strlen(tok), &x) || lmp_num_sign(&x) <= 0 || lmp_num_cmp(&x, &one) > 0 ||
-			    lmp_num_mul(&x, &k, &x) || !lmp_num_is_int(&x))
-				goto bad;
-			(*out)[(*n)++] = (int64_t)x.n;
-		}
+		if (lmp_num_parse(tok, strlen(tok), &x) || lmp_num_sign(&x) <= 0 || lmp_num_cmp(&x, &one) > 0 ||
+		    lmp_num_mul(&x, &k, &x) || !lmp_num_is_int(&x))
+			goto bad;
+		(*out)[(*n)++] = (int64_t)x.n;
 	}
 	if (!*n || s[strlen(s) - 1] == ',')
 		goto bad;
@@ -253,8 +230,6 @@ bad:
 	free(copy);
 	free(*out);
 	*out = NULL;
-	if (r->type == LMP_RO_CHOICES)
-		return lmp_fail(e, LMP_EXIT_USAGE, "--%s: '%s' is not a list of %s", r->name, s, r->arg);
 	return lmp_fail(e, LMP_EXIT_USAGE, "--%s: '%s' is not a list of fractions in (0, 1] (at most 4 decimals)",
 		r->name, s);
 }
@@ -273,19 +248,24 @@ lmp_runopt_parse(lmp_runvals *v, int opt, const char *arg, lmp_err *e)
 		v->engine = lmp_xstrdup(arg);
 		break;
 	case LMP_RO_FRACS:
-	case LMP_RO_CHOICES:
 		free(v->list[opt]);
-		if (parse_words(r, arg, &v->list[opt], &v->n[opt], e))
+		if (parse_fracs(r, arg, &v->list[opt], &v->n[opt], e))
 			return -1;
 		break;
-	case LMP_RO_ENUM:
-		if (r->list) {
-			free(v->list[opt]);
-			if (parse_choices(r, arg, &v->list[opt], &v->n[opt], e))
+	case LMP_RO_CHOICES:
+		if (!r->list) {
+			/* --phase: one choice, not swept */
+			int64_t *one;
+			int n;
+			if (parse_choices(r, arg, &one, &n, e))
 				return -1;
-		} else if (parse_choice(r, arg, &v->phase, e)) {
-			return -1;
+			v->phase = (int)one[0];
+			free(one);
+			break;
 		}
+		free(v->list[opt]);
+		if (parse_choices(r, arg, &v->list[opt], &v->n[opt], e))
+			return -1;
 		break;
 	case LMP_RO_QUERYLIST:
 		free(v->queries);
@@ -435,7 +415,7 @@ lmp_runvals_settings(const lmp_runvals *v, const int64_t *val, lmp_runtime *rt)
 void
 lmp_runopts_list(lmp_buf *b)
 {
-	static const char *const types[] = {"integer", "choice", "queries", "fraction", "choices", "name"};
+	static const char *const types[] = {"integer", "queries", "fraction", "choice", "name"};
 	static const char *const fixes[] = {"-", "binds", "records"};
 	int i;
 
@@ -445,14 +425,12 @@ lmp_runopts_list(lmp_buf *b)
 		lmp_buf_printf(b, "%s\t%s\t%s\t%s\t", r->name, types[r->type], r->arg, r->list ? "yes" : "no");
 		if (r->follows >= 0)
 			lmp_buf_printf(b, "%s", lmp_runopts[r->follows].name);
-		else if (r->type == LMP_RO_CHOICES)
-			lmp_buf_puts(b, r->choices[r->dflt]);
+		else if (r->type == LMP_RO_CHOICES && r->list)
+			lmp_buf_puts(b, lmp_runopt_choice(i, r->dflt));
 		else if (r->type == LMP_RO_NAME)
 			lmp_buf_puts(b, LMP_ENGINE_DEFAULT);
 		else if (r->type == LMP_RO_INTS && r->dflt >= r->min)
 			lmp_buf_printf(b, "%lld", (long long)r->dflt);
-		else if (r->type == LMP_RO_ENUM && r->list)
-			lmp_buf_puts(b, lmp_runopt_choice(i, r->dflt));
 		else
 			lmp_buf_puts(b, "-");
 		if (r->type == LMP_RO_INTS)

@@ -807,3 +807,45 @@ GATE_REFUSED='weights check: model.layers.0.mlp.gate_proj.weight: the model'"'"'
 	[ "$status" -ne 0 ] && [ -z "$output" ]
 	[[ "$stderr" == *'tensor weight: unknown key "dtype" (name, shape, buffer)'* ]]
 }
+
+@test "the agent's parallel roles: asked for in the prompt, checked, stored; an entry without them warned of under --tp" {
+	local ok='{"roles":{"split":{"divides":["elements"],"then":{"collective":"all_gather","bytes":"${elements} * ${a_dtype_bytes}"},"source":"vLLM vllm/model_executor/layers/activation.py"}},"default":"split"}'
+	GOOD_PARALLEL="$ok" run --separate-stderr lmp-ensure --quiet --agent "$AG/good.sh" --module tiny.modeling.Split
+	assert_success
+	[ "$(jq -c '.entries["tiny.modeling.Split"].parallel' "$DB")" = "$ok" ]
+	local before=$(sum) bad why
+	for bad in \
+		'{"roles":{"split":{"divides":["width"],"source":"s"}}}|parallel role "split": "divides" names no parameter of the entry' \
+		'{"roles":{"split":{"divides":["elements"],"then":{"collective":"broadcast","bytes":"1"},"source":"s"}}}|"then" needs a known "collective"' \
+		'{"roles":{"split":{"divides":["elements"],"then":{"collective":"all_reduce","bytes":"${width}"},"source":"s"}}}|parallel role "split": then.bytes: ' \
+		'{"roles":{"split":{"divides":["elements"]}}}|parallel role "split" cites no "source"' \
+		'{"roles":{"split":{"divides":["elements"],"replicates":["a_dtype_bytes"],"source":"s"}}}|"replicates" names a_dtype_bytes, which it does not divide' \
+		'{"roles":{"split":{"divides":["elements"],"source":"s"}},"default":"row"}|parallel.default must name one of its roles'; do
+		why=${bad#*|}
+		GOOD_PARALLEL=${bad%%|*} run_split lmp-ensure --agent "$AG/good.sh" --retries 0 --module tiny.modeling.Bad
+		[ "$status" -ne 0 ] && [ -z "$output" ]
+		[[ "$stderr" == *"$why"* ]] || fail "no '$why' in: $stderr"
+		[ "$(sum)" = "$before" ]
+	done
+	# the prompt asks for the roles
+	cat > "$BATS_TEST_TMPDIR/spy.sh" <<SPY
+#!/bin/sh
+cat > "$BATS_TEST_TMPDIR/prompt.txt"
+exit 3
+SPY
+	chmod +x "$BATS_TEST_TMPDIR/spy.sh"
+	run --separate-stderr lmp-ensure --quiet --agent "$BATS_TEST_TMPDIR/spy.sh" --module a.b.Prompt
+	grep -q '^## Under tensor parallelism$' "$BATS_TEST_TMPDIR/prompt.txt"
+	# an agent entry with no roles, in a layer of a model at TP 2: counted
+	# whole on each device (4096 x 2 bytes of weights, one parameter an
+	# element) and said once on stderr
+	GOOD_TENSORS='[{"name":"weight","shape":["${elements}"]}]' \
+		run --separate-stderr lmp-ensure --quiet --agent "$AG/good.sh" --module tiny.modeling.Scaled
+	assert_success
+	jq '.layers[0].sub_layers[3] |= (.class = "tiny.modeling.Scaled" | .params = {"elements": 4096, "a_dtype_bytes": 2})' \
+		"$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	run_split lmp-eval --tp 2 --batch-size 1 --seq-len 1 "$BATS_TEST_TMPDIR/m.json"
+	assert_success
+	[ "$stderr" = "lmp-eval: warning: tiny.modeling.Scaled declares no parallel role (an entry not validated): counted replicated on every device" ]
+	[ "$(jq '.rows[] | select(.path == "model.norm") | .param_count' <<<"$output")" = 4096 ]
+}

@@ -199,6 +199,9 @@ load helper
 	assert_line --regexp $'^seq-len\tinteger\tN\tyes\t2048\t1\t1099511627776\tlmp-eval\tseq_len\tbinds\t'
 	assert_line --regexp $'^kv-bit\tinteger\tB\tyes\ta-bit\t1\t64\tlmp-eval\tkv_bit\trecords\t'
 	assert_line --regexp $'^phase\tchoice\tprefill[|]decode\tno\t-\t-\t-\tlmp-eval\tphase\t-\t'
+	# every choice option is one type: a sweep where it lists, its default by name
+	assert_line --regexp $'^fusion\tchoice\toff[|]on\tyes\toff\t-\t-\tlmp-eval\tfusion\t-\t'
+	assert_line --regexp $'^kv-layout\tchoice\theads[|]latent\tyes\theads\t-\t-\tlmp-eval\tkv_layout\t-\t'
 	# every option a runtime object carries is in the table
 	for f in batch_size seq_len cache_len w_bit a_bit kv_bit; do
 		[ "$(lmp-eval --totals --seq-len 1 < "$LLAMA2" | jq ".runtime | has(\"$f\")")" = true ]
@@ -357,6 +360,11 @@ JSON
 	assert_clean_failure lmp-eval "--prompt-len and --gen-len go together"
 	run_split lmp-eval --phase decode < "$LLAMA2"
 	assert_clean_failure lmp-eval "--phase needs --prompt-len and --gen-len"
+	# one choice, not a list: the choice options' one error form
+	for bad in prefil prefill,decode ''; do
+		run_split lmp-eval --phase "$bad" --prompt-len 8 --gen-len 4 "$LLAMA2"
+		assert_clean_failure lmp-eval "--phase: '$bad' is not one of prefill|decode"
+	done
 }
 
 # ---- values that depend on the runtime point ----

@@ -251,3 +251,42 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	run --separate-stderr sh -c "lmp-eval --tp 16 --batch-size 1 --seq-len 1 '$(L70)' | lmp-roofline --hardware '$h'"
 	assert_clean_failure lmp-roofline "the hardware file has an unknown interconnect.scale_out.bytes_per_s to time the collectives of a group of 16 across nodes"
 }
+
+@test "Llama 4 Scout at TP 8: the fused experts split inside each expert, one all-reduce per MoE block" {
+	# Llama-4-Scout-17B-16E: hidden 5120, 48 MoE layers, 40 heads and 8 KV
+	# heads of 128, 16 experts and a shared expert of intermediate 8192,
+	# vocabulary 202048, head untied.  Per device at TP 8 (vLLM FusedMoE:
+	# each expert's intermediate width split over the ranks):
+	#   embedding and head 202048 x 5120 / 8 = 129310720 each
+	#   q_proj, o_proj 5120 x 5120 / 8 = 3276800; k_proj, v_proj 5120 x 1024 / 8 = 655360
+	#   shared expert 3 x 5120 x 8192 / 8 = 15728640
+	#   fused experts 3 x 16 x 5120 x 8192 / 8 = 251658240
+	#   router 16 x 5120 and two norms of 5120, replicated; the final norm 5120
+	local layer=$((2 * 3276800 + 2 * 655360 + 15728640 + 251658240 + 16 * 5120 + 2 * 5120))
+	local params=$((2 * 129310720 + 48 * layer + 5120))
+	[ "$params" = 13475107840 ]
+	run sh -c "lmp-inspect meta-llama/Llama-4-Scout-17B-16E | lmp-populate | lmp-eval --tp 8 --batch-size 1 --seq-len 1"
+	assert_success
+	[ "$(jq .parallel.device.param_count <<<"$output")" = "$params" ]
+	# Llama4MoE (vLLM models/llama4.py) all-reduces routed + shared once:
+	# counted at the shared expert's down_proj, none at the experts
+	[ "$(jq '[.rows[] | select(.collective and (.path | test("feed_forward")))] | length' <<<"$output")" = 2 ]
+	[ "$(jq '[.rows[] | select(.path | test("experts\\.all_"))] | length' <<<"$output")" = 0 ]
+}
+
+@test "an entry not validated that declares no parallel role: counted replicated, said once per class on stderr" {
+	local db="$BATS_TEST_TMPDIR/db.json" cls=transformers.models.llama.modeling_llama.LlamaRMSNorm
+	# the module agent's entries start "pending" and carry no "parallel"
+	jq --arg c "$cls" '.entries[$c].validation.status = "pending"' "$ROOT/module_db.json" > "$db"
+	# Llama-3.1-70B at TP 8: 8820367360 parameters per device (derived in
+	# the first test, the norms replicated), whatever the entry's status
+	run_split lmp-eval --db "$db" --tp 2,8 --batch-size 1 --seq-len 1 "$(L70)"
+	assert_success
+	[ "$stderr" = "lmp-eval: warning: $cls declares no parallel role (an entry not validated): counted replicated on every device" ]
+	[ "$(jq -s '.[1].parallel.device.param_count' <<<"$output")" = 8820367360 ]
+	! grep -q 'warning' <<<"$output"
+	# one device: nothing replicated, nothing said
+	run_split lmp-eval --db "$db" --batch-size 1 --seq-len 1 "$(L70)"
+	assert_success
+	[ -z "$stderr" ]
+}

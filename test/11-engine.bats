@@ -202,3 +202,17 @@ setup() {
 	[ "$(jq '.rows[] | select(.path == "model.layers.*.mlp.act_fn") | .bytes.writes' <<<"$on")" = 0 ]
 	[ "$(jq .totals.flops <<<"$on")" = "$(jq .totals.flops <<<"$off")" ]
 }
+
+@test "fusion is the entries' declaration: without torch.add's, only SiLU x gate fuses; a malformed one is refused" {
+	# As above: the SiLU's output, 4 x 11008 x 2 = 88,064 bytes, in 32 layers,
+	# is all that fuses once torch.add declares no fusion.
+	local db="$BATS_TEST_TMPDIR/db.json" off on
+	jq 'del(.entries["torch.add"].fusion)' "$ROOT/module_db.json" > "$db"
+	off=$(lmp-eval --engine transformers --seq-len 4 "$LLAMA2")
+	on=$(lmp-eval --db "$db" --engine transformers --fusion on --seq-len 4 "$LLAMA2")
+	[ "$(( $(jq .totals.bytes.reads <<<"$off") - $(jq .totals.bytes.reads <<<"$on") ))" = $(( 32 * 88064 )) ]
+	[ "$(( $(jq .totals.bytes.writes <<<"$off") - $(jq .totals.bytes.writes <<<"$on") ))" = $(( 32 * 88064 )) ]
+	jq '.entries["torch.add"].fusion.finds = "anywhere"' "$ROOT/module_db.json" > "$db"
+	run_split lmp-eval --db "$db" --engine transformers --fusion on --seq-len 4 "$LLAMA2"
+	assert_clean_failure lmp-eval 'torch.add: "fusion" needs "with" (entries), "finds" (first_after or next)'
+}

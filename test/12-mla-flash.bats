@@ -45,6 +45,12 @@ cfg() { # cfg FIELD: DeepSeek-V3's config value
 	[ "$(jq .totals.state_growth.per_token <<<"$output")" = $((128 * 320 * 2 * 61)) ]
 	[ "$(jq .totals.state_growth.per_token <<<"$output")" = 4997120 ]
 	[ "$(jq .runtime.kv_layout <<<"$output")" = null ]
+	# TensorRT-LLM's profile caches the latent too (its MLA module), with its
+	# own fused attention kernels, not FlashAttention's tiles
+	run lmp-eval --engine trtllm --totals --seq-len 1 --cache-len 4095 "$doc"
+	assert_success
+	[ "$(jq .totals.state_growth.per_token <<<"$output")" = 70272 ]
+	[ "$(jq -c '.runtime | [.engine, .kv_layout, .attention]' <<<"$output")" = '["trtllm","latent",null]' ]
 	# at 8 bits the latent is half
 	run lmp-eval --totals --kv-layout latent --kv-bit 8 --seq-len 1 --cache-len 4095 "$doc"
 	[ "$(jq .totals.state_growth.per_token <<<"$output")" = 35136 ]
@@ -152,12 +158,12 @@ cfg() { # cfg FIELD: DeepSeek-V3's config value
 	[ "$(jq -sc '[.[] | [.runtime.kv_layout, .totals.state_growth.per_token]]' <<<"$output")" = '[[null,4997120],["latent",70272]]' ]
 	for bad in foo heads, ,latent 'heads,,latent' ''; do
 		run_split lmp-eval --kv-layout "$bad" "$LLAMA2"
-		assert_clean_failure lmp-eval '--kv-layout is heads or latent'
+		assert_clean_failure lmp-eval "--kv-layout: '$bad' is not a list of heads|latent"
 	done
 	run_split lmp-eval --attention fast "$LLAMA2"
-	assert_clean_failure lmp-eval '--attention is eager or fused or flash'
+	assert_clean_failure lmp-eval "--attention: 'fast' is not a list of eager|fused|flash"
 	run_split lmp-eval --attention flash --flash-arch sm75 "$LLAMA2"
-	assert_clean_failure lmp-eval '--flash-arch is sm80 or sm8x or sm90'
+	assert_clean_failure lmp-eval "--flash-arch: 'sm75' is not a list of sm80|sm8x|sm90"
 }
 
 # ---- --attention ----

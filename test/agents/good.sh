@@ -2,12 +2,14 @@
 # A well-behaved agent: reads the prompt, answers a valid elementwise entry
 # for the class it names.
 # With GOOD_ALIAS=NAME it gives the class that alias too; with
-# GOOD_TENSORS=JSON it declares those tensors and one parameter an element.
+# GOOD_TENSORS=JSON it declares those tensors and one parameter an element;
+# with GOOD_PARALLEL=JSON it declares that "parallel".
 cls=$(sed -n 's/^CLASS: //p' | head -n 1)
 alias=
 [ -z "${GOOD_ALIAS:-}" ] || alias="\"aliases\": [\"$GOOD_ALIAS\"],"
 params='"0"'
 [ -z "${GOOD_TENSORS:-}" ] || params="\"\${elements}\", \"tensors\": $GOOD_TENSORS"
+[ -z "${GOOD_PARALLEL:-}" ] || params="$params, \"parallel\": $GOOD_PARALLEL"
 cat <<JSON
 {"full_class_name": "$cls", "kind": "leaf", $alias
  "code_location": {"repo": "pytorch/pytorch", "ref": "v2.5.0", "file": "torch/nn/modules/activation.py", "line_start": 1, "line_end": 9},

@@ -455,11 +455,10 @@ test_runopts(void)
 		for (char *c = name; *c; c++)
 			*c = *c == '-' ? '_' : *c;
 		names_ok &= !strcmp(name, lmp_runopts[i].json);
-		/* a choice that sweeps is a list too: of choice indices (--fusion,
-		 * LMP_RO_CHOICES) or of choice values (--kv-layout, a listed LMP_RO_ENUM) */
+		/* a choice that sweeps is a list too (--fusion, --kv-layout: listed
+		 * LMP_RO_CHOICES); --phase, one choice, is not */
 		lists_ok &= (i < LMP_RO_NLISTS) == (lmp_runopts[i].type == LMP_RO_INTS ||
-			lmp_runopts[i].type == LMP_RO_FRACS || lmp_runopts[i].type == LMP_RO_CHOICES ||
-			(lmp_runopts[i].type == LMP_RO_ENUM && lmp_runopts[i].list));
+			lmp_runopts[i].type == LMP_RO_FRACS || (lmp_runopts[i].type == LMP_RO_CHOICES && lmp_runopts[i].list));
 	}
 	ok(names_ok, "every option's JSON field is its name with underscores", NULL);
 	ok(lists_ok, "the list options (integers, fractions, choices) come first, in sweep order", NULL);
@@ -510,7 +509,8 @@ test_runopts(void)
 		!strcmp(e.msg, "the document was populated with batch_size 2; --batch-size disagrees"),
 		"a bound value the command line contradicts is refused", e.msg);
 	e = (lmp_err){0};
-	ok(lmp_runopt_parse(&user, LMP_RO_PHASE, "middle", &e) && !strcmp(e.msg, "--phase is prefill or decode"),
+	ok(lmp_runopt_parse(&user, LMP_RO_PHASE, "middle", &e) &&
+		!strcmp(e.msg, "--phase: 'middle' is not one of prefill|decode"),
 		"a choice names its values", e.msg);
 	cJSON_Delete(doc);
 	lmp_runvals_free(&user);
