@@ -24,8 +24,21 @@ struct calmodel {
 	int lay_key[8][3];
 	lmp_model *lay[8];
 };
+/* A request's eval document, and its times under the terms last tried:
+ * the records of one run (a latency and a throughput of the same row) are
+ * timed once. */
+struct lmp_calreq {
+	char *key;
+	cJSON *doc;
+	const lmp_hw *hw;
+	lmp_tparams tp;
+	int timed;
+	double t[3]; /* LMP_CAL_* */
+};
 struct lmp_calcache {
 	lmp_db *db;
+	struct lmp_calreq **req;
+	int nreq;
 	struct calmodel *models;
 	int nmodels;
 	lmp_hw **hw;
@@ -50,7 +63,6 @@ rec_free(lmp_calrec *r)
 	free(r->device);
 	free(r->engine);
 	free(r->metric);
-	cJSON_Delete(r->doc);
 }
 
 void
@@ -82,7 +94,13 @@ lmp_calset_free(lmp_calset *s)
 		free(c->ename[i]);
 		free(c->eid[i]);
 	}
+	for (i = 0; c && i < c->nreq; i++) {
+		cJSON_Delete(c->req[i]->doc);
+		free(c->req[i]->key);
+		free(c->req[i]);
+	}
 	if (c) {
+		free(c->req);
 		if (c->db)
 			lmp_db_free(c->db);
 		free(c->models);
@@ -307,6 +325,35 @@ out:
 	return doc;
 }
 
+/* The request's document, made once per distinct request; a document
+ * lmp refuses is kept as the reason, after the key's NUL. */
+static struct lmp_calreq *
+request(struct lmp_calcache *c, struct calmodel *cm, const struct req *q, const char *dev)
+{
+	struct lmp_calreq *r;
+	lmp_err e = {0};
+	char key[1024];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(key, sizeof key, "%s|%s|%s|%lld|%lld|%lld|%lld|%lld|%lld|%d|%d|%d", cm->id, dev, q->engine,
+		(long long)q->batch, (long long)q->input, (long long)q->output, (long long)q->tp, (long long)q->pp,
+		(long long)q->ep, q->w_bit, q->a_bit, q->kv_bit);
+	for (i = 0; i < c->nreq; i++)
+		if (!strcmp(c->req[i]->key, key))
+			return c->req[i];
+	r = lmp_xcalloc(1, sizeof *r);
+	if (!(r->doc = request_doc(c, cm, q, &e))) {
+		r->key = lmp_xmalloc(n + strlen(e.msg) + 2);
+		memcpy(r->key, key, n + 1);
+		memcpy(r->key + n + 1, e.msg, strlen(e.msg) + 1);
+	} else {
+		r->key = lmp_xstrdup(key);
+	}
+	c->req = lmp_xrealloc(c->req, sizeof *c->req * (size_t)(c->nreq + 1));
+	return c->req[c->nreq++] = r;
+}
+
 static double
 at(const cJSON *j, const char *path)
 {
@@ -330,8 +377,8 @@ implausible(const lmp_calrec *r, const struct req *q)
 {
 	int prec = lmp_hw_precision(r->hw, q->w_bit, q->a_bit);
 	double peak = r->hw->peak[prec], bw = r->hw->bandwidth;
-	double flops = at(r->doc, "phases.prefill.totals.flops");
-	double steps = at(r->doc, "phases.decode.steps"), w = at(r->doc, "phases.decode.totals.bytes.weights");
+	double flops = at(r->req->doc, "phases.prefill.totals.flops");
+	double steps = at(r->req->doc, "phases.decode.steps"), w = at(r->req->doc, "phases.decode.totals.bytes.weights");
 	double pre = flops / peak, step = steps > 0 ? w / steps / bw : 0, lb;
 
 	lb = r->time == LMP_CAL_TTFT ? pre : r->time == LMP_CAL_TPOT ? step : pre + steps * step;
@@ -424,11 +471,11 @@ prepare(lmp_calset *s, const cJSON *j, lmp_calrec *r, lmp_err *e)
 		return NULL;
 	if (!cm->doc)
 		return lmp_xstrdup(cm->why);
-	{
-		lmp_err de = {0};
-		if (!(r->doc = request_doc(c, cm, &q, &de)))
-			return fmt("not predictable by lmp: %s", de.msg);
-	}
+	if (!(r->req = request(c, cm, &q, dev)))
+		return NULL;
+	r->req->hw = r->hw;
+	if (!r->req->doc)
+		return fmt("not predictable by lmp: %s", r->req->key + strlen(r->req->key) + 1);
 	r->engine = lmp_xstrdup(q.engine);
 	return implausible(r, &q);
 }
@@ -473,7 +520,6 @@ lmp_calset_add(lmp_calset *s, const char *text, size_t len, const char *name, lm
 			add_ex(s, id, fmt("not predictable: %s", str(j, "not_predictable") ? str(j, "not_predictable") : "unstated"));
 		} else if ((why = prepare(s, j, &r, e))) {
 			add_ex(s, id, why);
-			cJSON_Delete(r.doc);
 			free(r.engine);
 		} else if (e->status) {
 			rc = -1;
@@ -492,28 +538,45 @@ lmp_calset_add(lmp_calset *s, const char *text, size_t len, const char *name, lm
 	return rc || e->status ? -1 : 0;
 }
 
+static int
+same(const lmp_tparams *a, const lmp_tparams *b)
+{
+	return a->compute_fraction == b->compute_fraction && a->memory_fraction == b->memory_fraction &&
+		a->link_fraction == b->link_fraction && a->launch_s == b->launch_s && a->step_s == b->step_s &&
+		a->waves == b->waves;
+}
+
 /* The terms as lmp_roofline takes them.  Until the calibrated time model
  * reads opts.tp, the two fractions act through the efficiencies. */
 int
 lmp_cal_predict(const lmp_calrec *r, const lmp_tparams *tp, double *t, lmp_err *e)
 {
-	cJSON *d = cJSON_Duplicate(r->doc, 1);
-	lmp_roof_opts o = {0};
+	struct lmp_calreq *q = r->req;
 	static const char *const key[] = {"totals.ttft_s", "totals.tpot_s", "totals.time_s"};
+	lmp_roof_opts o = {0};
+	cJSON *d;
+	int i;
 
-	o.hw = r->hw;
-	o.devices = 1;
-	o.compute_eff = tp->compute_fraction;
-	o.memory_eff = tp->memory_fraction;
-	o.tp = *tp;
-	if (!d)
-		lmp_oom();
-	if (lmp_roofline(d, &o, e)) {
+	if (!q->timed || !same(&q->tp, tp)) {
+		if (!(d = cJSON_Duplicate(q->doc, 1)))
+			lmp_oom();
+		o.hw = q->hw;
+		o.devices = 1;
+		o.compute_eff = tp->compute_fraction;
+		o.memory_eff = tp->memory_fraction;
+		o.tp = *tp;
+		if (lmp_roofline(d, &o, e)) {
+			cJSON_Delete(d);
+			q->timed = 0;
+			return lmp_prefix(e, "%s: ", r->id);
+		}
+		for (i = 0; i < 3; i++)
+			q->t[i] = at(d, key[i]);
 		cJSON_Delete(d);
-		return lmp_prefix(e, "%s: ", r->id);
+		q->tp = *tp;
+		q->timed = 1;
 	}
-	*t = at(d, key[r->time]);
-	cJSON_Delete(d);
+	*t = q->t[r->time];
 	if (!(*t > 0))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: lmp predicts no time", r->id);
 	return 0;

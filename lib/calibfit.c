@@ -350,7 +350,7 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 {
 	struct entry *en = NULL;
 	int nen = 0, i, j, k, rc = -1, *idx, nall = 0;
-	const char **devs = lmp_xmalloc(sizeof *devs * (size_t)(s->nrec + 1));
+	char **devs = lmp_xmalloc(sizeof *devs * (size_t)(s->nrec + 1));
 	int ndev = 0;
 	double *err;
 	lmp_calstats st;
@@ -360,7 +360,7 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 		for (j = 0; j < ndev && strcmp(devs[j], s->rec[i].device); j++)
 			;
 		if (j == ndev)
-			devs[ndev++] = s->rec[i].device;
+			devs[ndev++] = lmp_xstrdup(s->rec[i].device);
 	}
 	/* a device with fewer than 5 measurements is not calibrated */
 	for (j = 0; j < ndev; j++) {
@@ -377,13 +377,14 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 			lmp_calset_exclude(s, i, lmp_xstrdup(why));
 		}
 	}
-	/* the devices again: the excluded ones' names are gone */
-	ndev = 0;
+	/* the devices again, less those excluded */
+	while (ndev)
+		free(devs[--ndev]);
 	for (i = 0; i < s->nrec; i++) {
 		for (j = 0; j < ndev && strcmp(devs[j], s->rec[i].device); j++)
 			;
 		if (j == ndev)
-			devs[ndev++] = s->rec[i].device;
+			devs[ndev++] = lmp_xstrdup(s->rec[i].device);
 	}
 	/* per device: the pooled entry, then each engine with 5 or more */
 	for (j = 0; j < ndev; j++) {
@@ -403,8 +404,15 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 			x.nsrc = sources(s, x.idx, x.n);
 			en = lmp_xrealloc(en, sizeof *en * (size_t)(nen + 1));
 			en[nen++] = x;
-			if (fit_entry(s, &en[nen - 1], e))
+			/* the device's only engine: the same records as the pooled
+			 * entry just fitted, so the same terms and errors */
+			if (eng && en[nen - 2].n == x.n && !en[nen - 2].engine) {
+				en[nen - 1].tp = en[nen - 2].tp;
+				en[nen - 1].held = lmp_xmalloc(sizeof *x.held * (size_t)x.n);
+				memcpy(en[nen - 1].held, en[nen - 2].held, sizeof *x.held * (size_t)x.n);
+			} else if (fit_entry(s, &en[nen - 1], e)) {
 				goto out;
+			}
 			continue;
 skip:
 			free(x.idx);
@@ -486,6 +494,8 @@ out:
 		free(en[k].held);
 	}
 	free(en);
+	while (ndev)
+		free(devs[--ndev]);
 	free(devs);
 	return rc;
 }

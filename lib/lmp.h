@@ -753,7 +753,7 @@ typedef struct lmp_calrec {
 	int time;          /* LMP_CAL_* */
 	double measured;   /* seconds; a throughput as the time its tokens took */
 	int fold;          /* the held-out fold, from the id (0 .. LMP_CAL_FOLDS - 1) */
-	cJSON *doc;        /* the eval document of the request */
+	struct lmp_calreq *req; /* the request's eval document, shared by the records of one run (the set's) */
 	const lmp_hw *hw;  /* the set's */
 } lmp_calrec;
 typedef struct lmp_calex {

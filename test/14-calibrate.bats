@@ -48,8 +48,14 @@ synthetic() {
 	done
 }
 
+# made once for the file
+setup_file() {
+	synthetic > "$BATS_FILE_TMPDIR/syn.ndjson"
+}
+SYN() { cat "$BATS_FILE_TMPDIR/syn.ndjson"; }
+
 @test "a corpus made from known terms: the fit recovers them, held out to within 1%" {
-	synthetic > "$BATS_TEST_TMPDIR/syn.ndjson"
+	SYN > "$BATS_TEST_TMPDIR/syn.ndjson"
 	run_split lmp-calibrate "$BATS_TEST_TMPDIR/syn.ndjson"
 	assert_success
 	# one pooled entry and one for the engine (ten measurements each)
@@ -88,7 +94,7 @@ synthetic() {
 	# = 2.76e13 FLOPs in the linear layers alone; at the dense bf16 peak of
 	# 989.4e12 FLOP/s that is 27.9 ms, so 5 ms cannot be its first token.
 	{
-		synthetic
+		SYN
 		rec fast/ttft ttft_s 1 2048 2 0.005
 	} > "$BATS_TEST_TMPDIR/c.ndjson"
 	run_split lmp-calibrate "$BATS_TEST_TMPDIR/c.ndjson"
@@ -103,7 +109,7 @@ synthetic() {
 
 @test "records lmp cannot predict are excluded, each with its reason" {
 	{
-		synthetic
+		SYN
 		rec x/np ttft_s 1 128 2 1 '.predictable = false | .not_predictable = "request rate"'
 		rec x/hw ttft_s 1 128 2 1 '.device = "nvidia-h999"'
 		rec x/engine ttft_s 1 128 2 1 '.engine = "warp-drive"'
@@ -130,7 +136,7 @@ synthetic() {
 
 @test "a device with fewer than 5 measurements gets no entry; its records say why" {
 	{
-		synthetic
+		SYN
 		rec y/a100 ttft_s 1 128 2 1 '.device = "nvidia-a100-sxm-80gb"'
 	} > "$BATS_TEST_TMPDIR/c.ndjson"
 	run_split lmp-calibrate "$BATS_TEST_TMPDIR/c.ndjson"
@@ -160,7 +166,7 @@ synthetic() {
 }
 
 @test "--table and --check: the ratchet fails when the held-out error is worse than recorded" {
-	synthetic > "$BATS_TEST_TMPDIR/syn.ndjson"
+	SYN > "$BATS_TEST_TMPDIR/syn.ndjson"
 	lmp-calibrate "$BATS_TEST_TMPDIR/syn.ndjson" > "$BATS_TEST_TMPDIR/cal.json"
 	run_split lmp-calibrate --table "$BATS_TEST_TMPDIR/syn.ndjson"
 	assert_success
