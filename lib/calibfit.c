@@ -454,7 +454,9 @@ skip:
 			table_line(out, metrics[m], &st);
 		}
 		table_line(out, "all", heldout);
-		lmp_buf_printf(out, "measurements used %d, excluded %d\n", s->nrec, s->nex);
+		for (i = k = 0; i < s->nex; i++)
+			k += !strncmp(s->ex[i].reason, "implausible", 11);
+		lmp_buf_printf(out, "measurements used %d, excluded %d (implausible %d)\n", s->nrec, s->nex, k);
 	} else {
 		lmp_buf_printf(out, "{\"lmp\":\"calibration\",\"version\":1,\"generated_by\":\"lmp-calibrate %s\","
 			"\"error\":\"predicted time / measured time - 1, a throughput taken as the time of its tokens; "
