@@ -12,7 +12,7 @@ LDLIBS = -lcjson -lnettle -lm -ldl
 TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report lmp-calibrate
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
-UNIT = test/unit/test_engine test/unit/test_report
+UNIT = test/unit/test_engine test/unit/test_report test/unit/test_time
 HTTPD = test/httpd
 
 # Debian packages the build, the demo and the tests need.
@@ -29,6 +29,7 @@ lib/liblmp.a: $(LIBOBJ)
 
 $(LIBOBJ) $(BINS:%=%.o) $(UNIT:%=%.o): lib/lmp.h lib/report.h test/unit/tap.h
 lib/poly.o lib/fold.o lib/polyeval.o: lib/poly_impl.h
+lib/roofline.o lib/timed.o: lib/timed.h
 
 bin/%: bin/%.o lib/liblmp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)

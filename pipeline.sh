@@ -11,7 +11,7 @@
 #                    [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]
 #                    [--flash-arch sm80|sm8x|sm90,...]
 #                    [--hardware NAME|FILE] [--devices N] [--gpus-per-node N] [--compute-efficiency X]
-#                    [--memory-efficiency X] [--unfused]
+#                    [--memory-efficiency X] [--calibration FILE|none] [--ideal] [--unfused]
 #                    [--format F] [--plot X:Y] [--series FIELD,...]
 #        pipeline.sh --help | --version
 #
@@ -97,10 +97,10 @@ while [ $# -gt 0 ]; do
 	--hardware)
 		[ $# -gt 0 ] || die "$a needs a value"
 		hardware=$1; add_roof "$a"; add_roof "$1"; shift ;;
-	--devices | --gpus-per-node | --compute-efficiency | --memory-efficiency)
+	--devices | --gpus-per-node | --compute-efficiency | --memory-efficiency | --calibration)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_roof "$a"; add_roof "$1"; shift ;;
-	--unfused) add_roof "$a" ;;
+	--unfused | --ideal) add_roof "$a" ;;
 	--format | --plot | --series)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_rep "$a"; add_rep "$1"; shift ;;

@@ -2,18 +2,20 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lmp.h"
 
 static const char usage_text[] =
 	"usage: lmp-roofline --hardware NAME|FILE [--devices N] [--gpus-per-node N] [--compute-efficiency X]\n"
-	"                    [--memory-efficiency X] [--unfused] [--pretty] [FILE]\n"
+	"                    [--memory-efficiency X] [--calibration FILE|none] [--ideal] [--unfused] [--pretty]\n"
+	"                    [FILE]\n"
 	"       lmp-roofline --list-hardware\n"
 	"       lmp-roofline --help | --version\n";
 
 struct opts {
-	const char *hardware, *file;
-	int list, pretty;
+	const char *hardware, *file, *calibration;
+	int list, pretty, ideal;
 	lmp_roof_opts r;
 };
 
@@ -36,7 +38,7 @@ fraction(const char *opt, const char *s)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_HW = 256, O_DEV, O_GPN, O_CE, O_ME, O_UNF, O_LIST, O_PRETTY, O_HELP, O_VERSION };
+	enum { O_HW = 256, O_DEV, O_GPN, O_CE, O_ME, O_UNF, O_CAL, O_IDEAL, O_LIST, O_PRETTY, O_HELP, O_VERSION };
 	static const struct option longs[] = {
 		{"hardware", required_argument, 0, O_HW},
 		{"devices", required_argument, 0, O_DEV},
@@ -44,6 +46,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"compute-efficiency", required_argument, 0, O_CE},
 		{"memory-efficiency", required_argument, 0, O_ME},
 		{"unfused", no_argument, 0, O_UNF},
+		{"calibration", required_argument, 0, O_CAL},
+		{"ideal", no_argument, 0, O_IDEAL},
 		{"list-hardware", no_argument, 0, O_LIST},
 		{"pretty", no_argument, 0, O_PRETTY},
 		{"help", no_argument, 0, O_HELP},
@@ -74,6 +78,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_CE: o->r.compute_eff = fraction("--compute-efficiency", optarg); break;
 		case O_ME: o->r.memory_eff = fraction("--memory-efficiency", optarg); break;
 		case O_UNF: o->r.unfused = 1; break;
+		case O_CAL: o->calibration = optarg; break;
+		case O_IDEAL: o->ideal = 1; break;
 		case O_LIST: o->list = 1; break;
 		case O_PRETTY: o->pretty = 1; break;
 		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
@@ -88,6 +94,32 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->file = optind < argc ? argv[optind] : NULL;
 	if (!o->list && !o->hardware)
 		lmp_usage_error("--hardware NAME is required; --list-hardware names the devices");
+}
+
+/* Where the time model's terms come from (lmp-roofline(1) TIME MODEL):
+ * --ideal, else --calibration or LMP_CALIBRATION (none: the ideal terms),
+ * else the shipped calibration, which may be absent (uncalibrated). */
+static void
+choose_calibration(struct opts *o)
+{
+	const char *path;
+	lmp_err e = {0};
+	int dflt;
+
+	if (o->ideal) {
+		o->r.tmode = LMP_TM_IDEAL;
+		return;
+	}
+	path = lmp_calibration_path(o->calibration, &dflt);
+	if (!path) {
+		o->r.tmode = LMP_TM_NONE;
+		return;
+	}
+	o->r.tmode = LMP_TM_DEFAULT;
+	if (dflt && access(path, F_OK))
+		return;
+	if (!(o->r.cal = lmp_calibration_load(path, &e)))
+		lmp_die(&e);
 }
 
 /* id, name, bf16 (or best 16-bit) dense FLOP/s, bandwidth, capacity. */
@@ -131,6 +163,7 @@ main(int argc, char **argv)
 	if (!(hw = lmp_hw_load(o.hardware, &e)))
 		lmp_die(&e);
 	o.r.hw = hw;
+	choose_calibration(&o);
 	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
 	/* A stream filter: a document is read, annotated and written before the
@@ -158,6 +191,7 @@ main(int argc, char **argv)
 	lmp_json_reader_free(&rd);
 	lmp_buf_free(&out);
 	lmp_hw_free(hw);
+	lmp_calibration_free((lmp_calibration *)o.r.cal);
 	if (rc)
 		lmp_die(&e);
 	return lmp_close_stdout();

@@ -5,7 +5,8 @@
  * config inspected and populated (once per model), the record's batch,
  * lengths, layout and precisions under the lmp engine profile whose
  * "corpus_names" list the record's engine.  Its time under a set of terms
- * is lmp_roofline's (lmp-calibrate(1)). */
+ * is the time model's (lmp_timed_*: lmp_roofline's kernels and sums;
+ * lmp-calibrate(1)). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -31,8 +32,9 @@ struct lmp_calreq {
 	char *key;
 	cJSON *doc;
 	const lmp_hw *hw;
+	lmp_timed *timed; /* doc prepared for the time model, once */
 	lmp_tparams tp;
-	int timed;
+	int tried; /* t holds the times under tp */
 	double t[3]; /* LMP_CAL_* */
 };
 struct lmp_calcache {
@@ -95,6 +97,7 @@ lmp_calset_free(lmp_calset *s)
 		free(c->eid[i]);
 	}
 	for (i = 0; c && i < c->nreq; i++) {
+		lmp_timed_free(c->req[i]->timed);
 		cJSON_Delete(c->req[i]->doc);
 		free(c->req[i]->key);
 		free(c->req[i]);
@@ -546,35 +549,33 @@ same(const lmp_tparams *a, const lmp_tparams *b)
 		a->waves == b->waves;
 }
 
-/* The terms as lmp_roofline takes them.  Until the calibrated time model
- * reads opts.tp, the two fractions act through the efficiencies. */
+/* The time under terms tp, through the time model's own function
+ * (lmp_timed_*: the same kernels and sums as lmp_roofline), the document
+ * prepared once. */
 int
 lmp_cal_predict(const lmp_calrec *r, const lmp_tparams *tp, double *t, lmp_err *e)
 {
 	struct lmp_calreq *q = r->req;
-	static const char *const key[] = {"totals.ttft_s", "totals.tpot_s", "totals.time_s"};
 	lmp_roof_opts o = {0};
-	cJSON *d;
-	int i;
+	lmp_times x;
 
-	if (!q->timed || !same(&q->tp, tp)) {
-		if (!(d = cJSON_Duplicate(q->doc, 1)))
-			lmp_oom();
+	if (!q->timed) {
 		o.hw = q->hw;
 		o.devices = 1;
-		o.compute_eff = tp->compute_fraction;
-		o.memory_eff = tp->memory_fraction;
-		o.tp = *tp;
-		if (lmp_roofline(d, &o, e)) {
-			cJSON_Delete(d);
-			q->timed = 0;
+		o.compute_eff = o.memory_eff = 1;
+		o.tmode = LMP_TM_TERMS;
+		if (!(q->timed = lmp_timed_prepare(q->doc, &o, e)))
 			return lmp_prefix(e, "%s: ", r->id);
-		}
-		for (i = 0; i < 3; i++)
-			q->t[i] = at(d, key[i]);
-		cJSON_Delete(d);
+		q->tried = 0;
+	}
+	if (!q->tried || !same(&q->tp, tp)) {
+		if (lmp_timed_eval(q->timed, tp, &x))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: the time model refuses the terms", r->id);
+		q->t[LMP_CAL_TTFT] = x.ttft_s;
+		q->t[LMP_CAL_TPOT] = x.tpot_s;
+		q->t[LMP_CAL_E2E] = x.e2e_s;
 		q->tp = *tp;
-		q->timed = 1;
+		q->tried = 1;
 	}
 	*t = q->t[r->time];
 	if (!(*t > 0))

@@ -11,7 +11,8 @@
 
 #include "lmp.h"
 
-enum { NT = 5, MAXEVAL = 160 };
+enum { NT = 5, MAXEVAL = 2000, RESTARTS = 8 };
+static const double PULL = 1e-4;
 /* compute, memory and link fractions, launch_s, step_s: the ranges */
 static const double lo[NT] = {0.05, 0.05, 0.05, 1e-8, 1e-6};
 static const double hi[NT] = {1, 1, 1, 50e-6, 50e-3};
@@ -37,7 +38,7 @@ static double
 loss(const double *u, struct group *g)
 {
 	lmp_tparams tp;
-	double sum = 0, t;
+	double sum = 0, t, pull = 0;
 
 	terms(u, &tp);
 	for (int i = 0; i < g->n; i++) {
@@ -46,19 +47,23 @@ loss(const double *u, struct group *g)
 			return NAN;
 		sum += fabs(log(t / r->measured));
 	}
-	return sum / g->n;
+	/* a slight pull to the start keeps a term that no measurement of the
+	 * group sees (link_fraction without a layout) where it started */
+	for (int j = 0; j < NT; j++)
+		pull += (u[j] - log(start[j])) * (u[j] - log(start[j])) / NT;
+	return sum / g->n + PULL * pull;
 }
 
 /* Nelder-Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2). */
 static int
-fit(struct group *g, lmp_tparams *out)
+simplex(struct group *g, double *u, double *fu)
 {
 	double p[NT + 1][NT], f[NT + 1], c[NT], xr[NT], xe[NT], fr, fe;
 	int i, j, k, best, worst, next, evals = 0;
 
 	for (i = 0; i <= NT; i++) {
 		for (j = 0; j < NT; j++)
-			p[i][j] = log(start[j]) + (i == j + 1 ? (j < 3 ? -0.5 : 1.5) : 0);
+			p[i][j] = u[j] + (i == j + 1 ? (j < 3 ? -0.5 : 1.5) : 0);
 		if (isnan(f[i] = loss(p[i], g)))
 			return -1;
 		evals++;
@@ -75,7 +80,7 @@ fit(struct group *g, lmp_tparams *out)
 		for (i = 0; i <= NT; i++)
 			if (i != worst && f[i] >= f[next])
 				next = i;
-		if (f[worst] - f[best] < 1e-7)
+		if (f[worst] - f[best] < 1e-10)
 			break;
 		for (j = 0; j < NT; j++) {
 			c[j] = 0;
@@ -124,7 +129,37 @@ fit(struct group *g, lmp_tparams *out)
 	for (i = 1; i <= NT; i++)
 		if (f[i] < f[best])
 			best = i;
-	terms(p[best], out);
+	memcpy(u, p[best], sizeof p[best]);
+	*fu = f[best];
+	return 0;
+}
+
+/* Nelder-Mead from the start, then again from where it stopped while
+ * that still gains (a fresh simplex gets out of one that collapsed early
+ * along a direction the loss hardly sees). */
+static int
+fit(struct group *g, lmp_tparams *out)
+{
+	double u[NT], v[NT], fu, fv;
+	int j, r;
+
+	for (j = 0; j < NT; j++)
+		u[j] = log(start[j]);
+	if (simplex(g, u, &fu))
+		return -1;
+	for (r = 0; r < RESTARTS; r++) {
+		memcpy(v, u, sizeof u);
+		if (simplex(g, v, &fv))
+			return -1;
+		if (!(fv < fu - 1e-9)) {
+			if (fv < fu)
+				memcpy(u, v, sizeof v);
+			break;
+		}
+		memcpy(u, v, sizeof v);
+		fu = fv;
+	}
+	terms(u, out);
 	return 0;
 }
 

@@ -737,8 +737,18 @@ typedef struct lmp_roof_opts {
 	int unfused; /* count intermediates as written and read back */
 	int devices_given; /* --devices was given: it must equal the layout's */
 	int gpus_per_node; /* --gpus-per-node, or 0: the hardware file's */
-	lmp_tparams tp; /* the time model's terms (lmp_tparams) */
+	lmp_tparams tp; /* the time model's terms (lmp_tparams), where tmode is LMP_TM_TERMS */
+	int tmode; /* enum lmp_tmode: where the terms come from */
+	const struct lmp_calibration *cal; /* LMP_TM_DEFAULT: the calibration file read, or NULL */
 } lmp_roof_opts;
+/* Where lmp_roofline takes its terms (lmp-roofline(1) TIME MODEL):
+ *   LMP_TM_DEFAULT  the calibration entry of (device, engine), else the
+ *                   device's pooled one, else uncalibrated (achievable
+ *                   ceilings, waves, no floors)
+ *   LMP_TM_NONE     --calibration none: the ideal terms (efficiencies apply)
+ *   LMP_TM_IDEAL    --ideal: the ideal terms, efficiencies ignored
+ *   LMP_TM_TERMS    o->tp as given (efficiencies apply) */
+enum lmp_tmode { LMP_TM_DEFAULT, LMP_TM_NONE, LMP_TM_IDEAL, LMP_TM_TERMS };
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
 
@@ -787,6 +797,54 @@ void lmp_calstats_of(double *err, int n, lmp_calstats *st);
 /* Fits every group of s and writes the calibration file to out; with
  * table, the validation table instead.  heldout gets the overall figures. */
 int lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp_err *e);
+/* timemodel.c: THE time function (lmp-roofline(1) TIME MODEL).  One
+ * kernel: a row's instance over a phase.  Every path that times a row
+ * (lmp_roofline, lmp_timed_eval) calls lmp_kernel_time. */
+extern const lmp_tparams lmp_tparams_ideal; /* fractions 1, no floors, no waves */
+typedef struct lmp_kernel {
+	double flops, bytes;    /* per instance, over the phase */
+	double calls;           /* kernel launches per instance over the phase */
+	double peak, bandwidth; /* datasheet FLOP/s of its precision, bytes/s */
+	int gemm;               /* it has a GEMM shape (row field "gemm"): */
+	double m, n, k, gcalls; /* gcalls products of (m x k) by (k x n) */
+} lmp_kernel;
+typedef struct lmp_ktime {
+	double compute, memory, launch, time; /* seconds per instance; time the max */
+	double gemm_s; /* of compute, the GEMM's share (waves applied) */
+	/* waves applied: output tile tm x tn, tiles, split-K slices, waves,
+	 * and the efficiency (useful work over the units' time); 0 otherwise */
+	double tm, tn, tiles, split_k, waves, wave_eff;
+} lmp_ktime;
+void lmp_kernel_time(const lmp_kernel *k, const lmp_tparams *p, int units, lmp_ktime *out);
+
+/* timed.c: a document prepared once, timed many times under different
+ * terms (lmp-calibrate's fit): the same kernels and sums as lmp_roofline,
+ * so the times are bit-identical.  o's compute_eff and memory_eff multiply
+ * on top of p's fractions, as in lmp_roofline; o->tmode and o->cal are
+ * ignored (p is the terms). */
+typedef struct lmp_times {
+	double ttft_s, tpot_s, e2e_s, time_s, tokens_per_s; /* NAN where the document has none (a single step: time_s only) */
+} lmp_times;
+typedef struct lmp_timed lmp_timed;
+lmp_timed *lmp_timed_prepare(const cJSON *eval_doc, const lmp_roof_opts *o, lmp_err *e);
+int lmp_timed_eval(const lmp_timed *t, const lmp_tparams *p, lmp_times *out);
+void lmp_timed_free(lmp_timed *t);
+
+/* calibration.c: calibration files (lmp-calibration(5)). */
+typedef struct lmp_calibration lmp_calibration;
+/* opt (--calibration), else LMP_CALIBRATION, else the shipped default
+ * (share/lmp/calibration/corpus.json); NULL for "none". *dflt: the default
+ * was taken (an absent default file is no error). */
+const char *lmp_calibration_path(const char *opt, int *dflt);
+/* Reads and checks a file; a malformed one is refused with one line. */
+lmp_calibration *lmp_calibration_load(const char *path, lmp_err *e);
+void lmp_calibration_free(lmp_calibration *c);
+/* The entry for (device, engine), else the device's pooled entry (engine
+ * null), else NULL. */
+const cJSON *lmp_calibration_select(const lmp_calibration *c, const char *device, const char *engine);
+const char *lmp_calibration_file(const lmp_calibration *c); /* its path */
+/* An entry's terms (checked at load). */
+void lmp_calibration_terms(const cJSON *entry, lmp_tparams *tp);
 
 /* dblayers.c: the database a tool reads.  explicit: --db or LMP_DB
  * (lmp_db_explicit), read alone; NULL: the user's data home database

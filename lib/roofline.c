@@ -1,28 +1,18 @@
 /* roofline.c: time, bound and fit of eval documents on a device.
  *
- * Each basic layer is one kernel per step: it takes the longer of its
- * compute time (FLOPs at the device's peak in the precision the GEMMs run
- * in) and its memory time (bytes moved at the memory bandwidth), each
- * scaled by the fraction of peak a real kernel reaches.  A phase of many
+ * Each basic layer is one kernel per step, timed by the time model
+ * (timemodel.c, lmp-roofline(1) TIME MODEL): the longer of its compute
+ * time and its memory time at the ceilings the terms give, and of its
+ * launches' floor; each step adds the engine's own time.  A phase of many
  * decode steps is timed on its summed work, which is exact when no layer
  * crosses the ridge point during the phase (a projection's intensity does
- * not depend on the context, attention's stays far below the ridge). */
+ * not depend on the context, attention's stays far below the ridge).  The
+ * kernels are read and summed by timed.c, which lmp-calibrate times
+ * through too. */
 #include <math.h>
 #include <string.h>
 
-#include "lmp.h"
-
-struct sums {
-	double time, compute, memory, flops, bytes, act_peak, comm;
-};
-
-/* The document's parallel layout (lmp-eval(1) PARALLELISM): the devices
- * its rows are one of, and how many GPUs share a node's links. */
-struct lay {
-	int on;
-	double tp, pp, ep, dp, devices;
-	int gpn;
-};
+#include "timed.h"
 
 static double
 num_at(const cJSON *obj, const char *key)
@@ -43,61 +33,6 @@ add_num(cJSON *obj, const char *key, double x)
 		cJSON_AddNullToObject(obj, key);
 	else
 		cJSON_AddItemToObject(obj, key, lmp_json_new_num(&v));
-}
-
-/* Bytes a kernel moves: reads and writes, and with --unfused the
- * temporaries written and read back. */
-static double
-moved(const cJSON *q, int unfused)
-{
-	const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "bytes");
-
-	return num_at(b, "reads") + num_at(b, "writes") + (unfused ? 2 * num_at(b, "intermediates") : 0);
-}
-
-static void
-annotate(cJSON *q, double f, double by, double ct, double mt, double t, double peak, double bw)
-{
-	add_num(q, "intensity", by > 0 ? f / by : 0);
-	add_num(q, "attainable_flops", by > 0 && f / by * bw < peak ? f / by * bw : peak);
-	add_num(q, "compute_time_s", ct);
-	add_num(q, "memory_time_s", mt);
-	add_num(q, "time_s", t);
-	cJSON_AddStringToObject(q, "bound", ct >= mt ? "compute" : "memory");
-}
-
-static int
-work(const cJSON *q, int unfused, double *f, double *by, double *act, lmp_err *e)
-{
-	const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "bytes");
-
-	*f = num_at(q, "flops");
-	*by = moved(q, unfused);
-	/* What a layer holds beyond its input: its output, and with --unfused
-	 * the temporaries of the eager forward. */
-	*act = num_at(b, "writes") + (unfused ? num_at(b, "intermediates") : 0);
-	if (!isfinite(*f) || !isfinite(*by) || !isfinite(*act) || *f < 0 || *by < 0)
-		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without finite, non-negative flops and bytes");
-	return 0;
-}
-
-/* A row in its own weight format (lmp-eval's weight_format) computes where
- * the format does: fp8 weights in fp8 where the device has it, int8 in
- * int8 likewise, a weight-only format (4-bit groups, nf4, MXFP4) at the
- * activation precision, its weights dequantized in the kernel.  -1 for a
- * row without a format: the document's precision. */
-static int
-row_precision(const cJSON *r, const lmp_roof_opts *o, int abit)
-{
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "weight_format"), "compute");
-
-	if (!cJSON_IsString(c))
-		return -1;
-	if (!strcmp(c->valuestring, "fp8") && o->hw->peak[LMP_FP8] > 0)
-		return LMP_FP8;
-	if (!strcmp(c->valuestring, "int8") && o->hw->peak[LMP_INT8] > 0)
-		return LMP_INT8;
-	return lmp_hw_precision(o->hw, abit, abit);
 }
 
 /* A level's link figures; an unknown latency is written null with the
@@ -126,107 +61,11 @@ link_figures(cJSON *k, const char *level, double bw, double lat)
 	}
 }
 
-/* A collective row, timed on the link its group uses (collective.c):
- * inside a node (scale-up) unless the group spans nodes.  Its bytes are
- * summed over the phase's steps; each step pays the latencies again. */
-static int
-time_collective(cJSON *r, const cJSON *c, const lmp_roof_opts *o, const struct lay *L, double steps, double count,
-	struct sums *s, lmp_err *e)
-{
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind"), *g = cJSON_GetObjectItemCaseSensitive(c, "group");
-	double n = num_at(c, "size"), bytes = num_at(c, "bytes"), bw, lat, t;
-	int kind = cJSON_IsString(k) ? lmp_coll_kind(k->valuestring) : 0, cross;
-
-	if (!kind || !cJSON_IsString(g) || !(n >= 1 && n <= 65536) || !(bytes >= 0) || !isfinite(bytes))
-		return lmp_fail(e, LMP_EXIT_INPUT, "a collective row without a known kind, group, size and bytes");
-	/* ranks are numbered TP first, then DP, then PP (Megatron-LM's and
-	 * vLLM's order): a TP or EP group is consecutive; a pipeline's
-	 * transfers stay in a node only when the whole layout does */
-	cross = !strcmp(g->valuestring, "pp") ? L->devices > L->gpn : n > L->gpn;
-	bw = cross ? o->hw->scaleout_bw : o->hw->scaleup_bw;
-	lat = cross ? o->hw->scaleout_latency : o->hw->scaleup_latency;
-	if (!(bw > 0))
-		return lmp_fail(e, LMP_EXIT_INPUT, "%s: the hardware file has %s interconnect.%s.bytes_per_s to time "
-			"the collectives of a group of %g%s", o->hw->id, isnan(bw) ? "an unknown" : "no",
-			cross ? "scale_out" : "scale_up", n, cross ? " across nodes (--gpus-per-node lifts it if they share "
-			"one scale-up domain)" : "");
-	if (isnan(lat))
-		lat = 0; /* unknown: the bandwidth term alone, a lower bound (lmp-hardware(5)) */
-	t = lmp_coll_time(kind, (int)n, bytes, bw, 0) + steps * lmp_coll_steps(kind, (int)n) * lat;
-	annotate(r, 0, 0, 0, 0, t, 0, bw);
-	cJSON_ReplaceItemInObjectCaseSensitive(r, "bound", cJSON_CreateString("link"));
-	cJSON_AddStringToObject(r, "link", cross ? "scale_out" : "scale_up");
-	s->time += count * t;
-	s->comm += count * t;
-	return 0;
-}
-
-/* A step or a phase.  With rows, its time is the sum of its layers' times
- * and its collectives' (not overlapped with compute); without (lmp-eval
- * --totals), the whole step is timed as one kernel. */
-static int
-time_phase(cJSON *ph, const lmp_roof_opts *o, const struct lay *L, double steps, int abit, double peak, double bw,
-	struct sums *s, lmp_err *e)
-{
-	cJSON *rows = cJSON_GetObjectItemCaseSensitive(ph, "rows"), *r;
-	cJSON *tot = cJSON_GetObjectItemCaseSensitive(ph, "totals");
-	double f, by, act, count, ct, mt;
-
-	memset(s, 0, sizeof *s);
-	if (!cJSON_IsObject(tot))
-		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without \"totals\"");
-	cJSON_ArrayForEach(r, rows) {
-		count = num_at(r, "count");
-		if (isnan(count) || count < 0)
-			return lmp_fail(e, LMP_EXIT_INPUT, "a row without a count");
-		const cJSON *coll = cJSON_GetObjectItemCaseSensitive(r, "collective");
-		if (coll) {
-			if (time_collective(r, coll, o, L, steps, count, s, e))
-				return -1;
-			continue;
-		}
-		double rp = peak;
-		int prec = row_precision(r, o, abit);
-		if (work(r, o->unfused, &f, &by, &act, e))
-			return -1;
-		if (prec >= 0) {
-			rp = o->hw->peak[prec] * (L->on ? 1 : o->devices) * o->compute_eff;
-			cJSON_AddStringToObject(r, "compute_precision", lmp_prec_name(prec));
-		}
-		ct = f / rp;
-		mt = by / bw;
-		annotate(r, f, by, ct, mt, ct > mt ? ct : mt, rp, bw);
-		s->time += count * (ct > mt ? ct : mt);
-		s->compute += count * ct;
-		s->memory += count * mt;
-		if (act > s->act_peak)
-			s->act_peak = act;
-	}
-	if (work(tot, o->unfused, &f, &by, &act, e))
-		return -1;
-	s->flops = f;
-	s->bytes = by;
-	if (cJSON_GetArraySize(rows) == 0) {
-		if (L->on && num_at(tot, "collective_bytes") > 0)
-			return lmp_fail(e, LMP_EXIT_INPUT, "a layout's collectives are timed per row: evaluate without --totals");
-		s->compute = f / peak;
-		s->memory = by / bw;
-		s->time = s->compute > s->memory ? s->compute : s->memory;
-		s->act_peak = NAN; /* unknown without layers */
-	}
-	if (!isfinite(s->time))
-		return lmp_fail(e, LMP_EXIT_INPUT, "time is not finite (bytes or FLOPs beyond any device)");
-	annotate(tot, f, by, s->compute, s->memory, s->time, peak, bw);
-	if (L->on)
-		add_num(tot, "collective_time_s", s->comm);
-	return 0;
-}
-
 static void
-utilisation(cJSON *tot, const struct sums *s, double peak_raw, double bw_raw)
+utilisation(cJSON *tot, double time, double flops, double bytes, double peak_raw, double bw_raw)
 {
-	add_num(tot, "mfu", s->time > 0 ? s->flops / (s->time * peak_raw) : 0);
-	add_num(tot, "mbu", s->time > 0 ? s->bytes / (s->time * bw_raw) : 0);
+	add_num(tot, "mfu", time > 0 ? flops / (time * peak_raw) : 0);
+	add_num(tot, "mbu", time > 0 ? bytes / (time * bw_raw) : 0);
 }
 
 /* Memory at context c (every sequence holding c tokens) for the document's
@@ -515,131 +354,176 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	return 0;
 }
 
-/* The layout from the runtime object (lmp-eval records it where one was
- * given); --devices must agree with it, and alone is refused: N devices
- * are a layout, not one device N times as large. */
-static int
-read_layout(const cJSON *doc, const lmp_roof_opts *o, struct lay *L, lmp_err *e)
+/* The terms of a document (lmp-roofline(1) TIME MODEL) and where they
+ * come from, written to roofline.time_model; *ceilings: uncalibrated, the
+ * kernels start from the hardware file's achievable figures. */
+static void
+choose_terms(const cJSON *doc, const lmp_roof_opts *o, lmp_tparams *tp, int *ceilings, cJSON *m)
 {
-	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+	const cJSON *eng = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "engine");
+	const char *engine = cJSON_IsString(eng) ? eng->valuestring : "transformers";
+	const cJSON *en = o->tmode == LMP_TM_DEFAULT && o->cal ? lmp_calibration_select(o->cal, o->hw->id, engine) : NULL;
+	char note[320];
 
-	L->tp = num_at(rt, "tp");
-	L->pp = num_at(rt, "pp");
-	L->ep = num_at(rt, "ep");
-	L->dp = num_at(rt, "dp");
-	L->devices = num_at(rt, "devices");
-	L->on = !isnan(L->tp);
-	L->gpn = o->gpus_per_node ? o->gpus_per_node : o->hw->gpus_per_node;
-	if (!L->gpn)
-		L->gpn = 1 << 30; /* no figure: every group within a node */
-	if (!L->on) {
-		if (o->devices > 1)
-			return lmp_fail(e, LMP_EXIT_USAGE, "--devices %d: give the layout to lmp-eval (--tp %d, with --pp "
-				"and --dp as wanted); --devices then must equal tp x pp x dp", o->devices, o->devices);
-		return 0;
+	*ceilings = 0;
+	if (o->tmode == LMP_TM_TERMS) {
+		*tp = o->tp;
+		cJSON_AddStringToObject(m, "status", "given");
+		cJSON_AddNullToObject(m, "calibration");
+		cJSON_AddStringToObject(m, "note", "given: terms set by the caller");
+		return;
 	}
-	if (!(L->tp >= 1 && L->pp >= 1 && L->ep >= 1 && L->dp >= 1 && L->devices == L->tp * L->pp * L->dp))
-		return lmp_fail(e, LMP_EXIT_INPUT, "runtime tp, pp, ep, dp and devices are not a layout");
-	if (o->devices_given && o->devices != L->devices)
-		return lmp_fail(e, LMP_EXIT_USAGE, "--devices %d disagrees with the document's layout: tp x pp x dp = %g",
-			o->devices, L->devices);
-	return 0;
+	if (en) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(en, "engine");
+		double n = num_at(en, "measurements");
+		double med = num_at(cJSON_GetObjectItemCaseSensitive(en, "heldout"), "median_abs_error");
+		cJSON *c;
+		lmp_calibration_terms(en, tp);
+		cJSON_AddStringToObject(m, "status", "calibrated");
+		c = cJSON_AddObjectToObject(m, "calibration");
+		cJSON_AddStringToObject(c, "file", lmp_calibration_file(o->cal));
+		cJSON_AddStringToObject(c, "device", o->hw->id);
+		if (cJSON_IsString(e))
+			cJSON_AddStringToObject(c, "engine", e->valuestring);
+		else
+			cJSON_AddNullToObject(c, "engine");
+		add_num(c, "measurements", n);
+		add_num(c, "heldout_median_abs_error", med);
+		if (isnan(med))
+			snprintf(note, sizeof note, "calibrated on %g measurements (%s, %s), held-out error unknown", n,
+				o->hw->id, cJSON_IsString(e) ? e->valuestring : "every engine pooled");
+		else
+			snprintf(note, sizeof note, "calibrated on %g measurements (%s, %s), held-out median error %.1f%%", n,
+				o->hw->id, cJSON_IsString(e) ? e->valuestring : "every engine pooled", med * 100);
+		cJSON_AddStringToObject(m, "note", note);
+		return;
+	}
+	if (o->tmode == LMP_TM_DEFAULT) {
+		/* no calibration of this device: what microbenchmarks say kernels
+		 * reach, GEMMs in waves, no floors */
+		*tp = lmp_tparams_ideal;
+		tp->waves = 1;
+		*ceilings = 1;
+		cJSON_AddStringToObject(m, "status", "uncalibrated");
+		cJSON_AddNullToObject(m, "calibration");
+		cJSON_AddStringToObject(m, "note", o->hw->achievable_bandwidth > 0 ?
+			"uncalibrated: achievable ceilings from microbenchmarks, no per-kernel or per-step overheads: "
+			"an optimistic bound" :
+			"uncalibrated: datasheet peaks (the hardware file has no achievable figures), no per-kernel or "
+			"per-step overheads: an optimistic bound");
+		return;
+	}
+	*tp = lmp_tparams_ideal;
+	cJSON_AddStringToObject(m, "status", "ideal");
+	cJSON_AddNullToObject(m, "calibration");
+	cJSON_AddStringToObject(m, "note", "ideal: datasheet peaks, an optimistic bound");
+}
+
+/* roofline.time_model.terms: the terms as applied, the fractions of the
+ * datasheet figures (efficiencies not included). */
+static void
+terms_object(cJSON *m, const lmp_tparams *tp, const struct lmp_timed *t, double peak_raw, double bw_raw)
+{
+	cJSON *k = cJSON_AddObjectToObject(m, "terms");
+
+	add_num(k, "compute_fraction", t->peak / peak_raw * tp->compute_fraction);
+	add_num(k, "memory_fraction", t->bandwidth / bw_raw * tp->memory_fraction);
+	add_num(k, "link_fraction", tp->link_fraction);
+	add_num(k, "launch_s", tp->launch_s);
+	add_num(k, "step_s", tp->step_s);
+	cJSON_AddBoolToObject(k, "waves", tp->waves && t->units > 0);
+	if (tp->waves && t->units > 0)
+		add_num(k, "compute_units", t->units);
 }
 
 int
 lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 {
-	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
 	cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
-	cJSON *phases = cJSON_GetObjectItemCaseSensitive(doc, "phases");
-	cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals"), *h;
-	double wbit = num_at(rt, "w_bit"), abit = num_at(rt, "a_bit"), batch = num_at(rt, "batch_size");
-	double peak_raw, bw_raw, peak, bw, context, mult;
-	struct sums s = {0}, pre = {0}, dec = {0};
-	struct lay L = {0};
-	const cJSON *attn = cJSON_GetObjectItemCaseSensitive(rt, "attention");
-	lmp_roof_opts eager;
+	cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals"), *h, *m;
+	double batch = num_at(rt, "batch_size"), peak_raw, bw_raw, context;
+	struct lmp_timed t;
+	struct lmp_tsums s[2];
+	lmp_tparams tp, q;
+	lmp_times tm;
+	lmp_roof_opts oo = *o;
 	char note[256];
-	int prec;
+	int ceilings, i, rc = -1;
 
-	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "eval"))
-		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an eval document%s",
-			cJSON_IsString(kind) && !strcmp(kind->valuestring, "populated") ? " (run lmp-eval first)" : "");
-	if (!cJSON_IsObject(tot))
-		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without totals");
-	if (!(wbit >= 1 && wbit <= 64 && wbit == floor(wbit)) || !(abit >= 1 && abit <= 64 && abit == floor(abit)))
-		return lmp_fail(e, LMP_EXIT_INPUT, "runtime w_bit and a_bit must be integers in [1, 64]");
-	if (!(batch >= 1 && batch == floor(batch) && batch <= 1073741824.0))
-		return lmp_fail(e, LMP_EXIT_INPUT, "runtime batch_size must be an integer in [1, 2^30]");
-	if (read_layout(doc, o, &L, e))
-		return -1;
-	/* a layout's rows are one device's work; else --devices 1 */
-	mult = L.on ? 1 : o->devices;
-	/* lmp-eval --attention eager: what --unfused says of every document */
-	if (cJSON_IsString(attn) && !strcmp(attn->valuestring, "eager")) {
-		eager = *o;
-		eager.unfused = 1;
-		o = &eager;
+	if (o->tmode == LMP_TM_IDEAL) {
+		/* the pure datasheet roofline: --compute-efficiency and
+		 * --memory-efficiency do not apply */
+		oo.compute_eff = oo.memory_eff = 1;
 	}
-	prec = lmp_hw_precision(o->hw, (int)wbit, (int)abit);
-	peak_raw = o->hw->peak[prec] * mult;
-	bw_raw = o->hw->bandwidth * mult;
-	peak = peak_raw * o->compute_eff;
-	bw = bw_raw * o->memory_eff;
+	o = &oo;
+	m = cJSON_CreateObject();
+	choose_terms(doc, o, &tp, &ceilings, m);
+	if (lmp_timed_init(&t, doc, o, ceilings, e))
+		goto out;
+	oo.unfused = t.unfused; /* lmp-eval --attention eager: --unfused for the fit too */
+	q = lmp_timed_terms(&t, &tp);
+	peak_raw = o->hw->peak[t.prec] * t.mult;
+	bw_raw = o->hw->bandwidth * t.mult;
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("roofline"));
 	h = cJSON_AddObjectToObject(doc, "roofline");
 	cJSON_AddStringToObject(h, "hardware", o->hw->id);
 	cJSON_AddStringToObject(h, "hardware_name", o->hw->name);
-	add_num(h, "devices", L.on ? L.devices : o->devices);
-	cJSON_AddStringToObject(h, "compute_precision", lmp_prec_name(prec));
+	add_num(h, "devices", t.on ? t.devices : o->devices);
+	cJSON_AddStringToObject(h, "compute_precision", lmp_prec_name(t.prec));
 	add_num(h, "peak_flops", peak_raw);
 	add_num(h, "memory_bandwidth_bytes_per_s", bw_raw);
-	add_num(h, "ridge_point", peak / bw);
+	add_num(h, "ridge_point", t.peak * q.compute_fraction / (t.bandwidth * q.memory_fraction));
 	add_num(h, "compute_efficiency", o->compute_eff);
 	add_num(h, "memory_efficiency", o->memory_eff);
-	cJSON_AddStringToObject(h, "bytes_moved", o->unfused ? "reads + writes + 2 x intermediates" : "reads + writes");
-	if (L.on) {
+	cJSON_AddStringToObject(h, "bytes_moved", t.unfused ? "reads + writes + 2 x intermediates" : "reads + writes");
+	if (t.on) {
 		cJSON *k = cJSON_AddObjectToObject(h, "links");
-		add_num(k, "gpus_per_node", L.gpn);
+		add_num(k, "gpus_per_node", t.gpn);
 		link_figures(k, "scale_up", o->hw->scaleup_bw, o->hw->scaleup_latency);
 		link_figures(k, "scale_out", o->hw->scaleout_bw, o->hw->scaleout_latency);
 		snprintf(note, sizeof note, "per device of %g; collectives timed alpha-beta on the links, "
-			"not overlapped with compute", L.devices);
+			"not overlapped with compute", t.devices);
 		cJSON_AddStringToObject(h, "note", note);
 	}
-	if (cJSON_IsObject(phases)) {
-		cJSON *p = cJSON_GetObjectItemCaseSensitive(phases, "prefill");
-		cJSON *d = cJSON_GetObjectItemCaseSensitive(phases, "decode");
-		double steps = num_at(d, "steps"), gen = num_at(rt, "gen_len"), prompt = num_at(rt, "prompt_len");
-		if (!cJSON_IsObject(p) || !cJSON_IsObject(d) || isnan(steps) || isnan(gen) || isnan(prompt))
-			return lmp_fail(e, LMP_EXIT_INPUT, "generation without prefill and decode phases");
-		if (time_phase(p, o, &L, 1, (int)abit, peak, bw, &pre, e) ||
-		    time_phase(d, o, &L, steps, (int)abit, peak, bw, &dec, e))
-			return -1;
-		s.time = pre.time + dec.time;
-		s.flops = pre.flops + dec.flops;
-		s.bytes = pre.bytes + dec.bytes;
-		add_num(tot, "time_s", s.time);
-		add_num(tot, "ttft_s", pre.time);
-		if (steps > 0)
-			add_num(tot, "tpot_s", dec.time / steps);
-		add_num(tot, "e2e_latency_s", s.time);
-		if (L.on)
-			add_num(tot, "collective_time_s", pre.comm + dec.comm);
-		add_num(tot, "tokens_per_s", s.time > 0 ? batch * gen / s.time : 0);
-		utilisation(tot, &s, peak_raw, bw_raw);
-		/* a longer context is a longer prompt: the prefill's activations grow */
-		context = prompt + gen - 1;
-		return fit(doc, o, pre.act_peak, batch, context, gen - 1, e);
+	terms_object(m, &tp, &t, peak_raw, bw_raw);
+	/* status, terms, calibration, note: the terms before what they came from */
+	cJSON_AddItemToObject(m, "calibration", cJSON_DetachItemFromObjectCaseSensitive(m, "calibration"));
+	cJSON_AddItemToObject(m, "note", cJSON_DetachItemFromObjectCaseSensitive(m, "note"));
+	cJSON_AddItemToObject(h, "time_model", m);
+	m = NULL;
+	for (i = 0; i < t.nph; i++) {
+		lmp_timed_phase(&t, i, &q, 1, &s[i]);
+		if (!isfinite(s[i].time)) {
+			lmp_fail(e, LMP_EXIT_INPUT, "time is not finite (bytes or FLOPs beyond any device)");
+			goto out;
+		}
 	}
-	if (time_phase(doc, o, &L, 1, (int)abit, peak, bw, &s, e))
-		return -1;
-	utilisation(tot, &s, peak_raw, bw_raw);
+	lmp_timed_times(&t, s, &tm);
+	if (t.gen) {
+		add_num(tot, "time_s", tm.time_s);
+		add_num(tot, "ttft_s", tm.ttft_s);
+		if (t.steps > 0)
+			add_num(tot, "tpot_s", tm.tpot_s);
+		add_num(tot, "e2e_latency_s", tm.e2e_s);
+		if (t.on)
+			add_num(tot, "collective_time_s", s[0].comm + s[1].comm);
+		add_num(tot, "tokens_per_s", tm.tokens_per_s);
+		utilisation(tot, tm.time_s, t.ph[0].flops + t.ph[1].flops, t.ph[0].bytes + t.ph[1].bytes, peak_raw, bw_raw);
+		/* a longer context is a longer prompt: the prefill's activations grow */
+		context = num_at(rt, "prompt_len") + t.gen_len - 1;
+		rc = fit(doc, o, t.ph[0].act_peak, batch, context, t.gen_len - 1, e);
+		goto out;
+	}
+	utilisation(tot, tm.time_s, t.ph[0].flops, t.ph[0].bytes, peak_raw, bw_raw);
 	context = num_at(rt, "seq_len") + num_at(rt, "cache_len");
 	if (isnan(context))
 		context = num_at(rt, "kv_tokens") / batch;
 	/* a prefill's new tokens are its context and grow with it; a step over
 	 * a cache keeps its new tokens and its activations */
-	return fit(doc, o, s.act_peak, batch, context,
+	rc = fit(doc, o, t.ph[0].act_peak, batch, context,
 		num_at(rt, "kv_tokens") == num_at(rt, "tokens") ? 0 : context, e);
+out:
+	cJSON_Delete(m);
+	lmp_timed_release(&t);
+	return rc;
 }

@@ -11,6 +11,9 @@ export XDG_DATA_HOME=/nonexistent/data-home
 # before engines): the engine lmp-eval takes without --engine
 # (lmp-engine(5)).  Tests of an engine pass --engine or unset it.
 export LMP_ENGINE=transformers
+# Tests are derived under the pure roofline: no calibration file, the ideal
+# terms (lmp-roofline(1) TIME MODEL); tests of the time model set their own.
+export LMP_CALIBRATION=none
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load

@@ -10,6 +10,8 @@ PATH="$root/bin:$PATH"
 export LC_ALL=C
 # the golden reports are transformers' forward (lmp-engine(5))
 export LMP_ENGINE=transformers
+# and the pure roofline: the ideal terms, no calibration (lmp-roofline(1))
+export LMP_CALIBRATION=none
 mkdir -p "$out"
 lmp-eval --batch-size 1 --seq-len 2048 "$root/models/meta-llama--Llama-2-7b-hf.populated.json" |
 	lmp-roofline --hardware nvidia-h100-sxm > "$out/llama2-7b-prefill-h100.json"

@@ -1,0 +1,193 @@
+/* calibration.c: calibration files (lmp-calibration(5)): the time model's
+ * terms fitted per device and engine by lmp-calibrate.  A file is checked
+ * whole when read, so a malformed one is refused with one line before any
+ * document is timed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+struct lmp_calibration {
+	cJSON *doc;
+	char *path;
+};
+
+const char *
+lmp_calibration_path(const char *opt, int *dflt)
+{
+	static char def[4096];
+	const char *env = getenv("LMP_CALIBRATION");
+
+	*dflt = 0;
+	if (!opt && env && *env)
+		opt = env;
+	if (opt)
+		return strcmp(opt, "none") ? opt : NULL;
+	*dflt = 1;
+	snprintf(def, sizeof def, "%s/calibration/corpus.json", lmp_datadir());
+	return def;
+}
+
+/* A number at key in [lo, hi] (lo itself excluded where open). */
+static int
+term(const cJSON *obj, const char *key, double lo, int open, double hi, const char *where, const char *file,
+	lmp_err *e)
+{
+	lmp_num v;
+	double x;
+
+	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(obj, key), &v))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.%s: missing or not a number", file, where, key);
+	x = lmp_num_to_double(&v);
+	if (!(open ? x > lo : x >= lo) || !(x <= hi))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.%s: %g is not in %s%g, %g]", file, where, key, x,
+			open ? "(" : "[", lo, hi);
+	return 0;
+}
+
+static int
+check_entry(const cJSON *en, int i, const char *file, lmp_err *e)
+{
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(en, "device");
+	const cJSON *eng = cJSON_GetObjectItemCaseSensitive(en, "engine");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(en, "terms");
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(en, "heldout");
+	char where[64];
+
+	snprintf(where, sizeof where, "entries[%d]", i);
+	if (!cJSON_IsObject(en) || !cJSON_IsString(dev) || !*dev->valuestring)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s: not an object with a \"device\"", file, where);
+	if (!cJSON_IsString(eng) && !cJSON_IsNull(eng))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.engine: not a string or null", file, where);
+	if (term(en, "measurements", 0, 0, 1e9, where, file, e))
+		return -1;
+	if (h && !cJSON_IsNull(h)) {
+		snprintf(where, sizeof where, "entries[%d].heldout", i);
+		if (!cJSON_IsObject(h) || term(h, "median_abs_error", 0, 0, 1e6, where, file, e))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s: not an object with median_abs_error >= 0", file, where);
+	}
+	snprintf(where, sizeof where, "entries[%d].terms", i);
+	if (!cJSON_IsObject(t))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s: missing or not an object", file, where);
+	/* fractions of datasheet figures; floors of at most a second */
+	if (term(t, "compute_fraction", 0, 1, 1, where, file, e) || term(t, "memory_fraction", 0, 1, 1, where, file, e) ||
+	    term(t, "link_fraction", 0, 1, 1, where, file, e) || term(t, "launch_s", 0, 0, 1, where, file, e) ||
+	    term(t, "step_s", 0, 0, 1, where, file, e))
+		return -1;
+	if (!cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(t, "waves")))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.waves: missing or not true/false", file, where);
+	return 0;
+}
+
+static int
+same_engine(const cJSON *a, const cJSON *b)
+{
+	if (cJSON_IsNull(a) || cJSON_IsNull(b))
+		return cJSON_IsNull(a) && cJSON_IsNull(b);
+	return !strcmp(a->valuestring, b->valuestring);
+}
+
+static int
+check(const cJSON *doc, const char *file, lmp_err *e)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
+	const cJSON *ents = cJSON_GetObjectItemCaseSensitive(doc, "entries"), *en, *o;
+	lmp_num v;
+	int i = 0;
+
+	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "calibration"))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: not a calibration file (\"lmp\": \"calibration\")", file);
+	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(doc, "version"), &v) || lmp_num_to_double(&v) != 1)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: version is not 1", file);
+	if (!cJSON_IsArray(ents))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: \"entries\" is not an array", file);
+	cJSON_ArrayForEach(en, ents) {
+		if (check_entry(en, i, file, e))
+			return -1;
+		/* one entry a (device, engine): the selection is then exact */
+		for (o = ents->child; o != en; o = o->next)
+			if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "device")->valuestring,
+				cJSON_GetObjectItemCaseSensitive(en, "device")->valuestring) &&
+			    same_engine(cJSON_GetObjectItemCaseSensitive(o, "engine"),
+				cJSON_GetObjectItemCaseSensitive(en, "engine")))
+				return lmp_fail(e, LMP_EXIT_INPUT, "%s: entries[%d] repeats an earlier entry's device and "
+					"engine", file, i);
+		i++;
+	}
+	return 0;
+}
+
+lmp_calibration *
+lmp_calibration_load(const char *path, lmp_err *e)
+{
+	lmp_calibration *c;
+	cJSON *doc = lmp_json_load_file(path, e);
+
+	if (!doc)
+		return NULL;
+	if (check(doc, path, e)) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	c = lmp_xcalloc(1, sizeof *c);
+	c->doc = doc;
+	c->path = lmp_xstrdup(path);
+	return c;
+}
+
+void
+lmp_calibration_free(lmp_calibration *c)
+{
+	if (!c)
+		return;
+	cJSON_Delete(c->doc);
+	free(c->path);
+	free(c);
+}
+
+const char *
+lmp_calibration_file(const lmp_calibration *c)
+{
+	return c->path;
+}
+
+const cJSON *
+lmp_calibration_select(const lmp_calibration *c, const char *device, const char *engine)
+{
+	const cJSON *en, *pooled = NULL;
+
+	cJSON_ArrayForEach(en, cJSON_GetObjectItemCaseSensitive(c->doc, "entries")) {
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(en, "device");
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(en, "engine");
+		if (strcmp(d->valuestring, device))
+			continue;
+		if (cJSON_IsNull(g))
+			pooled = en;
+		else if (engine && !strcmp(g->valuestring, engine))
+			return en;
+	}
+	return pooled;
+}
+
+static double
+num_at(const cJSON *obj, const char *key)
+{
+	lmp_num v;
+
+	return lmp_json_num(cJSON_GetObjectItemCaseSensitive(obj, key), &v) ? NAN : lmp_num_to_double(&v);
+}
+
+void
+lmp_calibration_terms(const cJSON *entry, lmp_tparams *tp)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(entry, "terms");
+
+	tp->compute_fraction = num_at(t, "compute_fraction");
+	tp->memory_fraction = num_at(t, "memory_fraction");
+	tp->link_fraction = num_at(t, "link_fraction");
+	tp->launch_s = num_at(t, "launch_s");
+	tp->step_s = num_at(t, "step_s");
+	tp->waves = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "waves"));
+}

@@ -1,0 +1,422 @@
+/* timed.c: an eval document's kernels, read once and timed under any
+ * terms.  lmp_roofline (roofline.c) and lmp-calibrate's fit both time
+ * documents through here, so both sum the same kernel times
+ * (lmp_kernel_time) in the same order and agree to the bit. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timed.h"
+
+static double
+num_at(const cJSON *obj, const char *key)
+{
+	lmp_num v;
+
+	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(obj, key), &v))
+		return NAN;
+	return lmp_num_to_double(&v);
+}
+
+static void
+add_num(cJSON *obj, const char *key, double x)
+{
+	lmp_num v;
+
+	if (lmp_num_double(x, &v))
+		cJSON_AddNullToObject(obj, key);
+	else
+		cJSON_AddItemToObject(obj, key, lmp_json_new_num(&v));
+}
+
+/* Bytes a kernel moves: reads and writes, and with --unfused the
+ * temporaries written and read back; *act what it holds beyond its input
+ * (its output, and with --unfused the eager forward's temporaries). */
+static int
+work(const cJSON *q, int unfused, double *f, double *by, double *act, lmp_err *e)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "bytes");
+
+	*f = num_at(q, "flops");
+	*by = num_at(b, "reads") + num_at(b, "writes") + (unfused ? 2 * num_at(b, "intermediates") : 0);
+	*act = num_at(b, "writes") + (unfused ? num_at(b, "intermediates") : 0);
+	if (!isfinite(*f) || !isfinite(*by) || !isfinite(*act) || *f < 0 || *by < 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without finite, non-negative flops and bytes");
+	return 0;
+}
+
+/* A row in its own weight format (lmp-eval's weight_format) computes where
+ * the format does: fp8 weights in fp8 where the device has it, int8 in
+ * int8 likewise, a weight-only format (4-bit groups, nf4, MXFP4) at the
+ * activation precision, its weights dequantized in the kernel.  -1 for a
+ * row without a format: the document's precision. */
+static int
+row_precision(const cJSON *r, const lmp_hw *hw, int abit)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "weight_format"), "compute");
+
+	if (!cJSON_IsString(c))
+		return -1;
+	if (!strcmp(c->valuestring, "fp8") && hw->peak[LMP_FP8] > 0)
+		return LMP_FP8;
+	if (!strcmp(c->valuestring, "int8") && hw->peak[LMP_INT8] > 0)
+		return LMP_INT8;
+	return lmp_hw_precision(hw, abit, abit);
+}
+
+/* The ceiling a precision's kernels start from: the datasheet's, or
+ * (uncalibrated) the achievable figure where the hardware file has one. */
+static double
+ceiling_flops(const lmp_hw *hw, int prec, int ceilings)
+{
+	return ceilings && hw->achievable_peak[prec] > 0 ? hw->achievable_peak[prec] : hw->peak[prec];
+}
+
+/* The row's "gemm" (lmp-eval(1)): {"m", "n", "k", "calls"}, per instance
+ * over the phase; absent or malformed: no shape (the row is timed on its
+ * FLOPs alone). */
+static void
+gemm_shape(const cJSON *r, lmp_kernel *k)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "gemm");
+	double m = num_at(g, "m"), n = num_at(g, "n"), kk = num_at(g, "k"), c = num_at(g, "calls");
+
+	if (cJSON_IsObject(g) && m > 0 && n > 0 && kk > 0 && c > 0 && isfinite(m * n * kk * c)) {
+		k->gemm = 1;
+		k->m = m;
+		k->n = n;
+		k->k = kk;
+		k->gcalls = c;
+	}
+}
+
+/* A collective row: the link its group uses (collective.c): inside a node
+ * (scale-up) unless the group spans nodes. */
+static int
+prep_collective(struct lmp_titem *it, const cJSON *c, const struct lmp_timed *t, const lmp_hw *hw, lmp_err *e)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind"), *g = cJSON_GetObjectItemCaseSensitive(c, "group");
+	double n = num_at(c, "size"), bytes = num_at(c, "bytes");
+	int kind = cJSON_IsString(k) ? lmp_coll_kind(k->valuestring) : 0;
+
+	if (!kind || !cJSON_IsString(g) || !(n >= 1 && n <= 65536) || !(bytes >= 0) || !isfinite(bytes))
+		return lmp_fail(e, LMP_EXIT_INPUT, "a collective row without a known kind, group, size and bytes");
+	/* ranks are numbered TP first, then DP, then PP (Megatron-LM's and
+	 * vLLM's order): a TP or EP group is consecutive; a pipeline's
+	 * transfers stay in a node only when the whole layout does */
+	it->cross = !strcmp(g->valuestring, "pp") ? t->devices > t->gpn : n > t->gpn;
+	it->bw = it->cross ? hw->scaleout_bw : hw->scaleup_bw;
+	it->lat = it->cross ? hw->scaleout_latency : hw->scaleup_latency;
+	if (!(it->bw > 0))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: the hardware file has %s interconnect.%s.bytes_per_s to time "
+			"the collectives of a group of %g%s", hw->id, isnan(it->bw) ? "an unknown" : "no",
+			it->cross ? "scale_out" : "scale_up", n, it->cross ? " across nodes (--gpus-per-node lifts it if they "
+			"share one scale-up domain)" : "");
+	if (isnan(it->lat))
+		it->lat = 0; /* unknown: the bandwidth term alone, a lower bound (lmp-hardware(5)) */
+	it->coll = kind;
+	it->n = (int)n;
+	it->cbytes = bytes;
+	return 0;
+}
+
+/* A step or a phase: its rows as kernels, or (lmp-eval --totals) its
+ * totals as one kernel. */
+static int
+prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, const lmp_roof_opts *o, int abit,
+	int ceilings, lmp_err *e)
+{
+	cJSON *rows = cJSON_GetObjectItemCaseSensitive(ph, "rows"), *r;
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(ph, "totals");
+	double f, by, act;
+	int n = cJSON_GetArraySize(rows);
+
+	P->ph = ph;
+	P->steps = steps;
+	if (!cJSON_IsObject(tot))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without \"totals\"");
+	P->it = n ? lmp_xcalloc((size_t)n, sizeof *P->it) : NULL;
+	cJSON_ArrayForEach(r, rows) {
+		struct lmp_titem *it = &P->it[P->n++];
+		const cJSON *coll = cJSON_GetObjectItemCaseSensitive(r, "collective");
+		it->row = r;
+		it->prec = -1;
+		it->steps = steps;
+		it->count = num_at(r, "count");
+		if (isnan(it->count) || it->count < 0)
+			return lmp_fail(e, LMP_EXIT_INPUT, "a row without a count");
+		if (coll) {
+			if (prep_collective(it, coll, t, o->hw, e))
+				return -1;
+			continue;
+		}
+		if (work(r, t->unfused, &f, &by, &act, e))
+			return -1;
+		it->prec = row_precision(r, o->hw, abit);
+		it->k.flops = f;
+		it->k.bytes = by;
+		it->k.peak = it->prec >= 0 ? ceiling_flops(o->hw, it->prec, ceilings) * t->mult : t->peak;
+		it->k.bandwidth = t->bandwidth;
+		gemm_shape(r, &it->k);
+		/* its launches over the phase: one a step, or its products' */
+		it->k.calls = it->k.gemm ? it->k.gcalls : steps;
+		if (act > P->act_peak)
+			P->act_peak = act;
+	}
+	if (work(tot, t->unfused, &f, &by, &act, e))
+		return -1;
+	P->flops = f;
+	P->bytes = by;
+	P->rows = n > 0;
+	if (!P->rows) {
+		if (t->on && num_at(tot, "collective_bytes") > 0)
+			return lmp_fail(e, LMP_EXIT_INPUT, "a layout's collectives are timed per row: evaluate without --totals");
+		/* its kernels unknown: no launch floor */
+		P->tot = (lmp_kernel){.flops = f, .bytes = by, .peak = t->peak, .bandwidth = t->bandwidth};
+		P->act_peak = NAN; /* unknown without layers */
+	}
+	return 0;
+}
+
+/* The layout from the runtime object (lmp-eval records it where one was
+ * given); --devices must agree with it, and alone is refused: N devices
+ * are a layout, not one device N times as large. */
+static int
+read_layout(struct lmp_timed *t, const cJSON *rt, const lmp_roof_opts *o, lmp_err *e)
+{
+	double tp = num_at(rt, "tp"), pp = num_at(rt, "pp"), ep = num_at(rt, "ep"), dp = num_at(rt, "dp");
+
+	t->devices = num_at(rt, "devices");
+	t->on = !isnan(tp);
+	t->gpn = o->gpus_per_node ? o->gpus_per_node : o->hw->gpus_per_node;
+	if (!t->gpn)
+		t->gpn = 1 << 30; /* no figure: every group within a node */
+	if (!t->on) {
+		if (o->devices > 1)
+			return lmp_fail(e, LMP_EXIT_USAGE, "--devices %d: give the layout to lmp-eval (--tp %d, with --pp "
+				"and --dp as wanted); --devices then must equal tp x pp x dp", o->devices, o->devices);
+		return 0;
+	}
+	if (!(tp >= 1 && pp >= 1 && ep >= 1 && dp >= 1 && t->devices == tp * pp * dp))
+		return lmp_fail(e, LMP_EXIT_INPUT, "runtime tp, pp, ep, dp and devices are not a layout");
+	if (o->devices_given && o->devices != t->devices)
+		return lmp_fail(e, LMP_EXIT_USAGE, "--devices %d disagrees with the document's layout: tp x pp x dp = %g",
+			o->devices, t->devices);
+	return 0;
+}
+
+int
+lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceilings, lmp_err *e)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "lmp");
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+	const cJSON *attn = cJSON_GetObjectItemCaseSensitive(rt, "attention");
+	cJSON *phases = cJSON_GetObjectItemCaseSensitive(doc, "phases");
+	double wbit = num_at(rt, "w_bit"), abit = num_at(rt, "a_bit");
+	const lmp_hw *hw = o->hw;
+
+	memset(t, 0, sizeof *t);
+	t->batch = num_at(rt, "batch_size");
+	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "eval"))
+		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an eval document%s",
+			cJSON_IsString(kind) && !strcmp(kind->valuestring, "populated") ? " (run lmp-eval first)" : "");
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "totals")))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without totals");
+	if (!(wbit >= 1 && wbit <= 64 && wbit == floor(wbit)) || !(abit >= 1 && abit <= 64 && abit == floor(abit)))
+		return lmp_fail(e, LMP_EXIT_INPUT, "runtime w_bit and a_bit must be integers in [1, 64]");
+	if (!(t->batch >= 1 && t->batch == floor(t->batch) && t->batch <= 1073741824.0))
+		return lmp_fail(e, LMP_EXIT_INPUT, "runtime batch_size must be an integer in [1, 2^30]");
+	if (read_layout(t, rt, o, e))
+		return -1;
+	/* a layout's rows are one device's work; else --devices 1 */
+	t->mult = t->on ? 1 : o->devices;
+	/* lmp-eval --attention eager: what --unfused says of every document */
+	t->unfused = o->unfused || (cJSON_IsString(attn) && !strcmp(attn->valuestring, "eager"));
+	t->prec = lmp_hw_precision(hw, (int)wbit, (int)abit);
+	t->peak = ceiling_flops(hw, t->prec, ceilings) * t->mult;
+	t->bandwidth = (ceilings && hw->achievable_bandwidth > 0 ? hw->achievable_bandwidth : hw->bandwidth) * t->mult;
+	t->units = hw->compute_units;
+	t->ceff = o->compute_eff;
+	t->meff = o->memory_eff;
+	if (cJSON_IsObject(phases)) {
+		cJSON *p = cJSON_GetObjectItemCaseSensitive(phases, "prefill");
+		cJSON *d = cJSON_GetObjectItemCaseSensitive(phases, "decode");
+		t->steps = num_at(d, "steps");
+		t->gen_len = num_at(rt, "gen_len");
+		if (!cJSON_IsObject(p) || !cJSON_IsObject(d) || isnan(t->steps) || isnan(t->gen_len) ||
+		    isnan(num_at(rt, "prompt_len")))
+			return lmp_fail(e, LMP_EXIT_INPUT, "generation without prefill and decode phases");
+		t->gen = 1;
+		t->nph = 2;
+		return prep_phase(t, &t->ph[0], p, 1, o, (int)abit, ceilings, e) ||
+			prep_phase(t, &t->ph[1], d, t->steps, o, (int)abit, ceilings, e) ? -1 : 0;
+	}
+	t->nph = 1;
+	return prep_phase(t, &t->ph[0], doc, 1, o, (int)abit, ceilings, e);
+}
+
+void
+lmp_timed_release(struct lmp_timed *t)
+{
+	for (int i = 0; i < 2; i++)
+		free(t->ph[i].it);
+	memset(t, 0, sizeof *t);
+}
+
+lmp_tparams
+lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p)
+{
+	lmp_tparams q = *p;
+
+	q.compute_fraction *= t->ceff;
+	q.memory_fraction *= t->meff;
+	return q;
+}
+
+static void
+annotate(cJSON *q, double f, double by, double ct, double mt, double tm, double peak, double bw)
+{
+	add_num(q, "intensity", by > 0 ? f / by : 0);
+	add_num(q, "attainable_flops", by > 0 && f / by * bw < peak ? f / by * bw : peak);
+	add_num(q, "compute_time_s", ct);
+	add_num(q, "memory_time_s", mt);
+	add_num(q, "time_s", tm);
+	cJSON_AddStringToObject(q, "bound", ct >= mt ? "compute" : "memory");
+}
+
+/* What the terms added to a kernel's row: its launch floor, and the
+ * waves of its GEMM. */
+static void
+annotate_terms(cJSON *r, const lmp_ktime *kt, const lmp_tparams *q)
+{
+	if (q->launch_s > 0) {
+		add_num(r, "launch_time_s", kt->launch);
+		if (kt->launch > kt->compute && kt->launch > kt->memory)
+			cJSON_ReplaceItemInObjectCaseSensitive(r, "bound", cJSON_CreateString("launch"));
+	}
+	if (kt->waves > 0) {
+		cJSON *w = cJSON_AddObjectToObject(r, "gemm_waves");
+		add_num(w, "tile_m", kt->tm);
+		add_num(w, "tile_n", kt->tn);
+		add_num(w, "tiles", kt->tiles);
+		add_num(w, "split_k", kt->split_k);
+		add_num(w, "waves", kt->waves);
+		add_num(w, "gemm_time_s", kt->gemm_s);
+		add_num(r, "wave_efficiency", kt->wave_eff);
+	}
+}
+
+static void
+time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, int ann, struct lmp_tsums *s)
+{
+	lmp_ktime kt;
+
+	if (it->coll) {
+		double bw = it->bw * q->link_fraction;
+		double tc = lmp_coll_time(it->coll, it->n, it->cbytes, bw, 0) +
+			it->steps * lmp_coll_steps(it->coll, it->n) * it->lat;
+		if (ann) {
+			annotate(it->row, 0, 0, 0, 0, tc, 0, bw);
+			cJSON_ReplaceItemInObjectCaseSensitive(it->row, "bound", cJSON_CreateString("link"));
+			cJSON_AddStringToObject(it->row, "link", it->cross ? "scale_out" : "scale_up");
+		}
+		s->time += it->count * tc;
+		s->comm += it->count * tc;
+		return;
+	}
+	lmp_kernel_time(&it->k, q, t->units, &kt);
+	if (ann) {
+		if (it->prec >= 0)
+			cJSON_AddStringToObject(it->row, "compute_precision", lmp_prec_name(it->prec));
+		annotate(it->row, it->k.flops, it->k.bytes, kt.compute, kt.memory, kt.time,
+			it->k.peak * q->compute_fraction, it->k.bandwidth * q->memory_fraction);
+		annotate_terms(it->row, &kt, q);
+	}
+	s->time += it->count * kt.time;
+	s->compute += it->count * kt.compute;
+	s->memory += it->count * kt.memory;
+	s->launch += it->count * kt.launch;
+}
+
+void
+lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann, struct lmp_tsums *s)
+{
+	const struct lmp_tphase *P = &t->ph[i];
+	cJSON *tot = cJSON_GetObjectItemCaseSensitive(P->ph, "totals");
+
+	memset(s, 0, sizeof *s);
+	for (int j = 0; j < P->n; j++)
+		time_item(t, &P->it[j], q, ann, s);
+	if (!P->rows) {
+		lmp_ktime kt;
+		lmp_kernel_time(&P->tot, q, t->units, &kt);
+		s->compute = kt.compute;
+		s->memory = kt.memory;
+		s->time = kt.time;
+	}
+	/* the engine's own time per step (scheduling, sampling, the launch of
+	 * the step's graph): a prefill is one step, a decode phase its steps */
+	s->steps_s = P->steps * q->step_s;
+	s->time += s->steps_s;
+	if (!ann)
+		return;
+	annotate(tot, P->flops, P->bytes, s->compute, s->memory, s->time, t->peak * q->compute_fraction,
+		t->bandwidth * q->memory_fraction);
+	if (q->launch_s > 0 && P->rows)
+		add_num(tot, "launch_time_s", s->launch);
+	if (q->step_s > 0)
+		add_num(tot, "step_overhead_s", s->steps_s);
+	if (t->on)
+		add_num(tot, "collective_time_s", s->comm);
+}
+
+void
+lmp_timed_times(const struct lmp_timed *t, const struct lmp_tsums *s, lmp_times *out)
+{
+	out->ttft_s = out->tpot_s = out->e2e_s = out->tokens_per_s = NAN;
+	if (!t->gen) {
+		out->time_s = s[0].time;
+		return;
+	}
+	out->time_s = s[0].time + s[1].time;
+	out->ttft_s = s[0].time;
+	if (t->steps > 0)
+		out->tpot_s = s[1].time / t->steps;
+	out->e2e_s = out->time_s;
+	out->tokens_per_s = out->time_s > 0 ? t->batch * t->gen_len / out->time_s : 0;
+}
+
+lmp_timed *
+lmp_timed_prepare(const cJSON *eval_doc, const lmp_roof_opts *o, lmp_err *e)
+{
+	lmp_timed *t = lmp_xcalloc(1, sizeof *t);
+
+	/* the kernels keep row pointers for lmp_roofline's annotations; this
+	 * path only reads them */
+	if (lmp_timed_init(t, (cJSON *)eval_doc, o, 0, e)) {
+		lmp_timed_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int
+lmp_timed_eval(const lmp_timed *t, const lmp_tparams *p, lmp_times *out)
+{
+	struct lmp_tsums s[2];
+	lmp_tparams q = lmp_timed_terms(t, p);
+
+	for (int i = 0; i < t->nph; i++)
+		lmp_timed_phase(t, i, &q, 0, &s[i]);
+	lmp_timed_times(t, s, out);
+	return isfinite(out->time_s) ? 0 : -1;
+}
+
+void
+lmp_timed_free(lmp_timed *t)
+{
+	if (!t)
+		return;
+	lmp_timed_release(t);
+	free(t);
+}

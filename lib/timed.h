@@ -1,0 +1,59 @@
+/* timed.h: a document's kernels, prepared once (timed.c), shared by
+ * lmp_timed_* and lmp_roofline so that both sum the same times in the same
+ * order.  Private to lib/. */
+#ifndef LMP_TIMED_H
+#define LMP_TIMED_H
+
+#include "lmp.h"
+
+/* One row: a kernel, or a collective on a link. */
+struct lmp_titem {
+	cJSON *row;   /* the row it came from (lmp_roofline annotates it) */
+	double count; /* instances */
+	int prec;     /* the row's own precision (weight_format), or -1 */
+	int coll;     /* a collective's kind, or 0: a kernel */
+	lmp_kernel k;
+	/* a collective: group size, bytes, the link's bandwidth and latency,
+	 * and the phase's steps (each pays the latencies again) */
+	int n, cross;
+	double cbytes, bw, lat, steps;
+};
+
+struct lmp_tphase {
+	cJSON *ph; /* the document, or a phase object: holds "rows" and "totals" */
+	struct lmp_titem *it;
+	int n, rows; /* rows: the phase has per-layer rows (else: totals alone) */
+	double steps;
+	lmp_kernel tot; /* the totals as one kernel (no rows) */
+	double flops, bytes, act_peak; /* the totals' work; the largest row output (NAN: no rows) */
+};
+
+struct lmp_timed {
+	struct lmp_tphase ph[2]; /* one step: ph[0]; a generation: prefill, decode */
+	int nph, gen;
+	double batch, gen_len, steps;
+	int units;
+	int on, gpn, unfused, prec; /* a layout; GPUs per node; --unfused or eager; the document's precision */
+	double devices, mult; /* the layout's devices; --devices without a layout (1) */
+	double ceff, meff; /* --compute-efficiency, --memory-efficiency */
+	double peak, bandwidth; /* the document's precision: the ceilings the kernels start from */
+};
+
+/* Phase sums under terms p. */
+struct lmp_tsums {
+	double time, compute, memory, comm, launch, steps_s;
+};
+
+/* ceilings: kernels start from the hardware file's achievable figures
+ * (where it has them) instead of the datasheet's (uncalibrated). */
+int lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceilings, lmp_err *e);
+void lmp_timed_release(struct lmp_timed *t);
+/* The terms p with the efficiencies multiplied in. */
+lmp_tparams lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p);
+/* A phase's time under q (lmp_timed_terms); with annotate, each row and the
+ * totals are written their times. */
+void lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int annotate, struct lmp_tsums *s);
+/* The document's times from its phases' sums. */
+void lmp_timed_times(const struct lmp_timed *t, const struct lmp_tsums *s, lmp_times *out);
+
+#endif

@@ -1,0 +1,87 @@
+/* timemodel.c: the time of one kernel under the time model's terms.
+ *
+ * A kernel is one row's instance over a phase (lmp-roofline(1) TIME MODEL):
+ *
+ *   compute = non-GEMM FLOPs / (peak x compute_fraction)
+ *           + GEMM time, in waves of tiles over the compute units
+ *   memory  = bytes / (bandwidth x memory_fraction)
+ *   time    = max(compute, memory, calls x launch_s)
+ *
+ * The roofline frame is Williams, Waterman and Patterson, "Roofline: an
+ * insightful visual performance model" (CACM 2009).  The fractions stand
+ * for what real kernels reach of the datasheet figures (fitted per device
+ * and engine by lmp-calibrate, or the hardware file's achievable figures
+ * from published microbenchmarks).  The launch floor is the shortest time
+ * a kernel takes however little it does (a few microseconds: the CUDA
+ * Programming Guide's launch overhead, and what CUDA graphs shorten).
+ *
+ * GEMM waves: a GEMM runs as output tiles of tm x tn, one tile per compute
+ * unit (SM, CU) at a time, in waves (NVIDIA's Matrix Multiplication
+ * Background User's Guide, "Wave Quantization").  tn = 128 and tm = 128,
+ * or 64 where m <= 64: CUTLASS's default tensor-op threadblock shapes
+ * (include/cutlass/gemm/device/default_gemm_configuration.h, 128 x 128 x 32
+ * and its 64 x 128 variants cuBLAS's heuristics pick for a small M).  A GEMM
+ * with fewer tiles than units splits K (cuBLAS's split-K, CUTLASS's
+ * split-K and stream-K kernels) into s = min(floor(units / tiles),
+ * floor(k / 256)) slices, at least 1, so a decode GEMM of 32 tiles keeps
+ * every unit busy; slices of at least 256 deep (four 64-deep main-loop
+ * iterations) keep the partial sums' reduction small, and it is not
+ * charged.  Each call then takes waves x (one tile's slice at a unit's share of the
+ * peak):
+ *   waves = ceil(tiles x s / units)
+ *   GEMM time = calls x waves x 2 tm tn ceil(k / s) / (peak x compute_fraction / units)
+ * and the efficiency, useful FLOPs over what the units could do meanwhile,
+ * is m n k / (waves x units x tm x tn x ceil(k / s)). */
+#include <math.h>
+
+#include "lmp.h"
+
+const lmp_tparams lmp_tparams_ideal = {1, 1, 1, 0, 0, 0};
+
+#define KMIN 256 /* the shallowest split-K slice */
+
+/* One product's waves over units; its time per call at rate (FLOP/s of
+ * the whole device). */
+static double
+gemm_waves(const lmp_kernel *k, double rate, int units, lmp_ktime *t)
+{
+	double tm = k->m <= 64 ? 64 : 128, tn = 128, tiles, s, kk, waves;
+
+	tiles = ceil(k->m / tm) * ceil(k->n / tn);
+	s = 1;
+	if (tiles < units) {
+		s = floor(units / tiles);
+		if (s > floor(k->k / KMIN))
+			s = floor(k->k / KMIN);
+		if (s < 1)
+			s = 1;
+	}
+	kk = ceil(k->k / s);
+	waves = ceil(tiles * s / units);
+	t->tm = tm;
+	t->tn = tn;
+	t->tiles = tiles;
+	t->split_k = s;
+	t->waves = waves;
+	t->wave_eff = k->m * k->n * k->k / (waves * units * tm * tn * kk);
+	return waves * 2 * tm * tn * kk / (rate / units);
+}
+
+void
+lmp_kernel_time(const lmp_kernel *k, const lmp_tparams *p, int units, lmp_ktime *t)
+{
+	double rate = k->peak * p->compute_fraction, f = k->flops;
+
+	*t = (lmp_ktime){0};
+	if (p->waves && k->gemm && units > 0 && k->m > 0 && k->n > 0 && k->k > 0 && k->gcalls > 0) {
+		double g = 2 * k->m * k->n * k->k * k->gcalls;
+		t->gemm_s = k->gcalls * gemm_waves(k, rate, units, t);
+		f = f > g ? f - g : 0; /* the rest: elementwise work at the ceiling */
+	}
+	t->compute = f / rate + t->gemm_s;
+	t->memory = k->bytes / (k->bandwidth * p->memory_fraction);
+	t->launch = k->calls * p->launch_s;
+	t->time = t->compute > t->memory ? t->compute : t->memory;
+	if (t->launch > t->time)
+		t->time = t->launch;
+}

@@ -1,0 +1,213 @@
+/* Unit tests of the time model (timemodel.c) and of lmp_timed_* against
+ * lmp_roofline.  Output is TAP; test/run counts it.  Every expected value is
+ * worked out by hand in the comment next to it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+#include "tap.h"
+
+static char got[256];
+
+static int
+near(double a, double b)
+{
+	snprintf(got, sizeof got, "%.17g, want %.17g", a, b);
+	return fabs(a - b) <= 1e-12 * fabs(b);
+}
+
+/* An H100 SXM: 989.4 TFLOP/s bf16 dense, 3.35 TB/s, 132 SMs. */
+static lmp_hw h100 = {
+	.id = "test-h100", .name = "test H100", .peak = {[LMP_BF16] = 989.4e12}, .capacity = 80e9,
+	.bandwidth = 3.35e12, .scaleup_bw = 450e9, .scaleup_latency = 2e-6, .gpus_per_node = 8, .compute_units = 132,
+};
+
+static void
+test_kernel(void)
+{
+	lmp_tparams p = {0.5, 0.8, 1, 5e-6, 1e-5, 0};
+	lmp_kernel k = {.flops = 4.947e11, .bytes = 1.34e9, .calls = 1, .peak = 989.4e12, .bandwidth = 3.35e12};
+	lmp_ktime t;
+
+	/* compute 4.947e11 / (989.4e12 x 0.5) = 1e-3 s; memory 1.34e9 /
+	 * (3.35e12 x 0.8) = 5e-4 s; launch 5e-6 s: compute-bound, 1e-3 s */
+	lmp_kernel_time(&k, &p, 132, &t);
+	ok(near(t.compute, 1e-3), "compute: flops over peak x compute_fraction", got);
+	ok(near(t.memory, 5e-4), "memory: bytes over bandwidth x memory_fraction", got);
+	ok(near(t.time, 1e-3), "time: the longest term", got);
+	ok(t.waves == 0, "no gemm: no waves", NULL);
+	/* 2000 FLOPs, 2000 bytes, 3 launches: 3 x 5e-6 s beats ~1e-9 s */
+	k = (lmp_kernel){.flops = 2000, .bytes = 2000, .calls = 3, .peak = 989.4e12, .bandwidth = 3.35e12};
+	lmp_kernel_time(&k, &p, 132, &t);
+	ok(near(t.time, 1.5e-5) && near(t.launch, 1.5e-5), "launch floor: calls x launch_s", got);
+}
+
+static void
+test_waves(void)
+{
+	lmp_tparams p = lmp_tparams_ideal;
+	lmp_ktime t;
+	/* Llama-2-7B q_proj, 4096 x 4096, at m = 128 */
+	lmp_kernel k = {.flops = 2.0 * 128 * 4096 * 4096, .bytes = 35651584, .calls = 1, .peak = 989.4e12,
+		.bandwidth = 3.35e12, .gemm = 1, .m = 128, .n = 4096, .k = 4096, .gcalls = 1};
+
+	p.waves = 1;
+	lmp_kernel_time(&k, &p, 132, &t);
+	/* tiles 128 x 128: 1 x 32 = 32 < 132 SMs: split K min(floor(132/32),
+	 * floor(4096/256)) = 4 ways, 128 pieces of depth 1024, one wave;
+	 * time 2 x 128 x 128 x 1024 / (989.4e12 / 132); efficiency
+	 * 128 x 4096 x 4096 / (132 x 128 x 128 x 1024) = 32/33 */
+	ok(t.tm == 128 && t.tn == 128 && t.tiles == 32 && t.split_k == 4 && t.waves == 1, "q_proj m=128: 32 tiles, "
+		"split 4, one wave", NULL);
+	ok(near(t.wave_eff, 32.0 / 33), "q_proj m=128: efficiency 32/33", got);
+	ok(near(t.compute, 2.0 * 128 * 128 * 1024 / (989.4e12 / 132)), "q_proj m=128: compute in one wave", got);
+	/* m = 2048: 16 x 32 = 512 tiles, no split, ceil(512/132) = 4 waves of
+	 * depth 4096; efficiency 512 / (4 x 132) = 32/33 again */
+	k.m = 2048;
+	k.flops = 2.0 * 2048 * 4096 * 4096;
+	lmp_kernel_time(&k, &p, 132, &t);
+	ok(t.tiles == 512 && t.split_k == 1 && t.waves == 4, "m=2048: 512 tiles in 4 waves", NULL);
+	ok(near(t.compute, 4 * 2.0 * 128 * 128 * 4096 / (989.4e12 / 132)), "m=2048: 4 waves of full tiles", got);
+	/* decode m = 1: tiles 64 x 128, 32 of them, split 4, one wave;
+	 * 2 x 64 x 128 x 1024 x 132 / 989.4e12 = 2.24e-6 s against 33.5 MB
+	 * at 3.35 TB/s = 1.0e-5 s: memory-bound */
+	k = (lmp_kernel){.flops = 2.0 * 4096 * 4096, .bytes = 33554432 + 16384, .calls = 1, .peak = 989.4e12,
+		.bandwidth = 3.35e12, .gemm = 1, .m = 1, .n = 4096, .k = 4096, .gcalls = 1};
+	lmp_kernel_time(&k, &p, 132, &t);
+	ok(t.tm == 64 && t.split_k == 4 && t.waves == 1, "decode m=1: 64-row tiles, split 4", NULL);
+	ok(near(t.compute, 2.0 * 64 * 128 * 1024 * 132 / 989.4e12) && t.time == t.memory,
+		"decode m=1: memory-bound under waves", got);
+	/* extra elementwise FLOPs beyond 2mnk run at the ceiling: +1e9 FLOPs
+	 * add 1e9 / 989.4e12 */
+	k.flops += 1e9;
+	{
+		double before = t.compute;
+		lmp_kernel_time(&k, &p, 132, &t);
+		ok(near(t.compute, before + 1e9 / 989.4e12), "the rest of the row's FLOPs at the ceiling", got);
+	}
+	/* waves off, or a device without compute units: flops over the ceiling */
+	lmp_kernel_time(&k, &lmp_tparams_ideal, 132, &t);
+	ok(near(t.compute, k.flops / 989.4e12) && t.waves == 0, "waves off: the plain roofline", got);
+	lmp_kernel_time(&k, &p, 0, &t);
+	ok(near(t.compute, k.flops / 989.4e12) && t.waves == 0, "no compute units: the plain roofline", got);
+}
+
+/* A request (prefill and 3 decode steps) under a TP 2 layout, with a GEMM
+ * row, an elementwise row and an all-reduce; and a single step without
+ * rows. */
+static const char gen_doc[] =
+	"{\"lmp\":\"eval\",\"version\":\"0.1.0\",\"model\":{\"id\":\"t\"},"
+	"\"runtime\":{\"batch_size\":2,\"prompt_len\":128,\"gen_len\":4,\"w_bit\":16,\"a_bit\":16,\"kv_bit\":16,"
+	"  \"tp\":2,\"pp\":1,\"ep\":1,\"dp\":1,\"devices\":2},"
+	"\"phases\":{"
+	" \"prefill\":{\"rows\":["
+	"  {\"path\":\"q\",\"count\":32,\"flops\":4294967296,\"bytes\":{\"reads\":34603008,\"writes\":1048576,\"intermediates\":0},"
+	"   \"gemm\":{\"m\":256,\"n\":2048,\"k\":4096,\"calls\":1}},"
+	"  {\"path\":\"act\",\"count\":32,\"flops\":1000000,\"bytes\":{\"reads\":2000000,\"writes\":1000000,\"intermediates\":0}},"
+	"  {\"path\":\"ar\",\"count\":32,\"collective\":{\"kind\":\"all_reduce\",\"group\":\"tp\",\"size\":2,\"bytes\":2097152}}],"
+	"  \"totals\":{\"flops\":137470984192,\"bytes\":{\"reads\":1171296256,\"writes\":65554432,\"intermediates\":0}}},"
+	" \"decode\":{\"steps\":3,\"rows\":["
+	"  {\"path\":\"q\",\"count\":32,\"flops\":100663296,\"bytes\":{\"reads\":100700000,\"writes\":49152,\"intermediates\":0},"
+	"   \"gemm\":{\"m\":2,\"n\":2048,\"k\":4096,\"calls\":3}},"
+	"  {\"path\":\"act\",\"count\":32,\"flops\":30000,\"bytes\":{\"reads\":60000,\"writes\":30000,\"intermediates\":0}},"
+	"  {\"path\":\"ar\",\"count\":32,\"collective\":{\"kind\":\"all_reduce\",\"group\":\"tp\",\"size\":2,\"bytes\":49152}}],"
+	"  \"totals\":{\"flops\":3222182272,\"bytes\":{\"reads\":3224320000,\"writes\":2533376,\"intermediates\":0}}}},"
+	"\"totals\":{\"flops\":140693166464,\"bytes\":{\"reads\":4395616256,\"writes\":68087808,\"intermediates\":0},"
+	"  \"weight_bytes\":1073741824,\"state_bytes\":1000000}}";
+
+static const char step_doc[] =
+	"{\"lmp\":\"eval\",\"version\":\"0.1.0\",\"model\":{\"id\":\"t\"},"
+	"\"runtime\":{\"batch_size\":1,\"seq_len\":1,\"cache_len\":1023,\"w_bit\":16,\"a_bit\":16,\"kv_bit\":16,"
+	"  \"tokens\":1,\"kv_tokens\":1024},\"rows\":[],"
+	"\"totals\":{\"flops\":13000000000,\"bytes\":{\"reads\":13500000000,\"writes\":1000000,\"intermediates\":0},"
+	"  \"weight_bytes\":13476839424,\"state_bytes\":536870912}}";
+
+static double
+tot(const cJSON *doc, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "totals"), key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* lmp_roofline under terms p against lmp_timed_eval under the same: the
+ * same doubles, not merely close. */
+static void
+same_times(const char *name, const char *text, const lmp_tparams *p, int gen)
+{
+	lmp_err e = {0};
+	lmp_roof_opts o = {.hw = &h100, .devices = 1, .compute_eff = 0.9, .memory_eff = 0.7, .tmode = LMP_TM_TERMS,
+		.tp = *p};
+	cJSON *a = lmp_json_parse_one(text, strlen(text), name, &e), *b = lmp_json_parse_one(text, strlen(text), name, &e);
+	lmp_timed *t = b ? lmp_timed_prepare(b, &o, &e) : NULL;
+	lmp_times tm;
+	char what[160];
+
+	if (!a || !t || lmp_roofline(a, &o, &e) || lmp_timed_eval(t, p, &tm)) {
+		ok(0, name, e.msg);
+		goto out;
+	}
+	snprintf(what, sizeof what, "%s: lmp_timed_eval's time is lmp_roofline's, bit for bit", name);
+	snprintf(got, sizeof got, "%.17g vs %.17g", tm.time_s, tot(a, "time_s"));
+	ok(tm.time_s == tot(a, "time_s"), what, got);
+	if (gen) {
+		snprintf(what, sizeof what, "%s: and its ttft, tpot and tokens per second", name);
+		snprintf(got, sizeof got, "%.17g %.17g %.17g vs %.17g %.17g %.17g", tm.ttft_s, tm.tpot_s, tm.tokens_per_s,
+			tot(a, "ttft_s"), tot(a, "tpot_s"), tot(a, "tokens_per_s"));
+		ok(tm.ttft_s == tot(a, "ttft_s") && tm.tpot_s == tot(a, "tpot_s") && tm.e2e_s == tot(a, "e2e_latency_s") &&
+			tm.tokens_per_s == tot(a, "tokens_per_s"), what, got);
+	}
+out:
+	lmp_timed_free(t);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+static void
+test_timed(void)
+{
+	lmp_tparams cal = {0.62, 0.71, 0.8, 4e-6, 2.5e-5, 1}, slow = {0.3, 0.5, 0.6, 2e-5, 1e-3, 0};
+	lmp_err e = {0};
+	lmp_roof_opts o = {.hw = &h100, .devices = 1, .compute_eff = 1, .memory_eff = 1};
+	cJSON *d = lmp_json_parse_one(gen_doc, strlen(gen_doc), "gen", &e);
+	lmp_timed *t = lmp_timed_prepare(d, &o, &e);
+	lmp_times a, b;
+
+	same_times("a request under a layout", gen_doc, &cal, 1);
+	same_times("a request under slow terms", gen_doc, &slow, 1);
+	same_times("a request under the ideal terms", gen_doc, &lmp_tparams_ideal, 1);
+	same_times("a step without rows", step_doc, &cal, 0);
+	/* the step overhead: 1 prefill + 3 decode steps, 4 x step_s in all,
+	 * one in ttft and one in tpot */
+	if (!t) {
+		ok(0, "prepare", e.msg);
+	} else {
+		lmp_tparams q = cal;
+		q.step_s = 0;
+		lmp_timed_eval(t, &q, &a);
+		lmp_timed_eval(t, &cal, &b);
+		ok(near(b.time_s - a.time_s, 4 * 2.5e-5), "a request of 4 tokens pays 4 steps' overhead", got);
+		ok(near(b.ttft_s - a.ttft_s, 2.5e-5) && near(b.tpot_s - a.tpot_s, 2.5e-5),
+			"one step's overhead in ttft and in tpot", got);
+	}
+	lmp_timed_free(t);
+	cJSON_Delete(d);
+	/* not an eval document: refused, as lmp_roofline refuses it */
+	d = cJSON_Parse("{\"lmp\":\"populated\"}");
+	e = (lmp_err){0};
+	ok(!lmp_timed_prepare(d, &o, &e) && strstr(e.msg, "run lmp-eval first"), "a populated document is refused",
+		e.msg);
+	cJSON_Delete(d);
+}
+
+int
+main(void)
+{
+	lmp_alloc_init();
+	test_kernel();
+	test_waves();
+	test_timed();
+	printf("1..%d\n", ntest);
+	return nfail != 0;
+}
