@@ -65,7 +65,7 @@ figure(const cJSON *h, const char *key, const char *file, lmp_err *e)
 
 /* The ratchet: the held-out errors now against those recorded in file. */
 static int
-check(const char *file, const lmp_calstats *now, double tol, lmp_err *e)
+check(const char *file, const lmp_calstats *now, double tol, lmp_buf *out, lmp_err *e)
 {
 	cJSON *doc = lmp_json_load_file(file, e);
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(doc, "heldout");
@@ -88,6 +88,10 @@ check(const char *file, const lmp_calstats *now, double tol, lmp_err *e)
 			"(tolerance %g)", now->median_signed, sig, file, tol);
 	else
 		rc = 0;
+	/* beside today's line "all": what the file records */
+	if (!rc)
+		lmp_buf_printf(out, "%-28s %5.0f %8.1f%% %8.1f%% %+9.1f%%\n", "recorded", figure(h, "n", file, e), 100 * med,
+			100 * p90, 100 * sig);
 out:
 	cJSON_Delete(doc);
 	return rc;
@@ -118,7 +122,7 @@ main(int argc, char **argv)
 	if (!rc)
 		rc = lmp_calibrate(&s, o.table || o.check, &out, &held, &e);
 	if (!rc && o.check)
-		rc = check(o.check, &held, o.tolerance, &e);
+		rc = check(o.check, &held, o.tolerance, &out, &e);
 	if (!rc && out.len && fwrite(out.s, 1, out.len, stdout) != out.len)
 		rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
 	lmp_calset_free(&s);

@@ -196,6 +196,8 @@ SYN() { cat "$BATS_FILE_TMPDIR/syn.ndjson"; }
 	[ "$(tail -n 1 <<< "$output")" = "measurements used 10, excluded 0 (implausible 0)" ]
 	run_split lmp-calibrate --check "$BATS_TEST_TMPDIR/cal.json" "$BATS_TEST_TMPDIR/syn.ndjson"
 	assert_success
+	# the table, then the figures the file records
+	[ "$(tail -n 1 <<< "$output" | awk '{ print $1, $2 }')" = "recorded 10" ]
 	# a recorded error lower than today's by more than the tolerance: refused
 	jq -c '.heldout.median_abs_error = -0.5' "$BATS_TEST_TMPDIR/cal.json" > "$BATS_TEST_TMPDIR/better.json"
 	run_split lmp-calibrate --check "$BATS_TEST_TMPDIR/better.json" "$BATS_TEST_TMPDIR/syn.ndjson"
@@ -216,5 +218,6 @@ SYN() { cat "$BATS_FILE_TMPDIR/syn.ndjson"; }
 	run_split lmp-calibrate --check "$ROOT/share/lmp/calibration/corpus.json" "$ROOT"/share/lmp/measured/*.ndjson
 	assert_success
 	# the table's overall line has the count the file records
-	[ "$(awk '$1 == "all" { print $2 }' <<< "$output")" = "$(jq .heldout.n "$ROOT/share/lmp/calibration/corpus.json")" ]
+	[ "$(awk '$1 == "all" || $1 == "recorded" { print $2 }' <<< "$output" | paste -sd' ')" = \
+		"$(jq '"\(.heldout.n) \(.heldout.n)"' -r "$ROOT/share/lmp/calibration/corpus.json")" ]
 }
