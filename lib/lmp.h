@@ -804,7 +804,8 @@ extern const lmp_tparams lmp_tparams_ideal; /* fractions 1, no floors, no waves 
 typedef struct lmp_kernel {
 	double flops, bytes;    /* per instance, over the phase */
 	double calls;           /* kernel launches per instance over the phase */
-	double peak, bandwidth; /* datasheet FLOP/s of its precision, bytes/s */
+	double peak, bandwidth; /* the ceilings the fractions apply to: the datasheet's FLOP/s in its
+				 * precision and bytes/s (uncalibrated: the achievable figures) */
 	int gemm;               /* it has a GEMM shape (row field "gemm"): */
 	double m, n, k, gcalls; /* gcalls products of (m x k) by (k x n) */
 } lmp_kernel;

@@ -818,7 +818,7 @@ longest(double capacity, const char *limit)
 {
 	static char text[1024];
 	lmp_hw hw = {0};
-	lmp_roof_opts o = {&hw, 1, 1, 1, 0, 0, 0};
+	lmp_roof_opts o = {.hw = &hw, .devices = 1, .compute_eff = 1, .memory_eff = 1};
 	lmp_err e = {0};
 	cJSON *doc;
 	double r = -2;
