@@ -9,7 +9,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib
 LDLIBS = -lcjson -lnettle -lm -ldl
 
-TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report
+TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report lmp-calibrate
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
 UNIT = test/unit/test_engine test/unit/test_report test/unit/test_time
@@ -59,6 +59,17 @@ models: all
 # The generated parts of README.md (families, devices, example) and docs/.
 readme: all
 	@sh ./tools/make-readme.sh
+
+# The shipped calibration (lmp-calibration(5)), fitted to the measurement
+# corpus, after a change to the corpus or to the time model.
+calibration: all
+	HF_HUB_OFFLINE=1 LMP_CALIBRATION=none ./bin/lmp-calibrate share/lmp/measured/*.ndjson > share/lmp/calibration/corpus.json.tmp
+	mv share/lmp/calibration/corpus.json.tmp share/lmp/calibration/corpus.json
+
+# The held-out error of today's code against the corpus, beside the shipped
+# calibration's: fails where it is worse (lmp-calibrate(1) --check).
+validate: all
+	HF_HUB_OFFLINE=1 LMP_CALIBRATION=none ./bin/lmp-calibrate --check share/lmp/calibration/corpus.json share/lmp/measured/*.ndjson
 
 # The reference reports of test/07-report.bats, after a deliberate change.
 golden: all
@@ -129,6 +140,6 @@ clean:
 	rm -f $(BINS) bin/*.o lib/*.o lib/liblmp.a $(UNIT) $(HTTPD) test/unit/*.o
 	rm -rf build fuzz/build
 
-.PHONY: all deps-build deps-bench deps-demo deps-test demo models golden readme test bench install uninstall clean
+.PHONY: all deps-build deps-bench deps-demo deps-test demo models golden readme test bench install uninstall clean calibration validate
 .PHONY: check-asan deps-fuzz fuzz fuzz-replay
 .SECONDARY: $(LIBOBJ)

@@ -138,3 +138,28 @@ lmp_knob_json(lmp_buf *b, int opt, int64_t v)
 		lmp_buf_printf(b, "%lld", (long long)v);
 	}
 }
+
+/* The profile whose "corpus_names" lists name (lmp-engine(5)). */
+char *
+lmp_engine_for_corpus(const char *name, lmp_err *e)
+{
+	char **ids, path[4096], *found = NULL;
+	const cJSON *names, *n;
+	cJSON *doc;
+	int count, i;
+
+	ids = lmp_data_list("engines", &count);
+	for (i = 0; i < count; i++) {
+		if (!found && (doc = load(ids[i], path, sizeof path, e))) {
+			names = cJSON_GetObjectItemCaseSensitive(doc, "corpus_names");
+			cJSON_ArrayForEach(n, names) {
+				if (cJSON_IsString(n) && !strcmp(n->valuestring, name) && !found)
+					found = lmp_xstrdup(ids[i]);
+			}
+			cJSON_Delete(doc);
+		}
+		free(ids[i]);
+	}
+	free(ids);
+	return found;
+}

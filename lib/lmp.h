@@ -397,6 +397,9 @@ const char *lmp_engine_name(const char *opt);
 /* The profile NAME (or a path) applied to v: every knob it sets that the
  * command line did not becomes v's value; v->engine gets its id. */
 int lmp_engine_apply(const char *name, lmp_runvals *v, lmp_err *e);
+/* The id of the profile whose "corpus_names" lists the engine name that
+ * measurements use (lmp-calibrate(1)), or NULL; caller frees. */
+char *lmp_engine_for_corpus(const char *name, lmp_err *e);
 /* A knob's value in the runtime object (a choice as its word, a fraction
  * as a decimal) appended to b. */
 void lmp_knob_json(lmp_buf *b, int opt, int64_t v);
@@ -768,6 +771,51 @@ enum lmp_tmode { LMP_TM_DEFAULT, LMP_TM_NONE, LMP_TM_IDEAL, LMP_TM_TERMS };
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
 
+/* calib.c: measurement records (share/lmp/measured/README) predicted by
+ * lmp in process (lmp-calibrate(1)).  A set owns its records, the models,
+ * devices and databases it loaded for them, and the excluded records with
+ * their reasons. */
+enum { LMP_CAL_TTFT, LMP_CAL_TPOT, LMP_CAL_E2E }; /* the time a metric is */
+enum { LMP_CAL_FOLDS = 5 };
+typedef struct lmp_calrec {
+	char *id, *source, *device, *engine, *metric; /* engine: the lmp profile's id */
+	int time;          /* LMP_CAL_* */
+	double measured;   /* seconds; a throughput as the time its tokens took */
+	int fold;          /* the held-out fold, from the id (0 .. LMP_CAL_FOLDS - 1) */
+	struct lmp_calreq *req; /* the request's eval document, shared by the records of one run (the set's) */
+	const lmp_hw *hw;  /* the set's */
+} lmp_calrec;
+typedef struct lmp_calex {
+	char *id, *reason;
+} lmp_calex;
+typedef struct lmp_calset {
+	lmp_calrec *rec;
+	int nrec;
+	lmp_calex *ex;
+	int nex;
+	struct lmp_calcache *cache;
+} lmp_calset;
+void lmp_calset_init(lmp_calset *s);
+void lmp_calset_free(lmp_calset *s);
+/* Every record of an NDJSON text added: the ones lmp predicts to s->rec,
+ * the others to s->ex with why.  A malformed record is an error. */
+int lmp_calset_add(lmp_calset *s, const char *text, size_t len, const char *name, lmp_err *e);
+/* Moves record i to the excluded with reason (it takes reason). */
+void lmp_calset_exclude(lmp_calset *s, int i, char *reason);
+/* The time of record r's metric that lmp predicts under terms tp. */
+int lmp_cal_predict(const lmp_calrec *r, const lmp_tparams *tp, double *t, lmp_err *e);
+
+/* calibfit.c: the terms fitted per device and engine, their held-out
+ * error, and the calibration file (lmp-calibration(5)). */
+typedef struct lmp_calstats {
+	int n;
+	double median_abs, p90_abs, median_signed;
+} lmp_calstats;
+/* The statistics of n errors (predicted / measured - 1); err is sorted. */
+void lmp_calstats_of(double *err, int n, lmp_calstats *st);
+/* Fits every group of s and writes the calibration file to out; with
+ * table, the validation table instead.  heldout gets the overall figures. */
+int lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp_err *e);
 /* timemodel.c: THE time function (lmp-roofline(1) TIME MODEL).  One
  * kernel: a row's instance over a phase.  Every path that times a row
  * (lmp_roofline, lmp_timed_eval) calls lmp_kernel_time. */

@@ -42,9 +42,9 @@ load helper
 	mkdir -p "$d"
 	cp -R "$ROOT/Makefile" "$ROOT/lib" "$ROOT/bin" "$ROOT/tools" "$ROOT/test" "$d/"
 	rm -f "$d"/lib/*.o "$d"/lib/*.a "$d"/bin/*.o "$d"/test/unit/*.o
-	for t in inspect ensure populate eval roofline report; do rm -f "$d/bin/lmp-$t"; done
+	for t in inspect ensure populate eval roofline report calibrate; do rm -f "$d/bin/lmp-$t"; done
 	run make -C "$d" bin/lmp-inspect bin/lmp-ensure bin/lmp-populate bin/lmp-eval bin/lmp-roofline \
-		bin/lmp-report test/unit/test_engine test/unit/test_report test/unit/test_time
+		bin/lmp-report bin/lmp-calibrate test/unit/test_engine test/unit/test_report test/unit/test_time
 	assert_success
 	refute_output --partial "warning"
 }
@@ -58,7 +58,7 @@ load helper
 		"lmp-eval --help" "lmp-eval --version" "lmp-eval --params torch.nn.modules.linear.Linear"
 		"lmp-eval --totals $LLAMA2" "lmp-eval --module torch.nn.modules.linear.Linear tokens=1 in_features=2 out_features=3"
 		"lmp-roofline --help" "lmp-roofline --version" "lmp-roofline --list"
-		"lmp-report --help" "lmp-report --version"
+		"lmp-report --help" "lmp-report --version" "lmp-calibrate --help" "lmp-calibrate --version"
 	)
 	local eval_doc
 	eval_doc=$(lmp-eval --totals --seq-len 8 < "$LLAMA2")

@@ -245,7 +245,7 @@ chrome() {
 }
 
 @test "--help matches the man page's synopsis, for every tool" {
-	for t in lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report lmp-pipeline; do
+	for t in lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report lmp-calibrate lmp-pipeline; do
 		# the long options of the usage lines of each, sorted
 		local h m cmd=$t
 		[ "$t" = lmp-pipeline ] && cmd=$ROOT/pipeline.sh

@@ -1,0 +1,538 @@
+/* calibfit.c: the time model's terms fitted per device and engine.
+ *
+ * The loss is the mean absolute log of predicted over measured time,
+ * minimised by Nelder-Mead over the logs of the terms, each kept in its
+ * physical range.  Held-out: LMP_CAL_FOLDS folds by the record's id; each
+ * record's held-out error is that of the terms fitted without its fold,
+ * taken from the entry lmp-roofline would apply to it (lmp-calibrate(1)). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+enum { NT = 5, MAXEVAL = 2000, RESTARTS = 8 };
+static const double PULL = 1e-4;
+/* compute, memory and link fractions, launch_s, step_s: the ranges */
+static const double lo[NT] = {0.05, 0.05, 0.05, 1e-8, 1e-6};
+static const double hi[NT] = {1, 1, 1, 50e-6, 50e-3};
+static const double start[NT] = {0.7, 0.7, 0.7, 2e-6, 1e-4};
+
+static void
+terms(const double *u, lmp_tparams *tp)
+{
+	double x[NT];
+
+	for (int i = 0; i < NT; i++)
+		x[i] = exp(fmin(fmax(u[i], log(lo[i])), log(hi[i])));
+	*tp = (lmp_tparams){x[0], x[1], x[2], x[3], x[4], 1};
+}
+
+struct group {
+	lmp_calset *s;
+	int *idx, n; /* the records fitted */
+	lmp_err *e;
+};
+
+static double
+loss(const double *u, struct group *g)
+{
+	lmp_tparams tp;
+	double sum = 0, t, pull = 0;
+
+	terms(u, &tp);
+	for (int i = 0; i < g->n; i++) {
+		const lmp_calrec *r = &g->s->rec[g->idx[i]];
+		if (lmp_cal_predict(r, &tp, &t, g->e))
+			return NAN;
+		sum += fabs(log(t / r->measured));
+	}
+	/* a slight pull to the start keeps a term that no measurement of the
+	 * group sees (link_fraction without a layout) where it started */
+	for (int j = 0; j < NT; j++)
+		pull += (u[j] - log(start[j])) * (u[j] - log(start[j])) / NT;
+	return sum / g->n + PULL * pull;
+}
+
+/* Nelder-Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2). */
+static int
+simplex(struct group *g, double *u, double *fu)
+{
+	double p[NT + 1][NT], f[NT + 1], c[NT], xr[NT], xe[NT], fr, fe;
+	int i, j, k, best, worst, next, evals = 0;
+
+	for (i = 0; i <= NT; i++) {
+		for (j = 0; j < NT; j++)
+			p[i][j] = u[j] + (i == j + 1 ? (j < 3 ? -0.5 : 1.5) : 0);
+		if (isnan(f[i] = loss(p[i], g)))
+			return -1;
+		evals++;
+	}
+	while (evals < MAXEVAL) {
+		best = worst = 0;
+		for (i = 1; i <= NT; i++) {
+			if (f[i] < f[best])
+				best = i;
+			if (f[i] > f[worst])
+				worst = i;
+		}
+		next = best;
+		for (i = 0; i <= NT; i++)
+			if (i != worst && f[i] >= f[next])
+				next = i;
+		if (f[worst] - f[best] < 1e-10)
+			break;
+		for (j = 0; j < NT; j++) {
+			c[j] = 0;
+			for (i = 0; i <= NT; i++)
+				if (i != worst)
+					c[j] += p[i][j] / NT;
+			xr[j] = c[j] + (c[j] - p[worst][j]);
+		}
+		if (isnan(fr = loss(xr, g)))
+			return -1;
+		evals++;
+		if (fr < f[best]) {
+			for (j = 0; j < NT; j++)
+				xe[j] = c[j] + 2 * (c[j] - p[worst][j]);
+			if (isnan(fe = loss(xe, g)))
+				return -1;
+			evals++;
+			memcpy(p[worst], fe < fr ? xe : xr, sizeof xr);
+			f[worst] = fe < fr ? fe : fr;
+		} else if (fr < f[next]) {
+			memcpy(p[worst], xr, sizeof xr);
+			f[worst] = fr;
+		} else {
+			for (j = 0; j < NT; j++)
+				xe[j] = c[j] + 0.5 * ((fr < f[worst] ? xr[j] : p[worst][j]) - c[j]);
+			if (isnan(fe = loss(xe, g)))
+				return -1;
+			evals++;
+			if (fe < fmin(fr, f[worst])) {
+				memcpy(p[worst], xe, sizeof xe);
+				f[worst] = fe;
+			} else {
+				for (k = 0; k <= NT; k++) {
+					if (k == best)
+						continue;
+					for (j = 0; j < NT; j++)
+						p[k][j] = p[best][j] + 0.5 * (p[k][j] - p[best][j]);
+					if (isnan(f[k] = loss(p[k], g)))
+						return -1;
+					evals++;
+				}
+			}
+		}
+	}
+	best = 0;
+	for (i = 1; i <= NT; i++)
+		if (f[i] < f[best])
+			best = i;
+	memcpy(u, p[best], sizeof p[best]);
+	*fu = f[best];
+	return 0;
+}
+
+/* Nelder-Mead from the start, then again from where it stopped while
+ * that still gains (a fresh simplex gets out of one that collapsed early
+ * along a direction the loss hardly sees). */
+static int
+fit(struct group *g, lmp_tparams *out)
+{
+	double u[NT], v[NT], fu, fv;
+	int j, r;
+
+	for (j = 0; j < NT; j++)
+		u[j] = log(start[j]);
+	if (simplex(g, u, &fu))
+		return -1;
+	for (r = 0; r < RESTARTS; r++) {
+		memcpy(v, u, sizeof u);
+		if (simplex(g, v, &fv))
+			return -1;
+		if (!(fv < fu - 1e-9)) {
+			if (fv < fu)
+				memcpy(u, v, sizeof v);
+			break;
+		}
+		memcpy(u, v, sizeof v);
+		fu = fv;
+	}
+	terms(u, out);
+	return 0;
+}
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The nearest-rank quantile q of n sorted values. */
+static double
+quantile(const double *v, int n, double q)
+{
+	int k = (int)ceil(q * n);
+
+	return v[k < 1 ? 0 : k - 1];
+}
+
+void
+lmp_calstats_of(double *err, int n, lmp_calstats *st)
+{
+	double *a = lmp_xmalloc(sizeof *a * (size_t)(n ? n : 1));
+	int i;
+
+	st->n = n;
+	st->median_abs = st->p90_abs = st->median_signed = 0;
+	if (!n) {
+		free(a);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		a[i] = fabs(err[i]);
+	qsort(err, (size_t)n, sizeof *err, cmp_dbl);
+	qsort(a, (size_t)n, sizeof *a, cmp_dbl);
+	/* the median of an even count: the mean of the middle two */
+	st->median_signed = n % 2 ? err[n / 2] : (err[n / 2 - 1] + err[n / 2]) / 2;
+	st->median_abs = n % 2 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+	st->p90_abs = quantile(a, n, 0.9);
+	free(a);
+}
+
+/* An entry: a device and an engine (NULL: pooled) with its records. */
+struct entry {
+	const char *device, *engine;
+	int *idx, n, nsrc;
+	lmp_tparams tp;
+	double *held; /* held-out error per record of idx */
+};
+
+static int
+fit_entry(lmp_calset *s, struct entry *en, lmp_err *e)
+{
+	struct group g = {s, lmp_xmalloc(sizeof(int) * (size_t)en->n), 0, e};
+	lmp_tparams tp;
+	double t;
+	int k, i, rc = -1;
+
+	en->held = lmp_xmalloc(sizeof *en->held * (size_t)en->n);
+	for (k = 0; k < LMP_CAL_FOLDS; k++) {
+		g.n = 0;
+		for (i = 0; i < en->n; i++)
+			if (s->rec[en->idx[i]].fold != k)
+				g.idx[g.n++] = en->idx[i];
+		if (g.n == en->n)
+			continue; /* nothing held out in this fold */
+		if (!g.n) {
+			/* every record in one fold: held out against the uncalibrated model */
+			tp = (lmp_tparams){1, 1, 1, 0, 0, 0};
+		} else if (fit(&g, &tp)) {
+			goto out;
+		}
+		for (i = 0; i < en->n; i++) {
+			const lmp_calrec *r = &s->rec[en->idx[i]];
+			if (r->fold != k)
+				continue;
+			if (lmp_cal_predict(r, &tp, &t, e))
+				goto out;
+			en->held[i] = t / r->measured - 1;
+		}
+	}
+	memcpy(g.idx, en->idx, sizeof(int) * (size_t)en->n);
+	g.n = en->n;
+	rc = fit(&g, &en->tp);
+out:
+	free(g.idx);
+	return rc;
+}
+
+/* Numbers rounded to 4 significant digits: what a reader needs. */
+static void
+num(lmp_buf *b, double x)
+{
+	char s[LMP_NUM_STRMAX];
+	lmp_num v;
+
+	snprintf(s, sizeof s, "%.4g", x);
+	if (lmp_num_double(strtod(s, NULL), &v)) {
+		lmp_buf_puts(b, "null");
+		return;
+	}
+	lmp_num_str(&v, s);
+	lmp_buf_puts(b, s);
+}
+
+static void
+stats_json(lmp_buf *b, const lmp_calstats *st, int full)
+{
+	lmp_buf_printf(b, "\"n\":%d,\"median_abs_error\":", st->n);
+	num(b, st->median_abs);
+	lmp_buf_puts(b, ",\"p90_abs_error\":");
+	num(b, st->p90_abs);
+	if (full) {
+		lmp_buf_puts(b, ",\"median_signed_error\":");
+		num(b, st->median_signed);
+	}
+}
+
+static const char *const metrics[] = {"ttft_s", "tpot_s", "itl_s", "e2e_s", "throughput_tok_s"};
+enum { NMETRIC = 5 };
+
+/* The statistics of the errors err[i] of records idx[i] whose metric is m
+ * (NULL: all) and device d (NULL: all). */
+static void
+stats_where(lmp_calset *s, const int *idx, const double *err, int n, const char *m, const char *d, lmp_calstats *st)
+{
+	double *v = lmp_xmalloc(sizeof *v * (size_t)(n ? n : 1));
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if ((!m || !strcmp(s->rec[idx[i]].metric, m)) && (!d || !strcmp(s->rec[idx[i]].device, d)))
+			v[k++] = err[i];
+	lmp_calstats_of(v, k, st);
+	free(v);
+}
+
+static void
+by_metric(lmp_buf *b, lmp_calset *s, const int *idx, const double *err, int n, const char *d)
+{
+	lmp_calstats st;
+	int first = 1;
+
+	lmp_buf_puts(b, "\"by_metric\":{");
+	for (int m = 0; m < NMETRIC; m++) {
+		stats_where(s, idx, err, n, metrics[m], d, &st);
+		if (!st.n)
+			continue;
+		lmp_buf_printf(b, "%s\"%s\":{", first ? "" : ",", metrics[m]);
+		stats_json(b, &st, 0);
+		lmp_buf_putc(b, '}');
+		first = 0;
+	}
+	lmp_buf_putc(b, '}');
+}
+
+static int
+sources(lmp_calset *s, const int *idx, int n)
+{
+	int i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(s->rec[idx[i]].source, s->rec[idx[j]].source))
+				break;
+		k += j == i;
+	}
+	return k;
+}
+
+static void
+entry_json(lmp_buf *b, lmp_calset *s, const struct entry *en)
+{
+	lmp_calstats st;
+	double *v = lmp_xmalloc(sizeof *v * (size_t)en->n);
+
+	lmp_buf_puts(b, "{\"device\":");
+	lmp_json_string(b, en->device);
+	lmp_buf_puts(b, ",\"engine\":");
+	if (en->engine)
+		lmp_json_string(b, en->engine);
+	else
+		lmp_buf_puts(b, "null");
+	lmp_buf_puts(b, ",\"terms\":{\"compute_fraction\":");
+	num(b, en->tp.compute_fraction);
+	lmp_buf_puts(b, ",\"memory_fraction\":");
+	num(b, en->tp.memory_fraction);
+	lmp_buf_puts(b, ",\"link_fraction\":");
+	num(b, en->tp.link_fraction);
+	lmp_buf_puts(b, ",\"launch_s\":");
+	num(b, en->tp.launch_s);
+	lmp_buf_puts(b, ",\"step_s\":");
+	num(b, en->tp.step_s);
+	lmp_buf_printf(b, ",\"waves\":true},\"measurements\":%d,\"sources\":%d,\"heldout\":{\"method\":\"%d-fold\",",
+		en->n, en->nsrc, LMP_CAL_FOLDS);
+	memcpy(v, en->held, sizeof *v * (size_t)en->n);
+	lmp_calstats_of(v, en->n, &st);
+	stats_json(b, &st, 1);
+	lmp_buf_putc(b, ',');
+	by_metric(b, s, en->idx, en->held, en->n, NULL);
+	lmp_buf_puts(b, "},\"used\":[");
+	for (int i = 0; i < en->n; i++) {
+		if (i)
+			lmp_buf_putc(b, ',');
+		lmp_json_string(b, s->rec[en->idx[i]].id);
+	}
+	lmp_buf_puts(b, "]}");
+	free(v);
+}
+
+/* The text table of make validate: one line per device and overall, then
+ * one per metric. */
+static void
+table_line(lmp_buf *b, const char *what, const lmp_calstats *st)
+{
+	if (st->n)
+		lmp_buf_printf(b, "%-28s %5d %8.1f%% %8.1f%% %+9.1f%%\n", what, st->n, 100 * st->median_abs,
+			100 * st->p90_abs, 100 * st->median_signed);
+}
+
+int
+lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp_err *e)
+{
+	struct entry *en = NULL;
+	int nen = 0, i, j, k, rc = -1, *idx, nall = 0;
+	char **devs = lmp_xmalloc(sizeof *devs * (size_t)(s->nrec + 1));
+	int ndev = 0;
+	double *err;
+	lmp_calstats st;
+
+	/* the devices, in the order first met */
+	for (i = 0; i < s->nrec; i++) {
+		for (j = 0; j < ndev && strcmp(devs[j], s->rec[i].device); j++)
+			;
+		if (j == ndev)
+			devs[ndev++] = lmp_xstrdup(s->rec[i].device);
+	}
+	/* a device with fewer than 5 measurements is not calibrated */
+	for (j = 0; j < ndev; j++) {
+		int n = 0;
+		for (i = 0; i < s->nrec; i++)
+			n += !strcmp(s->rec[i].device, devs[j]);
+		if (n >= 5)
+			continue;
+		for (i = s->nrec - 1; i >= 0; i--) {
+			if (strcmp(s->rec[i].device, devs[j]))
+				continue;
+			char why[256];
+			snprintf(why, sizeof why, "too few measurements on %s to calibrate (%d, fewer than 5)", devs[j], n);
+			lmp_calset_exclude(s, i, lmp_xstrdup(why));
+		}
+	}
+	/* the devices again, less those excluded */
+	while (ndev)
+		free(devs[--ndev]);
+	for (i = 0; i < s->nrec; i++) {
+		for (j = 0; j < ndev && strcmp(devs[j], s->rec[i].device); j++)
+			;
+		if (j == ndev)
+			devs[ndev++] = lmp_xstrdup(s->rec[i].device);
+	}
+	/* per device: the pooled entry, then each engine with 5 or more */
+	for (j = 0; j < ndev; j++) {
+		for (k = -1; k < s->nrec; k++) {
+			const char *eng = k < 0 ? NULL : s->rec[k].engine;
+			struct entry x = {.device = devs[j], .engine = eng, .idx = lmp_xmalloc(sizeof(int) * (size_t)s->nrec)};
+			if (k >= 0 && strcmp(s->rec[k].device, devs[j]))
+				goto skip;
+			for (i = 0; k >= 0 && i < nen; i++)
+				if (en[i].engine && !strcmp(en[i].device, devs[j]) && !strcmp(en[i].engine, eng))
+					goto skip;
+			for (i = 0; i < s->nrec; i++)
+				if (!strcmp(s->rec[i].device, devs[j]) && (!eng || !strcmp(s->rec[i].engine, eng)))
+					x.idx[x.n++] = i;
+			if (x.n < 5)
+				goto skip;
+			x.nsrc = sources(s, x.idx, x.n);
+			en = lmp_xrealloc(en, sizeof *en * (size_t)(nen + 1));
+			en[nen++] = x;
+			/* the device's only engine: the same records as the pooled
+			 * entry just fitted, so the same terms and errors */
+			if (eng && en[nen - 2].n == x.n && !en[nen - 2].engine) {
+				en[nen - 1].tp = en[nen - 2].tp;
+				en[nen - 1].held = lmp_xmalloc(sizeof *x.held * (size_t)x.n);
+				memcpy(en[nen - 1].held, en[nen - 2].held, sizeof *x.held * (size_t)x.n);
+			} else if (fit_entry(s, &en[nen - 1], e)) {
+				goto out;
+			}
+			continue;
+skip:
+			free(x.idx);
+		}
+	}
+	/* each record's held-out error from the entry lmp-roofline applies */
+	idx = lmp_xmalloc(sizeof *idx * (size_t)(s->nrec + 1));
+	err = lmp_xmalloc(sizeof *err * (size_t)(s->nrec + 1));
+	for (i = 0; i < s->nrec; i++) {
+		int pooled = -1, own = -1, p;
+		for (k = 0; k < nen; k++) {
+			if (strcmp(en[k].device, s->rec[i].device))
+				continue;
+			if (!en[k].engine)
+				pooled = k;
+			else if (!strcmp(en[k].engine, s->rec[i].engine))
+				own = k;
+		}
+		k = own >= 0 ? own : pooled;
+		for (p = 0; p < en[k].n && en[k].idx[p] != i; p++)
+			;
+		idx[nall] = i;
+		err[nall++] = en[k].held[p];
+	}
+	{
+		double *v = lmp_xmalloc(sizeof *v * (size_t)(nall + 1));
+		memcpy(v, err, sizeof *v * (size_t)nall);
+		lmp_calstats_of(v, nall, heldout);
+		free(v);
+	}
+	if (table) {
+		lmp_buf_printf(out, "%-28s %5s %9s %9s %10s\n", "held-out error", "n", "median", "p90", "signed");
+		for (j = 0; j < ndev; j++) {
+			stats_where(s, idx, err, nall, NULL, devs[j], &st);
+			table_line(out, devs[j], &st);
+		}
+		for (int m = 0; m < NMETRIC; m++) {
+			stats_where(s, idx, err, nall, metrics[m], NULL, &st);
+			table_line(out, metrics[m], &st);
+		}
+		table_line(out, "all", heldout);
+		for (i = k = 0; i < s->nex; i++)
+			k += !strncmp(s->ex[i].reason, "implausible", 11);
+		lmp_buf_printf(out, "measurements used %d, excluded %d (implausible %d)\n", s->nrec, s->nex, k);
+	} else {
+		lmp_buf_printf(out, "{\"lmp\":\"calibration\",\"version\":1,\"generated_by\":\"lmp-calibrate %s\","
+			"\"error\":\"predicted time / measured time - 1, a throughput taken as the time of its tokens; "
+			"held out over %d folds by measurement id\",\"entries\":[", LMP_VERSION, LMP_CAL_FOLDS);
+		for (k = 0; k < nen; k++) {
+			if (k)
+				lmp_buf_putc(out, ',');
+			entry_json(out, s, &en[k]);
+		}
+		lmp_buf_puts(out, "],\"excluded\":[");
+		for (i = 0; i < s->nex; i++) {
+			lmp_buf_puts(out, i ? ",{\"id\":" : "{\"id\":");
+			lmp_json_string(out, s->ex[i].id);
+			lmp_buf_puts(out, ",\"reason\":");
+			lmp_json_string(out, s->ex[i].reason);
+			lmp_buf_putc(out, '}');
+		}
+		lmp_buf_puts(out, "],\"heldout\":{");
+		stats_json(out, heldout, 1);
+		lmp_buf_putc(out, ',');
+		by_metric(out, s, idx, err, nall, NULL);
+		lmp_buf_puts(out, ",\"by_device\":{");
+		for (j = 0; j < ndev; j++) {
+			stats_where(s, idx, err, nall, NULL, devs[j], &st);
+			lmp_buf_printf(out, "%s\"%s\":{", j ? "," : "", devs[j]);
+			stats_json(out, &st, 1);
+			lmp_buf_putc(out, '}');
+		}
+		lmp_buf_puts(out, "}}}\n");
+	}
+	free(idx);
+	free(err);
+	rc = 0;
+out:
+	for (k = 0; k < nen; k++) {
+		free(en[k].idx);
+		free(en[k].held);
+	}
+	free(en);
+	while (ndev)
+		free(devs[--ndev]);
+	free(devs);
+	return rc;
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# lmp-calibrate: measurement records predicted by lmp, the time model's
+# terms fitted per device and engine, the held-out error, and the ratchet
+# that keeps the shipped calibration's error from growing unseen.
+
+load helper
+
+export HF_HUB_OFFLINE=1 LMP_CALIBRATION=none
+H100=nvidia-h100-sxm
+
+# One record of share/lmp/measured/README's shape: ID METRIC BATCH INPUT
+# OUTPUT VALUE, then jq assignments that change it.
+rec() {
+	local id=$1 metric=$2 batch=$3 input=$4 output=$5 value=$6
+	shift 6
+	jq -cn --arg id "$id" --arg metric "$metric" --argjson b "$batch" --argjson i "$input" --argjson o "$output" \
+		--argjson v "$value" '{id: $id, model: "meta-llama/Llama-2-7b-hf", model_as_published: "Llama 2 7B",
+		device: "nvidia-h100-sxm", device_as_published: "H100", n_devices: 1, engine: "transformers",
+		engine_version: null, tp: 1, pp: 1, ep: 1, dp: 1, weight_dtype: "fp16", activation_dtype: null,
+		kv_dtype: null, batch: $b, concurrency: null, input_len: $i, output_len: $o, metric: $metric,
+		tokens: (if $metric == "throughput_tok_s" then "output" else null end),
+		scope: (if $metric == "throughput_tok_s" then "system" else "request" end), value: $v,
+		unit: (if $metric == "throughput_tok_s" then "tok/s" else "s" end), published_value: ($v | tostring),
+		published_unit: "s", predictable: true, not_predictable: null, implausible: null,
+		source: {url: "https://example.org/\($id | split("/")[0])"}, notes: "synthetic"}'"${*:+ | $*}"
+}
+
+# The time lmp-roofline gives a request under the terms of calibration
+# file $KNOWN: KEY of the totals (ttft_s, tpot_s, time_s).
+timed() {
+	local b=$1 p=$2 g=$3 key=$4
+	lmp-eval --batch-size "$b" --prompt-len "$p" --gen-len "$g" < "$LLAMA2" |
+		LMP_CALIBRATION=$KNOWN lmp-roofline --hardware $H100 | jq ".totals.$key"
+}
+
+# Known terms: 50% of the peak FLOP/s, 80% of the bandwidth, kernels of at
+# least 5 us, 2 ms of engine time a step, GEMM waves (lmp-calibration(5)).
+known() {
+	jq -n '{lmp: "calibration", version: 1, entries: [{device: "nvidia-h100-sxm", engine: null, measurements: 10,
+		terms: {compute_fraction: 0.5, memory_fraction: 0.8, link_fraction: 1, launch_s: 0.000005, step_s: 0.002,
+		waves: true}}]}'
+}
+
+# Ten measurements made from the known terms: prefills that the FLOPs
+# bound and decode steps that the weights bound, at several batch sizes.
+synthetic() {
+	local n=0 p b
+	for p in 512 1024 1536 2048 3072; do
+		rec "syn$n/ttft" ttft_s 1 "$p" 2 "$(timed 1 "$p" 2 ttft_s)"
+		n=$((n + 1))
+	done
+	for b in 1 4 16 32 64; do
+		rec "syn$n/tpot" tpot_s "$b" 128 32 "$(timed "$b" 128 32 tpot_s)"
+		n=$((n + 1))
+	done
+}
+
+# made once for the file
+KNOWN=$BATS_FILE_TMPDIR/known.json
+setup_file() {
+	known > "$KNOWN"
+	synthetic > "$BATS_FILE_TMPDIR/syn.ndjson"
+}
+SYN() { cat "$BATS_FILE_TMPDIR/syn.ndjson"; }
+
+@test "a corpus made from known terms: the fit recovers them, held out to within 1%; lmp-roofline takes the file" {
+	SYN > "$BATS_TEST_TMPDIR/syn.ndjson"
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/syn.ndjson"
+	assert_success
+	echo "$output" > "$BATS_TEST_TMPDIR/cal.json"
+	# one pooled entry and one for the engine (ten measurements each)
+	[ "$(jq -c '[.entries[] | [.device, .engine, .measurements]]' <<< "$output")" = \
+		'[["nvidia-h100-sxm",null,10],["nvidia-h100-sxm","transformers",10]]' ]
+	# the fractions within 2%, the step within 10%; the launch floor shows
+	# in few kernels, so only its order of magnitude
+	jq -e '.entries[] | .terms | (.compute_fraction / 0.5 - 1 | fabs) < 0.02 and
+		(.memory_fraction / 0.8 - 1 | fabs) < 0.02 and (.step_s / 0.002 - 1 | fabs) < 0.1 and
+		.launch_s > 0.0000005 and .launch_s < 0.00005 and .waves' \
+		<<< "$output" || fail "terms not recovered: $(jq -c '[.entries[].terms]' <<< "$output")"
+	jq -e '.heldout | .n == 10 and .median_abs_error < 0.01 and .p90_abs_error < 0.01' <<< "$output" ||
+		fail "held out: $(jq -c .heldout <<< "$output")"
+	[ "$(jq -c '[.heldout.by_metric | keys[]], .entries[0].heldout.method, .excluded' <<< "$output")" = \
+		"$(printf '%s\n' '["tpot_s","ttft_s"]' '"5-fold"' '[]')" ]
+	# every measurement used, by its id
+	[ "$(jq -r '.entries[1].used | sort | join(" ")' <<< "$output")" = \
+		"syn0/ttft syn1/ttft syn2/ttft syn3/ttft syn4/ttft syn5/tpot syn6/tpot syn7/tpot syn8/tpot syn9/tpot" ]
+	# lmp-roofline applies the file: a 2048-token prefill within 1% of the
+	# measurement made from the known terms
+	got=$(lmp-eval --prompt-len 2048 --gen-len 2 < "$LLAMA2" |
+		LMP_CALIBRATION=$BATS_TEST_TMPDIR/cal.json lmp-roofline --hardware $H100 | jq .totals.ttft_s)
+	want=$(jq 'select(.id == "syn3/ttft") | .value' "$BATS_TEST_TMPDIR/syn.ndjson")
+	awk -v g="$got" -v w="$want" 'BEGIN { d = g / w - 1; exit !(d < 0.01 && d > -0.01) }' || fail "$got vs $want"
+}
+
+@test "a throughput is the time of its tokens; per device it is divided by the devices" {
+	# batch 4, 128 in, 32 out at 2 s a request: 4 x 32 / 2 = 64 output
+	# tokens/s, 4 x 160 / 2 = 320 in total; per device of 2 (n_devices 2,
+	# a made-up figure: the layout stays tp 1) 32.  Each of the three is
+	# the same request, so all three get the same error.
+	{
+		rec a/e2e e2e_s 4 128 32 2
+		rec b/out throughput_tok_s 4 128 32 64
+		rec c/total throughput_tok_s 4 128 32 320 '.tokens = "total"'
+		rec d/dev throughput_tok_s 4 128 32 32 '.scope = "per_device" | .n_devices = 2'
+		rec e/e2e e2e_s 4 128 32 2
+	} > "$BATS_TEST_TMPDIR/thr.ndjson"
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/thr.ndjson"
+	assert_success
+	[ "$(jq '[.entries[0].heldout.by_metric[] | .median_abs_error] | unique | length' <<< "$output")" = 1 ]
+}
+
+@test "a measurement faster than lmp's lower bound is implausible, excluded with the numbers" {
+	# Llama-2-7B, a 2048-token prefill on one H100: 2 x 6,738,415,616 x 2048
+	# = 2.76e13 FLOPs in the linear layers alone; at the dense bf16 peak of
+	# 989.4e12 FLOP/s that is 27.9 ms, so 5 ms cannot be its first token.
+	{
+		SYN
+		rec fast/ttft ttft_s 1 2048 2 0.005
+	} > "$BATS_TEST_TMPDIR/c.ndjson"
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/c.ndjson"
+	assert_success
+	reason=$(jq -r '.excluded[] | select(.id == "fast/ttft") | .reason' <<< "$output")
+	[[ $reason == "implausible: measured 0.005 s is below lmp's lower bound 0.0"* ]] || fail "$reason"
+	bound=$(sed 's/.*lower bound \([0-9.e+-]*\) s.*/\1/' <<< "$reason")
+	awk -v b="$bound" 'BEGIN { exit !(b > 0.0279 && b < 0.035) }' || fail "bound $bound"
+	[[ $reason == *"at 9.894e+14 FLOP/s bf16"* ]] || fail "$reason"
+	[ "$(jq '.heldout.n' <<< "$output")" = 10 ]
+}
+
+@test "records lmp cannot predict are excluded, each with its reason" {
+	{
+		SYN
+		rec x/np ttft_s 1 128 2 1 '.predictable = false | .not_predictable = "request rate"'
+		rec x/hw ttft_s 1 128 2 1 '.device = "nvidia-h999"'
+		rec x/engine ttft_s 1 128 2 1 '.engine = "warp-drive"'
+		rec x/prec ttft_s 1 128 2 1 '.weight_dtype = "int3-magic"'
+		rec x/metric latency_s 1 128 2 1
+		rec x/model ttft_s 1 128 2 1 '.model = "nobody/no-such-model"'
+		rec x/batch ttft_s 1 128 2 1 '.batch = null'
+		rec x/source ttft_s 1 128 2 1 '.implausible = "the source says it hit a prefix cache"'
+	} > "$BATS_TEST_TMPDIR/c.ndjson"
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/c.ndjson"
+	assert_success
+	diff <(jq -r '.excluded[] | "\(.id) \(.reason)"' <<< "$output" | cut -c1-50) - <<-'EOF'
+	x/np not predictable: request rate
+	x/hw no hardware file: nvidia-h999
+	x/engine no engine profile lists warp-drive in cor
+	x/prec unknown precision: weight_dtype int3-magic
+	x/metric not predictable: metric latency_s
+	x/model no config: nobody/no-such-model@main is ne
+	x/batch not predictable: batch and input_len must 
+	x/source implausible: the source says it hit a pre
+	EOF
+	[ "$(jq '.heldout.n' <<< "$output")" = 10 ]
+}
+
+@test "a device with fewer than 5 measurements gets no entry; its records say why" {
+	{
+		SYN
+		rec y/a100 ttft_s 1 128 2 1 '.device = "nvidia-a100-sxm-80gb"'
+	} > "$BATS_TEST_TMPDIR/c.ndjson"
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/c.ndjson"
+	assert_success
+	[ "$(jq -r '.excluded[0] | "\(.id): \(.reason)"' <<< "$output")" = \
+		"y/a100: too few measurements on nvidia-a100-sxm-80gb to calibrate (1, fewer than 5)" ]
+	[ "$(jq -c '[.entries[].device] | unique' <<< "$output")" = '["nvidia-h100-sxm"]' ]
+}
+
+@test "malformed input is refused with one line and nothing on stdout" {
+	rec z/1 ttft_s 1 128 2 1 > "$BATS_TEST_TMPDIR/one.ndjson"
+	run_split lmp-calibrate <<< '{"id": "z/1", "predictable": true'
+	assert_clean_failure lmp-calibrate "<stdin>"
+	run_split lmp-calibrate <<< '{"predictable": true}'
+	assert_clean_failure lmp-calibrate '<stdin>: record 1: not a measurement record (needs a string "id")'
+	run_split lmp-calibrate <<< '{"id": "z/2", "predictable": "yes"}'
+	assert_clean_failure lmp-calibrate '<stdin>: record 1: "predictable" must be true or false'
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/one.ndjson" "$BATS_TEST_TMPDIR/one.ndjson"
+	assert_clean_failure lmp-calibrate "one.ndjson: record 1: id z/1 is used twice"
+	run_split lmp-calibrate <<< '{"id": "z/3", "predictable": false, "not_predictable": "rates"}'
+	assert_clean_failure lmp-calibrate "no measurement lmp can predict on input (1 excluded)"
+	run_split lmp-calibrate --tolerance 2 /dev/null
+	assert_clean_failure lmp-calibrate "--tolerance: not a number in [0, 1]"
+	[ "$status" -eq 2 ]
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/nonexistent.ndjson"
+	assert_clean_failure lmp-calibrate "nonexistent.ndjson"
+}
+
+@test "--table and --check: the ratchet fails when the held-out error is worse than recorded" {
+	SYN > "$BATS_TEST_TMPDIR/syn.ndjson"
+	lmp-calibrate "$BATS_TEST_TMPDIR/syn.ndjson" > "$BATS_TEST_TMPDIR/cal.json"
+	run_split lmp-calibrate --table "$BATS_TEST_TMPDIR/syn.ndjson"
+	assert_success
+	[ "$(sed -n 1p <<< "$output" | tr -s ' ')" = "held-out error n median p90 signed" ]
+	[ "$(awk '{ print $1, $2 }' <<< "$output" | paste -sd' ')" = \
+		"held-out error nvidia-h100-sxm 10 ttft_s 5 tpot_s 5 all 10 measurements used" ]
+	[ "$(tail -n 1 <<< "$output")" = "measurements used 10, excluded 0 (implausible 0)" ]
+	run_split lmp-calibrate --check "$BATS_TEST_TMPDIR/cal.json" "$BATS_TEST_TMPDIR/syn.ndjson"
+	assert_success
+	# the table, then the figures the file records
+	[ "$(tail -n 1 <<< "$output" | awk '{ print $1, $2 }')" = "recorded 10" ]
+	# a recorded error lower than today's by more than the tolerance: refused
+	jq -c '.heldout.median_abs_error = -0.5' "$BATS_TEST_TMPDIR/cal.json" > "$BATS_TEST_TMPDIR/better.json"
+	run_split lmp-calibrate --check "$BATS_TEST_TMPDIR/better.json" "$BATS_TEST_TMPDIR/syn.ndjson"
+	assert_clean_failure lmp-calibrate "is worse than the -0.5 recorded in"
+	[ "$status" -eq 1 ]
+	jq -c '.heldout.p90_abs_error = -0.5' "$BATS_TEST_TMPDIR/cal.json" > "$BATS_TEST_TMPDIR/better.json"
+	run_split lmp-calibrate --check "$BATS_TEST_TMPDIR/better.json" "$BATS_TEST_TMPDIR/syn.ndjson"
+	assert_clean_failure lmp-calibrate "held-out p90 error"
+	# within the tolerance: accepted
+	run_split lmp-calibrate --check "$BATS_TEST_TMPDIR/better.json" --tolerance 1 "$BATS_TEST_TMPDIR/syn.ndjson"
+	assert_success
+	jq -c 'del(.heldout.p90_abs_error)' "$BATS_TEST_TMPDIR/cal.json" > "$BATS_TEST_TMPDIR/bad.json"
+	run_split lmp-calibrate --check "$BATS_TEST_TMPDIR/bad.json" "$BATS_TEST_TMPDIR/syn.ndjson"
+	assert_clean_failure lmp-calibrate "bad.json: no heldout.p90_abs_error"
+}
+
+@test "the ratchet: the shipped calibration's held-out errors are not worse today" {
+	run_split lmp-calibrate --check "$ROOT/share/lmp/calibration/corpus.json" "$ROOT"/share/lmp/measured/*.ndjson
+	assert_success
+	# the table's overall line has the count the file records
+	[ "$(awk '$1 == "all" || $1 == "recorded" { print $2 }' <<< "$output" | paste -sd' ')" = \
+		"$(jq '"\(.heldout.n) \(.heldout.n)"' -r "$ROOT/share/lmp/calibration/corpus.json")" ]
+}
