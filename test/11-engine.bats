@@ -61,7 +61,7 @@ setup() {
 
 @test "engines and knobs refused with one line" {
 	run_split lmp-eval --engine nosuch --seq-len 1 "$LLAMA2"
-	assert_clean_failure lmp-eval "unknown engine 'nosuch' (known: sglang transformers trtllm vllm)"
+	assert_clean_failure lmp-eval "unknown engine 'nosuch' (known: lmdeploy sglang transformers trtllm vllm)"
 	[ "$status" -eq 2 ]
 	LMP_ENGINE=nosuch run_split lmp-eval --seq-len 1 "$LLAMA2"
 	assert_clean_failure lmp-eval "unknown engine 'nosuch'"
@@ -215,4 +215,23 @@ setup() {
 	jq '.entries["torch.add"].fusion.finds = "anywhere"' "$ROOT/module_db.json" > "$db"
 	run_split lmp-eval --db "$db" --engine transformers --fusion on --seq-len 4 "$LLAMA2"
 	assert_clean_failure lmp-eval 'torch.add: "fusion" needs "with" (entries), "finds" (first_after or next)'
+}
+
+@test "the lmdeploy profile (TurboMind v0.1.0a1): its knobs applied, 128-token blocks, and the corpus's engine name" {
+	run_split lmp-eval --engine lmdeploy --seq-len 1 --cache-len 100 --totals "$LLAMA2"
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$(printf '%s' "$output" | jq -c '.runtime | [.engine, .kv_block, .gpu_memory_utilization, .memory_rule, .reserve_bytes, .chunk, .fusion, .attention, .flash_arch]')" = \
+		'["lmdeploy",128,0.5,"static",0,16416,"on","flash","sm8x"]' ]
+	# a decode step over 100 cached tokens holds 101 a sequence: one block
+	# of 128 (vLLM's 16-token blocks: 7 x 16 = 112; transformers: 101)
+	[ "$(printf '%s' "$output" | jq -c '.totals.state_bytes')" = $(( 128 * KV_TOKEN )) ]
+	[ "$(lmp-eval --engine vllm --seq-len 1 --cache-len 100 --totals "$LLAMA2" | jq -c '.totals.state_bytes')" = $(( 112 * KV_TOKEN )) ]
+	# the measurements name it as the corpus does
+	[ "$(jq -c '.corpus_names' "$ROOT/share/lmp/engines/lmdeploy.json")" = '["lmdeploy-turbomind"]' ]
+	[ "$(jq -r 'select(.engine == "lmdeploy-turbomind") | .id' "$ROOT"/share/lmp/measured/*.ndjson | wc -l)" -eq 240 ]
+	# the chunk is 4 x (Llama 2's session_len 4096 + 8): the 2048-token
+	# prompts of 16 sequences (32768 tokens) prefill in two steps
+	[ "$(( 4 * (4096 + 8) ))" = 16416 ]
+	# command-line options still override it
+	[ "$(lmp-eval --engine lmdeploy --kv-block 64 --seq-len 1 --totals "$LLAMA2" | jq -c '.runtime.kv_block')" = 64 ]
 }
