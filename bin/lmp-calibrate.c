@@ -7,7 +7,7 @@
 #include "lmp.h"
 
 static const char usage_text[] =
-	"usage: lmp-calibrate [--table] [--check FILE [--tolerance X]] [FILE...]\n"
+	"usage: lmp-calibrate [--table | --records] [--check FILE [--tolerance X]] [FILE...]\n"
 	"       lmp-calibrate --help | --version\n";
 
 struct opts {
@@ -19,9 +19,10 @@ struct opts {
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_TABLE = 256, O_CHECK, O_TOL, O_HELP, O_VERSION };
+	enum { O_TABLE = 256, O_RECORDS, O_CHECK, O_TOL, O_HELP, O_VERSION };
 	static const struct option longs[] = {
 		{"table", no_argument, 0, O_TABLE},
+		{"records", no_argument, 0, O_RECORDS},
 		{"check", required_argument, 0, O_CHECK},
 		{"tolerance", required_argument, 0, O_TOL},
 		{"help", no_argument, 0, O_HELP},
@@ -36,6 +37,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case O_TABLE: o->table = 1; break;
+		case O_RECORDS: o->table = LMP_CAL_RECORDS; break;
 		case O_CHECK: o->check = optarg; break;
 		case O_TOL:
 			o->tolerance = strtod(optarg, &end);
@@ -120,7 +122,7 @@ main(int argc, char **argv)
 	if (!rc && !s.nrec)
 		rc = lmp_fail(&e, LMP_EXIT_INPUT, "no measurement lmp can predict on input (%d excluded)", s.nex);
 	if (!rc)
-		rc = lmp_calibrate(&s, o.table || o.check, &out, &held, &e);
+		rc = lmp_calibrate(&s, o.table ? o.table : o.check ? 1 : 0, &out, &held, &e);
 	if (!rc && o.check)
 		rc = check(o.check, &held, o.tolerance, &out, &e);
 	if (!rc && out.len && fwrite(out.s, 1, out.len, stdout) != out.len)

@@ -250,6 +250,21 @@ out:
 	return rc;
 }
 
+/* A number as it is (a measured value, as the record gave it). */
+static void
+exact(lmp_buf *b, double x)
+{
+	char s[LMP_NUM_STRMAX];
+	lmp_num v;
+
+	if (lmp_num_double(x, &v)) {
+		lmp_buf_puts(b, "null");
+		return;
+	}
+	lmp_num_str(&v, s);
+	lmp_buf_puts(b, s);
+}
+
 /* Numbers rounded to 4 significant digits: what a reader needs. */
 static void
 num(lmp_buf *b, double x)
@@ -478,7 +493,25 @@ skip:
 		lmp_calstats_of(v, nall, heldout);
 		free(v);
 	}
-	if (table) {
+	if (table == LMP_CAL_RECORDS) {
+		/* one line a measurement: what a user reads to see which are off */
+		for (i = 0; i < nall; i++) {
+			const lmp_calrec *r = &s->rec[idx[i]];
+			lmp_buf_puts(out, "{\"id\":");
+			lmp_json_string(out, r->id);
+			lmp_buf_puts(out, ",\"device\":");
+			lmp_json_string(out, r->device);
+			lmp_buf_puts(out, ",\"engine\":");
+			lmp_json_string(out, r->engine);
+			lmp_buf_puts(out, ",\"metric\":");
+			lmp_json_string(out, r->metric);
+			lmp_buf_puts(out, ",\"measured_s\":");
+			exact(out, r->measured);
+			lmp_buf_puts(out, ",\"heldout_error\":");
+			num(out, err[i]);
+			lmp_buf_puts(out, "}\n");
+		}
+	} else if (table) {
 		lmp_buf_printf(out, "%-28s %5s %9s %9s %10s\n", "held-out error", "n", "median", "p90", "signed");
 		for (j = 0; j < ndev; j++) {
 			stats_where(s, idx, err, nall, NULL, devs[j], &st);

@@ -815,6 +815,9 @@ typedef struct lmp_calstats {
 void lmp_calstats_of(double *err, int n, lmp_calstats *st);
 /* Fits every group of s and writes the calibration file to out; with
  * table, the validation table instead.  heldout gets the overall figures. */
+/* table: 0 the calibration file, 1 the error table, LMP_CAL_RECORDS each
+ * measurement's held-out error (NDJSON) */
+enum { LMP_CAL_RECORDS = 2 };
 int lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp_err *e);
 /* timemodel.c: THE time function (lmp-roofline(1) TIME MODEL).  One
  * kernel: a row's instance over a phase.  Every path that times a row
