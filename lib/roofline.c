@@ -14,27 +14,6 @@
 
 #include "timed.h"
 
-static double
-num_at(const cJSON *obj, const char *key)
-{
-	lmp_num v;
-
-	if (lmp_json_num(cJSON_GetObjectItemCaseSensitive(obj, key), &v))
-		return NAN;
-	return lmp_num_to_double(&v);
-}
-
-static void
-add_num(cJSON *obj, const char *key, double x)
-{
-	lmp_num v;
-
-	if (lmp_num_double(x, &v))
-		cJSON_AddNullToObject(obj, key);
-	else
-		cJSON_AddItemToObject(obj, key, lmp_json_new_num(&v));
-}
-
 /* A level's link figures; an unknown latency is written null with the
  * assumption made, an unknown bandwidth null (a group that needs it is
  * refused). */
@@ -49,7 +28,7 @@ link_figures(cJSON *k, const char *level, double bw, double lat)
 	if (isnan(bw))
 		cJSON_AddNullToObject(k, key);
 	else
-		add_num(k, key, bw);
+		lmp_tadd_num(k, key, bw);
 	snprintf(key, sizeof key, "%s_latency_s", level);
 	if (isnan(lat)) {
 		cJSON_AddNullToObject(k, key);
@@ -57,15 +36,15 @@ link_figures(cJSON *k, const char *level, double bw, double lat)
 		cJSON_AddStringToObject(k, key, "unknown in the hardware file: taken as 0, so the collectives' time is "
 			"their bandwidth term alone (a lower bound)");
 	} else {
-		add_num(k, key, lat);
+		lmp_tadd_num(k, key, lat);
 	}
 }
 
 static void
 utilisation(cJSON *tot, double time, double flops, double bytes, double peak_raw, double bw_raw)
 {
-	add_num(tot, "mfu", time > 0 ? flops / (time * peak_raw) : 0);
-	add_num(tot, "mbu", time > 0 ? bytes / (time * bw_raw) : 0);
+	lmp_tadd_num(tot, "mfu", time > 0 ? flops / (time * peak_raw) : 0);
+	lmp_tadd_num(tot, "mbu", time > 0 ? bytes / (time * bw_raw) : 0);
 }
 
 /* Memory at context c (every sequence holding c tokens) for the document's
@@ -129,14 +108,14 @@ static int
 read_growth(const cJSON *tot, struct curve *k)
 {
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *w;
-	double f = num_at(g, "fixed"), s = num_at(g, "per_token");
+	double f = lmp_tnum_at(g, "fixed"), s = lmp_tnum_at(g, "per_token");
 
 	if (!cJSON_IsObject(g) || !(f >= 0) || !(s >= 0) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(g, "windows")))
 		return -1;
 	k->fixed += f;
 	k->slope = s;
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(g, "windows")) {
-		double m = num_at(w, "max_tokens"), ws = num_at(w, "per_token");
+		double m = lmp_tnum_at(w, "max_tokens"), ws = lmp_tnum_at(w, "per_token");
 		if (k->nwin == MAXCURVES || !(m >= 1) || !(ws >= 0))
 			return -1;
 		k->win_max[k->nwin] = m;
@@ -154,7 +133,7 @@ read_activations(const cJSON *tot, const char *which, struct curve *k)
 		return -1;
 	cJSON_ArrayForEach(c, a) {
 		const cJSON *mx = cJSON_GetObjectItemCaseSensitive(c, "max_tokens");
-		double f = num_at(c, "fixed"), s = num_at(c, "per_token"), m = cJSON_IsNull(mx) ? INFINITY : num_at(c, "max_tokens");
+		double f = lmp_tnum_at(c, "fixed"), s = lmp_tnum_at(c, "per_token"), m = cJSON_IsNull(mx) ? INFINITY : lmp_tnum_at(c, "max_tokens");
 		if (k->nact == MAXCURVES || !(f >= 0) || !(s >= 0) || !(m >= 1))
 			return -1;
 		k->act_fixed[k->nact] = f;
@@ -189,8 +168,8 @@ engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, doubl
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *win;
 	const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rt, "memory_rule"));
-	double util = num_at(rt, "gpu_memory_utilization"), reserve = num_at(rt, "reserve_bytes");
-	double block = num_at(rt, "kv_block"), peak = num_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"),
+	double util = lmp_tnum_at(rt, "gpu_memory_utilization"), reserve = lmp_tnum_at(rt, "reserve_bytes");
+	double block = lmp_tnum_at(rt, "kv_block"), peak = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"),
 		"activation_bytes");
 	double per, avail, blocks, inside;
 
@@ -201,9 +180,9 @@ engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, doubl
 	if (!(block >= 1))
 		block = 1;
 	/* one token in every layer: the state's growth per token of the batch */
-	per = num_at(g, "per_token");
+	per = lmp_tnum_at(g, "per_token");
 	cJSON_ArrayForEach(win, cJSON_GetObjectItemCaseSensitive(g, "windows"))
-		per += num_at(win, "per_token");
+		per += lmp_tnum_at(win, "per_token");
 	per = cJSON_IsObject(g) && per >= 0 ? per / batch : kv / context / batch;
 	inside = rule && !strcmp(rule, "static") ? 0 : peak;
 	if (rule && !strcmp(rule, "free"))
@@ -212,16 +191,16 @@ engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, doubl
 		avail = floor(util * cap) - reserve - w - inside;
 	if (avail < 0)
 		avail = 0;
-	add_num(f, "engine_memory_bytes", reserve + w + inside + avail);
-	add_num(f, "reserve_bytes", reserve);
-	add_num(f, "profile_activation_bytes", peak);
-	add_num(f, "kv_cache_memory_bytes", avail);
-	add_num(f, "kv_bytes_per_token", per);
+	lmp_tadd_num(f, "engine_memory_bytes", reserve + w + inside + avail);
+	lmp_tadd_num(f, "reserve_bytes", reserve);
+	lmp_tadd_num(f, "profile_activation_bytes", peak);
+	lmp_tadd_num(f, "kv_cache_memory_bytes", avail);
+	lmp_tadd_num(f, "kv_bytes_per_token", per);
 	blocks = per > 0 ? floor(avail / (per * block)) : 0;
-	add_num(f, "kv_cache_blocks", blocks);
-	add_num(f, "kv_cache_tokens", blocks * block);
+	lmp_tadd_num(f, "kv_cache_blocks", blocks);
+	lmp_tadd_num(f, "kv_cache_tokens", blocks * block);
 	/* requests of the document's context held at once */
-	add_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
+	lmp_tadd_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
 	*seqs = context > 0 ? floor(blocks / ceil(context / block)) : NAN;
 	*act = inside;
 	return w + inside + avail;
@@ -240,8 +219,8 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
 	const cJSON *wbj = cJSON_GetObjectItemCaseSensitive(tot, "weight_bytes");
 	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "parallel"), "device");
-	int laid = !isnan(num_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "tp"));
-	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = num_at(tot, "state_bytes"), grow, need, mem, limit;
+	int laid = !isnan(lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "tp"));
+	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = lmp_tnum_at(tot, "state_bytes"), grow, need, mem, limit;
 	double share = 1; /* a pipeline stage's device: its share of the state */
 	double seqs = NAN, profile = NAN; /* under an engine: the sequences of this context its KV blocks hold */
 	int known = !isnan(act);
@@ -257,7 +236,7 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	w = lmp_num_to_double(&wb);
 	if (laid && dev) {
 		/* the device that holds the most: its stage's weights and state */
-		double dw = num_at(dev, "weight_bytes"), ds = num_at(dev, "state_bytes");
+		double dw = lmp_tnum_at(dev, "weight_bytes"), ds = lmp_tnum_at(dev, "state_bytes");
 		if (!(dw >= 0) || !(ds >= 0))
 			return lmp_fail(e, LMP_EXIT_INPUT, "parallel.device without weight_bytes and state_bytes");
 		share = kv > 0 ? ds / kv : 1;
@@ -268,7 +247,7 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	f = cJSON_AddObjectToObject(doc, "fit");
 	if (!known)
 		act = 0;
-	add_num(f, "capacity_bytes", cap);
+	lmp_tadd_num(f, "capacity_bytes", cap);
 	{
 		/* under an engine that sizes its memory, the capacity is its own
 		 * and the activations those it holds, whatever the step */
@@ -283,19 +262,19 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	if (wbj)
 		cJSON_AddItemToObject(f, "weights_bytes", cJSON_Duplicate(wbj, 1));
 	else
-		add_num(f, "weights_bytes", w);
-	add_num(f, "kv_cache_bytes", kv);
+		lmp_tadd_num(f, "weights_bytes", w);
+	lmp_tadd_num(f, "kv_cache_bytes", kv);
 	if (known)
-		add_num(f, "activation_bytes", act);
+		lmp_tadd_num(f, "activation_bytes", act);
 	else
 		cJSON_AddNullToObject(f, "activation_bytes");
-	add_num(f, "needed_bytes", need);
+	lmp_tadd_num(f, "needed_bytes", need);
 	cJSON_AddBoolToObject(f, "fits", need <= cap);
 	/* the activations at context c: a decode step's as lmp-eval described
 	 * them; else act x (c - grown) / (context - grown) where the new tokens
 	 * grow with the context (grown < context), else act */
 	k.fixed = w;
-	k.block = num_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "kv_block");
+	k.block = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "kv_block");
 	if (!known) {
 		k.a0 = 0;
 	} else if (grown < context) {
@@ -323,30 +302,30 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 		k.nwin = 0;
 	}
 	mem = w > cap ? 0 : longest_context(&k, cap);
-	limit = num_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "positions"), "limit");
+	limit = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "positions"), "limit");
 	if (w > cap) {
-		add_num(f, "max_batch_size", 0);
+		lmp_tadd_num(f, "max_batch_size", 0);
 	} else if (seqs >= 0) {
 		/* the engine's activations are one reserve, not per sequence */
-		add_num(f, "max_batch_size", seqs > 1073741824.0 ? 1073741824.0 : seqs);
+		lmp_tadd_num(f, "max_batch_size", seqs > 1073741824.0 ? 1073741824.0 : seqs);
 	} else if (grow > 0) {
 		double mb = floor((cap - w) / (grow / batch));
-		add_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);
+		lmp_tadd_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);
 	} else {
 		cJSON_AddNullToObject(f, "max_batch_size"); /* nothing grows: unbounded */
 	}
 	if (mem >= 0 && !(limit < mem))
-		add_num(f, "max_context_len", mem);
+		lmp_tadd_num(f, "max_context_len", mem);
 	else if (limit >= 1)
-		add_num(f, "max_context_len", limit);
+		lmp_tadd_num(f, "max_context_len", limit);
 	else
 		cJSON_AddNullToObject(f, "max_context_len"); /* nothing bounds it */
 	if (mem >= 0)
-		add_num(f, "memory_context_len", mem);
+		lmp_tadd_num(f, "memory_context_len", mem);
 	else
 		cJSON_AddNullToObject(f, "memory_context_len");
 	if (limit >= 1)
-		add_num(f, "position_limit", limit);
+		lmp_tadd_num(f, "position_limit", limit);
 	if (!known)
 		cJSON_AddStringToObject(f, "note", "activations need per-layer rows: evaluate without --totals");
 	else if (!cJSON_GetObjectItemCaseSensitive(tot, "state_growth"))
@@ -375,8 +354,8 @@ choose_terms(const cJSON *doc, const lmp_roof_opts *o, lmp_tparams *tp, int *cei
 	}
 	if (en) {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(en, "engine");
-		double n = num_at(en, "measurements");
-		double med = num_at(cJSON_GetObjectItemCaseSensitive(en, "heldout"), "median_abs_error");
+		double n = lmp_tnum_at(en, "measurements");
+		double med = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(en, "heldout"), "median_abs_error");
 		cJSON *c;
 		lmp_calibration_terms(en, tp);
 		cJSON_AddStringToObject(m, "status", "calibrated");
@@ -387,8 +366,8 @@ choose_terms(const cJSON *doc, const lmp_roof_opts *o, lmp_tparams *tp, int *cei
 			cJSON_AddStringToObject(c, "engine", e->valuestring);
 		else
 			cJSON_AddNullToObject(c, "engine");
-		add_num(c, "measurements", n);
-		add_num(c, "heldout_median_abs_error", med);
+		lmp_tadd_num(c, "measurements", n);
+		lmp_tadd_num(c, "heldout_median_abs_error", med);
 		if (isnan(med))
 			snprintf(note, sizeof note, "calibrated on %g measurements (%s, %s), held-out error unknown", n,
 				o->hw->id, cJSON_IsString(e) ? e->valuestring : "every engine pooled");
@@ -426,14 +405,14 @@ terms_object(cJSON *m, const lmp_tparams *tp, const struct lmp_timed *t, double 
 {
 	cJSON *k = cJSON_AddObjectToObject(m, "terms");
 
-	add_num(k, "compute_fraction", t->peak / peak_raw * tp->compute_fraction);
-	add_num(k, "memory_fraction", t->bandwidth / bw_raw * tp->memory_fraction);
-	add_num(k, "link_fraction", tp->link_fraction);
-	add_num(k, "launch_s", tp->launch_s);
-	add_num(k, "step_s", tp->step_s);
+	lmp_tadd_num(k, "compute_fraction", t->peak / peak_raw * tp->compute_fraction);
+	lmp_tadd_num(k, "memory_fraction", t->bandwidth / bw_raw * tp->memory_fraction);
+	lmp_tadd_num(k, "link_fraction", tp->link_fraction);
+	lmp_tadd_num(k, "launch_s", tp->launch_s);
+	lmp_tadd_num(k, "step_s", tp->step_s);
 	cJSON_AddBoolToObject(k, "waves", tp->waves && t->units > 0);
 	if (tp->waves && t->units > 0)
-		add_num(k, "compute_units", t->units);
+		lmp_tadd_num(k, "compute_units", t->units);
 }
 
 int
@@ -441,7 +420,7 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 {
 	cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
 	cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals"), *h, *m;
-	double batch = num_at(rt, "batch_size"), peak_raw, bw_raw, context;
+	double batch = lmp_tnum_at(rt, "batch_size"), peak_raw, bw_raw, context;
 	struct lmp_timed t;
 	struct lmp_tsums s[2];
 	lmp_tparams tp, q;
@@ -468,17 +447,17 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	h = cJSON_AddObjectToObject(doc, "roofline");
 	cJSON_AddStringToObject(h, "hardware", o->hw->id);
 	cJSON_AddStringToObject(h, "hardware_name", o->hw->name);
-	add_num(h, "devices", t.on ? t.devices : o->devices);
+	lmp_tadd_num(h, "devices", t.on ? t.devices : o->devices);
 	cJSON_AddStringToObject(h, "compute_precision", lmp_prec_name(t.prec));
-	add_num(h, "peak_flops", peak_raw);
-	add_num(h, "memory_bandwidth_bytes_per_s", bw_raw);
-	add_num(h, "ridge_point", t.peak * q.compute_fraction / (t.bandwidth * q.memory_fraction));
-	add_num(h, "compute_efficiency", o->compute_eff);
-	add_num(h, "memory_efficiency", o->memory_eff);
+	lmp_tadd_num(h, "peak_flops", peak_raw);
+	lmp_tadd_num(h, "memory_bandwidth_bytes_per_s", bw_raw);
+	lmp_tadd_num(h, "ridge_point", t.peak * q.compute_fraction / (t.bandwidth * q.memory_fraction));
+	lmp_tadd_num(h, "compute_efficiency", o->compute_eff);
+	lmp_tadd_num(h, "memory_efficiency", o->memory_eff);
 	cJSON_AddStringToObject(h, "bytes_moved", t.unfused ? "reads + writes + 2 x intermediates" : "reads + writes");
 	if (t.on) {
 		cJSON *k = cJSON_AddObjectToObject(h, "links");
-		add_num(k, "gpus_per_node", t.gpn);
+		lmp_tadd_num(k, "gpus_per_node", t.gpn);
 		link_figures(k, "scale_up", o->hw->scaleup_bw, o->hw->scaleup_latency);
 		link_figures(k, "scale_out", o->hw->scaleout_bw, o->hw->scaleout_latency);
 		snprintf(note, sizeof note, "per device of %g; collectives timed alpha-beta on the links, "
@@ -500,28 +479,28 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	}
 	lmp_timed_times(&t, s, &tm);
 	if (t.gen) {
-		add_num(tot, "time_s", tm.time_s);
-		add_num(tot, "ttft_s", tm.ttft_s);
+		lmp_tadd_num(tot, "time_s", tm.time_s);
+		lmp_tadd_num(tot, "ttft_s", tm.ttft_s);
 		if (t.steps > 0)
-			add_num(tot, "tpot_s", tm.tpot_s);
-		add_num(tot, "e2e_latency_s", tm.e2e_s);
+			lmp_tadd_num(tot, "tpot_s", tm.tpot_s);
+		lmp_tadd_num(tot, "e2e_latency_s", tm.e2e_s);
 		if (t.on)
-			add_num(tot, "collective_time_s", s[0].comm + s[1].comm);
-		add_num(tot, "tokens_per_s", tm.tokens_per_s);
+			lmp_tadd_num(tot, "collective_time_s", s[0].comm + s[1].comm);
+		lmp_tadd_num(tot, "tokens_per_s", tm.tokens_per_s);
 		utilisation(tot, tm.time_s, t.ph[0].flops + t.ph[1].flops, t.ph[0].bytes + t.ph[1].bytes, peak_raw, bw_raw);
 		/* a longer context is a longer prompt: the prefill's activations grow */
-		context = num_at(rt, "prompt_len") + t.gen_len - 1;
+		context = lmp_tnum_at(rt, "prompt_len") + t.gen_len - 1;
 		rc = fit(doc, o, t.ph[0].act_peak, batch, context, t.gen_len - 1, e);
 		goto out;
 	}
 	utilisation(tot, tm.time_s, t.ph[0].flops, t.ph[0].bytes, peak_raw, bw_raw);
-	context = num_at(rt, "seq_len") + num_at(rt, "cache_len");
+	context = lmp_tnum_at(rt, "seq_len") + lmp_tnum_at(rt, "cache_len");
 	if (isnan(context))
-		context = num_at(rt, "kv_tokens") / batch;
+		context = lmp_tnum_at(rt, "kv_tokens") / batch;
 	/* a prefill's new tokens are its context and grow with it; a step over
 	 * a cache keeps its new tokens and its activations */
 	rc = fit(doc, o, t.ph[0].act_peak, batch, context,
-		num_at(rt, "kv_tokens") == num_at(rt, "tokens") ? 0 : context, e);
+		lmp_tnum_at(rt, "kv_tokens") == lmp_tnum_at(rt, "tokens") ? 0 : context, e);
 out:
 	cJSON_Delete(m);
 	lmp_timed_release(&t);

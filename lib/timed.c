@@ -8,8 +8,8 @@
 
 #include "timed.h"
 
-static double
-num_at(const cJSON *obj, const char *key)
+double
+lmp_tnum_at(const cJSON *obj, const char *key)
 {
 	lmp_num v;
 
@@ -18,8 +18,8 @@ num_at(const cJSON *obj, const char *key)
 	return lmp_num_to_double(&v);
 }
 
-static void
-add_num(cJSON *obj, const char *key, double x)
+void
+lmp_tadd_num(cJSON *obj, const char *key, double x)
 {
 	lmp_num v;
 
@@ -37,9 +37,9 @@ work(const cJSON *q, int unfused, double *f, double *by, double *act, lmp_err *e
 {
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "bytes");
 
-	*f = num_at(q, "flops");
-	*by = num_at(b, "reads") + num_at(b, "writes") + (unfused ? 2 * num_at(b, "intermediates") : 0);
-	*act = num_at(b, "writes") + (unfused ? num_at(b, "intermediates") : 0);
+	*f = lmp_tnum_at(q, "flops");
+	*by = lmp_tnum_at(b, "reads") + lmp_tnum_at(b, "writes") + (unfused ? 2 * lmp_tnum_at(b, "intermediates") : 0);
+	*act = lmp_tnum_at(b, "writes") + (unfused ? lmp_tnum_at(b, "intermediates") : 0);
 	if (!isfinite(*f) || !isfinite(*by) || !isfinite(*act) || *f < 0 || *by < 0)
 		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without finite, non-negative flops and bytes");
 	return 0;
@@ -79,7 +79,7 @@ static void
 gemm_shape(const cJSON *r, lmp_kernel *k)
 {
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "gemm");
-	double m = num_at(g, "m"), n = num_at(g, "n"), kk = num_at(g, "k"), c = num_at(g, "calls");
+	double m = lmp_tnum_at(g, "m"), n = lmp_tnum_at(g, "n"), kk = lmp_tnum_at(g, "k"), c = lmp_tnum_at(g, "calls");
 
 	if (cJSON_IsObject(g) && m > 0 && n > 0 && kk > 0 && c > 0 && isfinite(m * n * kk * c)) {
 		k->gemm = 1;
@@ -96,7 +96,7 @@ static int
 prep_collective(struct lmp_titem *it, const cJSON *c, const struct lmp_timed *t, const lmp_hw *hw, lmp_err *e)
 {
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind"), *g = cJSON_GetObjectItemCaseSensitive(c, "group");
-	double n = num_at(c, "size"), bytes = num_at(c, "bytes");
+	double n = lmp_tnum_at(c, "size"), bytes = lmp_tnum_at(c, "bytes");
 	int kind = cJSON_IsString(k) ? lmp_coll_kind(k->valuestring) : 0;
 
 	if (!kind || !cJSON_IsString(g) || !(n >= 1 && n <= 65536) || !(bytes >= 0) || !isfinite(bytes))
@@ -142,7 +142,7 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 		it->row = r;
 		it->prec = -1;
 		it->steps = steps;
-		it->count = num_at(r, "count");
+		it->count = lmp_tnum_at(r, "count");
 		if (isnan(it->count) || it->count < 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "a row without a count");
 		if (coll) {
@@ -169,7 +169,7 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 	P->bytes = by;
 	P->rows = n > 0;
 	if (!P->rows) {
-		if (t->on && num_at(tot, "collective_bytes") > 0)
+		if (t->on && lmp_tnum_at(tot, "collective_bytes") > 0)
 			return lmp_fail(e, LMP_EXIT_INPUT, "a layout's collectives are timed per row: evaluate without --totals");
 		/* its kernels unknown: no launch floor */
 		P->tot = (lmp_kernel){.flops = f, .bytes = by, .peak = t->peak, .bandwidth = t->bandwidth};
@@ -184,9 +184,9 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 static int
 read_layout(struct lmp_timed *t, const cJSON *rt, const lmp_roof_opts *o, lmp_err *e)
 {
-	double tp = num_at(rt, "tp"), pp = num_at(rt, "pp"), ep = num_at(rt, "ep"), dp = num_at(rt, "dp");
+	double tp = lmp_tnum_at(rt, "tp"), pp = lmp_tnum_at(rt, "pp"), ep = lmp_tnum_at(rt, "ep"), dp = lmp_tnum_at(rt, "dp");
 
-	t->devices = num_at(rt, "devices");
+	t->devices = lmp_tnum_at(rt, "devices");
 	t->on = !isnan(tp);
 	t->gpn = o->gpus_per_node ? o->gpus_per_node : o->hw->gpus_per_node;
 	if (!t->gpn)
@@ -212,11 +212,11 @@ lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceil
 	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
 	const cJSON *attn = cJSON_GetObjectItemCaseSensitive(rt, "attention");
 	cJSON *phases = cJSON_GetObjectItemCaseSensitive(doc, "phases");
-	double wbit = num_at(rt, "w_bit"), abit = num_at(rt, "a_bit");
+	double wbit = lmp_tnum_at(rt, "w_bit"), abit = lmp_tnum_at(rt, "a_bit");
 	const lmp_hw *hw = o->hw;
 
 	memset(t, 0, sizeof *t);
-	t->batch = num_at(rt, "batch_size");
+	t->batch = lmp_tnum_at(rt, "batch_size");
 	if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "eval"))
 		return lmp_fail(e, LMP_EXIT_INPUT, "input is not an eval document%s",
 			cJSON_IsString(kind) && !strcmp(kind->valuestring, "populated") ? " (run lmp-eval first)" : "");
@@ -241,10 +241,10 @@ lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceil
 	if (cJSON_IsObject(phases)) {
 		cJSON *p = cJSON_GetObjectItemCaseSensitive(phases, "prefill");
 		cJSON *d = cJSON_GetObjectItemCaseSensitive(phases, "decode");
-		t->steps = num_at(d, "steps");
-		t->gen_len = num_at(rt, "gen_len");
+		t->steps = lmp_tnum_at(d, "steps");
+		t->gen_len = lmp_tnum_at(rt, "gen_len");
 		if (!cJSON_IsObject(p) || !cJSON_IsObject(d) || isnan(t->steps) || isnan(t->gen_len) ||
-		    isnan(num_at(rt, "prompt_len")))
+		    isnan(lmp_tnum_at(rt, "prompt_len")))
 			return lmp_fail(e, LMP_EXIT_INPUT, "generation without prefill and decode phases");
 		t->gen = 1;
 		t->nph = 2;
@@ -276,11 +276,11 @@ lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p)
 static void
 annotate(cJSON *q, double f, double by, double ct, double mt, double tm, double peak, double bw)
 {
-	add_num(q, "intensity", by > 0 ? f / by : 0);
-	add_num(q, "attainable_flops", by > 0 && f / by * bw < peak ? f / by * bw : peak);
-	add_num(q, "compute_time_s", ct);
-	add_num(q, "memory_time_s", mt);
-	add_num(q, "time_s", tm);
+	lmp_tadd_num(q, "intensity", by > 0 ? f / by : 0);
+	lmp_tadd_num(q, "attainable_flops", by > 0 && f / by * bw < peak ? f / by * bw : peak);
+	lmp_tadd_num(q, "compute_time_s", ct);
+	lmp_tadd_num(q, "memory_time_s", mt);
+	lmp_tadd_num(q, "time_s", tm);
 	cJSON_AddStringToObject(q, "bound", ct >= mt ? "compute" : "memory");
 }
 
@@ -290,19 +290,19 @@ static void
 annotate_terms(cJSON *r, const lmp_ktime *kt, const lmp_tparams *q)
 {
 	if (q->launch_s > 0) {
-		add_num(r, "launch_time_s", kt->launch);
+		lmp_tadd_num(r, "launch_time_s", kt->launch);
 		if (kt->launch > kt->compute && kt->launch > kt->memory)
 			cJSON_ReplaceItemInObjectCaseSensitive(r, "bound", cJSON_CreateString("launch"));
 	}
 	if (kt->waves > 0) {
 		cJSON *w = cJSON_AddObjectToObject(r, "gemm_waves");
-		add_num(w, "tile_m", kt->tm);
-		add_num(w, "tile_n", kt->tn);
-		add_num(w, "tiles", kt->tiles);
-		add_num(w, "split_k", kt->split_k);
-		add_num(w, "waves", kt->waves);
-		add_num(w, "gemm_time_s", kt->gemm_s);
-		add_num(r, "wave_efficiency", kt->wave_eff);
+		lmp_tadd_num(w, "tile_m", kt->tm);
+		lmp_tadd_num(w, "tile_n", kt->tn);
+		lmp_tadd_num(w, "tiles", kt->tiles);
+		lmp_tadd_num(w, "split_k", kt->split_k);
+		lmp_tadd_num(w, "waves", kt->waves);
+		lmp_tadd_num(w, "gemm_time_s", kt->gemm_s);
+		lmp_tadd_num(r, "wave_efficiency", kt->wave_eff);
 	}
 }
 
@@ -363,11 +363,11 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 	annotate(tot, P->flops, P->bytes, s->compute, s->memory, s->time, t->peak * q->compute_fraction,
 		t->bandwidth * q->memory_fraction);
 	if (q->launch_s > 0 && P->rows)
-		add_num(tot, "launch_time_s", s->launch);
+		lmp_tadd_num(tot, "launch_time_s", s->launch);
 	if (q->step_s > 0)
-		add_num(tot, "step_overhead_s", s->steps_s);
+		lmp_tadd_num(tot, "step_overhead_s", s->steps_s);
 	if (t->on)
-		add_num(tot, "collective_time_s", s->comm);
+		lmp_tadd_num(tot, "collective_time_s", s->comm);
 }
 
 void

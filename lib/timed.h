@@ -44,6 +44,11 @@ struct lmp_tsums {
 	double time, compute, memory, comm, launch, steps_s;
 };
 
+/* A number member as a double (NAN: absent or not a number), and one added
+ * (null where not finite): the documents' numbers, shared by roofline.c. */
+double lmp_tnum_at(const cJSON *obj, const char *key);
+void lmp_tadd_num(cJSON *obj, const char *key, double x);
+
 /* ceilings: kernels start from the hardware file's achievable figures
  * (where it has them) instead of the datasheet's (uncalibrated). */
 int lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceilings, lmp_err *e);
