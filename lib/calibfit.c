@@ -270,15 +270,9 @@ static void
 num(lmp_buf *b, double x)
 {
 	char s[LMP_NUM_STRMAX];
-	lmp_num v;
 
 	snprintf(s, sizeof s, "%.4g", x);
-	if (lmp_num_double(strtod(s, NULL), &v)) {
-		lmp_buf_puts(b, "null");
-		return;
-	}
-	lmp_num_str(&v, s);
-	lmp_buf_puts(b, s);
+	exact(b, strtod(s, NULL));
 }
 
 static void
