@@ -500,8 +500,23 @@ gemm_json(lmp_buf *b, const lmp_num *v)
 	lmp_buf_putc(b, '}');
 }
 
+/* A decode row's per_step (decpieces.c): its FLOPs and bytes per step,
+ * where its GEMM shape is the same at every step (a collective row is
+ * timed on its bytes alone). */
 static void
-rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats)
+per_step_json(lmp_buf *b, const lmp_row *r, int i, const lmp_dpieces *ps)
+{
+	static const int cs[] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
+	static const char *const names[] = {"flops", "reads", "writes", "intermediates"};
+
+	if (!ps || !ps->n || r->coll || !lmp_dpieces_const(ps, i * NV + V_GEMM_MC) ||
+	    !lmp_dpieces_const(ps, i * NV + V_GEMM_CALLS))
+		return;
+	lmp_dpieces_json(b, ps, i * NV, cs, names, 4);
+}
+
+static void
+rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
 {
 	int i;
 
@@ -528,6 +543,7 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats)
 			gemm_json(b, &v[i * NV]);
 		if (r->coll)
 			collective_json(b, r, &v[i * NV + V_COLL]);
+		per_step_json(b, r, i, ps);
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
@@ -935,7 +951,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		mark_past(b);
 	if (with_rows) {
 		lmp_buf_putc(b, ',');
-		rows_json(b, m, rows, rt->w_checkpoint);
+		rows_json(b, m, rows, rt->w_checkpoint, NULL);
 	}
 	totals_json(b, m, tot, growth, profile);
 	if (m->par && parallel_json(b, m, rows, NULL, e))
@@ -978,7 +994,7 @@ zero(lmp_num *v, int n)
 
 static void
 phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, const char *runtime,
-	const lmp_num *rows, const lmp_num *tot, int formats)
+	const lmp_num *rows, const lmp_num *tot, int formats, const lmp_dpieces *ps)
 {
 	lmp_buf_putc(b, '"');
 	lmp_buf_puts(b, name);
@@ -988,7 +1004,7 @@ phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, cons
 	lmp_buf_puts(b, runtime);
 	if (rows) {
 		lmp_buf_putc(b, ',');
-		rows_json(b, m, rows, formats);
+		rows_json(b, m, rows, formats, ps);
 	}
 	LIT(b, ",\"totals\":{");
 	quantities(b, tot);
@@ -1034,6 +1050,62 @@ prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *
 	return steps;
 }
 
+/* A decode step s (cache_len = prompt_len + s) as decpieces.c sees it:
+ * the rows' values (where kept) and then the totals'. */
+struct dstep {
+	lmp_model *m;
+	lmp_runtime *rt;
+	lmp_query *q;
+	int64_t prompt;
+	int n, rows;
+};
+
+static int
+decode_step(void *ctx, int64_t s, lmp_num *v, lmp_err *e)
+{
+	struct dstep *d = ctx;
+
+	d->q->seq_len = 1;
+	d->q->cache_len = d->prompt + s;
+	if (lmp_runtime_compute(d->rt, e))
+		return -1;
+	return evaluate(d->m, d->rt, d->rows ? v : NULL, v + (d->rows ? d->n : 0), e);
+}
+
+/* The decode phase in closed form (lmp-eval(1) "per_step"): its sums are
+ * sums over the pieces' ranges of steps, what it keeps (parameters, the
+ * state, weight bytes, GEMM n and k) the last step's.  1 done, with the
+ * point left at the last step as the loop leaves it; 0 not of that shape
+ * or an error, which the step-by-step loop then meets and reports. */
+static int
+decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int64_t steps, lmp_num *dec,
+	lmp_num *dtot, lmp_dpieces *ps)
+{
+	int n = m->nrows * NV, base = dec ? n : 0, nc = base + NV + 1, i, k;
+	struct dstep d = {m, rt, q, g->prompt_len, n, dec != NULL};
+	lmp_num *last = lmp_xmalloc(sizeof *last * (size_t)nc);
+	lmp_err quiet = {0};
+
+	if (lmp_dpieces_find(decode_step, &d, steps, nc, rt->kv_block, g->prompt_len + 1, ps, &quiet) <= 0) {
+		free(last);
+		return 0;
+	}
+	for (i = 0; i < base + NV; i++) {
+		lmp_num *out = i < base ? &dec[i] : &dtot[i - base];
+		k = (i < base ? i : i - base) % NV;
+		if (k == LMP_K_PARAM_COUNT || k == LMP_K_STATE || k == V_WEIGHT_BYTES || k == V_GEMM_N || k == V_GEMM_K
+			? lmp_dpieces_last(ps, i, out) : lmp_dpieces_sum(ps, i, out))
+			break;
+	}
+	if (i < base + NV || decode_step(&d, steps - 1, last, &quiet)) {
+		lmp_dpieces_free(ps);
+		free(last);
+		return 0;
+	}
+	free(last);
+	return 1;
+}
+
 int
 lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e)
 {
@@ -1042,6 +1114,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	lmp_query q = {g->prompt_len, 0, g->batch_size};
 	lmp_runtime rt = *g->settings;
 	lmp_buf pr = {0}, dr = {0};
+	lmp_dpieces ps = {0};
 	int64_t s, steps = g->gen_len - 1, psteps;
 	const char *growth, *profile;
 
@@ -1065,6 +1138,9 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	dtot[LMP_K_PARAM_COUNT] = ptot[LMP_K_PARAM_COUNT];
 	dtot[LMP_K_STATE] = ptot[LMP_K_STATE];
 	dtot[V_WEIGHT_BYTES] = ptot[V_WEIGHT_BYTES];
+	/* closed form where the steps have its shape, else step by step */
+	if (steps > 0 && decode_closed(m, &rt, &q, g, steps, dec, dtot, &ps))
+		steps = -steps;
 	for (s = 0; s < steps; s++) {
 		q.seq_len = 1;
 		q.cache_len = g->prompt_len + s;
@@ -1072,6 +1148,8 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		    (dec && accumulate(dec, step, n, e)) || accumulate(dtot, stot, NV, e))
 			goto out;
 	}
+	if (steps < 0)
+		steps = -steps;
 	lmp_buf_printf(&dr, "{\"seq_len\":1,\"cache_len_first\":%lld,\"cache_len_last\":%lld}",
 		(long long)g->prompt_len, (long long)(g->prompt_len + (steps ? steps - 1 : 0)));
 	for (int k = 0; k < NV + 1; k++)
@@ -1093,9 +1171,9 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (past)
 		LIT(b, ",\"past_position_limit\":true");
 	LIT(b, "},\"phases\":{");
-	phase_json(b, m, "prefill", psteps, pr.s, with_rows ? pre : NULL, ptot, rt.w_checkpoint);
+	phase_json(b, m, "prefill", psteps, pr.s, with_rows ? pre : NULL, ptot, rt.w_checkpoint, NULL);
 	lmp_buf_putc(b, ',');
-	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot, rt.w_checkpoint);
+	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot, rt.w_checkpoint, &ps);
 	lmp_buf_putc(b, '}');
 	totals_json(b, m, all, growth, profile);
 	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, e))
@@ -1106,6 +1184,7 @@ out:
 	free(pre);
 	free(dec);
 	free(step);
+	lmp_dpieces_free(&ps);
 	lmp_buf_free(&pr);
 	lmp_buf_free(&dr);
 	return rc;

@@ -708,6 +708,29 @@ typedef struct lmp_gen {
 	const lmp_runtime *settings; /* w_bit ...: its queries are the request's own */
 } lmp_gen;
 int lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e);
+
+/* decpieces.c: a decode phase's per-step work as pieces of steps over
+ * which every quantity is q0 + d (s - first) + j (K(s) - K(first)), K(s) =
+ * ceil((s + off) / block) where block > 1 (lmp-eval(1) "per_step"). */
+typedef struct lmp_dpieces {
+	int n, nc;               /* pieces; components of a step */
+	int64_t steps, block, off;
+	int64_t *first, *last;   /* per piece, steps (0: the phase's first) */
+	lmp_num *v0, *d, *j;     /* n x nc */
+} lmp_dpieces;
+/* A step's nc values (exact where they can be); -1 on error. */
+typedef int (*lmp_dstep_fn)(void *ctx, int64_t s, lmp_num *v, lmp_err *e);
+/* 1 found, 0 not of this shape (evaluate every step instead), -1 error. */
+int lmp_dpieces_find(lmp_dstep_fn at, void *ctx, int64_t steps, int nc, int64_t block, int64_t off, lmp_dpieces *p,
+	lmp_err *e);
+void lmp_dpieces_free(lmp_dpieces *p);
+/* Component c summed over every step, and at the last step (0, or -1 on overflow). */
+int lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out);
+int lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out);
+/* 1 where component c is the same at every step. */
+int lmp_dpieces_const(const lmp_dpieces *p, int c);
+/* ,"per_step":{...} of the components base + cs[q] named names[q]. */
+void lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, const char *const *names, int ncs);
 /* One module document (lmp-eval --module), appended to b as one line. */
 int lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e);
 

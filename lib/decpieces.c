@@ -1,0 +1,380 @@
+/* decpieces.c: a decode phase's per-step work in closed form.
+ *
+ * Step s of a decode phase (s = 0 the first, over a cache of off - 1
+ * tokens) does work that is, per quantity, a closed form in s over a few
+ * pieces of steps:
+ *   q(s) = q0 + d (s - first) + j (K(s) - K(first)),  first <= s <= last
+ * with K(s) = ceil((s + off) / block), the KV blocks a sequence holds after
+ * step s where the cache is paged (block > 1), else j = 0.  Attention grows
+ * by the same work a key (d), a sliding window stops the growth once full
+ * (a second piece, d = 0), pages add a block's worth at each boundary (j).
+ *
+ * The pieces are found from the steps' own values (the caller evaluates a
+ * step, all its quantities at once): each piece is fitted on its first
+ * steps (two, or with pages the first pair inside a block and the first
+ * pair across a boundary), its end is the last step that still agrees,
+ * found by bisection (a window or chunk boundary changes the form for good
+ * once crossed), and it is checked at every step where it is at most
+ * CHECK_ALL long, else at its ends, both sides of its first and last
+ * block boundaries and CHECK_SPREAD steps spread over it.  Anything else
+ * (an inexact value, a form that fails a check, more than MAXPIECES
+ * pieces) is "not this shape": the caller evaluates every step instead. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+#define MAXPIECES 16
+#define CHECK_ALL 64
+#define CHECK_SPREAD 32
+
+struct find {
+	lmp_dstep_fn at;
+	void *ctx;
+	int64_t steps, block, off;
+	int nc;
+	lmp_num *v, *w; /* a step's values; scratch */
+	lmp_dpieces *p;
+	lmp_err *e;
+};
+
+static int64_t
+kblocks(const lmp_dpieces *p, int64_t s)
+{
+	return p->block > 1 ? (s + p->off + p->block - 1) / p->block : 0;
+}
+
+/* Σ_{u=1}^{x} ceil(u / b), x >= 0: q whole blocks of b and r more. */
+static lmp_i128
+ceil_sum(int64_t x, int64_t b)
+{
+	lmp_i128 q = x / b, r = x % b;
+
+	return (lmp_i128)b * q * (q + 1) / 2 + r * (q + 1);
+}
+
+/* The form of piece i, component c, at step s. */
+static int
+form_at(const lmp_dpieces *p, int i, int c, int64_t s, lmp_num *out)
+{
+	size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
+	lmp_num ds = lmp_num_int(s - p->first[i]), dk = lmp_num_int(kblocks(p, s) - kblocks(p, p->first[i])), t;
+
+	return lmp_num_mul(&p->d[at], &ds, &t) || lmp_num_add(&p->v0[at], &t, out) ||
+		lmp_num_mul(&p->j[at], &dk, &t) || lmp_num_add(out, &t, out);
+}
+
+static int
+eval(struct find *f, int64_t s, lmp_num *v)
+{
+	if (f->at(f->ctx, s, v, f->e))
+		return -1;
+	for (int c = 0; c < f->nc; c++)
+		if (!v[c].exact)
+			return 0;
+	return 1;
+}
+
+/* 1: every component of step s is piece i's form, 0 not, -1 error. */
+static int
+agrees(struct find *f, int i, int64_t s)
+{
+	lmp_num x;
+	int rc = eval(f, s, f->w);
+
+	if (rc <= 0)
+		return rc;
+	for (int c = 0; c < f->nc; c++)
+		if (form_at(f->p, i, c, s, &x) || !lmp_num_eq(&x, &f->w[c]))
+			return 0;
+	return 1;
+}
+
+/* Component-wise a - b into out (exact). */
+static int
+diff(const lmp_num *a, const lmp_num *b, lmp_num *out, int n)
+{
+	for (int c = 0; c < n; c++)
+		if (lmp_num_sub(&a[c], &b[c], &out[c]) || !out[c].exact)
+			return -1;
+	return 0;
+}
+
+/* Fits piece i from step s0: its start, step and block terms; *upto the
+ * last step it used.  1 fitted, 0 not this shape, -1 error. */
+static int
+fit(struct find *f, int i, int64_t s0, int64_t *upto)
+{
+	lmp_dpieces *p = f->p;
+	size_t at = (size_t)i * (size_t)f->nc;
+	lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at];
+	int64_t last = f->steps - 1, a, t;
+	int rc, c;
+
+	p->first[i] = s0;
+	if ((rc = eval(f, s0, v0)) <= 0)
+		return rc;
+	for (c = 0; c < f->nc; c++)
+		d[c] = j[c] = lmp_num_int(0);
+	*upto = s0;
+	if (s0 == last)
+		return 1;
+	/* the step: a pair of steps inside one block */
+	a = p->block > 1 && kblocks(p, s0 + 1) != kblocks(p, s0) ? s0 + 1 : s0;
+	if (a + 1 <= last) {
+		if ((rc = eval(f, a, f->v)) <= 0 || (rc = eval(f, a + 1, f->w)) <= 0)
+			return rc;
+		if (diff(f->w, f->v, d, f->nc))
+			return 0;
+		*upto = a + 1;
+	}
+	if (p->block <= 1)
+		return 1;
+	/* the block term: the first pair across a boundary, less the step */
+	t = s0 + (p->block - (s0 + p->off) % p->block) % p->block;
+	if (t + 1 > last)
+		return 1;
+	if ((rc = eval(f, t, f->v)) <= 0 || (rc = eval(f, t + 1, f->w)) <= 0)
+		return rc;
+	if (diff(f->w, f->v, j, f->nc) || diff(j, d, j, f->nc))
+		return 0;
+	if (t + 1 > *upto)
+		*upto = t + 1;
+	return 1;
+}
+
+/* Checks piece i on [first, last] (see the top). */
+static int
+check(struct find *f, int i, int64_t last)
+{
+	int64_t s0 = f->p->first[i], n = last - s0 + 1, s, k;
+	int rc;
+
+	if (n <= CHECK_ALL) {
+		for (s = s0; s <= last; s++)
+			if ((rc = agrees(f, i, s)) <= 0)
+				return rc;
+		return 1;
+	}
+	for (k = 0; k < 4; k++)
+		if ((rc = agrees(f, i, s0 + k)) <= 0 || (rc = agrees(f, i, last - k)) <= 0)
+			return rc;
+	if (f->block > 1) {
+		int64_t t = s0 + (f->block - (s0 + f->off) % f->block) % f->block;
+		int64_t u = last - 1 - (last - 1 + f->off) % f->block;
+		for (k = 0; k < 2; k++)
+			if ((t + k <= last && (rc = agrees(f, i, t + k)) <= 0) ||
+			    (u + k >= s0 && u + k <= last && (rc = agrees(f, i, u + k)) <= 0))
+				return rc;
+	}
+	for (k = 1; k <= CHECK_SPREAD; k++) {
+		s = s0 + (int64_t)((lmp_i128)(n - 1) * k / (CHECK_SPREAD + 1));
+		if ((rc = agrees(f, i, s)) <= 0 || (s + 1 <= last && (rc = agrees(f, i, s + 1)) <= 0))
+			return rc;
+	}
+	return 1;
+}
+
+static void
+grow(lmp_dpieces *p, int n)
+{
+	size_t m = (size_t)n * (size_t)p->nc;
+
+	p->first = lmp_xrealloc(p->first, sizeof *p->first * (size_t)n);
+	p->last = lmp_xrealloc(p->last, sizeof *p->last * (size_t)n);
+	p->v0 = lmp_xrealloc(p->v0, sizeof *p->v0 * m);
+	p->d = lmp_xrealloc(p->d, sizeof *p->d * m);
+	p->j = lmp_xrealloc(p->j, sizeof *p->j * m);
+}
+
+int
+lmp_dpieces_find(lmp_dstep_fn at, void *ctx, int64_t steps, int nc, int64_t block, int64_t off, lmp_dpieces *p,
+	lmp_err *e)
+{
+	struct find f = {at, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, NULL, NULL, p, e};
+	int64_t s0 = 0, upto, lo, hi, mid;
+	int rc = 0;
+
+	memset(p, 0, sizeof *p);
+	p->nc = nc;
+	p->block = f.block;
+	p->off = off;
+	p->steps = steps;
+	if (steps < 1)
+		return 0;
+	f.v = lmp_xmalloc(sizeof *f.v * (size_t)nc);
+	f.w = lmp_xmalloc(sizeof *f.w * (size_t)nc);
+	while (s0 < steps) {
+		int i = p->n;
+		if (i == MAXPIECES) {
+			rc = 0;
+			break;
+		}
+		grow(p, i + 1);
+		p->n++;
+		if ((rc = fit(&f, i, s0, &upto)) <= 0)
+			break;
+		/* its end: the last step that agrees (the fit's steps must) */
+		lo = upto;
+		hi = steps;
+		for (mid = s0; mid <= upto && (rc = agrees(&f, i, mid)) > 0; mid++)
+			;
+		if (rc < 0)
+			break;
+		if (!rc) {
+			/* the form changes among the fit's own steps (a window
+			 * filling next to a block boundary): this step alone */
+			for (int c = 0; c < nc; c++)
+				p->d[(size_t)i * (size_t)nc + (size_t)c] = p->j[(size_t)i * (size_t)nc + (size_t)c] =
+					lmp_num_int(0);
+			p->last[i] = s0++;
+			continue;
+		}
+		if (upto < steps - 1) {
+			if ((rc = agrees(&f, i, steps - 1)) < 0)
+				break;
+			if (rc)
+				lo = steps - 1;
+			else
+				hi = steps - 1;
+			while (hi - lo > 1) {
+				mid = lo + (hi - lo) / 2;
+				if ((rc = agrees(&f, i, mid)) < 0)
+					break;
+				if (rc)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			if (rc < 0)
+				break;
+		}
+		p->last[i] = lo;
+		if ((rc = check(&f, i, lo)) <= 0)
+			break;
+		s0 = lo + 1;
+	}
+	free(f.v);
+	free(f.w);
+	if (rc <= 0) {
+		lmp_dpieces_free(p);
+		return rc;
+	}
+	return 1;
+}
+
+void
+lmp_dpieces_free(lmp_dpieces *p)
+{
+	free(p->first);
+	free(p->last);
+	free(p->v0);
+	free(p->d);
+	free(p->j);
+	memset(p, 0, sizeof *p);
+}
+
+int
+lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out)
+{
+	lmp_num t, u;
+
+	*out = lmp_num_int(0);
+	for (int i = 0; i < p->n; i++) {
+		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
+		int64_t s0 = p->first[i], s1 = p->last[i];
+		lmp_i128 n = s1 - s0 + 1, ks = 0;
+		if (p->block > 1)
+			ks = ceil_sum(s1 + p->off, p->block) - ceil_sum(s0 - 1 + p->off, p->block) - n * kblocks(p, s0);
+		t = lmp_num_int(n);
+		if (lmp_num_mul(&p->v0[at], &t, &t) || lmp_num_add(out, &t, out))
+			return -1;
+		u = lmp_num_int(n * (n - 1) / 2);
+		if (lmp_num_mul(&p->d[at], &u, &t) || lmp_num_add(out, &t, out))
+			return -1;
+		u = lmp_num_int(ks);
+		if (lmp_num_mul(&p->j[at], &u, &t) || lmp_num_add(out, &t, out))
+			return -1;
+	}
+	return 0;
+}
+
+int
+lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out)
+{
+	return form_at(p, p->n - 1, c, p->last[p->n - 1], out) ? -1 : 0;
+}
+
+/* One quantity of piece i: [q0, d] or, paged, [q0, d, j]. */
+static void
+coef_json(lmp_buf *b, const lmp_dpieces *p, size_t at)
+{
+	char s[LMP_NUM_STRMAX];
+
+	lmp_buf_putc(b, '[');
+	lmp_buf_add(b, s, (size_t)lmp_num_str(&p->v0[at], s));
+	lmp_buf_putc(b, ',');
+	lmp_buf_add(b, s, (size_t)lmp_num_str(&p->d[at], s));
+	if (p->block > 1) {
+		lmp_buf_putc(b, ',');
+		lmp_buf_add(b, s, (size_t)lmp_num_str(&p->j[at], s));
+	}
+	lmp_buf_putc(b, ']');
+}
+
+/* Piece i continues piece k (same step and block terms, and its start is
+ * where k's form arrives) in every component of cs. */
+static int
+continues(const lmp_dpieces *p, int k, int i, const int *cs, int ncs)
+{
+	lmp_num x;
+
+	for (int q = 0; q < ncs; q++) {
+		size_t a = (size_t)k * (size_t)p->nc + (size_t)cs[q], b = (size_t)i * (size_t)p->nc + (size_t)cs[q];
+		if (!lmp_num_eq(&p->d[a], &p->d[b]) || !lmp_num_eq(&p->j[a], &p->j[b]) ||
+		    form_at(p, k, cs[q], p->first[i], &x) || !lmp_num_eq(&x, &p->v0[b]))
+			return 0;
+	}
+	return 1;
+}
+
+void
+lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, const char *const *names, int ncs)
+{
+	int lc[16], i, k, q;
+
+	for (q = 0; q < ncs && q < 16; q++)
+		lc[q] = base + cs[q];
+	lmp_buf_puts(b, ",\"per_step\":{");
+	if (p->block > 1) {
+		lmp_buf_puts(b, "\"block\":");
+		lmp_buf_printf(b, "%lld,", (long long)p->block);
+	}
+	lmp_buf_puts(b, "\"pieces\":[");
+	for (i = 0; i < p->n; i = k) {
+		/* adjacent pieces that are one form for this row are one piece */
+		for (k = i + 1; k < p->n && continues(p, i, k, lc, ncs); k++)
+			;
+		lmp_buf_printf(b, "%s{\"first\":%lld,\"last\":%lld", i ? "," : "", (long long)p->first[i],
+			(long long)p->last[k - 1]);
+		for (q = 0; q < ncs; q++) {
+			lmp_buf_printf(b, ",\"%s\":", names[q]);
+			coef_json(b, p, (size_t)i * (size_t)p->nc + (size_t)lc[q]);
+		}
+		lmp_buf_putc(b, '}');
+	}
+	lmp_buf_puts(b, "]}");
+}
+
+int
+lmp_dpieces_const(const lmp_dpieces *p, int c)
+{
+	for (int i = 0; i < p->n; i++) {
+		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
+		if (!lmp_num_is_zero(&p->d[at]) || !lmp_num_is_zero(&p->j[at]))
+			return 0;
+		if (i && !lmp_num_eq(&p->v0[at], &p->v0[at - (size_t)p->nc]))
+			return 0;
+	}
+	return 1;
+}
