@@ -1138,9 +1138,20 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	dtot[LMP_K_PARAM_COUNT] = ptot[LMP_K_PARAM_COUNT];
 	dtot[LMP_K_STATE] = ptot[LMP_K_STATE];
 	dtot[V_WEIGHT_BYTES] = ptot[V_WEIGHT_BYTES];
-	/* closed form where the steps have its shape, else step by step */
-	if (steps > 0 && decode_closed(m, &rt, &q, g, steps, dec, dtot, &ps))
-		steps = -steps;
+	/* closed form where the steps have its shape, else step by step;
+	 * LMP_EVAL_STEPWISE sums every step all the same (the pieces' check) */
+	if (steps > 0 && decode_closed(m, &rt, &q, g, steps, dec, dtot, &ps)) {
+		if (!getenv("LMP_EVAL_STEPWISE"))
+			steps = -steps;
+	}
+	if (steps > 0) {
+		if (dec)
+			zero(dec, n);
+		zero(dtot, NV);
+		dtot[LMP_K_PARAM_COUNT] = ptot[LMP_K_PARAM_COUNT];
+		dtot[LMP_K_STATE] = ptot[LMP_K_STATE];
+		dtot[V_WEIGHT_BYTES] = ptot[V_WEIGHT_BYTES];
+	}
 	for (s = 0; s < steps; s++) {
 		q.seq_len = 1;
 		q.cache_len = g->prompt_len + s;

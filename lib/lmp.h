@@ -862,6 +862,24 @@ typedef struct lmp_ktime {
 	double tm, tn, tiles, split_k, waves, wave_eff;
 } lmp_ktime;
 void lmp_kernel_time(const lmp_kernel *k, const lmp_tparams *p, int units, lmp_ktime *out);
+/* timesteps.c: a decode row's kernel over its steps, from its per-step
+ * work (lmp-eval(1) "per_step"): over steps first..last of a piece,
+ * FLOPs and bytes are q[0] + q[1] (s - first) + q[2] (K(s) - K(first)),
+ * K(s) = ceil((s + off) / block) where block > 1.  lmp_steps_time sums
+ * lmp_kernel_time over every step in closed form: k is one step's kernel
+ * (its GEMM calls and launches a step's; its flops and bytes unused); out
+ * gets the sums (compute, memory, launch, time, gemm_s) and one step's
+ * waves. */
+typedef struct lmp_steppiece {
+	int64_t first, last;
+	double flops[3], bytes[3];
+} lmp_steppiece;
+typedef struct lmp_stepwork {
+	int n;
+	lmp_steppiece *p;
+	int64_t block, off;
+} lmp_stepwork;
+void lmp_steps_time(const lmp_kernel *k, const lmp_stepwork *w, const lmp_tparams *p, int units, lmp_ktime *out);
 
 /* timed.c: a document prepared once, timed many times under different
  * terms (lmp-calibrate's fit): the same kernels and sums as lmp_roofline,

@@ -90,6 +90,72 @@ gemm_shape(const cJSON *r, lmp_kernel *k)
 	}
 }
 
+/* q[0..2] of one quantity of a piece: [q0, d] or, with block, [q0, d, j]. */
+static int
+coefs(const cJSON *pc, const char *name, int nq, double *q)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(pc, name);
+	lmp_num v;
+
+	q[0] = q[1] = q[2] = 0;
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != nq)
+		return -1;
+	for (int i = 0; i < nq; i++) {
+		if (lmp_json_num(cJSON_GetArrayItem(a, i), &v))
+			return -1;
+		q[i] = lmp_num_to_double(&v);
+		if (!isfinite(q[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* A decode row's per_step (lmp-eval(1)): its pieces, which must cover the
+ * phase's steps in order, and one step's kernel (its GEMM calls and
+ * launches a step's share).  The row is then timed step by step. */
+static int
+prep_steps(struct lmp_titem *it, const cJSON *r, const cJSON *ph, double steps, int unfused, lmp_err *e)
+{
+	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(r, "per_step"), *pcs, *pc;
+	double block = lmp_tnum_at(ps, "block"), c0 = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(ph, "runtime"),
+		"cache_len_first"), next = 0, rd[3], wr[3], im[3];
+	int nq, n;
+
+	if (!ps)
+		return 0;
+	pcs = cJSON_GetObjectItemCaseSensitive(ps, "pieces");
+	nq = isnan(block) ? 2 : 3;
+	n = cJSON_GetArraySize(pcs);
+	if (!cJSON_IsArray(pcs) || !n || !(isnan(block) || (block >= 2 && block <= 1 << 30 && block == floor(block))) ||
+	    !(c0 >= 0 && c0 < 1e15) || !(steps >= 1 && steps < 1e15))
+		goto bad;
+	it->sw.p = lmp_xcalloc((size_t)n, sizeof *it->sw.p);
+	it->sw.block = isnan(block) ? 0 : (int64_t)block;
+	it->sw.off = (int64_t)c0 + 1;
+	cJSON_ArrayForEach(pc, pcs) {
+		lmp_steppiece *p = &it->sw.p[it->sw.n++];
+		double f = lmp_tnum_at(pc, "first"), l = lmp_tnum_at(pc, "last");
+		if (f != next || !(l >= f && l < steps) || l != floor(l) || coefs(pc, "flops", nq, p->flops) ||
+		    coefs(pc, "reads", nq, rd) || coefs(pc, "writes", nq, wr) || coefs(pc, "intermediates", nq, im))
+			goto bad;
+		for (int i = 0; i < 3; i++)
+			p->bytes[i] = rd[i] + wr[i] + (unfused ? 2 * im[i] : 0);
+		p->first = (int64_t)f;
+		p->last = (int64_t)l;
+		next = l + 1;
+	}
+	if (next != steps)
+		goto bad;
+	it->ks = it->k;
+	if (it->ks.gemm)
+		it->ks.gcalls /= steps;
+	it->ks.calls = it->ks.gemm ? it->ks.gcalls : 1;
+	return 0;
+bad:
+	return lmp_fail(e, LMP_EXIT_INPUT, "a decode row's per_step is not pieces covering the phase's steps "
+		"(lmp-eval(1))");
+}
+
 /* A collective row: the link its group uses (collective.c): inside a node
  * (scale-up) unless the group spans nodes. */
 static int
@@ -160,6 +226,8 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 		gemm_shape(r, &it->k);
 		/* its launches over the phase: one a step, or its products' */
 		it->k.calls = it->k.gemm ? it->k.gcalls : steps;
+		if (prep_steps(it, r, ph, steps, t->unfused, e))
+			return -1;
 		if (act > P->act_peak)
 			P->act_peak = act;
 	}
@@ -258,8 +326,11 @@ lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceil
 void
 lmp_timed_release(struct lmp_timed *t)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < t->ph[i].n; j++)
+			free(t->ph[i].it[j].sw.p);
 		free(t->ph[i].it);
+	}
 	memset(t, 0, sizeof *t);
 }
 
@@ -324,7 +395,10 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 		s->comm += it->count * tc;
 		return;
 	}
-	lmp_kernel_time(&it->k, q, t->units, &kt);
+	if (it->sw.n)
+		lmp_steps_time(&it->ks, &it->sw, q, t->units, &kt); /* step by step */
+	else
+		lmp_kernel_time(&it->k, q, t->units, &kt);
 	if (ann) {
 		if (it->prec >= 0)
 			cJSON_AddStringToObject(it->row, "compute_precision", lmp_prec_name(it->prec));

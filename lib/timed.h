@@ -17,6 +17,10 @@ struct lmp_titem {
 	 * and the phase's steps (each pays the latencies again) */
 	int n, cross;
 	double cbytes, bw, lat, steps;
+	/* a decode row with per_step: one step's kernel and its steps' work,
+	 * timed step by step (timesteps.c); sw.n 0 otherwise */
+	lmp_kernel ks;
+	lmp_stepwork sw;
 };
 
 struct lmp_tphase {

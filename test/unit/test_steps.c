@@ -1,0 +1,238 @@
+/* Unit tests of decode phases in closed form: decpieces.c (the pieces of a
+ * phase's per-step work, their exact sums) and timesteps.c (the sum of
+ * lmp_kernel_time over the steps).  Each closed form is checked against a
+ * loop over every step written here from the definition.  Output is TAP. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+#include "tap.h"
+
+static char got[256];
+
+static int64_t
+ceildiv(int64_t a, int64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+/* ---- timesteps.c ---- */
+
+/* Step s's FLOPs or bytes from the definition (lmp-eval(1) per_step). */
+static double
+at(const double *q, const lmp_stepwork *w, const lmp_steppiece *p, int64_t s)
+{
+	double dk = w->block > 1 ? (double)(ceildiv(s + w->off, w->block) - ceildiv(p->first + w->off, w->block)) : 0;
+
+	return q[0] + q[1] * (double)(s - p->first) + q[2] * dk;
+}
+
+/* The step-by-step sum: every step its own kernel. */
+static void
+loop(const lmp_kernel *k, const lmp_stepwork *w, const lmp_tparams *q, lmp_ktime *sum)
+{
+	*sum = (lmp_ktime){0};
+	for (int i = 0; i < w->n; i++)
+		for (int64_t s = w->p[i].first; s <= w->p[i].last; s++) {
+			lmp_kernel ks = *k;
+			lmp_ktime t;
+			ks.flops = at(w->p[i].flops, w, &w->p[i], s);
+			ks.bytes = at(w->p[i].bytes, w, &w->p[i], s);
+			lmp_kernel_time(&ks, q, 132, &t);
+			sum->time += t.time;
+			sum->compute += t.compute;
+			sum->memory += t.memory;
+			sum->launch += t.launch;
+		}
+}
+
+static int
+rel(double a, double b, double tol)
+{
+	snprintf(got, sizeof got, "%.17g, want %.17g", a, b);
+	return fabs(a - b) <= tol * fabs(b);
+}
+
+/* tol: 1e-12, or what a loop of n additions may lose (about n ulps) */
+static void
+same_as_loop(const lmp_kernel *k, const lmp_stepwork *w, const lmp_tparams *q, const char *what, double tol)
+{
+	lmp_ktime a, b;
+	char name[200];
+
+	lmp_steps_time(k, w, q, 132, &a);
+	loop(k, w, q, &b);
+	snprintf(name, sizeof name, "%s: time is the step-by-step sum", what);
+	ok(rel(a.time, b.time, tol), name, got);
+	snprintf(name, sizeof name, "%s: compute, memory and launch sums too", what);
+	ok(rel(a.compute, b.compute, tol) && rel(a.memory, b.memory, tol) && rel(a.launch, b.launch, tol), name,
+		got);
+}
+
+static void
+test_time(void)
+{
+	/* a device of 1e12 FLOP/s and 1e9 bytes/s, a launch floor of 6 us */
+	lmp_tparams q = {1, 1, 1, 6e-6, 0, 0};
+	lmp_kernel k = {.calls = 1, .peak = 1e12, .bandwidth = 1e9};
+	lmp_steppiece p[3];
+	lmp_stepwork w = {1, p, 0, 0};
+	lmp_ktime a;
+
+	/* compute 1e-6 + 1e-7 s, memory 5e-6 + 5e-8 s: the launch floor
+	 * bounds steps 0..19 (memory reaches 6e-6 at s = 20), memory 20..80,
+	 * compute from 80 on (1e-6 + 1e-7 s = 5e-6 + 5e-8 s at s = 80) */
+	p[0] = (lmp_steppiece){0, 199, {1e6, 1e5, 0}, {5e3, 50, 0}};
+	same_as_loop(&k, &w, &q, "affine over launch, memory and compute bounds", 1e-12);
+	/* by hand: 20 x 6e-6 + sum_{s=20}^{80} (5e-6 + 5e-8 s)
+	 * + sum_{s=81}^{199} (1e-6 + 1e-7 s)
+	 * = 1.2e-4 + (61 x 5e-6 + 5e-8 x 3050) + (119 x 1e-6 + 1e-7 x 16660)
+	 * = 1.2e-4 + 4.575e-4 + 1.785e-3 = 2.3625e-3 s */
+	lmp_steps_time(&k, &w, &q, 132, &a);
+	ok(rel(a.time, 2.3625e-3, 1e-12), "affine: the sum worked out by hand", got);
+	/* the phase as one kernel: max(sum compute, sum memory, 200 launches)
+	 * = max(2.19e-3, 1.995e-3, 1.2e-3) = 2.19e-3 s, below the steps' sum */
+	k.flops = 200 * 1e6 + 1e5 * 19900;
+	k.bytes = 200 * 5e3 + 50 * 19900.0;
+	k.calls = 200;
+	lmp_kernel_time(&k, &q, 132, &a);
+	ok(rel(a.time, 2.19e-3, 1e-12), "the phase's sums as one kernel: 2.19e-3 s, optimistic", got);
+	k.calls = 1;
+
+	/* a sliding window filling at step 100: growing, then flat */
+	p[0] = (lmp_steppiece){0, 99, {1e6, 1e5, 0}, {5e3, 50, 0}};
+	p[1] = (lmp_steppiece){100, 299, {1.1e7, 0, 0}, {1e4, 0, 0}};
+	w.n = 2;
+	same_as_loop(&k, &w, &q, "window: two pieces", 1e-12);
+
+	/* KV pages of 16: 4000 bytes more a block, the cache 36 tokens before
+	 * the first step (off 37), flops still affine */
+	p[0] = (lmp_steppiece){0, 499, {2e6, 2e4, 0}, {3e3, 10, 4000}};
+	w = (lmp_stepwork){1, p, 16, 37};
+	same_as_loop(&k, &w, &q, "paged: a staircase of whole blocks", 1e-12);
+	/* with a window behind the pages: a block term that goes negative */
+	p[1] = (lmp_steppiece){500, 520, {1.2e7, 0, 0}, {2e5, 50, -800}};
+	p[2] = (lmp_steppiece){521, 700, {1.2e7, 0, 0}, {2e5, 0, 0}};
+	w.n = 3;
+	same_as_loop(&k, &w, &q, "paged and windowed: three pieces", 1e-12);
+
+	/* a GEMM row (the same shape each step) under waves and launches:
+	 * 8 tokens by 4096 x 4096, attention-like work growing beside it */
+	q = (lmp_tparams){0.7, 0.8, 1, 4e-6, 0, 1};
+	k = (lmp_kernel){.calls = 1, .peak = 989.4e12, .bandwidth = 3.35e12, .gemm = 1, .m = 8, .n = 4096, .k = 4096,
+		.gcalls = 1};
+	p[0] = (lmp_steppiece){0, 4095, {2.0 * 8 * 4096 * 4096, 3e7, 0}, {33554432, 6e4, 0}};
+	w = (lmp_stepwork){1, p, 0, 0};
+	same_as_loop(&k, &w, &q, "GEMM waves, memory to compute", 1e-12);
+	lmp_steps_time(&k, &w, &q, 132, &a);
+	ok(a.waves > 0 && a.split_k >= 1, "GEMM waves: one step's waves reported", NULL);
+
+	/* a million steps cost what ten do, and equal the loop to what its
+	 * million additions lose */
+	q = (lmp_tparams){1, 1, 1, 6e-6, 0, 0};
+	k = (lmp_kernel){.calls = 1, .peak = 1e12, .bandwidth = 1e9};
+	p[0] = (lmp_steppiece){0, 999999, {1e6, 1e3, 0}, {5e3, 1, 64}};
+	w = (lmp_stepwork){1, p, 16, 1001};
+	same_as_loop(&k, &w, &q, "a million paged steps", 1e-9);
+}
+
+/* ---- decpieces.c ---- */
+
+/* A synthetic phase: per step s, components
+ *   0: 7 + 3 s                          (attention over a growing cache)
+ *   1: 2 min(s, 50) + 1                 (a window that fills at s = 50)
+ *   2: 5 ceil((s + 37) / 16) + s        (paged: blocks of 16)
+ *   3: 42                               (a projection)
+ *   4: s^2 where quad is set            (no closed form of that shape) */
+struct syn {
+	int quad, calls;
+};
+
+static int
+syn_step(void *ctx, int64_t s, lmp_num *v, lmp_err *e)
+{
+	struct syn *y = ctx;
+
+	(void)e;
+	y->calls++;
+	v[0] = lmp_num_int(7 + 3 * s);
+	v[1] = lmp_num_int(2 * (s < 50 ? s : 50) + 1);
+	v[2] = lmp_num_int(5 * ceildiv(s + 37, 16) + s);
+	v[3] = lmp_num_int(42);
+	v[4] = lmp_num_int(y->quad ? s * s : 0);
+	return 0;
+}
+
+static void
+test_pieces(void)
+{
+	struct syn y = {0, 0};
+	lmp_dpieces p;
+	lmp_num v, want[5];
+	lmp_err e = {0};
+	int64_t steps, s;
+	int c, good;
+	char name[200];
+	static const int64_t lens[] = {1, 2, 3, 17, 49, 50, 51, 52, 300, 5000};
+
+	for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+		steps = lens[t];
+		y.calls = 0;
+		int found = lmp_dpieces_find(syn_step, &y, steps, 5, 16, 37, &p, &e), calls = y.calls;
+		if (found != 1) {
+			snprintf(name, sizeof name, "%lld steps: pieces found", (long long)steps);
+			ok(0, name, e.msg);
+			continue;
+		}
+		for (c = 0; c < 5; c++)
+			want[c] = lmp_num_int(0);
+		for (s = 0; s < steps; s++) {
+			lmp_num r[5];
+			syn_step(&y, s, r, &e);
+			for (c = 0; c < 5; c++)
+				lmp_num_add(&want[c], &r[c], &want[c]);
+		}
+		good = 1;
+		for (c = 0; c < 5; c++)
+			good &= !lmp_dpieces_sum(&p, c, &v) && lmp_num_eq(&v, &want[c]);
+		snprintf(got, sizeof got, "%d pieces", p.n);
+		snprintf(name, sizeof name, "%lld steps: every sum is the step-by-step sum, exactly", (long long)steps);
+		ok(good, name, got);
+		/* the last step's values */
+		{
+			lmp_num r[5];
+			syn_step(&y, steps - 1, r, &e);
+			good = 1;
+			for (c = 0; c < 5; c++)
+				good &= !lmp_dpieces_last(&p, c, &v) && lmp_num_eq(&v, &r[c]);
+			snprintf(name, sizeof name, "%lld steps: the last step's values", (long long)steps);
+			ok(good, name, NULL);
+		}
+		if (steps == 5000) {
+			/* the window splits the phase in two (steps 0..50, 51..4999: at 50 both forms give 101);
+			 * the staircase is the block term of both */
+			snprintf(got, sizeof got, "%d pieces, first ends at %lld", p.n, (long long)p.last[0]);
+			ok(p.n == 2 && p.last[0] == 50, "5000 steps: two pieces, split where the window fills", got);
+			snprintf(got, sizeof got, "%d steps evaluated", calls);
+			ok(calls < 300, "5000 steps: a few hundred steps evaluated, not 5000", got);
+		}
+		lmp_dpieces_free(&p);
+	}
+	/* a square is no such form: the caller loops */
+	y.quad = 1;
+	ok(lmp_dpieces_find(syn_step, &y, 300, 5, 16, 37, &p, &e) == 0, "s^2: not of that shape (0: step by step)", NULL);
+	/* short phases are checked step by step, so any shape that fits is exact */
+	ok(lmp_dpieces_find(syn_step, &y, 2, 5, 16, 37, &p, &e) == 1, "s^2 over two steps is a line", NULL);
+	lmp_dpieces_free(&p);
+}
+
+int
+main(void)
+{
+	lmp_alloc_init();
+	test_time();
+	test_pieces();
+	printf("1..%d\n", ntest);
+	return nfail != 0;
+}
