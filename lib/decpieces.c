@@ -25,8 +25,8 @@
 #include "lmp.h"
 
 #define MAXPIECES 16
-#define CHECK_ALL 64
-#define CHECK_SPREAD 32
+#define CHECK_ALL 32
+#define CHECK_SPREAD 8
 
 struct find {
 	lmp_dstep_fn at;
