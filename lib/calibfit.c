@@ -1,4 +1,6 @@
-/* calibfit.c: the time model's terms fitted per device and engine.
+/* calibfit.c: the time model's terms fitted per device, engine and weight
+ * precision (16, 8 or 4 bits, where an engine's precision has enough
+ * measurements of its own).
  *
  * The loss is the mean absolute log of predicted over measured time,
  * minimised by Nelder-Mead over the logs of the terms, each kept in its
@@ -13,11 +15,19 @@
 
 enum { NT = 5, MAXEVAL = 2000, RESTARTS = 8 };
 enum { LMP_CAL_MIN = 5 }; /* measurements an entry (and a device) needs */
-static const double PULL = 1e-4;
-/* compute, memory and link fractions, launch_s, step_s: the ranges */
+/* the weak prior's weight: a term e-fold from the centre costs PULL / NT,
+ * a few tenths of a percent of a typical loss (lmp-calibrate(1)) */
+static const double PULL = 1e-3;
+/* compute, memory and link fractions, launch_s, step_s: the ranges, and
+ * the prior's centre.  Fractions below 0.2 explain a slow path, not a
+ * device; the launch floor from zero (graph replay, or kernels lmp counts
+ * that an engine fuses) to 50 us (an eager framework's dispatch of the
+ * several operators one row stands for); the step from 10 us to 10 ms
+ * (vLLM's v0.6.0 profiling found scheduling and output processing took
+ * most of a small model's step) (lmp-calibrate(1)). */
 static const double lo[NT] = {0.2, 0.2, 0.2, 1e-8, 10e-6};
 static const double hi[NT] = {1, 1, 1, 50e-6, 10e-3};
-static const double start[NT] = {0.7, 0.7, 0.7, 2e-6, 1e-4};
+static const double start[NT] = {0.7, 0.7, 0.7, 5e-6, 3e-4};
 
 static void
 terms(const double *u, lmp_tparams *tp)
@@ -48,8 +58,9 @@ loss(const double *u, struct group *g)
 			return NAN;
 		sum += fabs(log(t / r->measured));
 	}
-	/* a slight pull to the start keeps a term that no measurement of the
-	 * group sees (link_fraction without a layout) where it started */
+	/* a weak pull to the centre keeps a term that no measurement of the
+	 * group sees (link_fraction without a layout) there, and chooses
+	 * between floors the measurements tell apart only barely */
 	for (int j = 0; j < NT; j++)
 		pull += (u[j] - log(start[j])) * (u[j] - log(start[j])) / NT;
 	return sum / g->n + PULL * pull;
