@@ -533,6 +533,8 @@ lmp_calset_add(lmp_calset *s, const char *text, size_t len, const char *name, lm
 			/* the source: a repository file, else the page */
 			r.source = lmp_xstrdup(str(src, "path") ? str(src, "path") : str(src, "url") ? str(src, "url") : id);
 			r.fold = fold_of(id);
+			int a_bit;
+			r.wbits = lmp_calibration_wclass(weight_bits(str(j, "weight_dtype"), &a_bit));
 			s->rec = lmp_xrealloc(s->rec, sizeof *s->rec * (size_t)(s->nrec + 1));
 			s->rec[s->nrec++] = r;
 		}

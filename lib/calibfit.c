@@ -1,4 +1,6 @@
-/* calibfit.c: the time model's terms fitted per device and engine.
+/* calibfit.c: the time model's terms fitted per device, engine and weight
+ * precision (16, 8 or 4 bits, where an engine's precision has enough
+ * measurements of its own).
  *
  * The loss is the mean absolute log of predicted over measured time,
  * minimised by Nelder-Mead over the logs of the terms, each kept in its
@@ -12,11 +14,20 @@
 #include "lmp.h"
 
 enum { NT = 5, MAXEVAL = 2000, RESTARTS = 8 };
-static const double PULL = 1e-4;
-/* compute, memory and link fractions, launch_s, step_s: the ranges */
-static const double lo[NT] = {0.05, 0.05, 0.05, 1e-8, 1e-6};
-static const double hi[NT] = {1, 1, 1, 50e-6, 50e-3};
-static const double start[NT] = {0.7, 0.7, 0.7, 2e-6, 1e-4};
+enum { LMP_CAL_MIN = 5 }; /* measurements an entry (and a device) needs */
+/* the weak prior's weight: a term e-fold from the centre costs PULL / NT,
+ * a few tenths of a percent of a typical loss (lmp-calibrate(1)) */
+static const double PULL = 1e-3;
+/* compute, memory and link fractions, launch_s, step_s: the ranges, and
+ * the prior's centre.  Fractions below 0.2 explain a slow path, not a
+ * device; the launch floor from zero (graph replay, or kernels lmp counts
+ * that an engine fuses) to 50 us (an eager framework's dispatch of the
+ * several operators one row stands for); the step from 10 us to 10 ms
+ * (vLLM's v0.6.0 profiling found scheduling and output processing took
+ * most of a small model's step) (lmp-calibrate(1)). */
+static const double lo[NT] = {0.2, 0.2, 0.2, 1e-8, 10e-6};
+static const double hi[NT] = {1, 1, 1, 50e-6, 10e-3};
+static const double start[NT] = {0.7, 0.7, 0.7, 5e-6, 3e-4};
 
 static void
 terms(const double *u, lmp_tparams *tp)
@@ -47,8 +58,9 @@ loss(const double *u, struct group *g)
 			return NAN;
 		sum += fabs(log(t / r->measured));
 	}
-	/* a slight pull to the start keeps a term that no measurement of the
-	 * group sees (link_fraction without a layout) where it started */
+	/* a weak pull to the centre keeps a term that no measurement of the
+	 * group sees (link_fraction without a layout) there, and chooses
+	 * between floors the measurements tell apart only barely */
 	for (int j = 0; j < NT; j++)
 		pull += (u[j] - log(start[j])) * (u[j] - log(start[j])) / NT;
 	return sum / g->n + PULL * pull;
@@ -134,32 +146,55 @@ simplex(struct group *g, double *u, double *fu)
 	return 0;
 }
 
-/* Nelder-Mead from the start, then again from where it stopped while
- * that still gains (a fresh simplex gets out of one that collapsed early
- * along a direction the loss hardly sees). */
+/* Nelder-Mead from u, then again from where it stopped while that still
+ * gains (a fresh simplex gets out of one that collapsed early along a
+ * direction the loss hardly sees). */
 static int
-fit(struct group *g, lmp_tparams *out)
+descend(struct group *g, double *u, double *fu)
 {
-	double u[NT], v[NT], fu, fv;
-	int j, r;
+	double v[NT], fv;
 
-	for (j = 0; j < NT; j++)
-		u[j] = log(start[j]);
-	if (simplex(g, u, &fu))
+	if (simplex(g, u, fu))
 		return -1;
-	for (r = 0; r < RESTARTS; r++) {
-		memcpy(v, u, sizeof u);
+	for (int r = 0; r < RESTARTS; r++) {
+		memcpy(v, u, sizeof v);
 		if (simplex(g, v, &fv))
 			return -1;
-		if (!(fv < fu - 1e-9)) {
-			if (fv < fu)
+		if (!(fv < *fu - 1e-9)) {
+			if (fv < *fu) {
 				memcpy(u, v, sizeof v);
+				*fu = fv;
+			}
 			break;
 		}
 		memcpy(u, v, sizeof v);
-		fu = fv;
+		*fu = fv;
 	}
-	terms(u, out);
+	return 0;
+}
+
+/* The floors decide between far-apart minima (per-kernel or per-step cost
+ * explaining a slow small step), which a simplex from one start does not
+ * cross: descend from each pair of floors of a small grid and keep the
+ * lowest loss (the first on a tie). */
+static const double starts[][2] = {{2e-6, 1e-4}, {2e-6, 3e-3}, {20e-6, 1e-4}, {20e-6, 3e-3}};
+
+static int
+fit(struct group *g, lmp_tparams *out)
+{
+	double u[NT], best[NT], fu, fbest = INFINITY;
+
+	for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
+		for (int j = 0; j < NT; j++)
+			u[j] = log(j < 3 ? start[j] : starts[k][j - 3]);
+		if (descend(g, u, &fu))
+			return -1;
+		if (fu < fbest) {
+			fbest = fu;
+			memcpy(best, u, sizeof u);
+		}
+	}
+	terms(best, out);
 	return 0;
 }
 
@@ -206,6 +241,7 @@ lmp_calstats_of(double *err, int n, lmp_calstats *st)
 /* An entry: a device and an engine (NULL: pooled) with its records. */
 struct entry {
 	const char *device, *engine;
+	int wbits; /* the weight precision class, 0: every one */
 	int *idx, n, nsrc;
 	lmp_tparams tp;
 	double *held; /* held-out error per record of idx */
@@ -352,6 +388,8 @@ entry_json(lmp_buf *b, lmp_calset *s, const struct entry *en)
 		lmp_json_string(b, en->engine);
 	else
 		lmp_buf_puts(b, "null");
+	if (en->wbits)
+		lmp_buf_printf(b, ",\"weight_bits\":%d", en->wbits);
 	lmp_buf_puts(b, ",\"terms\":{\"compute_fraction\":");
 	num(b, en->tp.compute_fraction);
 	lmp_buf_puts(b, ",\"memory_fraction\":");
@@ -377,6 +415,47 @@ entry_json(lmp_buf *b, lmp_calset *s, const struct entry *en)
 	}
 	lmp_buf_puts(b, "]}");
 	free(v);
+}
+
+/* The weight precision classes an engine's entry is split into. */
+static const int wclass[3] = {16, 8, 4};
+
+/* Adds and fits the entry of device dev, engine eng (NULL: every engine)
+ * and weight class w (0: every one) where it has at least LMP_CAL_MIN
+ * records and is not the same records as the entry it refines (an engine
+ * of one precision is its engine's entry).  1: added, 0: not, -1: error. */
+static int
+add_entry(lmp_calset *s, struct entry **en, int *nen, const char *dev, const char *eng, int w, lmp_err *e)
+{
+	struct entry x = {.device = dev, .engine = eng, .wbits = w, .idx = lmp_xmalloc(sizeof(int) * (size_t)s->nrec)};
+	int i, same = -1;
+
+	for (i = 0; i < s->nrec; i++)
+		if (!strcmp(s->rec[i].device, dev) && (!eng || !strcmp(s->rec[i].engine, eng)) &&
+		    (!w || s->rec[i].wbits == w))
+			x.idx[x.n++] = i;
+	if (x.n < LMP_CAL_MIN)
+		goto skip;
+	/* the same records as an entry already made: the same terms and
+	 * errors (a device's only engine, an engine's only precision) */
+	for (i = 0; i < *nen; i++)
+		if ((*en)[i].n == x.n && !memcmp((*en)[i].idx, x.idx, sizeof(int) * (size_t)x.n))
+			same = i;
+	if (w && same >= 0)
+		goto skip;
+	x.nsrc = sources(s, x.idx, x.n);
+	*en = lmp_xrealloc(*en, sizeof **en * (size_t)(*nen + 1));
+	(*en)[(*nen)++] = x;
+	if (same >= 0) {
+		(*en)[*nen - 1].tp = (*en)[same].tp;
+		(*en)[*nen - 1].held = lmp_xmalloc(sizeof *x.held * (size_t)x.n);
+		memcpy((*en)[*nen - 1].held, (*en)[same].held, sizeof *x.held * (size_t)x.n);
+		return 1;
+	}
+	return fit_entry(s, &(*en)[*nen - 1], e) ? -1 : 1;
+skip:
+	free(x.idx);
+	return 0;
 }
 
 /* The text table of make validate: one line per device and overall, then
@@ -411,13 +490,14 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 		int n = 0;
 		for (i = 0; i < s->nrec; i++)
 			n += !strcmp(s->rec[i].device, devs[j]);
-		if (n >= 5)
+		if (n >= LMP_CAL_MIN)
 			continue;
 		for (i = s->nrec - 1; i >= 0; i--) {
 			if (strcmp(s->rec[i].device, devs[j]))
 				continue;
 			char why[256];
-			snprintf(why, sizeof why, "too few measurements on %s to calibrate (%d, fewer than 5)", devs[j], n);
+			snprintf(why, sizeof why, "too few measurements on %s to calibrate (%d, fewer than %d)", devs[j], n,
+				LMP_CAL_MIN);
 			lmp_calset_exclude(s, i, lmp_xstrdup(why));
 		}
 	}
@@ -430,52 +510,45 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 		if (j == ndev)
 			devs[ndev++] = lmp_xstrdup(s->rec[i].device);
 	}
-	/* per device: the pooled entry, then each engine with 5 or more */
+	/* per device: the pooled entry, then each engine with 5 or more, then
+	 * each weight precision of an engine with 5 or more */
 	for (j = 0; j < ndev; j++) {
-		for (k = -1; k < s->nrec; k++) {
-			const char *eng = k < 0 ? NULL : s->rec[k].engine;
-			struct entry x = {.device = devs[j], .engine = eng, .idx = lmp_xmalloc(sizeof(int) * (size_t)s->nrec)};
-			if (k >= 0 && strcmp(s->rec[k].device, devs[j]))
-				goto skip;
-			for (i = 0; k >= 0 && i < nen; i++)
-				if (en[i].engine && !strcmp(en[i].device, devs[j]) && !strcmp(en[i].engine, eng))
-					goto skip;
-			for (i = 0; i < s->nrec; i++)
-				if (!strcmp(s->rec[i].device, devs[j]) && (!eng || !strcmp(s->rec[i].engine, eng)))
-					x.idx[x.n++] = i;
-			if (x.n < 5)
-				goto skip;
-			x.nsrc = sources(s, x.idx, x.n);
-			en = lmp_xrealloc(en, sizeof *en * (size_t)(nen + 1));
-			en[nen++] = x;
-			/* the device's only engine: the same records as the pooled
-			 * entry just fitted, so the same terms and errors */
-			if (eng && en[nen - 2].n == x.n && !en[nen - 2].engine) {
-				en[nen - 1].tp = en[nen - 2].tp;
-				en[nen - 1].held = lmp_xmalloc(sizeof *x.held * (size_t)x.n);
-				memcpy(en[nen - 1].held, en[nen - 2].held, sizeof *x.held * (size_t)x.n);
-			} else if (fit_entry(s, &en[nen - 1], e)) {
+		if (add_entry(s, &en, &nen, devs[j], NULL, 0, e) < 0)
+			goto out;
+		for (k = 0; k < s->nrec; k++) {
+			if (strcmp(s->rec[k].device, devs[j]))
+				continue;
+			for (i = 0; i < nen; i++)
+				if (en[i].engine && !strcmp(en[i].device, devs[j]) && !strcmp(en[i].engine, s->rec[k].engine))
+					break;
+			if (i < nen)
+				continue; /* this engine's entries are made */
+			if ((i = add_entry(s, &en, &nen, devs[j], s->rec[k].engine, 0, e)) < 0)
 				goto out;
-			}
-			continue;
-skip:
-			free(x.idx);
+			for (int w = 0; i && w < 3; w++)
+				if (add_entry(s, &en, &nen, devs[j], s->rec[k].engine, wclass[w], e) < 0)
+					goto out;
 		}
 	}
-	/* each record's held-out error from the entry lmp-roofline applies */
+	/* each record's held-out error from the entry lmp-roofline applies:
+	 * its engine's and precision's, else its engine's, else the pooled */
 	idx = lmp_xmalloc(sizeof *idx * (size_t)(s->nrec + 1));
 	err = lmp_xmalloc(sizeof *err * (size_t)(s->nrec + 1));
 	for (i = 0; i < s->nrec; i++) {
-		int pooled = -1, own = -1, p;
+		int pooled = -1, own = -1, prec = -1, p;
 		for (k = 0; k < nen; k++) {
 			if (strcmp(en[k].device, s->rec[i].device))
 				continue;
 			if (!en[k].engine)
 				pooled = k;
-			else if (!strcmp(en[k].engine, s->rec[i].engine))
+			else if (strcmp(en[k].engine, s->rec[i].engine))
+				continue;
+			else if (!en[k].wbits)
 				own = k;
+			else if (en[k].wbits == s->rec[i].wbits)
+				prec = k;
 		}
-		k = own >= 0 ? own : pooled;
+		k = prec >= 0 ? prec : own >= 0 ? own : pooled;
 		for (p = 0; p < en[k].n && en[k].idx[p] != i; p++)
 			;
 		idx[nall] = i;

@@ -1,5 +1,5 @@
 /* calibration.c: calibration files (lmp-calibration(5)): the time model's
- * terms fitted per device and engine by lmp-calibrate.  A file is checked
+ * terms fitted per device, engine and weight precision by lmp-calibrate.  A file is checked
  * whole when read, so a malformed one is refused with one line before any
  * document is timed. */
 #include <math.h>
@@ -47,6 +47,26 @@ term(const cJSON *obj, const char *key, double lo, int open, double hi, const ch
 	return 0;
 }
 
+int
+lmp_calibration_wclass(int w_bit)
+{
+	return w_bit <= 0 ? 0 : w_bit > 8 ? 16 : w_bit > 4 ? 8 : 4;
+}
+
+/* An entry's weight precision class: 16, 8 or 4; 0 where absent or null
+ * (every precision: files written before the split); -1 anything else. */
+static int
+wbits(const cJSON *en)
+{
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(en, "weight_bits");
+
+	if (!w || cJSON_IsNull(w))
+		return 0;
+	if (!cJSON_IsNumber(w) || (w->valuedouble != 16 && w->valuedouble != 8 && w->valuedouble != 4))
+		return -1;
+	return (int)w->valuedouble;
+}
+
 static int
 check_entry(const cJSON *en, int i, const char *file, lmp_err *e)
 {
@@ -61,6 +81,10 @@ check_entry(const cJSON *en, int i, const char *file, lmp_err *e)
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s: not an object with a \"device\"", file, where);
 	if (!cJSON_IsString(eng) && !cJSON_IsNull(eng))
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.engine: not a string or null", file, where);
+	if (wbits(en) < 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.weight_bits: not 16, 8, 4 or null", file, where);
+	if (wbits(en) && cJSON_IsNull(eng))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s.weight_bits: set on a pooled entry (engine null)", file, where);
 	if (term(en, "measurements", 0, 0, 1e9, where, file, e))
 		return -1;
 	if (h && !cJSON_IsNull(h)) {
@@ -106,14 +130,15 @@ check(const cJSON *doc, const char *file, lmp_err *e)
 	cJSON_ArrayForEach(en, ents) {
 		if (check_entry(en, i, file, e))
 			return -1;
-		/* one entry a (device, engine): the selection is then exact */
+		/* one entry a (device, engine, weight precision): the selection
+		 * is then exact */
 		for (o = ents->child; o != en; o = o->next)
 			if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "device")->valuestring,
 				cJSON_GetObjectItemCaseSensitive(en, "device")->valuestring) &&
 			    same_engine(cJSON_GetObjectItemCaseSensitive(o, "engine"),
-				cJSON_GetObjectItemCaseSensitive(en, "engine")))
+				cJSON_GetObjectItemCaseSensitive(en, "engine")) && wbits(o) == wbits(en))
 				return lmp_fail(e, LMP_EXIT_INPUT, "%s: entries[%d] repeats an earlier entry's device and "
-					"engine", file, i);
+					"engine (and weight_bits)", file, i);
 		i++;
 	}
 	return 0;
@@ -154,9 +179,10 @@ lmp_calibration_file(const lmp_calibration *c)
 }
 
 const cJSON *
-lmp_calibration_select(const lmp_calibration *c, const char *device, const char *engine)
+lmp_calibration_select(const lmp_calibration *c, const char *device, const char *engine, int w_bit)
 {
-	const cJSON *en, *pooled = NULL;
+	const cJSON *en, *pooled = NULL, *any = NULL;
+	int wc = lmp_calibration_wclass(w_bit);
 
 	cJSON_ArrayForEach(en, cJSON_GetObjectItemCaseSensitive(c->doc, "entries")) {
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(en, "device");
@@ -165,10 +191,14 @@ lmp_calibration_select(const lmp_calibration *c, const char *device, const char 
 			continue;
 		if (cJSON_IsNull(g))
 			pooled = en;
-		else if (engine && !strcmp(g->valuestring, engine))
+		else if (!engine || strcmp(g->valuestring, engine))
+			continue;
+		else if (!wbits(en))
+			any = en;
+		else if (wc && wbits(en) == wc)
 			return en;
 	}
-	return pooled;
+	return any ? any : pooled;
 }
 
 static double

@@ -805,6 +805,7 @@ typedef struct lmp_calrec {
 	int time;          /* LMP_CAL_* */
 	double measured;   /* seconds; a throughput as the time its tokens took */
 	int fold;          /* the held-out fold, from the id (0 .. LMP_CAL_FOLDS - 1) */
+	int wbits;         /* its weight precision class: 16, 8 or 4 (lmp-calibration(5)) */
 	struct lmp_calreq *req; /* the request's eval document, shared by the records of one run (the set's) */
 	const lmp_hw *hw;  /* the set's */
 } lmp_calrec;
@@ -903,9 +904,14 @@ const char *lmp_calibration_path(const char *opt, int *dflt);
 /* Reads and checks a file; a malformed one is refused with one line. */
 lmp_calibration *lmp_calibration_load(const char *path, lmp_err *e);
 void lmp_calibration_free(lmp_calibration *c);
-/* The entry for (device, engine), else the device's pooled entry (engine
- * null), else NULL. */
-const cJSON *lmp_calibration_select(const lmp_calibration *c, const char *device, const char *engine);
+/* The entry for (device, engine) and the weight precision class of w_bit
+ * (lmp_calibration_wclass; 0: unknown), else the one for (device, engine)
+ * over every precision, else the device's pooled entry (engine null), else
+ * NULL. */
+const cJSON *lmp_calibration_select(const lmp_calibration *c, const char *device, const char *engine, int w_bit);
+/* The precision class of weights of w_bit bits: 16 (more than 8), 8 (5 to
+ * 8), 4 (4 or fewer); 0 for 0 (unknown). */
+int lmp_calibration_wclass(int w_bit);
 const char *lmp_calibration_file(const lmp_calibration *c); /* its path */
 /* An entry's terms (checked at load). */
 void lmp_calibration_terms(const cJSON *entry, lmp_tparams *tp);

@@ -341,7 +341,9 @@ choose_terms(const cJSON *doc, const lmp_roof_opts *o, lmp_tparams *tp, int *cei
 {
 	const cJSON *eng = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "engine");
 	const char *engine = cJSON_IsString(eng) ? eng->valuestring : "transformers";
-	const cJSON *en = o->tmode == LMP_TM_DEFAULT && o->cal ? lmp_calibration_select(o->cal, o->hw->id, engine) : NULL;
+	double wb = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "w_bit");
+	const cJSON *en = o->tmode == LMP_TM_DEFAULT && o->cal ?
+		lmp_calibration_select(o->cal, o->hw->id, engine, wb > 0 ? (int)wb : 0) : NULL;
 	char note[320];
 
 	*ceilings = 0;
@@ -366,14 +368,21 @@ choose_terms(const cJSON *doc, const lmp_roof_opts *o, lmp_tparams *tp, int *cei
 			cJSON_AddStringToObject(c, "engine", e->valuestring);
 		else
 			cJSON_AddNullToObject(c, "engine");
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(en, "weight_bits")))
+			lmp_tadd_num(c, "weight_bits", lmp_tnum_at(en, "weight_bits"));
 		lmp_tadd_num(c, "measurements", n);
 		lmp_tadd_num(c, "heldout_median_abs_error", med);
+		/* an entry of one weight precision says which */
+		char who[160];
+		double eb = lmp_tnum_at(en, "weight_bits");
+		snprintf(who, sizeof who, isnan(eb) ? "%s" : "%s, %g-bit weights",
+			cJSON_IsString(e) ? e->valuestring : "every engine pooled", eb);
 		if (isnan(med))
 			snprintf(note, sizeof note, "calibrated on %g measurements (%s, %s), held-out error unknown", n,
-				o->hw->id, cJSON_IsString(e) ? e->valuestring : "every engine pooled");
+				o->hw->id, who);
 		else
 			snprintf(note, sizeof note, "calibrated on %g measurements (%s, %s), held-out median error %.1f%%", n,
-				o->hw->id, cJSON_IsString(e) ? e->valuestring : "every engine pooled", med * 100);
+				o->hw->id, who, med * 100);
 		cJSON_AddStringToObject(m, "note", note);
 		return;
 	}

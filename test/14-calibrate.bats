@@ -238,3 +238,105 @@ SYN() { cat "$BATS_FILE_TMPDIR/syn.ndjson"; }
 	[ "$(jq -r 'select(.id == "syn3/ttft") | .measured_s' <<< "$output")" = \
 		"$(jq -r 'select(.id == "syn3/ttft") | .value' "$BATS_TEST_TMPDIR/syn.ndjson")" ]
 }
+
+# Known terms of an 8-bit path (lmp-calibration(5)): 35% of the peak, 60%
+# of the bandwidth, 5 us kernels, 1 ms a step; with them, ten fp8
+# measurements (w8a8) as synthetic() makes ten 16-bit ones.
+synthetic8() {
+	local n=0 p b t
+	jq -n '{lmp: "calibration", version: 1, entries: [{device: "nvidia-h100-sxm", engine: null, measurements: 10,
+		terms: {compute_fraction: 0.35, memory_fraction: 0.6, link_fraction: 1, launch_s: 0.000005, step_s: 0.001,
+		waves: true}}]}' > "$BATS_FILE_TMPDIR/known8.json"
+	for p in 512 1024 1536 2048 3072; do
+		t=$(lmp-eval --batch-size 1 --prompt-len "$p" --gen-len 2 --w-bit 8 --a-bit 8 < "$LLAMA2" |
+			LMP_CALIBRATION=$BATS_FILE_TMPDIR/known8.json lmp-roofline --hardware $H100 | jq .totals.ttft_s)
+		rec "fp8-$n/ttft" ttft_s 1 "$p" 2 "$t" '.weight_dtype = "fp8"'
+		n=$((n + 1))
+	done
+	for b in 1 4 16 32 64; do
+		t=$(lmp-eval --batch-size "$b" --prompt-len 128 --gen-len 32 --w-bit 8 --a-bit 8 < "$LLAMA2" |
+			LMP_CALIBRATION=$BATS_FILE_TMPDIR/known8.json lmp-roofline --hardware $H100 | jq .totals.tpot_s)
+		rec "fp8-$n/tpot" tpot_s "$b" 128 32 "$t" '.weight_dtype = "fp8"'
+		n=$((n + 1))
+	done
+}
+
+@test "fit groups by weight precision: each precision of an engine with 5 or more gets its own terms; lmp-roofline picks by the document's w_bit" {
+	{
+		SYN
+		synthetic8
+	} > "$BATS_TEST_TMPDIR/mix.ndjson"
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/mix.ndjson"
+	assert_success
+	echo "$output" > "$BATS_TEST_TMPDIR/cal.json"
+	# pooled and engine entries over all twenty, then one per precision
+	[ "$(jq -c '[.entries[] | [.engine, .weight_bits, .measurements]]' <<< "$output")" = \
+		'[[null,null,20],["transformers",null,20],["transformers",16,10],["transformers",8,10]]' ]
+	# each precision's entry recovers the compute fraction its prefills
+	# were made with (within 5%; the 16-bit one, as in the first test, also
+	# its bandwidth and step; the 8-bit decodes, half the bytes, are
+	# explained as well by a higher bandwidth and longer floors)
+	jq -e '.entries[2].terms | (.compute_fraction / 0.5 - 1 | fabs) < 0.05 and
+		(.memory_fraction / 0.8 - 1 | fabs) < 0.02 and (.step_s / 0.002 - 1 | fabs) < 0.1' <<< "$output" ||
+		fail "16-bit: $(jq -c '.entries[2].terms' <<< "$output")"
+	jq -e '.entries[3].terms | (.compute_fraction / 0.35 - 1 | fabs) < 0.05' <<< "$output" ||
+		fail "8-bit: $(jq -c '.entries[3].terms' <<< "$output")"
+	# held out from the precision's own entry: the median within 1%, the
+	# p90 within 5% (as --records below: a fold without the smallest decode
+	# batch pins the floors less well); the pooled entry (one set of terms
+	# for both precisions) far worse
+	jq -e '.heldout | .n == 20 and .median_abs_error < 0.01 and .p90_abs_error < 0.05' <<< "$output" ||
+		fail "$(jq -c .heldout <<< "$output")"
+	jq -e '.entries[0].heldout.p90_abs_error > 0.1' <<< "$output" || fail "$(jq -c .entries[0].heldout <<< "$output")"
+	# lmp-roofline: an 8-bit document takes the 8-bit entry and says so
+	got=$(lmp-eval --prompt-len 2048 --gen-len 2 --w-bit 8 --a-bit 8 < "$LLAMA2" |
+		LMP_CALIBRATION=$BATS_TEST_TMPDIR/cal.json lmp-roofline --hardware $H100 |
+		jq -c '[.roofline.time_model.calibration.weight_bits, .totals.ttft_s, .roofline.time_model.note]')
+	want=$(jq 'select(.id == "fp8-3/ttft") | .value' "$BATS_TEST_TMPDIR/mix.ndjson")
+	jq -e --argjson w "$want" '.[0] == 8 and (.[1] / $w - 1 | fabs) < 0.01 and
+		(.[2] | test("transformers, 8-bit weights"))' <<< "$got" || fail "$got vs $want"
+	# a 16-bit one the 16-bit entry; a 4-bit one, which has none, the
+	# engine's entry over every precision (no weight_bits)
+	[ "$(lmp-eval --prompt-len 128 --gen-len 2 < "$LLAMA2" | LMP_CALIBRATION=$BATS_TEST_TMPDIR/cal.json \
+		lmp-roofline --hardware $H100 | jq -c .roofline.time_model.calibration.weight_bits)" = 16 ]
+	[ "$(lmp-eval --prompt-len 128 --gen-len 2 --w-bit 4 < "$LLAMA2" | LMP_CALIBRATION=$BATS_TEST_TMPDIR/cal.json \
+		lmp-roofline --hardware $H100 | jq -c '[.roofline.time_model.calibration | .engine, .weight_bits]')" = \
+		'["transformers",null]' ]
+	# a file written before the split (no weight_bits) is read as before
+	jq -c 'del(.entries[2, 3])' "$BATS_TEST_TMPDIR/cal.json" > "$BATS_TEST_TMPDIR/old.json"
+	[ "$(lmp-eval --prompt-len 128 --gen-len 2 --w-bit 8 --a-bit 8 < "$LLAMA2" |
+		LMP_CALIBRATION=$BATS_TEST_TMPDIR/old.json lmp-roofline --hardware $H100 |
+		jq -c '[.roofline.time_model.calibration | .engine, .weight_bits]')" = '["transformers",null]' ]
+}
+
+@test "a calibration entry's weight_bits: 16, 8, 4 or null, on an engine's entry only" {
+	local e='{"device": "nvidia-h100-sxm", "engine": "vllm", "measurements": 5, "terms": {"compute_fraction": 0.5,
+		"memory_fraction": 0.5, "link_fraction": 0.5, "launch_s": 0, "step_s": 0, "waves": true}}'
+	jq -n "{lmp: \"calibration\", version: 1, entries: [$e | .weight_bits = 6]}" > "$BATS_TEST_TMPDIR/w6.json"
+	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/w6.json" < /dev/null
+	assert_clean_failure lmp-roofline "w6.json: entries[0].weight_bits: not 16, 8, 4 or null"
+	jq -n "{lmp: \"calibration\", version: 1, entries: [$e | .engine = null | .weight_bits = 8]}" \
+		> "$BATS_TEST_TMPDIR/wp.json"
+	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/wp.json" < /dev/null
+	assert_clean_failure lmp-roofline "wp.json: entries[0].weight_bits: set on a pooled entry (engine null)"
+	# the same engine twice, once per precision and once over all: fine;
+	# the same precision twice: refused
+	jq -n "{lmp: \"calibration\", version: 1, entries: [$e, ($e | .weight_bits = 8), ($e | .weight_bits = 16)]}" \
+		> "$BATS_TEST_TMPDIR/ok.json"
+	lmp-eval --prompt-len 128 --gen-len 2 < "$LLAMA2" > "$BATS_TEST_TMPDIR/eval.json"
+	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/ok.json" < "$BATS_TEST_TMPDIR/eval.json"
+	assert_success
+	jq -n "{lmp: \"calibration\", version: 1, entries: [($e | .weight_bits = 8), ($e | .weight_bits = 8)]}" \
+		> "$BATS_TEST_TMPDIR/dup.json"
+	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/dup.json" < /dev/null
+	assert_clean_failure lmp-roofline "dup.json: entries[1] repeats an earlier entry's device and engine"
+}
+
+@test "the shipped calibration's terms are within the fit's physical ranges" {
+	# fractions in [0.2, 1], launch_s in [0, 50 us], step_s in [10 us, 10 ms]
+	# (lmp-calibrate(1) The fit); the file's numbers are rounded to 4 digits
+	jq -e '[.entries[].terms | .compute_fraction >= 0.2 and .memory_fraction >= 0.2 and .link_fraction >= 0.2 and
+		.compute_fraction <= 1 and .memory_fraction <= 1 and .link_fraction <= 1 and .launch_s <= 0.00005 and
+		.step_s >= 0.00001 and .step_s <= 0.01] | all' "$ROOT/share/lmp/calibration/corpus.json" ||
+		fail "$(jq -c '[.entries[] | [.device, .engine, .weight_bits, .terms]]' "$ROOT/share/lmp/calibration/corpus.json")"
+}
