@@ -865,7 +865,7 @@ void lmp_calibration_free(lmp_calibration *c);
 /* The entry for (device, engine), else the device's pooled entry (engine
  * null), else NULL. */
 const cJSON *lmp_calibration_select(const lmp_calibration *c, const char *device, const char *engine);
-const char *lmp_calibration_file(const lmp_calibration *c); /* its path */
+const char *lmp_calibration_file(const lmp_calibration *c); /* as documents name it: a file of the data directory by its name there (calibration/corpus.json), any other as given */
 /* An entry's terms (checked at load). */
 void lmp_calibration_terms(const cJSON *entry, lmp_tparams *tp);
 
