@@ -621,6 +621,9 @@ tiny_ckpt_model() {
 	assert_line --index 0 --regexp ',tp,pp,ep,engine,time_model$'
 	[ "$(cut -d, -f1,6 <<<"$output" | paste -sd' ')" = 'doc,batch_size 1,1 2,2 3,4' ]
 	[ "$(awk -F, 'NR > 1 { print $(NF - 1), $NF }' <<<"$output" | paste -sd,)" = 'vllm calibrated,vllm calibrated,vllm ideal' ]
+	# the roofline chart's subtitle: the status its markers' times are of
+	lmp-report --format svg one.json | grep -q 'hollow = memory-bound; times calibrated'
+	lmp-report --format svg sweep.json | grep -q 'hollow = memory-bound; times of several time models'
 	# a document without an engine is transformers' forward
 	jq -c 'del(.runtime.engine)' one.json > none.json
 	run lmp-report --format text none.json
