@@ -288,3 +288,26 @@ entry() {
 	run_split lmp-roofline --hardware h100.json --calibration frac.json < /dev/null
 	assert_clean_failure lmp-roofline compute_fraction
 }
+
+@test "waves off: GEMM rows carry no wave_efficiency and no gemm_waves, not even null" {
+	unset LMP_CALIBRATION
+	lmp-eval --batch-size 1 --seq-len 128 < "$LLAMA2" > e.json
+	# Llama-2-7B's projections are GEMMs: 7 per layer (q, k, v, o, gate, up,
+	# down) and the head
+	[ "$(jq '[.rows[] | select(has("gemm"))] | length' e.json)" = 8 ]
+	for o in --ideal "--calibration none"; do
+		lmp-roofline --hardware h100.json $o e.json > r.json
+		[ "$(jq -c '[.rows[] | select(has("gemm")) | has("wave_efficiency"), has("gemm_waves")] | unique' r.json)" = '[false]' ]
+		! grep -q '"wave_efficiency"' r.json
+	done
+	# a calibration whose waves is false, and a device without compute units
+	cal c.json "$(entry nvidia-h100-sxm null 0.5 0.5 1 0 0 false)" "$(entry intel-gaudi2 null 0.5 0.5 1 0 0 true)"
+	lmp-roofline --hardware h100.json --calibration c.json e.json | jq -e '[.rows[] | has("wave_efficiency")] | any | not'
+	lmp-roofline --hardware intel-gaudi2 --calibration c.json e.json > r.json
+	[ "$(jq -r .roofline.time_model.status r.json)" = calibrated ]
+	jq -e '[.rows[] | has("wave_efficiency") or has("gemm_waves")] | any | not' r.json
+	# with waves: every GEMM row has a number
+	cal w.json "$(entry nvidia-h100-sxm null 0.5 0.5 1 0 0 true)"
+	lmp-roofline --hardware h100.json --calibration w.json e.json |
+		jq -e '[.rows[] | select(has("gemm")) | .wave_efficiency | type == "number"] | all and length == 8'
+}
