@@ -107,22 +107,29 @@ main(int argc, char **argv)
 	lmp_buf in = {0}, out = {0};
 	lmp_calset s;
 	lmp_calstats held;
+	lmp_progress prog;
 	int i, rc = 0;
 
 	lmp_start("lmp-calibrate");
 	parse_opts(argc, argv, &o);
 	lmp_calset_init(&s);
+	/* on a terminal, after a few seconds: how far it has got (progress.c) */
+	lmp_progress_begin(&prog);
+	lmp_progress_stage(&prog, optind < argc ? argc - optind : 1, "measurement files read and predicted");
 	/* every input read and predicted before anything is written */
 	for (i = optind; !rc && i < (optind < argc ? argc : optind + 1); i++) {
 		const char *file = i < argc ? argv[i] : NULL;
 		in.len = 0;
 		rc = lmp_read_input(file, lmp_chain(), &in, &e) ||
 			lmp_calset_add(&s, in.s ? in.s : "", in.len, file ? file : "<stdin>", &e);
+		lmp_progress_add(&prog, 1);
 	}
 	if (!rc && !s.nrec)
 		rc = lmp_fail(&e, LMP_EXIT_INPUT, "no measurement lmp can predict on input (%d excluded)", s.nex);
+	lmp_progress_stage(&prog, 0, "fitting the terms, each with its held-out error");
 	if (!rc)
 		rc = lmp_calibrate(&s, o.table ? o.table : o.check ? 1 : 0, &out, &held, &e);
+	lmp_progress_end(&prog);
 	if (!rc && o.check)
 		rc = check(o.check, &held, o.tolerance, &out, &e);
 	if (!rc && out.len && fwrite(out.s, 1, out.len, stdout) != out.len)

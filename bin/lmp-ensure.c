@@ -155,7 +155,8 @@ refused(const lmp_ask *a, const lmp_err *why)
 static int
 analyse(const struct opts *o, lmp_db *db, const char *cls, lmp_err *e)
 {
-	lmp_module_opts m = {o->wdb, o->agent, o->timeout, o->retries, o->source_root, o->force, o->quiet ? NULL : refused};
+	lmp_module_opts m = {o->wdb, o->agent, o->timeout, o->retries, o->source_root, o->force, o->quiet ? NULL : refused,
+		o->quiet};
 
 	return lmp_module_analyse(&m, db, cls, e);
 }
@@ -296,7 +297,7 @@ resolve_arch(const struct opts *o, lmp_db *db, const cJSON *doc, lmp_err *e)
 	struct archctx a = {doc, db, NULL, {0}, NULL, o->quiet};
 	char path[PATH_MAX], diag[PATH_MAX + 96];
 	lmp_ask ask = {o->agent, o->timeout, o->retries, NULL, "model_type", diag, check_template, &a,
-		o->quiet ? NULL : refused, 0};
+		o->quiet ? NULL : refused, 0, o->quiet};
 	char *prompt;
 	int rc;
 

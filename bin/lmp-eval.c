@@ -166,6 +166,7 @@ struct out {
 	lmp_db *db;
 	int nlay;
 	lmp_buf said; /* the classes warned of as replicated, one per line */
+	lmp_progress prog; /* on a terminal, after a few seconds (progress.c) */
 	int lay_key[MAX_LAYOUTS][5];
 	lmp_model *lay[MAX_LAYOUTS];
 };
@@ -247,6 +248,7 @@ point(struct point *pt, void *ctx, lmp_err *e)
 	lmp_model *m = w->m;
 	int rc;
 
+	lmp_progress_add(&w->prog, 1);
 	if (w->module)
 		rc = lmp_module_doc(w->m, &pt->rt, &w->b, e);
 	else if (!(m = layout_model(w, &pt->rt, e)))
@@ -358,10 +360,18 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: no document on input", name);
 		goto out;
 	}
+	lmp_progress_begin(&w->prog);
 	for (i = 0; i < n; i++) {
 		lmp_runvals at;
+		double points = 1;
 		if (lmp_runvals_for_doc(&o->rv, docs[i], &at, e) || !(w->m = lmp_model_load(docs[i], db, e)))
 			goto out;
+		for (int j = 0; j < LMP_RO_NLISTS; j++)
+			points *= at.n[j];
+		if (n > 1)
+			lmp_progress_stage(&w->prog, points, "points of document %d of %d", i + 1, n);
+		else
+			lmp_progress_stage(&w->prog, points, "points");
 		w->doc = docs[i];
 		w->db = db;
 		rc = sweep(&at, point, w, e);
@@ -372,6 +382,7 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 	}
 	rc = 0;
 out:
+	lmp_progress_end(&w->prog);
 	for (i = 0; i < n; i++)
 		cJSON_Delete(docs[i]);
 	free(docs);

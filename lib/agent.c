@@ -277,8 +277,10 @@ close_pipes(int *const p[], int n)
 }
 
 int
-lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e)
+lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, const char *what, lmp_run *r,
+	lmp_err *e)
 {
+	lmp_progress prog;
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, watch[2] = {-1, -1};
 	int *const all[] = {in, out, err, watch, sig_pipe};
 	int st = 0, open_out = 1, open_err = 1, exited = 0;
@@ -328,6 +330,12 @@ lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, 
 		close(in[1]);
 		in[1] = -1;
 	}
+	/* a person at a terminal sees the seconds pass (progress.c) */
+	lmp_progress_begin(&prog);
+	if (what)
+		lmp_progress_stage(&prog, 0, "%s (timeout %.0f s)", what, timeout);
+	else
+		prog.on = 0;
 	for (;;) {
 		struct pollfd p[4];
 		int np = 0, left;
@@ -350,6 +358,9 @@ lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, 
 			break;
 		}
 		left = (int)((stop_at - t) * 1000) + 1;
+		lmp_progress_add(&prog, 0);
+		if (prog.on && left > 250)
+			left = 250;
 		p[np++] = (struct pollfd){sig_pipe[0], POLLIN, 0};
 		if (open_out)
 			p[np++] = (struct pollfd){out[0], POLLIN, 0};
@@ -392,6 +403,7 @@ lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, 
 			}
 		}
 	}
+	lmp_progress_end(&prog);
 	/* Every way out: the group (guard included), the agent if it left the
 	 * group, then what it left that became ours. */
 	kill(-guard_pid, SIGKILL);

@@ -257,7 +257,11 @@ lmp_agent_ask(lmp_ask *a, const char *prompt, lmp_err *e)
 		lmp_run r;
 		cJSON *answer = NULL;
 		int retry = 0, agent_error = 0;
-		if (lmp_run_command(a->agent, again ? again : prompt, strlen(again ? again : prompt), a->timeout, &r, e))
+		char what[160];
+		snprintf(what, sizeof what, "waiting for the agent's answer on %.100s, try %d", a->what ? a->what : "?",
+			a->tries);
+		if (lmp_run_command(a->agent, again ? again : prompt, strlen(again ? again : prompt), a->timeout,
+			a->quiet ? NULL : what, &r, e))
 			break;
 		if (r.interrupted) {
 			/* The agent's group is gone and nothing was stored: stop as

@@ -144,6 +144,20 @@ check(const cJSON *doc, const char *file, lmp_err *e)
 	return 0;
 }
 
+/* The name documents give a file: one in lmp's data directory by its
+ * name there ("calibration/corpus.json"), so that the same calibration
+ * writes the same document on every install; any other as given. */
+static const char *
+shown_name(const char *path)
+{
+	const char *dir = lmp_datadir();
+	size_t n = strlen(dir);
+
+	if (n && !strncmp(path, dir, n) && path[n] == '/' && path[n + 1])
+		return path + n + 1;
+	return path;
+}
+
 lmp_calibration *
 lmp_calibration_load(const char *path, lmp_err *e)
 {
@@ -158,7 +172,7 @@ lmp_calibration_load(const char *path, lmp_err *e)
 	}
 	c = lmp_xcalloc(1, sizeof *c);
 	c->doc = doc;
-	c->path = lmp_xstrdup(path);
+	c->path = lmp_xstrdup(shown_name(path));
 	return c;
 }
 

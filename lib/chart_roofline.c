@@ -599,6 +599,13 @@ lmp_chart_roofline(const cJSON *const *docs, int n, lmp_buf *out, lmp_err *e)
 			lmp_buf_printf(&rb, "%d documents; ", n);
 		}
 		lmp_buf_printf(&rb, "%s peak, filled = compute-bound, hollow = memory-bound", used ? used : "?");
+		/* what the times, and so each marker's height, are of */
+		const char *tm = sval(docs[0], "roofline.time_model.status");
+		for (i = 1; tm && i < n; i++)
+			if (!sval(docs[i], "roofline.time_model.status") || strcmp(sval(docs[i], "roofline.time_model.status"), tm))
+				tm = "of several time models";
+		if (tm)
+			lmp_buf_printf(&rb, "; times %s", tm);
 		if (ps.hidden)
 			lmp_buf_printf(&rb, "; %d without FLOPs not shown", ps.hidden);
 		snprintf(sub, sizeof sub, "%s", rb.s);

@@ -230,6 +230,7 @@ lmp_module_analyse(const lmp_module_opts *o, lmp_db *db, const char *cls, lmp_er
 	a.check = check_entry;
 	a.ctx = &c;
 	a.refused = o->refused;
+	a.quiet = o->quiet;
 	rc = lmp_agent_ask(&a, prompt, e);
 	free(prompt);
 	if (rc)

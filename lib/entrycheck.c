@@ -5,6 +5,7 @@
  * (integral where they count things), with a breakdown that adds up, and
  * the tensors it declares hold param_count parameters there (the module
  * document refuses them otherwise). */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,6 +64,24 @@ text_field(const cJSON *obj, const char *key, int required, lmp_err *e)
 	return 0;
 }
 
+/* "gemm": {m, n, k, calls, note?}, templates and a note (lmp-module-db(5));
+ * which members, and that they compile, the database's own reading checks
+ * (compile_gemm), as for every entry. */
+static int
+gemm_form(const cJSON *g, lmp_err *e)
+{
+	const cJSON *p;
+
+	if (!g)
+		return 0;
+	if (!cJSON_IsObject(g) || cJSON_GetArraySize(g) > 5)
+		return lmp_fail(e, LMP_EXIT_INPUT, "\"gemm\" must be an object {m, n, k, calls, note}");
+	cJSON_ArrayForEach(p, g)
+		if (!cJSON_IsString(p) || strlen(p->valuestring) > MAX_TEXT)
+			return lmp_fail(e, LMP_EXIT_INPUT, "gemm.%s must be a template (a string)", p->string);
+	return 0;
+}
+
 /* Copy the known fields only, checking their shapes. */
 static cJSON *
 sanitise(const cJSON *in, const char *cls, lmp_err *e)
@@ -115,6 +134,8 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	if (cJSON_GetObjectItemCaseSensitive(in, "parallel") &&
 	    lmp_parallel_form(cJSON_GetObjectItemCaseSensitive(in, "parallel"), ps, e))
 		return NULL;
+	if (gemm_form(cJSON_GetObjectItemCaseSensitive(in, "gemm"), e))
+		return NULL;
 	if (kind && (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "leaf") && strcmp(kind->valuestring, "functional") &&
 		     strcmp(kind->valuestring, "composite"))))
 		return lmp_fail(e, LMP_EXIT_INPUT, "\"kind\" must be leaf, functional or composite"), NULL;
@@ -134,6 +155,8 @@ sanitise(const cJSON *in, const char *cls, lmp_err *e)
 	cJSON_AddStringToObject(out, "state", cJSON_GetObjectItemCaseSensitive(in, "state")->valuestring);
 	if (cJSON_GetObjectItemCaseSensitive(in, "parallel"))
 		cJSON_AddItemToObject(out, "parallel", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "parallel"), 1));
+	if (cJSON_GetObjectItemCaseSensitive(in, "gemm"))
+		cJSON_AddItemToObject(out, "gemm", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "gemm"), 1));
 	return out;
 }
 
@@ -192,6 +215,51 @@ describe_point(char *out, size_t n, const char *const *names, const char *const 
 		snprintf(out + len, n - len, "%s%lld sequences of %lld new tokens over %lld cached, %d-bit weights",
 			nv ? "; " : "", (long long)steps[point].count, (long long)steps[point].seq_len,
 			(long long)steps[point].cache_len, w_bits[point]);
+}
+
+/* The entry's gemm at one point, checked as lmp-eval checks a row of a
+ * model (evaldoc.c): the entry as the one layer of a populated document,
+ * its parameters bound as try_point binds them, evaluated with its row:
+ * each member non-negative, 2 m n k calls no more than the row's FLOPs. */
+static int
+try_gemm(lmp_db *db, const lmp_entry *en, const lmp_runtime *rt, const char *const *names,
+	const char *const *values, int nv, const char *at, lmp_err *e)
+{
+	cJSON *doc = cJSON_CreateObject(), *layer, *params;
+	lmp_model *m = NULL;
+	lmp_buf out = {0};
+	char var[80];
+	int i, j, rc = -1;
+
+	cJSON_AddStringToObject(doc, "lmp", "populated");
+	cJSON_AddStringToObject(doc, "version", LMP_VERSION);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(doc, "model"), "id", "entry check");
+	layer = cJSON_CreateObject();
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "layers"), layer);
+	cJSON_AddStringToObject(layer, "name", "layer");
+	cJSON_AddStringToObject(layer, "class", en->name);
+	params = cJSON_AddObjectToObject(layer, "params");
+	for (i = 0; i < en->nparams; i++) {
+		const char *p = en->params[i].name;
+		for (j = 0; j < nv && strcmp(names[j], p); j++)
+			;
+		if (j < nv) {
+			cJSON_AddNumberToObject(params, p, strtod(values[j], NULL)); /* small integers: exact */
+		} else if (lmp_var_lookup(p, strlen(p)) >= 0) { /* the step's, as lmp-populate binds it */
+			snprintf(var, sizeof var, "{%s}", p);
+			cJSON_AddStringToObject(params, p, var);
+		}
+	}
+	if (!(m = lmp_model_load(doc, db, e)) || lmp_eval_doc(m, rt, 1, &out, e)) {
+		lmp_prefix(e, "gemm at %s: ", at);
+		goto out;
+	}
+	rc = 0;
+out:
+	lmp_buf_free(&out);
+	lmp_model_free(m);
+	cJSON_Delete(doc);
+	return rc;
 }
 
 /* Evaluate every quantity of cls at one point. */
@@ -276,6 +344,8 @@ try_point(lmp_db *db, lmp_entry *en, int point, lmp_err *e)
 		}
 		lmp_buf_free(&parts);
 	}
+	if (en->gemm[0] && try_gemm(db, en, &rt, names, values, n, at, e))
+		goto out;
 	rc = 0;
 out:
 	cJSON_Delete(doc);

@@ -912,7 +912,7 @@ const cJSON *lmp_calibration_select(const lmp_calibration *c, const char *device
 /* The precision class of weights of w_bit bits: 16 (more than 8), 8 (5 to
  * 8), 4 (4 or fewer); 0 for 0 (unknown). */
 int lmp_calibration_wclass(int w_bit);
-const char *lmp_calibration_file(const lmp_calibration *c); /* its path */
+const char *lmp_calibration_file(const lmp_calibration *c); /* as documents name it: a file of the data directory by its name there (calibration/corpus.json), any other as given */
 /* An entry's terms (checked at load). */
 void lmp_calibration_terms(const cJSON *entry, lmp_tparams *tp);
 
@@ -952,8 +952,10 @@ typedef struct lmp_run {
  * stops, see interrupted) and when the caller dies, even by SIGKILL (a guard
  * process in the group).  While it runs the caller is a subreaper: what the
  * command leaves outside its group is killed once it becomes the caller's
- * child.  -1 only if it cannot start. */
-int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, lmp_run *r, lmp_err *e);
+ * child.  -1 only if it cannot start.  what (or NULL) names the wait in the
+ * progress line a terminal shows (progress.c). */
+int lmp_run_command(const char *cmd, const char *input, size_t len, double timeout, const char *what, lmp_run *r,
+	lmp_err *e);
 void lmp_run_free(lmp_run *r);
 
 /* agentask.c: one question to the agent, asked again while its answer is
@@ -974,6 +976,7 @@ struct lmp_ask {
 	/* Called before each new try with the refusal, or NULL. */
 	void (*refused)(const lmp_ask *a, const lmp_err *why);
 	int tries;             /* out: how many times the agent was run */
+	int quiet;             /* no progress line while it runs (progress.c) */
 };
 /* Runs a->agent on prompt, takes out its JSON answer and calls a->check;
  * a refused answer (one that does not parse, or that check refuses) goes
@@ -997,6 +1000,7 @@ typedef struct lmp_module_opts {
 	const char *source_root; /* a transformers checkout, or NULL */
 	int force;               /* replace an entry already there */
 	void (*refused)(const lmp_ask *a, const lmp_err *why); /* or NULL */
+	int quiet;               /* no progress line while the agent runs */
 } lmp_module_opts;
 /* The module prompt for cls (share/lmp/prompts/module_analyzer.md). */
 char *lmp_module_prompt(const lmp_db *db, const char *cls, const char *source_root, lmp_err *e);
@@ -1236,5 +1240,21 @@ int lmp_close_stdout(void); /* 0, or LMP_EXIT_SYSTEM after saying so */
 /* In a chain that pipeline.sh runs (LMP_CHAIN set), empty input means the
  * tool before failed and has said why: the readers' empty_fails. */
 int lmp_chain(void);
+
+/* progress.c: how far long work has got, a line on standard error rewritten
+ * in place, shown only where a person sees it (standard error a terminal)
+ * and only after two seconds (LMP_PROGRESS_DELAY); erased at the end.  A
+ * stage names the work ("points", "waiting for the agent") and its total
+ * (0: unknown, the seconds alone); add counts what is done, cheaply. */
+typedef struct lmp_progress {
+	char what[200], said[320];
+	double done, total, start, last, shown_at, after;
+	long long calls, check;
+	int on, shown;
+} lmp_progress;
+void lmp_progress_begin(lmp_progress *p);
+void lmp_progress_stage(lmp_progress *p, double total, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lmp_progress_add(lmp_progress *p, double n);
+void lmp_progress_end(lmp_progress *p);
 
 #endif

@@ -80,10 +80,15 @@ int lmp_report_doc(lmp_report *r, const cJSON *doc, lmp_err *e);
  * give (NULL-terminated: "tp", "pp", "ep"), each looked for in roofline,
  * then runtime; and the device as tables name it, "nvidia-h100-sxm x8 tp8"
  * (the count when it is not 1, then each layout field given).  Adding a
- * layout field here adds it to every table and a CSV column. */
+ * layout field here adds it to every table; CSV names its columns itself
+ * (report_csv.c), a new one at the end. */
 extern const char *const lmp_layout_fields[];
 const cJSON *lmp_layout_field(const cJSON *doc, const char *name);
 void lmp_report_device(const cJSON *doc, char *out, size_t n);
+/* The time model a roofline document's times are of, appended to b: the
+ * note of roofline.time_model, the engine, the devices and the layout;
+ * nothing for a document without one. */
+void lmp_report_time_model(const cJSON *doc, lmp_buf *b);
 /* A document a sweep table takes as one row (no per-layer rows). */
 int lmp_report_is_point(const cJSON *doc);
 /* One table, one row per point, for the documents given. */

@@ -58,7 +58,15 @@ static const struct column cols[] = {
 	/* added after the first release: at the end, so that the columns
 	 * before keep their place in scripts that cut them by number */
 	{"devices", K_SET, 0, 0, "roofline.devices", 0},
-	{NULL, K_LAYOUT, 0, 0, 0, 0}, /* one column per layout field: tp, pp, ep */
+	/* the layout fields (lmp_layout_fields), each named here so that a
+	 * field added there comes at the end here */
+	{"tp", K_LAYOUT, 0, 0, 0, 0},
+	{"pp", K_LAYOUT, 0, 0, 0, 0},
+	{"ep", K_LAYOUT, 0, 0, 0, 0},
+	/* what the times are of: the engine and roofline.time_model.status
+	 * (its note, terms and calibration: jq '.roofline.time_model') */
+	{"engine", K_SET, 0, 0, "runtime.engine", 0},
+	{"time_model", K_SET, 0, 0, "roofline.time_model.status", 0},
 };
 enum { NCOL = sizeof cols / sizeof *cols };
 
@@ -94,16 +102,8 @@ text(lmp_buf *b, const char *s)
 void
 lmp_csv_header(lmp_buf *out)
 {
-	int i, j;
-
-	for (i = 0; i < NCOL; i++) {
-		if (cols[i].kind != K_LAYOUT) {
-			lmp_buf_printf(out, "%s%s", i ? "," : "", cols[i].name);
-			continue;
-		}
-		for (j = 0; lmp_layout_fields[j]; j++)
-			lmp_buf_printf(out, ",%s", lmp_layout_fields[j]);
-	}
+	for (int i = 0; i < NCOL; i++)
+		lmp_buf_printf(out, "%s%s", i ? "," : "", cols[i].name);
 	lmp_buf_putc(out, '\n');
 }
 
@@ -137,17 +137,6 @@ queries(lmp_buf *b, const cJSON *q)
 	lmp_buf_free(&s);
 }
 
-/* The layout's columns: empty where the document does not say. */
-static void
-layout(lmp_buf *b, const cJSON *doc)
-{
-	for (int j = 0; lmp_layout_fields[j]; j++) {
-		lmp_buf_putc(b, ',');
-		if (doc)
-			value(b, lmp_layout_field(doc, lmp_layout_fields[j]));
-	}
-}
-
 /* One line: level says which of row, phase and doc it describes. */
 static void
 line(lmp_buf *b, int index, const char *level, const cJSON *doc, const cJSON *phase, const char *phase_name,
@@ -159,10 +148,6 @@ line(lmp_buf *b, int index, const char *level, const cJSON *doc, const cJSON *ph
 	for (i = 2; i < NCOL; i++) {
 		const struct column *c = &cols[i];
 		const cJSON *v = NULL;
-		if (c->kind == K_LAYOUT) {
-			layout(b, doc);
-			continue;
-		}
 		lmp_buf_putc(b, ',');
 		switch (c->kind) {
 		case K_PHASE:
@@ -177,6 +162,9 @@ line(lmp_buf *b, int index, const char *level, const cJSON *doc, const cJSON *ph
 				v = lmp_field(phase, c->phase);
 			if (!v)
 				v = lmp_field(doc, c->doc);
+			break;
+		case K_LAYOUT: /* empty where the document does not say */
+			v = lmp_layout_field(doc, c->name);
 			break;
 		case K_PATH: case K_CLASS: case K_COUNT:
 			v = row ? lmp_field(row, cols[i].name) : NULL;
@@ -205,10 +193,6 @@ other_line(lmp_buf *b, int index, const char *level, const cJSON *doc, const cha
 	lmp_buf_printf(b, "%d,%s", index, level);
 	for (i = 2; i < NCOL; i++) {
 		const struct column *c = &cols[i];
-		if (c->kind == K_LAYOUT) {
-			layout(b, NULL);
-			continue;
-		}
 		lmp_buf_putc(b, ',');
 		if (i == 2 && path)
 			value(b, lmp_field(doc, "model.id"));

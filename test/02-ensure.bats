@@ -849,3 +849,55 @@ SPY
 	[ "$stderr" = "lmp-eval: warning: tiny.modeling.Scaled declares no parallel role (an entry not validated): counted replicated on every device" ]
 	[ "$(jq '.rows[] | select(.path == "model.norm") | .param_count' <<<"$output")" = 4096 ]
 }
+
+@test "an agent's linear keeps its gemm, checked as module_db.json's are, and gets GEMM waves" {
+	# the prompt asks for it
+	cat > "$BATS_TEST_TMPDIR/spy.sh" <<SPY
+#!/bin/sh
+cat > "$BATS_TEST_TMPDIR/prompt.txt"
+exit 3
+SPY
+	chmod +x "$BATS_TEST_TMPDIR/spy.sh"
+	run --separate-stderr lmp-ensure --quiet --agent "$BATS_TEST_TMPDIR/spy.sh" --module a.b.Prompt
+	grep -q '^ "gemm": {"m": "TEMPLATE", "n": "TEMPLATE", "k": "TEMPLATE", "calls": "TEMPLATE",$' "$BATS_TEST_TMPDIR/prompt.txt"
+	grep -q '^- gemm: the matrix products of the module with its weights' "$BATS_TEST_TMPDIR/prompt.txt"
+	# a linear without bias: stored with its gemm as answered
+	run --separate-stderr lmp-ensure --quiet --agent "$AG/linear.sh" --module my.pkg.MyLinear
+	assert_success
+	[ "$(jq -c '.entries["my.pkg.MyLinear"].gemm | [.m, .n, .k, .calls]' "$DB")" = '["${tokens}","${out_features}","${in_features}","1"]' ]
+	[ "$(jq -r '.entries["my.pkg.MyLinear"].validation.status' "$DB")" = pending ]
+	# in a model: q_proj of Llama-2-7B's layers as the agent's class
+	jq '(.. | objects | select(.class? == "torch.nn.modules.linear.Linear" and .name == "q_proj")) |= (.class = "my.pkg.MyLinear" | .params |= del(.bias, .weight_reads))' \
+		"$LLAMA2" > "$BATS_TEST_TMPDIR/m.json"
+	lmp-eval --batch-size 1 --seq-len 128 "$BATS_TEST_TMPDIR/m.json" > "$BATS_TEST_TMPDIR/e.json"
+	# 128 tokens by 4096 x 4096, one call; 2 x 128 x 4096 x 4096 = 4294967296 FLOPs
+	[ "$(jq -c '.rows[] | select(.path | endswith("q_proj")) | [.class, .flops, .gemm]' "$BATS_TEST_TMPDIR/e.json")" = '["my.pkg.MyLinear",4294967296,{"m":128,"n":4096,"k":4096,"calls":1}]' ]
+	# timed in waves (lmp-roofline(1) TIME MODEL) under a calibration with
+	# waves, on an H100 of 132 SMs: 32 tiles of 128 x 128, K split 4 ways,
+	# one wave, efficiency 128 x 4096 x 4096 / (132 x 128 x 128 x 1024)
+	jq -n '{lmp: "calibration", version: 1, entries: [{device: "nvidia-h100-sxm", engine: null,
+		terms: {compute_fraction: 1, memory_fraction: 1, link_fraction: 1, launch_s: 0, step_s: 0, waves: true},
+		measurements: 5}]}' > "$BATS_TEST_TMPDIR/c.json"
+	lmp-roofline --hardware nvidia-h100-sxm --calibration "$BATS_TEST_TMPDIR/c.json" "$BATS_TEST_TMPDIR/e.json" > "$BATS_TEST_TMPDIR/r.json"
+	[ "$(jq -c '.rows[] | select(.path | endswith("q_proj")) | .gemm_waves | [.tiles, .split_k, .waves]' "$BATS_TEST_TMPDIR/r.json")" = '[32,4,1]' ]
+	awk -v w="$(jq '.rows[] | select(.path | endswith("q_proj")) | .wave_efficiency' "$BATS_TEST_TMPDIR/r.json")" \
+		'BEGIN { x = 128 * 4096 * 4096 / (132 * 128 * 128 * 1024); d = w - x; exit !(d < 1e-12 && d > -1e-12) }'
+	# refused as a database entry's gemm would be: more FLOPs than the row's,
+	# a member missing or extra, negative, not a template; nothing stored
+	local before=$(sum) bad why
+	for bad in \
+		'{"m": "${tokens}", "n": "${out_features}", "k": "2 * ${in_features}", "calls": "1"}|gemm of 2147483648 FLOPs (2 m n k calls) exceeds the row'"'"'s 1073741824' \
+		'{"m": "${tokens}", "n": "${out_features}", "k": "${in_features}"}|gemm lacks "calls"' \
+		'{"m": "1", "n": "1", "k": "1", "calls": "1", "shape": "1"}|gemm has no member "shape"' \
+		'{"m": "0 - ${tokens}", "n": "1", "k": "1", "calls": "1"}|gemm.m is negative' \
+		'{"m": 1, "n": "1", "k": "1", "calls": "1"}|gemm.m must be a template' \
+		'[1]|"gemm" must be an object'; do
+		why=${bad#*|}
+		LINEAR_GEMM=${bad%%|*} run_split lmp-ensure --agent "$AG/linear.sh" --retries 0 --module my.pkg.Bad
+		[ "$status" -ne 0 ] && [ -z "$output" ]
+		[[ "$stderr" == *"$why"* ]] || fail "no '$why' in: $stderr"
+		[ "$(sum)" = "$before" ]
+	done
+	# the first point is the prefill of 2 x 16 tokens: 2 x 32 x 4096 x 4096
+	[ $((2 * 32 * 4096 * 4096)) = 1073741824 ]
+}

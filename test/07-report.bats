@@ -337,14 +337,14 @@ chrome() {
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 +1 +512 '
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/d.json"
 	# the columns added last, so that the others keep their place
-	assert_line --index 0 --regexp '^doc,level,model,hardware,phase,.*,fits,devices,tp,pp,ep$'
-	assert_line --index 1 --regexp '^1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,,1,512,0,.*,8,,,$'
+	assert_line --index 0 --regexp '^doc,level,model,hardware,phase,.*,fits,devices,tp,pp,ep,engine,time_model$'
+	assert_line --index 1 --regexp '^1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,,1,512,0,.*,8,,,,,ideal$'
 	# a layout a document gives (tp, pp, ep in roofline or runtime) is named too
 	jq -c '.roofline.tp = 4 | .runtime.pp = 2' "$BATS_TEST_TMPDIR/d.json" > "$BATS_TEST_TMPDIR/l.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/l.json"
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 tp4 pp2 +1 +512 '
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/l.json"
-	assert_line --index 1 --regexp ',8,4,2,$'
+	assert_line --index 1 --regexp ',8,4,2,,,ideal$'
 	# a document with layers says it beside the device too
 	run lmp-report --format text <<<"$(jq -c '.roofline.tp = 2' "$PRE")"
 	assert_line --regexp '^  device +NVIDIA H100 SXM5 80GB \(nvidia-h100-sxm tp2\)$'
@@ -576,4 +576,56 @@ tiny_ckpt_model() {
 	# 1 + 18 + 1 = 20 tensors, 80 + 992 + 8 = 1,080 elements, 2,160 bytes (2.11 KiB)
 	[ "$(grep -c '^  checkpoint ' <<<"$output")" = 1 ]
 	assert_line "  checkpoint  $M: 20 tensors, 1,080 elements, 2.11 KiB (2,160 bytes); matched 1,080 parameters, missing 0, extra 0 elements"
+}
+
+@test "every report says what its times are of: the time model's note, the engine, the devices and layout" {
+	cd "$BATS_TEST_TMPDIR"
+	# a calibration of the H100 under vLLM: 43 measurements, held-out
+	# median error 0.081, which the note gives as 8.1%
+	jq -n '{lmp: "calibration", version: 1, entries: [{device: "nvidia-h100-sxm", engine: "vllm",
+		terms: {compute_fraction: 0.5, memory_fraction: 0.8, link_fraction: 1, launch_s: 0, step_s: 0, waves: false},
+		measurements: 43, heldout: {median_abs_error: 0.081}}]}' > c.json
+	local note='calibrated on 43 measurements (nvidia-h100-sxm, vllm), held-out median error 8.1%'
+	lmp-eval --engine vllm --batch-size 1 --seq-len 128 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm --calibration c.json > one.json
+	run lmp-report --format text one.json
+	assert_line "  time model   $note; engine vllm on 1 device"
+	run lmp-report --format md one.json
+	assert_line -- "- time model: $note; engine vllm on 1 device"
+	run lmp-report --format html one.json
+	assert_line "<dt>time model</dt><dd>$note; engine vllm on 1 device</dd>"
+	# two devices in tensor parallel: the times are per device of the layout
+	lmp-eval --engine vllm --tp 2 --batch-size 1 --seq-len 128 < "$LLAMA2" |
+		lmp-roofline --hardware nvidia-h100-sxm --calibration c.json > tp.json
+	run lmp-report --format text tp.json
+	assert_line "  time model   $note; engine vllm on 2 devices, tp2 pp1 ep1"
+	# a sweep of a calibrated and an ideal point: each time model said once
+	# above the table, its status in a column beside the times
+	{
+		lmp-eval --engine vllm --totals --batch-size 1,2 --seq-len 128 < "$LLAMA2" |
+			lmp-roofline --hardware nvidia-h100-sxm --calibration c.json
+		lmp-eval --engine vllm --totals --batch-size 4 --seq-len 128 < "$LLAMA2" |
+			lmp-roofline --hardware nvidia-h100-sxm --ideal
+	} > sweep.json
+	run lmp-report --format text sweep.json
+	assert_line "  time model     $note; engine vllm on 1 device"
+	assert_line "  time model     ideal: datasheet peaks, an optimistic bound; engine vllm on 1 device"
+	[ "$(grep -c '^  time model' <<<"$output")" = 2 ]
+	assert_line --regexp '^model +device +engine +batch +.* +time model +time +bound'
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm +vllm +1 +128 .* calibrated +[0-9.]+ ms +memory'
+	# the ideal point is compute-bound: its FLOPs at the H100's 989.4 TFLOP/s
+	local ideal=$(jq -s '.[2].totals.flops / 989400000000000 * 1000' sweep.json | awk '{ printf "%.2f", $1 }')
+	assert_line --regexp "^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm +vllm +4 +128 .* ideal +$ideal ms +compute"
+	# CSV: the engine and the status, the last columns (lmp-report(1))
+	run lmp-report --format csv sweep.json
+	assert_line --index 0 --regexp ',tp,pp,ep,engine,time_model$'
+	[ "$(cut -d, -f1,6 <<<"$output" | paste -sd' ')" = 'doc,batch_size 1,1 2,2 3,4' ]
+	[ "$(awk -F, 'NR > 1 { print $(NF - 1), $NF }' <<<"$output" | paste -sd,)" = 'vllm calibrated,vllm calibrated,vllm ideal' ]
+	# the roofline chart's subtitle: the status its markers' times are of
+	lmp-report --format svg one.json | grep -q 'hollow = memory-bound; times calibrated'
+	lmp-report --format svg sweep.json | grep -q 'hollow = memory-bound; times of several time models'
+	# a document without an engine is transformers' forward
+	jq -c 'del(.runtime.engine)' one.json > none.json
+	run lmp-report --format text none.json
+	assert_line "  time model   $note; engine transformers on 1 device"
 }

@@ -230,7 +230,8 @@ entry() {
 	cal data/calibration/corpus.json "$(entry nvidia-h100-sxm null 0.5 0.5 1 0 0 false)"
 	LMP_DATADIR=$PWD/data lmp-roofline --hardware h100.json step.json > r.json
 	[ "$(jq -r .roofline.time_model.status r.json)" = calibrated ]
-	[ "$(jq -r .roofline.time_model.calibration.file r.json)" = "$PWD/data/calibration/corpus.json" ]
+	# the data directory's own file by its name there, the same on every install
+	[ "$(jq -r .roofline.time_model.calibration.file r.json)" = calibration/corpus.json ]
 	close "$(jq .totals.time_s r.json)" "$(calc "35651584 / ($BW * 0.5)")"
 	# none: the ideal terms
 	LMP_DATADIR=$PWD/data lmp-roofline --hardware h100.json --calibration none step.json > r.json
@@ -240,6 +241,10 @@ entry() {
 	# LMP_CALIBRATION names a file; --calibration overrides it
 	cal mine.json "$(entry nvidia-h100-sxm null 0.25 0.25 1 0 0 false)"
 	LMP_CALIBRATION=mine.json lmp-roofline --hardware h100.json step.json | jq -e '.roofline.time_model.terms.memory_fraction == 0.25'
+	# a user's own file as given, relative or absolute; the shipped one by its data-relative name
+	LMP_CALIBRATION=mine.json lmp-roofline --hardware h100.json step.json | jq -e '.roofline.time_model.calibration.file == "mine.json"'
+	[ "$(lmp-roofline --hardware h100.json --calibration "$PWD/mine.json" step.json | jq -r .roofline.time_model.calibration.file)" = "$PWD/mine.json" ]
+	[ "$(lmp-roofline --hardware "$ROOT/share/lmp/hardware/nvidia-h100-sxm.json" step.json | jq -r .roofline.time_model.calibration.file)" = calibration/corpus.json ]
 	LMP_CALIBRATION=mine.json lmp-roofline --hardware h100.json --calibration none step.json | jq -e '.roofline.time_model.status == "ideal"'
 	# a file named and absent is an error
 	run_split lmp-roofline --hardware h100.json --calibration absent.json step.json
@@ -282,4 +287,27 @@ entry() {
 	# refused before any document is read: even with no input
 	run_split lmp-roofline --hardware h100.json --calibration frac.json < /dev/null
 	assert_clean_failure lmp-roofline compute_fraction
+}
+
+@test "waves off: GEMM rows carry no wave_efficiency and no gemm_waves, not even null" {
+	unset LMP_CALIBRATION
+	lmp-eval --batch-size 1 --seq-len 128 < "$LLAMA2" > e.json
+	# Llama-2-7B's projections are GEMMs: 7 per layer (q, k, v, o, gate, up,
+	# down) and the head
+	[ "$(jq '[.rows[] | select(has("gemm"))] | length' e.json)" = 8 ]
+	for o in --ideal "--calibration none"; do
+		lmp-roofline --hardware h100.json $o e.json > r.json
+		[ "$(jq -c '[.rows[] | select(has("gemm")) | has("wave_efficiency"), has("gemm_waves")] | unique' r.json)" = '[false]' ]
+		! grep -q '"wave_efficiency"' r.json
+	done
+	# a calibration whose waves is false, and a device without compute units
+	cal c.json "$(entry nvidia-h100-sxm null 0.5 0.5 1 0 0 false)" "$(entry intel-gaudi2 null 0.5 0.5 1 0 0 true)"
+	lmp-roofline --hardware h100.json --calibration c.json e.json | jq -e '[.rows[] | has("wave_efficiency")] | any | not'
+	lmp-roofline --hardware intel-gaudi2 --calibration c.json e.json > r.json
+	[ "$(jq -r .roofline.time_model.status r.json)" = calibrated ]
+	jq -e '[.rows[] | has("wave_efficiency") or has("gemm_waves")] | any | not' r.json
+	# with waves: every GEMM row has a number
+	cal w.json "$(entry nvidia-h100-sxm null 0.5 0.5 1 0 0 true)"
+	lmp-roofline --hardware h100.json --calibration w.json e.json |
+		jq -e '[.rows[] | select(has("gemm")) | .wave_efficiency | type == "number"] | all and length == 8'
 }

@@ -146,17 +146,17 @@ test_csv(void)
 	 * single quote; numbers, negative ones too, keep their own text. */
 	text = "{\"lmp\":\"eval\",\"model\":{\"id\":\"=HYPERLINK(\\\"http://x\\\")\"},"
 	       "\"roofline\":{\"hardware\":\"@SUM(A1)\",\"devices\":8,\"tp\":-2},"
-	       "\"runtime\":{\"batch_size\":-1,\"seq_len\":-0.5e3},"
+	       "\"runtime\":{\"batch_size\":-1,\"seq_len\":-0.5e3,\"engine\":\"+e\"},"
 	       "\"rows\":[{\"path\":\"+1\",\"class\":\"-cmd\",\"count\":1,\"flops\":-7,\"bound\":\"a=b\"}],"
 	       "\"totals\":{\"flops\":-7,\"bound\":\"\\tx\"}}";
 	doc = lmp_json_parse_one(text, strlen(text), "t", &e);
 	b = (lmp_buf){0};
 	ok(doc && !lmp_csv_doc(doc, 1, &b, &e), "an eval document with hostile text as CSV", e.msg);
 	/* doc,level,model,hardware,phase,batch_size,seq_len,... and last
-	 * ...,fits,devices,tp,pp,ep */
+	 * ...,fits,devices,tp,pp,ep,engine,time_model */
 	ok(b.s && strstr(b.s, "1,layer,\"'=HYPERLINK(\"\"http://x\"\")\",\"'@SUM(A1)\",,-1,-0.5e3,") == b.s &&
-			strstr(b.s, ",8,-2,,\n"),
-		"a formula-like model and device are defused; devices, tp and negative numbers stay numbers", b.s);
+			strstr(b.s, ",8,-2,,,\"'+e\",\n"),
+		"a formula-like model, device and engine are defused; devices, tp and negative numbers stay numbers", b.s);
 	ok(b.s && strstr(b.s, ",\"'+1\",\"'-cmd\",1,") && strstr(b.s, ",-7,") && strstr(b.s, ",a=b,"),
 		"a path and class too; '=' inside text is left alone", b.s);
 	ok(b.s && strstr(b.s, "\n1,total,") && strstr(b.s, ",\"'\tx\","), "a leading tab is defused too", b.s);
