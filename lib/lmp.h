@@ -839,6 +839,18 @@ typedef struct lmp_ktime {
 	double tm, tn, tiles, split_k, waves, wave_eff;
 } lmp_ktime;
 void lmp_kernel_time(const lmp_kernel *k, const lmp_tparams *p, int units, lmp_ktime *out);
+/* An exact sum of times (timemodel.c): each term count x t is added as
+ * count x (t in whole units of 2^-LMP_TSUM_BITS s), integers in 128 bits, so
+ * any order and any grouping of the same terms (count x t, or t added
+ * count times) gives the same bits.  Every time total goes through it. */
+#define LMP_TSUM_BITS 80
+typedef struct lmp_tsum {
+	lmp_i128 q; /* the sum in units of 2^-LMP_TSUM_BITS s */
+	int bad;    /* a term out of range, negative or not finite: the sum is NAN */
+} lmp_tsum;
+void lmp_tsum_add(lmp_tsum *s, double count, double t);
+void lmp_tsum_merge(lmp_tsum *s, const lmp_tsum *a);
+double lmp_tsum_value(const lmp_tsum *s);
 
 /* timed.c: a document prepared once, timed many times under different
  * terms (lmp-calibrate's fit): the same kernels and sums as lmp_roofline,

@@ -306,8 +306,10 @@ annotate_terms(cJSON *r, const lmp_ktime *kt, const lmp_tparams *q)
 	}
 }
 
+/* Adds the item's times to x: time, compute, memory, comm, launch (exact
+ * sums, lmp_tsum: the same bits in any order). */
 static void
-time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, int ann, struct lmp_tsums *s)
+time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, int ann, lmp_tsum *x)
 {
 	lmp_ktime kt;
 
@@ -320,8 +322,8 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 			cJSON_ReplaceItemInObjectCaseSensitive(it->row, "bound", cJSON_CreateString("link"));
 			cJSON_AddStringToObject(it->row, "link", it->cross ? "scale_out" : "scale_up");
 		}
-		s->time += it->count * tc;
-		s->comm += it->count * tc;
+		lmp_tsum_add(&x[0], it->count, tc);
+		lmp_tsum_add(&x[3], it->count, tc);
 		return;
 	}
 	lmp_kernel_time(&it->k, q, t->units, &kt);
@@ -332,10 +334,10 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 			it->k.peak * q->compute_fraction, it->k.bandwidth * q->memory_fraction);
 		annotate_terms(it->row, &kt, q);
 	}
-	s->time += it->count * kt.time;
-	s->compute += it->count * kt.compute;
-	s->memory += it->count * kt.memory;
-	s->launch += it->count * kt.launch;
+	lmp_tsum_add(&x[0], it->count, kt.time);
+	lmp_tsum_add(&x[1], it->count, kt.compute);
+	lmp_tsum_add(&x[2], it->count, kt.memory);
+	lmp_tsum_add(&x[4], it->count, kt.launch);
 }
 
 void
@@ -344,20 +346,30 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 	const struct lmp_tphase *P = &t->ph[i];
 	cJSON *tot = cJSON_GetObjectItemCaseSensitive(P->ph, "totals");
 
+	lmp_tsum x[5] = {{0}}, st = {0};
+
 	memset(s, 0, sizeof *s);
 	for (int j = 0; j < P->n; j++)
-		time_item(t, &P->it[j], q, ann, s);
+		time_item(t, &P->it[j], q, ann, x);
 	if (!P->rows) {
 		lmp_ktime kt;
 		lmp_kernel_time(&P->tot, q, t->units, &kt);
-		s->compute = kt.compute;
-		s->memory = kt.memory;
-		s->time = kt.time;
+		lmp_tsum_add(&x[0], 1, kt.time);
+		lmp_tsum_add(&x[1], 1, kt.compute);
+		lmp_tsum_add(&x[2], 1, kt.memory);
 	}
 	/* the engine's own time per step (scheduling, sampling, the launch of
 	 * the step's graph): a prefill is one step, a decode phase its steps */
-	s->steps_s = P->steps * q->step_s;
-	s->time += s->steps_s;
+	lmp_tsum_add(&st, P->steps, q->step_s);
+	lmp_tsum_merge(&x[0], &st);
+	s->xtime = x[0];
+	s->xcomm = x[3];
+	s->time = lmp_tsum_value(&x[0]);
+	s->compute = lmp_tsum_value(&x[1]);
+	s->memory = lmp_tsum_value(&x[2]);
+	s->comm = lmp_tsum_value(&x[3]);
+	s->launch = lmp_tsum_value(&x[4]);
+	s->steps_s = lmp_tsum_value(&st);
 	if (!ann)
 		return;
 	annotate(tot, P->flops, P->bytes, s->compute, s->memory, s->time, t->peak * q->compute_fraction,
@@ -373,12 +385,15 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 void
 lmp_timed_times(const struct lmp_timed *t, const struct lmp_tsums *s, lmp_times *out)
 {
+	lmp_tsum all = s[0].xtime;
+
 	out->ttft_s = out->tpot_s = out->e2e_s = out->tokens_per_s = NAN;
 	if (!t->gen) {
 		out->time_s = s[0].time;
 		return;
 	}
-	out->time_s = s[0].time + s[1].time;
+	lmp_tsum_merge(&all, &s[1].xtime);
+	out->time_s = lmp_tsum_value(&all);
 	out->ttft_s = s[0].time;
 	if (t->steps > 0)
 		out->tpot_s = s[1].time / t->steps;

@@ -42,6 +42,7 @@ struct lmp_timed {
 /* Phase sums under terms p. */
 struct lmp_tsums {
 	double time, compute, memory, comm, launch, steps_s;
+	lmp_tsum xtime, xcomm; /* time and comm as exact sums (lmp_tsum), for totals over phases */
 };
 
 /* A number member as a double (NAN: absent or not a number), and one added
