@@ -120,8 +120,10 @@ prep_collective(struct lmp_titem *it, const cJSON *c, const struct lmp_timed *t,
 	return 0;
 }
 
-/* A step or a phase: its rows as kernels, or (lmp-eval --totals) its
- * totals as one kernel. */
+/* A step or a phase: its rows, or (lmp-eval --totals) its distinct
+ * kernels, each with the count of the rows it stands for: both timed
+ * alike, so a totals document's times are the per-layer document's.  A
+ * totals document without kernels (an older lmp-eval's) is refused. */
 static int
 prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, const lmp_roof_opts *o, int abit,
 	int ceilings, lmp_err *e)
@@ -129,12 +131,18 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 	cJSON *rows = cJSON_GetObjectItemCaseSensitive(ph, "rows"), *r;
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(ph, "totals");
 	double f, by, act;
-	int n = cJSON_GetArraySize(rows);
+	int n;
 
 	P->ph = ph;
 	P->steps = steps;
 	if (!cJSON_IsObject(tot))
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without \"totals\"");
+	if (!cJSON_IsArray(rows))
+		rows = cJSON_GetObjectItemCaseSensitive(ph, "kernels");
+	if (!cJSON_IsArray(rows) && steps > 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "a totals document without \"kernels\" (written by an older lmp-eval): "
+			"run lmp-eval again");
+	n = cJSON_GetArraySize(rows);
 	P->it = n ? lmp_xcalloc((size_t)n, sizeof *P->it) : NULL;
 	cJSON_ArrayForEach(r, rows) {
 		struct lmp_titem *it = &P->it[P->n++];
@@ -167,14 +175,6 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 		return -1;
 	P->flops = f;
 	P->bytes = by;
-	P->rows = n > 0;
-	if (!P->rows) {
-		if (t->on && lmp_tnum_at(tot, "collective_bytes") > 0)
-			return lmp_fail(e, LMP_EXIT_INPUT, "a layout's collectives are timed per row: evaluate without --totals");
-		/* its kernels unknown: no launch floor */
-		P->tot = (lmp_kernel){.flops = f, .bytes = by, .peak = t->peak, .bandwidth = t->bandwidth};
-		P->act_peak = NAN; /* unknown without layers */
-	}
 	return 0;
 }
 
@@ -351,13 +351,6 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 	memset(s, 0, sizeof *s);
 	for (int j = 0; j < P->n; j++)
 		time_item(t, &P->it[j], q, ann, x);
-	if (!P->rows) {
-		lmp_ktime kt;
-		lmp_kernel_time(&P->tot, q, t->units, &kt);
-		lmp_tsum_add(&x[0], 1, kt.time);
-		lmp_tsum_add(&x[1], 1, kt.compute);
-		lmp_tsum_add(&x[2], 1, kt.memory);
-	}
 	/* the engine's own time per step (scheduling, sampling, the launch of
 	 * the step's graph): a prefill is one step, a decode phase its steps */
 	lmp_tsum_add(&st, P->steps, q->step_s);
@@ -374,7 +367,7 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 		return;
 	annotate(tot, P->flops, P->bytes, s->compute, s->memory, s->time, t->peak * q->compute_fraction,
 		t->bandwidth * q->memory_fraction);
-	if (q->launch_s > 0 && P->rows)
+	if (q->launch_s > 0)
 		lmp_tadd_num(tot, "launch_time_s", s->launch);
 	if (q->step_s > 0)
 		lmp_tadd_num(tot, "step_overhead_s", s->steps_s);

@@ -22,10 +22,9 @@ struct lmp_titem {
 struct lmp_tphase {
 	cJSON *ph; /* the document, or a phase object: holds "rows" and "totals" */
 	struct lmp_titem *it;
-	int n, rows; /* rows: the phase has per-layer rows (else: totals alone) */
+	int n;
 	double steps;
-	lmp_kernel tot; /* the totals as one kernel (no rows) */
-	double flops, bytes, act_peak; /* the totals' work; the largest row output (NAN: no rows) */
+	double flops, bytes, act_peak; /* the totals' work; the largest row or kernel output */
 };
 
 struct lmp_timed {
