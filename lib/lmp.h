@@ -771,6 +771,28 @@ enum lmp_tmode { LMP_TM_DEFAULT, LMP_TM_NONE, LMP_TM_IDEAL, LMP_TM_TERMS };
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
 
+/* roofargs.c: lmp-roofline's device and terms options, which lmp-eval
+ * takes too (--hardware: the fused sweep).  lmp_roofopts: long names, and
+ * whether each takes an argument, NULL-terminated; lmp_roofargs_set takes
+ * the index of one. */
+typedef struct lmp_roofopt {
+	const char *name;
+	int arg;
+} lmp_roofopt;
+extern const lmp_roofopt lmp_roofopts[];
+typedef struct lmp_roofargs {
+	const char *hardware, *calibration;
+	int ideal, given; /* given: any of the options */
+	lmp_roof_opts r;
+	lmp_hw *hw;
+	struct lmp_calibration *cal;
+} lmp_roofargs;
+void lmp_roofargs_init(lmp_roofargs *a);
+int lmp_roofargs_set(lmp_roofargs *a, int i, const char *arg, lmp_err *e);
+/* Loads the device and the calibration into a->r. */
+int lmp_roofargs_load(lmp_roofargs *a, lmp_err *e);
+void lmp_roofargs_free(lmp_roofargs *a);
+
 /* calib.c: measurement records (share/lmp/measured/README) predicted by
  * lmp in process (lmp-calibrate(1)).  A set owns its records, the models,
  * devices and databases it loaded for them, and the excluded records with
