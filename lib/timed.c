@@ -137,8 +137,10 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 	P->steps = steps;
 	if (!cJSON_IsObject(tot))
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without \"totals\"");
-	if (!cJSON_IsArray(rows))
+	if (!cJSON_IsArray(rows)) {
 		rows = cJSON_GetObjectItemCaseSensitive(ph, "kernels");
+		P->kernels = 1;
+	}
 	if (!cJSON_IsArray(rows) && steps > 0)
 		return lmp_fail(e, LMP_EXIT_INPUT, "a totals document without \"kernels\" (written by an older lmp-eval): "
 			"run lmp-eval again");
@@ -349,8 +351,10 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 	lmp_tsum x[5] = {{0}}, st = {0};
 
 	memset(s, 0, sizeof *s);
+	/* a totals document's kernels are written as lmp-eval wrote them (a
+	 * kernel's times would cost more than the point's) */
 	for (int j = 0; j < P->n; j++)
-		time_item(t, &P->it[j], q, ann, x);
+		time_item(t, &P->it[j], q, ann && !P->kernels, x);
 	/* the engine's own time per step (scheduling, sampling, the launch of
 	 * the step's graph): a prefill is one step, a decode phase its steps */
 	lmp_tsum_add(&st, P->steps, q->step_s);

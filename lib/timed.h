@@ -22,7 +22,7 @@ struct lmp_titem {
 struct lmp_tphase {
 	cJSON *ph; /* the document, or a phase object: holds "rows" and "totals" */
 	struct lmp_titem *it;
-	int n;
+	int n, kernels; /* kernels: its items are a totals document's kernels (not annotated) */
 	double steps;
 	double flops, bytes, act_peak; /* the totals' work; the largest row or kernel output */
 };
