@@ -418,14 +418,11 @@ out:
 	return rc ? -1 : 0;
 }
 
-/* Values at one point: per row (rows: nrows x NV, or NULL) and totals
- * (tot: NV + 1). */
 static int
-evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+eval_rows(lmp_model *m, lmp_num *rows, lmp_err *e)
 {
 	int i, k;
 
-	lmp_prog_set_point(m->prog, rt);
 	for (i = 0; rows && i < m->nrows; i++) {
 		for (k = 0; k < LMP_NKINDS; k++)
 			if (lmp_poly_eval(m->prog, m->rows[i].poly[k], &rows[i * NV + k], e))
@@ -436,6 +433,21 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		if (gemm_eval(m, &m->rows[i], &rows[i * NV], e))
 			return -1;
 	}
+	return 0;
+}
+
+/* Values at one point: per row (rows: nrows x NV, or NULL) and totals
+ * (tot: NV + 1).  The rows are evaluated first, so an error names the row,
+ * unless totals_first (a --totals document, whose rows are its kernels:
+ * an error names the totals, as before it had kernels). */
+static int
+evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, int totals_first, lmp_err *e)
+{
+	int k;
+
+	lmp_prog_set_point(m->prog, rt);
+	if (!totals_first && eval_rows(m, rows, e))
+		return -1;
 	tot[V_COLL] = lmp_num_int(0);
 	tot[V_GEMM_MC] = tot[V_GEMM_N] = tot[V_GEMM_K] = tot[V_GEMM_CALLS] = lmp_num_int(0);
 	if (m->ncoll && lmp_poly_eval(m->prog, m->coll_total, &tot[V_COLL], e))
@@ -445,6 +457,8 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 			return lmp_prefix(e, "totals: %s: ", lmp_kind_name(k));
 	if (lmp_poly_eval(m->prog, m->active, &tot[V_ACTIVE], e))
 		return lmp_prefix(e, "totals: active parameters: ");
+	if (totals_first && eval_rows(m, rows, e))
+		return -1;
 	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
 		return -1;
 	if (m->nscaled && scaled_rows(m, rt, rows, tot, e))
@@ -1010,7 +1024,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		return -1;
 	/* the rows, or (--totals) the kernels they fold into */
 	rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
-	if (evaluate(m, rt, rows, tot, e))
+	if (evaluate(m, rt, rows, tot, !with_rows, e))
 		goto out;
 	/* a decode step over a cache: how its activations grow */
 	if (!(growth = growth_json(m, (int64_t)rt->vars[LMP_V_BATCH_SIZE].n,
@@ -1097,7 +1111,7 @@ phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, cons
  * without a budget), -1 on error; pr gets the phase's runtime. */
 static int64_t
 prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *step, lmp_num *ptot, lmp_buf *pr,
-	lmp_err *e)
+	int tf, lmp_err *e)
 {
 	int64_t per = g->prompt_len, k, steps;
 	lmp_num stot[NV + 1];
@@ -1108,7 +1122,7 @@ prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *
 	steps = (g->prompt_len + per - 1) / per;
 	*q = (lmp_query){per < g->prompt_len ? per : g->prompt_len, 0, g->batch_size};
 	if (steps == 1) {
-		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, pre, ptot, e))
+		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, pre, ptot, tf, e))
 			return -1;
 		lmp_runtime_json(rt, pr);
 		return 1;
@@ -1119,7 +1133,7 @@ prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *
 	for (k = 0; k < steps; k++) {
 		q->cache_len = k * per;
 		q->seq_len = g->prompt_len - q->cache_len < per ? g->prompt_len - q->cache_len : per;
-		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, step, stot, e) ||
+		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, step, stot, tf, e) ||
 		    (pre && accumulate(pre, step, m->nrows * NV, e)) || accumulate(ptot, stot, NV, e))
 			return -1;
 		ptot[V_ACTIVE] = stot[V_ACTIVE];
@@ -1152,7 +1166,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	zero(dec, n);
 	step = lmp_xmalloc(sizeof *step * (size_t)(n + 1));
 	/* The prefill makes the first token; each decode step one more. */
-	if ((psteps = prefill(m, g, &rt, pre, pre ? step : NULL, ptot, &pr, e)) < 0)
+	if ((psteps = prefill(m, g, &rt, pre, step, ptot, &pr, !with_rows, e)) < 0)
 		goto out;
 	zero(dtot, NV);
 	dtot[LMP_K_PARAM_COUNT] = ptot[LMP_K_PARAM_COUNT];
@@ -1161,7 +1175,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	for (s = 0; s < steps; s++) {
 		q.seq_len = 1;
 		q.cache_len = g->prompt_len + s;
-		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, dec ? step : NULL, stot, e) ||
+		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, step, stot, !with_rows, e) ||
 		    (dec && accumulate(dec, step, n, e)) || accumulate(dtot, stot, NV, e))
 			goto out;
 	}
@@ -1234,7 +1248,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 	size_t start = b->len;
 	int i;
 
-	if (evaluate(m, rt, NULL, tot, e)) {
+	if (evaluate(m, rt, NULL, tot, 0, e)) {
 		lmp_prefix(e, "%s: ", en->name);
 		return -1;
 	}
