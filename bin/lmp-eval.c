@@ -15,10 +15,13 @@ static const char usage_text[] =
 	"                [--chunk N,...] [--fusion off|on,...]\n"
 	"                [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]\n"
 	"                [--flash-arch sm80|sm8x|sm90,...]\n"
-	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
+	"                [--totals] [--hardware NAME|FILE [roofline options]] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
 	"                [--batch-size N,...] [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --queries SEQ:CACHE[xCOUNT],... [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"
+	"       roofline options (lmp-roofline's, with --hardware: the fused sweep): [--calibration FILE|none]\n"
+	"                [--ideal] [--compute-efficiency X] [--memory-efficiency X] [--gpus-per-node N]\n"
+	"                [--devices N] [--unfused]\n"
 	"       lmp-eval --module CLASS [runtime options] [--db FILE] NAME=VALUE ...\n"
 	"       lmp-eval --params CLASS [--db FILE]\n"
 	"       lmp-eval --list-options\n"
@@ -28,13 +31,14 @@ struct opts {
 	lmp_runvals rv; /* the runtime options as given */
 	int totals, pretty;
 	const char *db, *module, *params, *file;
+	lmp_roofargs ra; /* --hardware and lmp-roofline's other options: the fused sweep */
 };
 
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_LIST, O_HELP, O_VERSION, O_RUNTIME };
-	struct option longs[LMP_NRUNOPTS + 9] = {
+	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_LIST, O_HELP, O_VERSION, O_ROOF = 512, O_RUNTIME = 1024 };
+	struct option longs[LMP_NRUNOPTS + 9 + 16] = {
 		{"totals", no_argument, 0, O_TOTALS}, {"pretty", no_argument, 0, O_PRETTY},
 		{"db", required_argument, 0, O_DB}, {"module", required_argument, 0, O_MODULE},
 		{"params", required_argument, 0, O_PARAMS}, {"list-options", no_argument, 0, O_LIST},
@@ -45,11 +49,21 @@ parse_opts(int argc, char **argv, struct opts *o)
 	lmp_buf b = {0};
 	int c;
 
-	lmp_runopt_longs(longs + 8, "lmp-eval", O_RUNTIME);
+	int n = 8 + lmp_runopt_longs(longs + 8, "lmp-eval", O_RUNTIME);
+
+	for (int i = 0; lmp_roofopts[i].name; i++)
+		longs[n++] = (struct option){lmp_roofopts[i].name, lmp_roofopts[i].arg ? required_argument : no_argument, 0,
+			O_ROOF + i};
+	lmp_roofargs_init(&o->ra);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		if (c >= O_RUNTIME) {
 			if (lmp_runopt_parse(&o->rv, c - O_RUNTIME, optarg, &e))
+				lmp_usage_error(e.msg);
+			continue;
+		}
+		if (c >= O_ROOF) {
+			if (lmp_roofargs_set(&o->ra, c - O_ROOF, optarg, &e))
 				lmp_usage_error(e.msg);
 			continue;
 		}
@@ -167,6 +181,7 @@ struct out {
 	int nlay;
 	lmp_buf said; /* the classes warned of as replicated, one per line */
 	lmp_progress prog; /* on a terminal, after a few seconds (progress.c) */
+	const lmp_roof_opts *roof; /* --hardware: each document timed as lmp-roofline times it */
 	int lay_key[MAX_LAYOUTS][5];
 	lmp_model *lay[MAX_LAYOUTS];
 };
@@ -225,7 +240,7 @@ flush(struct out *w, lmp_err *e)
 {
 	if (!w->b.len)
 		return 0;
-	if (w->pretty) {
+	if (w->pretty && !w->roof) {
 		cJSON *doc = lmp_json_parse_one(w->b.s, w->b.len, "output", e);
 		char *s;
 		if (!doc)
@@ -241,11 +256,32 @@ flush(struct out *w, lmp_err *e)
 	return 0;
 }
 
+/* --hardware: the document just written (from start) becomes the roofline
+ * document lmp-roofline would write for it, through the same code
+ * (lmp_roofline), in place in the buffer. */
+static int
+roofline(struct out *w, size_t start, lmp_err *e)
+{
+	cJSON *doc = lmp_json_parse_one(w->b.s + start, w->b.len - start, "lmp-eval", e);
+	int rc;
+
+	w->b.len = start; /* whole roofline documents only, as lmp-roofline writes */
+	if (!doc)
+		return -1;
+	if (!(rc = lmp_roofline(doc, w->roof, e))) {
+		lmp_json_print_buf(doc, w->pretty, &w->b);
+		lmp_buf_putc(&w->b, '\n');
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
 static int
 point(struct point *pt, void *ctx, lmp_err *e)
 {
 	struct out *w = ctx;
 	lmp_model *m = w->m;
+	size_t start = w->b.len;
 	int rc;
 
 	lmp_progress_add(&w->prog, 1);
@@ -257,7 +293,7 @@ point(struct point *pt, void *ctx, lmp_err *e)
 		rc = lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e);
 	else
 		rc = lmp_eval_doc(m, &pt->rt, w->rows, &w->b, e);
-	if (rc)
+	if (rc || (w->roof && roofline(w, start, e)))
 		return -1;
 	/* Rotary positions past the model's limit: computed, but not what it
 	 * was trained on.  Said once; each such point is marked. */
@@ -410,6 +446,15 @@ main(int argc, char **argv)
 	} else if (o.params && optind < argc) {
 		lmp_usage_error("--params takes no operands");
 	}
+	if (o.ra.given && !o.ra.hardware)
+		lmp_usage_error("lmp-roofline's options need --hardware NAME (the fused sweep)");
+	if (o.ra.hardware && (o.module || o.params))
+		lmp_usage_error("--hardware times documents: not with --module or --params");
+	if (o.ra.hardware) {
+		if (lmp_roofargs_load(&o.ra, &e))
+			lmp_die(&e);
+		w.roof = &o.ra.r;
+	}
 	db = o.params || o.module ? open_db(&o, &e) : NULL;
 	w.rows = !o.totals;
 	w.pretty = o.pretty;
@@ -439,6 +484,7 @@ main(int argc, char **argv)
 	lmp_buf_free(&w.said);
 	lmp_db_free(db);
 	lmp_runvals_free(&o.rv);
+	lmp_roofargs_free(&o.ra);
 	if (rc)
 		lmp_die(&e);
 	return lmp_close_stdout();

@@ -418,14 +418,11 @@ out:
 	return rc ? -1 : 0;
 }
 
-/* Values at one point: per row (rows: nrows x NV, or NULL) and totals
- * (tot: NV + 1). */
 static int
-evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
+eval_rows(lmp_model *m, lmp_num *rows, lmp_err *e)
 {
 	int i, k;
 
-	lmp_prog_set_point(m->prog, rt);
 	for (i = 0; rows && i < m->nrows; i++) {
 		for (k = 0; k < LMP_NKINDS; k++)
 			if (lmp_poly_eval(m->prog, m->rows[i].poly[k], &rows[i * NV + k], e))
@@ -436,6 +433,21 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		if (gemm_eval(m, &m->rows[i], &rows[i * NV], e))
 			return -1;
 	}
+	return 0;
+}
+
+/* Values at one point: per row (rows: nrows x NV, or NULL) and totals
+ * (tot: NV + 1).  The rows are evaluated first, so an error names the row,
+ * unless totals_first (a --totals document, whose rows are its kernels:
+ * an error names the totals, as before it had kernels). */
+static int
+evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, int totals_first, lmp_err *e)
+{
+	int k;
+
+	lmp_prog_set_point(m->prog, rt);
+	if (!totals_first && eval_rows(m, rows, e))
+		return -1;
 	tot[V_COLL] = lmp_num_int(0);
 	tot[V_GEMM_MC] = tot[V_GEMM_N] = tot[V_GEMM_K] = tot[V_GEMM_CALLS] = lmp_num_int(0);
 	if (m->ncoll && lmp_poly_eval(m->prog, m->coll_total, &tot[V_COLL], e))
@@ -445,6 +457,8 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 			return lmp_prefix(e, "totals: %s: ", lmp_kind_name(k));
 	if (lmp_poly_eval(m->prog, m->active, &tot[V_ACTIVE], e))
 		return lmp_prefix(e, "totals: active parameters: ");
+	if (totals_first && eval_rows(m, rows, e))
+		return -1;
 	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
 		return -1;
 	if (m->nscaled && scaled_rows(m, rt, rows, tot, e))
@@ -547,6 +561,105 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const l
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
+}
+
+/* A row's weight_format.compute as format_json writes it, or NULL where
+ * the row has no format (the document's precision). */
+static const char *
+row_compute(const lmp_model *m, const lmp_row *r, const lmp_num *v, int formats)
+{
+	if (!formats || lmp_num_is_zero(&v[LMP_K_PARAM_COUNT]))
+		return NULL;
+	if (!m->quant || lmp_quant_covers(m->quant, r))
+		return "activation";
+	return lmp_quant_compute_name(lmp_quant_compute(m->quant));
+}
+
+/* Rows i and j are the same kernel to the time model: the fields
+ * lmp-roofline times a row by (timed.c) are equal. */
+static int
+same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, const lmp_dpieces *ps)
+{
+	static const int k[] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES, V_COLL, V_GEMM_MC,
+		V_GEMM_N, V_GEMM_K, V_GEMM_CALLS};
+	const lmp_row *a = &m->rows[i], *b = &m->rows[j];
+	const char *ca = row_compute(m, a, &v[i * NV], formats), *cb = row_compute(m, b, &v[j * NV], formats);
+
+	if (!a->gemm[0] != !b->gemm[0] || a->coll != b->coll || (ca ? !cb || strcmp(ca, cb) : cb != NULL))
+		return 0;
+	if (a->coll && (a->coll_n != b->coll_n || strcmp(a->coll_group, b->coll_group)))
+		return 0;
+	for (size_t n = 0; n < sizeof k / sizeof k[0]; n++)
+		if (!lmp_num_eq(&v[i * NV + k[n]], &v[j * NV + k[n]]))
+			return 0;
+	/* a decode row's per_step too: every piece's every component */
+	for (int p = 0; ps && p < ps->n; p++)
+		for (int c = 0; c < NV; c++) {
+			size_t x = (size_t)p * (size_t)ps->nc + (size_t)(i * NV + c);
+			size_t y = (size_t)p * (size_t)ps->nc + (size_t)(j * NV + c);
+			if (!lmp_num_eq(&ps->v0[x], &ps->v0[y]) || !lmp_num_eq(&ps->d[x], &ps->d[y]) ||
+			    !lmp_num_eq(&ps->j[x], &ps->j[y]))
+				return 0;
+		}
+	return 1;
+}
+
+/* A --totals document's "kernels" (lmp-eval(1)): the distinct kernels of
+ * the rows, in the order each first appears, with what lmp-roofline times
+ * a row by (flops, bytes read, written and intermediate, gemm, the weight
+ * format's compute, the collective) and count the equal rows' counts
+ * summed, so it times them as it times the rows, to the bit. */
+static int
+kernels_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
+{
+	int *rep = lmp_xmalloc(sizeof *rep * (size_t)(m->nrows + 1)), nk = 0, i, j, rc = 0;
+
+	LIT(b, "\"kernels\":[");
+	for (i = 0; i < m->nrows; i++) {
+		for (j = 0; j < nk && !same_kernel(m, v, rep[j], i, formats, ps); j++)
+			;
+		if (j < nk)
+			continue;
+		rep[nk++] = i;
+	}
+	for (j = 0; j < nk && !rc; j++) {
+		const lmp_row *r = &m->rows[rep[j]];
+		const lmp_num *x = &v[rep[j] * NV];
+		const char *c = row_compute(m, r, x, formats);
+		lmp_num count = lmp_num_int(0);
+		for (i = rep[j]; i < m->nrows && !rc; i++)
+			if (same_kernel(m, v, rep[j], i, formats, ps) && (rc = lmp_num_add(&count, &m->rows[i].count, &count)))
+				lmp_fail(e, LMP_EXIT_INPUT, "kernels: count: %s", lmp_num_strerror(rc));
+		if (j)
+			lmp_buf_putc(b, ',');
+		LIT(b, "{\"count\":");
+		num(b, &count);
+		if (r->coll) {
+			collective_json(b, r, &x[V_COLL]);
+		} else {
+			LIT(b, ",\"flops\":");
+			num(b, &x[LMP_K_FLOPS]);
+			LIT(b, ",\"bytes\":{\"reads\":");
+			num(b, &x[LMP_K_READS]);
+			LIT(b, ",\"writes\":");
+			num(b, &x[LMP_K_WRITES]);
+			LIT(b, ",\"intermediates\":");
+			num(b, &x[LMP_K_INTERMEDIATES]);
+			lmp_buf_putc(b, '}');
+			if (r->gemm[0])
+				gemm_json(b, x);
+			if (c) {
+				LIT(b, ",\"weight_format\":{\"compute\":");
+				lmp_json_string(b, c);
+				lmp_buf_putc(b, '}');
+			}
+			per_step_json(b, r, rep[j], ps);
+		}
+		lmp_buf_putc(b, '}');
+	}
+	lmp_buf_putc(b, ']');
+	free(rep);
+	return rc ? -1 : 0;
 }
 
 /* How the state (the KV cache) grows with the context, for a uniform batch
@@ -935,24 +1048,24 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 			context = rt->queries[i].cache_len + rt->queries[i].seq_len;
 	if ((past = past_limit(m, context, "cache_len + seq_len", e)) < 0)
 		return -1;
-	/* a layout's stages sum the rows */
-	if (with_rows || m->par)
-		rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
-	if (evaluate(m, rt, rows, tot, e))
+	/* the rows, or (--totals) the kernels they fold into */
+	rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
+	if (evaluate(m, rt, rows, tot, !with_rows, e))
 		goto out;
-	/* a decode step over a cache, with layers: how its activations grow */
+	/* a decode step over a cache: how its activations grow */
 	if (!(growth = growth_json(m, (int64_t)rt->vars[LMP_V_BATCH_SIZE].n,
-		     with_rows && rt->nqueries == 1 && rt->queries[0].cache_len ? rt->queries[0].seq_len : 0, rt, e)) ||
+		     rt->nqueries == 1 && rt->queries[0].cache_len ? rt->queries[0].seq_len : 0, rt, e)) ||
 	    !(profile = lmp_engine_profile(m, rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	lmp_runtime_json(rt, b);
 	if (past)
 		mark_past(b);
-	if (with_rows) {
-		lmp_buf_putc(b, ',');
+	lmp_buf_putc(b, ',');
+	if (with_rows)
 		rows_json(b, m, rows, rt->w_checkpoint, NULL);
-	}
+	else if (kernels_json(b, m, rows, rt->w_checkpoint, NULL, e))
+		goto out;
 	totals_json(b, m, tot, growth, profile);
 	if (m->par && parallel_json(b, m, rows, NULL, e))
 		goto out;
@@ -992,9 +1105,11 @@ zero(lmp_num *v, int n)
 		v[i] = lmp_num_int(0);
 }
 
-static void
+/* A phase: its rows, or (with_rows 0) its kernels; a phase of no steps
+ * neither. */
+static int
 phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, const char *runtime,
-	const lmp_num *rows, const lmp_num *tot, int formats, const lmp_dpieces *ps)
+	const lmp_num *rows, int with_rows, const lmp_num *tot, int formats, const lmp_dpieces *ps, lmp_err *e)
 {
 	lmp_buf_putc(b, '"');
 	lmp_buf_puts(b, name);
@@ -1002,13 +1117,17 @@ phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, cons
 	i128(b, steps);
 	LIT(b, ",\"runtime\":");
 	lmp_buf_puts(b, runtime);
-	if (rows) {
+	if (steps) {
 		lmp_buf_putc(b, ',');
-		rows_json(b, m, rows, formats, ps);
+		if (with_rows)
+			rows_json(b, m, rows, formats, ps);
+		else if (kernels_json(b, m, rows, formats, ps, e))
+			return -1;
 	}
 	LIT(b, ",\"totals\":{");
 	quantities(b, tot);
 	LIT(b, "}}");
+	return 0;
 }
 
 /* A chunked prefill (rt->chunk, lmp-engine(5)): the batch's prompts
@@ -1018,7 +1137,7 @@ phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, cons
  * without a budget), -1 on error; pr gets the phase's runtime. */
 static int64_t
 prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *step, lmp_num *ptot, lmp_buf *pr,
-	lmp_err *e)
+	int tf, lmp_err *e)
 {
 	int64_t per = g->prompt_len, k, steps;
 	lmp_num stot[NV + 1];
@@ -1029,7 +1148,7 @@ prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *
 	steps = (g->prompt_len + per - 1) / per;
 	*q = (lmp_query){per < g->prompt_len ? per : g->prompt_len, 0, g->batch_size};
 	if (steps == 1) {
-		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, pre, ptot, e))
+		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, pre, ptot, tf, e))
 			return -1;
 		lmp_runtime_json(rt, pr);
 		return 1;
@@ -1040,7 +1159,7 @@ prefill(lmp_model *m, const lmp_gen *g, lmp_runtime *rt, lmp_num *pre, lmp_num *
 	for (k = 0; k < steps; k++) {
 		q->cache_len = k * per;
 		q->seq_len = g->prompt_len - q->cache_len < per ? g->prompt_len - q->cache_len : per;
-		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, step, stot, e) ||
+		if (lmp_runtime_compute(rt, e) || evaluate(m, rt, step, stot, tf, e) ||
 		    (pre && accumulate(pre, step, m->nrows * NV, e)) || accumulate(ptot, stot, NV, e))
 			return -1;
 		ptot[V_ACTIVE] = stot[V_ACTIVE];
@@ -1069,7 +1188,7 @@ decode_step(void *ctx, int64_t s, lmp_num *v, lmp_err *e)
 	d->q->cache_len = d->prompt + s;
 	if (lmp_runtime_compute(d->rt, e))
 		return -1;
-	return evaluate(d->m, d->rt, d->rows ? v : NULL, v + (d->rows ? d->n : 0), e);
+	return evaluate(d->m, d->rt, d->rows ? v : NULL, v + (d->rows ? d->n : 0), 0, e);
 }
 
 /* The decode phase in closed form (lmp-eval(1) "per_step"): its sums are
@@ -1125,14 +1244,12 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	/* The last token is sampled, never fed back: prompt + gen - 1 positions. */
 	if ((past = past_limit(m, g->prompt_len + g->gen_len - 1, "prompt_len + gen_len - 1", e)) < 0)
 		return -1;
-	if (with_rows || m->par) {
-		pre = lmp_xmalloc(sizeof *pre * (size_t)(n + 1));
-		dec = lmp_xmalloc(sizeof *dec * (size_t)(n + 1));
-		zero(dec, n);
-	}
+	pre = lmp_xmalloc(sizeof *pre * (size_t)(n + 1));
+	dec = lmp_xmalloc(sizeof *dec * (size_t)(n + 1));
+	zero(dec, n);
 	step = lmp_xmalloc(sizeof *step * (size_t)(n + 1));
 	/* The prefill makes the first token; each decode step one more. */
-	if ((psteps = prefill(m, g, &rt, pre, pre ? step : NULL, ptot, &pr, e)) < 0)
+	if ((psteps = prefill(m, g, &rt, pre, step, ptot, &pr, !with_rows, e)) < 0)
 		goto out;
 	zero(dtot, NV);
 	dtot[LMP_K_PARAM_COUNT] = ptot[LMP_K_PARAM_COUNT];
@@ -1155,7 +1272,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	for (s = 0; s < steps; s++) {
 		q.seq_len = 1;
 		q.cache_len = g->prompt_len + s;
-		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, dec ? step : NULL, stot, e) ||
+		if (lmp_runtime_compute(&rt, e) || evaluate(m, &rt, step, stot, !with_rows, e) ||
 		    (dec && accumulate(dec, step, n, e)) || accumulate(dtot, stot, NV, e))
 			goto out;
 	}
@@ -1182,9 +1299,11 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (past)
 		LIT(b, ",\"past_position_limit\":true");
 	LIT(b, "},\"phases\":{");
-	phase_json(b, m, "prefill", psteps, pr.s, with_rows ? pre : NULL, ptot, rt.w_checkpoint, NULL);
+	if (phase_json(b, m, "prefill", psteps, pr.s, pre, with_rows, ptot, rt.w_checkpoint, NULL, e))
+		goto out;
 	lmp_buf_putc(b, ',');
-	phase_json(b, m, "decode", steps, dr.s, with_rows && steps ? dec : NULL, dtot, rt.w_checkpoint, &ps);
+	if (phase_json(b, m, "decode", steps, dr.s, dec, with_rows, dtot, rt.w_checkpoint, &ps, e))
+		goto out;
 	lmp_buf_putc(b, '}');
 	totals_json(b, m, all, growth, profile);
 	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, e))
@@ -1229,7 +1348,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 	size_t start = b->len;
 	int i;
 
-	if (evaluate(m, rt, NULL, tot, e)) {
+	if (evaluate(m, rt, NULL, tot, 0, e)) {
 		lmp_prefix(e, "%s: ", en->name);
 		return -1;
 	}

@@ -794,6 +794,28 @@ enum lmp_tmode { LMP_TM_DEFAULT, LMP_TM_NONE, LMP_TM_IDEAL, LMP_TM_TERMS };
 /* Turns an eval document into a roofline document, in place. */
 int lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e);
 
+/* roofargs.c: lmp-roofline's device and terms options, which lmp-eval
+ * takes too (--hardware: the fused sweep).  lmp_roofopts: long names, and
+ * whether each takes an argument, NULL-terminated; lmp_roofargs_set takes
+ * the index of one. */
+typedef struct lmp_roofopt {
+	const char *name;
+	int arg;
+} lmp_roofopt;
+extern const lmp_roofopt lmp_roofopts[];
+typedef struct lmp_roofargs {
+	const char *hardware, *calibration;
+	int ideal, given; /* given: any of the options */
+	lmp_roof_opts r;
+	lmp_hw *hw;
+	struct lmp_calibration *cal;
+} lmp_roofargs;
+void lmp_roofargs_init(lmp_roofargs *a);
+int lmp_roofargs_set(lmp_roofargs *a, int i, const char *arg, lmp_err *e);
+/* Loads the device and the calibration into a->r. */
+int lmp_roofargs_load(lmp_roofargs *a, lmp_err *e);
+void lmp_roofargs_free(lmp_roofargs *a);
+
 /* calib.c: measurement records (share/lmp/measured/README) predicted by
  * lmp in process (lmp-calibrate(1)).  A set owns its records, the models,
  * devices and databases it loaded for them, and the excluded records with
@@ -881,6 +903,18 @@ typedef struct lmp_stepwork {
 	int64_t block, off;
 } lmp_stepwork;
 void lmp_steps_time(const lmp_kernel *k, const lmp_stepwork *w, const lmp_tparams *p, int units, lmp_ktime *out);
+/* An exact sum of times (timemodel.c): each term count x t is added as
+ * count x (t in whole units of 2^-LMP_TSUM_BITS s), integers in 128 bits, so
+ * any order and any grouping of the same terms (count x t, or t added
+ * count times) gives the same bits.  Every time total goes through it. */
+#define LMP_TSUM_BITS 80
+typedef struct lmp_tsum {
+	lmp_i128 q; /* the sum in units of 2^-LMP_TSUM_BITS s */
+	int bad;    /* a term out of range, negative or not finite: the sum is NAN */
+} lmp_tsum;
+void lmp_tsum_add(lmp_tsum *s, double count, double t);
+void lmp_tsum_merge(lmp_tsum *s, const lmp_tsum *a);
+double lmp_tsum_value(const lmp_tsum *s);
 
 /* timed.c: a document prepared once, timed many times under different
  * terms (lmp-calibrate's fit): the same kernels and sums as lmp_roofline,

@@ -493,8 +493,11 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		if (t.steps > 0)
 			lmp_tadd_num(tot, "tpot_s", tm.tpot_s);
 		lmp_tadd_num(tot, "e2e_latency_s", tm.e2e_s);
-		if (t.on)
-			lmp_tadd_num(tot, "collective_time_s", s[0].comm + s[1].comm);
+		if (t.on) {
+			lmp_tsum c = s[0].xcomm;
+			lmp_tsum_merge(&c, &s[1].xcomm);
+			lmp_tadd_num(tot, "collective_time_s", lmp_tsum_value(&c));
+		}
 		lmp_tadd_num(tot, "tokens_per_s", tm.tokens_per_s);
 		utilisation(tot, tm.time_s, t.ph[0].flops + t.ph[1].flops, t.ph[0].bytes + t.ph[1].bytes, peak_raw, bw_raw);
 		/* a longer context is a longer prompt: the prefill's activations grow */

@@ -186,8 +186,10 @@ prep_collective(struct lmp_titem *it, const cJSON *c, const struct lmp_timed *t,
 	return 0;
 }
 
-/* A step or a phase: its rows as kernels, or (lmp-eval --totals) its
- * totals as one kernel. */
+/* A step or a phase: its rows, or (lmp-eval --totals) its distinct
+ * kernels, each with the count of the rows it stands for: both timed
+ * alike, so a totals document's times are the per-layer document's.  A
+ * totals document without kernels (an older lmp-eval's) is refused. */
 static int
 prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, const lmp_roof_opts *o, int abit,
 	int ceilings, lmp_err *e)
@@ -195,12 +197,20 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 	cJSON *rows = cJSON_GetObjectItemCaseSensitive(ph, "rows"), *r;
 	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(ph, "totals");
 	double f, by, act;
-	int n = cJSON_GetArraySize(rows);
+	int n;
 
 	P->ph = ph;
 	P->steps = steps;
 	if (!cJSON_IsObject(tot))
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without \"totals\"");
+	if (!cJSON_IsArray(rows)) {
+		rows = cJSON_GetObjectItemCaseSensitive(ph, "kernels");
+		P->kernels = 1;
+	}
+	if (!cJSON_IsArray(rows) && steps > 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "a totals document without \"kernels\" (written by an older lmp-eval): "
+			"run lmp-eval again");
+	n = cJSON_GetArraySize(rows);
 	P->it = n ? lmp_xcalloc((size_t)n, sizeof *P->it) : NULL;
 	cJSON_ArrayForEach(r, rows) {
 		struct lmp_titem *it = &P->it[P->n++];
@@ -235,14 +245,6 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 		return -1;
 	P->flops = f;
 	P->bytes = by;
-	P->rows = n > 0;
-	if (!P->rows) {
-		if (t->on && lmp_tnum_at(tot, "collective_bytes") > 0)
-			return lmp_fail(e, LMP_EXIT_INPUT, "a layout's collectives are timed per row: evaluate without --totals");
-		/* its kernels unknown: no launch floor */
-		P->tot = (lmp_kernel){.flops = f, .bytes = by, .peak = t->peak, .bandwidth = t->bandwidth};
-		P->act_peak = NAN; /* unknown without layers */
-	}
 	return 0;
 }
 
@@ -377,8 +379,10 @@ annotate_terms(cJSON *r, const lmp_ktime *kt, const lmp_tparams *q)
 	}
 }
 
+/* Adds the item's times to x: time, compute, memory, comm, launch (exact
+ * sums, lmp_tsum: the same bits in any order). */
 static void
-time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, int ann, struct lmp_tsums *s)
+time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, int ann, lmp_tsum *x)
 {
 	lmp_ktime kt;
 
@@ -391,8 +395,8 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 			cJSON_ReplaceItemInObjectCaseSensitive(it->row, "bound", cJSON_CreateString("link"));
 			cJSON_AddStringToObject(it->row, "link", it->cross ? "scale_out" : "scale_up");
 		}
-		s->time += it->count * tc;
-		s->comm += it->count * tc;
+		lmp_tsum_add(&x[0], it->count, tc);
+		lmp_tsum_add(&x[3], it->count, tc);
 		return;
 	}
 	if (it->sw.n)
@@ -406,10 +410,10 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 			it->k.peak * q->compute_fraction, it->k.bandwidth * q->memory_fraction);
 		annotate_terms(it->row, &kt, q);
 	}
-	s->time += it->count * kt.time;
-	s->compute += it->count * kt.compute;
-	s->memory += it->count * kt.memory;
-	s->launch += it->count * kt.launch;
+	lmp_tsum_add(&x[0], it->count, kt.time);
+	lmp_tsum_add(&x[1], it->count, kt.compute);
+	lmp_tsum_add(&x[2], it->count, kt.memory);
+	lmp_tsum_add(&x[4], it->count, kt.launch);
 }
 
 void
@@ -418,25 +422,30 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 	const struct lmp_tphase *P = &t->ph[i];
 	cJSON *tot = cJSON_GetObjectItemCaseSensitive(P->ph, "totals");
 
+	lmp_tsum x[5] = {{0}}, st = {0};
+
 	memset(s, 0, sizeof *s);
+	/* a totals document's kernels are written as lmp-eval wrote them (a
+	 * kernel's times would cost more than the point's) */
 	for (int j = 0; j < P->n; j++)
-		time_item(t, &P->it[j], q, ann, s);
-	if (!P->rows) {
-		lmp_ktime kt;
-		lmp_kernel_time(&P->tot, q, t->units, &kt);
-		s->compute = kt.compute;
-		s->memory = kt.memory;
-		s->time = kt.time;
-	}
+		time_item(t, &P->it[j], q, ann && !P->kernels, x);
 	/* the engine's own time per step (scheduling, sampling, the launch of
 	 * the step's graph): a prefill is one step, a decode phase its steps */
-	s->steps_s = P->steps * q->step_s;
-	s->time += s->steps_s;
+	lmp_tsum_add(&st, P->steps, q->step_s);
+	lmp_tsum_merge(&x[0], &st);
+	s->xtime = x[0];
+	s->xcomm = x[3];
+	s->time = lmp_tsum_value(&x[0]);
+	s->compute = lmp_tsum_value(&x[1]);
+	s->memory = lmp_tsum_value(&x[2]);
+	s->comm = lmp_tsum_value(&x[3]);
+	s->launch = lmp_tsum_value(&x[4]);
+	s->steps_s = lmp_tsum_value(&st);
 	if (!ann)
 		return;
 	annotate(tot, P->flops, P->bytes, s->compute, s->memory, s->time, t->peak * q->compute_fraction,
 		t->bandwidth * q->memory_fraction);
-	if (q->launch_s > 0 && P->rows)
+	if (q->launch_s > 0)
 		lmp_tadd_num(tot, "launch_time_s", s->launch);
 	if (q->step_s > 0)
 		lmp_tadd_num(tot, "step_overhead_s", s->steps_s);
@@ -447,12 +456,15 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 void
 lmp_timed_times(const struct lmp_timed *t, const struct lmp_tsums *s, lmp_times *out)
 {
+	lmp_tsum all = s[0].xtime;
+
 	out->ttft_s = out->tpot_s = out->e2e_s = out->tokens_per_s = NAN;
 	if (!t->gen) {
 		out->time_s = s[0].time;
 		return;
 	}
-	out->time_s = s[0].time + s[1].time;
+	lmp_tsum_merge(&all, &s[1].xtime);
+	out->time_s = lmp_tsum_value(&all);
 	out->ttft_s = s[0].time;
 	if (t->steps > 0)
 		out->tpot_s = s[1].time / t->steps;

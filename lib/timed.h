@@ -26,10 +26,9 @@ struct lmp_titem {
 struct lmp_tphase {
 	cJSON *ph; /* the document, or a phase object: holds "rows" and "totals" */
 	struct lmp_titem *it;
-	int n, rows; /* rows: the phase has per-layer rows (else: totals alone) */
+	int n, kernels; /* kernels: its items are a totals document's kernels (not annotated) */
 	double steps;
-	lmp_kernel tot; /* the totals as one kernel (no rows) */
-	double flops, bytes, act_peak; /* the totals' work; the largest row output (NAN: no rows) */
+	double flops, bytes, act_peak; /* the totals' work; the largest row or kernel output */
 };
 
 struct lmp_timed {
@@ -46,6 +45,7 @@ struct lmp_timed {
 /* Phase sums under terms p. */
 struct lmp_tsums {
 	double time, compute, memory, comm, launch, steps_s;
+	lmp_tsum xtime, xcomm; /* time and comm as exact sums (lmp_tsum), for totals over phases */
 };
 
 /* A number member as a double (NAN: absent or not a number), and one added

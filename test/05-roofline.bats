@@ -47,16 +47,21 @@ prefill_flops() {
 	echo $(( 32 * layer + 5*N*128 + 4*N*H + 3*N + 2*B*H*32000 ))
 }
 
-@test "a large prefill is compute-bound: time = FLOPs / peak" {
+@test "a large prefill is compute-bound: compute time = FLOPs / peak" {
 	[ "$(prefill_flops 1 2048)" = 28758978992128 ]  # the figure of make demo, derived
 	local F=$(prefill_flops 16 4096) peak=$(hw "$H100" .peak_flops.bf16.value)
 	run sh -c "lmp-eval --totals --batch-size 16 --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
 	assert_success
 	[ "$(jq .totals.flops <<<"$output")" = "$F" ]
 	[ "$(jq -r .totals.bound <<<"$output")" = compute ]
-	close "$(jq .totals.time_s <<<"$output")" "$(awk -v f=$F -v p=$peak 'BEGIN { printf "%.17g", f / p }')"
+	# every kernel at the one peak: compute time sums to F / peak; the
+	# memory-bound kernels (norms, adds) make the time longer
+	close "$(jq .totals.compute_time_s <<<"$output")" "$(awk -v f=$F -v p=$peak 'BEGIN { printf "%.17g", f / p }')"
+	awk -v t="$(jq .totals.time_s <<<"$output")" -v f=$F -v p=$peak 'BEGIN { exit !(t > f / p) }'
+	local tot=$(jq .totals.time_s <<<"$output")
 	# per layer: a projection is compute-bound, its time its FLOPs over the peak
 	run sh -c "lmp-eval --batch-size 16 --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq .totals.time_s <<<"$output")" = "$tot" ]  # the --totals document's time, to the bit
 	local q=$(jq -c '.rows[] | select(.path == "model.layers.*.self_attn.q_proj")' <<<"$output")
 	[ "$(jq -r .bound <<<"$q")" = compute ]
 	close "$(jq .time_s <<<"$q")" "$(awk -v p=$peak 'BEGIN { printf "%.17g", 2 * 65536 * 4096 * 4096 / p }')"
@@ -66,8 +71,9 @@ prefill_flops() {
 	local peak=$(hw "$H100" .peak_flops.bf16.value) bw=$(hw "$H100" .memory_bandwidth_bytes_per_s.value)
 	local F=$(prefill_flops 16 4096)
 	run sh -c "lmp-eval --totals --batch-size 16 --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm --compute-efficiency 0.5"
-	close "$(jq .totals.time_s <<<"$output")" "$(awk -v f=$F -v p=$peak 'BEGIN { printf "%.17g", f / (p * 0.5) }')"
+	close "$(jq .totals.compute_time_s <<<"$output")" "$(awk -v f=$F -v p=$peak 'BEGIN { printf "%.17g", f / (p * 0.5) }')"
 	[ "$(jq .roofline.compute_efficiency <<<"$output")" = 0.5 ]
+	# decode: every kernel memory-bound, the time the bytes (test 1) at 0.8 of the bandwidth
 	run sh -c "lmp-eval --totals --seq-len 1 --cache-len 1023 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm --memory-efficiency 0.8"
 	close "$(jq .totals.time_s <<<"$output")" "$(awk -v b=$((13758349584 + 6568960)) -v w=$bw 'BEGIN { printf "%.17g", b / (w * 0.8) }')"
 }
@@ -264,13 +270,21 @@ bad_hw() {
 	[ "$(jq -r .lmp <<<"${lines[0]}")" = roofline ]
 }
 
-@test "without per-layer rows the activations are unknown, and the fit says so" {
+@test "a --totals document's kernels give the per-layer fit: the activations are the largest row's writes" {
 	run sh -c "lmp-eval --totals --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
 	assert_success
-	[ "$(jq -c '.fit | [.activation_bytes, (.note | test("without --totals"))]' <<<"$output")" = "[null,true]" ]
-	# the KV cache alone bounds the batch: (C - W) / (4096 x 524,288)
+	local fit=$(jq -c .fit <<<"$output") act=$(jq .fit.activation_bytes <<<"$output")
+	run sh -c "lmp-eval --seq-len 4096 < '$LLAMA2'"
+	# the largest output of a row, read from the per-layer rows
+	[ "$act" = "$(jq '[.rows[].bytes.writes] | max' <<<"$output")" ]
+	# the KV cache and those activations bound the batch: (C - W) / (4096 x 524,288 + act)
 	local C=$(hw "$H100" .memory_capacity_bytes.value)
-	[ "$(jq .fit.max_batch_size <<<"$output")" = $(( (C - 6738415616 * 2) / (4096 * 524288) )) ]
+	[ "$(jq .max_batch_size <<<"$fit")" = $(( (C - 6738415616 * 2) / (4096 * 524288 + act) )) ]
+	run sh -c "lmp-eval --seq-len 4096 < '$LLAMA2' | lmp-roofline --hardware nvidia-h100-sxm"
+	[ "$(jq -c .fit <<<"$output")" = "$fit" ]
+	# a totals document of an older lmp-eval (no kernels) is refused with the fix
+	run --separate-stderr sh -c "lmp-eval --totals --seq-len 4096 < '$LLAMA2' | jq -c 'del(.kernels)' | lmp-roofline --hardware nvidia-h100-sxm"
+	assert_clean_failure lmp-roofline 'a totals document without "kernels" (written by an older lmp-eval): run lmp-eval again'
 }
 
 @test "a stream larger than the memory allowed: one document at a time" {

@@ -206,9 +206,11 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	jq 'del(.interconnect)' "$LINKS" > "$BATS_TEST_TMPDIR/h.json"
 	run --separate-stderr sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$BATS_TEST_TMPDIR/h.json'"
 	assert_clean_failure lmp-roofline "test-h100-links: the hardware file has no interconnect.scale_up.bytes_per_s to time the collectives of a group of 2"
-	# a layout's collectives are timed per row
-	run --separate-stderr sh -c "lmp-eval --totals --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$LINKS'"
-	assert_clean_failure lmp-roofline "a layout's collectives are timed per row: evaluate without --totals"
+	# a layout's collectives are timed from a --totals document's kernels as from its rows
+	run sh -c "lmp-eval --totals --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$LINKS' | jq -c '[.totals, .fit]'"
+	local t=$output
+	run sh -c "lmp-eval --tp 2 --batch-size 1 --seq-len 1 '$LLAMA2' | lmp-roofline --hardware '$LINKS' | jq -c '[.totals, .fit]'"
+	[ "$output" = "$t" ]
 }
 
 @test "a hardware file's links: each figure sourced, gpus_per_node whole" {

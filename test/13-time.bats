@@ -311,3 +311,25 @@ entry() {
 	lmp-roofline --hardware h100.json --calibration w.json e.json |
 		jq -e '[.rows[] | select(has("gemm")) | .wave_efficiency | type == "number"] | all and length == 8'
 }
+
+@test "a --totals document is timed as its rows: time, bound, ttft, tpot, e2e and fit to the bit" {
+	# Llama-2-7B's 19 rows fold into 12 kernels: q, k, v and o projections
+	# (4 x 32 layers = 128), gate and up (2 x 32 = 64), the residual adds
+	# (2 x 32), the norms (2 x 32 + the final one = 65) are one kernel each;
+	# 32 each: the layers' rotary, sdpa, SiLU, gate product and down_proj;
+	# once: the embedding, the cos/sin table and lm_head (3 + 5 + 4 = 12)
+	run sh -c "lmp-eval --totals --batch-size 1 --seq-len 128 '$LLAMA2' | jq -c '[(.kernels | length), ([.kernels[].count] | sort)]'"
+	[ "$output" = "[12,[1,1,1,32,32,32,32,32,64,64,65,128]]" ]
+	local cal f a b
+	f='[.totals.time_s, .totals.bound, .totals.compute_time_s, .totals.memory_time_s, .totals.launch_time_s,
+	    .totals.ttft_s, .totals.tpot_s, .totals.e2e_latency_s, .totals.collective_time_s, .fit,
+	    (.phases // {} | map_values(.totals))]'
+	for cal in none "$ROOT/share/lmp/calibration/corpus.json"; do
+		for args in "--batch-size 1,16 --seq-len 128,1024" "--batch-size 4 --prompt-len 512 --gen-len 64" \
+			"--tp 2 --batch-size 8 --seq-len 2048" "--tp 2 --batch-size 3 --prompt-len 1000 --gen-len 33"; do
+			a=$(lmp-eval --totals $args "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm --calibration "$cal" | jq -c "$f")
+			b=$(lmp-eval $args "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm --calibration "$cal" | jq -c "$f")
+			[ -n "$a" ] && [ "$a" = "$b" ] || fail "$args, calibration $cal: $a against $b"
+		done
+	done
+}

@@ -811,8 +811,8 @@ test_layer_path(void)
 
 /* The longest context of lmp-roofline's fit on a made-up device of 1000
  * bytes: weights 100, state 2 bytes per token unbounded plus 3 per token
- * up to a window of 50 (need(c) = 100 + 2c + 3 min(c, 50)), no rows (so
- * no activations). */
+ * up to a window of 50 (need(c) = 100 + 2c + 3 min(c, 50)), no kernels
+ * (so no activations). */
 static double
 longest(double capacity, const char *limit)
 {
@@ -829,7 +829,7 @@ longest(double capacity, const char *limit)
 	hw.capacity = capacity;
 	snprintf(text, sizeof text, "{\"lmp\":\"eval\",\"model\":{\"positions\":{\"limit\":%s,\"table\":false}},"
 		"\"runtime\":{\"batch_size\":1,\"seq_len\":1,\"cache_len\":9,\"w_bit\":16,\"a_bit\":16,\"kv_bit\":16,"
-		"\"tokens\":1,\"kv_tokens\":10,\"qk_pairs\":10},\"totals\":{\"param_count\":50,\"flops\":1,"
+		"\"tokens\":1,\"kv_tokens\":10,\"qk_pairs\":10},\"kernels\":[],\"totals\":{\"param_count\":50,\"flops\":1,"
 		"\"bytes\":{\"weights\":0,\"reads\":1,\"writes\":0,\"intermediates\":0},\"state_bytes\":50,"
 		"\"weight_bytes\":100,\"state_growth\":{\"fixed\":0,\"per_token\":2,"
 		"\"windows\":[{\"max_tokens\":50,\"per_token\":3}]}}}", limit);

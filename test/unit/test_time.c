@@ -164,6 +164,72 @@ out:
 	cJSON_Delete(b);
 }
 
+/* The exact time sum: the same terms in any order or grouping give the
+ * same bits.  Terms: times of a Llama-2-7B prefill's kernels, 32 of each
+ * (the layers) and one lm_head; 0.1 + 0.2 is the classic double sum that
+ * depends on order ((0.1 + 0.2) + 0.3 != 0.1 + (0.2 + 0.3)). */
+static void
+test_tsum(void)
+{
+	static const double t[] = {1.2345678901234567e-4, 3.3e-6, 0.1, 0.2, 0.3, 7.77e-9, 2.5e-5};
+	int n = sizeof t / sizeof t[0], i, j;
+	lmp_tsum fwd = {0}, rev = {0}, grp = {0}, ones = {0}, big = {0};
+	double dsum = 0;
+
+	for (i = 0; i < n; i++) {
+		lmp_tsum_add(&fwd, 32, t[i]);
+		lmp_tsum_add(&rev, 32, t[n - 1 - i]);
+		dsum += 32 * t[i];
+	}
+	/* grouped: the same terms as count 20 + count 12, and one at a time */
+	for (i = 0; i < n; i++) {
+		lmp_tsum_add(&grp, 20, t[i]);
+		for (j = 0; j < 32; j++)
+			lmp_tsum_add(&ones, 1, t[(i + 3) % n]);
+	}
+	for (i = n - 1; i >= 0; i--)
+		lmp_tsum_add(&grp, 12, t[i]);
+	ok(fwd.q == rev.q && fwd.q == grp.q && fwd.q == ones.q, "exact sum: row order, reversed, grouped 20 + 12 and "
+		"one at a time give the same bits", NULL);
+	/* the double sum in row order agrees to the resolution: 32 x 0.6...
+	 * = 19.2...; each term rounds by at most 2^-81 s */
+	ok(near(lmp_tsum_value(&fwd), dsum), "exact sum: the double sum to 1e-12 relative", got);
+	ok(!((0.1 + 0.2) + 0.3 == 0.1 + (0.2 + 0.3)), "(doubles: 0.1 + 0.2 + 0.3 depends on the order)", NULL);
+	/* a term past 2^46 s, or NAN, flags the sum: NAN */
+	lmp_tsum_add(&big, 1, 1e14);
+	ok(big.bad && isnan(lmp_tsum_value(&big)), "exact sum: a term past 2^46 s reads NAN", NULL);
+	big = (lmp_tsum){0};
+	lmp_tsum_add(&big, 1, 3e13); /* 2^44.8: fits */
+	lmp_tsum_add(&big, 1, 3e13);
+	lmp_tsum_add(&big, 3, 3e13); /* 1.5e14 > 2^47 = 1.4e14: the sum overflows */
+	ok(big.bad, "exact sum: a total past 2^47 s is flagged", NULL);
+	big = (lmp_tsum){0};
+	lmp_tsum_add(&big, 2, NAN);
+	ok(isnan(lmp_tsum_value(&big)), "exact sum: a NAN term reads NAN", NULL);
+	/* a per-layer document's time through the exact sum: 32 memory-bound
+	 * q_proj rows (4.29e9 FLOPs take 4.3e-6 s at 989.4 TFLOP/s, 35651584
+	 * bytes 1.06e-5 s at 3.35 TB/s) and 32 elementwise rows of 3e6 bytes:
+	 * 32 x (35651584 + 3e6) / 3.35e12 s, to 1e-12 relative */
+	{
+		static const char doc[] = "{\"lmp\":\"eval\",\"runtime\":{\"batch_size\":1,\"seq_len\":128,"
+			"\"cache_len\":0,\"w_bit\":16,\"a_bit\":16},\"rows\":["
+			"{\"count\":32,\"flops\":4294967296,\"bytes\":{\"reads\":34603008,\"writes\":1048576,\"intermediates\":0}},"
+			"{\"count\":32,\"flops\":1000000,\"bytes\":{\"reads\":2000000,\"writes\":1000000,\"intermediates\":0}}],"
+			"\"totals\":{\"flops\":137470984192,\"bytes\":{\"reads\":1171296256,\"writes\":65554432,\"intermediates\":0}}}";
+		lmp_err e = {0};
+		lmp_roof_opts o = {.hw = &h100, .devices = 1, .compute_eff = 1, .memory_eff = 1};
+		cJSON *d = lmp_json_parse_one(doc, strlen(doc), "doc", &e);
+		lmp_timed *tt = d ? lmp_timed_prepare(d, &o, &e) : NULL;
+		lmp_times tm;
+		if (!tt || lmp_timed_eval(tt, &lmp_tparams_ideal, &tm))
+			ok(0, "per-layer time", e.msg);
+		else
+			ok(near(tm.time_s, 32 * (35651584 + 3e6) / 3.35e12), "exact sum: a per-layer document's time", got);
+		lmp_timed_free(tt);
+		cJSON_Delete(d);
+	}
+}
+
 static void
 test_timed(void)
 {
@@ -227,6 +293,7 @@ main(void)
 	lmp_alloc_init();
 	test_kernel();
 	test_waves();
+	test_tsum();
 	test_timed();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
