@@ -14,7 +14,7 @@ static const char usage_text[] =
 	"                [--memory-rule total|static|free,...] [--reserve-bytes N,...]\n"
 	"                [--chunk N,...] [--fusion off|on,...]\n"
 	"                [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]\n"
-	"                [--flash-arch sm80|sm8x|sm90,...]\n"
+	"                [--flash-arch sm80|sm8x|sm90,...] [--flash-sms N,...]\n"
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
 	"                [--batch-size N,...] [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"

@@ -14,9 +14,14 @@
  * ones of a diagonal tile too.  Tile sizes, 16-bit, causal, no dropout:
  *   FA2 csrc/flash_attn/src/flash_fwd_launch_template.h (run_mha_fwd_hdim*)
  *   FA3 hopper/tile_size.h (tile_size_fwd_sm90)
+ * A decode swaps a GQA group's heads into FA2's query rows too.  Where
+ * the step leaves SMs idle the K/V walk is split over blocks (split-K,
+ * flash-decoding) as the sources' heuristics choose, and the float32
+ * partial outputs and log-sum-exps go through memory to a combine kernel.
  * Rows whose keys are not the step's own (a sliding window, MLA's sdpa
  * under the latent layout) keep the fused counts (lmp-eval(1), Attention
  * kernel). */
+#include <math.h>
 #include <string.h>
 
 #include "lmp.h"
@@ -116,23 +121,165 @@ tile(int arch, int64_t hd, int64_t vd, int64_t *bm, int64_t *bn)
 	}
 }
 
-/* For one sequence of s new tokens over c cached, in rows of g packed
- * heads: the scores computed (rows x keys loaded) and the keys loaded,
- * summed over the query tiles. */
+/* FA3's tiles where the call is not causal: a decode (seqlen_q 1, which
+ * mha_fwd runs without the causal mask), tile_size_fwd_sm90 with
+ * is_causal false; one MMA warpgroup (64 rows) for head_dim 128 and at
+ * most 64 packed rows (use_one_mma_wg, hopper/heuristics.h). */
 static void
-walk(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, lmp_i128 *pairs, lmp_i128 *keys)
+tile_sm90_nc(int64_t hd, int64_t vd, int64_t rows, int64_t *bm, int64_t *bn)
 {
-	int64_t rows = s * g, k = c + s, i;
+	if (hd <= 64) {
+		*bm = vd == 512 ? 64 : vd == 256 ? 128 : 192;
+		*bn = vd == 512 ? 64 : vd == 256 ? 112 : 192;
+	} else if (hd <= 96) {
+		*bm = 192, *bn = 144;
+	} else if (hd <= 128) {
+		*bm = hd == 128 && rows <= 64 ? 64 : 128, *bn = 176;
+	} else {
+		*bm = 128, *bn = hd <= 192 ? (vd <= 128 ? 128 : 112) : 80;
+	}
+}
 
-	*pairs = *keys = 0;
+/* The SMs of --flash-arch's reference device: H100 SXM (sm90), A100
+ * (sm80), A40 and RTX A6000 (sm8x), share/lmp/hardware compute_units. */
+static int64_t
+ref_sms(const lmp_runtime *rt)
+{
+	if (rt->flash_sms > 0)
+		return rt->flash_sms;
+	return rt->flash_arch == LMP_FA_SM90 ? 132 : rt->flash_arch == LMP_FA_SM8X ? 84 : 108;
+}
+
+static int64_t
+cdiv(int64_t a, int64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+static int64_t
+min3(int64_t a, int64_t b, int64_t c)
+{
+	return a < b ? (a < c ? a : c) : (b < c ? b : c);
+}
+
+/* The fewest splits whose wave efficiency is 85% of the best:
+ * num_splits_heuristic of FA2 (csrc/flash_attn/flash_api.cpp: splits
+ * that give the same tiles a split as one fewer are not eligible) and of
+ * FA3 (hopper/heuristics.h: none of that, but no split of 4 K/V tiles or
+ * fewer).  In float as the source computes it. */
+static int64_t
+best_splits(int64_t work, int64_t sms, int64_t nblk, int64_t maxs, int fa2)
+{
+	float eff[128], best = 0.f;
+	int64_t s;
+
+	maxs = min3(maxs, sms, nblk);
+	for (s = 1; s <= maxs; s++) {
+		float w = (float)(work * s) / (float)sms;
+		eff[s - 1] = fa2 && s > 1 && cdiv(nblk, s) == cdiv(nblk, s - 1) ? 0.f : w / ceilf(w);
+		if (eff[s - 1] > best)
+			best = eff[s - 1];
+	}
+	for (s = 1; s <= maxs; s++)
+		if ((!fa2 || s == 1 || cdiv(nblk, s) != cdiv(nblk, s - 1)) && eff[s - 1] >= 0.85 * best)
+			return s;
+	return 1;
+}
+
+/* FA2's set_params_splitkv: SMs x 2 (two CTAs of 128 threads an SM). */
+static int64_t
+splits_fa2(int64_t work, int64_t sms, int64_t nblk)
+{
+	if ((float)work >= 0.8f * (float)(2 * sms))
+		return 1;
+	return best_splits(work, 2 * sms, nblk, 128, 1);
+}
+
+/* FA3's get_num_splits / num_splits_heuristic: a full machine splits only
+ * a KV head larger than L2 (50 MiB) that at least 2 x SMs query tiles
+ * re-read, never a causal call. */
+static int64_t
+splits_fa3(int64_t work, int64_t sms, int64_t nblk, int64_t mblk, int64_t head_bytes, int causal)
+{
+	const int64_t l2 = 50 * 1024 * 1024;
+
+	if ((float)work >= 0.8f * (float)sms) {
+		if (head_bytes > l2 && mblk >= 2 * sms && !causal)
+			return cdiv(head_bytes, l2) < 128 ? cdiv(head_bytes, l2) : 128;
+		return 1;
+	}
+	if (nblk <= 4)
+		return 1;
+	return best_splits(work, sms, nblk, 128, 0);
+}
+
+/* How one step's call runs: tiles, the query heads packed in a tile's
+ * rows, and the K/V splits (split-K), per the source's heuristics with
+ * the step as one call of its sequences (the longest sets the tiles
+ * counted, as max_seqlen_q / max_seqlen_k do). */
+struct call {
+	int64_t bm, bn, g, splits, per; /* per: K/V tiles a split covers */
+};
+
+static void
+plan(const lmp_row *r, const lmp_runtime *rt, struct call *c)
+{
+	int64_t b = 0, sq = 0, sk = 0, sms = ref_sms(rt), g = r->nh / r->nkv;
+
+	for (int q = 0; q < rt->nqueries; q++) {
+		const lmp_query *qu = &rt->queries[q];
+		b += qu->count;
+		if (qu->seq_len > sq)
+			sq = qu->seq_len;
+		if (qu->seq_len + qu->cache_len > sk)
+			sk = qu->seq_len + qu->cache_len;
+	}
+	if (rt->flash_arch == LMP_FA_SM90) {
+		/* PackGQA; a decode is not causal (mha_fwd drops the mask) */
+		int causal = sq > 1;
+		c->g = g;
+		if (causal)
+			tile(rt->flash_arch, r->hd, r->vd, &c->bm, &c->bn);
+		else
+			tile_sm90_nc(r->hd, r->vd, sq * g, &c->bm, &c->bn);
+		c->splits = splits_fa3(b * r->nkv * cdiv(sq * g, c->bm), sms, cdiv(sk, c->bn), cdiv(sq * g, c->bm),
+			sk * (r->hd + r->vd) * (rt->kv_bit <= 8 ? 1 : 2), causal);
+	} else {
+		/* a GQA decode swaps a group's heads into seqlen_q
+		 * (seqlenq_ngroups_swapped): a CTA per KV head */
+		int64_t d = r->hd > r->vd ? r->hd : r->vd, bn = d <= 64 ? 256 : d <= 128 ? 128 : 64;
+		int swap = sq == 1 && g > 1;
+		c->g = swap ? g : 1;
+		c->splits = splits_fa2(b * (swap ? r->nkv : r->nh) * cdiv(swap ? g : sq, 64), sms, cdiv(sk, bn));
+		if (c->splits > 1) /* the split-KV kernel: 64 x kBlockN */
+			c->bm = 64, c->bn = bn;
+		else
+			tile(rt->flash_arch, r->hd, r->vd, &c->bm, &c->bn);
+	}
+	c->per = cdiv(cdiv(sk, c->bn), c->splits);
+}
+
+/* For one sequence of s new tokens over c cached, in rows of g packed
+ * heads: the scores computed (rows x keys loaded), the keys loaded,
+ * summed over the query tiles, and the Q rows loaded: once by each split
+ * that has K/V tiles to walk. */
+static void
+walk(int64_t s, int64_t c, const struct call *k, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
+{
+	int64_t g = k->g, bm = k->bm, bn = k->bn, rows = s * g, kv = c + s, i;
+
+	*pairs = *keys = *qrows = 0;
 	for (i = 0; i * bm < rows; i++) {
 		int64_t end = (i + 1) * bm < rows ? (i + 1) * bm : rows;
 		int64_t need = c + (end - 1) / g + 1;             /* keys the tile's last row sees */
 		int64_t load = (need + bn - 1) / bn * bn;          /* whole K/V tiles ... */
-		if (load > k)
-			load = k;                                  /* ... but none past the sequence */
+		int64_t busy;
+		if (load > kv)
+			load = kv;                                 /* ... but none past the sequence */
+		busy = cdiv(cdiv(load, bn), k->per);
 		*pairs += (lmp_i128)(end - i * bm) * load;
 		*keys += load;
+		*qrows += (lmp_i128)(end - i * bm) * (busy < k->splits ? busy : k->splits);
 	}
 }
 
@@ -161,9 +308,9 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 {
 	for (int i = 0; i < m->nrows; i++) {
 		lmp_row *r = &m->rows[i];
-		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, qb, kvb, t;
-		lmp_i128 pairs = 0, keys = 0, p, k;
-		int64_t bm, bn, g;
+		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, fc, qb, kvb, t, pb, w;
+		lmp_i128 pairs = 0, keys = 0, qrows = 0, tokens = 0, p, k, qr;
+		struct call c;
 		int yes;
 		if (!r->attn)
 			continue;
@@ -171,32 +318,42 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 			return -1;
 		if (!yes)
 			continue;
-		/* FA2 runs a CTA per query head; FA3 packs a group's heads */
-		g = rt->flash_arch == LMP_FA_SM90 ? r->nh / r->nkv : 1;
-		tile(rt->flash_arch, r->hd, r->vd, &bm, &bn);
+		plan(r, rt, &c);
 		for (int q = 0; q < rt->nqueries; q++) {
 			const lmp_query *qu = &rt->queries[q];
-			if ((qu->seq_len * g + bm - 1) / bm > (int64_t)1 << 24)
+			if ((qu->seq_len * c.g + c.bm - 1) / c.bm > (int64_t)1 << 24)
 				return lmp_fail(e, LMP_EXIT_USAGE, "--attention flash: %s: more than 2^24 query tiles "
 					"in a sequence (seq_len %lld)", r->path, (long long)qu->seq_len);
-			walk(qu->seq_len, qu->cache_len, g, bm, bn, &p, &k);
+			walk(qu->seq_len, qu->cache_len, &c, &p, &k, &qr);
 			pairs += p * qu->count;
 			keys += k * qu->count;
+			qrows += qr * qu->count;
+			tokens += (lmp_i128)qu->seq_len * qu->count;
 		}
 		if (!rows)
 			for (int kd = 0; kd < LMP_NKINDS; kd++)
 				if (lmp_poly_eval(m->prog, r->poly[kd], &own[kd], e))
 					return lmp_prefix(e, "%s: ", r->path);
 		/* per packed row (a head and a token) 2 (hd + vd) FLOPs a score for
-		 * QK^T and PV and 6 for scale and softmax; Q read once at the
-		 * activation width, K and V per tile at the cache's, for each of
-		 * nh / g CTAs of a tile */
-		if (mul(lmp_num_int(pairs), r->nh / g, 2 * (r->hd + r->vd) + 6, 1, &f) ||
-		    mul(rt->vars[LMP_V_TOKENS], r->nh * r->hd, rt->a_bit, 8, &qb) ||
-		    mul(lmp_num_int(keys), r->nh / g * (r->hd + r->vd), rt->kv_bit, 8, &kvb) || lmp_num_add(&qb, &kvb, &t))
+		 * QK^T and PV and 6 for scale and softmax; Q read by each split
+		 * that walks keys at the activation width, K and V per tile at
+		 * the cache's, for each of nh / g CTAs of a tile.  Split-K:
+		 * every split writes its partial output and log-sum-exp in
+		 * float32 (vd + 1 values a head and token) and the combine kernel
+		 * reads them back, 2 vd + 6 FLOPs a split to rescale and add */
+		if (c.splits < 2)
+			fc = pb = lmp_num_int(0);
+		else if (mul(lmp_num_int(tokens), r->nh * c.splits, 2 * r->vd + 6, 1, &fc) ||
+			 mul(lmp_num_int(tokens), r->nh * c.splits, (r->vd + 1) * 4, 1, &pb))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: --attention flash: overflow", r->path);
+		if (mul(lmp_num_int(pairs), r->nh / c.g, 2 * (r->hd + r->vd) + 6, 1, &f) || lmp_num_add(&f, &fc, &f) ||
+		    mul(lmp_num_int(qrows), r->nh / c.g * r->hd, rt->a_bit, 8, &qb) ||
+		    mul(lmp_num_int(keys), r->nh / c.g * (r->hd + r->vd), rt->kv_bit, 8, &kvb) ||
+		    lmp_num_add(&qb, &kvb, &t) || lmp_num_add(&t, &pb, &t) || lmp_num_add(&v[LMP_K_WRITES], &pb, &w))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: --attention flash: overflow", r->path);
 		if (set(&v[LMP_K_FLOPS], &f, &r->count, &tot[LMP_K_FLOPS], e) ||
-		    set(&v[LMP_K_READS], &t, &r->count, &tot[LMP_K_READS], e))
+		    set(&v[LMP_K_READS], &t, &r->count, &tot[LMP_K_READS], e) ||
+		    set(&v[LMP_K_WRITES], &w, &r->count, &tot[LMP_K_WRITES], e))
 			return -1;
 	}
 	return 0;

@@ -287,6 +287,7 @@ typedef struct lmp_runtime {
 	int64_t kv_block, mem_util, mem_rule, reserve_bytes, chunk, fusion; /* mem_util: parts per 10^4 */
 	int kv_layout, attention; /* LMP_KV_*, LMP_ATTN_*: the engine knobs of lmp-eval */
 	int flash_arch;           /* LMP_FA_*: whose FlashAttention tiles */
+	int flash_sms;            /* SMs its split heuristic divides by; 0: the arch's reference device */
 } lmp_runtime;
 enum { LMP_KV_HEADS = 1, LMP_KV_LATENT };
 enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH };
@@ -311,6 +312,7 @@ enum lmp_ro {
 	LMP_RO_TP, LMP_RO_PP, LMP_RO_EP, LMP_RO_DP, /* the parallel layout (parallel.c) */
 	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_MEM_RULE, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
 	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: the lmp.h enums (min 1) */
+	LMP_RO_FLASH_SMS, /* written only where given (evaldoc.c) */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_RO_ENGINE,

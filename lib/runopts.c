@@ -86,6 +86,9 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 	[LMP_RO_FLASH_ARCH] = {"flash-arch", "flash_arch", "sm80|sm8x|sm90", LMP_RO_CHOICES, 1, 1, 3, LMP_FA_SM90, -1,
 		flash_archs, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, flash_arch), NULL, "lmp-eval",
 		"Whose tiles --attention flash uses: FA2 on sm80 or sm86/89, FA3 on sm90. Default sm90."},
+	[LMP_RO_FLASH_SMS] = {"flash-sms", "flash_sms", "N", LMP_RO_INTS, 1, 0, 4096, 0, -1, NULL, LMP_RO_SETTING,
+		LMP_FIX_NO, offsetof(lmp_runtime, flash_sms), NULL, "lmp-eval",
+		"SMs FlashAttention's split-K heuristic divides by, 1 to 4096; 0: --flash-arch's reference device (132, 108, 84). Default 0."},
 };
 
 /* The checkpoint's own weight format (the config's quantization_config,

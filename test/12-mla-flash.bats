@@ -237,23 +237,62 @@ flash_pairs() {
 	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 1000*H*D*2 + keys*H*(D + D)*2 )) ]
 }
 
-@test "--attention flash: a chunk over a cache, a batch, a decode; GQA heads packed by FA3, not by FA2" {
+@test "--attention flash: a chunk over a cache, a batch, a decode; GQA heads packed, split-K where the machine is not full" {
 	local out pairs keys a='model.layers.*.self_attn.sdpa'
 	# 100 new tokens over 1000 cached, 3 sequences: one 128-row tile sees all 1100 keys
 	read -r pairs keys < <(flash_pairs 100 1000 128 128)
 	[ "$pairs" = $(( 100 * 1100 )) ] && [ "$keys" = 1100 ]
+	# FA3's split heuristic (hopper/heuristics.h) on the H100's 132 SMs:
+	# 3 sequences x 32 heads x 1 query tile = 96 CTAs < 0.8 x 132, and
+	# 1100 keys are 9 tiles of 128 (> 4), so it splits: waves 96 s / 132,
+	# efficiency waves / ceil(waves): s = 1, 2, 3: 0.727; 4: 2.909 / 3 =
+	# 0.970 (the best, as is 8); the fewest splits within 85% of it
+	# (0.824) is 4.  A split walks ceil(9 / 4) = 3 K/V tiles, so 3 splits
+	# have keys to walk and load Q; all 4 write their partials.
+	local S=4 busy=3 tok=300
 	out=$(lmp-eval --attention flash --batch-size 3 --seq-len 100 --cache-len 1000 "$LLAMA2")
-	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 3 * 32 * pairs * 518 )) ]
-	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 300*32*128*2 + 3*keys*32*256*2 )) ]
+	# FLOPs: the scores, and the combine's 2 x 128 + 6 a head, token and split
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 3 * 32 * pairs * 518 + tok * 32 * S * 262 )) ]
+	# reads: Q by each busy split, K and V once, the partials (128 + 1
+	# floats of 4 bytes a head, token and split) read back by the combine
+	local part=$(( tok * 32 * S * 129 * 4 ))
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( busy*300*32*128*2 + 3*keys*32*256*2 + part )) ]
+	# writes: the output and the new K/V (the fused kernel's), and the partials
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 300*32*128*2 + 300*32*256*2 + part )) ]
 	# Llama-3.1-8B: 32 query heads over 8 KV heads of 128.  A decode over
-	# 4096 keys: FA2 loads each KV head's keys once per query head ...
+	# 4096 keys.  FA2 (sm80) swaps a group's 4 heads into the query rows
+	# (flash_api.cpp mha_fwd: seqlenq_ngroups_swapped, seqlen_q 1 and GQA),
+	# so K and V are loaded once per KV head.  Its split heuristic: 8 CTAs
+	# against 2 x 108 SMs (< 0.8 x 216); 4096 keys are 32 tiles of the
+	# split kernel's 128; eligible splits (a change in tiles a split):
+	# 1 2 3 4 5 6 7 8 11 16 32; efficiency 8 s / 216: 16 gives 0.593, 32
+	# gives 1.185 / 2 = 0.593, 11 gives 0.407: the first within 85% is 16,
+	# each walking 2 tiles: all 16 load Q.
 	local M="$ROOT/models/meta-llama--Llama-3.1-8B.populated.json"
 	out=$(lmp-eval --attention flash --flash-arch sm80 --seq-len 1 --cache-len 4095 "$M")
-	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 32*128*2 + 4096*32*256*2 )) ]
-	# ... FA3 packs the 4 heads of a group into one tile (rows of token x head)
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 16*32*128*2 + 4096*8*256*2 + 16*32*129*4 )) ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 16 * 32 * 262 )) ]
+	# FA3 packs the 4 heads of a group into one tile (rows of token x
+	# head).  A decode is not causal (mha_fwd drops the mask): head_dim 128
+	# takes 176-key tiles, 4096 keys are 24 of them; 8 CTAs (one a KV
+	# head) against 132 SMs: efficiency 8 s / 132, best 128 / 132 = 0.970
+	# at 16, the first within 85% (0.824) is 14 (112 / 132 = 0.848; 13
+	# gives 0.788).  A split walks ceil(24 / 14) = 2 tiles: 12 splits load Q.
 	out=$(lmp-eval --attention flash --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 12*32*128*2 + 4096*8*256*2 + 14*32*129*4 )) ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 14 * 32 * 262 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 32*128*2 + 8*256*2 + 14*32*129*4 )) ]
+	# 16 sequences fill the machine (128 CTAs >= 0.8 x 132): no split, and
+	# a KV head of 4096 x 256 x 2 bytes is far below L2's 50 MiB
+	out=$(lmp-eval --attention flash --batch-size 16 --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 16*32*128*2 + 16*4096*8*256*2 )) ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 16 * 32 * 4096 * 518 )) ]
+	# so does one sequence on a device of 8 SMs (8 >= 6.4); the document
+	# says which device count it assumed where it was given
+	out=$(lmp-eval --attention flash --flash-sms 8 --seq-len 1 --cache-len 4095 "$M")
 	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 32*128*2 + 4096*8*256*2 )) ]
-	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 )) ]
+	[ "$(jq .runtime.flash_sms <<<"$out")" = 8 ]
+	[ "$(lmp-eval --attention flash --seq-len 1 --cache-len 4095 "$M" | jq .runtime.flash_sms)" = null ]
 	# a prefill of 2048 packed: 8192 rows of (token, head) in 64 tiles; row j is token j / 4
 	local s=2048 g=4 i end need load p=0 k=0
 	for ((i = 0; i * 128 < s * g; i++)); do
