@@ -8,7 +8,7 @@
 #                    [--engine NAME|FILE] [--kv-block N,...] [--gpu-memory-utilization F,...]
 #                    [--memory-rule total|static|free,...] [--reserve-bytes N,...]
 #                    [--chunk N,...] [--fusion off|on,...]
-#                    [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]
+#                    [--kv-layout heads|latent,...] [--attention eager|fused|flash|paged,...]
 #                    [--flash-arch sm80|sm8x|sm90,...] [--flash-sms N,...]
 #                    [--hardware NAME|FILE] [--devices N] [--gpus-per-node N] [--compute-efficiency X]
 #                    [--memory-efficiency X] [--calibration FILE|none] [--ideal] [--unfused]

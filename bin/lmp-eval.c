@@ -13,7 +13,7 @@ static const char usage_text[] =
 	"                [--engine NAME|FILE] [--kv-block N,...] [--gpu-memory-utilization F,...]\n"
 	"                [--memory-rule total|static|free,...] [--reserve-bytes N,...]\n"
 	"                [--chunk N,...] [--fusion off|on,...]\n"
-	"                [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]\n"
+	"                [--kv-layout heads|latent,...] [--attention eager|fused|flash|paged,...]\n"
 	"                [--flash-arch sm80|sm8x|sm90,...] [--flash-sms N,...]\n"
 	"                [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"

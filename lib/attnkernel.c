@@ -98,46 +98,43 @@ plain(lmp_model *m, const lmp_row *r, const lmp_runtime *rt, int *yes, lmp_err *
 	return 0;
 }
 
-/* kBlockM x kBlockN of the causal forward for these head widths. */
+/* FA3's kBlockM x kBlockN, 16-bit (hopper/tile_size.h
+ * tile_size_fwd_sm90): causal or local (a sliding window) or neither, K/V
+ * read through a page table without TMA, one MMA warpgroup (64 rows) for
+ * head_dim 128 and at most 64 packed rows (use_one_mma_wg,
+ * hopper/heuristics.h). */
 static void
-tile(int arch, int64_t hd, int64_t vd, int64_t *bm, int64_t *bn)
+tile_sm90(int64_t hd, int64_t vd, int causal, int local, int paged, int64_t rows, int64_t *bm, int64_t *bn)
 {
-	int64_t d = hd > vd ? hd : vd; /* FA2 takes one width: the larger */
-
-	switch (arch) {
-	case LMP_FA_SM90: /* tile_size_fwd_sm90, element_size 2, is_causal */
-		*bm = hd <= 64 ? 192 : 128;
-		*bn = hd <= 64 ? 128 : hd <= 96 ? 144 : hd <= 128 ? 128 : hd <= 192 ? (vd <= 128 ? 128 : 112) : 80;
-		if (hd > 64 && hd <= 96)
-			*bm = 192;
-		return;
-	case LMP_FA_SM8X: /* cc 8.6 / 8.9: is_sm8x, Is_causal */
-		*bm = d <= 64 ? 128 : d <= 128 ? 64 : d <= 192 ? 128 : 64;
-		*bn = d <= 64 ? 128 : 64;
-		return;
-	default: /* sm80 */
-		*bm = 128;
-		*bn = d <= 64 ? 128 : 64;
+	if (hd <= 64 && (vd == 512 || vd == 256)) {
+		*bm = vd == 512 ? 64 : 128, *bn = vd == 512 ? 64 : 112;
+	} else if (hd <= 64) {
+		*bm = 192, *bn = causal ? 128 : local || paged ? 160 : 192;
+	} else if (hd <= 96) {
+		*bm = 192, *bn = local || paged ? 128 : 144;
+	} else if (hd <= 128) {
+		*bm = hd == 128 && rows <= 64 ? 64 : 128, *bn = causal || local || paged ? 128 : 176;
+	} else if (hd <= 192) {
+		*bm = 128, *bn = paged || local ? 96 : vd <= 128 ? 128 : 112;
+	} else {
+		*bm = 128, *bn = local ? 64 : 80;
 	}
 }
 
-/* FA3's tiles where the call is not causal: a decode (seqlen_q 1, which
- * mha_fwd runs without the causal mask), tile_size_fwd_sm90 with
- * is_causal false; one MMA warpgroup (64 rows) for head_dim 128 and at
- * most 64 packed rows (use_one_mma_wg, hopper/heuristics.h). */
+/* FA2's standard forward kernel, 16-bit (run_mha_fwd_hdim*): causal, or
+ * not (a decode, a sliding window) where sm86/89 differ. */
 static void
-tile_sm90_nc(int64_t hd, int64_t vd, int64_t rows, int64_t *bm, int64_t *bn)
+tile_fa2(int arch, int64_t hd, int64_t vd, int causal, int64_t *bm, int64_t *bn)
 {
-	if (hd <= 64) {
-		*bm = vd == 512 ? 64 : vd == 256 ? 128 : 192;
-		*bn = vd == 512 ? 64 : vd == 256 ? 112 : 192;
-	} else if (hd <= 96) {
-		*bm = 192, *bn = 144;
-	} else if (hd <= 128) {
-		*bm = hd == 128 && rows <= 64 ? 64 : 128, *bn = 176;
-	} else {
-		*bm = 128, *bn = hd <= 192 ? (vd <= 128 ? 128 : 112) : 80;
+	int64_t d = hd > vd ? hd : vd; /* FA2 takes one width: the larger */
+
+	if (arch == LMP_FA_SM8X) { /* cc 8.6 / 8.9: is_sm8x */
+		*bm = d <= 64 ? 128 : d <= 128 ? (causal ? 64 : 128) : d <= 192 ? 128 : 64;
+		*bn = d <= 64 ? 128 : d <= 96 || d > 128 ? 64 : causal ? 64 : 32;
+		return;
 	}
+	*bm = 128;
+	*bn = d <= 64 ? 128 : 64;
 }
 
 /* The SMs of --flash-arch's reference device: H100 SXM (sm90), A100
@@ -197,7 +194,7 @@ splits_fa2(int64_t work, int64_t sms, int64_t nblk)
 
 /* FA3's get_num_splits / num_splits_heuristic: a full machine splits only
  * a KV head larger than L2 (50 MiB) that at least 2 x SMs query tiles
- * re-read, never a causal call. */
+ * re-read, never a causal or local call. */
 static int64_t
 splits_fa3(int64_t work, int64_t sms, int64_t nblk, int64_t mblk, int64_t head_bytes, int causal)
 {
@@ -214,18 +211,24 @@ splits_fa3(int64_t work, int64_t sms, int64_t nblk, int64_t mblk, int64_t head_b
 }
 
 /* How one step's call runs: tiles, the query heads packed in a tile's
- * rows, and the K/V splits (split-K), per the source's heuristics with
- * the step as one call of its sequences (the longest sets the tiles
- * counted, as max_seqlen_q / max_seqlen_k do). */
+ * rows, the sliding window, and the K/V splits (split-K), per the source
+ * with the step as one call of its sequences (the longest sets what
+ * max_seqlen_q / max_seqlen_k set). */
 struct call {
-	int64_t bm, bn, g, splits, per; /* per: K/V tiles a split covers */
+	int fa3, local;
+	int64_t bm, bn, g, wl; /* wl: window_size_left (window - 1), -1: none */
+	int64_t splits;        /* of every sequence; FA3 varlen: the bound */
+	int64_t per;           /* FA2: K/V tiles a split covers */
+	int64_t bps;           /* FA3 varlen: tiles a split, dynamic (0: static) */
 };
 
 static void
-plan(const lmp_row *r, const lmp_runtime *rt, struct call *c)
+plan(const lmp_row *r, const lmp_runtime *rt, int64_t window, struct call *c)
 {
 	int64_t b = 0, sq = 0, sk = 0, sms = ref_sms(rt), g = r->nh / r->nkv;
+	int paged = rt->attention == LMP_ATTN_PAGED;
 
+	memset(c, 0, sizeof *c);
 	for (int q = 0; q < rt->nqueries; q++) {
 		const lmp_query *qu = &rt->queries[q];
 		b += qu->count;
@@ -234,52 +237,107 @@ plan(const lmp_row *r, const lmp_runtime *rt, struct call *c)
 		if (qu->seq_len + qu->cache_len > sk)
 			sk = qu->seq_len + qu->cache_len;
 	}
+	c->wl = window > 0 ? window - 1 : -1;
 	if (rt->flash_arch == LMP_FA_SM90) {
-		/* PackGQA; a decode is not causal (mha_fwd drops the mask) */
-		int causal = sq > 1;
-		c->g = g;
-		if (causal)
-			tile(rt->flash_arch, r->hd, r->vd, &c->bm, &c->bn);
-		else
-			tile_sm90_nc(r->hd, r->vd, sq * g, &c->bm, &c->bn);
-		c->splits = splits_fa3(b * r->nkv * cdiv(sq * g, c->bm), sms, cdiv(sk, c->bn), cdiv(sq * g, c->bm),
-			sk * (r->hd + r->vd) * (rt->kv_bit <= 8 ? 1 : 2), causal);
+		int causal = 1;
+		int64_t bm, bn, mblk, loaded;
+		c->fa3 = 1;
+		c->g = g; /* PackGQA: always for varlen, paged or split calls */
+		if (c->wl >= sk - 1)
+			c->wl = -1; /* a window as long as the keys is none */
+		/* one query: the mask goes, but for head_dim 65..128 paged */
+		if (sq == 1 && c->wl < 0 && (r->hd <= 64 || r->hd > 128 || !paged))
+			causal = 0;
+		c->local = c->wl >= 0;
+		causal = causal && !c->local;
+		tile_sm90(r->hd, r->vd, causal, c->local, 0, sq * g, &bm, &bn);
+		/* paged K/V by TMA only where pages hold whole tiles and the
+		 * rows fill one (get_pagedkv_tma) */
+		if (paged && !(rt->kv_block % bn == 0 && sq * g > bm))
+			tile_sm90(r->hd, r->vd, causal, c->local, 1, sq * g, &bm, &bn);
+		c->bm = bm, c->bn = bn;
+		mblk = cdiv(sq * g, bm);
+		loaded = c->local && c->wl + 1 + bm < sk ? c->wl + 1 + bm : sk;
+		/* varlen (vLLM's paged call) plans for one long sequence */
+		c->splits = splits_fa3((paged ? 1 : b) * r->nkv * mblk, sms, cdiv(loaded, bn), mblk,
+			sk * (r->hd + r->vd) * (rt->kv_bit <= 8 ? 1 : 2), causal || c->local);
+		if (paged && c->splits > 1) {
+			/* prepare_varlen_num_blocks: the step's tiles x 1.1 x KV
+			 * heads over the SMs, each sequence split to that */
+			int64_t total = 0;
+			for (int q = 0; q < rt->nqueries; q++) {
+				const lmp_query *qu = &rt->queries[q];
+				total += qu->count * cdiv(qu->seq_len * g, bm) * cdiv(qu->seq_len + qu->cache_len, bn);
+			}
+			c->bps = (int64_t)ceilf((float)total * 1.1f * (float)r->nkv / (float)sms);
+			if (c->bps < 1)
+				c->bps = 1;
+		}
 	} else {
+		int64_t d = r->hd > r->vd ? r->hd : r->vd, bn = d <= 64 ? 256 : d <= 128 ? 128 : 64;
+		int swap;
+		if (c->wl >= sk)
+			c->wl = -1;
+		c->local = c->wl >= 0;
 		/* a GQA decode swaps a group's heads into seqlen_q
 		 * (seqlenq_ngroups_swapped): a CTA per KV head */
-		int64_t d = r->hd > r->vd ? r->hd : r->vd, bn = d <= 64 ? 256 : d <= 128 ? 128 : 64;
-		int swap = sq == 1 && g > 1;
+		swap = sq == 1 && g > 1 && !c->local;
 		c->g = swap ? g : 1;
-		c->splits = splits_fa2(b * (swap ? r->nkv : r->nh) * cdiv(swap ? g : sq, 64), sms, cdiv(sk, bn));
-		if (c->splits > 1) /* the split-KV kernel: 64 x kBlockN */
+		/* paged K/V (varlen with a block table) runs the split-KV
+		 * kernel, split only where the heads were swapped */
+		if (!paged || swap)
+			c->splits = splits_fa2(b * (swap ? r->nkv : r->nh) * cdiv(swap ? g : sq, 64), sms, cdiv(sk, bn));
+		else
+			c->splits = 1;
+		if (c->splits > 1 || paged) /* the split-KV kernel: 64 x kBlockN */
 			c->bm = 64, c->bn = bn;
 		else
-			tile(rt->flash_arch, r->hd, r->vd, &c->bm, &c->bn);
+			tile_fa2(rt->flash_arch, r->hd, r->vd, sq > 1 && !c->local, &c->bm, &c->bn);
+		c->per = cdiv(cdiv(sk, c->bn), c->splits);
 	}
-	c->per = cdiv(cdiv(sk, c->bn), c->splits);
+}
+
+/* The splits of one sequence of ctx keys (FA3 varlen: dynamic). */
+static int64_t
+seq_splits(const struct call *c, int64_t ctx)
+{
+	int64_t s;
+
+	if (!c->bps)
+		return c->splits;
+	s = cdiv(cdiv(ctx, c->bn), c->bps);
+	return s < 1 ? 1 : s < c->splits ? s : c->splits;
 }
 
 /* For one sequence of s new tokens over c cached, in rows of g packed
- * heads: the scores computed (rows x keys loaded), the keys loaded,
- * summed over the query tiles, and the Q rows loaded: once by each split
- * that has K/V tiles to walk. */
+ * heads, split S ways: the scores computed (rows x keys loaded) and the
+ * keys loaded, summed over the query tiles, and the Q rows loaded, once
+ * by each split that has K/V tiles to walk.  A tile walks the K/V tiles
+ * from its first row's window start (local) to its last row's causal
+ * limit (hopper/block.h get_n_block_min_max; FA2's kernels alike); a
+ * split takes ceil(tiles / S) of the tile's own (FA3) or of the longest
+ * sequence's (FA2). */
 static void
-walk(int64_t s, int64_t c, const struct call *k, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
+walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
 {
 	int64_t g = k->g, bm = k->bm, bn = k->bn, rows = s * g, kv = c + s, i;
 
 	*pairs = *keys = *qrows = 0;
 	for (i = 0; i * bm < rows; i++) {
 		int64_t end = (i + 1) * bm < rows ? (i + 1) * bm : rows;
-		int64_t need = c + (end - 1) / g + 1;             /* keys the tile's last row sees */
-		int64_t load = (need + bn - 1) / bn * bn;          /* whole K/V tiles ... */
-		int64_t busy;
-		if (load > kv)
-			load = kv;                                 /* ... but none past the sequence */
-		busy = cdiv(cdiv(load, bn), k->per);
+		int64_t nmax = cdiv(c + (end - 1) / g + 1, bn), nmin = 0, load, busy;
+		if (k->local && c + i * bm / g - k->wl > 0)
+			nmin = (c + i * bm / g - k->wl) / bn;
+		load = (nmax * bn < kv ? nmax * bn : kv) - nmin * bn; /* none past the sequence */
+		if (S < 2)
+			busy = 1;
+		else if (k->fa3)
+			busy = cdiv(nmax - nmin, cdiv(nmax - nmin, S));
+		else
+			busy = (nmax - 1) / k->per - nmin / k->per + 1;
 		*pairs += (lmp_i128)(end - i * bm) * load;
 		*keys += load;
-		*qrows += (lmp_i128)(end - i * bm) * (busy < k->splits ? busy : k->splits);
+		*qrows += (lmp_i128)(end - i * bm) * busy;
 	}
 }
 
@@ -309,7 +367,7 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 	for (int i = 0; i < m->nrows; i++) {
 		lmp_row *r = &m->rows[i];
 		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, fc, qb, kvb, t, pb, w;
-		lmp_i128 pairs = 0, keys = 0, qrows = 0, tokens = 0, p, k, qr;
+		lmp_i128 pairs = 0, keys = 0, qrows = 0, split_rows = 0, p, k, qr;
 		struct call c;
 		int yes;
 		if (!r->attn)
@@ -318,17 +376,19 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 			return -1;
 		if (!yes)
 			continue;
-		plan(r, rt, &c);
+		plan(r, rt, 0, &c);
 		for (int q = 0; q < rt->nqueries; q++) {
 			const lmp_query *qu = &rt->queries[q];
 			if ((qu->seq_len * c.g + c.bm - 1) / c.bm > (int64_t)1 << 24)
 				return lmp_fail(e, LMP_EXIT_USAGE, "--attention flash: %s: more than 2^24 query tiles "
 					"in a sequence (seq_len %lld)", r->path, (long long)qu->seq_len);
-			walk(qu->seq_len, qu->cache_len, &c, &p, &k, &qr);
+			int64_t S = seq_splits(&c, qu->seq_len + qu->cache_len);
+			walk(qu->seq_len, qu->cache_len, &c, S, &p, &k, &qr);
 			pairs += p * qu->count;
 			keys += k * qu->count;
 			qrows += qr * qu->count;
-			tokens += (lmp_i128)qu->seq_len * qu->count;
+			if (S > 1) /* (token, split) pairs with partials */
+				split_rows += (lmp_i128)qu->seq_len * qu->count * S;
 		}
 		if (!rows)
 			for (int kd = 0; kd < LMP_NKINDS; kd++)
@@ -341,10 +401,8 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 		 * every split writes its partial output and log-sum-exp in
 		 * float32 (vd + 1 values a head and token) and the combine kernel
 		 * reads them back, 2 vd + 6 FLOPs a split to rescale and add */
-		if (c.splits < 2)
-			fc = pb = lmp_num_int(0);
-		else if (mul(lmp_num_int(tokens), r->nh * c.splits, 2 * r->vd + 6, 1, &fc) ||
-			 mul(lmp_num_int(tokens), r->nh * c.splits, (r->vd + 1) * 4, 1, &pb))
+		if (mul(lmp_num_int(split_rows), r->nh, 2 * r->vd + 6, 1, &fc) ||
+		    mul(lmp_num_int(split_rows), r->nh, (r->vd + 1) * 4, 1, &pb))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: --attention flash: overflow", r->path);
 		if (mul(lmp_num_int(pairs), r->nh / c.g, 2 * (r->hd + r->vd) + 6, 1, &f) || lmp_num_add(&f, &fc, &f) ||
 		    mul(lmp_num_int(qrows), r->nh / c.g * r->hd, rt->a_bit, 8, &qb) ||

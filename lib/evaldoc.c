@@ -455,7 +455,7 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_e
 		return -1;
 	if (rt->fusion && lmp_engine_fuse(m, rt, rows, NV, tot, e))
 		return -1;
-	if (rt->attention == LMP_ATTN_FLASH && lmp_attn_flash(m, rt, rows, NV, tot, e))
+	if ((rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED) && lmp_attn_flash(m, rt, rows, NV, tot, e))
 		return -1;
 	return stored_weights(m, rt, rows, tot, e);
 }

@@ -290,7 +290,7 @@ typedef struct lmp_runtime {
 	int flash_sms;            /* SMs its split heuristic divides by; 0: the arch's reference device */
 } lmp_runtime;
 enum { LMP_KV_HEADS = 1, LMP_KV_LATENT };
-enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH };
+enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH, LMP_ATTN_PAGED };
 enum { LMP_FA_SM80 = 1, LMP_FA_SM8X, LMP_FA_SM90 };
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */

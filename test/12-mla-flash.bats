@@ -310,3 +310,44 @@ flash_pairs() {
 	# a sweep of kernels
 	[ "$(lmp-eval --totals --attention eager,fused,flash --seq-len 64 "$LLAMA2" | jq -sc 'map(.runtime.attention)')" = '["eager",null,"flash"]' ]
 }
+
+@test "--attention paged: vLLM's varlen call over the block table; FA3's dynamic split-K, FA2's split-KV kernel" {
+	local out a='model.layers.*.self_attn.sdpa' M="$ROOT/models/meta-llama--Llama-3.1-8B.populated.json"
+	# Llama-3.1-8B decode over 4096 keys, FA3 (hopper/flash_api.cpp): a
+	# paged call of head_dim 128 keeps its causal mask for one query, so
+	# 128-key tiles (64 rows: 4 packed rows, one MMA warpgroup); 16-token
+	# pages hold no whole tile, so no TMA.  4096 keys: 32 tiles.  Varlen
+	# plans for one sequence: 8 KV heads x 1 query tile = 8 CTAs, best
+	# efficiency 8 x 16 / 132 = 0.970, the first within 85% is 14 splits.
+	# Then prepare_varlen_num_blocks: the step's 1 x 32 tiles x 1.1 x 8
+	# heads / 132 SMs = 2.13, so 3 tiles a split: ceil(32 / 3) = 11 splits,
+	# each walking 3 tiles (the last 2): all 11 load Q and write partials.
+	out=$(lmp-eval --attention paged --seq-len 1 --cache-len 4095 "$M")
+	[ "$(jq -r .runtime.attention <<<"$out")" = paged ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 11 * 32 * 262 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 11*32*128*2 + 4096*8*256*2 + 11*32*129*4 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 32*128*2 + 8*256*2 + 11*32*129*4 )) ]
+	# two sequences: 64 tiles x 1.1 x 8 / 132 = 4.27, 5 tiles a split, 7 splits each
+	out=$(lmp-eval --attention paged --batch-size 2 --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 2 * 32 * 4096 * 518 + 2 * 7 * 32 * 262 )) ]
+	# sixteen: 512 x 1.1 x 8 / 132 = 34.1, 35 tiles a split: one split, no partials
+	out=$(lmp-eval --attention paged --batch-size 16 --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 16*32*128*2 + 16*4096*8*256*2 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 16 * (32*128*2 + 8*256*2) )) ]
+	# the kernel loads a sequence's keys through the page table, none past
+	# its last: the reads are those of 4096 keys, the cache whole pages
+	[ "$(row "$a" <<<"$out" | jq .state_bytes)" = $(( 16 * 4096 * 8 * 256 * 2 )) ]
+	out=$(lmp-eval --attention paged --kv-block 16 --seq-len 1 --cache-len 4000 "$M")
+	[ "$(row "$a" <<<"$out" | jq .state_bytes)" = $(( 4016 * 8 * 256 * 2 )) ]
+	# FA2 with a block table (flash_api.cpp mha_varlen_fwd) always runs the
+	# split-KV kernel, 64 x 128 for head_dim 128, split only for a swapped
+	# GQA decode: a Llama-2-7B prefill of 1000 is tiles of 64 rows
+	local pairs keys
+	read -r pairs keys < <(flash_pairs 1000 0 64 128)
+	out=$(lmp-eval --attention paged --flash-arch sm80 --seq-len 1000 "$LLAMA2")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 1000*32*128*2 + keys*32*256*2 )) ]
+	# vLLM's profile runs this call
+	[ "$(jq -r .knobs.attention.value "$ROOT/share/lmp/engines/vllm.json")" = paged ]
+	[ "$(lmp-eval --engine vllm --totals --seq-len 1 --cache-len 99 "$LLAMA2" | jq -r .runtime.attention)" = paged ]
+}
