@@ -18,9 +18,10 @@
  * the step leaves SMs idle the K/V walk is split over blocks (split-K,
  * flash-decoding) as the sources' heuristics choose, and the float32
  * partial outputs and log-sum-exps go through memory to a combine kernel.
- * Rows whose keys are not the step's own (a sliding window, MLA's sdpa
- * under the latent layout) keep the fused counts (lmp-eval(1), Attention
- * kernel). */
+ * A sliding window is a local call: a query tile walks only the K/V
+ * tiles its rows' windows reach.  Rows whose keys are not the step's own
+ * (MLA's sdpa under the latent layout) keep the fused counts (lmp-eval(1),
+ * Attention kernel). */
 #include <math.h>
 #include <string.h>
 
@@ -81,18 +82,67 @@ lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args)
 	r->attn = r->attn && r->nh % r->nkv == 0;
 }
 
-/* The row attends the step's own keys: every query to its sequence's
- * whole context (not a window, not nothing as MLA's sdpa under the latent). */
+/* The row's sliding window W, found once: the keys one query sees over
+ * an endless cache (window_kv(W) is W there), -1 for none.  Llama-4's
+ * chunked layers count a window of their chunk (transformers keeps that
+ * cache) but attend within chunks, which is no sliding window: none. */
 static int
-plain(lmp_model *m, const lmp_row *r, const lmp_runtime *rt, int *yes, lmp_err *e)
+window_of(lmp_model *m, lmp_row *r, const lmp_runtime *rt, lmp_err *e)
 {
+	lmp_query q = {1, ((int64_t)1 << 40) - 1, 1};
+	lmp_runtime pr = *rt;
 	lmp_num v;
+	int rc;
+
+	if (r->window)
+		return 0;
+	pr.nqueries = 1;
+	pr.queries = &q;
+	if (lmp_runtime_compute(&pr, e))
+		return -1;
+	lmp_prog_set_point(m->prog, &pr);
+	rc = lmp_poly_eval(m->prog, r->keys[1], &v, e);
+	lmp_prog_set_point(m->prog, rt);
+	if (rc)
+		return lmp_prefix(e, "%s: ", r->path);
+	r->window = lmp_num_is_int(&v) && v.n >= 1 && v.n < (lmp_i128)1 << 40 && !strstr(r->path, "(chunked") ?
+		(int64_t)v.n : -1;
+	return 0;
+}
+
+/* The row attends the step's own keys: every query to its sequence's
+ * whole context, or to a sliding window of it (*w: the window, else 0),
+ * with the counts of the keys it is given (not MLA's sdpa under the
+ * latent, which counts nothing). */
+static int
+plain(lmp_model *m, lmp_row *r, const lmp_runtime *rt, int *yes, int64_t *w, lmp_err *e)
+{
+	lmp_num v, want[3];
+	lmp_i128 kv = 0, pairs = 0;
 
 	*yes = 1;
+	*w = 0;
+	if (window_of(m, r, rt, e))
+		return -1;
+	want[0] = rt->vars[key_vars[0]];
+	want[1] = rt->vars[key_vars[1]];
+	want[2] = rt->vars[key_vars[2]];
+	if (r->window > 0) {
+		/* window_kv and window_pairs (polyeval.c): W - 1 cached keys at most */
+		for (int i = 0; i < rt->nqueries; i++) {
+			const lmp_query *q = &rt->queries[i];
+			int64_t past = q->cache_len < r->window - 1 ? q->cache_len : r->window - 1;
+			kv += (lmp_i128)q->count * (past + q->seq_len);
+			pairs += (lmp_i128)q->count * q->seq_len * (past + q->seq_len);
+		}
+		want[1] = lmp_num_int(kv);
+		want[2] = lmp_num_int(pairs);
+		*w = r->window;
+	}
 	for (int i = 0; i < 3; i++) {
 		if (lmp_poly_eval(m->prog, r->keys[i], &v, e))
 			return lmp_prefix(e, "%s: ", r->path);
-		if (lmp_num_cmp(&v, &rt->vars[key_vars[i]]))
+		if (lmp_num_cmp(&v, &want[i]))
 			*yes = 0;
 	}
 	return 0;
@@ -222,6 +272,17 @@ struct call {
 	int64_t bps;           /* FA3 varlen: tiles a split, dynamic (0: static) */
 };
 
+/* The cached keys a sequence's call is given: under a window the row's
+ * own (transformers' sliding cache keeps W - 1); vLLM's paged call gets
+ * the sequence's whole block table and skips the tiles before the window. */
+static int64_t
+given(const lmp_runtime *rt, int64_t window, int64_t cache)
+{
+	if (window > 0 && rt->attention != LMP_ATTN_PAGED && cache > window - 1)
+		return window - 1;
+	return cache;
+}
+
 static void
 plan(const lmp_row *r, const lmp_runtime *rt, int64_t window, struct call *c)
 {
@@ -234,8 +295,8 @@ plan(const lmp_row *r, const lmp_runtime *rt, int64_t window, struct call *c)
 		b += qu->count;
 		if (qu->seq_len > sq)
 			sq = qu->seq_len;
-		if (qu->seq_len + qu->cache_len > sk)
-			sk = qu->seq_len + qu->cache_len;
+		if (qu->seq_len + given(rt, window, qu->cache_len) > sk)
+			sk = qu->seq_len + given(rt, window, qu->cache_len);
 	}
 	c->wl = window > 0 ? window - 1 : -1;
 	if (rt->flash_arch == LMP_FA_SM90) {
@@ -369,21 +430,22 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, fc, qb, kvb, t, pb, w;
 		lmp_i128 pairs = 0, keys = 0, qrows = 0, split_rows = 0, p, k, qr;
 		struct call c;
+		int64_t win;
 		int yes;
 		if (!r->attn)
 			continue;
-		if (plain(m, r, rt, &yes, e))
+		if (plain(m, r, rt, &yes, &win, e))
 			return -1;
 		if (!yes)
 			continue;
-		plan(r, rt, 0, &c);
+		plan(r, rt, win, &c);
 		for (int q = 0; q < rt->nqueries; q++) {
 			const lmp_query *qu = &rt->queries[q];
 			if ((qu->seq_len * c.g + c.bm - 1) / c.bm > (int64_t)1 << 24)
 				return lmp_fail(e, LMP_EXIT_USAGE, "--attention flash: %s: more than 2^24 query tiles "
 					"in a sequence (seq_len %lld)", r->path, (long long)qu->seq_len);
 			int64_t S = seq_splits(&c, qu->seq_len + qu->cache_len);
-			walk(qu->seq_len, qu->cache_len, &c, S, &p, &k, &qr);
+			walk(qu->seq_len, given(rt, win, qu->cache_len), &c, S, &p, &k, &qr);
 			pairs += p * qu->count;
 			keys += k * qu->count;
 			qrows += qr * qu->count;

@@ -557,6 +557,7 @@ typedef struct lmp_row {
 	int attn;             /* an sdpa row FlashAttention's tiles apply to (attnkernel.c): */
 	int64_t nh, nkv, hd, vd; /* its heads, KV heads, q/k and v head widths */
 	lmp_poly *keys[3];    /* its tokens, kv_tokens and qk_pairs as bound */
+	int64_t window;       /* its sliding window (attnkernel.c): 0 not yet known, -1 none */
 	lmp_poly *gemm[LMP_NGEMM]; /* its entry's gemm as bound (sharded), or NULLs */
 } lmp_row;
 typedef struct lmp_model {

@@ -351,3 +351,77 @@ flash_pairs() {
 	[ "$(jq -r .knobs.attention.value "$ROOT/share/lmp/engines/vllm.json")" = paged ]
 	[ "$(lmp-eval --engine vllm --totals --seq-len 1 --cache-len 99 "$LLAMA2" | jq -r .runtime.attention)" = paged ]
 }
+
+# window_walk S C BM BN G WL: the local (sliding-window) walk of one
+# sequence of S new tokens over C cached keys given, in rows of G packed
+# heads, window_size_left WL: tile i (rows i*BM .. end-1, tokens t0 .. t1)
+# walks K/V tiles from (C + t0 - WL) / BN, the first its first row's window
+# reaches, to ceil((C + t1 + 1) / BN), its last row's causal limit, none
+# past C + S (hopper/block.h get_n_block_min_max).  Prints the scores and
+# the keys loaded.
+window_walk() {
+	local s=$1 c=$2 bm=$3 bn=$4 g=$5 wl=$6 i end t0 t1 nmin nmax top load pairs=0 keys=0
+	for ((i = 0; i * bm < s * g; i++)); do
+		end=$(( (i + 1) * bm < s * g ? (i + 1) * bm : s * g ))
+		t0=$(( i * bm / g )) t1=$(( (end - 1) / g ))
+		nmax=$(( (c + t1 + 1 + bn - 1) / bn ))
+		nmin=$(( c + t0 - wl > 0 ? (c + t0 - wl) / bn : 0 ))
+		top=$(( nmax * bn < c + s ? nmax * bn : c + s ))
+		load=$(( top - nmin * bn ))
+		pairs=$(( pairs + (end - i * bm) * load ))
+		keys=$(( keys + load ))
+	done
+	echo "$pairs $keys"
+}
+
+@test "--attention flash|paged: a sliding window's tiles wholly outside it are skipped (Mistral's 4096)" {
+	local out pairs keys a='model.layers.*.self_attn.sdpa' M="$ROOT/models/mistralai--Mistral-7B-v0.1.populated.json"
+	# Mistral-7B: 32 heads over 8 KV heads of 128, sliding_window 4096:
+	# FlashAttention's window_size_left is 4095 (vLLM passes
+	# (sliding_window - 1, 0)), a local call: neither causal nor packed
+	# differently.  A prefill of 8192 on FA3: local tiles of head_dim 128
+	# are 128 x 128 (tile_size_fwd_sm90); rows of (token, head), 4 heads
+	[ "$(jq .config.sliding_window "$M")" = 4096 ]
+	read -r pairs keys < <(window_walk 8192 0 128 128 4 4095)
+	# a tile is 32 tokens: the first sees its 32 keys (one K/V tile cut at
+	# the sequence's end); tile 200 (tokens 6400 .. 6431) walks from
+	# (6400 - 4095) / 128 = 18 to ceil(6432 / 128) = 51: 33 tiles, 4224 keys
+	[ "$(window_walk 32 0 128 128 4 4095)" = "$(( 128 * 32 )) 32" ]
+	[ "$(( (51 - 18) * 128 ))" = 4224 ]
+	out=$(lmp-eval --attention flash --seq-len 8192 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 8 * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 8192*32*128*2 + keys*8*256*2 )) ]
+	# against the fused count, dense over the 8192 keys given
+	[ "$(lmp-eval --seq-len 8192 "$M" | row "$a" | jq .flops)" = $(( 32 * 8192 * 8192 * 518 )) ]
+	(( 8 * pairs < 32 * 8192 * 8192 * 6 / 10 ))
+	# FA2 on sm80: a local call runs the non-causal kernel, 128 x 64 for
+	# head_dim 128, one head a CTA (no swap outside a plain decode); 32
+	# heads x 128 query tiles fill 2 x 108 SMs: no split
+	read -r pairs keys < <(window_walk 8192 0 128 64 1 4095)
+	out=$(lmp-eval --attention flash --flash-arch sm80 --seq-len 8192 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 8192*32*128*2 + keys*32*256*2 )) ]
+	# a decode over 10000 cached: transformers' sliding cache gives the
+	# kernel 4095 + 1 keys, no more than the window, so the call is a plain
+	# decode (a window of the keys' length is none: 14 splits as above)
+	out=$(lmp-eval --attention flash --seq-len 1 --cache-len 10000 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 14 * 32 * 262 )) ]
+	# vLLM's paged call gets the whole sequence, 10001 keys, and skips the
+	# tiles before the window: the one query tile walks from (10000 - 4095)
+	# / 128 = 46 to ceil(10001 / 128) = 79, 33 tiles, 10001 - 46 x 128 =
+	# 4113 keys.  Splits: for one sequence the window loads at most 4095 +
+	# 1 + 64 = 4160 keys, 33 tiles; 8 CTAs; 33 splits would make 2 whole
+	# waves (efficiency 1), the first within 85% is 15 (120 / 132); the
+	# step's 79 tiles x 1.1 x 8 / 132 = 5.27, 6 a split: ceil(79 / 6) = 14
+	# splits, of 3 tiles each: 11 walk keys
+	read -r pairs keys < <(window_walk 1 10000 64 128 4 4095)
+	[ "$keys" = 4113 ]
+	out=$(lmp-eval --attention paged --seq-len 1 --cache-len 10000 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 8 * pairs * 518 + 14 * 32 * 262 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 11*32*128*2 + keys*8*256*2 + 14*32*129*4 )) ]
+	# Gemma-2's global layers are not windowed: causal tiles, more keys
+	# than its sliding layers
+	out=$(lmp-eval --attention flash --seq-len 8192 "$ROOT/models/google--gemma-2-9b.populated.json")
+	(( $(row 'model.layers(sliding).*.self_attn.sdpa' <<<"$out" | jq .flops) < \
+	   $(row 'model.layers(global).*.self_attn.sdpa' <<<"$out" | jq .flops) ))
+}
