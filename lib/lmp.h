@@ -635,6 +635,11 @@ struct lmp_walk_par {
 };
 int lmp_shard_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const struct lmp_walk_par *w,
 	lmp_poly **args, int *coll, lmp_poly **bytes, lmp_err *e);
+/* A fused experts leaf under --ep (its entry's role "experts_ep"): its
+ * experts divided over the EP ranks, *routed the routed tokens' bytes.
+ * 1 applied, 0 no such role (the TP role applies), -1 error. */
+int lmp_shard_ep_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const struct lmp_walk_par *w, lmp_poly **args,
+	lmp_poly **routed, lmp_err *e);
 /* A node's parallel role, or NULL; its member key as a string, or NULL. */
 const char *lmp_node_role(const cJSON *node);
 const char *lmp_node_par_str(const cJSON *node, const char *key);
