@@ -203,6 +203,16 @@ cdiv(int64_t a, int64_t b)
 	return (a + b - 1) / b;
 }
 
+/* a x b x c, saturated at 2^62 (counts of blocks: far past a full machine) */
+static int64_t
+prod(int64_t a, int64_t b, int64_t c)
+{
+	lmp_i128 x = (lmp_i128)a * b;
+
+	x = x > (lmp_i128)1 << 62 ? (lmp_i128)1 << 62 : x * c;
+	return x > (lmp_i128)1 << 62 ? (int64_t)1 << 62 : (int64_t)x;
+}
+
 static int64_t
 min3(int64_t a, int64_t b, int64_t c)
 {
@@ -320,15 +330,16 @@ plan(const lmp_row *r, const lmp_runtime *rt, int64_t window, struct call *c)
 		mblk = cdiv(sq * g, bm);
 		loaded = c->local && c->wl + 1 + bm < sk ? c->wl + 1 + bm : sk;
 		/* varlen (vLLM's paged call) plans for one long sequence */
-		c->splits = splits_fa3((paged ? 1 : b) * r->nkv * mblk, sms, cdiv(loaded, bn), mblk,
-			sk * (r->hd + r->vd) * (rt->kv_bit <= 8 ? 1 : 2), causal || c->local);
+		c->splits = splits_fa3(prod(paged ? 1 : b, r->nkv, mblk), sms, cdiv(loaded, bn), mblk,
+			prod(sk, r->hd + r->vd, rt->kv_bit <= 8 ? 1 : 2), causal || c->local);
 		if (paged && c->splits > 1) {
 			/* prepare_varlen_num_blocks: the step's tiles x 1.1 x KV
 			 * heads over the SMs, each sequence split to that */
-			int64_t total = 0;
+			int64_t total = 0, t;
 			for (int q = 0; q < rt->nqueries; q++) {
 				const lmp_query *qu = &rt->queries[q];
-				total += qu->count * cdiv(qu->seq_len * g, bm) * cdiv(qu->seq_len + qu->cache_len, bn);
+				t = prod(qu->count, cdiv(qu->seq_len * g, bm), cdiv(qu->seq_len + qu->cache_len, bn));
+				total = total < ((int64_t)1 << 40) - t ? total + t : (int64_t)1 << 40;
 			}
 			c->bps = (int64_t)ceilf((float)total * 1.1f * (float)r->nkv / (float)sms);
 			if (c->bps < 1)
@@ -347,7 +358,7 @@ plan(const lmp_row *r, const lmp_runtime *rt, int64_t window, struct call *c)
 		/* paged K/V (varlen with a block table) runs the split-KV
 		 * kernel, split only where the heads were swapped */
 		if (!paged || swap)
-			c->splits = splits_fa2(b * (swap ? r->nkv : r->nh) * cdiv(swap ? g : sq, 64), sms, cdiv(sk, bn));
+			c->splits = splits_fa2(prod(b, swap ? r->nkv : r->nh, cdiv(swap ? g : sq, 64)), sms, cdiv(sk, bn));
 		else
 			c->splits = 1;
 		if (c->splits > 1 || paged) /* the split-KV kernel: 64 x kBlockN */
