@@ -8,8 +8,8 @@
 #                    [--engine NAME|FILE] [--kv-block N,...] [--gpu-memory-utilization F,...]
 #                    [--memory-rule total|static|free,...] [--reserve-bytes N,...]
 #                    [--chunk N,...] [--fusion off|on,...]
-#                    [--kv-layout heads|latent,...] [--attention eager|fused|flash,...]
-#                    [--flash-arch sm80|sm8x|sm90,...]
+#                    [--kv-layout heads|latent,...] [--attention eager|fused|flash|paged,...]
+#                    [--flash-arch sm80|sm8x|sm90,...] [--flash-sms N,...]
 #                    [--hardware NAME|FILE] [--devices N] [--gpus-per-node N] [--compute-efficiency X]
 #                    [--memory-efficiency X] [--calibration FILE|none] [--ideal] [--unfused]
 #                    [--format F] [--plot X:Y] [--series FIELD,...]
@@ -87,7 +87,7 @@ while [ $# -gt 0 ]; do
 		--engine | --kv-block | --gpu-memory-utilization | --memory-rule | --reserve-bytes | --chunk | --fusion)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
-	--tp | --pp | --ep | --dp | --kv-layout | --attention | --flash-arch)
+	--tp | --pp | --ep | --dp | --kv-layout | --attention | --flash-arch | --flash-sms)
 		[ $# -gt 0 ] || die "$a needs a value"
 		add_eval "$a"; add_eval "$1"; shift ;;
 	--db)

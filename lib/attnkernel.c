@@ -14,9 +14,15 @@
  * ones of a diagonal tile too.  Tile sizes, 16-bit, causal, no dropout:
  *   FA2 csrc/flash_attn/src/flash_fwd_launch_template.h (run_mha_fwd_hdim*)
  *   FA3 hopper/tile_size.h (tile_size_fwd_sm90)
- * Rows whose keys are not the step's own (a sliding window, MLA's sdpa
- * under the latent layout) keep the fused counts (lmp-eval(1), Attention
- * kernel). */
+ * A decode swaps a GQA group's heads into FA2's query rows too.  Where
+ * the step leaves SMs idle the K/V walk is split over blocks (split-K,
+ * flash-decoding) as the sources' heuristics choose, and the float32
+ * partial outputs and log-sum-exps go through memory to a combine kernel.
+ * A sliding window is a local call: a query tile walks only the K/V
+ * tiles its rows' windows reach.  Rows whose keys are not the step's own
+ * (MLA's sdpa under the latent layout) keep the fused counts (lmp-eval(1),
+ * Attention kernel). */
+#include <math.h>
 #include <string.h>
 
 #include "lmp.h"
@@ -76,63 +82,334 @@ lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args)
 	r->attn = r->attn && r->nh % r->nkv == 0;
 }
 
-/* The row attends the step's own keys: every query to its sequence's
- * whole context (not a window, not nothing as MLA's sdpa under the latent). */
+/* The row's sliding window W, found once: the keys one query sees over
+ * an endless cache (window_kv(W) is W there), -1 for none.  Llama-4's
+ * chunked layers count a window of their chunk (transformers keeps that
+ * cache) but attend within chunks, which is no sliding window: none. */
 static int
-plain(lmp_model *m, const lmp_row *r, const lmp_runtime *rt, int *yes, lmp_err *e)
+window_of(lmp_model *m, lmp_row *r, const lmp_runtime *rt, lmp_err *e)
 {
+	lmp_query q = {1, ((int64_t)1 << 40) - 1, 1};
+	lmp_runtime pr = *rt;
 	lmp_num v;
+	int rc;
+
+	if (r->window)
+		return 0;
+	pr.nqueries = 1;
+	pr.queries = &q;
+	if (lmp_runtime_compute(&pr, e))
+		return -1;
+	lmp_prog_set_point(m->prog, &pr);
+	rc = lmp_poly_eval(m->prog, r->keys[1], &v, e);
+	lmp_prog_set_point(m->prog, rt);
+	if (rc)
+		return lmp_prefix(e, "%s: ", r->path);
+	r->window = lmp_num_is_int(&v) && v.n >= 1 && v.n < (lmp_i128)1 << 40 && !strstr(r->path, "(chunked") ?
+		(int64_t)v.n : -1;
+	return 0;
+}
+
+/* The row attends the step's own keys: every query to its sequence's
+ * whole context, or to a sliding window of it (*w: the window, else 0),
+ * with the counts of the keys it is given (not MLA's sdpa under the
+ * latent, which counts nothing). */
+static int
+plain(lmp_model *m, lmp_row *r, const lmp_runtime *rt, int *yes, int64_t *w, lmp_err *e)
+{
+	lmp_num v, want[3];
+	lmp_i128 kv = 0, pairs = 0;
 
 	*yes = 1;
+	*w = 0;
+	if (window_of(m, r, rt, e))
+		return -1;
+	want[0] = rt->vars[key_vars[0]];
+	want[1] = rt->vars[key_vars[1]];
+	want[2] = rt->vars[key_vars[2]];
+	if (r->window > 0) {
+		/* window_kv and window_pairs (polyeval.c): W - 1 cached keys at most */
+		for (int i = 0; i < rt->nqueries; i++) {
+			const lmp_query *q = &rt->queries[i];
+			int64_t past = q->cache_len < r->window - 1 ? q->cache_len : r->window - 1;
+			kv += (lmp_i128)q->count * (past + q->seq_len);
+			pairs += (lmp_i128)q->count * q->seq_len * (past + q->seq_len);
+		}
+		want[1] = lmp_num_int(kv);
+		want[2] = lmp_num_int(pairs);
+		*w = r->window;
+	}
 	for (int i = 0; i < 3; i++) {
 		if (lmp_poly_eval(m->prog, r->keys[i], &v, e))
 			return lmp_prefix(e, "%s: ", r->path);
-		if (lmp_num_cmp(&v, &rt->vars[key_vars[i]]))
+		if (lmp_num_cmp(&v, &want[i]))
 			*yes = 0;
 	}
 	return 0;
 }
 
-/* kBlockM x kBlockN of the causal forward for these head widths. */
+/* FA3's kBlockM x kBlockN, 16-bit (hopper/tile_size.h
+ * tile_size_fwd_sm90): causal or local (a sliding window) or neither, K/V
+ * read through a page table without TMA, one MMA warpgroup (64 rows) for
+ * head_dim 128 and at most 64 packed rows (use_one_mma_wg,
+ * hopper/heuristics.h). */
 static void
-tile(int arch, int64_t hd, int64_t vd, int64_t *bm, int64_t *bn)
+tile_sm90(int64_t hd, int64_t vd, int causal, int local, int paged, int64_t rows, int64_t *bm, int64_t *bn)
 {
-	int64_t d = hd > vd ? hd : vd; /* FA2 takes one width: the larger */
-
-	switch (arch) {
-	case LMP_FA_SM90: /* tile_size_fwd_sm90, element_size 2, is_causal */
-		*bm = hd <= 64 ? 192 : 128;
-		*bn = hd <= 64 ? 128 : hd <= 96 ? 144 : hd <= 128 ? 128 : hd <= 192 ? (vd <= 128 ? 128 : 112) : 80;
-		if (hd > 64 && hd <= 96)
-			*bm = 192;
-		return;
-	case LMP_FA_SM8X: /* cc 8.6 / 8.9: is_sm8x, Is_causal */
-		*bm = d <= 64 ? 128 : d <= 128 ? 64 : d <= 192 ? 128 : 64;
-		*bn = d <= 64 ? 128 : 64;
-		return;
-	default: /* sm80 */
-		*bm = 128;
-		*bn = d <= 64 ? 128 : 64;
+	if (hd <= 64 && (vd == 512 || vd == 256)) {
+		*bm = vd == 512 ? 64 : 128, *bn = vd == 512 ? 64 : 112;
+	} else if (hd <= 64) {
+		*bm = 192, *bn = causal ? 128 : local || paged ? 160 : 192;
+	} else if (hd <= 96) {
+		*bm = 192, *bn = local || paged ? 128 : 144;
+	} else if (hd <= 128) {
+		*bm = hd == 128 && rows <= 64 ? 64 : 128, *bn = causal || local || paged ? 128 : 176;
+	} else if (hd <= 192) {
+		*bm = 128, *bn = paged || local ? 96 : vd <= 128 ? 128 : 112;
+	} else {
+		*bm = 128, *bn = local ? 64 : 80;
 	}
 }
 
-/* For one sequence of s new tokens over c cached, in rows of g packed
- * heads: the scores computed (rows x keys loaded) and the keys loaded,
- * summed over the query tiles. */
+/* FA2's standard forward kernel, 16-bit (run_mha_fwd_hdim*): causal, or
+ * not (a decode, a sliding window) where sm86/89 differ. */
 static void
-walk(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, lmp_i128 *pairs, lmp_i128 *keys)
+tile_fa2(int arch, int64_t hd, int64_t vd, int causal, int64_t *bm, int64_t *bn)
 {
-	int64_t rows = s * g, k = c + s, i;
+	int64_t d = hd > vd ? hd : vd; /* FA2 takes one width: the larger */
 
-	*pairs = *keys = 0;
+	if (arch == LMP_FA_SM8X) { /* cc 8.6 / 8.9: is_sm8x */
+		*bm = d <= 64 ? 128 : d <= 128 ? (causal ? 64 : 128) : d <= 192 ? 128 : 64;
+		*bn = d <= 64 ? 128 : d <= 96 || d > 128 ? 64 : causal ? 64 : 32;
+		return;
+	}
+	*bm = 128;
+	*bn = d <= 64 ? 128 : 64;
+}
+
+/* The SMs of --flash-arch's reference device: H100 SXM (sm90), A100
+ * (sm80), A40 and RTX A6000 (sm8x), share/lmp/hardware compute_units. */
+static int64_t
+ref_sms(const lmp_runtime *rt)
+{
+	if (rt->flash_sms > 0)
+		return rt->flash_sms;
+	return rt->flash_arch == LMP_FA_SM90 ? 132 : rt->flash_arch == LMP_FA_SM8X ? 84 : 108;
+}
+
+static int64_t
+cdiv(int64_t a, int64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+/* a x b x c, saturated at 2^62 (counts of blocks: far past a full machine) */
+static int64_t
+prod(int64_t a, int64_t b, int64_t c)
+{
+	lmp_i128 x = (lmp_i128)a * b;
+
+	x = x > (lmp_i128)1 << 62 ? (lmp_i128)1 << 62 : x * c;
+	return x > (lmp_i128)1 << 62 ? (int64_t)1 << 62 : (int64_t)x;
+}
+
+static int64_t
+min3(int64_t a, int64_t b, int64_t c)
+{
+	return a < b ? (a < c ? a : c) : (b < c ? b : c);
+}
+
+/* The fewest splits whose wave efficiency is 85% of the best:
+ * num_splits_heuristic of FA2 (csrc/flash_attn/flash_api.cpp: splits
+ * that give the same tiles a split as one fewer are not eligible) and of
+ * FA3 (hopper/heuristics.h: none of that, but no split of 4 K/V tiles or
+ * fewer).  In float as the source computes it. */
+static int64_t
+best_splits(int64_t work, int64_t sms, int64_t nblk, int64_t maxs, int fa2)
+{
+	float eff[128], best = 0.f;
+	int64_t s;
+
+	maxs = min3(maxs, sms, nblk);
+	for (s = 1; s <= maxs; s++) {
+		float w = (float)(work * s) / (float)sms;
+		eff[s - 1] = fa2 && s > 1 && cdiv(nblk, s) == cdiv(nblk, s - 1) ? 0.f : w / ceilf(w);
+		if (eff[s - 1] > best)
+			best = eff[s - 1];
+	}
+	for (s = 1; s <= maxs; s++)
+		if ((!fa2 || s == 1 || cdiv(nblk, s) != cdiv(nblk, s - 1)) && eff[s - 1] >= 0.85 * best)
+			return s;
+	return 1;
+}
+
+/* FA2's set_params_splitkv: SMs x 2 (two CTAs of 128 threads an SM). */
+static int64_t
+splits_fa2(int64_t work, int64_t sms, int64_t nblk)
+{
+	if ((float)work >= 0.8f * (float)(2 * sms))
+		return 1;
+	return best_splits(work, 2 * sms, nblk, 128, 1);
+}
+
+/* FA3's get_num_splits / num_splits_heuristic: a full machine splits only
+ * a KV head larger than L2 (50 MiB) that at least 2 x SMs query tiles
+ * re-read, never a causal or local call. */
+static int64_t
+splits_fa3(int64_t work, int64_t sms, int64_t nblk, int64_t mblk, int64_t head_bytes, int causal)
+{
+	const int64_t l2 = 50 * 1024 * 1024;
+
+	if ((float)work >= 0.8f * (float)sms) {
+		if (head_bytes > l2 && mblk >= 2 * sms && !causal)
+			return cdiv(head_bytes, l2) < 128 ? cdiv(head_bytes, l2) : 128;
+		return 1;
+	}
+	if (nblk <= 4)
+		return 1;
+	return best_splits(work, sms, nblk, 128, 0);
+}
+
+/* How one step's call runs: tiles, the query heads packed in a tile's
+ * rows, the sliding window, and the K/V splits (split-K), per the source
+ * with the step as one call of its sequences (the longest sets what
+ * max_seqlen_q / max_seqlen_k set). */
+struct call {
+	int fa3, local;
+	int64_t bm, bn, g, wl; /* wl: window_size_left (window - 1), -1: none */
+	int64_t splits;        /* of every sequence; FA3 varlen: the bound */
+	int64_t per;           /* FA2: K/V tiles a split covers */
+	int64_t bps;           /* FA3 varlen: tiles a split, dynamic (0: static) */
+};
+
+/* The cached keys a sequence's call is given: under a window the row's
+ * own (transformers' sliding cache keeps W - 1); vLLM's paged call gets
+ * the sequence's whole block table and skips the tiles before the window. */
+static int64_t
+given(const lmp_runtime *rt, int64_t window, int64_t cache)
+{
+	if (window > 0 && rt->attention != LMP_ATTN_PAGED && cache > window - 1)
+		return window - 1;
+	return cache;
+}
+
+static void
+plan(const lmp_row *r, const lmp_runtime *rt, int64_t window, struct call *c)
+{
+	int64_t b = 0, sq = 0, sk = 0, sms = ref_sms(rt), g = r->nh / r->nkv;
+	int paged = rt->attention == LMP_ATTN_PAGED;
+
+	memset(c, 0, sizeof *c);
+	for (int q = 0; q < rt->nqueries; q++) {
+		const lmp_query *qu = &rt->queries[q];
+		b += qu->count;
+		if (qu->seq_len > sq)
+			sq = qu->seq_len;
+		if (qu->seq_len + given(rt, window, qu->cache_len) > sk)
+			sk = qu->seq_len + given(rt, window, qu->cache_len);
+	}
+	c->wl = window > 0 ? window - 1 : -1;
+	if (rt->flash_arch == LMP_FA_SM90) {
+		int causal = 1;
+		int64_t bm, bn, mblk, loaded;
+		c->fa3 = 1;
+		c->g = g; /* PackGQA: always for varlen, paged or split calls */
+		if (c->wl >= sk - 1)
+			c->wl = -1; /* a window as long as the keys is none */
+		/* one query: the mask goes, but for head_dim 65..128 paged */
+		if (sq == 1 && c->wl < 0 && (r->hd <= 64 || r->hd > 128 || !paged))
+			causal = 0;
+		c->local = c->wl >= 0;
+		causal = causal && !c->local;
+		tile_sm90(r->hd, r->vd, causal, c->local, 0, sq * g, &bm, &bn);
+		/* paged K/V by TMA only where pages hold whole tiles and the
+		 * rows fill one (get_pagedkv_tma) */
+		if (paged && !(rt->kv_block % bn == 0 && sq * g > bm))
+			tile_sm90(r->hd, r->vd, causal, c->local, 1, sq * g, &bm, &bn);
+		c->bm = bm, c->bn = bn;
+		mblk = cdiv(sq * g, bm);
+		loaded = c->local && c->wl + 1 + bm < sk ? c->wl + 1 + bm : sk;
+		/* varlen (vLLM's paged call) plans for one long sequence */
+		c->splits = splits_fa3(prod(paged ? 1 : b, r->nkv, mblk), sms, cdiv(loaded, bn), mblk,
+			prod(sk, r->hd + r->vd, rt->kv_bit <= 8 ? 1 : 2), causal || c->local);
+		if (paged && c->splits > 1) {
+			/* prepare_varlen_num_blocks: the step's tiles x 1.1 x KV
+			 * heads over the SMs, each sequence split to that */
+			int64_t total = 0, t;
+			for (int q = 0; q < rt->nqueries; q++) {
+				const lmp_query *qu = &rt->queries[q];
+				t = prod(qu->count, cdiv(qu->seq_len * g, bm), cdiv(qu->seq_len + qu->cache_len, bn));
+				total = total < ((int64_t)1 << 40) - t ? total + t : (int64_t)1 << 40;
+			}
+			c->bps = (int64_t)ceilf((float)total * 1.1f * (float)r->nkv / (float)sms);
+			if (c->bps < 1)
+				c->bps = 1;
+		}
+	} else {
+		int64_t d = r->hd > r->vd ? r->hd : r->vd, bn = d <= 64 ? 256 : d <= 128 ? 128 : 64;
+		int swap;
+		if (c->wl >= sk)
+			c->wl = -1;
+		c->local = c->wl >= 0;
+		/* a GQA decode swaps a group's heads into seqlen_q
+		 * (seqlenq_ngroups_swapped): a CTA per KV head */
+		swap = sq == 1 && g > 1 && !c->local;
+		c->g = swap ? g : 1;
+		/* paged K/V (varlen with a block table) runs the split-KV
+		 * kernel, split only where the heads were swapped */
+		if (!paged || swap)
+			c->splits = splits_fa2(prod(b, swap ? r->nkv : r->nh, cdiv(swap ? g : sq, 64)), sms, cdiv(sk, bn));
+		else
+			c->splits = 1;
+		if (c->splits > 1 || paged) /* the split-KV kernel: 64 x kBlockN */
+			c->bm = 64, c->bn = bn;
+		else
+			tile_fa2(rt->flash_arch, r->hd, r->vd, sq > 1 && !c->local, &c->bm, &c->bn);
+		c->per = cdiv(cdiv(sk, c->bn), c->splits);
+	}
+}
+
+/* The splits of one sequence of ctx keys (FA3 varlen: dynamic). */
+static int64_t
+seq_splits(const struct call *c, int64_t ctx)
+{
+	int64_t s;
+
+	if (!c->bps)
+		return c->splits;
+	s = cdiv(cdiv(ctx, c->bn), c->bps);
+	return s < 1 ? 1 : s < c->splits ? s : c->splits;
+}
+
+/* For one sequence of s new tokens over c cached, in rows of g packed
+ * heads, split S ways: the scores computed (rows x keys loaded) and the
+ * keys loaded, summed over the query tiles, and the Q rows loaded, once
+ * by each split that has K/V tiles to walk.  A tile walks the K/V tiles
+ * from its first row's window start (local) to its last row's causal
+ * limit (hopper/block.h get_n_block_min_max; FA2's kernels alike); a
+ * split takes ceil(tiles / S) of the tile's own (FA3) or of the longest
+ * sequence's (FA2). */
+static void
+walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
+{
+	int64_t g = k->g, bm = k->bm, bn = k->bn, rows = s * g, kv = c + s, i;
+
+	*pairs = *keys = *qrows = 0;
 	for (i = 0; i * bm < rows; i++) {
 		int64_t end = (i + 1) * bm < rows ? (i + 1) * bm : rows;
-		int64_t need = c + (end - 1) / g + 1;             /* keys the tile's last row sees */
-		int64_t load = (need + bn - 1) / bn * bn;          /* whole K/V tiles ... */
-		if (load > k)
-			load = k;                                  /* ... but none past the sequence */
+		int64_t nmax = cdiv(c + (end - 1) / g + 1, bn), nmin = 0, load, busy;
+		if (k->local && c + i * bm / g - k->wl > 0)
+			nmin = (c + i * bm / g - k->wl) / bn;
+		load = (nmax * bn < kv ? nmax * bn : kv) - nmin * bn; /* none past the sequence */
+		if (S < 2)
+			busy = 1;
+		else if (k->fa3)
+			busy = cdiv(nmax - nmin, cdiv(nmax - nmin, S));
+		else
+			busy = (nmax - 1) / k->per - nmin / k->per + 1;
 		*pairs += (lmp_i128)(end - i * bm) * load;
 		*keys += load;
+		*qrows += (lmp_i128)(end - i * bm) * busy;
 	}
 }
 
@@ -161,42 +438,53 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 {
 	for (int i = 0; i < m->nrows; i++) {
 		lmp_row *r = &m->rows[i];
-		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, qb, kvb, t;
-		lmp_i128 pairs = 0, keys = 0, p, k;
-		int64_t bm, bn, g;
+		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, fc, qb, kvb, t, pb, w;
+		lmp_i128 pairs = 0, keys = 0, qrows = 0, split_rows = 0, p, k, qr;
+		struct call c;
+		int64_t win;
 		int yes;
 		if (!r->attn)
 			continue;
-		if (plain(m, r, rt, &yes, e))
+		if (plain(m, r, rt, &yes, &win, e))
 			return -1;
 		if (!yes)
 			continue;
-		/* FA2 runs a CTA per query head; FA3 packs a group's heads */
-		g = rt->flash_arch == LMP_FA_SM90 ? r->nh / r->nkv : 1;
-		tile(rt->flash_arch, r->hd, r->vd, &bm, &bn);
+		plan(r, rt, win, &c);
 		for (int q = 0; q < rt->nqueries; q++) {
 			const lmp_query *qu = &rt->queries[q];
-			if ((qu->seq_len * g + bm - 1) / bm > (int64_t)1 << 24)
+			if ((qu->seq_len * c.g + c.bm - 1) / c.bm > (int64_t)1 << 24)
 				return lmp_fail(e, LMP_EXIT_USAGE, "--attention flash: %s: more than 2^24 query tiles "
 					"in a sequence (seq_len %lld)", r->path, (long long)qu->seq_len);
-			walk(qu->seq_len, qu->cache_len, g, bm, bn, &p, &k);
+			int64_t S = seq_splits(&c, qu->seq_len + qu->cache_len);
+			walk(qu->seq_len, given(rt, win, qu->cache_len), &c, S, &p, &k, &qr);
 			pairs += p * qu->count;
 			keys += k * qu->count;
+			qrows += qr * qu->count;
+			if (S > 1) /* (token, split) pairs with partials */
+				split_rows += (lmp_i128)qu->seq_len * qu->count * S;
 		}
 		if (!rows)
 			for (int kd = 0; kd < LMP_NKINDS; kd++)
 				if (lmp_poly_eval(m->prog, r->poly[kd], &own[kd], e))
 					return lmp_prefix(e, "%s: ", r->path);
 		/* per packed row (a head and a token) 2 (hd + vd) FLOPs a score for
-		 * QK^T and PV and 6 for scale and softmax; Q read once at the
-		 * activation width, K and V per tile at the cache's, for each of
-		 * nh / g CTAs of a tile */
-		if (mul(lmp_num_int(pairs), r->nh / g, 2 * (r->hd + r->vd) + 6, 1, &f) ||
-		    mul(rt->vars[LMP_V_TOKENS], r->nh * r->hd, rt->a_bit, 8, &qb) ||
-		    mul(lmp_num_int(keys), r->nh / g * (r->hd + r->vd), rt->kv_bit, 8, &kvb) || lmp_num_add(&qb, &kvb, &t))
+		 * QK^T and PV and 6 for scale and softmax; Q read by each split
+		 * that walks keys at the activation width, K and V per tile at
+		 * the cache's, for each of nh / g CTAs of a tile.  Split-K:
+		 * every split writes its partial output and log-sum-exp in
+		 * float32 (vd + 1 values a head and token) and the combine kernel
+		 * reads them back, 2 vd + 6 FLOPs a split to rescale and add */
+		if (mul(lmp_num_int(split_rows), r->nh, 2 * r->vd + 6, 1, &fc) ||
+		    mul(lmp_num_int(split_rows), r->nh, (r->vd + 1) * 4, 1, &pb))
+			return lmp_fail(e, LMP_EXIT_INPUT, "%s: --attention flash: overflow", r->path);
+		if (mul(lmp_num_int(pairs), r->nh / c.g, 2 * (r->hd + r->vd) + 6, 1, &f) || lmp_num_add(&f, &fc, &f) ||
+		    mul(lmp_num_int(qrows), r->nh / c.g * r->hd, rt->a_bit, 8, &qb) ||
+		    mul(lmp_num_int(keys), r->nh / c.g * (r->hd + r->vd), rt->kv_bit, 8, &kvb) ||
+		    lmp_num_add(&qb, &kvb, &t) || lmp_num_add(&t, &pb, &t) || lmp_num_add(&v[LMP_K_WRITES], &pb, &w))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: --attention flash: overflow", r->path);
 		if (set(&v[LMP_K_FLOPS], &f, &r->count, &tot[LMP_K_FLOPS], e) ||
-		    set(&v[LMP_K_READS], &t, &r->count, &tot[LMP_K_READS], e))
+		    set(&v[LMP_K_READS], &t, &r->count, &tot[LMP_K_READS], e) ||
+		    set(&v[LMP_K_WRITES], &w, &r->count, &tot[LMP_K_WRITES], e))
 			return -1;
 	}
 	return 0;

@@ -209,6 +209,46 @@ runtime_bytes(struct loader *L, const char *text, const char *what, lmp_i128 num
 	return sum;
 }
 
+/* A fused experts leaf spread over EP ranks (Llama-4's), as walk_par
+ * spreads a repeat of experts: all-to-alls dispatch and combine each TP
+ * rank's share of the routed tokens, a TP group gathers the hidden state
+ * back (the routed bytes over top_k, top_k = the experts x the row's
+ * active share), and an EP group of ep / tp replicas routes all their
+ * tokens to its experts. */
+static int
+ep_leaf_rows(struct loader *L, lmp_row *r, lmp_poly *routed)
+{
+	struct lmp_walk_par *w = L->par;
+	lmp_model *m = L->m;
+	const char *dot = strrchr(r->path, '.');
+	char *parent = lmp_arena_alloc(m->arena, strlen(r->path) + 1);
+	lmp_poly *per = lmp_poly_zero(m->prog), *hidden = lmp_poly_zero(m->prog);
+	lmp_num share = lmp_num_frac(1, w->tp), one = lmp_num_int(1), experts, k, inv;
+	lmp_num count = r->count;
+	lmp_err ignore;
+	int i = lmp_entry_param_index(r->entry, "num_experts");
+
+	memcpy(parent, r->path, dot ? (size_t)(dot - r->path) : 0);
+	parent[dot ? dot - r->path : 0] = '\0';
+	if (w->ep > w->tp) {
+		r->batch_scale = w->ep / w->tp;
+		m->nscaled++;
+	}
+	if (lmp_poly_accumulate(m->prog, &per, &share, routed, L->e) ||
+	    coll_row(L, parent, "dispatch", LMP_COLL_ALL_TO_ALL, w->ep, "ep", &count, per) ||
+	    coll_row(L, parent, "combine", LMP_COLL_ALL_TO_ALL, w->ep, "ep", &count, per))
+		return -1;
+	if (w->tp < 2)
+		return 0;
+	/* the model's experts (the unsharded argument) x the share a token uses: top_k */
+	if (i < 0 || lmp_poly_value(m->prog, r->args[i], &experts, &ignore) ||
+	    lmp_num_mul(&experts, &r->active, &k) || lmp_num_sign(&k) <= 0 ||
+	    lmp_num_div(&one, &k, &inv) ||
+	    lmp_poly_accumulate(m->prog, &hidden, &inv, routed, L->e))
+		return lmp_fail(L->e, LMP_EXIT_INPUT, "%s: its routed share does not give top_k", r->path);
+	return coll_row(L, parent, NULL, LMP_COLL_ALL_GATHER, w->tp, "tp", &count, hidden);
+}
+
 static int
 leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count, const lmp_num *active)
 {
@@ -259,14 +299,17 @@ leaf(struct loader *L, const cJSON *node, const char *path, const lmp_num *count
 	r->args = lmp_arena_alloc(m->arena, sizeof *r->args * (size_t)(r->entry->nparams + 1));
 	memcpy(r->args, args, sizeof *args * (size_t)r->entry->nparams);
 	if (L->par) {
-		int coll;
-		lmp_poly *bytes;
+		int coll = 0, ep;
+		lmp_poly *bytes, *routed = NULL;
 		lmp_num rep = lmp_num_int(L->par->list >= 0 ? m->list_len[L->par->list] : 1);
 		r->list = L->par->list;
 		if (lmp_num_div(&r->count, &rep, &r->per_layer) ||
-		    lmp_shard_leaf(m, L->db, r, node, L->par, args, &coll, &bytes, L->e) ||
+		    (ep = lmp_shard_ep_leaf(m, L->db, r, L->par, args, &routed, L->e)) < 0 ||
+		    (!ep && lmp_shard_leaf(m, L->db, r, node, L->par, args, &coll, &bytes, L->e)) ||
 		    compile_row(m, L->db, r, args, 0, L->e))
 			return -1;
+		if (ep)
+			return ep_leaf_rows(L, r, routed);
 		/* FlashAttention's tiles on one device: its heads as sharded */
 		if (r->attn && L->par->tp_here > 1)
 			lmp_attn_sharded(m, r, args);

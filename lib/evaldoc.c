@@ -52,6 +52,8 @@ bits(lmp_buf *b, const lmp_runtime *rt)
 			}
 			continue;
 		}
+		if (i == LMP_RO_FLASH_SMS && !v)
+			continue; /* the arch's own device: documents as before it */
 		key(b, r->json);
 		i128(b, v);
 	}
@@ -467,7 +469,7 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, int t
 		return -1;
 	if (rt->fusion && lmp_engine_fuse(m, rt, rows, NV, tot, e))
 		return -1;
-	if (rt->attention == LMP_ATTN_FLASH && lmp_attn_flash(m, rt, rows, NV, tot, e))
+	if ((rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED) && lmp_attn_flash(m, rt, rows, NV, tot, e))
 		return -1;
 	return stored_weights(m, rt, rows, tot, e);
 }
@@ -853,7 +855,8 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 	int64_t key[6] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq, at->kv_layout};
 	lmp_query q = {1, 0, batch};
 	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit,
-		.kv_layout = at->kv_layout, .attention = at->attention, .flash_arch = at->flash_arch};
+		.kv_layout = at->kv_layout, .attention = at->attention, .flash_arch = at->flash_arch,
+		.flash_sms = at->flash_sms};
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;

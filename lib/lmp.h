@@ -287,9 +287,10 @@ typedef struct lmp_runtime {
 	int64_t kv_block, mem_util, mem_rule, reserve_bytes, chunk, fusion; /* mem_util: parts per 10^4 */
 	int kv_layout, attention; /* LMP_KV_*, LMP_ATTN_*: the engine knobs of lmp-eval */
 	int flash_arch;           /* LMP_FA_*: whose FlashAttention tiles */
+	int flash_sms;            /* SMs its split heuristic divides by; 0: the arch's reference device */
 } lmp_runtime;
 enum { LMP_KV_HEADS = 1, LMP_KV_LATENT };
-enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH };
+enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH, LMP_ATTN_PAGED };
 enum { LMP_FA_SM80 = 1, LMP_FA_SM8X, LMP_FA_SM90 };
 /* Every runtime variable of rt, from its queries and widths: the one place
  * they are derived. */
@@ -311,6 +312,7 @@ enum lmp_ro {
 	LMP_RO_TP, LMP_RO_PP, LMP_RO_EP, LMP_RO_DP, /* the parallel layout (parallel.c) */
 	LMP_RO_KV_BLOCK, LMP_RO_MEM_UTIL, LMP_RO_MEM_RULE, LMP_RO_RESERVE, LMP_RO_CHUNK, LMP_RO_FUSION, /* engine knobs */
 	LMP_RO_KV_LAYOUT, LMP_RO_ATTENTION, LMP_RO_FLASH_ARCH, /* choice lists: the lmp.h enums (min 1) */
+	LMP_RO_FLASH_SMS, /* written only where given (evaldoc.c) */
 	LMP_RO_NLISTS,
 	LMP_RO_PHASE = LMP_RO_NLISTS, LMP_RO_QUERIES,
 	LMP_RO_ENGINE,
@@ -555,6 +557,7 @@ typedef struct lmp_row {
 	int attn;             /* an sdpa row FlashAttention's tiles apply to (attnkernel.c): */
 	int64_t nh, nkv, hd, vd; /* its heads, KV heads, q/k and v head widths */
 	lmp_poly *keys[3];    /* its tokens, kv_tokens and qk_pairs as bound */
+	int64_t window;       /* its sliding window (attnkernel.c): 0 not yet known, -1 none */
 	lmp_poly *gemm[LMP_NGEMM]; /* its entry's gemm as bound (sharded), or NULLs */
 } lmp_row;
 typedef struct lmp_model {
@@ -632,6 +635,11 @@ struct lmp_walk_par {
 };
 int lmp_shard_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *node, const struct lmp_walk_par *w,
 	lmp_poly **args, int *coll, lmp_poly **bytes, lmp_err *e);
+/* A fused experts leaf under --ep (its entry's role "experts_ep"): its
+ * experts divided over the EP ranks, *routed the routed tokens' bytes.
+ * 1 applied, 0 no such role (the TP role applies), -1 error. */
+int lmp_shard_ep_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const struct lmp_walk_par *w, lmp_poly **args,
+	lmp_poly **routed, lmp_err *e);
 /* A node's parallel role, or NULL; its member key as a string, or NULL. */
 const char *lmp_node_role(const cJSON *node);
 const char *lmp_node_par_str(const cJSON *node, const char *key);

@@ -117,27 +117,19 @@ divide(const lmp_row *r, const char *name, lmp_i128 value, lmp_i128 units, int h
 	return lmp_fail(e, LMP_EXIT_INPUT, "%s: --tp %d does not divide %s %s", r->path, n, name, v);
 }
 
-/* The collective a role emits: its kind and bytes per device, folded from
- * the undivided arguments. */
+/* Bytes a role declares (a template over the entry's parameters),
+ * folded from the undivided arguments. */
 static int
-then(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *rd, lmp_poly **orig, int *coll, lmp_poly **bytes, lmp_err *e)
+fold_bytes(lmp_model *m, lmp_db *db, lmp_row *r, const char *text, lmp_poly **orig, lmp_poly **bytes, lmp_err *e)
 {
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rd, "then");
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(t, "collective");
-	const cJSON *b = cJSON_GetObjectItemCaseSensitive(t, "bytes");
 	const char *names[LMP_MAX_ARGS];
 	lmp_fold_ctx c = {0};
 	lmp_tmpl *tm;
 	int i;
 
-	if (!t)
-		return 0;
-	if (!cJSON_IsString(k) || !lmp_coll_kind(k->valuestring) || !cJSON_IsString(b))
-		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s's parallel role: \"then\" needs a known \"collective\" and "
-			"its \"bytes\"", r->path, r->entry->name);
 	for (i = 0; i < r->entry->nparams; i++)
 		names[i] = r->entry->params[i].name;
-	if (!(tm = lmp_tmpl_parse(b->valuestring, names, r->entry->nparams, e)))
+	if (!(tm = lmp_tmpl_parse(text, names, r->entry->nparams, e)))
 		return lmp_prefix(e, "%s: %s: parallel bytes: ", r->path, r->entry->name);
 	c.prog = m->prog;
 	c.db = db;
@@ -146,10 +138,59 @@ then(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *rd, lmp_poly **orig, int
 	c.depth = 1;
 	*bytes = lmp_fold(&c, tm, orig, r->path, e);
 	lmp_tmpl_free(tm);
-	if (!*bytes)
+	return *bytes ? 0 : -1;
+}
+
+/* The collective a role emits: its kind and bytes per device, folded from
+ * the undivided arguments. */
+static int
+then(lmp_model *m, lmp_db *db, lmp_row *r, const cJSON *rd, lmp_poly **orig, int *coll, lmp_poly **bytes, lmp_err *e)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rd, "then");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(t, "collective");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(t, "bytes");
+
+	if (!t)
+		return 0;
+	if (!cJSON_IsString(k) || !lmp_coll_kind(k->valuestring) || !cJSON_IsString(b))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s's parallel role: \"then\" needs a known \"collective\" and "
+			"its \"bytes\"", r->path, r->entry->name);
+	if (fold_bytes(m, db, r, b->valuestring, orig, bytes, e))
 		return -1;
 	*coll = lmp_coll_kind(k->valuestring);
 	return 0;
+}
+
+int
+lmp_shard_ep_leaf(lmp_model *m, lmp_db *db, lmp_row *r, const struct lmp_walk_par *w, lmp_poly **args,
+	lmp_poly **routed, lmp_err *e)
+{
+	const cJSON *decl = cJSON_GetObjectItemCaseSensitive(r->entry->json, "parallel");
+	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(decl, "roles"), "experts_ep");
+	const cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rd, "divides"), 0);
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(rd, "routed_bytes");
+	lmp_poly *orig[LMP_MAX_ARGS];
+	lmp_num v, share;
+	int i;
+
+	if (w->ep < 2 || !rd)
+		return 0;
+	if (!cJSON_IsString(d) || (i = lmp_entry_param_index(r->entry, d->valuestring)) < 0 || !cJSON_IsString(b))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s's role experts_ep needs \"divides\" (its expert count) and "
+			"\"routed_bytes\"", r->path, r->entry->name);
+	if (const_arg(m, args[i], &v))
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: %s is not a constant: it cannot be spread over EP ranks", r->path,
+			d->valuestring);
+	if (v.n % w->ep)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: --ep %d does not divide its %lld experts", r->path, w->ep,
+			(long long)v.n);
+	if (w->ep % w->tp)
+		return lmp_fail(e, LMP_EXIT_INPUT, "%s: --ep %d is not a multiple of --tp %d: an expert group inside a "
+			"tensor-parallel group is not modelled", r->path, w->ep, w->tp);
+	memcpy(orig, args, sizeof *args * (size_t)r->entry->nparams);
+	share = lmp_num_int(v.n / w->ep);
+	args[i] = lmp_poly_const(m->prog, &share);
+	return fold_bytes(m, db, r, b->valuestring, orig, routed, e) ? -1 : 1;
 }
 
 /* A fused q/k/v projection (the node names heads and kv_heads): its

@@ -17,7 +17,7 @@ static const char *const phases[] = {"prefill", "decode", NULL};
 static const char *const onoff[] = {"off", "on", NULL};
 static const char *const rules[] = {"total", "static", "free", NULL};
 static const char *const kv_layouts[] = {"heads", "latent", NULL};
-static const char *const attentions[] = {"eager", "fused", "flash", NULL};
+static const char *const attentions[] = {"eager", "fused", "flash", "paged", NULL};
 static const char *const flash_archs[] = {"sm80", "sm8x", "sm90", NULL};
 
 /* Beyond these bounds a value is a typo, not a workload. */
@@ -80,12 +80,15 @@ const lmp_runopt lmp_runopts[LMP_NRUNOPTS] = {
 	[LMP_RO_KV_LAYOUT] = {"kv-layout", "kv_layout", "heads|latent", LMP_RO_CHOICES, 1, 1, 2, LMP_KV_HEADS, -1, kv_layouts,
 		LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, kv_layout), NULL, "lmp-eval",
 		"KV cache of MLA models: per-head K and V, or the latent with absorbed decode. Default heads."},
-	[LMP_RO_ATTENTION] = {"attention", "attention", "eager|fused|flash", LMP_RO_CHOICES, 1, 1, 3, LMP_ATTN_FUSED, -1,
+	[LMP_RO_ATTENTION] = {"attention", "attention", "eager|fused|flash|paged", LMP_RO_CHOICES, 1, 1, 4, LMP_ATTN_FUSED, -1,
 		attentions, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, attention), NULL, "lmp-eval",
-		"Attention kernel: eager, fused or FlashAttention's tiles. Default fused."},
+		"Attention kernel: eager, fused, FlashAttention's tiles, or its paged varlen call (vLLM). Default fused."},
 	[LMP_RO_FLASH_ARCH] = {"flash-arch", "flash_arch", "sm80|sm8x|sm90", LMP_RO_CHOICES, 1, 1, 3, LMP_FA_SM90, -1,
 		flash_archs, LMP_RO_SETTING, LMP_FIX_NO, offsetof(lmp_runtime, flash_arch), NULL, "lmp-eval",
 		"Whose tiles --attention flash uses: FA2 on sm80 or sm86/89, FA3 on sm90. Default sm90."},
+	[LMP_RO_FLASH_SMS] = {"flash-sms", "flash_sms", "N", LMP_RO_INTS, 1, 0, 4096, 0, -1, NULL, LMP_RO_SETTING,
+		LMP_FIX_NO, offsetof(lmp_runtime, flash_sms), NULL, "lmp-eval",
+		"SMs FlashAttention's split-K heuristic divides by, 1 to 4096; 0: --flash-arch's reference device (132, 108, 84). Default 0."},
 };
 
 /* The checkpoint's own weight format (the config's quantization_config,

@@ -276,6 +276,43 @@ close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(
 	[ "$(jq '[.rows[] | select(.path | test("experts\\.all_"))] | length' <<<"$output")" = 0 ]
 }
 
+@test "Llama 4 Scout at EP 8: the fused experts spread over the EP ranks, whole experts, dispatched and combined" {
+	local M="$ROOT/models/meta-llama--Llama-4-Scout-17B-16E.populated.json" out e='model.layers(chunked,moe).*.feed_forward'
+	# Llama4TextExperts under --ep (module_db.json role experts_ep, vLLM
+	# FusedMoE with expert parallelism): 16 experts over 8 EP ranks, 2
+	# whole experts of 3 x 5120 x 8192 on each, their width not split
+	#   TP 8, EP 8: as the TP test above but the experts 2 x 3 x 5120 x 8192
+	#   = 251658240, the same count as 16 experts of 1/8 the width
+	local layer=$((2 * 3276800 + 2 * 655360 + 15728640 + 2 * 3 * 5120 * 8192 + 16 * 5120 + 2 * 5120))
+	out=$(lmp-eval --tp 8 --ep 8 --batch-size 4 --seq-len 1 --cache-len 100 "$M")
+	[ "$(jq .parallel.device.param_count <<<"$out")" = $((2 * 129310720 + 48 * layer + 5120)) ]
+	[ "$(jq .parallel.device.param_count <<<"$out")" = 13475107840 ]
+	# each expert keeps its width: a product of 8192 (TP alone: 8192 / 8)
+	[ "$(jq --arg p "$e.experts" '.rows[] | select(.path == $p) | .gemm.n' <<<"$out")" = 8192 ]
+	[ "$(lmp-eval --tp 8 --batch-size 4 --seq-len 1 --cache-len 100 "$M" | jq --arg p "$e.experts" '.rows[] | select(.path == $p) | .gemm.n')" = 1024 ]
+	# all-to-alls of the routed tokens: 4 tokens x top_1 x 5120 x 2 bytes
+	# = 40960, each TP rank its 1/8; the hidden state gathered over TP
+	[ "$(jq -c --arg p "$e.dispatch" '.rows[] | select(.path == $p) | .collective | [.kind, .group, .size, .bytes]' <<<"$out")" = '["all_to_all","ep",8,5120]' ]
+	[ "$(jq -c --arg p "$e.combine" '.rows[] | select(.path == $p) | .collective | [.kind, .group, .size, .bytes]' <<<"$out")" = '["all_to_all","ep",8,5120]' ]
+	[ "$(jq -c --arg p "$e.all_gather" '.rows[] | select(.path == $p) | .collective | [.kind, .group, .size, .bytes]' <<<"$out")" = '["all_gather","tp",8,40960]' ]
+	# DP 8, EP 8 (TP 1): every device holds the whole model but 2 of the 16
+	# experts: 2 x 202048 x 5120 + 48 x (attention 2 x 5120 x 5120 + 2 x
+	# 5120 x 1024, shared expert 3 x 5120 x 8192, router 16 x 5120, 2
+	# norms, 2 experts) + the final norm
+	local full=$((2 * 5120 * 5120 + 2 * 5120 * 1024 + 3 * 5120 * 8192 + 16 * 5120 + 2 * 5120))
+	out=$(lmp-eval --dp 8 --ep 8 --batch-size 4 --seq-len 1 --cache-len 100 "$M")
+	[ "$(jq .parallel.device.param_count <<<"$out")" = $((2 * 202048 * 5120 + 48 * (full + 2 * 3 * 5120 * 8192) + 5120)) ]
+	[ "$(jq .parallel.device.param_count <<<"$out")" = 23212692480 ]
+	# an EP group of 8 replicas routes their 8 x 4 tokens to its experts:
+	# 32 tokens over 16 experts, top 1: 2 each on average, on 2 experts,
+	# 6 x 5120 x 8192 + 5 x 8192 FLOPs a token; no TP group to gather in
+	[ "$(jq --arg p "$e.experts" '.rows[] | select(.path == $p) | .flops' <<<"$out")" = $((2 * 2 * (6 * 5120 * 8192 + 5 * 8192))) ]
+	[ "$(jq --arg p "$e.all_gather" '[.rows[] | select(.path == $p)] | length' <<<"$out")" = 0 ]
+	# EP 3 does not divide its 16 experts
+	run_split lmp-eval --dp 3 --ep 3 --seq-len 1 "$M"
+	assert_clean_failure lmp-eval "--ep 3 does not divide its 16 experts"
+}
+
 @test "an entry not validated that declares no parallel role: counted replicated, said once per class on stderr" {
 	local db="$BATS_TEST_TMPDIR/db.json" cls=transformers.models.llama.modeling_llama.LlamaRMSNorm
 	# the module agent's entries start "pending" and carry no "parallel"

@@ -237,23 +237,62 @@ flash_pairs() {
 	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 1000*H*D*2 + keys*H*(D + D)*2 )) ]
 }
 
-@test "--attention flash: a chunk over a cache, a batch, a decode; GQA heads packed by FA3, not by FA2" {
+@test "--attention flash: a chunk over a cache, a batch, a decode; GQA heads packed, split-K where the machine is not full" {
 	local out pairs keys a='model.layers.*.self_attn.sdpa'
 	# 100 new tokens over 1000 cached, 3 sequences: one 128-row tile sees all 1100 keys
 	read -r pairs keys < <(flash_pairs 100 1000 128 128)
 	[ "$pairs" = $(( 100 * 1100 )) ] && [ "$keys" = 1100 ]
+	# FA3's split heuristic (hopper/heuristics.h) on the H100's 132 SMs:
+	# 3 sequences x 32 heads x 1 query tile = 96 CTAs < 0.8 x 132, and
+	# 1100 keys are 9 tiles of 128 (> 4), so it splits: waves 96 s / 132,
+	# efficiency waves / ceil(waves): s = 1, 2, 3: 0.727; 4: 2.909 / 3 =
+	# 0.970 (the best, as is 8); the fewest splits within 85% of it
+	# (0.824) is 4.  A split walks ceil(9 / 4) = 3 K/V tiles, so 3 splits
+	# have keys to walk and load Q; all 4 write their partials.
+	local S=4 busy=3 tok=300
 	out=$(lmp-eval --attention flash --batch-size 3 --seq-len 100 --cache-len 1000 "$LLAMA2")
-	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 3 * 32 * pairs * 518 )) ]
-	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 300*32*128*2 + 3*keys*32*256*2 )) ]
+	# FLOPs: the scores, and the combine's 2 x 128 + 6 a head, token and split
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 3 * 32 * pairs * 518 + tok * 32 * S * 262 )) ]
+	# reads: Q by each busy split, K and V once, the partials (128 + 1
+	# floats of 4 bytes a head, token and split) read back by the combine
+	local part=$(( tok * 32 * S * 129 * 4 ))
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( busy*300*32*128*2 + 3*keys*32*256*2 + part )) ]
+	# writes: the output and the new K/V (the fused kernel's), and the partials
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 300*32*128*2 + 300*32*256*2 + part )) ]
 	# Llama-3.1-8B: 32 query heads over 8 KV heads of 128.  A decode over
-	# 4096 keys: FA2 loads each KV head's keys once per query head ...
+	# 4096 keys.  FA2 (sm80) swaps a group's 4 heads into the query rows
+	# (flash_api.cpp mha_fwd: seqlenq_ngroups_swapped, seqlen_q 1 and GQA),
+	# so K and V are loaded once per KV head.  Its split heuristic: 8 CTAs
+	# against 2 x 108 SMs (< 0.8 x 216); 4096 keys are 32 tiles of the
+	# split kernel's 128; eligible splits (a change in tiles a split):
+	# 1 2 3 4 5 6 7 8 11 16 32; efficiency 8 s / 216: 16 gives 0.593, 32
+	# gives 1.185 / 2 = 0.593, 11 gives 0.407: the first within 85% is 16,
+	# each walking 2 tiles: all 16 load Q.
 	local M="$ROOT/models/meta-llama--Llama-3.1-8B.populated.json"
 	out=$(lmp-eval --attention flash --flash-arch sm80 --seq-len 1 --cache-len 4095 "$M")
-	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 32*128*2 + 4096*32*256*2 )) ]
-	# ... FA3 packs the 4 heads of a group into one tile (rows of token x head)
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 16*32*128*2 + 4096*8*256*2 + 16*32*129*4 )) ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 16 * 32 * 262 )) ]
+	# FA3 packs the 4 heads of a group into one tile (rows of token x
+	# head).  A decode is not causal (mha_fwd drops the mask): head_dim 128
+	# takes 176-key tiles, 4096 keys are 24 of them; 8 CTAs (one a KV
+	# head) against 132 SMs: efficiency 8 s / 132, best 128 / 132 = 0.970
+	# at 16, the first within 85% (0.824) is 14 (112 / 132 = 0.848; 13
+	# gives 0.788).  A split walks ceil(24 / 14) = 2 tiles: 12 splits load Q.
 	out=$(lmp-eval --attention flash --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 12*32*128*2 + 4096*8*256*2 + 14*32*129*4 )) ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 14 * 32 * 262 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 32*128*2 + 8*256*2 + 14*32*129*4 )) ]
+	# 16 sequences fill the machine (128 CTAs >= 0.8 x 132): no split, and
+	# a KV head of 4096 x 256 x 2 bytes is far below L2's 50 MiB
+	out=$(lmp-eval --attention flash --batch-size 16 --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 16*32*128*2 + 16*4096*8*256*2 )) ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 16 * 32 * 4096 * 518 )) ]
+	# so does one sequence on a device of 8 SMs (8 >= 6.4); the document
+	# says which device count it assumed where it was given
+	out=$(lmp-eval --attention flash --flash-sms 8 --seq-len 1 --cache-len 4095 "$M")
 	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 32*128*2 + 4096*8*256*2 )) ]
-	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 )) ]
+	[ "$(jq .runtime.flash_sms <<<"$out")" = 8 ]
+	[ "$(lmp-eval --attention flash --seq-len 1 --cache-len 4095 "$M" | jq .runtime.flash_sms)" = null ]
 	# a prefill of 2048 packed: 8192 rows of (token, head) in 64 tiles; row j is token j / 4
 	local s=2048 g=4 i end need load p=0 k=0
 	for ((i = 0; i * 128 < s * g; i++)); do
@@ -270,4 +309,119 @@ flash_pairs() {
 	[ "$(row 'model.layers(moe).*.self_attn.sdpa' <<<"$out" | jq .flops)" = 0 ]
 	# a sweep of kernels
 	[ "$(lmp-eval --totals --attention eager,fused,flash --seq-len 64 "$LLAMA2" | jq -sc 'map(.runtime.attention)')" = '["eager",null,"flash"]' ]
+}
+
+@test "--attention paged: vLLM's varlen call over the block table; FA3's dynamic split-K, FA2's split-KV kernel" {
+	local out a='model.layers.*.self_attn.sdpa' M="$ROOT/models/meta-llama--Llama-3.1-8B.populated.json"
+	# Llama-3.1-8B decode over 4096 keys, FA3 (hopper/flash_api.cpp): a
+	# paged call of head_dim 128 keeps its causal mask for one query, so
+	# 128-key tiles (64 rows: 4 packed rows, one MMA warpgroup); 16-token
+	# pages hold no whole tile, so no TMA.  4096 keys: 32 tiles.  Varlen
+	# plans for one sequence: 8 KV heads x 1 query tile = 8 CTAs, best
+	# efficiency 8 x 16 / 132 = 0.970, the first within 85% is 14 splits.
+	# Then prepare_varlen_num_blocks: the step's 1 x 32 tiles x 1.1 x 8
+	# heads / 132 SMs = 2.13, so 3 tiles a split: ceil(32 / 3) = 11 splits,
+	# each walking 3 tiles (the last 2): all 11 load Q and write partials.
+	out=$(lmp-eval --attention paged --seq-len 1 --cache-len 4095 "$M")
+	[ "$(jq -r .runtime.attention <<<"$out")" = paged ]
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 11 * 32 * 262 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 11*32*128*2 + 4096*8*256*2 + 11*32*129*4 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 32*128*2 + 8*256*2 + 11*32*129*4 )) ]
+	# two sequences: 64 tiles x 1.1 x 8 / 132 = 4.27, 5 tiles a split, 7 splits each
+	out=$(lmp-eval --attention paged --batch-size 2 --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 2 * 32 * 4096 * 518 + 2 * 7 * 32 * 262 )) ]
+	# sixteen: 512 x 1.1 x 8 / 132 = 34.1, 35 tiles a split: one split, no partials
+	out=$(lmp-eval --attention paged --batch-size 16 --seq-len 1 --cache-len 4095 "$M")
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 16*32*128*2 + 16*4096*8*256*2 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.writes)" = $(( 16 * (32*128*2 + 8*256*2) )) ]
+	# the kernel loads a sequence's keys through the page table, none past
+	# its last: the reads are those of 4096 keys, the cache whole pages
+	[ "$(row "$a" <<<"$out" | jq .state_bytes)" = $(( 16 * 4096 * 8 * 256 * 2 )) ]
+	out=$(lmp-eval --attention paged --kv-block 16 --seq-len 1 --cache-len 4000 "$M")
+	[ "$(row "$a" <<<"$out" | jq .state_bytes)" = $(( 4016 * 8 * 256 * 2 )) ]
+	# FA2 with a block table (flash_api.cpp mha_varlen_fwd) always runs the
+	# split-KV kernel, 64 x 128 for head_dim 128, split only for a swapped
+	# GQA decode: a Llama-2-7B prefill of 1000 is tiles of 64 rows
+	local pairs keys
+	read -r pairs keys < <(flash_pairs 1000 0 64 128)
+	out=$(lmp-eval --attention paged --flash-arch sm80 --seq-len 1000 "$LLAMA2")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 1000*32*128*2 + keys*32*256*2 )) ]
+	# vLLM's profile runs this call
+	[ "$(jq -r .knobs.attention.value "$ROOT/share/lmp/engines/vllm.json")" = paged ]
+	[ "$(lmp-eval --engine vllm --totals --seq-len 1 --cache-len 99 "$LLAMA2" | jq -r .runtime.attention)" = paged ]
+}
+
+# window_walk S C BM BN G WL: the local (sliding-window) walk of one
+# sequence of S new tokens over C cached keys given, in rows of G packed
+# heads, window_size_left WL: tile i (rows i*BM .. end-1, tokens t0 .. t1)
+# walks K/V tiles from (C + t0 - WL) / BN, the first its first row's window
+# reaches, to ceil((C + t1 + 1) / BN), its last row's causal limit, none
+# past C + S (hopper/block.h get_n_block_min_max).  Prints the scores and
+# the keys loaded.
+window_walk() {
+	local s=$1 c=$2 bm=$3 bn=$4 g=$5 wl=$6 i end t0 t1 nmin nmax top load pairs=0 keys=0
+	for ((i = 0; i * bm < s * g; i++)); do
+		end=$(( (i + 1) * bm < s * g ? (i + 1) * bm : s * g ))
+		t0=$(( i * bm / g )) t1=$(( (end - 1) / g ))
+		nmax=$(( (c + t1 + 1 + bn - 1) / bn ))
+		nmin=$(( c + t0 - wl > 0 ? (c + t0 - wl) / bn : 0 ))
+		top=$(( nmax * bn < c + s ? nmax * bn : c + s ))
+		load=$(( top - nmin * bn ))
+		pairs=$(( pairs + (end - i * bm) * load ))
+		keys=$(( keys + load ))
+	done
+	echo "$pairs $keys"
+}
+
+@test "--attention flash|paged: a sliding window's tiles wholly outside it are skipped (Mistral's 4096)" {
+	local out pairs keys a='model.layers.*.self_attn.sdpa' M="$ROOT/models/mistralai--Mistral-7B-v0.1.populated.json"
+	# Mistral-7B: 32 heads over 8 KV heads of 128, sliding_window 4096:
+	# FlashAttention's window_size_left is 4095 (vLLM passes
+	# (sliding_window - 1, 0)), a local call: neither causal nor packed
+	# differently.  A prefill of 8192 on FA3: local tiles of head_dim 128
+	# are 128 x 128 (tile_size_fwd_sm90); rows of (token, head), 4 heads
+	[ "$(jq .config.sliding_window "$M")" = 4096 ]
+	read -r pairs keys < <(window_walk 8192 0 128 128 4 4095)
+	# a tile is 32 tokens: the first sees its 32 keys (one K/V tile cut at
+	# the sequence's end); tile 200 (tokens 6400 .. 6431) walks from
+	# (6400 - 4095) / 128 = 18 to ceil(6432 / 128) = 51: 33 tiles, 4224 keys
+	[ "$(window_walk 32 0 128 128 4 4095)" = "$(( 128 * 32 )) 32" ]
+	[ "$(( (51 - 18) * 128 ))" = 4224 ]
+	out=$(lmp-eval --attention flash --seq-len 8192 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 8 * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 8192*32*128*2 + keys*8*256*2 )) ]
+	# against the fused count, dense over the 8192 keys given
+	[ "$(lmp-eval --seq-len 8192 "$M" | row "$a" | jq .flops)" = $(( 32 * 8192 * 8192 * 518 )) ]
+	(( 8 * pairs < 32 * 8192 * 8192 * 6 / 10 ))
+	# FA2 on sm80: a local call runs the non-causal kernel, 128 x 64 for
+	# head_dim 128, one head a CTA (no swap outside a plain decode); 32
+	# heads x 128 query tiles fill 2 x 108 SMs: no split
+	read -r pairs keys < <(window_walk 8192 0 128 64 1 4095)
+	out=$(lmp-eval --attention flash --flash-arch sm80 --seq-len 8192 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * pairs * 518 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 8192*32*128*2 + keys*32*256*2 )) ]
+	# a decode over 10000 cached: transformers' sliding cache gives the
+	# kernel 4095 + 1 keys, no more than the window, so the call is a plain
+	# decode (a window of the keys' length is none: 14 splits as above)
+	out=$(lmp-eval --attention flash --seq-len 1 --cache-len 10000 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 32 * 4096 * 518 + 14 * 32 * 262 )) ]
+	# vLLM's paged call gets the whole sequence, 10001 keys, and skips the
+	# tiles before the window: the one query tile walks from (10000 - 4095)
+	# / 128 = 46 to ceil(10001 / 128) = 79, 33 tiles, 10001 - 46 x 128 =
+	# 4113 keys.  Splits: for one sequence the window loads at most 4095 +
+	# 1 + 64 = 4160 keys, 33 tiles; 8 CTAs; 33 splits would make 2 whole
+	# waves (efficiency 1), the first within 85% is 15 (120 / 132); the
+	# step's 79 tiles x 1.1 x 8 / 132 = 5.27, 6 a split: ceil(79 / 6) = 14
+	# splits, of 3 tiles each: 11 walk keys
+	read -r pairs keys < <(window_walk 1 10000 64 128 4 4095)
+	[ "$keys" = 4113 ]
+	out=$(lmp-eval --attention paged --seq-len 1 --cache-len 10000 "$M")
+	[ "$(row "$a" <<<"$out" | jq .flops)" = $(( 8 * pairs * 518 + 14 * 32 * 262 )) ]
+	[ "$(row "$a" <<<"$out" | jq .bytes.reads)" = $(( 11*32*128*2 + keys*8*256*2 + 14*32*129*4 )) ]
+	# Gemma-2's global layers are not windowed: causal tiles, more keys
+	# than its sliding layers
+	out=$(lmp-eval --attention flash --seq-len 8192 "$ROOT/models/google--gemma-2-9b.populated.json")
+	(( $(row 'model.layers(sliding).*.self_attn.sdpa' <<<"$out" | jq .flops) < \
+	   $(row 'model.layers(global).*.self_attn.sdpa' <<<"$out" | jq .flops) ))
 }
