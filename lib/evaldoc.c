@@ -611,26 +611,81 @@ same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
  * a row by (flops, bytes read, written and intermediate, gemm, the weight
  * format's compute, the collective) and count the equal rows' counts
  * summed, so it times them as it times the rows, to the bit. */
+/* The last point's partition of the rows into kernels (grp: each row's
+ * kernel, rep: each kernel's first row), kept for the next point: a sweep's
+ * points mostly fold the same way, and checking that costs a row's
+ * comparison with its kernel's first row plus one between each two first
+ * rows (which mostly differ at their first field), against a comparison
+ * with every kernel so far for each row to fold afresh. */
+static struct {
+	const lmp_model *m;
+	int formats, pieces, nrows, nk;
+	int *grp, *rep;
+} kfold;
+
+static int
+fold_holds(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
+{
+	int i, j;
+
+	if (kfold.m != m || kfold.formats != formats || kfold.pieces != (ps != NULL) || kfold.nrows != m->nrows)
+		return 0;
+	for (i = 0; i < m->nrows; i++)
+		if (kfold.rep[kfold.grp[i]] != i && !same_kernel(m, v, kfold.rep[kfold.grp[i]], i, formats, ps))
+			return 0;
+	for (i = 0; i < kfold.nk; i++)
+		for (j = i + 1; j < kfold.nk; j++)
+			if (same_kernel(m, v, kfold.rep[i], kfold.rep[j], formats, ps))
+				return 0;
+	return 1;
+}
+
+static void
+fold(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
+{
+	int i, j, nk = 0;
+
+	if (fold_holds(m, v, formats, ps))
+		return;
+	free(kfold.grp);
+	free(kfold.rep);
+	kfold.grp = lmp_xmalloc(sizeof *kfold.grp * (size_t)(m->nrows + 1));
+	kfold.rep = lmp_xmalloc(sizeof *kfold.rep * (size_t)(m->nrows + 1));
+	for (i = 0; i < m->nrows; i++) {
+		for (j = 0; j < nk && !same_kernel(m, v, kfold.rep[j], i, formats, ps); j++)
+			;
+		if (j == nk)
+			kfold.rep[nk++] = i;
+		kfold.grp[i] = j;
+	}
+	kfold.m = m;
+	kfold.formats = formats;
+	kfold.pieces = ps != NULL;
+	kfold.nrows = m->nrows;
+	kfold.nk = nk;
+}
+
+/* A --totals document's "kernels" (lmp-eval(1)): the distinct kernels of
+ * the rows, in the order each first appears, with what lmp-roofline times
+ * a row by (flops, bytes read, written and intermediate, gemm, the weight
+ * format's compute, the collective) and count the equal rows' counts
+ * summed, so it times them as it times the rows, to the bit. */
 static int
 kernels_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
 {
-	int *rep = lmp_xmalloc(sizeof *rep * (size_t)(m->nrows + 1)), nk = 0, i, j, rc = 0;
+	int *rep, nk, i, j, rc = 0;
 
 	LIT(b, "\"kernels\":[");
-	for (i = 0; i < m->nrows; i++) {
-		for (j = 0; j < nk && !same_kernel(m, v, rep[j], i, formats, ps); j++)
-			;
-		if (j < nk)
-			continue;
-		rep[nk++] = i;
-	}
+	fold(m, v, formats, ps);
+	rep = kfold.rep;
+	nk = kfold.nk;
 	for (j = 0; j < nk && !rc; j++) {
 		const lmp_row *r = &m->rows[rep[j]];
 		const lmp_num *x = &v[rep[j] * NV];
 		const char *c = row_compute(m, r, x, formats);
 		lmp_num count = lmp_num_int(0);
 		for (i = rep[j]; i < m->nrows && !rc; i++)
-			if (same_kernel(m, v, rep[j], i, formats, ps) && (rc = lmp_num_add(&count, &m->rows[i].count, &count)))
+			if (kfold.grp[i] == j && (rc = lmp_num_add(&count, &m->rows[i].count, &count)))
 				lmp_fail(e, LMP_EXIT_INPUT, "kernels: count: %s", lmp_num_strerror(rc));
 		if (j)
 			lmp_buf_putc(b, ',');
@@ -660,7 +715,6 @@ kernels_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, cons
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
-	free(rep);
 	return rc ? -1 : 0;
 }
 
