@@ -87,8 +87,24 @@ layout(lmp_buf *b, const lmp_runtime *rt)
 static void
 engine_json(lmp_buf *b, const lmp_runtime *rt)
 {
+	/* a sweep's points mostly share the engine and its knobs: the last
+	 * text is kept and reused while they are the same */
+	static char *last;
+	static size_t lastlen;
+	static int64_t lastkey[LMP_RO_NLISTS];
+	static const char *lastengine;
+	int64_t k[LMP_RO_NLISTS] = {0};
+	size_t start = b->len;
+
 	if (!rt->engine)
 		return;
+	for (int i = 0; i < LMP_RO_NLISTS; i++)
+		if (lmp_runopts[i].role == LMP_RO_KNOB)
+			k[i] = *(const int64_t *)((const char *)rt + lmp_runopts[i].offset);
+	if (last && lastengine && !strcmp(lastengine, rt->engine) && !memcmp(k, lastkey, sizeof k)) {
+		lmp_buf_add(b, last, lastlen);
+		return;
+	}
 	LIT(b, ",\"engine\":");
 	lmp_json_string(b, rt->engine);
 	for (int i = 0; i < LMP_RO_NLISTS; i++) {
@@ -96,8 +112,15 @@ engine_json(lmp_buf *b, const lmp_runtime *rt)
 		if (r->role != LMP_RO_KNOB)
 			continue;
 		key(b, r->json);
-		lmp_knob_json(b, i, *(const int64_t *)((const char *)rt + r->offset));
+		lmp_knob_json(b, i, k[i]);
 	}
+	free(last);
+	free((char *)lastengine);
+	lastlen = b->len - start;
+	last = lmp_xmalloc(lastlen + 1);
+	memcpy(last, b->s + start, lastlen);
+	lastengine = lmp_xstrdup(rt->engine);
+	memcpy(lastkey, k, sizeof k);
 }
 
 static void
@@ -420,12 +443,56 @@ out:
 	return rc ? -1 : 0;
 }
 
+/* Rows a and b are bound to equal polynomials (lmp_poly_same), so they
+ * evaluate equal at every point. */
+static int
+same_polys(const lmp_row *a, const lmp_row *b)
+{
+	for (int k = 0; k < LMP_NKINDS; k++)
+		if (!lmp_poly_same(a->poly[k], b->poly[k]))
+			return 0;
+	for (int k = 0; k < LMP_NGEMM; k++)
+		if (!lmp_poly_same(a->gemm[k], b->gemm[k]))
+			return 0;
+	return a->coll == b->coll && lmp_poly_same(a->coll_bytes, b->coll_bytes);
+}
+
+/* Each row's twin, found once per model: the first earlier row bound to
+ * equal polynomials (q, k, v and o of one width, a layer's two norms), or
+ * -1.  A point evaluates a twin's polynomials once and copies them. */
+static const int *
+twins(lmp_model *m)
+{
+	int i, j;
+
+	if (m->twin && m->ntwin == m->nrows)
+		return m->twin;
+	free(m->twin);
+	m->twin = lmp_xmalloc(sizeof *m->twin * (size_t)(m->nrows + 1));
+	m->ntwin = m->nrows;
+	for (i = 0; i < m->nrows; i++) {
+		for (j = 0; j < i && (m->twin[j] >= 0 || !same_polys(&m->rows[j], &m->rows[i])); j++)
+			;
+		m->twin[i] = j < i ? j : -1;
+	}
+	return m->twin;
+}
+
 static int
 eval_rows(lmp_model *m, lmp_num *rows, lmp_err *e)
 {
+	const int *twin = rows ? twins(m) : NULL;
 	int i, k;
 
 	for (i = 0; rows && i < m->nrows; i++) {
+		if (twin[i] >= 0) {
+			/* its polynomials' values (the gemm's check holds as it
+			 * did for the twin); the weight bytes come later */
+			const lmp_num *t = &rows[twin[i] * NV];
+			memcpy(&rows[i * NV], t, sizeof *rows * LMP_NKINDS);
+			memcpy(&rows[i * NV + V_COLL], &t[V_COLL], sizeof *rows * (NV - V_COLL));
+			continue;
+		}
 		for (k = 0; k < LMP_NKINDS; k++)
 			if (lmp_poly_eval(m->prog, m->rows[i].poly[k], &rows[i * NV + k], e))
 				return lmp_prefix(e, "%s: %s: ", m->rows[i].path, lmp_kind_name(k));
