@@ -282,28 +282,56 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 {
 	lmp_num pc, wb, sum = lmp_num_int(0), t;
 	int64_t key[2] = {rt->w_bit, rt->w_checkpoint};
-	int i, rc;
+	int i, rc, hit = 1;
 
 	if (!rows && m->weights_set && !memcmp(key, m->weights_key, sizeof key)) {
 		tot[V_WEIGHT_BYTES] = m->weights_total;
 		return 0;
 	}
+	/* each row's bytes are kept with its parameter count and reused
+	 * while both the width and that count are unchanged */
+	if (rows && (m->nrow_wb != m->nrows || memcmp(key, m->row_wb_key, sizeof key))) {
+		free(m->row_wb);
+		m->row_wb = lmp_xcalloc((size_t)m->nrows * 2 + 1, sizeof *m->row_wb);
+		m->nrow_wb = m->nrows;
+		memcpy(m->row_wb_key, key, sizeof key);
+		m->row_wb_ok = 0;
+	}
+	for (i = 0; rows && i < m->nrows; i++) {
+		pc = rows[i * NV + LMP_K_PARAM_COUNT];
+		if (m->row_wb_ok && lmp_num_eq(&pc, &m->row_wb[2 * i])) {
+			wb = m->row_wb[2 * i + 1];
+		} else {
+			if (weight_bytes(m, &m->rows[i], rt, &pc, &wb, e))
+				return -1;
+			m->row_wb[2 * i] = pc;
+			m->row_wb[2 * i + 1] = wb;
+			hit = 0;
+		}
+		rows[i * NV + V_WEIGHT_BYTES] = wb;
+	}
+	if (rows && hit && m->row_wb_ok) {
+		tot[V_WEIGHT_BYTES] = m->row_wb_total;
+		return 0;
+	}
 	for (i = 0; i < m->nrows; i++) {
 		const lmp_row *r = &m->rows[i];
 		if (rows)
-			pc = rows[i * NV + LMP_K_PARAM_COUNT];
+			wb = rows[i * NV + V_WEIGHT_BYTES];
 		else if (lmp_poly_eval(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
 			return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(LMP_K_PARAM_COUNT));
-		if (weight_bytes(m, r, rt, &pc, &wb, e))
+		else if (weight_bytes(m, r, rt, &pc, &wb, e))
 			return -1;
-		if (rows)
-			rows[i * NV + V_WEIGHT_BYTES] = wb;
 		if (r->tied)
 			continue;
 		if ((rc = lmp_num_mul(&r->count, &wb, &t)) || (rc = lmp_num_add(&sum, &t, &sum)))
 			return lmp_fail(e, LMP_EXIT_INPUT, "totals: weight bytes: %s", lmp_num_strerror(rc));
 	}
 	tot[V_WEIGHT_BYTES] = sum;
+	if (rows) {
+		m->row_wb_total = sum;
+		m->row_wb_ok = 1;
+	}
 	memcpy(m->weights_key, key, sizeof key);
 	m->weights_total = sum;
 	m->weights_set = 1;

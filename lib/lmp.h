@@ -586,6 +586,10 @@ typedef struct lmp_model {
 	int64_t weights_key[2];
 	int weights_set;
 	lmp_num weights_total;
+	lmp_num *row_wb; /* evaldoc.c: per row its parameter count and stored bytes at row_wb_key, */
+	lmp_num row_wb_total; /* and their sum (row_wb_ok: all set) */
+	int nrow_wb, row_wb_ok;
+	int64_t row_wb_key[2];
 	/* parallel.c: the layout the rows are sharded for (par: not the single
 	 * device), the layer lists' lengths in order, the collectives' total */
 	int par, tp, pp, ep, dp;
