@@ -787,6 +787,8 @@ lmp_model_free(lmp_model *m)
 	free(m->list_len);
 	free(m->profile);
 	free(m->fused);
+	free(m->twin);
+	free(m->row_wb);
 	lmp_buf_free(&m->norole);
 	if (m->quant)
 		lmp_quant_free(m->quant);

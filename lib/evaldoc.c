@@ -87,8 +87,24 @@ layout(lmp_buf *b, const lmp_runtime *rt)
 static void
 engine_json(lmp_buf *b, const lmp_runtime *rt)
 {
+	/* a sweep's points mostly share the engine and its knobs: the last
+	 * text is kept and reused while they are the same */
+	static char *last;
+	static size_t lastlen;
+	static int64_t lastkey[LMP_RO_NLISTS];
+	static const char *lastengine;
+	int64_t k[LMP_RO_NLISTS] = {0};
+	size_t start = b->len;
+
 	if (!rt->engine)
 		return;
+	for (int i = 0; i < LMP_RO_NLISTS; i++)
+		if (lmp_runopts[i].role == LMP_RO_KNOB)
+			k[i] = *(const int64_t *)((const char *)rt + lmp_runopts[i].offset);
+	if (last && lastengine && !strcmp(lastengine, rt->engine) && !memcmp(k, lastkey, sizeof k)) {
+		lmp_buf_add(b, last, lastlen);
+		return;
+	}
 	LIT(b, ",\"engine\":");
 	lmp_json_string(b, rt->engine);
 	for (int i = 0; i < LMP_RO_NLISTS; i++) {
@@ -96,8 +112,15 @@ engine_json(lmp_buf *b, const lmp_runtime *rt)
 		if (r->role != LMP_RO_KNOB)
 			continue;
 		key(b, r->json);
-		lmp_knob_json(b, i, *(const int64_t *)((const char *)rt + r->offset));
+		lmp_knob_json(b, i, k[i]);
 	}
+	free(last);
+	free((char *)lastengine);
+	lastlen = b->len - start;
+	last = lmp_xmalloc(lastlen + 1);
+	memcpy(last, b->s + start, lastlen);
+	lastengine = lmp_xstrdup(rt->engine);
+	memcpy(lastkey, k, sizeof k);
 }
 
 static void
@@ -259,28 +282,56 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 {
 	lmp_num pc, wb, sum = lmp_num_int(0), t;
 	int64_t key[2] = {rt->w_bit, rt->w_checkpoint};
-	int i, rc;
+	int i, rc, hit = 1;
 
 	if (!rows && m->weights_set && !memcmp(key, m->weights_key, sizeof key)) {
 		tot[V_WEIGHT_BYTES] = m->weights_total;
 		return 0;
 	}
+	/* each row's bytes are kept with its parameter count and reused
+	 * while both the width and that count are unchanged */
+	if (rows && (m->nrow_wb != m->nrows || memcmp(key, m->row_wb_key, sizeof key))) {
+		free(m->row_wb);
+		m->row_wb = lmp_xcalloc((size_t)m->nrows * 2 + 1, sizeof *m->row_wb);
+		m->nrow_wb = m->nrows;
+		memcpy(m->row_wb_key, key, sizeof key);
+		m->row_wb_ok = 0;
+	}
+	for (i = 0; rows && i < m->nrows; i++) {
+		pc = rows[i * NV + LMP_K_PARAM_COUNT];
+		if (m->row_wb_ok && lmp_num_eq(&pc, &m->row_wb[2 * i])) {
+			wb = m->row_wb[2 * i + 1];
+		} else {
+			if (weight_bytes(m, &m->rows[i], rt, &pc, &wb, e))
+				return -1;
+			m->row_wb[2 * i] = pc;
+			m->row_wb[2 * i + 1] = wb;
+			hit = 0;
+		}
+		rows[i * NV + V_WEIGHT_BYTES] = wb;
+	}
+	if (rows && hit && m->row_wb_ok) {
+		tot[V_WEIGHT_BYTES] = m->row_wb_total;
+		return 0;
+	}
 	for (i = 0; i < m->nrows; i++) {
 		const lmp_row *r = &m->rows[i];
 		if (rows)
-			pc = rows[i * NV + LMP_K_PARAM_COUNT];
+			wb = rows[i * NV + V_WEIGHT_BYTES];
 		else if (lmp_poly_eval(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
 			return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(LMP_K_PARAM_COUNT));
-		if (weight_bytes(m, r, rt, &pc, &wb, e))
+		else if (weight_bytes(m, r, rt, &pc, &wb, e))
 			return -1;
-		if (rows)
-			rows[i * NV + V_WEIGHT_BYTES] = wb;
 		if (r->tied)
 			continue;
 		if ((rc = lmp_num_mul(&r->count, &wb, &t)) || (rc = lmp_num_add(&sum, &t, &sum)))
 			return lmp_fail(e, LMP_EXIT_INPUT, "totals: weight bytes: %s", lmp_num_strerror(rc));
 	}
 	tot[V_WEIGHT_BYTES] = sum;
+	if (rows) {
+		m->row_wb_total = sum;
+		m->row_wb_ok = 1;
+	}
 	memcpy(m->weights_key, key, sizeof key);
 	m->weights_total = sum;
 	m->weights_set = 1;
@@ -420,12 +471,56 @@ out:
 	return rc ? -1 : 0;
 }
 
+/* Rows a and b are bound to equal polynomials (lmp_poly_same), so they
+ * evaluate equal at every point. */
+static int
+same_polys(const lmp_row *a, const lmp_row *b)
+{
+	for (int k = 0; k < LMP_NKINDS; k++)
+		if (!lmp_poly_same(a->poly[k], b->poly[k]))
+			return 0;
+	for (int k = 0; k < LMP_NGEMM; k++)
+		if (!lmp_poly_same(a->gemm[k], b->gemm[k]))
+			return 0;
+	return a->coll == b->coll && lmp_poly_same(a->coll_bytes, b->coll_bytes);
+}
+
+/* Each row's twin, found once per model: the first earlier row bound to
+ * equal polynomials (q, k, v and o of one width, a layer's two norms), or
+ * -1.  A point evaluates a twin's polynomials once and copies them. */
+static const int *
+twins(lmp_model *m)
+{
+	int i, j;
+
+	if (m->twin && m->ntwin == m->nrows)
+		return m->twin;
+	free(m->twin);
+	m->twin = lmp_xmalloc(sizeof *m->twin * (size_t)(m->nrows + 1));
+	m->ntwin = m->nrows;
+	for (i = 0; i < m->nrows; i++) {
+		for (j = 0; j < i && (m->twin[j] >= 0 || !same_polys(&m->rows[j], &m->rows[i])); j++)
+			;
+		m->twin[i] = j < i ? j : -1;
+	}
+	return m->twin;
+}
+
 static int
 eval_rows(lmp_model *m, lmp_num *rows, lmp_err *e)
 {
+	const int *twin = rows ? twins(m) : NULL;
 	int i, k;
 
 	for (i = 0; rows && i < m->nrows; i++) {
+		if (twin[i] >= 0) {
+			/* its polynomials' values (the gemm's check holds as it
+			 * did for the twin); the weight bytes come later */
+			const lmp_num *t = &rows[twin[i] * NV];
+			memcpy(&rows[i * NV], t, sizeof *rows * LMP_NKINDS);
+			memcpy(&rows[i * NV + V_COLL], &t[V_COLL], sizeof *rows * (NV - V_COLL));
+			continue;
+		}
 		for (k = 0; k < LMP_NKINDS; k++)
 			if (lmp_poly_eval(m->prog, m->rows[i].poly[k], &rows[i * NV + k], e))
 				return lmp_prefix(e, "%s: %s: ", m->rows[i].path, lmp_kind_name(k));
@@ -611,26 +706,81 @@ same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
  * a row by (flops, bytes read, written and intermediate, gemm, the weight
  * format's compute, the collective) and count the equal rows' counts
  * summed, so it times them as it times the rows, to the bit. */
+/* The last point's partition of the rows into kernels (grp: each row's
+ * kernel, rep: each kernel's first row), kept for the next point: a sweep's
+ * points mostly fold the same way, and checking that costs a row's
+ * comparison with its kernel's first row plus one between each two first
+ * rows (which mostly differ at their first field), against a comparison
+ * with every kernel so far for each row to fold afresh. */
+static struct {
+	const lmp_model *m;
+	int formats, pieces, nrows, nk;
+	int *grp, *rep;
+} kfold;
+
+static int
+fold_holds(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
+{
+	int i, j;
+
+	if (kfold.m != m || kfold.formats != formats || kfold.pieces != (ps != NULL) || kfold.nrows != m->nrows)
+		return 0;
+	for (i = 0; i < m->nrows; i++)
+		if (kfold.rep[kfold.grp[i]] != i && !same_kernel(m, v, kfold.rep[kfold.grp[i]], i, formats, ps))
+			return 0;
+	for (i = 0; i < kfold.nk; i++)
+		for (j = i + 1; j < kfold.nk; j++)
+			if (same_kernel(m, v, kfold.rep[i], kfold.rep[j], formats, ps))
+				return 0;
+	return 1;
+}
+
+static void
+fold(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
+{
+	int i, j, nk = 0;
+
+	if (fold_holds(m, v, formats, ps))
+		return;
+	free(kfold.grp);
+	free(kfold.rep);
+	kfold.grp = lmp_xmalloc(sizeof *kfold.grp * (size_t)(m->nrows + 1));
+	kfold.rep = lmp_xmalloc(sizeof *kfold.rep * (size_t)(m->nrows + 1));
+	for (i = 0; i < m->nrows; i++) {
+		for (j = 0; j < nk && !same_kernel(m, v, kfold.rep[j], i, formats, ps); j++)
+			;
+		if (j == nk)
+			kfold.rep[nk++] = i;
+		kfold.grp[i] = j;
+	}
+	kfold.m = m;
+	kfold.formats = formats;
+	kfold.pieces = ps != NULL;
+	kfold.nrows = m->nrows;
+	kfold.nk = nk;
+}
+
+/* A --totals document's "kernels" (lmp-eval(1)): the distinct kernels of
+ * the rows, in the order each first appears, with what lmp-roofline times
+ * a row by (flops, bytes read, written and intermediate, gemm, the weight
+ * format's compute, the collective) and count the equal rows' counts
+ * summed, so it times them as it times the rows, to the bit. */
 static int
 kernels_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
 {
-	int *rep = lmp_xmalloc(sizeof *rep * (size_t)(m->nrows + 1)), nk = 0, i, j, rc = 0;
+	int *rep, nk, i, j, rc = 0;
 
 	LIT(b, "\"kernels\":[");
-	for (i = 0; i < m->nrows; i++) {
-		for (j = 0; j < nk && !same_kernel(m, v, rep[j], i, formats, ps); j++)
-			;
-		if (j < nk)
-			continue;
-		rep[nk++] = i;
-	}
+	fold(m, v, formats, ps);
+	rep = kfold.rep;
+	nk = kfold.nk;
 	for (j = 0; j < nk && !rc; j++) {
 		const lmp_row *r = &m->rows[rep[j]];
 		const lmp_num *x = &v[rep[j] * NV];
 		const char *c = row_compute(m, r, x, formats);
 		lmp_num count = lmp_num_int(0);
 		for (i = rep[j]; i < m->nrows && !rc; i++)
-			if (same_kernel(m, v, rep[j], i, formats, ps) && (rc = lmp_num_add(&count, &m->rows[i].count, &count)))
+			if (kfold.grp[i] == j && (rc = lmp_num_add(&count, &m->rows[i].count, &count)))
 				lmp_fail(e, LMP_EXIT_INPUT, "kernels: count: %s", lmp_num_strerror(rc));
 		if (j)
 			lmp_buf_putc(b, ',');
@@ -660,7 +810,6 @@ kernels_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, cons
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
-	free(rep);
 	return rc ? -1 : 0;
 }
 

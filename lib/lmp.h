@@ -418,6 +418,7 @@ void lmp_prog_free(lmp_prog *p);
 void lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt);
 int lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e);
 int lmp_poly_is_const(const lmp_poly *q);
+int lmp_poly_same(const lmp_poly *a, const lmp_poly *b); /* equal polynomials (NULL only as NULL) */
 lmp_poly *lmp_poly_const(lmp_prog *p, const lmp_num *v);
 lmp_poly *lmp_poly_zero(lmp_prog *p);
 /* q wrapped in a check made at every point (op LMP_OP_CHECK_*); where names it. */
@@ -585,6 +586,10 @@ typedef struct lmp_model {
 	int64_t weights_key[2];
 	int weights_set;
 	lmp_num weights_total;
+	lmp_num *row_wb; /* evaldoc.c: per row its parameter count and stored bytes at row_wb_key, */
+	lmp_num row_wb_total; /* and their sum (row_wb_ok: all set) */
+	int nrow_wb, row_wb_ok;
+	int64_t row_wb_key[2];
 	/* parallel.c: the layout the rows are sharded for (par: not the single
 	 * device), the layer lists' lengths in order, the collectives' total */
 	int par, tp, pp, ep, dp;
@@ -594,6 +599,7 @@ typedef struct lmp_model {
 	int ncoll;
 	lmp_poly *coll_total;
 	int nscaled; /* rows with a batch_scale */
+	int *twin, ntwin; /* evaldoc.c: each row's first earlier row of equal polynomials, or -1 */
 	/* evaldoc.c: the fused pairs of rows (--fusion on), found once */
 	struct lmp_fused *fused;
 	int nfused, fused_ready;

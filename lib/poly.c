@@ -303,6 +303,14 @@ poly_eq(const lmp_poly *a, const lmp_poly *b)
 	return 1;
 }
 
+/* a and b are one polynomial (NULL only as NULL): a row's values are
+ * equal at every point to a row bound to equal polynomials. */
+int
+lmp_poly_same(const lmp_poly *a, const lmp_poly *b)
+{
+	return a == b || (a && b && poly_eq(a, b));
+}
+
 /* The index slot of hash h: its bits mixed, since h's low bits alone
  * vary little between similar polynomials. */
 static size_t
