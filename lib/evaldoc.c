@@ -1001,7 +1001,9 @@ activation_growth(lmp_model *m, int mask, lmp_runtime *rt, int64_t seq, lmp_buf 
 static const char *
 growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at, lmp_err *e)
 {
-	int64_t key[6] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq, at->kv_layout};
+	/* every runtime field the growth reads (rt below) is in the key */
+	int64_t key[9] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq, at->kv_layout, at->attention, at->flash_arch,
+		at->flash_sms};
 	lmp_query q = {1, 0, batch};
 	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit,
 		.kv_layout = at->kv_layout, .attention = at->attention, .flash_arch = at->flash_arch,

@@ -579,7 +579,7 @@ typedef struct lmp_model {
 	long past_limit; /* points evaluated past a rotary limit */
 	/* evaldoc.c: the last totals.state_growth written, and its point */
 	char *growth;
-	int64_t growth_key[6];
+	int64_t growth_key[9];
 	int growth_set;
 	/* the stored weight bytes at one width (w_bit, w_checkpoint): the
 	 * parameter counts are static, so a sweep sums the rows once */
