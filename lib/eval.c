@@ -788,6 +788,9 @@ lmp_model_free(lmp_model *m)
 	free(m->profile);
 	free(m->fused);
 	free(m->twin);
+	free(m->kgrp);
+	free(m->krep);
+	free(m->kcount);
 	free(m->row_wb);
 	lmp_buf_free(&m->norole);
 	if (m->quant)

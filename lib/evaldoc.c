@@ -701,63 +701,57 @@ same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
 	return 1;
 }
 
-/* A --totals document's "kernels" (lmp-eval(1)): the distinct kernels of
- * the rows, in the order each first appears, with what lmp-roofline times
- * a row by (flops, bytes read, written and intermediate, gemm, the weight
- * format's compute, the collective) and count the equal rows' counts
- * summed, so it times them as it times the rows, to the bit. */
-/* The last point's partition of the rows into kernels (grp: each row's
- * kernel, rep: each kernel's first row), kept for the next point: a sweep's
- * points mostly fold the same way, and checking that costs a row's
- * comparison with its kernel's first row plus one between each two first
- * rows (which mostly differ at their first field), against a comparison
- * with every kernel so far for each row to fold afresh. */
-static struct {
-	const lmp_model *m;
-	int formats, pieces, nrows, nk;
-	int *grp, *rep;
-} kfold;
-
+/* The last point's partition of the rows into kernels still holds: each
+ * row equals its kernel's first row and no two first rows are equal (a
+ * sweep's points mostly fold the same way, and checking that costs less
+ * than comparing each row with every kernel so far). */
 static int
 fold_holds(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
 {
 	int i, j;
 
-	if (kfold.m != m || kfold.formats != formats || kfold.pieces != (ps != NULL) || kfold.nrows != m->nrows)
+	if (!m->kfold_set || m->kfold_formats != formats || m->kfold_pieces != (ps != NULL))
 		return 0;
 	for (i = 0; i < m->nrows; i++)
-		if (kfold.rep[kfold.grp[i]] != i && !same_kernel(m, v, kfold.rep[kfold.grp[i]], i, formats, ps))
+		if (m->krep[m->kgrp[i]] != i && !same_kernel(m, v, m->krep[m->kgrp[i]], i, formats, ps))
 			return 0;
-	for (i = 0; i < kfold.nk; i++)
-		for (j = i + 1; j < kfold.nk; j++)
-			if (same_kernel(m, v, kfold.rep[i], kfold.rep[j], formats, ps))
+	for (i = 0; i < m->nkern; i++)
+		for (j = i + 1; j < m->nkern; j++)
+			if (same_kernel(m, v, m->krep[i], m->krep[j], formats, ps))
 				return 0;
 	return 1;
 }
 
-static void
-fold(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
+/* The rows folded into kernels at this point (m->kgrp, krep, kcount). */
+static int
+fold(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
 {
-	int i, j, nk = 0;
+	int i, j, nk = 0, rc;
 
 	if (fold_holds(m, v, formats, ps))
-		return;
-	free(kfold.grp);
-	free(kfold.rep);
-	kfold.grp = lmp_xmalloc(sizeof *kfold.grp * (size_t)(m->nrows + 1));
-	kfold.rep = lmp_xmalloc(sizeof *kfold.rep * (size_t)(m->nrows + 1));
-	for (i = 0; i < m->nrows; i++) {
-		for (j = 0; j < nk && !same_kernel(m, v, kfold.rep[j], i, formats, ps); j++)
-			;
-		if (j == nk)
-			kfold.rep[nk++] = i;
-		kfold.grp[i] = j;
+		return 0;
+	if (!m->kgrp) {
+		m->kgrp = lmp_xmalloc(sizeof *m->kgrp * (size_t)(m->nrows + 1));
+		m->krep = lmp_xmalloc(sizeof *m->krep * (size_t)(m->nrows + 1));
+		m->kcount = lmp_xmalloc(sizeof *m->kcount * (size_t)(m->nrows + 1));
 	}
-	kfold.m = m;
-	kfold.formats = formats;
-	kfold.pieces = ps != NULL;
-	kfold.nrows = m->nrows;
-	kfold.nk = nk;
+	m->kfold_set = 0;
+	for (i = 0; i < m->nrows; i++) {
+		for (j = 0; j < nk && !same_kernel(m, v, m->krep[j], i, formats, ps); j++)
+			;
+		if (j == nk) {
+			m->krep[nk++] = i;
+			m->kcount[j] = lmp_num_int(0);
+		}
+		m->kgrp[i] = j;
+		if ((rc = lmp_num_add(&m->kcount[j], &m->rows[i].count, &m->kcount[j])))
+			return lmp_fail(e, LMP_EXIT_INPUT, "kernels: count: %s", lmp_num_strerror(rc));
+	}
+	m->nkern = nk;
+	m->kfold_formats = formats;
+	m->kfold_pieces = ps != NULL;
+	m->kfold_set = 1;
+	return 0;
 }
 
 /* A --totals document's "kernels" (lmp-eval(1)): the distinct kernels of
@@ -766,26 +760,21 @@ fold(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
  * format's compute, the collective) and count the equal rows' counts
  * summed, so it times them as it times the rows, to the bit. */
 static int
-kernels_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
+kernels_json(lmp_buf *b, lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
 {
-	int *rep, nk, i, j, rc = 0;
+	int j;
 
+	if (fold(m, v, formats, ps, e))
+		return -1;
 	LIT(b, "\"kernels\":[");
-	fold(m, v, formats, ps);
-	rep = kfold.rep;
-	nk = kfold.nk;
-	for (j = 0; j < nk && !rc; j++) {
-		const lmp_row *r = &m->rows[rep[j]];
-		const lmp_num *x = &v[rep[j] * NV];
+	for (j = 0; j < m->nkern; j++) {
+		const lmp_row *r = &m->rows[m->krep[j]];
+		const lmp_num *x = &v[m->krep[j] * NV];
 		const char *c = row_compute(m, r, x, formats);
-		lmp_num count = lmp_num_int(0);
-		for (i = rep[j]; i < m->nrows && !rc; i++)
-			if (kfold.grp[i] == j && (rc = lmp_num_add(&count, &m->rows[i].count, &count)))
-				lmp_fail(e, LMP_EXIT_INPUT, "kernels: count: %s", lmp_num_strerror(rc));
 		if (j)
 			lmp_buf_putc(b, ',');
 		LIT(b, "{\"count\":");
-		num(b, &count);
+		num(b, &m->kcount[j]);
 		if (r->coll) {
 			collective_json(b, r, &x[V_COLL]);
 		} else {
@@ -805,12 +794,12 @@ kernels_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, cons
 				lmp_json_string(b, c);
 				lmp_buf_putc(b, '}');
 			}
-			per_step_json(b, r, rep[j], ps);
+			per_step_json(b, r, m->krep[j], ps);
 		}
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
-	return rc ? -1 : 0;
+	return 0;
 }
 
 /* How the state (the KV cache) grows with the context, for a uniform batch
@@ -1262,7 +1251,7 @@ zero(lmp_num *v, int n)
 /* A phase: its rows, or (with_rows 0) its kernels; a phase of no steps
  * neither. */
 static int
-phase_json(lmp_buf *b, const lmp_model *m, const char *name, int64_t steps, const char *runtime,
+phase_json(lmp_buf *b, lmp_model *m, const char *name, int64_t steps, const char *runtime,
 	const lmp_num *rows, int with_rows, const lmp_num *tot, int formats, const lmp_dpieces *ps, lmp_err *e)
 {
 	lmp_buf_putc(b, '"');

@@ -600,6 +600,11 @@ typedef struct lmp_model {
 	lmp_poly *coll_total;
 	int nscaled; /* rows with a batch_scale */
 	int *twin, ntwin; /* evaldoc.c: each row's first earlier row of equal polynomials, or -1 */
+	/* evaldoc.c: the last point's fold of the rows into kernels (kgrp: each
+	 * row's kernel, krep: each kernel's first row, kcount: its rows' counts
+	 * summed), kept for the next point, which mostly folds the same way */
+	int *kgrp, *krep, nkern, kfold_set, kfold_formats, kfold_pieces;
+	lmp_num *kcount;
 	/* evaldoc.c: the fused pairs of rows (--fusion on), found once */
 	struct lmp_fused *fused;
 	int nfused, fused_ready;
