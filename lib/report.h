@@ -77,7 +77,7 @@ void lmp_html_page(const char *title, const lmp_report *r, lmp_buf *out);
 /* report_doc.c: the blocks that describe one document. */
 int lmp_report_doc(lmp_report *r, const cJSON *doc, lmp_err *e);
 /* How the work is spread over devices: the layout fields a document may
- * give (NULL-terminated: "tp", "pp", "ep"), each looked for in roofline,
+ * give (NULL-terminated: "tp", "pp", "ep", "dp"), each looked for in roofline,
  * then runtime; and the device as tables name it, "nvidia-h100-sxm x8 tp8"
  * (the count when it is not 1, then each layout field given).  Adding a
  * layout field here adds it to every table; CSV names its columns itself

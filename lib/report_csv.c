@@ -67,6 +67,8 @@ static const struct column cols[] = {
 	 * (its note, terms and calibration: jq '.roofline.time_model') */
 	{"engine", K_SET, 0, 0, "runtime.engine", 0},
 	{"time_model", K_SET, 0, 0, "roofline.time_model.status", 0},
+	/* data parallelism, added after engine and time_model */
+	{"dp", K_LAYOUT, 0, 0, 0, 0},
 };
 enum { NCOL = sizeof cols / sizeof *cols };
 

@@ -69,7 +69,7 @@ describe_runtime(const cJSON *rt, lmp_buf *b)
 		lmp_buf_printf(b, "%sw%s a%s kv%s", first ? "" : ", ", w, a, kv);
 }
 
-const char *const lmp_layout_fields[] = {"tp", "pp", "ep", NULL};
+const char *const lmp_layout_fields[] = {"tp", "pp", "ep", "dp", NULL};
 
 const cJSON *
 lmp_layout_field(const cJSON *doc, const char *name)

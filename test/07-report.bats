@@ -337,14 +337,20 @@ chrome() {
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 +1 +512 '
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/d.json"
 	# the columns added last, so that the others keep their place
-	assert_line --index 0 --regexp '^doc,level,model,hardware,phase,.*,fits,devices,tp,pp,ep,engine,time_model$'
-	assert_line --index 1 --regexp '^1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,,1,512,0,.*,8,,,,,ideal$'
+	assert_line --index 0 --regexp '^doc,level,model,hardware,phase,.*,fits,devices,tp,pp,ep,engine,time_model,dp$'
+	assert_line --index 1 --regexp '^1,total,meta-llama/Llama-2-7b-hf,nvidia-h100-sxm,,1,512,0,.*,8,,,,,ideal,$'
 	# a layout a document gives (tp, pp, ep in roofline or runtime) is named too
 	jq -c '.roofline.tp = 4 | .runtime.pp = 2' "$BATS_TEST_TMPDIR/d.json" > "$BATS_TEST_TMPDIR/l.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/l.json"
 	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 tp4 pp2 +1 +512 '
 	run lmp-report --format csv "$BATS_TEST_TMPDIR/l.json"
-	assert_line --index 1 --regexp ',8,4,2,,,ideal$'
+	assert_line --index 1 --regexp ',8,4,2,,,ideal,$'
+	# data-parallel replicas too: 8 devices = tp 2 x pp 2 x dp 2
+	jq -c '.runtime.tp = 2 | .runtime.pp = 2 | .runtime.ep = 1 | .runtime.dp = 2' "$BATS_TEST_TMPDIR/d.json" > "$BATS_TEST_TMPDIR/dp.json"
+	run lmp-report --format text "$BATS_TEST_TMPDIR/dp.json"
+	assert_line --regexp '^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm x8 tp2 pp2 ep1 dp2 +1 +512 '
+	run lmp-report --format csv "$BATS_TEST_TMPDIR/dp.json"
+	assert_line --index 1 --regexp ',8,2,2,1,,ideal,2$'
 	# a document with layers says it beside the device too
 	run lmp-report --format text <<<"$(jq -c '.roofline.tp = 2' "$PRE")"
 	assert_line --regexp '^  device +NVIDIA H100 SXM5 80GB \(nvidia-h100-sxm tp2\)$'
@@ -598,7 +604,7 @@ tiny_ckpt_model() {
 	lmp-eval --engine vllm --tp 2 --batch-size 1 --seq-len 128 < "$LLAMA2" |
 		lmp-roofline --hardware nvidia-h100-sxm --calibration c.json > tp.json
 	run lmp-report --format text tp.json
-	assert_line "  time model   $note; engine vllm on 2 devices, tp2 pp1 ep1"
+	assert_line "  time model   $note; engine vllm on 2 devices, tp2 pp1 ep1 dp1"
 	# a sweep of a calibrated and an ideal point: each time model said once
 	# above the table, its status in a column beside the times
 	{
@@ -621,9 +627,9 @@ tiny_ckpt_model() {
 	assert_line --regexp "^meta-llama/Llama-2-7b-hf +nvidia-h100-sxm +vllm +4 +128 .* ideal +$ideal ms +compute"
 	# CSV: the engine and the status, the last columns (lmp-report(1))
 	run lmp-report --format csv sweep.json
-	assert_line --index 0 --regexp ',tp,pp,ep,engine,time_model$'
+	assert_line --index 0 --regexp ',tp,pp,ep,engine,time_model,dp$'
 	[ "$(cut -d, -f1,6 <<<"$output" | paste -sd' ')" = 'doc,batch_size 1,1 2,2 3,4' ]
-	[ "$(awk -F, 'NR > 1 { print $(NF - 1), $NF }' <<<"$output" | paste -sd,)" = 'vllm calibrated,vllm calibrated,vllm ideal' ]
+	[ "$(awk -F, 'NR > 1 { print $(NF - 2), $(NF - 1) }' <<<"$output" | paste -sd,)" = 'vllm calibrated,vllm calibrated,vllm ideal' ]
 	# the roofline chart's subtitle: the status its markers' times are of
 	lmp-report --format svg one.json | grep -q 'hollow = memory-bound; times calibrated'
 	lmp-report --format svg sweep.json | grep -q 'hollow = memory-bound; times of several time models'
