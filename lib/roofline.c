@@ -18,7 +18,7 @@
  * assumption made, an unknown bandwidth null (a group that needs it is
  * refused). */
 static void
-link_figures(cJSON *k, const char *level, double bw, double lat)
+link_figures(lmp_emit *k, const char *level, double bw, double lat)
 {
 	char key[64];
 
@@ -26,25 +26,25 @@ link_figures(cJSON *k, const char *level, double bw, double lat)
 		return;
 	snprintf(key, sizeof key, "%s_bytes_per_s", level);
 	if (isnan(bw))
-		cJSON_AddNullToObject(k, key);
+		lmp_emit_null(k, key);
 	else
-		lmp_tadd_num(k, key, bw);
+		lmp_emit_num(k, key, bw);
 	snprintf(key, sizeof key, "%s_latency_s", level);
 	if (isnan(lat)) {
-		cJSON_AddNullToObject(k, key);
+		lmp_emit_null(k, key);
 		snprintf(key, sizeof key, "%s_latency_note", level);
-		cJSON_AddStringToObject(k, key, "unknown in the hardware file: taken as 0, so the collectives' time is "
+		lmp_emit_str(k, key, "unknown in the hardware file: taken as 0, so the collectives' time is "
 			"their bandwidth term alone (a lower bound)");
 	} else {
-		lmp_tadd_num(k, key, lat);
+		lmp_emit_num(k, key, lat);
 	}
 }
 
 static void
-utilisation(cJSON *tot, double time, double flops, double bytes, double peak_raw, double bw_raw)
+utilisation(lmp_emit *tot, double time, double flops, double bytes, double peak_raw, double bw_raw)
 {
-	lmp_tadd_num(tot, "mfu", time > 0 ? flops / (time * peak_raw) : 0);
-	lmp_tadd_num(tot, "mbu", time > 0 ? bytes / (time * bw_raw) : 0);
+	lmp_emit_num(tot, "mfu", time > 0 ? flops / (time * peak_raw) : 0);
+	lmp_emit_num(tot, "mbu", time > 0 ? bytes / (time * bw_raw) : 0);
 }
 
 /* Memory at context c (every sequence holding c tokens) for the document's
@@ -161,11 +161,9 @@ read_activations(const cJSON *tot, const char *which, struct curve *k)
  * returns the device's capacity, *act and *seqs untouched, where the
  * document has no engine memory. */
 static double
-engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, double batch, double context,
-	double *act, double *seqs)
+engine_memory(lmp_emit *f, const cJSON *rt, const cJSON *tot, double cap, double w, double kv, double batch,
+	double context, double *act, double *seqs)
 {
-	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
-	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *win;
 	const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rt, "memory_rule"));
 	double util = lmp_tnum_at(rt, "gpu_memory_utilization"), reserve = lmp_tnum_at(rt, "reserve_bytes");
@@ -191,20 +189,31 @@ engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, doubl
 		avail = floor(util * cap) - reserve - w - inside;
 	if (avail < 0)
 		avail = 0;
-	lmp_tadd_num(f, "engine_memory_bytes", reserve + w + inside + avail);
-	lmp_tadd_num(f, "reserve_bytes", reserve);
-	lmp_tadd_num(f, "profile_activation_bytes", peak);
-	lmp_tadd_num(f, "kv_cache_memory_bytes", avail);
-	lmp_tadd_num(f, "kv_bytes_per_token", per);
+	lmp_emit_num(f, "engine_memory_bytes", reserve + w + inside + avail);
+	lmp_emit_num(f, "reserve_bytes", reserve);
+	lmp_emit_num(f, "profile_activation_bytes", peak);
+	lmp_emit_num(f, "kv_cache_memory_bytes", avail);
+	lmp_emit_num(f, "kv_bytes_per_token", per);
 	blocks = per > 0 ? floor(avail / (per * block)) : 0;
-	lmp_tadd_num(f, "kv_cache_blocks", blocks);
-	lmp_tadd_num(f, "kv_cache_tokens", blocks * block);
+	lmp_emit_num(f, "kv_cache_blocks", blocks);
+	lmp_emit_num(f, "kv_cache_tokens", blocks * block);
 	/* requests of the document's context held at once */
-	lmp_tadd_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
+	lmp_emit_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
 	*seqs = context > 0 ? floor(blocks / ceil(context / block)) : NAN;
 	*act = inside;
 	return w + inside + avail;
 }
+
+/* What the fit reads of a document: its runtime (tp, kv_block and the
+ * engine's memory knobs), its totals (state_growth, activation_growth,
+ * profile_run), its weight bytes (the number as written, wb) and state
+ * bytes, parallel.device and the model's position limit. */
+struct fitin {
+	const cJSON *rt, *tot, *dev;
+	const cJSON *wbj; /* the weight bytes' own text, where the document is a tree */
+	lmp_num wb;
+	double kv, limit;
+};
 
 /* Memory needed at the end of the request against the device's capacity,
  * and how far batch and context can grow.  The batch: the KV cache and the
@@ -212,46 +221,41 @@ engine_memory(cJSON *f, const cJSON *doc, double cap, double w, double kv, doubl
  * grows (not past its window); the activations of a step with new tokens
  * only (a prefill, or a request's prompt) grow with the context, a decode
  * step's stay; and never past the model's position limit.  Without rows
- * the activations are unknown: null. */
+ * the activations are unknown: null.  Written as the document's "fit". */
 static int
-fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context, double grown, lmp_err *e)
+fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, double batch, double context,
+	double grown, lmp_err *e)
 {
-	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
-	const cJSON *wbj = cJSON_GetObjectItemCaseSensitive(tot, "weight_bytes");
-	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "parallel"), "device");
-	int laid = !isnan(lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "tp"));
-	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = lmp_tnum_at(tot, "state_bytes"), grow, need, mem, limit;
+	const cJSON *tot = in->tot, *dev = in->dev;
+	int laid = !isnan(lmp_tnum_at(in->rt, "tp")), own = 1;
+	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = in->kv, grow, need, mem, limit = in->limit;
 	double share = 1; /* a pipeline stage's device: its share of the state */
 	double seqs = NAN, profile = NAN; /* under an engine: the sequences of this context its KV blocks hold */
 	int known = !isnan(act);
-	cJSON *f;
+	lmp_emit f;
 	struct curve k = {0};
-	lmp_num wb;
 
-	if (!wbj)
-		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without totals.weight_bytes "
-			"(written by an older lmp-eval: evaluate it again)");
-	if (lmp_json_num(wbj, &wb) || lmp_num_sign(&wb) < 0 || !isfinite(kv) || kv < 0)
+	if (lmp_num_sign(&in->wb) < 0 || !isfinite(kv) || kv < 0)
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without weight_bytes or state_bytes");
-	w = lmp_num_to_double(&wb);
+	w = lmp_num_to_double(&in->wb);
 	if (laid && dev) {
 		/* the device that holds the most: its stage's weights and state */
-		double dw = lmp_tnum_at(dev, "weight_bytes"), ds = lmp_tnum_at(dev, "state_bytes");
-		if (!(dw >= 0) || !(ds >= 0))
+		double dwb = lmp_tnum_at(dev, "weight_bytes"), ds = lmp_tnum_at(dev, "state_bytes");
+		if (!(dwb >= 0) || !(ds >= 0))
 			return lmp_fail(e, LMP_EXIT_INPUT, "parallel.device without weight_bytes and state_bytes");
 		share = kv > 0 ? ds / kv : 1;
-		w = dw;
+		w = dwb;
 		kv = ds;
-		wbj = NULL;
+		own = 0;
 	}
-	f = cJSON_AddObjectToObject(doc, "fit");
+	f = lmp_emit_open(dw, "fit");
 	if (!known)
 		act = 0;
-	lmp_tadd_num(f, "capacity_bytes", cap);
+	lmp_emit_num(&f, "capacity_bytes", cap);
 	{
 		/* under an engine that sizes its memory, the capacity is its own
 		 * and the activations those it holds, whatever the step */
-		cap = engine_memory(f, doc, cap, w, kv, batch, context, &profile, &seqs);
+		cap = engine_memory(&f, in->rt, tot, cap, w, kv, batch, context, &profile, &seqs);
 		if (profile >= 0) {
 			act = profile;
 			known = 1;
@@ -259,22 +263,24 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 	}
 	need = w + kv + act;
 	grow = kv + act;
-	if (wbj)
-		cJSON_AddItemToObject(f, "weights_bytes", cJSON_Duplicate(wbj, 1));
+	if (own && in->wbj)
+		lmp_emit_item(&f, "weights_bytes", in->wbj);
+	else if (own)
+		lmp_emit_numtext(&f, "weights_bytes", &in->wb);
 	else
-		lmp_tadd_num(f, "weights_bytes", w);
-	lmp_tadd_num(f, "kv_cache_bytes", kv);
+		lmp_emit_num(&f, "weights_bytes", w);
+	lmp_emit_num(&f, "kv_cache_bytes", kv);
 	if (known)
-		lmp_tadd_num(f, "activation_bytes", act);
+		lmp_emit_num(&f, "activation_bytes", act);
 	else
-		cJSON_AddNullToObject(f, "activation_bytes");
-	lmp_tadd_num(f, "needed_bytes", need);
-	cJSON_AddBoolToObject(f, "fits", need <= cap);
+		lmp_emit_null(&f, "activation_bytes");
+	lmp_emit_num(&f, "needed_bytes", need);
+	lmp_emit_bool(&f, "fits", need <= cap);
 	/* the activations at context c: a decode step's as lmp-eval described
 	 * them; else act x (c - grown) / (context - grown) where the new tokens
 	 * grow with the context (grown < context), else act */
 	k.fixed = w;
-	k.block = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "kv_block");
+	k.block = lmp_tnum_at(in->rt, "kv_block");
 	if (!known) {
 		k.a0 = 0;
 	} else if (grown < context) {
@@ -302,219 +308,283 @@ fit(cJSON *doc, const lmp_roof_opts *o, double act, double batch, double context
 		k.nwin = 0;
 	}
 	mem = w > cap ? 0 : longest_context(&k, cap);
-	limit = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"), "positions"), "limit");
 	if (w > cap) {
-		lmp_tadd_num(f, "max_batch_size", 0);
+		lmp_emit_num(&f, "max_batch_size", 0);
 	} else if (seqs >= 0) {
 		/* the engine's activations are one reserve, not per sequence */
-		lmp_tadd_num(f, "max_batch_size", seqs > 1073741824.0 ? 1073741824.0 : seqs);
+		lmp_emit_num(&f, "max_batch_size", seqs > 1073741824.0 ? 1073741824.0 : seqs);
 	} else if (grow > 0) {
 		double mb = floor((cap - w) / (grow / batch));
-		lmp_tadd_num(f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);
+		lmp_emit_num(&f, "max_batch_size", mb > 1073741824.0 ? 1073741824.0 : mb);
 	} else {
-		cJSON_AddNullToObject(f, "max_batch_size"); /* nothing grows: unbounded */
+		lmp_emit_null(&f, "max_batch_size"); /* nothing grows: unbounded */
 	}
 	if (mem >= 0 && !(limit < mem))
-		lmp_tadd_num(f, "max_context_len", mem);
+		lmp_emit_num(&f, "max_context_len", mem);
 	else if (limit >= 1)
-		lmp_tadd_num(f, "max_context_len", limit);
+		lmp_emit_num(&f, "max_context_len", limit);
 	else
-		cJSON_AddNullToObject(f, "max_context_len"); /* nothing bounds it */
+		lmp_emit_null(&f, "max_context_len"); /* nothing bounds it */
 	if (mem >= 0)
-		lmp_tadd_num(f, "memory_context_len", mem);
+		lmp_emit_num(&f, "memory_context_len", mem);
 	else
-		cJSON_AddNullToObject(f, "memory_context_len");
+		lmp_emit_null(&f, "memory_context_len");
 	if (limit >= 1)
-		lmp_tadd_num(f, "position_limit", limit);
+		lmp_emit_num(&f, "position_limit", limit);
 	if (!known)
-		cJSON_AddStringToObject(f, "note", "activations need per-layer rows: evaluate without --totals");
+		lmp_emit_str(&f, "note", "activations need per-layer rows: evaluate without --totals");
 	else if (!cJSON_GetObjectItemCaseSensitive(tot, "state_growth"))
-		cJSON_AddStringToObject(f, "note", "the state's growth with the context is unknown: all of it is assumed to grow");
+		lmp_emit_str(&f, "note", "the state's growth with the context is unknown: all of it is assumed to grow");
+	lmp_emit_close(&f);
+	return 0;
+}
+
+/* The fit's inputs from a document. */
+static int
+fit_input(const cJSON *doc, struct fitin *in, lmp_err *e)
+{
+	const cJSON *wbj;
+
+	in->rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
+	in->tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
+	in->dev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "parallel"), "device");
+	in->kv = lmp_tnum_at(in->tot, "state_bytes");
+	in->limit = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"),
+		"positions"), "limit");
+	if (!(in->wbj = wbj = cJSON_GetObjectItemCaseSensitive(in->tot, "weight_bytes")))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without totals.weight_bytes "
+			"(written by an older lmp-eval: evaluate it again)");
+	if (lmp_json_num(wbj, &in->wb))
+		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without weight_bytes or state_bytes");
 	return 0;
 }
 
 /* The terms of a document (lmp-roofline(1) TIME MODEL) and where they
- * come from, written to roofline.time_model; *ceilings: uncalibrated, the
- * kernels start from the hardware file's achievable figures. */
+ * come from: S->tp, S->ceilings (uncalibrated: the kernels start from the
+ * hardware file's achievable figures), and what time_model says of them. */
 static void
-choose_terms(const cJSON *doc, const lmp_roof_opts *o, lmp_tparams *tp, int *ceilings, cJSON *m)
+choose_terms(const cJSON *doc, struct lmp_roofset *S)
 {
+	const lmp_roof_opts *o = &S->oo;
 	const cJSON *eng = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "engine");
 	const char *engine = cJSON_IsString(eng) ? eng->valuestring : "transformers";
 	double wb = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(doc, "runtime"), "w_bit");
 	const cJSON *en = o->tmode == LMP_TM_DEFAULT && o->cal ?
 		lmp_calibration_select(o->cal, o->hw->id, engine, wb > 0 ? (int)wb : 0) : NULL;
-	char note[320];
 
-	*ceilings = 0;
+	S->ceilings = 0;
+	S->en = NULL;
 	if (o->tmode == LMP_TM_TERMS) {
-		*tp = o->tp;
-		cJSON_AddStringToObject(m, "status", "given");
-		cJSON_AddNullToObject(m, "calibration");
-		cJSON_AddStringToObject(m, "note", "given: terms set by the caller");
+		S->tp = o->tp;
+		S->status = "given";
+		snprintf(S->note, sizeof S->note, "given: terms set by the caller");
 		return;
 	}
 	if (en) {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(en, "engine");
 		double n = lmp_tnum_at(en, "measurements");
 		double med = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(en, "heldout"), "median_abs_error");
-		cJSON *c;
-		lmp_calibration_terms(en, tp);
-		cJSON_AddStringToObject(m, "status", "calibrated");
-		c = cJSON_AddObjectToObject(m, "calibration");
-		cJSON_AddStringToObject(c, "file", lmp_calibration_file(o->cal));
-		cJSON_AddStringToObject(c, "device", o->hw->id);
-		if (cJSON_IsString(e))
-			cJSON_AddStringToObject(c, "engine", e->valuestring);
-		else
-			cJSON_AddNullToObject(c, "engine");
-		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(en, "weight_bits")))
-			lmp_tadd_num(c, "weight_bits", lmp_tnum_at(en, "weight_bits"));
-		lmp_tadd_num(c, "measurements", n);
-		lmp_tadd_num(c, "heldout_median_abs_error", med);
-		/* an entry of one weight precision says which */
-		char who[160];
 		double eb = lmp_tnum_at(en, "weight_bits");
+		char who[160];
+		lmp_calibration_terms(en, &S->tp);
+		S->status = "calibrated";
+		S->en = en;
+		/* an entry of one weight precision says which */
 		snprintf(who, sizeof who, isnan(eb) ? "%s" : "%s, %g-bit weights",
 			cJSON_IsString(e) ? e->valuestring : "every engine pooled", eb);
 		if (isnan(med))
-			snprintf(note, sizeof note, "calibrated on %g measurements (%s, %s), held-out error unknown", n,
+			snprintf(S->note, sizeof S->note, "calibrated on %g measurements (%s, %s), held-out error unknown", n,
 				o->hw->id, who);
 		else
-			snprintf(note, sizeof note, "calibrated on %g measurements (%s, %s), held-out median error %.1f%%", n,
-				o->hw->id, who, med * 100);
-		cJSON_AddStringToObject(m, "note", note);
+			snprintf(S->note, sizeof S->note, "calibrated on %g measurements (%s, %s), held-out median error "
+				"%.1f%%", n, o->hw->id, who, med * 100);
 		return;
 	}
 	if (o->tmode == LMP_TM_DEFAULT) {
 		/* no calibration of this device: what microbenchmarks say kernels
 		 * reach, GEMMs in waves, no floors */
-		*tp = lmp_tparams_ideal;
-		tp->waves = 1;
-		*ceilings = 1;
-		cJSON_AddStringToObject(m, "status", "uncalibrated");
-		cJSON_AddNullToObject(m, "calibration");
-		cJSON_AddStringToObject(m, "note", o->hw->achievable_bandwidth > 0 ?
+		S->tp = lmp_tparams_ideal;
+		S->tp.waves = 1;
+		S->ceilings = 1;
+		S->status = "uncalibrated";
+		snprintf(S->note, sizeof S->note, "%s", o->hw->achievable_bandwidth > 0 ?
 			"uncalibrated: achievable ceilings from microbenchmarks, no per-kernel or per-step overheads: "
 			"an optimistic bound" :
 			"uncalibrated: datasheet peaks (the hardware file has no achievable figures), no per-kernel or "
 			"per-step overheads: an optimistic bound");
 		return;
 	}
-	*tp = lmp_tparams_ideal;
-	cJSON_AddStringToObject(m, "status", "ideal");
-	cJSON_AddNullToObject(m, "calibration");
-	cJSON_AddStringToObject(m, "note", "ideal: datasheet peaks, an optimistic bound");
+	S->tp = lmp_tparams_ideal;
+	S->status = "ideal";
+	snprintf(S->note, sizeof S->note, "ideal: datasheet peaks, an optimistic bound");
 }
 
-/* roofline.time_model.terms: the terms as applied, the fractions of the
- * datasheet figures (efficiencies not included). */
+/* roofline.time_model: the status, the terms as applied (the fractions of
+ * the datasheet figures, efficiencies not included), the calibration entry
+ * they came from and the note. */
 static void
-terms_object(cJSON *m, const lmp_tparams *tp, const struct lmp_timed *t, double peak_raw, double bw_raw)
+time_model(lmp_emit *h, const struct lmp_roofset *S)
 {
-	cJSON *k = cJSON_AddObjectToObject(m, "terms");
+	const struct lmp_timed *t = &S->t;
+	const lmp_tparams *tp = &S->tp;
+	lmp_emit m = lmp_emit_open(h, "time_model"), k;
 
-	lmp_tadd_num(k, "compute_fraction", t->peak / peak_raw * tp->compute_fraction);
-	lmp_tadd_num(k, "memory_fraction", t->bandwidth / bw_raw * tp->memory_fraction);
-	lmp_tadd_num(k, "link_fraction", tp->link_fraction);
-	lmp_tadd_num(k, "launch_s", tp->launch_s);
-	lmp_tadd_num(k, "step_s", tp->step_s);
-	cJSON_AddBoolToObject(k, "waves", tp->waves && t->units > 0);
+	lmp_emit_str(&m, "status", S->status);
+	k = lmp_emit_open(&m, "terms");
+	lmp_emit_num(&k, "compute_fraction", t->peak / S->peak_raw * tp->compute_fraction);
+	lmp_emit_num(&k, "memory_fraction", t->bandwidth / S->bw_raw * tp->memory_fraction);
+	lmp_emit_num(&k, "link_fraction", tp->link_fraction);
+	lmp_emit_num(&k, "launch_s", tp->launch_s);
+	lmp_emit_num(&k, "step_s", tp->step_s);
+	lmp_emit_bool(&k, "waves", tp->waves && t->units > 0);
 	if (tp->waves && t->units > 0)
-		lmp_tadd_num(k, "compute_units", t->units);
+		lmp_emit_num(&k, "compute_units", t->units);
+	lmp_emit_close(&k);
+	if (S->en) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(S->en, "engine");
+		lmp_emit c = lmp_emit_open(&m, "calibration");
+		lmp_emit_str(&c, "file", lmp_calibration_file(S->oo.cal));
+		lmp_emit_str(&c, "device", S->oo.hw->id);
+		if (cJSON_IsString(e))
+			lmp_emit_str(&c, "engine", e->valuestring);
+		else
+			lmp_emit_null(&c, "engine");
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(S->en, "weight_bits")))
+			lmp_emit_num(&c, "weight_bits", lmp_tnum_at(S->en, "weight_bits"));
+		lmp_emit_num(&c, "measurements", lmp_tnum_at(S->en, "measurements"));
+		lmp_emit_num(&c, "heldout_median_abs_error",
+			lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(S->en, "heldout"), "median_abs_error"));
+		lmp_emit_close(&c);
+	} else {
+		lmp_emit_null(&m, "calibration");
+	}
+	lmp_emit_str(&m, "note", S->note);
+	lmp_emit_close(&m);
+}
+
+/* The document's "roofline": the device, its ceilings, the layout's links
+ * and the time model. */
+static void
+roofline_object(lmp_emit *dw, const struct lmp_roofset *S)
+{
+	const struct lmp_timed *t = &S->t;
+	const lmp_roof_opts *o = &S->oo;
+	lmp_emit h = lmp_emit_open(dw, "roofline");
+	char note[256];
+
+	lmp_emit_str(&h, "hardware", o->hw->id);
+	lmp_emit_str(&h, "hardware_name", o->hw->name);
+	lmp_emit_num(&h, "devices", t->on ? t->devices : o->devices);
+	lmp_emit_str(&h, "compute_precision", lmp_prec_name(t->prec));
+	lmp_emit_num(&h, "peak_flops", S->peak_raw);
+	lmp_emit_num(&h, "memory_bandwidth_bytes_per_s", S->bw_raw);
+	lmp_emit_num(&h, "ridge_point", t->peak * S->q.compute_fraction / (t->bandwidth * S->q.memory_fraction));
+	lmp_emit_num(&h, "compute_efficiency", o->compute_eff);
+	lmp_emit_num(&h, "memory_efficiency", o->memory_eff);
+	lmp_emit_str(&h, "bytes_moved", t->unfused ? "reads + writes + 2 x intermediates" : "reads + writes");
+	if (t->on) {
+		lmp_emit k = lmp_emit_open(&h, "links");
+		lmp_emit_num(&k, "gpus_per_node", t->gpn);
+		link_figures(&k, "scale_up", o->hw->scaleup_bw, o->hw->scaleup_latency);
+		link_figures(&k, "scale_out", o->hw->scaleout_bw, o->hw->scaleout_latency);
+		lmp_emit_close(&k);
+		snprintf(note, sizeof note, "per device of %g; collectives timed alpha-beta on the links, "
+			"not overlapped with compute", t->devices);
+		lmp_emit_str(&h, "note", note);
+	}
+	time_model(&h, S);
+	lmp_emit_close(&h);
+}
+
+/* What a document's runtime settings decide: the terms, the ceilings and
+ * its kernels read (lmp_timed_init). */
+static int
+setup(struct lmp_roofset *S, cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
+{
+	S->oo = *o;
+	if (o->tmode == LMP_TM_IDEAL) {
+		/* the pure datasheet roofline: --compute-efficiency and
+		 * --memory-efficiency do not apply */
+		S->oo.compute_eff = S->oo.memory_eff = 1;
+	}
+	choose_terms(doc, S);
+	if (lmp_timed_init(&S->t, doc, &S->oo, S->ceilings, e))
+		return -1;
+	S->oo.unfused = S->t.unfused; /* lmp-eval --attention eager: --unfused for the fit too */
+	S->q = lmp_timed_terms(&S->t, &S->tp);
+	S->peak_raw = S->oo.hw->peak[S->t.prec] * S->t.mult;
+	S->bw_raw = S->oo.hw->bandwidth * S->t.mult;
+	return 0;
+}
+
+/* The times of S's kernels and the fit: the totals' members through tw
+ * (each phase's through pw[i] where it has phases), the document's "fit"
+ * through dw (after its "roofline", which the caller writes). */
+static int
+times_and_fit(struct lmp_roofset *S, lmp_emit *tw, lmp_emit *pw, const struct fitin *in, double batch,
+	double seq, double cache, double kv_tokens, double tokens, double prompt, lmp_emit *dw, lmp_err *e)
+{
+	struct lmp_timed *t = &S->t;
+	struct lmp_tsums s[2];
+	lmp_times tm;
+	double context;
+
+	for (int i = 0; i < t->nph; i++) {
+		lmp_timed_phase(t, i, &S->q, 1, t->gen ? &pw[i] : tw, &s[i]);
+		if (!isfinite(s[i].time))
+			return lmp_fail(e, LMP_EXIT_INPUT, "time is not finite (bytes or FLOPs beyond any device)");
+	}
+	lmp_timed_times(t, s, &tm);
+	if (t->gen) {
+		lmp_emit_num(tw, "time_s", tm.time_s);
+		lmp_emit_num(tw, "ttft_s", tm.ttft_s);
+		if (t->steps > 0)
+			lmp_emit_num(tw, "tpot_s", tm.tpot_s);
+		lmp_emit_num(tw, "e2e_latency_s", tm.e2e_s);
+		if (t->on) {
+			lmp_tsum c = s[0].xcomm;
+			lmp_tsum_merge(&c, &s[1].xcomm);
+			lmp_emit_num(tw, "collective_time_s", lmp_tsum_value(&c));
+		}
+		lmp_emit_num(tw, "tokens_per_s", tm.tokens_per_s);
+		utilisation(tw, tm.time_s, t->ph[0].flops + t->ph[1].flops, t->ph[0].bytes + t->ph[1].bytes, S->peak_raw,
+			S->bw_raw);
+		/* a longer context is a longer prompt: the prefill's activations grow */
+		context = prompt + t->gen_len - 1;
+		return fit(dw, in, &S->oo, t->ph[0].act_peak, batch, context, t->gen_len - 1, e);
+	}
+	utilisation(tw, tm.time_s, t->ph[0].flops, t->ph[0].bytes, S->peak_raw, S->bw_raw);
+	context = seq + cache;
+	if (isnan(context))
+		context = kv_tokens / batch;
+	/* a prefill's new tokens are its context and grow with it; a step over
+	 * a cache keeps its new tokens and its activations */
+	return fit(dw, in, &S->oo, t->ph[0].act_peak, batch, context, kv_tokens == tokens ? 0 : context, e);
 }
 
 int
 lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 {
 	cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
-	cJSON *tot = cJSON_GetObjectItemCaseSensitive(doc, "totals"), *h, *m;
-	double batch = lmp_tnum_at(rt, "batch_size"), peak_raw, bw_raw, context;
-	struct lmp_timed t;
-	struct lmp_tsums s[2];
-	lmp_tparams tp, q;
-	lmp_times tm;
-	lmp_roof_opts oo = *o;
-	char note[256];
-	int ceilings, i, rc = -1;
+	struct lmp_roofset S;
+	struct fitin in;
+	lmp_emit dw = {.obj = doc}, tw = {.obj = cJSON_GetObjectItemCaseSensitive(doc, "totals")}, pw[2] = {{0}};
+	int rc = -1;
 
-	if (o->tmode == LMP_TM_IDEAL) {
-		/* the pure datasheet roofline: --compute-efficiency and
-		 * --memory-efficiency do not apply */
-		oo.compute_eff = oo.memory_eff = 1;
-	}
-	o = &oo;
-	m = cJSON_CreateObject();
-	choose_terms(doc, o, &tp, &ceilings, m);
-	if (lmp_timed_init(&t, doc, o, ceilings, e))
+	memset(&S, 0, sizeof S);
+	if (setup(&S, doc, o, e))
 		goto out;
-	oo.unfused = t.unfused; /* lmp-eval --attention eager: --unfused for the fit too */
-	q = lmp_timed_terms(&t, &tp);
-	peak_raw = o->hw->peak[t.prec] * t.mult;
-	bw_raw = o->hw->bandwidth * t.mult;
+	/* the document's fit reads its totals: their inputs before the times */
+	if (fit_input(doc, &in, e))
+		goto out;
+	for (int i = 0; i < S.t.nph; i++)
+		pw[i].obj = cJSON_GetObjectItemCaseSensitive(S.t.ph[i].ph, "totals");
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("roofline"));
-	h = cJSON_AddObjectToObject(doc, "roofline");
-	cJSON_AddStringToObject(h, "hardware", o->hw->id);
-	cJSON_AddStringToObject(h, "hardware_name", o->hw->name);
-	lmp_tadd_num(h, "devices", t.on ? t.devices : o->devices);
-	cJSON_AddStringToObject(h, "compute_precision", lmp_prec_name(t.prec));
-	lmp_tadd_num(h, "peak_flops", peak_raw);
-	lmp_tadd_num(h, "memory_bandwidth_bytes_per_s", bw_raw);
-	lmp_tadd_num(h, "ridge_point", t.peak * q.compute_fraction / (t.bandwidth * q.memory_fraction));
-	lmp_tadd_num(h, "compute_efficiency", o->compute_eff);
-	lmp_tadd_num(h, "memory_efficiency", o->memory_eff);
-	cJSON_AddStringToObject(h, "bytes_moved", t.unfused ? "reads + writes + 2 x intermediates" : "reads + writes");
-	if (t.on) {
-		cJSON *k = cJSON_AddObjectToObject(h, "links");
-		lmp_tadd_num(k, "gpus_per_node", t.gpn);
-		link_figures(k, "scale_up", o->hw->scaleup_bw, o->hw->scaleup_latency);
-		link_figures(k, "scale_out", o->hw->scaleout_bw, o->hw->scaleout_latency);
-		snprintf(note, sizeof note, "per device of %g; collectives timed alpha-beta on the links, "
-			"not overlapped with compute", t.devices);
-		cJSON_AddStringToObject(h, "note", note);
-	}
-	terms_object(m, &tp, &t, peak_raw, bw_raw);
-	/* status, terms, calibration, note: the terms before what they came from */
-	cJSON_AddItemToObject(m, "calibration", cJSON_DetachItemFromObjectCaseSensitive(m, "calibration"));
-	cJSON_AddItemToObject(m, "note", cJSON_DetachItemFromObjectCaseSensitive(m, "note"));
-	cJSON_AddItemToObject(h, "time_model", m);
-	m = NULL;
-	for (i = 0; i < t.nph; i++) {
-		lmp_timed_phase(&t, i, &q, 1, &s[i]);
-		if (!isfinite(s[i].time)) {
-			lmp_fail(e, LMP_EXIT_INPUT, "time is not finite (bytes or FLOPs beyond any device)");
-			goto out;
-		}
-	}
-	lmp_timed_times(&t, s, &tm);
-	if (t.gen) {
-		lmp_tadd_num(tot, "time_s", tm.time_s);
-		lmp_tadd_num(tot, "ttft_s", tm.ttft_s);
-		if (t.steps > 0)
-			lmp_tadd_num(tot, "tpot_s", tm.tpot_s);
-		lmp_tadd_num(tot, "e2e_latency_s", tm.e2e_s);
-		if (t.on) {
-			lmp_tsum c = s[0].xcomm;
-			lmp_tsum_merge(&c, &s[1].xcomm);
-			lmp_tadd_num(tot, "collective_time_s", lmp_tsum_value(&c));
-		}
-		lmp_tadd_num(tot, "tokens_per_s", tm.tokens_per_s);
-		utilisation(tot, tm.time_s, t.ph[0].flops + t.ph[1].flops, t.ph[0].bytes + t.ph[1].bytes, peak_raw, bw_raw);
-		/* a longer context is a longer prompt: the prefill's activations grow */
-		context = lmp_tnum_at(rt, "prompt_len") + t.gen_len - 1;
-		rc = fit(doc, o, t.ph[0].act_peak, batch, context, t.gen_len - 1, e);
-		goto out;
-	}
-	utilisation(tot, tm.time_s, t.ph[0].flops, t.ph[0].bytes, peak_raw, bw_raw);
-	context = lmp_tnum_at(rt, "seq_len") + lmp_tnum_at(rt, "cache_len");
-	if (isnan(context))
-		context = lmp_tnum_at(rt, "kv_tokens") / batch;
-	/* a prefill's new tokens are its context and grow with it; a step over
-	 * a cache keeps its new tokens and its activations */
-	rc = fit(doc, o, t.ph[0].act_peak, batch, context,
-		lmp_tnum_at(rt, "kv_tokens") == lmp_tnum_at(rt, "tokens") ? 0 : context, e);
+	roofline_object(&dw, &S);
+	rc = times_and_fit(&S, &tw, pw, &in, lmp_tnum_at(rt, "batch_size"), lmp_tnum_at(rt, "seq_len"),
+		lmp_tnum_at(rt, "cache_len"), lmp_tnum_at(rt, "kv_tokens"), lmp_tnum_at(rt, "tokens"),
+		lmp_tnum_at(rt, "prompt_len"), &dw, e);
 out:
-	cJSON_Delete(m);
-	lmp_timed_release(&t);
+	lmp_timed_release(&S.t);
 	return rc;
 }

@@ -33,35 +33,48 @@ lmp_tadd_num(cJSON *obj, const char *key, double x)
  * temporaries written and read back; *act what it holds beyond its input
  * (its output, and with --unfused the eager forward's temporaries). */
 static int
+work_of(double rd, double wr, double im, double f, int unfused, double *by, double *act, lmp_err *e)
+{
+	*by = rd + wr + (unfused ? 2 * im : 0);
+	*act = wr + (unfused ? im : 0);
+	if (!isfinite(f) || !isfinite(*by) || !isfinite(*act) || f < 0 || *by < 0)
+		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without finite, non-negative flops and bytes");
+	return 0;
+}
+
+static int
 work(const cJSON *q, int unfused, double *f, double *by, double *act, lmp_err *e)
 {
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(q, "bytes");
 
 	*f = lmp_tnum_at(q, "flops");
-	*by = lmp_tnum_at(b, "reads") + lmp_tnum_at(b, "writes") + (unfused ? 2 * lmp_tnum_at(b, "intermediates") : 0);
-	*act = lmp_tnum_at(b, "writes") + (unfused ? lmp_tnum_at(b, "intermediates") : 0);
-	if (!isfinite(*f) || !isfinite(*by) || !isfinite(*act) || *f < 0 || *by < 0)
-		return lmp_fail(e, LMP_EXIT_INPUT, "a row or totals without finite, non-negative flops and bytes");
-	return 0;
+	return work_of(lmp_tnum_at(b, "reads"), lmp_tnum_at(b, "writes"), lmp_tnum_at(b, "intermediates"), *f, unfused,
+		by, act, e);
 }
 
 /* A row in its own weight format (lmp-eval's weight_format) computes where
  * the format does: fp8 weights in fp8 where the device has it, int8 in
  * int8 likewise, a weight-only format (4-bit groups, nf4, MXFP4) at the
  * activation precision, its weights dequantized in the kernel.  -1 for a
- * row without a format: the document's precision. */
+ * row without a format (c NULL): the document's precision. */
+static int
+precision_of(const char *c, const lmp_hw *hw, int abit)
+{
+	if (!c)
+		return -1;
+	if (!strcmp(c, "fp8") && hw->peak[LMP_FP8] > 0)
+		return LMP_FP8;
+	if (!strcmp(c, "int8") && hw->peak[LMP_INT8] > 0)
+		return LMP_INT8;
+	return lmp_hw_precision(hw, abit, abit);
+}
+
 static int
 row_precision(const cJSON *r, const lmp_hw *hw, int abit)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "weight_format"), "compute");
 
-	if (!cJSON_IsString(c))
-		return -1;
-	if (!strcmp(c->valuestring, "fp8") && hw->peak[LMP_FP8] > 0)
-		return LMP_FP8;
-	if (!strcmp(c->valuestring, "int8") && hw->peak[LMP_INT8] > 0)
-		return LMP_INT8;
-	return lmp_hw_precision(hw, abit, abit);
+	return precision_of(cJSON_IsString(c) ? c->valuestring : NULL, hw, abit);
 }
 
 /* The ceiling a precision's kernels start from: the datasheet's, or
@@ -72,22 +85,43 @@ ceiling_flops(const lmp_hw *hw, int prec, int ceilings)
 	return ceilings && hw->achievable_peak[prec] > 0 ? hw->achievable_peak[prec] : hw->peak[prec];
 }
 
-/* The row's "gemm" (lmp-eval(1)): {"m", "n", "k", "calls"}, per instance
- * over the phase; absent or malformed: no shape (the row is timed on its
- * FLOPs alone). */
+/* A GEMM shape {m, n, k, calls}, per instance over the phase; one that is
+ * not all positive and finite is no shape (the row is timed on its FLOPs
+ * alone). */
 static void
-gemm_shape(const cJSON *r, lmp_kernel *k)
+set_gemm(lmp_kernel *k, double m, double n, double kk, double c)
 {
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "gemm");
-	double m = lmp_tnum_at(g, "m"), n = lmp_tnum_at(g, "n"), kk = lmp_tnum_at(g, "k"), c = lmp_tnum_at(g, "calls");
-
-	if (cJSON_IsObject(g) && m > 0 && n > 0 && kk > 0 && c > 0 && isfinite(m * n * kk * c)) {
+	if (m > 0 && n > 0 && kk > 0 && c > 0 && isfinite(m * n * kk * c)) {
 		k->gemm = 1;
 		k->m = m;
 		k->n = n;
 		k->k = kk;
 		k->gcalls = c;
 	}
+}
+
+/* The row's "gemm" (lmp-eval(1)): {"m", "n", "k", "calls"}. */
+static void
+gemm_shape(const cJSON *r, lmp_kernel *k)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "gemm");
+
+	if (cJSON_IsObject(g))
+		set_gemm(k, lmp_tnum_at(g, "m"), lmp_tnum_at(g, "n"), lmp_tnum_at(g, "k"), lmp_tnum_at(g, "calls"));
+}
+
+/* A kernel's item from its work: its ceilings and launches over the
+ * phase (one a step, or its products'); the gemm is set before. */
+static void
+set_kernel(const struct lmp_timed *t, struct lmp_titem *it, double f, double by, int prec, double steps,
+	const lmp_hw *hw, int ceilings)
+{
+	it->prec = prec;
+	it->k.flops = f;
+	it->k.bytes = by;
+	it->k.peak = prec >= 0 ? ceiling_flops(hw, prec, ceilings) * t->mult : t->peak;
+	it->k.bandwidth = t->bandwidth;
+	it->k.calls = it->k.gemm ? it->k.gcalls : steps;
 }
 
 /* q[0..2] of one quantity of a piece: [q0, d] or, with block, [q0, d, j]. */
@@ -212,6 +246,7 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 			"run lmp-eval again");
 	n = cJSON_GetArraySize(rows);
 	P->it = n ? lmp_xcalloc((size_t)n, sizeof *P->it) : NULL;
+	P->cap = n;
 	cJSON_ArrayForEach(r, rows) {
 		struct lmp_titem *it = &P->it[P->n++];
 		const cJSON *coll = cJSON_GetObjectItemCaseSensitive(r, "collective");
@@ -228,14 +263,8 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 		}
 		if (work(r, t->unfused, &f, &by, &act, e))
 			return -1;
-		it->prec = row_precision(r, o->hw, abit);
-		it->k.flops = f;
-		it->k.bytes = by;
-		it->k.peak = it->prec >= 0 ? ceiling_flops(o->hw, it->prec, ceilings) * t->mult : t->peak;
-		it->k.bandwidth = t->bandwidth;
 		gemm_shape(r, &it->k);
-		/* its launches over the phase: one a step, or its products' */
-		it->k.calls = it->k.gemm ? it->k.gcalls : steps;
+		set_kernel(t, it, f, by, row_precision(r, o->hw, abit), steps, o->hw, ceilings);
 		if (prep_steps(it, r, ph, steps, t->unfused, e))
 			return -1;
 		if (act > P->act_peak)
@@ -246,6 +275,43 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 	P->flops = f;
 	P->bytes = by;
 	return 0;
+}
+
+/* A one-step document's kernels from numbers (the fused time sweep,
+ * lmp-eval --hardware): what prep_phase reads from a totals document's
+ * "kernels", item for item, into t->ph[0], whose document and other
+ * fields lmp_timed_init set from a document of the same settings. */
+int
+lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const double tot[4], const lmp_roof_opts *o,
+	int abit, int ceilings, lmp_err *e)
+{
+	struct lmp_tphase *P = &t->ph[0];
+	double by, act;
+
+	if (n > P->cap) {
+		free(P->it);
+		P->it = lmp_xmalloc(sizeof *P->it * (size_t)n);
+		P->cap = n;
+	}
+	P->n = n;
+	P->kernels = 1;
+	P->steps = 1;
+	P->act_peak = 0;
+	for (int i = 0; i < n; i++) {
+		struct lmp_titem *it = &P->it[i];
+		memset(it, 0, sizeof *it);
+		it->steps = 1;
+		it->count = k[i].count;
+		if (work_of(k[i].reads, k[i].writes, k[i].inter, k[i].flops, t->unfused, &by, &act, e))
+			return -1;
+		if (k[i].gemm)
+			set_gemm(&it->k, k[i].m, k[i].n, k[i].k, k[i].calls);
+		set_kernel(t, it, k[i].flops, by, precision_of(k[i].compute, o->hw, abit), 1, o->hw, ceilings);
+		if (act > P->act_peak)
+			P->act_peak = act;
+	}
+	P->flops = tot[0];
+	return work_of(tot[1], tot[2], tot[3], tot[0], t->unfused, &P->bytes, &act, e);
 }
 
 /* The layout from the runtime object (lmp-eval records it where one was
@@ -347,14 +413,14 @@ lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p)
 }
 
 static void
-annotate(cJSON *q, double f, double by, double ct, double mt, double tm, double peak, double bw)
+annotate(lmp_emit *w, double f, double by, double ct, double mt, double tm, double peak, double bw, const char *bound)
 {
-	lmp_tadd_num(q, "intensity", by > 0 ? f / by : 0);
-	lmp_tadd_num(q, "attainable_flops", by > 0 && f / by * bw < peak ? f / by * bw : peak);
-	lmp_tadd_num(q, "compute_time_s", ct);
-	lmp_tadd_num(q, "memory_time_s", mt);
-	lmp_tadd_num(q, "time_s", tm);
-	cJSON_AddStringToObject(q, "bound", ct >= mt ? "compute" : "memory");
+	lmp_emit_num(w, "intensity", by > 0 ? f / by : 0);
+	lmp_emit_num(w, "attainable_flops", by > 0 && f / by * bw < peak ? f / by * bw : peak);
+	lmp_emit_num(w, "compute_time_s", ct);
+	lmp_emit_num(w, "memory_time_s", mt);
+	lmp_emit_num(w, "time_s", tm);
+	lmp_emit_str(w, "bound", bound ? bound : ct >= mt ? "compute" : "memory");
 }
 
 /* What the terms added to a kernel's row: its launch floor, and the
@@ -362,11 +428,8 @@ annotate(cJSON *q, double f, double by, double ct, double mt, double tm, double 
 static void
 annotate_terms(cJSON *r, const lmp_ktime *kt, const lmp_tparams *q)
 {
-	if (q->launch_s > 0) {
+	if (q->launch_s > 0)
 		lmp_tadd_num(r, "launch_time_s", kt->launch);
-		if (kt->launch > kt->compute && kt->launch > kt->memory)
-			cJSON_ReplaceItemInObjectCaseSensitive(r, "bound", cJSON_CreateString("launch"));
-	}
 	if (kt->waves > 0) {
 		cJSON *w = cJSON_AddObjectToObject(r, "gemm_waves");
 		lmp_tadd_num(w, "tile_m", kt->tm);
@@ -391,8 +454,8 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 		double tc = lmp_coll_time(it->coll, it->n, it->cbytes, bw, 0) +
 			it->steps * lmp_coll_steps(it->coll, it->n) * it->lat;
 		if (ann) {
-			annotate(it->row, 0, 0, 0, 0, tc, 0, bw);
-			cJSON_ReplaceItemInObjectCaseSensitive(it->row, "bound", cJSON_CreateString("link"));
+			lmp_emit w = {.obj = it->row};
+			annotate(&w, 0, 0, 0, 0, tc, 0, bw, "link");
 			cJSON_AddStringToObject(it->row, "link", it->cross ? "scale_out" : "scale_up");
 		}
 		lmp_tsum_add(&x[0], it->count, tc);
@@ -404,10 +467,13 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 	else
 		lmp_kernel_time(&it->k, q, t->units, &kt);
 	if (ann) {
+		lmp_emit w = {.obj = it->row};
 		if (it->prec >= 0)
 			cJSON_AddStringToObject(it->row, "compute_precision", lmp_prec_name(it->prec));
-		annotate(it->row, it->k.flops, it->k.bytes, kt.compute, kt.memory, kt.time,
-			it->k.peak * q->compute_fraction, it->k.bandwidth * q->memory_fraction);
+		/* the launch floor, where it is the longest, bounds the row */
+		annotate(&w, it->k.flops, it->k.bytes, kt.compute, kt.memory, kt.time,
+			it->k.peak * q->compute_fraction, it->k.bandwidth * q->memory_fraction,
+			q->launch_s > 0 && kt.launch > kt.compute && kt.launch > kt.memory ? "launch" : NULL);
 		annotate_terms(it->row, &kt, q);
 	}
 	lmp_tsum_add(&x[0], it->count, kt.time);
@@ -417,11 +483,9 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 }
 
 void
-lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann, struct lmp_tsums *s)
+lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann, lmp_emit *tw, struct lmp_tsums *s)
 {
 	const struct lmp_tphase *P = &t->ph[i];
-	cJSON *tot = cJSON_GetObjectItemCaseSensitive(P->ph, "totals");
-
 	lmp_tsum x[5] = {{0}}, st = {0};
 
 	memset(s, 0, sizeof *s);
@@ -441,16 +505,16 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 	s->comm = lmp_tsum_value(&x[3]);
 	s->launch = lmp_tsum_value(&x[4]);
 	s->steps_s = lmp_tsum_value(&st);
-	if (!ann)
+	if (!tw)
 		return;
-	annotate(tot, P->flops, P->bytes, s->compute, s->memory, s->time, t->peak * q->compute_fraction,
-		t->bandwidth * q->memory_fraction);
+	annotate(tw, P->flops, P->bytes, s->compute, s->memory, s->time, t->peak * q->compute_fraction,
+		t->bandwidth * q->memory_fraction, NULL);
 	if (q->launch_s > 0)
-		lmp_tadd_num(tot, "launch_time_s", s->launch);
+		lmp_emit_num(tw, "launch_time_s", s->launch);
 	if (q->step_s > 0)
-		lmp_tadd_num(tot, "step_overhead_s", s->steps_s);
+		lmp_emit_num(tw, "step_overhead_s", s->steps_s);
 	if (t->on)
-		lmp_tadd_num(tot, "collective_time_s", s->comm);
+		lmp_emit_num(tw, "collective_time_s", s->comm);
 }
 
 void
@@ -493,7 +557,7 @@ lmp_timed_eval(const lmp_timed *t, const lmp_tparams *p, lmp_times *out)
 	lmp_tparams q = lmp_timed_terms(t, p);
 
 	for (int i = 0; i < t->nph; i++)
-		lmp_timed_phase(t, i, &q, 0, &s[i]);
+		lmp_timed_phase(t, i, &q, 0, NULL, &s[i]);
 	lmp_timed_times(t, s, out);
 	return isfinite(out->time_s) ? 0 : -1;
 }

@@ -26,7 +26,7 @@ struct lmp_titem {
 struct lmp_tphase {
 	cJSON *ph; /* the document, or a phase object: holds "rows" and "totals" */
 	struct lmp_titem *it;
-	int n, kernels; /* kernels: its items are a totals document's kernels (not annotated) */
+	int n, cap, kernels; /* kernels: its items are a totals document's kernels (not annotated) */
 	double steps;
 	double flops, bytes, act_peak; /* the totals' work; the largest row or kernel output */
 };
@@ -42,11 +42,41 @@ struct lmp_timed {
 	double peak, bandwidth; /* the document's precision: the ceilings the kernels start from */
 };
 
+/* What a document's runtime settings decide of its roofline (roofline.c):
+ * the terms and where they came from, the ceilings, the kernels. */
+struct lmp_roofset {
+	lmp_roof_opts oo;
+	lmp_tparams tp, q;
+	int ceilings;
+	double peak_raw, bw_raw;
+	struct lmp_timed t;
+	const char *status;
+	const cJSON *en; /* the calibration entry, or NULL */
+	char note[320];
+};
+
 /* Phase sums under terms p. */
 struct lmp_tsums {
 	double time, compute, memory, comm, launch, steps_s;
 	lmp_tsum xtime, xcomm; /* time and comm as exact sums (lmp_tsum), for totals over phases */
 };
+
+/* emit.c: the members lmp_roofline adds, written to a cJSON object (obj)
+ * or as text to a buffer (b: members of an object already open, n of them
+ * written so far, so the next one starts with a comma when n > 0). */
+typedef struct lmp_emit {
+	cJSON *obj;
+	lmp_buf *b;
+	int n;
+} lmp_emit;
+void lmp_emit_num(lmp_emit *w, const char *key, double x); /* null where not finite */
+void lmp_emit_numtext(lmp_emit *w, const char *key, const lmp_num *v);
+void lmp_emit_str(lmp_emit *w, const char *key, const char *s);
+void lmp_emit_null(lmp_emit *w, const char *key);
+void lmp_emit_bool(lmp_emit *w, const char *key, int v);
+void lmp_emit_item(lmp_emit *w, const char *key, const cJSON *item); /* a copy */
+lmp_emit lmp_emit_open(lmp_emit *w, const char *key);                /* a member object */
+void lmp_emit_close(lmp_emit *child);
 
 /* A number member as a double (NAN: absent or not a number), and one added
  * (null where not finite): the documents' numbers, shared by roofline.c. */
@@ -57,11 +87,26 @@ void lmp_tadd_num(cJSON *obj, const char *key, double x);
  * (where it has them) instead of the datasheet's (uncalibrated). */
 int lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceilings, lmp_err *e);
 void lmp_timed_release(struct lmp_timed *t);
+/* One kernel of a totals document as numbers (each the double its text in
+ * the document reads as): count, work, the weight format's compute (or
+ * NULL) and the gemm shape where gemm is set. */
+struct lmp_tkernel {
+	double count, flops, reads, writes, inter;
+	const char *compute;
+	int gemm;
+	double m, n, k, calls;
+};
+/* A one-step document's kernels and totals (flops, reads, writes,
+ * intermediates) into t->ph[0], t set by lmp_timed_init from a document of
+ * the same runtime settings. */
+int lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const double tot[4],
+	const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e);
 /* The terms p with the efficiencies multiplied in. */
 lmp_tparams lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p);
-/* A phase's time under q (lmp_timed_terms); with annotate, each row and the
- * totals are written their times. */
-void lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int annotate, struct lmp_tsums *s);
+/* A phase's time under q (lmp_timed_terms); with annotate, each row is
+ * written its times, and with tw the totals (the phase's totals object). */
+void lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int annotate, lmp_emit *tw,
+	struct lmp_tsums *s);
 /* The document's times from its phases' sums. */
 void lmp_timed_times(const struct lmp_timed *t, const struct lmp_tsums *s, lmp_times *out);
 
