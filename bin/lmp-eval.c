@@ -182,6 +182,7 @@ struct out {
 	lmp_buf said; /* the classes warned of as replicated, one per line */
 	lmp_progress prog; /* on a terminal, after a few seconds (progress.c) */
 	const lmp_roof_opts *roof; /* --hardware: each document timed as lmp-roofline times it */
+	lmp_roofdirect *direct;    /* --hardware --totals: the fused path's settings (roofline.c) */
 	int lay_key[MAX_LAYOUTS][5];
 	lmp_model *lay[MAX_LAYOUTS];
 };
@@ -277,6 +278,14 @@ roofline(struct out *w, size_t start, lmp_err *e)
 }
 
 static int
+direct_point(void *ctx, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
+{
+	struct out *w = ctx;
+
+	return lmp_roofline_point(w->direct, pt, b, start, e);
+}
+
+static int
 point(struct point *pt, void *ctx, lmp_err *e)
 {
 	struct out *w = ctx;
@@ -285,6 +294,7 @@ point(struct point *pt, void *ctx, lmp_err *e)
 	int rc;
 
 	lmp_progress_add(&w->prog, 1);
+	w->m->hooked = 0;
 	if (w->module)
 		rc = lmp_module_doc(w->m, &pt->rt, &w->b, e);
 	else if (!(m = layout_model(w, &pt->rt, e)))
@@ -293,7 +303,7 @@ point(struct point *pt, void *ctx, lmp_err *e)
 		rc = lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e);
 	else
 		rc = lmp_eval_doc(m, &pt->rt, w->rows, &w->b, e);
-	if (rc || (w->roof && roofline(w, start, e)))
+	if (rc || (w->roof && !m->hooked && roofline(w, start, e)))
 		return -1;
 	/* Rotary positions past the model's limit: computed, but not what it
 	 * was trained on.  Said once; each such point is marked. */
@@ -410,6 +420,12 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 			lmp_progress_stage(&w->prog, points, "points");
 		w->doc = docs[i];
 		w->db = db;
+		/* --hardware --totals: one-step points timed from their numbers
+		 * (roofline.c lmp_roofline_point), the rest through lmp_roofline */
+		if (w->direct) {
+			w->m->hook = direct_point;
+			w->m->hook_ctx = w;
+		}
 		rc = sweep(&at, point, w, e);
 		layouts_free(w);
 		lmp_model_free(w->m);
@@ -458,6 +474,8 @@ main(int argc, char **argv)
 	db = o.params || o.module ? open_db(&o, &e) : NULL;
 	w.rows = !o.totals;
 	w.pretty = o.pretty;
+	if (w.roof && !w.rows && !w.pretty && !getenv("LMP_EVAL_NODIRECT"))
+		w.direct = lmp_roofdirect_new(w.roof);
 	if (o.params) {
 		list_params(db, o.params);
 		rc = 0;
@@ -485,6 +503,7 @@ main(int argc, char **argv)
 	lmp_db_free(db);
 	lmp_runvals_free(&o.rv);
 	lmp_roofargs_free(&o.ra);
+	lmp_roofdirect_free(w.direct);
 	if (rc)
 		lmp_die(&e);
 	return lmp_close_stdout();

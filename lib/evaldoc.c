@@ -1,5 +1,6 @@
 /* evaldoc.c: writing eval documents.  The hot path of a sweep: documents are
  * written straight into a buffer, numbers through numfmt.c, with no JSON tree. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1178,13 +1179,76 @@ parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num
 	return 0;
 }
 
+/* A number as lmp-roofline reads it from the document: the double of the
+ * text written (an integer's is its own; a fraction's is the nearest
+ * double's text read back). */
+static double
+as_read(const lmp_num *v)
+{
+	char s[LMP_NUM_STRMAX];
+	lmp_num r;
+
+	if (v->exact && v->d == 1)
+		return lmp_num_to_double(v);
+	if (lmp_num_parse(s, (size_t)lmp_num_str(v, s), &r))
+		return NAN;
+	return lmp_num_to_double(&r);
+}
+
+/* The fused time sweep (m->hook): the point's kernels as kernels_json
+ * wrote them, and its totals, handed over as numbers. */
+static int
+hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *tot, const char *growth,
+	const char *profile, lmp_buf *b, size_t start, lmp_err *e)
+{
+	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile};
+
+	if (m->nkern > m->tkcap) {
+		free(m->tk);
+		m->tk = lmp_xmalloc(sizeof *m->tk * (size_t)m->nkern);
+		m->tkcap = m->nkern;
+	}
+	for (int j = 0; j < m->nkern; j++) {
+		const lmp_row *r = &m->rows[m->krep[j]];
+		const lmp_num *x = &v[m->krep[j] * NV];
+		struct lmp_tkernel *k = &m->tk[j];
+		k->count = as_read(&m->kcount[j]);
+		k->flops = as_read(&x[LMP_K_FLOPS]);
+		k->reads = as_read(&x[LMP_K_READS]);
+		k->writes = as_read(&x[LMP_K_WRITES]);
+		k->inter = as_read(&x[LMP_K_INTERMEDIATES]);
+		k->compute = row_compute(m, r, x, rt->w_checkpoint);
+		k->gemm = r->gemm[0] != 0;
+		if (k->gemm) {
+			lmp_num mm = lmp_num_int(0);
+			if (!lmp_num_is_zero(&x[V_GEMM_CALLS]))
+				lmp_num_div(&x[V_GEMM_MC], &x[V_GEMM_CALLS], &mm);
+			k->m = as_read(&mm);
+			k->n = as_read(&x[V_GEMM_N]);
+			k->k = as_read(&x[V_GEMM_K]);
+			k->calls = as_read(&x[V_GEMM_CALLS]);
+		}
+	}
+	pt.k = m->tk;
+	pt.tot[0] = as_read(&tot[LMP_K_FLOPS]);
+	pt.tot[1] = as_read(&tot[LMP_K_READS]);
+	pt.tot[2] = as_read(&tot[LMP_K_WRITES]);
+	pt.tot[3] = as_read(&tot[LMP_K_INTERMEDIATES]);
+	pt.state_bytes = as_read(&tot[LMP_K_STATE]);
+	pt.weight_bytes = tot[V_WEIGHT_BYTES];
+	return m->hook(m->hook_ctx, &pt, b, start, e);
+}
+
 int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
 	lmp_num tot[NV + 1], *rows = NULL;
 	const char *growth, *profile;
 	int64_t context = 0;
+	size_t start = b->len;
 	int rc = -1, past, i;
+
+	m->hooked = 0;
 
 	for (i = 0; i < rt->nqueries; i++)
 		if (rt->queries[i].cache_len + rt->queries[i].seq_len > context)
@@ -1213,6 +1277,12 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	if (m->par && parallel_json(b, m, rows, NULL, e))
 		goto out;
 	LIT(b, "}\n");
+	/* one step of one device's kernels: timed here (lmp-eval --hardware) */
+	if (m->hook && !with_rows && rt->nqueries == 1 && !m->par && !rt->layout && !m->ncoll) {
+		if (hand_point(m, rt, rows, tot, growth, profile, b, start, e))
+			goto out;
+		m->hooked = 1;
+	}
 	rc = 0;
 out:
 	free(rows);

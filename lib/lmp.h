@@ -561,6 +561,8 @@ typedef struct lmp_row {
 	int64_t window;       /* its sliding window (attnkernel.c): 0 not yet known, -1 none */
 	lmp_poly *gemm[LMP_NGEMM]; /* its entry's gemm as bound (sharded), or NULLs */
 } lmp_row;
+struct lmp_evalpt;
+struct lmp_roof_opts;
 typedef struct lmp_model {
 	lmp_prog *prog;
 	int nrows;
@@ -616,8 +618,45 @@ typedef struct lmp_model {
 	 * because their entry declares no "parallel" (an agent's, not yet
 	 * validated), one per line, for the tool to warn of */
 	lmp_buf norole;
+	/* the fused time sweep (lmp-eval --hardware): a one-step --totals
+	 * document just written is handed to hook as numbers (lmp_evalpt),
+	 * which makes it the roofline document in place; hooked says it did */
+	int (*hook)(void *ctx, const struct lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e);
+	void *hook_ctx;
+	int hooked;
+	struct lmp_tkernel *tk;
+	int tkcap;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
+
+/* One kernel of a --totals document as numbers, each the double its text
+ * in the document reads as: count, work, the weight format's compute (or
+ * NULL) and the gemm shape where gemm is set. */
+struct lmp_tkernel {
+	double count, flops, reads, writes, inter;
+	const char *compute;
+	int gemm;
+	double m, n, k, calls;
+};
+/* A one-step --totals point as lmp-eval wrote it (evaldoc.c), for the
+ * fused time sweep: its runtime, kernels, totals' work (flops, reads,
+ * writes, intermediates), weight and state bytes, the totals' growth and
+ * profile-run members and the runtime's engine members as written. */
+typedef struct lmp_evalpt {
+	const lmp_model *m;
+	const lmp_runtime *rt;
+	const struct lmp_tkernel *k;
+	int nk;
+	double tot[4], state_bytes;
+	lmp_num weight_bytes;
+	const char *growth, *profile;
+} lmp_evalpt;
+/* roofline.c: the fused path's roofline of such a point, the document at
+ * start in b made the roofline document lmp_roofline would write. */
+typedef struct lmp_roofdirect lmp_roofdirect;
+lmp_roofdirect *lmp_roofdirect_new(const struct lmp_roof_opts *o);
+void lmp_roofdirect_free(lmp_roofdirect *d);
+int lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e);
 
 /* parallel.c: a model sharded over a parallel layout (lmp-eval(1)
  * PARALLELISM).  Each module_db.json entry declares how its parameters

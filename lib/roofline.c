@@ -10,6 +10,7 @@
  * kernels are read and summed by timed.c, which lmp-calibrate times
  * through too. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "timed.h"
@@ -517,17 +518,22 @@ setup(struct lmp_roofset *S, cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	return 0;
 }
 
-/* The times of S's kernels and the fit: the totals' members through tw
- * (each phase's through pw[i] where it has phases), the document's "fit"
- * through dw (after its "roofline", which the caller writes). */
+/* What the fit of a point takes besides the document: the activations
+ * held (the largest kernel output), the batch, the context and the part of
+ * it that does not grow the activations (lmp-roofline(1) FIT). */
+struct fitargs {
+	double act, batch, context, grown;
+};
+
+/* The times of S's kernels: the totals' members through tw (each phase's
+ * through pw[i] where it has phases), and what the fit takes. */
 static int
-times_and_fit(struct lmp_roofset *S, lmp_emit *tw, lmp_emit *pw, const struct fitin *in, double batch,
-	double seq, double cache, double kv_tokens, double tokens, double prompt, lmp_emit *dw, lmp_err *e)
+times(struct lmp_roofset *S, lmp_emit *tw, lmp_emit *pw, double batch, double seq, double cache, double kv_tokens,
+	double tokens, double prompt, struct fitargs *fa, lmp_err *e)
 {
 	struct lmp_timed *t = &S->t;
 	struct lmp_tsums s[2];
 	lmp_times tm;
-	double context;
 
 	for (int i = 0; i < t->nph; i++) {
 		lmp_timed_phase(t, i, &S->q, 1, t->gen ? &pw[i] : tw, &s[i]);
@@ -535,6 +541,8 @@ times_and_fit(struct lmp_roofset *S, lmp_emit *tw, lmp_emit *pw, const struct fi
 			return lmp_fail(e, LMP_EXIT_INPUT, "time is not finite (bytes or FLOPs beyond any device)");
 	}
 	lmp_timed_times(t, s, &tm);
+	fa->act = t->ph[0].act_peak;
+	fa->batch = batch;
 	if (t->gen) {
 		lmp_emit_num(tw, "time_s", tm.time_s);
 		lmp_emit_num(tw, "ttft_s", tm.ttft_s);
@@ -550,16 +558,18 @@ times_and_fit(struct lmp_roofset *S, lmp_emit *tw, lmp_emit *pw, const struct fi
 		utilisation(tw, tm.time_s, t->ph[0].flops + t->ph[1].flops, t->ph[0].bytes + t->ph[1].bytes, S->peak_raw,
 			S->bw_raw);
 		/* a longer context is a longer prompt: the prefill's activations grow */
-		context = prompt + t->gen_len - 1;
-		return fit(dw, in, &S->oo, t->ph[0].act_peak, batch, context, t->gen_len - 1, e);
+		fa->context = prompt + t->gen_len - 1;
+		fa->grown = t->gen_len - 1;
+		return 0;
 	}
 	utilisation(tw, tm.time_s, t->ph[0].flops, t->ph[0].bytes, S->peak_raw, S->bw_raw);
-	context = seq + cache;
-	if (isnan(context))
-		context = kv_tokens / batch;
+	fa->context = seq + cache;
+	if (isnan(fa->context))
+		fa->context = kv_tokens / batch;
 	/* a prefill's new tokens are its context and grow with it; a step over
 	 * a cache keeps its new tokens and its activations */
-	return fit(dw, in, &S->oo, t->ph[0].act_peak, batch, context, kv_tokens == tokens ? 0 : context, e);
+	fa->grown = kv_tokens == tokens ? 0 : fa->context;
+	return 0;
 }
 
 int
@@ -568,6 +578,7 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
 	struct lmp_roofset S;
 	struct fitin in;
+	struct fitargs fa = {0};
 	lmp_emit dw = {.obj = doc}, tw = {.obj = cJSON_GetObjectItemCaseSensitive(doc, "totals")}, pw[2] = {{0}};
 	int rc = -1;
 
@@ -581,10 +592,189 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		pw[i].obj = cJSON_GetObjectItemCaseSensitive(S.t.ph[i].ph, "totals");
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("roofline"));
 	roofline_object(&dw, &S);
-	rc = times_and_fit(&S, &tw, pw, &in, lmp_tnum_at(rt, "batch_size"), lmp_tnum_at(rt, "seq_len"),
-		lmp_tnum_at(rt, "cache_len"), lmp_tnum_at(rt, "kv_tokens"), lmp_tnum_at(rt, "tokens"),
-		lmp_tnum_at(rt, "prompt_len"), &dw, e);
+	if (!times(&S, &tw, pw, lmp_tnum_at(rt, "batch_size"), lmp_tnum_at(rt, "seq_len"), lmp_tnum_at(rt, "cache_len"),
+		    lmp_tnum_at(rt, "kv_tokens"), lmp_tnum_at(rt, "tokens"), lmp_tnum_at(rt, "prompt_len"), &fa, e))
+		rc = fit(&dw, &in, &S.oo, fa.act, fa.batch, fa.context, fa.grown, e);
 out:
 	lmp_timed_release(&S.t);
 	return rc;
+}
+
+/* The fused time sweep (lmp-eval --hardware, lmp-eval(1)): a one-step
+ * --totals point timed from its numbers, the roofline members spliced into
+ * the eval document's text.  What the runtime settings decide (terms,
+ * ceilings, the "roofline" object's text, the runtime the fit reads) is
+ * kept while they stay the same, and so are the totals' growth members;
+ * the rest goes through the code lmp_roofline runs, so the document is
+ * the one lmp-roofline writes. */
+struct lmp_roofdirect {
+	lmp_roof_opts o;
+	int ready;
+	char *key;            /* the runtime text the settings were read from, past its step */
+	cJSON *doc;           /* {"lmp":"eval","runtime":...,"totals":{...}} of those settings */
+	struct lmp_roofset S;
+	lmp_buf roof;         /* ,"roofline":{...} */
+	char *grown;          /* the growth and profile members last parsed */
+	cJSON *gtot;          /* those members as an object */
+	const lmp_model *m;   /* the model whose position limit is kept */
+	double limit;
+	lmp_buf out;
+};
+
+lmp_roofdirect *
+lmp_roofdirect_new(const struct lmp_roof_opts *o)
+{
+	lmp_roofdirect *d = lmp_xcalloc(1, sizeof *d);
+
+	d->o = *o;
+	return d;
+}
+
+void
+lmp_roofdirect_free(lmp_roofdirect *d)
+{
+	if (!d)
+		return;
+	lmp_timed_release(&d->S.t);
+	cJSON_Delete(d->doc);
+	cJSON_Delete(d->gtot);
+	free(d->key);
+	free(d->grown);
+	lmp_buf_free(&d->roof);
+	lmp_buf_free(&d->out);
+	free(d);
+}
+
+/* The settings of the runtime object at rt (len bytes): those of the last
+ * point where its text past the step's own members is the same, else read
+ * anew (the settings, the terms, the roofline object). */
+static int
+direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from, const char *to, lmp_err *e)
+{
+	lmp_buf t = {0};
+	cJSON *doc;
+	lmp_emit w;
+
+	if (d->key && strlen(d->key) == (size_t)(to - from) && !memcmp(d->key, from, (size_t)(to - from)))
+		return 0;
+	lmp_buf_puts(&t, "{\"lmp\":\"eval\",\"runtime\":");
+	lmp_buf_add(&t, rt, len);
+	lmp_buf_puts(&t, ",\"totals\":{\"flops\":0,\"bytes\":{\"reads\":0,\"writes\":0,\"intermediates\":0}},\"kernels\":[]}");
+	doc = lmp_json_parse_one(t.s, t.len, "lmp-eval", e);
+	lmp_buf_free(&t);
+	if (!doc)
+		return -1;
+	lmp_timed_release(&d->S.t);
+	cJSON_Delete(d->doc);
+	d->doc = doc;
+	free(d->key);
+	d->key = NULL;
+	memset(&d->S, 0, sizeof d->S);
+	if (setup(&d->S, doc, &d->o, e))
+		return -1;
+	d->roof.len = 0;
+	w = (lmp_emit){.b = &d->roof, .n = 1};
+	roofline_object(&w, &d->S);
+	d->key = lmp_xstrndup(from, (size_t)(to - from));
+	return 0;
+}
+
+/* The totals' growth and profile-run members (as written) as an object. */
+static int
+direct_growth(lmp_roofdirect *d, const char *growth, const char *profile, lmp_err *e)
+{
+	lmp_buf t = {0};
+
+	if (d->grown && !strncmp(d->grown, growth, strlen(growth)) && !strcmp(d->grown + strlen(growth), profile) &&
+	    strlen(d->grown) == strlen(growth) + strlen(profile))
+		return 0;
+	lmp_buf_puts(&t, "{\"state_bytes\":0");
+	lmp_buf_puts(&t, growth);
+	lmp_buf_puts(&t, profile);
+	lmp_buf_putc(&t, '}');
+	cJSON_Delete(d->gtot);
+	free(d->grown);
+	d->grown = NULL;
+	d->gtot = lmp_json_parse_one(t.s, t.len, "lmp-eval", e);
+	lmp_buf_free(&t);
+	if (!d->gtot)
+		return -1;
+	d->grown = lmp_xmalloc(strlen(growth) + strlen(profile) + 1);
+	strcpy(d->grown, growth);
+	strcat(d->grown, profile);
+	return 0;
+}
+
+/* The model's position limit, read once from its document's head. */
+static int
+direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
+{
+	lmp_buf t = {0};
+	cJSON *h;
+
+	if (d->m == m)
+		return 0;
+	lmp_buf_add(&t, m->head, m->headlen);
+	lmp_buf_puts(&t, "null}");
+	h = lmp_json_parse_one(t.s, t.len, "lmp-eval", e);
+	lmp_buf_free(&t);
+	if (!h)
+		return -1;
+	d->limit = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h, "model"),
+		"positions"), "limit");
+	cJSON_Delete(h);
+	d->m = m;
+	return 0;
+}
+
+int
+lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
+{
+	static const char eval[] = "{\"lmp\":\"eval\"";
+	const lmp_model *m = pt->m;
+	const char *doc = b->s + start, *rt, *rtend, *from, *to;
+	size_t len = b->len - start;
+	struct lmp_roofset *S = &d->S;
+	struct fitin in = {0};
+	struct fitargs fa = {0};
+	lmp_emit tw, dw;
+	const lmp_query *q = &pt->rt->queries[0];
+
+	/* the document: the model's head, the runtime object, the kernels and
+	 * the totals, last: ...}}\n */
+	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 3, "}}\n", 3) ||
+	    !(rtend = strstr(doc + m->headlen, ",\"kernels\":[")))
+		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
+	rt = doc + m->headlen;
+	/* the settings: the runtime between its step (batch_size, seq_len,
+	 * cache_len) and its aggregates (tokens, kv_tokens, qk_pairs) */
+	from = strstr(rt, ",\"w_bit\":");
+	to = strstr(rt, ",\"tokens\":");
+	if (!from || !to || to < from || to > rtend)
+		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
+	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, e) ||
+	    direct_growth(d, pt->growth, pt->profile, e) ||
+	    lmp_timed_kernels(&S->t, pt->k, pt->nk, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e))
+		return -1;
+	d->out.len = 0;
+	lmp_buf_puts(&d->out, "{\"lmp\":\"roofline\"");
+	lmp_buf_add(&d->out, doc + sizeof eval - 1, len - 3 - (sizeof eval - 1));
+	tw = (lmp_emit){.b = &d->out, .n = 1};
+	if (times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
+		    (double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e))
+		return -1;
+	lmp_buf_putc(&d->out, '}');
+	lmp_buf_add(&d->out, d->roof.s, d->roof.len);
+	in.rt = cJSON_GetObjectItemCaseSensitive(d->doc, "runtime");
+	in.tot = d->gtot;
+	in.wb = pt->weight_bytes;
+	in.kv = pt->state_bytes;
+	in.limit = d->limit;
+	dw = (lmp_emit){.b = &d->out, .n = 1};
+	if (fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
+		return -1;
+	lmp_buf_puts(&d->out, "}\n");
+	b->len = start;
+	lmp_buf_add(b, d->out.s, d->out.len);
+	return 0;
 }

@@ -87,15 +87,6 @@ void lmp_tadd_num(cJSON *obj, const char *key, double x);
  * (where it has them) instead of the datasheet's (uncalibrated). */
 int lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceilings, lmp_err *e);
 void lmp_timed_release(struct lmp_timed *t);
-/* One kernel of a totals document as numbers (each the double its text in
- * the document reads as): count, work, the weight format's compute (or
- * NULL) and the gemm shape where gemm is set. */
-struct lmp_tkernel {
-	double count, flops, reads, writes, inter;
-	const char *compute;
-	int gemm;
-	double m, n, k, calls;
-};
 /* A one-step document's kernels and totals (flops, reads, writes,
  * intermediates) into t->ph[0], t set by lmp_timed_init from a document of
  * the same runtime settings. */

@@ -44,3 +44,26 @@ same() {
 	run_split lmp-eval --hardware nvidia-h100-sxm --devices 4 --tp 2 --seq-len 128 "$LLAMA2"
 	assert_clean_failure lmp-eval "--devices 4 disagrees with the document's layout: tp x pp x dp = 2"
 }
+
+@test "lmp-eval --totals --hardware times one-step points from their numbers: the pipe's documents, also for MoE, sliding windows, decode steps and other engines" {
+	local m a
+	for m in meta-llama--Llama-2-7b-hf Qwen--Qwen3-30B-A3B mistralai--Mistral-7B-v0.1 google--gemma-2-9b; do
+		for a in "--batch-size 1,7 --seq-len 17,3000" "--batch-size 5 --seq-len 1 --cache-len 100,5000 --w-bit 8" \
+			"--engine transformers --batch-size 2 --seq-len 9000" "--engine sglang --attention eager --batch-size 3 --seq-len 64"; do
+			# shellcheck disable=SC2086
+			lmp-eval --totals --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/direct" 2>/dev/null ||
+				fail "$m $a: fused"
+			# shellcheck disable=SC2086
+			lmp-eval --totals $a "$ROOT/models/$m.populated.json" 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/pipe" ||
+				fail "$m $a: pipe"
+			cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: the fused form differs from the pipe"
+			# shellcheck disable=SC2086
+			LMP_EVAL_NODIRECT=1 lmp-eval --totals --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" 2>/dev/null |
+				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: LMP_EVAL_NODIRECT differs"
+		done
+	done
+	# Qwen3-MoE's routed experts: a fractional gemm m (tokens x top_k /
+	# experts per expert that runs) read as its text reads
+	lmp-eval --totals --batch-size 3 --seq-len 100 "$ROOT/models/Qwen--Qwen3-30B-A3B.populated.json" |
+		jq -e '[.kernels[].gemm.m | select(. != null and . != floor)] | length > 0'
+}
