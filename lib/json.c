@@ -462,6 +462,15 @@ lmp_json_string(lmp_buf *b, const char *s)
 
 	lmp_buf_putc(b, '"');
 	for (p = (const unsigned char *)s; *p; p++) {
+		/* a run of characters written as they are, at once */
+		size_t run = 0;
+		while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run) {
+			lmp_buf_add(b, (const char *)p, run);
+			p += run - 1;
+			continue;
+		}
 		switch (*p) {
 		case '"': lmp_buf_add(b, "\\\"", 2); break;
 		case '\\': lmp_buf_add(b, "\\\\", 2); break;
