@@ -208,7 +208,10 @@ g_fast(double x, char *out)
 		/* The decimal reads back as x iff it lies within half an ulp
 		 * (ulp = 5^k / 2^t at this scale), the ends included when m is
 		 * even (strtod's ties go to even); below a power of two the
-		 * gap to the next smaller double is half as wide. */
+		 * gap to the next smaller double is half as wide.  (An end
+		 * itself, m' * 2^-(s+1) with m' odd and 54 bits, has more than
+		 * 16 significant digits here, so the <= / < choice is never
+		 * met; it is kept for the reasoning's sake.) */
 		if (prec == 17 || (!up && m == 1ULL << 52 ? 4 * diff <= p5 :
 		    (m & 1) ? 2 * diff < p5 : 2 * diff <= p5))
 			return g_text(neg, (uint64_t)q, prec, X, out);
@@ -235,6 +238,8 @@ double_str(double x, char *out)
 		out[len] = '\0';
 		return len;
 	}
+	if (a < 1e21 && x == floor(x)) /* integral past 2^63: exact in 128 bits */
+		return lmp_i128_str((lmp_i128)x, out);
 	if (a >= 1.0 / 1024 * 1e-12 && a < 1e15) {
 		int len = g_fast(x, out);
 		if (len >= 0)
