@@ -147,6 +147,10 @@ int lmp_num_eq(const lmp_num *a, const lmp_num *b);  /* same value and kind */
 #define LMP_NUM_STRMAX 64
 int lmp_i128_str(lmp_i128 v, char *out); /* returns length */
 int lmp_num_str(const lmp_num *a, char *out);
+/* A double's text (fast exact path) and the snprintf/strtod reference it
+ * must equal byte for byte. */
+int lmp_double_str(double x, char *out);
+int lmp_double_str_ref(double x, char *out);
 /* 0 ok, -1 not a number (or not finite), LMP_NUM_OVERFLOW for a magnitude
  * of 2^127 or more: *out is then the nearest double, for a caller that only
  * checks the text; a count or size of that size cannot be exact. */

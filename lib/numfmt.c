@@ -1,5 +1,6 @@
 /* numfmt.c: the one place numbers become text and text becomes numbers. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,8 +56,10 @@ lmp_i128_str(lmp_i128 v, char *out)
 	return len;
 }
 
-static int
-double_str(double x, char *out)
+/* The reference writer, kept as the fallback outside the fast path's proven
+ * range and as the oracle of test/unit/test_numfmt. */
+int
+lmp_double_str_ref(double x, char *out)
 {
 	int prec;
 
@@ -71,6 +74,184 @@ double_str(double x, char *out)
 			break;
 	}
 	return snprintf(out, LMP_NUM_STRMAX, "%.*g", prec, x);
+}
+
+typedef unsigned __int128 u128;
+
+/* 5^k for k <= 31: with a 53-bit significand m, 4 * m * 5^31 < 2^127. */
+#define POW5_MAX 31
+
+static const uint64_t pow10_u64[] = {
+	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+	100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+	100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	100000000000000000ULL,
+};
+
+static u128
+pow5(int k)
+{
+	static u128 t[POW5_MAX + 1];
+	static int ready;
+	int i;
+
+	if (!ready) {
+		t[0] = 1;
+		for (i = 1; i <= POW5_MAX; i++)
+			t[i] = t[i - 1] * 5;
+		ready = 1;
+	}
+	return t[k];
+}
+
+/* Write q's digits as printf's "%.{P}g" does once rounding gave q (P digits,
+ * 10^(P-1) <= q < 10^P) and decimal exponent X: fixed notation for
+ * -4 <= X < P, else d.ddde+XX; trailing zeros and a bare point dropped. */
+static int
+g_text(int neg, uint64_t q, int prec, int X, char *out)
+{
+	char dig[24], *d = u64_digits(q, dig + sizeof dig);
+	int n = prec, len = 0, i;
+
+	while (n > 1 && d[n - 1] == '0')
+		n--;
+	if (neg)
+		out[len++] = '-';
+	if (X >= -4 && X < prec) {
+		if (X < 0) {
+			out[len++] = '0';
+			out[len++] = '.';
+			for (i = -1; i > X; i--)
+				out[len++] = '0';
+			memcpy(out + len, d, (size_t)n);
+			len += n;
+		} else {
+			for (i = 0; i <= X; i++)
+				out[len++] = i < n ? d[i] : '0';
+			if (n > X + 1) {
+				out[len++] = '.';
+				memcpy(out + len, d + X + 1, (size_t)(n - X - 1));
+				len += n - X - 1;
+			}
+		}
+	} else {
+		unsigned e = (unsigned)(X < 0 ? -X : X);
+		out[len++] = d[0];
+		if (n > 1) {
+			out[len++] = '.';
+			memcpy(out + len, d + 1, (size_t)(n - 1));
+			len += n - 1;
+		}
+		out[len++] = 'e';
+		out[len++] = X < 0 ? '-' : '+';
+		if (e >= 100)
+			out[len++] = (char)('0' + e / 100);
+		out[len++] = (char)('0' + e / 10 % 10);
+		out[len++] = (char)('0' + e % 10);
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* Fast exact path for a finite non-integral normal double: for P = 15, 16,
+ * 17 the correctly rounded P-digit decimal (round half even on an exact
+ * tie, as glibc's printf) by integer arithmetic, and the read-back test as
+ * "is that decimal inside x's rounding interval" instead of strtod.
+ * x * 10^k = m * 5^k / 2^t exactly (x = m * 2^-s, t = s - k), so the
+ * rounding is a shift and a look at the remainder.  Returns -1 where the
+ * scale would leave the proven range (k < 0, k > 31, t < 1). */
+static int
+g_fast(double x, char *out)
+{
+	uint64_t bits, m;
+	int neg, be, s, E, prec;
+
+	memcpy(&bits, &x, sizeof bits);
+	neg = (int)(bits >> 63);
+	be = (int)(bits >> 52 & 0x7ff);
+	if (be == 0 || be == 0x7ff)
+		return -1; /* zero, subnormal, inf, nan */
+	m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+	s = 1075 - be; /* x = m * 2^-s */
+	/* floor(log10(2^(be-1023))): the decimal exponent of x or one less */
+	E = (int)(((int64_t)(be - 1023) * 78913) >> 18);
+	for (prec = 15; prec <= 17; prec++) {
+		int k = prec - 1 - E, t, X = E, up;
+		u128 N, q, rem, half, p5, diff;
+
+		if (k < 0 || k > POW5_MAX)
+			return -1;
+		t = s - k;
+		if (t < 1 || t > 120)
+			return -1;
+		p5 = pow5(k);
+		N = (u128)m * p5;
+		q = N >> t;
+		if (q >= pow10_u64[prec]) { /* E was one short */
+			if (k == 0)
+				return -1;
+			k--, t++, X++;
+			p5 = pow5(k);
+			N = (u128)m * p5;
+			q = N >> t;
+		}
+		rem = N & (((u128)1 << t) - 1);
+		half = (u128)1 << (t - 1);
+		up = rem > half || (rem == half && (q & 1));
+		diff = up ? ((u128)1 << t) - rem : rem;
+		q += (u128)up;
+		if (q == pow10_u64[prec]) {
+			q = pow10_u64[prec - 1];
+			X++;
+		}
+		/* The decimal reads back as x iff it lies within half an ulp
+		 * (ulp = 5^k / 2^t at this scale), the ends included when m is
+		 * even (strtod's ties go to even); below a power of two the
+		 * gap to the next smaller double is half as wide.  (An end
+		 * itself, m' * 2^-(s+1) with m' odd and 54 bits, has more than
+		 * 16 significant digits here, so the <= / < choice is never
+		 * met; it is kept for the reasoning's sake.) */
+		if (prec == 17 || (!up && m == 1ULL << 52 ? 4 * diff <= p5 :
+		    (m & 1) ? 2 * diff < p5 : 2 * diff <= p5))
+			return g_text(neg, (uint64_t)q, prec, X, out);
+	}
+	return -1;
+}
+
+static int
+double_str(double x, char *out)
+{
+	double a = fabs(x);
+
+	if (a < 0x1p63 && x == (double)(int64_t)x) {
+		/* integral: "%.0f" of it (0 for -0) */
+		int64_t v = (int64_t)x;
+		char *end = out + 24, *p;
+		int len = 0;
+
+		p = u64_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, end);
+		if (v < 0)
+			out[len++] = '-';
+		memmove(out + len, p, (size_t)(end - p));
+		len += (int)(end - p);
+		out[len] = '\0';
+		return len;
+	}
+	if (a < 1e21 && x == floor(x)) /* integral past 2^63: exact in 128 bits */
+		return lmp_i128_str((lmp_i128)x, out);
+	if (a >= 1.0 / 1024 * 1e-12 && a < 1e15) {
+		int len = g_fast(x, out);
+		if (len >= 0)
+			return len;
+	}
+	return lmp_double_str_ref(x, out);
+}
+
+int
+lmp_double_str(double x, char *out)
+{
+	return double_str(x, out);
 }
 
 int
