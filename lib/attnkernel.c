@@ -390,7 +390,7 @@ seq_splits(const struct call *c, int64_t ctx)
  * split takes ceil(tiles / S) of the tile's own (FA3) or of the longest
  * sequence's (FA2). */
 static void
-walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
+walk_tiles(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
 {
 	int64_t g = k->g, bm = k->bm, bn = k->bn, rows = s * g, kv = c + s, i;
 
@@ -411,6 +411,40 @@ walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp
 		*keys += load;
 		*qrows += (lmp_i128)(end - i * bm) * busy;
 	}
+}
+
+/* A long walk (a long prompt: thousands of query tiles) is a function of
+ * its integers alone, and a sweep meets the same one at every batch size:
+ * the last 2048 long walks are kept, each under all it reads. */
+#define WALK_MEMO 2048
+static struct walked {
+	int64_t key[10];
+	lmp_i128 pairs, keys, qrows;
+	int set;
+} walk_memo[WALK_MEMO];
+
+static void
+walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
+{
+	int64_t key[10] = {s, c, S, k->g, k->bm, k->bn, k->local, k->wl, k->fa3, k->per};
+	uint64_t h = 1469598103934665603ULL;
+	struct walked *w;
+
+	if (s * k->g / k->bm < 64) {
+		walk_tiles(s, c, k, S, pairs, keys, qrows);
+		return;
+	}
+	for (int i = 0; i < 10; i++)
+		h = (h ^ (uint64_t)key[i]) * 1099511628211ULL;
+	w = &walk_memo[(h ^ h >> 29) % WALK_MEMO];
+	if (!w->set || memcmp(w->key, key, sizeof key)) {
+		walk_tiles(s, c, k, S, &w->pairs, &w->keys, &w->qrows);
+		memcpy(w->key, key, sizeof key);
+		w->set = 1;
+	}
+	*pairs = w->pairs;
+	*keys = w->keys;
+	*qrows = w->qrows;
 }
 
 static int
