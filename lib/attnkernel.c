@@ -415,20 +415,22 @@ walk_tiles(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pair
 
 /* A long walk (a long prompt: thousands of query tiles) is a function of
  * its integers alone, and a sweep meets the same one at every batch size:
- * the last 2048 long walks are kept, each under all it reads. */
+ * 2048 long walks are kept, each under all it reads, in one of two places
+ * its key hashes to (the one used less lately is replaced). */
 #define WALK_MEMO 2048
 static struct walked {
 	int64_t key[10];
 	lmp_i128 pairs, keys, qrows;
-	int set;
+	uint64_t used; /* 0: empty */
 } walk_memo[WALK_MEMO];
+static uint64_t walk_clock;
 
 static void
 walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
 {
 	int64_t key[10] = {s, c, S, k->g, k->bm, k->bn, k->local, k->wl, k->fa3, k->per};
 	uint64_t h = 1469598103934665603ULL;
-	struct walked *w;
+	struct walked *a, *b, *w;
 
 	if (s * k->g / k->bm < 64) {
 		walk_tiles(s, c, k, S, pairs, keys, qrows);
@@ -436,12 +438,18 @@ walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp
 	}
 	for (int i = 0; i < 10; i++)
 		h = (h ^ (uint64_t)key[i]) * 1099511628211ULL;
-	w = &walk_memo[(h ^ h >> 29) % WALK_MEMO];
-	if (!w->set || memcmp(w->key, key, sizeof key)) {
+	a = &walk_memo[(h ^ h >> 29) % WALK_MEMO];
+	b = &walk_memo[(h >> 40 ^ h >> 11) % WALK_MEMO];
+	if (a->used && !memcmp(a->key, key, sizeof key)) {
+		w = a;
+	} else if (b->used && !memcmp(b->key, key, sizeof key)) {
+		w = b;
+	} else {
+		w = a->used <= b->used ? a : b;
 		walk_tiles(s, c, k, S, &w->pairs, &w->keys, &w->qrows);
 		memcpy(w->key, key, sizeof key);
-		w->set = 1;
 	}
+	w->used = ++walk_clock;
 	*pairs = w->pairs;
 	*keys = w->keys;
 	*qrows = w->qrows;
