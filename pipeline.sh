@@ -18,7 +18,8 @@
 # The lmp chain in one command (installed as lmp-pipeline).  MODEL is what
 # lmp-inspect takes (a config.json, a directory, a hub id org/name[@rev]) or
 # a populated document.  Runs lmp-inspect | lmp-ensure | lmp-populate |
-# lmp-eval, with --hardware lmp-roofline, then lmp-report, as one pipe; each
+# lmp-eval (with --hardware timing each point as lmp-roofline does, in the
+# same process), then lmp-report, as one pipe; each
 # option goes to the tool that owns it.  On a terminal the answer is a table;
 # into a pipe or a file, the documents (--format picks).  The seeds'
 # spellings work too: model_id, batch_size, seq_len, w_bit, a_bit, kv_bit
@@ -144,16 +145,19 @@ fi
 # reading is not the cause), and that tool's message is the only one:
 # with LMP_CHAIN set, a tool whose input is empty exits without a word.
 export LMP_CHAIN=1
+# With --hardware lmp-eval times each point itself (lmp-eval(1): the fused
+# form, lmp-eval | lmp-roofline's documents in one process fewer); without
+# it the time model's options have nothing to apply to.
+[ -n "$hardware" ] || roof_args=
 # A populated document goes straight to lmp-eval; anything else is a model.
 if [ -f "$model" ] && [ "$(jq -r .lmp "$model" 2>/dev/null)" = populated ]; then
-	front="{ lmp-eval $eval_args \"\$model\" || echo 4 \$? >&4; }"
+	front="{ lmp-eval $eval_args $roof_args \"\$model\" || echo 4 \$? >&4; }"
 else
 	front="{ lmp-inspect $ins_args \"\$model\" || echo 1 \$? >&4; } |
 		{ lmp-ensure --quiet $ens_args || echo 2 \$? >&4; } |
 		{ lmp-populate $pop_args || echo 3 \$? >&4; } |
-		{ lmp-eval $eval_args || echo 4 \$? >&4; }"
+		{ lmp-eval $eval_args $roof_args || echo 4 \$? >&4; }"
 fi
-[ -z "$hardware" ] || front="$front | { lmp-roofline $roof_args || echo 5 \$? >&4; }"
 exec 3>&1
 failed=$(eval "{ $front | { lmp-report $rep_args || echo 6 \$? >&4; } >&3; } 4>&1")
 exec 3>&-

@@ -29,7 +29,7 @@ load helper
 	run --separate-stderr "$ROOT/pipeline.sh" meta-llama/Llama-2-7b-hf --hardware nope
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
-	[[ "$stderr" == "lmp-roofline: unknown device 'nope'"* ]]
+	[[ "$stderr" == "lmp-eval: unknown device 'nope'"* ]]
 }
 
 @test "pipeline.sh passes values with quotes through intact" {
