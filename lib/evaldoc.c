@@ -1247,6 +1247,8 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	int64_t context = 0;
 	size_t start = b->len;
 	int rc = -1, past, i;
+	/* one step of one device's kernels: timed here (lmp-eval --hardware) */
+	int direct = m->hook && !with_rows && rt->nqueries == 1 && !m->par && !rt->layout && !m->ncoll;
 
 	m->hooked = 0;
 
@@ -1268,17 +1270,22 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	lmp_runtime_json(rt, b);
 	if (past)
 		mark_past(b);
-	lmp_buf_putc(b, ',');
-	if (with_rows)
-		rows_json(b, m, rows, rt->w_checkpoint, NULL);
-	else if (kernels_json(b, m, rows, rt->w_checkpoint, NULL, e))
-		goto out;
+	if (direct) {
+		/* the roofline document drops the kernels: folded, not written */
+		if (fold(m, rows, rt->w_checkpoint, NULL, e))
+			goto out;
+	} else {
+		lmp_buf_putc(b, ',');
+		if (with_rows)
+			rows_json(b, m, rows, rt->w_checkpoint, NULL);
+		else if (kernels_json(b, m, rows, rt->w_checkpoint, NULL, e))
+			goto out;
+	}
 	totals_json(b, m, tot, growth, profile);
 	if (m->par && parallel_json(b, m, rows, NULL, e))
 		goto out;
 	LIT(b, "}\n");
-	/* one step of one device's kernels: timed here (lmp-eval --hardware) */
-	if (m->hook && !with_rows && rt->nqueries == 1 && !m->par && !rt->layout && !m->ncoll) {
+	if (direct) {
 		if (hand_point(m, rt, rows, tot, growth, profile, b, start, e))
 			goto out;
 		m->hooked = 1;

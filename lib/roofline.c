@@ -595,6 +595,11 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	if (!times(&S, &tw, pw, lmp_tnum_at(rt, "batch_size"), lmp_tnum_at(rt, "seq_len"), lmp_tnum_at(rt, "cache_len"),
 		    lmp_tnum_at(rt, "kv_tokens"), lmp_tnum_at(rt, "tokens"), lmp_tnum_at(rt, "prompt_len"), &fa, e))
 		rc = fit(&dw, &in, &S.oo, fa.act, fa.batch, fa.context, fa.grown, e);
+	/* a totals document's kernels are lmp-eval's hand-off (so it can be
+	 * timed exactly), not a result: the roofline document drops them */
+	for (int i = 0; i < S.t.nph; i++)
+		if (S.t.ph[i].kernels)
+			cJSON_DeleteItemFromObjectCaseSensitive(S.t.ph[i].ph, "kernels");
 out:
 	lmp_timed_release(&S.t);
 	return rc;
@@ -740,10 +745,11 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	lmp_emit tw, dw;
 	const lmp_query *q = &pt->rt->queries[0];
 
-	/* the document: the model's head, the runtime object, the kernels and
-	 * the totals, last: ...}}\n */
+	/* the document: the model's head, the runtime object and the totals,
+	 * last: ...}}\n (lmp-eval writes no kernels here: the roofline
+	 * document has none) */
 	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 3, "}}\n", 3) ||
-	    !(rtend = strstr(doc + m->headlen, ",\"kernels\":[")))
+	    !(rtend = strstr(doc + m->headlen, ",\"totals\":{")))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	rt = doc + m->headlen;
 	/* the settings: the runtime between its step (batch_size, seq_len,
