@@ -83,8 +83,48 @@ need_at(const struct curve *k, double c)
 
 /* The longest context that fits in cap (need_at never decreases), or -1
  * where memory never limits it (the need stops growing within 2^40). */
+/* The same curve and capacity give the same answer: a sweep's points of
+ * one batch under an engine that sizes its memory share them, so the last
+ * one is kept (its members in use compared, not the arrays' tails). */
+static int
+same_curve(const struct curve *a, const struct curve *b)
+{
+	return a->fixed == b->fixed && a->slope == b->slope && a->a0 == b->a0 && a->a1 == b->a1 &&
+		a->block == b->block && a->nwin == b->nwin && a->nact == b->nact &&
+		!memcmp(a->win_max, b->win_max, sizeof *a->win_max * (size_t)a->nwin) &&
+		!memcmp(a->win_slope, b->win_slope, sizeof *a->win_slope * (size_t)a->nwin) &&
+		!memcmp(a->act_fixed, b->act_fixed, sizeof *a->act_fixed * (size_t)a->nact) &&
+		!memcmp(a->act_slope, b->act_slope, sizeof *a->act_slope * (size_t)a->nact) &&
+		!memcmp(a->act_max, b->act_max, sizeof *a->act_max * (size_t)a->nact);
+}
+
+static double search_context(const struct curve *k, double cap);
+
 static double
 longest_context(const struct curve *k, double cap)
+{
+	static struct curve last;
+	static double last_cap, last_len;
+	static int kept;
+
+	if (kept && cap == last_cap && same_curve(k, &last))
+		return last_len;
+	last_len = search_context(k, cap);
+	/* the members in use: not 10 KB of arrays at every point */
+	last.fixed = k->fixed, last.slope = k->slope, last.a0 = k->a0, last.a1 = k->a1, last.block = k->block;
+	last.nwin = k->nwin, last.nact = k->nact;
+	memcpy(last.win_max, k->win_max, sizeof *k->win_max * (size_t)k->nwin);
+	memcpy(last.win_slope, k->win_slope, sizeof *k->win_slope * (size_t)k->nwin);
+	memcpy(last.act_fixed, k->act_fixed, sizeof *k->act_fixed * (size_t)k->nact);
+	memcpy(last.act_slope, k->act_slope, sizeof *k->act_slope * (size_t)k->nact);
+	memcpy(last.act_max, k->act_max, sizeof *k->act_max * (size_t)k->nact);
+	last_cap = cap;
+	kept = 1;
+	return last_len;
+}
+
+static double
+search_context(const struct curve *k, double cap)
 {
 	double lo = 0, hi = 1099511627776.0; /* 2^40, lmp-eval's longest */
 
