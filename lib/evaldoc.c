@@ -673,30 +673,45 @@ row_compute(const lmp_model *m, const lmp_row *r, const lmp_num *v, int formats)
 	return lmp_quant_compute_name(lmp_quant_compute(m->quant));
 }
 
+/* lmp_num_eq, inlined: the fold compares many numbers at every point. */
+static inline int
+num_eq(const lmp_num *a, const lmp_num *b)
+{
+	if (a->exact != b->exact)
+		return 0;
+	return a->exact ? a->n == b->n && a->d == b->d : a->x == b->x;
+}
+
 /* Rows i and j are the same kernel to the time model: the fields
- * lmp-roofline times a row by (timed.c) are equal. */
+ * lmp-roofline times a row by (timed.c) are equal.  The numbers are
+ * compared first: most pairs differ there, and cheaply (the weight
+ * format's compute looks up the quantization). */
 static int
 same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, const lmp_dpieces *ps)
 {
 	static const int k[] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES, V_COLL, V_GEMM_MC,
 		V_GEMM_N, V_GEMM_K, V_GEMM_CALLS};
 	const lmp_row *a = &m->rows[i], *b = &m->rows[j];
-	const char *ca = row_compute(m, a, &v[i * NV], formats), *cb = row_compute(m, b, &v[j * NV], formats);
+	const char *ca, *cb;
 
-	if (!a->gemm[0] != !b->gemm[0] || a->coll != b->coll || (ca ? !cb || strcmp(ca, cb) : cb != NULL))
-		return 0;
-	if (a->coll && (a->coll_n != b->coll_n || strcmp(a->coll_group, b->coll_group)))
+	if (!a->gemm[0] != !b->gemm[0] || a->coll != b->coll)
 		return 0;
 	for (size_t n = 0; n < sizeof k / sizeof k[0]; n++)
-		if (!lmp_num_eq(&v[i * NV + k[n]], &v[j * NV + k[n]]))
+		if (!num_eq(&v[i * NV + k[n]], &v[j * NV + k[n]]))
 			return 0;
+	if (a->coll && (a->coll_n != b->coll_n || strcmp(a->coll_group, b->coll_group)))
+		return 0;
+	ca = row_compute(m, a, &v[i * NV], formats);
+	cb = row_compute(m, b, &v[j * NV], formats);
+	if (ca ? !cb || strcmp(ca, cb) : cb != NULL)
+		return 0;
 	/* a decode row's per_step too: every piece's every component */
 	for (int p = 0; ps && p < ps->n; p++)
 		for (int c = 0; c < NV; c++) {
 			size_t x = (size_t)p * (size_t)ps->nc + (size_t)(i * NV + c);
 			size_t y = (size_t)p * (size_t)ps->nc + (size_t)(j * NV + c);
-			if (!lmp_num_eq(&ps->v0[x], &ps->v0[y]) || !lmp_num_eq(&ps->d[x], &ps->d[y]) ||
-			    !lmp_num_eq(&ps->j[x], &ps->j[y]))
+			if (!num_eq(&ps->v0[x], &ps->v0[y]) || !num_eq(&ps->d[x], &ps->d[y]) ||
+			    !num_eq(&ps->j[x], &ps->j[y]))
 				return 0;
 		}
 	return 1;

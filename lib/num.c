@@ -38,13 +38,6 @@ gcd(lmp_i128 a, lmp_i128 b)
 	return a;
 }
 
-lmp_num
-lmp_num_int(lmp_i128 v)
-{
-	lmp_num r = {1, v, 1, 0};
-	return r;
-}
-
 /* Lowest terms, positive denominator.  n == I128_MIN cannot be negated, so
  * callers never build one (every operation checks for it). */
 lmp_num

@@ -176,6 +176,16 @@ eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 	const lmp_num *v;
 	int i, j, k, rc, slow = 0;
 
+	if (!q->nm) {
+		/* zero (many rows' intermediates): field by field, not through
+		 * a fresh isum on the stack, whose two 8-byte stores the 16-byte
+		 * load of a struct copy would wait on */
+		out->exact = 1;
+		out->n = 0;
+		out->d = 1;
+		out->x = 0;
+		return 0;
+	}
 	for (i = 0; i < q->nm; i++) {
 		const mono *m = &q->m[i];
 		if ((rc = mono_int(p, m, &it, e)) < 0)
