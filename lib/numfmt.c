@@ -89,7 +89,8 @@ static const uint64_t pow10_u64[] = {
 	100000000000000000ULL, 1000000000000000000ULL,
 };
 
-static const u128 pow5_tab[POW5_MAX + 1] = {
+/* 5^k for k <= 38: the writer's scales and the reader's denominators. */
+static const u128 pow5_tab[39] = {
 	1ULL,
 	5ULL,
 	25ULL,
@@ -122,6 +123,13 @@ static const u128 pow5_tab[POW5_MAX + 1] = {
 	(u128)18ULL * 10000000000000000000ULL + 6264514923095703125ULL,
 	(u128)93ULL * 10000000000000000000ULL + 1322574615478515625ULL,
 	(u128)465ULL * 10000000000000000000ULL + 6612873077392578125ULL,
+	(u128)2328ULL * 10000000000000000000ULL + 3064365386962890625ULL,
+	(u128)11641ULL * 10000000000000000000ULL + 5321826934814453125ULL,
+	(u128)58207ULL * 10000000000000000000ULL + 6609134674072265625ULL,
+	(u128)291038ULL * 10000000000000000000ULL + 3045673370361328125ULL,
+	(u128)1455191ULL * 10000000000000000000ULL + 5228366851806640625ULL,
+	(u128)7275957ULL * 10000000000000000000ULL + 6141834259033203125ULL,
+	(u128)36379788ULL * 10000000000000000000ULL + 709171295166015625ULL,
 };
 
 /* Write q's digits as printf's "%.{P}g" does once rounding gave q (P digits,
@@ -484,6 +492,23 @@ lmp_num_parse(const char *s, size_t len, lmp_num *out)
 	}
 	if (big)
 		return lmp_num_parse_ref(s, len, out);
+	if (mant > 0 && mant <= (lmp_i128)UINT64_MAX) {
+		/* lowest terms of m / (2^nf 5^nf) without a 128-bit gcd: the
+		 * common factor can only be twos and fives */
+		uint64_t m = (uint64_t)mant;
+		int a = __builtin_ctzll(m), b = 0;
+		lmp_num r = {1, 0, 1, 0};
+
+		if (a > nf)
+			a = (int)nf;
+		m >>= a;
+		while (b < nf && m % 5 == 0)
+			m /= 5, b++;
+		r.n = neg ? -(lmp_i128)m : (lmp_i128)m;
+		r.d = (lmp_i128)(pow5_tab[nf - b] << (nf - a));
+		*out = r;
+		return 0;
+	}
 	*out = lmp_num_frac(neg ? -mant : mant, pow10_i128[nf]);
 	return 0;
 }
