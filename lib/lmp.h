@@ -162,6 +162,7 @@ int lmp_double_str_ref(double x, char *out);
  * of 2^127 or more: *out is then the nearest double, for a caller that only
  * checks the text; a count or size of that size cannot be exact. */
 int lmp_num_parse(const char *s, size_t len, lmp_num *out);
+int lmp_num_parse_ref(const char *s, size_t len, lmp_num *out); /* the slow original, kept as the oracle */
 
 /* json.c: strict documents with exact numbers.
  * Every number node read by lmp keeps its literal text in valuestring, so a

@@ -86,24 +86,51 @@ static const uint64_t pow10_u64[] = {
 	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
 	100000000000ULL, 1000000000000ULL, 10000000000000ULL,
 	100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
-	100000000000000000ULL,
+	100000000000000000ULL, 1000000000000000000ULL,
 };
 
-static u128
-pow5(int k)
-{
-	static u128 t[POW5_MAX + 1];
-	static int ready;
-	int i;
-
-	if (!ready) {
-		t[0] = 1;
-		for (i = 1; i <= POW5_MAX; i++)
-			t[i] = t[i - 1] * 5;
-		ready = 1;
-	}
-	return t[k];
-}
+/* 5^k for k <= 38: the writer's scales and the reader's denominators. */
+static const u128 pow5_tab[39] = {
+	1ULL,
+	5ULL,
+	25ULL,
+	125ULL,
+	625ULL,
+	3125ULL,
+	15625ULL,
+	78125ULL,
+	390625ULL,
+	1953125ULL,
+	9765625ULL,
+	48828125ULL,
+	244140625ULL,
+	1220703125ULL,
+	6103515625ULL,
+	30517578125ULL,
+	152587890625ULL,
+	762939453125ULL,
+	3814697265625ULL,
+	19073486328125ULL,
+	95367431640625ULL,
+	476837158203125ULL,
+	2384185791015625ULL,
+	11920928955078125ULL,
+	59604644775390625ULL,
+	298023223876953125ULL,
+	1490116119384765625ULL,
+	7450580596923828125ULL,
+	(u128)3ULL * 10000000000000000000ULL + 7252902984619140625ULL,
+	(u128)18ULL * 10000000000000000000ULL + 6264514923095703125ULL,
+	(u128)93ULL * 10000000000000000000ULL + 1322574615478515625ULL,
+	(u128)465ULL * 10000000000000000000ULL + 6612873077392578125ULL,
+	(u128)2328ULL * 10000000000000000000ULL + 3064365386962890625ULL,
+	(u128)11641ULL * 10000000000000000000ULL + 5321826934814453125ULL,
+	(u128)58207ULL * 10000000000000000000ULL + 6609134674072265625ULL,
+	(u128)291038ULL * 10000000000000000000ULL + 3045673370361328125ULL,
+	(u128)1455191ULL * 10000000000000000000ULL + 5228366851806640625ULL,
+	(u128)7275957ULL * 10000000000000000000ULL + 6141834259033203125ULL,
+	(u128)36379788ULL * 10000000000000000000ULL + 709171295166015625ULL,
+};
 
 /* Write q's digits as printf's "%.{P}g" does once rounding gave q (P digits,
  * 10^(P-1) <= q < 10^P) and decimal exponent X: fixed notation for
@@ -185,14 +212,14 @@ g_fast(double x, char *out)
 		t = s - k;
 		if (t < 1 || t > 120)
 			return -1;
-		p5 = pow5(k);
+		p5 = pow5_tab[k];
 		N = (u128)m * p5;
 		q = N >> t;
 		if (q >= pow10_u64[prec]) { /* E was one short */
 			if (k == 0)
 				return -1;
 			k--, t++, X++;
-			p5 = pow5(k);
+			p5 = pow5_tab[k];
 			N = (u128)m * p5;
 			q = N >> t;
 		}
@@ -262,13 +289,14 @@ lmp_num_str(const lmp_num *a, char *out)
 	return double_str(lmp_num_to_double(a), out);
 }
 
-/* A decimal literal, exactly: digits [. digits] [e [+-] digits], with an
+/* The reference reader (the fast one below must agree with it on every
+ * input, test/unit/test_numfmt): a decimal literal, exactly: digits [. digits] [e [+-] digits], with an
  * optional leading minus.  What 128-bit fractions cannot hold falls back to
  * strtod: a value of 2^127 or more is refused (LMP_NUM_OVERFLOW: an integer
  * that large would be counted inexactly), a smaller one (1e-40, 40
  * significant digits) is the nearest double. */
 int
-lmp_num_parse(const char *s, size_t len, lmp_num *out)
+lmp_num_parse_ref(const char *s, size_t len, lmp_num *out)
 {
 	const char *p = s, *end = s + len;
 	lmp_i128 mant = 0, den = 1, t;
@@ -335,4 +363,152 @@ lmp_num_parse(const char *s, size_t len, lmp_num *out)
 	if (lmp_num_double(x, out))
 		return -1;
 	return fabs(x) >= 0x1p127 ? LMP_NUM_OVERFLOW : 0;
+}
+
+/* 10^n for n <= 38 (10^38 < 2^127). */
+static const lmp_i128 pow10_i128[39] = {
+	1LL,
+	10LL,
+	100LL,
+	1000LL,
+	10000LL,
+	100000LL,
+	1000000LL,
+	10000000LL,
+	100000000LL,
+	1000000000LL,
+	10000000000LL,
+	100000000000LL,
+	1000000000000LL,
+	10000000000000LL,
+	100000000000000LL,
+	1000000000000000LL,
+	10000000000000000LL,
+	100000000000000000LL,
+	1000000000000000000LL,
+	(lmp_i128)1ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)10ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)100ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)1000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)10000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)100000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)1000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)10000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)100000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)1000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)10000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)100000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)1000000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)10000000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)100000000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)1000000000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)10000000000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)100000000000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)1000000000000000000ULL * 10000000000000000000ULL + 0ULL,
+	(lmp_i128)10000000000000000000ULL * 10000000000000000000ULL + 0ULL,
+};
+
+/* mant = mant * 10^n + lo, or *big once it passes 2^127 - 1. */
+static void
+flush(lmp_i128 *mant, uint64_t lo, int n, int *big)
+{
+	lmp_i128 t;
+
+	if (*big || !n)
+		return;
+	if (__builtin_mul_overflow(*mant, (lmp_i128)pow10_u64[n], &t) ||
+	    __builtin_add_overflow(t, (lmp_i128)lo, mant))
+		*big = 1;
+}
+
+/* The same reading as lmp_num_parse_ref with the digits gathered 18 at a
+ * time in 64 bits and the denominator kept as a power of ten's exponent:
+ * 128-bit overflow checks and divisions once per number, not per digit. */
+int
+lmp_num_parse(const char *s, size_t len, lmp_num *out)
+{
+	const char *p = s, *end = s + len;
+	lmp_i128 mant = 0;
+	uint64_t lo = 0;
+	long exp = 0, nf = 0;
+	int neg = 0, digits = 0, big = 0, nlo = 0;
+
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+		lo = lo * 10 + (uint64_t)(*p - '0');
+		if (++nlo == 18) {
+			flush(&mant, lo, nlo, &big);
+			lo = 0, nlo = 0;
+		}
+	}
+	if (p < end && *p == '.') {
+		const char *f = ++p, *fe, *q;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		for (fe = p; fe > f && fe[-1] == '0'; fe--)
+			;
+		digits += (int)(p - f);
+		nf = fe - f;
+		for (q = f; q < fe; q++) {
+			lo = lo * 10 + (uint64_t)(*q - '0');
+			if (++nlo == 18) {
+				flush(&mant, lo, nlo, &big);
+				lo = 0, nlo = 0;
+			}
+		}
+	}
+	flush(&mant, lo, nlo, &big);
+	if (nf > 38)
+		big = 1;
+	if (!digits)
+		return -1;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0, ed = 0;
+		p++;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++, ed++)
+			if (exp < 100000)
+				exp = exp * 10 + (*p - '0');
+		if (!ed)
+			return -1;
+		if (eneg)
+			exp = -exp;
+	}
+	if (p != end)
+		return -1;
+	if (big)
+		return lmp_num_parse_ref(s, len, out);
+	for (; exp > 0 && nf > 0; exp--) /* 1.5e38: 15e37, not 150e38 / 10 */
+		nf--;
+	for (; !big && exp > 0; exp--)
+		if (__builtin_mul_overflow(mant, 10, &mant))
+			big = 1;
+	if (exp < 0) {
+		nf -= exp;
+		if (nf > 38)
+			big = 1;
+	}
+	if (big)
+		return lmp_num_parse_ref(s, len, out);
+	if (mant > 0 && mant <= (lmp_i128)UINT64_MAX) {
+		/* lowest terms of m / (2^nf 5^nf) without a 128-bit gcd: the
+		 * common factor can only be twos and fives */
+		uint64_t m = (uint64_t)mant;
+		int a = __builtin_ctzll(m), b = 0;
+		lmp_num r = {1, 0, 1, 0};
+
+		if (a > nf)
+			a = (int)nf;
+		m >>= a;
+		while (b < nf && m % 5 == 0)
+			m /= 5, b++;
+		r.n = neg ? -(lmp_i128)m : (lmp_i128)m;
+		r.d = (lmp_i128)(pow5_tab[nf - b] << (nf - a));
+		*out = r;
+		return 0;
+	}
+	*out = lmp_num_frac(neg ? -mant : mant, pow10_i128[nf]);
+	return 0;
 }

@@ -25,6 +25,19 @@ same(double x)
 	}
 }
 
+static void
+same_parse(const char *t)
+{
+	lmp_num a = {0}, b = {0};
+	int ra = lmp_num_parse(t, strlen(t), &a), rb = lmp_num_parse_ref(t, strlen(t), &b);
+
+	if (ra != rb || (ra >= 0 && (a.exact != b.exact || a.n != b.n || a.d != b.d ||
+	    memcmp(&a.x, &b.x, sizeof a.x) != 0))) {
+		if (!nbad++)
+			snprintf(first_bad, sizeof first_bad, "\"%s\": fast rc %d, reference rc %d", t, ra, rb);
+	}
+}
+
 /* xorshift64*: reproducible without libc's rand */
 static uint64_t seed = 0x9e3779b97f4a7c15ULL;
 static uint64_t
@@ -113,6 +126,44 @@ main(int argc, char **argv)
 	for (i = 0; i < n / 10; i++)
 		same((double)(int64_t)rnd() / (double)(1 + rnd() % 1000000));
 	check("random fractions");
+
+	/* The reader: literals of every shape against the reference reader. */
+	{
+		static const char *lit[] = {
+			"0", "-0", "+0", "1", "-1", "0.5", ".5", "5.", ".", "", "-", "e5", "1e",
+			"1e+", "1e-", "1.5e38", "15e37", "1.5e39", "170141183460469231731687303715884105727",
+			"170141183460469231731687303715884105728", "-170141183460469231731687303715884105728",
+			"99999999999999999999999999999999999999", "999999999999999999999999999999999999999",
+			"100000000000000000000000000000000000000.000", "0.00000000000000000000000000000000000001",
+			"0.000000000000000000000000000000000000001", "1e-38", "1e-39", "1e-40", "1.819e-06",
+			"123456789012345678", "1234567890123456789", "12345678901234567890", "0.1000000",
+			"2.9802322387695312e-08", "1e100000", "1e-100000", "1e999999999", "007", "1x", "1.2.3",
+			"1e5.", "--1", "1E5", "1.e3", "0e0", "1e0000000000000000000001",
+		};
+		for (i = 0; i < (long)(sizeof lit / sizeof lit[0]); i++)
+			same_parse(lit[i]);
+		check("literals of every shape read as the reference reads them");
+		for (i = 0; i < n; i++) {
+			char t[LMP_NUM_STRMAX * 2];
+			int len = 0, nd = (int)(rnd() % 45), j;
+			if (rnd() % 2)
+				t[len++] = '-';
+			for (j = 0; j < nd; j++)
+				t[len++] = (char)('0' + rnd() % 10);
+			if (rnd() % 2) {
+				t[len++] = '.';
+				for (j = (int)(rnd() % 45); j > 0; j--)
+					t[len++] = (char)('0' + (rnd() % 3 ? rnd() % 10 : 0));
+			}
+			if (rnd() % 2)
+				len += sprintf(t + len, "e%d", (int)(rnd() % 120) - 60);
+			t[len] = '\0';
+			same_parse(t);
+			lmp_double_str(pow(10, -12 + 32 * ((double)(rnd() >> 11) / 9007199254740992.0)), t);
+			same_parse(t);
+		}
+		check("random literals and written doubles read as the reference reads them");
+	}
 
 	/* Spelled out by hand, not by the reference: %g's two notations. */
 	lmp_double_str(1.819e-06, buf);
