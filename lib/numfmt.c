@@ -289,6 +289,28 @@ lmp_num_str(const lmp_num *a, char *out)
 	return double_str(lmp_num_to_double(a), out);
 }
 
+/* A literal's exponent part from p ("e-5", or none) and the end: 0 with
+ * *exp set (saturating past 100000), -1 where the text does not end there. */
+static int
+exponent(const char *p, const char *end, long *exp)
+{
+	*exp = 0;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0, ed = 0;
+		p++;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++, ed++)
+			if (*exp < 100000)
+				*exp = *exp * 10 + (*p - '0');
+		if (!ed)
+			return -1;
+		if (eneg)
+			*exp = -*exp;
+	}
+	return p != end ? -1 : 0;
+}
+
 /* The reference reader (the fast one below must agree with it on every
  * input, test/unit/test_numfmt): a decimal literal, exactly: digits [. digits] [e [+-] digits], with an
  * optional leading minus.  What 128-bit fractions cannot hold falls back to
@@ -328,20 +350,7 @@ lmp_num_parse_ref(const char *s, size_t len, lmp_num *out)
 	}
 	if (!digits)
 		return -1;
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		int eneg = 0, ed = 0;
-		p++;
-		if (p < end && (*p == '-' || *p == '+'))
-			eneg = *p++ == '-';
-		for (; p < end && *p >= '0' && *p <= '9'; p++, ed++)
-			if (exp < 100000)
-				exp = exp * 10 + (*p - '0');
-		if (!ed)
-			return -1;
-		if (eneg)
-			exp = -exp;
-	}
-	if (p != end)
+	if (exponent(p, end, &exp))
 		return -1;
 	for (; !big && exp > 0 && den > 1; exp--) /* 1.5e38: 15e37, not 150e38 / 10 */
 		den /= 10;
@@ -463,20 +472,7 @@ lmp_num_parse(const char *s, size_t len, lmp_num *out)
 		big = 1;
 	if (!digits)
 		return -1;
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		int eneg = 0, ed = 0;
-		p++;
-		if (p < end && (*p == '-' || *p == '+'))
-			eneg = *p++ == '-';
-		for (; p < end && *p >= '0' && *p <= '9'; p++, ed++)
-			if (exp < 100000)
-				exp = exp * 10 + (*p - '0');
-		if (!ed)
-			return -1;
-		if (eneg)
-			exp = -exp;
-	}
-	if (p != end)
+	if (exponent(p, end, &exp))
 		return -1;
 	if (big)
 		return lmp_num_parse_ref(s, len, out);
