@@ -659,7 +659,8 @@ struct lmp_roofdirect {
 	cJSON *doc;           /* {"lmp":"eval","runtime":...,"totals":{...}} of those settings */
 	struct lmp_roofset S;
 	lmp_buf roof;         /* ,"roofline":{...} */
-	char *grown;          /* the growth and profile members last parsed */
+	char *grown;          /* the growth and profile members last parsed, */
+	size_t glen, plen;    /* their lengths */
 	cJSON *gtot;          /* those members as an object */
 	const lmp_model *m;   /* the model whose position limit is kept */
 	double limit;
@@ -729,9 +730,9 @@ static int
 direct_growth(lmp_roofdirect *d, const char *growth, const char *profile, lmp_err *e)
 {
 	lmp_buf t = {0};
+	size_t gl = strlen(growth), pl = strlen(profile);
 
-	if (d->grown && !strncmp(d->grown, growth, strlen(growth)) && !strcmp(d->grown + strlen(growth), profile) &&
-	    strlen(d->grown) == strlen(growth) + strlen(profile))
+	if (d->grown && d->glen == gl && d->plen == pl && !memcmp(d->grown, growth, gl) && !memcmp(d->grown + gl, profile, pl))
 		return 0;
 	lmp_buf_puts(&t, "{\"state_bytes\":0");
 	lmp_buf_puts(&t, growth);
@@ -744,9 +745,11 @@ direct_growth(lmp_roofdirect *d, const char *growth, const char *profile, lmp_er
 	lmp_buf_free(&t);
 	if (!d->gtot)
 		return -1;
-	d->grown = lmp_xmalloc(strlen(growth) + strlen(profile) + 1);
-	strcpy(d->grown, growth);
-	strcat(d->grown, profile);
+	d->grown = lmp_xmalloc(gl + pl + 1);
+	memcpy(d->grown, growth, gl);
+	memcpy(d->grown + gl, profile, pl + 1);
+	d->glen = gl;
+	d->plen = pl;
 	return 0;
 }
 
