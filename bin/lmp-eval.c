@@ -15,7 +15,8 @@ static const char usage_text[] =
 	"                [--chunk N,...] [--fusion off|on,...]\n"
 	"                [--kv-layout heads|latent,...] [--attention eager|fused|flash|paged,...]\n"
 	"                [--flash-arch sm80|sm8x|sm90,...] [--flash-sms N,...]\n"
-	"                [--totals] [--hardware NAME|FILE [roofline options]] [--pretty] [--db FILE] [FILE]\n"
+	"                [--totals] [--hardware NAME|FILE [roofline options]] [--fields PATH,...] [--pretty]\n"
+	"                [--db FILE] [FILE]\n"
 	"       lmp-eval --prompt-len P,... --gen-len G,... [--phase prefill|decode]\n"
 	"                [--batch-size N,...] [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"
 	"       lmp-eval --queries SEQ:CACHE[xCOUNT],... [precision and layout options] [--totals] [--pretty] [--db FILE] [FILE]\n"
@@ -30,26 +31,28 @@ static const char usage_text[] =
 struct opts {
 	lmp_runvals rv; /* the runtime options as given */
 	int totals, pretty;
-	const char *db, *module, *params, *file;
+	const char *db, *module, *params, *file, *fields;
 	lmp_roofargs ra; /* --hardware and lmp-roofline's other options: the fused sweep */
 };
 
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_LIST, O_HELP, O_VERSION, O_ROOF = 512, O_RUNTIME = 1024 };
-	struct option longs[LMP_NRUNOPTS + 9 + 16] = {
+	enum { O_TOTALS = 256, O_PRETTY, O_DB, O_MODULE, O_PARAMS, O_LIST, O_HELP, O_VERSION, O_FIELDS, O_ROOF = 512,
+		O_RUNTIME = 1024 };
+	struct option longs[LMP_NRUNOPTS + 10 + 16] = {
 		{"totals", no_argument, 0, O_TOTALS}, {"pretty", no_argument, 0, O_PRETTY},
 		{"db", required_argument, 0, O_DB}, {"module", required_argument, 0, O_MODULE},
 		{"params", required_argument, 0, O_PARAMS}, {"list-options", no_argument, 0, O_LIST},
 		{"help", no_argument, 0, O_HELP}, {"version", no_argument, 0, O_VERSION},
+		{"fields", required_argument, 0, O_FIELDS},
 	};
 	char msg[256];
 	lmp_err e = {0};
 	lmp_buf b = {0};
 	int c;
 
-	int n = 8 + lmp_runopt_longs(longs + 8, "lmp-eval", O_RUNTIME);
+	int n = 9 + lmp_runopt_longs(longs + 9, "lmp-eval", O_RUNTIME);
 
 	for (int i = 0; lmp_roofopts[i].name; i++)
 		longs[n++] = (struct option){lmp_roofopts[i].name, lmp_roofopts[i].arg ? required_argument : no_argument, 0,
@@ -73,6 +76,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_DB: o->db = optarg; break;
 		case O_MODULE: o->module = optarg; break;
 		case O_PARAMS: o->params = optarg; break;
+		case O_FIELDS: o->fields = optarg; break;
 		case O_LIST:
 			lmp_runopts_list(&b);
 			fputs(b.s, stdout);
@@ -183,6 +187,10 @@ struct out {
 	lmp_progress prog; /* on a terminal, after a few seconds (progress.c) */
 	const lmp_roof_opts *roof; /* --hardware: each document timed as lmp-roofline times it */
 	lmp_roofdirect *direct;    /* --hardware --totals: the fused path's settings (roofline.c) */
+	lmp_fields *fields;        /* --fields: each document pruned as it is done */
+	int fields_pretty;
+	long long ndocs;
+	lmp_buf whole;             /* --fields: the document before it is pruned */
 	int lay_key[MAX_LAYOUTS][5];
 	lmp_model *lay[MAX_LAYOUTS];
 };
@@ -305,6 +313,14 @@ point(struct point *pt, void *ctx, lmp_err *e)
 		rc = lmp_eval_doc(m, &pt->rt, w->rows, &w->b, e);
 	if (rc || (w->roof && !m->hooked && roofline(w, start, e)))
 		return -1;
+	if (w->fields) {
+		w->whole.len = 0;
+		lmp_buf_add(&w->whole, w->b.s + start, w->b.len - start);
+		w->b.len = start;
+		if (lmp_fields_write(w->fields, w->fields_pretty, w->whole.s, w->whole.len, &w->b, e))
+			return -1;
+		w->ndocs++;
+	}
 	/* Rotary positions past the model's limit: computed, but not what it
 	 * was trained on.  Said once; each such point is marked. */
 	if ((w->m->past_limit || m->past_limit) && !w->warned) {
@@ -474,6 +490,15 @@ main(int argc, char **argv)
 	db = o.params || o.module ? open_db(&o, &e) : NULL;
 	w.rows = !o.totals;
 	w.pretty = o.pretty;
+	if (o.fields) {
+		if (o.params)
+			lmp_usage_error("--fields prunes documents: not with --params");
+		if (!(w.fields = lmp_fields_new(o.fields, &e)))
+			lmp_usage_error(e.msg);
+		/* documents are made compact, pruned, then printed as asked */
+		w.fields_pretty = o.pretty;
+		w.pretty = 0;
+	}
 	if (w.roof && !w.rows && !w.pretty && !getenv("LMP_EVAL_NODIRECT"))
 		w.direct = lmp_roofdirect_new(w.roof);
 	if (o.params) {
@@ -498,6 +523,12 @@ main(int argc, char **argv)
 	} else {
 		rc = flush(&w, &e);
 	}
+	/* a path that named nothing: likely a typo (a member some documents
+	 * lack, such as runtime.past_position_limit, is no error) */
+	if (!rc && w.fields && w.ndocs && lmp_fields_unseen(w.fields))
+		fprintf(stderr, "lmp-eval: warning: --fields: no document had a member %s\n", lmp_fields_unseen(w.fields));
+	lmp_fields_free(w.fields);
+	lmp_buf_free(&w.whole);
 	lmp_buf_free(&w.b);
 	lmp_buf_free(&w.said);
 	lmp_db_free(db);

@@ -7,13 +7,13 @@
 
 static const char usage_text[] =
 	"usage: lmp-roofline --hardware NAME|FILE [--devices N] [--gpus-per-node N] [--compute-efficiency X]\n"
-	"                    [--memory-efficiency X] [--calibration FILE|none] [--ideal] [--unfused] [--pretty]\n"
-	"                    [FILE]\n"
+	"                    [--memory-efficiency X] [--calibration FILE|none] [--ideal] [--unfused]\n"
+	"                    [--fields PATH,...] [--pretty] [FILE]\n"
 	"       lmp-roofline --list-hardware\n"
 	"       lmp-roofline --help | --version\n";
 
 struct opts {
-	const char *file;
+	const char *file, *fields;
 	int list, pretty;
 	lmp_roofargs ra; /* --hardware and the terms (roofargs.c, shared with lmp-eval) */
 };
@@ -21,17 +21,18 @@ struct opts {
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_LIST = 256, O_PRETTY, O_HELP, O_VERSION, O_ROOF };
-	struct option longs[16] = {
+	enum { O_LIST = 256, O_PRETTY, O_HELP, O_VERSION, O_FIELDS, O_ROOF };
+	struct option longs[17] = {
 		{"list-hardware", no_argument, 0, O_LIST}, {"pretty", no_argument, 0, O_PRETTY},
 		{"help", no_argument, 0, O_HELP}, {"version", no_argument, 0, O_VERSION},
+		{"fields", required_argument, 0, O_FIELDS},
 	};
 	char msg[256];
 	lmp_err e = {0};
 	int c, i;
 
 	for (i = 0; lmp_roofopts[i].name; i++)
-		longs[4 + i] = (struct option){lmp_roofopts[i].name, lmp_roofopts[i].arg ? required_argument : no_argument, 0,
+		longs[5 + i] = (struct option){lmp_roofopts[i].name, lmp_roofopts[i].arg ? required_argument : no_argument, 0,
 			O_ROOF + i};
 	lmp_roofargs_init(&o->ra);
 	opterr = 0;
@@ -44,6 +45,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case O_LIST: o->list = 1; break;
 		case O_PRETTY: o->pretty = 1; break;
+		case O_FIELDS: o->fields = optarg; break;
 		case O_HELP: fputs(usage_text, stdout); exit(lmp_close_stdout());
 		case O_VERSION: puts("lmp-roofline " LMP_VERSION); exit(lmp_close_stdout());
 		default:
@@ -86,8 +88,9 @@ main(int argc, char **argv)
 {
 	struct opts o = {0};
 	lmp_err e = {0};
-	lmp_buf out = {0};
+	lmp_buf out = {0}, whole = {0};
 	lmp_json_reader rd;
+	lmp_fields *fields = NULL;
 	cJSON *doc;
 	int n = 0, rc = 0;
 
@@ -95,6 +98,8 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	if (o.list)
 		return list_hardware();
+	if (o.fields && !(fields = lmp_fields_new(o.fields, &e)))
+		lmp_usage_error(e.msg);
 	if (lmp_roofargs_load(&o.ra, &e))
 		lmp_die(&e);
 	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
@@ -104,8 +109,15 @@ main(int argc, char **argv)
 	while (!rc && (doc = lmp_json_read(&rd, &e))) {
 		n++;
 		if (!(rc = lmp_roofline(doc, &o.ra.r, &e))) {
-			lmp_json_print_buf(doc, o.pretty, &out);
-			lmp_buf_putc(&out, '\n');
+			if (fields) {
+				/* compact, pruned, then printed as asked */
+				whole.len = 0;
+				lmp_json_print_buf(doc, 0, &whole);
+				rc = lmp_fields_write(fields, o.pretty, whole.s, whole.len, &out, &e);
+			} else {
+				lmp_json_print_buf(doc, o.pretty, &out);
+				lmp_buf_putc(&out, '\n');
+			}
 			if (out.len > 65536) {
 				if (fwrite(out.s, 1, out.len, stdout) != out.len)
 					rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
@@ -118,11 +130,17 @@ main(int argc, char **argv)
 		rc = -1;
 	if (!rc && !n)
 		rc = lmp_fail(&e, LMP_EXIT_INPUT, "%s: no document on input", rd.name);
+	/* a path that named nothing: likely a typo (a member some documents
+	 * lack, such as runtime.past_position_limit, is no error) */
+	if (!rc && fields && lmp_fields_unseen(fields))
+		fprintf(stderr, "lmp-roofline: warning: --fields: no document had a member %s\n", lmp_fields_unseen(fields));
 	/* Whole documents only: those done before an error are written too. */
 	if (out.len && fwrite(out.s, 1, out.len, stdout) != out.len && !rc)
 		rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
 	lmp_json_reader_free(&rd);
 	lmp_buf_free(&out);
+	lmp_buf_free(&whole);
+	lmp_fields_free(fields);
 	lmp_roofargs_free(&o.ra);
 	if (rc)
 		lmp_die(&e);

@@ -1361,4 +1361,15 @@ void lmp_progress_stage(lmp_progress *p, double total, const char *fmt, ...) __a
 void lmp_progress_add(lmp_progress *p, double n);
 void lmp_progress_end(lmp_progress *p);
 
+/* fields.c: --fields PATH,... of lmp-eval and lmp-roofline: each document
+ * pruned to the named members (dotted paths of keys from the top), in the
+ * document's order and nesting, values as written; a member a document
+ * lacks is left out.  lmp_fields_unseen: a path no document has had. */
+typedef struct lmp_fields lmp_fields;
+lmp_fields *lmp_fields_new(const char *spec, lmp_err *e);
+void lmp_fields_free(lmp_fields *f);
+int lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
+int lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
+const char *lmp_fields_unseen(const lmp_fields *f);
+
 #endif

@@ -1,0 +1,326 @@
+/* fields.c: --fields, a document pruned to the members a sweep needs.
+ *
+ * A path names a member by its keys from the top, joined by dots
+ * (totals.time_s); a path that ends at an object keeps it whole, and a path
+ * goes through objects only (an array is kept or left whole).  The pruned
+ * document keeps the document's own order and nesting, so every jq path
+ * that reads the whole document reads the pruned one the same; a member a
+ * document does not have is left out of it, and an object none of whose
+ * named members is there is left out too.  Values are copied as written,
+ * byte for byte.
+ *
+ * It works on the text: lmp-eval and lmp-roofline write each document
+ * compact, and projecting that text costs a scan of it, where building and
+ * printing a cJSON tree would cost a parse and a print. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+/* The paths as a tree: each node one key; a leaf keeps its member whole. */
+struct fnode {
+	char *key;
+	size_t keylen;
+	int leaf, seen;
+	char *path; /* a leaf's path as given, for the message */
+	struct fnode *kids;
+	int nkids;
+};
+
+struct lmp_fields {
+	struct fnode root;
+};
+
+static struct fnode *
+child(struct fnode *n, const char *key, size_t len)
+{
+	for (int i = 0; i < n->nkids; i++)
+		if (n->kids[i].keylen == len && !memcmp(n->kids[i].key, key, len))
+			return &n->kids[i];
+	return NULL;
+}
+
+static struct fnode *
+add_child(struct fnode *n, const char *key, size_t len)
+{
+	struct fnode *c;
+
+	n->kids = lmp_xrealloc(n->kids, sizeof *n->kids * (size_t)(n->nkids + 1));
+	c = &n->kids[n->nkids++];
+	memset(c, 0, sizeof *c);
+	c->key = lmp_xstrndup(key, len);
+	c->keylen = len;
+	return c;
+}
+
+static void
+free_node(struct fnode *n)
+{
+	for (int i = 0; i < n->nkids; i++)
+		free_node(&n->kids[i]);
+	free(n->kids);
+	free(n->key);
+	free(n->path);
+}
+
+/* A key names a member as written: letters, digits, '_' and '-' (every key
+ * of lmp's documents). */
+static int
+key_ok(const char *s, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '_' || s[i] == '-' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			    (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+static int
+add_path(lmp_fields *f, const char *p, size_t n, lmp_err *e)
+{
+	struct fnode *at = &f->root, *c;
+	const char *end = p + n, *dot;
+
+	for (;;) {
+		if (!(dot = memchr(p, '.', (size_t)(end - p))))
+			dot = end;
+		if (!key_ok(p, (size_t)(dot - p)))
+			return lmp_fail(e, LMP_EXIT_USAGE, "--fields: '%.*s' is not a path of member names joined by dots",
+				(int)(n < 200 ? n : 200), end - n);
+		if (at->leaf) /* a shorter path keeps this one's object whole */
+			return 0;
+		if (!(c = child(at, p, (size_t)(dot - p))))
+			c = add_child(at, p, (size_t)(dot - p));
+		at = c;
+		if (dot == end)
+			break;
+		p = dot + 1;
+	}
+	/* the whole member: any longer paths under it are covered */
+	for (int i = 0; i < at->nkids; i++)
+		free_node(&at->kids[i]);
+	free(at->kids);
+	at->kids = NULL;
+	at->nkids = 0;
+	at->leaf = 1;
+	free(at->path);
+	at->path = lmp_xstrndup(end - n, n);
+	return 0;
+}
+
+lmp_fields *
+lmp_fields_new(const char *spec, lmp_err *e)
+{
+	lmp_fields *f = lmp_xcalloc(1, sizeof *f);
+	const char *p = spec, *comma;
+
+	if (!*spec) {
+		lmp_fail(e, LMP_EXIT_USAGE, "--fields: no path given");
+		goto bad;
+	}
+	for (;;) {
+		if (!(comma = strchr(p, ',')))
+			comma = p + strlen(p);
+		if (add_path(f, p, (size_t)(comma - p), e))
+			goto bad;
+		if (!*comma)
+			break;
+		p = comma + 1;
+	}
+	return f;
+bad:
+	lmp_fields_free(f);
+	return NULL;
+}
+
+void
+lmp_fields_free(lmp_fields *f)
+{
+	if (!f)
+		return;
+	free_node(&f->root);
+	free(f);
+}
+
+static const char *
+skip_ws(const char *s, const char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++;
+	return s;
+}
+
+/* The end of the string whose opening quote is at s, NULL if unterminated. */
+static const char *
+string_end(const char *s, const char *end)
+{
+	for (s++; s < end; s++) {
+		if (*s == '\\')
+			s++;
+		else if (*s == '"')
+			return s + 1;
+	}
+	return NULL;
+}
+
+/* The characters value_end stops at inside a nested value: quotes,
+ * brackets and braces; every other byte is skipped by one table look-up. */
+static const unsigned char stop[256] = {['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1};
+
+/* The end of the value at s (s at its first character), NULL if it runs
+ * past end.  Nesting is counted, strings are skipped whole. */
+static const char *
+value_end(const char *s, const char *end)
+{
+	int depth = 0;
+
+	if (s >= end)
+		return NULL;
+	if (*s != '{' && *s != '[') {
+		if (*s == '"')
+			return string_end(s, end);
+		while (s < end && *s != ',' && *s != '}' && *s != ']' && *s != ' ' && *s != '\n' && *s != '\t' &&
+			*s != '\r')
+			s++;
+		return s;
+	}
+	for (; s < end; s++) {
+		while (s < end && !stop[(unsigned char)*s])
+			s++;
+		if (s == end)
+			break;
+		if (*s == '"') {
+			if (!(s = string_end(s, end)))
+				return NULL;
+			s--;
+		} else if (*s == '{' || *s == '[') {
+			depth++;
+		} else if (--depth == 0) {
+			return s + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Project the object at s (its '{') by node n into out; *wrote says
+ * whether any member was written.  Returns the end of the object, NULL if
+ * the text is not a whole object. */
+static const char *
+project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrote)
+{
+	int any = 0;
+
+	*wrote = 0;
+	if (s >= end || *s != '{')
+		return NULL;
+	lmp_buf_putc(out, '{');
+	s = skip_ws(s + 1, end);
+	if (s < end && *s == '}')
+		goto close;
+	for (;;) {
+		const char *k, *ke, *v, *ve;
+		struct fnode *c;
+		if (s >= end || *s != '"' || !(ke = string_end(s, end)))
+			return NULL;
+		k = s + 1;
+		s = skip_ws(ke, end);
+		if (s >= end || *s != ':')
+			return NULL;
+		v = skip_ws(s + 1, end);
+		if (!(ve = value_end(v, end)))
+			return NULL;
+		if ((c = child(n, k, (size_t)(ke - 1 - k)))) {
+			size_t mark = out->len;
+			if (any)
+				lmp_buf_putc(out, ',');
+			lmp_buf_add(out, k - 1, (size_t)(ke - k + 1));
+			lmp_buf_putc(out, ':');
+			if (c->leaf) {
+				lmp_buf_add(out, v, (size_t)(ve - v));
+				c->seen = 1;
+				any = 1;
+			} else if (*v == '{') {
+				int sub;
+				if (!project(c, v, ve, out, &sub))
+					return NULL;
+				if (sub)
+					any = 1;
+				else
+					out->len = mark; /* none of its named members: left out */
+			} else {
+				out->len = mark; /* a path through a value that is no object */
+			}
+		}
+		s = skip_ws(ve, end);
+		if (s < end && *s == ',') {
+			s = skip_ws(s + 1, end);
+			continue;
+		}
+		if (s < end && *s == '}')
+			break;
+		return NULL;
+	}
+close:
+	lmp_buf_putc(out, '}');
+	*wrote = any;
+	return s + 1;
+}
+
+int
+lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp_err *e)
+{
+	const char *end = doc + len, *s = skip_ws(doc, end);
+	size_t mark = out->len;
+	int wrote;
+
+	if (!(s = project(&f->root, s, end, out, &wrote)) || skip_ws(s, end) != end) {
+		out->len = mark;
+		return lmp_fail(e, LMP_EXIT_INPUT, "--fields: a document that is not one JSON object");
+	}
+	return 0;
+}
+
+static const char *
+unseen(const struct fnode *n)
+{
+	const char *p;
+
+	if (n->leaf)
+		return n->seen ? NULL : n->path;
+	for (int i = 0; i < n->nkids; i++)
+		if ((p = unseen(&n->kids[i])))
+			return p;
+	return NULL;
+}
+
+const char *
+lmp_fields_unseen(const lmp_fields *f)
+{
+	return unseen(&f->root);
+}
+
+/* One document (text from doc) as written with --fields: pruned, then
+ * printed as lmp_json_print prints it (pretty) or as it is (compact), and a
+ * newline. */
+int
+lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf *out, lmp_err *e)
+{
+	size_t mark = out->len;
+	cJSON *j;
+
+	if (lmp_fields_project(f, doc, len, out, e))
+		return -1;
+	if (pretty) {
+		if (!(j = lmp_json_parse_one(out->s + mark, out->len - mark, "--fields", e))) {
+			out->len = mark;
+			return -1;
+		}
+		out->len = mark;
+		lmp_json_print_buf(j, 1, out);
+		cJSON_Delete(j);
+	}
+	lmp_buf_putc(out, '\n');
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* test_fields: --fields' projection of document text (fields.c), on text
+ * that a scanner can get wrong: braces and quotes inside strings, escapes,
+ * arrays of objects, whitespace, empty objects, a path through a value
+ * that is no object, and text that is not one object. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+#include "tap.h"
+
+/* project DOC by SPEC and compare with WANT (NULL: must fail) */
+static void
+case_(const char *spec, const char *doc, const char *want, const char *what)
+{
+	lmp_err e = {0};
+	lmp_buf out = {0};
+	lmp_fields *f = lmp_fields_new(spec, &e);
+	int rc;
+
+	if (!f) {
+		ok(0, what, e.msg);
+		return;
+	}
+	lmp_buf_puts(&out, "");
+	rc = lmp_fields_project(f, doc, strlen(doc), &out, &e);
+	if (!want)
+		ok(rc != 0 && out.len == 0, what, out.s);
+	else
+		ok(rc == 0 && strcmp(out.s, want) == 0, what, rc ? e.msg : out.s);
+	lmp_fields_free(f);
+	lmp_buf_free(&out);
+}
+
+int
+main(void)
+{
+	lmp_err e = {0};
+	lmp_fields *f;
+
+	case_("a.b", "{\"a\":{\"b\":1,\"c\":2},\"d\":3}", "{\"a\":{\"b\":1}}", "one nested member");
+	case_("d,a.c", "{\"a\":{\"b\":1,\"c\":2},\"d\":3}", "{\"a\":{\"c\":2},\"d\":3}", "document order, not the paths'");
+	case_("a", "{\"x\":\"}{\\\"]\",\"a\":[{\"b\":\"{\"},[1,2]]}", "{\"a\":[{\"b\":\"{\"},[1,2]]}",
+		"braces, brackets and escaped quotes inside strings are skipped");
+	case_("k", "{\"s\":\"\\\\\",\"k\":true}", "{\"k\":true}", "an escaped backslash ends no string early");
+	case_("a.b,a", "{\"a\":{\"b\":1,\"c\":2}}", "{\"a\":{\"b\":1,\"c\":2}}", "a shorter path keeps the whole member");
+	case_("a,a.b", "{\"a\":{\"b\":1,\"c\":2}}", "{\"a\":{\"b\":1,\"c\":2}}", "in either order");
+	case_("a.b.c", "{\"a\":{\"b\":5}}", "{}", "a path through a number: left out");
+	case_("a.x", "{\"a\":{\"b\":5}}", "{}", "an object none of whose named members is there: left out");
+	case_("b,c", " { \"a\" : 1 ,\n \"b\" : [ 1 , 2 ] , \"c\" : -1.5e-07 }\n", "{\"b\":[ 1 , 2 ],\"c\":-1.5e-07}",
+		"whitespace between members, values copied as written");
+	case_("e", "{\"e\":{}}", "{\"e\":{}}", "an empty object kept whole");
+	case_("e.f", "{\"e\":{}}", "{}", "nothing under an empty object");
+	case_("a", "{\"a\":1", NULL, "an unterminated object fails");
+	case_("a", "{\"a\":\"x}", NULL, "an unterminated string fails");
+	case_("a", "[1]", NULL, "an array is no document");
+	case_("a", "{\"a\":1} {\"a\":2}", NULL, "two documents are not one");
+	case_("a", "{\"a\" 1}", NULL, "a member without a colon fails");
+
+	f = lmp_fields_new("a.b,c", &e);
+	ok(f && !strcmp(lmp_fields_unseen(f), "a.b"), "no document yet: every path unseen", f ? lmp_fields_unseen(f) : e.msg);
+	{
+		lmp_buf out = {0};
+		const char *d = "{\"a\":{\"b\":1}}";
+		lmp_fields_project(f, d, strlen(d), &out, &e);
+		ok(!strcmp(lmp_fields_unseen(f), "c"), "a.b seen, c not", lmp_fields_unseen(f));
+		lmp_buf_free(&out);
+	}
+	lmp_fields_free(f);
+	ok(!lmp_fields_new("a..b", &e) && strstr(e.msg, "not a path"), "an empty key is refused", e.msg);
+	ok(!lmp_fields_new("", &e) && strstr(e.msg, "no path"), "no path is refused", e.msg);
+	printf("1..%d\n", ntest);
+	return nfail != 0;
+}
