@@ -228,6 +228,8 @@ layout_model(struct out *w, const lmp_runtime *rt, lmp_err *e)
 			return w->lay[i];
 	if (!(m = lmp_model_for_layout(w->m, w->doc, w->db, rt, e)))
 		return NULL;
+	m->hook = w->m->hook; /* a layout's points are timed in place too */
+	m->hook_ctx = w->m->hook_ctx;
 	warn_norole(w, m);
 	if (w->nlay == MAX_LAYOUTS) { /* a sweep of many layouts: keep the last */
 		lmp_model_free(w->lay[--w->nlay]);
@@ -308,7 +310,7 @@ point(struct point *pt, void *ctx, lmp_err *e)
 	else if (!(m = layout_model(w, &pt->rt, e)))
 		rc = -1;
 	else if (pt->is_gen)
-		rc = lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e);
+		rc = (m->hooked = 0, lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e));
 	else
 		rc = lmp_eval_doc(m, &pt->rt, w->rows, &w->b, e);
 	if (rc || (w->roof && !m->hooked && roofline(w, start, e)))

@@ -1132,7 +1132,7 @@ sums_json(lmp_buf *b, const lmp_num *v)
  * holds the most (what must fit) and every device of the layout summed
  * (tp x dp devices per stage, replicas included). */
 static int
-parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_err *e)
+parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_num *dev, lmp_err *e)
 {
 	int64_t *first = lmp_xmalloc(sizeof *first * (size_t)(m->pp + 1)), layers = 0;
 	lmp_num st[NS], all[NS], best[NS], per = lmp_num_int((lmp_i128)m->tp * m->dp), t, u;
@@ -1177,6 +1177,8 @@ parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num
 	free(first);
 	if (rc)
 		return rc < 0 ? -1 : lmp_fail(e, LMP_EXIT_INPUT, "layout sums: %s", lmp_num_strerror(rc));
+	if (dev)
+		memcpy(dev, best, sizeof best);
 	LIT(b, "],\"device\":{\"stage\":");
 	i128(b, top);
 	lmp_buf_putc(b, ',');
@@ -1214,9 +1216,10 @@ as_read(const lmp_num *v)
  * wrote them, and its totals, handed over as numbers. */
 static int
 hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *tot, const char *growth,
-	const char *profile, lmp_buf *b, size_t start, lmp_err *e)
+	const char *profile, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start, lmp_err *e)
 {
-	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile};
+	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile,
+		.tot_end = tot_end - start};
 
 	if (m->nkern > m->tkcap) {
 		free(m->tk);
@@ -1228,6 +1231,14 @@ hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num 
 		const lmp_num *x = &v[m->krep[j] * NV];
 		struct lmp_tkernel *k = &m->tk[j];
 		k->count = as_read(&m->kcount[j]);
+		k->coll = r->coll;
+		if (r->coll) {
+			/* as collective_json writes it */
+			k->group = r->coll_group;
+			k->size = r->coll_n;
+			k->cbytes = as_read(&x[V_COLL]);
+			continue;
+		}
 		k->flops = as_read(&x[LMP_K_FLOPS]);
 		k->reads = as_read(&x[LMP_K_READS]);
 		k->writes = as_read(&x[LMP_K_WRITES]);
@@ -1251,19 +1262,24 @@ hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num 
 	pt.tot[3] = as_read(&tot[LMP_K_INTERMEDIATES]);
 	pt.state_bytes = as_read(&tot[LMP_K_STATE]);
 	pt.weight_bytes = tot[V_WEIGHT_BYTES];
+	if ((pt.dev = dev != NULL)) {
+		pt.dev_wb = as_read(&dev[S_WEIGHTS]);
+		pt.dev_state = as_read(&dev[S_STATE]);
+	}
 	return m->hook(m->hook_ctx, &pt, b, start, e);
 }
 
 int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
-	lmp_num tot[NV + 1], *rows = NULL;
+	lmp_num tot[NV + 1], *rows = NULL, dev[NS];
 	const char *growth, *profile;
 	int64_t context = 0;
-	size_t start = b->len;
+	size_t start = b->len, tot_end;
 	int rc = -1, past, i;
-	/* one step of one device's kernels: timed here (lmp-eval --hardware) */
-	int direct = m->hook && !with_rows && rt->nqueries == 1 && !m->par && !rt->layout && !m->ncoll;
+	/* one step of one device's kernels (a layout's, collectives and all):
+	 * timed here (lmp-eval --hardware) */
+	int direct = m->hook && !with_rows && rt->nqueries == 1;
 
 	m->hooked = 0;
 
@@ -1297,11 +1313,12 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 			goto out;
 	}
 	totals_json(b, m, tot, growth, profile);
-	if (m->par && parallel_json(b, m, rows, NULL, e))
+	tot_end = b->len - 1;
+	if (m->par && parallel_json(b, m, rows, NULL, dev, e))
 		goto out;
 	LIT(b, "}\n");
 	if (direct) {
-		if (hand_point(m, rt, rows, tot, growth, profile, b, start, e))
+		if (hand_point(m, rt, rows, tot, growth, profile, tot_end, m->par ? dev : NULL, b, start, e))
 			goto out;
 		m->hooked = 1;
 	}
@@ -1541,7 +1558,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		goto out;
 	lmp_buf_putc(b, '}');
 	totals_json(b, m, all, growth, profile);
-	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, e))
+	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, NULL, e))
 		goto out;
 	LIT(b, "}\n");
 	rc = 0;

@@ -649,6 +649,9 @@ struct lmp_tkernel {
 	const char *compute;
 	int gemm;
 	double m, n, k, calls;
+	int coll;          /* a collective (LMP_COLL_*): its group, size and bytes */
+	const char *group;
+	double size, cbytes;
 };
 /* A one-step --totals point as lmp-eval wrote it (evaldoc.c), for the
  * fused time sweep: its runtime, kernels, totals' work (flops, reads,
@@ -662,6 +665,9 @@ typedef struct lmp_evalpt {
 	double tot[4], state_bytes;
 	lmp_num weight_bytes;
 	const char *growth, *profile;
+	size_t tot_end;            /* the totals' closing brace, from the document's start */
+	int dev;                   /* a layout: the device that holds the most, */
+	double dev_wb, dev_state;  /* its weight and state bytes (parallel.device) */
 } lmp_evalpt;
 /* roofline.c: the fused path's roofline of such a point, the document at
  * start in b made the roofline document lmp_roofline would write. */

@@ -250,7 +250,9 @@ engine_memory(lmp_emit *f, const cJSON *rt, const cJSON *tot, double cap, double
  * profile_run), its weight bytes (the number as written, wb) and state
  * bytes, parallel.device and the model's position limit. */
 struct fitin {
-	const cJSON *rt, *tot, *dev;
+	const cJSON *rt, *tot;
+	int dev;                  /* parallel.device: the device that holds the most, */
+	double dev_wb, dev_state; /* its weight and state bytes */
 	const cJSON *wbj; /* the weight bytes' own text, where the document is a tree */
 	lmp_num wb;
 	double kv, limit;
@@ -267,7 +269,7 @@ static int
 fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, double batch, double context,
 	double grown, lmp_err *e)
 {
-	const cJSON *tot = in->tot, *dev = in->dev;
+	const cJSON *tot = in->tot;
 	int laid = !isnan(lmp_tnum_at(in->rt, "tp")), own = 1;
 	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = in->kv, grow, need, mem, limit = in->limit;
 	double share = 1; /* a pipeline stage's device: its share of the state */
@@ -279,9 +281,9 @@ fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, do
 	if (lmp_num_sign(&in->wb) < 0 || !isfinite(kv) || kv < 0)
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without weight_bytes or state_bytes");
 	w = lmp_num_to_double(&in->wb);
-	if (laid && dev) {
+	if (laid && in->dev) {
 		/* the device that holds the most: its stage's weights and state */
-		double dwb = lmp_tnum_at(dev, "weight_bytes"), ds = lmp_tnum_at(dev, "state_bytes");
+		double dwb = in->dev_wb, ds = in->dev_state;
 		if (!(dwb >= 0) || !(ds >= 0))
 			return lmp_fail(e, LMP_EXIT_INPUT, "parallel.device without weight_bytes and state_bytes");
 		share = kv > 0 ? ds / kv : 1;
@@ -384,11 +386,15 @@ fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, do
 static int
 fit_input(const cJSON *doc, struct fitin *in, lmp_err *e)
 {
-	const cJSON *wbj;
+	const cJSON *wbj, *dev;
 
 	in->rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
 	in->tot = cJSON_GetObjectItemCaseSensitive(doc, "totals");
-	in->dev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "parallel"), "device");
+	dev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "parallel"), "device");
+	if ((in->dev = dev != NULL)) {
+		in->dev_wb = lmp_tnum_at(dev, "weight_bytes");
+		in->dev_state = lmp_tnum_at(dev, "state_bytes");
+	}
 	in->kv = lmp_tnum_at(in->tot, "state_bytes");
 	in->limit = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "model"),
 		"positions"), "limit");
@@ -788,10 +794,11 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	lmp_emit tw, dw;
 	const lmp_query *q = &pt->rt->queries[0];
 
-	/* the document: the model's head, the runtime object and the totals,
-	 * last: ...}}\n (lmp-eval writes no kernels here: the roofline
-	 * document has none) */
-	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 3, "}}\n", 3) ||
+	/* the document: the model's head, the runtime object, the totals
+	 * (ending at tot_end) and a layout's "parallel", last: ...}\n
+	 * (lmp-eval writes no kernels here: the roofline document has none) */
+	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2) ||
+	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}' ||
 	    !(rtend = strstr(doc + m->headlen, ",\"totals\":{")))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	rt = doc + m->headlen;
@@ -807,18 +814,22 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 		return -1;
 	d->out.len = 0;
 	lmp_buf_puts(&d->out, "{\"lmp\":\"roofline\"");
-	lmp_buf_add(&d->out, doc + sizeof eval - 1, len - 3 - (sizeof eval - 1));
+	lmp_buf_add(&d->out, doc + sizeof eval - 1, pt->tot_end - (sizeof eval - 1));
 	tw = (lmp_emit){.b = &d->out, .n = 1};
 	if (times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
 		    (double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e))
 		return -1;
-	lmp_buf_putc(&d->out, '}');
+	/* the totals' brace, a layout's "parallel" */
+	lmp_buf_add(&d->out, doc + pt->tot_end, len - 2 - pt->tot_end);
 	lmp_buf_add(&d->out, d->roof.s, d->roof.len);
 	in.rt = cJSON_GetObjectItemCaseSensitive(d->doc, "runtime");
 	in.tot = d->gtot;
 	in.wb = pt->weight_bytes;
 	in.kv = pt->state_bytes;
 	in.limit = d->limit;
+	in.dev = pt->dev;
+	in.dev_wb = pt->dev_wb;
+	in.dev_state = pt->dev_state;
 	dw = (lmp_emit){.b = &d->out, .n = 1};
 	if (fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
 		return -1;

@@ -190,21 +190,18 @@ bad:
 		"(lmp-eval(1))");
 }
 
-/* A collective row: the link its group uses (collective.c): inside a node
+/* A collective: the link its group uses (collective.c): inside a node
  * (scale-up) unless the group spans nodes. */
 static int
-prep_collective(struct lmp_titem *it, const cJSON *c, const struct lmp_timed *t, const lmp_hw *hw, lmp_err *e)
+set_collective(struct lmp_titem *it, int kind, const char *group, double n, double bytes, const struct lmp_timed *t,
+	const lmp_hw *hw, lmp_err *e)
 {
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind"), *g = cJSON_GetObjectItemCaseSensitive(c, "group");
-	double n = lmp_tnum_at(c, "size"), bytes = lmp_tnum_at(c, "bytes");
-	int kind = cJSON_IsString(k) ? lmp_coll_kind(k->valuestring) : 0;
-
-	if (!kind || !cJSON_IsString(g) || !(n >= 1 && n <= 65536) || !(bytes >= 0) || !isfinite(bytes))
+	if (!kind || !group || !(n >= 1 && n <= 65536) || !(bytes >= 0) || !isfinite(bytes))
 		return lmp_fail(e, LMP_EXIT_INPUT, "a collective row without a known kind, group, size and bytes");
 	/* ranks are numbered TP first, then DP, then PP (Megatron-LM's and
 	 * vLLM's order): a TP or EP group is consecutive; a pipeline's
 	 * transfers stay in a node only when the whole layout does */
-	it->cross = !strcmp(g->valuestring, "pp") ? t->devices > t->gpn : n > t->gpn;
+	it->cross = !strcmp(group, "pp") ? t->devices > t->gpn : n > t->gpn;
 	it->bw = it->cross ? hw->scaleout_bw : hw->scaleup_bw;
 	it->lat = it->cross ? hw->scaleout_latency : hw->scaleup_latency;
 	if (!(it->bw > 0))
@@ -218,6 +215,16 @@ prep_collective(struct lmp_titem *it, const cJSON *c, const struct lmp_timed *t,
 	it->n = (int)n;
 	it->cbytes = bytes;
 	return 0;
+}
+
+/* A collective row of a document. */
+static int
+prep_collective(struct lmp_titem *it, const cJSON *c, const struct lmp_timed *t, const lmp_hw *hw, lmp_err *e)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind"), *g = cJSON_GetObjectItemCaseSensitive(c, "group");
+
+	return set_collective(it, cJSON_IsString(k) ? lmp_coll_kind(k->valuestring) : 0,
+		cJSON_IsString(g) ? g->valuestring : NULL, lmp_tnum_at(c, "size"), lmp_tnum_at(c, "bytes"), t, hw, e);
 }
 
 /* A step or a phase: its rows, or (lmp-eval --totals) its distinct
@@ -302,6 +309,12 @@ lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const
 		memset(it, 0, sizeof *it);
 		it->steps = 1;
 		it->count = k[i].count;
+		it->prec = -1;
+		if (k[i].coll) {
+			if (set_collective(it, k[i].coll, k[i].group, k[i].size, k[i].cbytes, t, o->hw, e))
+				return -1;
+			continue;
+		}
 		if (work_of(k[i].reads, k[i].writes, k[i].inter, k[i].flops, t->unfused, &by, &act, e))
 			return -1;
 		if (k[i].gemm)

@@ -26,6 +26,11 @@ same() {
 		same $rows --tp 1,2 --batch-size 3 --prompt-len 100 --gen-len 5 -- --hardware nvidia-h100-sxm --gpus-per-node 1
 		same $rows --batch-size 1 --seq-len 1 --cache-len 4095 --pretty -- --hardware nvidia-h100-sxm --ideal --unfused --pretty
 	done
+	# parallel layouts of one-step --totals points: timed in place, collectives and all
+	# (tp 4 over 2 GPUs a node crosses nodes: the scale-out link)
+	same --totals --tp 1,2,4 --pp 1,2 --batch-size 1,4 --seq-len 128,1024 -- --hardware nvidia-h100-sxm --gpus-per-node 2
+	same --totals --tp 2 --dp 2 --batch-size 3 --seq-len 1 --cache-len 100,4000 -- --hardware nvidia-a100-sxm-80gb \
+		--calibration "$cal"
 	# 4 documents of a 2 x 2 sweep
 	run sh -c "lmp-eval --totals --hardware nvidia-h100-sxm --batch-size 1,4 --seq-len 128,1024 '$LLAMA2' | jq -r .lmp"
 	[ "$output" = "$(printf 'roofline\nroofline\nroofline\nroofline')" ]
