@@ -12,86 +12,6 @@
 
 #include "lmp.h"
 
-#define MAX_DEPTH 256
-
-static const char *
-ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* p at '"': just past the closing quote, or NULL.  memchr finds the
- * quotes; one after an odd run of backslashes is escaped.  Raw control
- * characters are left to the strict parse of the entries that are used. */
-static const char *
-skip_string(const char *p, const char *end)
-{
-	const char *q = p + 1;
-
-	while ((q = memchr(q, '"', (size_t)(end - q)))) {
-		const char *b = q;
-		while (b > p + 1 && b[-1] == '\\')
-			b--;
-		if ((q - b) % 2 == 0)
-			return q + 1;
-		q++;
-	}
-	return NULL;
-}
-
-/* Just past one value (brackets matched, strings closed), or NULL. */
-static const char *
-skip_value(const char *p, const char *end)
-{
-	char stack[MAX_DEPTH];
-	int depth = 0;
-
-	do {
-		p = ws(p, end);
-		if (p >= end)
-			return NULL;
-		switch (*p) {
-		case '"':
-			if (!(p = skip_string(p, end)))
-				return NULL;
-			break;
-		case '{':
-		case '[':
-			if (depth == MAX_DEPTH)
-				return NULL;
-			stack[depth++] = *p == '{' ? '}' : ']';
-			p++;
-			continue; /* (to the loop's test: depth > 0) */
-		case '}':
-		case ']':
-			if (!depth || stack[depth - 1] != *p)
-				return NULL;
-			depth--;
-			p++;
-			break;
-		case ',':
-		case ':':
-			return NULL;
-		default: {
-			const char *s = p;
-			while (p < end && !strchr(",:}] \t\r\n{[\"", *p))
-				p++;
-			if (p == s)
-				return NULL;
-		}
-		}
-		p = ws(p, end);
-		if (depth && p < end && (*p == ',' || *p == ':')) {
-			p = ws(p + 1, end);
-			if (p < end && (*p == '}' || *p == ']'))
-				return NULL; /* a separator before a close */
-		}
-	} while (depth);
-	return p;
-}
-
 /* A key's text: plain keys copied, escaped ones decoded by the parser. */
 static char *
 key_text(const char *q, const char *after, const char *path, lmp_err *e)
@@ -116,21 +36,21 @@ typedef const char *(*member_fn)(void *ctx, char *key, const char *v, const char
 static const char *
 members(const char *p, const char *end, const char *path, member_fn fn, void *ctx, lmp_err *e)
 {
-	p = ws(p, end);
+	p = lmp_jscan_ws(p, end);
 	if (p >= end || *p != '{')
 		return lmp_fail(e, LMP_EXIT_INPUT, "%s: an object was expected", path), NULL;
-	p = ws(p + 1, end);
+	p = lmp_jscan_ws(p + 1, end);
 	if (p < end && *p == '}')
 		return p + 1;
 	for (;;) {
 		const char *k = p, *ke, *v, *ve;
 		char *key;
-		if (p >= end || *p != '"' || !(ke = skip_string(p, end)))
+		if (p >= end || *p != '"' || !(ke = lmp_jscan_string(p, end)))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON (a key was expected)", path), NULL;
-		p = ws(ke, end);
+		p = lmp_jscan_ws(ke, end);
 		if (p >= end || *p != ':')
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON (':' was expected)", path), NULL;
-		v = ws(p + 1, end);
+		v = lmp_jscan_ws(p + 1, end);
 		if (!(key = key_text(k, ke, path, e)))
 			return NULL;
 		if (!(ve = fn(ctx, key, v, end, e))) {
@@ -138,9 +58,9 @@ members(const char *p, const char *end, const char *path, member_fn fn, void *ct
 				lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON", path);
 			return NULL;
 		}
-		p = ws(ve, end);
+		p = lmp_jscan_ws(ve, end);
 		if (p < end && *p == ',') {
-			p = ws(p + 1, end);
+			p = lmp_jscan_ws(p + 1, end);
 			continue;
 		}
 		if (p < end && *p == '}')
@@ -159,7 +79,7 @@ static const char *
 entry_member(void *ctx, char *key, const char *v, const char *end, lmp_err *e)
 {
 	struct scan *sc = ctx;
-	const char *ve = skip_value(v, end);
+	const char *ve = lmp_jscan_value(v, end);
 
 	if (ve && !strcmp(key, "aliases")) {
 		cJSON *a = lmp_json_parse_one(v, (size_t)(ve - v), sc->db->path, e);
@@ -212,7 +132,7 @@ top_member(void *ctx, char *key, const char *v, const char *end, lmp_err *e)
 		sc->has_entries = 1;
 		ve = members(v, end, sc->db->path, entry, sc, e);
 	} else {
-		ve = skip_value(v, end);
+		ve = lmp_jscan_value(v, end);
 		if (ve && !strcmp(key, "lmp"))
 			sc->is_db = ve - v == 11 && !memcmp(v, "\"module_db\"", 11);
 	}
@@ -235,7 +155,7 @@ lmp_db_open(const char *path, lmp_err *e)
 	end = db->text + b.len;
 	if (lmp_json_check_text(db->text, b.len, path, e) || !(end = members(db->text, end, path, top_member, &sc, e)))
 		goto fail;
-	if (ws(end, db->text + b.len) != db->text + b.len) {
+	if (lmp_jscan_ws(end, db->text + b.len) != db->text + b.len) {
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: trailing garbage after the database", path);
 		goto fail;
 	}

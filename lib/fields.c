@@ -144,66 +144,6 @@ lmp_fields_free(lmp_fields *f)
 	free(f);
 }
 
-static const char *
-skip_ws(const char *s, const char *end)
-{
-	while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-		s++;
-	return s;
-}
-
-/* The end of the string whose opening quote is at s, NULL if unterminated. */
-static const char *
-string_end(const char *s, const char *end)
-{
-	for (s++; s < end; s++) {
-		if (*s == '\\')
-			s++;
-		else if (*s == '"')
-			return s + 1;
-	}
-	return NULL;
-}
-
-/* The characters value_end stops at inside a nested value: quotes,
- * brackets and braces; every other byte is skipped by one table look-up. */
-static const unsigned char stop[256] = {['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1};
-
-/* The end of the value at s (s at its first character), NULL if it runs
- * past end.  Nesting is counted, strings are skipped whole. */
-static const char *
-value_end(const char *s, const char *end)
-{
-	int depth = 0;
-
-	if (s >= end)
-		return NULL;
-	if (*s != '{' && *s != '[') {
-		if (*s == '"')
-			return string_end(s, end);
-		while (s < end && *s != ',' && *s != '}' && *s != ']' && *s != ' ' && *s != '\n' && *s != '\t' &&
-			*s != '\r')
-			s++;
-		return s;
-	}
-	for (; s < end; s++) {
-		while (s < end && !stop[(unsigned char)*s])
-			s++;
-		if (s == end)
-			break;
-		if (*s == '"') {
-			if (!(s = string_end(s, end)))
-				return NULL;
-			s--;
-		} else if (*s == '{' || *s == '[') {
-			depth++;
-		} else if (--depth == 0) {
-			return s + 1;
-		}
-	}
-	return NULL;
-}
-
 /* Project the object at s (its '{') by node n into out; *wrote says
  * whether any member was written.  Returns the end of the object, NULL if
  * the text is not a whole object. */
@@ -216,21 +156,24 @@ project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrot
 	if (s >= end || *s != '{')
 		return NULL;
 	lmp_buf_putc(out, '{');
-	s = skip_ws(s + 1, end);
+	s = lmp_jscan_ws(s + 1, end);
 	if (s < end && *s == '}')
 		goto close;
 	for (;;) {
 		const char *k, *ke, *v, *ve;
 		struct fnode *c;
-		if (s >= end || *s != '"' || !(ke = string_end(s, end)))
+		if (s >= end || *s != '"' || !(ke = lmp_jscan_string(s, end)))
 			return NULL;
 		k = s + 1;
-		s = skip_ws(ke, end);
+		s = lmp_jscan_ws(ke, end);
 		if (s >= end || *s != ':')
 			return NULL;
-		v = skip_ws(s + 1, end);
-		if (!(ve = value_end(v, end)))
+		v = lmp_jscan_ws(s + 1, end);
+		if (!(ve = lmp_jscan_value(v, end)))
 			return NULL;
+		s = ve;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\n' || ve[-1] == '\r'))
+			ve--; /* the value alone, without the whitespace after it */
 		if ((c = child(n, k, (size_t)(ke - 1 - k)))) {
 			size_t mark = out->len;
 			if (any)
@@ -253,9 +196,8 @@ project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrot
 				out->len = mark; /* a path through a value that is no object */
 			}
 		}
-		s = skip_ws(ve, end);
 		if (s < end && *s == ',') {
-			s = skip_ws(s + 1, end);
+			s = lmp_jscan_ws(s + 1, end);
 			continue;
 		}
 		if (s < end && *s == '}')
@@ -271,11 +213,11 @@ close:
 int
 lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp_err *e)
 {
-	const char *end = doc + len, *s = skip_ws(doc, end);
+	const char *end = doc + len, *s = lmp_jscan_ws(doc, end);
 	size_t mark = out->len;
 	int wrote;
 
-	if (!(s = project(&f->root, s, end, out, &wrote)) || skip_ws(s, end) != end) {
+	if (!(s = project(&f->root, s, end, out, &wrote)) || lmp_jscan_ws(s, end) != end) {
 		out->len = mark;
 		return lmp_fail(e, LMP_EXIT_INPUT, "--fields: a document that is not one JSON object");
 	}

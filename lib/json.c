@@ -244,14 +244,6 @@ lmp_json_stream_init(lmp_json_stream *s, const char *buf, size_t len, const char
 	s->line0 = s->col0 = 0;
 }
 
-static const char *
-skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
 /* Offset of a \u0000 escape, or -1: cJSON would end the string there and
  * silently keep "a" of "a\u0000b".  Only the last of an odd run of
  * backslashes escapes the u: "\\u0000" is a backslash and the text u0000. */
@@ -354,7 +346,7 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 	/* The whole input is checked once, before its first document. */
 	if (s->p == s->buf && check_text(s->buf, (size_t)(s->end - s->buf), s->name, s->line0, s->col0, e))
 		return NULL;
-	s->p = skip_ws(s->p, s->end);
+	s->p = lmp_jscan_ws(s->p, s->end);
 	if (s->p >= s->end || too_large(s, s->p, e))
 		return NULL;
 	doc = cJSON_ParseWithLengthOpts(s->p, (size_t)(s->end - s->p), &stop, 0);
@@ -364,7 +356,7 @@ lmp_json_next(lmp_json_stream *s, lmp_err *e)
 		const char *at = stop ? stop : s->p;
 		char near[40];
 		where(s, at, &line, &col);
-		if (skip_ws(at, s->end) >= s->end) {
+		if (lmp_jscan_ws(at, s->end) >= s->end) {
 			lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: malformed JSON (it ends inside a value: a bracket or a string is not closed)",
 				s->name, line, col);
 		} else {
@@ -408,7 +400,7 @@ lmp_json_parse_one(const char *buf, size_t len, const char *name, lmp_err *e)
 			lmp_fail(e, LMP_EXIT_INPUT, "%s: empty input", name);
 		return NULL;
 	}
-	s.p = skip_ws(s.p, s.end);
+	s.p = lmp_jscan_ws(s.p, s.end);
 	if (s.p < s.end) {
 		position(buf, s.p, &line, &col);
 		cJSON_Delete(doc);

@@ -1367,6 +1367,13 @@ void lmp_progress_stage(lmp_progress *p, double total, const char *fmt, ...) __a
 void lmp_progress_add(lmp_progress *p, double n);
 void lmp_progress_end(lmp_progress *p);
 
+/* jscan.c: JSON text scanned in place: past whitespace, past a string (p
+ * at its quote), past one whole value (brackets matched, strings closed);
+ * NULL where the text ends first or is not JSON's shape. */
+const char *lmp_jscan_ws(const char *p, const char *end);
+const char *lmp_jscan_string(const char *p, const char *end);
+const char *lmp_jscan_value(const char *p, const char *end);
+
 /* fields.c: --fields PATH,... of lmp-eval and lmp-roofline: each document
  * pruned to the named members (dotted paths of keys from the top), in the
  * document's order and nesting, values as written; a member a document

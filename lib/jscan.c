@@ -1,0 +1,91 @@
+/* jscan.c: JSON text scanned without building a tree: whitespace, a
+ * string and a whole value skipped, brackets matched.  For the readers that
+ * need only where things are: the lazy database (dbopen.c) and --fields
+ * (fields.c). */
+#include <string.h>
+
+#include "lmp.h"
+
+#define MAX_DEPTH 256
+
+/* What ends a number or a literal (true, false, null). */
+static const unsigned char ends_token[256] = {[','] = 1, [':'] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1,
+	['\r'] = 1, ['\n'] = 1, ['{'] = 1, ['['] = 1, ['"'] = 1};
+
+const char *
+lmp_jscan_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p at '"': just past the closing quote, or NULL.  memchr finds the
+ * quotes; one after an odd run of backslashes is escaped.  Raw control
+ * characters are left to the strict parse of the entries that are used. */
+const char *
+lmp_jscan_string(const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	while ((q = memchr(q, '"', (size_t)(end - q)))) {
+		const char *b = q;
+		while (b > p + 1 && b[-1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0)
+			return q + 1;
+		q++;
+	}
+	return NULL;
+}
+
+/* Just past one value (brackets matched, strings closed), or NULL. */
+const char *
+lmp_jscan_value(const char *p, const char *end)
+{
+	char stack[MAX_DEPTH];
+	int depth = 0;
+
+	do {
+		p = lmp_jscan_ws(p, end);
+		if (p >= end)
+			return NULL;
+		switch (*p) {
+		case '"':
+			if (!(p = lmp_jscan_string(p, end)))
+				return NULL;
+			break;
+		case '{':
+		case '[':
+			if (depth == MAX_DEPTH)
+				return NULL;
+			stack[depth++] = *p == '{' ? '}' : ']';
+			p++;
+			continue; /* (to the loop's test: depth > 0) */
+		case '}':
+		case ']':
+			if (!depth || stack[depth - 1] != *p)
+				return NULL;
+			depth--;
+			p++;
+			break;
+		case ',':
+		case ':':
+			return NULL;
+		default: {
+			const char *s = p;
+			while (p < end && !ends_token[(unsigned char)*p])
+				p++;
+			if (p == s)
+				return NULL;
+		}
+		}
+		p = lmp_jscan_ws(p, end);
+		if (depth && p < end && (*p == ',' || *p == ':')) {
+			p = lmp_jscan_ws(p + 1, end);
+			if (p < end && (*p == '}' || *p == ']'))
+				return NULL; /* a separator before a close */
+		}
+	} while (depth);
+	return p;
+}
