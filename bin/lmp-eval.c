@@ -501,8 +501,13 @@ main(int argc, char **argv)
 		w.fields_pretty = o.pretty;
 		w.pretty = 0;
 	}
-	if (w.roof && !w.rows && !w.pretty && !getenv("LMP_EVAL_NODIRECT"))
+	if (w.roof && !w.rows && !w.pretty && !getenv("LMP_EVAL_NODIRECT")) {
 		w.direct = lmp_roofdirect_new(w.roof);
+		/* what --fields prunes away is not worked out in the first place */
+		if (w.fields)
+			lmp_roofdirect_omit(w.direct, !lmp_fields_wants(w.fields, "roofline"),
+				!lmp_fields_wants(w.fields, "fit"));
+	}
 	if (o.params) {
 		list_params(db, o.params);
 		rc = 0;

@@ -11,7 +11,9 @@
  *
  * It works on the text: lmp-eval and lmp-roofline write each document
  * compact, and projecting that text costs a scan of it, where building and
- * printing a cJSON tree would cost a parse and a print. */
+ * printing a cJSON tree would cost a parse and a print.  The text is the
+ * tools' own, so the scan checks its nesting, not its grammar
+ * (lmp_jscan_skip). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,11 +171,9 @@ project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrot
 		if (s >= end || *s != ':')
 			return NULL;
 		v = lmp_jscan_ws(s + 1, end);
-		if (!(ve = lmp_jscan_value(v, end)))
+		if (!(ve = lmp_jscan_skip(v, end)) || ve == v)
 			return NULL;
-		s = ve;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\n' || ve[-1] == '\r'))
-			ve--; /* the value alone, without the whitespace after it */
+		s = lmp_jscan_ws(ve, end);
 		if ((c = child(n, k, (size_t)(ke - 1 - k)))) {
 			size_t mark = out->len;
 			if (any)
@@ -265,4 +265,24 @@ lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf
 	}
 	lmp_buf_putc(out, '\n');
 	return 0;
+}
+
+/* Whether any member at or under path (dotted) is named: what a writer may
+ * leave out, and not compute, when it is not. */
+int
+lmp_fields_wants(const lmp_fields *f, const char *path)
+{
+	const struct fnode *n = &f->root;
+	const char *p = path, *dot;
+
+	for (;;) {
+		if (n->leaf)
+			return 1;
+		dot = strchr(p, '.');
+		if (!(n = child((struct fnode *)n, p, dot ? (size_t)(dot - p) : strlen(p))))
+			return 0;
+		if (!dot)
+			return 1;
+		p = dot + 1;
+	}
 }

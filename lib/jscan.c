@@ -89,3 +89,48 @@ lmp_jscan_value(const char *p, const char *end)
 	} while (depth);
 	return p;
 }
+
+/* The bytes that matter inside a container: quotes and brackets. */
+static const unsigned char in_container[256] = {['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1};
+
+/* Just past one value of text known to be JSON (a document lmp wrote), or
+ * NULL where the text ends first: nothing is checked but the nesting, so
+ * each byte costs one look-up.  Whitespace after the value is not
+ * skipped. */
+const char *
+lmp_jscan_skip(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p != '{' && *p != '[') {
+		if (*p == '"')
+			return lmp_jscan_string(p, end);
+		while (p < end && !ends_token[(unsigned char)*p])
+			p++;
+		return p;
+	}
+	for (;;) {
+		while (p < end && !in_container[(unsigned char)*p])
+			p++;
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			/* a key or a short string: no call, escapes stepped over */
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+			p++;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+			p++;
+		} else {
+			p++;
+			if (--depth == 0)
+				return p;
+		}
+	}
+}

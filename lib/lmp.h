@@ -675,6 +675,8 @@ typedef struct lmp_roofdirect lmp_roofdirect;
 lmp_roofdirect *lmp_roofdirect_new(const struct lmp_roof_opts *o);
 void lmp_roofdirect_free(lmp_roofdirect *d);
 int lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e);
+/* Members a --fields run does not name: neither computed nor written. */
+void lmp_roofdirect_omit(lmp_roofdirect *d, int roofline, int fit);
 
 /* parallel.c: a model sharded over a parallel layout (lmp-eval(1)
  * PARALLELISM).  Each module_db.json entry declares how its parameters
@@ -1373,6 +1375,9 @@ void lmp_progress_end(lmp_progress *p);
 const char *lmp_jscan_ws(const char *p, const char *end);
 const char *lmp_jscan_string(const char *p, const char *end);
 const char *lmp_jscan_value(const char *p, const char *end);
+/* Past one value of text known to be JSON (lmp's own): only the nesting is
+ * followed, each byte one table look-up. */
+const char *lmp_jscan_skip(const char *p, const char *end);
 
 /* fields.c: --fields PATH,... of lmp-eval and lmp-roofline: each document
  * pruned to the named members (dotted paths of keys from the top), in the
@@ -1384,5 +1389,6 @@ void lmp_fields_free(lmp_fields *f);
 int lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
 int lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
 const char *lmp_fields_unseen(const lmp_fields *f);
+int lmp_fields_wants(const lmp_fields *f, const char *path);
 
 #endif

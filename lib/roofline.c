@@ -671,6 +671,7 @@ struct lmp_roofdirect {
 	const lmp_model *m;   /* the model whose position limit is kept */
 	double limit;
 	lmp_buf out;
+	int no_roofline, no_fit; /* --fields names neither: not written, the fit not computed */
 };
 
 lmp_roofdirect *
@@ -680,6 +681,13 @@ lmp_roofdirect_new(const struct lmp_roof_opts *o)
 
 	d->o = *o;
 	return d;
+}
+
+void
+lmp_roofdirect_omit(lmp_roofdirect *d, int roofline, int fit)
+{
+	d->no_roofline = roofline;
+	d->no_fit = fit;
 }
 
 void
@@ -821,7 +829,8 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 		return -1;
 	/* the totals' brace, a layout's "parallel" */
 	lmp_buf_add(&d->out, doc + pt->tot_end, len - 2 - pt->tot_end);
-	lmp_buf_add(&d->out, d->roof.s, d->roof.len);
+	if (!d->no_roofline)
+		lmp_buf_add(&d->out, d->roof.s, d->roof.len);
 	in.rt = cJSON_GetObjectItemCaseSensitive(d->doc, "runtime");
 	in.tot = d->gtot;
 	in.wb = pt->weight_bytes;
@@ -831,7 +840,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	in.dev_wb = pt->dev_wb;
 	in.dev_state = pt->dev_state;
 	dw = (lmp_emit){.b = &d->out, .n = 1};
-	if (fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
+	if (!d->no_fit && fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
 		return -1;
 	lmp_buf_puts(&d->out, "}\n");
 	b->len = start;
