@@ -32,7 +32,9 @@ load helper
 }
 
 @test "lmp-eval --fields: every path of the fused sweep, rows, requests and the cJSON path prunes alike" {
-	local f=runtime,totals.time_s,totals.ttft_s,fit.max_batch_size a
+	local f a
+	# with a fit member, and without (the direct path then works out no fit)
+	for f in runtime,totals.time_s,totals.ttft_s,fit.max_batch_size runtime.batch_size,totals.time_s,totals.bound; do
 	for a in "--totals --batch-size 1,4 --seq-len 128,1024" "--batch-size 2 --seq-len 64" \
 		"--totals --batch-size 2 --prompt-len 512 --gen-len 16" "--batch-size 2 --prompt-len 64 --gen-len 3"; do
 		lmp-eval $a --hardware nvidia-h100-sxm --fields "$f" "$LLAMA2" > "$BATS_TEST_TMPDIR/fused" 2>/dev/null
@@ -43,6 +45,7 @@ load helper
 		# only the named top-level members
 		run jq -r 'keys_unsorted | join(",")' "$BATS_TEST_TMPDIR/fused"
 		[[ "${lines[0]}" =~ ^runtime,totals(,fit)?$ ]] || fail "$a: top-level members ${lines[0]}"
+	done
 	done
 	# a request's time to first token is its prefill phase's time
 	run sh -c "lmp-eval --totals --hardware nvidia-h100-sxm --batch-size 2 --prompt-len 512 --gen-len 16 \
