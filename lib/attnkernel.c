@@ -389,24 +389,38 @@ seq_splits(const struct call *c, int64_t ctx)
  * limit (hopper/block.h get_n_block_min_max; FA2's kernels alike); a
  * split takes ceil(tiles / S) of the tile's own (FA3) or of the longest
  * sequence's (FA2). */
+/* Query tile i of a sequence of s new tokens over c cached (rows s x g):
+ * its last row (end, exclusive), the K/V tiles it walks [nmin, nmax) and
+ * the splits that get some of them (busy). */
+static void
+tile_span(int64_t s, int64_t c, const struct call *k, int64_t S, int64_t i, int64_t *end, int64_t *nmin,
+	int64_t *nmax, int64_t *busy)
+{
+	int64_t g = k->g, bm = k->bm, bn = k->bn, rows = s * g;
+
+	*end = (i + 1) * bm < rows ? (i + 1) * bm : rows;
+	*nmax = cdiv(c + (*end - 1) / g + 1, bn);
+	*nmin = 0;
+	if (k->local && c + i * bm / g - k->wl > 0)
+		*nmin = (c + i * bm / g - k->wl) / bn;
+	if (S < 2)
+		*busy = 1;
+	else if (k->fa3)
+		*busy = cdiv(*nmax - *nmin, cdiv(*nmax - *nmin, S));
+	else
+		*busy = (*nmax - 1) / k->per - *nmin / k->per + 1;
+}
+
 static void
 walk_tiles(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
 {
-	int64_t g = k->g, bm = k->bm, bn = k->bn, rows = s * g, kv = c + s, i;
+	int64_t bm = k->bm, bn = k->bn, rows = s * k->g, kv = c + s, i;
 
 	*pairs = *keys = *qrows = 0;
 	for (i = 0; i * bm < rows; i++) {
-		int64_t end = (i + 1) * bm < rows ? (i + 1) * bm : rows;
-		int64_t nmax = cdiv(c + (end - 1) / g + 1, bn), nmin = 0, load, busy;
-		if (k->local && c + i * bm / g - k->wl > 0)
-			nmin = (c + i * bm / g - k->wl) / bn;
+		int64_t end, nmin, nmax, busy, load;
+		tile_span(s, c, k, S, i, &end, &nmin, &nmax, &busy);
 		load = (nmax * bn < kv ? nmax * bn : kv) - nmin * bn; /* none past the sequence */
-		if (S < 2)
-			busy = 1;
-		else if (k->fa3)
-			busy = cdiv(nmax - nmin, cdiv(nmax - nmin, S));
-		else
-			busy = (nmax - 1) / k->per - nmin / k->per + 1;
 		*pairs += (lmp_i128)(end - i * bm) * load;
 		*keys += load;
 		*qrows += (lmp_i128)(end - i * bm) * busy;
@@ -529,5 +543,93 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 		    set(&v[LMP_K_WRITES], &w, &r->count, &tot[LMP_K_WRITES], e))
 			return -1;
 	}
+	return 0;
+}
+
+/* The smallest x > c with x = a (mod p), p > 0. */
+static int64_t
+next_mod(int64_t c, int64_t a, int64_t p)
+{
+	int64_t r = ((a - c) % p + p) % p;
+
+	return c + (r ? r : p);
+}
+
+static void
+at_most(int64_t *next, int64_t c, int64_t x)
+{
+	if (x > c && x < *next)
+		*next = x;
+}
+
+/* The shape of a one-query step's attention calls (a decode step over a
+ * cache of c): every choice the kernels make that is not a count (tiles,
+ * packed heads, the window, each call's splits, and per query tile the
+ * first K/V tile walked and the splits that get work), hashed into *sig,
+ * and the smallest cache length past c at which any of it may change
+ * (*next; INT64_MAX: never).  Between two such lengths a step's attention
+ * counts are linear in the cache; at one, a split count can change and
+ * change back (the splits heuristic is not monotone), which is why the
+ * closed form of a decode phase (decpieces.c) ends its pieces there. */
+int
+lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next, lmp_err *e)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const lmp_query *qu = &rt->queries[0];
+	int64_t c = qu->cache_len, s = qu->seq_len;
+	const lmp_row *seen[32];
+	int nseen = 0;
+
+	*next = INT64_MAX;
+	*sig = 0;
+	if (rt->nqueries != 1 || !(rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED))
+		return 0;
+	for (int i = 0; i < m->nrows; i++) {
+		lmp_row *r = &m->rows[i];
+		struct call k;
+		int64_t win, S, t, end, nmin, nmax, busy, v[16];
+		int yes, n = 0, again = 0;
+		if (!r->attn)
+			continue;
+		/* the layers' rows of one attention: one call's shape (the same
+		 * bound counts, heads and window plan alike) */
+		for (int j = 0; j < nseen && !again; j++)
+			again = !memcmp(seen[j]->keys, r->keys, sizeof r->keys) && seen[j]->nh == r->nh &&
+				seen[j]->nkv == r->nkv && seen[j]->hd == r->hd && seen[j]->vd == r->vd &&
+				seen[j]->window == r->window;
+		if (again)
+			continue;
+		if (nseen < 32)
+			seen[nseen++] = r;
+		if (plain(m, r, rt, &yes, &win, e))
+			return -1;
+		if (!yes)
+			continue;
+		plan(r, rt, win, &k);
+		S = seq_splits(&k, s + c);
+		v[n++] = nseen, v[n++] = k.fa3, v[n++] = k.local, v[n++] = k.bm, v[n++] = k.bn, v[n++] = k.g;
+		v[n++] = k.wl, v[n++] = S; /* the splits a sequence gets (not the bound or the
+					     * varlen tiles a split, which change every tile) */
+		v[n++] = win > 0 && rt->attention != LMP_ATTN_PAGED && c > win - 1; /* given() capped */
+		for (int j = 0; j < n; j++)
+			h = (h ^ (uint64_t)v[j]) * 1099511628211ULL;
+		for (t = 0; t * k.bm < s * k.g && t < 64; t++) {
+			tile_span(s, given(rt, win, c), &k, S, t, &end, &nmin, &nmax, &busy);
+			h = (h ^ (uint64_t)nmin) * 1099511628211ULL;
+			h = (h ^ (uint64_t)busy) * 1099511628211ULL;
+			/* where this tile's last K/V tile, or its first, moves */
+			at_most(next, c, next_mod(c, -((end - 1) / k.g), k.bn));
+			if (win > 0) {
+				at_most(next, c, next_mod(c, win - 1 - t * k.bm / k.g, k.bn));
+				at_most(next, c, win - t * k.bm / k.g);
+			}
+		}
+		/* the call's own tile count (splits, varlen blocks a split) */
+		at_most(next, c, next_mod(c, 1 - s, k.bn));
+		if (win > 0) /* the window coming into force, the cache capped */
+			for (int64_t d = -2; d <= 2; d++)
+				at_most(next, c, win + d);
+	}
+	*sig = h;
 	return 0;
 }

@@ -10,29 +10,39 @@
  * (a second piece, d = 0), pages add a block's worth at each boundary (j).
  *
  * The pieces are found from the steps' own values (the caller evaluates a
- * step, all its quantities at once): each piece is fitted on its first
- * steps (two, or with pages the first pair inside a block and the first
- * pair across a boundary), its end is the last step that still agrees,
- * found by bisection (a window or chunk boundary changes the form for good
- * once crossed), and it is checked at every step where it is at most
- * CHECK_ALL long, else at its ends, both sides of its first and last
- * block boundaries and CHECK_SPREAD steps spread over it.  Anything else
- * (an inexact value, a form that fails a check, more than MAXPIECES
+ * step, all its quantities at once).  The steps are first cut where the
+ * caller's shape changes (the attention kernels' choices: their split
+ * counts are not monotone in the context, so a form can come back after
+ * steps of another, which bisection cannot see); the shape is asked only
+ * where the caller says it may change.  Within a shape each piece is
+ * fitted on its first steps (two, or with pages the first pair inside a
+ * block and the first pair across a boundary), its end is the last step
+ * that still agrees, found by bisection (a window or chunk boundary
+ * changes the form for good once crossed), and it is checked at every step
+ * where it is at most CHECK_ALL long, else at its ends, both sides of its
+ * first and last block boundaries and CHECK_SPREAD steps spread over it;
+ * where the check meets a step that does not agree, the piece is cut
+ * before it.  Anything else (an inexact value, a form that fails a check,
+ * more steps evaluated than the phase has plus 1024, more than MAXPIECES
  * pieces) is "not this shape": the caller evaluates every step instead. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lmp.h"
 
-#define MAXPIECES 16
+#define MAXPIECES 1024
 #define CHECK_ALL 32
 #define CHECK_SPREAD 8
 
 struct find {
 	lmp_dstep_fn at;
+	lmp_dshape_fn shape;
 	void *ctx;
 	int64_t steps, block, off;
 	int nc;
+	int64_t evals;  /* steps evaluated so far: past the phase's steps and 1024 more, summing them is cheaper */
+	int64_t lim;    /* the piece being found ends before this step (its shape's end) */
+	int64_t seg;    /* the end of the shape last scanned (0: none yet) */
 	lmp_num *v, *w; /* a step's values; scratch */
 	lmp_dpieces *p;
 	lmp_err *e;
@@ -67,6 +77,7 @@ form_at(const lmp_dpieces *p, int i, int c, int64_t s, lmp_num *out)
 static int
 eval(struct find *f, int64_t s, lmp_num *v)
 {
+	f->evals++;
 	if (f->at(f->ctx, s, v, f->e))
 		return -1;
 	for (int c = 0; c < f->nc; c++)
@@ -75,18 +86,36 @@ eval(struct find *f, int64_t s, lmp_num *v)
 	return 1;
 }
 
-/* 1: every component of step s is piece i's form, 0 not, -1 error. */
+/* |x| below 2^62: a product of two such stays inside 128 bits. */
+static int
+small(const lmp_num *x)
+{
+	return x->exact && x->d == 1 && x->n < ((lmp_i128)1 << 62) && x->n > -((lmp_i128)1 << 62);
+}
+
+/* 1: every component of step s is piece i's form, 0 not, -1 error.  Most
+ * components are whole numbers: their form is worked out in 128 bits. */
 static int
 agrees(struct find *f, int i, int64_t s)
 {
+	const lmp_dpieces *p = f->p;
+	lmp_i128 ds = s - p->first[i], dk = kblocks(p, s) - kblocks(p, p->first[i]);
 	lmp_num x;
 	int rc = eval(f, s, f->w);
 
 	if (rc <= 0)
 		return rc;
-	for (int c = 0; c < f->nc; c++)
-		if (form_at(f->p, i, c, s, &x) || !lmp_num_eq(&x, &f->w[c]))
+	for (int c = 0; c < f->nc; c++) {
+		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
+		const lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *w = &f->w[c];
+		if (small(v0) && small(d) && small(j) && ds < ((lmp_i128)1 << 62) && dk < ((lmp_i128)1 << 62)) {
+			if (!w->exact || w->d != 1 || w->n != v0->n + d->n * ds + j->n * dk)
+				return 0;
+			continue;
+		}
+		if (form_at(p, i, c, s, &x) || !lmp_num_eq(&x, w))
 			return 0;
+	}
 	return 1;
 }
 
@@ -108,7 +137,7 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 	lmp_dpieces *p = f->p;
 	size_t at = (size_t)i * (size_t)f->nc;
 	lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at];
-	int64_t last = f->steps - 1, a, t;
+	int64_t last = f->lim - 1, a, t;
 	int rc, c;
 
 	p->first[i] = s0;
@@ -143,36 +172,72 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 	return 1;
 }
 
-/* Checks piece i on [first, last] (see the top). */
+/* Whether step s agrees with piece i; where it does not, the earliest
+ * such step checked so far is kept in *bad. */
 static int
-check(struct find *f, int i, int64_t last)
+agrees_at(struct find *f, int i, int64_t s, int64_t *bad)
+{
+	int rc = agrees(f, i, s);
+
+	if (!rc && s < *bad)
+		*bad = s;
+	return rc;
+}
+
+/* Checks piece i on [first, last] (see the top): 1 it holds, -1 error, 0
+ * not, with *bad the earliest step seen not to agree. */
+static int
+check(struct find *f, int i, int64_t last, int64_t *bad)
 {
 	int64_t s0 = f->p->first[i], n = last - s0 + 1, s, k;
-	int rc;
+	int rc, ok = 1;
 
+	*bad = INT64_MAX;
 	if (n <= CHECK_ALL) {
 		for (s = s0; s <= last; s++)
-			if ((rc = agrees(f, i, s)) <= 0)
+			if ((rc = agrees_at(f, i, s, bad)) <= 0)
 				return rc;
 		return 1;
 	}
+	/* every sample, so that *bad is the earliest of them */
 	for (k = 0; k < 4; k++)
-		if ((rc = agrees(f, i, s0 + k)) <= 0 || (rc = agrees(f, i, last - k)) <= 0)
+		if ((rc = agrees_at(f, i, s0 + k, bad)) < 0 || (rc = agrees_at(f, i, last - k, bad)) < 0)
 			return rc;
 	if (f->block > 1) {
 		int64_t t = s0 + (f->block - (s0 + f->off) % f->block) % f->block;
 		int64_t u = last - 1 - (last - 1 + f->off) % f->block;
 		for (k = 0; k < 2; k++)
-			if ((t + k <= last && (rc = agrees(f, i, t + k)) <= 0) ||
-			    (u + k >= s0 && u + k <= last && (rc = agrees(f, i, u + k)) <= 0))
+			if ((t + k <= last && (rc = agrees_at(f, i, t + k, bad)) < 0) ||
+			    (u + k >= s0 && u + k <= last && (rc = agrees_at(f, i, u + k, bad)) < 0))
 				return rc;
 	}
 	for (k = 1; k <= CHECK_SPREAD; k++) {
 		s = s0 + (int64_t)((lmp_i128)(n - 1) * k / (CHECK_SPREAD + 1));
-		if ((rc = agrees(f, i, s)) <= 0 || (s + 1 <= last && (rc = agrees(f, i, s + 1)) <= 0))
+		if ((rc = agrees_at(f, i, s, bad)) < 0 || (s + 1 <= last && (rc = agrees_at(f, i, s + 1, bad)) < 0))
 			return rc;
 	}
-	return 1;
+	if (*bad != INT64_MAX)
+		ok = 0;
+	return ok;
+}
+
+/* The last step from lo (which agrees) before hi that agrees with piece i,
+ * by bisection: the form holds up to a step and not past it.  -1 error. */
+static int64_t
+last_agreeing(struct find *f, int i, int64_t lo, int64_t hi)
+{
+	int rc;
+
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if ((rc = agrees(f, i, mid)) < 0)
+			return -1;
+		if (rc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static void
@@ -187,12 +252,44 @@ grow(lmp_dpieces *p, int n)
 	p->j = lmp_xrealloc(p->j, sizeof *p->j * m);
 }
 
-int
-lmp_dpieces_find(lmp_dstep_fn at, void *ctx, int64_t steps, int nc, int64_t block, int64_t off, lmp_dpieces *p,
-	lmp_err *e)
+/* The end (the first later step of another shape) of the shape that holds
+ * step s0: the shape is asked at each step where it may change. */
+static int
+shape_end(struct find *f, int64_t s0)
 {
-	struct find f = {at, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, NULL, NULL, p, e};
-	int64_t s0 = 0, upto, lo, hi, mid;
+	uint64_t sig0, sig;
+	int64_t nx, after;
+
+	if (!f->shape) {
+		f->lim = f->steps;
+		return 0;
+	}
+	if (s0 < f->seg) { /* the same shape as the piece before */
+		f->lim = f->seg;
+		return 0;
+	}
+	if (f->shape(f->ctx, s0, &sig0, &nx, f->e))
+		return -1;
+	while (nx < f->steps) {
+		if (nx <= s0)
+			nx = s0 + 1;
+		if (f->shape(f->ctx, nx, &sig, &after, f->e))
+			return -1;
+		if (sig != sig0)
+			break;
+		s0 = nx;
+		nx = after;
+	}
+	f->seg = f->lim = nx < f->steps ? nx : f->steps;
+	return 0;
+}
+
+int
+lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps, int nc, int64_t block, int64_t off,
+	lmp_dpieces *p, lmp_err *e)
+{
+	struct find f = {at, shape, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, 0, 0, 0, NULL, NULL, p, e};
+	int64_t s0 = 0, upto, lo, mid, bad;
 	int rc = 0;
 
 	memset(p, 0, sizeof *p);
@@ -206,17 +303,20 @@ lmp_dpieces_find(lmp_dstep_fn at, void *ctx, int64_t steps, int nc, int64_t bloc
 	f.w = lmp_xmalloc(sizeof *f.w * (size_t)nc);
 	while (s0 < steps) {
 		int i = p->n;
-		if (i == MAXPIECES) {
+		if (i == MAXPIECES || f.evals > steps + 1024) {
 			rc = 0;
 			break;
 		}
 		grow(p, i + 1);
 		p->n++;
+		if (shape_end(&f, s0)) {
+			rc = -1;
+			break;
+		}
 		if ((rc = fit(&f, i, s0, &upto)) <= 0)
 			break;
 		/* its end: the last step that agrees (the fit's steps must) */
 		lo = upto;
-		hi = steps;
 		for (mid = s0; mid <= upto && (rc = agrees(&f, i, mid)) > 0; mid++)
 			;
 		if (rc < 0)
@@ -230,27 +330,29 @@ lmp_dpieces_find(lmp_dstep_fn at, void *ctx, int64_t steps, int nc, int64_t bloc
 			p->last[i] = s0++;
 			continue;
 		}
-		if (upto < steps - 1) {
-			if ((rc = agrees(&f, i, steps - 1)) < 0)
+		if (upto < f.lim - 1) {
+			if ((rc = agrees(&f, i, f.lim - 1)) < 0)
 				break;
 			if (rc)
-				lo = steps - 1;
-			else
-				hi = steps - 1;
-			while (hi - lo > 1) {
-				mid = lo + (hi - lo) / 2;
-				if ((rc = agrees(&f, i, mid)) < 0)
-					break;
-				if (rc)
-					lo = mid;
-				else
-					hi = mid;
-			}
-			if (rc < 0)
+				lo = f.lim - 1;
+			else if ((lo = last_agreeing(&f, i, lo, f.lim - 1)) < 0) {
+				rc = -1;
 				break;
+			}
 		}
-		p->last[i] = lo;
-		if ((rc = check(&f, i, lo)) <= 0)
+		/* a form can come back after steps of another (FlashAttention's
+		 * split count is not monotone in the context): where the check
+		 * meets a step that does not agree, the piece ends before it */
+		for (;;) {
+			p->last[i] = lo;
+			if ((rc = check(&f, i, lo, &bad)) != 0 || bad <= upto || bad > lo)
+				break;
+			if ((lo = last_agreeing(&f, i, upto, bad)) < 0) {
+				rc = -1;
+				break;
+			}
+		}
+		if (rc <= 0)
 			break;
 		s0 = lo + 1;
 	}

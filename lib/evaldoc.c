@@ -1443,6 +1443,25 @@ decode_step(void *ctx, int64_t s, lmp_num *v, lmp_err *e)
 	return evaluate(d->m, d->rt, d->rows ? v : NULL, v + (d->rows ? d->n : 0), 0, e);
 }
 
+/* A decode step's attention shape (attnkernel.c lmp_attn_shape): a piece
+ * of the closed form never spans two. */
+static int
+decode_shape(void *ctx, int64_t s, uint64_t *sig, int64_t *next, lmp_err *e)
+{
+	struct dstep *d = ctx;
+	int64_t c;
+
+	d->q->seq_len = 1;
+	d->q->cache_len = d->prompt + s;
+	if (lmp_runtime_compute(d->rt, e))
+		return -1;
+	lmp_prog_set_point(d->m->prog, d->rt);
+	if (lmp_attn_shape(d->m, d->rt, sig, &c, e))
+		return -1;
+	*next = c == INT64_MAX ? INT64_MAX : c - d->prompt;
+	return 0;
+}
+
 /* The decode phase in closed form (lmp-eval(1) "per_step"): its sums are
  * sums over the pieces' ranges of steps, what it keeps (parameters, the
  * state, weight bytes, GEMM n and k) the last step's.  1 done, with the
@@ -1457,7 +1476,7 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 	lmp_num *last = lmp_xmalloc(sizeof *last * (size_t)nc);
 	lmp_err quiet = {0};
 
-	if (lmp_dpieces_find(decode_step, &d, steps, nc, rt->kv_block, g->prompt_len + 1, ps, &quiet) <= 0) {
+	if (lmp_dpieces_find(decode_step, decode_shape, &d, steps, nc, rt->kv_block, g->prompt_len + 1, ps, &quiet) <= 0) {
 		free(last);
 		return 0;
 	}

@@ -767,6 +767,10 @@ void lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args);
  * runs them, in rows (stride values a row, or NULL) and in tot (the
  * model's totals, LMP_K_* first). */
 int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+/* A one-query step's attention shape (the kernels' choices, hashed) and
+ * the next cache length at which it may change (INT64_MAX: never); the
+ * point's variables must be set (lmp_prog_set_point). */
+int lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next, lmp_err *e);
 /* engineapply.c: the engine's knobs on a point's values (rows: nrows x
  * stride or NULL, tot by lmp_kind): KV paging (rt->kv_block), fusion as the
  * entries declare it (rt->fusion), and the profile run's
@@ -798,9 +802,13 @@ typedef struct lmp_dpieces {
 } lmp_dpieces;
 /* A step's nc values (exact where they can be); -1 on error. */
 typedef int (*lmp_dstep_fn)(void *ctx, int64_t s, lmp_num *v, lmp_err *e);
-/* 1 found, 0 not of this shape (evaluate every step instead), -1 error. */
-int lmp_dpieces_find(lmp_dstep_fn at, void *ctx, int64_t steps, int nc, int64_t block, int64_t off, lmp_dpieces *p,
-	lmp_err *e);
+/* A step's shape (what is not a count, hashed: a piece never spans two
+ * shapes) and the next step at which it may change; -1 on error. */
+typedef int (*lmp_dshape_fn)(void *ctx, int64_t s, uint64_t *sig, int64_t *next, lmp_err *e);
+/* 1 found, 0 not of this shape (evaluate every step instead), -1 error.
+ * shape may be NULL (one shape throughout). */
+int lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps, int nc, int64_t block,
+	int64_t off, lmp_dpieces *p, lmp_err *e);
 void lmp_dpieces_free(lmp_dpieces *p);
 /* Component c summed over every step, and at the last step (0, or -1 on overflow). */
 int lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out);

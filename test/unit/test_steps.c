@@ -179,7 +179,7 @@ test_pieces(void)
 	for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
 		steps = lens[t];
 		y.calls = 0;
-		int found = lmp_dpieces_find(syn_step, &y, steps, 5, 16, 37, &p, &e), calls = y.calls;
+		int found = lmp_dpieces_find(syn_step, NULL, &y, steps, 5, 16, 37, &p, &e), calls = y.calls;
 		if (found != 1) {
 			snprintf(name, sizeof name, "%lld steps: pieces found", (long long)steps);
 			ok(0, name, e.msg);
@@ -221,9 +221,61 @@ test_pieces(void)
 	}
 	/* a square is no such form: the caller loops */
 	y.quad = 1;
-	ok(lmp_dpieces_find(syn_step, &y, 300, 5, 16, 37, &p, &e) == 0, "s^2: not of that shape (0: step by step)", NULL);
+	ok(lmp_dpieces_find(syn_step, NULL, &y, 300, 5, 16, 37, &p, &e) == 0, "s^2: not of that shape (0: step by step)", NULL);
 	/* short phases are checked step by step, so any shape that fits is exact */
-	ok(lmp_dpieces_find(syn_step, &y, 2, 5, 16, 37, &p, &e) == 1, "s^2 over two steps is a line", NULL);
+	ok(lmp_dpieces_find(syn_step, NULL, &y, 2, 5, 16, 37, &p, &e) == 1, "s^2 over two steps is a line", NULL);
+	lmp_dpieces_free(&p);
+}
+
+/* A phase whose form comes back: a kernel splits its work two ways over
+ * steps 1280..1407 only (one 128-step tile of the context), adding 1000 to
+ * component 1 there; component 0 grows 3 a step throughout.  Spread
+ * samples of a 5000-step piece (every 555 steps) step over it. */
+static int
+excursion(int64_t s)
+{
+	return s >= 1280 && s < 1408;
+}
+
+static int
+exc_step(void *ctx, int64_t s, lmp_num *v, lmp_err *e)
+{
+	(void)ctx, (void)e;
+	v[0] = lmp_num_int(7 + 3 * s);
+	v[1] = lmp_num_int(4 * s + (excursion(s) ? 1000 : 0));
+	return 0;
+}
+
+/* its shape: the split, which may change only at multiples of 128 */
+static int
+exc_shape(void *ctx, int64_t s, uint64_t *sig, int64_t *next, lmp_err *e)
+{
+	(void)ctx, (void)e;
+	*sig = (uint64_t)excursion(s);
+	*next = (s / 128 + 1) * 128;
+	return 0;
+}
+
+static void
+test_shapes(void)
+{
+	lmp_dpieces p;
+	lmp_num v, want[2] = {lmp_num_int(0), lmp_num_int(0)}, r[2];
+	lmp_err e = {0};
+	int good = 1;
+
+	for (int64_t s = 0; s < 5000; s++) {
+		exc_step(NULL, s, r, &e);
+		lmp_num_add(&want[0], &r[0], &want[0]);
+		lmp_num_add(&want[1], &r[1], &want[1]);
+	}
+	ok(lmp_dpieces_find(exc_step, exc_shape, NULL, 5000, 2, 0, 1, &p, &e) == 1, "a form that comes back: found", e.msg);
+	for (int c = 0; c < 2; c++)
+		good &= !lmp_dpieces_sum(&p, c, &v) && lmp_num_eq(&v, &want[c]);
+	snprintf(got, sizeof got, "%d pieces", p.n);
+	ok(good, "a form that comes back: the sums are the step-by-step sums, exactly", got);
+	ok(p.n == 3 && p.last[0] == 1279 && p.last[1] == 1407, "a form that comes back: three pieces, cut at its shape's ends",
+		got);
 	lmp_dpieces_free(&p);
 }
 
@@ -231,6 +283,7 @@ int
 main(void)
 {
 	lmp_alloc_init();
+	test_shapes();
 	test_time();
 	test_pieces();
 	printf("1..%d\n", ntest);
