@@ -108,6 +108,24 @@ setup() {
 			| [.first, .last]] == [[0, 94], [95, 1998]]'
 }
 
+@test "a batch-1 request under vLLM's paged FlashAttention: pieces cut where the split count changes, exact, and cheap" {
+	# vLLM's varlen FA3 decode splits a lone sequence's keys by a heuristic
+	# that is not monotone in the context (hopper/heuristics.h): a split
+	# count can come back after tiles of another.  Each batch-1 request here
+	# once summed its pieces past such a change (off by ~1e-6); now the
+	# phase matches the step loop integer for integer.
+	for args in "--batch-size 1 --prompt-len 1000 --gen-len 5000" "--batch-size 1 --prompt-len 16,128 --gen-len 5000"; do
+		lmp-eval --totals --engine vllm $args "$M/meta-llama--Llama-2-7b-hf.populated.json" > a.json 2>/dev/null
+		LMP_EVAL_STEPWISE=1 lmp-eval --totals --engine vllm $args "$M/meta-llama--Llama-2-7b-hf.populated.json" > b.json 2>/dev/null
+		cmp a.json b.json || fail "$args: closed form and step loop differ"
+	done
+	# a 32k-token request has per_step on its decode kernels, in a few pieces
+	lmp-eval --totals --engine vllm --batch-size 1 --prompt-len 128 --gen-len 32768 \
+		"$M/meta-llama--Llama-2-7b-hf.populated.json" 2>/dev/null > c.json
+	jq -e '[.phases.decode.kernels[] | has("per_step")] | all' c.json
+	jq -e '[.phases.decode.kernels[] | .per_step.pieces | length] | max < 32' c.json
+}
+
 @test "per_step of a decode row sums to the row (attention over a growing cache: d FLOPs a key)" {
 	# Llama-2-7B, one sequence of 100 tokens generating 11: 10 decode steps
 	lmp-eval --engine transformers --batch-size 1 --prompt-len 100 --gen-len 11 "$LLAMA2" > g.json
