@@ -615,7 +615,8 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next
 			h = (h ^ (uint64_t)v[j]) * 1099511628211ULL;
 		for (t = 0; t * k.bm < s * k.g && t < 64; t++) {
 			tile_span(s, given(rt, win, c), &k, S, t, &end, &nmin, &nmax, &busy);
-			h = (h ^ (uint64_t)nmin) * 1099511628211ULL;
+			/* not nmin: it only grows, a staircase the pieces follow
+			 * (lmp_attn_window_tiles), or where they end */
 			h = (h ^ (uint64_t)busy) * 1099511628211ULL;
 			/* where this tile's last K/V tile, or its first, moves */
 			at_most(next, c, next_mod(c, -((end - 1) / k.g), k.bn));
@@ -632,4 +633,38 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next
 	}
 	*sig = h;
 	return 0;
+}
+
+/* A one-query step's sliding window as a staircase of K/V tiles: where
+ * every windowed call of the step walks tiles of the same bn from the same
+ * window start (wl = window - 1 keys back), the first tile a decode step
+ * walks is floor((cache - wl) / bn) once the window is full.  1 and *bn,
+ * *wl where there is exactly one such; 0 where none or several. */
+int
+lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t *wl, lmp_err *e)
+{
+	int n = 0;
+
+	if (rt->nqueries != 1 || !(rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED))
+		return 0;
+	for (int i = 0; i < m->nrows; i++) {
+		lmp_row *r = &m->rows[i];
+		struct call k;
+		int64_t win;
+		int yes;
+		if (!r->attn)
+			continue;
+		if (plain(m, r, rt, &yes, &win, e))
+			return -1;
+		if (!yes)
+			continue;
+		plan(r, rt, win, &k);
+		if (!k.local)
+			continue;
+		if (n && (k.bn != *bn || k.wl != *wl))
+			return 0;
+		*bn = k.bn, *wl = k.wl;
+		n = 1;
+	}
+	return n;
 }

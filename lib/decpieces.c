@@ -54,6 +54,22 @@ kblocks(const lmp_dpieces *p, int64_t s)
 	return p->block > 1 ? (s + p->off + p->block - 1) / p->block : 0;
 }
 
+/* The second staircase at step s (a sliding window's first K/V tile). */
+static int64_t
+hcells(const lmp_dpieces *p, int64_t s)
+{
+	return p->per2 > 1 ? (s + p->off2) / p->per2 : 0;
+}
+
+/* Σ_{u=0}^{x} floor(u / P), x >= -1: q whole cells of P and the rest. */
+static lmp_i128
+floor_sum(int64_t x, int64_t P)
+{
+	lmp_i128 q = (x + 1) / P;
+
+	return (lmp_i128)P * q * (q - 1) / 2 + q * ((x + 1) - q * P);
+}
+
 /* Σ_{u=1}^{x} ceil(u / b), x >= 0: q whole blocks of b and r more. */
 static lmp_i128
 ceil_sum(int64_t x, int64_t b)
@@ -69,9 +85,11 @@ form_at(const lmp_dpieces *p, int i, int c, int64_t s, lmp_num *out)
 {
 	size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
 	lmp_num ds = lmp_num_int(s - p->first[i]), dk = lmp_num_int(kblocks(p, s) - kblocks(p, p->first[i])), t;
+	lmp_num dh = lmp_num_int(hcells(p, s) - hcells(p, p->first[i]));
 
 	return lmp_num_mul(&p->d[at], &ds, &t) || lmp_num_add(&p->v0[at], &t, out) ||
-		lmp_num_mul(&p->j[at], &dk, &t) || lmp_num_add(out, &t, out);
+		lmp_num_mul(&p->j[at], &dk, &t) || lmp_num_add(out, &t, out) ||
+		lmp_num_mul(&p->h[at], &dh, &t) || lmp_num_add(out, &t, out);
 }
 
 static int
@@ -100,6 +118,7 @@ agrees(struct find *f, int i, int64_t s)
 {
 	const lmp_dpieces *p = f->p;
 	lmp_i128 ds = s - p->first[i], dk = kblocks(p, s) - kblocks(p, p->first[i]);
+	lmp_i128 dh = hcells(p, s) - hcells(p, p->first[i]);
 	lmp_num x;
 	int rc = eval(f, s, f->w);
 
@@ -107,9 +126,10 @@ agrees(struct find *f, int i, int64_t s)
 		return rc;
 	for (int c = 0; c < f->nc; c++) {
 		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
-		const lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *w = &f->w[c];
-		if (small(v0) && small(d) && small(j) && ds < ((lmp_i128)1 << 62) && dk < ((lmp_i128)1 << 62)) {
-			if (!w->exact || w->d != 1 || w->n != v0->n + d->n * ds + j->n * dk)
+		const lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *h = &p->h[at], *w = &f->w[c];
+		if (small(v0) && small(d) && small(j) && small(h) && ds < ((lmp_i128)1 << 60) &&
+		    dk < ((lmp_i128)1 << 60) && dh < ((lmp_i128)1 << 60)) {
+			if (!w->exact || w->d != 1 || w->n != v0->n + d->n * ds + j->n * dk + h->n * dh)
 				return 0;
 			continue;
 		}
@@ -136,20 +156,22 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 {
 	lmp_dpieces *p = f->p;
 	size_t at = (size_t)i * (size_t)f->nc;
-	lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at];
-	int64_t last = f->lim - 1, a, t;
+	lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *h = &p->h[at];
+	int64_t last = f->lim - 1, a, t, u;
 	int rc, c;
 
 	p->first[i] = s0;
 	if ((rc = eval(f, s0, v0)) <= 0)
 		return rc;
 	for (c = 0; c < f->nc; c++)
-		d[c] = j[c] = lmp_num_int(0);
+		d[c] = j[c] = h[c] = lmp_num_int(0);
 	*upto = s0;
 	if (s0 == last)
 		return 1;
-	/* the step: a pair of steps inside one block */
-	a = p->block > 1 && kblocks(p, s0 + 1) != kblocks(p, s0) ? s0 + 1 : s0;
+	/* the step: a pair of steps inside one block and one cell of the
+	 * second staircase (two boundaries can be next to each other) */
+	for (a = s0; a < s0 + 2 && (kblocks(p, a + 1) != kblocks(p, a) || hcells(p, a + 1) != hcells(p, a)); a++)
+		;
 	if (a + 1 <= last) {
 		if ((rc = eval(f, a, f->v)) <= 0 || (rc = eval(f, a + 1, f->w)) <= 0)
 			return rc;
@@ -157,18 +179,35 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 			return 0;
 		*upto = a + 1;
 	}
-	if (p->block <= 1)
-		return 1;
-	/* the block term: the first pair across a boundary, less the step */
-	t = s0 + (p->block - (s0 + p->off) % p->block) % p->block;
-	if (t + 1 > last)
-		return 1;
-	if ((rc = eval(f, t, f->v)) <= 0 || (rc = eval(f, t + 1, f->w)) <= 0)
-		return rc;
-	if (diff(f->w, f->v, j, f->nc) || diff(j, d, j, f->nc))
-		return 0;
-	if (t + 1 > *upto)
-		*upto = t + 1;
+	if (p->block > 1) {
+		/* the block term: the first pair across a boundary (and not the
+		 * second staircase's), less the step */
+		t = s0 + (p->block - (s0 + p->off) % p->block) % p->block;
+		while (t + 1 <= last && hcells(p, t + 1) != hcells(p, t))
+			t += p->block;
+		if (t + 1 <= last) {
+			if ((rc = eval(f, t, f->v)) <= 0 || (rc = eval(f, t + 1, f->w)) <= 0)
+				return rc;
+			if (diff(f->w, f->v, j, f->nc) || diff(j, d, j, f->nc))
+				return 0;
+			if (t + 1 > *upto)
+				*upto = t + 1;
+		}
+	}
+	if (p->per2 > 1) {
+		/* the second staircase: the first pair across its boundary,
+		 * less the step (and the block term where a block ends there) */
+		u = s0 + (p->per2 - 1 - (s0 + p->off2) % p->per2);
+		if (u + 1 <= last) {
+			if ((rc = eval(f, u, f->v)) <= 0 || (rc = eval(f, u + 1, f->w)) <= 0)
+				return rc;
+			if (diff(f->w, f->v, h, f->nc) || diff(h, d, h, f->nc) ||
+			    (kblocks(p, u + 1) != kblocks(p, u) && diff(h, j, h, f->nc)))
+				return 0;
+			if (u + 1 > *upto)
+				*upto = u + 1;
+		}
+	}
 	return 1;
 }
 
@@ -206,6 +245,15 @@ check(struct find *f, int i, int64_t last, int64_t *bad)
 	if (f->block > 1) {
 		int64_t t = s0 + (f->block - (s0 + f->off) % f->block) % f->block;
 		int64_t u = last - 1 - (last - 1 + f->off) % f->block;
+		for (k = 0; k < 2; k++)
+			if ((t + k <= last && (rc = agrees_at(f, i, t + k, bad)) < 0) ||
+			    (u + k >= s0 && u + k <= last && (rc = agrees_at(f, i, u + k, bad)) < 0))
+				return rc;
+	}
+	if (f->p->per2 > 1) {
+		/* both sides of the second staircase's first and last steps */
+		int64_t P = f->p->per2, t = s0 + (P - 1 - (s0 + f->p->off2) % P);
+		int64_t u = last - 1 - (last + f->p->off2) % P;
 		for (k = 0; k < 2; k++)
 			if ((t + k <= last && (rc = agrees_at(f, i, t + k, bad)) < 0) ||
 			    (u + k >= s0 && u + k <= last && (rc = agrees_at(f, i, u + k, bad)) < 0))
@@ -250,6 +298,7 @@ grow(lmp_dpieces *p, int n)
 	p->v0 = lmp_xrealloc(p->v0, sizeof *p->v0 * m);
 	p->d = lmp_xrealloc(p->d, sizeof *p->d * m);
 	p->j = lmp_xrealloc(p->j, sizeof *p->j * m);
+	p->h = lmp_xrealloc(p->h, sizeof *p->h * m);
 }
 
 /* The end (the first later step of another shape) of the shape that holds
@@ -286,7 +335,7 @@ shape_end(struct find *f, int64_t s0)
 
 int
 lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps, int nc, int64_t block, int64_t off,
-	lmp_dpieces *p, lmp_err *e)
+	int64_t per2, int64_t off2, lmp_dpieces *p, lmp_err *e)
 {
 	struct find f = {at, shape, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, 0, 0, 0, NULL, NULL, p, e};
 	int64_t s0 = 0, upto, lo, mid, bad;
@@ -296,6 +345,10 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 	p->nc = nc;
 	p->block = f.block;
 	p->off = off;
+	if (per2 > 1) {
+		p->per2 = per2;
+		p->off2 = (off2 % per2 + per2) % per2; /* differences of cells are the same */
+	}
 	p->steps = steps;
 	if (steps < 1)
 		return 0;
@@ -373,6 +426,7 @@ lmp_dpieces_free(lmp_dpieces *p)
 	free(p->v0);
 	free(p->d);
 	free(p->j);
+	free(p->h);
 	memset(p, 0, sizeof *p);
 }
 
@@ -385,9 +439,11 @@ lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out)
 	for (int i = 0; i < p->n; i++) {
 		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
 		int64_t s0 = p->first[i], s1 = p->last[i];
-		lmp_i128 n = s1 - s0 + 1, ks = 0;
+		lmp_i128 n = s1 - s0 + 1, ks = 0, hs = 0;
 		if (p->block > 1)
 			ks = ceil_sum(s1 + p->off, p->block) - ceil_sum(s0 - 1 + p->off, p->block) - n * kblocks(p, s0);
+		if (p->per2 > 1)
+			hs = floor_sum(s1 + p->off2, p->per2) - floor_sum(s0 - 1 + p->off2, p->per2) - n * hcells(p, s0);
 		t = lmp_num_int(n);
 		if (lmp_num_mul(&p->v0[at], &t, &t) || lmp_num_add(out, &t, out))
 			return -1;
@@ -396,6 +452,9 @@ lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out)
 			return -1;
 		u = lmp_num_int(ks);
 		if (lmp_num_mul(&p->j[at], &u, &t) || lmp_num_add(out, &t, out))
+			return -1;
+		u = lmp_num_int(hs);
+		if (lmp_num_mul(&p->h[at], &u, &t) || lmp_num_add(out, &t, out))
 			return -1;
 	}
 	return 0;
@@ -407,14 +466,15 @@ lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out)
 	return form_at(p, p->n - 1, c, p->last[p->n - 1], out) ? -1 : 0;
 }
 
-/* One quantity of piece i: [q0, d] or, paged, [q0, d, j]. */
+/* One quantity of piece i: [q0, d] or, paged, [q0, d, j], q0 its value
+ * at the piece's first step as written. */
 static void
-coef_json(lmp_buf *b, const lmp_dpieces *p, size_t at)
+coef_json(lmp_buf *b, const lmp_dpieces *p, size_t at, const lmp_num *q0)
 {
 	char s[LMP_NUM_STRMAX];
 
 	lmp_buf_putc(b, '[');
-	lmp_buf_add(b, s, (size_t)lmp_num_str(&p->v0[at], s));
+	lmp_buf_add(b, s, (size_t)lmp_num_str(q0, s));
 	lmp_buf_putc(b, ',');
 	lmp_buf_add(b, s, (size_t)lmp_num_str(&p->d[at], s));
 	if (p->block > 1) {
@@ -434,7 +494,8 @@ continues(const lmp_dpieces *p, int k, int i, const int *cs, int ncs)
 	for (int q = 0; q < ncs; q++) {
 		size_t a = (size_t)k * (size_t)p->nc + (size_t)cs[q], b = (size_t)i * (size_t)p->nc + (size_t)cs[q];
 		if (!lmp_num_eq(&p->d[a], &p->d[b]) || !lmp_num_eq(&p->j[a], &p->j[b]) ||
-		    form_at(p, k, cs[q], p->first[i], &x) || !lmp_num_eq(&x, &p->v0[b]))
+		    !lmp_num_eq(&p->h[a], &p->h[b]) || form_at(p, k, cs[q], p->first[i], &x) ||
+		    !lmp_num_eq(&x, &p->v0[b]))
 			return 0;
 	}
 	return 1;
@@ -454,16 +515,31 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 	}
 	lmp_buf_puts(b, "\"pieces\":[");
 	for (i = 0; i < p->n; i = k) {
+		int stairs = 0;
+		int64_t a, z;
 		/* adjacent pieces that are one form for this row are one piece */
 		for (k = i + 1; k < p->n && continues(p, i, k, lc, ncs); k++)
 			;
-		lmp_buf_printf(b, "%s{\"first\":%lld,\"last\":%lld", i ? "," : "", (long long)p->first[i],
-			(long long)p->last[k - 1]);
-		for (q = 0; q < ncs; q++) {
-			lmp_buf_printf(b, ",\"%s\":", names[q]);
-			coef_json(b, p, (size_t)i * (size_t)p->nc + (size_t)lc[q]);
+		for (q = 0; q < ncs; q++)
+			stairs |= !lmp_num_is_zero(&p->h[(size_t)i * (size_t)p->nc + (size_t)lc[q]]);
+		/* a document's piece has no second staircase: one piece a step
+		 * of it, each from its own first value */
+		for (a = p->first[i]; a <= p->last[k - 1]; a = z + 1) {
+			z = stairs ? a + (p->per2 - 1 - (a + p->off2) % p->per2) : p->last[k - 1];
+			if (z > p->last[k - 1])
+				z = p->last[k - 1];
+			lmp_buf_printf(b, "%s{\"first\":%lld,\"last\":%lld", i || a > p->first[i] ? "," : "", (long long)a,
+				(long long)z);
+			for (q = 0; q < ncs; q++) {
+				size_t at = (size_t)i * (size_t)p->nc + (size_t)lc[q];
+				lmp_num q0 = p->v0[at];
+				if (a > p->first[i])
+					form_at(p, i, lc[q], a, &q0);
+				lmp_buf_printf(b, ",\"%s\":", names[q]);
+				coef_json(b, p, at, &q0);
+			}
+			lmp_buf_putc(b, '}');
 		}
-		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_puts(b, "]}");
 }
@@ -473,7 +549,7 @@ lmp_dpieces_const(const lmp_dpieces *p, int c)
 {
 	for (int i = 0; i < p->n; i++) {
 		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
-		if (!lmp_num_is_zero(&p->d[at]) || !lmp_num_is_zero(&p->j[at]))
+		if (!lmp_num_is_zero(&p->d[at]) || !lmp_num_is_zero(&p->j[at]) || !lmp_num_is_zero(&p->h[at]))
 			return 0;
 		if (i && !lmp_num_eq(&p->v0[at], &p->v0[at - (size_t)p->nc]))
 			return 0;

@@ -711,7 +711,7 @@ same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
 			size_t x = (size_t)p * (size_t)ps->nc + (size_t)(i * NV + c);
 			size_t y = (size_t)p * (size_t)ps->nc + (size_t)(j * NV + c);
 			if (!num_eq(&ps->v0[x], &ps->v0[y]) || !num_eq(&ps->d[x], &ps->d[y]) ||
-			    !num_eq(&ps->j[x], &ps->j[y]))
+			    !num_eq(&ps->j[x], &ps->j[y]) || !num_eq(&ps->h[x], &ps->h[y]))
 				return 0;
 		}
 	return 1;
@@ -1475,8 +1475,20 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 	struct dstep d = {m, rt, q, g->prompt_len, n, dec != NULL};
 	lmp_num *last = lmp_xmalloc(sizeof *last * (size_t)nc);
 	lmp_err quiet = {0};
+	int64_t per2 = 0, off2 = 0;
 
-	if (lmp_dpieces_find(decode_step, decode_shape, &d, steps, nc, rt->kv_block, g->prompt_len + 1, ps, &quiet) <= 0) {
+	/* a sliding window's first K/V tile: a second staircase, in steps
+	 * (the cache is prompt_len + s at step s) */
+	q->seq_len = 1;
+	q->cache_len = g->prompt_len + steps - 1;
+	if (!lmp_runtime_compute(rt, &quiet)) {
+		int64_t bn, wl;
+		lmp_prog_set_point(m->prog, rt);
+		if (lmp_attn_window_tiles(m, rt, &bn, &wl, &quiet) == 1)
+			per2 = bn, off2 = g->prompt_len - wl;
+	}
+	if (lmp_dpieces_find(decode_step, decode_shape, &d, steps, nc, rt->kv_block, g->prompt_len + 1, per2, off2, ps,
+		    &quiet) <= 0) {
 		free(last);
 		return 0;
 	}

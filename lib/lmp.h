@@ -771,6 +771,9 @@ int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int strid
  * the next cache length at which it may change (INT64_MAX: never); the
  * point's variables must be set (lmp_prog_set_point). */
 int lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next, lmp_err *e);
+/* The step's sliding-window calls' one tile size and window start (1), or
+ * 0 where there are none or several. */
+int lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t *wl, lmp_err *e);
 /* engineapply.c: the engine's knobs on a point's values (rows: nrows x
  * stride or NULL, tot by lmp_kind): KV paging (rt->kv_block), fusion as the
  * entries declare it (rt->fusion), and the profile run's
@@ -797,8 +800,9 @@ int lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_e
 typedef struct lmp_dpieces {
 	int n, nc;               /* pieces; components of a step */
 	int64_t steps, block, off;
+	int64_t per2, off2;      /* a second staircase, floor((s + off2) / per2) (0: none) */
 	int64_t *first, *last;   /* per piece, steps (0: the phase's first) */
-	lmp_num *v0, *d, *j;     /* n x nc */
+	lmp_num *v0, *d, *j, *h; /* n x nc */
 } lmp_dpieces;
 /* A step's nc values (exact where they can be); -1 on error. */
 typedef int (*lmp_dstep_fn)(void *ctx, int64_t s, lmp_num *v, lmp_err *e);
@@ -808,7 +812,7 @@ typedef int (*lmp_dshape_fn)(void *ctx, int64_t s, uint64_t *sig, int64_t *next,
 /* 1 found, 0 not of this shape (evaluate every step instead), -1 error.
  * shape may be NULL (one shape throughout). */
 int lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps, int nc, int64_t block,
-	int64_t off, lmp_dpieces *p, lmp_err *e);
+	int64_t off, int64_t per2, int64_t off2, lmp_dpieces *p, lmp_err *e);
 void lmp_dpieces_free(lmp_dpieces *p);
 /* Component c summed over every step, and at the last step (0, or -1 on overflow). */
 int lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out);

@@ -179,7 +179,7 @@ test_pieces(void)
 	for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
 		steps = lens[t];
 		y.calls = 0;
-		int found = lmp_dpieces_find(syn_step, NULL, &y, steps, 5, 16, 37, &p, &e), calls = y.calls;
+		int found = lmp_dpieces_find(syn_step, NULL, &y, steps, 5, 16, 37, 0, 0, &p, &e), calls = y.calls;
 		if (found != 1) {
 			snprintf(name, sizeof name, "%lld steps: pieces found", (long long)steps);
 			ok(0, name, e.msg);
@@ -221,9 +221,9 @@ test_pieces(void)
 	}
 	/* a square is no such form: the caller loops */
 	y.quad = 1;
-	ok(lmp_dpieces_find(syn_step, NULL, &y, 300, 5, 16, 37, &p, &e) == 0, "s^2: not of that shape (0: step by step)", NULL);
+	ok(lmp_dpieces_find(syn_step, NULL, &y, 300, 5, 16, 37, 0, 0, &p, &e) == 0, "s^2: not of that shape (0: step by step)", NULL);
 	/* short phases are checked step by step, so any shape that fits is exact */
-	ok(lmp_dpieces_find(syn_step, NULL, &y, 2, 5, 16, 37, &p, &e) == 1, "s^2 over two steps is a line", NULL);
+	ok(lmp_dpieces_find(syn_step, NULL, &y, 2, 5, 16, 37, 0, 0, &p, &e) == 1, "s^2 over two steps is a line", NULL);
 	lmp_dpieces_free(&p);
 }
 
@@ -269,7 +269,7 @@ test_shapes(void)
 		lmp_num_add(&want[0], &r[0], &want[0]);
 		lmp_num_add(&want[1], &r[1], &want[1]);
 	}
-	ok(lmp_dpieces_find(exc_step, exc_shape, NULL, 5000, 2, 0, 1, &p, &e) == 1, "a form that comes back: found", e.msg);
+	ok(lmp_dpieces_find(exc_step, exc_shape, NULL, 5000, 2, 0, 1, 0, 0, &p, &e) == 1, "a form that comes back: found", e.msg);
 	for (int c = 0; c < 2; c++)
 		good &= !lmp_dpieces_sum(&p, c, &v) && lmp_num_eq(&v, &want[c]);
 	snprintf(got, sizeof got, "%d pieces", p.n);
@@ -279,11 +279,54 @@ test_shapes(void)
 	lmp_dpieces_free(&p);
 }
 
+/* A sliding window's first K/V tile under FlashAttention: the keys a
+ * decode step loads fall by a tile of 128 each time the window's start
+ * crosses one (phase 21 here), on top of the step's growth and the pages
+ * of 16 (offset 37). */
+static int
+stair_step(void *ctx, int64_t s, lmp_num *v, lmp_err *e)
+{
+	(void)ctx, (void)e;
+	v[0] = lmp_num_int(1000 + 5 * s - 640 * ((s + 21) / 128) + 3 * ceildiv(s + 37, 16));
+	v[1] = lmp_num_int(42);
+	return 0;
+}
+
+static void
+test_stairs(void)
+{
+	lmp_dpieces p;
+	lmp_num v, want[2] = {lmp_num_int(0), lmp_num_int(0)}, r[2];
+	lmp_err e = {0};
+	int good = 1;
+
+	for (int64_t s = 0; s < 20000; s++) {
+		stair_step(NULL, s, r, &e);
+		lmp_num_add(&want[0], &r[0], &want[0]);
+		lmp_num_add(&want[1], &r[1], &want[1]);
+	}
+	ok(lmp_dpieces_find(stair_step, NULL, NULL, 20000, 2, 16, 37, 128, 21, &p, &e) == 1,
+		"a second staircase: found", e.msg);
+	for (int c = 0; c < 2; c++)
+		good &= !lmp_dpieces_sum(&p, c, &v) && lmp_num_eq(&v, &want[c]);
+	snprintf(got, sizeof got, "%d pieces", p.n);
+	ok(good, "a second staircase: the sums are the step-by-step sums, exactly", got);
+	ok(p.n == 1, "a second staircase: one piece over 20,000 steps (156 tiles)", got);
+	stair_step(NULL, 19999, r, &e);
+	ok(!lmp_dpieces_last(&p, 0, &v) && lmp_num_eq(&v, &r[0]), "a second staircase: the last step's value", NULL);
+	lmp_dpieces_free(&p);
+	/* without it, a piece a tile */
+	ok(lmp_dpieces_find(stair_step, NULL, NULL, 20000, 2, 16, 37, 0, 0, &p, &e) == 1 && p.n > 100,
+		"without the second staircase: a piece a tile", NULL);
+	lmp_dpieces_free(&p);
+}
+
 int
 main(void)
 {
 	lmp_alloc_init();
 	test_shapes();
+	test_stairs();
 	test_time();
 	test_pieces();
 	printf("1..%d\n", ntest);
