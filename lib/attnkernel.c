@@ -381,14 +381,6 @@ seq_splits(const struct call *c, int64_t ctx)
 	return s < 1 ? 1 : s < c->splits ? s : c->splits;
 }
 
-/* For one sequence of s new tokens over c cached, in rows of g packed
- * heads, split S ways: the scores computed (rows x keys loaded) and the
- * keys loaded, summed over the query tiles, and the Q rows loaded, once
- * by each split that has K/V tiles to walk.  A tile walks the K/V tiles
- * from its first row's window start (local) to its last row's causal
- * limit (hopper/block.h get_n_block_min_max; FA2's kernels alike); a
- * split takes ceil(tiles / S) of the tile's own (FA3) or of the longest
- * sequence's (FA2). */
 /* Query tile i of a sequence of s new tokens over c cached (rows s x g):
  * its last row (end, exclusive), the K/V tiles it walks [nmin, nmax) and
  * the splits that get some of them (busy). */
@@ -411,6 +403,14 @@ tile_span(int64_t s, int64_t c, const struct call *k, int64_t S, int64_t i, int6
 		*busy = (*nmax - 1) / k->per - *nmin / k->per + 1;
 }
 
+/* For one sequence of s new tokens over c cached, in rows of g packed
+ * heads, split S ways: the scores computed (rows x keys loaded) and the
+ * keys loaded, summed over the query tiles, and the Q rows loaded, once
+ * by each split that has K/V tiles to walk.  A tile walks the K/V tiles
+ * from its first row's window start (local) to its last row's causal
+ * limit (hopper/block.h get_n_block_min_max; FA2's kernels alike); a
+ * split takes ceil(tiles / S) of the tile's own (FA3) or of the longest
+ * sequence's (FA2). */
 static void
 walk_tiles(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp_i128 *keys, lmp_i128 *qrows)
 {
