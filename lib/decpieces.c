@@ -3,11 +3,15 @@
  * Step s of a decode phase (s = 0 the first, over a cache of off - 1
  * tokens) does work that is, per quantity, a closed form in s over a few
  * pieces of steps:
- *   q(s) = q0 + d (s - first) + j (K(s) - K(first)),  first <= s <= last
+ *   q(s) = q0 + d (s - first) + j (K(s) - K(first)) + h (H(s) - H(first)),
+ *   first <= s <= last
  * with K(s) = ceil((s + off) / block), the KV blocks a sequence holds after
- * step s where the cache is paged (block > 1), else j = 0.  Attention grows
- * by the same work a key (d), a sliding window stops the growth once full
- * (a second piece, d = 0), pages add a block's worth at each boundary (j).
+ * step s where the cache is paged (block > 1), else j = 0, and H(s) =
+ * floor((s + off2) / per2) a second staircase (a sliding window's first
+ * K/V tile under FlashAttention), else h = 0.  Attention grows by the same
+ * work a key (d), a sliding window stops the growth once full (a second
+ * piece, d = 0), pages add a block's worth at each boundary (j), a
+ * window's start leaving a K/V tile takes a tile's worth off (h).
  *
  * The pieces are found from the steps' own values (the caller evaluates a
  * step, all its quantities at once).  The steps are first cut where the
@@ -20,7 +24,8 @@
  * that still agrees, found by bisection (a window or chunk boundary
  * changes the form for good once crossed), and it is checked at every step
  * where it is at most CHECK_ALL long, else at its ends, both sides of its
- * first and last block boundaries and CHECK_SPREAD steps spread over it;
+ * first and last block boundaries (and the second staircase's) and
+ * CHECK_SPREAD steps spread over it;
  * where the check meets a step that does not agree, the piece is cut
  * before it.  Anything else (an inexact value, a form that fails a check,
  * more steps evaluated than the phase has plus 1024, more than MAXPIECES
