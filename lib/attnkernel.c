@@ -489,23 +489,58 @@ mul(lmp_num a, lmp_i128 b, lmp_i128 c, lmp_i128 d, lmp_num *out)
 	return lmp_num_mul(&a, &x, out) || lmp_num_mul(out, &y, out) || lmp_num_div(out, &z, out);
 }
 
-int
-lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e)
+/* The rows of one attention in every layer plan alike (the same bound
+ * counts, heads and window): the first of them stands for the rest. */
+struct seen {
+	const lmp_row *r[32];
+	int n;
+};
+
+static int
+seen_before(struct seen *sn, const lmp_row *r)
 {
-	for (int i = 0; i < m->nrows; i++) {
-		lmp_row *r = &m->rows[i];
-		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, fc, qb, kvb, t, pb, w;
-		lmp_i128 pairs = 0, keys = 0, qrows = 0, split_rows = 0, p, k, qr;
-		struct call c;
-		int64_t win;
+	for (int j = 0; j < sn->n; j++)
+		if (!memcmp(sn->r[j]->keys, r->keys, sizeof r->keys) && sn->r[j]->nh == r->nh &&
+		    sn->r[j]->nkv == r->nkv && sn->r[j]->hd == r->hd && sn->r[j]->vd == r->vd &&
+		    sn->r[j]->window == r->window)
+			return 1;
+	if (sn->n < 32)
+		sn->r[sn->n++] = r;
+	return 0;
+}
+
+/* The next row from *i on that FlashAttention's tiles apply to (with sn,
+ * not one like a row before), planned for the step: 1 (*i its index), 0
+ * none left, -1 error.  The caller moves *i on. */
+static int
+next_call(lmp_model *m, const lmp_runtime *rt, int *i, struct seen *sn, int64_t *win, struct call *c, lmp_err *e)
+{
+	for (; *i < m->nrows; (*i)++) {
+		lmp_row *r = &m->rows[*i];
 		int yes;
-		if (!r->attn)
+		if (!r->attn || (sn && seen_before(sn, r)))
 			continue;
-		if (plain(m, r, rt, &yes, &win, e))
+		if (plain(m, r, rt, &yes, win, e))
 			return -1;
 		if (!yes)
 			continue;
-		plan(r, rt, win, &c);
+		plan(r, rt, *win, c);
+		return 1;
+	}
+	return 0;
+}
+
+int
+lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e)
+{
+	struct call c;
+	int64_t win;
+	int i = 0, rc;
+
+	for (; (rc = next_call(m, rt, &i, NULL, &win, &c, e)) > 0; i++) {
+		lmp_row *r = &m->rows[i];
+		lmp_num own[LMP_NKINDS], *v = rows ? &rows[i * stride] : own, f, fc, qb, kvb, t, pb, w;
+		lmp_i128 pairs = 0, keys = 0, qrows = 0, split_rows = 0, p, k, qr;
 		for (int q = 0; q < rt->nqueries; q++) {
 			const lmp_query *qu = &rt->queries[q];
 			if ((qu->seq_len * c.g + c.bm - 1) / c.bm > (int64_t)1 << 24)
@@ -543,7 +578,7 @@ lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, l
 		    set(&v[LMP_K_WRITES], &w, &r->count, &tot[LMP_K_WRITES], e))
 			return -1;
 	}
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /* The smallest x > c with x = a (mod p), p > 0. */
@@ -576,38 +611,20 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next
 {
 	uint64_t h = 1469598103934665603ULL;
 	const lmp_query *qu = &rt->queries[0];
-	int64_t c = qu->cache_len, s = qu->seq_len;
-	const lmp_row *seen[32];
-	int nseen = 0;
+	int64_t c = qu->cache_len, s = qu->seq_len, win;
+	struct seen sn = {.n = 0};
+	struct call k;
+	int i = 0, rc;
 
 	*next = INT64_MAX;
 	*sig = 0;
 	if (rt->nqueries != 1 || !(rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED))
 		return 0;
-	for (int i = 0; i < m->nrows; i++) {
-		lmp_row *r = &m->rows[i];
-		struct call k;
-		int64_t win, S, t, end, nmin, nmax, busy, v[16];
-		int yes, n = 0, again = 0;
-		if (!r->attn)
-			continue;
-		/* the layers' rows of one attention: one call's shape (the same
-		 * bound counts, heads and window plan alike) */
-		for (int j = 0; j < nseen && !again; j++)
-			again = !memcmp(seen[j]->keys, r->keys, sizeof r->keys) && seen[j]->nh == r->nh &&
-				seen[j]->nkv == r->nkv && seen[j]->hd == r->hd && seen[j]->vd == r->vd &&
-				seen[j]->window == r->window;
-		if (again)
-			continue;
-		if (nseen < 32)
-			seen[nseen++] = r;
-		if (plain(m, r, rt, &yes, &win, e))
-			return -1;
-		if (!yes)
-			continue;
-		plan(r, rt, win, &k);
+	for (; (rc = next_call(m, rt, &i, &sn, &win, &k, e)) > 0; i++) {
+		int64_t S, t, end, nmin, nmax, busy, v[16];
+		int n = 0;
 		S = seq_splits(&k, s + c);
-		v[n++] = nseen, v[n++] = k.fa3, v[n++] = k.local, v[n++] = k.bm, v[n++] = k.bn, v[n++] = k.g;
+		v[n++] = sn.n, v[n++] = k.fa3, v[n++] = k.local, v[n++] = k.bm, v[n++] = k.bn, v[n++] = k.g;
 		v[n++] = k.wl, v[n++] = S; /* the splits a sequence gets (not the bound or the
 					     * varlen tiles a split, which change every tile) */
 		v[n++] = win > 0 && rt->attention != LMP_ATTN_PAGED && c > win - 1; /* given() capped */
@@ -632,7 +649,7 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next
 				at_most(next, c, win + d);
 	}
 	*sig = h;
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /* A one-query step's sliding window as a staircase of K/V tiles: where
@@ -643,22 +660,14 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next
 int
 lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t *wl, lmp_err *e)
 {
-	int n = 0;
+	struct seen sn = {.n = 0};
+	struct call k;
+	int64_t win;
+	int n = 0, i = 0, rc;
 
 	if (rt->nqueries != 1 || !(rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED))
 		return 0;
-	for (int i = 0; i < m->nrows; i++) {
-		lmp_row *r = &m->rows[i];
-		struct call k;
-		int64_t win;
-		int yes;
-		if (!r->attn)
-			continue;
-		if (plain(m, r, rt, &yes, &win, e))
-			return -1;
-		if (!yes)
-			continue;
-		plan(r, rt, win, &k);
+	for (; (rc = next_call(m, rt, &i, &sn, &win, &k, e)) > 0; i++) {
 		if (!k.local)
 			continue;
 		if (n && (k.bn != *bn || k.wl != *wl))
@@ -666,5 +675,5 @@ lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t 
 		*bn = k.bn, *wl = k.wl;
 		n = 1;
 	}
-	return n;
+	return rc < 0 ? -1 : n;
 }
