@@ -20,6 +20,17 @@
 #include "lmp.h"
 
 /* The paths as a tree: each node one key; a leaf keeps its member whole. */
+/* A long value left out at the same place in every document (the model,
+ * the roofline object of a sweep's settings) is stepped over by comparing
+ * it with the last one there, not by scanning it: JSON values are
+ * self-delimiting, so text that starts with a whole value is that value. */
+#define MEMO_MEMBERS 16
+#define MEMO_MIN 32
+struct memo {
+	char *text;
+	size_t len;
+};
+
 struct fnode {
 	char *key;
 	size_t keylen;
@@ -27,6 +38,7 @@ struct fnode {
 	char *path; /* a leaf's path as given, for the message */
 	struct fnode *kids;
 	int nkids;
+	struct memo memo[MEMO_MEMBERS]; /* the values left out, by their place in the object */
 };
 
 struct lmp_fields {
@@ -60,6 +72,8 @@ free_node(struct fnode *n)
 {
 	for (int i = 0; i < n->nkids; i++)
 		free_node(&n->kids[i]);
+	for (int i = 0; i < MEMO_MEMBERS; i++)
+		free(n->memo[i].text);
 	free(n->kids);
 	free(n->key);
 	free(n->path);
@@ -146,6 +160,25 @@ lmp_fields_free(lmp_fields *f)
 	free(f);
 }
 
+/* Past the value at v, member at of n's object: as the last document's
+ * there where it starts alike, else scanned (and kept if long). */
+static const char *
+step_over(struct fnode *n, int at, const char *v, const char *end)
+{
+	struct memo *mo = at < MEMO_MEMBERS ? &n->memo[at] : NULL;
+	const char *ve;
+
+	if (mo && mo->text && mo->len <= (size_t)(end - v) && !memcmp(v, mo->text, mo->len) &&
+	    (v + mo->len == end || strchr(",}] \t\r\n", v[mo->len])))
+		return v + mo->len;
+	if ((ve = lmp_jscan_skip(v, end)) && mo && ve - v >= MEMO_MIN) {
+		free(mo->text);
+		mo->len = (size_t)(ve - v);
+		mo->text = lmp_xstrndup(v, mo->len);
+	}
+	return ve;
+}
+
 /* Project the object at s (its '{') by node n into out; *wrote says
  * whether any member was written.  Returns the end of the object, NULL if
  * the text is not a whole object. */
@@ -161,7 +194,7 @@ project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrot
 	s = lmp_jscan_ws(s + 1, end);
 	if (s < end && *s == '}')
 		goto close;
-	for (;;) {
+	for (int at = 0;; at++) {
 		const char *k, *ke, *v, *ve;
 		struct fnode *c;
 		if (s >= end || *s != '"' || !(ke = lmp_jscan_string(s, end)))
@@ -171,31 +204,35 @@ project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrot
 		if (s >= end || *s != ':')
 			return NULL;
 		v = lmp_jscan_ws(s + 1, end);
-		if (!(ve = lmp_jscan_skip(v, end)) || ve == v)
-			return NULL;
-		s = lmp_jscan_ws(ve, end);
-		if ((c = child(n, k, (size_t)(ke - 1 - k)))) {
+		c = child(n, k, (size_t)(ke - 1 - k));
+		if (c && !c->leaf && v < end && *v == '{') {
+			/* a named object: projected as it is read */
 			size_t mark = out->len;
+			int sub;
 			if (any)
 				lmp_buf_putc(out, ',');
 			lmp_buf_add(out, k - 1, (size_t)(ke - k + 1));
 			lmp_buf_putc(out, ':');
-			if (c->leaf) {
+			if (!(ve = project(c, v, end, out, &sub)))
+				return NULL;
+			if (sub)
+				any = 1;
+			else
+				out->len = mark; /* none of its named members: left out */
+		} else {
+			if (!(ve = c ? lmp_jscan_skip(v, end) : step_over(n, at, v, end)) || ve == v)
+				return NULL;
+			if (c && c->leaf) {
+				if (any)
+					lmp_buf_putc(out, ',');
+				lmp_buf_add(out, k - 1, (size_t)(ke - k + 1));
+				lmp_buf_putc(out, ':');
 				lmp_buf_add(out, v, (size_t)(ve - v));
 				c->seen = 1;
 				any = 1;
-			} else if (*v == '{') {
-				int sub;
-				if (!project(c, v, ve, out, &sub))
-					return NULL;
-				if (sub)
-					any = 1;
-				else
-					out->len = mark; /* none of its named members: left out */
-			} else {
-				out->len = mark; /* a path through a value that is no object */
-			}
+			} /* else a path through a value that is no object: left out */
 		}
+		s = lmp_jscan_ws(ve, end);
 		if (s < end && *s == ',') {
 			s = lmp_jscan_ws(s + 1, end);
 			continue;

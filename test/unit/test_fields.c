@@ -56,6 +56,29 @@ main(void)
 	case_("a", "{\"a\":1} {\"a\":2}", NULL, "two documents are not one");
 	case_("a", "{\"a\" 1}", NULL, "a member without a colon fails");
 
+	/* a long value left out is compared with the last document's there:
+	 * the same text, a longer object and a longer number each step right */
+	f = lmp_fields_new("k", &e);
+	{
+		static const char *const docs[][2] = {
+			{"{\"m\":{\"x\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"},\"k\":1}", "{\"k\":1}"},
+			{"{\"m\":{\"x\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"},\"k\":2}", "{\"k\":2}"},
+			{"{\"m\":{\"x\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"y\":\"}\"},\"k\":3}", "{\"k\":3}"},
+			{"{\"m\":12345678901234567890123456789012345678,\"k\":4}", "{\"k\":4}"},
+			{"{\"m\":123456789012345678901234567890123456789,\"k\":5}", "{\"k\":5}"},
+		};
+		int good = 1;
+		lmp_buf out = {0};
+		for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+			out.len = 0;
+			lmp_buf_puts(&out, "");
+			good &= !lmp_fields_project(f, docs[i][0], strlen(docs[i][0]), &out, &e) && !strcmp(out.s, docs[i][1]);
+		}
+		ok(good, "a value left out like the last document's, or longer, is stepped over right", out.s);
+		lmp_buf_free(&out);
+	}
+	lmp_fields_free(f);
+
 	f = lmp_fields_new("a.b,c", &e);
 	ok(f && !strcmp(lmp_fields_unseen(f), "a.b"), "no document yet: every path unseen", f ? lmp_fields_unseen(f) : e.msg);
 	{
