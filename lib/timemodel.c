@@ -104,7 +104,9 @@ tsum_units(double t, lmp_i128 *out)
 
 	if (!(x >= 0 && x < TSUM_TERM_MAX))
 		return -1;
-	*out = (lmp_i128)x;
+	/* below 2^63 (a term under 7.6 ms) through 64 bits: the 128-bit
+	 * conversion is a library call */
+	*out = x < 9223372036854775808.0 ? (lmp_i128)(int64_t)x : (lmp_i128)x;
 	return 0;
 }
 
