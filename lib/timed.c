@@ -489,10 +489,11 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 			q->launch_s > 0 && kt.launch > kt.compute && kt.launch > kt.memory ? "launch" : NULL);
 		annotate_terms(it->row, &kt, q);
 	}
-	lmp_tsum_add(&x[0], it->count, kt.time);
-	lmp_tsum_add(&x[1], it->count, kt.compute);
-	lmp_tsum_add(&x[2], it->count, kt.memory);
-	lmp_tsum_add(&x[4], it->count, kt.launch);
+	{
+		lmp_tsum *const to[4] = {&x[0], &x[1], &x[2], &x[4]};
+		const double t4[4] = {kt.time, kt.compute, kt.memory, kt.launch};
+		lmp_tsum_addn(to, t4, 4, it->count);
+	}
 }
 
 void
