@@ -244,15 +244,41 @@ fit_prepare(struct fitpre *p, const cJSON *rt, const cJSON *tot, int unfused)
  * and in *seqs the sequences of the document's context the blocks hold; or
  * returns the device's capacity, *act and *seqs untouched, where the
  * document has no engine memory. */
+/* The engine members that depend on the capacity, the weights and the
+ * batch alone (where the state's per-token bytes are known), as text: a
+ * sweep's points of one batch write the same, so the direct path keeps
+ * the last. */
+struct fitmemo {
+	int ok;
+	double cap, w, batch;  /* the key */
+	double block, blocks, avail, inside;
+	lmp_buf text;          /* ,"engine_memory_bytes":...,"kv_cache_tokens":... */
+};
+
 static double
-engine_memory(lmp_emit *f, const struct fitpre *p, double cap, double w, double kv, double batch, double context,
-	double *act, double *seqs)
+engine_memory(lmp_emit *f, const struct fitpre *p, struct fitmemo *memo, double cap, double w, double kv,
+	double batch, double context, double *act, double *seqs)
 {
 	double util = p->util, reserve = p->reserve, block = p->block, peak = p->peak;
 	double per, avail, blocks, inside;
+	size_t start = 0;
 
 	if (!(util > 0 && util <= 1) || !(peak >= 0))
 		return cap;
+	/* the text kept holds a leading comma: capacity_bytes is written first */
+	if (!f->b || !f->n || !(p->g_obj && p->per >= 0))
+		memo = NULL;
+	if (memo && memo->ok && memo->cap == cap && memo->w == w && memo->batch == batch) {
+		lmp_buf_add(f->b, memo->text.s, memo->text.len);
+		f->n += 7;
+		block = memo->block;
+		blocks = memo->blocks;
+		avail = memo->avail;
+		inside = memo->inside;
+		goto held;
+	}
+	if (memo)
+		start = f->b->len;
 	if (!(reserve >= 0))
 		reserve = 0;
 	if (!(block >= 1))
@@ -273,6 +299,19 @@ engine_memory(lmp_emit *f, const struct fitpre *p, double cap, double w, double 
 	blocks = per > 0 ? floor(avail / (per * block)) : 0;
 	lmp_emit_num(f, "kv_cache_blocks", blocks);
 	lmp_emit_num(f, "kv_cache_tokens", blocks * block);
+	if (memo) {
+		memo->text.len = 0;
+		lmp_buf_add(&memo->text, f->b->s + start, f->b->len - start);
+		memo->cap = cap;
+		memo->w = w;
+		memo->batch = batch;
+		memo->block = block;
+		memo->blocks = blocks;
+		memo->avail = avail;
+		memo->inside = inside;
+		memo->ok = 1;
+	}
+held:
 	/* requests of the document's context held at once */
 	lmp_emit_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
 	*seqs = context > 0 ? floor(blocks / ceil(context / block)) : NAN;
@@ -286,6 +325,7 @@ engine_memory(lmp_emit *f, const struct fitpre *p, double cap, double w, double 
 struct fitin {
 	const cJSON *rt, *tot;
 	const struct fitpre *pre;
+	struct fitmemo *memo;     /* the direct path's engine members kept, or NULL */
 	int dev;                  /* parallel.device: the device that holds the most, */
 	double dev_wb, dev_state; /* its weight and state bytes */
 	const cJSON *wbj; /* the weight bytes' own text, where the document is a tree */
@@ -333,7 +373,7 @@ fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, do
 	{
 		/* under an engine that sizes its memory, the capacity is its own
 		 * and the activations those it holds, whatever the step */
-		cap = engine_memory(&f, p, cap, w, kv, batch, context, &profile, &seqs);
+		cap = engine_memory(&f, p, in->memo, cap, w, kv, batch, context, &profile, &seqs);
 		if (profile >= 0) {
 			act = profile;
 			known = 1;
@@ -683,6 +723,7 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 		goto out;
 	fit_prepare(&pre, in.rt, in.tot, S.oo.unfused);
 	in.pre = &pre;
+	in.memo = NULL;
 	for (int i = 0; i < S.t.nph; i++)
 		pw[i].obj = cJSON_GetObjectItemCaseSensitive(S.t.ph[i].ph, "totals");
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("roofline"));
@@ -722,6 +763,7 @@ struct lmp_roofdirect {
 	lmp_buf out;
 	struct fitpre pre;    /* the fit's reading of those settings and growth members, */
 	int pre_ok;           /* where it is current */
+	struct fitmemo memo;  /* the engine members of the last batch (fit) */
 	int no_roofline, no_fit; /* --fields names neither: not written, the fit not computed */
 };
 
@@ -753,6 +795,7 @@ lmp_roofdirect_free(lmp_roofdirect *d)
 	free(d->grown);
 	lmp_buf_free(&d->roof);
 	lmp_buf_free(&d->out);
+	lmp_buf_free(&d->memo.text);
 	free(d);
 }
 
@@ -889,8 +932,10 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	if (!d->pre_ok) {
 		fit_prepare(&d->pre, in.rt, in.tot, S->oo.unfused);
 		d->pre_ok = 1;
+		d->memo.ok = 0;
 	}
 	in.pre = &d->pre;
+	in.memo = &d->memo;
 	in.wb = pt->weight_bytes;
 	in.kv = pt->state_bytes;
 	in.limit = d->limit;

@@ -306,7 +306,13 @@ lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const
 	P->act_peak = 0;
 	for (int i = 0; i < n; i++) {
 		struct lmp_titem *it = &P->it[i];
-		memset(it, 0, sizeof *it);
+		/* the members time_item reads of a kernel or a collective (the
+		 * collective's own set_collective sets): not the whole item (the
+		 * step-by-step kernel unused) at every point */
+		it->row = NULL;
+		it->coll = 0;
+		it->k = (lmp_kernel){0};
+		it->sw = (lmp_stepwork){0};
 		it->steps = 1;
 		it->count = k[i].count;
 		it->prec = -1;
