@@ -15,9 +15,8 @@
  * characters to escape is not needed; room for a number after it is made
  * at once.  Returns where the value goes. */
 static char *
-key(lmp_emit *w, const char *k)
+keyn(lmp_emit *w, const char *k, size_t n)
 {
-	size_t n = strlen(k);
 	lmp_buf *b = w->b;
 	char *p;
 
@@ -36,8 +35,14 @@ key(lmp_emit *w, const char *k)
 	return p;
 }
 
+static char *
+key(lmp_emit *w, const char *k)
+{
+	return keyn(w, k, strlen(k));
+}
+
 void
-lmp_emit_num(lmp_emit *w, const char *k, double x)
+lmp_emit_numk(lmp_emit *w, const char *k, size_t klen, double x)
 {
 	char *p;
 
@@ -45,7 +50,7 @@ lmp_emit_num(lmp_emit *w, const char *k, double x)
 		lmp_tadd_num(w->obj, k, x);
 		return;
 	}
-	p = key(w, k);
+	p = keyn(w, k, klen);
 	/* lmp_num_str of lmp_num_double(x) is lmp_double_str(x): a finite
 	 * double's text, written in place (key left LMP_NUM_STRMAX of room) */
 	if (!isfinite(x)) {

@@ -888,8 +888,9 @@ direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
 int
 lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
 {
-	static const char eval[] = "{\"lmp\":\"eval\"";
+	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
 	const lmp_model *m = pt->m;
+	char *at;
 	const char *doc = b->s + start, *rt, *rtend, *from, *to;
 	size_t len = b->len - start;
 	struct lmp_roofset *S = &d->S;
@@ -916,9 +917,10 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	    direct_growth(d, pt->growth, pt->profile, e) ||
 	    lmp_timed_kernels(&S->t, pt->k, pt->nk, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e))
 		return -1;
+	/* the members are written aside first (a failure leaves b as it
+	 * was), then spliced into the document in place: the totals' time
+	 * members before their brace, the rest at the end */
 	d->out.len = 0;
-	lmp_buf_puts(&d->out, "{\"lmp\":\"roofline\"");
-	lmp_buf_add(&d->out, doc + sizeof eval - 1, pt->tot_end - (sizeof eval - 1));
 	tw = (lmp_emit){.b = &d->out, .n = 1};
 	if (times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
 		    (double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e))
@@ -945,8 +947,15 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	dw = (lmp_emit){.b = &d->out, .n = 1};
 	if (!d->no_fit && fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
 		return -1;
-	lmp_buf_puts(&d->out, "}\n");
-	b->len = start;
+	lmp_buf_add(&d->out, "}\n", 2);
+	/* {"lmp":"eval" becomes {"lmp":"roofline": the document up to the
+	 * totals' brace moves by the difference, once, within b */
+	b->len = start + pt->tot_end;
+	lmp_buf_grow(b, sizeof roof - sizeof eval + d->out.len);
+	at = b->s + start;
+	memmove(at + sizeof roof - 1, at + sizeof eval - 1, pt->tot_end - (sizeof eval - 1));
+	memcpy(at, roof, sizeof roof - 1);
+	b->len += sizeof roof - sizeof eval;
 	lmp_buf_add(b, d->out.s, d->out.len);
 	return 0;
 }
