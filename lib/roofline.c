@@ -752,6 +752,7 @@ struct lmp_roofdirect {
 	lmp_roof_opts o;
 	int ready;
 	char *key;            /* the runtime text the settings were read from, past its step */
+	size_t keylen;
 	cJSON *doc;           /* {"lmp":"eval","runtime":...,"totals":{...}} of those settings */
 	struct lmp_roofset S;
 	lmp_buf roof;         /* ,"roofline":{...} */
@@ -809,7 +810,7 @@ direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from,
 	cJSON *doc;
 	lmp_emit w;
 
-	if (d->key && strlen(d->key) == (size_t)(to - from) && !memcmp(d->key, from, (size_t)(to - from)))
+	if (d->key && d->keylen == (size_t)(to - from) && !memcmp(d->key, from, (size_t)(to - from)))
 		return 0;
 	lmp_buf_puts(&t, "{\"lmp\":\"eval\",\"runtime\":");
 	lmp_buf_add(&t, rt, len);
@@ -830,6 +831,7 @@ direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from,
 	w = (lmp_emit){.b = &d->roof, .n = 1};
 	roofline_object(&w, &d->S);
 	d->key = lmp_xstrndup(from, (size_t)(to - from));
+	d->keylen = (size_t)(to - from);
 	d->pre_ok = 0;
 	return 0;
 }
@@ -903,15 +905,17 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	 * (ending at tot_end) and a layout's "parallel", last: ...}\n
 	 * (lmp-eval writes no kernels here: the roofline document has none) */
 	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2) ||
-	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}' ||
-	    !(rtend = strstr(doc + m->headlen, ",\"totals\":{")))
+	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}')
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	rt = doc + m->headlen;
 	/* the settings: the runtime between its step (batch_size, seq_len,
-	 * cache_len) and its aggregates (tokens, kv_tokens, qk_pairs) */
+	 * cache_len) and its aggregates (tokens, kv_tokens, qk_pairs), then
+	 * the totals; each looked for past the one before (lmp-eval's own
+	 * runtime text, in its own order: read once, not three times) */
 	from = strstr(rt, ",\"w_bit\":");
-	to = strstr(rt, ",\"tokens\":");
-	if (!from || !to || to < from || to > rtend)
+	to = from ? strstr(from, ",\"tokens\":") : NULL;
+	rtend = to ? strstr(to, ",\"totals\":{") : NULL;
+	if (!from || !to || !rtend)
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e) ||
