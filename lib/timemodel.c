@@ -98,7 +98,7 @@ lmp_kernel_time(const lmp_kernel *k, const lmp_tparams *p, int units, lmp_ktime 
 #define TSUM_ONE 1208925819614629174706176.0 /* 2^80 */
 #define TSUM_TERM_MAX 85070591730234615865843651857942052864.0 /* 2^126 */
 
-static int
+static inline __attribute__((always_inline)) int
 tsum_units(double t, lmp_i128 *out)
 {
 	double x = t * TSUM_ONE; /* exact scaling by a power of two */
