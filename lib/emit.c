@@ -10,32 +10,54 @@
 
 #include "timed.h"
 
-static void
+/* ,"k": written straight into the buffer: the keys are the writer's own
+ * literals (plain ASCII, nothing to escape), so lmp_json_string's scan for
+ * characters to escape is not needed; room for a number after it is made
+ * at once.  Returns where the value goes. */
+static char *
+keyn(lmp_emit *w, const char *k, size_t n)
+{
+	lmp_buf *b = w->b;
+	char *p;
+
+	if (b->len + n + 4 + LMP_NUM_STRMAX + 1 > b->cap)
+		lmp_buf_grow(b, n + 4 + LMP_NUM_STRMAX);
+	p = b->s + b->len;
+	if (w->n++)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, k, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	*p = '\0';
+	b->len = (size_t)(p - b->s);
+	return p;
+}
+
+static char *
 key(lmp_emit *w, const char *k)
 {
-	if (w->n++)
-		lmp_buf_putc(w->b, ',');
-	lmp_json_string(w->b, k);
-	lmp_buf_putc(w->b, ':');
+	return keyn(w, k, strlen(k));
 }
 
 void
-lmp_emit_num(lmp_emit *w, const char *k, double x)
+lmp_emit_numk(lmp_emit *w, const char *k, size_t klen, double x)
 {
-	lmp_num v;
-	char s[LMP_NUM_STRMAX];
+	char *p;
 
 	if (!w->b) {
 		lmp_tadd_num(w->obj, k, x);
 		return;
 	}
-	key(w, k);
-	if (lmp_num_double(x, &v)) {
-		lmp_buf_puts(w->b, "null");
+	p = keyn(w, k, klen);
+	/* lmp_num_str of lmp_num_double(x) is lmp_double_str(x): a finite
+	 * double's text, written in place (key left LMP_NUM_STRMAX of room) */
+	if (!isfinite(x)) {
+		lmp_buf_add(w->b, "null", 4);
 		return;
 	}
-	lmp_num_str(&v, s);
-	lmp_buf_puts(w->b, s);
+	w->b->len += (size_t)lmp_double_str(x, p);
 }
 
 void
@@ -45,7 +67,7 @@ lmp_emit_str(lmp_emit *w, const char *k, const char *s)
 		cJSON_AddStringToObject(w->obj, k, s);
 		return;
 	}
-	key(w, k);
+	(void)key(w, k);
 	lmp_json_string(w->b, s);
 }
 
@@ -56,7 +78,7 @@ lmp_emit_null(lmp_emit *w, const char *k)
 		cJSON_AddNullToObject(w->obj, k);
 		return;
 	}
-	key(w, k);
+	(void)key(w, k);
 	lmp_buf_puts(w->b, "null");
 }
 
@@ -67,7 +89,7 @@ lmp_emit_bool(lmp_emit *w, const char *k, int v)
 		cJSON_AddBoolToObject(w->obj, k, v);
 		return;
 	}
-	key(w, k);
+	(void)key(w, k);
 	lmp_buf_puts(w->b, v ? "true" : "false");
 }
 
@@ -78,7 +100,7 @@ lmp_emit_item(lmp_emit *w, const char *k, const cJSON *item)
 		cJSON_AddItemToObject(w->obj, k, cJSON_Duplicate(item, 1));
 		return;
 	}
-	key(w, k);
+	(void)key(w, k);
 	lmp_json_print_buf(item, 0, w->b);
 }
 
@@ -91,7 +113,7 @@ lmp_emit_numtext(lmp_emit *w, const char *k, const lmp_num *v)
 		cJSON_AddItemToObject(w->obj, k, lmp_json_new_num(v));
 		return;
 	}
-	key(w, k);
+	(void)key(w, k);
 	lmp_num_str(v, s);
 	lmp_buf_puts(w->b, s);
 }
@@ -105,7 +127,7 @@ lmp_emit_open(lmp_emit *w, const char *k)
 		c.obj = cJSON_AddObjectToObject(w->obj, k);
 		return c;
 	}
-	key(w, k);
+	(void)key(w, k);
 	lmp_buf_putc(w->b, '{');
 	c.b = w->b;
 	return c;

@@ -143,18 +143,36 @@ search_context(const struct curve *k, double cap)
 	return lo;
 }
 
+/* What the fit reads of a document's runtime and totals, read once: the
+ * direct path keeps it while the settings and the growth members stay the
+ * same (a sweep's points share it), lmp_roofline reads it per document. */
+struct fitpre {
+	int laid;               /* runtime.tp: a layout */
+	double block;           /* runtime.kv_block as written (NAN: none) */
+	double util, reserve, peak, per; /* the engine's knobs; the profile run's peak; state per token, summed */
+	int g_obj, rule;        /* state_growth is an object; memory_rule: 0 total (or none), 1 static, 2 free */
+	int growth;             /* read_growth's answer: 0, or -1 */
+	int has_growth;         /* totals.state_growth is there (the note) */
+	double gfixed, gslope;
+	int acts;               /* read_activations' answer for the fit's curves */
+	int nwin, nact;
+	double win_max[MAXCURVES], win_slope[MAXCURVES];
+	double act_fixed[MAXCURVES], act_slope[MAXCURVES], act_max[MAXCURVES];
+};
+
 /* totals.state_growth (and, for a decode step, activation_growth[which]),
  * written by lmp-eval: 0, or -1 if absent or malformed. */
 static int
-read_growth(const cJSON *tot, struct curve *k)
+read_growth(const cJSON *tot, struct fitpre *k)
 {
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *w;
 	double f = lmp_tnum_at(g, "fixed"), s = lmp_tnum_at(g, "per_token");
 
+	k->nwin = 0;
 	if (!cJSON_IsObject(g) || !(f >= 0) || !(s >= 0) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(g, "windows")))
 		return -1;
-	k->fixed += f;
-	k->slope = s;
+	k->gfixed = f;
+	k->gslope = s;
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(g, "windows")) {
 		double m = lmp_tnum_at(w, "max_tokens"), ws = lmp_tnum_at(w, "per_token");
 		if (k->nwin == MAXCURVES || !(m >= 1) || !(ws >= 0))
@@ -166,10 +184,11 @@ read_growth(const cJSON *tot, struct curve *k)
 }
 
 static int
-read_activations(const cJSON *tot, const char *which, struct curve *k)
+read_activations(const cJSON *tot, const char *which, struct fitpre *k)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tot, "activation_growth"), which), *c;
 
+	k->nact = 0;
 	if (!cJSON_IsArray(a))
 		return -1;
 	cJSON_ArrayForEach(c, a) {
@@ -182,6 +201,30 @@ read_activations(const cJSON *tot, const char *which, struct curve *k)
 		k->act_max[k->nact++] = m;
 	}
 	return 0;
+}
+
+/* The fit's reading of runtime rt and totals tot (fit_input's), the
+ * activation curves those of --unfused or not. */
+static void
+fit_prepare(struct fitpre *p, const cJSON *rt, const cJSON *tot, int unfused)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *win;
+	const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rt, "memory_rule"));
+
+	p->laid = !isnan(lmp_tnum_at(rt, "tp"));
+	p->block = lmp_tnum_at(rt, "kv_block");
+	p->util = lmp_tnum_at(rt, "gpu_memory_utilization");
+	p->reserve = lmp_tnum_at(rt, "reserve_bytes");
+	p->peak = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"), "activation_bytes");
+	/* one token in every layer: the state's growth per token of the batch */
+	p->per = lmp_tnum_at(g, "per_token");
+	cJSON_ArrayForEach(win, cJSON_GetObjectItemCaseSensitive(g, "windows"))
+		p->per += lmp_tnum_at(win, "per_token");
+	p->g_obj = cJSON_IsObject(g);
+	p->has_growth = g != NULL;
+	p->rule = rule && !strcmp(rule, "static") ? 1 : rule && !strcmp(rule, "free") ? 2 : 0;
+	p->growth = read_growth(tot, p);
+	p->acts = read_activations(tot, unfused ? "with_intermediates" : "writes", p);
 }
 
 /* The engine's memory (lmp-engine(5)), where the document names a
@@ -201,30 +244,48 @@ read_activations(const cJSON *tot, const char *which, struct curve *k)
  * and in *seqs the sequences of the document's context the blocks hold; or
  * returns the device's capacity, *act and *seqs untouched, where the
  * document has no engine memory. */
+/* The engine members that depend on the capacity, the weights and the
+ * batch alone (where the state's per-token bytes are known), as text: a
+ * sweep's points of one batch write the same, so the direct path keeps
+ * the last. */
+struct fitmemo {
+	int ok;
+	double cap, w, batch;  /* the key */
+	double block, blocks, avail, inside;
+	lmp_buf text;          /* ,"engine_memory_bytes":...,"kv_cache_tokens":... */
+};
+
 static double
-engine_memory(lmp_emit *f, const cJSON *rt, const cJSON *tot, double cap, double w, double kv, double batch,
-	double context, double *act, double *seqs)
+engine_memory(lmp_emit *f, const struct fitpre *p, struct fitmemo *memo, double cap, double w, double kv,
+	double batch, double context, double *act, double *seqs)
 {
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(tot, "state_growth"), *win;
-	const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rt, "memory_rule"));
-	double util = lmp_tnum_at(rt, "gpu_memory_utilization"), reserve = lmp_tnum_at(rt, "reserve_bytes");
-	double block = lmp_tnum_at(rt, "kv_block"), peak = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(tot, "profile_run"),
-		"activation_bytes");
+	double util = p->util, reserve = p->reserve, block = p->block, peak = p->peak;
 	double per, avail, blocks, inside;
+	size_t start = 0;
 
 	if (!(util > 0 && util <= 1) || !(peak >= 0))
 		return cap;
+	/* the text kept holds a leading comma: capacity_bytes is written first */
+	if (!f->b || !f->n || !(p->g_obj && p->per >= 0))
+		memo = NULL;
+	if (memo && memo->ok && memo->cap == cap && memo->w == w && memo->batch == batch) {
+		lmp_buf_add(f->b, memo->text.s, memo->text.len);
+		f->n += 7;
+		block = memo->block;
+		blocks = memo->blocks;
+		avail = memo->avail;
+		inside = memo->inside;
+		goto held;
+	}
+	if (memo)
+		start = f->b->len;
 	if (!(reserve >= 0))
 		reserve = 0;
 	if (!(block >= 1))
 		block = 1;
-	/* one token in every layer: the state's growth per token of the batch */
-	per = lmp_tnum_at(g, "per_token");
-	cJSON_ArrayForEach(win, cJSON_GetObjectItemCaseSensitive(g, "windows"))
-		per += lmp_tnum_at(win, "per_token");
-	per = cJSON_IsObject(g) && per >= 0 ? per / batch : kv / context / batch;
-	inside = rule && !strcmp(rule, "static") ? 0 : peak;
-	if (rule && !strcmp(rule, "free"))
+	per = p->g_obj && p->per >= 0 ? p->per / batch : kv / context / batch;
+	inside = p->rule == 1 ? 0 : peak;
+	if (p->rule == 2)
 		avail = floor(util * (cap - reserve - w - peak));
 	else
 		avail = floor(util * cap) - reserve - w - inside;
@@ -238,6 +299,19 @@ engine_memory(lmp_emit *f, const cJSON *rt, const cJSON *tot, double cap, double
 	blocks = per > 0 ? floor(avail / (per * block)) : 0;
 	lmp_emit_num(f, "kv_cache_blocks", blocks);
 	lmp_emit_num(f, "kv_cache_tokens", blocks * block);
+	if (memo) {
+		memo->text.len = 0;
+		lmp_buf_add(&memo->text, f->b->s + start, f->b->len - start);
+		memo->cap = cap;
+		memo->w = w;
+		memo->batch = batch;
+		memo->block = block;
+		memo->blocks = blocks;
+		memo->avail = avail;
+		memo->inside = inside;
+		memo->ok = 1;
+	}
+held:
 	/* requests of the document's context held at once */
 	lmp_emit_num(f, "max_concurrency", context > 0 ? blocks * block / (ceil(context / block) * block) : 0);
 	*seqs = context > 0 ? floor(blocks / ceil(context / block)) : NAN;
@@ -245,12 +319,13 @@ engine_memory(lmp_emit *f, const cJSON *rt, const cJSON *tot, double cap, double
 	return w + inside + avail;
 }
 
-/* What the fit reads of a document: its runtime (tp, kv_block and the
- * engine's memory knobs), its totals (state_growth, activation_growth,
- * profile_run), its weight bytes (the number as written, wb) and state
- * bytes, parallel.device and the model's position limit. */
+/* What the fit reads of a document: its runtime and totals (pre, above),
+ * its weight bytes (the number as written, wb) and state bytes,
+ * parallel.device and the model's position limit. */
 struct fitin {
 	const cJSON *rt, *tot;
+	const struct fitpre *pre;
+	struct fitmemo *memo;     /* the direct path's engine members kept, or NULL */
 	int dev;                  /* parallel.device: the device that holds the most, */
 	double dev_wb, dev_state; /* its weight and state bytes */
 	const cJSON *wbj; /* the weight bytes' own text, where the document is a tree */
@@ -269,14 +344,14 @@ static int
 fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, double batch, double context,
 	double grown, lmp_err *e)
 {
-	const cJSON *tot = in->tot;
-	int laid = !isnan(lmp_tnum_at(in->rt, "tp")), own = 1;
+	const struct fitpre *p = in->pre;
+	int laid = p->laid, own = 1;
 	double cap = o->hw->capacity * (laid ? 1 : o->devices), w, kv = in->kv, grow, need, mem, limit = in->limit;
 	double share = 1; /* a pipeline stage's device: its share of the state */
 	double seqs = NAN, profile = NAN; /* under an engine: the sequences of this context its KV blocks hold */
 	int known = !isnan(act);
 	lmp_emit f;
-	struct curve k = {0};
+	struct curve k; /* its arrays are filled as far as nwin and nact say: not cleared (10 KB) at every point */
 
 	if (lmp_num_sign(&in->wb) < 0 || !isfinite(kv) || kv < 0)
 		return lmp_fail(e, LMP_EXIT_INPUT, "eval document without weight_bytes or state_bytes");
@@ -298,7 +373,7 @@ fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, do
 	{
 		/* under an engine that sizes its memory, the capacity is its own
 		 * and the activations those it holds, whatever the step */
-		cap = engine_memory(&f, in->rt, tot, cap, w, kv, batch, context, &profile, &seqs);
+		cap = engine_memory(&f, p, in->memo, cap, w, kv, batch, context, &profile, &seqs);
 		if (profile >= 0) {
 			act = profile;
 			known = 1;
@@ -323,15 +398,22 @@ fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, do
 	 * them; else act x (c - grown) / (context - grown) where the new tokens
 	 * grow with the context (grown < context), else act */
 	k.fixed = w;
-	k.block = lmp_tnum_at(in->rt, "kv_block");
+	k.slope = k.a0 = k.a1 = 0;
+	k.nwin = k.nact = 0;
+	k.block = p->block;
 	if (!known) {
 		k.a0 = 0;
 	} else if (grown < context) {
 		k.a1 = act / (context - grown);
 		k.a0 = -k.a1 * grown;
-	} else if (read_activations(tot, o->unfused ? "with_intermediates" : "writes", &k)) {
+	} else if (p->acts) {
 		k.nact = 0; /* no curves: the step's activations stay as they are */
 		k.a0 = act;
+	} else {
+		k.nact = p->nact;
+		memcpy(k.act_fixed, p->act_fixed, sizeof *k.act_fixed * (size_t)p->nact);
+		memcpy(k.act_slope, p->act_slope, sizeof *k.act_slope * (size_t)p->nact);
+		memcpy(k.act_max, p->act_max, sizeof *k.act_max * (size_t)p->nact);
 	}
 	if (seqs >= 0) {
 		/* the engine holds its profile run's peak whatever the context */
@@ -339,11 +421,15 @@ fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, do
 		k.a0 = profile;
 		k.a1 = 0;
 	}
-	if (!read_growth(tot, &k)) {
+	if (!p->growth) {
+		k.fixed += p->gfixed;
+		k.slope = p->gslope;
+		k.nwin = p->nwin;
+		memcpy(k.win_max, p->win_max, sizeof *k.win_max * (size_t)p->nwin);
 		k.fixed = w + (k.fixed - w) * share;
 		k.slope *= share;
 		for (int i = 0; i < k.nwin; i++)
-			k.win_slope[i] *= share;
+			k.win_slope[i] = p->win_slope[i] * share;
 	} else {
 		/* a layer whose state lmp-eval could not describe: all of it grows */
 		k.fixed = w;
@@ -376,7 +462,7 @@ fit(lmp_emit *dw, const struct fitin *in, const lmp_roof_opts *o, double act, do
 		lmp_emit_num(&f, "position_limit", limit);
 	if (!known)
 		lmp_emit_str(&f, "note", "activations need per-layer rows: evaluate without --totals");
-	else if (!cJSON_GetObjectItemCaseSensitive(tot, "state_growth"))
+	else if (!p->has_growth)
 		lmp_emit_str(&f, "note", "the state's growth with the context is unknown: all of it is assumed to grow");
 	lmp_emit_close(&f);
 	return 0;
@@ -624,6 +710,7 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	cJSON *rt = cJSON_GetObjectItemCaseSensitive(doc, "runtime");
 	struct lmp_roofset S;
 	struct fitin in;
+	struct fitpre pre;
 	struct fitargs fa = {0};
 	lmp_emit dw = {.obj = doc}, tw = {.obj = cJSON_GetObjectItemCaseSensitive(doc, "totals")}, pw[2] = {{0}};
 	int rc = -1;
@@ -634,6 +721,9 @@ lmp_roofline(cJSON *doc, const lmp_roof_opts *o, lmp_err *e)
 	/* the document's fit reads its totals: their inputs before the times */
 	if (fit_input(doc, &in, e))
 		goto out;
+	fit_prepare(&pre, in.rt, in.tot, S.oo.unfused);
+	in.pre = &pre;
+	in.memo = NULL;
 	for (int i = 0; i < S.t.nph; i++)
 		pw[i].obj = cJSON_GetObjectItemCaseSensitive(S.t.ph[i].ph, "totals");
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "lmp", cJSON_CreateString("roofline"));
@@ -662,6 +752,7 @@ struct lmp_roofdirect {
 	lmp_roof_opts o;
 	int ready;
 	char *key;            /* the runtime text the settings were read from, past its step */
+	size_t keylen;
 	cJSON *doc;           /* {"lmp":"eval","runtime":...,"totals":{...}} of those settings */
 	struct lmp_roofset S;
 	lmp_buf roof;         /* ,"roofline":{...} */
@@ -671,6 +762,9 @@ struct lmp_roofdirect {
 	const lmp_model *m;   /* the model whose position limit is kept */
 	double limit;
 	lmp_buf out;
+	struct fitpre pre;    /* the fit's reading of those settings and growth members, */
+	int pre_ok;           /* where it is current */
+	struct fitmemo memo;  /* the engine members of the last batch (fit) */
 	int no_roofline, no_fit; /* --fields names neither: not written, the fit not computed */
 };
 
@@ -702,6 +796,7 @@ lmp_roofdirect_free(lmp_roofdirect *d)
 	free(d->grown);
 	lmp_buf_free(&d->roof);
 	lmp_buf_free(&d->out);
+	lmp_buf_free(&d->memo.text);
 	free(d);
 }
 
@@ -715,7 +810,7 @@ direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from,
 	cJSON *doc;
 	lmp_emit w;
 
-	if (d->key && strlen(d->key) == (size_t)(to - from) && !memcmp(d->key, from, (size_t)(to - from)))
+	if (d->key && d->keylen == (size_t)(to - from) && !memcmp(d->key, from, (size_t)(to - from)))
 		return 0;
 	lmp_buf_puts(&t, "{\"lmp\":\"eval\",\"runtime\":");
 	lmp_buf_add(&t, rt, len);
@@ -736,6 +831,8 @@ direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from,
 	w = (lmp_emit){.b = &d->roof, .n = 1};
 	roofline_object(&w, &d->S);
 	d->key = lmp_xstrndup(from, (size_t)(to - from));
+	d->keylen = (size_t)(to - from);
+	d->pre_ok = 0;
 	return 0;
 }
 
@@ -759,6 +856,7 @@ direct_growth(lmp_roofdirect *d, const char *growth, const char *profile, lmp_er
 	lmp_buf_free(&t);
 	if (!d->gtot)
 		return -1;
+	d->pre_ok = 0;
 	d->grown = lmp_xmalloc(gl + pl + 1);
 	memcpy(d->grown, growth, gl);
 	memcpy(d->grown + gl, profile, pl + 1);
@@ -792,8 +890,9 @@ direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
 int
 lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
 {
-	static const char eval[] = "{\"lmp\":\"eval\"";
+	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
 	const lmp_model *m = pt->m;
+	char *at;
 	const char *doc = b->s + start, *rt, *rtend, *from, *to;
 	size_t len = b->len - start;
 	struct lmp_roofset *S = &d->S;
@@ -806,23 +905,26 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	 * (ending at tot_end) and a layout's "parallel", last: ...}\n
 	 * (lmp-eval writes no kernels here: the roofline document has none) */
 	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2) ||
-	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}' ||
-	    !(rtend = strstr(doc + m->headlen, ",\"totals\":{")))
+	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}')
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	rt = doc + m->headlen;
 	/* the settings: the runtime between its step (batch_size, seq_len,
-	 * cache_len) and its aggregates (tokens, kv_tokens, qk_pairs) */
+	 * cache_len) and its aggregates (tokens, kv_tokens, qk_pairs), then
+	 * the totals; each looked for past the one before (lmp-eval's own
+	 * runtime text, in its own order: read once, not three times) */
 	from = strstr(rt, ",\"w_bit\":");
-	to = strstr(rt, ",\"tokens\":");
-	if (!from || !to || to < from || to > rtend)
+	to = from ? strstr(from, ",\"tokens\":") : NULL;
+	rtend = to ? strstr(to, ",\"totals\":{") : NULL;
+	if (!from || !to || !rtend)
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e) ||
 	    lmp_timed_kernels(&S->t, pt->k, pt->nk, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e))
 		return -1;
+	/* the members are written aside first (a failure leaves b as it
+	 * was), then spliced into the document in place: the totals' time
+	 * members before their brace, the rest at the end */
 	d->out.len = 0;
-	lmp_buf_puts(&d->out, "{\"lmp\":\"roofline\"");
-	lmp_buf_add(&d->out, doc + sizeof eval - 1, pt->tot_end - (sizeof eval - 1));
 	tw = (lmp_emit){.b = &d->out, .n = 1};
 	if (times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
 		    (double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e))
@@ -833,6 +935,13 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 		lmp_buf_add(&d->out, d->roof.s, d->roof.len);
 	in.rt = cJSON_GetObjectItemCaseSensitive(d->doc, "runtime");
 	in.tot = d->gtot;
+	if (!d->pre_ok) {
+		fit_prepare(&d->pre, in.rt, in.tot, S->oo.unfused);
+		d->pre_ok = 1;
+		d->memo.ok = 0;
+	}
+	in.pre = &d->pre;
+	in.memo = &d->memo;
 	in.wb = pt->weight_bytes;
 	in.kv = pt->state_bytes;
 	in.limit = d->limit;
@@ -842,8 +951,15 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	dw = (lmp_emit){.b = &d->out, .n = 1};
 	if (!d->no_fit && fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
 		return -1;
-	lmp_buf_puts(&d->out, "}\n");
-	b->len = start;
+	lmp_buf_add(&d->out, "}\n", 2);
+	/* {"lmp":"eval" becomes {"lmp":"roofline": the document up to the
+	 * totals' brace moves by the difference, once, within b */
+	b->len = start + pt->tot_end;
+	lmp_buf_grow(b, sizeof roof - sizeof eval + d->out.len);
+	at = b->s + start;
+	memmove(at + sizeof roof - 1, at + sizeof eval - 1, pt->tot_end - (sizeof eval - 1));
+	memcpy(at, roof, sizeof roof - 1);
+	b->len += sizeof roof - sizeof eval;
 	lmp_buf_add(b, d->out.s, d->out.len);
 	return 0;
 }

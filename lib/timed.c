@@ -306,7 +306,13 @@ lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const
 	P->act_peak = 0;
 	for (int i = 0; i < n; i++) {
 		struct lmp_titem *it = &P->it[i];
-		memset(it, 0, sizeof *it);
+		/* the members time_item reads of a kernel or a collective (the
+		 * collective's own set_collective sets): not the whole item (the
+		 * step-by-step kernel unused) at every point */
+		it->row = NULL;
+		it->coll = 0;
+		it->k = (lmp_kernel){0};
+		it->sw = (lmp_stepwork){0};
 		it->steps = 1;
 		it->count = k[i].count;
 		it->prec = -1;
@@ -489,10 +495,11 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 			q->launch_s > 0 && kt.launch > kt.compute && kt.launch > kt.memory ? "launch" : NULL);
 		annotate_terms(it->row, &kt, q);
 	}
-	lmp_tsum_add(&x[0], it->count, kt.time);
-	lmp_tsum_add(&x[1], it->count, kt.compute);
-	lmp_tsum_add(&x[2], it->count, kt.memory);
-	lmp_tsum_add(&x[4], it->count, kt.launch);
+	{
+		lmp_tsum *const to[4] = {&x[0], &x[1], &x[2], &x[4]};
+		const double t4[4] = {kt.time, kt.compute, kt.memory, kt.launch};
+		lmp_tsum_addn(to, t4, 4, it->count);
+	}
 }
 
 void

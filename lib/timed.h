@@ -69,7 +69,13 @@ typedef struct lmp_emit {
 	lmp_buf *b;
 	int n;
 } lmp_emit;
-void lmp_emit_num(lmp_emit *w, const char *key, double x); /* null where not finite */
+void lmp_emit_numk(lmp_emit *w, const char *key, size_t keylen, double x); /* null where not finite */
+/* inline so that a literal key's length is known where it is written */
+static inline void
+lmp_emit_num(lmp_emit *w, const char *key, double x)
+{
+	lmp_emit_numk(w, key, strlen(key), x);
+}
 void lmp_emit_numtext(lmp_emit *w, const char *key, const lmp_num *v);
 void lmp_emit_str(lmp_emit *w, const char *key, const char *s);
 void lmp_emit_null(lmp_emit *w, const char *key);

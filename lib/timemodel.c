@@ -33,6 +33,7 @@
  * and the efficiency, useful FLOPs over what the units could do meanwhile,
  * is m n k / (waves x units x tm x tn x ceil(k / s)). */
 #include <math.h>
+#include <string.h>
 
 #include "lmp.h"
 
@@ -97,14 +98,32 @@ lmp_kernel_time(const lmp_kernel *k, const lmp_tparams *p, int units, lmp_ktime 
 #define TSUM_ONE 1208925819614629174706176.0 /* 2^80 */
 #define TSUM_TERM_MAX 85070591730234615865843651857942052864.0 /* 2^126 */
 
-static int
+static inline __attribute__((always_inline)) int
 tsum_units(double t, lmp_i128 *out)
 {
-	double x = rint(t * TSUM_ONE); /* exact scaling by a power of two, then to the nearest unit */
+	double x = t * TSUM_ONE; /* exact scaling by a power of two */
+	uint64_t bits, m;
+	int sh;
 
 	if (!(x >= 0 && x < TSUM_TERM_MAX))
 		return -1;
-	*out = (lmp_i128)x;
+	/* to the nearest unit, ties to even, as rint: below 2^52 adding and
+	 * taking away 2^52 rounds exactly so; from 2^52 on x is whole
+	 * (inline: rint is a library call on x86-64's baseline) */
+	if (x < 4503599627370496.0) {
+		x += 4503599627370496.0;
+		x -= 4503599627370496.0;
+	}
+	/* x is a whole number: its significand shifted by its exponent, read
+	 * from its bits (the 128-bit conversion is a library call) */
+	memcpy(&bits, &x, sizeof bits);
+	if (!(bits >> 52)) {
+		*out = 0; /* x is 0 */
+		return 0;
+	}
+	m = (bits & ((1ULL << 52) - 1)) | 1ULL << 52;
+	sh = (int)(bits >> 52) - 1075;
+	*out = sh >= 0 ? (lmp_i128)m << sh : (lmp_i128)(m >> -sh);
 	return 0;
 }
 
@@ -119,8 +138,17 @@ lmp_tsum_add(lmp_tsum *s, double count, double t)
 		s->bad = 1;
 		return;
 	}
-	if (count == floor(count) && count <= 9007199254740992.0) {
-		if (tsum_units(t, &u) || __builtin_mul_overflow(u, (lmp_i128)count, &prod)) {
+	/* a whole count below 2^53: its 64-bit conversion is exact */
+	if (count <= 9007199254740992.0 && count == (double)(int64_t)count) {
+		if (tsum_units(t, &u)) {
+			s->bad = 1;
+			return;
+		}
+		/* below 2^73 units (8 ms) times a count below 2^54 cannot pass
+		 * 2^127: a plain product */
+		if (u < (lmp_i128)1 << 73)
+			prod = u * (lmp_i128)(int64_t)count;
+		else if (__builtin_mul_overflow(u, (lmp_i128)count, &prod)) {
 			s->bad = 1;
 			return;
 		}
@@ -130,6 +158,42 @@ lmp_tsum_add(lmp_tsum *s, double count, double t)
 	}
 	if (__builtin_add_overflow(s->q, prod, &s->q) || s->q < 0)
 		s->bad = 1;
+}
+
+/* lmp_tsum_add(s[i], count, t[i]) for i < n, the count looked at once
+ * (a kernel's time, compute, memory and launch sums). */
+void
+lmp_tsum_addn(lmp_tsum *const *s, const double *t, int n, double count)
+{
+	int64_t c;
+	lmp_i128 u;
+
+	if (count == 0)
+		return;
+	if (!(count > 0 && count <= 9007199254740992.0 && count == (double)(int64_t)count)) {
+		for (int i = 0; i < n; i++)
+			lmp_tsum_add(s[i], count, t[i]);
+		return;
+	}
+	c = (int64_t)count;
+	for (int i = 0; i < n; i++) {
+		lmp_tsum *x = s[i];
+		lmp_i128 prod;
+		if (x->bad)
+			continue;
+		if (!(t[i] >= 0) || !isfinite(t[i]) || tsum_units(t[i], &u)) {
+			x->bad = 1;
+			continue;
+		}
+		if (u < (lmp_i128)1 << 73)
+			prod = u * (lmp_i128)c;
+		else if (__builtin_mul_overflow(u, (lmp_i128)c, &prod)) {
+			x->bad = 1;
+			continue;
+		}
+		if (__builtin_add_overflow(x->q, prod, &x->q) || x->q < 0)
+			x->bad = 1;
+	}
 }
 
 void

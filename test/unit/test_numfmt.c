@@ -127,6 +127,21 @@ main(int argc, char **argv)
 		same((double)(int64_t)rnd() / (double)(1 + rnd() % 1000000));
 	check("random fractions");
 
+	/* Whole numbers of every width (1 to 20 digits: the writer's 8-digit
+	 * chunks and their seams), as integral doubles against the reference
+	 * and as 128-bit integers against printf's %lld. */
+	for (i = 0; i < n; i++) {
+		uint64_t v = rnd() >> (rnd() % 64);
+		char a[LMP_NUM_STRMAX], b[LMP_NUM_STRMAX];
+		int64_t sv = (int64_t)(v >> 1) * (rnd() % 2 ? -1 : 1);
+		same((double)v);
+		lmp_i128_str(sv, a);
+		snprintf(b, sizeof b, "%lld", (long long)sv);
+		if (strcmp(a, b) && !nbad++)
+			snprintf(first_bad, sizeof first_bad, "%lld: written %s", (long long)sv, a);
+	}
+	check("whole numbers of every width");
+
 	/* The reader: literals of every shape against the reference reader. */
 	{
 		static const char *lit[] = {

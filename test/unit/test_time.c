@@ -206,6 +206,41 @@ test_tsum(void)
 	big = (lmp_tsum){0};
 	lmp_tsum_add(&big, 2, NAN);
 	ok(isnan(lmp_tsum_value(&big)), "exact sum: a NAN term reads NAN", NULL);
+	/* a term rounds to the nearest unit of 2^-80 s, a tie to the even one:
+	 * 2.5 units -> 2, 3.5 -> 4, 3 x 2.25 -> 3 x 2; 2^-20 s is 2^60 units
+	 * (past 2^52 a double is whole: taken as it is) */
+	{
+		const double unit = ldexp(1, -80);
+		lmp_tsum a = {0}, b = {0}, c = {0}, d = {0};
+		lmp_tsum_add(&a, 1, 2.5 * unit);
+		lmp_tsum_add(&b, 1, 3.5 * unit);
+		lmp_tsum_add(&c, 3, 2.25 * unit);
+		lmp_tsum_add(&d, 1, ldexp(1, -20));
+		ok(a.q == 2 && b.q == 4 && c.q == 6 && d.q == (lmp_i128)1 << 60, "exact sum: a term rounds to the "
+			"nearest 2^-80 s, ties to even", NULL);
+	}
+	/* lmp_tsum_addn: the same sums as lmp_tsum_add term by term, whatever
+	 * the count (whole, fractional, 2^40, 0, negative) and the terms (0,
+	 * NAN, past 2^46 s, large enough for a 128-bit product check) */
+	{
+		static const double counts[] = {32, 2.5, 1099511627776.0, 0, -1, 1};
+		static const double terms[][4] = {{1.2345678901234567e-4, 3.3e-6, 0, 7.77e-9}, {NAN, 0.1, 1e14, 2e-3},
+			{3e13, 0.5, 1e-30, 0.0078125}};
+		int same = 1;
+		for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++)
+			for (size_t ti = 0; ti < sizeof terms / sizeof terms[0]; ti++) {
+				lmp_tsum one[4] = {{0}}, all[4] = {{0}};
+				lmp_tsum *const to[4] = {&all[0], &all[1], &all[2], &all[3]};
+				for (int r = 0; r < 2; r++) { /* twice: onto sums already holding terms */
+					for (int k = 0; k < 4; k++)
+						lmp_tsum_add(&one[k], counts[ci], terms[ti][k]);
+					lmp_tsum_addn(to, terms[ti], 4, counts[ci]);
+				}
+				for (int k = 0; k < 4; k++)
+					same &= one[k].bad == all[k].bad && (one[k].bad || one[k].q == all[k].q);
+			}
+		ok(same, "exact sum: lmp_tsum_addn adds as lmp_tsum_add does, term by term", NULL);
+	}
 	/* a per-layer document's time through the exact sum: 32 memory-bound
 	 * q_proj rows (4.29e9 FLOPs take 4.3e-6 s at 989.4 TFLOP/s, 35651584
 	 * bytes 1.06e-5 s at 3.35 TB/s) and 32 elementwise rows of 3e6 bytes:
