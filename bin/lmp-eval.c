@@ -304,13 +304,13 @@ point(struct point *pt, void *ctx, lmp_err *e)
 	int rc;
 
 	lmp_progress_add(&w->prog, 1);
-	w->m->hooked = 0;
+	if (!w->module && !(m = layout_model(w, &pt->rt, e)))
+		return -1;
+	m->hooked = 0; /* this point's document not yet timed in place */
 	if (w->module)
-		rc = lmp_module_doc(w->m, &pt->rt, &w->b, e);
-	else if (!(m = layout_model(w, &pt->rt, e)))
-		rc = -1;
+		rc = lmp_module_doc(m, &pt->rt, &w->b, e);
 	else if (pt->is_gen)
-		rc = (m->hooked = 0, lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e));
+		rc = lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e);
 	else
 		rc = lmp_eval_doc(m, &pt->rt, w->rows, &w->b, e);
 	if (rc || (w->roof && !m->hooked && roofline(w, start, e)))

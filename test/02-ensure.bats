@@ -363,8 +363,16 @@ gone() {
 }
 
 @test "SIGTERM, SIGINT and SIGKILL of lmp-ensure take the agent's whole group with it" {
-	local sig pid st i n=0 before=$(sum)
-	for sig in TERM INT KILL; do
+	local sig sigs='TERM INT KILL' pid st i n=0 before=$(sum)
+	# A suite started in the background of a non-interactive shell inherits
+	# SIGINT ignored, and a signal ignored on entry stays ignored in every
+	# child (set -m cannot undo it): lmp-ensure then rightly keeps it
+	# ignored, and waiting for it to die of SIGINT would wait forever.
+	if [ $(( 0x$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status 2>/dev/null || echo 0) & 2 )) -ne 0 ]; then
+		sigs='TERM KILL'
+		echo "# SIGINT is ignored in this suite's environment: checked TERM and KILL only" >&3
+	fi
+	for sig in $sigs; do
 		export SILENT_SECONDS=$((500000 + ($$ % 100000) * 3 + n++)) SILENT_TRAP="$BATS_TEST_TMPDIR/trapped.$sig"
 		# job control, so that the background job does not start with SIGINT
 		# ignored, as a non-interactive shell's background jobs do
