@@ -88,39 +88,59 @@ layout(lmp_buf *b, const lmp_runtime *rt)
 static void
 engine_json(lmp_buf *b, const lmp_runtime *rt)
 {
-	/* a sweep's points mostly share the engine and its knobs: the last
-	 * text is kept and reused while they are the same */
-	static char *last;
-	static size_t lastlen;
-	static int64_t lastkey[LMP_RO_NLISTS];
-	static const char *lastengine;
-	int64_t k[LMP_RO_NLISTS] = {0};
-	size_t start = b->len;
-
 	if (!rt->engine)
 		return;
-	for (int i = 0; i < LMP_RO_NLISTS; i++)
-		if (lmp_runopts[i].role == LMP_RO_KNOB)
-			k[i] = *(const int64_t *)((const char *)rt + lmp_runopts[i].offset);
-	if (last && lastengine && !strcmp(lastengine, rt->engine) && !memcmp(k, lastkey, sizeof k)) {
-		lmp_buf_add(b, last, lastlen);
-		return;
-	}
 	LIT(b, ",\"engine\":");
 	lmp_json_string(b, rt->engine);
 	for (int i = 0; i < LMP_RO_NLISTS; i++) {
 		const lmp_runopt *r = &lmp_runopts[i];
-		if (r->role != LMP_RO_KNOB)
-			continue;
-		key(b, r->json);
-		lmp_knob_json(b, i, k[i]);
+		if (r->role == LMP_RO_KNOB) {
+			key(b, r->json);
+			lmp_knob_json(b, i, *(const int64_t *)((const char *)rt + r->offset));
+		}
 	}
+}
+
+/* The runtime's settings, layout and engine as text (bits, layout,
+ * engine_json).  A sweep's points mostly share them, so the last text is
+ * kept with what it was written from and reused while that is the same. */
+static void
+settings_json(lmp_buf *b, const lmp_runtime *rt)
+{
+	static char *last;
+	static size_t lastlen;
+	static int64_t lastkey[LMP_RO_NLISTS + 2];
+	static char *lastengine;
+	int64_t k[LMP_RO_NLISTS + 2] = {0};
+	size_t start;
+
+	for (int i = 0; i < LMP_RO_NLISTS; i++) {
+		const lmp_runopt *r = &lmp_runopts[i];
+		const char *at = (const char *)rt + r->offset;
+		if (r->role == LMP_RO_KNOB)
+			k[i] = *(const int64_t *)at;
+		else if (r->role == LMP_RO_SETTING || r->role == LMP_RO_LAYOUT)
+			k[i] = *(const int *)at;
+	}
+	k[LMP_RO_NLISTS] = rt->w_checkpoint;
+	k[LMP_RO_NLISTS + 1] = rt->layout;
+	if (last && !memcmp(k, lastkey, sizeof k) &&
+	    (rt->engine ? lastengine && !strcmp(lastengine, rt->engine) : !lastengine)) {
+		lmp_buf_add(b, last, lastlen);
+		return;
+	}
+	start = b->len;
+	bits(b, rt);
+	if (rt->w_checkpoint)
+		LIT(b, ",\"w_format\":\"quantization_config\"");
+	layout(b, rt);
+	engine_json(b, rt);
 	free(last);
-	free((char *)lastengine);
+	free(lastengine);
 	lastlen = b->len - start;
 	last = lmp_xmalloc(lastlen + 1);
 	memcpy(last, b->s + start, lastlen);
-	lastengine = lmp_xstrdup(rt->engine);
+	lastengine = rt->engine ? lmp_xstrdup(rt->engine) : NULL;
 	memcpy(lastkey, k, sizeof k);
 }
 
@@ -166,11 +186,7 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 		}
 		lmp_buf_putc(b, ']');
 	}
-	bits(b, rt);
-	if (rt->w_checkpoint)
-		LIT(b, ",\"w_format\":\"quantization_config\"");
-	layout(b, rt);
-	engine_json(b, rt);
+	settings_json(b, rt);
 	aggregates(b, rt);
 	if (rt->extra)
 		lmp_buf_puts(b, rt->extra);
