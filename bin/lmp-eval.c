@@ -230,6 +230,7 @@ layout_model(struct out *w, const lmp_runtime *rt, lmp_err *e)
 		return NULL;
 	m->hook = w->m->hook; /* a layout's points are timed in place too */
 	m->hook_ctx = w->m->hook_ctx;
+	m->hook_fields = w->m->hook_fields;
 	warn_norole(w, m);
 	if (w->nlay == MAX_LAYOUTS) { /* a sweep of many layouts: keep the last */
 		lmp_model_free(w->lay[--w->nlay]);
@@ -443,6 +444,7 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 		if (w->direct) {
 			w->m->hook = direct_point;
 			w->m->hook_ctx = w;
+			w->m->hook_fields = w->fields;
 		}
 		rc = sweep(&at, point, w, e);
 		layouts_free(w);
@@ -505,8 +507,7 @@ main(int argc, char **argv)
 		w.direct = lmp_roofdirect_new(w.roof);
 		/* what --fields prunes away is not worked out in the first place */
 		if (w.fields)
-			lmp_roofdirect_omit(w.direct, !lmp_fields_wants(w.fields, "roofline"),
-				!lmp_fields_wants(w.fields, "fit"));
+			lmp_roofdirect_fields(w.direct, w.fields);
 	}
 	if (o.params) {
 		list_params(db, o.params);

@@ -35,6 +35,13 @@ keyn(lmp_emit *w, const char *k, size_t n)
 	return p;
 }
 
+/* A member --fields leaves out (lmp_emit's want and off). */
+static inline int
+unwanted(const lmp_emit *w, const char *k, size_t n)
+{
+	return w->off || (w->want && !lmp_fields_sub(w->want, k, n, NULL));
+}
+
 static char *
 key(lmp_emit *w, const char *k)
 {
@@ -46,6 +53,8 @@ lmp_emit_numk(lmp_emit *w, const char *k, size_t klen, double x)
 {
 	char *p;
 
+	if (unwanted(w, k, klen))
+		return;
 	if (!w->b) {
 		lmp_tadd_num(w->obj, k, x);
 		return;
@@ -63,6 +72,8 @@ lmp_emit_numk(lmp_emit *w, const char *k, size_t klen, double x)
 void
 lmp_emit_str(lmp_emit *w, const char *k, const char *s)
 {
+	if (unwanted(w, k, strlen(k)))
+		return;
 	if (!w->b) {
 		cJSON_AddStringToObject(w->obj, k, s);
 		return;
@@ -74,6 +85,8 @@ lmp_emit_str(lmp_emit *w, const char *k, const char *s)
 void
 lmp_emit_null(lmp_emit *w, const char *k)
 {
+	if (unwanted(w, k, strlen(k)))
+		return;
 	if (!w->b) {
 		cJSON_AddNullToObject(w->obj, k);
 		return;
@@ -85,6 +98,8 @@ lmp_emit_null(lmp_emit *w, const char *k)
 void
 lmp_emit_bool(lmp_emit *w, const char *k, int v)
 {
+	if (unwanted(w, k, strlen(k)))
+		return;
 	if (!w->b) {
 		cJSON_AddBoolToObject(w->obj, k, v);
 		return;
@@ -96,6 +111,8 @@ lmp_emit_bool(lmp_emit *w, const char *k, int v)
 void
 lmp_emit_item(lmp_emit *w, const char *k, const cJSON *item)
 {
+	if (unwanted(w, k, strlen(k)))
+		return;
 	if (!w->b) {
 		cJSON_AddItemToObject(w->obj, k, cJSON_Duplicate(item, 1));
 		return;
@@ -109,6 +126,8 @@ lmp_emit_numtext(lmp_emit *w, const char *k, const lmp_num *v)
 {
 	char s[LMP_NUM_STRMAX];
 
+	if (unwanted(w, k, strlen(k)))
+		return;
 	if (!w->b) {
 		cJSON_AddItemToObject(w->obj, k, lmp_json_new_num(v));
 		return;
@@ -123,6 +142,10 @@ lmp_emit_open(lmp_emit *w, const char *k)
 {
 	lmp_emit c = {0};
 
+	if (w->off || (w->want && !lmp_fields_sub(w->want, k, strlen(k), &c.want))) {
+		c.off = 1;
+		return c;
+	}
 	if (!w->b) {
 		c.obj = cJSON_AddObjectToObject(w->obj, k);
 		return c;
@@ -136,6 +159,6 @@ lmp_emit_open(lmp_emit *w, const char *k)
 void
 lmp_emit_close(lmp_emit *c)
 {
-	if (c->b)
+	if (c->b && !c->off)
 		lmp_buf_putc(c->b, '}');
 }

@@ -292,6 +292,58 @@ totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *grow
 	lmp_buf_putc(b, '}');
 }
 
+/* The totals of a document --fields prunes (the fused sweep's; want: what
+ * it names under "totals", none: nothing): the members it leaves out are
+ * not written.  param_count is, being first (the others start with their
+ * comma). */
+#define WANT(k) (!none && lmp_fields_sub(want, k, sizeof k - 1, NULL))
+static void
+totals_pruned(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth, const char *profile,
+	const lmp_fields_node *want, int none)
+{
+	static const char *const kinds[] = {"weights", "reads", "writes", "intermediates"};
+	static const int kind[] = {LMP_K_WEIGHTS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
+	const lmp_fields_node *by;
+
+	LIT(b, ",\"totals\":{\"param_count\":");
+	num(b, &tot[LMP_K_PARAM_COUNT]);
+	if (WANT("flops")) {
+		LIT(b, ",\"flops\":");
+		num(b, &tot[LMP_K_FLOPS]);
+	}
+	if (!none && lmp_fields_sub(want, "bytes", 5, &by)) {
+		for (int i = 0; i < 4; i++) {
+			lmp_buf_puts(b, i ? ",\"" : ",\"bytes\":{\"");
+			lmp_buf_puts(b, kinds[i]);
+			LIT(b, "\":");
+			num(b, &tot[kind[i]]);
+		}
+		lmp_buf_putc(b, '}');
+	}
+	if (WANT("state_bytes")) {
+		LIT(b, ",\"state_bytes\":");
+		num(b, &tot[LMP_K_STATE]);
+	}
+	if (WANT("weight_bytes")) {
+		LIT(b, ",\"weight_bytes\":");
+		num(b, &tot[V_WEIGHT_BYTES]);
+	}
+	if (WANT("active_param_count")) {
+		LIT(b, ",\"active_param_count\":");
+		num(b, &tot[V_ACTIVE]);
+	}
+	if (m->ncoll && WANT("collective_bytes")) {
+		LIT(b, ",\"collective_bytes\":");
+		num(b, &tot[V_COLL]);
+	}
+	if (growth && WANT("state_growth"))
+		lmp_buf_puts(b, growth);
+	if (profile && WANT("profile_run"))
+		lmp_buf_puts(b, profile);
+	lmp_buf_putc(b, '}');
+}
+#undef WANT
+
 /* The stored weight bytes of every row (per instance, into rows when
  * given) and of the model (tot): a tied weight is stored once. */
 static int
@@ -1328,7 +1380,16 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		else if (kernels_json(b, m, rows, rt->w_checkpoint, NULL, e))
 			goto out;
 	}
-	totals_json(b, m, tot, growth, profile);
+	if (direct && m->hook_fields) {
+		const lmp_fields_node *want = NULL;
+		int named = lmp_fields_sub(lmp_fields_top(m->hook_fields), "totals", 6, &want);
+		if (named && !want) /* the totals whole */
+			totals_json(b, m, tot, growth, profile);
+		else
+			totals_pruned(b, m, tot, growth, profile, want, !named);
+	} else {
+		totals_json(b, m, tot, growth, profile);
+	}
 	tot_end = b->len - 1;
 	if (m->par && parallel_json(b, m, rows, NULL, dev, e))
 		goto out;

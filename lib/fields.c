@@ -31,22 +31,22 @@ struct memo {
 	size_t len;
 };
 
-struct fnode {
+struct lmp_fields_node {
 	char *key;
 	size_t keylen;
 	int leaf, seen;
 	char *path; /* a leaf's path as given, for the message */
-	struct fnode *kids;
+	struct lmp_fields_node *kids;
 	int nkids;
 	struct memo memo[MEMO_MEMBERS]; /* the values left out, by their place in the object */
 };
 
 struct lmp_fields {
-	struct fnode root;
+	struct lmp_fields_node root;
 };
 
-static struct fnode *
-child(struct fnode *n, const char *key, size_t len)
+static struct lmp_fields_node *
+child(struct lmp_fields_node *n, const char *key, size_t len)
 {
 	for (int i = 0; i < n->nkids; i++)
 		if (n->kids[i].keylen == len && !memcmp(n->kids[i].key, key, len))
@@ -54,10 +54,10 @@ child(struct fnode *n, const char *key, size_t len)
 	return NULL;
 }
 
-static struct fnode *
-add_child(struct fnode *n, const char *key, size_t len)
+static struct lmp_fields_node *
+add_child(struct lmp_fields_node *n, const char *key, size_t len)
 {
-	struct fnode *c;
+	struct lmp_fields_node *c;
 
 	n->kids = lmp_xrealloc(n->kids, sizeof *n->kids * (size_t)(n->nkids + 1));
 	c = &n->kids[n->nkids++];
@@ -68,7 +68,7 @@ add_child(struct fnode *n, const char *key, size_t len)
 }
 
 static void
-free_node(struct fnode *n)
+free_node(struct lmp_fields_node *n)
 {
 	for (int i = 0; i < n->nkids; i++)
 		free_node(&n->kids[i]);
@@ -96,7 +96,7 @@ key_ok(const char *s, size_t n)
 static int
 add_path(lmp_fields *f, const char *p, size_t n, lmp_err *e)
 {
-	struct fnode *at = &f->root, *c;
+	struct lmp_fields_node *at = &f->root, *c;
 	const char *end = p + n, *dot;
 
 	for (;;) {
@@ -163,7 +163,7 @@ lmp_fields_free(lmp_fields *f)
 /* Past the value at v, member at of n's object: as the last document's
  * there where it starts alike, else scanned (and kept if long). */
 static const char *
-step_over(struct fnode *n, int at, const char *v, const char *end)
+step_over(struct lmp_fields_node *n, int at, const char *v, const char *end)
 {
 	struct memo *mo = at < MEMO_MEMBERS ? &n->memo[at] : NULL;
 	const char *ve;
@@ -183,7 +183,7 @@ step_over(struct fnode *n, int at, const char *v, const char *end)
  * whether any member was written.  Returns the end of the object, NULL if
  * the text is not a whole object. */
 static const char *
-project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrote)
+project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out, int *wrote)
 {
 	int any = 0;
 
@@ -196,7 +196,7 @@ project(struct fnode *n, const char *s, const char *end, lmp_buf *out, int *wrot
 		goto close;
 	for (int at = 0;; at++) {
 		const char *k, *ke, *v, *ve;
-		struct fnode *c;
+		struct lmp_fields_node *c;
 		if (s >= end || *s != '"' || !(ke = lmp_jscan_string(s, end)))
 			return NULL;
 		k = s + 1;
@@ -262,7 +262,7 @@ lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp
 }
 
 static const char *
-unseen(const struct fnode *n)
+unseen(const struct lmp_fields_node *n)
 {
 	const char *p;
 
@@ -309,17 +309,35 @@ lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf
 int
 lmp_fields_wants(const lmp_fields *f, const char *path)
 {
-	const struct fnode *n = &f->root;
+	const struct lmp_fields_node *n = &f->root;
 	const char *p = path, *dot;
 
 	for (;;) {
 		if (n->leaf)
 			return 1;
 		dot = strchr(p, '.');
-		if (!(n = child((struct fnode *)n, p, dot ? (size_t)(dot - p) : strlen(p))))
+		if (!(n = child((struct lmp_fields_node *)n, p, dot ? (size_t)(dot - p) : strlen(p))))
 			return 0;
 		if (!dot)
 			return 1;
 		p = dot + 1;
 	}
+}
+
+const lmp_fields_node *
+lmp_fields_top(const lmp_fields *f)
+{
+	return f ? &f->root : NULL;
+}
+
+int
+lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_fields_node **sub)
+{
+	const lmp_fields_node *c = NULL;
+
+	if (n && !(c = child((lmp_fields_node *)n, key, len)))
+		return 0;
+	if (sub)
+		*sub = c && !c->leaf ? c : NULL;
+	return 1;
 }

@@ -575,6 +575,7 @@ typedef struct lmp_row {
 } lmp_row;
 struct lmp_evalpt;
 struct lmp_roof_opts;
+typedef struct lmp_fields lmp_fields; /* fields.c */
 typedef struct lmp_model {
 	lmp_prog *prog;
 	int nrows;
@@ -636,6 +637,7 @@ typedef struct lmp_model {
 	int (*hook)(void *ctx, const struct lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e);
 	void *hook_ctx;
 	int hooked;
+	const lmp_fields *hook_fields; /* --fields: members of the totals no path names are not written */
 	struct lmp_tkernel *tk;
 	int tkcap;
 } lmp_model;
@@ -675,8 +677,11 @@ typedef struct lmp_roofdirect lmp_roofdirect;
 lmp_roofdirect *lmp_roofdirect_new(const struct lmp_roof_opts *o);
 void lmp_roofdirect_free(lmp_roofdirect *d);
 int lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e);
-/* Members a --fields run does not name: neither computed nor written. */
-void lmp_roofdirect_omit(lmp_roofdirect *d, int roofline, int fit);
+/* A --fields run (f, or NULL: every member): what it does not name of
+ * the members lmp_roofline adds is neither written nor formatted, and the
+ * fit and the roofline object are not computed where it names neither
+ * (fields.c's lmp_fields). */
+void lmp_roofdirect_fields(lmp_roofdirect *d, const lmp_fields *f);
 
 /* parallel.c: a model sharded over a parallel layout (lmp-eval(1)
  * PARALLELISM).  Each module_db.json entry declares how its parameters
@@ -1396,12 +1401,19 @@ const char *lmp_jscan_skip(const char *p, const char *end);
  * pruned to the named members (dotted paths of keys from the top), in the
  * document's order and nesting, values as written; a member a document
  * lacks is left out.  lmp_fields_unseen: a path no document has had. */
-typedef struct lmp_fields lmp_fields;
 lmp_fields *lmp_fields_new(const char *spec, lmp_err *e);
 void lmp_fields_free(lmp_fields *f);
 int lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
 int lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
 const char *lmp_fields_unseen(const lmp_fields *f);
 int lmp_fields_wants(const lmp_fields *f, const char *path);
+/* A writer's view of the paths, so that it neither formats nor computes
+ * what no path names: a node is the named members of one object, NULL
+ * all of its members.  lmp_fields_top: the document's (NULL for f NULL).
+ * lmp_fields_sub: whether key (len bytes) is named in n, at or under it;
+ * if so, *sub (where sub is not NULL) is what is named under it. */
+typedef struct lmp_fields_node lmp_fields_node;
+const lmp_fields_node *lmp_fields_top(const lmp_fields *f);
+int lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_fields_node **sub);
 
 #endif

@@ -266,7 +266,7 @@ engine_memory(lmp_emit *f, const struct fitpre *p, struct fitmemo *memo, double 
 	if (!(util > 0 && util <= 1) || !(peak >= 0))
 		return cap;
 	/* the text kept holds a leading comma: capacity_bytes is written first */
-	if (!f->b || !f->n || !(p->g_obj && p->per >= 0))
+	if (!f->b || !f->n || f->want || !(p->g_obj && p->per >= 0))
 		memo = NULL;
 	if (memo && memo->ok && memo->cap == cap && memo->w == w && memo->batch == batch) {
 		lmp_buf_add(f->b, memo->text.s, memo->text.len);
@@ -766,6 +766,8 @@ struct lmp_roofdirect {
 	int pre_ok;           /* where it is current */
 	struct fitmemo memo;  /* the engine members of the last batch (fit) */
 	int no_roofline, no_fit; /* --fields names neither: not written, the fit not computed */
+	const lmp_fields_node *want, *want_totals; /* what --fields names of the document, of its totals */
+	int totals_off;       /* --fields names nothing of the totals */
 };
 
 lmp_roofdirect *
@@ -778,10 +780,14 @@ lmp_roofdirect_new(const struct lmp_roof_opts *o)
 }
 
 void
-lmp_roofdirect_omit(lmp_roofdirect *d, int roofline, int fit)
+lmp_roofdirect_fields(lmp_roofdirect *d, const lmp_fields *f)
 {
-	d->no_roofline = roofline;
-	d->no_fit = fit;
+	const lmp_fields_node *top = lmp_fields_top(f);
+
+	d->want = top;
+	d->no_roofline = !lmp_fields_sub(top, "roofline", 8, NULL);
+	d->no_fit = !lmp_fields_sub(top, "fit", 3, NULL);
+	d->totals_off = !lmp_fields_sub(top, "totals", 6, &d->want_totals);
 }
 
 void
@@ -925,7 +931,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	 * was), then spliced into the document in place: the totals' time
 	 * members before their brace, the rest at the end */
 	d->out.len = 0;
-	tw = (lmp_emit){.b = &d->out, .n = 1};
+	tw = (lmp_emit){.b = &d->out, .n = 1, .want = d->want_totals, .off = d->totals_off};
 	if (times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
 		    (double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e))
 		return -1;
@@ -948,7 +954,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	in.dev = pt->dev;
 	in.dev_wb = pt->dev_wb;
 	in.dev_state = pt->dev_state;
-	dw = (lmp_emit){.b = &d->out, .n = 1};
+	dw = (lmp_emit){.b = &d->out, .n = 1, .want = d->want};
 	if (!d->no_fit && fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
 		return -1;
 	lmp_buf_add(&d->out, "}\n", 2);

@@ -63,11 +63,16 @@ struct lmp_tsums {
 
 /* emit.c: the members lmp_roofline adds, written to a cJSON object (obj)
  * or as text to a buffer (b: members of an object already open, n of them
- * written so far, so the next one starts with a comma when n > 0). */
+ * written so far, so the next one starts with a comma when n > 0); a
+ * member --fields leaves out is not written (nor formatted). */
 typedef struct lmp_emit {
 	cJSON *obj;
 	lmp_buf *b;
 	int n;
+	/* --fields (lmp_fields_sub): the members wanted (NULL: all), or none
+	 * (off, an object no path names) */
+	const lmp_fields_node *want;
+	int off;
 } lmp_emit;
 void lmp_emit_numk(lmp_emit *w, const char *key, size_t keylen, double x); /* null where not finite */
 /* inline so that a literal key's length is known where it is written */

@@ -89,6 +89,21 @@ main(void)
 		lmp_buf_free(&out);
 	}
 	lmp_fields_free(f);
+	/* a writer's view: "a.b,c,d.e.f" names a.b, the whole of c, d.e.f */
+	f = lmp_fields_new("a.b,c,d.e.f", &e);
+	{
+		const lmp_fields_node *top = lmp_fields_top(f), *a = top, *c = top, *d = NULL, *de = NULL, *x = top;
+		int got = lmp_fields_sub(top, "a", 1, &a) && a != NULL && lmp_fields_sub(a, "b", 1, &x) && x == NULL &&
+			!lmp_fields_sub(a, "z", 1, NULL) && lmp_fields_sub(top, "c", 1, &c) && c == NULL &&
+			lmp_fields_sub(top, "d", 1, &d) && d && lmp_fields_sub(d, "e", 1, &de) && de &&
+			!lmp_fields_sub(de, "g", 1, NULL) && !lmp_fields_sub(top, "b", 1, NULL) &&
+			!lmp_fields_sub(top, "ab", 2, NULL);
+		ok(got, "lmp_fields_sub: named members, whole ones (NULL) and the rest", "");
+		/* under a whole member (NULL) and with no --fields: everything */
+		ok(lmp_fields_sub(NULL, "anything", 8, &x) && x == NULL && lmp_fields_top(NULL) == NULL,
+			"NULL: every member named", "");
+	}
+	lmp_fields_free(f);
 	ok(!lmp_fields_new("a..b", &e) && strstr(e.msg, "not a path"), "an empty key is refused", e.msg);
 	ok(!lmp_fields_new("", &e) && strstr(e.msg, "no path"), "no path is refused", e.msg);
 	printf("1..%d\n", ntest);
