@@ -792,6 +792,8 @@ lmp_model_free(lmp_model *m)
 	free(m->krep);
 	free(m->kcount);
 	free(m->tk);
+	free(m->stage_count);
+	free(m->stage_first);
 	free(m->row_wb);
 	lmp_buf_free(&m->norole);
 	if (m->quant)

@@ -1155,29 +1155,92 @@ mark_past(lmp_buf *b)
  * FLOPs; work from rows (a step, or a prefill) plus more (the decode
  * phase, whose state is the one at the end), or NULL. */
 enum { S_PARAMS, S_WEIGHTS, S_STATE, S_FLOPS, NS };
+/* a += c x v in lmp_num's arithmetic, the whole-number case inline (a
+ * layout's sums at every point of a sweep are mostly that); the rest, and
+ * an overflow, as lmp_num_mul and lmp_num_add do it. */
+static inline int
+add_product(lmp_num *a, const lmp_num *c, const lmp_num *v)
+{
+	const lmp_i128 min = (lmp_i128)((unsigned __int128)1 << 127);
+	lmp_i128 p, sum;
+	lmp_num t;
+	int rc;
+
+	if (a->exact && c->exact && v->exact && a->d == 1 && c->d == 1 && v->d == 1) {
+		/* two 64-bit factors: the product is below 2^126, no check */
+		if (c->n == (int64_t)c->n && v->n == (int64_t)v->n)
+			p = (lmp_i128)(int64_t)c->n * (int64_t)v->n;
+		else if (__builtin_mul_overflow(c->n, v->n, &p) || p == min)
+			goto slow;
+		if (!__builtin_add_overflow(a->n, p, &sum) && sum != min) {
+			a->n = sum;
+			return 0;
+		}
+	}
+slow:
+	if ((rc = lmp_num_mul(c, v, &t)))
+		return rc;
+	return lmp_num_add(a, &t, a);
+}
+
+/* Each row's instances in each pipeline stage (m->stage_count, nrows x
+ * pp, zero for a collective), and the stages' first layers: the model's
+ * and the layout's, the same at every point, so worked out once. */
 static int
-stage_sums(const lmp_model *m, const lmp_num *rows, const lmp_num *more, const int64_t *first, int s, lmp_num *out,
-	lmp_err *e)
+stage_counts(lmp_model *m, lmp_err *e)
+{
+	int64_t layers = 0;
+	int rc = 0;
+
+	if (m->stage_count)
+		return 0;
+	for (int k = 0; k < m->nlists; k++)
+		layers += m->list_len[k];
+	m->stage_first = lmp_xmalloc(sizeof *m->stage_first * (size_t)(m->pp + 1));
+	lmp_pp_stages(layers, m->pp, m->stage_first);
+	m->stage_count = lmp_xmalloc(sizeof *m->stage_count * (size_t)m->nrows * (size_t)m->pp + 1);
+	for (int s = 0; s < m->pp && !rc; s++)
+		for (int i = 0; i < m->nrows && !rc; i++) {
+			lmp_num *c = &m->stage_count[(size_t)s * (size_t)m->nrows + (size_t)i];
+			*c = lmp_num_int(0);
+			if (!m->rows[i].coll)
+				rc = lmp_row_stage_count(m, &m->rows[i], m->stage_first, s, c);
+		}
+	if (rc) {
+		free(m->stage_count);
+		free(m->stage_first);
+		m->stage_count = NULL;
+		m->stage_first = NULL;
+		return lmp_fail(e, LMP_EXIT_INPUT, "stage sums: %s", lmp_num_strerror(rc));
+	}
+	return 0;
+}
+
+static int
+stage_sums(const lmp_model *m, const lmp_num *rows, const lmp_num *more, int s, lmp_num *out, lmp_err *e)
 {
 	static const int kinds[NS] = {LMP_K_PARAM_COUNT, V_WEIGHT_BYTES, LMP_K_STATE, LMP_K_FLOPS};
-	lmp_num c, t, v;
+	const lmp_num *count = &m->stage_count[(size_t)s * (size_t)m->nrows];
+	lmp_num v;
 	int i, k, rc = 0;
 
 	for (k = 0; k < NS; k++)
 		out[k] = lmp_num_int(0);
 	for (i = 0; i < m->nrows && !rc; i++) {
 		const lmp_row *r = &m->rows[i];
-		if (r->coll || (rc = lmp_row_stage_count(m, r, first, s, &c)) || lmp_num_is_zero(&c))
+		const lmp_num *c = &count[i];
+		if (r->coll || lmp_num_is_zero(c))
 			continue;
 		for (k = 0; k < NS && !rc; k++) {
 			const lmp_num *src = more && k != S_FLOPS ? more : rows;
 			if (r->tied && (k == S_PARAMS || k == S_WEIGHTS))
 				continue;
-			v = src[i * NV + kinds[k]];
-			if (more && k == S_FLOPS)
-				rc = lmp_num_add(&v, &more[i * NV + kinds[k]], &v);
-			if (!rc && !(rc = lmp_num_mul(&c, &v, &t)))
-				rc = lmp_num_add(&out[k], &t, &out[k]);
+			if (more && k == S_FLOPS) {
+				if (!(rc = lmp_num_add(&rows[i * NV + kinds[k]], &more[i * NV + kinds[k]], &v)))
+					rc = add_product(&out[k], c, &v);
+			} else {
+				rc = add_product(&out[k], c, &src[i * NV + kinds[k]]);
+			}
 		}
 	}
 	return rc ? lmp_fail(e, LMP_EXIT_INPUT, "stage sums: %s", lmp_num_strerror(rc)) : 0;
@@ -1200,15 +1263,15 @@ sums_json(lmp_buf *b, const lmp_num *v)
  * holds the most (what must fit) and every device of the layout summed
  * (tp x dp devices per stage, replicas included). */
 static int
-parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_num *dev, lmp_err *e)
+parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_num *dev, lmp_err *e)
 {
-	int64_t *first = lmp_xmalloc(sizeof *first * (size_t)(m->pp + 1)), layers = 0;
+	const int64_t *first;
 	lmp_num st[NS], all[NS], best[NS], per = lmp_num_int((lmp_i128)m->tp * m->dp), t, u;
 	int s, k, top = 0, rc = 0;
 
-	for (k = 0; k < m->nlists; k++)
-		layers += m->list_len[k];
-	lmp_pp_stages(layers, m->pp, first);
+	if (stage_counts(m, e))
+		return -1;
+	first = m->stage_first;
 	for (k = 0; k < NS; k++)
 		all[k] = best[k] = lmp_num_int(0);
 	LIT(b, ",\"parallel\":{\"tp\":");
@@ -1223,7 +1286,7 @@ parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num
 	i128(b, (lmp_i128)m->tp * m->pp * m->dp);
 	LIT(b, ",\"stages\":[");
 	for (s = 0; s < m->pp && !rc; s++) {
-		if ((rc = stage_sums(m, rows, more, first, s, st, e)))
+		if ((rc = stage_sums(m, rows, more, s, st, e)))
 			break;
 		LIT(b, "{\"layers\":[");
 		i128(b, first[s]);
@@ -1242,7 +1305,6 @@ parallel_json(lmp_buf *b, const lmp_model *m, const lmp_num *rows, const lmp_num
 			if (!(rc = lmp_num_mul(&st[k], &per, &t)))
 				rc = lmp_num_add(&all[k], &t, &all[k]);
 	}
-	free(first);
 	if (rc)
 		return rc < 0 ? -1 : lmp_fail(e, LMP_EXIT_INPUT, "layout sums: %s", lmp_num_strerror(rc));
 	if (dev)

@@ -640,6 +640,10 @@ typedef struct lmp_model {
 	const lmp_fields *hook_fields; /* --fields: members of the totals no path names are not written */
 	struct lmp_tkernel *tk;
 	int tkcap;
+	/* evaldoc.c: each row's instances per pipeline stage (nrows x pp) and
+	 * the stages' first layers, worked out once */
+	lmp_num *stage_count;
+	int64_t *stage_first;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 
