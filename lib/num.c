@@ -97,8 +97,10 @@ lmp_num_to_double(const lmp_num *a)
 {
 	if (!a->exact)
 		return a->x;
+	/* a 64-bit integer converts in one instruction, the wider ones by a
+	 * library call; both round to nearest, so to the same double */
 	if (a->d == 1)
-		return (double)a->n;
+		return a->n == (int64_t)a->n ? (double)(int64_t)a->n : (double)a->n;
 	return (double)((long double)a->n / (long double)a->d);
 }
 
