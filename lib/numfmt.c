@@ -200,63 +200,65 @@ g_text(int neg, uint64_t q, int prec, int X, char *out)
  * 17 the correctly rounded P-digit decimal (round half even on an exact
  * tie, as glibc's printf) by integer arithmetic, and the read-back test as
  * "is that decimal inside x's rounding interval" instead of strtod.
- * x * 10^k = m * 5^k / 2^t exactly (x = m * 2^-s, t = s - k), so the
- * rounding is a shift and a look at the remainder.  Returns -1 where the
- * scale would leave the proven range (k < 0, k > 31, t < 1). */
+ * x * 10^k = m * 5^k / 2^t exactly (x = m * 2^-s, t = s - k, k = 16 - X
+ * for x's decimal exponent X): one product gives x's 17 significant digits
+ * q17 and the exact rest past them, N = m * 5^k = q17 * 2^t + rem, and the
+ * 15- and 16-digit roundings follow from them (x * 10^(k-j) =
+ * (q17 + rem / 2^t) / 10^j), so the rounding is a look at the digits
+ * dropped and the remainder.  Returns -1 where the scale would leave the
+ * proven range (k outside [0, 31], t outside [1, 120]). */
 static int
 g_fast(double x, char *out)
 {
-	uint64_t bits, m;
-	int neg, be, s, E, prec;
+	static const uint64_t div[3] = {100, 10, 1};
+	uint64_t bits, m, q17;
+	int neg, be, s, E, k, t, X;
+	u128 N, rem, p5;
 
 	memcpy(&bits, &x, sizeof bits);
 	neg = (int)(bits >> 63);
 	be = (int)(bits >> 52 & 0x7ff);
 	if (be == 0 || be == 0x7ff)
-		return -1; /* zero, subnormal, inf, nan */
+		return -1;
 	m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
-	s = 1075 - be; /* x = m * 2^-s */
-	/* floor(log10(2^(be-1023))): the decimal exponent of x or one less */
+	s = 1075 - be;
 	E = (int)(((int64_t)(be - 1023) * 78913) >> 18);
-	for (prec = 15; prec <= 17; prec++) {
-		int k = prec - 1 - E, t, X = E, up;
-		u128 N, q, rem, half, p5, diff;
-
-		if (k < 0 || k > POW5_MAX)
-			return -1;
-		t = s - k;
-		if (t < 1 || t > 120)
-			return -1;
-		p5 = pow5_tab[k];
-		N = (u128)m * p5;
-		q = N >> t;
-		if (q >= pow10_u64[prec]) { /* E was one short */
-			if (k == 0)
-				return -1;
-			k--, t++, X++;
-			p5 = pow5_tab[k];
-			N = (u128)m * p5;
-			q = N >> t;
-		}
-		rem = N & (((u128)1 << t) - 1);
-		half = (u128)1 << (t - 1);
-		up = rem > half || (rem == half && (q & 1));
-		diff = up ? ((u128)1 << t) - rem : rem;
-		q += (u128)up;
+	X = E;
+	k = 16 - E;
+	t = s - k;
+	if (k < 1 || k > POW5_MAX || t < 1 || t > 119)
+		return -1;
+	N = (u128)m * pow5_tab[k];
+	if ((N >> t) >= pow10_u64[17]) { /* E was one short */
+		k--, t++, X++;
+		N = (u128)m * pow5_tab[k];
+	}
+	p5 = pow5_tab[k];
+	q17 = (uint64_t)(N >> t);
+	rem = N & (((u128)1 << t) - 1);
+	for (int i = 0; i < 3; i++) {
+		uint64_t d = div[i], q = q17 / d, r = q17 % d;
+		int prec = 17 - (i == 0 ? 2 : i == 1 ? 1 : 0), Xp = X, up;
+		/* the digits dropped, r + rem / 2^t, against half of d.  The
+		 * decimal reads back as x iff it lies within half an ulp (ulp =
+		 * 5^k / 2^t at this scale), the ends included when m is even
+		 * (strtod's ties go to even); below a power of two the gap to
+		 * the next smaller double is half as wide.  (An end itself,
+		 * m' * 2^-(s+1) with m' odd and 54 bits, has more than 16
+		 * significant digits here, so the <= / < choice is never met; it
+		 * is kept for the reasoning's sake.)  Bounds: N < 2^53 * 5^31 <
+		 * 2^126, d * 2^t <= 100 * 2^120 < 2^127, 4 * diff <= 2 * d * 2^t. */
+		u128 below = ((u128)r << t) + rem, half = (u128)d << (t - 1), diff;
+		up = below > half || (below == half && (q & 1));
+		diff = up ? ((u128)d << t) - below : below;
+		q += (uint64_t)up;
 		if (q == pow10_u64[prec]) {
 			q = pow10_u64[prec - 1];
-			X++;
+			Xp++;
 		}
-		/* The decimal reads back as x iff it lies within half an ulp
-		 * (ulp = 5^k / 2^t at this scale), the ends included when m is
-		 * even (strtod's ties go to even); below a power of two the
-		 * gap to the next smaller double is half as wide.  (An end
-		 * itself, m' * 2^-(s+1) with m' odd and 54 bits, has more than
-		 * 16 significant digits here, so the <= / < choice is never
-		 * met; it is kept for the reasoning's sake.) */
 		if (prec == 17 || (!up && m == 1ULL << 52 ? 4 * diff <= p5 :
 		    (m & 1) ? 2 * diff < p5 : 2 * diff <= p5))
-			return g_text(neg, (uint64_t)q, prec, X, out);
+			return g_text(neg, q, prec, Xp, out);
 	}
 	return -1;
 }
