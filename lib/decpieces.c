@@ -51,6 +51,13 @@ struct find {
 	lmp_num *v, *w; /* a step's values; scratch */
 	lmp_dpieces *p;
 	lmp_err *e;
+	/* piece ci's form as fitted (fits counts the fits) in 64 bits, for
+	 * the components whose every term is a whole number below 2^62 (ok):
+	 * what agrees reads at every step it checks, a sixth of the lmp_nums */
+	int64_t fits, cfit;
+	int ci;
+	int64_t *c64;
+	unsigned char *ok;
 };
 
 static int64_t
@@ -116,25 +123,55 @@ small(const lmp_num *x)
 	return x->exact && x->d == 1 && x->n < ((lmp_i128)1 << 62) && x->n > -((lmp_i128)1 << 62);
 }
 
+/* Piece i's form in 64 bits (f->c64: v0, d, j, h of each component), made
+ * once a fit. */
+static void
+compact(struct find *f, int i)
+{
+	const lmp_dpieces *p = f->p;
+
+	if (!f->c64) {
+		f->c64 = lmp_xmalloc(sizeof *f->c64 * 4 * (size_t)f->nc);
+		f->ok = lmp_xmalloc((size_t)f->nc);
+	}
+	for (int c = 0; c < f->nc; c++) {
+		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
+		const lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *h = &p->h[at];
+		int64_t *t = &f->c64[4 * (size_t)c];
+		if ((f->ok[c] = small(v0) && small(d) && small(j) && small(h))) {
+			t[0] = (int64_t)v0->n;
+			t[1] = (int64_t)d->n;
+			t[2] = (int64_t)j->n;
+			t[3] = (int64_t)h->n;
+		}
+	}
+	f->ci = i;
+	f->cfit = f->fits;
+}
+
 /* 1: every component of step s is piece i's form, 0 not, -1 error.  Most
  * components are whole numbers: their form is worked out in 128 bits. */
 static int
 agrees(struct find *f, int i, int64_t s)
 {
 	const lmp_dpieces *p = f->p;
-	lmp_i128 ds = s - p->first[i], dk = kblocks(p, s) - kblocks(p, p->first[i]);
-	lmp_i128 dh = hcells(p, s) - hcells(p, p->first[i]);
+	int64_t ds = s - p->first[i], dk = kblocks(p, s) - kblocks(p, p->first[i]);
+	int64_t dh = hcells(p, s) - hcells(p, p->first[i]);
+	int narrow = ds < ((int64_t)1 << 60) && dk < ((int64_t)1 << 60) && dh < ((int64_t)1 << 60);
 	lmp_num x;
 	int rc = eval(f, s, f->w);
 
 	if (rc <= 0)
 		return rc;
+	if (f->ci != i || f->cfit != f->fits)
+		compact(f, i);
 	for (int c = 0; c < f->nc; c++) {
-		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
-		const lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *h = &p->h[at], *w = &f->w[c];
-		if (small(v0) && small(d) && small(j) && small(h) && ds < ((lmp_i128)1 << 60) &&
-		    dk < ((lmp_i128)1 << 60) && dh < ((lmp_i128)1 << 60)) {
-			if (!w->exact || w->d != 1 || w->n != v0->n + d->n * ds + j->n * dk + h->n * dh)
+		const lmp_num *w = &f->w[c];
+		const int64_t *t = &f->c64[4 * (size_t)c];
+		if (narrow && f->ok[c]) {
+			/* 64 x 64-bit products in 128 bits: exact */
+			if (!w->exact || w->d != 1 ||
+			    w->n != (lmp_i128)t[0] + (lmp_i128)t[1] * ds + (lmp_i128)t[2] * dk + (lmp_i128)t[3] * dh)
 				return 0;
 			continue;
 		}
@@ -166,6 +203,7 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 	int rc, c;
 
 	p->first[i] = s0;
+	f->fits++;
 	if ((rc = eval(f, s0, v0)) <= 0)
 		return rc;
 	for (c = 0; c < f->nc; c++)
@@ -342,7 +380,8 @@ int
 lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps, int nc, int64_t block, int64_t off,
 	int64_t per2, int64_t off2, lmp_dpieces *p, lmp_err *e)
 {
-	struct find f = {at, shape, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, 0, 0, 0, NULL, NULL, p, e};
+	struct find f = {at, shape, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, 0, 0, 0, NULL, NULL, p, e,
+		0, 0, -1, NULL, NULL};
 	int64_t s0 = 0, upto, lo, mid, bad;
 	int rc = 0;
 
@@ -416,6 +455,8 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 	}
 	free(f.v);
 	free(f.w);
+	free(f.c64);
+	free(f.ok);
 	if (rc <= 0) {
 		lmp_dpieces_free(p);
 		return rc;
