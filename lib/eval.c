@@ -794,6 +794,7 @@ lmp_model_free(lmp_model *m)
 	free(m->tk);
 	free(m->stage_count);
 	free(m->stage_first);
+	free(m->pt_rows);
 	free(m->row_wb);
 	lmp_buf_free(&m->norole);
 	if (m->quant)

@@ -1419,7 +1419,11 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	if ((past = past_limit(m, context, "cache_len + seq_len", e)) < 0)
 		return -1;
 	/* the rows, or (--totals) the kernels they fold into */
-	rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
+	/* kept for the model's next point (a sweep's malloc and free per
+	 * point cost more than its smallest points' work) */
+	if (!m->pt_rows)
+		m->pt_rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
+	rows = m->pt_rows;
 	if (evaluate(m, rt, rows, tot, !with_rows, e))
 		goto out;
 	/* a decode step over a cache: how its activations grow */
@@ -1463,7 +1467,6 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	}
 	rc = 0;
 out:
-	free(rows);
 	return rc;
 }
 

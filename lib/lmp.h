@@ -644,6 +644,7 @@ typedef struct lmp_model {
 	 * the stages' first layers, worked out once */
 	lmp_num *stage_count;
 	int64_t *stage_first;
+	lmp_num *pt_rows; /* lmp_eval_doc's values of a point's rows, kept */
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 
