@@ -165,11 +165,10 @@ wide:
 	return 1;
 }
 
-/* The hot loop of a sweep: integer monomials over integer values (the
- * common case: whole-byte precisions) stay in native arithmetic; anything
- * else goes through lmp_num. */
+/* Any polynomial: integer monomials over integer values stay in native
+ * arithmetic; anything else goes through lmp_num. */
 static int
-eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
+eval_wide(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
 	lmp_num sum = lmp_num_int(0), t, s;
 	lmp_i128 isum = 0, it = 0;
@@ -220,6 +219,44 @@ eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 	return 0;
 }
 
+/* The hot loop of a sweep: the common case (whole-byte precisions) is
+ * integer coefficients over integer values whose sum and products fit 64
+ * bits.  Anything else, overflow included, starts again in eval_wide: the
+ * atoms met so far are kept, so it meets them, and any error, in the same
+ * order. */
+static int
+eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
+{
+	int64_t sum = 0, t;
+	const lmp_num *v;
+	int i, j, k;
+
+	for (i = 0; i < q->nm; i++) {
+		const mono *m = &q->m[i];
+		if (!m->c.exact || m->c.d != 1 || m->c.n != (int64_t)m->c.n)
+			return eval_wide(p, q, out, e);
+		t = (int64_t)m->c.n;
+		for (j = 0; j < m->nf; j++) {
+			if (!(v = atom_ref(p, m->f[j].atom, e)))
+				return -1;
+			if (!v->exact || v->d != 1 || v->n != (int64_t)v->n)
+				return eval_wide(p, q, out, e);
+			for (k = 0; k < m->f[j].exp; k++)
+				if (__builtin_mul_overflow(t, (int64_t)v->n, &t))
+					return eval_wide(p, q, out, e);
+		}
+		if (__builtin_add_overflow(sum, t, &sum))
+			return eval_wide(p, q, out, e);
+	}
+	/* field by field: a struct copy's 16-byte loads would wait on the
+	 * 8-byte stores of a fresh lmp_num on the stack */
+	out->exact = 1;
+	out->n = sum;
+	out->d = 1;
+	out->x = 0;
+	return 0;
+}
+
 static int
 atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 {
@@ -260,5 +297,13 @@ atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 int
 lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
+	if (!q->nm) {
+		/* zero (many rows' intermediates), before eval_poly's frame */
+		out->exact = 1;
+		out->n = 0;
+		out->d = 1;
+		out->x = 0;
+		return 0;
+	}
 	return eval_poly(p, q, out, e);
 }
