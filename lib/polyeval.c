@@ -65,14 +65,19 @@ lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt)
 	int i;
 
 	if (p->nval < p->natoms) {
-		p->val = lmp_xrealloc(p->val, sizeof *p->val * (size_t)p->natoms);
-		p->gen = lmp_xrealloc(p->gen, sizeof *p->gen * (size_t)p->natoms);
-		memset(p->gen + p->nval, 0, sizeof *p->gen * (size_t)(p->natoms - p->nval));
+		size_t n = (size_t)p->natoms, was = (size_t)p->nval;
+		p->val = lmp_xrealloc(p->val, sizeof *p->val * n);
+		p->gen = lmp_xrealloc(p->gen, sizeof *p->gen * n);
+		p->ival = lmp_xrealloc(p->ival, sizeof *p->ival * n);
+		p->igen = lmp_xrealloc(p->igen, sizeof *p->igen * n);
+		memset(p->gen + was, 0, sizeof *p->gen * (n - was));
+		memset(p->igen + was, 0, sizeof *p->igen * (n - was));
 		p->nval = p->natoms;
 	}
 	p->rt = rt;
 	if (++p->cur == 0) { /* the generation counter wrapped */
 		memset(p->gen, 0, sizeof *p->gen * (size_t)p->nval);
+		memset(p->igen, 0, sizeof *p->igen * (size_t)p->nval);
 		p->cur = 1;
 	}
 	for (i = 0; i < LMP_NVARS; i++) {
@@ -219,6 +224,42 @@ eval_wide(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 	return 0;
 }
 
+/* Atom a at this point as an int64 (p->ival, valid where igen == cur):
+ * 1, 0 where its value is not an integer that fits, -1 error.  Kept at the
+ * first use, so eval_poly's next use of it costs a load; out of line, so
+ * eval_poly's loop keeps its registers. */
+static __attribute__((noinline)) int
+atom_int(lmp_prog *p, int a, lmp_err *e)
+{
+	const lmp_num *v;
+
+	if (!(v = atom_ref(p, a, e)))
+		return -1;
+	if (!v->exact || v->d != 1 || v->n != (int64_t)v->n)
+		return 0;
+	p->ival[a] = (int64_t)v->n;
+	p->igen[a] = p->cur;
+	return 1;
+}
+
+/* Every coefficient of q is an integer of 64 bits.  A polynomial does not
+ * change once built, so the answer is kept in it at the first evaluation. */
+static int
+int_coefs(const lmp_poly *q)
+{
+	int i;
+
+	if (!q->ints) {
+		for (i = 0; i < q->nm; i++) {
+			const lmp_num *c = &q->m[i].c;
+			if (!c->exact || c->d != 1 || c->n != (int64_t)c->n)
+				break;
+		}
+		((lmp_poly *)q)->ints = i == q->nm ? 1 : -1;
+	}
+	return q->ints > 0;
+}
+
 /* The hot loop of a sweep: the common case (whole-byte precisions) is
  * integer coefficients over integer values whose sum and products fit 64
  * bits.  Anything else, overflow included, starts again in eval_wide: the
@@ -227,22 +268,26 @@ eval_wide(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 static int
 eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
-	int64_t sum = 0, t;
-	const lmp_num *v;
-	int i, j, k;
+	int64_t sum = 0, t, x;
+	int i, j, k, a, rc;
 
+	if (!int_coefs(q))
+		return eval_wide(p, q, out, e);
 	for (i = 0; i < q->nm; i++) {
 		const mono *m = &q->m[i];
-		if (!m->c.exact || m->c.d != 1 || m->c.n != (int64_t)m->c.n)
-			return eval_wide(p, q, out, e);
 		t = (int64_t)m->c.n;
 		for (j = 0; j < m->nf; j++) {
-			if (!(v = atom_ref(p, m->f[j].atom, e)))
-				return -1;
-			if (!v->exact || v->d != 1 || v->n != (int64_t)v->n)
-				return eval_wide(p, q, out, e);
+			a = m->f[j].atom;
+			if (p->igen[a] != p->cur && (rc = atom_int(p, a, e)) <= 0)
+				return rc < 0 ? -1 : eval_wide(p, q, out, e);
+			x = p->ival[a];
+			if (m->f[j].exp == 1) { /* the usual power */
+				if (__builtin_mul_overflow(t, x, &t))
+					return eval_wide(p, q, out, e);
+				continue;
+			}
 			for (k = 0; k < m->f[j].exp; k++)
-				if (__builtin_mul_overflow(t, (int64_t)v->n, &t))
+				if (__builtin_mul_overflow(t, x, &t))
 					return eval_wide(p, q, out, e);
 		}
 		if (__builtin_add_overflow(sum, t, &sum))
