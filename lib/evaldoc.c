@@ -276,6 +276,15 @@ totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *grow
 	lmp_buf_putc(b, '}');
 }
 
+/* lmp_num_eq, inlined: the fold and the stored weights compare many numbers at every point. */
+static inline int
+num_eq(const lmp_num *a, const lmp_num *b)
+{
+	if (a->exact != b->exact)
+		return 0;
+	return a->exact ? a->n == b->n && a->d == b->d : a->x == b->x;
+}
+
 /* The stored weight bytes of every row (per instance, into rows when
  * given) and of the model (tot): a tied weight is stored once. */
 static int
@@ -299,16 +308,16 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 		m->row_wb_ok = 0;
 	}
 	for (i = 0; rows && i < m->nrows; i++) {
-		pc = rows[i * NV + LMP_K_PARAM_COUNT];
-		if (m->row_wb_ok && lmp_num_eq(&pc, &m->row_wb[2 * i])) {
-			wb = m->row_wb[2 * i + 1];
-		} else {
-			if (weight_bytes(m, &m->rows[i], rt, &pc, &wb, e))
-				return -1;
-			m->row_wb[2 * i] = pc;
-			m->row_wb[2 * i + 1] = wb;
-			hit = 0;
+		const lmp_num *cnt = &rows[i * NV + LMP_K_PARAM_COUNT];
+		if (m->row_wb_ok && num_eq(cnt, &m->row_wb[2 * i])) {
+			rows[i * NV + V_WEIGHT_BYTES] = m->row_wb[2 * i + 1];
+			continue;
 		}
+		if (weight_bytes(m, &m->rows[i], rt, cnt, &wb, e))
+			return -1;
+		m->row_wb[2 * i] = *cnt;
+		m->row_wb[2 * i + 1] = wb;
+		hit = 0;
 		rows[i * NV + V_WEIGHT_BYTES] = wb;
 	}
 	if (rows && hit && m->row_wb_ok) {
@@ -673,15 +682,6 @@ row_compute(const lmp_model *m, const lmp_row *r, const lmp_num *v, int formats)
 	return lmp_quant_compute_name(lmp_quant_compute(m->quant));
 }
 
-/* lmp_num_eq, inlined: the fold compares many numbers at every point. */
-static inline int
-num_eq(const lmp_num *a, const lmp_num *b)
-{
-	if (a->exact != b->exact)
-		return 0;
-	return a->exact ? a->n == b->n && a->d == b->d : a->x == b->x;
-}
-
 /* How rows i and j differ to the time model, in the fields lmp-roofline
  * times a row by (timed.c): KD_SAME, KD_FIXED where no point can change
  * it (a gemm or none, the collective), the index in kd_nums of the first
@@ -731,7 +731,8 @@ static int
 fold_holds(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
 {
 	unsigned char *w = m->kwit;
-	int i, j, a, b;
+	const lmp_num *x, *y;
+	int i, j, a, b, c;
 
 	if (!m->kfold_set || m->kfold_formats != formats || m->kfold_pieces != (ps != NULL))
 		return 0;
@@ -739,16 +740,20 @@ fold_holds(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
 		if (m->krep[m->kgrp[i]] != i && kernel_diff(m, v, m->krep[m->kgrp[i]], i, formats, ps) != KD_SAME)
 			return 0;
 	/* kernels j < i, their pair at i (i - 1) / 2 + j */
-	for (i = 1; i < m->nkern; i++)
-		for (j = 0, b = m->krep[i]; j < i; j++, w++) {
-			a = m->krep[j];
+	for (i = 1; i < m->nkern; i++) {
+		b = m->krep[i];
+		y = &v[b * NV];
+		for (j = 0; j < i; j++, w++) {
 			if (*w == KD_FIXED)
 				continue;
-			if (*w < KD_NNUMS && !num_eq(&v[a * NV + kd_nums[*w]], &v[b * NV + kd_nums[*w]]))
+			a = m->krep[j];
+			x = &v[a * NV];
+			if (*w < KD_NNUMS && (c = kd_nums[*w], !num_eq(&x[c], &y[c])))
 				continue;
 			if ((*w = (unsigned char)kernel_diff(m, v, a, b, formats, ps)) == KD_SAME)
 				return 0;
 		}
+	}
 	return 1;
 }
 
