@@ -128,7 +128,7 @@ mk(lmp_i128 n, lmp_i128 d, lmp_num *r)
 }
 
 /* Both are integers of 64 bits: the common case of a sweep, which
- * lmp_num_add, _mul and _div try first, before the general code (kept out
+ * lmp_num_add, _sub, _mul and _div try first, before the general code (kept out
  * of line: its 128-bit arithmetic needs a frame this path does not). */
 static inline int
 small_ints(const lmp_num *a, const lmp_num *b)
@@ -196,7 +196,10 @@ int
 lmp_num_sub(const lmp_num *a, const lmp_num *b, lmp_num *r)
 {
 	lmp_num nb;
+	int64_t s;
 
+	if (small_ints(a, b) && !__builtin_sub_overflow((int64_t)a->n, (int64_t)b->n, &s))
+		return set_int(r, s);
 	lmp_num_neg(b, &nb);
 	return lmp_num_add(a, &nb, r);
 }
