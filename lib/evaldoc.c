@@ -702,6 +702,9 @@ kernel_diff(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
 	if (!a->gemm[0] != !b->gemm[0] || a->coll != b->coll ||
 	    (a->coll && (a->coll_n != b->coll_n || strcmp(a->coll_group, b->coll_group))))
 		return KD_FIXED;
+	/* unrolled, each number at a constant offset: the fold compares a
+	 * kernel's rows this way at every point */
+#pragma GCC unroll 9
 	for (int n = 0; n < KD_NNUMS; n++)
 		if (!num_eq(&x[kd_nums[n]], &y[kd_nums[n]]))
 			return n;
