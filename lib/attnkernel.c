@@ -480,12 +480,20 @@ set(lmp_num *x, const lmp_num *v, const lmp_num *count, lmp_num *tot, lmp_err *e
 	return 0;
 }
 
-/* a x b x c / d, exactly, or an error */
+/* a x b x c / d, exactly, or an error.  The usual case, 64-bit integers
+ * whose product fits and divides evenly, first (INT64_MIN / -1 aside). */
 static int
 mul(lmp_num a, lmp_i128 b, lmp_i128 c, lmp_i128 d, lmp_num *out)
 {
 	lmp_num x = lmp_num_int(b), y = lmp_num_int(c), z = lmp_num_int(d);
+	int64_t t;
 
+	if (a.exact && a.d == 1 && a.n == (int64_t)a.n && b == (int64_t)b && c == (int64_t)c && d == (int64_t)d &&
+	    d != 0 && d != -1 && !__builtin_mul_overflow((int64_t)a.n, (int64_t)b, &t) &&
+	    !__builtin_mul_overflow(t, (int64_t)c, &t) && t % (int64_t)d == 0) {
+		*out = lmp_num_int(t / (int64_t)d);
+		return 0;
+	}
 	return lmp_num_mul(&a, &x, out) || lmp_num_mul(out, &y, out) || lmp_num_div(out, &z, out);
 }
 

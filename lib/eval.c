@@ -791,6 +791,7 @@ lmp_model_free(lmp_model *m)
 	free(m->kgrp);
 	free(m->krep);
 	free(m->kcount);
+	free(m->kwit);
 	free(m->tk);
 	free(m->stage_count);
 	free(m->stage_first);

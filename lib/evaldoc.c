@@ -344,6 +344,15 @@ totals_pruned(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *gr
 }
 #undef WANT
 
+/* lmp_num_eq, inlined: the fold and the stored weights compare many numbers at every point. */
+static inline int
+num_eq(const lmp_num *a, const lmp_num *b)
+{
+	if (a->exact != b->exact)
+		return 0;
+	return a->exact ? a->n == b->n && a->d == b->d : a->x == b->x;
+}
+
 /* The stored weight bytes of every row (per instance, into rows when
  * given) and of the model (tot): a tied weight is stored once. */
 static int
@@ -367,16 +376,16 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 		m->row_wb_ok = 0;
 	}
 	for (i = 0; rows && i < m->nrows; i++) {
-		pc = rows[i * NV + LMP_K_PARAM_COUNT];
-		if (m->row_wb_ok && lmp_num_eq(&pc, &m->row_wb[2 * i])) {
-			wb = m->row_wb[2 * i + 1];
-		} else {
-			if (weight_bytes(m, &m->rows[i], rt, &pc, &wb, e))
-				return -1;
-			m->row_wb[2 * i] = pc;
-			m->row_wb[2 * i + 1] = wb;
-			hit = 0;
+		const lmp_num *cnt = &rows[i * NV + LMP_K_PARAM_COUNT];
+		if (m->row_wb_ok && num_eq(cnt, &m->row_wb[2 * i])) {
+			rows[i * NV + V_WEIGHT_BYTES] = m->row_wb[2 * i + 1];
+			continue;
 		}
+		if (weight_bytes(m, &m->rows[i], rt, cnt, &wb, e))
+			return -1;
+		m->row_wb[2 * i] = *cnt;
+		m->row_wb[2 * i + 1] = wb;
+		hit = 0;
 		rows[i * NV + V_WEIGHT_BYTES] = wb;
 	}
 	if (rows && hit && m->row_wb_ok) {
@@ -741,38 +750,37 @@ row_compute(const lmp_model *m, const lmp_row *r, const lmp_num *v, int formats)
 	return lmp_quant_compute_name(lmp_quant_compute(m->quant));
 }
 
-/* lmp_num_eq, inlined: the fold compares many numbers at every point. */
-static inline int
-num_eq(const lmp_num *a, const lmp_num *b)
-{
-	if (a->exact != b->exact)
-		return 0;
-	return a->exact ? a->n == b->n && a->d == b->d : a->x == b->x;
-}
+/* How rows i and j differ to the time model, in the fields lmp-roofline
+ * times a row by (timed.c): KD_SAME, KD_FIXED where no point can change
+ * it (a gemm or none, the collective), the index in kd_nums of the first
+ * number that differs (most pairs differ there, and cheaply), or KD_OTHER
+ * (the weight format's compute, which looks up the quantization, or the
+ * per_step pieces). */
+enum { KD_NNUMS = 9, KD_OTHER = KD_NNUMS, KD_FIXED, KD_SAME };
+static const int kd_nums[KD_NNUMS] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES, V_COLL,
+	V_GEMM_MC, V_GEMM_N, V_GEMM_K, V_GEMM_CALLS};
 
-/* Rows i and j are the same kernel to the time model: the fields
- * lmp-roofline times a row by (timed.c) are equal.  The numbers are
- * compared first: most pairs differ there, and cheaply (the weight
- * format's compute looks up the quantization). */
 static int
-same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, const lmp_dpieces *ps)
+kernel_diff(const lmp_model *m, const lmp_num *v, int i, int j, int formats, const lmp_dpieces *ps)
 {
-	static const int k[] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES, V_COLL, V_GEMM_MC,
-		V_GEMM_N, V_GEMM_K, V_GEMM_CALLS};
 	const lmp_row *a = &m->rows[i], *b = &m->rows[j];
+	const lmp_num *x = &v[i * NV], *y = &v[j * NV];
 	const char *ca, *cb;
 
-	if (!a->gemm[0] != !b->gemm[0] || a->coll != b->coll)
-		return 0;
-	for (size_t n = 0; n < sizeof k / sizeof k[0]; n++)
-		if (!num_eq(&v[i * NV + k[n]], &v[j * NV + k[n]]))
-			return 0;
-	if (a->coll && (a->coll_n != b->coll_n || strcmp(a->coll_group, b->coll_group)))
-		return 0;
-	ca = row_compute(m, a, &v[i * NV], formats);
-	cb = row_compute(m, b, &v[j * NV], formats);
-	if (ca ? !cb || strcmp(ca, cb) : cb != NULL)
-		return 0;
+	if (!a->gemm[0] != !b->gemm[0] || a->coll != b->coll ||
+	    (a->coll && (a->coll_n != b->coll_n || strcmp(a->coll_group, b->coll_group))))
+		return KD_FIXED;
+	/* unrolled, each number at a constant offset: the fold compares a
+	 * kernel's rows this way at every point */
+#pragma GCC unroll 9
+	for (int n = 0; n < KD_NNUMS; n++)
+		if (!num_eq(&x[kd_nums[n]], &y[kd_nums[n]]))
+			return n;
+	/* the names are mostly the same string */
+	ca = row_compute(m, a, x, formats);
+	cb = row_compute(m, b, y, formats);
+	if (ca != cb && (!ca || !cb || strcmp(ca, cb)))
+		return KD_OTHER;
 	/* a decode row's per_step too: every piece's every component */
 	for (int p = 0; ps && p < ps->n; p++)
 		for (int c = 0; c < NV; c++) {
@@ -780,37 +788,52 @@ same_kernel(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
 			size_t y = (size_t)p * (size_t)ps->nc + (size_t)(j * NV + c);
 			if (!num_eq(&ps->v0[x], &ps->v0[y]) || !num_eq(&ps->d[x], &ps->d[y]) ||
 			    !num_eq(&ps->j[x], &ps->j[y]) || !num_eq(&ps->h[x], &ps->h[y]))
-				return 0;
+				return KD_OTHER;
 		}
-	return 1;
+	return KD_SAME;
 }
 
 /* The last point's partition of the rows into kernels still holds: each
  * row equals its kernel's first row and no two first rows are equal (a
  * sweep's points mostly fold the same way, and checking that costs less
- * than comparing each row with every kernel so far). */
+ * than comparing each row with every kernel so far).  Two first rows are
+ * told apart first by what did it at the last point (m->kwit). */
 static int
-fold_holds(const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
+fold_holds(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
 {
-	int i, j;
+	unsigned char *w = m->kwit;
+	const lmp_num *x, *y;
+	int i, j, a, b, c;
 
 	if (!m->kfold_set || m->kfold_formats != formats || m->kfold_pieces != (ps != NULL))
 		return 0;
 	for (i = 0; i < m->nrows; i++)
-		if (m->krep[m->kgrp[i]] != i && !same_kernel(m, v, m->krep[m->kgrp[i]], i, formats, ps))
+		if (m->krep[m->kgrp[i]] != i && kernel_diff(m, v, m->krep[m->kgrp[i]], i, formats, ps) != KD_SAME)
 			return 0;
-	for (i = 0; i < m->nkern; i++)
-		for (j = i + 1; j < m->nkern; j++)
-			if (same_kernel(m, v, m->krep[i], m->krep[j], formats, ps))
+	/* kernels j < i, their pair at i (i - 1) / 2 + j */
+	for (i = 1; i < m->nkern; i++) {
+		b = m->krep[i];
+		y = &v[b * NV];
+		for (j = 0; j < i; j++, w++) {
+			if (*w == KD_FIXED)
+				continue;
+			a = m->krep[j];
+			x = &v[a * NV];
+			if (*w < KD_NNUMS && (c = kd_nums[*w], !num_eq(&x[c], &y[c])))
+				continue;
+			if ((*w = (unsigned char)kernel_diff(m, v, a, b, formats, ps)) == KD_SAME)
 				return 0;
+		}
+	}
 	return 1;
 }
 
-/* The rows folded into kernels at this point (m->kgrp, krep, kcount). */
+/* The rows folded into kernels at this point (m->kgrp, krep, kcount, and
+ * kwit: how each pair of kernels differs). */
 static int
 fold(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
 {
-	int i, j, nk = 0, rc;
+	int i, j, nk = 0, rc, d = KD_SAME;
 
 	if (fold_holds(m, v, formats, ps))
 		return 0;
@@ -818,11 +841,13 @@ fold(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err
 		m->kgrp = lmp_xmalloc(sizeof *m->kgrp * (size_t)(m->nrows + 1));
 		m->krep = lmp_xmalloc(sizeof *m->krep * (size_t)(m->nrows + 1));
 		m->kcount = lmp_xmalloc(sizeof *m->kcount * (size_t)(m->nrows + 1));
+		m->kwit = lmp_xmalloc((size_t)m->nrows * (size_t)(m->nrows + 1) / 2 + 1);
 	}
 	m->kfold_set = 0;
 	for (i = 0; i < m->nrows; i++) {
-		for (j = 0; j < nk && !same_kernel(m, v, m->krep[j], i, formats, ps); j++)
-			;
+		/* a new kernel's differences from those before it are kept */
+		for (j = 0; j < nk && (d = kernel_diff(m, v, m->krep[j], i, formats, ps)) != KD_SAME; j++)
+			m->kwit[nk * (nk - 1) / 2 + j] = (unsigned char)d;
 		if (j == nk) {
 			m->krep[nk++] = i;
 			m->kcount[j] = lmp_num_int(0);

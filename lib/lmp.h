@@ -617,9 +617,12 @@ typedef struct lmp_model {
 	int *twin, ntwin; /* evaldoc.c: each row's first earlier row of equal polynomials, or -1 */
 	/* evaldoc.c: the last point's fold of the rows into kernels (kgrp: each
 	 * row's kernel, krep: each kernel's first row, kcount: its rows' counts
-	 * summed), kept for the next point, which mostly folds the same way */
+	 * summed), kept for the next point, which mostly folds the same way;
+	 * kwit: how each pair of kernels differed, the pair of kernels j < i
+	 * at i (i - 1) / 2 + j */
 	int *kgrp, *krep, nkern, kfold_set, kfold_formats, kfold_pieces;
 	lmp_num *kcount;
+	unsigned char *kwit;
 	/* evaldoc.c: the fused pairs of rows (--fusion on), found once */
 	struct lmp_fused *fused;
 	int nfused, fused_ready;

@@ -47,6 +47,8 @@ lmp_prog_free(lmp_prog *p)
 	free(p->index);
 	free(p->val);
 	free(p->gen);
+	free(p->ival);
+	free(p->igen);
 	free(p);
 }
 

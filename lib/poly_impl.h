@@ -25,6 +25,7 @@ typedef struct mono {
 
 struct lmp_poly {
 	int nm;
+	int ints; /* polyeval.c: every coefficient an integer of 64 bits: 1 yes, -1 no, 0 not yet known */
 	mono *m;
 };
 
@@ -46,6 +47,8 @@ struct lmp_prog {
 	size_t nindex; /* slots, a power of two */
 	lmp_num *val; /* per atom, valid when gen == cur */
 	unsigned *gen;
+	int64_t *ival; /* per atom, val as an int64 when igen == cur (an integer that fits) */
+	unsigned *igen;
 	int nval;
 	unsigned cur;
 	const lmp_runtime *rt;

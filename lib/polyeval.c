@@ -65,14 +65,19 @@ lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt)
 	int i;
 
 	if (p->nval < p->natoms) {
-		p->val = lmp_xrealloc(p->val, sizeof *p->val * (size_t)p->natoms);
-		p->gen = lmp_xrealloc(p->gen, sizeof *p->gen * (size_t)p->natoms);
-		memset(p->gen + p->nval, 0, sizeof *p->gen * (size_t)(p->natoms - p->nval));
+		size_t n = (size_t)p->natoms, was = (size_t)p->nval;
+		p->val = lmp_xrealloc(p->val, sizeof *p->val * n);
+		p->gen = lmp_xrealloc(p->gen, sizeof *p->gen * n);
+		p->ival = lmp_xrealloc(p->ival, sizeof *p->ival * n);
+		p->igen = lmp_xrealloc(p->igen, sizeof *p->igen * n);
+		memset(p->gen + was, 0, sizeof *p->gen * (n - was));
+		memset(p->igen + was, 0, sizeof *p->igen * (n - was));
 		p->nval = p->natoms;
 	}
 	p->rt = rt;
 	if (++p->cur == 0) { /* the generation counter wrapped */
 		memset(p->gen, 0, sizeof *p->gen * (size_t)p->nval);
+		memset(p->igen, 0, sizeof *p->igen * (size_t)p->nval);
 		p->cur = 1;
 	}
 	for (i = 0; i < LMP_NVARS; i++) {
@@ -165,11 +170,10 @@ wide:
 	return 1;
 }
 
-/* The hot loop of a sweep: integer monomials over integer values (the
- * common case: whole-byte precisions) stay in native arithmetic; anything
- * else goes through lmp_num. */
+/* Any polynomial: integer monomials over integer values stay in native
+ * arithmetic; anything else goes through lmp_num. */
 static int
-eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
+eval_wide(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
 	lmp_num sum = lmp_num_int(0), t, s;
 	lmp_i128 isum = 0, it = 0;
@@ -220,6 +224,84 @@ eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 	return 0;
 }
 
+/* Atom a at this point as an int64 (p->ival, valid where igen == cur):
+ * 1, 0 where its value is not an integer that fits, -1 error.  Kept at the
+ * first use, so eval_poly's next use of it costs a load; out of line, so
+ * eval_poly's loop keeps its registers. */
+static __attribute__((noinline)) int
+atom_int(lmp_prog *p, int a, lmp_err *e)
+{
+	const lmp_num *v;
+
+	if (!(v = atom_ref(p, a, e)))
+		return -1;
+	if (!v->exact || v->d != 1 || v->n != (int64_t)v->n)
+		return 0;
+	p->ival[a] = (int64_t)v->n;
+	p->igen[a] = p->cur;
+	return 1;
+}
+
+/* Every coefficient of q is an integer of 64 bits.  A polynomial does not
+ * change once built, so the answer is kept in it at the first evaluation. */
+static int
+int_coefs(const lmp_poly *q)
+{
+	int i;
+
+	if (!q->ints) {
+		for (i = 0; i < q->nm; i++) {
+			const lmp_num *c = &q->m[i].c;
+			if (!c->exact || c->d != 1 || c->n != (int64_t)c->n)
+				break;
+		}
+		((lmp_poly *)q)->ints = i == q->nm ? 1 : -1;
+	}
+	return q->ints > 0;
+}
+
+/* The hot loop of a sweep: the common case (whole-byte precisions) is
+ * integer coefficients over integer values whose sum and products fit 64
+ * bits.  Anything else, overflow included, starts again in eval_wide: the
+ * atoms met so far are kept, so it meets them, and any error, in the same
+ * order. */
+static int
+eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
+{
+	int64_t sum = 0, t, x;
+	int i, j, k, a, rc;
+
+	if (!int_coefs(q))
+		return eval_wide(p, q, out, e);
+	for (i = 0; i < q->nm; i++) {
+		const mono *m = &q->m[i];
+		t = (int64_t)m->c.n;
+		for (j = 0; j < m->nf; j++) {
+			a = m->f[j].atom;
+			if (p->igen[a] != p->cur && (rc = atom_int(p, a, e)) <= 0)
+				return rc < 0 ? -1 : eval_wide(p, q, out, e);
+			x = p->ival[a];
+			if (m->f[j].exp == 1) { /* the usual power */
+				if (__builtin_mul_overflow(t, x, &t))
+					return eval_wide(p, q, out, e);
+				continue;
+			}
+			for (k = 0; k < m->f[j].exp; k++)
+				if (__builtin_mul_overflow(t, x, &t))
+					return eval_wide(p, q, out, e);
+		}
+		if (__builtin_add_overflow(sum, t, &sum))
+			return eval_wide(p, q, out, e);
+	}
+	/* field by field: a struct copy's 16-byte loads would wait on the
+	 * 8-byte stores of a fresh lmp_num on the stack */
+	out->exact = 1;
+	out->n = sum;
+	out->d = 1;
+	out->x = 0;
+	return 0;
+}
+
 static int
 atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 {
@@ -260,5 +342,13 @@ atom_value(lmp_prog *p, int a, lmp_num *out, lmp_err *e)
 int
 lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
+	if (!q->nm) {
+		/* zero (many rows' intermediates), before eval_poly's frame */
+		out->exact = 1;
+		out->n = 0;
+		out->d = 1;
+		out->x = 0;
+		return 0;
+	}
 	return eval_poly(p, q, out, e);
 }

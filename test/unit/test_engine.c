@@ -435,6 +435,30 @@ test_runtime(void)
 	at("{cache_len} >= 0 ? 100 / {cache_len} : 7", &rt, "error: test: column 24: division by zero");
 }
 
+/* Where 64-bit integers stop, num.c's and eval_poly's fast paths give way
+ * to 128-bit arithmetic: the same exact results either side. */
+static void
+test_int64_edges(void)
+{
+	lmp_query q = {2048, 0, 4};
+	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = 16, .a_bit = 16, .kv_bit = 16};
+	lmp_err e = {0};
+
+	is("9223372036854775807 + 1", "9223372036854775808");
+	is("-9223372036854775808 - 1", "-9223372036854775809");
+	is("9223372036854775807 * 2", "18446744073709551614");
+	is("-(2 ** 63) / -1", "9223372036854775808");     /* INT64_MIN / -1 */
+	is("-(2 ** 63) * -1", "9223372036854775808");
+	is("3 ** 40 / 3 ** 20", "3486784401");
+	lmp_runtime_compute(&rt, &e);
+	at("{tokens} * 2 ** 62", &rt, "37778931862957161709568"); /* a product past 64 bits */
+	at("{tokens} ** 5", &rt, "36893488147419103232");          /* a power past 64 bits */
+	at("2 ** 62 + {batch_size} + 2 ** 62", &rt, "9223372036854775812"); /* a sum past them */
+	at("{tokens} * 2 ** 70", &rt, "9671406556917033397649408"); /* a coefficient past them */
+	at("{tokens} / 3", &rt, "2730.6666666666665");             /* a fraction */
+	at("{tokens} * 3 - {tokens}", &rt, "16384");
+}
+
 /* The runtime option table, the variables a partial point fixes, and the
  * values lmp-eval takes for a document. */
 static void
@@ -1061,6 +1085,7 @@ main(void)
 	test_precedence();
 	test_division();
 	test_exactness();
+	test_int64_edges();
 	test_errors();
 	test_limits();
 	test_named_limits();
