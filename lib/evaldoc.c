@@ -1175,6 +1175,82 @@ mark_past(lmp_buf *b)
 	LIT(b, ",\"past_position_limit\":true}");
 }
 
+/* The runtime object of a document --fields prunes (the fused sweep's):
+ * the whole object (lmp_runtime_json) into m->rt_whole, which the time is
+ * read from, and into b what the paths name of it.  batch_size is written
+ * whatever they name, being first (the others start with their comma); the
+ * settings' text is pruned once per settings.  0 where the whole object
+ * went into b (a path keeps it whole), 1 where b's is pruned, -1 error. */
+#define WANT(k) (named && lmp_fields_sub(want, k, strlen(k), NULL))
+static int
+runtime_pruned(lmp_model *m, const lmp_runtime *rt, int past, lmp_buf *b, lmp_err *e)
+{
+	static const int vars[] = {LMP_V_TOKENS, LMP_V_KV_TOKENS, LMP_V_QK_PAIRS};
+	const lmp_runopt *ro = lmp_runopts;
+	const lmp_fields_node *want = NULL;
+	lmp_buf *t = &m->rt_whole, *set = &m->rt_set, *pr = &m->rt_set_pruned;
+	const char *from, *to;
+	int named;
+
+	t->len = 0;
+	lmp_runtime_json(rt, t);
+	if (past)
+		mark_past(t);
+	named = lmp_fields_sub(lmp_fields_top(m->hook_fields), "runtime", 7, &want);
+	if (named && !want) {
+		lmp_buf_add(b, t->s, t->len);
+		return 0;
+	}
+	/* the settings: from w_bit to the aggregates (lmp_runtime_json) */
+	if (!(from = strstr(t->s, ",\"w_bit\":")) || !(to = strstr(from, ",\"tokens\":")))
+		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a runtime object of another shape");
+	if (!set->s || set->len != (size_t)(to - from) || memcmp(set->s, from, set->len)) {
+		lmp_buf obj = {0};
+		set->len = pr->len = 0;
+		lmp_buf_add(set, from, (size_t)(to - from));
+		lmp_buf_putc(&obj, '{');
+		lmp_buf_add(&obj, from + 1, (size_t)(to - from - 1));
+		lmp_buf_putc(&obj, '}');
+		if (named && lmp_fields_project_node(want, obj.s, obj.len, pr, e)) {
+			lmp_buf_free(&obj);
+			set->len = 0;
+			return -1;
+		}
+		lmp_buf_free(&obj);
+		/* {...} as members after others: ,... (or nothing) */
+		if (pr->len > 2) {
+			pr->s[0] = ',';
+			pr->len--;
+		} else {
+			pr->len = 0;
+		}
+		lmp_buf_add(pr, "", 0);
+	}
+	LIT(b, "{\"batch_size\":");
+	i128(b, rt->vars[LMP_V_BATCH_SIZE].n);
+	if (WANT(ro[LMP_RO_SEQ_LEN].json)) {
+		key(b, ro[LMP_RO_SEQ_LEN].json);
+		i128(b, rt->queries[0].seq_len);
+	}
+	if (WANT(ro[LMP_RO_CACHE_LEN].json)) {
+		key(b, ro[LMP_RO_CACHE_LEN].json);
+		i128(b, rt->queries[0].cache_len);
+	}
+	lmp_buf_add(b, pr->s, pr->len);
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		if (WANT(lmp_var_name(vars[i]))) {
+			key(b, lmp_var_name(vars[i]));
+			i128(b, rt->vars[vars[i]].n);
+		}
+	if (rt->extra)
+		lmp_buf_puts(b, rt->extra);
+	if (past && WANT("past_position_limit"))
+		LIT(b, ",\"past_position_limit\":true");
+	lmp_buf_putc(b, '}');
+	return 1;
+}
+#undef WANT
+
 /* Sums over the stages of a pipeline (parallel.c): one device of each
  * stage holds its rows' parameters, weights and state and does their
  * FLOPs; work from rows (a step, or a prefill) plus more (the decode
@@ -1371,10 +1447,11 @@ as_read(const lmp_num *v)
  * wrote them, and its totals, handed over as numbers. */
 static int
 hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *tot, const char *growth,
-	const char *profile, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start, lmp_err *e)
+	const char *profile, const lmp_buf *rtext, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start,
+	lmp_err *e)
 {
 	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile,
-		.tot_end = tot_end - start};
+		.rtext = rtext ? rtext->s : NULL, .rtlen = rtext ? rtext->len : 0, .tot_end = tot_end - start};
 
 	if (m->nkern > m->tkcap) {
 		free(m->tk);
@@ -1431,7 +1508,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	const char *growth, *profile;
 	int64_t context = 0;
 	size_t start = b->len, tot_end;
-	int rc = -1, past, i;
+	int rc = -1, past, i, pruned = 0;
 	/* one step of one device's kernels (a layout's, collectives and all):
 	 * timed here (lmp-eval --hardware) */
 	int direct = m->hook && !with_rows && rt->nqueries == 1;
@@ -1457,9 +1534,14 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	    !(profile = lmp_engine_profile(m, rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
-	lmp_runtime_json(rt, b);
-	if (past)
-		mark_past(b);
+	if (direct && m->hook_fields) {
+		if ((pruned = runtime_pruned(m, rt, past, b, e)) < 0)
+			goto out;
+	} else {
+		lmp_runtime_json(rt, b);
+		if (past)
+			mark_past(b);
+	}
 	if (direct) {
 		/* the roofline document drops the kernels: folded, not written */
 		if (fold(m, rows, rt->w_checkpoint, NULL, e))
@@ -1486,7 +1568,8 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		goto out;
 	LIT(b, "}\n");
 	if (direct) {
-		if (hand_point(m, rt, rows, tot, growth, profile, tot_end, m->par ? dev : NULL, b, start, e))
+		if (hand_point(m, rt, rows, tot, growth, profile, pruned ? &m->rt_whole : NULL, tot_end,
+			    m->par ? dev : NULL, b, start, e))
 			goto out;
 		m->hooked = 1;
 	}

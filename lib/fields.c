@@ -341,3 +341,17 @@ lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_
 		*sub = c && !c->leaf ? c : NULL;
 	return 1;
 }
+
+int
+lmp_fields_project_node(const lmp_fields_node *n, const char *obj, size_t len, lmp_buf *out, lmp_err *e)
+{
+	const char *end = obj + len, *s = lmp_jscan_ws(obj, end);
+	size_t mark = out->len;
+	int wrote;
+
+	if (!(s = project((lmp_fields_node *)n, s, end, out, &wrote)) || lmp_jscan_ws(s, end) != end) {
+		out->len = mark;
+		return lmp_fail(e, LMP_EXIT_INPUT, "--fields: an object that is not one JSON object");
+	}
+	return 0;
+}

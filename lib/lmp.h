@@ -648,6 +648,9 @@ typedef struct lmp_model {
 	lmp_num *stage_count;
 	int64_t *stage_first;
 	lmp_num *pt_rows; /* lmp_eval_doc's values of a point's rows, kept */
+	/* --fields in the fused sweep: the whole runtime object of the point
+	 * (the document's is pruned), and its settings' text as last pruned */
+	lmp_buf rt_whole, rt_set, rt_set_pruned;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 
@@ -675,6 +678,8 @@ typedef struct lmp_evalpt {
 	double tot[4], state_bytes;
 	lmp_num weight_bytes;
 	const char *growth, *profile;
+	const char *rtext;         /* the whole runtime object (rtlen bytes) where the document's is */
+	size_t rtlen;              /* pruned (--fields), else NULL: the document's, after its head */
 	size_t tot_end;            /* the totals' closing brace, from the document's start */
 	int dev;                   /* a layout: the device that holds the most, */
 	double dev_wb, dev_state;  /* its weight and state bytes (parallel.device) */
@@ -1423,5 +1428,8 @@ int lmp_fields_wants(const lmp_fields *f, const char *path);
 typedef struct lmp_fields_node lmp_fields_node;
 const lmp_fields_node *lmp_fields_top(const lmp_fields *f);
 int lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_fields_node **sub);
+/* The object obj (len bytes) pruned to what n names, as lmp_fields_project
+ * prunes a document. */
+int lmp_fields_project_node(const lmp_fields_node *n, const char *obj, size_t len, lmp_buf *out, lmp_err *e);
 
 #endif
