@@ -170,6 +170,17 @@ wide:
 	return 1;
 }
 
+/* An integer result, field by field: a struct copy's 16-byte loads would
+ * wait on the 8-byte stores of a fresh lmp_num on the stack. */
+static inline void
+set_int(lmp_num *out, int64_t v)
+{
+	out->exact = 1;
+	out->n = v;
+	out->d = 1;
+	out->x = 0;
+}
+
 /* Any polynomial: integer monomials over integer values stay in native
  * arithmetic; anything else goes through lmp_num. */
 static int
@@ -180,16 +191,6 @@ eval_wide(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 	const lmp_num *v;
 	int i, j, k, rc, slow = 0;
 
-	if (!q->nm) {
-		/* zero (many rows' intermediates): field by field, not through
-		 * a fresh isum on the stack, whose two 8-byte stores the 16-byte
-		 * load of a struct copy would wait on */
-		out->exact = 1;
-		out->n = 0;
-		out->d = 1;
-		out->x = 0;
-		return 0;
-	}
 	for (i = 0; i < q->nm; i++) {
 		const mono *m = &q->m[i];
 		if ((rc = mono_int(p, m, &it, e)) < 0)
@@ -293,12 +294,7 @@ eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 		if (__builtin_add_overflow(sum, t, &sum))
 			return eval_wide(p, q, out, e);
 	}
-	/* field by field: a struct copy's 16-byte loads would wait on the
-	 * 8-byte stores of a fresh lmp_num on the stack */
-	out->exact = 1;
-	out->n = sum;
-	out->d = 1;
-	out->x = 0;
+	set_int(out, sum);
 	return 0;
 }
 
@@ -344,10 +340,7 @@ lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
 	if (!q->nm) {
 		/* zero (many rows' intermediates), before eval_poly's frame */
-		out->exact = 1;
-		out->n = 0;
-		out->d = 1;
-		out->x = 0;
+		set_int(out, 0);
 		return 0;
 	}
 	return eval_poly(p, q, out, e);
