@@ -144,13 +144,18 @@ settings_json(lmp_buf *b, const lmp_runtime *rt)
 	memcpy(lastkey, k, sizeof k);
 }
 
+/* The aggregates (tokens, kv_tokens, qk_pairs): those want names (NULL
+ * all; none: nothing). */
 static void
-aggregates(lmp_buf *b, const lmp_runtime *rt)
+aggregates(lmp_buf *b, const lmp_runtime *rt, const lmp_fields_node *want, int none)
 {
 	static const int vars[] = {LMP_V_TOKENS, LMP_V_KV_TOKENS, LMP_V_QK_PAIRS};
 
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-		key(b, lmp_var_name(vars[i]));
+		const char *k = lmp_var_name(vars[i]);
+		if (none || !lmp_fields_sub(want, k, strlen(k), NULL))
+			continue;
+		key(b, k);
 		i128(b, rt->vars[vars[i]].n);
 	}
 }
@@ -187,7 +192,7 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 		lmp_buf_putc(b, ']');
 	}
 	settings_json(b, rt);
-	aggregates(b, rt);
+	aggregates(b, rt, NULL, 0);
 	if (rt->extra)
 		lmp_buf_puts(b, rt->extra);
 	lmp_buf_putc(b, '}');
@@ -273,37 +278,19 @@ quantities(lmp_buf *b, const lmp_num *v)
 }
 
 /* The totals: the quantities, the active parameters and, where known, how
- * the state grows with the context (growth: its JSON members, or NULL). */
-static void
-totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth, const char *profile)
-{
-	LIT(b, ",\"totals\":{");
-	quantities(b, tot);
-	LIT(b, ",\"active_param_count\":");
-	num(b, &tot[V_ACTIVE]);
-	if (m->ncoll) {
-		LIT(b, ",\"collective_bytes\":");
-		num(b, &tot[V_COLL]);
-	}
-	if (growth)
-		lmp_buf_puts(b, growth);
-	if (profile)
-		lmp_buf_puts(b, profile);
-	lmp_buf_putc(b, '}');
-}
-
-/* The totals of a document --fields prunes (the fused sweep's; want: what
- * it names under "totals", none: nothing): the members it leaves out are
- * not written.  param_count is, being first (the others start with their
- * comma). */
+ * the state grows with the context (growth: its JSON members, or NULL).
+ * Under --fields in the fused sweep (want: what the paths name under
+ * "totals", NULL all; none: nothing) the members no path names are not
+ * written; param_count is whatever they name, being first (the others
+ * start with their comma).  The whole totals are quantities()' members in
+ * its order. */
 #define WANT(k) (!none && lmp_fields_sub(want, k, sizeof k - 1, NULL))
 static void
-totals_pruned(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth, const char *profile,
+totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth, const char *profile,
 	const lmp_fields_node *want, int none)
 {
 	static const char *const kinds[] = {"weights", "reads", "writes", "intermediates"};
 	static const int kind[] = {LMP_K_WEIGHTS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
-	const lmp_fields_node *by;
 
 	LIT(b, ",\"totals\":{\"param_count\":");
 	num(b, &tot[LMP_K_PARAM_COUNT]);
@@ -311,7 +298,7 @@ totals_pruned(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *gr
 		LIT(b, ",\"flops\":");
 		num(b, &tot[LMP_K_FLOPS]);
 	}
-	if (!none && lmp_fields_sub(want, "bytes", 5, &by)) {
+	if (WANT("bytes")) {
 		for (int i = 0; i < 4; i++) {
 			lmp_buf_puts(b, i ? ",\"" : ",\"bytes\":{\"");
 			lmp_buf_puts(b, kinds[i]);
@@ -336,7 +323,8 @@ totals_pruned(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *gr
 		LIT(b, ",\"collective_bytes\":");
 		num(b, &tot[V_COLL]);
 	}
-	if (growth && WANT("state_growth"))
+	/* growth holds state_growth and, for a decode step, activation_growth */
+	if (growth && (WANT("state_growth") || WANT("activation_growth")))
 		lmp_buf_puts(b, growth);
 	if (profile && WANT("profile_run"))
 		lmp_buf_puts(b, profile);
@@ -1185,7 +1173,6 @@ mark_past(lmp_buf *b)
 static int
 runtime_pruned(lmp_model *m, const lmp_runtime *rt, int past, lmp_buf *b, lmp_err *e)
 {
-	static const int vars[] = {LMP_V_TOKENS, LMP_V_KV_TOKENS, LMP_V_QK_PAIRS};
 	const lmp_runopt *ro = lmp_runopts;
 	const lmp_fields_node *want = NULL;
 	lmp_buf *t = &m->rt_whole, *set = &m->rt_set, *pr = &m->rt_set_pruned;
@@ -1237,11 +1224,7 @@ runtime_pruned(lmp_model *m, const lmp_runtime *rt, int past, lmp_buf *b, lmp_er
 		i128(b, rt->queries[0].cache_len);
 	}
 	lmp_buf_add(b, pr->s, pr->len);
-	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-		if (WANT(lmp_var_name(vars[i]))) {
-			key(b, lmp_var_name(vars[i]));
-			i128(b, rt->vars[vars[i]].n);
-		}
+	aggregates(b, rt, want, !named);
 	if (rt->extra)
 		lmp_buf_puts(b, rt->extra);
 	if (past && WANT("past_position_limit"))
@@ -1268,7 +1251,7 @@ add_product(lmp_num *a, const lmp_num *c, const lmp_num *v)
 	int rc;
 
 	if (a->exact && c->exact && v->exact && a->d == 1 && c->d == 1 && v->d == 1) {
-		/* two 64-bit factors: the product is below 2^126, no check */
+		/* two 64-bit factors: the product is at most 2^126, no check */
 		if (c->n == (int64_t)c->n && v->n == (int64_t)v->n)
 			p = (lmp_i128)(int64_t)c->n * (int64_t)v->n;
 		else if (__builtin_mul_overflow(c->n, v->n, &p) || p == min)
@@ -1556,12 +1539,9 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	if (direct && m->hook_fields) {
 		const lmp_fields_node *want = NULL;
 		int named = lmp_fields_sub(lmp_fields_top(m->hook_fields), "totals", 6, &want);
-		if (named && !want) /* the totals whole */
-			totals_json(b, m, tot, growth, profile);
-		else
-			totals_pruned(b, m, tot, growth, profile, want, !named);
+		totals_json(b, m, tot, growth, profile, want, !named);
 	} else {
-		totals_json(b, m, tot, growth, profile);
+		totals_json(b, m, tot, growth, profile, NULL, 0);
 	}
 	tot_end = b->len - 1;
 	if (m->par && parallel_json(b, m, rows, NULL, dev, e))
@@ -1838,7 +1818,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (phase_json(b, m, "decode", steps, dr.s, dec, with_rows, dtot, rt.w_checkpoint, &ps, e))
 		goto out;
 	lmp_buf_putc(b, '}');
-	totals_json(b, m, all, growth, profile);
+	totals_json(b, m, all, growth, profile, NULL, 0);
 	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, NULL, e))
 		goto out;
 	LIT(b, "}\n");

@@ -349,6 +349,11 @@ lmp_fields_project_node(const lmp_fields_node *n, const char *obj, size_t len, l
 	size_t mark = out->len;
 	int wrote;
 
+	if (!n) { /* every member */
+		lmp_buf_add(out, obj, len);
+		return 0;
+	}
+	/* the node's memo and seen marks are the run's, kept across documents */
 	if (!(s = project((lmp_fields_node *)n, s, end, out, &wrote)) || lmp_jscan_ws(s, end) != end) {
 		out->len = mark;
 		return lmp_fail(e, LMP_EXIT_INPUT, "--fields: an object that is not one JSON object");

@@ -124,6 +124,18 @@ lmp_num_int(lmp_i128 v)
 	lmp_num r = {1, v, 1, 0};
 	return r;
 }
+/* lmp_num_int(v) stored into *r field by field, LMP_NUM_OK: a struct
+ * copy's 16-byte loads would wait on the 8-byte stores of a fresh lmp_num
+ * on the stack (the hot paths of a sweep). */
+static inline int
+lmp_num_set_int(lmp_num *r, int64_t v)
+{
+	r->exact = 1;
+	r->n = v;
+	r->d = 1;
+	r->x = 0;
+	return 0;
+}
 lmp_num lmp_num_frac(lmp_i128 n, lmp_i128 d); /* d != 0 */
 int lmp_num_double(double x, lmp_num *out);   /* rejects NaN/inf */
 int lmp_num_is_int(const lmp_num *a);
@@ -640,10 +652,11 @@ typedef struct lmp_model {
 	int (*hook)(void *ctx, const struct lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e);
 	void *hook_ctx;
 	int hooked;
-	const lmp_fields *hook_fields; /* --fields: members of the totals no path names are not written */
+	const lmp_fields *hook_fields; /* --fields: members of the runtime and the totals no path names are not written */
 	struct lmp_tkernel *tk;
 	int tkcap;
-	/* evaldoc.c: each row's instances per pipeline stage (nrows x pp) and
+	/* evaldoc.c: each row's instances per pipeline stage (stage by stage,
+	 * [s * nrows + i]) and
 	 * the stages' first layers, worked out once */
 	lmp_num *stage_count;
 	int64_t *stage_first;
@@ -1428,8 +1441,9 @@ int lmp_fields_wants(const lmp_fields *f, const char *path);
 typedef struct lmp_fields_node lmp_fields_node;
 const lmp_fields_node *lmp_fields_top(const lmp_fields *f);
 int lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_fields_node **sub);
-/* The object obj (len bytes) pruned to what n names, as lmp_fields_project
- * prunes a document. */
+/* The object obj (len bytes) pruned to what n names (NULL: whole), as
+ * lmp_fields_project prunes a document (and marking what it met, for
+ * lmp_fields_unseen). */
 int lmp_fields_project_node(const lmp_fields_node *n, const char *obj, size_t len, lmp_buf *out, lmp_err *e);
 
 #endif

@@ -138,17 +138,6 @@ small_ints(const lmp_num *a, const lmp_num *b)
 	return a->exact && b->exact && a->d == 1 && b->d == 1 && a->n == (int64_t)a->n && b->n == (int64_t)b->n;
 }
 
-/* lmp_num_int(v), field by field: a struct copy's 16-byte loads would wait
- * on the 8-byte stores of a fresh lmp_num on the stack. */
-static inline int
-set_int(lmp_num *r, int64_t v)
-{
-	r->exact = 1;
-	r->n = v;
-	r->d = 1;
-	r->x = 0;
-	return LMP_NUM_OK;
-}
 
 static __attribute__((noinline)) int
 add_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
@@ -179,7 +168,7 @@ lmp_num_add(const lmp_num *a, const lmp_num *b, lmp_num *r)
 	int64_t s;
 
 	if (small_ints(a, b) && !__builtin_add_overflow((int64_t)a->n, (int64_t)b->n, &s))
-		return set_int(r, s);
+		return lmp_num_set_int(r, s);
 	return add_any(a, b, r);
 }
 
@@ -201,7 +190,7 @@ lmp_num_sub(const lmp_num *a, const lmp_num *b, lmp_num *r)
 	int64_t s;
 
 	if (small_ints(a, b) && !__builtin_sub_overflow((int64_t)a->n, (int64_t)b->n, &s))
-		return set_int(r, s);
+		return lmp_num_set_int(r, s);
 	lmp_num_neg(b, &nb);
 	return lmp_num_add(a, &nb, r);
 }
@@ -238,7 +227,7 @@ lmp_num_mul(const lmp_num *a, const lmp_num *b, lmp_num *r)
 	int64_t s;
 
 	if (small_ints(a, b) && !__builtin_mul_overflow((int64_t)a->n, (int64_t)b->n, &s))
-		return set_int(r, s);
+		return lmp_num_set_int(r, s);
 	return mul_any(a, b, r);
 }
 
@@ -249,7 +238,7 @@ lmp_num_div(const lmp_num *a, const lmp_num *b, lmp_num *r)
 
 	/* an integer that divides evenly (INT64_MIN / -1 would overflow) */
 	if (small_ints(a, b) && b->n != 0 && !(b->n == -1 && a->n == INT64_MIN) && (int64_t)a->n % (int64_t)b->n == 0)
-		return set_int(r, (int64_t)a->n / (int64_t)b->n);
+		return lmp_num_set_int(r, (int64_t)a->n / (int64_t)b->n);
 	if (lmp_num_is_zero(b))
 		return LMP_NUM_DIVZERO;
 	if (a->exact && b->exact) {

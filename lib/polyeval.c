@@ -170,17 +170,6 @@ wide:
 	return 1;
 }
 
-/* An integer result, field by field: a struct copy's 16-byte loads would
- * wait on the 8-byte stores of a fresh lmp_num on the stack. */
-static inline void
-set_int(lmp_num *out, int64_t v)
-{
-	out->exact = 1;
-	out->n = v;
-	out->d = 1;
-	out->x = 0;
-}
-
 /* Any polynomial: integer monomials over integer values stay in native
  * arithmetic; anything else goes through lmp_num. */
 static int
@@ -294,7 +283,7 @@ eval_poly(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 		if (__builtin_add_overflow(sum, t, &sum))
 			return eval_wide(p, q, out, e);
 	}
-	set_int(out, sum);
+	lmp_num_set_int(out, sum);
 	return 0;
 }
 
@@ -340,7 +329,7 @@ lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e)
 {
 	if (!q->nm) {
 		/* zero (many rows' intermediates), before eval_poly's frame */
-		set_int(out, 0);
+		lmp_num_set_int(out, 0);
 		return 0;
 	}
 	return eval_poly(p, q, out, e);

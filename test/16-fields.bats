@@ -38,8 +38,12 @@ load helper
 	# (the engine's members, kept per batch where all are written); no
 	# member of the totals (written whole otherwise)
 	for f in runtime,totals.time_s,totals.ttft_s,fit.max_batch_size runtime.batch_size,totals.time_s,totals.bound \
-		totals.bytes.reads,totals.state_growth,totals.mfu,fit.kv_cache_tokens,fit.engine_memory_bytes runtime.seq_len,fit; do
-	for a in "--totals --batch-size 1,4 --seq-len 128,1024" "--batch-size 2 --seq-len 64" \
+		totals.bytes.reads,totals.state_growth,totals.mfu,fit.kv_cache_tokens,fit.engine_memory_bytes runtime.seq_len,fit \
+		runtime.w_bit,runtime.tokens,totals.activation_growth; do
+	# (a decode step over a cache: its totals' growth text holds
+	# activation_growth after state_growth)
+	for a in "--totals --batch-size 1,4 --seq-len 128,1024" "--totals --batch-size 2 --seq-len 1 --cache-len 1000" \
+		"--batch-size 2 --seq-len 64" \
 		"--totals --batch-size 2 --prompt-len 512 --gen-len 16" "--batch-size 2 --prompt-len 64 --gen-len 3"; do
 		lmp-eval $a --hardware nvidia-h100-sxm --fields "$f" "$LLAMA2" > "$BATS_TEST_TMPDIR/fused" 2>/dev/null
 		LMP_EVAL_NODIRECT=1 lmp-eval $a --hardware nvidia-h100-sxm --fields "$f" "$LLAMA2" > "$BATS_TEST_TMPDIR/tree" 2>/dev/null
