@@ -153,7 +153,7 @@ aggregates(lmp_buf *b, const lmp_runtime *rt, const lmp_fields_node *want, int n
 
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
 		const char *k = lmp_var_name(vars[i]);
-		if (none || !lmp_fields_sub(want, k, strlen(k), NULL))
+		if (none || (want && !lmp_fields_sub(want, k, strlen(k), NULL)))
 			continue;
 		key(b, k);
 		i128(b, rt->vars[vars[i]].n);
@@ -255,66 +255,50 @@ format_json(lmp_buf *b, const lmp_model *m, const lmp_row *r, const lmp_num *v)
 }
 
 /* The seven quantities of a row or of the totals, in contract order, and
- * the stored weight bytes. */
+ * the stored weight bytes; under --fields in the fused sweep (want: what
+ * the paths name of the object, NULL all; none: nothing) those no path
+ * names are not written.  param_count is whatever they name, being first
+ * (the others start with their comma). */
+#define WANT(k) (!none && (!want || lmp_fields_sub(want, k, sizeof k - 1, NULL)))
 static void
-quantities(lmp_buf *b, const lmp_num *v)
+quantities(lmp_buf *b, const lmp_num *v, const lmp_fields_node *want, int none)
 {
 	LIT(b, "\"param_count\":");
 	num(b, &v[LMP_K_PARAM_COUNT]);
-	LIT(b, ",\"flops\":");
-	num(b, &v[LMP_K_FLOPS]);
-	LIT(b, ",\"bytes\":{\"weights\":");
-	num(b, &v[LMP_K_WEIGHTS]);
-	LIT(b, ",\"reads\":");
-	num(b, &v[LMP_K_READS]);
-	LIT(b, ",\"writes\":");
-	num(b, &v[LMP_K_WRITES]);
-	LIT(b, ",\"intermediates\":");
-	num(b, &v[LMP_K_INTERMEDIATES]);
-	LIT(b, "},\"state_bytes\":");
-	num(b, &v[LMP_K_STATE]);
-	LIT(b, ",\"weight_bytes\":");
-	num(b, &v[V_WEIGHT_BYTES]);
-}
-
-/* The totals: the quantities, the active parameters and, where known, how
- * the state grows with the context (growth: its JSON members, or NULL).
- * Under --fields in the fused sweep (want: what the paths name under
- * "totals", NULL all; none: nothing) the members no path names are not
- * written; param_count is whatever they name, being first (the others
- * start with their comma).  The whole totals are quantities()' members in
- * its order. */
-#define WANT(k) (!none && lmp_fields_sub(want, k, sizeof k - 1, NULL))
-static void
-totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth, const char *profile,
-	const lmp_fields_node *want, int none)
-{
-	static const char *const kinds[] = {"weights", "reads", "writes", "intermediates"};
-	static const int kind[] = {LMP_K_WEIGHTS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
-
-	LIT(b, ",\"totals\":{\"param_count\":");
-	num(b, &tot[LMP_K_PARAM_COUNT]);
 	if (WANT("flops")) {
 		LIT(b, ",\"flops\":");
-		num(b, &tot[LMP_K_FLOPS]);
+		num(b, &v[LMP_K_FLOPS]);
 	}
 	if (WANT("bytes")) {
-		for (int i = 0; i < 4; i++) {
-			lmp_buf_puts(b, i ? ",\"" : ",\"bytes\":{\"");
-			lmp_buf_puts(b, kinds[i]);
-			LIT(b, "\":");
-			num(b, &tot[kind[i]]);
-		}
+		LIT(b, ",\"bytes\":{\"weights\":");
+		num(b, &v[LMP_K_WEIGHTS]);
+		LIT(b, ",\"reads\":");
+		num(b, &v[LMP_K_READS]);
+		LIT(b, ",\"writes\":");
+		num(b, &v[LMP_K_WRITES]);
+		LIT(b, ",\"intermediates\":");
+		num(b, &v[LMP_K_INTERMEDIATES]);
 		lmp_buf_putc(b, '}');
 	}
 	if (WANT("state_bytes")) {
 		LIT(b, ",\"state_bytes\":");
-		num(b, &tot[LMP_K_STATE]);
+		num(b, &v[LMP_K_STATE]);
 	}
 	if (WANT("weight_bytes")) {
 		LIT(b, ",\"weight_bytes\":");
-		num(b, &tot[V_WEIGHT_BYTES]);
+		num(b, &v[V_WEIGHT_BYTES]);
 	}
+}
+
+/* The totals: the quantities, the active parameters and, where known, how
+ * the state grows with the context (growth: its JSON members, or NULL),
+ * pruned as quantities() prunes them. */
+static void
+totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *growth, const char *profile,
+	const lmp_fields_node *want, int none)
+{
+	LIT(b, ",\"totals\":{");
+	quantities(b, tot, want, none);
 	if (WANT("active_param_count")) {
 		LIT(b, ",\"active_param_count\":");
 		num(b, &tot[V_ACTIVE]);
@@ -713,7 +697,7 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const l
 			lmp_json_string(b, r->tied);
 		}
 		lmp_buf_putc(b, ',');
-		quantities(b, &v[i * NV]);
+		quantities(b, &v[i * NV], NULL, 0);
 		if (formats && !lmp_num_is_zero(&v[i * NV + LMP_K_PARAM_COUNT]))
 			format_json(b, m, r, &v[i * NV]);
 		if (r->gemm[0])
@@ -1239,36 +1223,21 @@ runtime_pruned(lmp_model *m, const lmp_runtime *rt, int past, lmp_buf *b, lmp_er
  * FLOPs; work from rows (a step, or a prefill) plus more (the decode
  * phase, whose state is the one at the end), or NULL. */
 enum { S_PARAMS, S_WEIGHTS, S_STATE, S_FLOPS, NS };
-/* a += c x v in lmp_num's arithmetic, the whole-number case inline (a
- * layout's sums at every point of a sweep are mostly that); the rest, and
- * an overflow, as lmp_num_mul and lmp_num_add do it. */
+/* a += c x v (lmp_num_mul and lmp_num_add take whole 64-bit numbers
+ * inline). */
 static inline int
 add_product(lmp_num *a, const lmp_num *c, const lmp_num *v)
 {
-	const lmp_i128 min = (lmp_i128)((unsigned __int128)1 << 127);
-	lmp_i128 p, sum;
 	lmp_num t;
 	int rc;
 
-	if (a->exact && c->exact && v->exact && a->d == 1 && c->d == 1 && v->d == 1) {
-		/* two 64-bit factors: the product is at most 2^126, no check */
-		if (c->n == (int64_t)c->n && v->n == (int64_t)v->n)
-			p = (lmp_i128)(int64_t)c->n * (int64_t)v->n;
-		else if (__builtin_mul_overflow(c->n, v->n, &p) || p == min)
-			goto slow;
-		if (!__builtin_add_overflow(a->n, p, &sum) && sum != min) {
-			a->n = sum;
-			return 0;
-		}
-	}
-slow:
 	if ((rc = lmp_num_mul(c, v, &t)))
 		return rc;
 	return lmp_num_add(a, &t, a);
 }
 
-/* Each row's instances in each pipeline stage (m->stage_count, nrows x
- * pp, zero for a collective), and the stages' first layers: the model's
+/* Each row's instances in each pipeline stage (m->stage_count, stage by
+ * stage, zero for a collective), and the stages' first layers: the model's
  * and the layout's, the same at every point, so worked out once. */
 static int
 stage_counts(lmp_model *m, lmp_err *e)
@@ -1607,7 +1576,7 @@ phase_json(lmp_buf *b, lmp_model *m, const char *name, int64_t steps, const char
 			return -1;
 	}
 	LIT(b, ",\"totals\":{");
-	quantities(b, tot);
+	quantities(b, tot, NULL, 0);
 	LIT(b, "}}");
 	return 0;
 }
@@ -1881,7 +1850,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 	LIT(b, "},");
 	if (module_tensors(m, r, tot, b, e))
 		goto fail;
-	quantities(b, tot);
+	quantities(b, tot, NULL, 0);
 	LIT(b, ",\"breakdown\":{");
 	for (i = 0; i < en->nbreak; i++) {
 		if (lmp_poly_eval(m->prog, r->breakdown[i], &v, e))

@@ -304,26 +304,6 @@ lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf
 	return 0;
 }
 
-/* Whether any member at or under path (dotted) is named: what a writer may
- * leave out, and not compute, when it is not. */
-int
-lmp_fields_wants(const lmp_fields *f, const char *path)
-{
-	const struct lmp_fields_node *n = &f->root;
-	const char *p = path, *dot;
-
-	for (;;) {
-		if (n->leaf)
-			return 1;
-		dot = strchr(p, '.');
-		if (!(n = child((struct lmp_fields_node *)n, p, dot ? (size_t)(dot - p) : strlen(p))))
-			return 0;
-		if (!dot)
-			return 1;
-		p = dot + 1;
-	}
-}
-
 const lmp_fields_node *
 lmp_fields_top(const lmp_fields *f)
 {

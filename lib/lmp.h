@@ -1432,7 +1432,6 @@ void lmp_fields_free(lmp_fields *f);
 int lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
 int lmp_fields_write(lmp_fields *f, int pretty, const char *doc, size_t len, lmp_buf *out, lmp_err *e);
 const char *lmp_fields_unseen(const lmp_fields *f);
-int lmp_fields_wants(const lmp_fields *f, const char *path);
 /* A writer's view of the paths, so that it neither formats nor computes
  * what no path names: a node is the named members of one object, NULL
  * all of its members.  lmp_fields_top: the document's (NULL for f NULL).
