@@ -158,38 +158,76 @@ shown_name(const char *path)
 	return path;
 }
 
-/* The top-level "excluded" array (the measurements lmp-calibrate left out
- * and why: for people, and most of the file) is never read: the text is
- * parsed with it cut to [], which costs a fifth as much.  Where that text
- * is not JSON the whole file is parsed, so the error and its position are
- * the file's. */
-static int
-cut_excluded(const char *s, size_t len, lmp_buf *out)
+/* What no lmp tool reads is not parsed: the top-level "excluded" array
+ * (the measurements lmp-calibrate left out and why) and each entry's
+ * "used" list (the measurements its fit took), together nine tenths of the
+ * shipped file, are cut to [] in a copy of the text, which then costs a
+ * tenth as much to parse.  Where that text is not JSON the whole file is
+ * parsed, so the error and its position are the file's. */
+struct cut {
+	const char *from; /* copied up to here */
+	lmp_buf *out;
+};
+
+/* The object at p, with the array value of member `name` cut to [] (and
+ * each object of the array value of member `inner`, if not NULL, cut the
+ * same way for its member "used").  Just past the object, or NULL where
+ * the text is not of that shape. */
+static const char *
+cut_members(struct cut *c, const char *p, const char *end, const char *name, const char *inner)
 {
-	const char *end = s + len, *p = lmp_jscan_ws(s, end), *k, *v, *ve;
+	size_t nl = strlen(name), il = inner ? strlen(inner) : 0;
+	const char *k, *v, *ve;
 
 	if (p >= end || *p != '{')
-		return 0;
-	for (p = lmp_jscan_ws(p + 1, end); p < end && *p == '"'; p = lmp_jscan_ws(p + 1, end)) {
-		if (!(k = lmp_jscan_string(p, end)))
-			return 0;
+		return NULL;
+	for (p = lmp_jscan_ws(p + 1, end); p < end && *p != '}';) {
+		if (*p != '"' || !(k = lmp_jscan_string(p, end)))
+			return NULL;
 		v = lmp_jscan_ws(k, end);
 		if (v >= end || *v != ':')
-			return 0;
+			return NULL;
 		v = lmp_jscan_ws(v + 1, end);
-		if (!(ve = lmp_jscan_value(v, end)))
-			return 0;
-		if (k - p == 10 && !memcmp(p, "\"excluded\"", 10) && *v == '[') {
-			lmp_buf_add(out, s, (size_t)(v - s));
-			lmp_buf_puts(out, "[]");
-			lmp_buf_add(out, ve, (size_t)(end - ve));
-			return 1;
-		}
+		if ((size_t)(k - p) == nl + 2 && !memcmp(p + 1, name, nl) && *v == '[') {
+			if (!(ve = lmp_jscan_value(v, end)))
+				return NULL;
+			lmp_buf_add(c->out, c->from, (size_t)(v - c->from));
+			lmp_buf_puts(c->out, "[]");
+			c->from = ve;
+		} else if (inner && (size_t)(k - p) == il + 2 && !memcmp(p + 1, inner, il) && *v == '[') {
+			/* the entries: each object's "used" */
+			for (ve = lmp_jscan_ws(v + 1, end); ve < end && *ve != ']';) {
+				if (*ve == '{') {
+					if (!(ve = cut_members(c, ve, end, "used", NULL)))
+						return NULL;
+				} else if (!(ve = lmp_jscan_value(ve, end)))
+					return NULL;
+				ve = lmp_jscan_ws(ve, end);
+				if (ve < end && *ve == ',')
+					ve = lmp_jscan_ws(ve + 1, end);
+			}
+			if (ve >= end)
+				return NULL;
+			ve++;
+		} else if (!(ve = lmp_jscan_value(v, end)))
+			return NULL;
 		p = lmp_jscan_ws(ve, end);
-		if (p >= end || *p != ',')
-			return 0;
+		if (p < end && *p == ',')
+			p = lmp_jscan_ws(p + 1, end);
 	}
-	return 0;
+	return p < end ? p + 1 : NULL;
+}
+
+static int
+cut_unread(const char *s, size_t len, lmp_buf *out)
+{
+	struct cut c = {s, out};
+	const char *end = s + len;
+
+	if (!cut_members(&c, lmp_jscan_ws(s, end), end, "excluded", "entries"))
+		return 0;
+	lmp_buf_add(out, c.from, (size_t)(end - c.from));
+	return 1;
 }
 
 lmp_calibration *
@@ -201,7 +239,7 @@ lmp_calibration_load(const char *path, lmp_err *e)
 	cJSON *doc = NULL;
 
 	if (!lmp_read_file(path, &b, e) && !lmp_json_check_text(b.s, b.len, path, e)) {
-		if (!cut_excluded(b.s, b.len, &cut) || !(doc = lmp_json_parse_one(cut.s, cut.len, path, &quiet)))
+		if (!cut_unread(b.s, b.len, &cut) || !(doc = lmp_json_parse_one(cut.s, cut.len, path, &quiet)))
 			doc = lmp_json_parse_one(b.s, b.len, path, e);
 	}
 	lmp_buf_free(&b);

@@ -332,26 +332,32 @@ synthetic8() {
 	assert_clean_failure lmp-roofline "dup.json: entries[1] repeats an earlier entry's device and engine"
 }
 
-@test "a calibration file's \"excluded\" is never read, but a file that is not JSON is refused where it breaks" {
+@test "a calibration file's \"excluded\" and entries' \"used\" are never read, but a file that is not JSON is refused where it breaks" {
 	local e='{"device": "nvidia-h100-sxm", "engine": "vllm", "measurements": 5, "terms": {"compute_fraction": 0.5,
-		"memory_fraction": 0.5, "link_fraction": 0.5, "launch_s": 0, "step_s": 0, "waves": true}}'
+		"memory_fraction": 0.5, "link_fraction": 0.5, "launch_s": 0, "step_s": 0, "waves": true}'
 	lmp-eval --prompt-len 128 --gen-len 2 < "$LLAMA2" > "$BATS_TEST_TMPDIR/eval.json"
-	# what lmp-calibrate left out, and why, is for people: a duplicate key in it changes nothing
-	printf '{"lmp": "calibration", "version": 1, "entries": [%s], "excluded": [{"id": "a", "id": "b"}]}' "$e" \
-		> "$BATS_TEST_TMPDIR/ex.json"
+	# what lmp-calibrate left out, and why, and what each fit took, are for
+	# people: a duplicate key in them (which the parser refuses anywhere
+	# else) changes nothing
+	printf '{"lmp": "calibration", "version": 1, "entries": [%s, "used": [{"id": "a", "id": "b"}]}],
+		"excluded": [{"id": "a", "id": "b"}]}' "$e" > "$BATS_TEST_TMPDIR/ex.json"
 	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/ex.json" < "$BATS_TEST_TMPDIR/eval.json"
 	assert_success
 	# the same terms as without it
-	printf '{"lmp": "calibration", "version": 1, "entries": [%s]}' "$e" > "$BATS_TEST_TMPDIR/noex.json"
+	printf '{"lmp": "calibration", "version": 1, "entries": [%s}]}' "$e" > "$BATS_TEST_TMPDIR/noex.json"
 	lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/noex.json" < "$BATS_TEST_TMPDIR/eval.json" |
 		jq -c 'del(.roofline.time_model.calibration.file)' > "$BATS_TEST_TMPDIR/a"
 	printf '%s\n' "$output" | jq -c 'del(.roofline.time_model.calibration.file)' > "$BATS_TEST_TMPDIR/b"
 	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
 	# an unclosed string in it, or a syntax error after it: refused, at the file's own line and column
-	printf '{"lmp": "calibration", "version": 1, "entries": [%s],\n "excluded": [{"id": "a}]}' "$e" > "$BATS_TEST_TMPDIR/bad1.json"
+	printf '{"lmp": "calibration", "version": 1, "entries": [%s}],\n "excluded": [{"id": "a}]}' "$e" > "$BATS_TEST_TMPDIR/bad1.json"
 	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/bad1.json" < /dev/null
 	assert_clean_failure lmp-roofline "bad1.json"
-	printf '{"lmp": "calibration", "version": 1, "entries": [%s],\n "excluded": [], "heldout": x}' "$e" > "$BATS_TEST_TMPDIR/bad2.json"
+	printf '{"lmp": "calibration", "version": 1, "entries": [%s}],\n "excluded": [], "heldout": x}' "$e" > "$BATS_TEST_TMPDIR/bad2.json"
+	# an unclosed string in an entry's "used": refused, at the file's own line
+	printf '{"lmp": "calibration", "version": 1,\n"entries": [%s, "used": ["a]}]}' "$e" > "$BATS_TEST_TMPDIR/bad3.json"
+	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/bad3.json" < /dev/null
+	assert_clean_failure lmp-roofline "bad3.json"
 	run_split lmp-roofline --hardware $H100 --calibration "$BATS_TEST_TMPDIR/bad2.json" < /dev/null
 	assert_clean_failure lmp-roofline "bad2.json:3:"
 }
