@@ -225,22 +225,65 @@ min3(int64_t a, int64_t b, int64_t c)
  * FA3 (hopper/heuristics.h: none of that, but no split of 4 K/V tiles or
  * fewer).  In float as the source computes it. */
 static int64_t
-best_splits(int64_t work, int64_t sms, int64_t nblk, int64_t maxs, int fa2)
+best_splits_fa2(int64_t work, int64_t sms, int64_t nblk, int64_t maxs)
 {
 	float eff[128], best = 0.f;
 	int64_t s;
 
-	maxs = min3(maxs, sms, nblk);
 	for (s = 1; s <= maxs; s++) {
 		float w = (float)(work * s) / (float)sms;
-		eff[s - 1] = fa2 && s > 1 && cdiv(nblk, s) == cdiv(nblk, s - 1) ? 0.f : w / ceilf(w);
+		eff[s - 1] = s > 1 && cdiv(nblk, s) == cdiv(nblk, s - 1) ? 0.f : w / ceilf(w);
 		if (eff[s - 1] > best)
 			best = eff[s - 1];
 	}
 	for (s = 1; s <= maxs; s++)
-		if ((!fa2 || s == 1 || cdiv(nblk, s) != cdiv(nblk, s - 1)) && eff[s - 1] >= 0.85 * best)
+		if ((s == 1 || cdiv(nblk, s) != cdiv(nblk, s - 1)) && eff[s - 1] >= 0.85 * best)
 			return s;
 	return 1;
+}
+
+/* FA3's has no eligibility rule, so a split's efficiency depends on the
+ * work and the SMs alone, and the K/V tiles only cap the splits (maxs).  A
+ * decode's shape is asked at every K/V tile of its context with the same
+ * work: the efficiencies, the best up to each split count and the answer
+ * for each cap are kept for the last (work, SMs). */
+static int64_t
+best_splits_fa3(int64_t work, int64_t sms, int64_t maxs)
+{
+	static struct {
+		int64_t work, sms, n;
+		float eff[128], best[128];
+		int64_t ans[129];
+	} k;
+
+	if (maxs < 1)
+		return 1;
+	if (!k.n || k.work != work || k.sms != sms) {
+		k.work = work, k.sms = sms, k.n = 0;
+		memset(k.ans, 0, sizeof k.ans);
+	}
+	for (; k.n < maxs; k.n++) {
+		int64_t s = k.n + 1;
+		float w = (float)(work * s) / (float)sms, prev = k.n ? k.best[k.n - 1] : 0.f;
+		k.eff[k.n] = w / ceilf(w);
+		k.best[k.n] = k.eff[k.n] > prev ? k.eff[k.n] : prev;
+	}
+	if (!k.ans[maxs]) {
+		k.ans[maxs] = 1;
+		for (int64_t s = 1; s <= maxs; s++)
+			if (k.eff[s - 1] >= 0.85 * k.best[maxs - 1]) {
+				k.ans[maxs] = s;
+				break;
+			}
+	}
+	return k.ans[maxs];
+}
+
+static int64_t
+best_splits(int64_t work, int64_t sms, int64_t nblk, int64_t maxs, int fa2)
+{
+	maxs = min3(maxs, sms, nblk);
+	return fa2 ? best_splits_fa2(work, sms, nblk, maxs) : best_splits_fa3(work, sms, maxs);
 }
 
 /* FA2's set_params_splitkv: SMs x 2 (two CTAs of 128 threads an SM). */
