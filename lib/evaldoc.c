@@ -316,15 +316,6 @@ totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *grow
 }
 #undef WANT
 
-/* lmp_num_eq, inlined: the fold and the stored weights compare many numbers at every point. */
-static inline int
-num_eq(const lmp_num *a, const lmp_num *b)
-{
-	if (a->exact != b->exact)
-		return 0;
-	return a->exact ? a->n == b->n && a->d == b->d : a->x == b->x;
-}
-
 /* The stored weight bytes of every row (per instance, into rows when
  * given) and of the model (tot): a tied weight is stored once. */
 static int
@@ -349,7 +340,7 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
 	}
 	for (i = 0; rows && i < m->nrows; i++) {
 		const lmp_num *cnt = &rows[i * NV + LMP_K_PARAM_COUNT];
-		if (m->row_wb_ok && num_eq(cnt, &m->row_wb[2 * i])) {
+		if (m->row_wb_ok && lmp_num_eq(cnt, &m->row_wb[2 * i])) {
 			rows[i * NV + V_WEIGHT_BYTES] = m->row_wb[2 * i + 1];
 			continue;
 		}
@@ -746,7 +737,7 @@ kernel_diff(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
 	 * kernel's rows this way at every point */
 #pragma GCC unroll 9
 	for (int n = 0; n < KD_NNUMS; n++)
-		if (!num_eq(&x[kd_nums[n]], &y[kd_nums[n]]))
+		if (!lmp_num_eq(&x[kd_nums[n]], &y[kd_nums[n]]))
 			return n;
 	/* the names are mostly the same string */
 	ca = row_compute(m, a, x, formats);
@@ -758,8 +749,8 @@ kernel_diff(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
 		for (int c = 0; c < NV; c++) {
 			size_t x = (size_t)p * (size_t)ps->nc + (size_t)(i * NV + c);
 			size_t y = (size_t)p * (size_t)ps->nc + (size_t)(j * NV + c);
-			if (!num_eq(&ps->v0[x], &ps->v0[y]) || !num_eq(&ps->d[x], &ps->d[y]) ||
-			    !num_eq(&ps->j[x], &ps->j[y]) || !num_eq(&ps->h[x], &ps->h[y]))
+			if (!lmp_num_eq(&ps->v0[x], &ps->v0[y]) || !lmp_num_eq(&ps->d[x], &ps->d[y]) ||
+			    !lmp_num_eq(&ps->j[x], &ps->j[y]) || !lmp_num_eq(&ps->h[x], &ps->h[y]))
 				return KD_OTHER;
 		}
 	return KD_SAME;
@@ -791,7 +782,7 @@ fold_holds(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
 				continue;
 			a = m->krep[j];
 			x = &v[a * NV];
-			if (*w < KD_NNUMS && (c = kd_nums[*w], !num_eq(&x[c], &y[c])))
+			if (*w < KD_NNUMS && (c = kd_nums[*w], !lmp_num_eq(&x[c], &y[c])))
 				continue;
 			if ((*w = (unsigned char)kernel_diff(m, v, a, b, formats, ps)) == KD_SAME)
 				return 0;

@@ -157,7 +157,15 @@ int lmp_num_log2(const lmp_num *a, lmp_num *r);
 int lmp_num_sqrt(const lmp_num *a, lmp_num *r);
 int lmp_num_abs(const lmp_num *a, lmp_num *r);
 int lmp_num_cmp(const lmp_num *a, const lmp_num *b); /* -1, 0, 1 */
-int lmp_num_eq(const lmp_num *a, const lmp_num *b);  /* same value and kind */
+/* same value and kind; inline: the fold and the stored weights compare many
+ * numbers at every point of a sweep */
+static inline int
+lmp_num_eq(const lmp_num *a, const lmp_num *b)
+{
+	if (a->exact != b->exact)
+		return 0;
+	return a->exact ? a->n == b->n && a->d == b->d : a->x == b->x;
+}
 
 /* numfmt.c: the one number writer and reader.
  * Exact integers print in full; other values as the shortest decimal that

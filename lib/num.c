@@ -486,13 +486,3 @@ lmp_num_cmp(const lmp_num *a, const lmp_num *b)
 	q = lmp_num_to_double(b);
 	return (p > q) - (p < q);
 }
-
-int
-lmp_num_eq(const lmp_num *a, const lmp_num *b)
-{
-	if (a->exact != b->exact)
-		return 0;
-	if (a->exact)
-		return a->n == b->n && a->d == b->d;
-	return a->x == b->x;
-}
