@@ -797,7 +797,6 @@ lmp_model_free(lmp_model *m)
 	free(m->stage_first);
 	free(m->pt_rows);
 	lmp_buf_free(&m->rt_whole);
-	lmp_buf_free(&m->rt_set);
 	lmp_buf_free(&m->rt_set_pruned);
 	free(m->row_wb);
 	lmp_buf_free(&m->norole);

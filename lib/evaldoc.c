@@ -103,16 +103,22 @@ engine_json(lmp_buf *b, const lmp_runtime *rt)
 
 /* The runtime's settings, layout and engine as text (bits, layout,
  * engine_json).  A sweep's points mostly share them, so the last text is
- * kept with what it was written from and reused while that is the same. */
+ * kept with what it was written from and reused while that is the same;
+ * its number (gen) tells a reader whether the text changed since it last
+ * looked.  settings_json with b NULL brings it up to date only. */
+static struct {
+	char *text;
+	size_t len;
+	uint64_t gen; /* counts the texts written: one text, one number */
+	int64_t key[LMP_RO_NLISTS + 2];
+	char *engine;
+} settings;
+
 static void
 settings_json(lmp_buf *b, const lmp_runtime *rt)
 {
-	static char *last;
-	static size_t lastlen;
-	static int64_t lastkey[LMP_RO_NLISTS + 2];
-	static char *lastengine;
 	int64_t k[LMP_RO_NLISTS + 2] = {0};
-	size_t start;
+	lmp_buf t = {0};
 
 	for (int i = 0; i < LMP_RO_NLISTS; i++) {
 		const lmp_runopt *r = &lmp_runopts[i];
@@ -124,24 +130,27 @@ settings_json(lmp_buf *b, const lmp_runtime *rt)
 	}
 	k[LMP_RO_NLISTS] = rt->w_checkpoint;
 	k[LMP_RO_NLISTS + 1] = rt->layout;
-	if (last && !memcmp(k, lastkey, sizeof k) &&
-	    (rt->engine ? lastengine && !strcmp(lastengine, rt->engine) : !lastengine)) {
-		lmp_buf_add(b, last, lastlen);
+	if (settings.text && !memcmp(k, settings.key, sizeof k) &&
+	    (rt->engine ? settings.engine && !strcmp(settings.engine, rt->engine) : !settings.engine)) {
+		if (b)
+			lmp_buf_add(b, settings.text, settings.len);
 		return;
 	}
-	start = b->len;
-	bits(b, rt);
+	bits(&t, rt);
 	if (rt->w_checkpoint)
-		LIT(b, ",\"w_format\":\"quantization_config\"");
-	layout(b, rt);
-	engine_json(b, rt);
-	free(last);
-	free(lastengine);
-	lastlen = b->len - start;
-	last = lmp_xmalloc(lastlen + 1);
-	memcpy(last, b->s + start, lastlen);
-	lastengine = rt->engine ? lmp_xstrdup(rt->engine) : NULL;
-	memcpy(lastkey, k, sizeof k);
+		LIT(&t, ",\"w_format\":\"quantization_config\"");
+	layout(&t, rt);
+	engine_json(&t, rt);
+	lmp_buf_add(&t, "", 0);
+	free(settings.text);
+	free(settings.engine);
+	settings.text = t.s;
+	settings.len = t.len;
+	settings.gen++;
+	settings.engine = rt->engine ? lmp_xstrdup(rt->engine) : NULL;
+	memcpy(settings.key, k, sizeof k);
+	if (b)
+		lmp_buf_add(b, settings.text, settings.len);
 }
 
 /* The aggregates (tokens, kv_tokens, qk_pairs): those want names (NULL
@@ -161,9 +170,11 @@ aggregates(lmp_buf *b, const lmp_runtime *rt, const lmp_fields_node *want, int n
 }
 
 /* The runtime object: the step (its batch and shape, or its queries), the
- * settings, the aggregates, and what the caller adds. */
-void
-lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
+ * settings, the aggregates, and what the caller adds.  span (or NULL) gets
+ * where in b the settings are: from the comma before w_bit to the one
+ * before the aggregates, which the time model reads. */
+static void
+runtime_json(const lmp_runtime *rt, lmp_buf *b, size_t span[2])
 {
 	const lmp_runopt *ro = lmp_runopts;
 
@@ -191,11 +202,21 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 		}
 		lmp_buf_putc(b, ']');
 	}
+	if (span)
+		span[0] = b->len;
 	settings_json(b, rt);
+	if (span)
+		span[1] = b->len;
 	aggregates(b, rt, NULL, 0);
 	if (rt->extra)
 		lmp_buf_puts(b, rt->extra);
 	lmp_buf_putc(b, '}');
+}
+
+void
+lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
+{
+	runtime_json(rt, b, NULL);
 }
 
 /* Per row and in the totals, the seven quantities (LMP_K_*), then the
@@ -1139,9 +1160,13 @@ mark_past(lmp_buf *b)
 }
 
 /* The runtime object of a document --fields prunes (the fused sweep's):
- * the whole object (lmp_runtime_json) into m->rt_whole, which the time is
- * read from, and into b what the paths name of it.  batch_size is written
- * whatever they name, being first (the others start with their comma); the
+ * into b what the paths name of it, and the whole object (lmp_runtime_json)
+ * into m->rt_whole with its settings' span in m->rt_span, which the time
+ * model reads the settings from.  It reads them only where they are new
+ * (lmp_roofline_point), so the whole object is written only then (and each
+ * time where a path keeps it whole): within one settings the time model
+ * has its per-point numbers as numbers.  batch_size is written whatever
+ * the paths name, being first (the others start with their comma); the
  * settings' text is pruned once per settings.  0 where the whole object
  * went into b (a path keeps it whole), 1 where b's is pruned, -1 error. */
 #define WANT(k) (named && lmp_fields_sub(want, k, strlen(k), NULL))
@@ -1150,36 +1175,36 @@ runtime_pruned(lmp_model *m, const lmp_runtime *rt, int past, lmp_buf *b, lmp_er
 {
 	const lmp_runopt *ro = lmp_runopts;
 	const lmp_fields_node *want = NULL;
-	lmp_buf *t = &m->rt_whole, *set = &m->rt_set, *pr = &m->rt_set_pruned;
-	const char *from, *to;
-	int named;
+	lmp_buf *t = &m->rt_whole, *pr = &m->rt_set_pruned;
+	int named = lmp_fields_sub(lmp_fields_top(m->hook_fields), "runtime", 7, &want), fresh;
 
-	t->len = 0;
-	lmp_runtime_json(rt, t);
-	if (past)
-		mark_past(t);
-	named = lmp_fields_sub(lmp_fields_top(m->hook_fields), "runtime", 7, &want);
+	settings_json(NULL, rt);
+	fresh = !t->s || m->rt_gen != settings.gen;
+	if (fresh || (named && !want)) {
+		t->len = 0;
+		runtime_json(rt, t, m->rt_span);
+		if (past)
+			mark_past(t);
+		m->rt_gen = settings.gen;
+	}
 	if (named && !want) {
 		lmp_buf_add(b, t->s, t->len);
 		return 0;
 	}
-	/* the settings: from w_bit to the aggregates (lmp_runtime_json) */
-	if (!(from = strstr(t->s, ",\"w_bit\":")) || !(to = strstr(from, ",\"tokens\":")))
-		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a runtime object of another shape");
-	if (!set->s || set->len != (size_t)(to - from) || memcmp(set->s, from, set->len)) {
+	if (fresh || !pr->s) {
+		/* the settings pruned: {...} as members after others: ,... (or nothing) */
+		const char *from = t->s + m->rt_span[0], *to = t->s + m->rt_span[1];
 		lmp_buf obj = {0};
-		set->len = pr->len = 0;
-		lmp_buf_add(set, from, (size_t)(to - from));
+		pr->len = 0;
 		lmp_buf_putc(&obj, '{');
 		lmp_buf_add(&obj, from + 1, (size_t)(to - from - 1));
 		lmp_buf_putc(&obj, '}');
 		if (named && lmp_fields_project_node(want, obj.s, obj.len, pr, e)) {
 			lmp_buf_free(&obj);
-			set->len = 0;
+			m->rt_gen = 0;
 			return -1;
 		}
 		lmp_buf_free(&obj);
-		/* {...} as members after others: ,... (or nothing) */
 		if (pr->len > 2) {
 			pr->s[0] = ',';
 			pr->len--;
@@ -1390,11 +1415,12 @@ as_read(const lmp_num *v)
  * wrote them, and its totals, handed over as numbers. */
 static int
 hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *tot, const char *growth,
-	const char *profile, const lmp_buf *rtext, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start,
+	const char *profile, const lmp_evalpt *rtpt, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start,
 	lmp_err *e)
 {
 	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile,
-		.rtext = rtext ? rtext->s : NULL, .rtlen = rtext ? rtext->len : 0, .tot_end = tot_end - start};
+		.rtext = rtpt->rtext, .rt_at = rtpt->rt_at, .rt_end = rtpt->rt_end,
+		.rt_set = {rtpt->rt_set[0], rtpt->rt_set[1]}, .tot_end = tot_end - start};
 
 	if (m->nkern > m->tkcap) {
 		free(m->tk);
@@ -1451,7 +1477,8 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	const char *growth, *profile;
 	int64_t context = 0;
 	size_t start = b->len, tot_end;
-	int rc = -1, past, i, pruned = 0;
+	int rc = -1, past, i;
+	lmp_evalpt rtpt = {0}; /* where the time model reads the runtime */
 	/* one step of one device's kernels (a layout's, collectives and all):
 	 * timed here (lmp-eval --hardware) */
 	int direct = m->hook && !with_rows && rt->nqueries == 1;
@@ -1478,12 +1505,17 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	if (direct && m->hook_fields) {
-		if ((pruned = runtime_pruned(m, rt, past, b, e)) < 0)
+		if (runtime_pruned(m, rt, past, b, e) < 0)
 			goto out;
+		rtpt = (lmp_evalpt){.rtext = m->rt_whole.s, .rt_end = m->rt_whole.len,
+			.rt_set = {m->rt_span[0], m->rt_span[1]}};
 	} else {
-		lmp_runtime_json(rt, b);
+		rtpt.rt_at = b->len - start;
+		runtime_json(rt, b, rtpt.rt_set);
 		if (past)
 			mark_past(b);
+		rtpt.rt_set[0] -= start, rtpt.rt_set[1] -= start;
+		rtpt.rt_end = b->len - start;
 	}
 	if (direct) {
 		/* the roofline document drops the kernels: folded, not written */
@@ -1508,7 +1540,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		goto out;
 	LIT(b, "}\n");
 	if (direct) {
-		if (hand_point(m, rt, rows, tot, growth, profile, pruned ? &m->rt_whole : NULL, tot_end,
+		if (hand_point(m, rt, rows, tot, growth, profile, &rtpt, tot_end,
 			    m->par ? dev : NULL, b, start, e))
 			goto out;
 		m->hooked = 1;

@@ -670,8 +670,12 @@ typedef struct lmp_model {
 	int64_t *stage_first;
 	lmp_num *pt_rows; /* lmp_eval_doc's values of a point's rows, kept */
 	/* --fields in the fused sweep: the whole runtime object of the point
-	 * (the document's is pruned), and its settings' text as last pruned */
-	lmp_buf rt_whole, rt_set, rt_set_pruned;
+	 * where its settings were last new (the document's is pruned), their
+	 * span in it and number (evaldoc.c settings_json), and their text as
+	 * pruned */
+	lmp_buf rt_whole, rt_set_pruned;
+	size_t rt_span[2];
+	uint64_t rt_gen;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 
@@ -699,8 +703,14 @@ typedef struct lmp_evalpt {
 	double tot[4], state_bytes;
 	lmp_num weight_bytes;
 	const char *growth, *profile;
-	const char *rtext;         /* the whole runtime object (rtlen bytes) where the document's is */
-	size_t rtlen;              /* pruned (--fields), else NULL: the document's, after its head */
+	/* the whole runtime object: at rt_at in rtext, or in the document
+	 * where rtext is NULL, ending at rt_end, its settings from rt_set[0]
+	 * (the comma before w_bit) to rt_set[1] (the one before tokens).
+	 * Where the document's is pruned (--fields) rtext is the object as it
+	 * was where the settings were last new: its step's numbers may be
+	 * another point's, the time model reads only the settings there */
+	const char *rtext;
+	size_t rt_at, rt_end, rt_set[2];
 	size_t tot_end;            /* the totals' closing brace, from the document's start */
 	int dev;                   /* a layout: the device that holds the most, */
 	double dev_wb, dev_state;  /* its weight and state bytes (parallel.device) */

@@ -899,7 +899,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
 	const lmp_model *m = pt->m;
 	char *at;
-	const char *doc = b->s + start, *rt, *rtend, *from, *to;
+	const char *doc = b->s + start, *base, *rt, *rtend, *from, *to;
 	size_t len = b->len - start;
 	struct lmp_roofset *S = &d->S;
 	struct fitin in = {0};
@@ -913,17 +913,15 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2) ||
 	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}')
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
-	rt = pt->rtext ? pt->rtext : doc + m->headlen;
 	/* the settings: the runtime between its step (batch_size, seq_len,
-	 * cache_len) and its aggregates (tokens, kv_tokens, qk_pairs), then
-	 * the totals; each looked for past the one before (lmp-eval's own
-	 * runtime text, in its own order: read once, not three times).  The
-	 * whole runtime object is handed over where the document's is pruned
-	 * (--fields). */
-	from = strstr(rt, ",\"w_bit\":");
-	to = from ? strstr(from, ",\"tokens\":") : NULL;
-	rtend = to ? (pt->rtext ? pt->rtext + pt->rtlen : strstr(to, ",\"totals\":{")) : NULL;
-	if (!from || !to || !rtend)
+	 * cache_len) and its aggregates (tokens, kv_tokens, qk_pairs), where
+	 * lmp-eval wrote them (lmp_evalpt) */
+	base = pt->rtext ? pt->rtext : doc;
+	rt = base + pt->rt_at;
+	from = base + pt->rt_set[0];
+	to = base + pt->rt_set[1];
+	rtend = base + pt->rt_end;
+	if (!(rt < from && from < to && to < rtend) || memcmp(from, ",\"w_bit\":", 9) || memcmp(to, ",\"tokens\":", 10))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e) ||
