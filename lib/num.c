@@ -138,7 +138,6 @@ small_ints(const lmp_num *a, const lmp_num *b)
 	return a->exact && b->exact && a->d == 1 && b->d == 1 && a->n == (int64_t)a->n && b->n == (int64_t)b->n;
 }
 
-
 static __attribute__((noinline)) int
 add_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
 {
