@@ -6,7 +6,9 @@
  * minimised by Nelder-Mead over the logs of the terms, each kept in its
  * physical range.  Held-out: LMP_CAL_FOLDS folds by the record's id; each
  * record's held-out error is that of the terms fitted without its fold,
- * taken from the entry lmp-roofline would apply to it (lmp-calibrate(1)). */
+ * taken from the entry lmp-roofline would apply to it (lmp-calibrate(1)).
+ * An engine's or a precision's entry fits only the terms its records pay
+ * for and keeps the others at the entry it refines (fit_refined). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,106 +31,140 @@ static const double lo[NT] = {0.2, 0.2, 0.2, 1e-8, 10e-6};
 static const double hi[NT] = {1, 1, 1, 50e-6, 10e-3};
 static const double start[NT] = {0.7, 0.7, 0.7, 5e-6, 3e-4};
 
-static void
-terms(const double *u, lmp_tparams *tp)
-{
-	double x[NT];
-
-	for (int i = 0; i < NT; i++)
-		x[i] = exp(fmin(fmax(u[i], log(lo[i])), log(hi[i])));
-	*tp = (lmp_tparams){x[0], x[1], x[2], x[3], x[4], 1};
-}
-
 struct group {
 	lmp_calset *s;
 	int *idx, n; /* the records fitted */
 	lmp_err *e;
+	/* the terms fitted, by index into lo[] (u[i] is the log of term
+	 * free[i]); the others are held at base's (lmp-calibrate(1) The fit) */
+	int nfree, free[NT];
+	double base[NT];
 };
+
+static void
+terms(const struct group *g, const double *u, lmp_tparams *tp)
+{
+	double x[NT];
+
+	memcpy(x, g->base, sizeof x);
+	for (int i = 0; i < g->nfree; i++) {
+		int j = g->free[i];
+		x[j] = exp(fmin(fmax(u[i], log(lo[j])), log(hi[j])));
+	}
+	*tp = (lmp_tparams){x[0], x[1], x[2], x[3], x[4], 1};
+}
+
+static void
+term_values(const lmp_tparams *tp, double *x)
+{
+	x[0] = tp->compute_fraction;
+	x[1] = tp->memory_fraction;
+	x[2] = tp->link_fraction;
+	x[3] = tp->launch_s;
+	x[4] = tp->step_s;
+}
+
+static const char *const term_name[NT] = {"compute_fraction", "memory_fraction", "link_fraction", "launch_s", "step_s"};
+
+/* The mean absolute log of predicted over measured time of g's records
+ * under tp (NAN: a record could not be predicted). */
+static double
+data_loss(struct group *g, const lmp_tparams *tp)
+{
+	double sum = 0, t;
+
+	for (int i = 0; i < g->n; i++) {
+		const lmp_calrec *r = &g->s->rec[g->idx[i]];
+		if (lmp_cal_predict(r, tp, &t, g->e))
+			return NAN;
+		sum += fabs(log(t / r->measured));
+	}
+	return sum / g->n;
+}
 
 static double
 loss(const double *u, struct group *g)
 {
 	lmp_tparams tp;
-	double sum = 0, t, pull = 0;
+	double l, pull = 0;
 
-	terms(u, &tp);
-	for (int i = 0; i < g->n; i++) {
-		const lmp_calrec *r = &g->s->rec[g->idx[i]];
-		if (lmp_cal_predict(r, &tp, &t, g->e))
-			return NAN;
-		sum += fabs(log(t / r->measured));
-	}
+	terms(g, u, &tp);
+	if (isnan(l = data_loss(g, &tp)))
+		return NAN;
 	/* a weak pull to the centre keeps a term that no measurement of the
 	 * group sees (link_fraction without a layout) there, and chooses
 	 * between floors the measurements tell apart only barely */
-	for (int j = 0; j < NT; j++)
-		pull += (u[j] - log(start[j])) * (u[j] - log(start[j])) / NT;
-	return sum / g->n + PULL * pull;
+	for (int i = 0; i < g->nfree; i++) {
+		double d = u[i] - log(start[g->free[i]]);
+		pull += d * d / NT;
+	}
+	return l + PULL * pull;
 }
 
 /* Nelder-Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2). */
 static int
-simplex(struct group *g, double *u, double *fu)
+simplex(struct group *g, double *u, double *fu, double step, double tol)
 {
 	double p[NT + 1][NT], f[NT + 1], c[NT], xr[NT], xe[NT], fr, fe;
 	int i, j, k, best, worst, next, evals = 0;
+	const int n = g->nfree;
 
-	for (i = 0; i <= NT; i++) {
-		for (j = 0; j < NT; j++)
-			p[i][j] = u[j] + (i == j + 1 ? (j < 3 ? -0.5 : 1.5) : 0);
+	for (i = 0; i <= n; i++) {
+		for (j = 0; j < n; j++)
+			p[i][j] = u[j] + (i == j + 1 ? step * (g->free[j] < 3 ? -0.5 : 1.5) : 0);
 		if (isnan(f[i] = loss(p[i], g)))
 			return -1;
 		evals++;
 	}
 	while (evals < MAXEVAL) {
 		best = worst = 0;
-		for (i = 1; i <= NT; i++) {
+		for (i = 1; i <= n; i++) {
 			if (f[i] < f[best])
 				best = i;
 			if (f[i] > f[worst])
 				worst = i;
 		}
 		next = best;
-		for (i = 0; i <= NT; i++)
+		for (i = 0; i <= n; i++)
 			if (i != worst && f[i] >= f[next])
 				next = i;
-		if (f[worst] - f[best] < 1e-10)
+		if (f[worst] - f[best] < tol)
 			break;
-		for (j = 0; j < NT; j++) {
+		for (j = 0; j < n; j++) {
 			c[j] = 0;
-			for (i = 0; i <= NT; i++)
+			for (i = 0; i <= n; i++)
 				if (i != worst)
-					c[j] += p[i][j] / NT;
+					c[j] += p[i][j] / n;
 			xr[j] = c[j] + (c[j] - p[worst][j]);
 		}
 		if (isnan(fr = loss(xr, g)))
 			return -1;
 		evals++;
 		if (fr < f[best]) {
-			for (j = 0; j < NT; j++)
+			for (j = 0; j < n; j++)
 				xe[j] = c[j] + 2 * (c[j] - p[worst][j]);
 			if (isnan(fe = loss(xe, g)))
 				return -1;
 			evals++;
-			memcpy(p[worst], fe < fr ? xe : xr, sizeof xr);
+			memcpy(p[worst], fe < fr ? xe : xr, sizeof *xr * (size_t)n);
 			f[worst] = fe < fr ? fe : fr;
 		} else if (fr < f[next]) {
-			memcpy(p[worst], xr, sizeof xr);
+			memcpy(p[worst], xr, sizeof *xr * (size_t)n);
 			f[worst] = fr;
 		} else {
-			for (j = 0; j < NT; j++)
+			for (j = 0; j < n; j++)
 				xe[j] = c[j] + 0.5 * ((fr < f[worst] ? xr[j] : p[worst][j]) - c[j]);
 			if (isnan(fe = loss(xe, g)))
 				return -1;
 			evals++;
 			if (fe < fmin(fr, f[worst])) {
-				memcpy(p[worst], xe, sizeof xe);
+				memcpy(p[worst], xe, sizeof *xe * (size_t)n);
 				f[worst] = fe;
 			} else {
-				for (k = 0; k <= NT; k++) {
+				for (k = 0; k <= n; k++) {
 					if (k == best)
 						continue;
-					for (j = 0; j < NT; j++)
+					for (j = 0; j < n; j++)
 						p[k][j] = p[best][j] + 0.5 * (p[k][j] - p[best][j]);
 					if (isnan(f[k] = loss(p[k], g)))
 						return -1;
@@ -138,10 +174,10 @@ simplex(struct group *g, double *u, double *fu)
 		}
 	}
 	best = 0;
-	for (i = 1; i <= NT; i++)
+	for (i = 1; i <= n; i++)
 		if (f[i] < f[best])
 			best = i;
-	memcpy(u, p[best], sizeof p[best]);
+	memcpy(u, p[best], sizeof *u * (size_t)n);
 	*fu = f[best];
 	return 0;
 }
@@ -154,11 +190,11 @@ descend(struct group *g, double *u, double *fu)
 {
 	double v[NT], fv;
 
-	if (simplex(g, u, fu))
+	if (simplex(g, u, fu, 1, 1e-10))
 		return -1;
 	for (int r = 0; r < RESTARTS; r++) {
 		memcpy(v, u, sizeof v);
-		if (simplex(g, v, &fv))
+		if (simplex(g, v, &fv, 1, 1e-10))
 			return -1;
 		if (!(fv < *fu - 1e-9)) {
 			if (fv < *fu) {
@@ -179,14 +215,31 @@ descend(struct group *g, double *u, double *fu)
  * lowest loss (the first on a tie). */
 static const double starts[][2] = {{2e-6, 1e-4}, {2e-6, 3e-3}, {20e-6, 1e-4}, {20e-6, 3e-3}};
 
+/* Whether starts k and m differ only in floors g holds. */
+static int
+same_start(const struct group *g, size_t k, size_t m)
+{
+	for (int i = 0; i < g->nfree; i++)
+		if (g->free[i] >= 3 && starts[k][g->free[i] - 3] != starts[m][g->free[i] - 3])
+			return 0;
+	return 1;
+}
+
 static int
 fit(struct group *g, lmp_tparams *out)
 {
-	double u[NT], best[NT], fu, fbest = INFINITY;
+	double u[NT] = {0}, best[NT] = {0}, fu, fbest = INFINITY;
+	size_t k, m;
 
-	for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
-		for (int j = 0; j < NT; j++)
-			u[j] = log(j < 3 ? start[j] : starts[k][j - 3]);
+	for (k = 0; g->nfree && k < sizeof starts / sizeof *starts; k++) {
+		for (m = 0; m < k && !same_start(g, k, m); m++)
+			;
+		if (m < k)
+			continue; /* that start again */
+		for (int i = 0; i < g->nfree; i++) {
+			int j = g->free[i];
+			u[i] = log(j < 3 ? start[j] : starts[k][j - 3]);
+		}
 		if (descend(g, u, &fu))
 			return -1;
 		if (fu < fbest) {
@@ -194,7 +247,71 @@ fit(struct group *g, lmp_tparams *out)
 			memcpy(best, u, sizeof u);
 		}
 	}
-	terms(best, out);
+	terms(g, best, out);
+	return 0;
+}
+
+/* Every term fitted. */
+static void
+all_free(struct group *g)
+{
+	for (g->nfree = 0; g->nfree < NT; g->nfree++)
+		g->free[g->nfree] = g->nfree;
+}
+
+/* An entry that refines another (an engine's refines its device's pooled
+ * entry, a weight precision's its engine's) keeps a term of the entry it
+ * refines (base) unless fitting the term pays for itself: the loss is the
+ * scale of a Laplace likelihood, so with n records and k terms fitted the
+ * Akaike criterion is 2 (n log L + k) plus a constant.  Backward
+ * elimination: from every term fitted, hold the term whose holding raises
+ * n log L least, while that rise is under 1 (lmp-calibrate(1) The fit).
+ * Each refit is one short descent from where the last fit stopped: it
+ * only has to tell a rise of 1 / n in log L. */
+static const double REFIT_STEP = 0.2, REFIT_TOL = 1e-7;
+
+static int
+fit_refined(struct group *g, const lmp_tparams *base, unsigned *held, lmp_tparams *out)
+{
+	double l, lbest = 0, x[NT], u[NT] = {0}, ubest[NT] = {0}, fu;
+	lmp_tparams tp;
+	int i, m, pick;
+
+	all_free(g);
+	term_values(base, g->base);
+	*held = 0;
+	if (fit(g, out) || isnan(l = data_loss(g, out)))
+		return -1;
+	while (g->nfree) {
+		struct group h = *g;
+		pick = -1;
+		for (i = 0; i < g->nfree; i++) {
+			term_values(out, x);
+			for (h.nfree = m = 0; m < g->nfree; m++)
+				if (m != i) {
+					h.free[h.nfree] = g->free[m];
+					u[h.nfree++] = log(x[g->free[m]]);
+				}
+			if (h.nfree && simplex(&h, u, &fu, REFIT_STEP, REFIT_TOL))
+				return -1;
+			terms(&h, u, &tp);
+			if (isnan(fu = data_loss(&h, &tp)))
+				return -1;
+			if (pick < 0 || fu < lbest) {
+				pick = i;
+				lbest = fu;
+				memcpy(ubest, u, sizeof u);
+			}
+		}
+		if (g->n * log(fmax(lbest, 1e-12) / fmax(l, 1e-12)) >= 1)
+			break;
+		*held |= 1u << g->free[pick];
+		for (m = pick; m + 1 < g->nfree; m++)
+			g->free[m] = g->free[m + 1];
+		g->nfree--;
+		terms(g, ubest, out);
+		l = lbest;
+	}
 	return 0;
 }
 
@@ -243,19 +360,34 @@ struct entry {
 	const char *device, *engine;
 	int wbits; /* the weight precision class, 0: every one */
 	int *idx, n, nsrc;
-	lmp_tparams tp;
-	double *held; /* held-out error per record of idx */
+	int parent; /* the entry it refines, -1: none (the pooled) */
+	lmp_tparams tp, fold_tp[LMP_CAL_FOLDS]; /* fitted on all, and without fold k */
+	unsigned held; /* bit j: term j is kept at the parent's (the fit on all records) */
+	double *held_err; /* held-out error per record of idx */
 };
 
+/* The terms of the entry's records without fold k (k == LMP_CAL_FOLDS:
+ * all of them) into tp; held: the terms kept at its parent's. */
 static int
-fit_entry(lmp_calset *s, struct entry *en, lmp_err *e)
+fit_group(struct group *g, const struct entry *parent, int k, lmp_tparams *tp, unsigned *held)
 {
-	struct group g = {s, lmp_xmalloc(sizeof(int) * (size_t)en->n), 0, e};
+	if (parent)
+		return fit_refined(g, k < LMP_CAL_FOLDS ? &parent->fold_tp[k] : &parent->tp, held, tp);
+	all_free(g);
+	*held = 0;
+	return fit(g, tp);
+}
+
+static int
+fit_entry(lmp_calset *s, struct entry *en, const struct entry *parent, lmp_err *e)
+{
+	struct group g = {s, lmp_xmalloc(sizeof(int) * (size_t)en->n), 0, e, 0, {0}, {0}};
 	lmp_tparams tp;
+	unsigned held;
 	double t;
 	int k, i, rc = -1;
 
-	en->held = lmp_xmalloc(sizeof *en->held * (size_t)en->n);
+	en->held_err = lmp_xmalloc(sizeof *en->held_err * (size_t)en->n);
 	for (k = 0; k < LMP_CAL_FOLDS; k++) {
 		g.n = 0;
 		for (i = 0; i < en->n; i++)
@@ -266,21 +398,22 @@ fit_entry(lmp_calset *s, struct entry *en, lmp_err *e)
 		if (!g.n) {
 			/* every record in one fold: held out against the uncalibrated model */
 			tp = (lmp_tparams){1, 1, 1, 0, 0, 0};
-		} else if (fit(&g, &tp)) {
+		} else if (fit_group(&g, parent, k, &tp, &held)) {
 			goto out;
 		}
+		en->fold_tp[k] = tp;
 		for (i = 0; i < en->n; i++) {
 			const lmp_calrec *r = &s->rec[en->idx[i]];
 			if (r->fold != k)
 				continue;
 			if (lmp_cal_predict(r, &tp, &t, e))
 				goto out;
-			en->held[i] = t / r->measured - 1;
+			en->held_err[i] = t / r->measured - 1;
 		}
 	}
 	memcpy(g.idx, en->idx, sizeof(int) * (size_t)en->n);
 	g.n = en->n;
-	rc = fit(&g, &en->tp);
+	rc = fit_group(&g, parent, LMP_CAL_FOLDS, &en->tp, &en->held);
 out:
 	free(g.idx);
 	return rc;
@@ -400,13 +533,21 @@ entry_json(lmp_buf *b, lmp_calset *s, const struct entry *en)
 	num(b, en->tp.launch_s);
 	lmp_buf_puts(b, ",\"step_s\":");
 	num(b, en->tp.step_s);
-	lmp_buf_printf(b, ",\"waves\":true},\"measurements\":%d,\"sources\":%d,\"heldout\":{\"method\":\"%d-fold\",",
+	lmp_buf_puts(b, ",\"waves\":true}");
+	if (en->held) {
+		lmp_buf_puts(b, ",\"held\":[");
+		for (int j = 0, n = 0; j < NT; j++)
+			if (en->held >> j & 1)
+				lmp_buf_printf(b, "%s\"%s\"", n++ ? "," : "", term_name[j]);
+		lmp_buf_putc(b, ']');
+	}
+	lmp_buf_printf(b, ",\"measurements\":%d,\"sources\":%d,\"heldout\":{\"method\":\"%d-fold\",",
 		en->n, en->nsrc, LMP_CAL_FOLDS);
-	memcpy(v, en->held, sizeof *v * (size_t)en->n);
+	memcpy(v, en->held_err, sizeof *v * (size_t)en->n);
 	lmp_calstats_of(v, en->n, &st);
 	stats_json(b, &st, 1);
 	lmp_buf_putc(b, ',');
-	by_metric(b, s, en->idx, en->held, en->n, NULL);
+	by_metric(b, s, en->idx, en->held_err, en->n, NULL);
 	lmp_buf_puts(b, "},\"used\":[");
 	for (int i = 0; i < en->n; i++) {
 		if (i)
@@ -427,7 +568,8 @@ static const int wclass[3] = {16, 8, 4};
 static int
 add_entry(lmp_calset *s, struct entry **en, int *nen, const char *dev, const char *eng, int w, lmp_err *e)
 {
-	struct entry x = {.device = dev, .engine = eng, .wbits = w, .idx = lmp_xmalloc(sizeof(int) * (size_t)s->nrec)};
+	struct entry x = {.device = dev, .engine = eng, .wbits = w, .parent = -1,
+		.idx = lmp_xmalloc(sizeof(int) * (size_t)s->nrec)};
 	int i, same = -1;
 
 	for (i = 0; i < s->nrec; i++)
@@ -444,15 +586,24 @@ add_entry(lmp_calset *s, struct entry **en, int *nen, const char *dev, const cha
 	if (w && same >= 0)
 		goto skip;
 	x.nsrc = sources(s, x.idx, x.n);
+	/* the entry it refines: an engine's, the device's pooled one; a
+	 * precision's, its engine's (made before it, lmp_calibrate) */
+	for (i = 0; eng && i < *nen; i++) {
+		const struct entry *p = &(*en)[i];
+		if (!strcmp(p->device, dev) && !p->wbits && (w ? p->engine && !strcmp(p->engine, eng) : !p->engine))
+			x.parent = i;
+	}
 	*en = lmp_xrealloc(*en, sizeof **en * (size_t)(*nen + 1));
 	(*en)[(*nen)++] = x;
 	if (same >= 0) {
 		(*en)[*nen - 1].tp = (*en)[same].tp;
-		(*en)[*nen - 1].held = lmp_xmalloc(sizeof *x.held * (size_t)x.n);
-		memcpy((*en)[*nen - 1].held, (*en)[same].held, sizeof *x.held * (size_t)x.n);
+		memcpy((*en)[*nen - 1].fold_tp, (*en)[same].fold_tp, sizeof x.fold_tp);
+		(*en)[*nen - 1].held = (*en)[same].held;
+		(*en)[*nen - 1].held_err = lmp_xmalloc(sizeof *x.held_err * (size_t)x.n);
+		memcpy((*en)[*nen - 1].held_err, (*en)[same].held_err, sizeof *x.held_err * (size_t)x.n);
 		return 1;
 	}
-	return fit_entry(s, &(*en)[*nen - 1], e) ? -1 : 1;
+	return fit_entry(s, &(*en)[*nen - 1], x.parent >= 0 ? &(*en)[x.parent] : NULL, e) ? -1 : 1;
 skip:
 	free(x.idx);
 	return 0;
@@ -552,7 +703,7 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 		for (p = 0; p < en[k].n && en[k].idx[p] != i; p++)
 			;
 		idx[nall] = i;
-		err[nall++] = en[k].held[p];
+		err[nall++] = en[k].held_err[p];
 	}
 	{
 		double *v = lmp_xmalloc(sizeof *v * (size_t)(nall + 1));
@@ -628,7 +779,7 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 out:
 	for (k = 0; k < nen; k++) {
 		free(en[k].idx);
-		free(en[k].held);
+		free(en[k].held_err);
 	}
 	free(en);
 	while (ndev)

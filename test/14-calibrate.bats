@@ -309,6 +309,47 @@ synthetic8() {
 		jq -c '[.roofline.time_model.calibration | .engine, .weight_bits]')" = '["transformers",null]' ]
 }
 
+# Six decode steps of a second engine (vllm), made from other terms: half
+# the bandwidth and 1 ms a step.  No compute fraction the fit may take
+# moves them: the largest GEMM of a decode (Llama-2-7B's MLP up projection,
+# 4096 x 11008, batch up to 32: one row of 86 tiles of 64 x 128, one wave
+# on the H100's 132 SMs) does 2 x 64 x 128 x 4096 FLOP per SM, 6.0 us at
+# 989.4 TFLOP/s over 132 SMs, 30 us at the range's lowest fraction (0.2),
+# while reading its 4096 x 11008 x 2 bytes at half of 3.35 TB/s takes 54 us.
+decodes_vllm() {
+	local b t
+	jq -n '{lmp: "calibration", version: 1, entries: [{device: "nvidia-h100-sxm", engine: null, measurements: 6,
+		terms: {compute_fraction: 0.5, memory_fraction: 0.5, link_fraction: 1, launch_s: 0.000005, step_s: 0.001,
+		waves: true}}]}' > "$BATS_TEST_TMPDIR/knownv.json"
+	for b in 1 2 4 8 16 32; do
+		t=$(lmp-eval --engine vllm --batch-size "$b" --prompt-len 128 --gen-len 32 < "$LLAMA2" |
+			LMP_CALIBRATION=$BATS_TEST_TMPDIR/knownv.json lmp-roofline --hardware $H100 | jq .totals.tpot_s)
+		rec "vd-$b/tpot" tpot_s "$b" 128 32 "$t" '.engine = "vllm"'
+	done
+}
+
+@test "an engine's entry keeps the pooled entry's value of a term its measurements do not determine, and says so" {
+	{
+		SYN
+		decodes_vllm
+	} > "$BATS_TEST_TMPDIR/two.ndjson"
+	run_split lmp-calibrate "$BATS_TEST_TMPDIR/two.ndjson"
+	assert_success
+	[ "$(jq -c '[.entries[] | [.engine, .measurements]]' <<< "$output")" = \
+		'[[null,16],["transformers",10],["vllm",6]]' ]
+	# the decodes see neither the compute fraction (above) nor the links
+	# (one device): both are the pooled entry's, and the entry lists them
+	jq -e '.entries[0].terms as $p | .entries[2] | (.held | index("compute_fraction") and index("link_fraction")) and
+		.terms.compute_fraction == $p.compute_fraction and .terms.link_fraction == $p.link_fraction' <<< "$output" ||
+		fail "$(jq -c '[.entries[] | [.terms, .held]]' <<< "$output")"
+	# the bandwidth they do see is fitted: within 5% of the half it was
+	# made with, and held out within 2%
+	jq -e '.entries[2] | (.held | index("memory_fraction") | not) and (.terms.memory_fraction / 0.5 - 1 | fabs) < 0.05 and
+		.heldout.median_abs_error < 0.02' <<< "$output" || fail "$(jq -c '.entries[2]' <<< "$output")"
+	# the pooled entry fits every term and lists none
+	jq -e '.entries[0] | has("held") | not' <<< "$output"
+}
+
 @test "a calibration entry's weight_bits: 16, 8, 4 or null, on an engine's entry only" {
 	local e='{"device": "nvidia-h100-sxm", "engine": "vllm", "measurements": 5, "terms": {"compute_fraction": 0.5,
 		"memory_fraction": 0.5, "link_fraction": 0.5, "launch_s": 0, "step_s": 0, "waves": true}}'
