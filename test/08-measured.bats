@@ -1,6 +1,5 @@
 #!/usr/bin/env bats
-# The measurement corpus share/lmp/measured/*.ndjson (and pending/, records
-# not yet in the fits): every line one JSON
+# The measurement corpus share/lmp/measured/*.ndjson: every line one JSON
 # record of the shape share/lmp/measured/README documents.  Only the shape
 # is checked here (the values are the sources' own, never derived).
 
@@ -12,7 +11,7 @@ M="$ROOT/share/lmp/measured"
 # record and nothing when all are good.
 check() {
 	local f
-	for f in "$M"/*.ndjson "$M"/pending/*.ndjson; do
+	for f in "$M"/*.ndjson; do
 		jq -r --arg f "$(basename "$f")" --arg hw "$ROOT/share/lmp/hardware" \
 			"input_line_number as \$n | ($1) | select(. != null and . != \"\") | \"\(\$f):\(\$n): \(.)\"" "$f"
 	done
@@ -25,7 +24,7 @@ check() {
 }
 
 @test "every line of every file is exactly one JSON object" {
-	for f in "$M"/*.ndjson "$M"/pending/*.ndjson; do
+	for f in "$M"/*.ndjson; do
 		lines=$(wc -l < "$f")
 		objs=$(jq -c 'select(type == "object")' "$f") || fail "$(basename "$f"): not JSON"
 		[ "$(printf '%s\n' "$objs" | wc -l)" -eq "$lines" ] || fail "$(basename "$f"): $lines lines but not as many objects"
@@ -42,7 +41,7 @@ check() {
 }
 
 @test "ids are unique over the whole corpus" {
-	dup=$(cat "$M"/*.ndjson "$M"/pending/*.ndjson | jq -r .id | sort | uniq -d)
+	dup=$(cat "$M"/*.ndjson | jq -r .id | sort | uniq -d)
 	[ -z "$dup" ] || fail "duplicate ids: $dup"
 }
 
@@ -89,7 +88,7 @@ check() {
 
 @test "devices are lmp hardware ids, or say that lmp lacks them" {
 	hw=$(cd "$ROOT/share/lmp/hardware" && ls *.json | sed 's/\.json$//' | jq -R . | jq -s -c .)
-	for f in "$M"/*.ndjson "$M"/pending/*.ndjson; do
+	for f in "$M"/*.ndjson; do
 		bad=$(jq -r --argjson hw "$hw" 'select((.device as $d | $hw | index($d)) == null and (.notes | test("no lmp hardware file") | not)) | .id' "$f")
 		[ -z "$bad" ] || fail "$(basename "$f"): unknown device in $bad"
 	done
