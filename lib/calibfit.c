@@ -215,27 +215,12 @@ descend(struct group *g, double *u, double *fu)
  * lowest loss (the first on a tie). */
 static const double starts[][2] = {{2e-6, 1e-4}, {2e-6, 3e-3}, {20e-6, 1e-4}, {20e-6, 3e-3}};
 
-/* Whether starts k and m differ only in floors g holds. */
-static int
-same_start(const struct group *g, size_t k, size_t m)
-{
-	for (int i = 0; i < g->nfree; i++)
-		if (g->free[i] >= 3 && starts[k][g->free[i] - 3] != starts[m][g->free[i] - 3])
-			return 0;
-	return 1;
-}
-
 static int
 fit(struct group *g, lmp_tparams *out)
 {
 	double u[NT] = {0}, best[NT] = {0}, fu, fbest = INFINITY;
-	size_t k, m;
 
-	for (k = 0; g->nfree && k < sizeof starts / sizeof *starts; k++) {
-		for (m = 0; m < k && !same_start(g, k, m); m++)
-			;
-		if (m < k)
-			continue; /* that start again */
+	for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
 		for (int i = 0; i < g->nfree; i++) {
 			int j = g->free[i];
 			u[i] = log(j < 3 ? start[j] : starts[k][j - 3]);
@@ -266,8 +251,8 @@ all_free(struct group *g)
  * Akaike criterion is 2 (n log L + k) plus a constant.  Backward
  * elimination: from every term fitted, hold the term whose holding raises
  * n log L least, while that rise is under 1 (lmp-calibrate(1) The fit).
- * Each refit is one short descent from where the last fit stopped: it
- * only has to tell a rise of 1 / n in log L. */
+ * Each refit is one short Nelder-Mead run, without restarts, from where
+ * the last fit stopped: it only has to tell a rise of 1 / n in log L. */
 static const double REFIT_STEP = 0.2, REFIT_TOL = 1e-7;
 
 static int
@@ -609,6 +594,101 @@ skip:
 	return 0;
 }
 
+/* Device dev's entries, appended to *en: its pooled entry, then each
+ * engine's with 5 or more records, then each of that engine's precisions
+ * with 5 or more. */
+static int
+fit_device(lmp_calset *s, struct entry **en, int *nen, const char *dev, lmp_err *e)
+{
+	int i, k;
+
+	if (add_entry(s, en, nen, dev, NULL, 0, e) < 0)
+		return -1;
+	for (k = 0; k < s->nrec; k++) {
+		if (strcmp(s->rec[k].device, dev))
+			continue;
+		for (i = 0; i < *nen; i++)
+			if ((*en)[i].engine && !strcmp((*en)[i].device, dev) && !strcmp((*en)[i].engine, s->rec[k].engine))
+				break;
+		if (i < *nen)
+			continue; /* this engine's entries are made */
+		if ((i = add_entry(s, en, nen, dev, s->rec[k].engine, 0, e)) < 0)
+			return -1;
+		for (int w = 0; i && w < 3; w++)
+			if (add_entry(s, en, nen, dev, s->rec[k].engine, wclass[w], e) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+struct devices {
+	lmp_calset *s;
+	char **dev;
+	struct entry **en;
+	int *nen;
+};
+
+static void
+free_entries(struct entry *en, int n)
+{
+	for (int k = 0; k < n; k++) {
+		free(en[k].idx);
+		free(en[k].held_err);
+	}
+	free(en);
+}
+
+/* Device j's entries as bytes: each entry as it is, then its records and
+ * held-out errors.  The device and engine names point into the set, which
+ * the parent holds at the same addresses (lmp_jobs_run). */
+static int
+device_run(void *ctx, int j, lmp_buf *out, lmp_err *e)
+{
+	struct devices *d = ctx;
+	struct entry *en = NULL;
+	int n = 0, rc = fit_device(d->s, &en, &n, d->dev[j], e);
+
+	for (int k = 0; !rc && k < n; k++) {
+		lmp_buf_add(out, (const char *)&en[k], sizeof en[k]);
+		lmp_buf_add(out, (const char *)en[k].idx, sizeof *en[k].idx * (size_t)en[k].n);
+		lmp_buf_add(out, (const char *)en[k].held_err, sizeof *en[k].held_err * (size_t)en[k].n);
+	}
+	free_entries(en, n);
+	return rc;
+}
+
+static int
+device_take(void *ctx, int j, const char *p, size_t len, lmp_err *e)
+{
+	struct devices *d = ctx;
+	const char *end = p + len;
+	int base = *d->nen;
+
+	(void)j;
+	while (p < end) {
+		struct entry x;
+		size_t ni, nh;
+		if ((size_t)(end - p) < sizeof x)
+			return lmp_fail(e, LMP_EXIT_SYSTEM, "a device's fit came back cut short");
+		memcpy(&x, p, sizeof x);
+		p += sizeof x;
+		ni = sizeof *x.idx * (size_t)x.n;
+		nh = sizeof *x.held_err * (size_t)x.n;
+		if (x.n < 0 || (size_t)(end - p) < ni + nh)
+			return lmp_fail(e, LMP_EXIT_SYSTEM, "a device's fit came back cut short");
+		x.idx = lmp_xmalloc(ni ? ni : 1);
+		memcpy(x.idx, p, ni);
+		x.held_err = lmp_xmalloc(nh ? nh : 1);
+		memcpy(x.held_err, p + ni, nh);
+		p += ni + nh;
+		if (x.parent >= 0)
+			x.parent += base;
+		*d->en = lmp_xrealloc(*d->en, sizeof **d->en * (size_t)(*d->nen + 1));
+		(*d->en)[(*d->nen)++] = x;
+	}
+	return 0;
+}
+
 /* The text table of make validate: one line per device and overall, then
  * one per metric. */
 static void
@@ -662,24 +742,13 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 			devs[ndev++] = lmp_xstrdup(s->rec[i].device);
 	}
 	/* per device: the pooled entry, then each engine with 5 or more, then
-	 * each weight precision of an engine with 5 or more */
-	for (j = 0; j < ndev; j++) {
-		if (add_entry(s, &en, &nen, devs[j], NULL, 0, e) < 0)
+	 * each weight precision of an engine with 5 or more; the devices share
+	 * nothing, so they are fitted in parallel (lmp-calibrate(1)
+	 * ENVIRONMENT) and taken back in their order */
+	{
+		struct devices d = {s, devs, &en, &nen};
+		if (lmp_jobs_run(ndev, lmp_jobs_default("LMP_CALIBRATE_JOBS", ndev), device_run, device_take, &d, e))
 			goto out;
-		for (k = 0; k < s->nrec; k++) {
-			if (strcmp(s->rec[k].device, devs[j]))
-				continue;
-			for (i = 0; i < nen; i++)
-				if (en[i].engine && !strcmp(en[i].device, devs[j]) && !strcmp(en[i].engine, s->rec[k].engine))
-					break;
-			if (i < nen)
-				continue; /* this engine's entries are made */
-			if ((i = add_entry(s, &en, &nen, devs[j], s->rec[k].engine, 0, e)) < 0)
-				goto out;
-			for (int w = 0; i && w < 3; w++)
-				if (add_entry(s, &en, &nen, devs[j], s->rec[k].engine, wclass[w], e) < 0)
-					goto out;
-		}
 	}
 	/* each record's held-out error from the entry lmp-roofline applies:
 	 * its engine's and precision's, else its engine's, else the pooled */
@@ -777,11 +846,7 @@ lmp_calibrate(lmp_calset *s, int table, lmp_buf *out, lmp_calstats *heldout, lmp
 	free(err);
 	rc = 0;
 out:
-	for (k = 0; k < nen; k++) {
-		free(en[k].idx);
-		free(en[k].held_err);
-	}
-	free(en);
+	free_entries(en, nen);
 	while (ndev)
 		free(devs[--ndev]);
 	free(devs);

@@ -990,6 +990,18 @@ void lmp_calset_exclude(lmp_calset *s, int i, char *reason);
 /* The time of record r's metric that lmp predicts under terms tp. */
 int lmp_cal_predict(const lmp_calrec *r, const lmp_tparams *tp, double *t, lmp_err *e);
 
+/* jobs.c: n independent pieces of work in child processes, at most jobs at
+ * once (1: in this process).  run(ctx, j, out, e) makes piece j's result
+ * (0, or -1 with e set); take(ctx, j, bytes, len, e) receives each result in
+ * the order j = 0 .. n - 1 (0, or -1 with e set).  The first error stops
+ * the rest and is returned in e.  lmp_jobs_default: the number of jobs,
+ * from environment variable env if set (a count), else the online CPUs, at
+ * most n. */
+typedef int (*lmp_job_run)(void *ctx, int j, lmp_buf *out, lmp_err *e);
+typedef int (*lmp_job_take)(void *ctx, int j, const char *s, size_t len, lmp_err *e);
+int lmp_jobs_run(int n, int jobs, lmp_job_run run, lmp_job_take take, void *ctx, lmp_err *e);
+int lmp_jobs_default(const char *env, int n);
+
 /* calibfit.c: the terms fitted per device and engine, their held-out
  * error, and the calibration file (lmp-calibration(5)). */
 typedef struct lmp_calstats {

@@ -44,7 +44,7 @@ load helper
 	rm -f "$d"/lib/*.o "$d"/lib/*.a "$d"/bin/*.o "$d"/test/unit/*.o
 	for t in inspect ensure populate eval roofline report calibrate; do rm -f "$d/bin/lmp-$t"; done
 	run make -C "$d" bin/lmp-inspect bin/lmp-ensure bin/lmp-populate bin/lmp-eval bin/lmp-roofline \
-		bin/lmp-report bin/lmp-calibrate test/unit/test_engine test/unit/test_report test/unit/test_time test/unit/test_numfmt test/unit/test_fields
+		bin/lmp-report bin/lmp-calibrate test/unit/test_engine test/unit/test_report test/unit/test_time test/unit/test_numfmt test/unit/test_fields test/unit/test_jobs
 	assert_success
 	refute_output --partial "warning"
 }

@@ -314,11 +314,13 @@ synthetic8() {
 
 # Six decode steps of a second engine (vllm), made from other terms: half
 # the bandwidth and 1 ms a step.  No compute fraction the fit may take
-# moves them: the largest GEMM of a decode (Llama-2-7B's MLP up projection,
-# 4096 x 11008, batch up to 32: one row of 86 tiles of 64 x 128, one wave
-# on the H100's 132 SMs) does 2 x 64 x 128 x 4096 FLOP per SM, 6.0 us at
-# 989.4 TFLOP/s over 132 SMs, 30 us at the range's lowest fraction (0.2),
-# while reading its 4096 x 11008 x 2 bytes at half of 3.35 TB/s takes 54 us.
+# moves them: the GEMM with the most arithmetic per byte read (Llama-2-7B's
+# MLP up or gate projection, 4096 x 11008, batch up to 32: one row of 86
+# tiles of 64 x 128, one wave on the H100's 132 SMs) does 2 x 64 x 128 x
+# 4096 FLOP per SM, 9.0 us at 989.4 TFLOP/s over 132 SMs, 45 us at the
+# range's lowest fraction (0.2), while reading its 4096 x 11008 x 2 bytes
+# at half of 3.35 TB/s takes 54 us (lm_head, 250 tiles in 2 waves: 90 us
+# against 157 us).
 decodes_vllm() {
 	local b t
 	jq -n '{lmp: "calibration", version: 1, entries: [{device: "nvidia-h100-sxm", engine: null, measurements: 6,
@@ -351,6 +353,22 @@ decodes_vllm() {
 		.heldout.median_abs_error < 0.02' <<< "$output" || fail "$(jq -c '.entries[2]' <<< "$output")"
 	# the pooled entry fits every term and lists none
 	jq -e '.entries[0] | has("held") | not' <<< "$output"
+}
+
+@test "devices are fitted in parallel processes (LMP_CALIBRATE_JOBS): the same file with 1, 2 or 3 at once" {
+	# three devices: the synthetic H100 corpus, and the same records three
+	# times slower said of an A100 and an L40S (above their lower bounds)
+	{
+		SYN
+		SYN | jq -c '.id = "a100-" + .id | .device = "nvidia-a100-sxm-80gb" | .value *= 3'
+		SYN | jq -c '.id = "l40s-" + .id | .device = "nvidia-l40s" | .value *= 3'
+	} > "$BATS_TEST_TMPDIR/three.ndjson"
+	for j in 1 2 3; do
+		LMP_CALIBRATE_JOBS=$j lmp-calibrate "$BATS_TEST_TMPDIR/three.ndjson" > "$BATS_TEST_TMPDIR/cal$j.json"
+	done
+	[ "$(jq -c '[.entries[] | .device] | unique | length' "$BATS_TEST_TMPDIR/cal1.json")" = 3 ]
+	cmp "$BATS_TEST_TMPDIR/cal1.json" "$BATS_TEST_TMPDIR/cal2.json"
+	cmp "$BATS_TEST_TMPDIR/cal1.json" "$BATS_TEST_TMPDIR/cal3.json"
 }
 
 @test "a calibration entry's weight_bits: 16, 8, 4 or null, on an engine's entry only" {
