@@ -270,8 +270,8 @@ fit_refined(struct group *g, const lmp_tparams *base, unsigned *held, lmp_tparam
 	while (g->nfree) {
 		struct group h = *g;
 		pick = -1;
+		term_values(out, x);
 		for (i = 0; i < g->nfree; i++) {
-			term_values(out, x);
 			for (h.nfree = m = 0; m < g->nfree; m++)
 				if (m != i) {
 					h.free[h.nfree] = g->free[m];
@@ -345,7 +345,6 @@ struct entry {
 	const char *device, *engine;
 	int wbits; /* the weight precision class, 0: every one */
 	int *idx, n, nsrc;
-	int parent; /* the entry it refines, -1: none (the pooled) */
 	lmp_tparams tp, fold_tp[LMP_CAL_FOLDS]; /* fitted on all, and without fold k */
 	unsigned held; /* bit j: term j is kept at the parent's (the fit on all records) */
 	double *held_err; /* held-out error per record of idx */
@@ -553,9 +552,8 @@ static const int wclass[3] = {16, 8, 4};
 static int
 add_entry(lmp_calset *s, struct entry **en, int *nen, const char *dev, const char *eng, int w, lmp_err *e)
 {
-	struct entry x = {.device = dev, .engine = eng, .wbits = w, .parent = -1,
-		.idx = lmp_xmalloc(sizeof(int) * (size_t)s->nrec)};
-	int i, same = -1;
+	struct entry x = {.device = dev, .engine = eng, .wbits = w, .idx = lmp_xmalloc(sizeof(int) * (size_t)s->nrec)};
+	int i, same = -1, parent = -1;
 
 	for (i = 0; i < s->nrec; i++)
 		if (!strcmp(s->rec[i].device, dev) && (!eng || !strcmp(s->rec[i].engine, eng)) &&
@@ -576,7 +574,7 @@ add_entry(lmp_calset *s, struct entry **en, int *nen, const char *dev, const cha
 	for (i = 0; eng && i < *nen; i++) {
 		const struct entry *p = &(*en)[i];
 		if (!strcmp(p->device, dev) && !p->wbits && (w ? p->engine && !strcmp(p->engine, eng) : !p->engine))
-			x.parent = i;
+			parent = i;
 	}
 	*en = lmp_xrealloc(*en, sizeof **en * (size_t)(*nen + 1));
 	(*en)[(*nen)++] = x;
@@ -588,7 +586,7 @@ add_entry(lmp_calset *s, struct entry **en, int *nen, const char *dev, const cha
 		memcpy((*en)[*nen - 1].held_err, (*en)[same].held_err, sizeof *x.held_err * (size_t)x.n);
 		return 1;
 	}
-	return fit_entry(s, &(*en)[*nen - 1], x.parent >= 0 ? &(*en)[x.parent] : NULL, e) ? -1 : 1;
+	return fit_entry(s, &(*en)[*nen - 1], parent >= 0 ? &(*en)[parent] : NULL, e) ? -1 : 1;
 skip:
 	free(x.idx);
 	return 0;
@@ -662,7 +660,6 @@ device_take(void *ctx, int j, const char *p, size_t len, lmp_err *e)
 {
 	struct devices *d = ctx;
 	const char *end = p + len;
-	int base = *d->nen;
 
 	(void)j;
 	while (p < end) {
@@ -681,8 +678,6 @@ device_take(void *ctx, int j, const char *p, size_t len, lmp_err *e)
 		x.held_err = lmp_xmalloc(nh ? nh : 1);
 		memcpy(x.held_err, p + ni, nh);
 		p += ni + nh;
-		if (x.parent >= 0)
-			x.parent += base;
 		*d->en = lmp_xrealloc(*d->en, sizeof **d->en * (size_t)(*d->nen + 1));
 		(*d->en)[(*d->nen)++] = x;
 	}
