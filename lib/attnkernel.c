@@ -648,59 +648,101 @@ at_most(int64_t *next, int64_t c, int64_t x)
 		*next = x;
 }
 
+/* One call's part of a step's shape over a cache of c (see
+ * lmp_attn_shape): what it hashes into *h, and the cache lengths past c
+ * where it may change, taken into *next.  idx is the call's place among
+ * the step's distinct calls (from 1). */
+static void
+call_shape(const lmp_runtime *rt, int64_t c, int64_t win, int idx, const struct call *k, uint64_t *h, int64_t *next)
+{
+	int64_t s = rt->queries[0].seq_len, S = seq_splits(k, s + c), t, end, nmin, nmax, busy, v[16];
+	int n = 0;
+
+	v[n++] = idx, v[n++] = k->fa3, v[n++] = k->local, v[n++] = k->bm, v[n++] = k->bn, v[n++] = k->g;
+	v[n++] = k->wl, v[n++] = S; /* the splits a sequence gets (not the bound or the
+				     * varlen tiles a split, which change every tile) */
+	v[n++] = win > 0 && rt->attention != LMP_ATTN_PAGED && c > win - 1; /* given() capped */
+	for (int j = 0; j < n; j++)
+		*h = (*h ^ (uint64_t)v[j]) * 1099511628211ULL;
+	for (t = 0; t * k->bm < s * k->g && t < 64; t++) {
+		tile_span(s, given(rt, win, c), k, S, t, &end, &nmin, &nmax, &busy);
+		/* not nmin: it only grows, a staircase the pieces follow
+		 * (lmp_attn_window_tiles), or where they end */
+		*h = (*h ^ (uint64_t)busy) * 1099511628211ULL;
+		/* where this tile's last K/V tile, or its first, moves */
+		at_most(next, c, next_mod(c, -((end - 1) / k->g), k->bn));
+		if (win > 0) {
+			at_most(next, c, next_mod(c, win - 1 - t * k->bm / k->g, k->bn));
+			at_most(next, c, win - t * k->bm / k->g);
+		}
+	}
+	/* the call's own tile count (splits, varlen blocks a split) */
+	at_most(next, c, next_mod(c, 1 - s, k->bn));
+	if (win > 0) /* the window coming into force, the cache capped */
+		for (int64_t d = -2; d <= 2; d++)
+			at_most(next, c, win + d);
+}
+
 /* The shape of a one-query step's attention calls (a decode step over a
  * cache of c): every choice the kernels make that is not a count (tiles,
  * packed heads, the window, each call's splits, and per query tile the
  * first K/V tile walked and the splits that get work), hashed into *sig,
- * and the smallest cache length past c at which any of it may change
- * (*next; INT64_MAX: never).  Between two such lengths a step's attention
- * counts are linear in the cache; at one, a split count can change and
- * change back (the splits heuristic is not monotone), which is why the
- * closed form of a decode phase (decpieces.c) ends its pieces there. */
+ * and the smallest cache length past c, up to limit, at which it changes
+ * (*next; past limit, or INT64_MAX: not before).  Between two such lengths
+ * a step's attention counts are linear in the cache; at one, a split count
+ * can change and change back (the splits heuristic is not monotone), which
+ * is why the closed form of a decode phase (decpieces.c) ends its pieces
+ * there.  The shape may change only where a call's K/V tiles do (every
+ * tile of a long decode), so it is worked out at each such length from
+ * the calls this step planned, their rows and windows held (they are the
+ * model's, not the cache's): the few integers of a call, not the step. */
+#define SHAPE_CALLS 64
 int
-lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next, lmp_err *e)
+lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig, int64_t *next, lmp_err *e)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 1469598103934665603ULL, h2;
 	const lmp_query *qu = &rt->queries[0];
-	int64_t c = qu->cache_len, s = qu->seq_len, win;
+	int64_t c = qu->cache_len, win, wins[SHAPE_CALLS], nx;
+	const lmp_row *rows[SHAPE_CALLS];
 	struct seen sn = {.n = 0};
 	struct call k;
-	int i = 0, rc;
+	lmp_runtime at;
+	lmp_query q;
+	int i = 0, n = 0, rc;
 
 	*next = INT64_MAX;
 	*sig = 0;
 	if (rt->nqueries != 1 || !(rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED))
 		return 0;
 	for (; (rc = next_call(m, rt, &i, &sn, &win, &k, e)) > 0; i++) {
-		int64_t S, t, end, nmin, nmax, busy, v[16];
-		int n = 0;
-		S = seq_splits(&k, s + c);
-		v[n++] = sn.n, v[n++] = k.fa3, v[n++] = k.local, v[n++] = k.bm, v[n++] = k.bn, v[n++] = k.g;
-		v[n++] = k.wl, v[n++] = S; /* the splits a sequence gets (not the bound or the
-					     * varlen tiles a split, which change every tile) */
-		v[n++] = win > 0 && rt->attention != LMP_ATTN_PAGED && c > win - 1; /* given() capped */
-		for (int j = 0; j < n; j++)
-			h = (h ^ (uint64_t)v[j]) * 1099511628211ULL;
-		for (t = 0; t * k.bm < s * k.g && t < 64; t++) {
-			tile_span(s, given(rt, win, c), &k, S, t, &end, &nmin, &nmax, &busy);
-			/* not nmin: it only grows, a staircase the pieces follow
-			 * (lmp_attn_window_tiles), or where they end */
-			h = (h ^ (uint64_t)busy) * 1099511628211ULL;
-			/* where this tile's last K/V tile, or its first, moves */
-			at_most(next, c, next_mod(c, -((end - 1) / k.g), k.bn));
-			if (win > 0) {
-				at_most(next, c, next_mod(c, win - 1 - t * k.bm / k.g, k.bn));
-				at_most(next, c, win - t * k.bm / k.g);
-			}
-		}
-		/* the call's own tile count (splits, varlen blocks a split) */
-		at_most(next, c, next_mod(c, 1 - s, k.bn));
-		if (win > 0) /* the window coming into force, the cache capped */
-			for (int64_t d = -2; d <= 2; d++)
-				at_most(next, c, win + d);
+		call_shape(rt, c, win, sn.n, &k, &h, next);
+		if (n < SHAPE_CALLS)
+			rows[n] = &m->rows[i], wins[n] = win;
+		n++;
 	}
+	if (rc < 0)
+		return -1;
 	*sig = h;
-	return rc < 0 ? -1 : 0;
+	if (n > SHAPE_CALLS)
+		return 0; /* too many to hold: the caller asks at each length */
+	/* on to the first length up to limit with another shape */
+	at = *rt;
+	q = *qu;
+	at.queries = &q;
+	for (nx = *next; nx != INT64_MAX && nx <= limit; nx = *next) {
+		h2 = 1469598103934665603ULL;
+		q.cache_len = nx;
+		*next = INT64_MAX;
+		for (int j = 0; j < n; j++) {
+			plan(rows[j], &at, wins[j], &k);
+			call_shape(&at, nx, wins[j], j + 1 < 32 ? j + 1 : 32, &k, &h2, next);
+		}
+		if (h2 != h) {
+			*next = nx;
+			break;
+		}
+	}
+	return 0;
 }
 
 /* A one-query step's sliding window as a staircase of K/V tiles: where

@@ -48,6 +48,11 @@ struct find {
 	int64_t evals;  /* steps evaluated so far: past the phase's steps and 1024 more, summing them is cheaper */
 	int64_t lim;    /* the piece being found ends before this step (its shape's end) */
 	int64_t seg;    /* the end of the shape last scanned (0: none yet) */
+	/* the shape last asked where the one before it ended (the next
+	 * shape's own, which its scan then starts from): step (-1: none),
+	 * hash and next step it may change */
+	int64_t pstep, pnext;
+	uint64_t psig;
 	lmp_num *v, *w; /* a step's values; scratch */
 	lmp_dpieces *p;
 	lmp_err *e;
@@ -360,13 +365,16 @@ shape_end(struct find *f, int64_t s0)
 		f->lim = f->seg;
 		return 0;
 	}
-	if (f->shape(f->ctx, s0, &sig0, &nx, f->e))
+	if (s0 == f->pstep)
+		sig0 = f->psig, nx = f->pnext;
+	else if (f->shape(f->ctx, s0, &sig0, &nx, f->e))
 		return -1;
 	while (nx < f->steps) {
 		if (nx <= s0)
 			nx = s0 + 1;
 		if (f->shape(f->ctx, nx, &sig, &after, f->e))
 			return -1;
+		f->pstep = nx, f->psig = sig, f->pnext = after;
 		if (sig != sig0)
 			break;
 		s0 = nx;
@@ -380,8 +388,8 @@ int
 lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps, int nc, int64_t block, int64_t off,
 	int64_t per2, int64_t off2, lmp_dpieces *p, lmp_err *e)
 {
-	struct find f = {at, shape, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, 0, 0, 0, NULL, NULL, p, e,
-		0, 0, -1, NULL, NULL};
+	struct find f = {at, shape, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, 0, 0, 0, -1, 0, 0, NULL,
+		NULL, p, e, 0, 0, -1, NULL, NULL};
 	int64_t s0 = 0, upto, lo, mid, bad;
 	int rc = 0;
 

@@ -1649,7 +1649,7 @@ struct dstep {
 	lmp_model *m;
 	lmp_runtime *rt;
 	lmp_query *q;
-	int64_t prompt;
+	int64_t prompt, last; /* the cache at steps 0 and steps - 1 */
 	int n, rows;
 };
 
@@ -1678,7 +1678,7 @@ decode_shape(void *ctx, int64_t s, uint64_t *sig, int64_t *next, lmp_err *e)
 	if (lmp_runtime_compute(d->rt, e))
 		return -1;
 	lmp_prog_set_point(d->m->prog, d->rt);
-	if (lmp_attn_shape(d->m, d->rt, sig, &c, e))
+	if (lmp_attn_shape(d->m, d->rt, d->last, sig, &c, e))
 		return -1;
 	*next = c == INT64_MAX ? INT64_MAX : c - d->prompt;
 	return 0;
@@ -1694,7 +1694,7 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 	lmp_num *dtot, lmp_dpieces *ps)
 {
 	int n = m->nrows * NV, base = dec ? n : 0, nc = base + NV + 1, i, k;
-	struct dstep d = {m, rt, q, g->prompt_len, n, dec != NULL};
+	struct dstep d = {m, rt, q, g->prompt_len, g->prompt_len + steps - 1, n, dec != NULL};
 	lmp_num *last = lmp_xmalloc(sizeof *last * (size_t)nc);
 	lmp_err quiet = {0};
 	int64_t per2 = 0, off2 = 0;

@@ -817,9 +817,10 @@ void lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args);
  * model's totals, LMP_K_* first). */
 int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
 /* A one-query step's attention shape (the kernels' choices, hashed) and
- * the next cache length at which it may change (INT64_MAX: never); the
- * point's variables must be set (lmp_prog_set_point). */
-int lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *next, lmp_err *e);
+ * the next cache length, up to limit, at which it changes (past limit or
+ * INT64_MAX: not before); the point's variables must be set
+ * (lmp_prog_set_point). */
+int lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig, int64_t *next, lmp_err *e);
 /* The step's sliding-window calls' one tile size and window start (1), or
  * 0 where there are none or several. */
 int lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t *wl, lmp_err *e);
@@ -856,7 +857,8 @@ typedef struct lmp_dpieces {
 /* A step's nc values (exact where they can be); -1 on error. */
 typedef int (*lmp_dstep_fn)(void *ctx, int64_t s, lmp_num *v, lmp_err *e);
 /* A step's shape (what is not a count, hashed: a piece never spans two
- * shapes) and the next step at which it may change; -1 on error. */
+ * shapes) and the next step at which it may change (it may skip steps
+ * that keep the shape); -1 on error. */
 typedef int (*lmp_dshape_fn)(void *ctx, int64_t s, uint64_t *sig, int64_t *next, lmp_err *e);
 /* 1 found, 0 not of this shape (evaluate every step instead), -1 error.
  * shape may be NULL (one shape throughout). */

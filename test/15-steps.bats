@@ -126,6 +126,25 @@ setup() {
 	jq -e '[.phases.decode.kernels[] | .per_step.pieces | length] | max < 32' c.json
 }
 
+@test "a long decode's attention shape is looked ahead from the step's calls: the pieces still match the step loop" {
+	# The closed form asks the attention's shape (tiles, splits) where it
+	# may change, every K/V tile of the cache; lmp_attn_shape now walks
+	# those tiles itself from the calls it planned and answers with the
+	# first that changes.  FA2 (sm80, its split eligibility rule) and FA3
+	# (sm90), plain and paged, a full cache and sliding windows (Mistral's
+	# 4096 crossed, Gemma-3's 512, gpt-oss's 128): the phase must equal the
+	# step loop's, integer for integer.
+	for m in meta-llama--Llama-2-7b-hf mistralai--Mistral-7B-v0.1 google--gemma-3-1b-pt openai--gpt-oss-20b; do
+		for fa in sm80 sm90; do
+			args="--totals --engine transformers --flash-arch $fa --attention flash,paged --batch-size 1,3 --prompt-len 3000 --gen-len 2000"
+			lmp-eval $args "$M/$m.populated.json" > a.json 2>/dev/null
+			LMP_EVAL_STEPWISE=1 lmp-eval $args "$M/$m.populated.json" > b.json 2>/dev/null
+			[ "$(wc -l < a.json)" -eq 4 ] || fail "$m $fa: $(wc -l < a.json) documents, want 4"
+			cmp a.json b.json || fail "$m $fa: closed form and step loop differ"
+		done
+	done
+}
+
 @test "per_step of a decode row sums to the row (attention over a growing cache: d FLOPs a key)" {
 	# Llama-2-7B, one sequence of 100 tokens generating 11: 10 decode steps
 	lmp-eval --engine transformers --batch-size 1 --prompt-len 100 --gen-len 11 "$LLAMA2" > g.json
