@@ -53,7 +53,6 @@ struct find {
 	 * hash and next step it may change */
 	int64_t pstep, pnext;
 	uint64_t psig;
-	lmp_num *v, *w; /* a step's values; scratch */
 	lmp_dpieces *p;
 	lmp_err *e;
 	/* piece ci's form as fitted (fits counts the fits) in 64 bits, for
@@ -63,7 +62,16 @@ struct find {
 	int ci;
 	int64_t *c64;
 	unsigned char *ok;
+	/* the steps evaluated lately, each in the slot of its step modulo
+	 * nslots: a piece's fit, the run of steps that checks it and the
+	 * check's first steps are mostly the same ones */
+	int nslots;
+	int64_t *ckey;
+	lmp_num *cval;
 };
+
+#define CACHE_SLOTS 32
+#define CACHE_BYTES (2 << 20)
 
 static int64_t
 kblocks(const lmp_dpieces *p, int64_t s)
@@ -109,15 +117,26 @@ form_at(const lmp_dpieces *p, int i, int c, int64_t s, lmp_num *out)
 		lmp_num_mul(&p->h[at], &dh, &t) || lmp_num_add(out, &t, out);
 }
 
+/* Step s's values (*out, in the step's slot: valid until a step of the
+ * same slot is asked; two steps in a row never share one).  1 exact, 0
+ * not (not this shape), -1 error. */
 static int
-eval(struct find *f, int64_t s, lmp_num *v)
+eval(struct find *f, int64_t s, const lmp_num **out)
 {
+	int k = (int)(s % f->nslots);
+	lmp_num *v = &f->cval[(size_t)k * (size_t)f->nc];
+
+	*out = v;
+	if (f->ckey[k] == s)
+		return 1;
+	f->ckey[k] = -1;
 	f->evals++;
 	if (f->at(f->ctx, s, v, f->e))
 		return -1;
 	for (int c = 0; c < f->nc; c++)
 		if (!v[c].exact)
 			return 0;
+	f->ckey[k] = s;
 	return 1;
 }
 
@@ -163,24 +182,25 @@ agrees(struct find *f, int i, int64_t s)
 	int64_t ds = s - p->first[i], dk = kblocks(p, s) - kblocks(p, p->first[i]);
 	int64_t dh = hcells(p, s) - hcells(p, p->first[i]);
 	int narrow = ds < ((int64_t)1 << 60) && dk < ((int64_t)1 << 60) && dh < ((int64_t)1 << 60);
+	const lmp_num *w;
 	lmp_num x;
-	int rc = eval(f, s, f->w);
+	int rc = eval(f, s, &w);
 
 	if (rc <= 0)
 		return rc;
 	if (f->ci != i || f->cfit != f->fits)
 		compact(f, i);
 	for (int c = 0; c < f->nc; c++) {
-		const lmp_num *w = &f->w[c];
+		const lmp_num *wc = &w[c];
 		const int64_t *t = &f->c64[4 * (size_t)c];
 		if (narrow && f->ok[c]) {
 			/* 64 x 64-bit products in 128 bits: exact */
-			if (!w->exact || w->d != 1 ||
-			    w->n != (lmp_i128)t[0] + (lmp_i128)t[1] * ds + (lmp_i128)t[2] * dk + (lmp_i128)t[3] * dh)
+			if (!wc->exact || wc->d != 1 ||
+			    wc->n != (lmp_i128)t[0] + (lmp_i128)t[1] * ds + (lmp_i128)t[2] * dk + (lmp_i128)t[3] * dh)
 				return 0;
 			continue;
 		}
-		if (form_at(p, i, c, s, &x) || !lmp_num_eq(&x, w))
+		if (form_at(p, i, c, s, &x) || !lmp_num_eq(&x, wc))
 			return 0;
 	}
 	return 1;
@@ -204,13 +224,15 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 	lmp_dpieces *p = f->p;
 	size_t at = (size_t)i * (size_t)f->nc;
 	lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *h = &p->h[at];
+	const lmp_num *v, *w;
 	int64_t last = f->lim - 1, a, t, u;
 	int rc, c;
 
 	p->first[i] = s0;
 	f->fits++;
-	if ((rc = eval(f, s0, v0)) <= 0)
+	if ((rc = eval(f, s0, &v)) <= 0)
 		return rc;
+	memcpy(v0, v, sizeof *v0 * (size_t)f->nc);
 	for (c = 0; c < f->nc; c++)
 		d[c] = j[c] = h[c] = lmp_num_int(0);
 	*upto = s0;
@@ -221,9 +243,9 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 	for (a = s0; a < s0 + 2 && (kblocks(p, a + 1) != kblocks(p, a) || hcells(p, a + 1) != hcells(p, a)); a++)
 		;
 	if (a + 1 <= last) {
-		if ((rc = eval(f, a, f->v)) <= 0 || (rc = eval(f, a + 1, f->w)) <= 0)
+		if ((rc = eval(f, a, &v)) <= 0 || (rc = eval(f, a + 1, &w)) <= 0)
 			return rc;
-		if (diff(f->w, f->v, d, f->nc))
+		if (diff(w, v, d, f->nc))
 			return 0;
 		*upto = a + 1;
 	}
@@ -234,9 +256,9 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 		while (t + 1 <= last && hcells(p, t + 1) != hcells(p, t))
 			t += p->block;
 		if (t + 1 <= last) {
-			if ((rc = eval(f, t, f->v)) <= 0 || (rc = eval(f, t + 1, f->w)) <= 0)
+			if ((rc = eval(f, t, &v)) <= 0 || (rc = eval(f, t + 1, &w)) <= 0)
 				return rc;
-			if (diff(f->w, f->v, j, f->nc) || diff(j, d, j, f->nc))
+			if (diff(w, v, j, f->nc) || diff(j, d, j, f->nc))
 				return 0;
 			if (t + 1 > *upto)
 				*upto = t + 1;
@@ -247,9 +269,9 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 		 * less the step (and the block term where a block ends there) */
 		u = s0 + (p->per2 - 1 - (s0 + p->off2) % p->per2);
 		if (u + 1 <= last) {
-			if ((rc = eval(f, u, f->v)) <= 0 || (rc = eval(f, u + 1, f->w)) <= 0)
+			if ((rc = eval(f, u, &v)) <= 0 || (rc = eval(f, u + 1, &w)) <= 0)
 				return rc;
-			if (diff(f->w, f->v, h, f->nc) || diff(h, d, h, f->nc) ||
+			if (diff(w, v, h, f->nc) || diff(h, d, h, f->nc) ||
 			    (kblocks(p, u + 1) != kblocks(p, u) && diff(h, j, h, f->nc)))
 				return 0;
 			if (u + 1 > *upto)
@@ -388,8 +410,8 @@ int
 lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps, int nc, int64_t block, int64_t off,
 	int64_t per2, int64_t off2, lmp_dpieces *p, lmp_err *e)
 {
-	struct find f = {at, shape, ctx, steps, block > 1 && off >= 1 ? block : 0, off, nc, 0, 0, 0, -1, 0, 0, NULL,
-		NULL, p, e, 0, 0, -1, NULL, NULL};
+	struct find f = {.at = at, .shape = shape, .ctx = ctx, .steps = steps, .block = block > 1 && off >= 1 ? block : 0,
+		.off = off, .nc = nc, .pstep = -1, .p = p, .e = e, .ci = -1};
 	int64_t s0 = 0, upto, lo, mid, bad;
 	int rc = 0;
 
@@ -404,8 +426,14 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 	p->steps = steps;
 	if (steps < 1)
 		return 0;
-	f.v = lmp_xmalloc(sizeof *f.v * (size_t)nc);
-	f.w = lmp_xmalloc(sizeof *f.w * (size_t)nc);
+	/* CACHE_SLOTS steps, fewer where they would pass CACHE_BYTES, at
+	 * least 2 (a pair of steps in a row) */
+	f.nslots = (int)(CACHE_BYTES / (sizeof *f.cval * (size_t)nc));
+	f.nslots = f.nslots > CACHE_SLOTS ? CACHE_SLOTS : f.nslots < 2 ? 2 : f.nslots;
+	f.ckey = lmp_xmalloc(sizeof *f.ckey * (size_t)f.nslots);
+	for (int k = 0; k < f.nslots; k++)
+		f.ckey[k] = -1;
+	f.cval = lmp_xmalloc(sizeof *f.cval * (size_t)nc * (size_t)f.nslots);
 	while (s0 < steps) {
 		int i = p->n;
 		if (i == MAXPIECES || f.evals > steps + 1024) {
@@ -461,10 +489,10 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 			break;
 		s0 = lo + 1;
 	}
-	free(f.v);
-	free(f.w);
 	free(f.c64);
 	free(f.ok);
+	free(f.ckey);
+	free(f.cval);
 	if (rc <= 0) {
 		lmp_dpieces_free(p);
 		return rc;
