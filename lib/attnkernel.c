@@ -470,6 +470,77 @@ walk_tiles(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pair
 	}
 }
 
+/* The sum over i < n of floor((a i + b) / m), for n, a, b >= 0 and m > 0,
+ * in O(log m) steps.  Whole parts come out first: a = qa m + a' adds
+ * qa n (n - 1) / 2 and b = qb m + b' adds qb n.  With a', b' < m the sum
+ * counts the lattice points (i, y), 0 < y, y m <= a' i + b', i < n; counted
+ * by rows y instead, with the line's top y_max = a' n + b', that is the same
+ * kind of sum with n' = y_max div m, b' = y_max mod m and a', m swapped
+ * (Graham, Knuth and Patashnik, Concrete Mathematics, 3.5); a' < m, so it
+ * ends like Euclid's algorithm. */
+lmp_i128
+lmp_floor_sum(lmp_i128 n, lmp_i128 m, lmp_i128 a, lmp_i128 b)
+{
+	lmp_i128 sum = 0, y, t;
+
+	while (n > 0) {
+		if (a >= m) {
+			sum += (a / m) * (n * (n - 1) / 2);
+			a %= m;
+		}
+		if (b >= m) {
+			sum += (b / m) * n;
+			b %= m;
+		}
+		y = a * n + b;
+		if (y < m)
+			break;
+		n = y / m;
+		b = y % m;
+		t = m, m = a, a = t;
+	}
+	return sum;
+}
+
+/* walk_tiles for a call with no window and no split (S < 2, so one split
+ * loads each Q row once) whose packed heads g divide its tile rows bm: a
+ * sum over the query tiles in closed form.  Full tile i (i < rows / bm)
+ * ends at row (i + 1) bm, whose query is (i + 1) B - 1 with B = bm / g,
+ * so it walks nmax_i = ceil((c + (i + 1) B) / bn) K/V tiles and loads
+ * min(nmax_i bn, kv) keys, kv = c + s.  nmax_i bn reaches kv where
+ * c + (i + 1) B > L = bn (ceil(kv / bn) - 1), from i* = floor((L - c) / B)
+ * on; below it the tiles' sum is a floor sum of a line.  The last tile, if
+ * partial, is counted as walk_tiles counts it. */
+static void
+walk_closed(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, lmp_i128 *pairs, lmp_i128 *keys,
+	lmp_i128 *qrows)
+{
+	int64_t rows = s * g, kv = c + s, B = bm / g, full = rows / bm, L = bn * (cdiv(kv, bn) - 1), n;
+
+	n = L - c < 0 ? 0 : (L - c) / B;
+	if (n > full)
+		n = full;
+	*keys = bn * lmp_floor_sum(n, bn, B, c + B + bn - 1) + (lmp_i128)kv * (full - n);
+	*pairs = bm * *keys;
+	*qrows = rows;
+	if (rows > full * bm) {
+		int64_t nmax = cdiv(c + (rows - 1) / g + 1, bn), load = nmax * bn < kv ? nmax * bn : kv;
+		*pairs += (lmp_i128)(rows - full * bm) * load;
+		*keys += load;
+	}
+}
+
+void
+lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int closed, lmp_i128 out[3])
+{
+	struct call k = {.g = g, .bm = bm, .bn = bn, .wl = -1, .splits = 1};
+
+	if (closed)
+		walk_closed(s, c, g, bm, bn, &out[0], &out[1], &out[2]);
+	else
+		walk_tiles(s, c, &k, 1, &out[0], &out[1], &out[2]);
+}
+
 /* A long walk (a long prompt: thousands of query tiles) is a function of
  * its integers alone, and a sweep meets the same one at every batch size:
  * 2048 long walks are kept, each under all it reads, in one of two places
@@ -489,6 +560,10 @@ walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp
 	uint64_t h = 1469598103934665603ULL;
 	struct walked *a, *b, *w;
 
+	if (S < 2 && !k->local && k->bm % k->g == 0) {
+		walk_closed(s, c, k->g, k->bm, k->bn, pairs, keys, qrows);
+		return;
+	}
 	if (s * k->g / k->bm < 64) {
 		walk_tiles(s, c, k, S, pairs, keys, qrows);
 		return;

@@ -127,10 +127,10 @@ eval(struct find *f, int64_t s, const lmp_num **out)
 	lmp_num *v = &f->cval[(size_t)k * (size_t)f->nc];
 
 	*out = v;
+	f->evals++; /* asked, kept or not: the budget is the search's, not the work's */
 	if (f->ckey[k] == s)
 		return 1;
 	f->ckey[k] = -1;
-	f->evals++;
 	if (f->at(f->ctx, s, v, f->e))
 		return -1;
 	for (int c = 0; c < f->nc; c++)

@@ -816,6 +816,13 @@ void lmp_attn_sharded(lmp_model *m, lmp_row *r, lmp_poly *const *args);
  * runs them, in rows (stride values a row, or NULL) and in tot (the
  * model's totals, LMP_K_* first). */
 int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int stride, lmp_num *tot, lmp_err *e);
+/* The sum over i < n of floor((a i + b) / m) (n, a, b >= 0, m > 0). */
+lmp_i128 lmp_floor_sum(lmp_i128 n, lmp_i128 m, lmp_i128 a, lmp_i128 b);
+/* A FlashAttention call's sums over one sequence of s new tokens over c
+ * cached, rows of g packed heads, bm x bn tiles, no window or split: the
+ * scores, keys and Q rows loaded, by the tile loop or (closed, where g
+ * divides bm) in closed form; for the unit tests. */
+void lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int closed, lmp_i128 out[3]);
 /* A one-query step's attention shape (the kernels' choices, hashed) and
  * the next cache length, up to limit, at which it changes (past limit or
  * INT64_MAX: not before); the point's variables must be set

@@ -321,6 +321,64 @@ test_stairs(void)
 	lmp_dpieces_free(&p);
 }
 
+/* ---- attnkernel.c: the tile walk in closed form ---- */
+
+/* lmp_floor_sum against the sum term by term, and the closed-form walk
+ * against the tile loop: tile rows bm of 64 to 192, K/V tiles bn of 64 to
+ * 256 (112 and 176 among them, FA3's), 1 to 16 packed heads, sequences of
+ * up to 700 tokens (40,000 in one case of ten) over no cache, up to three
+ * 256-key tiles of it, or up to 100,000 keys. */
+static void
+test_walk(void)
+{
+	static const int64_t bms[] = {64, 128, 192}, bns[] = {64, 80, 112, 128, 176, 256}, gs[] = {1, 2, 4, 8, 16};
+	int64_t n, m, a, b, bad = 0, cases = 0;
+	uint64_t r = 88172645463325252ULL;
+
+	for (n = 0; n <= 40; n++)
+		for (m = 1; m <= 9; m++)
+			for (a = 0; a <= 20; a++)
+				for (b = 0; b <= 20; b++) {
+					lmp_i128 want = 0;
+					for (int64_t i = 0; i < n; i++)
+						want += (a * i + b) / m;
+					bad += lmp_floor_sum(n, m, a, b) != want;
+				}
+	snprintf(got, sizeof got, "%lld differ", (long long)bad);
+	ok(bad == 0, "floor sum: each n < 41, m < 10, a, b < 21 against the sum term by term", got);
+	bad = 0;
+	for (int i = 0; i < 20000; i++) {
+		int64_t bm, bn, g, s, c;
+		lmp_i128 x[3], y[3];
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		bm = bms[r % 3], bn = bns[(r >> 8) % 6], g = gs[(r >> 16) % 5];
+		s = 1 + (int64_t)((r >> 24) % (i % 10 == 0 ? 40000 : 700));
+		c = (i % 3 == 0) ? 0 : (int64_t)((r >> 40) % (i % 7 == 0 ? 100000 : 3 * 256));
+		lmp_attn_walk_sums(s, c, g, bm, bn, 0, x);
+		lmp_attn_walk_sums(s, c, g, bm, bn, 1, y);
+		cases++;
+		if (x[0] != y[0] || x[1] != y[1] || x[2] != y[2]) {
+			if (!bad)
+				snprintf(got, sizeof got, "s %lld c %lld g %lld bm %lld bn %lld", (long long)s, (long long)c,
+					(long long)g, (long long)bm, (long long)bn);
+			bad++;
+		}
+	}
+	if (!bad)
+		snprintf(got, sizeof got, "%lld cases", (long long)cases);
+	ok(bad == 0, "the closed-form walk is the tile loop's scores, keys and Q rows (20,000 calls)", got);
+	/* by hand: 300 tokens, no cache, MHA, 128 x 128 tiles: tiles end at
+	 * rows 128, 256, 300 and walk 1, 2, 3 K/V tiles, loading 128, 256 and
+	 * 300 keys (the last capped at the sequence): scores 128 x 128 +
+	 * 128 x 256 + 44 x 300 = 62,352 */
+	{
+		lmp_i128 y[3];
+		lmp_attn_walk_sums(300, 0, 1, 128, 128, 1, y);
+		snprintf(got, sizeof got, "%lld %lld %lld", (long long)y[0], (long long)y[1], (long long)y[2]);
+		ok(y[0] == 62352 && y[1] == 684 && y[2] == 300, "300 tokens in 128 x 128 tiles: 62,352 scores, 684 keys", got);
+	}
+}
+
 int
 main(void)
 {
@@ -329,6 +387,7 @@ main(void)
 	test_stairs();
 	test_time();
 	test_pieces();
+	test_walk();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
