@@ -17,10 +17,20 @@
  *
  * GEMM waves: a GEMM runs as output tiles of tm x tn, one tile per compute
  * unit (SM, CU) at a time, in waves (NVIDIA's Matrix Multiplication
- * Background User's Guide, "Wave Quantization").  tn = 128 and tm = 128,
- * or 64 where m <= 64: CUTLASS's default tensor-op threadblock shapes
- * (include/cutlass/gemm/device/default_gemm_configuration.h, 128 x 128 x 32
- * and its 64 x 128 variants cuBLAS's heuristics pick for a small M).  A GEMM
+ * Background User's Guide, "Wave Quantization").  tn = 128 and tm = 128
+ * (CUTLASS's default tensor-op threadblock,
+ * include/cutlass/gemm/device/default_gemm_configuration.h, 128 x 128 x 32);
+ * a small M gets a shorter one: tm = 64 where m <= 64, and 16 where
+ * m <= 16.  vLLM's CUTLASS GEMMs pick tiles by M so: for M up to 16 a
+ * tile of 16 tokens (on sm80 16 x 64, csrc/quantization/cutlass_w8a8/
+ * scaled_mm_c2x_sm80_dispatch.cuh at 0c790eb; on sm90 the fp8 GEMM's
+ * 64 x 16 with A and B swapped so the tokens take the short side), for M
+ * up to 64 a 64-token side (sm90, N past 1280, as an LLM's layers have;
+ * sm80 takes 32 rows for M of 17 to 32, not modelled), which the tensor
+ * cores allow (mma.sync m16n8k16; wgmma m64nNk16 with N from 8); cuBLAS
+ * runs a bf16 decode GEMM on an H100 with tiles of 8 tokens (nvjet
+ * kernels in SGLang's decode profile, pull request 22440).  So a decode
+ * step at a small batch is charged the arithmetic of 16 rows, not 64.  A GEMM
  * with fewer tiles than units splits K (cuBLAS's split-K, CUTLASS's
  * split-K and stream-K kernels) into s = min(floor(units / tiles),
  * floor(k / 256)) slices, at least 1, so a decode GEMM of 32 tiles keeps
@@ -46,7 +56,7 @@ const lmp_tparams lmp_tparams_ideal = {1, 1, 1, 0, 0, 0};
 static double
 gemm_waves(const lmp_kernel *k, double rate, int units, lmp_ktime *t)
 {
-	double tm = k->m <= 64 ? 64 : 128, tn = 128, tiles, s, kk, waves;
+	double tm = k->m <= 16 ? 16 : k->m <= 64 ? 64 : 128, tn = 128, tiles, s, kk, waves;
 
 	tiles = ceil(k->m / tm) * ceil(k->n / tn);
 	s = 1;

@@ -132,15 +132,17 @@ entry() {
 	run_split lmp-roofline --hardware h100.json --calibration c.json d.json
 	[ "$status" -eq 0 ] && [ -z "$stderr" ]
 	echo "$output" > r.json
-	# m = 1 <= 64: tiles of 64 x 128, 32 of them; split 4 ways: one wave
-	[ "$(jq -c '.rows[0].gemm_waves | [.tile_m, .tiles, .split_k, .waves]' r.json)" = '[64,32,4,1]' ]
-	close "$(jq .rows[0].compute_time_s r.json)" "$(calc "2 * 64 * 128 * 1024 / ($PEAK / 132)")"
-	# 2.2 us of compute against 10 us of weights: memory-bound
+	# m = 1 <= 16: tiles of 16 x 128, 4096 / 128 = 32 of them; 132 / 32 = 4
+	# K slices of 1024 (4096 / 256 = 16 would allow more): one wave
+	[ "$(jq -c '.rows[0].gemm_waves | [.tile_m, .tiles, .split_k, .waves]' r.json)" = '[16,32,4,1]' ]
+	close "$(jq .rows[0].compute_time_s r.json)" "$(calc "2 * 16 * 128 * 1024 / ($PEAK / 132)")"
+	# 0.56 us of compute against 10 us of weights: memory-bound
 	close "$(jq .rows[0].time_s r.json)" "$(calc "33570816 / $BW")"
 	[ "$(jq -r .rows[0].bound r.json)" = memory ]
-	# without split-K the 32 tiles would take one 4096-deep wave: 9 us,
-	# nearly the memory time; split, a quarter of it
-	close "$(jq .rows[0].wave_efficiency r.json)" "$(calc "4096 * 4096 / (132 * 64 * 128 * 1024)")"
+	# without split-K the 32 tiles would take one 4096-deep wave: 2.2 us;
+	# split, a quarter of it: useful 1 x 4096 x 4096 over 132 units' 16 x
+	# 128 x 1024 each
+	close "$(jq .rows[0].wave_efficiency r.json)" "$(calc "4096 * 4096 / (132 * 16 * 128 * 1024)")"
 }
 
 @test "step overhead over a request of G tokens: one per step, in TTFT once and in TPOT once" {

@@ -69,15 +69,29 @@ test_waves(void)
 	lmp_kernel_time(&k, &p, 132, &t);
 	ok(t.tiles == 512 && t.split_k == 1 && t.waves == 4, "m=2048: 512 tiles in 4 waves", NULL);
 	ok(near(t.compute, 4 * 2.0 * 128 * 128 * 4096 / (989.4e12 / 132)), "m=2048: 4 waves of full tiles", got);
-	/* decode m = 1: tiles 64 x 128, 32 of them, split 4, one wave;
-	 * 2 x 64 x 128 x 1024 x 132 / 989.4e12 = 2.24e-6 s against 33.5 MB
-	 * at 3.35 TB/s = 1.0e-5 s: memory-bound */
+	/* decode m = 1: tiles 16 x 128 (a small M's short tile), 32 of them,
+	 * split 4, one wave; 2 x 16 x 128 x 1024 x 132 / 989.4e12 = 5.6e-7 s
+	 * against 33.5 MB at 3.35 TB/s = 1.0e-5 s: memory-bound */
 	k = (lmp_kernel){.flops = 2.0 * 4096 * 4096, .bytes = 33554432 + 16384, .calls = 1, .peak = 989.4e12,
 		.bandwidth = 3.35e12, .gemm = 1, .m = 1, .n = 4096, .k = 4096, .gcalls = 1};
 	lmp_kernel_time(&k, &p, 132, &t);
-	ok(t.tm == 64 && t.split_k == 4 && t.waves == 1, "decode m=1: 64-row tiles, split 4", NULL);
-	ok(near(t.compute, 2.0 * 64 * 128 * 1024 * 132 / 989.4e12) && t.time == t.memory,
+	ok(t.tm == 16 && t.split_k == 4 && t.waves == 1, "decode m=1: 16-row tiles, split 4", NULL);
+	ok(near(t.compute, 2.0 * 16 * 128 * 1024 * 132 / 989.4e12) && t.time == t.memory,
 		"decode m=1: memory-bound under waves", got);
+	/* the tile's rows by m: 16 up to 16, 64 up to 64, then 128 */
+	{
+		static const double ms[] = {2, 16, 17, 32, 33, 64, 65, 4096}, want[] = {16, 16, 64, 64, 64, 64, 128, 128};
+		int bad = 0;
+		for (int i = 0; i < 8; i++) {
+			lmp_kernel q = k;
+			lmp_ktime u;
+			q.m = ms[i];
+			q.flops = 2.0 * ms[i] * 4096 * 4096;
+			lmp_kernel_time(&q, &p, 132, &u);
+			bad += u.tm != want[i];
+		}
+		ok(!bad, "tile rows 16 for m up to 16, 64 up to 64, else 128", NULL);
+	}
 	/* extra elementwise FLOPs beyond 2mnk run at the ceiling: +1e9 FLOPs
 	 * add 1e9 / 989.4e12 */
 	k.flops += 1e9;
