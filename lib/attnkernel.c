@@ -105,8 +105,9 @@ window_of(lmp_model *m, lmp_row *r, const lmp_runtime *rt, lmp_err *e)
 	lmp_prog_set_point(m->prog, rt);
 	if (rc)
 		return lmp_prefix(e, "%s: ", r->path);
-	r->window = lmp_num_is_int(&v) && v.n >= 1 && v.n < (lmp_i128)1 << 40 && !strstr(r->path, "(chunked") ?
-		(int64_t)v.n : -1;
+	/* -2: keys capped, but not by a window (a chunk) */
+	r->window = lmp_num_is_int(&v) && v.n >= 1 && v.n < (lmp_i128)1 << 40 ?
+		(!strstr(r->path, "(chunked") ? (int64_t)v.n : -2) : -1;
 	return 0;
 }
 
@@ -768,10 +769,34 @@ call_shape(const lmp_runtime *rt, int64_t c, int64_t win, int idx, const struct 
  * can change and change back (the splits heuristic is not monotone), which
  * is why the closed form of a decode phase (decpieces.c) ends its pieces
  * there.  The shape may change only where a call's K/V tiles do (every
- * tile of a long decode), so it is worked out at each such length from
- * the calls this step planned, their rows and windows held (they are the
- * model's, not the cache's): the few integers of a call, not the step. */
+ * tile of a long decode), so where the step's calls are every longer
+ * cache's too (steady_calls), it is worked out at each such length from
+ * the calls this step planned: the few integers of a call, not the step. */
 #define SHAPE_CALLS 64
+
+/* 1 where the step's FlashAttention calls are those of any longer cache:
+ * every distinct attention row (all of them seen) is a call, windowed or
+ * with keys no cap limits.  Not Llama-4's chunked layers (a call until the
+ * cache passes the chunk), nor a row whose keys are not the step's (MLA's
+ * latent sdpa): there the shape is asked at every length it may change. */
+static int
+steady_calls(lmp_model *m, const lmp_runtime *rt, const struct seen *sn, lmp_err *e)
+{
+	int yes;
+	int64_t w;
+
+	if (sn->n >= 32)
+		return 0;
+	for (int j = 0; j < sn->n; j++) {
+		lmp_row *r = &m->rows[sn->r[j] - m->rows];
+		if (plain(m, r, rt, &yes, &w, e))
+			return -1;
+		if (!yes || r->window == -2)
+			return 0;
+	}
+	return 1;
+}
+
 int
 lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig, int64_t *next, lmp_err *e)
 {
@@ -779,6 +804,7 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig
 	const lmp_query *qu = &rt->queries[0];
 	int64_t c = qu->cache_len, win, wins[SHAPE_CALLS], nx;
 	const lmp_row *rows[SHAPE_CALLS];
+	int idx[SHAPE_CALLS];
 	struct seen sn = {.n = 0};
 	struct call k;
 	lmp_runtime at;
@@ -792,14 +818,16 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig
 	for (; (rc = next_call(m, rt, &i, &sn, &win, &k, e)) > 0; i++) {
 		call_shape(rt, c, win, sn.n, &k, &h, next);
 		if (n < SHAPE_CALLS)
-			rows[n] = &m->rows[i], wins[n] = win;
+			rows[n] = &m->rows[i], wins[n] = win, idx[n] = sn.n;
 		n++;
 	}
 	if (rc < 0)
 		return -1;
 	*sig = h;
-	if (n > SHAPE_CALLS)
-		return 0; /* too many to hold: the caller asks at each length */
+	if (n > SHAPE_CALLS) /* too many to hold: the caller asks at each length */
+		return 0;
+	if ((rc = steady_calls(m, rt, &sn, e)) <= 0)
+		return rc;
 	/* on to the first length up to limit with another shape */
 	at = *rt;
 	q = *qu;
@@ -810,7 +838,7 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig
 		*next = INT64_MAX;
 		for (int j = 0; j < n; j++) {
 			plan(rows[j], &at, wins[j], &k);
-			call_shape(&at, nx, wins[j], j + 1 < 32 ? j + 1 : 32, &k, &h2, next);
+			call_shape(&at, nx, wins[j], idx[j], &k, &h2, next);
 		}
 		if (h2 != h) {
 			*next = nx;

@@ -824,9 +824,9 @@ lmp_i128 lmp_floor_sum(lmp_i128 n, lmp_i128 m, lmp_i128 a, lmp_i128 b);
  * divides bm) in closed form; for the unit tests. */
 void lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int closed, lmp_i128 out[3]);
 /* A one-query step's attention shape (the kernels' choices, hashed) and
- * the next cache length, up to limit, at which it changes (past limit or
- * INT64_MAX: not before); the point's variables must be set
- * (lmp_prog_set_point). */
+ * the next cache length, up to limit, at which it changes, or where it
+ * cannot look ahead may change (past limit or INT64_MAX: not before); the
+ * point's variables must be set (lmp_prog_set_point). */
 int lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig, int64_t *next, lmp_err *e);
 /* The step's sliding-window calls' one tile size and window start (1), or
  * 0 where there are none or several. */
