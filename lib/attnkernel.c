@@ -727,7 +727,7 @@ at_most(int64_t *next, int64_t c, int64_t x)
 /* One call's part of a step's shape over a cache of c (see
  * lmp_attn_shape): what it hashes into *h, and the cache lengths past c
  * where it may change, taken into *next.  idx is the call's place among
- * the step's distinct calls (from 1). */
+ * the step's distinct attention rows (from 1, at most 32). */
 static void
 call_shape(const lmp_runtime *rt, int64_t c, int64_t win, int idx, const struct call *k, uint64_t *h, int64_t *next)
 {
@@ -763,8 +763,9 @@ call_shape(const lmp_runtime *rt, int64_t c, int64_t win, int idx, const struct 
  * cache of c): every choice the kernels make that is not a count (tiles,
  * packed heads, the window, each call's splits, and per query tile the
  * first K/V tile walked and the splits that get work), hashed into *sig,
- * and the smallest cache length past c, up to limit, at which it changes
- * (*next; past limit, or INT64_MAX: not before).  Between two such lengths
+ * and the smallest cache length past c, up to limit, at which it changes,
+ * or where it cannot look ahead may change (*next; past limit, or
+ * INT64_MAX: not before).  Between two such lengths
  * a step's attention counts are linear in the cache; at one, a split count
  * can change and change back (the splits heuristic is not monotone), which
  * is why the closed form of a decode phase (decpieces.c) ends its pieces
@@ -775,25 +776,19 @@ call_shape(const lmp_runtime *rt, int64_t c, int64_t win, int idx, const struct 
 #define SHAPE_CALLS 64
 
 /* 1 where the step's FlashAttention calls are those of any longer cache:
- * every distinct attention row (all of them seen) is a call, windowed or
- * with keys no cap limits.  Not Llama-4's chunked layers (a call until the
- * cache passes the chunk), nor a row whose keys are not the step's (MLA's
- * latent sdpa): there the shape is asked at every length it may change. */
+ * every distinct attention row (all of them seen: fewer than 32) is a call
+ * (n of them), windowed or with keys no cap limits.  Not Llama-4's chunked
+ * layers (a call until the cache passes the chunk), nor a row whose keys
+ * are not the step's (MLA's latent sdpa): there the shape is asked at
+ * every length it may change. */
 static int
-steady_calls(lmp_model *m, const lmp_runtime *rt, const struct seen *sn, lmp_err *e)
+steady_calls(const struct seen *sn, const lmp_row *const *rows, int n)
 {
-	int yes;
-	int64_t w;
-
-	if (sn->n >= 32)
+	if (sn->n >= 32 || n != sn->n)
 		return 0;
-	for (int j = 0; j < sn->n; j++) {
-		lmp_row *r = &m->rows[sn->r[j] - m->rows];
-		if (plain(m, r, rt, &yes, &w, e))
-			return -1;
-		if (!yes || r->window == -2)
+	for (int j = 0; j < n; j++)
+		if (rows[j]->window == -2)
 			return 0;
-	}
 	return 1;
 }
 
@@ -824,10 +819,8 @@ lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig
 	if (rc < 0)
 		return -1;
 	*sig = h;
-	if (n > SHAPE_CALLS) /* too many to hold: the caller asks at each length */
+	if (n > SHAPE_CALLS || !steady_calls(&sn, rows, n)) /* the caller asks at each length */
 		return 0;
-	if ((rc = steady_calls(m, rt, &sn, e)) <= 0)
-		return rc;
 	/* on to the first length up to limit with another shape */
 	at = *rt;
 	q = *qu;
