@@ -27,7 +27,12 @@
  * first and last block boundaries (and the second staircase's) and
  * CHECK_SPREAD steps spread over it;
  * where the check meets a step that does not agree, the piece is cut
- * before it.  Anything else (an inexact value, a form that fails a check,
+ * before it.  A shape that comes back (a split count going back and
+ * forth, a window's first tile moving on) shares the form (d, j, h) of the
+ * last piece fitted and checked in it: a piece of it takes its first
+ * step's values and is checked at its second and last steps (and where
+ * that form never crossed a block or staircase boundary, at both sides of
+ * the first), about three steps where fitting costs tens.  Anything else (an inexact value, a form that fails a check,
  * more steps evaluated than the phase has plus 1024, more than MAXPIECES
  * pieces) is "not this shape": the caller evaluates every step instead. */
 #include <stdlib.h>
@@ -38,6 +43,7 @@
 #define MAXPIECES 1024
 #define CHECK_ALL 32
 #define CHECK_SPREAD 8
+#define FORMS 64
 
 struct find {
 	lmp_dstep_fn at;
@@ -68,6 +74,16 @@ struct find {
 	int nslots;
 	int64_t *ckey;
 	lmp_num *cval;
+	int fcap; /* forms p's d, j, h have room for */
+	/* the shape of the segment shape_end last found (new: it starts
+	 * there), and per shape seen the last piece fitted and checked in
+	 * full: FlashAttention's split count goes back and forth between a
+	 * few values as the context grows, and a shape's form is the same
+	 * function of the step wherever it comes back */
+	uint64_t ssig;
+	int snew, nforms;
+	uint64_t fsig[FORMS];
+	int fpiece[FORMS];
 };
 
 #define CACHE_SLOTS 32
@@ -108,13 +124,13 @@ ceil_sum(int64_t x, int64_t b)
 static int
 form_at(const lmp_dpieces *p, int i, int c, int64_t s, lmp_num *out)
 {
-	size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
+	size_t at = (size_t)i * (size_t)p->nc + (size_t)c, ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
 	lmp_num ds = lmp_num_int(s - p->first[i]), dk = lmp_num_int(kblocks(p, s) - kblocks(p, p->first[i])), t;
 	lmp_num dh = lmp_num_int(hcells(p, s) - hcells(p, p->first[i]));
 
-	return lmp_num_mul(&p->d[at], &ds, &t) || lmp_num_add(&p->v0[at], &t, out) ||
-		lmp_num_mul(&p->j[at], &dk, &t) || lmp_num_add(out, &t, out) ||
-		lmp_num_mul(&p->h[at], &dh, &t) || lmp_num_add(out, &t, out);
+	return lmp_num_mul(&p->d[ft], &ds, &t) || lmp_num_add(&p->v0[at], &t, out) ||
+		lmp_num_mul(&p->j[ft], &dk, &t) || lmp_num_add(out, &t, out) ||
+		lmp_num_mul(&p->h[ft], &dh, &t) || lmp_num_add(out, &t, out);
 }
 
 /* Step s's values (*out, in the step's slot: valid until a step of the
@@ -159,8 +175,8 @@ compact(struct find *f, int i)
 		f->ok = lmp_xmalloc((size_t)f->nc);
 	}
 	for (int c = 0; c < f->nc; c++) {
-		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
-		const lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *h = &p->h[at];
+		size_t at = (size_t)i * (size_t)p->nc + (size_t)c, ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
+		const lmp_num *v0 = &p->v0[at], *d = &p->d[ft], *j = &p->j[ft], *h = &p->h[ft];
 		int64_t *t = &f->c64[4 * (size_t)c];
 		if ((f->ok[c] = small(v0) && small(d) && small(j) && small(h))) {
 			t[0] = (int64_t)v0->n;
@@ -216,18 +232,38 @@ diff(const lmp_num *a, const lmp_num *b, lmp_num *out, int n)
 	return 0;
 }
 
+/* A form of its own for piece i (rows of d, j, h). */
+static void
+new_form(struct find *f, int i)
+{
+	lmp_dpieces *p = f->p;
+	size_t m;
+
+	if (p->nf == f->fcap) {
+		f->fcap += f->fcap / 2 + 4;
+		m = (size_t)f->fcap * (size_t)p->nc;
+		p->d = lmp_xrealloc(p->d, sizeof *p->d * m);
+		p->j = lmp_xrealloc(p->j, sizeof *p->j * m);
+		p->h = lmp_xrealloc(p->h, sizeof *p->h * m);
+	}
+	p->form[i] = p->nf++;
+}
+
 /* Fits piece i from step s0: its start, step and block terms; *upto the
  * last step it used.  1 fitted, 0 not this shape, -1 error. */
 static int
 fit(struct find *f, int i, int64_t s0, int64_t *upto)
 {
 	lmp_dpieces *p = f->p;
-	size_t at = (size_t)i * (size_t)f->nc;
-	lmp_num *v0 = &p->v0[at], *d = &p->d[at], *j = &p->j[at], *h = &p->h[at];
+	size_t at = (size_t)i * (size_t)f->nc, ft;
+	lmp_num *v0 = &p->v0[at], *d, *j, *h;
 	const lmp_num *v, *w;
 	int64_t last = f->lim - 1, a, t, u;
 	int rc, c;
 
+	new_form(f, i);
+	ft = (size_t)p->form[i] * (size_t)f->nc;
+	d = &p->d[ft], j = &p->j[ft], h = &p->h[ft];
 	p->first[i] = s0;
 	f->fits++;
 	if ((rc = eval(f, s0, &v)) <= 0)
@@ -358,17 +394,17 @@ last_agreeing(struct find *f, int i, int64_t lo, int64_t hi)
 	return lo;
 }
 
+/* Room for n pieces, grown by halves (a request can have hundreds). */
 static void
-grow(lmp_dpieces *p, int n)
+grow(lmp_dpieces *p, int n, int *cap)
 {
-	size_t m = (size_t)n * (size_t)p->nc;
-
+	if (n <= *cap)
+		return;
+	n = *cap = n + n / 2 + 4;
 	p->first = lmp_xrealloc(p->first, sizeof *p->first * (size_t)n);
 	p->last = lmp_xrealloc(p->last, sizeof *p->last * (size_t)n);
-	p->v0 = lmp_xrealloc(p->v0, sizeof *p->v0 * m);
-	p->d = lmp_xrealloc(p->d, sizeof *p->d * m);
-	p->j = lmp_xrealloc(p->j, sizeof *p->j * m);
-	p->h = lmp_xrealloc(p->h, sizeof *p->h * m);
+	p->form = lmp_xrealloc(p->form, sizeof *p->form * (size_t)n);
+	p->v0 = lmp_xrealloc(p->v0, sizeof *p->v0 * (size_t)n * (size_t)p->nc);
 }
 
 /* The end (the first later step of another shape) of the shape that holds
@@ -403,7 +439,94 @@ shape_end(struct find *f, int64_t s0)
 		nx = after;
 	}
 	f->seg = f->lim = nx < f->steps ? nx : f->steps;
+	f->ssig = sig0;
+	f->snew = 1;
 	return 0;
+}
+
+/* The piece last fitted in a segment of shape sig, -1 none. */
+static int
+form_of(const struct find *f, uint64_t sig)
+{
+	for (int k = 0; k < f->nforms; k++)
+		if (f->fsig[k] == sig)
+			return f->fpiece[k];
+	return -1;
+}
+
+static void
+keep_form(struct find *f, uint64_t sig, int i)
+{
+	int k;
+
+	for (k = 0; k < f->nforms && f->fsig[k] != sig; k++)
+		;
+	if (k == FORMS) /* full: the oldest goes */
+		memmove(f->fsig, f->fsig + 1, sizeof *f->fsig * (FORMS - 1)),
+			memmove(f->fpiece, f->fpiece + 1, sizeof *f->fpiece * (FORMS - 1)), k = FORMS - 1;
+	else if (k == f->nforms)
+		f->nforms++;
+	f->fsig[k] = sig;
+	f->fpiece[k] = i;
+}
+
+/* Piece i from step s0 to the shape's end: its value at s0 with piece
+ * k's step, block and staircase terms (piece k of the same shape, fitted
+ * and checked in full), where steps s0 + 1 and the shape's last agree
+ * with it, and both sides of the first block boundary and staircase step
+ * where piece k crossed none (its term is not known).  What else could
+ * part the steps from the form inside the shape is what the full check
+ * looks for in every piece: a window or chunk boundary, which changes the
+ * form for good (the last step would not agree).  1 it holds, 0 not (fit
+ * it), -1 error. */
+static int
+reuse(struct find *f, int k, int i, int64_t s0)
+{
+	lmp_dpieces *p = f->p;
+	int64_t last = f->lim - 1, k0 = p->first[k], k1 = p->last[k], t;
+	const lmp_num *v;
+	int rc;
+
+	if ((rc = eval(f, s0, &v)) <= 0)
+		return rc;
+	memcpy(&p->v0[(size_t)i * (size_t)p->nc], v, sizeof *p->v0 * (size_t)p->nc);
+	p->form[i] = p->form[k];
+	p->first[i] = s0;
+	p->last[i] = last;
+	f->fits++;
+	if (s0 < last && ((rc = agrees(f, i, s0 + 1)) <= 0 || (rc = agrees(f, i, last)) <= 0))
+		return rc;
+	if (f->block > 1 && kblocks(p, k1) == kblocks(p, k0)) {
+		t = s0 + (f->block - (s0 + f->off) % f->block) % f->block;
+		if (t + 1 <= last && ((rc = agrees(f, i, t)) <= 0 || (rc = agrees(f, i, t + 1)) <= 0))
+			return rc;
+	}
+	if (p->per2 > 1 && hcells(p, k1) == hcells(p, k0)) {
+		t = s0 + (p->per2 - 1 - (s0 + p->off2) % p->per2);
+		if (t + 1 <= last && ((rc = agrees(f, i, t)) <= 0 || (rc = agrees(f, i, t + 1)) <= 0))
+			return rc;
+	}
+	return 1;
+}
+
+/* Each piece's steps and its block and staircase steps over them, each
+ * from the piece's first (p->sums: n, Σ (s - first), Σ ΔK, Σ ΔH), once:
+ * every component's sum reads them. */
+static void
+piece_sums(lmp_dpieces *p)
+{
+	p->sums = lmp_xmalloc(sizeof *p->sums * 4 * (size_t)p->n);
+	for (int i = 0; i < p->n; i++) {
+		int64_t s0 = p->first[i], s1 = p->last[i];
+		lmp_i128 n = s1 - s0 + 1, *q = &p->sums[4 * (size_t)i];
+		q[0] = n;
+		q[1] = n * (n - 1) / 2;
+		q[2] = q[3] = 0;
+		if (p->block > 1)
+			q[2] = ceil_sum(s1 + p->off, p->block) - ceil_sum(s0 - 1 + p->off, p->block) - n * kblocks(p, s0);
+		if (p->per2 > 1)
+			q[3] = floor_sum(s1 + p->off2, p->per2) - floor_sum(s0 - 1 + p->off2, p->per2) - n * hcells(p, s0);
+	}
 }
 
 int
@@ -413,7 +536,7 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 	struct find f = {.at = at, .shape = shape, .ctx = ctx, .steps = steps, .block = block > 1 && off >= 1 ? block : 0,
 		.off = off, .nc = nc, .pstep = -1, .p = p, .e = e, .ci = -1};
 	int64_t s0 = 0, upto, lo, mid, bad;
-	int rc = 0;
+	int rc = 0, cap = 0;
 
 	memset(p, 0, sizeof *p);
 	p->nc = nc;
@@ -440,11 +563,21 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 			rc = 0;
 			break;
 		}
-		grow(p, i + 1);
+		grow(p, i + 1, &cap);
 		p->n++;
 		if (shape_end(&f, s0)) {
 			rc = -1;
 			break;
+		}
+		if (f.snew) {
+			int k = form_of(&f, f.ssig);
+			f.snew = 0;
+			if (k >= 0 && (rc = reuse(&f, k, i, s0)) != 0) {
+				if (rc < 0)
+					break;
+				s0 = f.lim;
+				continue;
+			}
 		}
 		if ((rc = fit(&f, i, s0, &upto)) <= 0)
 			break;
@@ -457,9 +590,9 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 		if (!rc) {
 			/* the form changes among the fit's own steps (a window
 			 * filling next to a block boundary): this step alone */
+			size_t ft = (size_t)p->form[i] * (size_t)nc;
 			for (int c = 0; c < nc; c++)
-				p->d[(size_t)i * (size_t)nc + (size_t)c] = p->j[(size_t)i * (size_t)nc + (size_t)c] =
-					lmp_num_int(0);
+				p->d[ft + (size_t)c] = p->j[ft + (size_t)c] = lmp_num_int(0);
 			p->last[i] = s0++;
 			continue;
 		}
@@ -487,6 +620,8 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 		}
 		if (rc <= 0)
 			break;
+		if (f.shape)
+			keep_form(&f, f.ssig, i);
 		s0 = lo + 1;
 	}
 	free(f.c64);
@@ -497,6 +632,7 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 		lmp_dpieces_free(p);
 		return rc;
 	}
+	piece_sums(p);
 	return 1;
 }
 
@@ -505,6 +641,8 @@ lmp_dpieces_free(lmp_dpieces *p)
 {
 	free(p->first);
 	free(p->last);
+	free(p->form);
+	free(p->sums);
 	free(p->v0);
 	free(p->d);
 	free(p->j);
@@ -512,31 +650,66 @@ lmp_dpieces_free(lmp_dpieces *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* a * b + *acc into *acc in 128 bits: 0, or 1 where it would overflow */
+static int
+mac(lmp_i128 *acc, lmp_i128 a, lmp_i128 b)
+{
+	lmp_i128 t;
+
+	return __builtin_mul_overflow(a, b, &t) || __builtin_add_overflow(*acc, t, acc);
+}
+
+static int
+whole(const lmp_num *x)
+{
+	return x->exact && x->d == 1;
+}
+
+
+/* Component c summed in 128-bit integers where every term is whole and
+ * nothing overflows (mostly: bytes and FLOPs): 1 done, 0 not. */
+static int
+sum_whole(const lmp_dpieces *p, int c, lmp_num *out)
+{
+	lmp_i128 acc = 0;
+
+	for (int i = 0; i < p->n; i++) {
+		const lmp_num *v0 = &p->v0[(size_t)i * (size_t)p->nc + (size_t)c];
+		const lmp_i128 *q = &p->sums[4 * (size_t)i];
+		size_t ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
+		if (!whole(v0) || !whole(&p->d[ft]) || !whole(&p->j[ft]) || !whole(&p->h[ft]))
+			return 0;
+		if (mac(&acc, v0->n, q[0]) || mac(&acc, p->d[ft].n, q[1]) || mac(&acc, p->j[ft].n, q[2]) ||
+		    mac(&acc, p->h[ft].n, q[3]))
+			return 0;
+	}
+	*out = lmp_num_int(acc);
+	return 1;
+}
+
 int
 lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out)
 {
 	lmp_num t, u;
 
+	if (sum_whole(p, c, out))
+		return 0;
 	*out = lmp_num_int(0);
 	for (int i = 0; i < p->n; i++) {
-		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
-		int64_t s0 = p->first[i], s1 = p->last[i];
-		lmp_i128 n = s1 - s0 + 1, ks = 0, hs = 0;
-		if (p->block > 1)
-			ks = ceil_sum(s1 + p->off, p->block) - ceil_sum(s0 - 1 + p->off, p->block) - n * kblocks(p, s0);
-		if (p->per2 > 1)
-			hs = floor_sum(s1 + p->off2, p->per2) - floor_sum(s0 - 1 + p->off2, p->per2) - n * hcells(p, s0);
+		size_t at = (size_t)i * (size_t)p->nc + (size_t)c, ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
+		const lmp_i128 *q = &p->sums[4 * (size_t)i];
+		lmp_i128 n = q[0], ds = q[1], ks = q[2], hs = q[3];
 		t = lmp_num_int(n);
 		if (lmp_num_mul(&p->v0[at], &t, &t) || lmp_num_add(out, &t, out))
 			return -1;
-		u = lmp_num_int(n * (n - 1) / 2);
-		if (lmp_num_mul(&p->d[at], &u, &t) || lmp_num_add(out, &t, out))
+		u = lmp_num_int(ds);
+		if (lmp_num_mul(&p->d[ft], &u, &t) || lmp_num_add(out, &t, out))
 			return -1;
 		u = lmp_num_int(ks);
-		if (lmp_num_mul(&p->j[at], &u, &t) || lmp_num_add(out, &t, out))
+		if (lmp_num_mul(&p->j[ft], &u, &t) || lmp_num_add(out, &t, out))
 			return -1;
 		u = lmp_num_int(hs);
-		if (lmp_num_mul(&p->h[at], &u, &t) || lmp_num_add(out, &t, out))
+		if (lmp_num_mul(&p->h[ft], &u, &t) || lmp_num_add(out, &t, out))
 			return -1;
 	}
 	return 0;
@@ -548,20 +721,34 @@ lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out)
 	return form_at(p, p->n - 1, c, p->last[p->n - 1], out) ? -1 : 0;
 }
 
+/* Component c of piece i: its index among the values (v0) and among the
+ * forms (d, j, h). */
+static size_t
+at_v(const lmp_dpieces *p, int i, int c)
+{
+	return (size_t)i * (size_t)p->nc + (size_t)c;
+}
+
+static size_t
+at_f(const lmp_dpieces *p, int i, int c)
+{
+	return (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
+}
+
 /* One quantity of piece i: [q0, d] or, paged, [q0, d, j], q0 its value
- * at the piece's first step as written. */
+ * at the step the written piece starts at. */
 static void
-coef_json(lmp_buf *b, const lmp_dpieces *p, size_t at, const lmp_num *q0)
+coef_json(lmp_buf *b, const lmp_dpieces *p, size_t ft, const lmp_num *q0)
 {
 	char s[LMP_NUM_STRMAX];
 
 	lmp_buf_putc(b, '[');
 	lmp_buf_add(b, s, (size_t)lmp_num_str(q0, s));
 	lmp_buf_putc(b, ',');
-	lmp_buf_add(b, s, (size_t)lmp_num_str(&p->d[at], s));
+	lmp_buf_add(b, s, (size_t)lmp_num_str(&p->d[ft], s));
 	if (p->block > 1) {
 		lmp_buf_putc(b, ',');
-		lmp_buf_add(b, s, (size_t)lmp_num_str(&p->j[at], s));
+		lmp_buf_add(b, s, (size_t)lmp_num_str(&p->j[ft], s));
 	}
 	lmp_buf_putc(b, ']');
 }
@@ -574,10 +761,10 @@ continues(const lmp_dpieces *p, int k, int i, const int *cs, int ncs)
 	lmp_num x;
 
 	for (int q = 0; q < ncs; q++) {
-		size_t a = (size_t)k * (size_t)p->nc + (size_t)cs[q], b = (size_t)i * (size_t)p->nc + (size_t)cs[q];
+		size_t a = at_f(p, k, cs[q]), b = at_f(p, i, cs[q]);
 		if (!lmp_num_eq(&p->d[a], &p->d[b]) || !lmp_num_eq(&p->j[a], &p->j[b]) ||
 		    !lmp_num_eq(&p->h[a], &p->h[b]) || form_at(p, k, cs[q], p->first[i], &x) ||
-		    !lmp_num_eq(&x, &p->v0[b]))
+		    !lmp_num_eq(&x, &p->v0[at_v(p, i, cs[q])]))
 			return 0;
 	}
 	return 1;
@@ -603,7 +790,7 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 		for (k = i + 1; k < p->n && continues(p, i, k, lc, ncs); k++)
 			;
 		for (q = 0; q < ncs; q++)
-			stairs |= !lmp_num_is_zero(&p->h[(size_t)i * (size_t)p->nc + (size_t)lc[q]]);
+			stairs |= !lmp_num_is_zero(&p->h[at_f(p, i, lc[q])]);
 		/* a document's piece has no second staircase: one piece a step
 		 * of it, each from its own first value */
 		for (a = p->first[i]; a <= p->last[k - 1]; a = z + 1) {
@@ -613,12 +800,11 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 			lmp_buf_printf(b, "%s{\"first\":%lld,\"last\":%lld", i || a > p->first[i] ? "," : "", (long long)a,
 				(long long)z);
 			for (q = 0; q < ncs; q++) {
-				size_t at = (size_t)i * (size_t)p->nc + (size_t)lc[q];
-				lmp_num q0 = p->v0[at];
+				lmp_num q0 = p->v0[at_v(p, i, lc[q])];
 				if (a > p->first[i])
 					form_at(p, i, lc[q], a, &q0);
 				lmp_buf_printf(b, ",\"%s\":", names[q]);
-				coef_json(b, p, at, &q0);
+				coef_json(b, p, at_f(p, i, lc[q]), &q0);
 			}
 			lmp_buf_putc(b, '}');
 		}
@@ -630,10 +816,22 @@ int
 lmp_dpieces_const(const lmp_dpieces *p, int c)
 {
 	for (int i = 0; i < p->n; i++) {
-		size_t at = (size_t)i * (size_t)p->nc + (size_t)c;
-		if (!lmp_num_is_zero(&p->d[at]) || !lmp_num_is_zero(&p->j[at]) || !lmp_num_is_zero(&p->h[at]))
+		size_t ft = at_f(p, i, c);
+		if (!lmp_num_is_zero(&p->d[ft]) || !lmp_num_is_zero(&p->j[ft]) || !lmp_num_is_zero(&p->h[ft]))
 			return 0;
-		if (i && !lmp_num_eq(&p->v0[at], &p->v0[at - (size_t)p->nc]))
+		if (i && !lmp_num_eq(&p->v0[at_v(p, i, c)], &p->v0[at_v(p, i - 1, c)]))
+			return 0;
+	}
+	return 1;
+}
+
+int
+lmp_dpieces_same(const lmp_dpieces *p, int a, int b)
+{
+	for (int i = 0; i < p->n; i++) {
+		size_t x = at_f(p, i, a), y = at_f(p, i, b);
+		if (!lmp_num_eq(&p->v0[at_v(p, i, a)], &p->v0[at_v(p, i, b)]) || !lmp_num_eq(&p->d[x], &p->d[y]) ||
+		    !lmp_num_eq(&p->j[x], &p->j[y]) || !lmp_num_eq(&p->h[x], &p->h[y]))
 			return 0;
 	}
 	return 1;

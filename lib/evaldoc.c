@@ -766,14 +766,9 @@ kernel_diff(const lmp_model *m, const lmp_num *v, int i, int j, int formats, con
 	if (ca != cb && (!ca || !cb || strcmp(ca, cb)))
 		return KD_OTHER;
 	/* a decode row's per_step too: every piece's every component */
-	for (int p = 0; ps && p < ps->n; p++)
-		for (int c = 0; c < NV; c++) {
-			size_t x = (size_t)p * (size_t)ps->nc + (size_t)(i * NV + c);
-			size_t y = (size_t)p * (size_t)ps->nc + (size_t)(j * NV + c);
-			if (!lmp_num_eq(&ps->v0[x], &ps->v0[y]) || !lmp_num_eq(&ps->d[x], &ps->d[y]) ||
-			    !lmp_num_eq(&ps->j[x], &ps->j[y]) || !lmp_num_eq(&ps->h[x], &ps->h[y]))
-				return KD_OTHER;
-		}
+	for (int c = 0; ps && c < NV; c++)
+		if (!lmp_dpieces_same(ps, i * NV + c, j * NV + c))
+			return KD_OTHER;
 	return KD_SAME;
 }
 

@@ -855,11 +855,14 @@ int lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_e
  * which every quantity is q0 + d (s - first) + j (K(s) - K(first)), K(s) =
  * ceil((s + off) / block) where block > 1 (lmp-eval(1) "per_step"). */
 typedef struct lmp_dpieces {
-	int n, nc;               /* pieces; components of a step */
+	int n, nc, nf;           /* pieces; components of a step; forms */
 	int64_t steps, block, off;
 	int64_t per2, off2;      /* a second staircase, floor((s + off2) / per2) (0: none) */
 	int64_t *first, *last;   /* per piece, steps (0: the phase's first) */
-	lmp_num *v0, *d, *j, *h; /* n x nc */
+	int *form;               /* per piece, its step, block and staircase terms' row in d, j, h */
+	lmp_num *v0;             /* n x nc */
+	lmp_num *d, *j, *h;      /* nf x nc (a shape that comes back shares its form) */
+	lmp_i128 *sums;          /* per piece: its steps, Σ (s - first), Σ ΔK, Σ ΔH */
 } lmp_dpieces;
 /* A step's nc values (exact where they can be); -1 on error. */
 typedef int (*lmp_dstep_fn)(void *ctx, int64_t s, lmp_num *v, lmp_err *e);
@@ -877,6 +880,8 @@ int lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out);
 int lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out);
 /* 1 where component c is the same at every step. */
 int lmp_dpieces_const(const lmp_dpieces *p, int c);
+/* 1 where components a and b are equal at every step (in every piece). */
+int lmp_dpieces_same(const lmp_dpieces *p, int a, int b);
 /* ,"per_step":{...} of the components base + cs[q] named names[q]. */
 void lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, const char *const *names, int ncs);
 /* One module document (lmp-eval --module), appended to b as one line. */

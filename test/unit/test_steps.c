@@ -279,6 +279,76 @@ test_shapes(void)
 	lmp_dpieces_free(&p);
 }
 
+/* Shapes that come back, as FlashAttention's split count does at batch 1
+ * or 2: the split is 1 or 2 by turns every 128-step tile (782 segments in
+ * 100,000 steps), each split adding 500 of partial outputs to component
+ * 0; component 1 is paged (blocks of 16, off 37); component 2 grows 2 a
+ * step until a window fills at step 60,000 (inside a segment whose shape
+ * came before: its form does not hold there, and must not be used). */
+struct back {
+	int calls;
+};
+
+static int
+back_split(int64_t s)
+{
+	return (int)(s / 128 % 2) + 1;
+}
+
+static int
+back_step(void *ctx, int64_t s, lmp_num *v, lmp_err *e)
+{
+	(void)e;
+	((struct back *)ctx)->calls++;
+	v[0] = lmp_num_int(7 + 3 * s + 500 * back_split(s));
+	v[1] = lmp_num_int(4 * s + 9 * ceildiv(s + 37, 16));
+	v[2] = lmp_num_int(2 * (s < 60000 ? s : 60000));
+	return 0;
+}
+
+static int
+back_shape(void *ctx, int64_t s, uint64_t *sig, int64_t *next, lmp_err *e)
+{
+	(void)ctx, (void)e;
+	*sig = (uint64_t)back_split(s);
+	*next = (s / 128 + 1) * 128;
+	return 0;
+}
+
+static void
+test_back(void)
+{
+	struct back y = {0};
+	lmp_dpieces p;
+	lmp_num v, want[3] = {lmp_num_int(0), lmp_num_int(0), lmp_num_int(0)}, r[3];
+	lmp_err e = {0};
+	int good = 1, n = 100000;
+
+	for (int64_t s = 0; s < n; s++) {
+		back_step(&y, s, r, &e);
+		for (int c = 0; c < 3; c++)
+			lmp_num_add(&want[c], &r[c], &want[c]);
+	}
+	y.calls = 0;
+	ok(lmp_dpieces_find(back_step, back_shape, &y, n, 3, 16, 37, 0, 0, &p, &e) == 1, "shapes that come back: found",
+		e.msg);
+	for (int c = 0; c < 3; c++)
+		good &= !lmp_dpieces_sum(&p, c, &v) && lmp_num_eq(&v, &want[c]);
+	snprintf(got, sizeof got, "%d pieces, %d forms", p.n, p.nf);
+	ok(good, "shapes that come back: the sums are the step-by-step sums, exactly (a window fills inside one)", got);
+	/* 782 segments, one of them cut where the window fills: 783 pieces */
+	ok(p.n == 783, "shapes that come back: a piece a segment, and the window's", got);
+	/* the two shapes' forms, the window's two and the one past it: a
+	 * handful, not a form a piece */
+	ok(p.nf <= 6, "shapes that come back: the pieces share their shape's form", got);
+	/* a segment whose shape came before costs its first, second and last
+	 * steps (and the block boundary's two where its form never crossed
+	 * one): about 3 a segment, where fitting and checking each took 30 */
+	snprintf(got, sizeof got, "%d steps evaluated", y.calls);
+	ok(y.calls < 4 * 782 + 300, "shapes that come back: about three steps a segment evaluated", got);
+	lmp_dpieces_free(&p);
+}
+
 /* A sliding window's first K/V tile under FlashAttention: the keys a
  * decode step loads fall by a tile of 128 each time the window's start
  * crosses one (phase 21 here), on top of the step's growth and the pages
@@ -384,6 +454,7 @@ main(void)
 {
 	lmp_alloc_init();
 	test_shapes();
+	test_back();
 	test_stairs();
 	test_time();
 	test_pieces();
