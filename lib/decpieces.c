@@ -32,15 +32,18 @@
  * last piece fitted and checked in it: a piece of it takes its first
  * step's values and is checked at its second and last steps (and where
  * that form never crossed a block or staircase boundary, at both sides of
- * the first), about three steps where fitting costs tens.  Anything else (an inexact value, a form that fails a check,
- * more steps evaluated than the phase has plus 1024, more than MAXPIECES
- * pieces) is "not this shape": the caller evaluates every step instead. */
+ * the first), about three steps where fitting costs tens.  Values are
+ * kept as 64-bit integers where they are whole and small (lmp_vrows).
+ * Anything else (an inexact value, a form that fails a check, more steps
+ * evaluated than the phase has plus 1024, pieces and forms past MAXVALUES
+ * values, 64 MiB) is "not this shape": the caller evaluates every step
+ * instead. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lmp.h"
 
-#define MAXPIECES 1024
+#define MAXVALUES ((int64_t)1 << 23)
 #define CHECK_ALL 32
 #define CHECK_SPREAD 8
 #define FORMS 64
@@ -62,19 +65,21 @@ struct find {
 	lmp_dpieces *p;
 	lmp_err *e;
 	/* piece ci's form as fitted (fits counts the fits) in 64 bits, for
-	 * the components whose every term is a whole number below 2^62 (ok):
-	 * what agrees reads at every step it checks, a sixth of the lmp_nums */
+	 * the components whose every term is a whole number below 2^62, by
+	 * component lists (compact): what agrees reads at every step it
+	 * checks, a sixth of the lmp_nums */
 	int64_t fits, cfit;
 	int ci;
-	int64_t *c64;
-	unsigned char *ok;
+	int nk, nv, ns;
+	int *kc, *vc, *sc;
+	int64_t *kv, *c64;
 	/* the steps evaluated lately, each in the slot of its step modulo
 	 * nslots: a piece's fit, the run of steps that checks it and the
 	 * check's first steps are mostly the same ones */
 	int nslots;
 	int64_t *ckey;
 	lmp_num *cval;
-	int fcap; /* forms p's d, j, h have room for */
+	lmp_num *fv; /* the form being fitted: d, j, h (3 nc) */
 	/* the shape of the segment shape_end last found (new: it starts
 	 * there), and per shape seen the last piece fitted and checked in
 	 * full: FlashAttention's split count goes back and forth between a
@@ -88,6 +93,94 @@ struct find {
 
 #define CACHE_SLOTS 32
 #define CACHE_BYTES (2 << 20)
+
+/* |x| below 2^62: a product of two such stays inside 128 bits. */
+static int
+small(const lmp_num *x)
+{
+	return x->exact && x->d == 1 && x->n < ((lmp_i128)1 << 62) && x->n > -((lmp_i128)1 << 62);
+}
+
+/* Row r of t set to x[0..w-1] (r <= t->n: a new row or one rewritten). */
+static void
+vr_put(lmp_vrows *t, int r, const lmp_num *x)
+{
+	int64_t *v;
+
+	if (r == t->cap) {
+		t->cap += t->cap / 2 + 4;
+		t->v = lmp_xrealloc(t->v, sizeof *t->v * (size_t)t->cap * (size_t)t->w);
+		t->xat = lmp_xrealloc(t->xat, sizeof *t->xat * (size_t)t->cap);
+		t->xn = lmp_xrealloc(t->xn, sizeof *t->xn * (size_t)t->cap);
+	}
+	if (r == t->n)
+		t->n++;
+	v = &t->v[(size_t)r * (size_t)t->w];
+	t->xat[r] = t->nx; /* a row rewritten leaves its old values beside unused */
+	t->xn[r] = 0;
+	for (int k = 0; k < t->w; k++) {
+		if (small(&x[k])) {
+			v[k] = (int64_t)x[k].n;
+			continue;
+		}
+		if (t->nx == t->xcap) {
+			t->xcap += t->xcap / 2 + 16;
+			t->xc = lmp_xrealloc(t->xc, sizeof *t->xc * (size_t)t->xcap);
+			t->xv = lmp_xrealloc(t->xv, sizeof *t->xv * (size_t)t->xcap);
+		}
+		v[k] = LMP_VWIDE;
+		t->xc[t->nx] = k;
+		t->xv[t->nx++] = x[k];
+		t->xn[r]++;
+	}
+}
+
+/* Value k of row r. */
+static lmp_num
+vr_get(const lmp_vrows *t, int r, int k)
+{
+	int64_t v = t->v[(size_t)r * (size_t)t->w + (size_t)k];
+
+	if (v != LMP_VWIDE)
+		return lmp_num_int(v);
+	for (int q = t->xat[r]; q < t->xat[r] + t->xn[r]; q++)
+		if (t->xc[q] == k)
+			return t->xv[q];
+	return lmp_num_int(0); /* not reached: every LMP_VWIDE has its value beside */
+}
+
+/* Row r's values as 64-bit integers (LMP_VWIDE: see vr_get). */
+static const int64_t *
+vr_row(const lmp_vrows *t, int r)
+{
+	return &t->v[(size_t)r * (size_t)t->w];
+}
+
+static void
+vr_free(lmp_vrows *t)
+{
+	free(t->v);
+	free(t->xat);
+	free(t->xn);
+	free(t->xc);
+	free(t->xv);
+}
+
+/* Piece i's component c at its first step, and its form's step, block
+ * and staircase terms. */
+static lmp_num
+v0_of(const lmp_dpieces *p, int i, int c)
+{
+	return vr_get(&p->v0, i, c);
+}
+
+static lmp_num
+term_of(const lmp_dpieces *p, int i, int term, int c)
+{
+	return vr_get(&p->dj, p->form[i], term * p->nc + c);
+}
+
+enum { TD, TJ, TH };
 
 static int64_t
 kblocks(const lmp_dpieces *p, int64_t s)
@@ -124,13 +217,12 @@ ceil_sum(int64_t x, int64_t b)
 static int
 form_at(const lmp_dpieces *p, int i, int c, int64_t s, lmp_num *out)
 {
-	size_t at = (size_t)i * (size_t)p->nc + (size_t)c, ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
 	lmp_num ds = lmp_num_int(s - p->first[i]), dk = lmp_num_int(kblocks(p, s) - kblocks(p, p->first[i])), t;
 	lmp_num dh = lmp_num_int(hcells(p, s) - hcells(p, p->first[i]));
+	lmp_num v0 = v0_of(p, i, c), d = term_of(p, i, TD, c), j = term_of(p, i, TJ, c), h = term_of(p, i, TH, c);
 
-	return lmp_num_mul(&p->d[ft], &ds, &t) || lmp_num_add(&p->v0[at], &t, out) ||
-		lmp_num_mul(&p->j[ft], &dk, &t) || lmp_num_add(out, &t, out) ||
-		lmp_num_mul(&p->h[ft], &dh, &t) || lmp_num_add(out, &t, out);
+	return lmp_num_mul(&d, &ds, &t) || lmp_num_add(&v0, &t, out) || lmp_num_mul(&j, &dk, &t) ||
+		lmp_num_add(out, &t, out) || lmp_num_mul(&h, &dh, &t) || lmp_num_add(out, &t, out);
 }
 
 /* Step s's values (*out, in the step's slot: valid until a step of the
@@ -156,15 +248,11 @@ eval(struct find *f, int64_t s, const lmp_num **out)
 	return 1;
 }
 
-/* |x| below 2^62: a product of two such stays inside 128 bits. */
-static int
-small(const lmp_num *x)
-{
-	return x->exact && x->d == 1 && x->n < ((lmp_i128)1 << 62) && x->n > -((lmp_i128)1 << 62);
-}
-
-/* Piece i's form in 64 bits (f->c64: v0, d, j, h of each component), made
- * once a fit. */
+/* Piece i's form in 64 bits, made once a fit, for the components whose
+ * every term is a whole number below 2^62: those that stay the same
+ * (most: a projection's work does not grow with the cache) as their value
+ * (f->kc, f->kv, nk of them), the rest as v0, d, j, h (f->vc, f->c64, nv);
+ * the others (f->sc, ns) are worked out as lmp_nums. */
 static void
 compact(struct find *f, int i)
 {
@@ -172,17 +260,27 @@ compact(struct find *f, int i)
 
 	if (!f->c64) {
 		f->c64 = lmp_xmalloc(sizeof *f->c64 * 4 * (size_t)f->nc);
-		f->ok = lmp_xmalloc((size_t)f->nc);
+		f->kv = lmp_xmalloc(sizeof *f->kv * (size_t)f->nc);
+		f->kc = lmp_xmalloc(sizeof *f->kc * 3 * (size_t)f->nc);
+		f->vc = f->kc + f->nc;
+		f->sc = f->vc + f->nc;
 	}
+	const int64_t *a = vr_row(&p->v0, i), *b = vr_row(&p->dj, p->form[i]);
+	int64_t x[4];
+
+	f->nk = f->nv = f->ns = 0;
 	for (int c = 0; c < f->nc; c++) {
-		size_t at = (size_t)i * (size_t)p->nc + (size_t)c, ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
-		const lmp_num *v0 = &p->v0[at], *d = &p->d[ft], *j = &p->j[ft], *h = &p->h[ft];
-		int64_t *t = &f->c64[4 * (size_t)c];
-		if ((f->ok[c] = small(v0) && small(d) && small(j) && small(h))) {
-			t[0] = (int64_t)v0->n;
-			t[1] = (int64_t)d->n;
-			t[2] = (int64_t)j->n;
-			t[3] = (int64_t)h->n;
+		x[0] = a[c], x[1] = b[c], x[2] = b[p->nc + c], x[3] = b[2 * p->nc + c];
+		if (x[0] == LMP_VWIDE || x[1] == LMP_VWIDE || x[2] == LMP_VWIDE || x[3] == LMP_VWIDE) {
+			f->sc[f->ns++] = c;
+			continue;
+		}
+		if (!x[1] && !x[2] && !x[3]) {
+			f->kc[f->nk] = c;
+			f->kv[f->nk++] = x[0];
+		} else {
+			f->vc[f->nv] = c;
+			memcpy(&f->c64[4 * (size_t)f->nv++], x, sizeof x);
 		}
 	}
 	f->ci = i;
@@ -200,25 +298,33 @@ agrees(struct find *f, int i, int64_t s)
 	int narrow = ds < ((int64_t)1 << 60) && dk < ((int64_t)1 << 60) && dh < ((int64_t)1 << 60);
 	const lmp_num *w;
 	lmp_num x;
-	int rc = eval(f, s, &w);
+	int rc = eval(f, s, &w), q;
 
 	if (rc <= 0)
 		return rc;
 	if (f->ci != i || f->cfit != f->fits)
 		compact(f, i);
-	for (int c = 0; c < f->nc; c++) {
-		const lmp_num *wc = &w[c];
-		const int64_t *t = &f->c64[4 * (size_t)c];
-		if (narrow && f->ok[c]) {
-			/* 64 x 64-bit products in 128 bits: exact */
-			if (!wc->exact || wc->d != 1 ||
-			    wc->n != (lmp_i128)t[0] + (lmp_i128)t[1] * ds + (lmp_i128)t[2] * dk + (lmp_i128)t[3] * dh)
+	for (q = 0; q < f->nk; q++) {
+		const lmp_num *wc = &w[f->kc[q]];
+		if (!wc->exact || wc->d != 1 || wc->n != f->kv[q])
+			return 0;
+	}
+	for (q = 0; q < f->nv; q++) {
+		const lmp_num *wc = &w[f->vc[q]];
+		const int64_t *t = &f->c64[4 * (size_t)q];
+		if (!narrow) {
+			if (form_at(p, i, f->vc[q], s, &x) || !lmp_num_eq(&x, wc))
 				return 0;
 			continue;
 		}
-		if (form_at(p, i, c, s, &x) || !lmp_num_eq(&x, wc))
+		/* 64 x 64-bit products in 128 bits: exact */
+		if (!wc->exact || wc->d != 1 ||
+		    wc->n != (lmp_i128)t[0] + (lmp_i128)t[1] * ds + (lmp_i128)t[2] * dk + (lmp_i128)t[3] * dh)
 			return 0;
 	}
+	for (q = 0; q < f->ns; q++)
+		if (form_at(p, i, f->sc[q], s, &x) || !lmp_num_eq(&x, &w[f->sc[q]]))
+			return 0;
 	return 1;
 }
 
@@ -232,21 +338,13 @@ diff(const lmp_num *a, const lmp_num *b, lmp_num *out, int n)
 	return 0;
 }
 
-/* A form of its own for piece i (rows of d, j, h). */
+/* Piece i's form, fitted (f->fv: d, j, h, 3 nc), as a row of its own. */
 static void
-new_form(struct find *f, int i)
+put_form(struct find *f, int i)
 {
-	lmp_dpieces *p = f->p;
-	size_t m;
-
-	if (p->nf == f->fcap) {
-		f->fcap += f->fcap / 2 + 4;
-		m = (size_t)f->fcap * (size_t)p->nc;
-		p->d = lmp_xrealloc(p->d, sizeof *p->d * m);
-		p->j = lmp_xrealloc(p->j, sizeof *p->j * m);
-		p->h = lmp_xrealloc(p->h, sizeof *p->h * m);
-	}
-	p->form[i] = p->nf++;
+	f->p->form[i] = f->p->dj.n;
+	vr_put(&f->p->dj, f->p->dj.n, f->fv);
+	f->p->nf = f->p->dj.n;
 }
 
 /* Fits piece i from step s0: its start, step and block terms; *upto the
@@ -255,25 +353,23 @@ static int
 fit(struct find *f, int i, int64_t s0, int64_t *upto)
 {
 	lmp_dpieces *p = f->p;
-	size_t at = (size_t)i * (size_t)f->nc, ft;
-	lmp_num *v0 = &p->v0[at], *d, *j, *h;
+	lmp_num *d = f->fv, *j = d + f->nc, *h = j + f->nc;
 	const lmp_num *v, *w;
 	int64_t last = f->lim - 1, a, t, u;
 	int rc, c;
 
-	new_form(f, i);
-	ft = (size_t)p->form[i] * (size_t)f->nc;
-	d = &p->d[ft], j = &p->j[ft], h = &p->h[ft];
 	p->first[i] = s0;
 	f->fits++;
 	if ((rc = eval(f, s0, &v)) <= 0)
 		return rc;
-	memcpy(v0, v, sizeof *v0 * (size_t)f->nc);
+	vr_put(&p->v0, i, v);
 	for (c = 0; c < f->nc; c++)
 		d[c] = j[c] = h[c] = lmp_num_int(0);
 	*upto = s0;
-	if (s0 == last)
+	if (s0 == last) {
+		put_form(f, i);
 		return 1;
+	}
 	/* the step: a pair of steps inside one block and one cell of the
 	 * second staircase (two boundaries can be next to each other) */
 	for (a = s0; a < s0 + 2 && (kblocks(p, a + 1) != kblocks(p, a) || hcells(p, a + 1) != hcells(p, a)); a++)
@@ -314,6 +410,7 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 				*upto = u + 1;
 		}
 	}
+	put_form(f, i);
 	return 1;
 }
 
@@ -404,7 +501,6 @@ grow(lmp_dpieces *p, int n, int *cap)
 	p->first = lmp_xrealloc(p->first, sizeof *p->first * (size_t)n);
 	p->last = lmp_xrealloc(p->last, sizeof *p->last * (size_t)n);
 	p->form = lmp_xrealloc(p->form, sizeof *p->form * (size_t)n);
-	p->v0 = lmp_xrealloc(p->v0, sizeof *p->v0 * (size_t)n * (size_t)p->nc);
 }
 
 /* The end (the first later step of another shape) of the shape that holds
@@ -489,7 +585,7 @@ reuse(struct find *f, int k, int i, int64_t s0)
 
 	if ((rc = eval(f, s0, &v)) <= 0)
 		return rc;
-	memcpy(&p->v0[(size_t)i * (size_t)p->nc], v, sizeof *p->v0 * (size_t)p->nc);
+	vr_put(&p->v0, i, v);
 	p->form[i] = p->form[k];
 	p->first[i] = s0;
 	p->last[i] = last;
@@ -540,6 +636,8 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 
 	memset(p, 0, sizeof *p);
 	p->nc = nc;
+	p->v0.w = nc;
+	p->dj.w = 3 * nc;
 	p->block = f.block;
 	p->off = off;
 	if (per2 > 1) {
@@ -549,6 +647,7 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 	p->steps = steps;
 	if (steps < 1)
 		return 0;
+	f.fv = lmp_xmalloc(sizeof *f.fv * 3 * (size_t)nc);
 	/* CACHE_SLOTS steps, fewer where they would pass CACHE_BYTES, at
 	 * least 2 (a pair of steps in a row) */
 	f.nslots = (int)(CACHE_BYTES / (sizeof *f.cval * (size_t)nc));
@@ -559,7 +658,7 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 	f.cval = lmp_xmalloc(sizeof *f.cval * (size_t)nc * (size_t)f.nslots);
 	while (s0 < steps) {
 		int i = p->n;
-		if (i == MAXPIECES || f.evals > steps + 1024) {
+		if ((int64_t)p->v0.n * nc + (int64_t)p->dj.n * p->dj.w > MAXVALUES || f.evals > steps + 1024) {
 			rc = 0;
 			break;
 		}
@@ -590,9 +689,9 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 		if (!rc) {
 			/* the form changes among the fit's own steps (a window
 			 * filling next to a block boundary): this step alone */
-			size_t ft = (size_t)p->form[i] * (size_t)nc;
-			for (int c = 0; c < nc; c++)
-				p->d[ft + (size_t)c] = p->j[ft + (size_t)c] = lmp_num_int(0);
+			for (int c = 0; c < 2 * nc; c++)
+				f.fv[c] = lmp_num_int(0);
+			vr_put(&p->dj, p->form[i], f.fv);
 			p->last[i] = s0++;
 			continue;
 		}
@@ -625,7 +724,9 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 		s0 = lo + 1;
 	}
 	free(f.c64);
-	free(f.ok);
+	free(f.kv);
+	free(f.kc);
+	free(f.fv);
 	free(f.ckey);
 	free(f.cval);
 	if (rc <= 0) {
@@ -643,10 +744,8 @@ lmp_dpieces_free(lmp_dpieces *p)
 	free(p->last);
 	free(p->form);
 	free(p->sums);
-	free(p->v0);
-	free(p->d);
-	free(p->j);
-	free(p->h);
+	vr_free(&p->v0);
+	vr_free(&p->dj);
 	memset(p, 0, sizeof *p);
 }
 
@@ -659,12 +758,6 @@ mac(lmp_i128 *acc, lmp_i128 a, lmp_i128 b)
 	return __builtin_mul_overflow(a, b, &t) || __builtin_add_overflow(*acc, t, acc);
 }
 
-static int
-whole(const lmp_num *x)
-{
-	return x->exact && x->d == 1;
-}
-
 
 /* Component c summed in 128-bit integers where every term is whole and
  * nothing overflows (mostly: bytes and FLOPs): 1 done, 0 not. */
@@ -674,13 +767,12 @@ sum_whole(const lmp_dpieces *p, int c, lmp_num *out)
 	lmp_i128 acc = 0;
 
 	for (int i = 0; i < p->n; i++) {
-		const lmp_num *v0 = &p->v0[(size_t)i * (size_t)p->nc + (size_t)c];
+		const int64_t *a = vr_row(&p->v0, i), *b = vr_row(&p->dj, p->form[i]);
 		const lmp_i128 *q = &p->sums[4 * (size_t)i];
-		size_t ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
-		if (!whole(v0) || !whole(&p->d[ft]) || !whole(&p->j[ft]) || !whole(&p->h[ft]))
+		if (a[c] == LMP_VWIDE || b[c] == LMP_VWIDE || b[p->nc + c] == LMP_VWIDE || b[2 * p->nc + c] == LMP_VWIDE)
 			return 0;
-		if (mac(&acc, v0->n, q[0]) || mac(&acc, p->d[ft].n, q[1]) || mac(&acc, p->j[ft].n, q[2]) ||
-		    mac(&acc, p->h[ft].n, q[3]))
+		if (mac(&acc, a[c], q[0]) || mac(&acc, b[c], q[1]) || mac(&acc, b[p->nc + c], q[2]) ||
+		    mac(&acc, b[2 * p->nc + c], q[3]))
 			return 0;
 	}
 	*out = lmp_num_int(acc);
@@ -690,27 +782,23 @@ sum_whole(const lmp_dpieces *p, int c, lmp_num *out)
 int
 lmp_dpieces_sum(const lmp_dpieces *p, int c, lmp_num *out)
 {
-	lmp_num t, u;
+	lmp_num t, u, x;
 
 	if (sum_whole(p, c, out))
 		return 0;
 	*out = lmp_num_int(0);
 	for (int i = 0; i < p->n; i++) {
-		size_t at = (size_t)i * (size_t)p->nc + (size_t)c, ft = (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
 		const lmp_i128 *q = &p->sums[4 * (size_t)i];
-		lmp_i128 n = q[0], ds = q[1], ks = q[2], hs = q[3];
-		t = lmp_num_int(n);
-		if (lmp_num_mul(&p->v0[at], &t, &t) || lmp_num_add(out, &t, out))
+		x = v0_of(p, i, c);
+		t = lmp_num_int(q[0]);
+		if (lmp_num_mul(&x, &t, &t) || lmp_num_add(out, &t, out))
 			return -1;
-		u = lmp_num_int(ds);
-		if (lmp_num_mul(&p->d[ft], &u, &t) || lmp_num_add(out, &t, out))
-			return -1;
-		u = lmp_num_int(ks);
-		if (lmp_num_mul(&p->j[ft], &u, &t) || lmp_num_add(out, &t, out))
-			return -1;
-		u = lmp_num_int(hs);
-		if (lmp_num_mul(&p->h[ft], &u, &t) || lmp_num_add(out, &t, out))
-			return -1;
+		for (int k = 0; k < 3; k++) {
+			x = term_of(p, i, k, c);
+			u = lmp_num_int(q[k + 1]);
+			if (lmp_num_mul(&x, &u, &t) || lmp_num_add(out, &t, out))
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -721,36 +809,36 @@ lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out)
 	return form_at(p, p->n - 1, c, p->last[p->n - 1], out) ? -1 : 0;
 }
 
-/* Component c of piece i: its index among the values (v0) and among the
- * forms (d, j, h). */
-static size_t
-at_v(const lmp_dpieces *p, int i, int c)
-{
-	return (size_t)i * (size_t)p->nc + (size_t)c;
-}
-
-static size_t
-at_f(const lmp_dpieces *p, int i, int c)
-{
-	return (size_t)p->form[i] * (size_t)p->nc + (size_t)c;
-}
-
 /* One quantity of piece i: [q0, d] or, paged, [q0, d, j], q0 its value
  * at the step the written piece starts at. */
 static void
-coef_json(lmp_buf *b, const lmp_dpieces *p, size_t ft, const lmp_num *q0)
+coef_json(lmp_buf *b, const lmp_dpieces *p, int i, int c, const lmp_num *q0)
 {
 	char s[LMP_NUM_STRMAX];
+	lmp_num d = term_of(p, i, TD, c), j = term_of(p, i, TJ, c);
 
 	lmp_buf_putc(b, '[');
 	lmp_buf_add(b, s, (size_t)lmp_num_str(q0, s));
 	lmp_buf_putc(b, ',');
-	lmp_buf_add(b, s, (size_t)lmp_num_str(&p->d[ft], s));
+	lmp_buf_add(b, s, (size_t)lmp_num_str(&d, s));
 	if (p->block > 1) {
 		lmp_buf_putc(b, ',');
-		lmp_buf_add(b, s, (size_t)lmp_num_str(&p->j[ft], s));
+		lmp_buf_add(b, s, (size_t)lmp_num_str(&j, s));
 	}
 	lmp_buf_putc(b, ']');
+}
+
+/* Pieces k and i have the same step, block and staircase terms in
+ * components a and b (a == b: one component). */
+static int
+same_terms(const lmp_dpieces *p, int k, int a, int i, int b)
+{
+	for (int t = 0; t < 3; t++) {
+		lmp_num x = term_of(p, k, t, a), y = term_of(p, i, t, b);
+		if (!lmp_num_eq(&x, &y))
+			return 0;
+	}
+	return 1;
 }
 
 /* Piece i continues piece k (same step and block terms, and its start is
@@ -758,13 +846,11 @@ coef_json(lmp_buf *b, const lmp_dpieces *p, size_t ft, const lmp_num *q0)
 static int
 continues(const lmp_dpieces *p, int k, int i, const int *cs, int ncs)
 {
-	lmp_num x;
+	lmp_num x, y;
 
 	for (int q = 0; q < ncs; q++) {
-		size_t a = at_f(p, k, cs[q]), b = at_f(p, i, cs[q]);
-		if (!lmp_num_eq(&p->d[a], &p->d[b]) || !lmp_num_eq(&p->j[a], &p->j[b]) ||
-		    !lmp_num_eq(&p->h[a], &p->h[b]) || form_at(p, k, cs[q], p->first[i], &x) ||
-		    !lmp_num_eq(&x, &p->v0[at_v(p, i, cs[q])]))
+		y = v0_of(p, i, cs[q]);
+		if (!same_terms(p, k, cs[q], i, cs[q]) || form_at(p, k, cs[q], p->first[i], &x) || !lmp_num_eq(&x, &y))
 			return 0;
 	}
 	return 1;
@@ -789,8 +875,10 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 		/* adjacent pieces that are one form for this row are one piece */
 		for (k = i + 1; k < p->n && continues(p, i, k, lc, ncs); k++)
 			;
-		for (q = 0; q < ncs; q++)
-			stairs |= !lmp_num_is_zero(&p->h[at_f(p, i, lc[q])]);
+		for (q = 0; q < ncs; q++) {
+			lmp_num h = term_of(p, i, TH, lc[q]);
+			stairs |= !lmp_num_is_zero(&h);
+		}
 		/* a document's piece has no second staircase: one piece a step
 		 * of it, each from its own first value */
 		for (a = p->first[i]; a <= p->last[k - 1]; a = z + 1) {
@@ -800,11 +888,11 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 			lmp_buf_printf(b, "%s{\"first\":%lld,\"last\":%lld", i || a > p->first[i] ? "," : "", (long long)a,
 				(long long)z);
 			for (q = 0; q < ncs; q++) {
-				lmp_num q0 = p->v0[at_v(p, i, lc[q])];
+				lmp_num q0 = v0_of(p, i, lc[q]);
 				if (a > p->first[i])
 					form_at(p, i, lc[q], a, &q0);
 				lmp_buf_printf(b, ",\"%s\":", names[q]);
-				coef_json(b, p, at_f(p, i, lc[q]), &q0);
+				coef_json(b, p, i, lc[q], &q0);
 			}
 			lmp_buf_putc(b, '}');
 		}
@@ -816,11 +904,16 @@ int
 lmp_dpieces_const(const lmp_dpieces *p, int c)
 {
 	for (int i = 0; i < p->n; i++) {
-		size_t ft = at_f(p, i, c);
-		if (!lmp_num_is_zero(&p->d[ft]) || !lmp_num_is_zero(&p->j[ft]) || !lmp_num_is_zero(&p->h[ft]))
-			return 0;
-		if (i && !lmp_num_eq(&p->v0[at_v(p, i, c)], &p->v0[at_v(p, i - 1, c)]))
-			return 0;
+		for (int t = 0; t < 3; t++) {
+			lmp_num x = term_of(p, i, t, c);
+			if (!lmp_num_is_zero(&x))
+				return 0;
+		}
+		if (i) {
+			lmp_num x = v0_of(p, i, c), y = v0_of(p, i - 1, c);
+			if (!lmp_num_eq(&x, &y))
+				return 0;
+		}
 	}
 	return 1;
 }
@@ -829,9 +922,8 @@ int
 lmp_dpieces_same(const lmp_dpieces *p, int a, int b)
 {
 	for (int i = 0; i < p->n; i++) {
-		size_t x = at_f(p, i, a), y = at_f(p, i, b);
-		if (!lmp_num_eq(&p->v0[at_v(p, i, a)], &p->v0[at_v(p, i, b)]) || !lmp_num_eq(&p->d[x], &p->d[y]) ||
-		    !lmp_num_eq(&p->j[x], &p->j[y]) || !lmp_num_eq(&p->h[x], &p->h[y]))
+		lmp_num x = v0_of(p, i, a), y = v0_of(p, i, b);
+		if (!lmp_num_eq(&x, &y) || !same_terms(p, i, a, i, b))
 			return 0;
 	}
 	return 1;

@@ -568,17 +568,59 @@ twins(lmp_model *m)
 	return m->twin;
 }
 
+/* A decode phase's steps differ in the cache alone, and most rows (the
+ * projections, the norms) do not read it: their polynomials' values at
+ * one step are every step's.  vars: each row's variables read (bits
+ * LMP_V_...); at: the variables of the step kept; raw: its rows as the
+ * polynomials gave them (before the engine's passes). */
+struct lmp_rowkeep {
+	unsigned *vars;
+	lmp_num at[LMP_NVARS];
+	lmp_num *raw;
+	int ready;
+};
+
+static void
+keep_start(lmp_model *m, struct lmp_rowkeep *k)
+{
+	memset(k, 0, sizeof *k);
+	k->vars = lmp_xmalloc(sizeof *k->vars * (size_t)(m->nrows + 1));
+	for (int i = 0; i < m->nrows; i++) {
+		const lmp_row *r = &m->rows[i];
+		k->vars[i] = lmp_poly_vars(m->prog, (const lmp_poly *const *)r->poly, LMP_NKINDS) |
+			lmp_poly_vars(m->prog, (const lmp_poly *const *)r->gemm, LMP_NGEMM) |
+			(r->coll ? lmp_poly_vars(m->prog, (const lmp_poly *const *)&r->coll_bytes, 1) : 0);
+	}
+	k->raw = lmp_xmalloc(sizeof *k->raw * (size_t)(m->nrows + 1) * NV);
+	m->keep = k;
+}
+
+static void
+keep_end(lmp_model *m, struct lmp_rowkeep *k)
+{
+	free(k->vars);
+	free(k->raw);
+	m->keep = NULL;
+}
+
+/* Row i's polynomials' values into v: a twin's copied, a kept row's
+ * taken, else evaluated. */
 static int
-eval_rows(lmp_model *m, lmp_num *rows, lmp_err *e)
+eval_rows(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_err *e)
 {
 	const int *twin = rows ? twins(m) : NULL;
+	struct lmp_rowkeep *kp = rows ? m->keep : NULL;
+	unsigned moved = 0;
 	int i, k;
 
+	for (k = 0; kp && kp->ready && k < LMP_NVARS; k++)
+		if (!lmp_num_eq(&kp->at[k], &rt->vars[k]))
+			moved |= 1u << k;
 	for (i = 0; rows && i < m->nrows; i++) {
-		if (twin[i] >= 0) {
+		if (twin[i] >= 0 || (kp && kp->ready && !(kp->vars[i] & moved))) {
 			/* its polynomials' values (the gemm's check holds as it
 			 * did for the twin); the weight bytes come later */
-			const lmp_num *t = &rows[twin[i] * NV];
+			const lmp_num *t = twin[i] >= 0 ? &rows[twin[i] * NV] : &kp->raw[i * NV];
 			memcpy(&rows[i * NV], t, sizeof *rows * LMP_NKINDS);
 			memcpy(&rows[i * NV + V_COLL], &t[V_COLL], sizeof *rows * (NV - V_COLL));
 			continue;
@@ -591,6 +633,11 @@ eval_rows(lmp_model *m, lmp_num *rows, lmp_err *e)
 			return lmp_prefix(e, "%s: bytes: ", m->rows[i].path);
 		if (gemm_eval(m, &m->rows[i], &rows[i * NV], e))
 			return -1;
+	}
+	if (kp && !kp->ready) {
+		memcpy(kp->raw, rows, sizeof *rows * (size_t)m->nrows * NV);
+		memcpy(kp->at, rt->vars, sizeof kp->at);
+		kp->ready = 1;
 	}
 	return 0;
 }
@@ -605,7 +652,7 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, int t
 	int k;
 
 	lmp_prog_set_point(m->prog, rt);
-	if (!totals_first && eval_rows(m, rows, e))
+	if (!totals_first && eval_rows(m, rt, rows, e))
 		return -1;
 	tot[V_COLL] = lmp_num_int(0);
 	tot[V_GEMM_MC] = tot[V_GEMM_N] = tot[V_GEMM_K] = tot[V_GEMM_CALLS] = lmp_num_int(0);
@@ -616,7 +663,7 @@ evaluate(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, int t
 			return lmp_prefix(e, "totals: %s: ", lmp_kind_name(k));
 	if (lmp_poly_eval(m->prog, m->active, &tot[V_ACTIVE], e))
 		return lmp_prefix(e, "totals: active parameters: ");
-	if (totals_first && eval_rows(m, rows, e))
+	if (totals_first && eval_rows(m, rt, rows, e))
 		return -1;
 	if (rt->w_checkpoint && row_widths(m, rt, rows, tot, e))
 		return -1;
@@ -1693,6 +1740,8 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 	lmp_num *last = lmp_xmalloc(sizeof *last * (size_t)nc);
 	lmp_err quiet = {0};
 	int64_t per2 = 0, off2 = 0;
+	struct lmp_rowkeep keep;
+	int rc;
 
 	/* a sliding window's first K/V tile: a second staircase, in steps
 	 * (the cache is prompt_len + s at step s) */
@@ -1704,8 +1753,11 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 		if (lmp_attn_window_tiles(m, rt, &bn, &wl, &quiet) == 1)
 			per2 = bn, off2 = g->prompt_len - wl;
 	}
-	if (lmp_dpieces_find(decode_step, decode_shape, &d, steps, nc, rt->kv_block, g->prompt_len + 1, per2, off2, ps,
-		    &quiet) <= 0) {
+	keep_start(m, &keep);
+	rc = lmp_dpieces_find(decode_step, decode_shape, &d, steps, nc, rt->kv_block, g->prompt_len + 1, per2, off2, ps,
+		&quiet);
+	keep_end(m, &keep);
+	if (rc <= 0) {
 		free(last);
 		return 0;
 	}

@@ -297,6 +297,11 @@ enum lmp_var {
 	LMP_V_ABSORBED_KV_TOKENS, /* their keys: sum of cache_len + 1 */
 	LMP_NVARS
 };
+/* The variables made from the step's queries (the rest are widths). */
+#define LMP_QUERY_VARS \
+	((1u << LMP_V_BATCH_SIZE) | (1u << LMP_V_SEQ_LEN) | (1u << LMP_V_CACHE_LEN) | (1u << LMP_V_TOKENS) | \
+		(1u << LMP_V_KV_TOKENS) | (1u << LMP_V_CACHED_TOKENS) | (1u << LMP_V_QK_PAIRS) | \
+		(1u << LMP_V_ABSORBED_TOKENS) | (1u << LMP_V_ABSORBED_KV_TOKENS))
 const char *lmp_var_name(int id);
 int lmp_var_lookup(const char *name, size_t len); /* -1 if unknown */
 
@@ -450,6 +455,9 @@ void lmp_prog_free(lmp_prog *p);
 void lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt);
 int lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e);
 int lmp_poly_is_const(const lmp_poly *q);
+/* The runtime variables (bit LMP_V_...) any of q[0..n-1] reads, through
+ * every atom (NULL polynomials read none). */
+unsigned lmp_poly_vars(const lmp_prog *p, const lmp_poly *const *q, int n);
 int lmp_poly_same(const lmp_poly *a, const lmp_poly *b); /* equal polynomials (NULL only as NULL) */
 lmp_poly *lmp_poly_const(lmp_prog *p, const lmp_num *v);
 lmp_poly *lmp_poly_zero(lmp_prog *p);
@@ -669,6 +677,10 @@ typedef struct lmp_model {
 	lmp_num *stage_count;
 	int64_t *stage_first;
 	lmp_num *pt_rows; /* lmp_eval_doc's values of a point's rows, kept */
+	/* evaldoc.c: while a decode phase's steps are searched for pieces,
+	 * the rows' values as their polynomials gave them at one step, which a
+	 * row reading no variable that changed since takes as they are */
+	struct lmp_rowkeep *keep;
 	/* --fields in the fused sweep: the whole runtime object of the point
 	 * where its settings were last new (the document's is pruned), their
 	 * span in it and number (evaldoc.c settings_json), and their text as
@@ -854,14 +866,26 @@ int lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_e
 /* decpieces.c: a decode phase's per-step work as pieces of steps over
  * which every quantity is q0 + d (s - first) + j (K(s) - K(first)), K(s) =
  * ceil((s + off) / block) where block > 1 (lmp-eval(1) "per_step"). */
+/* Rows of w values (decpieces.c): a whole number below 2^62 in size
+ * (bytes, FLOPs: most) as a 64-bit integer, any other value as an lmp_num
+ * kept beside (the integer reads LMP_VWIDE). */
+#define LMP_VWIDE INT64_MIN
+typedef struct lmp_vrows {
+	int w, n, cap;
+	int64_t *v;            /* n x w */
+	int *xat, *xn;         /* per row: its first value kept beside, and how many */
+	int nx, xcap, *xc;     /* the values kept beside: each one's place in its row */
+	lmp_num *xv;           /* and value */
+} lmp_vrows;
 typedef struct lmp_dpieces {
 	int n, nc, nf;           /* pieces; components of a step; forms */
 	int64_t steps, block, off;
 	int64_t per2, off2;      /* a second staircase, floor((s + off2) / per2) (0: none) */
 	int64_t *first, *last;   /* per piece, steps (0: the phase's first) */
-	int *form;               /* per piece, its step, block and staircase terms' row in d, j, h */
-	lmp_num *v0;             /* n x nc */
-	lmp_num *d, *j, *h;      /* nf x nc (a shape that comes back shares its form) */
+	int *form;               /* per piece, its row of forms */
+	lmp_vrows v0;            /* per piece, each component at its first step (nc) */
+	lmp_vrows dj;            /* per form, its step, block and staircase terms (d, j, h: 3 nc); a shape
+	                          * that comes back shares its form */
 	lmp_i128 *sums;          /* per piece: its steps, Σ (s - first), Σ ΔK, Σ ΔH */
 } lmp_dpieces;
 /* A step's nc values (exact where they can be); -1 on error. */

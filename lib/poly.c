@@ -135,6 +135,52 @@ lmp_poly_is_const(const lmp_poly *q)
 	return q->nm == 0 || (q->nm == 1 && q->m[0].nf == 0);
 }
 
+/* The variables atom a reads (memo[a]: its mask plus one, 0 not yet). */
+static unsigned atom_vars(const lmp_prog *p, int a, unsigned *memo);
+
+static unsigned
+poly_vars(const lmp_prog *p, const lmp_poly *q, unsigned *memo)
+{
+	unsigned v = 0;
+
+	for (int i = 0; q && i < q->nm; i++)
+		for (int j = 0; j < q->m[i].nf; j++)
+			v |= atom_vars(p, q->m[i].f[j].atom, memo);
+	return v;
+}
+
+static unsigned
+atom_vars(const lmp_prog *p, int a, unsigned *memo)
+{
+	const atom *t = &p->atoms[a];
+	unsigned v = 0;
+
+	if (a < LMP_NVARS)
+		return 1u << a;
+	if (memo[a])
+		return memo[a] - 1;
+	/* a sliding window's aggregates read the step's queries themselves */
+	if (t->op == LMP_OP_WIN_KV || t->op == LMP_OP_WIN_PAIRS || t->op == LMP_OP_WIN_CACHE)
+		v = LMP_QUERY_VARS;
+	for (int i = 0; i < t->nargs; i++)
+		v |= poly_vars(p, t->args[i], memo);
+	memo[a] = v + 1;
+	return v;
+}
+
+unsigned
+lmp_poly_vars(const lmp_prog *p, const lmp_poly *const *q, int n)
+{
+	unsigned *memo = calloc((size_t)p->natoms + 1, sizeof *memo), v = 0;
+
+	if (!memo)
+		return ~0u; /* every variable: nothing is taken for constant */
+	for (int i = 0; i < n; i++)
+		v |= poly_vars(p, q[i], memo);
+	free(memo);
+	return v;
+}
+
 lmp_poly *
 poly_atom(lmp_prog *p, int a)
 {
