@@ -69,6 +69,52 @@ evalp(const char *text, const lmp_runtime *rt)
 	return out;
 }
 
+/* The runtime variables (bits) text reads, folded with a=3, b=5. */
+static unsigned
+varsof(const char *text)
+{
+	static const char *const params[] = {"a", "b"};
+	lmp_err e = {0};
+	lmp_prog *p = lmp_prog_new();
+	lmp_fold_ctx c = {0};
+	lmp_tmpl *t = lmp_tmpl_parse(text, params, 2, &e);
+	lmp_num three = lmp_num_int(3), five = lmp_num_int(5);
+	lmp_poly *args[2], *q;
+	unsigned v = 0xdead;
+
+	if (t) {
+		args[0] = lmp_poly_const(p, &three);
+		args[1] = lmp_poly_const(p, &five);
+		c.prog = p;
+		c.db = db;
+		c.kind = LMP_K_FLOPS;
+		if ((q = lmp_fold(&c, t, args, "test", &e)))
+			v = lmp_poly_vars(p, (const lmp_poly *const *)&q, 1);
+		lmp_tmpl_free(t);
+	}
+
+	lmp_prog_free(p);
+	return v;
+}
+
+/* What a polynomial reads decides which rows a decode step may take
+ * from its first step (evaldoc.c): every variable, through every atom. */
+static void
+test_poly_vars(void)
+{
+	unsigned kv = 1u << LMP_V_KV_TOKENS, tok = 1u << LMP_V_TOKENS, cache = 1u << LMP_V_CACHE_LEN;
+	unsigned w = 1u << LMP_V_W_DTYPE_BYTES;
+
+	ok(varsof("${a} * ${b} + 7") == 0, "poly vars: constants read none", NULL);
+	ok(varsof("{tokens} * ${a} * {w_dtype_bytes}") == (tok | w), "poly vars: a product's variables", NULL);
+	ok(varsof("ceil({kv_tokens} / 16) * ${b} + {tokens}") == (kv | tok), "poly vars: through an opaque atom (ceil)", NULL);
+	ok(varsof("min({cache_len}, 4096) * ${a}") == cache, "poly vars: through min", NULL);
+	ok(varsof("max(ceil(min({cache_len}, ${b} * 100) / 7), 1)") == cache, "poly vars: atoms inside atoms", NULL);
+	ok(varsof("window_kv(1024) * ${a}") == LMP_QUERY_VARS, "poly vars: a window's aggregate reads the whole query",
+		NULL);
+	ok(varsof("{tokens} - {tokens}") == 0, "poly vars: what cancels is not read", NULL);
+}
+
 static void
 is(const char *text, const char *want)
 {
@@ -1093,6 +1139,7 @@ main(void)
 	test_runtime();
 	test_runopts();
 	test_knobs();
+	test_poly_vars();
 	test_numbers();
 	test_json();
 	test_stream();
