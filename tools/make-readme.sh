@@ -4,7 +4,9 @@
 # and the parameter counts of models/), the table of devices (from
 # share/lmp/hardware), the example and its output, and the roofline chart
 # the README shows (docs/).  Writes README.md and docs/ under DIR (default:
-# the checkout).
+# the checkout).  The console examples after it run as a user runs them,
+# with the default engine and calibration, so that their output is what
+# a user sees.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root}
@@ -73,6 +75,33 @@ example() {
 	echo '```'
 }
 
+# A console block: each command as shown, then what it writes, run as a
+# user runs it (the default engine and the shipped calibration) with
+# M=models/meta-llama--Llama-2-7b-hf.populated.json.
+console() {
+	echo '```console'
+	for cmd in "$@"; do
+		echo "\$ $cmd"
+		(cd "$root" && M=models/meta-llama--Llama-2-7b-hf.populated.json env -u LMP_ENGINE -u LMP_CALIBRATION \
+			PATH="$PATH" sh -c "$cmd")
+	done
+	echo '```'
+}
+
+consoles() {
+	console "bin/lmp-inspect meta-llama/Llama-3.1-8B | bin/lmp-ensure | bin/lmp-populate |
+    bin/lmp-eval --totals --seq-len 1 --cache-len 8191 | jq -c '[.totals.param_count, .totals.state_bytes]'" \
+		> "$tmp/tools"
+	console 'M=models/meta-llama--Llama-2-7b-hf.populated.json' \
+		'bin/lmp-eval --totals --batch-size 8 --seq-len 1 --cache-len 4095 < $M | jq -c .totals' > "$tmp/decode-step"
+	console 'bin/lmp-eval --batch-size 8 --prompt-len 1024 --gen-len 128 < $M |
+    bin/lmp-roofline --hardware nvidia-h100-sxm |
+    jq -c '"'"'{ttft_s: .totals.ttft_s, tpot_s: .totals.tpot_s, tokens_per_s: .totals.tokens_per_s, fits: .fit.fits, max_batch_size: .fit.max_batch_size}'"'" \
+		> "$tmp/request"
+	console 'bin/lmp-eval --totals --batch-size 1,8,64 --prompt-len 1024 --gen-len 128 --hardware nvidia-h100-sxm \
+    --fields runtime.batch_size,totals.ttft_s,totals.tpot_s,fit.fits < $M' > "$tmp/fields"
+}
+
 # Replace what lies between <!-- NAME:begin --> and <!-- NAME:end -->.
 splice() {
 	name=$1 file=$2 part=$3
@@ -86,9 +115,10 @@ splice() {
 families > "$tmp/families"
 devices > "$tmp/devices"
 example > "$tmp/example"
+consoles
 mkdir -p "$out/docs"
 [ "$out" = "$root" ] || cp "$root/README.md" "$out/README.md"
-for part in families devices example; do
+for part in families devices example tools decode-step request fields; do
 	grep -q "<!-- $part:begin -->" "$out/README.md" || { echo "make-readme: README.md has no $part markers" >&2; exit 1; }
 	splice "$part" "$out/README.md" "$tmp/$part"
 done
