@@ -100,7 +100,19 @@ load helper
 	ln -s "$ROOT/models" "$d/models"
 	awk -v want="$d/want" -f "$ROOT/tools/man-examples.awk" "$ROOT/man/lmp.7" > "$d/script.sh"
 	[ "$(grep -c '^### ' "$d/want")" -ge 5 ]
-	(cd "$d" && PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) > "$d/got"
+	# as a user runs them: the default engine and calibration
+	(cd "$d" && env -u LMP_ENGINE -u LMP_CALIBRATION PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) > "$d/got"
+	diff -u "$d/want" "$d/got"
+}
+
+@test "the examples of lmp-eval(1) run and print what the page says" {
+	local d="$BATS_TEST_TMPDIR/ex"
+	mkdir -p "$d"
+	ln -s "$ROOT/models/meta-llama--Llama-2-7b-hf.populated.json" "$d/llama2.json"
+	awk -v want="$d/want" -f "$ROOT/tools/man-examples.awk" "$ROOT/man/lmp-eval.1" > "$d/script.sh"
+	[ "$(grep -c '^### ' "$d/want")" -eq 6 ]
+	(cd "$d" && env -u LMP_ENGINE -u LMP_CALIBRATION PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) \
+		> "$d/got" 2>/dev/null
 	diff -u "$d/want" "$d/got"
 }
 
