@@ -568,56 +568,140 @@ twins(lmp_model *m)
 	return m->twin;
 }
 
-/* A decode phase's steps differ in the cache alone, and most rows (the
- * projections, the norms) do not read it: their polynomials' values at
- * one step are every step's.  vars: each row's variables read (bits
- * LMP_V_...); at: the variables of the step kept; raw: its rows as the
- * polynomials gave them (before the engine's passes). */
+/* Consecutive evaluations mostly move a few runtime variables: a decode
+ * phase's steps or a sweep's innermost list the cache alone, a sweep of
+ * engine knobs none; the rows that read none of them (the projections and
+ * norms, where only attention reads the cache) keep their polynomials'
+ * values.  raw: every row's values (before the engine's passes) at the
+ * point at (its variables) and atq (its queries, which a window's
+ * aggregates read: LMP_READS_QUERIES); vars: each row's variables read; masks: the distinct
+ * ones, with their rows; prev: the last point's variables.  Kept only
+ * while it pays: a snapshot is taken where a quarter of the rows read no
+ * variable that moved since the last point, and dropped where fewer than
+ * a quarter keep their values; after 64 points where it did not pay,
+ * it is asked every 64th point only.  LMP_EVAL_NOKEEP evaluates every row (the
+ * tests' comparison). */
+#define KEEP_MASKS 32
 struct lmp_rowkeep {
+	int off;
 	unsigned *vars;
-	lmp_num at[LMP_NVARS];
+	int nmask;
+	unsigned mask[KEEP_MASKS];
+	int mrows[KEEP_MASKS];
+	lmp_num at[LMP_NVARS], prev[LMP_NVARS];
+	int has_prev, ready, natq, idle;
+	lmp_query *atq;
 	lmp_num *raw;
-	int ready;
 };
 
-static void
-keep_start(lmp_model *m, struct lmp_rowkeep *k)
+static struct lmp_rowkeep *
+keep_of(lmp_model *m)
 {
-	memset(k, 0, sizeof *k);
+	struct lmp_rowkeep *k = m->keep;
+	int i, q;
+
+	if (k)
+		return k->off ? NULL : k;
+	k = m->keep = lmp_xcalloc(1, sizeof *k);
+	if ((k->off = getenv("LMP_EVAL_NOKEEP") != NULL))
+		return NULL;
 	k->vars = lmp_xmalloc(sizeof *k->vars * (size_t)(m->nrows + 1));
-	for (int i = 0; i < m->nrows; i++) {
+	for (i = 0; i < m->nrows; i++) {
 		const lmp_row *r = &m->rows[i];
 		k->vars[i] = lmp_poly_vars(m->prog, (const lmp_poly *const *)r->poly, LMP_NKINDS) |
 			lmp_poly_vars(m->prog, (const lmp_poly *const *)r->gemm, LMP_NGEMM) |
 			(r->coll ? lmp_poly_vars(m->prog, (const lmp_poly *const *)&r->coll_bytes, 1) : 0);
+		for (q = 0; q < k->nmask && k->mask[q] != k->vars[i]; q++)
+			;
+		if (q == KEEP_MASKS) {
+			k->off = 1; /* too many kinds of rows to count cheaply */
+			return NULL;
+		}
+		if (q == k->nmask)
+			k->mask[k->nmask++] = k->vars[i];
+		k->mrows[q]++;
 	}
 	k->raw = lmp_xmalloc(sizeof *k->raw * (size_t)(m->nrows + 1) * NV);
-	m->keep = k;
+	return k;
 }
 
-static void
-keep_end(lmp_model *m, struct lmp_rowkeep *k)
+void
+lmp_rowkeep_free(lmp_model *m)
 {
-	free(k->vars);
-	free(k->raw);
+	struct lmp_rowkeep *k = m->keep;
+
+	if (k) {
+		free(k->vars);
+		free(k->atq);
+		free(k->raw);
+		free(k);
+	}
 	m->keep = NULL;
 }
 
-/* Row i's polynomials' values into v: a twin's copied, a kept row's
+/* The variables (bits) that differ between a and the point rt. */
+static unsigned
+moved_from(const lmp_num *a, const lmp_runtime *rt)
+{
+	unsigned moved = 0;
+
+	for (int v = 0; v < LMP_NVARS; v++) {
+		const lmp_num *x = &a[v], *y = &rt->vars[v];
+		/* exact numbers are kept in lowest terms: equal where n and d
+		 * are (a variable is mostly a whole number) */
+		if ((x->exact & y->exact) ? (x->n != y->n) | (x->d != y->d) : !lmp_num_eq(x, y))
+			moved |= 1u << v;
+	}
+	return moved;
+}
+
+/* Rows that read none of the variables moved. */
+static int
+unmoved_rows(const struct lmp_rowkeep *k, unsigned moved)
+{
+	int n = 0;
+
+	for (int q = 0; q < k->nmask; q++)
+		if (!(k->mask[q] & moved))
+			n += k->mrows[q];
+	return n;
+}
+
+/* The rows' polynomials' values: a twin's copied, a row kept (above)
  * taken, else evaluated. */
 static int
 eval_rows(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_err *e)
 {
-	const int *twin = rows ? twins(m) : NULL;
-	struct lmp_rowkeep *kp = rows ? m->keep : NULL;
-	unsigned moved = 0;
-	int i, k;
+	const int *twin;
+	struct lmp_rowkeep *kp;
+	unsigned moved = 0, since;
+	int i, k, use = 0;
 
-	for (k = 0; kp && kp->ready && k < LMP_NVARS; k++)
-		if (!lmp_num_eq(&kp->at[k], &rt->vars[k]))
-			moved |= 1u << k;
-	for (i = 0; rows && i < m->nrows; i++) {
-		if (twin[i] >= 0 || (kp && kp->ready && !(kp->vars[i] & moved))) {
+	if (!rows)
+		return 0;
+	twin = twins(m);
+	if ((kp = keep_of(m)) && kp->idle >= 64 && (kp->idle++ & 63)) {
+		kp = NULL; /* it has not paid lately: asked again every 64 points */
+	} else if (kp) {
+		since = kp->has_prev ? moved_from(kp->prev, rt) : ~0u;
+		memcpy(kp->prev, rt->vars, sizeof kp->prev);
+		kp->has_prev = 1;
+		if (kp->ready) {
+			moved = moved_from(kp->at, rt);
+			if (rt->nqueries != kp->natq ||
+			    (rt->nqueries && memcmp(rt->queries, kp->atq, sizeof *kp->atq * (size_t)rt->nqueries)))
+				moved |= LMP_READS_QUERIES;
+			use = 4 * unmoved_rows(kp, moved) >= m->nrows;
+			kp->ready = use;
+		} else if (4 * unmoved_rows(kp, since) < m->nrows) {
+			kp->idle += !kp->idle || kp->idle < 64;
+			kp = NULL; /* no snapshot here: it would not pay */
+		}
+		if (kp)
+			kp->idle = 0;
+	}
+	for (i = 0; i < m->nrows; i++) {
+		if (twin[i] >= 0 || (use && !(kp->vars[i] & moved))) {
 			/* its polynomials' values (the gemm's check holds as it
 			 * did for the twin); the weight bytes come later */
 			const lmp_num *t = twin[i] >= 0 ? &rows[twin[i] * NV] : &kp->raw[i * NV];
@@ -637,6 +721,10 @@ eval_rows(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_err *e)
 	if (kp && !kp->ready) {
 		memcpy(kp->raw, rows, sizeof *rows * (size_t)m->nrows * NV);
 		memcpy(kp->at, rt->vars, sizeof kp->at);
+		kp->natq = rt->nqueries;
+		kp->atq = lmp_xrealloc(kp->atq, sizeof *kp->atq * (size_t)(rt->nqueries + 1));
+		if (rt->nqueries)
+			memcpy(kp->atq, rt->queries, sizeof *kp->atq * (size_t)rt->nqueries);
 		kp->ready = 1;
 	}
 	return 0;
@@ -1740,8 +1828,6 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 	lmp_num *last = lmp_xmalloc(sizeof *last * (size_t)nc);
 	lmp_err quiet = {0};
 	int64_t per2 = 0, off2 = 0;
-	struct lmp_rowkeep keep;
-	int rc;
 
 	/* a sliding window's first K/V tile: a second staircase, in steps
 	 * (the cache is prompt_len + s at step s) */
@@ -1753,11 +1839,8 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 		if (lmp_attn_window_tiles(m, rt, &bn, &wl, &quiet) == 1)
 			per2 = bn, off2 = g->prompt_len - wl;
 	}
-	keep_start(m, &keep);
-	rc = lmp_dpieces_find(decode_step, decode_shape, &d, steps, nc, rt->kv_block, g->prompt_len + 1, per2, off2, ps,
-		&quiet);
-	keep_end(m, &keep);
-	if (rc <= 0) {
+	if (lmp_dpieces_find(decode_step, decode_shape, &d, steps, nc, rt->kv_block, g->prompt_len + 1, per2, off2, ps,
+		    &quiet) <= 0) {
 		free(last);
 		return 0;
 	}

@@ -297,6 +297,9 @@ enum lmp_var {
 	LMP_V_ABSORBED_KV_TOKENS, /* their keys: sum of cache_len + 1 */
 	LMP_NVARS
 };
+/* lmp_poly_vars' bit for a polynomial that reads the step's queries
+ * themselves (a sliding window's aggregates), not only their sums. */
+#define LMP_READS_QUERIES (1u << LMP_NVARS)
 /* The variables made from the step's queries (the rest are widths). */
 #define LMP_QUERY_VARS \
 	((1u << LMP_V_BATCH_SIZE) | (1u << LMP_V_SEQ_LEN) | (1u << LMP_V_CACHE_LEN) | (1u << LMP_V_TOKENS) | \
@@ -456,7 +459,8 @@ void lmp_prog_set_point(lmp_prog *p, const lmp_runtime *rt);
 int lmp_poly_eval(lmp_prog *p, const lmp_poly *q, lmp_num *out, lmp_err *e);
 int lmp_poly_is_const(const lmp_poly *q);
 /* The runtime variables (bit LMP_V_...) any of q[0..n-1] reads, through
- * every atom (NULL polynomials read none). */
+ * every atom (NULL polynomials read none), and LMP_READS_QUERIES with the
+ * query variables where one reads the queries themselves. */
 unsigned lmp_poly_vars(const lmp_prog *p, const lmp_poly *const *q, int n);
 int lmp_poly_same(const lmp_poly *a, const lmp_poly *b); /* equal polynomials (NULL only as NULL) */
 lmp_poly *lmp_poly_const(lmp_prog *p, const lmp_num *v);
@@ -677,9 +681,9 @@ typedef struct lmp_model {
 	lmp_num *stage_count;
 	int64_t *stage_first;
 	lmp_num *pt_rows; /* lmp_eval_doc's values of a point's rows, kept */
-	/* evaldoc.c: while a decode phase's steps are searched for pieces,
-	 * the rows' values as their polynomials gave them at one step, which a
-	 * row reading no variable that changed since takes as they are */
+	/* evaldoc.c: the rows' values as their polynomials gave them at an
+	 * earlier point, which a row reading no variable that moved since
+	 * takes as they are (lmp_rowkeep_free frees them) */
 	struct lmp_rowkeep *keep;
 	/* --fields in the fused sweep: the whole runtime object of the point
 	 * where its settings were last new (the document's is pruned), their
@@ -690,6 +694,7 @@ typedef struct lmp_model {
 	uint64_t rt_gen;
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
+void lmp_rowkeep_free(lmp_model *m);
 
 /* One kernel of a --totals document as numbers, each the double its text
  * in the document reads as: count, work, the weight format's compute (or

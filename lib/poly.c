@@ -161,7 +161,7 @@ atom_vars(const lmp_prog *p, int a, unsigned *memo)
 		return memo[a] - 1;
 	/* a sliding window's aggregates read the step's queries themselves */
 	if (t->op == LMP_OP_WIN_KV || t->op == LMP_OP_WIN_PAIRS || t->op == LMP_OP_WIN_CACHE)
-		v = LMP_QUERY_VARS;
+		v = LMP_QUERY_VARS | LMP_READS_QUERIES;
 	for (int i = 0; i < t->nargs; i++)
 		v |= poly_vars(p, t->args[i], memo);
 	memo[a] = v + 1;

@@ -170,3 +170,26 @@ setup() {
 	run_split lmp-roofline --hardware nvidia-h100-sxm --calibration none bad.json
 	assert_clean_failure lmp-roofline "per_step"
 }
+
+@test "rows kept from an earlier point (the variables they read did not move) write what evaluating every row writes" {
+	# lmp-eval takes a row's polynomials' values from an earlier point
+	# where none of the runtime variables it reads has moved since (a
+	# decode phase's steps, a sweep's cache lengths or engine knobs);
+	# LMP_EVAL_NOKEEP evaluates every row at every point
+	local M="$ROOT/models"
+	for args in "--batch-size 1,3 --seq-len 1 --cache-len 100,200,4095,4096,9000" \
+		"--totals --hardware nvidia-h100-sxm --engine vllm --batch-size 2,5 --seq-len 1 --cache-len 1000,2000,3000" \
+		"--totals --engine vllm --batch-size 4 --seq-len 1 --cache-len 2048 --kv-block 1,16,32 --gpu-memory-utilization 0.5,0.9" \
+		"--totals --engine vllm --batch-size 1,2 --prompt-len 500 --gen-len 300,5000" \
+		"--totals --engine sglang --tp 1,2 --batch-size 3 --seq-len 1 --cache-len 100,5000,5001" \
+		"--queries 1:4000x2,1:100 --totals" "--queries 1:4000x2,1:100,1:50x3 --engine vllm" \
+		"--totals --w-bit 16,8,4 --kv-bit 16,8 --batch-size 2 --seq-len 1 --cache-len 777"; do
+		for m in meta-llama--Llama-2-7b-hf mistralai--Mistral-7B-v0.1 google--gemma-2-9b deepseek-ai--DeepSeek-V2-Lite \
+			openai--gpt-oss-20b; do
+			lmp-eval $args "$M/$m.populated.json" > a.json 2>/dev/null || true
+			LMP_EVAL_NOKEEP=1 lmp-eval $args "$M/$m.populated.json" > b.json 2>/dev/null || true
+			[ -s a.json ] || fail "$m $args: no output"
+			cmp a.json b.json || fail "$m $args: kept rows and every row evaluated differ"
+		done
+	done
+}
