@@ -450,6 +450,31 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 /* A row's gemm at the point set (rows, its NV slots): m x calls, n, k
  * and calls.  It may not declare more FLOPs than the row counts (its
  * entry's flops as evaluated here; a double may round by an ulp). */
+/* gemm_eval's work where m, n, k and calls are whole numbers of 0 to
+ * 2^62 and the FLOPs 2 m n k calls fit 63 bits, no more than the row's
+ * exact whole FLOPs: 1 done (v set), 0 not (the lmp_num way decides,
+ * with its errors). */
+static int
+gemm_ints(const lmp_num *g, const lmp_num *flops, lmp_num *v)
+{
+	int64_t x[LMP_NGEMM], mc, t;
+
+	for (int k = 0; k < LMP_NGEMM; k++) {
+		if (!g[k].exact || g[k].d != 1 || g[k].n < 0 || g[k].n >= ((lmp_i128)1 << 62))
+			return 0;
+		x[k] = (int64_t)g[k].n;
+	}
+	if (__builtin_mul_overflow(x[LMP_GEMM_M], x[LMP_GEMM_CALLS], &mc) || __builtin_mul_overflow(mc, x[LMP_GEMM_N], &t) ||
+	    __builtin_mul_overflow(t, x[LMP_GEMM_K], &t) || __builtin_mul_overflow(t, (int64_t)2, &t) ||
+	    !flops->exact || flops->d != 1 || (lmp_i128)t > flops->n)
+		return 0;
+	lmp_num_set_int(&v[V_GEMM_MC], mc);
+	v[V_GEMM_N] = g[LMP_GEMM_N];
+	v[V_GEMM_K] = g[LMP_GEMM_K];
+	v[V_GEMM_CALLS] = g[LMP_GEMM_CALLS];
+	return 1;
+}
+
 static int
 gemm_eval(lmp_model *m, const lmp_row *r, lmp_num *v, lmp_err *e)
 {
@@ -463,6 +488,10 @@ gemm_eval(lmp_model *m, const lmp_row *r, lmp_num *v, lmp_err *e)
 	for (k = 0; k < LMP_NGEMM; k++)
 		if (lmp_poly_eval(m->prog, r->gemm[k], &g[k], e))
 			return lmp_prefix(e, "%s: gemm.%s: ", r->path, lmp_gemm_names[k]);
+	/* mostly whole numbers whose products fit 63 bits: the same values
+	 * and checks in native integers */
+	if (gemm_ints(g, &v[LMP_K_FLOPS], v))
+		return 0;
 	if ((rc = lmp_num_mul(&g[LMP_GEMM_M], &g[LMP_GEMM_CALLS], &v[V_GEMM_MC])) ||
 	    (rc = lmp_num_mul(&v[V_GEMM_MC], &g[LMP_GEMM_N], &t)) || (rc = lmp_num_mul(&t, &g[LMP_GEMM_K], &t)) ||
 	    (rc = lmp_num_mul(&t, &two, &t)))
@@ -1529,7 +1558,7 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
  * text written (an integer's is its own; a fraction's is the nearest
  * double's text read back). */
 static double
-as_read(const lmp_num *v)
+as_read_text(const lmp_num *v)
 {
 	char s[LMP_NUM_STRMAX];
 	lmp_num r;
@@ -1539,6 +1568,16 @@ as_read(const lmp_num *v)
 	if (lmp_num_parse(s, (size_t)lmp_num_str(v, s), &r))
 		return NAN;
 	return lmp_num_to_double(&r);
+}
+
+/* inline: a whole number of 64 bits (most) converts in one instruction,
+ * rounded to nearest as strtod reads it */
+static inline double
+as_read(const lmp_num *v)
+{
+	if (v->exact && v->d == 1 && v->n == (int64_t)v->n)
+		return (double)(int64_t)v->n;
+	return as_read_text(v);
 }
 
 /* The fused time sweep (m->hook): the point's kernels as kernels_json
