@@ -94,26 +94,28 @@ load helper
 	done
 }
 
-@test "the examples of lmp(7) run and print what the page says" {
-	local d="$BATS_TEST_TMPDIR/ex"
-	mkdir -p "$d"
-	ln -s "$ROOT/models" "$d/models"
-	awk -v want="$d/want" -f "$ROOT/tools/man-examples.awk" "$ROOT/man/lmp.7" > "$d/script.sh"
-	[ "$(grep -c '^### ' "$d/want")" -ge 5 ]
-	# as a user runs them: the default engine and calibration
-	(cd "$d" && env -u LMP_ENGINE -u LMP_CALIBRATION PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) > "$d/got"
-	diff -u "$d/want" "$d/got"
-}
-
-@test "the examples of lmp-eval(1) run and print what the page says" {
-	local d="$BATS_TEST_TMPDIR/ex"
-	mkdir -p "$d"
-	ln -s "$ROOT/models/meta-llama--Llama-2-7b-hf.populated.json" "$d/llama2.json"
-	awk -v want="$d/want" -f "$ROOT/tools/man-examples.awk" "$ROOT/man/lmp-eval.1" > "$d/script.sh"
-	[ "$(grep -c '^### ' "$d/want")" -eq 6 ]
+# man_examples DIR PAGE N: the EXAMPLES of man/PAGE, at least N of them, run
+# in DIR as a user runs them (the default engine and calibration), print
+# what the page says they print
+man_examples() {
+	local d=$1
+	awk -v want="$d/want" -f "$ROOT/tools/man-examples.awk" "$ROOT/man/$2" > "$d/script.sh"
+	[ "$(grep -c '^### ' "$d/want")" -ge "$3" ]
 	(cd "$d" && env -u LMP_ENGINE -u LMP_CALIBRATION PATH="$ROOT:$ROOT/bin:$PATH" bash -e -o pipefail script.sh) \
 		> "$d/got" 2>/dev/null
 	diff -u "$d/want" "$d/got"
+}
+
+@test "the examples of lmp(7) run and print what the page says" {
+	mkdir -p "$BATS_TEST_TMPDIR/ex"
+	ln -s "$ROOT/models" "$BATS_TEST_TMPDIR/ex/models"
+	man_examples "$BATS_TEST_TMPDIR/ex" lmp.7 5
+}
+
+@test "the examples of lmp-eval(1) run and print what the page says" {
+	mkdir -p "$BATS_TEST_TMPDIR/ex"
+	ln -s "$ROOT/models/meta-llama--Llama-2-7b-hf.populated.json" "$BATS_TEST_TMPDIR/ex/llama2.json"
+	man_examples "$BATS_TEST_TMPDIR/ex" lmp-eval.1 6
 }
 
 @test "the README's generated tables, example and chart are up to date (make readme)" {
