@@ -30,9 +30,9 @@
  * before it.  A shape that comes back (a split count going back and
  * forth, a window's first tile moving on) shares the form (d, j, h) of the
  * last piece fitted and checked in it: a piece of it takes its first
- * step's values and is checked at its second and last steps (and where
- * that form never crossed a block or staircase boundary, at both sides of
- * the first), about three steps where fitting costs tens.  Values are
+ * step's values and is checked on the pairs a fit measures the terms on
+ * and at its last step (reuse), about five steps where fitting costs
+ * tens.  Values are
  * kept as 64-bit integers where they are whole and small (lmp_vrows).
  * Anything else (an inexact value, a form that fails a check, more steps
  * evaluated than the phase has plus 1024, pieces and forms past MAXVALUES
@@ -347,6 +347,35 @@ put_form(struct find *f, int i)
 	f->p->nf = f->p->dj.n;
 }
 
+/* The first step of each pair of steps a piece from s0 to last measures
+ * its terms on (at[q], -1 where the piece has none): the step (a pair
+ * inside one block and one cell of the second staircase: two boundaries
+ * can be next to each other), the block term (the first pair across a
+ * block boundary that is not a staircase step) and the staircase term
+ * (the first pair across a staircase step). */
+static void
+term_pairs(const lmp_dpieces *p, int64_t s0, int64_t last, int64_t at[3])
+{
+	int64_t a, t, u;
+
+	for (a = s0; a < s0 + 2 && (kblocks(p, a + 1) != kblocks(p, a) || hcells(p, a + 1) != hcells(p, a)); a++)
+		;
+	at[0] = a + 1 <= last ? a : -1;
+	at[1] = at[2] = -1;
+	if (p->block > 1) {
+		t = s0 + (p->block - (s0 + p->off) % p->block) % p->block;
+		while (t + 1 <= last && hcells(p, t + 1) != hcells(p, t))
+			t += p->block;
+		if (t + 1 <= last)
+			at[1] = t;
+	}
+	if (p->per2 > 1) {
+		u = s0 + (p->per2 - 1 - (s0 + p->off2) % p->per2);
+		if (u + 1 <= last)
+			at[2] = u;
+	}
+}
+
 /* Fits piece i from step s0: its start, step and block terms; *upto the
  * last step it used.  1 fitted, 0 not this shape, -1 error. */
 static int
@@ -355,7 +384,7 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 	lmp_dpieces *p = f->p;
 	lmp_num *d = f->fv, *j = d + f->nc, *h = j + f->nc;
 	const lmp_num *v, *w;
-	int64_t last = f->lim - 1, a, t, u;
+	int64_t last = f->lim - 1, a, t, u, at[3];
 	int rc, c;
 
 	p->first[i] = s0;
@@ -370,45 +399,34 @@ fit(struct find *f, int i, int64_t s0, int64_t *upto)
 		put_form(f, i);
 		return 1;
 	}
-	/* the step: a pair of steps inside one block and one cell of the
-	 * second staircase (two boundaries can be next to each other) */
-	for (a = s0; a < s0 + 2 && (kblocks(p, a + 1) != kblocks(p, a) || hcells(p, a + 1) != hcells(p, a)); a++)
-		;
-	if (a + 1 <= last) {
+	term_pairs(p, s0, last, at);
+	if ((a = at[0]) >= 0) {
+		/* the step */
 		if ((rc = eval(f, a, &v)) <= 0 || (rc = eval(f, a + 1, &w)) <= 0)
 			return rc;
 		if (diff(w, v, d, f->nc))
 			return 0;
 		*upto = a + 1;
 	}
-	if (p->block > 1) {
-		/* the block term: the first pair across a boundary (and not the
-		 * second staircase's), less the step */
-		t = s0 + (p->block - (s0 + p->off) % p->block) % p->block;
-		while (t + 1 <= last && hcells(p, t + 1) != hcells(p, t))
-			t += p->block;
-		if (t + 1 <= last) {
-			if ((rc = eval(f, t, &v)) <= 0 || (rc = eval(f, t + 1, &w)) <= 0)
-				return rc;
-			if (diff(w, v, j, f->nc) || diff(j, d, j, f->nc))
-				return 0;
-			if (t + 1 > *upto)
-				*upto = t + 1;
-		}
+	if ((t = at[1]) >= 0) {
+		/* the block term: the jump across the boundary, less the step */
+		if ((rc = eval(f, t, &v)) <= 0 || (rc = eval(f, t + 1, &w)) <= 0)
+			return rc;
+		if (diff(w, v, j, f->nc) || diff(j, d, j, f->nc))
+			return 0;
+		if (t + 1 > *upto)
+			*upto = t + 1;
 	}
-	if (p->per2 > 1) {
-		/* the second staircase: the first pair across its boundary,
-		 * less the step (and the block term where a block ends there) */
-		u = s0 + (p->per2 - 1 - (s0 + p->off2) % p->per2);
-		if (u + 1 <= last) {
-			if ((rc = eval(f, u, &v)) <= 0 || (rc = eval(f, u + 1, &w)) <= 0)
-				return rc;
-			if (diff(w, v, h, f->nc) || diff(h, d, h, f->nc) ||
-			    (kblocks(p, u + 1) != kblocks(p, u) && diff(h, j, h, f->nc)))
-				return 0;
-			if (u + 1 > *upto)
-				*upto = u + 1;
-		}
+	if ((u = at[2]) >= 0) {
+		/* the second staircase: the jump across its step, less the
+		 * step (and the block term where a block ends there) */
+		if ((rc = eval(f, u, &v)) <= 0 || (rc = eval(f, u + 1, &w)) <= 0)
+			return rc;
+		if (diff(w, v, h, f->nc) || diff(h, d, h, f->nc) ||
+		    (kblocks(p, u + 1) != kblocks(p, u) && diff(h, j, h, f->nc)))
+			return 0;
+		if (u + 1 > *upto)
+			*upto = u + 1;
 	}
 	put_form(f, i);
 	return 1;
@@ -555,31 +573,37 @@ keep_form(struct find *f, uint64_t sig, int i)
 {
 	int k;
 
+	/* the shapes last used at the end: a full table drops the one
+	 * unused longest (the first) */
 	for (k = 0; k < f->nforms && f->fsig[k] != sig; k++)
 		;
-	if (k == FORMS) /* full: the oldest goes */
-		memmove(f->fsig, f->fsig + 1, sizeof *f->fsig * (FORMS - 1)),
-			memmove(f->fpiece, f->fpiece + 1, sizeof *f->fpiece * (FORMS - 1)), k = FORMS - 1;
-	else if (k == f->nforms)
+	if (k == f->nforms && f->nforms < FORMS)
 		f->nforms++;
-	f->fsig[k] = sig;
-	f->fpiece[k] = i;
+	else if (k == f->nforms)
+		k = 0;
+	memmove(&f->fsig[k], &f->fsig[k + 1], sizeof *f->fsig * (size_t)(f->nforms - 1 - k));
+	memmove(&f->fpiece[k], &f->fpiece[k + 1], sizeof *f->fpiece * (size_t)(f->nforms - 1 - k));
+	f->fsig[f->nforms - 1] = sig;
+	f->fpiece[f->nforms - 1] = i;
 }
 
 /* Piece i from step s0 to the shape's end: its value at s0 with piece
  * k's step, block and staircase terms (piece k of the same shape, fitted
- * and checked in full), where steps s0 + 1 and the shape's last agree
- * with it, and both sides of the first block boundary and staircase step
- * where piece k crossed none (its term is not known).  What else could
- * part the steps from the form inside the shape is what the full check
- * looks for in every piece: a window or chunk boundary, which changes the
- * form for good (the last step would not agree).  1 it holds, 0 not (fit
- * it), -1 error. */
+ * and checked in full), where the steps agree with it at the pairs fit()
+ * measures each term on (term_pairs: a pair inside one block and cell,
+ * the first block boundary that is not a staircase step, the first
+ * staircase step) and at the shape's last step.  So each term is measured
+ * again, as a fit would, and one that piece k could not tell apart (its
+ * block boundaries all staircase steps: the two terms summed in h) fails
+ * where they part.  What else could part the steps from the form inside
+ * the shape is what the full check looks for in every piece: a window or
+ * chunk boundary, which changes the form for good (the last step would not
+ * agree).  1 it holds, 0 not (fit it), -1 error. */
 static int
 reuse(struct find *f, int k, int i, int64_t s0)
 {
 	lmp_dpieces *p = f->p;
-	int64_t last = f->lim - 1, k0 = p->first[k], k1 = p->last[k], t;
+	int64_t last = f->lim - 1, at[3];
 	const lmp_num *v;
 	int rc;
 
@@ -590,19 +614,11 @@ reuse(struct find *f, int k, int i, int64_t s0)
 	p->first[i] = s0;
 	p->last[i] = last;
 	f->fits++;
-	if (s0 < last && ((rc = agrees(f, i, s0 + 1)) <= 0 || (rc = agrees(f, i, last)) <= 0))
-		return rc;
-	if (f->block > 1 && kblocks(p, k1) == kblocks(p, k0)) {
-		t = s0 + (f->block - (s0 + f->off) % f->block) % f->block;
-		if (t + 1 <= last && ((rc = agrees(f, i, t)) <= 0 || (rc = agrees(f, i, t + 1)) <= 0))
+	term_pairs(p, s0, last, at);
+	for (int q = 0; q < 3; q++)
+		if (at[q] >= 0 && ((rc = agrees(f, i, at[q])) <= 0 || (rc = agrees(f, i, at[q] + 1)) <= 0))
 			return rc;
-	}
-	if (p->per2 > 1 && hcells(p, k1) == hcells(p, k0)) {
-		t = s0 + (p->per2 - 1 - (s0 + p->off2) % p->per2);
-		if (t + 1 <= last && ((rc = agrees(f, i, t)) <= 0 || (rc = agrees(f, i, t + 1)) <= 0))
-			return rc;
-	}
-	return 1;
+	return s0 < last ? agrees(f, i, last) : 1;
 }
 
 /* Each piece's steps and its block and staircase steps over them, each
@@ -674,6 +690,7 @@ lmp_dpieces_find(lmp_dstep_fn at, lmp_dshape_fn shape, void *ctx, int64_t steps,
 			if (k >= 0 && (rc = reuse(&f, k, i, s0)) != 0) {
 				if (rc < 0)
 					break;
+				keep_form(&f, f.ssig, k); /* used last */
 				s0 = f.lim;
 				continue;
 			}

@@ -869,8 +869,9 @@ typedef struct lmp_gen {
 int lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e);
 
 /* decpieces.c: a decode phase's per-step work as pieces of steps over
- * which every quantity is q0 + d (s - first) + j (K(s) - K(first)), K(s) =
- * ceil((s + off) / block) where block > 1 (lmp-eval(1) "per_step"). */
+ * which every quantity is q0 + d (s - first) + j (K(s) - K(first)) +
+ * h (H(s) - H(first)), K(s) = ceil((s + off) / block) where block > 1,
+ * H(s) = floor((s + off2) / per2) where per2 > 1 (lmp-eval(1) "per_step"). */
 /* Rows of w values (decpieces.c): a whole number below 2^62 in size
  * (bytes, FLOPs: most) as a 64-bit integer, any other value as an lmp_num
  * kept beside (the integer reads LMP_VWIDE). */
