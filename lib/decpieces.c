@@ -32,8 +32,8 @@
  * last piece fitted and checked in it: a piece of it takes its first
  * step's values and is checked on the pairs a fit measures the terms on
  * and at its last step (reuse), about five steps where fitting costs
- * tens.  Values are
- * kept as 64-bit integers where they are whole and small (lmp_vrows).
+ * tens.  Values are kept as 64-bit integers where they are whole and
+ * small (lmp_vrows).
  * Anything else (an inexact value, a form that fails a check, more steps
  * evaluated than the phase has plus 1024, pieces and forms past MAXVALUES
  * values, 64 MiB) is "not this shape": the caller evaluates every step
@@ -257,6 +257,8 @@ static void
 compact(struct find *f, int i)
 {
 	const lmp_dpieces *p = f->p;
+	const int64_t *a = vr_row(&p->v0, i), *b = vr_row(&p->dj, p->form[i]);
+	int64_t x[4];
 
 	if (!f->c64) {
 		f->c64 = lmp_xmalloc(sizeof *f->c64 * 4 * (size_t)f->nc);
@@ -265,9 +267,6 @@ compact(struct find *f, int i)
 		f->vc = f->kc + f->nc;
 		f->sc = f->vc + f->nc;
 	}
-	const int64_t *a = vr_row(&p->v0, i), *b = vr_row(&p->dj, p->form[i]);
-	int64_t x[4];
-
 	f->nk = f->nv = f->ns = 0;
 	for (int c = 0; c < f->nc; c++) {
 		x[0] = a[c], x[1] = b[c], x[2] = b[p->nc + c], x[3] = b[2 * p->nc + c];
@@ -344,7 +343,6 @@ put_form(struct find *f, int i)
 {
 	f->p->form[i] = f->p->dj.n;
 	vr_put(&f->p->dj, f->p->dj.n, f->fv);
-	f->p->nf = f->p->dj.n;
 }
 
 /* The first step of each pair of steps a piece from s0 to last measures
@@ -376,8 +374,8 @@ term_pairs(const lmp_dpieces *p, int64_t s0, int64_t last, int64_t at[3])
 	}
 }
 
-/* Fits piece i from step s0: its start, step and block terms; *upto the
- * last step it used.  1 fitted, 0 not this shape, -1 error. */
+/* Fits piece i from step s0: its start, step, block and staircase terms;
+ * *upto the last step it used.  1 fitted, 0 not this shape, -1 error. */
 static int
 fit(struct find *f, int i, int64_t s0, int64_t *upto)
 {
@@ -774,7 +772,6 @@ mac(lmp_i128 *acc, lmp_i128 a, lmp_i128 b)
 
 	return __builtin_mul_overflow(a, b, &t) || __builtin_add_overflow(*acc, t, acc);
 }
-
 
 /* Component c summed in 128-bit integers where every term is whole and
  * nothing overflows (mostly: bytes and FLOPs): 1 done, 0 not. */

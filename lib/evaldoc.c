@@ -447,9 +447,6 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 	return 0;
 }
 
-/* A row's gemm at the point set (rows, its NV slots): m x calls, n, k
- * and calls.  It may not declare more FLOPs than the row counts (its
- * entry's flops as evaluated here; a double may round by an ulp). */
 /* gemm_eval's work where m, n, k and calls are whole numbers of 0 to
  * 2^62 and the FLOPs 2 m n k calls fit 63 bits, no more than the row's
  * exact whole FLOPs: 1 done (v set), 0 not (the lmp_num way decides,
@@ -475,6 +472,9 @@ gemm_ints(const lmp_num *g, const lmp_num *flops, lmp_num *v)
 	return 1;
 }
 
+/* A row's gemm at the point set (rows, its NV slots): m x calls, n, k
+ * and calls.  It may not declare more FLOPs than the row counts (its
+ * entry's flops as evaluated here; a double may round by an ulp). */
 static int
 gemm_eval(lmp_model *m, const lmp_row *r, lmp_num *v, lmp_err *e)
 {
@@ -603,13 +603,13 @@ twins(lmp_model *m)
  * norms, where only attention reads the cache) keep their polynomials'
  * values.  raw: every row's values (before the engine's passes) at the
  * point at (its variables) and atq (its queries, which a window's
- * aggregates read: LMP_READS_QUERIES); vars: each row's variables read; masks: the distinct
- * ones, with their rows; prev: the last point's variables.  Kept only
- * while it pays: a snapshot is taken where a quarter of the rows read no
- * variable that moved since the last point, and dropped where fewer than
- * a quarter keep their values; after 64 points where it did not pay,
- * it is asked every 64th point only.  LMP_EVAL_NOKEEP evaluates every row (the
- * tests' comparison). */
+ * aggregates read: LMP_READS_QUERIES); vars: each row's variables read;
+ * masks: the distinct ones, with their rows; prev: the last point's
+ * variables.  Kept only while it pays: a snapshot is taken where a
+ * quarter of the rows read no variable that moved since the last point,
+ * and dropped where fewer than a quarter keep their values; after 64
+ * points where it did not pay, it is asked every 64th point only.
+ * LMP_EVAL_NOKEEP evaluates every row (the tests' comparison). */
 #define KEEP_MASKS 32
 struct lmp_rowkeep {
 	int off;
@@ -723,7 +723,8 @@ eval_rows(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_err *e)
 			use = 4 * unmoved_rows(kp, moved) >= m->nrows;
 			kp->ready = use;
 		} else if (4 * unmoved_rows(kp, since) < m->nrows) {
-			kp->idle += !kp->idle || kp->idle < 64;
+			if (kp->idle < 64)
+				kp->idle++;
 			kp = NULL; /* no snapshot here: it would not pay */
 		}
 		if (kp)

@@ -884,14 +884,14 @@ typedef struct lmp_vrows {
 	lmp_num *xv;           /* and value */
 } lmp_vrows;
 typedef struct lmp_dpieces {
-	int n, nc, nf;           /* pieces; components of a step; forms */
+	int n, nc;               /* pieces; components of a step */
 	int64_t steps, block, off;
 	int64_t per2, off2;      /* a second staircase, floor((s + off2) / per2) (0: none) */
 	int64_t *first, *last;   /* per piece, steps (0: the phase's first) */
 	int *form;               /* per piece, its row of forms */
 	lmp_vrows v0;            /* per piece, each component at its first step (nc) */
-	lmp_vrows dj;            /* per form, its step, block and staircase terms (d, j, h: 3 nc); a shape
-	                          * that comes back shares its form */
+	lmp_vrows dj;            /* per form (dj.n of them), its step, block and staircase terms (d, j, h:
+	                          * 3 nc); a shape that comes back shares its form */
 	lmp_i128 *sums;          /* per piece: its steps, Σ (s - first), Σ ΔK, Σ ΔH */
 } lmp_dpieces;
 /* A step's nc values (exact where they can be); -1 on error. */

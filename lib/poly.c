@@ -171,10 +171,8 @@ atom_vars(const lmp_prog *p, int a, unsigned *memo)
 unsigned
 lmp_poly_vars(const lmp_prog *p, const lmp_poly *const *q, int n)
 {
-	unsigned *memo = calloc((size_t)p->natoms + 1, sizeof *memo), v = 0;
+	unsigned *memo = lmp_xcalloc((size_t)p->natoms + 1, sizeof *memo), v = 0;
 
-	if (!memo)
-		return ~0u; /* every variable: nothing is taken for constant */
 	for (int i = 0; i < n; i++)
 		v |= poly_vars(p, q[i], memo);
 	free(memo);

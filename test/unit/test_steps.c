@@ -334,13 +334,13 @@ test_back(void)
 		e.msg);
 	for (int c = 0; c < 3; c++)
 		good &= !lmp_dpieces_sum(&p, c, &v) && lmp_num_eq(&v, &want[c]);
-	snprintf(got, sizeof got, "%d pieces, %d forms", p.n, p.nf);
+	snprintf(got, sizeof got, "%d pieces, %d forms", p.n, p.dj.n);
 	ok(good, "shapes that come back: the sums are the step-by-step sums, exactly (a window fills inside one)", got);
 	/* 782 segments, one of them cut where the window fills: 783 pieces */
 	ok(p.n == 783, "shapes that come back: a piece a segment, and the window's", got);
 	/* the two shapes' forms, the window's two and the one past it: a
 	 * handful, not a form a piece */
-	ok(p.nf <= 6, "shapes that come back: the pieces share their shape's form", got);
+	ok(p.dj.n <= 6, "shapes that come back: the pieces share their shape's form", got);
 	/* a segment whose shape came before costs the pairs its terms are
 	 * measured on (the step's, the first block boundary's) and its last
 	 * step: about 5 a segment, where fitting and checking each took 30 */
