@@ -20,18 +20,6 @@ lmp_buf_grow(lmp_buf *b, size_t need)
 }
 
 void
-lmp_buf_puts(lmp_buf *b, const char *s)
-{
-	lmp_buf_add(b, s, strlen(s));
-}
-
-void
-lmp_buf_putc(lmp_buf *b, char c)
-{
-	lmp_buf_add(b, &c, 1);
-}
-
-void
 lmp_buf_printf(lmp_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -1445,14 +1445,61 @@ stage_counts(lmp_model *m, lmp_err *e)
 	return 0;
 }
 
+static const int stage_kinds[NS] = {LMP_K_PARAM_COUNT, V_WEIGHT_BYTES, LMP_K_STATE, LMP_K_FLOPS};
+
+/* v as a whole 64-bit number in *x, else 0 */
+static inline int
+whole64(const lmp_num *v, int64_t *x)
+{
+	if (!v->exact || v->d != 1 || v->n != (int64_t)v->n)
+		return 0;
+	*x = (int64_t)v->n;
+	return 1;
+}
+
+/* stage_sums in 64-bit integers, where every count and value is whole and
+ * no product or sum passes 2^63 (nearly always): the same sums, without an
+ * lmp_num operation per row and kind.  0 where it does not apply. */
+static int
+stage_sums64(const lmp_model *m, const lmp_num *rows, const lmp_num *more, int s, lmp_num *out)
+{
+	const lmp_num *count = &m->stage_count[(size_t)s * (size_t)m->nrows];
+	int64_t acc[NS] = {0}, c, v, w;
+
+	for (int i = 0; i < m->nrows; i++) {
+		const lmp_row *r = &m->rows[i];
+		if (r->coll || lmp_num_is_zero(&count[i]))
+			continue;
+		if (!whole64(&count[i], &c))
+			return 0;
+		for (int k = 0; k < NS; k++) {
+			const lmp_num *src = more && k != S_FLOPS ? more : rows;
+			if (r->tied && (k == S_PARAMS || k == S_WEIGHTS))
+				continue;
+			if (!whole64(&src[i * NV + stage_kinds[k]], &v))
+				return 0;
+			if (more && k == S_FLOPS &&
+			    (!whole64(&more[i * NV + stage_kinds[k]], &w) || __builtin_add_overflow(v, w, &v)))
+				return 0;
+			if (__builtin_mul_overflow(c, v, &v) || __builtin_add_overflow(acc[k], v, &acc[k]))
+				return 0;
+		}
+	}
+	for (int k = 0; k < NS; k++)
+		lmp_num_set_int(&out[k], acc[k]);
+	return 1;
+}
+
 static int
 stage_sums(const lmp_model *m, const lmp_num *rows, const lmp_num *more, int s, lmp_num *out, lmp_err *e)
 {
-	static const int kinds[NS] = {LMP_K_PARAM_COUNT, V_WEIGHT_BYTES, LMP_K_STATE, LMP_K_FLOPS};
+	const int *kinds = stage_kinds;
 	const lmp_num *count = &m->stage_count[(size_t)s * (size_t)m->nrows];
 	lmp_num v;
 	int i, k, rc = 0;
 
+	if (stage_sums64(m, rows, more, s, out))
+		return 0;
 	for (k = 0; k < NS; k++)
 		out[k] = lmp_num_int(0);
 	for (i = 0; i < m->nrows && !rc; i++) {
@@ -1497,6 +1544,7 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 	const int64_t *first;
 	lmp_num st[NS], all[NS], best[NS], per = lmp_num_int((lmp_i128)m->tp * m->dp), t, u;
 	int s, k, top = 0, rc = 0;
+	size_t at, top_at = 0, top_len = 0; /* the top stage's sums' text in b */
 
 	if (stage_counts(m, e))
 		return -1;
@@ -1522,14 +1570,17 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 		lmp_buf_putc(b, ',');
 		i128(b, first[s + 1] - 1);
 		LIT(b, "],");
+		at = b->len;
 		sums_json(b, st);
-		lmp_buf_puts(b, s + 1 < m->pp ? "}," : "}");
 		lmp_num_add(&st[S_WEIGHTS], &st[S_STATE], &t);
 		lmp_num_add(&best[S_WEIGHTS], &best[S_STATE], &u);
 		if (s == 0 || lmp_num_cmp(&t, &u) > 0) {
 			memcpy(best, st, sizeof st);
 			top = s;
+			top_at = at;
+			top_len = b->len - at;
 		}
+		lmp_buf_puts(b, s + 1 < m->pp ? "}," : "}");
 		for (k = 0; k < NS && !rc; k++)
 			if (!(rc = lmp_num_mul(&st[k], &per, &t)))
 				rc = lmp_num_add(&all[k], &t, &all[k]);
@@ -1541,7 +1592,10 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 	LIT(b, "],\"device\":{\"stage\":");
 	i128(b, top);
 	lmp_buf_putc(b, ',');
-	sums_json(b, best);
+	/* the top stage's sums, as written in "stages" */
+	lmp_buf_grow(b, top_len);
+	memcpy(b->s + b->len, b->s + top_at, top_len);
+	b->len += top_len;
 	LIT(b, "},\"all_devices\":{");
 	sums_json(b, all);
 	lmp_buf_putc(b, '}');

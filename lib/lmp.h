@@ -84,8 +84,20 @@ lmp_buf_add(lmp_buf *b, const char *s, size_t n)
 	b->len += n;
 	b->s[b->len] = '\0';
 }
-void lmp_buf_puts(lmp_buf *b, const char *s);
-void lmp_buf_putc(lmp_buf *b, char c);
+/* inline: a literal's length is then known where it is written */
+static inline void
+lmp_buf_puts(lmp_buf *b, const char *s)
+{
+	lmp_buf_add(b, s, strlen(s));
+}
+static inline void
+lmp_buf_putc(lmp_buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		lmp_buf_grow(b, 1);
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
+}
 void lmp_buf_printf(lmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lmp_buf_free(lmp_buf *b);
 int lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e);
