@@ -155,9 +155,43 @@ int lmp_num_is_zero(const lmp_num *a);
 int lmp_num_sign(const lmp_num *a);
 double lmp_num_to_double(const lmp_num *a);
 /* Each writes *r and returns an lmp_numerr. */
-int lmp_num_add(const lmp_num *a, const lmp_num *b, lmp_num *r);
-int lmp_num_sub(const lmp_num *a, const lmp_num *b, lmp_num *r);
-int lmp_num_mul(const lmp_num *a, const lmp_num *b, lmp_num *r);
+/* add, sub and mul: whole 64-bit operands (nearly all) inline, the rest
+ * (128-bit, fractions, doubles) in num.c */
+int lmp_num_add_any(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_sub_any(const lmp_num *a, const lmp_num *b, lmp_num *r);
+int lmp_num_mul_any(const lmp_num *a, const lmp_num *b, lmp_num *r);
+static inline int
+lmp_num_small_ints(const lmp_num *a, const lmp_num *b)
+{
+	return a->exact && b->exact && a->d == 1 && b->d == 1 && a->n == (int64_t)a->n && b->n == (int64_t)b->n;
+}
+static inline int
+lmp_num_add(const lmp_num *a, const lmp_num *b, lmp_num *r)
+{
+	int64_t s;
+
+	if (lmp_num_small_ints(a, b) && !__builtin_add_overflow((int64_t)a->n, (int64_t)b->n, &s))
+		return lmp_num_set_int(r, s);
+	return lmp_num_add_any(a, b, r);
+}
+static inline int
+lmp_num_sub(const lmp_num *a, const lmp_num *b, lmp_num *r)
+{
+	int64_t s;
+
+	if (lmp_num_small_ints(a, b) && !__builtin_sub_overflow((int64_t)a->n, (int64_t)b->n, &s))
+		return lmp_num_set_int(r, s);
+	return lmp_num_sub_any(a, b, r);
+}
+static inline int
+lmp_num_mul(const lmp_num *a, const lmp_num *b, lmp_num *r)
+{
+	int64_t s;
+
+	if (lmp_num_small_ints(a, b) && !__builtin_mul_overflow((int64_t)a->n, (int64_t)b->n, &s))
+		return lmp_num_set_int(r, s);
+	return lmp_num_mul_any(a, b, r);
+}
 int lmp_num_div(const lmp_num *a, const lmp_num *b, lmp_num *r);
 int lmp_num_floordiv(const lmp_num *a, const lmp_num *b, lmp_num *r);
 int lmp_num_mod(const lmp_num *a, const lmp_num *b, lmp_num *r);

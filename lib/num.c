@@ -130,16 +130,13 @@ mk(lmp_i128 n, lmp_i128 d, lmp_num *r)
 }
 
 /* Both are integers of 64 bits: the common case of a sweep, which
- * lmp_num_add, _sub, _mul and _div try first, before the general code (kept out
- * of line: its 128-bit arithmetic needs a frame this path does not). */
-static inline int
-small_ints(const lmp_num *a, const lmp_num *b)
-{
-	return a->exact && b->exact && a->d == 1 && b->d == 1 && a->n == (int64_t)a->n && b->n == (int64_t)b->n;
-}
+ * lmp_num_add, _sub and _mul (inline, lmp.h) and _div try first; the
+ * general code (_any) is out of line: its 128-bit arithmetic needs a frame
+ * that path does not. */
+#define small_ints lmp_num_small_ints
 
-static __attribute__((noinline)) int
-add_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
+int
+lmp_num_add_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
 {
 	lmp_i128 n, x, y, d, g;
 
@@ -161,15 +158,6 @@ add_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
 	return fromd(lmp_num_to_double(a) + lmp_num_to_double(b), r);
 }
 
-int
-lmp_num_add(const lmp_num *a, const lmp_num *b, lmp_num *r)
-{
-	int64_t s;
-
-	if (small_ints(a, b) && !__builtin_add_overflow((int64_t)a->n, (int64_t)b->n, &s))
-		return lmp_num_set_int(r, s);
-	return add_any(a, b, r);
-}
 
 int
 lmp_num_neg(const lmp_num *a, lmp_num *r)
@@ -183,19 +171,16 @@ lmp_num_neg(const lmp_num *a, lmp_num *r)
 }
 
 int
-lmp_num_sub(const lmp_num *a, const lmp_num *b, lmp_num *r)
+lmp_num_sub_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
 {
 	lmp_num nb;
-	int64_t s;
 
-	if (small_ints(a, b) && !__builtin_sub_overflow((int64_t)a->n, (int64_t)b->n, &s))
-		return lmp_num_set_int(r, s);
 	lmp_num_neg(b, &nb);
 	return lmp_num_add(a, &nb, r);
 }
 
-static __attribute__((noinline)) int
-mul_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
+int
+lmp_num_mul_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
 {
 	lmp_i128 g1, g2, n, d;
 
@@ -220,15 +205,6 @@ mul_any(const lmp_num *a, const lmp_num *b, lmp_num *r)
 	return fromd(lmp_num_to_double(a) * lmp_num_to_double(b), r);
 }
 
-int
-lmp_num_mul(const lmp_num *a, const lmp_num *b, lmp_num *r)
-{
-	int64_t s;
-
-	if (small_ints(a, b) && !__builtin_mul_overflow((int64_t)a->n, (int64_t)b->n, &s))
-		return lmp_num_set_int(r, s);
-	return mul_any(a, b, r);
-}
 
 int
 lmp_num_div(const lmp_num *a, const lmp_num *b, lmp_num *r)
