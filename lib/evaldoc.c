@@ -1457,6 +1457,16 @@ whole64(const lmp_num *v, int64_t *x)
 	return 1;
 }
 
+/* acc += c x (v's whole 64-bit value): 0 where v is not one or the sum
+ * passes 2^63 */
+static inline int
+add64(int64_t *acc, int64_t c, const lmp_num *v)
+{
+	int64_t x;
+
+	return whole64(v, &x) && !__builtin_mul_overflow(c, x, &x) && !__builtin_add_overflow(*acc, x, acc);
+}
+
 /* stage_sums in 64-bit integers, where every count and value is whole and
  * no product or sum passes 2^63 (nearly always): the same sums, without an
  * lmp_num operation per row and kind.  0 where it does not apply. */
@@ -1464,26 +1474,24 @@ static int
 stage_sums64(const lmp_model *m, const lmp_num *rows, const lmp_num *more, int s, lmp_num *out)
 {
 	const lmp_num *count = &m->stage_count[(size_t)s * (size_t)m->nrows];
-	int64_t acc[NS] = {0}, c, v, w;
+	int64_t acc[NS] = {0}, c, f, g;
 
 	for (int i = 0; i < m->nrows; i++) {
-		const lmp_row *r = &m->rows[i];
-		if (r->coll || lmp_num_is_zero(&count[i]))
+		const lmp_num *x = &rows[i * NV], *y = more ? &more[i * NV] : x;
+		if (m->rows[i].coll || (count[i].exact && count[i].n == 0))
 			continue;
 		if (!whole64(&count[i], &c))
 			return 0;
-		for (int k = 0; k < NS; k++) {
-			const lmp_num *src = more && k != S_FLOPS ? more : rows;
-			if (r->tied && (k == S_PARAMS || k == S_WEIGHTS))
-				continue;
-			if (!whole64(&src[i * NV + stage_kinds[k]], &v))
-				return 0;
-			if (more && k == S_FLOPS &&
-			    (!whole64(&more[i * NV + stage_kinds[k]], &w) || __builtin_add_overflow(v, w, &v)))
-				return 0;
-			if (__builtin_mul_overflow(c, v, &v) || __builtin_add_overflow(acc[k], v, &acc[k]))
-				return 0;
-		}
+		if (!m->rows[i].tied &&
+		    (!add64(&acc[S_PARAMS], c, &y[stage_kinds[S_PARAMS]]) || !add64(&acc[S_WEIGHTS], c, &y[stage_kinds[S_WEIGHTS]])))
+			return 0;
+		if (!add64(&acc[S_STATE], c, &y[stage_kinds[S_STATE]]))
+			return 0;
+		/* the flops of rows and more together */
+		if (!whole64(&x[stage_kinds[S_FLOPS]], &f) ||
+		    (more && (!whole64(&more[i * NV + stage_kinds[S_FLOPS]], &g) || __builtin_add_overflow(f, g, &f))) ||
+		    __builtin_mul_overflow(c, f, &f) || __builtin_add_overflow(acc[S_FLOPS], f, &acc[S_FLOPS]))
+			return 0;
 	}
 	for (int k = 0; k < NS; k++)
 		lmp_num_set_int(&out[k], acc[k]);
