@@ -12,14 +12,6 @@
 static const unsigned char ends_token[256] = {[','] = 1, [':'] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1,
 	['\r'] = 1, ['\n'] = 1, ['{'] = 1, ['['] = 1, ['"'] = 1};
 
-const char *
-lmp_jscan_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
 /* p at '"': just past the closing quote, or NULL.  memchr finds the
  * quotes; one after an odd run of backslashes is escaped.  Raw control
  * characters are left to the strict parse of the entries that are used. */

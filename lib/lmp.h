@@ -1536,7 +1536,14 @@ void lmp_progress_end(lmp_progress *p);
 /* jscan.c: JSON text scanned in place: past whitespace, past a string (p
  * at its quote), past one whole value (brackets matched, strings closed);
  * NULL where the text ends first or is not JSON's shape. */
-const char *lmp_jscan_ws(const char *p, const char *end);
+/* inline: --fields and the lazy database call it around every member */
+static inline const char *
+lmp_jscan_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
 const char *lmp_jscan_string(const char *p, const char *end);
 const char *lmp_jscan_value(const char *p, const char *end);
 /* Past one value of text known to be JSON (lmp's own): only the nesting is
