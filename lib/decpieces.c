@@ -823,6 +823,15 @@ lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out)
 	return form_at(p, p->n - 1, c, p->last[p->n - 1], out) ? -1 : 0;
 }
 
+/* An integer's text (printf's costs more than a piece's values) */
+static void
+int_json(lmp_buf *b, int64_t v)
+{
+	char s[LMP_NUM_STRMAX];
+
+	lmp_buf_add(b, s, (size_t)lmp_i128_str(v, s));
+}
+
 /* One quantity of piece i: [q0, d] or, paged, [q0, d, j], q0 its value
  * at the step the written piece starts at. */
 static void
@@ -880,7 +889,8 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 	lmp_buf_puts(b, ",\"per_step\":{");
 	if (p->block > 1) {
 		lmp_buf_puts(b, "\"block\":");
-		lmp_buf_printf(b, "%lld,", (long long)p->block);
+		int_json(b, p->block);
+		lmp_buf_putc(b, ',');
 	}
 	lmp_buf_puts(b, "\"pieces\":[");
 	for (i = 0; i < p->n; i = k) {
@@ -899,13 +909,17 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 			z = stairs ? a + (p->per2 - 1 - (a + p->off2) % p->per2) : p->last[k - 1];
 			if (z > p->last[k - 1])
 				z = p->last[k - 1];
-			lmp_buf_printf(b, "%s{\"first\":%lld,\"last\":%lld", i || a > p->first[i] ? "," : "", (long long)a,
-				(long long)z);
+			lmp_buf_puts(b, i || a > p->first[i] ? ",{\"first\":" : "{\"first\":");
+			int_json(b, a);
+			lmp_buf_puts(b, ",\"last\":");
+			int_json(b, z);
 			for (q = 0; q < ncs; q++) {
 				lmp_num q0 = v0_of(p, i, lc[q]);
 				if (a > p->first[i])
 					form_at(p, i, lc[q], a, &q0);
-				lmp_buf_printf(b, ",\"%s\":", names[q]);
+				lmp_buf_puts(b, ",\"");
+				lmp_buf_puts(b, names[q]);
+				lmp_buf_puts(b, "\":");
 				coef_json(b, p, i, lc[q], &q0);
 			}
 			lmp_buf_putc(b, '}');
