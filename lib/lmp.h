@@ -1154,7 +1154,8 @@ typedef struct lmp_tsum {
 	int bad;    /* a term out of range, negative or not finite: the sum is NAN */
 } lmp_tsum;
 void lmp_tsum_add(lmp_tsum *s, double count, double t);
-void lmp_tsum_addn(lmp_tsum *const *s, const double *t, int n, double count); /* s[i] += count x t[i] */
+/* a kernel's time, compute, memory and launch: s[0..3] += count x each */
+void lmp_tsum_kernel(lmp_tsum *const s[4], const lmp_ktime *kt, double count);
 void lmp_tsum_merge(lmp_tsum *s, const lmp_tsum *a);
 double lmp_tsum_value(const lmp_tsum *s);
 

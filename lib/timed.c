@@ -214,7 +214,25 @@ set_collective(struct lmp_titem *it, int kind, const char *group, double n, doub
 	it->coll = kind;
 	it->n = (int)n;
 	it->cbytes = bytes;
+	if (it->fkind != kind || it->fn != it->n) {
+		lmp_num f;
+		it->fok = !lmp_coll_link_factor(kind, it->n, &f);
+		it->fac = it->fok ? lmp_num_to_double(&f) : 0;
+		it->fkind = kind;
+		it->fn = it->n;
+	}
 	return 0;
+}
+
+/* lmp_coll_time(it->coll, it->n, it->cbytes, bw, 0), the same operations
+ * on the factor set_collective kept (its zero latency term too: it turns
+ * a -0 into 0). */
+static double
+coll_time(const struct lmp_titem *it, double bw)
+{
+	if (it->n < 2 || !it->fok)
+		return 0;
+	return it->fac * it->cbytes / bw + lmp_coll_steps(it->coll, it->n) * 0.0;
 }
 
 /* A collective row of a document. */
@@ -297,7 +315,7 @@ lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const
 
 	if (n > P->cap) {
 		free(P->it);
-		P->it = lmp_xmalloc(sizeof *P->it * (size_t)n);
+		P->it = lmp_xcalloc((size_t)n, sizeof *P->it); /* no factor kept (fkind 0) */
 		P->cap = n;
 	}
 	P->n = n;
@@ -470,7 +488,7 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 
 	if (it->coll) {
 		double bw = it->bw * q->link_fraction;
-		double tc = lmp_coll_time(it->coll, it->n, it->cbytes, bw, 0) +
+		double tc = coll_time(it, bw) +
 			it->steps * lmp_coll_steps(it->coll, it->n) * it->lat;
 		if (ann) {
 			lmp_emit w = {.obj = it->row};
@@ -497,8 +515,7 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 	}
 	{
 		lmp_tsum *const to[4] = {&x[0], &x[1], &x[2], &x[4]};
-		const double t4[4] = {kt.time, kt.compute, kt.memory, kt.launch};
-		lmp_tsum_addn(to, t4, 4, it->count);
+		lmp_tsum_kernel(to, &kt, it->count);
 	}
 }
 

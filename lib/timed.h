@@ -17,6 +17,11 @@ struct lmp_titem {
 	 * and the phase's steps (each pays the latencies again) */
 	int n, cross;
 	double cbytes, bw, lat, steps;
+	/* its link factor as a double (lmp_coll_link_factor), kept for the
+	 * kind and size it was worked out for (fkind 0: none yet): the fused
+	 * sweep sets the collective again at every point */
+	int fkind, fn, fok;
+	double fac;
 	/* a decode row with per_step: one step's kernel and its steps' work,
 	 * timed step by step (timesteps.c); sw.n 0 otherwise */
 	lmp_kernel ks;

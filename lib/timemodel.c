@@ -137,10 +137,81 @@ tsum_units(double t, lmp_i128 *out)
 	return 0;
 }
 
+/* One term's product c x t (tsum_prod) the long way, through tsum_units:
+ * t below 2^-28 s, out of range, negative or not finite.  Out of line:
+ * the common term never comes here. */
+static __attribute__((noinline)) lmp_i128
+tsum_prod_slow(double t, int64_t c)
+{
+	lmp_i128 u, prod;
+
+	if (!(t >= 0) || !isfinite(t) || tsum_units(t, &u))
+		return -1;
+	/* below 2^73 units (8 ms) times a count below 2^54 cannot pass
+	 * 2^127: a plain product */
+	if (u < (lmp_i128)1 << 73)
+		return u * (lmp_i128)c;
+	if (__builtin_mul_overflow(u, (lmp_i128)c, &prod))
+		return -1;
+	return prod;
+}
+
+/* c x t in units for a whole count c in (0, 2^53], or -1 where the term
+ * makes the sum bad; lim is tsum_lim(c).  Where t is 2^-28 s or more,
+ * t x 2^80 is a whole number: t's significand m shifted left by
+ * sh = exponent - 995.  Where c << sh still fits 64 bits (sh <= lim), the
+ * product is m x (c << sh), one multiply, below 2^117: the same bits as
+ * tsum_units' product, read straight from t's.  The rest (a longer t, a
+ * larger count, t below 2^-28 s, out of range, negative or not finite)
+ * goes the long way. */
+static inline __attribute__((always_inline)) lmp_i128
+tsum_prod(double t, int64_t c, unsigned lim)
+{
+	uint64_t bits;
+	unsigned sh;
+
+	memcpy(&bits, &t, sizeof bits);
+	sh = (unsigned)(bits >> 52) - 995; /* a negative t's sign bit puts it past lim */
+	if (__builtin_expect(sh <= lim, 1))
+		return (lmp_i128)((unsigned __int128)((bits & ((1ULL << 52) - 1)) | 1ULL << 52) *
+			((uint64_t)c << sh));
+	return bits ? tsum_prod_slow(t, c) : 0;
+}
+
+/* The largest shift of c that fits 64 bits (c >= 1). */
+static inline unsigned
+tsum_lim(int64_t c)
+{
+	return (unsigned)__builtin_clzll((uint64_t)c);
+}
+
+/* s += prod (tsum_prod's).  A sum that is not bad is never negative, so
+ * the signed overflow of q + prod is its sign bit. */
+static inline __attribute__((always_inline)) void
+tsum_put(lmp_tsum *s, lmp_i128 prod)
+{
+	if (s->bad)
+		return;
+	if (prod < 0) {
+		s->bad = 1;
+		return;
+	}
+	s->q = (lmp_i128)((unsigned __int128)s->q + (unsigned __int128)prod);
+	if (s->q < 0)
+		s->bad = 1;
+}
+
+/* A whole count below 2^53: its 64-bit conversion is exact. */
+static inline int
+whole_count(double count)
+{
+	return count > 0 && count <= 9007199254740992.0 && count == (double)(int64_t)count;
+}
+
 void
 lmp_tsum_add(lmp_tsum *s, double count, double t)
 {
-	lmp_i128 u, prod;
+	lmp_i128 prod;
 
 	if (s->bad || count == 0)
 		return;
@@ -148,21 +219,11 @@ lmp_tsum_add(lmp_tsum *s, double count, double t)
 		s->bad = 1;
 		return;
 	}
-	/* a whole count below 2^53: its 64-bit conversion is exact */
-	if (count <= 9007199254740992.0 && count == (double)(int64_t)count) {
-		if (tsum_units(t, &u)) {
-			s->bad = 1;
-			return;
-		}
-		/* below 2^73 units (8 ms) times a count below 2^54 cannot pass
-		 * 2^127: a plain product */
-		if (u < (lmp_i128)1 << 73)
-			prod = u * (lmp_i128)(int64_t)count;
-		else if (__builtin_mul_overflow(u, (lmp_i128)count, &prod)) {
-			s->bad = 1;
-			return;
-		}
-	} else if (tsum_units(count * t, &prod)) {
+	if (whole_count(count)) {
+		tsum_put(s, tsum_prod(t, (int64_t)count, tsum_lim((int64_t)count)));
+		return;
+	}
+	if (tsum_units(count * t, &prod)) {
 		s->bad = 1;
 		return;
 	}
@@ -170,40 +231,45 @@ lmp_tsum_add(lmp_tsum *s, double count, double t)
 		s->bad = 1;
 }
 
-/* lmp_tsum_add(s[i], count, t[i]) for i < n, the count looked at once
- * (a kernel's time, compute, memory and launch sums). */
-void
-lmp_tsum_addn(lmp_tsum *const *s, const double *t, int n, double count)
+static inline int
+same_bits(double a, double b)
 {
+	uint64_t x, y;
+
+	memcpy(&x, &a, sizeof x);
+	memcpy(&y, &b, sizeof y);
+	return x == y;
+}
+
+void
+lmp_tsum_kernel(lmp_tsum *const s[4], const lmp_ktime *kt, double count)
+{
+	lmp_i128 pc, pm, pl, pt;
 	int64_t c;
-	lmp_i128 u;
+	unsigned lim;
 
 	if (count == 0)
 		return;
-	if (!(count > 0 && count <= 9007199254740992.0 && count == (double)(int64_t)count)) {
-		for (int i = 0; i < n; i++)
-			lmp_tsum_add(s[i], count, t[i]);
+	if (!whole_count(count)) {
+		lmp_tsum_add(s[0], count, kt->time);
+		lmp_tsum_add(s[1], count, kt->compute);
+		lmp_tsum_add(s[2], count, kt->memory);
+		lmp_tsum_add(s[3], count, kt->launch);
 		return;
 	}
 	c = (int64_t)count;
-	for (int i = 0; i < n; i++) {
-		lmp_tsum *x = s[i];
-		lmp_i128 prod;
-		if (x->bad)
-			continue;
-		if (!(t[i] >= 0) || !isfinite(t[i]) || tsum_units(t[i], &u)) {
-			x->bad = 1;
-			continue;
-		}
-		if (u < (lmp_i128)1 << 73)
-			prod = u * (lmp_i128)c;
-		else if (__builtin_mul_overflow(u, (lmp_i128)c, &prod)) {
-			x->bad = 1;
-			continue;
-		}
-		if (__builtin_add_overflow(x->q, prod, &x->q) || x->q < 0)
-			x->bad = 1;
-	}
+	lim = tsum_lim(c);
+	pc = tsum_prod(kt->compute, c, lim);
+	pm = tsum_prod(kt->memory, c, lim);
+	pl = tsum_prod(kt->launch, c, lim);
+	/* lmp_kernel_time's time is one of the three, bit for bit, and so is
+	 * its product; a step-by-step sum (lmp_steps_time) need not be */
+	pt = same_bits(kt->time, kt->compute) ? pc : same_bits(kt->time, kt->memory) ? pm :
+		same_bits(kt->time, kt->launch) ? pl : tsum_prod(kt->time, c, lim);
+	tsum_put(s[0], pt);
+	tsum_put(s[1], pc);
+	tsum_put(s[2], pm);
+	tsum_put(s[3], pl);
 }
 
 void
@@ -213,8 +279,25 @@ lmp_tsum_merge(lmp_tsum *s, const lmp_tsum *a)
 		s->bad = 1;
 }
 
+/* A sum (0 to 2^127) as the nearest double, as the 128-bit conversion
+ * rounds it (a library call): past 64 bits its top 64 bits, the bits
+ * shifted out kept as a sticky low bit, round as the whole would, and
+ * scaling by 2^n is exact. */
+static double
+tsum_double(lmp_i128 q)
+{
+	uint64_t hi = (uint64_t)((unsigned __int128)q >> 64), lo = (uint64_t)q, v;
+	int n;
+
+	if (!hi)
+		return (double)lo;
+	n = 64 - __builtin_clzll(hi);
+	v = (uint64_t)((unsigned __int128)q >> n) | ((lo & ((1ULL << n) - 1)) != 0);
+	return (double)v * (double)(1ULL << n);
+}
+
 double
 lmp_tsum_value(const lmp_tsum *s)
 {
-	return s->bad ? NAN : (double)s->q / TSUM_ONE;
+	return s->bad ? NAN : tsum_double(s->q) / TSUM_ONE;
 }

@@ -233,27 +233,51 @@ test_tsum(void)
 		ok(a.q == 2 && b.q == 4 && c.q == 6 && d.q == (lmp_i128)1 << 60, "exact sum: a term rounds to the "
 			"nearest 2^-80 s, ties to even", NULL);
 	}
-	/* lmp_tsum_addn: the same sums as lmp_tsum_add term by term, whatever
+	/* lmp_tsum_kernel: the same sums as lmp_tsum_add term by term, whatever
 	 * the count (whole, fractional, 2^40, 0, negative) and the terms (0,
-	 * NAN, past 2^46 s, large enough for a 128-bit product check) */
+	 * NAN, past 2^46 s, large enough for a 128-bit product check, a time
+	 * that is one of the other three or none of them) */
 	{
-		static const double counts[] = {32, 2.5, 1099511627776.0, 0, -1, 1};
+		static const double counts[] = {32, 2.5, 1099511627776.0, 0, -1, 1, 9007199254740992.0};
+		/* time, compute, memory, launch */
 		static const double terms[][4] = {{1.2345678901234567e-4, 3.3e-6, 0, 7.77e-9}, {NAN, 0.1, 1e14, 2e-3},
-			{3e13, 0.5, 1e-30, 0.0078125}};
+			{3e13, 0.5, 1e-30, 0.0078125}, {4.5e-3, 4.5e-3, 1e-3, 0}, {2e-6, 1e-6, 1.5e-6, 2e-6},
+			{1e-3, 1e-4, 1e-3, 0}, {0.1, 0.1, 0.01, 0}, {1e11, 1e11, 1, 0}};
 		int same = 1;
 		for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++)
 			for (size_t ti = 0; ti < sizeof terms / sizeof terms[0]; ti++) {
 				lmp_tsum one[4] = {{0}}, all[4] = {{0}};
 				lmp_tsum *const to[4] = {&all[0], &all[1], &all[2], &all[3]};
+				lmp_ktime kt = {.time = terms[ti][0], .compute = terms[ti][1], .memory = terms[ti][2],
+					.launch = terms[ti][3]};
 				for (int r = 0; r < 2; r++) { /* twice: onto sums already holding terms */
 					for (int k = 0; k < 4; k++)
 						lmp_tsum_add(&one[k], counts[ci], terms[ti][k]);
-					lmp_tsum_addn(to, terms[ti], 4, counts[ci]);
+					lmp_tsum_kernel(to, &kt, counts[ci]);
 				}
 				for (int k = 0; k < 4; k++)
 					same &= one[k].bad == all[k].bad && (one[k].bad || one[k].q == all[k].q);
 			}
-		ok(same, "exact sum: lmp_tsum_addn adds as lmp_tsum_add does, term by term", NULL);
+		ok(same, "exact sum: lmp_tsum_kernel adds as lmp_tsum_add does, term by term", NULL);
+	}
+	/* lmp_tsum_value: the nearest double, as the 128-bit conversion rounds,
+	 * ties to even, whatever the sum's size */
+	{
+		static const int shifts[] = {0, 11, 12, 40, 63, 64, 65, 70, 73, 74, 100, 126};
+		int same = 1;
+		for (size_t i = 0; i < sizeof shifts / sizeof shifts[0]; i++)
+			for (int lo = 0; lo < 8; lo++) {
+				/* 54 significant bits and 0 to 3 below: ties, and either side */
+				lmp_tsum s = {0};
+				double a, b;
+				if (shifts[i] + 54 + 3 > 127)
+					continue;
+				s.q = ((((lmp_i128)0x2d5a4c3b2a1f9 << 1 | (lo & 1)) << 3) | (lo >> 1)) << shifts[i];
+				a = lmp_tsum_value(&s);
+				b = (double)s.q / ldexp(1, 80);
+				same &= a == b;
+			}
+		ok(same, "exact sum: its value rounds as the 128-bit conversion does", NULL);
 	}
 	/* a per-layer document's time through the exact sum: 32 memory-bound
 	 * q_proj rows (4.29e9 FLOPs take 4.3e-6 s at 989.4 TFLOP/s, 35651584
