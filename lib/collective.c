@@ -69,5 +69,12 @@ lmp_coll_time(int kind, int n, double bytes, double bw, double latency)
 
 	if (n < 2 || lmp_coll_link_factor(kind, n, &f))
 		return 0;
-	return lmp_num_to_double(&f) * bytes / bw + lmp_coll_steps(kind, n) * latency;
+	return lmp_coll_time_at(lmp_num_to_double(&f), lmp_coll_steps(kind, n), bytes, bw, latency);
+}
+
+/* The time itself, from the link factor as a double (a sweep keeps it) */
+double
+lmp_coll_time_at(double factor, int steps, double bytes, double bw, double latency)
+{
+	return factor * bytes / bw + steps * latency;
 }

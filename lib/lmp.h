@@ -838,6 +838,8 @@ int lmp_row_stage_count(const lmp_model *m, const lmp_row *r, const int64_t *fir
  * bandwidth plus one latency per ring step (2(n-1), n-1, 1). */
 int lmp_coll_link_factor(int kind, int n, lmp_num *out);
 double lmp_coll_time(int kind, int n, double bytes, double bw, double latency);
+/* factor x bytes / bw + steps x latency: lmp_coll_time once the factor is known */
+double lmp_coll_time_at(double factor, int steps, double bytes, double bw, double latency);
 int lmp_coll_steps(int kind, int n);
 
 /* quant.c: the checkpoint's own weight format (quantization_config). */

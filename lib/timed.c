@@ -224,15 +224,14 @@ set_collective(struct lmp_titem *it, int kind, const char *group, double n, doub
 	return 0;
 }
 
-/* lmp_coll_time(it->coll, it->n, it->cbytes, bw, 0), the same operations
- * on the factor set_collective kept (its zero latency term too: it turns
- * a -0 into 0). */
+/* lmp_coll_time(it->coll, it->n, it->cbytes, bw, 0) on the factor
+ * set_collective kept */
 static double
 coll_time(const struct lmp_titem *it, double bw)
 {
 	if (it->n < 2 || !it->fok)
 		return 0;
-	return it->fac * it->cbytes / bw + lmp_coll_steps(it->coll, it->n) * 0.0;
+	return lmp_coll_time_at(it->fac, lmp_coll_steps(it->coll, it->n), it->cbytes, bw, 0);
 }
 
 /* A collective row of a document. */
