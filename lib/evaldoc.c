@@ -9,22 +9,22 @@
 /* A literal piece of output, its length known at compile time. */
 #define LIT(b, s) lmp_buf_add((b), (s), sizeof(s) - 1)
 
+/* Numbers are written in place, room for the longest made first: no copy
+ * from a scratch buffer, which cost as much as writing the digits. */
 static void
 num(lmp_buf *b, const lmp_num *v)
 {
-	char s[LMP_NUM_STRMAX];
-	int n = lmp_num_str(v, s);
-
-	lmp_buf_add(b, s, (size_t)n);
+	if (b->len + LMP_NUM_STRMAX + 1 > b->cap)
+		lmp_buf_grow(b, LMP_NUM_STRMAX);
+	b->len += (size_t)lmp_num_str(v, b->s + b->len);
 }
 
 static void
 i128(lmp_buf *b, lmp_i128 v)
 {
-	char s[LMP_NUM_STRMAX];
-	int n = lmp_i128_str(v, s);
-
-	lmp_buf_add(b, s, (size_t)n);
+	if (b->len + LMP_NUM_STRMAX + 1 > b->cap)
+		lmp_buf_grow(b, LMP_NUM_STRMAX);
+	b->len += (size_t)lmp_i128_str(v, b->s + b->len);
 }
 
 static void

@@ -216,7 +216,9 @@ lmp_num_eq(const lmp_num *a, const lmp_num *b)
 /* numfmt.c: the one number writer and reader.
  * Exact integers print in full; other values as the shortest decimal that
  * reads back as the same double; integral doubles below 1e21 print as
- * integers.  Parsing a literal ("12", "0.5", "1e3", "-2.5e-1") is exact. */
+ * integers.  Parsing a literal ("12", "0.5", "1e3", "-2.5e-1") is exact.
+ * The writers take LMP_NUM_STRMAX bytes at out and may store anywhere in
+ * them, past the text's terminating NUL too (whole words, not byte loops). */
 #define LMP_NUM_STRMAX 64
 int lmp_i128_str(lmp_i128 v, char *out); /* returns length */
 int lmp_num_str(const lmp_num *a, char *out);

@@ -6,69 +6,141 @@
 
 #include "lmp.h"
 
-static const char digits2[] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
+typedef unsigned __int128 u128;
 
-/* Digits of u, backwards from end; returns the first digit's position.
- * Eight digits at a time where u has more: their four pairs come from
- * 32-bit arithmetic, independent of each other. */
-static char *
-u64_digits(uint64_t u, char *end)
+/* '0' in every byte of a word of eight digits */
+#define ZEROS 0x3030303030303030ULL
+
+/* The eight decimal digits of x < 10^8 as byte values, the most significant
+ * in the lowest byte.  The halves, their pairs and the pairs' digits split
+ * in the lanes of one register, each lane's quotient a multiply and shift
+ * that is exact over the lane's range (y < 10^4: y * 10486 >> 20 is y / 100;
+ * z < 100: z * 103 >> 10 is z / 10) and whose product stays in its lane:
+ * no division and no table, about twenty instructions for eight digits. */
+static inline uint64_t
+swar8(uint32_t x)
 {
-	uint32_t v;
+	uint32_t hi = x / 10000;
+	uint64_t v, q;
 
-	while (u >= 100000000) {
-		uint32_t lo = (uint32_t)(u % 100000000), hi4 = lo / 10000, lo4 = lo % 10000;
-		uint32_t p0 = lo4 % 100, p1 = lo4 / 100, p2 = hi4 % 100, p3 = hi4 / 100;
-		u /= 100000000;
-		end -= 8;
-		memcpy(end + 6, digits2 + 2 * p0, 2);
-		memcpy(end + 4, digits2 + 2 * p1, 2);
-		memcpy(end + 2, digits2 + 2 * p2, 2);
-		memcpy(end, digits2 + 2 * p3, 2);
+	/* each step's quotient q and remainder r as q + (r << w), written
+	 * (v << w) - q * (divisor * 2^w - 1): one multiply, no borrow */
+	v = ((uint64_t)x << 32) - hi * 42949672959999ULL;
+	q = (v * 10486) >> 20 & 0x0000007f0000007fULL;
+	v = (v << 16) - q * 6553599;
+	q = (v * 103) >> 10 & 0x000f000f000f000fULL;
+	return (v << 8) - q * 2559;
+}
+
+/* Eight bytes at p in the order swar8 gives them (first byte lowest). */
+static inline void
+put8(char *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, sizeof v);
+}
+
+/* The four digits of x < 10^4 as swar8 lays out eight, in the low bytes. */
+static inline uint32_t
+swar4(uint32_t x)
+{
+	uint32_t q = x * 5243 >> 19, v; /* x / 100 */
+
+	v = (x << 16) - q * 6553599;
+	q = (v * 103) >> 10 & 0x000f000fU;
+	return (v << 8) - q * 2559;
+}
+
+/* x < 10^8 without leading zeros (swar's zero low bytes, shifted out); the
+ * short ones apart, as most counts and sizes are.  Stores up to eight
+ * bytes; returns the end of the digits. */
+static inline char *
+put_lead(char *p, uint32_t x)
+{
+	uint64_t d;
+	int z;
+
+	if (x < 100) {
+		uint32_t t = x * 103 >> 10; /* x / 10 */
+
+		if (x < 10) {
+			*p = (char)('0' + x);
+			return p + 1;
+		}
+		p[0] = (char)('0' + t);
+		p[1] = (char)('0' + x - t * 10);
+		return p + 2;
 	}
-	v = (uint32_t)u;
-	while (v >= 100) {
-		uint32_t r = v % 100;
-		v /= 100;
-		*--end = digits2[2 * r + 1];
-		*--end = digits2[2 * r];
-	}
-	if (v >= 10) {
-		*--end = digits2[2 * v + 1];
-		*--end = digits2[2 * v];
+	d = x < 10000 ? swar4(x) : swar8(x);
+	z = __builtin_ctzll(d) >> 3;
+	put8(p, (d | (x < 10000 ? 0x30303030ULL : ZEROS)) >> (8 * z));
+	return p + (x < 10000 ? 4 : 8) - z;
+}
+
+/* Exactly eight digits, leading zeros kept: a chunk below the first. */
+static inline char *
+put_all8(char *p, uint32_t x)
+{
+	put8(p, swar8(x) | ZEROS);
+	return p + 8;
+}
+
+/* The digits of u forward from p; returns their end.  May store up to
+ * eight bytes past it (a caller's buffer is LMP_NUM_STRMAX). */
+static char *
+put_u64(char *p, uint64_t u)
+{
+	uint64_t hi, top;
+	uint32_t lo;
+
+	if (u < 100000000)
+		return put_lead(p, (uint32_t)u);
+	hi = u / 100000000;
+	lo = (uint32_t)(u - hi * 100000000);
+	if (hi < 100000000) {
+		p = put_lead(p, (uint32_t)hi);
 	} else {
-		*--end = (char)('0' + v);
+		top = hi / 100000000; /* at most 1844 */
+		p = put_lead(p, (uint32_t)top);
+		p = put_all8(p, (uint32_t)(hi - top * 100000000));
 	}
-	return end;
+	return put_all8(p, lo);
+}
+
+/* Written in place: no copy from a scratch buffer. */
+static inline int
+i128_str(lmp_i128 v, char *out)
+{
+	u128 u = v < 0 ? -(u128)v : (u128)v;
+	char *p = out;
+
+	*p = '-';
+	p += v < 0;
+	if (u > UINT64_MAX) {
+		/* one 19-digit chunk below the rest: |v| <= 2^127 < 2^64 * 10^19 */
+		uint64_t lo = (uint64_t)(u % 10000000000000000000ULL), t3, mid;
+
+		p = put_u64(p, (uint64_t)(u / 10000000000000000000ULL));
+		t3 = lo / 10000000000000000ULL;
+		lo -= t3 * 10000000000000000ULL;
+		put8(p, (swar8((uint32_t)t3) | ZEROS) >> 40); /* three digits */
+		p += 3;
+		mid = lo / 100000000;
+		p = put_all8(p, (uint32_t)mid);
+		p = put_all8(p, (uint32_t)(lo - mid * 100000000));
+	} else {
+		p = put_u64(p, (uint64_t)u);
+	}
+	*p = '\0';
+	return (int)(p - out);
 }
 
 int
 lmp_i128_str(lmp_i128 v, char *out)
 {
-	char tmp[48], *end = tmp + sizeof tmp, *p;
-	unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
-	int len = 0;
-
-	/* Peel 19-digit chunks until the rest fits a native 64-bit division. */
-	p = end;
-	while (u > UINT64_MAX) {
-		uint64_t chunk = (uint64_t)(u % 10000000000000000000ULL);
-		char *q = u64_digits(chunk, p);
-		while (q > p - 19)
-			*--q = '0';
-		p = q;
-		u /= 10000000000000000000ULL;
-	}
-	p = u64_digits((uint64_t)u, p);
-	if (v < 0)
-		out[len++] = '-';
-	memcpy(out + len, p, (size_t)(end - p));
-	len += (int)(end - p);
-	out[len] = '\0';
-	return len;
+	return i128_str(v, out);
 }
 
 /* The reference writer, kept as the fallback outside the fast path's proven
@@ -90,8 +162,6 @@ lmp_double_str_ref(double x, char *out)
 	}
 	return snprintf(out, LMP_NUM_STRMAX, "%.*g", prec, x);
 }
-
-typedef unsigned __int128 u128;
 
 /* 5^k for k <= 31: with a 53-bit significand m, 4 * m * 5^31 < 2^127. */
 #define POW5_MAX 31
@@ -147,53 +217,73 @@ static const u128 pow5_tab[39] = {
 	(u128)36379788ULL * 10000000000000000000ULL + 709171295166015625ULL,
 };
 
-/* Write q's digits as printf's "%.{P}g" does once rounding gave q (P digits,
- * 10^(P-1) <= q < 10^P) and decimal exponent X: fixed notation for
- * -4 <= X < P, else d.ddde+XX; trailing zeros and a bare point dropped. */
+/* Write D's digits as printf's "%.{P}g" does once rounding gave them: D is
+ * the P-digit decimal scaled to 17 digits (10^16 <= D <= 10^17, its last
+ * 17 - P digits zero; 10^17 is a rounding's carry) and X its decimal
+ * exponent: fixed notation for -4 <= X < P, else d.ddde-XX; trailing zeros
+ * and a bare point dropped.  The digits are laid out once in dig and placed
+ * with fixed-size copies (out has LMP_NUM_STRMAX bytes; what lands past the
+ * end is ignored), their count after trimming read off swar8's zero bytes
+ * rather than by scanning the text. */
 static int
-g_text(int neg, uint64_t q, int prec, int X, char *out)
+g_text(int neg, uint64_t D, int prec, int X, char *out)
 {
-	char dig[24], *d = u64_digits(q, dig + sizeof dig);
-	int n = prec, len = 0, i;
+	char dig[40], *p = out;
+	uint64_t a, h, dh, dl;
+	int n;
 
-	while (n > 1 && d[n - 1] == '0')
-		n--;
-	if (neg)
-		out[len++] = '-';
-	if (X >= -4 && X < prec) {
-		if (X < 0) {
-			out[len++] = '0';
-			out[len++] = '.';
-			for (i = -1; i > X; i--)
-				out[len++] = '0';
-			memcpy(out + len, d, (size_t)n);
-			len += n;
-		} else {
-			for (i = 0; i <= X; i++)
-				out[len++] = i < n ? d[i] : '0';
-			if (n > X + 1) {
-				out[len++] = '.';
-				memcpy(out + len, d + X + 1, (size_t)(n - X - 1));
-				len += n - X - 1;
-			}
-		}
+	if (D == 100000000000000000ULL) /* a carry: 999.995 to 15 digits is 1000 */
+		D /= 10, X++;
+	a = D / 10000000000000000ULL;
+	D -= a * 10000000000000000ULL;
+	h = D / 100000000;
+	dh = swar8((uint32_t)h);
+	dl = swar8((uint32_t)(D - h * 100000000));
+	n = dl ? 17 - (__builtin_clzll(dl) >> 3) : dh ? 9 - (__builtin_clzll(dh) >> 3) : 1;
+	dig[0] = (char)('0' + a);
+	put8(dig + 1, dh | ZEROS);
+	put8(dig + 9, dl | ZEROS);
+	put8(dig + 17, ZEROS); /* read by the fraction's 16-byte copy */
+	put8(dig + 25, ZEROS);
+	*p = '-';
+	p += neg;
+	if (X >= 0 && X < prec) {
+		memcpy(p, dig, 17);
+		p[X + 1] = '.';
+		memcpy(p + X + 2, dig + X + 1, 16);
+		p += n > X + 1 ? n + 1 : X + 1;
+	} else if (X < 0 && X >= -4) {
+		memcpy(p, "0.000", 5);
+		memcpy(p + 1 - X, dig, 17);
+		p += 1 - X + n;
 	} else {
 		unsigned e = (unsigned)(X < 0 ? -X : X);
-		out[len++] = d[0];
-		if (n > 1) {
-			out[len++] = '.';
-			memcpy(out + len, d + 1, (size_t)(n - 1));
-			len += n - 1;
-		}
-		out[len++] = 'e';
-		out[len++] = X < 0 ? '-' : '+';
+		p[0] = dig[0];
+		p[1] = '.';
+		memcpy(p + 2, dig + 1, 16);
+		p += n > 1 ? n + 1 : 1;
+		*p++ = 'e';
+		*p++ = X < 0 ? '-' : '+';
 		if (e >= 100)
-			out[len++] = (char)('0' + e / 100);
-		out[len++] = (char)('0' + e / 10 % 10);
-		out[len++] = (char)('0' + e % 10);
+			*p++ = (char)('0' + e / 100);
+		*p++ = (char)('0' + e / 10 % 10);
+		*p++ = (char)('0' + e % 10);
 	}
-	out[len] = '\0';
-	return len;
+	*p = '\0';
+	return (int)(p - out);
+}
+
+/* Whether D, x's P-digit rounding in units of its 17th digit, reads back
+ * as x: inside the rounding interval of g_fast's comment, whose upper end
+ * alone matters when D was rounded up, its lower alone when down. */
+static inline int
+reads_back(uint64_t D, int up, u128 N, u128 p5, int t, uint64_t m)
+{
+	if (up)
+		return D <= (uint64_t)((2 * N + p5) >> (t + 1));
+	if (m == 1ULL << 52) /* below a power of two: a quarter ulp */
+		return D > (uint64_t)((4 * N - p5) >> (t + 2));
+	return D > (uint64_t)((2 * N - p5) >> (t + 1));
 }
 
 /* Fast exact path for a finite non-integral normal double: for P = 15, 16,
@@ -201,19 +291,31 @@ g_text(int neg, uint64_t q, int prec, int X, char *out)
  * tie, as glibc's printf) by integer arithmetic, and the read-back test as
  * "is that decimal inside x's rounding interval" instead of strtod.
  * x * 10^k = m * 5^k / 2^t exactly (x = m * 2^-s, t = s - k, k = 16 - X
- * for x's decimal exponent X): one product gives x's 17 significant digits
- * q17 and the exact rest past them, N = m * 5^k = q17 * 2^t + rem, and the
- * 15- and 16-digit roundings follow from them (x * 10^(k-j) =
- * (q17 + rem / 2^t) / 10^j), so the rounding is a look at the digits
- * dropped and the remainder.  Returns -1 where the scale would leave the
- * proven range (k outside [0, 31], t outside [1, 120]). */
-static int
+ * for x's decimal exponent X): one product N = m * 5^k gives x's 17
+ * significant digits q17 = N >> t, the first bit past them and (N's
+ * trailing zeros) whether any after it is set; the 15- and 16-digit
+ * roundings follow from q17's last digits and those.  In units of the 17th
+ * digit x's rounding interval runs from (2N - 5^k) / 2^(t+1) to
+ * (2N + 5^k) / 2^(t+1), half an ulp either side, its lower end
+ * (4N - 5^k) / 2^(t+2) below a power of two, where the gap to the next
+ * smaller double is half as wide.  A candidate D (a whole number of those
+ * units) reads back iff lo < D <= hi, lo and hi the ends' floors: D never
+ * equals an end (an end, m' * 2^-(s+1) or 2^-(s+2) with m' odd and of 54
+ * bits and s >= 1, has 18 or more significant digits; D at most 16), so the
+ * floors decide exactly and which ends belong to the interval (strtod's ties
+ * go to even) never matters.  The ulp is 10^k / 2^s = 10^k x / m <
+ * 10^17 / 2^52 < 22.3 units, so a 15-digit decimal reads back only where q17
+ * is within 12 of a multiple of 100.  Bounds: N < 2^53 * 5^31 < 2^126, so 4N
+ * fits; N >> (t-1) < 2 * 10^18 before E's correction.  Returns -1 where the
+ * scale would leave the proven range (k outside [1, 31], t outside
+ * [1, 120]).  Out of line: lmp_double_str's integral path then saves no
+ * registers for it. */
+static __attribute__((noinline)) int
 g_fast(double x, char *out)
 {
-	static const uint64_t div[3] = {100, 10, 1};
-	uint64_t bits, m, q17;
-	int neg, be, s, E, k, t, X;
-	u128 N, rem, p5;
+	uint64_t bits, m, q2, q17, q, r, D;
+	int neg, be, s, E, k, t, X, z, up, inexact, prec;
+	u128 N, p5;
 
 	memcpy(&bits, &x, sizeof bits);
 	neg = (int)(bits >> 63);
@@ -229,61 +331,55 @@ g_fast(double x, char *out)
 	if (k < 1 || k > POW5_MAX || t < 1 || t > 119)
 		return -1;
 	N = (u128)m * pow5_tab[k];
-	if ((N >> t) >= pow10_u64[17]) { /* E was one short */
+	q2 = (uint64_t)(N >> (t - 1));
+	if (q2 >= 2 * pow10_u64[17]) { /* E was one short */
 		k--, t++, X++;
 		N = (u128)m * pow5_tab[k];
+		q2 = (uint64_t)(N >> (t - 1));
 	}
 	p5 = pow5_tab[k];
-	q17 = (uint64_t)(N >> t);
-	rem = N & (((u128)1 << t) - 1);
-	for (int i = 0; i < 3; i++) {
-		uint64_t d = div[i], q = q17 / d, r = q17 % d;
-		int prec = 17 - (i == 0 ? 2 : i == 1 ? 1 : 0), Xp = X, up;
-		/* the digits dropped, r + rem / 2^t, against half of d.  The
-		 * decimal reads back as x iff it lies within half an ulp (ulp =
-		 * 5^k / 2^t at this scale), the ends included when m is even
-		 * (strtod's ties go to even); below a power of two the gap to
-		 * the next smaller double is half as wide.  (An end itself,
-		 * m' * 2^-(s+1) with m' odd and 54 bits, has more than 16
-		 * significant digits here, so the <= / < choice is never met; it
-		 * is kept for the reasoning's sake.)  Bounds: N < 2^53 * 5^31 <
-		 * 2^126, d * 2^t <= 100 * 2^120 < 2^127, 4 * diff <= 2 * d * 2^t. */
-		u128 below = ((u128)r << t) + rem, half = (u128)d << (t - 1), diff;
-		up = below > half || (below == half && (q & 1));
-		diff = up ? ((u128)d << t) - below : below;
-		q += (uint64_t)up;
-		if (q == pow10_u64[prec]) {
-			q = pow10_u64[prec - 1];
-			Xp++;
+	q17 = q2 >> 1;
+	z = (uint64_t)N ? __builtin_ctzll((uint64_t)N) : 64 + __builtin_ctzll((uint64_t)(N >> 64));
+	inexact = z < t;
+	q = q17 / 100, r = q17 % 100;
+	up = r > 50 || (r == 50 && (inexact || (q & 1)));
+	D = (q + (uint64_t)up) * 100;
+	prec = 15;
+	if (!((r < 12 || r > 87) && reads_back(D, up, N, p5, t, m))) {
+		q = q17 / 10, r = q17 % 10;
+		up = r > 5 || (r == 5 && (inexact || (q & 1)));
+		D = (q + (uint64_t)up) * 10;
+		prec = 16;
+		if (!reads_back(D, up, N, p5, t, m)) {
+			/* the first bit past q17, and any after it or q17 odd */
+			D = q17 + (uint64_t)((q2 & 1) && (z < t - 1 || (q17 & 1)));
+			prec = 17;
 		}
-		if (prec == 17 || (!up && m == 1ULL << 52 ? 4 * diff <= p5 :
-		    (m & 1) ? 2 * diff < p5 : 2 * diff <= p5))
-			return g_text(neg, q, prec, Xp, out);
 	}
-	return -1;
+	return g_text(neg, D, prec, X, out);
 }
 
-static int
-double_str(double x, char *out)
+int
+lmp_double_str(double x, char *out)
 {
 	double a = fabs(x);
 
-	if (a < 0x1p63 && x == (double)(int64_t)x) {
-		/* integral: "%.0f" of it (0 for -0) */
+	if (a < 0x1p63) {
 		int64_t v = (int64_t)x;
-		char *end = out + 24, *p;
-		int len = 0;
 
-		p = u64_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, end);
-		if (v < 0)
-			out[len++] = '-';
-		memmove(out + len, p, (size_t)(end - p));
-		len += (int)(end - p);
-		out[len] = '\0';
-		return len;
+		if (x == (double)v) {
+			/* integral: "%.0f" of it (0 for -0) */
+			char *p = out;
+
+			*p = '-';
+			p += v < 0;
+			p = put_u64(p, v < 0 ? -(uint64_t)v : (uint64_t)v);
+			*p = '\0';
+			return (int)(p - out);
+		}
+	} else if (a < 1e21 && x == floor(x)) { /* integral past 2^63: exact in 128 bits */
+		return i128_str((lmp_i128)x, out);
 	}
-	if (a < 1e21 && x == floor(x)) /* integral past 2^63: exact in 128 bits */
-		return lmp_i128_str((lmp_i128)x, out);
 	if (a >= 1.0 / 1024 * 1e-12 && a < 1e15) {
 		int len = g_fast(x, out);
 		if (len >= 0)
@@ -293,17 +389,11 @@ double_str(double x, char *out)
 }
 
 int
-lmp_double_str(double x, char *out)
-{
-	return double_str(x, out);
-}
-
-int
 lmp_num_str(const lmp_num *a, char *out)
 {
 	if (a->exact && a->d == 1)
-		return lmp_i128_str(a->n, out);
-	return double_str(lmp_num_to_double(a), out);
+		return i128_str(a->n, out);
+	return lmp_double_str(lmp_num_to_double(a), out);
 }
 
 /* A literal's exponent part from p ("e-5", or none) and the end: 0 with

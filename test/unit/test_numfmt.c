@@ -1,6 +1,8 @@
 /* test_numfmt: the fast double writer against the snprintf/strtod
- * reference, byte for byte.  Argument N: that many random doubles per
- * family (default 100000; the one-off check runs 10 million). */
+ * reference and the integer writers against a digit-at-a-time one, byte
+ * for byte, none storing past LMP_NUM_STRMAX.  Argument N: that many
+ * random values per family (default 100000; the one-off check runs 10
+ * million). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -13,15 +15,70 @@
 static long nbad;
 static char first_bad[200];
 
+/* The writers may use all LMP_NUM_STRMAX bytes of out, and no more: the
+ * bytes past them keep this mark. */
+#define MARK 0x5a
+#define GUARD 16
+
+static int
+guard_broken(const char *a)
+{
+	for (int i = LMP_NUM_STRMAX; i < LMP_NUM_STRMAX + GUARD; i++)
+		if ((unsigned char)a[i] != MARK)
+			return 1;
+	return 0;
+}
+
 static void
 same(double x)
 {
-	char a[LMP_NUM_STRMAX], b[LMP_NUM_STRMAX];
-	int la = lmp_double_str(x, a), lb = lmp_double_str_ref(x, b);
+	char a[LMP_NUM_STRMAX + GUARD], b[LMP_NUM_STRMAX];
+	int la, lb = lmp_double_str_ref(x, b);
 
-	if (la != lb || strcmp(a, b) != 0) {
+	memset(a, MARK, sizeof a);
+	la = lmp_double_str(x, a);
+	if (la != lb || strcmp(a, b) != 0 || guard_broken(a)) {
 		if (!nbad++)
 			snprintf(first_bad, sizeof first_bad, "%a: fast %s, reference %s", x, a, b);
+	}
+}
+
+/* An integer's digits one division at a time: the plainest writer there
+ * is, the oracle of lmp_i128_str and lmp_num_str. */
+static void
+ref_i128(lmp_i128 v, char *out)
+{
+	unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	char tmp[48];
+	int n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	out[len] = '\0';
+}
+
+static void
+same_int(lmp_i128 v)
+{
+	char a[LMP_NUM_STRMAX + GUARD], c[LMP_NUM_STRMAX + GUARD], b[LMP_NUM_STRMAX];
+	lmp_num x = lmp_num_int(v);
+	int la, lc;
+
+	ref_i128(v, b);
+	memset(a, MARK, sizeof a);
+	memset(c, MARK, sizeof c);
+	la = lmp_i128_str(v, a);
+	lc = lmp_num_str(&x, c);
+	if (la != (int)strlen(b) || strcmp(a, b) || lc != la || strcmp(c, b) || guard_broken(a) ||
+	    guard_broken(c)) {
+		if (!nbad++)
+			snprintf(first_bad, sizeof first_bad, "%.48s: written %.48s, as a number %.48s", b, a, c);
 	}
 }
 
@@ -142,6 +199,75 @@ main(int argc, char **argv)
 	}
 	check("whole numbers of every width");
 
+	/* Integers against one-digit-at-a-time division: every value below
+	 * 10^6 and its negative, the powers of ten and two and their
+	 * neighbours (every digit count, the writer's 4-, 8- and 19-digit
+	 * seams), the 64- and 128-bit limits, random values of every width. */
+	for (i = 0; i < 1000000; i++)
+		same_int(i), same_int(-i);
+	{
+		lmp_i128 p10 = 1, d;
+		for (k = 0; k <= 38; k++) {
+			for (d = -2; d <= 2; d++)
+				if (p10 + d >= 0)
+					same_int(p10 + d), same_int(-(p10 + d));
+			if (k < 38) /* 10^39 is past 2^127 */
+				p10 *= 10;
+		}
+		for (k = 0; k < 127; k++)
+			for (d = -1; d <= 1; d++)
+				same_int(((lmp_i128)1 << k) + d), same_int(-((lmp_i128)1 << k) - d);
+	}
+	same_int(INT64_MAX), same_int(INT64_MIN), same_int((lmp_i128)INT64_MAX + 1);
+	same_int((lmp_i128)INT64_MIN - 1), same_int((lmp_i128)UINT64_MAX), same_int((lmp_i128)UINT64_MAX + 1);
+	same_int((lmp_i128)(((unsigned __int128)1 << 127) - 1)); /* 2^127 - 1 */
+	same_int((lmp_i128)((unsigned __int128)1 << 127));       /* -2^127 */
+	same_int((lmp_i128)((unsigned __int128)1 << 127) + 1);
+	for (i = 0; i < n; i++) {
+		unsigned __int128 u = ((unsigned __int128)rnd() << 64 | rnd()) >> (rnd() % 128);
+		same_int((lmp_i128)u);
+		same_int((lmp_i128)(u >> 1) * (rnd() % 2 ? -1 : 1));
+	}
+	check("integers of every width against a digit-at-a-time writer");
+
+	/* The fast double path's own range (1e-13 .. 1e15), densely: random
+	 * significands at every exponent there, the neighbours of its powers
+	 * of ten, decimals of 15, 16 and 17 digits read by strtod (the
+	 * shortest text is then often one of them), and two-power significands
+	 * whose lower neighbour is half as far. */
+	for (i = 0; i < n; i++) {
+		uint64_t b = (uint64_t)(1023 - 44 + rnd() % 95) << 52 | (rnd() >> 12);
+		memcpy(&x, &b, sizeof x);
+		same(x);
+		same(-x);
+	}
+	for (k = -13; k <= 15; k++) {
+		char t[32];
+		double y;
+		snprintf(t, sizeof t, "1e%d", k);
+		x = y = strtod(t, NULL);
+		for (e = 0; e < 50; e++) {
+			same(x), same(y);
+			x = nextafter(x, HUGE_VAL), y = nextafter(y, 0);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		char t[48];
+		int nd = 15 + (int)(rnd() % 3);
+		uint64_t d = rnd() % 900000000000000000ULL + 100000000000000000ULL; /* 18 digits */
+		d /= nd == 15 ? 1000 : nd == 16 ? 100 : 10;
+		snprintf(t, sizeof t, "%llue%d", (unsigned long long)d, (int)(rnd() % 29) - 13 - nd);
+		same(strtod(t, NULL));
+	}
+	for (e = -44; e <= 50; e++) {
+		x = ldexp(1, e);
+		for (k = 0; k < 8; k++) {
+			same(x);
+			x = nextafter(x, 0);
+		}
+	}
+	check("the fast path's range: exponents, powers of ten, short decimals, two-powers");
+
 	/* The reader: literals of every shape against the reference reader. */
 	{
 		static const char *lit[] = {
@@ -191,6 +317,20 @@ main(int argc, char **argv)
 	ok(strcmp(buf, "0") == 0, "-0 prints 0", buf);
 	lmp_double_str(1e21, buf);
 	ok(strcmp(buf, "1e+21") == 0, "1e21 in exponent form", buf);
+	lmp_double_str(1.0 / 3, buf);
+	ok(strcmp(buf, "0.3333333333333333") == 0, "1/3 takes 16 digits", buf);
+	lmp_double_str(0.1 + 0.2, buf);
+	ok(strcmp(buf, "0.30000000000000004") == 0, "0.1 + 0.2 takes 17 digits", buf);
+	lmp_double_str(123456789012345680000.0, buf);
+	ok(strcmp(buf, "123456789012345683968") == 0, "an integral double past 2^63 in full", buf);
+	lmp_double_str(-0x1p-20, buf);
+	ok(strcmp(buf, "-9.5367431640625e-07") == 0, "-2^-20 in exponent form, trailing digits kept", buf);
+	lmp_double_str(-123.5, buf);
+	ok(strcmp(buf, "-123.5") == 0, "-123.5", buf);
+	lmp_i128_str((lmp_i128)((unsigned __int128)1 << 127), buf);
+	ok(strcmp(buf, "-170141183460469231731687303715884105728") == 0, "-2^127 in full", buf);
+	lmp_i128_str(-9007199254740993LL, buf);
+	ok(strcmp(buf, "-9007199254740993") == 0, "-(2^53 + 1) in full", buf);
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
