@@ -307,8 +307,9 @@ reads_back(uint64_t D, int up, u128 N, u128 p5, int t, uint64_t m)
  * 10^17 / 2^52 < 22.3 units, so a 15-digit decimal reads back only where q17
  * is within 12 of a multiple of 100.  Bounds: N < 2^53 * 5^31 < 2^126, so 4N
  * fits; N >> (t-1) < 2 * 10^18 before E's correction.  Returns -1 where the
- * scale would leave the proven range (k outside [1, 31], t outside
- * [1, 120]).  Out of line: lmp_double_str's integral path then saves no
+ * scale would leave the proven range (k outside [1, 31] or t outside
+ * [1, 119] before E's correction, which may take k to 0 and t to 120).
+ * Out of line: lmp_double_str's integral path then saves no
  * registers for it. */
 static __attribute__((noinline)) int
 g_fast(double x, char *out)
