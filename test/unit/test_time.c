@@ -233,50 +233,77 @@ test_tsum(void)
 		ok(a.q == 2 && b.q == 4 && c.q == 6 && d.q == (lmp_i128)1 << 60, "exact sum: a term rounds to the "
 			"nearest 2^-80 s, ties to even", NULL);
 	}
-	/* lmp_tsum_kernel: the same sums as lmp_tsum_add term by term, whatever
-	 * the count (whole, fractional, 2^40, 0, negative) and the terms (0,
-	 * NAN, past 2^46 s, large enough for a 128-bit product check, a time
-	 * that is one of the other three or none of them) */
+	/* lmp_tsum_kernel and lmp_tsum_add against the rule they implement
+	 * (lmp.h), worked here in long double: a term is t x 2^80 rounded to
+	 * the nearest whole unit, ties to even (rintl of an exact scaling),
+	 * bad past 2^126 units, negative or not finite; a whole count below
+	 * 2^53 multiplies the units, another count multiplies t first; the
+	 * sum is bad past 2^127.  Counts whole, fractional, 2^40, 0, negative,
+	 * 2^53; terms 0, NAN, past 2^46 s, ties, either side of 2^-28 s (where
+	 * the fast path starts), a time that is one of the other three or none
+	 * of them. */
 	{
-		static const double counts[] = {32, 2.5, 1099511627776.0, 0, -1, 1, 9007199254740992.0};
+		static const double counts[] = {32, 2.5, 1099511627776.0, 0, -1, 1, 9007199254740992.0, 3};
+		const double u = ldexp(1, -80), e28 = ldexp(1, -28);
 		/* time, compute, memory, launch */
-		static const double terms[][4] = {{1.2345678901234567e-4, 3.3e-6, 0, 7.77e-9}, {NAN, 0.1, 1e14, 2e-3},
+		const double terms[][4] = {{1.2345678901234567e-4, 3.3e-6, 0, 7.77e-9}, {NAN, 0.1, 1e14, 2e-3},
 			{3e13, 0.5, 1e-30, 0.0078125}, {4.5e-3, 4.5e-3, 1e-3, 0}, {2e-6, 1e-6, 1.5e-6, 2e-6},
-			{1e-3, 1e-4, 1e-3, 0}, {0.1, 0.1, 0.01, 0}, {1e11, 1e11, 1, 0}};
+			{1e-3, 1e-4, 1e-3, 0}, {0.1, 0.1, 0.01, 0}, {1e11, 1e11, 1, 0},
+			{2.5 * u, 3.5 * u, 2.25 * u, 1.5 * u}, {e28, nextafter(e28, 0), nextafter(e28, 1), 3 * e28},
+			{-0.0, 0.0, -1e-9, INFINITY}, {ldexp(1, 45), ldexp(1, 46), 7e13, 1e-300}};
 		int same = 1;
 		for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++)
 			for (size_t ti = 0; ti < sizeof terms / sizeof terms[0]; ti++) {
 				lmp_tsum one[4] = {{0}}, all[4] = {{0}};
 				lmp_tsum *const to[4] = {&all[0], &all[1], &all[2], &all[3]};
+				struct { lmp_i128 q; int bad; } want[4] = {{0, 0}};
 				lmp_ktime kt = {.time = terms[ti][0], .compute = terms[ti][1], .memory = terms[ti][2],
 					.launch = terms[ti][3]};
 				for (int r = 0; r < 2; r++) { /* twice: onto sums already holding terms */
-					for (int k = 0; k < 4; k++)
-						lmp_tsum_add(&one[k], counts[ci], terms[ti][k]);
+					for (int k = 0; k < 4; k++) {
+						double c = counts[ci], t = terms[ti][k];
+						int whole = c > 0 && c <= 9007199254740992.0 && c == floor(c);
+						long double x = ldexpl(whole ? (long double)t : (long double)(c * t), 80);
+						lmp_i128 units, prod;
+						lmp_tsum_add(&one[k], c, t);
+						if (want[k].bad || c == 0)
+							continue;
+						if (!(c > 0) || !isfinite(c) || !(t >= 0) || !isfinite(t) ||
+						    !(x < ldexpl(1, 126))) {
+							want[k].bad = 1;
+							continue;
+						}
+						units = (lmp_i128)rintl(x);
+						if ((whole && __builtin_mul_overflow(units, (lmp_i128)c, &prod)) ||
+						    __builtin_add_overflow(want[k].q, whole ? prod : units, &want[k].q) ||
+						    want[k].q < 0)
+							want[k].bad = 1;
+					}
 					lmp_tsum_kernel(to, &kt, counts[ci]);
 				}
 				for (int k = 0; k < 4; k++)
-					same &= one[k].bad == all[k].bad && (one[k].bad || one[k].q == all[k].q);
+					same &= one[k].bad == want[k].bad && all[k].bad == want[k].bad &&
+						(want[k].bad || (one[k].q == want[k].q && all[k].q == want[k].q));
 			}
-		ok(same, "exact sum: lmp_tsum_kernel adds as lmp_tsum_add does, term by term", NULL);
+		ok(same, "exact sum: lmp_tsum_add and lmp_tsum_kernel add each term as the rule says "
+			"(rounded to 2^-80 s in long double), whatever the count and term", NULL);
 	}
-	/* lmp_tsum_value: the nearest double, as the 128-bit conversion rounds,
-	 * ties to even, whatever the sum's size */
+	/* lmp_tsum_value: the nearest double, as the compiler's 128-bit
+	 * conversion rounds (ties to even), whatever the sum's size: 53
+	 * significant bits, then dropped bits of every length that are zero, a
+	 * tie, just under or over it, only the lowest set, or all set */
 	{
-		static const int shifts[] = {0, 11, 12, 40, 63, 64, 65, 70, 73, 74, 100, 126};
 		int same = 1;
-		for (size_t i = 0; i < sizeof shifts / sizeof shifts[0]; i++)
-			for (int lo = 0; lo < 8; lo++) {
-				/* 54 significant bits and 0 to 3 below: ties, and either side */
-				lmp_tsum s = {0};
-				double a, b;
-				if (shifts[i] + 54 + 3 > 127)
-					continue;
-				s.q = ((((lmp_i128)0x2d5a4c3b2a1f9 << 1 | (lo & 1)) << 3) | (lo >> 1)) << shifts[i];
-				a = lmp_tsum_value(&s);
-				b = (double)s.q / ldexp(1, 80);
-				same &= a == b;
-			}
+		for (int drop = 1; drop <= 74; drop++) {
+			lmp_i128 half = (lmp_i128)1 << (drop - 1), full = ((lmp_i128)1 << drop) - 1;
+			const lmp_i128 tails[] = {0, half, half - 1, half + 1, 1, full};
+			for (int odd = 0; odd < 2; odd++)
+				for (size_t k = 0; k < sizeof tails / sizeof tails[0]; k++) {
+					lmp_tsum s = {0};
+					s.q = ((lmp_i128)(0x1d5a4c3b2a1f8 | odd | (1ULL << 52)) << drop) | tails[k];
+					same &= lmp_tsum_value(&s) == (double)s.q / ldexp(1, 80);
+				}
+		}
 		ok(same, "exact sum: its value rounds as the 128-bit conversion does", NULL);
 	}
 	/* a per-layer document's time through the exact sum: 32 memory-bound
