@@ -823,30 +823,20 @@ lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out)
 	return form_at(p, p->n - 1, c, p->last[p->n - 1], out) ? -1 : 0;
 }
 
-/* An integer's text (printf's costs more than a piece's values) */
-static void
-int_json(lmp_buf *b, int64_t v)
-{
-	char s[LMP_NUM_STRMAX];
-
-	lmp_buf_add(b, s, (size_t)lmp_i128_str(v, s));
-}
-
 /* One quantity of piece i: [q0, d] or, paged, [q0, d, j], q0 its value
  * at the step the written piece starts at. */
 static void
 coef_json(lmp_buf *b, const lmp_dpieces *p, int i, int c, const lmp_num *q0)
 {
-	char s[LMP_NUM_STRMAX];
 	lmp_num d = term_of(p, i, TD, c), j = term_of(p, i, TJ, c);
 
 	lmp_buf_putc(b, '[');
-	lmp_buf_add(b, s, (size_t)lmp_num_str(q0, s));
+	lmp_buf_num(b, q0);
 	lmp_buf_putc(b, ',');
-	lmp_buf_add(b, s, (size_t)lmp_num_str(&d, s));
+	lmp_buf_num(b, &d);
 	if (p->block > 1) {
 		lmp_buf_putc(b, ',');
-		lmp_buf_add(b, s, (size_t)lmp_num_str(&j, s));
+		lmp_buf_num(b, &j);
 	}
 	lmp_buf_putc(b, ']');
 }
@@ -889,7 +879,7 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 	lmp_buf_puts(b, ",\"per_step\":{");
 	if (p->block > 1) {
 		lmp_buf_puts(b, "\"block\":");
-		int_json(b, p->block);
+		lmp_buf_i128(b, p->block);
 		lmp_buf_putc(b, ',');
 	}
 	lmp_buf_puts(b, "\"pieces\":[");
@@ -910,9 +900,9 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 			if (z > p->last[k - 1])
 				z = p->last[k - 1];
 			lmp_buf_puts(b, i || a > p->first[i] ? ",{\"first\":" : "{\"first\":");
-			int_json(b, a);
+			lmp_buf_i128(b, a);
 			lmp_buf_puts(b, ",\"last\":");
-			int_json(b, z);
+			lmp_buf_i128(b, z);
 			for (q = 0; q < ncs; q++) {
 				lmp_num q0 = v0_of(p, i, lc[q]);
 				if (a > p->first[i])

@@ -9,23 +9,6 @@
 /* A literal piece of output, its length known at compile time. */
 #define LIT(b, s) lmp_buf_add((b), (s), sizeof(s) - 1)
 
-/* Numbers are written in place, room for the longest made first: no copy
- * from a scratch buffer, which cost as much as writing the digits. */
-static void
-num(lmp_buf *b, const lmp_num *v)
-{
-	if (b->len + LMP_NUM_STRMAX + 1 > b->cap)
-		lmp_buf_grow(b, LMP_NUM_STRMAX);
-	b->len += (size_t)lmp_num_str(v, b->s + b->len);
-}
-
-static void
-i128(lmp_buf *b, lmp_i128 v)
-{
-	if (b->len + LMP_NUM_STRMAX + 1 > b->cap)
-		lmp_buf_grow(b, LMP_NUM_STRMAX);
-	b->len += (size_t)lmp_i128_str(v, b->s + b->len);
-}
 
 static void
 key(lmp_buf *b, const char *name)
@@ -56,7 +39,7 @@ bits(lmp_buf *b, const lmp_runtime *rt)
 		if (i == LMP_RO_FLASH_SMS && !v)
 			continue; /* the arch's own device: documents as before it */
 		key(b, r->json);
-		i128(b, v);
+		lmp_buf_i128(b, v);
 	}
 }
 
@@ -76,12 +59,12 @@ layout(lmp_buf *b, const lmp_runtime *rt)
 			continue;
 		v = *(const int *)((const char *)rt + r->offset);
 		key(b, r->json);
-		i128(b, v > 0 ? v : 1);
+		lmp_buf_i128(b, v > 0 ? v : 1);
 		if (i != LMP_RO_EP)
 			d *= v > 0 ? v : 1;
 	}
 	key(b, "devices");
-	i128(b, d);
+	lmp_buf_i128(b, d);
 }
 
 /* The engine and its knobs, where one is named (rt->engine). */
@@ -165,7 +148,7 @@ aggregates(lmp_buf *b, const lmp_runtime *rt, const lmp_fields_node *want, int n
 		if (none || (want && !lmp_fields_sub(want, k, strlen(k), NULL)))
 			continue;
 		key(b, k);
-		i128(b, rt->vars[vars[i]].n);
+		lmp_buf_i128(b, rt->vars[vars[i]].n);
 	}
 }
 
@@ -181,23 +164,23 @@ runtime_json(const lmp_runtime *rt, lmp_buf *b, size_t span[2])
 	lmp_buf_putc(b, '{');
 	lmp_json_string(b, ro[LMP_RO_BATCH_SIZE].json);
 	lmp_buf_putc(b, ':');
-	i128(b, rt->vars[LMP_V_BATCH_SIZE].n);
+	lmp_buf_i128(b, rt->vars[LMP_V_BATCH_SIZE].n);
 	if (rt->nqueries == 1) {
 		key(b, ro[LMP_RO_SEQ_LEN].json);
-		i128(b, rt->queries[0].seq_len);
+		lmp_buf_i128(b, rt->queries[0].seq_len);
 		key(b, ro[LMP_RO_CACHE_LEN].json);
-		i128(b, rt->queries[0].cache_len);
+		lmp_buf_i128(b, rt->queries[0].cache_len);
 	} else {
 		/* A mixed step: every group of queries as given. */
 		key(b, ro[LMP_RO_QUERIES].json);
 		lmp_buf_putc(b, '[');
 		for (int i = 0; i < rt->nqueries; i++) {
 			LIT(b, "{\"seq_len\":");
-			i128(b, rt->queries[i].seq_len);
+			lmp_buf_i128(b, rt->queries[i].seq_len);
 			LIT(b, ",\"cache_len\":");
-			i128(b, rt->queries[i].cache_len);
+			lmp_buf_i128(b, rt->queries[i].cache_len);
 			LIT(b, ",\"count\":");
-			i128(b, rt->queries[i].count);
+			lmp_buf_i128(b, rt->queries[i].count);
 			lmp_buf_puts(b, i + 1 < rt->nqueries ? "}," : "}");
 		}
 		lmp_buf_putc(b, ']');
@@ -268,7 +251,7 @@ format_json(lmp_buf *b, const lmp_model *m, const lmp_row *r, const lmp_num *v)
 	if (!lmp_num_is_zero(&v[LMP_K_PARAM_COUNT]) && !lmp_num_mul(&v[V_WEIGHT_BYTES], &eight, &bpw) &&
 	    !lmp_num_div(&bpw, &v[LMP_K_PARAM_COUNT], &bpw)) {
 		LIT(b, ",\"bits_per_weight\":");
-		num(b, &bpw);
+		lmp_buf_num(b, &bpw);
 	}
 	LIT(b, ",\"compute\":");
 	lmp_json_string(b, lmp_quant_compute_name(lmp_quant_compute(m->quant)));
@@ -285,29 +268,29 @@ static void
 quantities(lmp_buf *b, const lmp_num *v, const lmp_fields_node *want, int none)
 {
 	LIT(b, "\"param_count\":");
-	num(b, &v[LMP_K_PARAM_COUNT]);
+	lmp_buf_num(b, &v[LMP_K_PARAM_COUNT]);
 	if (WANT("flops")) {
 		LIT(b, ",\"flops\":");
-		num(b, &v[LMP_K_FLOPS]);
+		lmp_buf_num(b, &v[LMP_K_FLOPS]);
 	}
 	if (WANT("bytes")) {
 		LIT(b, ",\"bytes\":{\"weights\":");
-		num(b, &v[LMP_K_WEIGHTS]);
+		lmp_buf_num(b, &v[LMP_K_WEIGHTS]);
 		LIT(b, ",\"reads\":");
-		num(b, &v[LMP_K_READS]);
+		lmp_buf_num(b, &v[LMP_K_READS]);
 		LIT(b, ",\"writes\":");
-		num(b, &v[LMP_K_WRITES]);
+		lmp_buf_num(b, &v[LMP_K_WRITES]);
 		LIT(b, ",\"intermediates\":");
-		num(b, &v[LMP_K_INTERMEDIATES]);
+		lmp_buf_num(b, &v[LMP_K_INTERMEDIATES]);
 		lmp_buf_putc(b, '}');
 	}
 	if (WANT("state_bytes")) {
 		LIT(b, ",\"state_bytes\":");
-		num(b, &v[LMP_K_STATE]);
+		lmp_buf_num(b, &v[LMP_K_STATE]);
 	}
 	if (WANT("weight_bytes")) {
 		LIT(b, ",\"weight_bytes\":");
-		num(b, &v[V_WEIGHT_BYTES]);
+		lmp_buf_num(b, &v[V_WEIGHT_BYTES]);
 	}
 }
 
@@ -322,11 +305,11 @@ totals_json(lmp_buf *b, const lmp_model *m, const lmp_num *tot, const char *grow
 	quantities(b, tot, want, none);
 	if (WANT("active_param_count")) {
 		LIT(b, ",\"active_param_count\":");
-		num(b, &tot[V_ACTIVE]);
+		lmp_buf_num(b, &tot[V_ACTIVE]);
 	}
 	if (m->ncoll && WANT("collective_bytes")) {
 		LIT(b, ",\"collective_bytes\":");
-		num(b, &tot[V_COLL]);
+		lmp_buf_num(b, &tot[V_COLL]);
 	}
 	/* growth holds state_growth and, for a decode step, activation_growth */
 	if (growth && (WANT("state_growth") || WANT("activation_growth")))
@@ -808,12 +791,12 @@ collective_json(lmp_buf *b, const lmp_row *r, const lmp_num *bytes)
 	LIT(b, ",\"group\":");
 	lmp_json_string(b, r->coll_group);
 	LIT(b, ",\"size\":");
-	i128(b, r->coll_n);
+	lmp_buf_i128(b, r->coll_n);
 	LIT(b, ",\"bytes\":");
-	num(b, bytes);
+	lmp_buf_num(b, bytes);
 	if (!lmp_coll_link_factor(r->coll, r->coll_n, &f) && !lmp_num_mul(&f, bytes, &link)) {
 		LIT(b, ",\"link_bytes\":");
-		num(b, &link);
+		lmp_buf_num(b, &link);
 	}
 	lmp_buf_putc(b, '}');
 }
@@ -828,13 +811,13 @@ gemm_json(lmp_buf *b, const lmp_num *v)
 	if (!lmp_num_is_zero(&v[V_GEMM_CALLS]))
 		lmp_num_div(&v[V_GEMM_MC], &v[V_GEMM_CALLS], &mm);
 	LIT(b, ",\"gemm\":{\"m\":");
-	num(b, &mm);
+	lmp_buf_num(b, &mm);
 	LIT(b, ",\"n\":");
-	num(b, &v[V_GEMM_N]);
+	lmp_buf_num(b, &v[V_GEMM_N]);
 	LIT(b, ",\"k\":");
-	num(b, &v[V_GEMM_K]);
+	lmp_buf_num(b, &v[V_GEMM_K]);
 	LIT(b, ",\"calls\":");
-	num(b, &v[V_GEMM_CALLS]);
+	lmp_buf_num(b, &v[V_GEMM_CALLS]);
 	lmp_buf_putc(b, '}');
 }
 
@@ -868,7 +851,7 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const l
 		LIT(b, ",\"class\":");
 		lmp_json_string(b, r->cls);
 		LIT(b, ",\"count\":");
-		num(b, &r->count);
+		lmp_buf_num(b, &r->count);
 		if (r->tied) {
 			LIT(b, ",\"tied\":");
 			lmp_json_string(b, r->tied);
@@ -1027,18 +1010,18 @@ kernels_json(lmp_buf *b, lmp_model *m, const lmp_num *v, int formats, const lmp_
 		if (j)
 			lmp_buf_putc(b, ',');
 		LIT(b, "{\"count\":");
-		num(b, &m->kcount[j]);
+		lmp_buf_num(b, &m->kcount[j]);
 		if (r->coll) {
 			collective_json(b, r, &x[V_COLL]);
 		} else {
 			LIT(b, ",\"flops\":");
-			num(b, &x[LMP_K_FLOPS]);
+			lmp_buf_num(b, &x[LMP_K_FLOPS]);
 			LIT(b, ",\"bytes\":{\"reads\":");
-			num(b, &x[LMP_K_READS]);
+			lmp_buf_num(b, &x[LMP_K_READS]);
 			LIT(b, ",\"writes\":");
-			num(b, &x[LMP_K_WRITES]);
+			lmp_buf_num(b, &x[LMP_K_WRITES]);
 			LIT(b, ",\"intermediates\":");
-			num(b, &x[LMP_K_INTERMEDIATES]);
+			lmp_buf_num(b, &x[LMP_K_INTERMEDIATES]);
 			lmp_buf_putc(b, '}');
 			if (r->gemm[0])
 				gemm_json(b, x);
@@ -1190,14 +1173,14 @@ static void
 curve_json(lmp_buf *b, const lmp_num *f, const lmp_num *k, const lmp_num *max)
 {
 	LIT(b, "{\"fixed\":");
-	num(b, f);
+	lmp_buf_num(b, f);
 	LIT(b, ",\"per_token\":");
-	num(b, k);
+	lmp_buf_num(b, k);
 	LIT(b, ",\"max_tokens\":");
 	if (lmp_num_is_zero(max))
 		LIT(b, "null");
 	else
-		num(b, max);
+		lmp_buf_num(b, max);
 	lmp_buf_putc(b, '}');
 }
 
@@ -1261,15 +1244,15 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 		return lmp_prefix(e, "state growth: "), NULL;
 	if (rc) {
 		LIT(&b, ",\"state_growth\":{\"fixed\":");
-		num(&b, &g.fixed);
+		lmp_buf_num(&b, &g.fixed);
 		LIT(&b, ",\"per_token\":");
-		num(&b, &g.per_token);
+		lmp_buf_num(&b, &g.per_token);
 		LIT(&b, ",\"windows\":[");
 		for (int i = 0; i < g.nwin; i++) {
 			LIT(&b, "{\"max_tokens\":");
-			num(&b, &g.win_max[i]);
+			lmp_buf_num(&b, &g.win_max[i]);
 			LIT(&b, ",\"per_token\":");
-			num(&b, &g.win_per_token[i]);
+			lmp_buf_num(&b, &g.win_per_token[i]);
 			lmp_buf_puts(&b, i + 1 < g.nwin ? "}," : "}");
 		}
 		LIT(&b, "]}");
@@ -1374,14 +1357,14 @@ runtime_pruned(lmp_model *m, const lmp_runtime *rt, int past, lmp_buf *b, lmp_er
 		lmp_buf_add(pr, "", 0);
 	}
 	LIT(b, "{\"batch_size\":");
-	i128(b, rt->vars[LMP_V_BATCH_SIZE].n);
+	lmp_buf_i128(b, rt->vars[LMP_V_BATCH_SIZE].n);
 	if (WANT(ro[LMP_RO_SEQ_LEN].json)) {
 		key(b, ro[LMP_RO_SEQ_LEN].json);
-		i128(b, rt->queries[0].seq_len);
+		lmp_buf_i128(b, rt->queries[0].seq_len);
 	}
 	if (WANT(ro[LMP_RO_CACHE_LEN].json)) {
 		key(b, ro[LMP_RO_CACHE_LEN].json);
-		i128(b, rt->queries[0].cache_len);
+		lmp_buf_i128(b, rt->queries[0].cache_len);
 	}
 	lmp_buf_add(b, pr->s, pr->len);
 	aggregates(b, rt, want, !named);
@@ -1451,7 +1434,7 @@ static const int stage_kinds[NS] = {LMP_K_PARAM_COUNT, V_WEIGHT_BYTES, LMP_K_STA
 static inline int
 whole64(const lmp_num *v, int64_t *x)
 {
-	if (!v->exact || v->d != 1 || v->n != (int64_t)v->n)
+	if (!lmp_num_is_i64(v))
 		return 0;
 	*x = (int64_t)v->n;
 	return 1;
@@ -1501,7 +1484,6 @@ stage_sums64(const lmp_model *m, const lmp_num *rows, const lmp_num *more, int s
 static int
 stage_sums(const lmp_model *m, const lmp_num *rows, const lmp_num *more, int s, lmp_num *out, lmp_err *e)
 {
-	const int *kinds = stage_kinds;
 	const lmp_num *count = &m->stage_count[(size_t)s * (size_t)m->nrows];
 	lmp_num v;
 	int i, k, rc = 0;
@@ -1520,10 +1502,10 @@ stage_sums(const lmp_model *m, const lmp_num *rows, const lmp_num *more, int s, 
 			if (r->tied && (k == S_PARAMS || k == S_WEIGHTS))
 				continue;
 			if (more && k == S_FLOPS) {
-				if (!(rc = lmp_num_add(&rows[i * NV + kinds[k]], &more[i * NV + kinds[k]], &v)))
+				if (!(rc = lmp_num_add(&rows[i * NV + stage_kinds[k]], &more[i * NV + stage_kinds[k]], &v)))
 					rc = add_product(&out[k], c, &v);
 			} else {
-				rc = add_product(&out[k], c, &src[i * NV + kinds[k]]);
+				rc = add_product(&out[k], c, &src[i * NV + stage_kinds[k]]);
 			}
 		}
 	}
@@ -1534,13 +1516,13 @@ static void
 sums_json(lmp_buf *b, const lmp_num *v)
 {
 	LIT(b, "\"param_count\":");
-	num(b, &v[S_PARAMS]);
+	lmp_buf_num(b, &v[S_PARAMS]);
 	LIT(b, ",\"weight_bytes\":");
-	num(b, &v[S_WEIGHTS]);
+	lmp_buf_num(b, &v[S_WEIGHTS]);
 	LIT(b, ",\"state_bytes\":");
-	num(b, &v[S_STATE]);
+	lmp_buf_num(b, &v[S_STATE]);
 	LIT(b, ",\"flops\":");
-	num(b, &v[S_FLOPS]);
+	lmp_buf_num(b, &v[S_FLOPS]);
 }
 
 /* "parallel": the layout, each pipeline stage's device, the device that
@@ -1560,23 +1542,23 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 	for (k = 0; k < NS; k++)
 		all[k] = best[k] = lmp_num_int(0);
 	LIT(b, ",\"parallel\":{\"tp\":");
-	i128(b, m->tp);
+	lmp_buf_i128(b, m->tp);
 	LIT(b, ",\"pp\":");
-	i128(b, m->pp);
+	lmp_buf_i128(b, m->pp);
 	LIT(b, ",\"ep\":");
-	i128(b, m->ep);
+	lmp_buf_i128(b, m->ep);
 	LIT(b, ",\"dp\":");
-	i128(b, m->dp);
+	lmp_buf_i128(b, m->dp);
 	LIT(b, ",\"devices\":");
-	i128(b, (lmp_i128)m->tp * m->pp * m->dp);
+	lmp_buf_i128(b, (lmp_i128)m->tp * m->pp * m->dp);
 	LIT(b, ",\"stages\":[");
 	for (s = 0; s < m->pp && !rc; s++) {
 		if ((rc = stage_sums(m, rows, more, s, st, e)))
 			break;
 		LIT(b, "{\"layers\":[");
-		i128(b, first[s]);
+		lmp_buf_i128(b, first[s]);
 		lmp_buf_putc(b, ',');
-		i128(b, first[s + 1] - 1);
+		lmp_buf_i128(b, first[s + 1] - 1);
 		LIT(b, "],");
 		at = b->len;
 		sums_json(b, st);
@@ -1598,7 +1580,7 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 	if (dev)
 		memcpy(dev, best, sizeof best);
 	LIT(b, "],\"device\":{\"stage\":");
-	i128(b, top);
+	lmp_buf_i128(b, top);
 	lmp_buf_putc(b, ',');
 	/* the top stage's sums, as written in "stages" */
 	lmp_buf_grow(b, top_len);
@@ -1611,7 +1593,7 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 		/* one request's batch goes through the stages one after another */
 		LIT(b, ",\"pipeline_idle_fraction\":");
 		t = lmp_num_frac(m->pp - 1, m->pp);
-		num(b, &t);
+		lmp_buf_num(b, &t);
 	}
 	lmp_buf_putc(b, '}');
 	return 0;
@@ -1638,7 +1620,7 @@ as_read_text(const lmp_num *v)
 static inline double
 as_read(const lmp_num *v)
 {
-	if (v->exact && v->d == 1 && v->n == (int64_t)v->n)
+	if (lmp_num_is_i64(v))
 		return (double)(int64_t)v->n;
 	return as_read_text(v);
 }
@@ -1820,7 +1802,7 @@ phase_json(lmp_buf *b, lmp_model *m, const char *name, int64_t steps, const char
 	lmp_buf_putc(b, '"');
 	lmp_buf_puts(b, name);
 	LIT(b, "\":{\"steps\":");
-	i128(b, steps);
+	lmp_buf_i128(b, steps);
 	LIT(b, ",\"runtime\":");
 	lmp_buf_puts(b, runtime);
 	if (steps) {
@@ -2025,11 +2007,11 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
 	LIT(b, "{\"batch_size\":");
-	i128(b, g->batch_size);
+	lmp_buf_i128(b, g->batch_size);
 	LIT(b, ",\"prompt_len\":");
-	i128(b, g->prompt_len);
+	lmp_buf_i128(b, g->prompt_len);
 	LIT(b, ",\"gen_len\":");
-	i128(b, g->gen_len);
+	lmp_buf_i128(b, g->gen_len);
 	bits(b, &rt);
 	layout(b, &rt);
 	engine_json(b, &rt);
@@ -2100,7 +2082,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 			lmp_buf_putc(b, ',');
 		lmp_json_string(b, en->params[i].name);
 		lmp_buf_putc(b, ':');
-		num(b, &v);
+		lmp_buf_num(b, &v);
 	}
 	LIT(b, "},");
 	if (module_tensors(m, r, tot, b, e))
@@ -2114,7 +2096,7 @@ lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e)
 			lmp_buf_putc(b, ',');
 		lmp_json_string(b, en->break_names[i]);
 		lmp_buf_putc(b, ':');
-		num(b, &v);
+		lmp_buf_num(b, &v);
 	}
 	LIT(b, "}}\n");
 	return 0;

@@ -160,10 +160,16 @@ double lmp_num_to_double(const lmp_num *a);
 int lmp_num_add_any(const lmp_num *a, const lmp_num *b, lmp_num *r);
 int lmp_num_sub_any(const lmp_num *a, const lmp_num *b, lmp_num *r);
 int lmp_num_mul_any(const lmp_num *a, const lmp_num *b, lmp_num *r);
+/* a is a whole number of 64 bits */
+static inline int
+lmp_num_is_i64(const lmp_num *a)
+{
+	return a->exact && a->d == 1 && a->n == (int64_t)a->n;
+}
 static inline int
 lmp_num_small_ints(const lmp_num *a, const lmp_num *b)
 {
-	return a->exact && b->exact && a->d == 1 && b->d == 1 && a->n == (int64_t)a->n && b->n == (int64_t)b->n;
+	return lmp_num_is_i64(a) && lmp_num_is_i64(b);
 }
 static inline int
 lmp_num_add(const lmp_num *a, const lmp_num *b, lmp_num *r)
@@ -222,6 +228,23 @@ lmp_num_eq(const lmp_num *a, const lmp_num *b)
 #define LMP_NUM_STRMAX 64
 int lmp_i128_str(lmp_i128 v, char *out); /* returns length */
 int lmp_num_str(const lmp_num *a, char *out);
+/* the same text appended to b, written in place (room for the longest
+ * made first: no copy from a scratch buffer); inline, as a document's
+ * writers call them tens of times a point */
+static inline void
+lmp_buf_i128(lmp_buf *b, lmp_i128 v)
+{
+	if (b->len + LMP_NUM_STRMAX + 1 > b->cap)
+		lmp_buf_grow(b, LMP_NUM_STRMAX);
+	b->len += (size_t)lmp_i128_str(v, b->s + b->len);
+}
+static inline void
+lmp_buf_num(lmp_buf *b, const lmp_num *v)
+{
+	if (b->len + LMP_NUM_STRMAX + 1 > b->cap)
+		lmp_buf_grow(b, LMP_NUM_STRMAX);
+	b->len += (size_t)lmp_num_str(v, b->s + b->len);
+}
 /* A double's text (fast exact path) and the snprintf/strtod reference it
  * must equal byte for byte. */
 int lmp_double_str(double x, char *out);
