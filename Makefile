@@ -30,6 +30,7 @@ lib/liblmp.a: $(LIBOBJ)
 $(LIBOBJ) $(BINS:%=%.o) $(UNIT:%=%.o): lib/lmp.h lib/report.h test/unit/tap.h
 lib/poly.o lib/fold.o lib/polyeval.o: lib/poly_impl.h
 lib/roofline.o lib/timed.o lib/emit.o: lib/timed.h
+lib/evaldoc.o lib/sweepform.o: lib/evalslots.h
 
 bin/%: bin/%.o lib/liblmp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/liblmp.a $(LDLIBS)

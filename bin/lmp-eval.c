@@ -447,6 +447,11 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 			w->m->hook_fields = w->fields;
 		}
 		rc = sweep(&at, point, w, e);
+		if (getenv("LMP_EVAL_FORMSTATS")) {
+			long long formed, asked;
+			lmp_sweepform_counts(w->m, &formed, &asked);
+			fprintf(stderr, "lmp-eval: %lld of %lld points in closed form\n", formed, asked);
+		}
 		layouts_free(w);
 		lmp_model_free(w->m);
 		if (rc)

@@ -90,12 +90,13 @@ static int
 window_of(lmp_model *m, lmp_row *r, const lmp_runtime *rt, lmp_err *e)
 {
 	lmp_query q = {1, ((int64_t)1 << 40) - 1, 1};
-	lmp_runtime pr = *rt;
+	lmp_runtime pr;
 	lmp_num v;
 	int rc;
 
 	if (r->window)
 		return 0;
+	pr = *rt;
 	pr.nqueries = 1;
 	pr.queries = &q;
 	if (lmp_runtime_compute(&pr, e))
@@ -115,6 +116,17 @@ window_of(lmp_model *m, lmp_row *r, const lmp_runtime *rt, lmp_err *e)
  * whole context, or to a sliding window of it (*w: the window, else 0),
  * with the counts of the keys it is given (not MLA's sdpa under the
  * latent, which counts nothing). */
+/* The row's keys are bound to the variables themselves (most rows, with
+ * no window): they are the step's at every point. */
+static int
+keys_are_vars(lmp_row *r)
+{
+	if (!r->keyvars)
+		r->keyvars = lmp_poly_var(r->keys[0]) == key_vars[0] && lmp_poly_var(r->keys[1]) == key_vars[1] &&
+			lmp_poly_var(r->keys[2]) == key_vars[2] ? 1 : -1;
+	return r->window < 0 && r->keyvars > 0;
+}
+
 static int
 plain(lmp_model *m, lmp_row *r, const lmp_runtime *rt, int *yes, int64_t *w, lmp_err *e)
 {
@@ -125,6 +137,8 @@ plain(lmp_model *m, lmp_row *r, const lmp_runtime *rt, int *yes, int64_t *w, lmp
 	*w = 0;
 	if (window_of(m, r, rt, e))
 		return -1;
+	if (keys_are_vars(r))
+		return 0;
 	want[0] = rt->vars[key_vars[0]];
 	want[1] = rt->vars[key_vars[1]];
 	want[2] = rt->vars[key_vars[2]];
@@ -865,4 +879,86 @@ lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t 
 		n = 1;
 	}
 	return rc < 0 ? -1 : n;
+}
+
+static int64_t
+gcd64(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+		a = b, b = t;
+	}
+	return a;
+}
+
+/* lcm(a, b), or 0 past 2^40 (no length repeats that far apart). */
+static int64_t
+lcm40(int64_t a, int64_t b)
+{
+	int64_t l;
+
+	if (!a || !b || __builtin_mul_overflow(a / gcd64(a, b), b, &l) || l > (int64_t)1 << 40)
+		return 0;
+	return l;
+}
+
+int
+lmp_attn_sweep_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *period, lmp_err *e)
+{
+	const lmp_query *qu = &rt->queries[0];
+	int64_t s = qu->seq_len, c = qu->cache_len, win, P = 1;
+	uint64_t h = 1469598103934665603ULL;
+	struct seen sn = {.n = 0};
+	struct call k;
+	int yes, set = 0;
+
+	*sig = 0;
+	*period = 1;
+	if (rt->nqueries != 1)
+		return 0;
+	if (rt->attention == LMP_ATTN_FLASH || rt->attention == LMP_ATTN_PAGED) {
+		for (int i = 0; i < m->nrows; i++) {
+			lmp_row *r = &m->rows[i];
+			/* lmp_attn_flash's rows: those alike plan alike */
+			if (!r->attn || seen_before(&sn, r))
+				continue;
+			/* plain evaluates the keys at the point, where they are
+			 * not the variables themselves */
+			if (!(r->window && keys_are_vars(r)) && !set++)
+				lmp_prog_set_point(m->prog, rt);
+			if (plain(m, r, rt, &yes, &win, e))
+				return -1;
+			h = (h ^ (uint64_t)(yes + 2 * i)) * 1099511628211ULL;
+			if (!yes)
+				continue;
+			if (win > 0 || sn.n >= 32)
+				return 0;
+			plan(r, rt, win, &k);
+			/* walk_closed's calls only: no split, no window, packed
+			 * heads dividing the tile, tiles below lmp_attn_flash's limit */
+			if (seq_splits(&k, s + c) >= 2 || k.local || k.bm % k.g || (s * k.g + k.bm - 1) / k.bm > (int64_t)1 << 24)
+				return 0;
+			int64_t B = k.bm / k.g, rows = s * k.g, kv = c + s, full = rows / k.bm;
+			int64_t L = k.bn * (cdiv(kv, k.bn) - 1), n = L - c < 0 ? -1 : (L - c) / B, nmax;
+			/* walk_closed's branches */
+			int64_t v[8] = {k.fa3, k.g, k.bm, k.bn, n < 0, n > full, rows > full * k.bm, 0};
+			if (rows > full * k.bm) {
+				nmax = cdiv(c + (rows - 1) / k.g + 1, k.bn);
+				v[7] = nmax * k.bn < kv;
+			}
+			for (int j = 0; j < 8; j++)
+				h = (h ^ (uint64_t)v[j]) * 1099511628211ULL;
+			/* its tiles, and the floor sum's period: n moves by a
+			 * whole period of (B i + ...) / bn where the length moves
+			 * by B x bn / gcd(B, bn) */
+			if ((P % k.bm && !(P = lcm40(P, k.bm))) || (P % k.bn && !(P = lcm40(P, k.bn))) ||
+			    !(P = lcm40(P, B * (k.bn / gcd64(B, k.bn)))))
+				return 0;
+		}
+	}
+	if (rt->kv_block > 1 && P % rt->kv_block && !(P = lcm40(P, rt->kv_block)))
+		return 0;
+	*sig = h;
+	*period = P;
+	return 1;
 }

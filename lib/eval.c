@@ -789,6 +789,7 @@ lmp_model_free(lmp_model *m)
 	free(m->fused);
 	free(m->twin);
 	lmp_rowkeep_free(m);
+	lmp_sweepform_free(m);
 	free(m->kgrp);
 	free(m->krep);
 	free(m->kcount);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lmp.h"
+#include "evalslots.h"
 
 /* A literal piece of output, its length known at compile time. */
 #define LIT(b, s) lmp_buf_add((b), (s), sizeof(s) - 1)
@@ -201,12 +202,6 @@ lmp_runtime_json(const lmp_runtime *rt, lmp_buf *b)
 {
 	runtime_json(rt, b, NULL);
 }
-
-/* Per row and in the totals, the seven quantities (LMP_K_*), then the
- * stored weight bytes (V_WEIGHT_BYTES); the totals add the active
- * parameters (V_ACTIVE).  A row of matrix products adds its gemm: m x
- * calls and calls (summed over a phase's steps), n and k (kept). */
-enum { V_WEIGHT_BYTES = LMP_NKINDS, V_COLL, V_GEMM_MC, V_GEMM_N, V_GEMM_K, V_GEMM_CALLS, NV, V_ACTIVE = NV };
 
 /* The bytes a row's parameters take stored, per instance, exactly (a
  * fraction where the bits do not fill whole bytes): the one place a weight
@@ -888,9 +883,7 @@ row_compute(const lmp_model *m, const lmp_row *r, const lmp_num *v, int formats)
  * number that differs (most pairs differ there, and cheaply), or KD_OTHER
  * (the weight format's compute, which looks up the quantization, or the
  * per_step pieces). */
-enum { KD_NNUMS = 9, KD_OTHER = KD_NNUMS, KD_FIXED, KD_SAME };
-static const int kd_nums[KD_NNUMS] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES, V_COLL,
-	V_GEMM_MC, V_GEMM_N, V_GEMM_K, V_GEMM_CALLS};
+enum { KD_OTHER = KD_NNUMS, KD_FIXED, KD_SAME };
 
 static int
 kernel_diff(const lmp_model *m, const lmp_num *v, int i, int j, int formats, const lmp_dpieces *ps)
@@ -1626,9 +1619,10 @@ as_read(const lmp_num *v)
 }
 
 /* The fused time sweep (m->hook): the point's kernels as kernels_json
- * wrote them, and its totals, handed over as numbers. */
+ * wrote them, and its totals, handed over as numbers.  Kernel j's values
+ * are at kv + j NV, or (kv NULL) at its first row's in v. */
 static int
-hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *tot, const char *growth,
+hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *kv, const lmp_num *tot, const char *growth,
 	const char *profile, const lmp_evalpt *rtpt, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start,
 	lmp_err *e)
 {
@@ -1643,7 +1637,7 @@ hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num 
 	}
 	for (int j = 0; j < m->nkern; j++) {
 		const lmp_row *r = &m->rows[m->krep[j]];
-		const lmp_num *x = &v[m->krep[j] * NV];
+		const lmp_num *x = kv ? &kv[j * NV] : &v[m->krep[j] * NV];
 		struct lmp_tkernel *k = &m->tk[j];
 		k->count = as_read(&m->kcount[j]);
 		k->coll = r->coll;
@@ -1688,10 +1682,11 @@ int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
 	lmp_num tot[NV + 1], *rows = NULL, dev[NS];
+	const lmp_num *at = tot, *kv = NULL;
 	const char *growth, *profile;
 	int64_t context = 0;
 	size_t start = b->len, tot_end;
-	int rc = -1, past, i;
+	int rc = -1, past, i, formed = 0;
 	lmp_evalpt rtpt = {0}; /* where the time model reads the runtime */
 	/* one step of one device's kernels (a layout's, collectives and all):
 	 * timed here (lmp-eval --hardware) */
@@ -1710,7 +1705,10 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	if (!m->pt_rows)
 		m->pt_rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
 	rows = m->pt_rows;
-	if (evaluate(m, rt, rows, tot, !with_rows, e))
+	/* the fused sweep's point in closed form (sweepform.c), or evaluated */
+	if (direct && (formed = lmp_sweepform_point(m, rt, past, &at, &kv)))
+		;
+	else if (evaluate(m, rt, rows, tot, !with_rows, e))
 		goto out;
 	/* a decode step over a cache: how its activations grow */
 	if (!(growth = growth_json(m, (int64_t)rt->vars[LMP_V_BATCH_SIZE].n,
@@ -1733,8 +1731,10 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	}
 	if (direct) {
 		/* the roofline document drops the kernels: folded, not written */
-		if (fold(m, rows, rt->w_checkpoint, NULL, e))
+		if (!formed && fold(m, rows, rt->w_checkpoint, NULL, e))
 			goto out;
+		if (!formed)
+			lmp_sweepform_record(m, rows, tot);
 	} else {
 		lmp_buf_putc(b, ',');
 		if (with_rows)
@@ -1745,16 +1745,16 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	if (direct && m->hook_fields) {
 		const lmp_fields_node *want = NULL;
 		int named = lmp_fields_sub(lmp_fields_top(m->hook_fields), "totals", 6, &want);
-		totals_json(b, m, tot, growth, profile, want, !named);
+		totals_json(b, m, at, growth, profile, want, !named);
 	} else {
-		totals_json(b, m, tot, growth, profile, NULL, 0);
+		totals_json(b, m, at, growth, profile, NULL, 0);
 	}
 	tot_end = b->len - 1;
 	if (m->par && parallel_json(b, m, rows, NULL, dev, e))
 		goto out;
 	LIT(b, "}\n");
 	if (direct) {
-		if (hand_point(m, rt, rows, tot, growth, profile, &rtpt, tot_end,
+		if (hand_point(m, rt, rows, kv, at, growth, profile, &rtpt, tot_end,
 			    m->par ? dev : NULL, b, start, e))
 			goto out;
 		m->hooked = 1;

@@ -534,6 +534,13 @@ int lmp_poly_is_const(const lmp_poly *q);
  * query variables where one reads the queries themselves. */
 unsigned lmp_poly_vars(const lmp_prog *p, const lmp_poly *const *q, int n);
 int lmp_poly_same(const lmp_poly *a, const lmp_poly *b); /* equal polynomials (NULL only as NULL) */
+/* The runtime variable (LMP_V_...) q is, 1 times it, or -1. */
+int lmp_poly_var(const lmp_poly *q);
+/* The degree of q[0..n-1] (NULLs skipped) in one runtime length x, given
+ * each variable's degree in it (vdeg[LMP_V_...]), or -1 where one of
+ * their operations (min, ceil, a division, a condition, a window's
+ * aggregates) reads a variable of degree above 0: not a polynomial in x. */
+int lmp_poly_degree(const lmp_prog *p, const lmp_poly *const *q, int n, const int *vdeg);
 lmp_poly *lmp_poly_const(lmp_prog *p, const lmp_num *v);
 lmp_poly *lmp_poly_zero(lmp_prog *p);
 /* q wrapped in a check made at every point (op LMP_OP_CHECK_*); where names it. */
@@ -674,6 +681,7 @@ typedef struct lmp_row {
 	int64_t nh, nkv, hd, vd; /* its heads, KV heads, q/k and v head widths */
 	lmp_poly *keys[3];    /* its tokens, kv_tokens and qk_pairs as bound */
 	int64_t window;       /* its sliding window (attnkernel.c): 0 not yet known, -1 none */
+	int keyvars;          /* attnkernel.c: its keys are the variables themselves: 1, -1 not, 0 not yet known */
 	lmp_poly *gemm[LMP_NGEMM]; /* its entry's gemm as bound (sharded), or NULLs */
 } lmp_row;
 struct lmp_evalpt;
@@ -763,9 +771,23 @@ typedef struct lmp_model {
 	lmp_buf rt_whole, rt_set_pruned;
 	size_t rt_span[2];
 	uint64_t rt_gen;
+	struct lmp_sweepform *sf; /* sweepform.c: the fused sweep's points in closed form */
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 void lmp_rowkeep_free(lmp_model *m);
+
+/* sweepform.c: the fused time sweep's points along its innermost length
+ * in closed form (a polynomial of each value, fitted on points evaluated).
+ * lmp_sweepform_point: 1 where the point's totals (*tot, NV + 1 values)
+ * and its kernels' values (*kv, NV each) come from their forms and the
+ * model's fold (nkern, krep, kcount) is set: the point is neither
+ * evaluated nor folded; 0 where it is to be, after which
+ * lmp_sweepform_record takes its rows and totals (evalslots.h). */
+int lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num **tot, const lmp_num **kv);
+void lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot);
+void lmp_sweepform_free(lmp_model *m);
+/* The points formed and the points asked about so far (LMP_EVAL_FORMSTATS). */
+void lmp_sweepform_counts(const lmp_model *m, long long *formed, long long *asked);
 
 /* One kernel of a --totals document as numbers, each the double its text
  * in the document reads as: count, work, the weight format's compute (or
@@ -918,6 +940,14 @@ void lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn,
  * cannot look ahead may change (past limit or INT64_MAX: not before); the
  * point's variables must be set (lmp_prog_set_point). */
 int lmp_attn_shape(lmp_model *m, const lmp_runtime *rt, int64_t limit, uint64_t *sig, int64_t *next, lmp_err *e);
+/* A sweep's point where the length that moves (seq_len or cache_len) stays
+ * in one residue class modulo *period (KV pages and FlashAttention tiles
+ * whole, sweepform.c): every choice its FlashAttention calls make that the
+ * counts are not polynomial in (each distinct attention row's keys being
+ * the step's, its tiles and packed heads, the closed walk's branches),
+ * hashed into *sig.  1 where every call walks its tiles in closed form (no
+ * split, no window), 0 where not (the point is evaluated), -1 error. */
+int lmp_attn_sweep_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t *period, lmp_err *e);
 /* The step's sliding-window calls' one tile size and window start (1), or
  * 0 where there are none or several. */
 int lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t *wl, lmp_err *e);

@@ -179,6 +179,41 @@ lmp_poly_vars(const lmp_prog *p, const lmp_poly *const *q, int n)
 	return v;
 }
 
+int
+lmp_poly_var(const lmp_poly *q)
+{
+	if (!q || q->nm != 1 || q->m[0].nf != 1 || q->m[0].f[0].exp != 1 || q->m[0].f[0].atom >= LMP_NVARS ||
+	    !q->m[0].c.exact || q->m[0].c.n != 1 || q->m[0].c.d != 1)
+		return -1;
+	return q->m[0].f[0].atom;
+}
+
+int
+lmp_poly_degree(const lmp_prog *p, const lmp_poly *const *q, int n, const int *vdeg)
+{
+	unsigned *memo = lmp_xcalloc((size_t)p->natoms + 1, sizeof *memo), moving = LMP_READS_QUERIES;
+	int best = 0;
+
+	for (int v = 0; v < LMP_NVARS; v++)
+		if (vdeg[v])
+			moving |= 1u << v;
+	for (int i = 0; i < n && best >= 0; i++)
+		for (int a = 0; q[i] && a < q[i]->nm && best >= 0; a++) {
+			const mono *mo = &q[i]->m[a];
+			int d = 0;
+			for (int j = 0; j < mo->nf && d >= 0; j++) {
+				int at = mo->f[j].atom;
+				if (mo->f[j].exp < 0 || (at >= LMP_NVARS && (atom_vars(p, at, memo) & moving)))
+					d = -1; /* an operation of x: no polynomial */
+				else if (at < LMP_NVARS)
+					d += vdeg[at] * mo->f[j].exp;
+			}
+			best = d < 0 ? -1 : d > best ? d : best;
+		}
+	free(memo);
+	return best;
+}
+
 lmp_poly *
 poly_atom(lmp_prog *p, int a)
 {

@@ -37,16 +37,6 @@ close() {
 	close "$(jq .totals.time_s <<<"$output")" "$(awk -v b=$bytes -v w=$bw 'BEGIN { printf "%.17g", b / w }')"
 }
 
-# FLOPs of Llama-2-7B for B sequences of S tokens (prefill), derived as in
-# test/04-eval.bats: per layer projections, rotary, attention, MLP, norms,
-# adds; once the cos/sin table, the final norm and the logits of B rows.
-prefill_flops() {
-	local B=$1 S=$2 H=4096 I=11008
-	local N=$((B * S)) P=$((B * S * S))
-	local layer=$(( 4*2*N*H*H + N*64*448 + 2*32*P*256 + 6*32*P + 3*2*N*H*I + 4*N*I + N*I + 2*(4*N*H + 3*N) + 2*N*H ))
-	echo $(( 32 * layer + 5*N*128 + 4*N*H + 3*N + 2*B*H*32000 ))
-}
-
 @test "a large prefill is compute-bound: compute time = FLOPs / peak" {
 	[ "$(prefill_flops 1 2048)" = 28758978992128 ]  # the figure of make demo, derived
 	local F=$(prefill_flops 16 4096) peak=$(hw "$H100" .peak_flops.bf16.value)

@@ -185,24 +185,6 @@ cfg() { # cfg FIELD: DeepSeek-V3's config value
 	[ "$(lmp-eval --seq-len 512 "$LLAMA2" | lmp-roofline --hardware nvidia-a100-sxm-80gb | jq -r .roofline.bytes_moved)" = "reads + writes" ]
 }
 
-# flash_pairs S C BM BN: the scores FlashAttention computes for one head (or
-# one packed row block) of a sequence of S new tokens over C cached, and the
-# keys its query tiles load: tile i holds rows i*BM .. min((i+1)*BM, S) - 1,
-# whose last row sees C + end keys; the tile loads whole K/V tiles of BN keys
-# up to there, none past the sequence's C + S.
-flash_pairs() {
-	local s=$1 c=$2 bm=$3 bn=$4 i end need load pairs=0 keys=0
-	for ((i = 0; i * bm < s; i++)); do
-		end=$(( (i + 1) * bm < s ? (i + 1) * bm : s ))
-		need=$(( c + end ))
-		load=$(( (need + bn - 1) / bn * bn ))
-		(( load > c + s )) && load=$(( c + s ))
-		pairs=$(( pairs + (end - i * bm) * load ))
-		keys=$(( keys + load ))
-	done
-	echo "$pairs $keys"
-}
-
 @test "--attention flash: a Llama-2-7B prefill, causal tiles skipped and K/V re-read per query tile" {
 	local out pairs keys H=32 D=128 L=32 a='model.layers.*.self_attn.sdpa'
 	# FA3 on sm90, head_dim 128, causal: 128 x 128 (hopper/tile_size.h);

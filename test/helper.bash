@@ -38,3 +38,31 @@ assert_clean_failure() {
 	*) fail "stderr '$stderr' lacks '$tool: ...$want'" ;;
 	esac
 }
+
+# FLOPs of Llama-2-7B for B sequences of S tokens (prefill), derived as in
+# test/04-eval.bats: per layer projections, rotary, attention, MLP, norms,
+# adds; once the cos/sin table, the final norm and the logits of B rows.
+prefill_flops() {
+	local B=$1 S=$2 H=4096 I=11008
+	local N=$((B * S)) P=$((B * S * S))
+	local layer=$(( 4*2*N*H*H + N*64*448 + 2*32*P*256 + 6*32*P + 3*2*N*H*I + 4*N*I + N*I + 2*(4*N*H + 3*N) + 2*N*H ))
+	echo $(( 32 * layer + 5*N*128 + 4*N*H + 3*N + 2*B*H*32000 ))
+}
+
+# flash_pairs S C BM BN: the scores FlashAttention computes for one head (or
+# one packed row block) of a sequence of S new tokens over C cached, and the
+# keys its query tiles load: tile i holds rows i*BM .. min((i+1)*BM, S) - 1,
+# whose last row sees C + end keys; the tile loads whole K/V tiles of BN keys
+# up to there, none past the sequence's C + S.
+flash_pairs() {
+	local s=$1 c=$2 bm=$3 bn=$4 i end need load pairs=0 keys=0
+	for ((i = 0; i * bm < s; i++)); do
+		end=$(( (i + 1) * bm < s ? (i + 1) * bm : s ))
+		need=$(( c + end ))
+		load=$(( (need + bn - 1) / bn * bn ))
+		(( load > c + s )) && load=$(( c + s ))
+		pairs=$(( pairs + (end - i * bm) * load ))
+		keys=$(( keys + load ))
+	done
+	echo "$pairs $keys"
+}

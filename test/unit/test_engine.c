@@ -116,6 +116,70 @@ test_poly_vars(void)
 	ok(varsof("{tokens} - {tokens}") == 0, "poly vars: what cancels is not read", NULL);
 }
 
+/* text folded with a=3, b=5: its degree in the sequence length (seq 1)
+ * or the cache length (seq 0) as sweepform.c asks it, and the variable it
+ * is (lmp_poly_var) in *var. */
+static int
+degof(const char *text, int seq, int *var)
+{
+	static const char *const params[] = {"a", "b"};
+	lmp_err e = {0};
+	lmp_prog *p = lmp_prog_new();
+	lmp_fold_ctx c = {0};
+	lmp_tmpl *t = lmp_tmpl_parse(text, params, 2, &e);
+	lmp_num three = lmp_num_int(3), five = lmp_num_int(5);
+	lmp_poly *args[2], *q;
+	int vdeg[LMP_NVARS] = {0}, d = -99;
+
+	/* tokens = b s, kv_tokens = b (c + s), qk_pairs = b s (c + s) */
+	if (seq)
+		vdeg[LMP_V_SEQ_LEN] = vdeg[LMP_V_TOKENS] = vdeg[LMP_V_KV_TOKENS] = 1, vdeg[LMP_V_QK_PAIRS] = 2;
+	else
+		vdeg[LMP_V_CACHE_LEN] = vdeg[LMP_V_KV_TOKENS] = vdeg[LMP_V_CACHED_TOKENS] = vdeg[LMP_V_QK_PAIRS] = 1;
+	*var = -99;
+	if (t) {
+		args[0] = lmp_poly_const(p, &three);
+		args[1] = lmp_poly_const(p, &five);
+		c.prog = p;
+		c.db = db;
+		c.kind = LMP_K_FLOPS;
+		if ((q = lmp_fold(&c, t, args, "test", &e))) {
+			d = lmp_poly_degree(p, (const lmp_poly *const *)&q, 1, vdeg);
+			*var = lmp_poly_var(q);
+		}
+		lmp_tmpl_free(t);
+	}
+	lmp_prog_free(p);
+	return d;
+}
+
+/* Which polynomials a sweep's forms may follow (sweepform.c): the degree
+ * in the length that moves, -1 where an operation reads it. */
+static void
+test_poly_degree(void)
+{
+	int v;
+
+	ok(degof("${a} * ${b} + 7", 1, &v) == 0 && v == -1, "poly degree: a constant, 0; no variable", NULL);
+	ok(degof("{tokens}", 1, &v) == 1 && v == LMP_V_TOKENS, "poly degree: tokens, 1 in seq_len; the variable itself",
+		NULL);
+	ok(degof("2 * {tokens}", 1, &v) == 1 && v == -1, "poly degree: twice a variable is not the variable", NULL);
+	ok(degof("{qk_pairs} * ${a} + {tokens} * {w_dtype_bytes}", 1, &v) == 2, "poly degree: qk_pairs, 2 in seq_len",
+		NULL);
+	ok(degof("{qk_pairs} * ${a} + {tokens}", 0, &v) == 1, "poly degree: qk_pairs, 1 in cache_len; tokens 0", NULL);
+	ok(degof("{tokens} * {kv_tokens} * {qk_pairs}", 1, &v) == 4, "poly degree: a product adds degrees (1 + 1 + 2)",
+		NULL);
+	ok(degof("{tokens} ** 3", 1, &v) == 3, "poly degree: a whole power multiplies it", NULL);
+	ok(degof("ceil({kv_tokens} / 16) * ${b}", 1, &v) == -1, "poly degree: ceil of the length, no polynomial", NULL);
+	ok(degof("min({cache_len}, 4096) * {tokens}", 1, &v) == 1,
+		"poly degree: min of what does not move is a constant (seq_len moves)", NULL);
+	ok(degof("min({cache_len}, 4096) * {tokens}", 0, &v) == -1, "poly degree: min of the cache, cache_len moving",
+		NULL);
+	ok(degof("window_kv(1024) * ${a}", 1, &v) == -1, "poly degree: a window's aggregate reads the queries", NULL);
+	ok(degof("{tokens} - {tokens} + {batch_size}", 1, &v) == 0 && v == LMP_V_BATCH_SIZE,
+		"poly degree: what cancels is no degree", NULL);
+}
+
 static void
 is(const char *text, const char *want)
 {
@@ -1141,6 +1205,7 @@ main(void)
 	test_runopts();
 	test_knobs();
 	test_poly_vars();
+	test_poly_degree();
 	test_numbers();
 	test_json();
 	test_stream();

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# Sweeps in closed form (lmp-eval(1)): along a sweep's innermost list of
+# lengths the fused time sweep forms most points' values from points it
+# evaluated; every document is the one evaluating every point writes
+# (LMP_EVAL_NOFORMS), byte for byte, and LMP_EVAL_FORMSTATS says how many
+# points were formed.
+
+load helper
+
+H=nvidia-h100-sxm
+
+# both MODEL ARGS...: the documents with forms and with every point
+# evaluated are the same; $formed: how many points were formed
+both() {
+	local m=$1
+	shift
+	LMP_EVAL_FORMSTATS=1 lmp-eval "$@" "$m" > "$BATS_TEST_TMPDIR/a" 2> "$BATS_TEST_TMPDIR/ae" || fail "formed: $*"
+	LMP_EVAL_NOFORMS=1 lmp-eval "$@" "$m" > "$BATS_TEST_TMPDIR/b" 2> "$BATS_TEST_TMPDIR/be" || fail "evaluated: $*"
+	[ -s "$BATS_TEST_TMPDIR/a" ] || fail "no output: $*"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" || fail "${m##*/} $*: formed and evaluated documents differ"
+	formed=$(sed -n 's/^lmp-eval: \([0-9]*\) of [0-9]* points in closed form$/\1/p' "$BATS_TEST_TMPDIR/ae")
+	[ -n "$formed" ] || fail "no count of formed points: $(cat "$BATS_TEST_TMPDIR/ae")"
+	# the count is said only where asked
+	! grep -q 'closed form' "$BATS_TEST_TMPDIR/be" || fail "LMP_EVAL_FORMSTATS unset, a count said"
+}
+
+@test "a prefill sweep of seq_len: every point's FLOPs by hand, 27 of each batch's 32 points formed" {
+	local b s f n=0
+	both "$LLAMA2" --totals --hardware $H --batch-size 1,3 --seq-len "$(seq -s, 128 128 4096)" \
+		--fields runtime.batch_size,runtime.seq_len,totals.flops
+	# transformers' eager attention, no KV pages: a batch's 32 lengths (up
+	# to the position limit) are one class; three points give the forms,
+	# two check them, 27 are formed
+	[ "$formed" = 54 ]
+	while read -r b s f; do
+		[ "$f" = "$(prefill_flops "$b" "$s")" ] || fail "batch $b x $s: $f FLOPs, by hand $(prefill_flops "$b" "$s")"
+		n=$((n + 1))
+	done < <(jq -r '[.runtime.batch_size, .runtime.seq_len, .totals.flops] | @tsv' "$BATS_TEST_TMPDIR/a")
+	[ "$n" = 64 ]
+}
+
+@test "--attention flash: formed points skip FA3's causal tiles as evaluated ones do, by hand" {
+	local s f pairs keys n=0
+	# FA3 on sm90, head_dim 128, causal: 128 x 128 tiles; whole tiles of
+	# lengths are one residue class: 16 lengths, 11 formed
+	both "$LLAMA2" --totals --hardware $H --attention flash --batch-size 2 --seq-len "$(seq -s, 128 128 2048)" \
+		--fields runtime.seq_len,totals.flops
+	[ "$formed" = 11 ]
+	# the eager count less the scores of the tiles skipped: 32 layers x 32
+	# heads x 2 sequences x (S^2 - pairs) x 518 FLOPs a score
+	while read -r s f; do
+		read -r pairs keys < <(flash_pairs "$s" 0 128 128)
+		[ "$f" = $(( $(prefill_flops 2 "$s") - 32 * 32 * 2 * (s * s - pairs) * 518 )) ] || fail "$s: $f"
+		n=$((n + 1))
+	done < <(jq -r '[.runtime.seq_len, .totals.flops] | @tsv' "$BATS_TEST_TMPDIR/a")
+	[ "$n" = 16 ]
+}
+
+@test "vLLM's paged FA3: prefill and decode sweeps of MHA and GQA models, formed points as evaluated, byte for byte" {
+	local m M="$ROOT/models"
+	export LMP_ENGINE=vllm
+	# Llama-2-7B (MHA), Llama-3.1-8B (4 heads packed a KV head), Qwen3-8B
+	# (the fused norm reads 35/36 of the adds before it: fractions)
+	for m in meta-llama--Llama-2-7b-hf meta-llama--Llama-3.1-8B Qwen--Qwen3-8B; do
+		# lengths every 16 tokens: 8 classes of a 128-token tile (the
+		# first of each a tile of 64 rows, up to 64 tokens)
+		both "$M/$m.populated.json" --totals --hardware $H --batch-size 1,5 --seq-len "$(seq -s, 16 16 2400)"
+		[ "$formed" -gt 200 ] || fail "$m prefill: $formed of 300 formed"
+		# a decode over caches every 64 tokens: two classes a batch (a
+		# batch of 16 and more fills the machine: no split-K)
+		both "$M/$m.populated.json" --totals --hardware $H --batch-size 16,64 --seq-len 1 --cache-len "$(seq -s, 0 64 4000)"
+		[ "$formed" -gt 100 ] || fail "$m decode: $formed of 126 formed"
+		both "$M/$m.populated.json" --totals --hardware $H --batch-size 3 --seq-len "$(seq -s, 128 128 20000)" \
+			--fields runtime.seq_len,totals.time_s,totals.bound,fit.fits,fit.max_batch_size
+		[ "$formed" -gt 140 ] || fail "$m --fields: $formed of 156 formed"
+		# a chunk over a cache that moves, and lengths that fall
+		both "$M/$m.populated.json" --totals --hardware $H --batch-size 4 --seq-len 256 --cache-len "$(seq -s, 0 128 6000)"
+		[ "$formed" -gt 30 ] || fail "$m chunk: $formed of 47 formed"
+		both "$M/$m.populated.json" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 9000 -128 128)"
+		[ "$formed" -gt 50 ] || fail "$m falling: $formed of 70 formed"
+	done
+}
+
+@test "points the forms do not cover are evaluated, with the same documents" {
+	local M="$ROOT/models"
+	export LMP_ENGINE=vllm
+	# a sliding window (Mistral's 4096), routed experts (Mixtral)
+	both "$M/mistralai--Mistral-7B-v0.1.populated.json" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 9000)"
+	[ "$formed" = 0 ]
+	both "$M/mistralai--Mixtral-8x7B-v0.1.populated.json" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 3000)"
+	[ "$formed" = 0 ]
+	# lengths at no equal spacing; a layout
+	both "$LLAMA2" --totals --hardware $H --batch-size 1,2 --seq-len 1,2,3,5,8,13,21,34,55,89,144,233,377,610,987,1597
+	[ "$formed" = 0 ]
+	both "$LLAMA2" --totals --hardware $H --tp 2 --batch-size 2 --seq-len "$(seq -s, 128 128 3000)"
+	[ "$formed" = 0 ]
+	# a decode of two sequences splits K: FA3's splits are no polynomial
+	both "$LLAMA2" --totals --hardware $H --batch-size 2 --seq-len 1 --cache-len "$(seq -s, 1024 64 4000)"
+	[ "$formed" = 0 ]
+	# requests (their decode phase has its own closed form)
+	both "$LLAMA2" --totals --hardware $H --batch-size 2 --prompt-len 100 --gen-len 10,20,30,40,50,60,70
+	[ "$formed" = 0 ]
+	# a list of settings inside the lengths: each setting its own class
+	both "$LLAMA2" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 3000)" --kv-bit 8,16 --kv-block 16,32
+	[ "$formed" -gt 50 ]
+	# across the position limit (4096): marked past it, as evaluated
+	both "$LLAMA2" --totals --hardware $H --batch-size 1 --seq-len "$(seq -s, 3072 64 5120)" --fields runtime
+	[ "$formed" -gt 10 ]
+	[ "$(grep -c past_position_limit "$BATS_TEST_TMPDIR/a")" = 16 ]
+	# totals past 2^62 FLOPs are evaluated, in 128 bits
+	both "$LLAMA2" --totals --hardware $H --batch-size 4096 --seq-len "$(seq -s, 131072 131072 3000000)" --fields totals.flops
+	jq -e 'select(.totals.flops > 9.3e18)' "$BATS_TEST_TMPDIR/a" >/dev/null
+	# LMP_EVAL_NOFORMS forms none
+	LMP_EVAL_NOFORMS=1 LMP_EVAL_FORMSTATS=1 lmp-eval --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 3000)" \
+		"$LLAMA2" 2>&1 >/dev/null | grep -qx 'lmp-eval: 0 of 23 points in closed form'
+}
+
+@test "an error at a point is the evaluated point's, after the same documents" {
+	# 2^24 query tiles of FA3's 128 rows: a longer sequence is refused (the
+	# forms' look at FlashAttention's plan leaves the error to the
+	# evaluation, which says it as without forms)
+	local s=$(( (1 << 24) * 128 )) lens
+	lens="$((s - 3 * 128)),$((s - 2 * 128)),$((s - 128)),$s,$((s + 128))"
+	run_split lmp-eval --totals --hardware $H --attention flash --batch-size 1 --seq-len "$lens" --fields runtime.seq_len "$LLAMA2"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"more than 2^24 query tiles"* ]]
+	local a="$stderr" o="$output"
+	LMP_EVAL_NOFORMS=1 run_split lmp-eval --totals --hardware $H --attention flash --batch-size 1 --seq-len "$lens" \
+		--fields runtime.seq_len "$LLAMA2"
+	[ "$stderr" = "$a" ] && [ "$output" = "$o" ]
+}
