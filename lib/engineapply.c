@@ -273,7 +273,7 @@ lmp_engine_profile(lmp_model *m, const lmp_runtime *at, lmp_err *e)
 	int64_t tokens = at->chunk ? at->chunk : m->pos_limit > 2048 ? m->pos_limit : 2048;
 	int64_t key[6] = {at->w_bit, at->a_bit, at->kv_bit, tokens, at->fusion, at->w_checkpoint};
 	lmp_query q = {tokens, 0, 1};
-	lmp_runtime rt = *at;
+	lmp_runtime rt;
 	lmp_num v[LMP_NKINDS], peak = lmp_num_int(0), x;
 	lmp_buf b = {0};
 	char s[LMP_NUM_STRMAX];
@@ -283,6 +283,7 @@ lmp_engine_profile(lmp_model *m, const lmp_runtime *at, lmp_err *e)
 		return "";
 	if (m->profile_set && !memcmp(key, m->profile_key, sizeof key))
 		return m->profile;
+	rt = *at; /* a kilobyte: only where the key is new */
 	rt.nqueries = 1;
 	rt.queries = &q;
 	rt.kv_block = 1;

@@ -1223,16 +1223,18 @@ growth_json(lmp_model *m, int64_t batch, int64_t act_seq, const lmp_runtime *at,
 	int64_t key[9] = {batch, at->w_bit, at->a_bit, at->kv_bit, act_seq, at->kv_layout, at->attention, at->flash_arch,
 		at->flash_sms};
 	lmp_query q = {1, 0, batch};
-	lmp_runtime rt = {.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit,
-		.kv_layout = at->kv_layout, .attention = at->attention, .flash_arch = at->flash_arch,
-		.flash_sms = at->flash_sms};
+	lmp_runtime rt;
 	struct growth g;
 	lmp_buf b = {0};
 	size_t mark;
 	int rc;
 
+	/* (the runtime, a kilobyte, is made only where the key is new) */
 	if (m->growth_set && !memcmp(key, m->growth_key, sizeof key))
 		return m->growth ? m->growth : "";
+	rt = (lmp_runtime){.nqueries = 1, .queries = &q, .w_bit = at->w_bit, .a_bit = at->a_bit, .kv_bit = at->kv_bit,
+		.kv_layout = at->kv_layout, .attention = at->attention, .flash_arch = at->flash_arch,
+		.flash_sms = at->flash_sms};
 	if ((rc = state_growth(m, &rt, &g, e)) < 0)
 		return lmp_prefix(e, "state growth: "), NULL;
 	if (rc) {
@@ -1656,7 +1658,11 @@ hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num 
 		k->gemm = r->gemm[0] != 0;
 		if (k->gemm) {
 			lmp_num mm = lmp_num_int(0);
-			if (!lmp_num_is_zero(&x[V_GEMM_CALLS]))
+			/* m = (m x calls) / calls, mostly whole */
+			if (lmp_num_is_i64(&x[V_GEMM_MC]) && lmp_num_is_i64(&x[V_GEMM_CALLS]) && x[V_GEMM_CALLS].n > 0 &&
+			    x[V_GEMM_MC].n % x[V_GEMM_CALLS].n == 0)
+				lmp_num_set_int(&mm, (int64_t)x[V_GEMM_MC].n / (int64_t)x[V_GEMM_CALLS].n);
+			else if (!lmp_num_is_zero(&x[V_GEMM_CALLS]))
 				lmp_num_div(&x[V_GEMM_MC], &x[V_GEMM_CALLS], &mm);
 			k->m = as_read(&mm);
 			k->n = as_read(&x[V_GEMM_N]);

@@ -52,6 +52,13 @@ lmp_var_lookup(const char *name, size_t len)
 	return -1;
 }
 
+/* bits / 8 in lowest terms, whole bytes without a gcd (every point) */
+static lmp_num
+dtype_bytes(int bits)
+{
+	return bits % 8 ? lmp_num_frac(bits, 8) : lmp_num_int(bits / 8);
+}
+
 int
 lmp_runtime_compute(lmp_runtime *rt, lmp_err *e)
 {
@@ -93,9 +100,9 @@ lmp_runtime_compute(lmp_runtime *rt, lmp_err *e)
 		v[LMP_V_SEQ_LEN] = lmp_num_int(rt->queries[0].seq_len);
 		v[LMP_V_CACHE_LEN] = lmp_num_int(rt->queries[0].cache_len);
 	}
-	v[LMP_V_W_DTYPE_BYTES] = lmp_num_frac(rt->w_bit, 8);
-	v[LMP_V_A_DTYPE_BYTES] = lmp_num_frac(rt->a_bit, 8);
-	v[LMP_V_KV_DTYPE_BYTES] = lmp_num_frac(rt->kv_bit, 8);
+	v[LMP_V_W_DTYPE_BYTES] = dtype_bytes(rt->w_bit);
+	v[LMP_V_A_DTYPE_BYTES] = dtype_bytes(rt->a_bit);
+	v[LMP_V_KV_DTYPE_BYTES] = dtype_bytes(rt->kv_bit);
 	(void)e;
 	return 0;
 }
