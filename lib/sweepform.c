@@ -417,12 +417,13 @@ ready(const lmp_model *m, struct cls *c)
 static int
 step(struct cls *c)
 {
-	int64_t *m0 = c->mv, *m1 = m0 + c->nmov, *m2 = m1 + c->nmov;
+	int64_t *restrict m0 = c->mv, *restrict m1 = m0 + c->nmov, *restrict m2 = m1 + c->nmov;
+	int n = c->nmov;
 
 	if (!c->safe && !(c->safe = safe_steps(c)))
 		return 0;
 	c->safe--;
-	for (int q = 0; q < c->nmov; q++) {
+	for (int q = 0; q < n; q++) {
 		m1[q] += m2[q];
 		m0[q] += m1[q];
 	}
@@ -479,8 +480,6 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 	h = hash_key(key);
 	for (int i = 0; i < CLASSES && !c; i++) {
 		struct cls *t = &sf->cls[i];
-		if (!lru || t->used < lru->used)
-			lru = t;
 		if (!t->used || t->hash != h || memcmp(t->key, key, sizeof key))
 			continue;
 		/* the same class: the other length the same, this one in its residue class */
@@ -489,8 +488,13 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 		else if (t->mode != MODE_SEQ && q->seq_len == t->s && q->cache_len != t->c && (q->cache_len - t->c) % P == 0)
 			c = t, mode = MODE_CACHE;
 	}
-	if (!c)
+	if (!c) {
+		/* a new class, in place of the one used least lately */
+		for (int i = 0; i < CLASSES; i++)
+			if (!lru || sf->cls[i].used < lru->used)
+				lru = &sf->cls[i];
 		return restart(sf, lru, key, h, q->seq_len, q->cache_len);
+	}
 	c->used = ++sf->clock;
 	x = mode == MODE_SEQ ? q->seq_len : q->cache_len;
 	dx = x - (mode == MODE_SEQ ? c->s : c->c);
