@@ -34,7 +34,7 @@
 #include "lmp.h"
 #include "evalslots.h"
 
-#define CLASSES 32
+#define CLASSES 16
 #define CHECKS 2
 #define KBIG ((int64_t)1 << 59) /* a kernel's values: a root's discriminant stays inside 128 bits */
 #define TBIG ((int64_t)1 << 62) /* the totals' */
@@ -410,6 +410,10 @@ ready(const lmp_model *m, struct cls *c)
 		m0[q] = c->b[i], m1[q] = c->b[c->ncomp + i], m2[q] = c->b[2 * c->ncomp + i];
 	}
 	c->safe = safe_steps(c);
+	/* the fit's points are done with (a sweep keeps up to CLASSES classes) */
+	free(c->pts);
+	free(c->pd);
+	c->pts = c->pd = NULL;
 }
 
 /* One step on at READY: no value leaves its bound before c->safe runs
