@@ -135,8 +135,10 @@ degree_ok(lmp_model *m, int mode)
 		int a = lmp_poly_degree(m->prog, (const lmp_poly *const *)r->poly, LMP_NKINDS, vdeg);
 		int g = lmp_poly_degree(m->prog, (const lmp_poly *const *)r->gemm, LMP_NGEMM, vdeg);
 		int c = lmp_poly_degree(m->prog, (const lmp_poly *const *)&r->coll_bytes, 1, vdeg);
-		d = a < 0 || g < 0 || c < 0 ? -1 : a > d ? a : d;
-		d = d < 0 ? -1 : g > d ? g : c > d ? c : d;
+		if (a < 0 || g < 0 || c < 0)
+			d = -1;
+		else
+			d = a > d ? a : d, d = g > d ? g : d, d = c > d ? c : d;
 	}
 	if (d >= 0 && d <= 2) {
 		const lmp_poly *t[LMP_NKINDS + 2];
@@ -277,6 +279,9 @@ roots(lmp_i128 a, lmp_i128 b, lmp_i128 c, int64_t out[2])
 	    __builtin_mul_overflow(A, C, &AC) || __builtin_mul_overflow(AC, (lmp_i128)4, &AC) ||
 	    __builtin_sub_overflow(D, AC, &D))
 		return -1;
+	/* (r + 1)^2 below stays inside 128 bits */
+	if (D >= (lmp_i128)1 << 124)
+		return -1;
 	if (!A) {
 		if (B && C % B == 0)
 			t[nt++] = -C / B;
@@ -343,7 +348,8 @@ find_meets(struct cls *c)
 				}
 				break;
 			}
-	qsort(c->meet, (size_t)c->nmeet, sizeof *c->meet, cmp64);
+	if (c->nmeet)
+		qsort(c->meet, (size_t)c->nmeet, sizeof *c->meet, cmp64);
 	return 0;
 }
 
@@ -373,22 +379,27 @@ safe_steps(const struct cls *c)
 
 /* The checks passed: the forms are used from the next point on.  The
  * values that move are kept apart, the whole ones first.  A gemm's
- * numbers are whole (else the class is evaluated: gemms_hold reads them
- * as such). */
+ * numbers are whole (gemms_hold reads them as such), its calls the same
+ * at every point and above 0 (so m x calls has m's sign) and its row no
+ * attention FlashAttention recounts (its FLOPs the row's own, which
+ * gemm_eval compares with); else the class is evaluated. */
 static void
 ready(const lmp_model *m, struct cls *c)
 {
 	int64_t *m0, *m1, *m2;
 	int q, w = 0;
 
-	for (int j = 0; j < c->nkern; j++)
-		if (m->rows[c->krep[j]].gemm[0] &&
-		    (c->den[NV + 1 + j * NV + V_GEMM_MC] != 1 || c->den[NV + 1 + j * NV + V_GEMM_N] != 1 ||
-			    c->den[NV + 1 + j * NV + V_GEMM_K] != 1 || c->den[NV + 1 + j * NV + V_GEMM_CALLS] != 1 ||
-			    c->den[NV + 1 + j * NV + LMP_K_FLOPS] != 1)) {
+	for (int j = 0; j < c->nkern; j++) {
+		const lmp_row *r = &m->rows[c->krep[j]];
+		int at = NV + 1 + j * NV, calls = at + V_GEMM_CALLS;
+		if (r->gemm[0] &&
+		    (c->den[at + V_GEMM_MC] != 1 || c->den[at + V_GEMM_N] != 1 || c->den[at + V_GEMM_K] != 1 ||
+			    c->den[calls] != 1 || c->den[at + LMP_K_FLOPS] != 1 || c->b[calls] <= 0 ||
+			    c->b[c->ncomp + calls] || c->b[2 * c->ncomp + calls] || r->attn)) {
 			c->state = NO;
 			return;
 		}
+	}
 	if (find_meets(c)) {
 		c->state = NO;
 		return;

@@ -14,7 +14,9 @@ H=nvidia-h100-sxm
 both() {
 	local m=$1
 	shift
-	LMP_EVAL_FORMSTATS=1 lmp-eval "$@" "$m" > "$BATS_TEST_TMPDIR/a" 2> "$BATS_TEST_TMPDIR/ae" || fail "formed: $*"
+	# (a time limit: a form's arithmetic must never hang a sweep)
+	LMP_EVAL_FORMSTATS=1 timeout 120 lmp-eval "$@" "$m" > "$BATS_TEST_TMPDIR/a" 2> "$BATS_TEST_TMPDIR/ae" ||
+		fail "formed: $*"
 	LMP_EVAL_NOFORMS=1 lmp-eval "$@" "$m" > "$BATS_TEST_TMPDIR/b" 2> "$BATS_TEST_TMPDIR/be" || fail "evaluated: $*"
 	[ -s "$BATS_TEST_TMPDIR/a" ] || fail "no output: $*"
 	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" || fail "${m##*/} $*: formed and evaluated documents differ"
@@ -128,4 +130,42 @@ both() {
 	LMP_EVAL_NOFORMS=1 run_split lmp-eval --totals --hardware $H --attention flash --batch-size 1 --seq-len "$lens" \
 		--fields runtime.seq_len "$LLAMA2"
 	[ "$stderr" = "$a" ] && [ "$output" = "$o" ]
+}
+
+@test "two kernels whose forms may meet past 2^124 in their discriminant: the class is evaluated, not stuck" {
+	# two residual adds of one element, whose activation bytes are (s^2 x
+	# (2^52 + 1) + 132127924 s) / 128 and a constant just under 2^59 / 128
+	# (found by a review: the root's square root overflowed 128 bits and
+	# looped)
+	local doc="$BATS_TEST_TMPDIR/meet.json" a b
+	a='({seq_len}*{seq_len}*4503599627370497 + {seq_len}*132127924)/128' b='576460752303423359/128'
+	jq --arg a "$a" --arg b "$b" '.layers[0].sub_layers |= .[:2] +
+		[{name: "xa", class: "torch.add", attrs: {elements: "1"}, params: {elements: "1", a_dtype_bytes: $a}},
+		 {name: "xb", class: "torch.add", attrs: {elements: "1"}, params: {elements: "1", a_dtype_bytes: $b}}] + .[2:]' \
+		"$ROOT/models/meta-llama--Llama-3.2-1B.populated.json" > "$doc"
+	both "$doc" --totals --hardware $H --attention eager --batch-size 1 --seq-len 2,3,4,5,6,7,8
+	[ "$formed" = 0 ]
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/a")" = 7 ]
+}
+
+@test "a gemm of no calls whose m goes negative: refused as without forms" {
+	# an entry (a residual add's copy) declaring a gemm of m = elements -
+	# 1000 and 0 calls: m x calls is 0 at every point, so the forms cannot
+	# see m's sign; the class is evaluated and the point below 1000
+	# tokens is refused, one line
+	local db="$BATS_TEST_TMPDIR/db.json" doc="$BATS_TEST_TMPDIR/neg.json"
+	jq '.entries["x.NegGemm"] = (.entries["torch.add"] | .full_class_name = "x.NegGemm" | .aliases = [] |
+		.gemm = {m: "${elements} - 1000", n: "1", k: "1", calls: "0", note: "test"})' "$ROOT/module_db.json" > "$db"
+	jq '.layers[0].sub_layers |= .[:2] + [{name: "neg", class: "x.NegGemm", attrs: {elements: "{tokens}"},
+		params: {elements: "{tokens}", a_dtype_bytes: "{a_dtype_bytes}"}}] + .[2:]' \
+		"$ROOT/models/meta-llama--Llama-3.2-1B.populated.json" > "$doc"
+	run_split lmp-eval --db "$db" --totals --hardware $H --attention eager --batch-size 1 --seq-len "$(seq -s, 1100 -10 900)" \
+		--fields runtime.seq_len "$doc"
+	[ "$status" = 1 ]
+	[ "$stderr" = "lmp-eval: model.neg: gemm.m is negative (entry x.NegGemm)" ]
+	local o="$output"
+	LMP_EVAL_NOFORMS=1 run_split lmp-eval --db "$db" --totals --hardware $H --attention eager --batch-size 1 \
+		--seq-len "$(seq -s, 1100 -10 900)" --fields runtime.seq_len "$doc"
+	[ "$status" = 1 ] && [ "$output" = "$o" ]
+	[ "$stderr" = "lmp-eval: model.neg: gemm.m is negative (entry x.NegGemm)" ]
 }
