@@ -988,17 +988,15 @@ fold(lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err
  * a row by (flops, bytes read, written and intermediate, gemm, the weight
  * format's compute, the collective) and count the equal rows' counts
  * summed, so it times them as it times the rows, to the bit. */
-static int
-kernels_json(lmp_buf *b, lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
+static void
+kernels_text(lmp_buf *b, const lmp_model *m, const lmp_num *v, const lmp_num *kv, int formats, const lmp_dpieces *ps)
 {
 	int j;
 
-	if (fold(m, v, formats, ps, e))
-		return -1;
 	LIT(b, "\"kernels\":[");
 	for (j = 0; j < m->nkern; j++) {
 		const lmp_row *r = &m->rows[m->krep[j]];
-		const lmp_num *x = &v[m->krep[j] * NV];
+		const lmp_num *x = kv ? &kv[j * NV] : &v[m->krep[j] * NV];
 		const char *c = row_compute(m, r, x, formats);
 		if (j)
 			lmp_buf_putc(b, ',');
@@ -1028,6 +1026,16 @@ kernels_json(lmp_buf *b, lmp_model *m, const lmp_num *v, int formats, const lmp_
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
+}
+
+/* The kernels (the point's fold; kernel j's values at kv + j NV where
+ * given, else at its first row's in v). */
+static int
+kernels_json(lmp_buf *b, lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, lmp_err *e)
+{
+	if (fold(m, v, formats, ps, e))
+		return -1;
+	kernels_text(b, m, v, NULL, formats, ps);
 	return 0;
 }
 
@@ -1696,7 +1704,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	lmp_evalpt rtpt = {0}; /* where the time model reads the runtime */
 	/* one step of one device's kernels (a layout's, collectives and all):
 	 * timed here (lmp-eval --hardware) */
-	int direct = m->hook && !with_rows && rt->nqueries == 1;
+	int one = !with_rows && rt->nqueries == 1, direct = m->hook && one;
 
 	m->hooked = 0;
 
@@ -1712,7 +1720,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		m->pt_rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
 	rows = m->pt_rows;
 	/* the fused sweep's point in closed form (sweepform.c), or evaluated */
-	if (direct && (formed = lmp_sweepform_point(m, rt, past, &at, &kv)))
+	if (one && (formed = lmp_sweepform_point(m, rt, past, &at, &kv)))
 		;
 	else if (evaluate(m, rt, rows, tot, !with_rows, e))
 		goto out;
@@ -1735,18 +1743,18 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		rtpt.rt_set[0] -= start, rtpt.rt_set[1] -= start;
 		rtpt.rt_end = b->len - start;
 	}
-	if (direct) {
-		/* the roofline document drops the kernels: folded, not written */
-		if (!formed && fold(m, rows, rt->w_checkpoint, NULL, e))
-			goto out;
-		if (!formed)
-			lmp_sweepform_record(m, rows, tot);
-	} else {
+	/* the kernels: the roofline document drops them (folded, not
+	 * written); a formed point's fold is its class's */
+	if (!with_rows && !formed && fold(m, rows, rt->w_checkpoint, NULL, e))
+		goto out;
+	if (one && !formed)
+		lmp_sweepform_record(m, rows, tot);
+	if (!direct) {
 		lmp_buf_putc(b, ',');
 		if (with_rows)
 			rows_json(b, m, rows, rt->w_checkpoint, NULL);
-		else if (kernels_json(b, m, rows, rt->w_checkpoint, NULL, e))
-			goto out;
+		else
+			kernels_text(b, m, rows, kv, rt->w_checkpoint, NULL);
 	}
 	if (direct && m->hook_fields) {
 		const lmp_fields_node *want = NULL;

@@ -771,12 +771,12 @@ typedef struct lmp_model {
 	lmp_buf rt_whole, rt_set_pruned;
 	size_t rt_span[2];
 	uint64_t rt_gen;
-	struct lmp_sweepform *sf; /* sweepform.c: the fused sweep's points in closed form */
+	struct lmp_sweepform *sf; /* sweepform.c: a --totals sweep's points in closed form */
 } lmp_model;
 lmp_model *lmp_model_load(const cJSON *populated, lmp_db *db, lmp_err *e);
 void lmp_rowkeep_free(lmp_model *m);
 
-/* sweepform.c: the fused time sweep's points along its innermost length
+/* sweepform.c: a --totals sweep's points along its innermost length
  * in closed form (a polynomial of each value, fitted on points evaluated).
  * lmp_sweepform_point: 1 where the point's totals (*tot, NV + 1 values)
  * and its kernels' values (*kv, NV each) come from their forms and the

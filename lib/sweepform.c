@@ -22,7 +22,7 @@
  * or a total past 2^62, a form that does not agree, an engine choice that
  * changes, a length off the spacing) is evaluated as at any point.
  *
- * The caller (evaldoc.c, the fused time sweep) asks lmp_sweepform_point
+ * The caller (evaldoc.c, a --totals point of one step) asks lmp_sweepform_point
  * first; where it says 0 it evaluates and folds, and hands the values to
  * lmp_sweepform_record.  LMP_EVAL_NOFORMS evaluates every point: the check
  * that both give the same documents, byte for byte. */
@@ -532,15 +532,14 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 		sf->pend = c;
 		return 0;
 	case CHECK:
-		if (!advance(c)) {
+	case READY:
+		/* one step on: a check's point is then evaluated and compared */
+		if (!(c->state == CHECK ? advance(c) : step(c))) {
 			c->state = NO;
 			return 0;
 		}
-		sf->pend = c;
-		return 0;
-	case READY:
-		if (!step(c)) {
-			c->state = NO;
+		if (c->state == CHECK) {
+			sf->pend = c;
 			return 0;
 		}
 		c->k++;

@@ -169,3 +169,16 @@ both() {
 	[ "$status" = 1 ] && [ "$output" = "$o" ]
 	[ "$stderr" = "lmp-eval: model.neg: gemm.m is negative (entry x.NegGemm)" ]
 }
+
+@test "a --totals sweep without --hardware: its kernels from the forms, as evaluated" {
+	local M="$ROOT/models"
+	both "$LLAMA2" --totals --batch-size 1,3 --seq-len "$(seq -s, 128 128 4096)"
+	[ "$formed" = 54 ]
+	# each document lists the kernels the rows fold into, with their counts
+	[ "$(jq -s -c '[.[].kernels | length] | unique' "$BATS_TEST_TMPDIR/a")" = "$(lmp-eval --totals --seq-len 128 "$LLAMA2" | jq -c '[.kernels | length]')" ]
+	LMP_ENGINE=vllm both "$M/Qwen--Qwen3-8B.populated.json" --totals --batch-size 4 --seq-len "$(seq -s, 16 16 3000)"
+	[ "$formed" -gt 100 ]
+	LMP_ENGINE=sglang both "$M/meta-llama--Llama-3.1-8B.populated.json" --totals --pretty --batch-size 2 \
+		--seq-len "$(seq -s, 128 128 4000)"
+	[ "$formed" -gt 20 ]
+}

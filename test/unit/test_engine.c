@@ -69,30 +69,37 @@ evalp(const char *text, const lmp_runtime *rt)
 	return out;
 }
 
+/* text folded with a=3, b=5 into p (NULL where it does not parse or
+ * fold); *t, its template, for the caller to free after. */
+static lmp_poly *
+fold_ab(lmp_prog *p, const char *text, lmp_tmpl **t)
+{
+	static const char *const params[] = {"a", "b"};
+	lmp_err e = {0};
+	lmp_fold_ctx c = {0};
+	lmp_num three = lmp_num_int(3), five = lmp_num_int(5);
+	lmp_poly *args[2];
+
+	if (!(*t = lmp_tmpl_parse(text, params, 2, &e)))
+		return NULL;
+	args[0] = lmp_poly_const(p, &three);
+	args[1] = lmp_poly_const(p, &five);
+	c.prog = p;
+	c.db = db;
+	c.kind = LMP_K_FLOPS;
+	return lmp_fold(&c, *t, args, "test", &e);
+}
+
 /* The runtime variables (bits) text reads, folded with a=3, b=5. */
 static unsigned
 varsof(const char *text)
 {
-	static const char *const params[] = {"a", "b"};
-	lmp_err e = {0};
 	lmp_prog *p = lmp_prog_new();
-	lmp_fold_ctx c = {0};
-	lmp_tmpl *t = lmp_tmpl_parse(text, params, 2, &e);
-	lmp_num three = lmp_num_int(3), five = lmp_num_int(5);
-	lmp_poly *args[2], *q;
-	unsigned v = 0xdead;
+	lmp_tmpl *t = NULL;
+	lmp_poly *q = fold_ab(p, text, &t);
+	unsigned v = q ? lmp_poly_vars(p, (const lmp_poly *const *)&q, 1) : 0xdead;
 
-	if (t) {
-		args[0] = lmp_poly_const(p, &three);
-		args[1] = lmp_poly_const(p, &five);
-		c.prog = p;
-		c.db = db;
-		c.kind = LMP_K_FLOPS;
-		if ((q = lmp_fold(&c, t, args, "test", &e)))
-			v = lmp_poly_vars(p, (const lmp_poly *const *)&q, 1);
-		lmp_tmpl_free(t);
-	}
-
+	lmp_tmpl_free(t);
 	lmp_prog_free(p);
 	return v;
 }
@@ -122,13 +129,9 @@ test_poly_vars(void)
 static int
 degof(const char *text, int seq, int *var)
 {
-	static const char *const params[] = {"a", "b"};
-	lmp_err e = {0};
 	lmp_prog *p = lmp_prog_new();
-	lmp_fold_ctx c = {0};
-	lmp_tmpl *t = lmp_tmpl_parse(text, params, 2, &e);
-	lmp_num three = lmp_num_int(3), five = lmp_num_int(5);
-	lmp_poly *args[2], *q;
+	lmp_tmpl *t = NULL;
+	lmp_poly *q = fold_ab(p, text, &t);
 	int vdeg[LMP_NVARS] = {0}, d = -99;
 
 	/* tokens = b s, kv_tokens = b (c + s), qk_pairs = b s (c + s) */
@@ -137,18 +140,11 @@ degof(const char *text, int seq, int *var)
 	else
 		vdeg[LMP_V_CACHE_LEN] = vdeg[LMP_V_KV_TOKENS] = vdeg[LMP_V_CACHED_TOKENS] = vdeg[LMP_V_QK_PAIRS] = 1;
 	*var = -99;
-	if (t) {
-		args[0] = lmp_poly_const(p, &three);
-		args[1] = lmp_poly_const(p, &five);
-		c.prog = p;
-		c.db = db;
-		c.kind = LMP_K_FLOPS;
-		if ((q = lmp_fold(&c, t, args, "test", &e))) {
-			d = lmp_poly_degree(p, (const lmp_poly *const *)&q, 1, vdeg);
-			*var = lmp_poly_var(q);
-		}
-		lmp_tmpl_free(t);
+	if (q) {
+		d = lmp_poly_degree(p, (const lmp_poly *const *)&q, 1, vdeg);
+		*var = lmp_poly_var(q);
 	}
+	lmp_tmpl_free(t);
 	lmp_prog_free(p);
 	return d;
 }
