@@ -30,31 +30,38 @@ static const char test_db[] =
 
 static lmp_db *db;
 
-/* Evaluate text with parameters a=3, b=5 at a runtime point; "error: ..." on failure. */
-static char *
-evalp(const char *text, const lmp_runtime *rt)
+/* text folded with a=3, b=5 into p (NULL where it does not parse or
+ * fold: e says why); *t, its template, for the caller to free after. */
+static lmp_poly *
+fold_ab(lmp_prog *p, const char *text, lmp_tmpl **t, lmp_err *e)
 {
-	static char out[1200];
 	static const char *const params[] = {"a", "b"};
-	lmp_err e = {0};
-	lmp_prog *p = lmp_prog_new();
 	lmp_fold_ctx c = {0};
-	lmp_tmpl *t = lmp_tmpl_parse(text, params, 2, &e);
-	lmp_num three = lmp_num_int(3), five = lmp_num_int(5), v;
-	lmp_poly *args[2], *q;
-	lmp_runtime zero = {0};
+	lmp_num three = lmp_num_int(3), five = lmp_num_int(5);
+	lmp_poly *args[2];
 
-	if (!t) {
-		snprintf(out, sizeof out, "error: %s", e.msg);
-		lmp_prog_free(p);
-		return out;
-	}
+	if (!(*t = lmp_tmpl_parse(text, params, 2, e)))
+		return NULL;
 	args[0] = lmp_poly_const(p, &three);
 	args[1] = lmp_poly_const(p, &five);
 	c.prog = p;
 	c.db = db;
 	c.kind = LMP_K_FLOPS;
-	q = lmp_fold(&c, t, args, "test", &e);
+	return lmp_fold(&c, *t, args, "test", e);
+}
+
+/* Evaluate text with parameters a=3, b=5 at a runtime point; "error: ..." on failure. */
+static char *
+evalp(const char *text, const lmp_runtime *rt)
+{
+	static char out[1200];
+	lmp_err e = {0};
+	lmp_prog *p = lmp_prog_new();
+	lmp_tmpl *t = NULL;
+	lmp_poly *q = fold_ab(p, text, &t, &e);
+	lmp_num v;
+	lmp_runtime zero = {0};
+
 	if (q) {
 		lmp_prog_set_point(p, rt ? rt : &zero);
 		if (lmp_poly_eval(p, q, &v, &e) == 0)
@@ -69,34 +76,14 @@ evalp(const char *text, const lmp_runtime *rt)
 	return out;
 }
 
-/* text folded with a=3, b=5 into p (NULL where it does not parse or
- * fold); *t, its template, for the caller to free after. */
-static lmp_poly *
-fold_ab(lmp_prog *p, const char *text, lmp_tmpl **t)
-{
-	static const char *const params[] = {"a", "b"};
-	lmp_err e = {0};
-	lmp_fold_ctx c = {0};
-	lmp_num three = lmp_num_int(3), five = lmp_num_int(5);
-	lmp_poly *args[2];
-
-	if (!(*t = lmp_tmpl_parse(text, params, 2, &e)))
-		return NULL;
-	args[0] = lmp_poly_const(p, &three);
-	args[1] = lmp_poly_const(p, &five);
-	c.prog = p;
-	c.db = db;
-	c.kind = LMP_K_FLOPS;
-	return lmp_fold(&c, *t, args, "test", &e);
-}
-
 /* The runtime variables (bits) text reads, folded with a=3, b=5. */
 static unsigned
 varsof(const char *text)
 {
+	lmp_err e = {0};
 	lmp_prog *p = lmp_prog_new();
 	lmp_tmpl *t = NULL;
-	lmp_poly *q = fold_ab(p, text, &t);
+	lmp_poly *q = fold_ab(p, text, &t, &e);
 	unsigned v = q ? lmp_poly_vars(p, (const lmp_poly *const *)&q, 1) : 0xdead;
 
 	lmp_tmpl_free(t);
@@ -129,9 +116,10 @@ test_poly_vars(void)
 static int
 degof(const char *text, int seq, int *var)
 {
+	lmp_err e = {0};
 	lmp_prog *p = lmp_prog_new();
 	lmp_tmpl *t = NULL;
-	lmp_poly *q = fold_ab(p, text, &t);
+	lmp_poly *q = fold_ab(p, text, &t, &e);
 	int vdeg[LMP_NVARS] = {0}, d = -99;
 
 	/* tokens = b s, kv_tokens = b (c + s), qk_pairs = b s (c + s) */
