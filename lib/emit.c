@@ -10,40 +10,6 @@
 
 #include "timed.h"
 
-/* A key's n bytes to p.  Keys are short (3 to 28 bytes): overlapping word
- * copies that stay inside the key, not a call to memcpy, which cost more
- * than the copy. */
-static inline void
-copy_key(char *p, const char *k, size_t n)
-{
-	uint64_t a, b, c, d;
-
-	if (n >= 8 && n <= 16) {
-		memcpy(&a, k, 8);
-		memcpy(&b, k + n - 8, 8);
-		memcpy(p, &a, 8);
-		memcpy(p + n - 8, &b, 8);
-	} else if (n > 16 && n <= 32) {
-		memcpy(&a, k, 8);
-		memcpy(&b, k + 8, 8);
-		memcpy(&c, k + n - 16, 8);
-		memcpy(&d, k + n - 8, 8);
-		memcpy(p, &a, 8);
-		memcpy(p + 8, &b, 8);
-		memcpy(p + n - 16, &c, 8);
-		memcpy(p + n - 8, &d, 8);
-	} else if (n >= 4 && n < 8) {
-		uint32_t e, f;
-
-		memcpy(&e, k, 4);
-		memcpy(&f, k + n - 4, 4);
-		memcpy(p, &e, 4);
-		memcpy(p + n - 4, &f, 4);
-	} else {
-		memcpy(p, k, n);
-	}
-}
-
 /* ,"k": written straight into the buffer: the keys are the writer's own
  * literals (plain ASCII, nothing to escape), so lmp_json_string's scan for
  * characters to escape is not needed; room for a number after it is made
@@ -60,7 +26,7 @@ keyn(lmp_emit *w, const char *k, size_t n)
 	if (w->n++)
 		*p++ = ',';
 	*p++ = '"';
-	copy_key(p, k, n);
+	lmp_copy_short(p, k, n);
 	p += n;
 	*p++ = '"';
 	*p++ = ':';

@@ -1628,27 +1628,16 @@ as_read(const lmp_num *v)
 	return as_read_text(v);
 }
 
-/* The fused time sweep (m->hook): the point's kernels as kernels_json
- * wrote them, and its totals, handed over as numbers.  Kernel j's values
- * are at kv + j NV, or (kv NULL) at its first row's in v. */
-static int
-hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *kv, const lmp_num *tot, const char *growth,
-	const char *profile, const lmp_evalpt *rtpt, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start,
-	lmp_err *e)
+/* The point's kernels as kernels_json wrote them, as lmp-roofline reads
+ * them, into tk.  Kernel j's values are at kv + j NV, or (kv NULL) at its
+ * first row's in v. */
+static void
+tkernels(const lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *kv, struct lmp_tkernel *tk)
 {
-	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile,
-		.rtext = rtpt->rtext, .rt_at = rtpt->rt_at, .rt_end = rtpt->rt_end,
-		.rt_set = {rtpt->rt_set[0], rtpt->rt_set[1]}, .tot_end = tot_end - start};
-
-	if (m->nkern > m->tkcap) {
-		free(m->tk);
-		m->tk = lmp_xmalloc(sizeof *m->tk * (size_t)m->nkern);
-		m->tkcap = m->nkern;
-	}
 	for (int j = 0; j < m->nkern; j++) {
 		const lmp_row *r = &m->rows[m->krep[j]];
 		const lmp_num *x = kv ? &kv[j * NV] : &v[m->krep[j] * NV];
-		struct lmp_tkernel *k = &m->tk[j];
+		struct lmp_tkernel *k = &tk[j];
 		k->count = as_read(&m->kcount[j]);
 		k->coll = r->coll;
 		if (r->coll) {
@@ -1678,7 +1667,36 @@ hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num 
 			k->calls = as_read(&x[V_GEMM_CALLS]);
 		}
 	}
-	pt.k = m->tk;
+}
+
+/* The fused time sweep (m->hook): the point's kernels and its totals,
+ * handed over as numbers.  A formed point's kernels are its class's
+ * (sweepform.c), kept up to date by its steps. */
+static int
+hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *kv, const lmp_num *tot, const char *growth,
+	const char *profile, const lmp_evalpt *rtpt, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start,
+	lmp_err *e)
+{
+	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile,
+		.rtext = rtpt->rtext, .rt_at = rtpt->rt_at, .rt_end = rtpt->rt_end,
+		.rt_set = {rtpt->rt_set[0], rtpt->rt_set[1]}, .tot_end = tot_end - start};
+	struct lmp_tkernel *tk = NULL;
+	int fill = 1;
+
+	if (kv && (tk = lmp_sweepform_tk(m, &pt.kgen, &fill)) && fill) {
+		tkernels(m, rt, v, kv, tk);
+		pt.kgen = lmp_sweepform_tk_filled(m);
+	}
+	if (!tk) {
+		if (m->nkern > m->tkcap) {
+			free(m->tk);
+			m->tk = lmp_xmalloc(sizeof *m->tk * (size_t)m->nkern);
+			m->tkcap = m->nkern;
+		}
+		tkernels(m, rt, v, kv, m->tk);
+		tk = m->tk;
+	}
+	pt.k = tk;
 	pt.tot[0] = as_read(&tot[LMP_K_FLOPS]);
 	pt.tot[1] = as_read(&tot[LMP_K_READS]);
 	pt.tot[2] = as_read(&tot[LMP_K_WRITES]);

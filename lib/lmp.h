@@ -70,17 +70,53 @@ typedef struct lmp_buf {
 	size_t len, cap;
 } lmp_buf;
 void lmp_buf_grow(lmp_buf *b, size_t need);
+/* n bytes from s to p.  Most pieces of a document are short (a key, a
+ * literal): up to 32 bytes they go as two to four overlapping word copies
+ * that stay inside both ranges, cheaper than a call to memcpy or a loop
+ * over the bytes. */
+static inline void
+lmp_copy_short(char *p, const char *s, size_t n)
+{
+	uint64_t a, b, c, d;
+	uint32_t e, f;
+	uint16_t g, h;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(p, &a, 8);
+		memcpy(p + n - 8, &b, 8);
+	} else if (n > 16 && n <= 32) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, 8);
+		memcpy(&c, s + n - 16, 8);
+		memcpy(&d, s + n - 8, 8);
+		memcpy(p, &a, 8);
+		memcpy(p + 8, &b, 8);
+		memcpy(p + n - 16, &c, 8);
+		memcpy(p + n - 8, &d, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&e, s, 4);
+		memcpy(&f, s + n - 4, 4);
+		memcpy(p, &e, 4);
+		memcpy(p + n - 4, &f, 4);
+	} else if (n >= 2 && n < 4) {
+		memcpy(&g, s, 2);
+		memcpy(&h, s + n - 2, 2);
+		memcpy(p, &g, 2);
+		memcpy(p + n - 2, &h, 2);
+	} else if (n == 1) {
+		*p = *s;
+	} else if (n) {
+		memcpy(p, s, n);
+	}
+}
 static inline void
 lmp_buf_add(lmp_buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap)
 		lmp_buf_grow(b, n);
-	if (n > 16) {
-		memcpy(b->s + b->len, s, n);
-	} else {
-		for (size_t i = 0; i < n; i++) /* short pieces: cheaper than a call */
-			b->s[b->len + i] = s[i];
-	}
+	lmp_copy_short(b->s + b->len, s, n);
 	b->len += n;
 	b->s[b->len] = '\0';
 }
@@ -786,6 +822,14 @@ void lmp_rowkeep_free(lmp_model *m);
 int lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num **tot, const lmp_num **kv);
 void lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot);
 void lmp_sweepform_free(lmp_model *m);
+/* The fused sweep's kernels of the point formed last (NULL where it was
+ * evaluated), kept by its class: where *fill the caller fills every
+ * member and says so (lmp_sweepform_tk_filled, which gives their number);
+ * else they are the point's, and *gen the number they were filled under:
+ * the same for as long as the kernels differ only in their work and gemm
+ * m (lmp_evalpt's kgen). */
+struct lmp_tkernel *lmp_sweepform_tk(lmp_model *m, uint64_t *gen, int *fill);
+uint64_t lmp_sweepform_tk_filled(lmp_model *m);
 /* The points formed and the points asked about so far (LMP_EVAL_FORMSTATS). */
 void lmp_sweepform_counts(const lmp_model *m, long long *formed, long long *asked);
 
@@ -822,6 +866,10 @@ typedef struct lmp_evalpt {
 	const char *rtext;
 	size_t rt_at, rt_end, rt_set[2];
 	size_t tot_end;            /* the totals' closing brace, from the document's start */
+	/* not 0: k differs from the last point handed with the same kgen
+	 * only in its work (flops, reads, writes, intermediates) and gemm
+	 * m, n, k (lmp_sweepform_tk) */
+	uint64_t kgen;
 	int dev;                   /* a layout: the device that holds the most, */
 	double dev_wb, dev_state;  /* its weight and state bytes (parallel.device) */
 } lmp_evalpt;

@@ -768,6 +768,7 @@ struct lmp_roofdirect {
 	int no_roofline, no_fit; /* --fields names neither: not written, the fit not computed */
 	const lmp_fields_node *want, *want_totals; /* what --fields names of the document, of its totals */
 	int totals_off;       /* --fields names nothing of the totals */
+	uint64_t kgen;        /* the kernels S->t holds (lmp_evalpt's kgen), 0 none known */
 };
 
 lmp_roofdirect *
@@ -831,6 +832,7 @@ direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from,
 	free(d->key);
 	d->key = NULL;
 	memset(&d->S, 0, sizeof d->S);
+	d->kgen = 0;
 	if (setup(&d->S, doc, &d->o, e))
 		return -1;
 	d->roof.len = 0;
@@ -925,8 +927,12 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e) ||
-	    lmp_timed_kernels(&S->t, pt->k, pt->nk, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e))
+	    lmp_timed_kernels(&S->t, pt->k, pt->nk, pt->kgen && pt->kgen == d->kgen, pt->tot, &S->oo, pt->rt->a_bit,
+		    S->ceilings, e)) {
+		d->kgen = 0;
 		return -1;
+	}
+	d->kgen = pt->kgen;
 	/* the members are written aside first (a failure leaves b as it
 	 * was), then spliced into the document in place: the totals' time
 	 * members before their brace, the rest at the end */

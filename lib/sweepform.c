@@ -69,6 +69,14 @@ struct cls {
 	int64_t k;       /* READY: points since */
 	int64_t *meet;   /* READY: the points (k) where two kernels' forms may meet, ascending */
 	int nmeet, imeet;
+	/* READY: the kernels as the time model reads them (lmp_sweepform_tk),
+	 * where tk_ok: filled at a point of the class and kept since, each
+	 * whole value that moves through tkp (a member of tk, or a sink), each
+	 * gemm's m from its m x calls (the kernels in gk) */
+	struct lmp_tkernel *tk;
+	double **tkp, sink;
+	int *gk, ngk, tk_ok;
+	uint64_t tk_gen;
 };
 
 struct lmp_sweepform {
@@ -78,6 +86,7 @@ struct lmp_sweepform {
 	uint64_t clock;
 	struct cls *pend; /* the class of the point being evaluated, to record */
 	struct cls *fold_of; /* the class whose fold the model holds, where m->kfold_set is 0 */
+	struct cls *cur;  /* the class of the point formed last, until the next point */
 	lmp_err quiet;
 	long long formed, asked; /* points formed, points asked about */
 };
@@ -96,6 +105,9 @@ cls_free(struct cls *c)
 	free(c->mv);
 	free(c->vals);
 	free(c->meet);
+	free(c->tk);
+	free(c->tkp);
+	free(c->gk);
 }
 
 void
@@ -262,6 +274,8 @@ keep_fold(const lmp_model *m, struct cls *c)
 	c->b = lmp_xrealloc(c->b, sizeof *c->b * 3 * (size_t)c->ncomp);
 	c->mov = lmp_xrealloc(c->mov, sizeof *c->mov * (size_t)c->ncomp);
 	c->vals = lmp_xrealloc(c->vals, sizeof *c->vals * (size_t)c->ncomp);
+	c->tk = lmp_xrealloc(c->tk, sizeof *c->tk * (size_t)(c->nkern + 1));
+	c->tk_ok = 0;
 }
 
 /* The integers t >= 1 with a + b t + c t (t + 1) / 2 = 0 (the
@@ -405,6 +419,7 @@ ready(const lmp_model *m, struct cls *c)
 		return;
 	}
 	c->state = READY;
+	c->tk_ok = 0;
 	for (int i = 0; i < c->ncomp; i++)
 		c->vals[i] = lmp_num_frac(c->b[i], c->den[i]);
 	for (q = 0; q < c->nmov; q++)
@@ -427,6 +442,30 @@ ready(const lmp_model *m, struct cls *c)
 	c->pts = c->pd = NULL;
 }
 
+/* The kept kernels a step on: a whole value as evaldoc.c's as_read reads
+ * it (its 64-bit integer's double), a gemm's m as m x calls over calls
+ * where that divides.  A fraction of a kernel's (its text read back) or an
+ * m that does not divide: filled again at the point (tk_ok 0). */
+static void
+step_tk(struct cls *c)
+{
+	const int64_t *m0 = c->mv;
+
+	for (int q = 0; q < c->nmovi; q++)
+		*c->tkp[q] = (double)m0[q];
+	for (int q = c->nmovi; q < c->nmov; q++)
+		if (c->tkp[q] != &c->sink)
+			c->tk_ok = 0;
+	for (int g = 0; g < c->ngk; g++) {
+		const lmp_num *v = &c->vals[NV + 1 + c->gk[g] * NV];
+		int64_t mc = (int64_t)v[V_GEMM_MC].n, calls = (int64_t)v[V_GEMM_CALLS].n;
+		if (mc % calls)
+			c->tk_ok = 0;
+		else
+			c->tk[c->gk[g]].m = (double)(mc / calls);
+	}
+}
+
 /* One step on at READY: no value leaves its bound before c->safe runs
  * out, then it is worked out again from where the values are. */
 static int
@@ -446,6 +485,8 @@ step(struct cls *c)
 		c->vals[c->mov[q]].n = m0[q];
 	for (int q = c->nmovi; q < c->nmov; q++)
 		c->vals[c->mov[q]] = lmp_num_frac(m0[q], c->den[c->mov[q]]);
+	if (c->tk_ok)
+		step_tk(c);
 	return 1;
 }
 
@@ -481,6 +522,7 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 		sf->off = getenv("LMP_EVAL_NOFORMS") != NULL;
 	}
 	sf->pend = NULL;
+	sf->cur = NULL;
 	sf->asked++;
 	if (sf->off || rt->nqueries != 1 || m->par || rt->w_checkpoint || m->nscaled)
 		return 0;
@@ -558,6 +600,7 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 			sf->fold_of = c;
 		}
 		sf->formed++;
+		sf->cur = c;
 		*tot = c->vals;
 		*kv = c->vals + NV + 1;
 		return 1;
@@ -636,4 +679,65 @@ lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot)
 	}
 	c->state = CHECK;
 	c->n = 0;
+}
+
+struct lmp_tkernel *
+lmp_sweepform_tk(lmp_model *m, uint64_t *gen, int *fill)
+{
+	struct cls *c = m->sf ? m->sf->cur : NULL;
+
+	if (!c)
+		return NULL;
+	*fill = !c->tk_ok;
+	*gen = c->tk_gen;
+	return c->tk;
+}
+
+/* Which member of a kernel's lmp_tkernel each of its values is (-1 none):
+ * hand_point's reading in evaldoc.c. */
+static double *
+tk_member(struct lmp_tkernel *k, int slot)
+{
+	switch (slot) {
+	case LMP_K_FLOPS:
+		return &k->flops;
+	case LMP_K_READS:
+		return &k->reads;
+	case LMP_K_WRITES:
+		return &k->writes;
+	case LMP_K_INTERMEDIATES:
+		return &k->inter;
+	case V_GEMM_N:
+		return k->gemm ? &k->n : NULL;
+	case V_GEMM_K:
+		return k->gemm ? &k->k : NULL;
+	case V_COLL:
+		return k->coll ? &k->cbytes : NULL;
+	default:
+		return NULL;
+	}
+}
+
+uint64_t
+lmp_sweepform_tk_filled(lmp_model *m)
+{
+	static uint64_t gens; /* unique across models: a time model keeps the last it saw */
+	struct cls *c = m->sf->cur;
+
+	c->tkp = lmp_xrealloc(c->tkp, sizeof *c->tkp * (size_t)(c->nmov + 1));
+	c->gk = lmp_xrealloc(c->gk, sizeof *c->gk * (size_t)(c->nkern + 1));
+	c->ngk = 0;
+	for (int q = 0; q < c->nmov; q++) {
+		int i = c->mov[q] - (NV + 1);
+		double *p = i < 0 ? NULL : tk_member(&c->tk[i / NV], i % NV);
+		c->tkp[q] = p ? p : &c->sink;
+	}
+	for (int j = 0; j < c->nkern; j++) {
+		int at = NV + 1 + j * NV + V_GEMM_MC;
+		/* ready(): a gemm's values are whole, its calls the same and above 0 */
+		if (c->tk[j].gemm && (c->b[c->ncomp + at] || c->b[2 * c->ncomp + at]))
+			c->gk[c->ngk++] = j;
+	}
+	c->tk_ok = 1;
+	return c->tk_gen = ++gens;
 }

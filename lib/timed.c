@@ -306,12 +306,40 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
  * "kernels", item for item, into t->ph[0], whose document and other
  * fields lmp_timed_init set from a document of the same settings. */
 int
-lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const double tot[4], const lmp_roof_opts *o,
-	int abit, int ceilings, lmp_err *e)
+lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, int same, const double tot[4],
+	const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e)
 {
 	struct lmp_tphase *P = &t->ph[0];
 	double by, act;
 
+	if (same && n == P->n && P->kernels && P->steps == 1) {
+		/* the kernels of the last call, in their work and gemm alone */
+		P->act_peak = 0;
+		for (int i = 0; i < n; i++) {
+			struct lmp_titem *it = &P->it[i];
+			if (k[i].coll) {
+				it->cbytes = k[i].cbytes;
+				if (!(it->cbytes >= 0) || !isfinite(it->cbytes))
+					return lmp_fail(e, LMP_EXIT_INPUT, "a collective row without a known kind, group, "
+						"size and bytes");
+				continue;
+			}
+			if (work_of(k[i].reads, k[i].writes, k[i].inter, k[i].flops, t->unfused, &by, &act, e))
+				return -1;
+			it->k.flops = k[i].flops;
+			it->k.bytes = by;
+			if (k[i].gemm) {
+				it->k.gemm = 0;
+				it->k.m = it->k.n = it->k.k = it->k.gcalls = 0;
+				set_gemm(&it->k, k[i].m, k[i].n, k[i].k, k[i].calls);
+				it->k.calls = it->k.gemm ? it->k.gcalls : 1;
+			}
+			if (act > P->act_peak)
+				P->act_peak = act;
+		}
+		P->flops = tot[0];
+		return work_of(tot[1], tot[2], tot[3], tot[0], t->unfused, &P->bytes, &act, e);
+	}
 	if (n > P->cap) {
 		free(P->it);
 		P->it = lmp_xcalloc((size_t)n, sizeof *P->it); /* no factor kept (fkind 0) */

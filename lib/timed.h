@@ -105,8 +105,9 @@ int lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int 
 void lmp_timed_release(struct lmp_timed *t);
 /* A one-step document's kernels and totals (flops, reads, writes,
  * intermediates) into t->ph[0], t set by lmp_timed_init from a document of
- * the same runtime settings. */
-int lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, const double tot[4],
+ * the same runtime settings.  same: k is the last call's kernels but for
+ * their work and gemm shapes (lmp_evalpt's kgen), which alone are read. */
+int lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, int same, const double tot[4],
 	const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e);
 /* The terms p with the efficiencies multiplied in. */
 lmp_tparams lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p);
