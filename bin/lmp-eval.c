@@ -153,6 +153,30 @@ make_point(const lmp_runvals *v, const int *idx, struct point *pt, lmp_err *e)
 	return lmp_runtime_compute(&pt->rt, e);
 }
 
+/* Whether the next point differs from the last (made by make_point or
+ * next_length) in its length alone: list i moved (-1: the first point)
+ * and none after it has more than one value, and a point is a step of one
+ * query (not a request, not a list of queries). */
+static int
+lengths_only(const lmp_runvals *v, int i)
+{
+	if ((i != LMP_RO_SEQ_LEN && i != LMP_RO_CACHE_LEN) || v->given[LMP_RO_PROMPT_LEN] || v->queries)
+		return 0;
+	for (int j = i + 1; j < LMP_RO_NLISTS; j++)
+		if (v->n[j] > 1)
+			return 0;
+	return 1;
+}
+
+/* The point a length on from the last: its settings as they were. */
+static int
+next_length(const lmp_runvals *v, const int *idx, struct point *pt, lmp_err *e)
+{
+	pt->q.seq_len = v->list[LMP_RO_SEQ_LEN][idx[LMP_RO_SEQ_LEN]];
+	pt->q.cache_len = v->list[LMP_RO_CACHE_LEN][idx[LMP_RO_CACHE_LEN]];
+	return lmp_runtime_compute(&pt->rt, e);
+}
+
 /* Every point of the sweep: the cartesian product of the lists. */
 static int
 sweep(const lmp_runvals *v, point_fn fn, void *ctx, lmp_err *e)
@@ -160,8 +184,8 @@ sweep(const lmp_runvals *v, point_fn fn, void *ctx, lmp_err *e)
 	int idx[LMP_RO_NLISTS] = {0}, i;
 	struct point pt;
 
-	for (;;) {
-		if (make_point(v, idx, &pt, e) || fn(&pt, ctx, e))
+	for (i = -1;;) {
+		if ((lengths_only(v, i) ? next_length(v, idx, &pt, e) : make_point(v, idx, &pt, e)) || fn(&pt, ctx, e))
 			return -1;
 		for (i = LMP_RO_NLISTS - 1; i >= 0; i--) {
 			if (++idx[i] < v->n[i])

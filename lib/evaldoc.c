@@ -1,6 +1,7 @@
 /* evaldoc.c: writing eval documents.  The hot path of a sweep: documents are
  * written straight into a buffer, numbers through numfmt.c, with no JSON tree. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,33 +90,28 @@ engine_json(lmp_buf *b, const lmp_runtime *rt)
  * engine_json).  A sweep's points mostly share them, so the last text is
  * kept with what it was written from and reused while that is the same;
  * its number (gen) tells a reader whether the text changed since it last
- * looked.  settings_json with b NULL brings it up to date only. */
+ * looked.  settings_json with b NULL brings it up to date only.  What it
+ * was written from is the widths and every member of lmp_runtime from
+ * w_checkpoint on, as bytes (the engine by its pointer): the same bytes
+ * are the same settings, and other bytes at worst a text written anew. */
+#define SET_AT offsetof(lmp_runtime, w_checkpoint)
+#define SET_LEN (sizeof(lmp_runtime) - SET_AT)
 static struct {
 	char *text;
 	size_t len;
 	uint64_t gen; /* counts the texts written: one text, one number */
-	int64_t key[LMP_RO_NLISTS + 2];
-	char *engine;
+	int bits[3];
+	unsigned char tail[SET_LEN];
 } settings;
 
 static void
 settings_json(lmp_buf *b, const lmp_runtime *rt)
 {
-	int64_t k[LMP_RO_NLISTS + 2] = {0};
+	const unsigned char *tail = (const unsigned char *)rt + SET_AT;
 	lmp_buf t = {0};
 
-	for (int i = 0; i < LMP_RO_NLISTS; i++) {
-		const lmp_runopt *r = &lmp_runopts[i];
-		const char *at = (const char *)rt + r->offset;
-		if (r->role == LMP_RO_KNOB)
-			k[i] = *(const int64_t *)at;
-		else if (r->role == LMP_RO_SETTING || r->role == LMP_RO_LAYOUT)
-			k[i] = *(const int *)at;
-	}
-	k[LMP_RO_NLISTS] = rt->w_checkpoint;
-	k[LMP_RO_NLISTS + 1] = rt->layout;
-	if (settings.text && !memcmp(k, settings.key, sizeof k) &&
-	    (rt->engine ? settings.engine && !strcmp(settings.engine, rt->engine) : !settings.engine)) {
+	if (settings.text && settings.bits[0] == rt->w_bit && settings.bits[1] == rt->a_bit &&
+	    settings.bits[2] == rt->kv_bit && !memcmp(settings.tail, tail, SET_LEN)) {
 		if (b)
 			lmp_buf_add(b, settings.text, settings.len);
 		return;
@@ -127,12 +123,11 @@ settings_json(lmp_buf *b, const lmp_runtime *rt)
 	engine_json(&t, rt);
 	lmp_buf_add(&t, "", 0);
 	free(settings.text);
-	free(settings.engine);
 	settings.text = t.s;
 	settings.len = t.len;
 	settings.gen++;
-	settings.engine = rt->engine ? lmp_xstrdup(rt->engine) : NULL;
-	memcpy(settings.key, k, sizeof k);
+	settings.bits[0] = rt->w_bit, settings.bits[1] = rt->a_bit, settings.bits[2] = rt->kv_bit;
+	memcpy(settings.tail, tail, SET_LEN);
 	if (b)
 		lmp_buf_add(b, settings.text, settings.len);
 }
