@@ -48,12 +48,28 @@ key(lmp_emit *w, const char *k)
 	return keyn(w, k, strlen(k));
 }
 
+/* The last text written of a number, one slot per key (by the key's
+ * address: a member of a sweep's documents often keeps its value from
+ * point to point, and its text is then copied, not worked out again).
+ * The text is the value's alone, so a slot another key shares only
+ * misses more. */
+#define MEMO_SLOTS 64
+static struct {
+	uint64_t bits;
+	int len; /* 0: empty */
+	char text[32];
+} memo[MEMO_SLOTS];
+_Static_assert(sizeof memo[0].text <= LMP_NUM_STRMAX, "a slot's copy stays inside the room keyn leaves");
+
 /* The buffer back end of lmp_emit_numk, apart so that a member --fields
  * leaves out returns before this one's registers are saved. */
 static __attribute__((noinline)) void
 numk_text(lmp_emit *w, const char *k, size_t klen, double x)
 {
 	char *p = keyn(w, k, klen);
+	uint64_t bits;
+	unsigned slot = (unsigned)((uintptr_t)k >> 3 ^ (uintptr_t)k >> 9) % MEMO_SLOTS;
+	int len;
 
 	/* lmp_num_str of lmp_num_double(x) is lmp_double_str(x): a finite
 	 * double's text, written in place (key left LMP_NUM_STRMAX of room) */
@@ -61,7 +77,22 @@ numk_text(lmp_emit *w, const char *k, size_t klen, double x)
 		lmp_buf_add(w->b, "null", 4);
 		return;
 	}
-	w->b->len += (size_t)lmp_double_str(x, p);
+	memcpy(&bits, &x, sizeof bits);
+	/* whole slots copied (keyn left LMP_NUM_STRMAX of room past p): a
+	 * fixed size is a few moves, a length a call */
+	if (memo[slot].len && memo[slot].bits == bits) {
+		memcpy(p, memo[slot].text, sizeof memo[slot].text);
+		w->b->len += (size_t)memo[slot].len;
+		p[memo[slot].len] = '\0';
+		return;
+	}
+	len = lmp_double_str(x, p);
+	w->b->len += (size_t)len;
+	if (len < (int)sizeof memo[slot].text) {
+		memcpy(memo[slot].text, p, sizeof memo[slot].text);
+		memo[slot].len = len;
+		memo[slot].bits = bits;
+	}
 }
 
 void

@@ -190,15 +190,9 @@ tsum_lim(int64_t c)
 static inline __attribute__((always_inline)) void
 tsum_put(lmp_tsum *s, lmp_i128 prod)
 {
-	if (s->bad)
-		return;
-	if (prod < 0) {
-		s->bad = 1;
-		return;
-	}
+	/* without branches: once bad, the sum's bits no longer matter */
 	s->q = (lmp_i128)((unsigned __int128)s->q + (unsigned __int128)prod);
-	if (s->q < 0)
-		s->bad = 1;
+	s->bad |= (prod < 0) | (s->q < 0);
 }
 
 /* A whole count below 2^53: its 64-bit conversion is exact. */
