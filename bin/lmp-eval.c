@@ -472,8 +472,14 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 		}
 		rc = sweep(&at, point, w, e);
 		if (getenv("LMP_EVAL_FORMSTATS")) {
-			long long formed, asked;
+			long long formed, asked, f, a;
+			/* the single device's model and each layout's */
 			lmp_sweepform_counts(w->m, &formed, &asked);
+			for (int i = 0; i < w->nlay; i++) {
+				lmp_sweepform_counts(w->lay[i], &f, &a);
+				formed += f;
+				asked += a;
+			}
 			fprintf(stderr, "lmp-eval: %lld of %lld points in closed form\n", formed, asked);
 		}
 		layouts_free(w);

@@ -798,6 +798,7 @@ lmp_model_free(lmp_model *m)
 	free(m->stage_count);
 	free(m->stage_first);
 	free(m->pt_rows);
+	free(m->pt_par);
 	lmp_buf_free(&m->rt_whole);
 	lmp_buf_free(&m->rt_set_pruned);
 	free(m->row_wb);

@@ -1379,7 +1379,6 @@ runtime_pruned(lmp_model *m, const lmp_runtime *rt, int past, lmp_buf *b, lmp_er
  * stage holds its rows' parameters, weights and state and does their
  * FLOPs; work from rows (a step, or a prefill) plus more (the decode
  * phase, whose state is the one at the end), or NULL. */
-enum { S_PARAMS, S_WEIGHTS, S_STATE, S_FLOPS, NS };
 /* a += c x v (lmp_num_mul and lmp_num_add take whole 64-bit numbers
  * inline). */
 static inline int
@@ -1523,20 +1522,31 @@ sums_json(lmp_buf *b, const lmp_num *v)
 	lmp_buf_num(b, &v[S_FLOPS]);
 }
 
-/* "parallel": the layout, each pipeline stage's device, the device that
- * holds the most (what must fit) and every device of the layout summed
+/* Each pipeline stage's sums (stage_sums), stage by stage into st
+ * (m->pp x NS): what "parallel" is written from. */
+static int
+par_sums(lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_num *st, lmp_err *e)
+{
+	if (stage_counts(m, e))
+		return -1;
+	for (int s = 0; s < m->pp; s++)
+		if (stage_sums(m, rows, more, s, &st[s * NS], e))
+			return -1;
+	return 0;
+}
+
+/* "parallel" from the stages' sums st (par_sums): the layout, each
+ * pipeline stage's device, the device that holds the most (what must
+ * fit; into dev where not NULL) and every device of the layout summed
  * (tp x dp devices per stage, replicas included). */
 static int
-parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_num *dev, lmp_err *e)
+parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *stages, lmp_num *dev, lmp_err *e)
 {
-	const int64_t *first;
-	lmp_num st[NS], all[NS], best[NS], per = lmp_num_int((lmp_i128)m->tp * m->dp), t, u;
+	const int64_t *first = m->stage_first;
+	lmp_num all[NS], best[NS], per = lmp_num_int((lmp_i128)m->tp * m->dp), t, u;
 	int s, k, top = 0, rc = 0;
 	size_t at, top_at = 0, top_len = 0; /* the top stage's sums' text in b */
 
-	if (stage_counts(m, e))
-		return -1;
-	first = m->stage_first;
 	for (k = 0; k < NS; k++)
 		all[k] = best[k] = lmp_num_int(0);
 	LIT(b, ",\"parallel\":{\"tp\":");
@@ -1551,8 +1561,7 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 	lmp_buf_i128(b, (lmp_i128)m->tp * m->pp * m->dp);
 	LIT(b, ",\"stages\":[");
 	for (s = 0; s < m->pp && !rc; s++) {
-		if ((rc = stage_sums(m, rows, more, s, st, e)))
-			break;
+		const lmp_num *st = &stages[s * NS];
 		LIT(b, "{\"layers\":[");
 		lmp_buf_i128(b, first[s]);
 		lmp_buf_putc(b, ',');
@@ -1563,7 +1572,7 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 		lmp_num_add(&st[S_WEIGHTS], &st[S_STATE], &t);
 		lmp_num_add(&best[S_WEIGHTS], &best[S_STATE], &u);
 		if (s == 0 || lmp_num_cmp(&t, &u) > 0) {
-			memcpy(best, st, sizeof st);
+			memcpy(best, st, sizeof best);
 			top = s;
 			top_at = at;
 			top_len = b->len - at;
@@ -1574,7 +1583,7 @@ parallel_json(lmp_buf *b, lmp_model *m, const lmp_num *rows, const lmp_num *more
 				rc = lmp_num_add(&all[k], &t, &all[k]);
 	}
 	if (rc)
-		return rc < 0 ? -1 : lmp_fail(e, LMP_EXIT_INPUT, "layout sums: %s", lmp_num_strerror(rc));
+		return lmp_fail(e, LMP_EXIT_INPUT, "layout sums: %s", lmp_num_strerror(rc));
 	if (dev)
 		memcpy(dev, best, sizeof best);
 	LIT(b, "],\"device\":{\"stage\":");
@@ -1709,7 +1718,7 @@ int
 lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp_err *e)
 {
 	lmp_num tot[NV + 1], *rows = NULL, dev[NS];
-	const lmp_num *at = tot, *kv = NULL;
+	const lmp_num *at = tot, *kv = NULL, *par = NULL;
 	const char *growth, *profile;
 	int64_t context = 0;
 	size_t start = b->len, tot_end;
@@ -1733,7 +1742,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		m->pt_rows = lmp_xmalloc(sizeof *rows * (size_t)(m->nrows * NV + 1));
 	rows = m->pt_rows;
 	/* the fused sweep's point in closed form (sweepform.c), or evaluated */
-	if (one && (formed = lmp_sweepform_point(m, rt, past, &at, &kv)))
+	if (one && (formed = lmp_sweepform_point(m, rt, past, &at, &kv, &par)))
 		;
 	else if (evaluate(m, rt, rows, tot, !with_rows, e))
 		goto out;
@@ -1760,8 +1769,16 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	 * written); a formed point's fold is its class's */
 	if (!with_rows && !formed && fold(m, rows, rt->w_checkpoint, NULL, e))
 		goto out;
+	/* a layout's stage sums (formed, or from the rows) */
+	if (m->par && !formed) {
+		if (!m->pt_par)
+			m->pt_par = lmp_xmalloc(sizeof *m->pt_par * (size_t)(m->pp * NS + 1));
+		if (par_sums(m, rows, NULL, m->pt_par, e))
+			goto out;
+		par = m->pt_par;
+	}
 	if (one && !formed)
-		lmp_sweepform_record(m, rows, tot);
+		lmp_sweepform_record(m, rows, tot, par);
 	if (!direct) {
 		lmp_buf_putc(b, ',');
 		if (with_rows)
@@ -1777,7 +1794,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		totals_json(b, m, at, growth, profile, NULL, 0);
 	}
 	tot_end = b->len - 1;
-	if (m->par && parallel_json(b, m, rows, NULL, dev, e))
+	if (m->par && parallel_json(b, m, par, dev, e))
 		goto out;
 	LIT(b, "}\n");
 	if (direct) {
@@ -2052,8 +2069,12 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		goto out;
 	lmp_buf_putc(b, '}');
 	totals_json(b, m, all, growth, profile, NULL, 0);
-	if (m->par && parallel_json(b, m, pre, steps ? dec : NULL, NULL, e))
-		goto out;
+	if (m->par) {
+		if (!m->pt_par)
+			m->pt_par = lmp_xmalloc(sizeof *m->pt_par * (size_t)(m->pp * NS + 1));
+		if (par_sums(m, pre, steps ? dec : NULL, m->pt_par, e) || parallel_json(b, m, m->pt_par, NULL, e))
+			goto out;
+	}
 	LIT(b, "}\n");
 	rc = 0;
 out:

@@ -11,6 +11,11 @@
  * calls and calls (summed over a phase's steps), n and k (kept). */
 enum { V_WEIGHT_BYTES = LMP_NKINDS, V_COLL, V_GEMM_MC, V_GEMM_N, V_GEMM_K, V_GEMM_CALLS, NV, V_ACTIVE = NV };
 
+/* A layout's sums per pipeline stage (evaldoc.c par_sums): one device of
+ * each stage holds its rows' parameters, weights and state and does their
+ * FLOPs. */
+enum { S_PARAMS, S_WEIGHTS, S_STATE, S_FLOPS, NS };
+
 /* The numbers the fold tells two rows' kernels apart by (evaldoc.c
  * kernel_diff), most often different first. */
 enum { KD_NNUMS = 9 };

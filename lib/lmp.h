@@ -796,6 +796,7 @@ typedef struct lmp_model {
 	lmp_num *stage_count;
 	int64_t *stage_first;
 	lmp_num *pt_rows; /* lmp_eval_doc's values of a point's rows, kept */
+	lmp_num *pt_par;  /* and of a layout's stage sums (pp x 4) */
 	/* evaldoc.c: the rows' values as their polynomials gave them at an
 	 * earlier point, which a row reading no variable that moved since
 	 * takes as they are (lmp_rowkeep_free frees them) */
@@ -814,13 +815,15 @@ void lmp_rowkeep_free(lmp_model *m);
 
 /* sweepform.c: a --totals sweep's points along its innermost length
  * in closed form (a polynomial of each value, fitted on points evaluated).
- * lmp_sweepform_point: 1 where the point's totals (*tot, NV + 1 values)
- * and its kernels' values (*kv, NV each) come from their forms and the
- * model's fold (nkern, krep, kcount) is set: the point is neither
- * evaluated nor folded; 0 where it is to be, after which
- * lmp_sweepform_record takes its rows and totals (evalslots.h). */
-int lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num **tot, const lmp_num **kv);
-void lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot);
+ * lmp_sweepform_point: 1 where the point's totals (*tot, NV + 1 values),
+ * its kernels' values (*kv, NV each) and a layout's stage sums (*par, NS
+ * each) come from their forms and the model's fold (nkern, krep, kcount)
+ * is set: the point is neither evaluated nor folded; 0 where it is to be,
+ * after which lmp_sweepform_record takes its rows, totals and stage sums
+ * (evalslots.h; par NULL without a layout). */
+int lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num **tot, const lmp_num **kv,
+	const lmp_num **par);
+void lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot, const lmp_num *par);
 void lmp_sweepform_free(lmp_model *m);
 /* The fused sweep's kernels of the point formed last (NULL where it was
  * evaluated), kept by its class: where *fill the caller fills every

@@ -173,6 +173,21 @@ hash_key(const int64_t *k)
 	return h;
 }
 
+/* A layout's stage sums a point has: pp x NS, none without a layout. */
+static inline int
+npar(const lmp_model *m)
+{
+	return m->par ? m->pp * NS : 0;
+}
+
+/* The bound of value i of a class: the kernels' (KBIG), else the totals'
+ * and stage sums' (TBIG). */
+static inline int64_t
+lim_of(const struct cls *c, int i)
+{
+	return i > NV && i < NV + 1 + c->nkern * NV ? KBIG : TBIG;
+}
+
 /* The class starts again at this point (its first, to record). */
 static int
 restart(struct lmp_sweepform *sf, struct cls *c, const int64_t *key, uint64_t h, int64_t s, int64_t cache)
@@ -197,7 +212,7 @@ advance(struct cls *c)
 
 	for (int q = 0; q < c->nmov; q++) {
 		int i = c->mov[q];
-		int64_t lim = i <= NV ? TBIG : KBIG;
+		int64_t lim = lim_of(c, i);
 		if (__builtin_add_overflow(b1[i], b2[i], &b1[i]) || __builtin_add_overflow(b0[i], b1[i], &b0[i]) ||
 		    b0[i] >= lim || b0[i] <= -lim || b1[i] >= lim || b1[i] <= -lim)
 			return 0;
@@ -218,10 +233,11 @@ take(const lmp_num *v, int64_t lim, int64_t *x, int64_t *d)
 	return 1;
 }
 
-/* The point's values in the order of a class: the totals, then each
- * kernel's first row's (numerators below 2^62 and 2^59). */
+/* The point's values in the order of a class: the totals, each kernel's
+ * first row's, then a layout's stage sums (numerators below 2^62, 2^59
+ * and 2^62). */
 static int
-gather(const lmp_model *m, const lmp_num *rows, const lmp_num *tot, int64_t *x, int64_t *d)
+gather(const lmp_model *m, const lmp_num *rows, const lmp_num *tot, const lmp_num *par, int64_t *x, int64_t *d)
 {
 	int i = 0;
 
@@ -232,6 +248,9 @@ gather(const lmp_model *m, const lmp_num *rows, const lmp_num *tot, int64_t *x, 
 		for (int k = 0; k < NV; k++, i++)
 			if (!take(&rows[m->krep[j] * NV + k], KBIG, &x[i], &d[i]))
 				return 0;
+	for (int k = 0; k < npar(m); k++, i++)
+		if (!take(&par[k], TBIG, &x[i], &d[i]))
+			return 0;
 	return 1;
 }
 
@@ -239,7 +258,7 @@ gather(const lmp_model *m, const lmp_num *rows, const lmp_num *tot, int64_t *x, 
 static int
 scaled(const struct cls *c, int i, int64_t x, int64_t d, int64_t *out)
 {
-	int64_t lim = i <= NV ? TBIG : KBIG;
+	int64_t lim = lim_of(c, i);
 
 	return c->den[i] % d == 0 && !__builtin_mul_overflow(x, c->den[i] / d, out) && *out < lim && *out > -lim;
 }
@@ -261,7 +280,7 @@ keep_fold(const lmp_model *m, struct cls *c)
 {
 	c->nkern = m->nkern;
 	c->nrows = m->nrows;
-	c->ncomp = NV + 1 + m->nkern * NV;
+	c->ncomp = NV + 1 + m->nkern * NV + npar(m);
 	c->krep = lmp_xrealloc(c->krep, sizeof *c->krep * (size_t)(c->nkern + 1));
 	c->kgrp = lmp_xrealloc(c->kgrp, sizeof *c->kgrp * (size_t)(c->nrows + 1));
 	c->kcount = lmp_xrealloc(c->kcount, sizeof *c->kcount * (size_t)(c->nkern + 1));
@@ -378,7 +397,7 @@ safe_steps(const struct cls *c)
 	long double best = (long double)((int64_t)1 << 20);
 
 	for (int q = 0; q < c->nmov; q++) {
-		long double lim = c->mov[q] <= NV ? (long double)TBIG : (long double)KBIG;
+		long double lim = (long double)lim_of(c, c->mov[q]);
 		long double v = fabsl((long double)m0[q]), d = fabsl((long double)m1[q]), h = fabsl((long double)m2[q]);
 		long double a = h / 2, b = d + h / 2, k = v - lim, t;
 		/* a t^2 + b t + k < 0 */
@@ -508,7 +527,8 @@ gemms_hold(const lmp_model *m, const struct cls *c)
 }
 
 int
-lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num **tot, const lmp_num **kv)
+lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num **tot, const lmp_num **kv,
+	const lmp_num **par)
 {
 	struct lmp_sweepform *sf = m->sf;
 	const lmp_query *q = &rt->queries[0];
@@ -524,7 +544,7 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 	sf->pend = NULL;
 	sf->cur = NULL;
 	sf->asked++;
-	if (sf->off || rt->nqueries != 1 || m->par || rt->w_checkpoint || m->nscaled)
+	if (sf->off || rt->nqueries != 1 || rt->w_checkpoint || m->nscaled)
 		return 0;
 	/* an error here is the evaluation's to report, as it would */
 	sf->quiet.status = 0;
@@ -603,6 +623,7 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 		sf->cur = c;
 		*tot = c->vals;
 		*kv = c->vals + NV + 1;
+		*par = m->par ? c->vals + NV + 1 + c->nkern * NV : NULL;
 		return 1;
 	default:
 		return 0;
@@ -610,7 +631,7 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 }
 
 void
-lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot)
+lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot, const lmp_num *par)
 {
 	struct lmp_sweepform *sf = m->sf;
 	struct cls *c = sf ? sf->pend : NULL;
@@ -634,7 +655,7 @@ lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot)
 	/* a check's point goes where the fit's first was (done with) */
 	x = &c->pts[c->state == FIT ? (size_t)c->n * (size_t)nc : 0];
 	d = &c->pd[c->state == FIT ? (size_t)c->n * (size_t)nc : 0];
-	if (!gather(m, rows, tot, x, d)) {
+	if (!gather(m, rows, tot, par, x, d)) {
 		c->state = NO;
 		return;
 	}
@@ -729,7 +750,7 @@ lmp_sweepform_tk_filled(lmp_model *m)
 	c->ngk = 0;
 	for (int q = 0; q < c->nmov; q++) {
 		int i = c->mov[q] - (NV + 1);
-		double *p = i < 0 ? NULL : tk_member(&c->tk[i / NV], i % NV);
+		double *p = i < 0 || i >= c->nkern * NV ? NULL : tk_member(&c->tk[i / NV], i % NV);
 		c->tkp[q] = p ? p : &c->sink;
 	}
 	for (int j = 0; j < c->nkern; j++) {
