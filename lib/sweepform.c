@@ -255,7 +255,7 @@ gather(const lmp_model *m, const lmp_num *rows, const lmp_num *tot, const lmp_nu
 }
 
 /* x / d as a multiple of 1 / den, within its bound: 0 where not. */
-static int
+static inline __attribute__((always_inline)) int
 scaled(const struct cls *c, int i, int64_t x, int64_t d, int64_t *out)
 {
 	int64_t lim = lim_of(c, i);
