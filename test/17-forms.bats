@@ -91,10 +91,8 @@ both() {
 	[ "$formed" = 0 ]
 	both "$M/mistralai--Mixtral-8x7B-v0.1.populated.json" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 3000)"
 	[ "$formed" = 0 ]
-	# lengths at no equal spacing; a layout
+	# lengths at no equal spacing
 	both "$LLAMA2" --totals --hardware $H --batch-size 1,2 --seq-len 1,2,3,5,8,13,21,34,55,89,144,233,377,610,987,1597
-	[ "$formed" = 0 ]
-	both "$LLAMA2" --totals --hardware $H --tp 2 --batch-size 2 --seq-len "$(seq -s, 128 128 3000)"
 	[ "$formed" = 0 ]
 	# a decode of two sequences splits K: FA3's splits are no polynomial
 	both "$LLAMA2" --totals --hardware $H --batch-size 2 --seq-len 1 --cache-len "$(seq -s, 1024 64 4000)"
@@ -115,6 +113,41 @@ both() {
 	# LMP_EVAL_NOFORMS forms none
 	LMP_EVAL_NOFORMS=1 LMP_EVAL_FORMSTATS=1 lmp-eval --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 3000)" \
 		"$LLAMA2" 2>&1 >/dev/null | grep -qx 'lmp-eval: 0 of 23 points in closed form'
+}
+
+@test "a layout's sweep: its stage sums formed, each by hand, and tp/pp/dp sweeps byte for byte" {
+	local b s f0 f1 k0 k1 N P layer n=0 M="$ROOT/models"
+	# two pipeline stages of Llama-2-7B: layers 0-15 with the rotary
+	# table, layers 16-31 with the final norm and lm_head (the terms of
+	# prefill_flops, helper.bash); eager attention as in the first test,
+	# so the same 27 of each batch's 32 points are formed
+	both "$LLAMA2" --totals --hardware $H --pp 2 --batch-size 1,3 --seq-len "$(seq -s, 128 128 4096)" \
+		--fields runtime.batch_size,runtime.seq_len,parallel.stages
+	[ "$formed" = 54 ]
+	while read -r b s f0 f1 k0 k1; do
+		N=$((b * s)) P=$((b * s * s))
+		layer=$(( 4*2*N*4096*4096 + N*64*448 + 2*32*P*256 + 6*32*P + 3*2*N*4096*11008 + 4*N*11008 + N*11008 +
+			2*(4*N*4096 + 3*N) + 2*N*4096 ))
+		[ "$f0" = $((16 * layer + 5 * N * 128)) ] || fail "batch $b x $s: stage 0 $f0 FLOPs"
+		[ "$f1" = $((16 * layer + 4 * N * 4096 + 3 * N + 2 * b * 4096 * 32000)) ] || fail "batch $b x $s: stage 1 $f1 FLOPs"
+		# each stage's KV cache: 16 layers x K and V x b x s x 4096 x 2 bytes
+		[ "$k0" = $((16 * 2 * N * 4096 * 2)) ] && [ "$k1" = "$k0" ] || fail "batch $b x $s: state $k0, $k1"
+		n=$((n + 1))
+	done < <(jq -r '[.runtime.batch_size, .runtime.seq_len, .parallel.stages[].flops, .parallel.stages[].state_bytes] |
+		@tsv' "$BATS_TEST_TMPDIR/a")
+	[ "$n" = 64 ]
+	# vLLM's paged FA3 over tensor, pipeline and data parallel layouts,
+	# their collectives timed: formed points as evaluated
+	export LMP_ENGINE=vllm
+	both "$M/meta-llama--Llama-3.1-8B.populated.json" --totals --hardware $H --tp 2,4 --pp 1,2 --batch-size 3 \
+		--seq-len "$(seq -s, 16 16 2400)"
+	[ "$formed" -gt 400 ] || fail "tp x pp: $formed of 600 formed"
+	jq -e 'select(.totals.collective_time_s > 0)' "$BATS_TEST_TMPDIR/a" >/dev/null
+	both "$M/Qwen--Qwen3-8B.populated.json" --totals --hardware $H --tp 4 --dp 2 --batch-size 16,64 --seq-len 1 \
+		--cache-len "$(seq -s, 0 64 4000)"
+	[ "$formed" -gt 100 ] || fail "tp x dp decode: $formed of 126 formed"
+	both "$LLAMA2" --totals --tp 2 --pp 2 --batch-size 2 --seq-len "$(seq -s, 128 128 3000)"
+	[ "$formed" -gt 10 ] || fail "without --hardware: $formed of 23 formed"
 }
 
 @test "an error at a point is the evaluated point's, after the same documents" {
