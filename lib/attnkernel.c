@@ -518,24 +518,27 @@ lmp_floor_sum(lmp_i128 n, lmp_i128 m, lmp_i128 a, lmp_i128 b)
 }
 
 /* walk_tiles for a call with no window and no split (S < 2, so one split
- * loads each Q row once) whose packed heads g divide its tile rows bm: a
- * sum over the query tiles in closed form.  Full tile i (i < rows / bm)
- * ends at row (i + 1) bm, whose query is (i + 1) B - 1 with B = bm / g,
- * so it walks nmax_i = ceil((c + (i + 1) B) / bn) K/V tiles and loads
- * min(nmax_i bn, kv) keys, kv = c + s.  nmax_i bn reaches kv where
- * c + (i + 1) B > L = bn (ceil(kv / bn) - 1), from i* = floor((L - c) / B)
- * on; below it the tiles' sum is a floor sum of a line.  The last tile, if
- * partial, is counted as walk_tiles counts it. */
+ * loads each Q row once): a sum over the query tiles in closed form.  Full
+ * tile i (i < rows / bm) ends at row (i + 1) bm, whose query is
+ * q_i = floor(((i + 1) bm - 1) / g), so it walks nmax_i = ceil((c + q_i +
+ * 1) / bn) K/V tiles, which by floor(floor(x / g) / bn) = floor(x / (g
+ * bn)) is floor((bm i + bm - 1 + g (c + bn)) / (g bn)), and loads
+ * min(nmax_i bn, kv) keys, kv = c + s.  nmax_i bn reaches kv where q_i >=
+ * L - c, L = bn (ceil(kv / bn) - 1): from i* = floor(g (L - c) / bm) on;
+ * below it the tiles' sum is a floor sum of a line.  (Where g divides bm,
+ * B = bm / g queries a tile, that is floor((B i + c + B + bn - 1) / bn)
+ * from i* = floor((L - c) / B).)  The last tile, if partial, is counted
+ * as walk_tiles counts it. */
 static void
 walk_closed(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, lmp_i128 *pairs, lmp_i128 *keys,
 	lmp_i128 *qrows)
 {
-	int64_t rows = s * g, kv = c + s, B = bm / g, full = rows / bm, L = bn * (cdiv(kv, bn) - 1), n;
+	int64_t rows = s * g, kv = c + s, full = rows / bm, L = bn * (cdiv(kv, bn) - 1), n;
 
-	n = L - c < 0 ? 0 : (L - c) / B;
+	n = L - c < 0 ? 0 : g * (L - c) / bm;
 	if (n > full)
 		n = full;
-	*keys = bn * lmp_floor_sum(n, bn, B, c + B + bn - 1) + (lmp_i128)kv * (full - n);
+	*keys = bn * lmp_floor_sum(n, (lmp_i128)g * bn, bm, bm - 1 + (lmp_i128)g * (c + bn)) + (lmp_i128)kv * (full - n);
 	*pairs = bm * *keys;
 	*qrows = rows;
 	if (rows > full * bm) {
@@ -575,7 +578,7 @@ walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp
 	uint64_t h = 1469598103934665603ULL;
 	struct walked *a, *b, *w;
 
-	if (S < 2 && !k->local && k->bm % k->g == 0) {
+	if (S < 2 && !k->local) {
 		walk_closed(s, c, k->g, k->bm, k->bn, pairs, keys, qrows);
 		return;
 	}
@@ -934,12 +937,12 @@ lmp_attn_sweep_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t
 			if (win > 0 || sn.n >= 32)
 				return 0;
 			plan(r, rt, win, &k);
-			/* walk_closed's calls only: no split, no window, packed
-			 * heads dividing the tile, tiles below lmp_attn_flash's limit */
-			if (seq_splits(&k, s + c) >= 2 || k.local || k.bm % k.g || (s * k.g + k.bm - 1) / k.bm > (int64_t)1 << 24)
+			/* walk_closed's calls only: no split, no window, tiles
+			 * below lmp_attn_flash's limit */
+			if (seq_splits(&k, s + c) >= 2 || k.local || (s * k.g + k.bm - 1) / k.bm > (int64_t)1 << 24)
 				return 0;
-			int64_t B = k.bm / k.g, rows = s * k.g, kv = c + s, full = rows / k.bm;
-			int64_t L = k.bn * (cdiv(kv, k.bn) - 1), n = L - c < 0 ? -1 : (L - c) / B, nmax;
+			int64_t rows = s * k.g, kv = c + s, full = rows / k.bm, pi, fs;
+			int64_t L = k.bn * (cdiv(kv, k.bn) - 1), n = L - c < 0 ? -1 : k.g * (L - c) / k.bm, nmax;
 			/* walk_closed's branches */
 			int64_t v[8] = {k.fa3, k.g, k.bm, k.bn, n < 0, n > full, rows > full * k.bm, 0};
 			if (rows > full * k.bm) {
@@ -948,11 +951,15 @@ lmp_attn_sweep_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t
 			}
 			for (int j = 0; j < 8; j++)
 				h = (h ^ (uint64_t)v[j]) * 1099511628211ULL;
-			/* its tiles, and the floor sum's period: n moves by a
-			 * whole period of (B i + ...) / bn where the length moves
-			 * by B x bn / gcd(B, bn) */
-			if ((P % k.bm && !(P = lcm40(P, k.bm))) || (P % k.bn && !(P = lcm40(P, k.bn))) ||
-			    !(P = lcm40(P, B * (k.bn / gcd64(B, k.bn)))))
+			/* its tiles, and the floor sum's period: its terms
+			 * floor((bm i + b) / (g bn)) repeat, less a whole number,
+			 * every pi = g bn / gcd(bm, g bn) tiles, and i* moves by
+			 * g / bm a token: the length moves by a whole number of
+			 * periods every fs = bm pi / gcd(g, bm pi) tokens (B x bn
+			 * / gcd(B, bn) where g divides bm, B = bm / g) */
+			pi = k.g * k.bn / gcd64(k.bm, k.g * k.bn);
+			fs = k.bm * pi / gcd64(k.g, k.bm * pi);
+			if ((P % k.bm && !(P = lcm40(P, k.bm))) || (P % k.bn && !(P = lcm40(P, k.bn))) || !(P = lcm40(P, fs)))
 				return 0;
 		}
 	}

@@ -445,13 +445,16 @@ test_stairs(void)
 
 /* lmp_floor_sum against the sum term by term, and the closed-form walk
  * against the tile loop: tile rows bm of 64 to 192, K/V tiles bn of 64 to
- * 256 (112 and 176 among them, FA3's), 1 to 16 packed heads, sequences of
- * up to 700 tokens (40,000 in one case of ten) over no cache, up to three
+ * 256 (112 and 176 among them, FA3's), 1 to 16 packed heads and those that
+ * do not divide the tile (3, 5, 6, 7, 12, 71: Llama-3.2-3B, Qwen2.5-14B,
+ * Qwen2.5-7B, Falcon-7B's 71 query heads on one KV head), sequences of up
+ * to 700 tokens (40,000 in one case of ten) over no cache, up to three
  * 256-key tiles of it, or up to 100,000 keys. */
 static void
 test_walk(void)
 {
-	static const int64_t bms[] = {64, 128, 192}, bns[] = {64, 80, 112, 128, 176, 256}, gs[] = {1, 2, 4, 8, 16};
+	static const int64_t bms[] = {64, 128, 192}, bns[] = {64, 80, 112, 128, 176, 256},
+		gs[] = {1, 2, 4, 8, 16, 3, 5, 6, 7, 12, 71};
 	int64_t n, m, a, b, bad = 0, cases = 0;
 	uint64_t r = 88172645463325252ULL;
 
@@ -467,11 +470,11 @@ test_walk(void)
 	snprintf(got, sizeof got, "%lld differ", (long long)bad);
 	ok(bad == 0, "floor sum: each n < 41, m < 10, a, b < 21 against the sum term by term", got);
 	bad = 0;
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < 40000; i++) {
 		int64_t bm, bn, g, s, c;
 		lmp_i128 x[3], y[3];
 		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-		bm = bms[r % 3], bn = bns[(r >> 8) % 6], g = gs[(r >> 16) % 5];
+		bm = bms[r % 3], bn = bns[(r >> 8) % 6], g = gs[(r >> 16) % 11];
 		s = 1 + (int64_t)((r >> 24) % (i % 10 == 0 ? 40000 : 700));
 		c = (i % 3 == 0) ? 0 : (int64_t)((r >> 40) % (i % 7 == 0 ? 100000 : 3 * 256));
 		lmp_attn_walk_sums(s, c, g, bm, bn, 0, x);
@@ -486,7 +489,7 @@ test_walk(void)
 	}
 	if (!bad)
 		snprintf(got, sizeof got, "%lld cases", (long long)cases);
-	ok(bad == 0, "the closed-form walk is the tile loop's scores, keys and Q rows (20,000 calls)", got);
+	ok(bad == 0, "the closed-form walk is the tile loop's scores, keys and Q rows (40,000 calls)", got);
 	/* by hand: 300 tokens, no cache, MHA, 128 x 128 tiles: tiles end at
 	 * rows 128, 256, 300 and walk 1, 2, 3 K/V tiles, loading 128, 256 and
 	 * 300 keys (the last capped at the sequence): scores 128 x 128 +
