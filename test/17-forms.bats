@@ -58,6 +58,32 @@ both() {
 	[ "$n" = 16 ]
 }
 
+@test "--attention flash, 7 query heads a KV head (Qwen2.5-7B): packed rows that do not divide the tile, formed, by hand" {
+	local s fe ff pairs keys n=0 M="$ROOT/models/Qwen--Qwen2.5-7B.populated.json"
+	# FA3 packs a group's 7 query heads into the tile's 128 rows: the K/V
+	# tiles a query tile walks are a floor sum of a line whose period is 7
+	# tiles, 128 tokens; lengths every 128 tokens are one class
+	both "$M" --totals --hardware $H --attention flash --batch-size 2 --seq-len "$(seq -s, 128 128 4096)" \
+		--fields runtime.seq_len,totals.flops
+	[ "$formed" = 27 ]
+	# the eager count less the scores FA3 skips: 28 layers x 2 sequences
+	# x 518 FLOPs a score x (4 KV heads x the packed walk's scores, by
+	# hand - 28 query heads x S^2)
+	while read -r s ff; do
+		fe=$(lmp-eval --totals --attention eager --batch-size 2 --seq-len "$s" "$M" | jq .totals.flops)
+		read -r pairs keys < <(flash_pairs_g "$s" 0 128 128 7)
+		[ "$ff" = $(( fe + 28 * 2 * 518 * (4 * pairs - 28 * s * s) )) ] || fail "$s: $ff"
+		n=$((n + 1))
+	done < <(jq -r '[.runtime.seq_len, .totals.flops] | @tsv' "$BATS_TEST_TMPDIR/a")
+	[ "$n" = 32 ]
+	# vLLM's paged FA3, prefill and decode, byte for byte
+	LMP_ENGINE=vllm both "$M" --totals --hardware $H --batch-size 1,5 --seq-len "$(seq -s, 16 16 2400)"
+	[ "$formed" -gt 200 ] || fail "prefill: $formed of 300 formed"
+	# (a decode of fewer sequences than fill the SMs with 4 KV heads each splits K)
+	LMP_ENGINE=vllm both "$M" --totals --hardware $H --batch-size 64,128 --seq-len 1 --cache-len "$(seq -s, 0 64 4000)"
+	[ "$formed" -gt 100 ] || fail "decode: $formed of 126 formed"
+}
+
 @test "vLLM's paged FA3: prefill and decode sweeps of MHA and GQA models, formed points as evaluated, byte for byte" {
 	local m M="$ROOT/models"
 	export LMP_ENGINE=vllm
@@ -143,7 +169,7 @@ both() {
 		--seq-len "$(seq -s, 16 16 2400)"
 	[ "$formed" -gt 400 ] || fail "tp x pp: $formed of 600 formed"
 	jq -e 'select(.totals.collective_time_s > 0)' "$BATS_TEST_TMPDIR/a" >/dev/null
-	both "$M/Qwen--Qwen3-8B.populated.json" --totals --hardware $H --tp 4 --dp 2 --batch-size 16,64 --seq-len 1 \
+	both "$M/Qwen--Qwen3-8B.populated.json" --totals --hardware $H --tp 4 --dp 2 --batch-size 128,256 --seq-len 1 \
 		--cache-len "$(seq -s, 0 64 4000)"
 	[ "$formed" -gt 100 ] || fail "tp x dp decode: $formed of 126 formed"
 	both "$LLAMA2" --totals --tp 2 --pp 2 --batch-size 2 --seq-len "$(seq -s, 128 128 3000)"

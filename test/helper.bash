@@ -49,6 +49,22 @@ prefill_flops() {
 	echo $(( 32 * layer + 5*N*128 + 4*N*H + 3*N + 2*B*H*32000 ))
 }
 
+# flash_pairs_g S C BM BN G: flash_pairs for FA3's packed GQA, G query heads
+# of one KV head packed into the tile's rows: S x G rows, row r being query
+# r / G, so tile i's last row sees C + (end - 1) / G + 1 keys.
+flash_pairs_g() {
+	local s=$1 c=$2 bm=$3 bn=$4 g=$5 i end need load rows=$(($1 * $5)) pairs=0 keys=0
+	for ((i = 0; i * bm < rows; i++)); do
+		end=$(( (i + 1) * bm < rows ? (i + 1) * bm : rows ))
+		need=$(( c + (end - 1) / g + 1 ))
+		load=$(( (need + bn - 1) / bn * bn ))
+		(( load > c + s )) && load=$(( c + s ))
+		pairs=$(( pairs + (end - i * bm) * load ))
+		keys=$(( keys + load ))
+	done
+	echo "$pairs $keys"
+}
+
 # flash_pairs S C BM BN: the scores FlashAttention computes for one head (or
 # one packed row block) of a sequence of S new tokens over C cached, and the
 # keys its query tiles load: tile i holds rows i*BM .. min((i+1)*BM, S) - 1,
