@@ -802,6 +802,9 @@ lmp_model_free(lmp_model *m)
 	lmp_buf_free(&m->rt_whole);
 	lmp_buf_free(&m->rt_set_pruned);
 	free(m->row_wb);
+	free(m->rw_kinds);
+	free(m->rw_own);
+	free(m->rw_set);
 	lmp_buf_free(&m->norole);
 	if (m->quant)
 		lmp_quant_free(m->quant);

@@ -377,40 +377,68 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
  * width: the point's w_dtype_bytes becomes the row's stored bytes per
  * parameter, so its weight reads are its stored bytes, scales included.
  * The rows and the totals (evaluated at the point's width) are corrected
- * by count x (the row at its width - the row at the point's). */
+ * by count x (the row at its width - the row at the point's), for the
+ * quantities that read w_dtype_bytes (the others are the same at either
+ * width).  Kept from point to point: which of a row's quantities read it
+ * (m->rw_kinds) and the row's own width with the parameter count it came
+ * from (m->rw_own, for the widths m->rw_key). */
 static int
 row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
 {
 	lmp_runtime own = *rt;
-	lmp_num pc, wb, at[LMP_NKINDS], mine[LMP_NKINDS], d, t;
+	lmp_num pc, wb, at[LMP_NKINDS], mine, d, t;
+	int64_t key[2] = {rt->w_bit, rt->w_checkpoint};
 	int i, k, rc = 0;
 
+	if (!m->rw_kinds) {
+		m->rw_kinds = lmp_xcalloc((size_t)m->nrows + 1, sizeof *m->rw_kinds);
+		for (i = 0; i < m->nrows; i++)
+			for (k = 0; k < LMP_NKINDS; k++)
+				if (lmp_poly_vars(m->prog, (const lmp_poly *const *)&m->rows[i].poly[k], 1) &
+				    (1u << LMP_V_W_DTYPE_BYTES))
+					m->rw_kinds[i] |= 1u << k;
+	}
+	if (!m->rw_own || memcmp(key, m->rw_key, sizeof key)) {
+		free(m->rw_own);
+		m->rw_own = lmp_xcalloc((size_t)m->nrows * 2 + 1, sizeof *m->rw_own);
+		m->rw_set = lmp_xrealloc(m->rw_set, (size_t)m->nrows + 1);
+		memset(m->rw_set, 0, (size_t)m->nrows + 1);
+		memcpy(m->rw_key, key, sizeof key);
+	}
 	for (i = 0; i < m->nrows && !rc; i++) {
 		const lmp_row *r = &m->rows[i];
+		lmp_num *w = &m->rw_own[2 * i + 1];
 		if (lmp_poly_eval(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
 			return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(LMP_K_PARAM_COUNT));
 		if (lmp_num_is_zero(&pc))
 			continue;
-		if (weight_bytes(m, r, rt, &pc, &wb, e))
-			return -1;
-		if ((rc = lmp_num_div(&wb, &pc, &own.vars[LMP_V_W_DTYPE_BYTES])))
-			break;
-		if (lmp_num_eq(&own.vars[LMP_V_W_DTYPE_BYTES], &rt->vars[LMP_V_W_DTYPE_BYTES]))
+		if (!m->rw_set[i] || !lmp_num_eq(&pc, &m->rw_own[2 * i])) {
+			if (weight_bytes(m, r, rt, &pc, &wb, e))
+				return -1;
+			if ((rc = lmp_num_div(&wb, &pc, w)))
+				break;
+			m->rw_own[2 * i] = pc;
+			m->rw_set[i] = 1;
+		}
+		if (lmp_num_eq(w, &rt->vars[LMP_V_W_DTYPE_BYTES]) || !m->rw_kinds[i])
 			continue;
 		for (k = 0; k < LMP_NKINDS; k++)
-			if (lmp_poly_eval(m->prog, r->poly[k], &at[k], e))
+			if (m->rw_kinds[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &at[k], e))
 				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
+		own.vars[LMP_V_W_DTYPE_BYTES] = *w;
 		lmp_prog_set_point(m->prog, &own);
 		for (k = 0; k < LMP_NKINDS && !rc; k++) {
-			if (lmp_poly_eval(m->prog, r->poly[k], &mine[k], e)) {
+			if (!(m->rw_kinds[i] >> k & 1))
+				continue;
+			if (lmp_poly_eval(m->prog, r->poly[k], &mine, e)) {
 				lmp_prog_set_point(m->prog, rt);
 				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
 			}
 			if (rows)
-				rows[i * NV + k] = mine[k];
+				rows[i * NV + k] = mine;
 			if (k == LMP_K_PARAM_COUNT)
 				continue;
-			if (!(rc = lmp_num_sub(&mine[k], &at[k], &d)) && !(rc = lmp_num_mul(&r->count, &d, &t)))
+			if (!(rc = lmp_num_sub(&mine, &at[k], &d)) && !(rc = lmp_num_mul(&r->count, &d, &t)))
 				rc = lmp_num_add(&tot[k], &t, &tot[k]);
 		}
 		lmp_prog_set_point(m->prog, rt);

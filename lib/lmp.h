@@ -719,6 +719,13 @@ typedef struct lmp_row {
 	int64_t window;       /* its sliding window (attnkernel.c): 0 not yet known, -1 none */
 	int keyvars;          /* attnkernel.c: its keys are the variables themselves: 1, -1 not, 0 not yet known */
 	lmp_poly *gemm[LMP_NGEMM]; /* its entry's gemm as bound (sharded), or NULLs */
+	/* quant.c: lmp_quant_covers' answer, kept for the quantization and the
+	 * row (path, linear, tied) it was worked out for */
+	struct {
+		const void *q;
+		const char *path, *tied, *answer;
+		int linear;
+	} covers;
 } lmp_row;
 struct lmp_evalpt;
 struct lmp_roof_opts;
@@ -752,6 +759,12 @@ typedef struct lmp_model {
 	lmp_num row_wb_total; /* and their sum (row_wb_ok: all set) */
 	int nrow_wb, row_wb_ok;
 	int64_t row_wb_key[2];
+	/* evaldoc.c row_widths: per row the quantities that read w_dtype_bytes
+	 * (a bit each), and its parameter count and own width at rw_key */
+	unsigned *rw_kinds;
+	lmp_num *rw_own;
+	char *rw_set;
+	int64_t rw_key[2];
 	/* parallel.c: the layout the rows are sharded for (par: not the single
 	 * device), the layer lists' lengths in order, the collectives' total */
 	int par, tp, pp, ep, dp;

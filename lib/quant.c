@@ -230,8 +230,8 @@ skipped(const lmp_quant *q, const char *name)
 	return 0;
 }
 
-const char *
-lmp_quant_covers(const lmp_quant *q, const lmp_row *r)
+static const char *
+covers(const lmp_quant *q, const lmp_row *r)
 {
 	char *name;
 	int skip;
@@ -246,6 +246,24 @@ lmp_quant_covers(const lmp_quant *q, const lmp_row *r)
 	skip = skipped(q, name);
 	free(name);
 	return skip ? "modules_to_not_convert" : NULL;
+}
+
+/* Asked of every row at every point (a point's weight bytes and kernels'
+ * precision), and a pattern of modules_to_not_convert is a regular
+ * expression to compile: the answer is kept in the row. */
+const char *
+lmp_quant_covers(const lmp_quant *q, const lmp_row *r)
+{
+	lmp_row *w = (lmp_row *)r; /* the cache only: rows are not const objects */
+
+	if (r->covers.q != q || r->covers.path != r->path || r->covers.tied != r->tied || r->covers.linear != r->linear) {
+		w->covers.answer = covers(q, r);
+		w->covers.q = q;
+		w->covers.path = r->path;
+		w->covers.tied = r->tied;
+		w->covers.linear = r->linear;
+	}
+	return r->covers.answer;
 }
 
 static lmp_num
