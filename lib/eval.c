@@ -803,6 +803,8 @@ lmp_model_free(lmp_model *m)
 	lmp_buf_free(&m->rt_set_pruned);
 	free(m->row_wb);
 	free(m->rw_kinds);
+	free(m->rw_todo);
+	free(m->rw_vals);
 	free(m->rw_own);
 	free(m->rw_set);
 	lmp_buf_free(&m->norole);

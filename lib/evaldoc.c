@@ -379,16 +379,18 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
  * The rows and the totals (evaluated at the point's width) are corrected
  * by count x (the row at its width - the row at the point's), for the
  * quantities that read w_dtype_bytes (the others are the same at either
- * width).  Kept from point to point: which of a row's quantities read it
- * (m->rw_kinds) and the row's own width with the parameter count it came
- * from (m->rw_own, for the widths m->rw_key). */
+ * width), row by row in the rows' order.  Kept from point to point: which
+ * of a row's quantities read it (m->rw_kinds) and the row's own width with
+ * the parameter count it came from (m->rw_own, for the widths m->rw_key).
+ * The rows of one width are evaluated at it together (the program's atoms
+ * are worked out once a point of it). */
 static int
 row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
 {
 	lmp_runtime own = *rt;
-	lmp_num pc, wb, at[LMP_NKINDS], mine, d, t;
+	lmp_num pc, wb, d, t, *at, *mine;
 	int64_t key[2] = {rt->w_bit, rt->w_checkpoint};
-	int i, k, rc = 0;
+	int i, k, rc = 0, nd = 0, *todo;
 
 	if (!m->rw_kinds) {
 		m->rw_kinds = lmp_xcalloc((size_t)m->nrows + 1, sizeof *m->rw_kinds);
@@ -397,6 +399,8 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 				if (lmp_poly_vars(m->prog, (const lmp_poly *const *)&m->rows[i].poly[k], 1) &
 				    (1u << LMP_V_W_DTYPE_BYTES))
 					m->rw_kinds[i] |= 1u << k;
+		m->rw_todo = lmp_xmalloc(sizeof *m->rw_todo * ((size_t)m->nrows + 1));
+		m->rw_vals = lmp_xmalloc(sizeof *m->rw_vals * 2 * LMP_NKINDS * ((size_t)m->nrows + 1));
 	}
 	if (!m->rw_own || memcmp(key, m->rw_key, sizeof key)) {
 		free(m->rw_own);
@@ -405,7 +409,10 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 		memset(m->rw_set, 0, (size_t)m->nrows + 1);
 		memcpy(m->rw_key, key, sizeof key);
 	}
-	for (i = 0; i < m->nrows && !rc; i++) {
+	todo = m->rw_todo;
+	/* at the point's width: each row's own width, and the quantities of
+	 * those at another at the point's */
+	for (i = 0; i < m->nrows; i++) {
 		const lmp_row *r = &m->rows[i];
 		lmp_num *w = &m->rw_own[2 * i + 1];
 		if (lmp_poly_eval(m->prog, r->poly[LMP_K_PARAM_COUNT], &pc, e))
@@ -416,32 +423,64 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 			if (weight_bytes(m, r, rt, &pc, &wb, e))
 				return -1;
 			if ((rc = lmp_num_div(&wb, &pc, w)))
-				break;
+				return lmp_fail(e, LMP_EXIT_INPUT, "totals: per-layer weight widths: %s", lmp_num_strerror(rc));
 			m->rw_own[2 * i] = pc;
 			m->rw_set[i] = 1;
 		}
 		if (lmp_num_eq(w, &rt->vars[LMP_V_W_DTYPE_BYTES]) || !m->rw_kinds[i])
 			continue;
+		at = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS];
 		for (k = 0; k < LMP_NKINDS; k++)
 			if (m->rw_kinds[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &at[k], e))
 				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
-		own.vars[LMP_V_W_DTYPE_BYTES] = *w;
-		lmp_prog_set_point(m->prog, &own);
+		todo[nd++] = i;
+	}
+	/* at each own width in turn, its rows' quantities */
+	for (int a = 0; a < nd; a++) {
+		const lmp_num *w;
+		int first = 1;
+		if (todo[a] < 0)
+			continue; /* done with an earlier row of its width */
+		w = &m->rw_own[2 * todo[a] + 1];
+		for (int b = a; b < nd; b++) {
+			const lmp_row *r;
+			i = todo[b];
+			if (i < 0 || !lmp_num_eq(&m->rw_own[2 * i + 1], w))
+				continue;
+			if (first) {
+				own.vars[LMP_V_W_DTYPE_BYTES] = *w;
+				lmp_prog_set_point(m->prog, &own);
+				first = 0;
+			}
+			r = &m->rows[i];
+			mine = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS + LMP_NKINDS];
+			for (k = 0; k < LMP_NKINDS; k++)
+				if (m->rw_kinds[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &mine[k], e)) {
+					lmp_prog_set_point(m->prog, rt);
+					return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
+				}
+			todo[b] = b == a ? todo[b] : -1 - i;
+		}
+		if (!first)
+			lmp_prog_set_point(m->prog, rt);
+		/* the rows of this width are done: marked, keeping their index */
+		todo[a] = -1 - todo[a];
+	}
+	/* the rows and totals corrected, row by row */
+	for (int a = 0; a < nd && !rc; a++) {
+		i = -1 - todo[a];
+		at = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS];
+		mine = at + LMP_NKINDS;
 		for (k = 0; k < LMP_NKINDS && !rc; k++) {
 			if (!(m->rw_kinds[i] >> k & 1))
 				continue;
-			if (lmp_poly_eval(m->prog, r->poly[k], &mine, e)) {
-				lmp_prog_set_point(m->prog, rt);
-				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
-			}
 			if (rows)
-				rows[i * NV + k] = mine;
+				rows[i * NV + k] = mine[k];
 			if (k == LMP_K_PARAM_COUNT)
 				continue;
-			if (!(rc = lmp_num_sub(&mine, &at[k], &d)) && !(rc = lmp_num_mul(&r->count, &d, &t)))
+			if (!(rc = lmp_num_sub(&mine[k], &at[k], &d)) && !(rc = lmp_num_mul(&m->rows[i].count, &d, &t)))
 				rc = lmp_num_add(&tot[k], &t, &tot[k]);
 		}
-		lmp_prog_set_point(m->prog, rt);
 	}
 	if (rc)
 		return lmp_fail(e, LMP_EXIT_INPUT, "totals: per-layer weight widths: %s", lmp_num_strerror(rc));

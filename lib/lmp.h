@@ -762,6 +762,8 @@ typedef struct lmp_model {
 	/* evaldoc.c row_widths: per row the quantities that read w_dtype_bytes
 	 * (a bit each), and its parameter count and own width at rw_key */
 	unsigned *rw_kinds;
+	int *rw_todo;    /* the rows at another width, and their quantities */
+	lmp_num *rw_vals; /* at the point's width and at their own (2 x LMP_NKINDS a row) */
 	lmp_num *rw_own;
 	char *rw_set;
 	int64_t rw_key[2];
