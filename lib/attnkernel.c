@@ -517,44 +517,58 @@ lmp_floor_sum(lmp_i128 n, lmp_i128 m, lmp_i128 a, lmp_i128 b)
 	return sum;
 }
 
-/* walk_tiles for a call with no window and no split (S < 2, so one split
- * loads each Q row once): a sum over the query tiles in closed form.  Full
- * tile i (i < rows / bm) ends at row (i + 1) bm, whose query is
- * q_i = floor(((i + 1) bm - 1) / g), so it walks nmax_i = ceil((c + q_i +
- * 1) / bn) K/V tiles, which by floor(floor(x / g) / bn) = floor(x / (g
- * bn)) is floor((bm i + bm - 1 + g (c + bn)) / (g bn)), and loads
- * min(nmax_i bn, kv) keys, kv = c + s.  nmax_i bn reaches kv where q_i >=
- * L - c, L = bn (ceil(kv / bn) - 1): from i* = floor(g (L - c) / bm) on;
- * below it the tiles' sum is a floor sum of a line.  (Where g divides bm,
- * B = bm / g queries a tile, that is floor((B i + c + B + bn - 1) / bn)
- * from i* = floor((L - c) / B).)  The last tile, if partial, is counted
- * as walk_tiles counts it. */
+/* walk_tiles for a call with no split (S < 2, so one split loads each Q
+ * row once): a sum over the query tiles in closed form.  Full tile i
+ * (i < rows / bm) ends at row (i + 1) bm, whose query is q_i = floor(((i
+ * + 1) bm - 1) / g), so it walks nmax_i = ceil((c + q_i + 1) / bn) K/V
+ * tiles, which by floor(floor(x / g) / bn) = floor(x / (g bn)) is
+ * floor((bm i + bm - 1 + g (c + bn)) / (g bn)), and loads min(nmax_i bn,
+ * kv) keys, kv = c + s.  nmax_i bn reaches kv where q_i >= L - c, L = bn
+ * (ceil(kv / bn) - 1): from i* = floor(g (L - c) / bm) on; below it the
+ * tiles' sum is a floor sum of a line.  (Where g divides bm, B = bm / g
+ * queries a tile, that is floor((B i + c + B + bn - 1) / bn) from i* =
+ * floor((L - c) / B).)  The last tile, if partial, is counted as
+ * walk_tiles counts it.  Under a window of wl keys left (wl >= 0) tile i
+ * starts at nmin_i = floor((c + floor(i bm / g) - wl) / bn) = floor((bm i
+ * + g (c - wl)) / (g bn)) where that is past 0, from i0 = ceil(g (wl - c +
+ * 1) / bm) on: another floor sum, whose tiles are not loaded. */
 static void
-walk_closed(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, lmp_i128 *pairs, lmp_i128 *keys,
+walk_closed(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int64_t wl, lmp_i128 *pairs, lmp_i128 *keys,
 	lmp_i128 *qrows)
 {
-	int64_t rows = s * g, kv = c + s, full = rows / bm, L = bn * (cdiv(kv, bn) - 1), n;
+	int64_t rows = s * g, kv = c + s, full = rows / bm, L = bn * (cdiv(kv, bn) - 1), n, i0;
+	lmp_i128 skip = 0;
 
 	n = L - c < 0 ? 0 : g * (L - c) / bm;
 	if (n > full)
 		n = full;
 	*keys = bn * lmp_floor_sum(n, (lmp_i128)g * bn, bm, bm - 1 + (lmp_i128)g * (c + bn)) + (lmp_i128)kv * (full - n);
+	if (wl >= 0) {
+		/* the full tiles' window starts */
+		i0 = wl - c + 1 <= 0 ? 0 : cdiv(g * (wl - c + 1), bm);
+		if (i0 < full)
+			skip = lmp_floor_sum(full - i0, (lmp_i128)g * bn, bm, (lmp_i128)bm * i0 + (lmp_i128)g * (c - wl));
+		*keys -= bn * skip;
+	}
 	*pairs = bm * *keys;
 	*qrows = rows;
 	if (rows > full * bm) {
-		int64_t nmax = cdiv(c + (rows - 1) / g + 1, bn), load = nmax * bn < kv ? nmax * bn : kv;
+		int64_t nmax = cdiv(c + (rows - 1) / g + 1, bn), load = nmax * bn < kv ? nmax * bn : kv, first;
+		first = c + full * bm / g - wl;
+		if (wl >= 0 && first > 0)
+			load -= first / bn * bn;
 		*pairs += (lmp_i128)(rows - full * bm) * load;
 		*keys += load;
 	}
 }
 
 void
-lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int closed, lmp_i128 out[3])
+lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int64_t wl, int closed, lmp_i128 out[3])
 {
-	struct call k = {.g = g, .bm = bm, .bn = bn, .wl = -1, .splits = 1};
+	struct call k = {.g = g, .bm = bm, .bn = bn, .wl = wl, .local = wl >= 0, .splits = 1};
 
 	if (closed)
-		walk_closed(s, c, g, bm, bn, &out[0], &out[1], &out[2]);
+		walk_closed(s, c, g, bm, bn, wl, &out[0], &out[1], &out[2]);
 	else
 		walk_tiles(s, c, &k, 1, &out[0], &out[1], &out[2]);
 }
@@ -578,8 +592,8 @@ walk(int64_t s, int64_t c, const struct call *k, int64_t S, lmp_i128 *pairs, lmp
 	uint64_t h = 1469598103934665603ULL;
 	struct walked *a, *b, *w;
 
-	if (S < 2 && !k->local) {
-		walk_closed(s, c, k->g, k->bm, k->bn, pairs, keys, qrows);
+	if (S < 2) {
+		walk_closed(s, c, k->g, k->bm, k->bn, k->local ? k->wl : -1, pairs, keys, qrows);
 		return;
 	}
 	if (s * k->g / k->bm < 64) {
@@ -934,29 +948,44 @@ lmp_attn_sweep_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t
 			h = (h ^ (uint64_t)(yes + 2 * i)) * 1099511628211ULL;
 			if (!yes)
 				continue;
-			if (win > 0 || sn.n >= 32)
+			if (sn.n >= 32)
 				return 0;
 			plan(r, rt, win, &k);
-			/* walk_closed's calls only: no split, no window, tiles
-			 * below lmp_attn_flash's limit */
-			if (seq_splits(&k, s + c) >= 2 || k.local || (s * k.g + k.bm - 1) / k.bm > (int64_t)1 << 24)
+			/* walk_closed's calls only: no split, tiles below
+			 * lmp_attn_flash's limit */
+			if (seq_splits(&k, s + c) >= 2 || (s * k.g + k.bm - 1) / k.bm > (int64_t)1 << 24)
 				return 0;
-			int64_t rows = s * k.g, kv = c + s, full = rows / k.bm, pi, fs;
-			int64_t L = k.bn * (cdiv(kv, k.bn) - 1), n = L - c < 0 ? -1 : k.g * (L - c) / k.bm, nmax;
-			/* walk_closed's branches */
-			int64_t v[8] = {k.fa3, k.g, k.bm, k.bn, n < 0, n > full, rows > full * k.bm, 0};
+			/* the cache the call is given (a window's W - 1 at most,
+			 * but for vLLM's block table) */
+			int64_t cg = given(rt, win, c), wl = k.local ? k.wl : -1;
+			int64_t rows = s * k.g, kv = cg + s, full = rows / k.bm, pi, fs, i0 = 0;
+			int64_t L = k.bn * (cdiv(kv, k.bn) - 1), n = L - cg < 0 ? -1 : k.g * (L - cg) / k.bm, nmax;
+			/* walk_closed's branches, and a window's: whether the
+			 * given cache is capped, where the tiles' window starts
+			 * pass 0 (i0, clamped at 0 or not, before the last full
+			 * tile or not) and whether the partial tile's does */
+			int64_t v[14] = {k.fa3, k.g, k.bm, k.bn, n < 0, n > full, rows > full * k.bm, 0, wl >= 0, cg != c};
 			if (rows > full * k.bm) {
-				nmax = cdiv(c + (rows - 1) / k.g + 1, k.bn);
+				nmax = cdiv(cg + (rows - 1) / k.g + 1, k.bn);
 				v[7] = nmax * k.bn < kv;
 			}
-			for (int j = 0; j < 8; j++)
+			if (wl >= 0) {
+				i0 = wl - cg + 1 <= 0 ? 0 : cdiv(k.g * (wl - cg + 1), k.bm);
+				v[10] = i0 == 0;
+				v[11] = i0 < full;
+				v[12] = rows > full * k.bm && cg + full * k.bm / k.g - wl > 0;
+				v[13] = wl;
+			}
+			for (int j = 0; j < 14; j++)
 				h = (h ^ (uint64_t)v[j]) * 1099511628211ULL;
 			/* its tiles, and the floor sum's period: its terms
 			 * floor((bm i + b) / (g bn)) repeat, less a whole number,
 			 * every pi = g bn / gcd(bm, g bn) tiles, and i* moves by
 			 * g / bm a token: the length moves by a whole number of
 			 * periods every fs = bm pi / gcd(g, bm pi) tokens (B x bn
-			 * / gcd(B, bn) where g divides bm, B = bm / g) */
+			 * / gcd(B, bn) where g divides bm, B = bm / g); a window's
+			 * starts are a floor sum of the same line, whose first
+			 * tile i0 moves by g / bm a token too */
 			pi = k.g * k.bn / gcd64(k.bm, k.g * k.bn);
 			fs = k.bm * pi / gcd64(k.g, k.bm * pi);
 			if ((P % k.bm && !(P = lcm40(P, k.bm))) || (P % k.bn && !(P = lcm40(P, k.bn))) || !(P = lcm40(P, fs)))

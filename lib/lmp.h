@@ -574,9 +574,16 @@ int lmp_poly_same(const lmp_poly *a, const lmp_poly *b); /* equal polynomials (N
 int lmp_poly_var(const lmp_poly *q);
 /* The degree of q[0..n-1] (NULLs skipped) in one runtime length x, given
  * each variable's degree in it (vdeg[LMP_V_...]), or -1 where one of
- * their operations (min, ceil, a division, a condition, a window's
- * aggregates) reads a variable of degree above 0: not a polynomial in x. */
+ * their operations (min, ceil, a division, a condition) reads a variable
+ * of degree above 0: not a polynomial in x.  A sliding window's aggregate
+ * of a constant window counts its degree where the lengths stay on one
+ * side of each window's mins (the caller keeps them there: the windows
+ * are lmp_poly_windows'). */
 int lmp_poly_degree(const lmp_prog *p, const lmp_poly *const *q, int n, const int *vdeg);
+/* The distinct windows (W) of the program's window aggregates into w, at
+ * most max: how many, or -1 where one's window is no constant whole
+ * number in [1, 2^40] or there are more. */
+int lmp_poly_windows(const lmp_prog *p, int64_t *w, int max);
 lmp_poly *lmp_poly_const(lmp_prog *p, const lmp_num *v);
 lmp_poly *lmp_poly_zero(lmp_prog *p);
 /* q wrapped in a check made at every point (op LMP_OP_CHECK_*); where names it. */
@@ -997,10 +1004,10 @@ int lmp_attn_flash(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, int strid
 /* The sum over i < n of floor((a i + b) / m) (n, a, b >= 0, m > 0). */
 lmp_i128 lmp_floor_sum(lmp_i128 n, lmp_i128 m, lmp_i128 a, lmp_i128 b);
 /* A FlashAttention call's sums over one sequence of s new tokens over c
- * cached, rows of g packed heads, bm x bn tiles, no window or split: the
- * scores, keys and Q rows loaded, by the tile loop or (closed, where g
- * divides bm) in closed form; for the unit tests. */
-void lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int closed, lmp_i128 out[3]);
+ * cached, rows of g packed heads, bm x bn tiles, a window of wl keys left
+ * (-1 none), no split: the scores, keys and Q rows loaded, by the tile
+ * loop or (closed) in closed form; for the unit tests. */
+void lmp_attn_walk_sums(int64_t s, int64_t c, int64_t g, int64_t bm, int64_t bn, int64_t wl, int closed, lmp_i128 out[3]);
 /* A one-query step's attention shape (the kernels' choices, hashed) and
  * the next cache length, up to limit, at which it changes, or where it
  * cannot look ahead may change (past limit or INT64_MAX: not before); the

@@ -74,16 +74,22 @@ lmp_poly_zero(lmp_prog *p)
 
 /* True when q can only be a non-negative number (an integer, if asked) at
  * any point: non-negative coefficients over runtime variables, which are
- * never negative and, but for the dtype sizes, whole. */
+ * never negative and, but for the dtype sizes, whole, and over a sliding
+ * window's aggregates (whole and never negative: polyeval.c window). */
 static int
-provably_ok(const lmp_poly *q, int integral)
+provably_ok(const lmp_prog *p, const lmp_poly *q, int integral)
 {
 	for (int i = 0; i < q->nm; i++) {
 		const mono *m = &q->m[i];
 		if (lmp_num_sign(&m->c) < 0 || (integral && !(m->c.exact && m->c.d == 1)))
 			return 0;
 		for (int j = 0; j < m->nf; j++) {
-			int a = m->f[j].atom;
+			int a = m->f[j].atom, op = a >= LMP_NVARS ? p->atoms[a].op : -1;
+			if (op == LMP_OP_WIN_KV || op == LMP_OP_WIN_PAIRS || op == LMP_OP_WIN_CACHE) {
+				if (m->f[j].exp < 1)
+					return 0;
+				continue;
+			}
 			if (a >= LMP_NVARS)
 				return 0;
 			if (integral && (a == LMP_V_W_DTYPE_BYTES || a == LMP_V_A_DTYPE_BYTES || a == LMP_V_KV_DTYPE_BYTES))
@@ -112,7 +118,7 @@ lmp_poly_check(lmp_prog *p, lmp_poly *q, int op, const char *where, lmp_err *e)
 		op = LMP_OP_CHECK_NUM;
 	/* Checked only when it could fail: the common "{tokens} * 4096" stays a
 	 * plain polynomial, so a sweep point pays nothing for it. */
-	if (op != LMP_OP_CHECK_BOOL && provably_ok(q, op == LMP_OP_CHECK_INT))
+	if (op != LMP_OP_CHECK_BOOL && provably_ok(p, q, op == LMP_OP_CHECK_INT))
 		return q;
 	return poly_opaque(p, op, &q, 1, where, 0, e);
 }
@@ -188,6 +194,51 @@ lmp_poly_var(const lmp_poly *q)
 	return q->m[0].f[0].atom;
 }
 
+/* A sliding window's aggregate (window_kv, window_pairs, window_cache) of
+ * a constant window W: for one query of seq_len s over cache_len c it is
+ * (min(c, W - 1) + s), s (min(c, W - 1) + s) or min(c + s, W - 1) a
+ * sequence (polyeval.c window), of degree 1, 2 and 1 in the lengths where
+ * neither min changes side (lmp_poly_windows gives the W to watch).  0
+ * where a is no such atom. */
+static int
+window_degree(const lmp_prog *p, int a)
+{
+	const atom *t = &p->atoms[a];
+
+	if (t->op != LMP_OP_WIN_KV && t->op != LMP_OP_WIN_PAIRS && t->op != LMP_OP_WIN_CACHE)
+		return 0;
+	if (!lmp_poly_is_const(t->args[0]))
+		return 0;
+	return t->op == LMP_OP_WIN_PAIRS ? 2 : 1;
+}
+
+int
+lmp_poly_windows(const lmp_prog *p, int64_t *w, int max)
+{
+	int n = 0;
+
+	for (int a = LMP_NVARS; a < p->natoms; a++) {
+		const atom *t = &p->atoms[a];
+		lmp_num v;
+		int seen = 0;
+		if (t->op != LMP_OP_WIN_KV && t->op != LMP_OP_WIN_PAIRS && t->op != LMP_OP_WIN_CACHE)
+			continue;
+		if (!lmp_poly_is_const(t->args[0]))
+			return -1;
+		v = t->args[0]->nm ? t->args[0]->m[0].c : lmp_num_int(0);
+		if (!v.exact || v.d != 1 || v.n < 1 || v.n > (lmp_i128)1 << 40)
+			return -1;
+		for (int i = 0; i < n; i++)
+			seen |= w[i] == (int64_t)v.n;
+		if (seen)
+			continue;
+		if (n == max)
+			return -1;
+		w[n++] = (int64_t)v.n;
+	}
+	return n;
+}
+
 int
 lmp_poly_degree(const lmp_prog *p, const lmp_poly *const *q, int n, const int *vdeg)
 {
@@ -202,8 +253,12 @@ lmp_poly_degree(const lmp_prog *p, const lmp_poly *const *q, int n, const int *v
 			const mono *mo = &q[i]->m[a];
 			int d = 0;
 			for (int j = 0; j < mo->nf && d >= 0; j++) {
-				int at = mo->f[j].atom;
-				if (mo->f[j].exp < 0 || (at >= LMP_NVARS && (atom_vars(p, at, memo) & moving)))
+				int at = mo->f[j].atom, wd;
+				if (mo->f[j].exp < 0)
+					d = -1;
+				else if (at >= LMP_NVARS && (wd = window_degree(p, at)))
+					d += wd * mo->f[j].exp; /* a window's, on one side of its mins */
+				else if (at >= LMP_NVARS && (atom_vars(p, at, memo) & moving))
 					d = -1; /* an operation of x: no polynomial */
 				else if (at < LMP_NVARS)
 					d += vdeg[at] * mo->f[j].exp;

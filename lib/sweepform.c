@@ -48,7 +48,8 @@ enum { MODE_NONE, MODE_SEQ, MODE_CACHE };
  * there is part of the key without a word here). */
 #define TAIL_AT offsetof(lmp_runtime, w_checkpoint)
 #define TAIL_WORDS ((sizeof(lmp_runtime) - TAIL_AT + 7) / 8)
-enum { K_W, K_A, K_KV, K_COUNT, K_PERIOD, K_SIG, K_PAST, K_ONE, K_TAIL, NKEY = K_TAIL + TAIL_WORDS };
+enum { K_W, K_A, K_KV, K_COUNT, K_PERIOD, K_SIG, K_PAST, K_ONE, K_WIN, K_TAIL, NKEY = K_TAIL + TAIL_WORDS };
+#define WINDOWS 16
 
 struct cls {
 	int64_t key[NKEY];
@@ -89,6 +90,9 @@ struct lmp_sweepform {
 	struct cls *cur;  /* the class of the point formed last, until the next point */
 	lmp_err quiet;
 	long long formed, asked; /* points formed, points asked about */
+	long long classes; /* classes started */
+	int nwin;          /* the model's sliding windows (lmp_poly_windows), -1 not known */
+	int64_t win[WINDOWS];
 };
 
 static void
@@ -540,6 +544,10 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 	if (!sf) {
 		sf = m->sf = lmp_xcalloc(1, sizeof *sf);
 		sf->off = getenv("LMP_EVAL_NOFORMS") != NULL;
+		/* a window whose W is no constant leaves its aggregates no
+		 * polynomial (lmp_poly_degree): no side to keep */
+		if ((sf->nwin = lmp_poly_windows(m->prog, sf->win, WINDOWS)) < 0)
+			sf->nwin = 0;
 	}
 	sf->pend = NULL;
 	sf->cur = NULL;
@@ -552,6 +560,12 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 		return 0;
 	key[K_W] = rt->w_bit, key[K_A] = rt->a_bit, key[K_KV] = rt->kv_bit, key[K_COUNT] = q->count;
 	key[K_PERIOD] = P, key[K_SIG] = (int64_t)sig, key[K_PAST] = past, key[K_ONE] = q->seq_len == 1;
+	/* the side of each window's mins (polyeval.c window): a window's
+	 * aggregates are polynomials in the lengths on one side */
+	key[K_WIN] = 0;
+	for (int i = 0; i < sf->nwin; i++)
+		key[K_WIN] |= (int64_t)(q->cache_len < sf->win[i] - 1) << 2 * i |
+			(int64_t)(q->cache_len + q->seq_len < sf->win[i] - 1) << (2 * i + 1);
 	key[NKEY - 1] = 0;
 	memcpy(&key[K_TAIL], (const char *)rt + TAIL_AT, sizeof(lmp_runtime) - TAIL_AT);
 	h = hash_key(key);
@@ -566,6 +580,15 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 			c = t, mode = MODE_CACHE;
 	}
 	if (!c) {
+		/* A class costs its five points evaluated and its forms worked
+		 * out (about as much again): a sweep whose classes form fewer
+		 * than 3 points each (their period long against the spacing,
+		 * windows and limits cutting them short) is evaluated from the
+		 * 32nd on.  Either way the documents are the same. */
+		if (++sf->classes > 32 && sf->formed < 3 * sf->classes) {
+			sf->off = 1;
+			return 0;
+		}
 		/* a new class, in place of the one used least lately */
 		for (int i = 0; i < CLASSES; i++)
 			if (!lru || sf->cls[i].used < lru->used)

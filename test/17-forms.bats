@@ -84,6 +84,48 @@ both() {
 	[ "$formed" -gt 100 ] || fail "decode: $formed of 126 formed"
 }
 
+@test "a sliding window (Mistral-7B-v0.1's 4096 keys): formed on either side of it, FA3's local walk by hand" {
+	local s fe ff pairs keys n=0 M="$ROOT/models/mistralai--Mistral-7B-v0.1.populated.json" G="$ROOT/models"
+	# FA3's local call, 4 query heads packed a KV head, 128 x 128 tiles:
+	# each query tile walks from its first query's window start to its
+	# last query's causal end.  The window's aggregates are polynomials on
+	# either side of s = W - 1 (a class each side), so both sides form
+	both "$M" --totals --hardware $H --attention flash --batch-size 2 --seq-len "$(seq -s, 128 128 9000)" \
+		--fields runtime.seq_len,totals.flops
+	[ "$formed" -gt 50 ] || fail "$formed of 70 formed"
+	# the eager count (every query's s scores) less those FA3 skips: 32
+	# layers x 2 sequences x 518 FLOPs a score x (8 KV heads x the packed
+	# local walk's scores, by hand - 32 heads x S^2)
+	while read -r s ff; do
+		fe=$(lmp-eval --totals --attention eager --batch-size 2 --seq-len "$s" "$M" | jq .totals.flops)
+		read -r pairs keys < <(flash_pairs_g "$s" 0 128 128 4 4095)
+		[ "$ff" = $(( fe + 32 * 2 * 518 * (8 * pairs - 32 * s * s) )) ] || fail "$s: $ff"
+		n=$((n + 1))
+	done < <(jq -r '[.runtime.seq_len, .totals.flops] | @tsv' "$BATS_TEST_TMPDIR/a")
+	[ "$n" = 70 ]
+	# vLLM's paged calls: a prefill, a decode over caches either side of
+	# the window, a chunk; gemma-2 (local and global layers alternate) and
+	# gemma-3 (512 keys) byte for byte
+	export LMP_ENGINE=vllm
+	both "$M" --totals --hardware $H --batch-size 1,5 --seq-len "$(seq -s, 16 16 6000)"
+	[ "$formed" -gt 500 ] || fail "prefill: $formed of 750 formed"
+	both "$M" --totals --hardware $H --batch-size 64,128 --seq-len 1 --cache-len "$(seq -s, 0 64 8000)"
+	[ "$formed" -gt 150 ] || fail "decode: $formed of 252 formed"
+	both "$M" --totals --hardware $H --batch-size 4 --seq-len 512 --cache-len "$(seq -s, 0 128 9000)"
+	[ "$formed" -gt 40 ] || fail "chunk: $formed of 71 formed"
+	# (gemma-2's head_dim of 256: FA3's 128 x 80 and, local, 128 x 64
+	# tiles repeat every 640 tokens)
+	both "$G/google--gemma-2-9b.populated.json" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 640 640 60000)"
+	[ "$formed" -gt 60 ] || fail "gemma-2: $formed of 93 formed"
+	both "$G/google--gemma-3-1b-pt.populated.json" --totals --hardware $H --batch-size 3 --seq-len "$(seq -s, 128 128 30000)"
+	[ "$formed" -gt 150 ] || fail "gemma-3: $formed of 234 formed"
+	# lengths every 32 tokens against that period of 640: 20 classes of
+	# six points, too short to pay for their forms; after 32 classes
+	# forming fewer than 3 points each the sweep is evaluated
+	both "$G/google--gemma-3-1b-pt.populated.json" --totals --hardware $H --batch-size 3 --seq-len "$(seq -s, 32 32 4000)"
+	[ "$formed" = 0 ]
+}
+
 @test "vLLM's paged FA3: prefill and decode sweeps of MHA and GQA models, formed points as evaluated, byte for byte" {
 	local m M="$ROOT/models"
 	export LMP_ENGINE=vllm
@@ -112,9 +154,8 @@ both() {
 @test "points the forms do not cover are evaluated, with the same documents" {
 	local M="$ROOT/models"
 	export LMP_ENGINE=vllm
-	# a sliding window (Mistral's 4096), routed experts (Mixtral)
-	both "$M/mistralai--Mistral-7B-v0.1.populated.json" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 9000)"
-	[ "$formed" = 0 ]
+	# routed experts (Mixtral: the chance that a token is routed to an
+	# expert is a power of the tokens)
 	both "$M/mistralai--Mixtral-8x7B-v0.1.populated.json" --totals --hardware $H --batch-size 2 --seq-len "$(seq -s, 128 128 3000)"
 	[ "$formed" = 0 ]
 	# lengths at no equal spacing

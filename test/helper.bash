@@ -49,16 +49,21 @@ prefill_flops() {
 	echo $(( 32 * layer + 5*N*128 + 4*N*H + 3*N + 2*B*H*32000 ))
 }
 
-# flash_pairs_g S C BM BN G: flash_pairs for FA3's packed GQA, G query heads
-# of one KV head packed into the tile's rows: S x G rows, row r being query
-# r / G, so tile i's last row sees C + (end - 1) / G + 1 keys.
+# flash_pairs_g S C BM BN G [WL]: flash_pairs for FA3's packed GQA, G query
+# heads of one KV head packed into the tile's rows: S x G rows, row r being
+# query r / G, so tile i's last row sees C + (end - 1) / G + 1 keys.  Under
+# a sliding window of WL keys left of a query (window - 1) the tile starts
+# at the K/V tile of its first row's query's first key, C + i BM / G - WL,
+# where that is past 0.
 flash_pairs_g() {
-	local s=$1 c=$2 bm=$3 bn=$4 g=$5 i end need load rows=$(($1 * $5)) pairs=0 keys=0
+	local s=$1 c=$2 bm=$3 bn=$4 g=$5 wl=${6:--1} i end need load first rows=$(($1 * $5)) pairs=0 keys=0
 	for ((i = 0; i * bm < rows; i++)); do
 		end=$(( (i + 1) * bm < rows ? (i + 1) * bm : rows ))
 		need=$(( c + (end - 1) / g + 1 ))
 		load=$(( (need + bn - 1) / bn * bn ))
 		(( load > c + s )) && load=$(( c + s ))
+		first=$(( c + i * bm / g - wl ))
+		(( wl >= 0 && first > 0 )) && load=$(( load - first / bn * bn ))
 		pairs=$(( pairs + (end - i * bm) * load ))
 		keys=$(( keys + load ))
 	done

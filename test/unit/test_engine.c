@@ -159,7 +159,36 @@ test_poly_degree(void)
 		"poly degree: min of what does not move is a constant (seq_len moves)", NULL);
 	ok(degof("min({cache_len}, 4096) * {tokens}", 0, &v) == -1, "poly degree: min of the cache, cache_len moving",
 		NULL);
-	ok(degof("window_kv(1024) * ${a}", 1, &v) == -1, "poly degree: a window's aggregate reads the queries", NULL);
+	/* a window's aggregates of one query, s new over c cached, W keys:
+	 * min(c, W - 1) + s, s (min(c, W - 1) + s), min(c + s, W - 1); of
+	 * degree 1, 2 and 1 on one side of the mins (the caller keeps it) */
+	ok(degof("window_kv(1024) * ${a}", 1, &v) == 1, "poly degree: a window's keys, 1 on one side", NULL);
+	ok(degof("window_pairs(1024) * ${a} + {tokens}", 1, &v) == 2, "poly degree: a window's pairs, 2 on one side", NULL);
+	ok(degof("window_pairs(1024) * {tokens}", 1, &v) == 3, "poly degree: a window's pairs times the tokens, 3", NULL);
+	ok(degof("window_cache(4096) * ${b}", 0, &v) == 1, "poly degree: a window's cache, 1 on one side", NULL);
+	ok(degof("window_kv({batch_size} * 1024) * ${a}", 1, &v) == -1,
+		"poly degree: a window that is no constant, no polynomial", NULL);
+	ok(degof("min(window_kv(1024), {tokens})", 1, &v) == -1, "poly degree: an operation of a window's aggregate, none",
+		NULL);
+	{
+		lmp_err e = {0};
+		lmp_prog *p = lmp_prog_new();
+		lmp_tmpl *t1 = NULL, *t2 = NULL, *t3 = NULL;
+		int64_t w[4];
+		int n;
+		char got[64];
+		(void)fold_ab(p, "window_kv(4096) + window_pairs(4096)", &t1, &e);
+		(void)fold_ab(p, "window_cache(512) * ${a}", &t2, &e);
+		n = lmp_poly_windows(p, w, 4);
+		snprintf(got, sizeof got, "%d: %lld %lld", n, n > 0 ? (long long)w[0] : 0LL, n > 1 ? (long long)w[1] : 0LL);
+		ok(n == 2 && w[0] == 4096 && w[1] == 512, "poly windows: the distinct windows, 4096 and 512", got);
+		(void)fold_ab(p, "window_kv({batch_size} * 8)", &t3, &e);
+		ok(lmp_poly_windows(p, w, 4) == -1, "poly windows: a window that is no constant: -1", NULL);
+		lmp_tmpl_free(t1);
+		lmp_tmpl_free(t2);
+		lmp_tmpl_free(t3);
+		lmp_prog_free(p);
+	}
 	ok(degof("{tokens} - {tokens} + {batch_size}", 1, &v) == 0 && v == LMP_V_BATCH_SIZE,
 		"poly degree: what cancels is no degree", NULL);
 }

@@ -449,7 +449,8 @@ test_stairs(void)
  * do not divide the tile (3, 5, 6, 7, 12, 71: Llama-3.2-3B, Qwen2.5-14B,
  * Qwen2.5-7B, Falcon-7B's 71 query heads on one KV head), sequences of up
  * to 700 tokens (40,000 in one case of ten) over no cache, up to three
- * 256-key tiles of it, or up to 100,000 keys. */
+ * 256-key tiles of it, or up to 100,000 keys, half of them under a
+ * sliding window of 1 to 4096 keys. */
 static void
 test_walk(void)
 {
@@ -471,19 +472,21 @@ test_walk(void)
 	ok(bad == 0, "floor sum: each n < 41, m < 10, a, b < 21 against the sum term by term", got);
 	bad = 0;
 	for (int i = 0; i < 40000; i++) {
-		int64_t bm, bn, g, s, c;
+		int64_t bm, bn, g, s, c, wl;
 		lmp_i128 x[3], y[3];
 		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
 		bm = bms[r % 3], bn = bns[(r >> 8) % 6], g = gs[(r >> 16) % 11];
 		s = 1 + (int64_t)((r >> 24) % (i % 10 == 0 ? 40000 : 700));
 		c = (i % 3 == 0) ? 0 : (int64_t)((r >> 40) % (i % 7 == 0 ? 100000 : 3 * 256));
-		lmp_attn_walk_sums(s, c, g, bm, bn, 0, x);
-		lmp_attn_walk_sums(s, c, g, bm, bn, 1, y);
+		/* a window in half the cases: 1 to 4096 keys left */
+		wl = i % 2 ? -1 : (int64_t)((r >> 50) % 4096);
+		lmp_attn_walk_sums(s, c, g, bm, bn, wl, 0, x);
+		lmp_attn_walk_sums(s, c, g, bm, bn, wl, 1, y);
 		cases++;
 		if (x[0] != y[0] || x[1] != y[1] || x[2] != y[2]) {
 			if (!bad)
-				snprintf(got, sizeof got, "s %lld c %lld g %lld bm %lld bn %lld", (long long)s, (long long)c,
-					(long long)g, (long long)bm, (long long)bn);
+				snprintf(got, sizeof got, "s %lld c %lld g %lld bm %lld bn %lld wl %lld", (long long)s,
+					(long long)c, (long long)g, (long long)bm, (long long)bn, (long long)wl);
 			bad++;
 		}
 	}
@@ -496,7 +499,7 @@ test_walk(void)
 	 * 128 x 256 + 44 x 300 = 62,352 */
 	{
 		lmp_i128 y[3];
-		lmp_attn_walk_sums(300, 0, 1, 128, 128, 1, y);
+		lmp_attn_walk_sums(300, 0, 1, 128, 128, -1, 1, y);
 		snprintf(got, sizeof got, "%lld %lld %lld", (long long)y[0], (long long)y[1], (long long)y[2]);
 		ok(y[0] == 62352 && y[1] == 684 && y[2] == 300, "300 tokens in 128 x 128 tiles: 62,352 scores, 684 keys", got);
 	}
