@@ -804,6 +804,9 @@ lmp_model_free(lmp_model *m)
 	free(m->row_wb);
 	free(m->rw_kinds);
 	free(m->rw_todo);
+	free(m->rw_redo);
+	free(m->rw_kvars);
+	free(m->rw_done);
 	free(m->rw_vals);
 	free(m->rw_own);
 	free(m->rw_set);

@@ -383,7 +383,11 @@ stored_weights(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot,
  * of a row's quantities read it (m->rw_kinds) and the row's own width with
  * the parameter count it came from (m->rw_own, for the widths m->rw_key).
  * The rows of one width are evaluated at it together (the program's atoms
- * are worked out once a point of it). */
+ * are worked out once a point of it), and a quantity that reads none of
+ * the variables that moved since the last point keeps both its values
+ * (m->rw_done: the row's were worked out there). */
+static unsigned moved_from(const lmp_num *a, const lmp_runtime *rt);
+
 static int
 row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp_err *e)
 {
@@ -391,6 +395,7 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 	lmp_num pc, wb, d, t, *at, *mine;
 	int64_t key[2] = {rt->w_bit, rt->w_checkpoint};
 	int i, k, rc = 0, nd = 0, *todo;
+	unsigned moved, *redo;
 
 	if (!m->rw_kinds) {
 		m->rw_kinds = lmp_xcalloc((size_t)m->nrows + 1, sizeof *m->rw_kinds);
@@ -401,15 +406,35 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 					m->rw_kinds[i] |= 1u << k;
 		m->rw_todo = lmp_xmalloc(sizeof *m->rw_todo * ((size_t)m->nrows + 1));
 		m->rw_vals = lmp_xmalloc(sizeof *m->rw_vals * 2 * LMP_NKINDS * ((size_t)m->nrows + 1));
+		m->rw_kvars = lmp_xmalloc(sizeof *m->rw_kvars * LMP_NKINDS * ((size_t)m->nrows + 1));
+		m->rw_redo = lmp_xmalloc(sizeof *m->rw_redo * ((size_t)m->nrows + 1));
+		m->rw_done = lmp_xcalloc((size_t)m->nrows + 1, 1);
+		for (i = 0; i < m->nrows; i++)
+			for (k = 0; k < LMP_NKINDS; k++)
+				m->rw_kvars[i * LMP_NKINDS + k] =
+					lmp_poly_vars(m->prog, (const lmp_poly *const *)&m->rows[i].poly[k], 1);
 	}
 	if (!m->rw_own || memcmp(key, m->rw_key, sizeof key)) {
 		free(m->rw_own);
 		m->rw_own = lmp_xcalloc((size_t)m->nrows * 2 + 1, sizeof *m->rw_own);
 		m->rw_set = lmp_xrealloc(m->rw_set, (size_t)m->nrows + 1);
 		memset(m->rw_set, 0, (size_t)m->nrows + 1);
+		memset(m->rw_done, 0, (size_t)m->nrows + 1);
 		memcpy(m->rw_key, key, sizeof key);
 	}
 	todo = m->rw_todo;
+	redo = m->rw_redo;
+	/* what moved since the last point (all, where there was none) */
+	moved = ~0u;
+	if (m->rw_prev_ok && rt->nqueries == 1) {
+		moved = moved_from(m->rw_prev, rt);
+		if (memcmp(&m->rw_prevq, rt->queries, sizeof m->rw_prevq))
+			moved |= LMP_READS_QUERIES;
+	}
+	memcpy(m->rw_prev, rt->vars, sizeof m->rw_prev);
+	m->rw_prev_ok = rt->nqueries == 1;
+	if (m->rw_prev_ok)
+		m->rw_prevq = rt->queries[0];
 	/* at the point's width: each row's own width, and the quantities of
 	 * those at another at the point's */
 	for (i = 0; i < m->nrows; i++) {
@@ -426,13 +451,24 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 				return lmp_fail(e, LMP_EXIT_INPUT, "totals: per-layer weight widths: %s", lmp_num_strerror(rc));
 			m->rw_own[2 * i] = pc;
 			m->rw_set[i] = 1;
+			m->rw_done[i] = 0;
 		}
-		if (lmp_num_eq(w, &rt->vars[LMP_V_W_DTYPE_BYTES]) || !m->rw_kinds[i])
+		if (lmp_num_eq(w, &rt->vars[LMP_V_W_DTYPE_BYTES]) || !m->rw_kinds[i]) {
+			m->rw_done[i] = 0;
 			continue;
+		}
+		/* the quantities to work out again: all, or those that read
+		 * what moved */
+		redo[i] = 0;
+		for (k = 0; k < LMP_NKINDS; k++)
+			if (m->rw_kinds[i] >> k & 1 && (!m->rw_done[i] || (m->rw_kvars[i * LMP_NKINDS + k] & moved)))
+				redo[i] |= 1u << k;
 		at = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS];
 		for (k = 0; k < LMP_NKINDS; k++)
-			if (m->rw_kinds[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &at[k], e))
+			if (redo[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &at[k], e)) {
+				m->rw_done[i] = 0;
 				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
+			}
 		todo[nd++] = i;
 	}
 	/* at each own width in turn, its rows' quantities */
@@ -447,6 +483,10 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 			i = todo[b];
 			if (i < 0 || !lmp_num_eq(&m->rw_own[2 * i + 1], w))
 				continue;
+			if (!redo[i]) {
+				todo[b] = b == a ? todo[b] : -1 - i;
+				continue;
+			}
 			if (first) {
 				own.vars[LMP_V_W_DTYPE_BYTES] = *w;
 				lmp_prog_set_point(m->prog, &own);
@@ -455,8 +495,9 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 			r = &m->rows[i];
 			mine = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS + LMP_NKINDS];
 			for (k = 0; k < LMP_NKINDS; k++)
-				if (m->rw_kinds[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &mine[k], e)) {
+				if (redo[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &mine[k], e)) {
 					lmp_prog_set_point(m->prog, rt);
+					m->rw_done[i] = 0;
 					return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
 				}
 			todo[b] = b == a ? todo[b] : -1 - i;
@@ -469,6 +510,7 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 	/* the rows and totals corrected, row by row */
 	for (int a = 0; a < nd && !rc; a++) {
 		i = -1 - todo[a];
+		m->rw_done[i] = 1;
 		at = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS];
 		mine = at + LMP_NKINDS;
 		for (k = 0; k < LMP_NKINDS && !rc; k++) {

@@ -770,6 +770,11 @@ typedef struct lmp_model {
 	 * (a bit each), and its parameter count and own width at rw_key */
 	unsigned *rw_kinds;
 	int *rw_todo;    /* the rows at another width, and their quantities */
+	unsigned *rw_redo, *rw_kvars; /* those worked out again; each quantity's variables */
+	char *rw_done;   /* a row's rw_vals are the last point's */
+	lmp_num rw_prev[LMP_NVARS]; /* that point's variables and query */
+	lmp_query rw_prevq;
+	int rw_prev_ok;
 	lmp_num *rw_vals; /* at the point's width and at their own (2 x LMP_NKINDS a row) */
 	lmp_num *rw_own;
 	char *rw_set;
