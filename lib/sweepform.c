@@ -227,7 +227,7 @@ advance(struct cls *c)
 /* A value of a point: exact, its numerator below lim and its
  * denominator below 2^20 (a fused consumer reads all but the last of n
  * layers' outputs: (n - 1) / n of a whole number). */
-static int
+static inline __attribute__((always_inline)) int
 take(const lmp_num *v, int64_t lim, int64_t *x, int64_t *d)
 {
 	if (!v->exact || v->n >= lim || v->n <= -lim || v->d >= (lmp_i128)1 << 20)
@@ -444,7 +444,7 @@ ready(const lmp_model *m, struct cls *c)
 	c->state = READY;
 	c->tk_ok = 0;
 	for (int i = 0; i < c->ncomp; i++)
-		c->vals[i] = lmp_num_frac(c->b[i], c->den[i]);
+		c->vals[i] = c->den[i] == 1 ? lmp_num_int(c->b[i]) : lmp_num_frac(c->b[i], c->den[i]);
 	for (q = 0; q < c->nmov; q++)
 		if (c->den[c->mov[q]] == 1) {
 			int t = c->mov[w];
