@@ -582,9 +582,10 @@ lmp_sweepform_point(lmp_model *m, const lmp_runtime *rt, int past, const lmp_num
 	if (!c) {
 		/* A class costs its five points evaluated and its forms worked
 		 * out (about as much again): a sweep whose classes form fewer
-		 * than 3 points each (their period long against the spacing,
-		 * windows and limits cutting them short) is evaluated from the
-		 * 32nd on.  Either way the documents are the same. */
+		 * than 3 points each on average (their period long against the
+		 * spacing, windows and limits cutting them short) is evaluated
+		 * from its 33rd class on.  Either way the documents are the
+		 * same. */
 		if (++sf->classes > 32 && sf->formed < 3 * sf->classes) {
 			sf->off = 1;
 			return 0;
