@@ -898,23 +898,13 @@ lmp_attn_window_tiles(lmp_model *m, const lmp_runtime *rt, int64_t *bn, int64_t 
 	return rc < 0 ? -1 : n;
 }
 
-static int64_t
-gcd64(int64_t a, int64_t b)
-{
-	while (b) {
-		int64_t t = a % b;
-		a = b, b = t;
-	}
-	return a;
-}
-
 /* lcm(a, b), or 0 past 2^40 (no length repeats that far apart). */
 static int64_t
 lcm40(int64_t a, int64_t b)
 {
 	int64_t l;
 
-	if (!a || !b || __builtin_mul_overflow(a / gcd64(a, b), b, &l) || l > (int64_t)1 << 40)
+	if (!a || !b || __builtin_mul_overflow(a / lmp_gcd64(a, b), b, &l) || l > (int64_t)1 << 40)
 		return 0;
 	return l;
 }
@@ -986,8 +976,8 @@ lmp_attn_sweep_shape(lmp_model *m, const lmp_runtime *rt, uint64_t *sig, int64_t
 			 * / gcd(B, bn) where g divides bm, B = bm / g); a window's
 			 * starts are a floor sum of the same line, whose first
 			 * tile i0 moves by g / bm a token too */
-			pi = k.g * k.bn / gcd64(k.bm, k.g * k.bn);
-			fs = k.bm * pi / gcd64(k.g, k.bm * pi);
+			pi = k.g * k.bn / lmp_gcd64(k.bm, k.g * k.bn);
+			fs = k.bm * pi / lmp_gcd64(k.g, k.bm * pi);
 			if ((P % k.bm && !(P = lcm40(P, k.bm))) || (P % k.bn && !(P = lcm40(P, k.bn))) || !(P = lcm40(P, fs)))
 				return 0;
 		}

@@ -94,7 +94,7 @@ engine_json(lmp_buf *b, const lmp_runtime *rt)
  * was written from is the widths and every member of lmp_runtime from
  * w_checkpoint on, as bytes (the engine by its pointer): the same bytes
  * are the same settings, and other bytes at worst a text written anew. */
-#define SET_AT offsetof(lmp_runtime, w_checkpoint)
+#define SET_AT LMP_RUNTIME_SETTINGS_AT
 #define SET_LEN (sizeof(lmp_runtime) - SET_AT)
 static struct {
 	char *text;
@@ -399,20 +399,18 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 
 	if (!m->rw_kinds) {
 		m->rw_kinds = lmp_xcalloc((size_t)m->nrows + 1, sizeof *m->rw_kinds);
-		for (i = 0; i < m->nrows; i++)
-			for (k = 0; k < LMP_NKINDS; k++)
-				if (lmp_poly_vars(m->prog, (const lmp_poly *const *)&m->rows[i].poly[k], 1) &
-				    (1u << LMP_V_W_DTYPE_BYTES))
-					m->rw_kinds[i] |= 1u << k;
+		m->rw_kvars = lmp_xmalloc(sizeof *m->rw_kvars * LMP_NKINDS * ((size_t)m->nrows + 1));
 		m->rw_todo = lmp_xmalloc(sizeof *m->rw_todo * ((size_t)m->nrows + 1));
 		m->rw_vals = lmp_xmalloc(sizeof *m->rw_vals * 2 * LMP_NKINDS * ((size_t)m->nrows + 1));
-		m->rw_kvars = lmp_xmalloc(sizeof *m->rw_kvars * LMP_NKINDS * ((size_t)m->nrows + 1));
 		m->rw_redo = lmp_xmalloc(sizeof *m->rw_redo * ((size_t)m->nrows + 1));
 		m->rw_done = lmp_xcalloc((size_t)m->nrows + 1, 1);
 		for (i = 0; i < m->nrows; i++)
-			for (k = 0; k < LMP_NKINDS; k++)
-				m->rw_kvars[i * LMP_NKINDS + k] =
-					lmp_poly_vars(m->prog, (const lmp_poly *const *)&m->rows[i].poly[k], 1);
+			for (k = 0; k < LMP_NKINDS; k++) {
+				unsigned v = lmp_poly_vars(m->prog, (const lmp_poly *const *)&m->rows[i].poly[k], 1);
+				m->rw_kvars[i * LMP_NKINDS + k] = v;
+				if (v & 1u << LMP_V_W_DTYPE_BYTES)
+					m->rw_kinds[i] |= 1u << k;
+			}
 	}
 	if (!m->rw_own || memcmp(key, m->rw_key, sizeof key)) {
 		free(m->rw_own);
@@ -463,49 +461,43 @@ row_widths(lmp_model *m, const lmp_runtime *rt, lmp_num *rows, lmp_num *tot, lmp
 		for (k = 0; k < LMP_NKINDS; k++)
 			if (m->rw_kinds[i] >> k & 1 && (!m->rw_done[i] || (m->rw_kvars[i * LMP_NKINDS + k] & moved)))
 				redo[i] |= 1u << k;
+		/* its values are this point's again once corrected below */
+		if (redo[i])
+			m->rw_done[i] = 0;
 		at = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS];
 		for (k = 0; k < LMP_NKINDS; k++)
-			if (redo[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &at[k], e)) {
-				m->rw_done[i] = 0;
+			if (redo[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &at[k], e))
 				return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
-			}
 		todo[nd++] = i;
 	}
-	/* at each own width in turn, its rows' quantities */
+	/* at each own width in turn, its rows' quantities; a row taken is
+	 * marked -1 - i in todo */
 	for (int a = 0; a < nd; a++) {
 		const lmp_num *w;
-		int first = 1;
+		int switched = 0;
 		if (todo[a] < 0)
-			continue; /* done with an earlier row of its width */
+			continue; /* taken with an earlier row of its width */
 		w = &m->rw_own[2 * todo[a] + 1];
 		for (int b = a; b < nd; b++) {
-			const lmp_row *r;
 			i = todo[b];
 			if (i < 0 || !lmp_num_eq(&m->rw_own[2 * i + 1], w))
 				continue;
-			if (!redo[i]) {
-				todo[b] = b == a ? todo[b] : -1 - i;
+			todo[b] = -1 - i;
+			if (!redo[i])
 				continue;
-			}
-			if (first) {
+			if (!switched++) {
 				own.vars[LMP_V_W_DTYPE_BYTES] = *w;
 				lmp_prog_set_point(m->prog, &own);
-				first = 0;
 			}
-			r = &m->rows[i];
 			mine = &m->rw_vals[(size_t)i * 2 * LMP_NKINDS + LMP_NKINDS];
 			for (k = 0; k < LMP_NKINDS; k++)
-				if (redo[i] >> k & 1 && lmp_poly_eval(m->prog, r->poly[k], &mine[k], e)) {
+				if (redo[i] >> k & 1 && lmp_poly_eval(m->prog, m->rows[i].poly[k], &mine[k], e)) {
 					lmp_prog_set_point(m->prog, rt);
-					m->rw_done[i] = 0;
-					return lmp_prefix(e, "%s: %s: ", r->path, lmp_kind_name(k));
+					return lmp_prefix(e, "%s: %s: ", m->rows[i].path, lmp_kind_name(k));
 				}
-			todo[b] = b == a ? todo[b] : -1 - i;
 		}
-		if (!first)
+		if (switched)
 			lmp_prog_set_point(m->prog, rt);
-		/* the rows of this width are done: marked, keeping their index */
-		todo[a] = -1 - todo[a];
 	}
 	/* the rows and totals corrected, row by row */
 	for (int a = 0; a < nd && !rc; a++) {
@@ -1631,17 +1623,19 @@ sums_json(lmp_buf *b, const lmp_num *v)
 	lmp_buf_num(b, &v[S_FLOPS]);
 }
 
-/* Each pipeline stage's sums (stage_sums), stage by stage into st
- * (m->pp x NS): what "parallel" is written from. */
-static int
-par_sums(lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_num *st, lmp_err *e)
+/* Each pipeline stage's sums (stage_sums), stage by stage (m->pp x NS,
+ * in m->pt_par): what "parallel" is written from.  NULL on an error. */
+static const lmp_num *
+par_sums(lmp_model *m, const lmp_num *rows, const lmp_num *more, lmp_err *e)
 {
 	if (stage_counts(m, e))
-		return -1;
+		return NULL;
+	if (!m->pt_par)
+		m->pt_par = lmp_xmalloc(sizeof *m->pt_par * (size_t)(m->pp * NS + 1));
 	for (int s = 0; s < m->pp; s++)
-		if (stage_sums(m, rows, more, s, &st[s * NS], e))
-			return -1;
-	return 0;
+		if (stage_sums(m, rows, more, s, &m->pt_par[s * NS], e))
+			return NULL;
+	return m->pt_par;
 }
 
 /* "parallel" from the stages' sums st (par_sums): the layout, each
@@ -1879,13 +1873,8 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	if (!with_rows && !formed && fold(m, rows, rt->w_checkpoint, NULL, e))
 		goto out;
 	/* a layout's stage sums (formed, or from the rows) */
-	if (m->par && !formed) {
-		if (!m->pt_par)
-			m->pt_par = lmp_xmalloc(sizeof *m->pt_par * (size_t)(m->pp * NS + 1));
-		if (par_sums(m, rows, NULL, m->pt_par, e))
-			goto out;
-		par = m->pt_par;
-	}
+	if (m->par && !formed && !(par = par_sums(m, rows, NULL, e)))
+		goto out;
 	if (one && !formed)
 		lmp_sweepform_record(m, rows, tot, par);
 	if (!direct) {
@@ -2102,6 +2091,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 {
 	int n = m->nrows * NV, rc = -1, past;
 	lmp_num *pre = NULL, *dec = NULL, *step = NULL, ptot[NV + 1], dtot[NV], stot[NV + 1], all[NV + 1];
+	const lmp_num *par;
 	lmp_query q = {g->prompt_len, 0, g->batch_size};
 	lmp_runtime rt = *g->settings;
 	lmp_buf pr = {0}, dr = {0};
@@ -2178,12 +2168,8 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		goto out;
 	lmp_buf_putc(b, '}');
 	totals_json(b, m, all, growth, profile, NULL, 0);
-	if (m->par) {
-		if (!m->pt_par)
-			m->pt_par = lmp_xmalloc(sizeof *m->pt_par * (size_t)(m->pp * NS + 1));
-		if (par_sums(m, pre, steps ? dec : NULL, m->pt_par, e) || parallel_json(b, m, m->pt_par, NULL, e))
-			goto out;
-	}
+	if (m->par && (!(par = par_sums(m, pre, steps ? dec : NULL, e)) || parallel_json(b, m, par, NULL, e)))
+		goto out;
 	LIT(b, "}\n");
 	rc = 0;
 out:

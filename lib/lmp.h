@@ -184,6 +184,7 @@ lmp_num_set_int(lmp_num *r, int64_t v)
 	r->x = 0;
 	return 0;
 }
+int64_t lmp_gcd64(int64_t a, int64_t b); /* of |a| and |b|; 0 where both are 0 */
 lmp_num lmp_num_frac(lmp_i128 n, lmp_i128 d); /* d != 0 */
 int lmp_num_double(double x, lmp_num *out);   /* rejects NaN/inf */
 int lmp_num_is_int(const lmp_num *a);
@@ -436,6 +437,11 @@ typedef struct lmp_runtime {
 	int flash_arch;           /* LMP_FA_*: whose FlashAttention tiles */
 	int flash_sms;            /* SMs its split heuristic divides by; 0: the arch's reference device */
 } lmp_runtime;
+/* Every member from w_checkpoint on is a setting of the point (not its
+ * step): two runtimes with the same widths and the same bytes from here on
+ * have the same settings (evaldoc.c's settings text, sweepform.c's class
+ * key). */
+#define LMP_RUNTIME_SETTINGS_AT offsetof(lmp_runtime, w_checkpoint)
 enum { LMP_KV_HEADS = 1, LMP_KV_LATENT };
 enum { LMP_ATTN_EAGER = 1, LMP_ATTN_FUSED, LMP_ATTN_FLASH, LMP_ATTN_PAGED };
 enum { LMP_FA_SM80 = 1, LMP_FA_SM8X, LMP_FA_SM90 };

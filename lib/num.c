@@ -23,6 +23,21 @@ lmp_num_strerror(int code)
 	return "ok";
 }
 
+int64_t
+lmp_gcd64(int64_t a, int64_t b)
+{
+	if (a < 0)
+		a = -a;
+	if (b < 0)
+		b = -b;
+	while (b) {
+		int64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 static lmp_i128
 gcd(lmp_i128 a, lmp_i128 b)
 {

@@ -46,7 +46,7 @@ enum { MODE_NONE, MODE_SEQ, MODE_CACHE };
  * engine's choices and the period of its tiles and pages, then every
  * setting of lmp_runtime from w_checkpoint on, as bytes (a setting added
  * there is part of the key without a word here). */
-#define TAIL_AT offsetof(lmp_runtime, w_checkpoint)
+#define TAIL_AT LMP_RUNTIME_SETTINGS_AT
 #define TAIL_WORDS ((sizeof(lmp_runtime) - TAIL_AT + 7) / 8)
 enum { K_W, K_A, K_KV, K_COUNT, K_PERIOD, K_SIG, K_PAST, K_ONE, K_WIN, K_TAIL, NKEY = K_TAIL + TAIL_WORDS };
 #define WINDOWS 16
@@ -81,7 +81,7 @@ struct cls {
 };
 
 struct lmp_sweepform {
-	int off;    /* LMP_EVAL_NOFORMS */
+	int off;    /* LMP_EVAL_NOFORMS, or given up on (lmp_sweepform_point) */
 	int deg[3]; /* per mode: 1 every polynomial of degree 2 at most in the length, -1 not, 0 not yet known */
 	struct cls cls[CLASSES];
 	uint64_t clock;
@@ -700,13 +700,9 @@ lmp_sweepform_record(lmp_model *m, const lmp_num *rows, const lmp_num *tot, cons
 	 * least common multiple): the last value and its differences */
 	c->nmov = 0;
 	for (int i = 0; i < nc; i++) {
-		int64_t l = c->pd[i], g;
-		for (int k = 1; k < 3; k++) {
-			g = l;
-			for (int64_t r = c->pd[(size_t)k * nc + i], t; r; t = g % r, g = r, r = t)
-				;
-			l = l / g * c->pd[(size_t)k * nc + i];
-		}
+		int64_t l = c->pd[i];
+		for (int k = 1; k < 3; k++)
+			l = l / lmp_gcd64(l, c->pd[(size_t)k * nc + i]) * c->pd[(size_t)k * nc + i];
 		c->den[i] = l;
 		for (int k = 0; k < 3; k++)
 			if (l >= (int64_t)1 << 20 || !scaled(c, i, c->pts[(size_t)k * nc + i], c->pd[(size_t)k * nc + i], &v[k])) {
