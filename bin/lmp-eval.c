@@ -338,14 +338,21 @@ point(struct point *pt, void *ctx, lmp_err *e)
 		rc = lmp_gen_doc(m, &pt->gen, w->rows, &w->b, e);
 	else
 		rc = lmp_eval_doc(m, &pt->rt, w->rows, &w->b, e);
-	if (rc || (w->roof && !m->hooked && roofline(w, start, e)))
+	/* a point that fails leaves no part of its document (an eval
+	 * document its time model refused, say): the buffer holds whole
+	 * documents only */
+	if (rc || (w->roof && !m->hooked && roofline(w, start, e))) {
+		w->b.len = start;
 		return -1;
+	}
 	if (w->fields) {
 		w->whole.len = 0;
 		lmp_buf_add(&w->whole, w->b.s + start, w->b.len - start);
 		w->b.len = start;
-		if (lmp_fields_write(w->fields, w->fields_pretty, w->whole.s, w->whole.len, &w->b, e))
+		if (lmp_fields_write(w->fields, w->fields_pretty, w->whole.s, w->whole.len, &w->b, e)) {
+			w->b.len = start;
 			return -1;
+		}
 		w->ndocs++;
 	}
 	/* Rotary positions past the model's limit: computed, but not what it

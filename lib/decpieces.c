@@ -823,24 +823,6 @@ lmp_dpieces_last(const lmp_dpieces *p, int c, lmp_num *out)
 	return form_at(p, p->n - 1, c, p->last[p->n - 1], out) ? -1 : 0;
 }
 
-/* One quantity of piece i: [q0, d] or, paged, [q0, d, j], q0 its value
- * at the step the written piece starts at. */
-static void
-coef_json(lmp_buf *b, const lmp_dpieces *p, int i, int c, const lmp_num *q0)
-{
-	lmp_num d = term_of(p, i, TD, c), j = term_of(p, i, TJ, c);
-
-	lmp_buf_putc(b, '[');
-	lmp_buf_num(b, q0);
-	lmp_buf_putc(b, ',');
-	lmp_buf_num(b, &d);
-	if (p->block > 1) {
-		lmp_buf_putc(b, ',');
-		lmp_buf_num(b, &j);
-	}
-	lmp_buf_putc(b, ']');
-}
-
 /* Pieces k and i have the same step, block and staircase terms in
  * components a and b (a == b: one component). */
 static int
@@ -870,19 +852,15 @@ continues(const lmp_dpieces *p, int k, int i, const int *cs, int ncs)
 }
 
 void
-lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, const char *const *names, int ncs)
+lmp_dpieces_each(const lmp_dpieces *p, int base, const int *cs, int ncs, lmp_dpiece_fn fn, void *ctx)
 {
 	int lc[16], i, k, q;
+	lmp_num co[16][3];
 
-	for (q = 0; q < ncs && q < 16; q++)
+	if (ncs > 16)
+		ncs = 16;
+	for (q = 0; q < ncs; q++)
 		lc[q] = base + cs[q];
-	lmp_buf_puts(b, ",\"per_step\":{");
-	if (p->block > 1) {
-		lmp_buf_puts(b, "\"block\":");
-		lmp_buf_i128(b, p->block);
-		lmp_buf_putc(b, ',');
-	}
-	lmp_buf_puts(b, "\"pieces\":[");
 	for (i = 0; i < p->n; i = k) {
 		int stairs = 0;
 		int64_t a, z;
@@ -892,6 +870,8 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 		for (q = 0; q < ncs; q++) {
 			lmp_num h = term_of(p, i, TH, lc[q]);
 			stairs |= !lmp_num_is_zero(&h);
+			co[q][1] = term_of(p, i, TD, lc[q]);
+			co[q][2] = p->block > 1 ? term_of(p, i, TJ, lc[q]) : lmp_num_int(0);
 		}
 		/* a document's piece has no second staircase: one piece a step
 		 * of it, each from its own first value */
@@ -899,22 +879,63 @@ lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, cons
 			z = stairs ? a + (p->per2 - 1 - (a + p->off2) % p->per2) : p->last[k - 1];
 			if (z > p->last[k - 1])
 				z = p->last[k - 1];
-			lmp_buf_puts(b, i || a > p->first[i] ? ",{\"first\":" : "{\"first\":");
-			lmp_buf_i128(b, a);
-			lmp_buf_puts(b, ",\"last\":");
-			lmp_buf_i128(b, z);
 			for (q = 0; q < ncs; q++) {
-				lmp_num q0 = v0_of(p, i, lc[q]);
+				co[q][0] = v0_of(p, i, lc[q]);
 				if (a > p->first[i])
-					form_at(p, i, lc[q], a, &q0);
-				lmp_buf_puts(b, ",\"");
-				lmp_buf_puts(b, names[q]);
-				lmp_buf_puts(b, "\":");
-				coef_json(b, p, i, lc[q], &q0);
+					form_at(p, i, lc[q], a, &co[q][0]);
 			}
-			lmp_buf_putc(b, '}');
+			fn(ctx, a, z, (const lmp_num (*)[3])co, ncs);
 		}
 	}
+}
+
+/* One piece as text: ,{"first":...,"last":...,"name":[q0,d] or, paged,
+ * [q0,d,j]} (no comma before the first). */
+struct piece_text {
+	lmp_buf *b;
+	const char *const *names;
+	int block, n;
+};
+
+static void
+piece_json(void *ctx, int64_t first, int64_t last, const lmp_num (*q)[3], int ncs)
+{
+	struct piece_text *t = ctx;
+	lmp_buf *b = t->b;
+
+	lmp_buf_puts(b, t->n++ ? ",{\"first\":" : "{\"first\":");
+	lmp_buf_i128(b, first);
+	lmp_buf_puts(b, ",\"last\":");
+	lmp_buf_i128(b, last);
+	for (int c = 0; c < ncs; c++) {
+		lmp_buf_puts(b, ",\"");
+		lmp_buf_puts(b, t->names[c]);
+		lmp_buf_puts(b, "\":[");
+		lmp_buf_num(b, &q[c][0]);
+		lmp_buf_putc(b, ',');
+		lmp_buf_num(b, &q[c][1]);
+		if (t->block) {
+			lmp_buf_putc(b, ',');
+			lmp_buf_num(b, &q[c][2]);
+		}
+		lmp_buf_putc(b, ']');
+	}
+	lmp_buf_putc(b, '}');
+}
+
+void
+lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, const char *const *names, int ncs)
+{
+	struct piece_text t = {b, names, p->block > 1, 0};
+
+	lmp_buf_puts(b, ",\"per_step\":{");
+	if (p->block > 1) {
+		lmp_buf_puts(b, "\"block\":");
+		lmp_buf_i128(b, p->block);
+		lmp_buf_putc(b, ',');
+	}
+	lmp_buf_puts(b, "\"pieces\":[");
+	lmp_dpieces_each(p, base, cs, ncs, piece_json, &t);
 	lmp_buf_puts(b, "]}");
 }
 

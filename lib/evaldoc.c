@@ -915,16 +915,22 @@ gemm_json(lmp_buf *b, const lmp_num *v)
 /* A decode row's per_step (decpieces.c): its FLOPs and bytes per step,
  * where its GEMM shape is the same at every step (a collective row is
  * timed on its bytes alone). */
+static const int step_cs[] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
+
+static int
+has_per_step(const lmp_row *r, int i, const lmp_dpieces *ps)
+{
+	return ps && ps->n && !r->coll && lmp_dpieces_const(ps, i * NV + V_GEMM_MC) &&
+		lmp_dpieces_const(ps, i * NV + V_GEMM_CALLS);
+}
+
 static void
 per_step_json(lmp_buf *b, const lmp_row *r, int i, const lmp_dpieces *ps)
 {
-	static const int cs[] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
 	static const char *const names[] = {"flops", "reads", "writes", "intermediates"};
 
-	if (!ps || !ps->n || r->coll || !lmp_dpieces_const(ps, i * NV + V_GEMM_MC) ||
-	    !lmp_dpieces_const(ps, i * NV + V_GEMM_CALLS))
-		return;
-	lmp_dpieces_json(b, ps, i * NV, cs, names, 4);
+	if (has_per_step(r, i, ps))
+		lmp_dpieces_json(b, ps, i * NV, step_cs, names, 4);
 }
 
 static void
@@ -1936,10 +1942,11 @@ zero(lmp_num *v, int n)
 }
 
 /* A phase: its rows, or (with_rows 0) its kernels; a phase of no steps
- * neither. */
+ * neither, nor a fused request's (direct: lmp_roofline drops them). */
 static int
 phase_json(lmp_buf *b, lmp_model *m, const char *name, int64_t steps, const char *runtime,
-	const lmp_num *rows, int with_rows, const lmp_num *tot, int formats, const lmp_dpieces *ps, lmp_err *e)
+	const lmp_num *rows, int with_rows, const lmp_num *tot, int formats, const lmp_dpieces *ps, int direct,
+	lmp_err *e)
 {
 	lmp_buf_putc(b, '"');
 	lmp_buf_puts(b, name);
@@ -1947,7 +1954,7 @@ phase_json(lmp_buf *b, lmp_model *m, const char *name, int64_t steps, const char
 	lmp_buf_i128(b, steps);
 	LIT(b, ",\"runtime\":");
 	lmp_buf_puts(b, runtime);
-	if (steps) {
+	if (steps && !direct) {
 		lmp_buf_putc(b, ',');
 		if (with_rows)
 			rows_json(b, m, rows, formats, ps);
@@ -2086,6 +2093,72 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 	return 1;
 }
 
+/* A fused request's decode pieces (lmp_dpieces_each), as the document
+ * reads them: kernel j's are p[at[j]] on, n[j] of them. */
+struct tpieces {
+	struct lmp_tpiece *p;
+	int n, cap;
+};
+
+static void
+tpiece_add(void *ctx, int64_t first, int64_t last, const lmp_num (*q)[3], int ncs)
+{
+	struct tpieces *t = ctx;
+	struct lmp_tpiece *x;
+
+	(void)ncs; /* the four of step_cs */
+	if (t->n == t->cap) {
+		t->cap += t->cap / 2 + 16;
+		t->p = lmp_xrealloc(t->p, sizeof *t->p * (size_t)t->cap);
+	}
+	x = &t->p[t->n++];
+	x->first = first;
+	x->last = last;
+	for (int i = 0; i < 3; i++) {
+		x->flops[i] = as_read(&q[0][i]);
+		x->reads[i] = as_read(&q[1][i]);
+		x->writes[i] = as_read(&q[2][i]);
+		x->inter[i] = as_read(&q[3][i]);
+	}
+}
+
+/* A fused request's phase (m->hook, lmp-eval --hardware --totals): its
+ * kernels as numbers into tk (*nk of them), each with its pieces (a
+ * decode's, ps) as kernels_json writes them; their places in tp, made
+ * pointers once tp is whole (gen_pieces). */
+static int
+phase_kernels(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_dpieces *ps,
+	struct lmp_tkernel **tk, int *nk, struct tpieces *tp, lmp_err *e)
+{
+	if (fold(m, v, rt->w_checkpoint, ps, e))
+		return -1;
+	*tk = lmp_xmalloc(sizeof **tk * (size_t)(m->nkern + 1));
+	*nk = m->nkern;
+	tkernels(m, rt, v, NULL, *tk);
+	for (int j = 0; j < m->nkern; j++) {
+		struct lmp_tkernel *k = &(*tk)[j];
+		int at = tp->n;
+		k->npieces = 0;
+		k->pieces = NULL;
+		k->block = 0;
+		if (!has_per_step(&m->rows[m->krep[j]], m->krep[j], ps))
+			continue;
+		lmp_dpieces_each(ps, m->krep[j] * NV, step_cs, 4, tpiece_add, tp);
+		k->npieces = tp->n - at;
+		k->pieces = (const struct lmp_tpiece *)(intptr_t)at; /* a place until tp is whole */
+		k->block = ps->block > 1 ? ps->block : 0;
+	}
+	return 0;
+}
+
+static void
+gen_pieces(struct lmp_tkernel *tk, int nk, const struct tpieces *tp)
+{
+	for (int j = 0; j < nk; j++)
+		if (tk[j].npieces)
+			tk[j].pieces = tp->p + (intptr_t)tk[j].pieces;
+}
+
 int
 lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *e)
 {
@@ -2098,6 +2171,14 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	lmp_dpieces ps = {0};
 	int64_t s, steps = g->gen_len - 1, psteps;
 	const char *growth, *profile;
+	/* a fused request: its phases' kernels handed over as numbers */
+	int direct = m->hook && !with_rows;
+	struct lmp_tkernel *tk[2] = {NULL, NULL};
+	int nk[2] = {0, 0};
+	struct tpieces tp = {0};
+	size_t start = b->len;
+	lmp_num dev[NS];
+	lmp_evalpt pt = {.m = m, .gen = 1};
 
 	rt.nqueries = 1;
 	rt.queries = &q;
@@ -2148,31 +2229,72 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (accumulate(all, dtot, NV, e) || !(growth = growth_json(m, g->batch_size, 0, &rt, e)) ||
 	    !(profile = lmp_engine_profile(m, &rt, e)))
 		goto out;
+	if (direct && ((psteps && phase_kernels(m, &rt, pre, NULL, &tk[0], &nk[0], &tp, e)) ||
+		       (steps && phase_kernels(m, &rt, dec, &ps, &tk[1], &nk[1], &tp, e))))
+		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
+	pt.rt_at = b->len - start;
 	LIT(b, "{\"batch_size\":");
 	lmp_buf_i128(b, g->batch_size);
 	LIT(b, ",\"prompt_len\":");
 	lmp_buf_i128(b, g->prompt_len);
 	LIT(b, ",\"gen_len\":");
 	lmp_buf_i128(b, g->gen_len);
+	pt.rt_set[0] = b->len - start;
 	bits(b, &rt);
 	layout(b, &rt);
 	engine_json(b, &rt);
 	if (past)
 		LIT(b, ",\"past_position_limit\":true");
+	pt.rt_set[1] = b->len - start;
+	pt.rt_end = pt.rt_set[1] + 1;
 	LIT(b, "},\"phases\":{");
-	if (phase_json(b, m, "prefill", psteps, pr.s, pre, with_rows, ptot, rt.w_checkpoint, NULL, e))
+	if (phase_json(b, m, "prefill", psteps, pr.s, pre, with_rows, ptot, rt.w_checkpoint, NULL, direct, e))
 		goto out;
+	pt.ph_end[0] = b->len - 2 - start;
 	lmp_buf_putc(b, ',');
-	if (phase_json(b, m, "decode", steps, dr.s, dec, with_rows, dtot, rt.w_checkpoint, &ps, e))
+	if (phase_json(b, m, "decode", steps, dr.s, dec, with_rows, dtot, rt.w_checkpoint, &ps, direct, e))
 		goto out;
+	pt.ph_end[1] = b->len - 2 - start;
 	lmp_buf_putc(b, '}');
 	totals_json(b, m, all, growth, profile, NULL, 0);
-	if (m->par && (!(par = par_sums(m, pre, steps ? dec : NULL, e)) || parallel_json(b, m, par, NULL, e)))
+	pt.tot_end = b->len - 1 - start;
+	if (m->par && (!(par = par_sums(m, pre, steps ? dec : NULL, e)) || parallel_json(b, m, par, dev, e)))
 		goto out;
 	LIT(b, "}\n");
+	if (direct) {
+		/* the numbers as lmp-roofline reads them from the document */
+		gen_pieces(tk[1], nk[1], &tp);
+		pt.rt = &rt;
+		pt.k = tk[0], pt.nk = nk[0];
+		pt.dk = tk[1], pt.ndk = nk[1];
+		for (int k = 0; k < 4; k++) {
+			static const int q[4] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
+			pt.tot[k] = as_read(&ptot[q[k]]);
+			pt.dtot[k] = as_read(&dtot[q[k]]);
+		}
+		pt.state_bytes = as_read(&all[LMP_K_STATE]);
+		pt.weight_bytes = all[V_WEIGHT_BYTES];
+		if ((pt.dev = m->par != 0)) {
+			pt.dev_wb = as_read(&dev[S_WEIGHTS]);
+			pt.dev_state = as_read(&dev[S_STATE]);
+		}
+		pt.growth = growth;
+		pt.profile = profile;
+		pt.steps = (double)steps;
+		pt.cache_first = (double)g->prompt_len;
+		pt.batch = (double)g->batch_size;
+		pt.prompt = (double)g->prompt_len;
+		pt.gen_len = (double)g->gen_len;
+		if (m->hook(m->hook_ctx, &pt, b, start, e))
+			goto out;
+		m->hooked = 1;
+	}
 	rc = 0;
 out:
+	free(tk[0]);
+	free(tk[1]);
+	free(tp.p);
 	free(pre);
 	free(dec);
 	free(step);

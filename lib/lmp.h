@@ -880,6 +880,17 @@ struct lmp_tkernel {
 	int coll;          /* a collective (LMP_COLL_*): its group, size and bytes */
 	const char *group;
 	double size, cbytes;
+	/* a decode kernel's per_step (npieces 0: none): its pieces as written
+	 * (lmp_dpieces_each), their block (0: none) */
+	int npieces;
+	const struct lmp_tpiece *pieces;
+	int64_t block;
+};
+/* One piece of a decode kernel's per_step as numbers: its steps and each
+ * quantity's [q0, d, j] (j 0 without a block), as the document reads. */
+struct lmp_tpiece {
+	int64_t first, last;
+	double flops[3], reads[3], writes[3], inter[3];
 };
 /* A one-step --totals point as lmp-eval wrote it (evaldoc.c), for the
  * fused time sweep: its runtime, kernels, totals' work (flops, reads,
@@ -908,6 +919,15 @@ typedef struct lmp_evalpt {
 	uint64_t kgen;
 	int dev;                   /* a layout: the device that holds the most, */
 	double dev_wb, dev_state;  /* its weight and state bytes (parallel.device) */
+	/* a request (gen: lmp_gen_doc): k, nk and tot are its prefill's, dk,
+	 * ndk and dtot its decode's over steps steps from a cache of
+	 * cache_first; rt_set[1] is the runtime's closing brace and ph_end
+	 * each phase's totals' closing brace */
+	int gen;
+	const struct lmp_tkernel *dk;
+	int ndk;
+	double dtot[4], steps, cache_first, batch, prompt, gen_len;
+	size_t ph_end[2];
 } lmp_evalpt;
 /* roofline.c: the fused path's roofline of such a point, the document at
  * start in b made the roofline document lmp_roofline would write. */
@@ -1101,6 +1121,11 @@ int lmp_dpieces_const(const lmp_dpieces *p, int c);
 int lmp_dpieces_same(const lmp_dpieces *p, int a, int b);
 /* ,"per_step":{...} of the components base + cs[q] named names[q]. */
 void lmp_dpieces_json(lmp_buf *b, const lmp_dpieces *p, int base, const int *cs, const char *const *names, int ncs);
+/* The pieces lmp_dpieces_json writes, one call of fn each: its first and
+ * last steps and per component (ncs of them) [q0, d, j] (j 0 without a
+ * block). */
+typedef void (*lmp_dpiece_fn)(void *ctx, int64_t first, int64_t last, const lmp_num (*q)[3], int ncs);
+void lmp_dpieces_each(const lmp_dpieces *p, int base, const int *cs, int ncs, lmp_dpiece_fn fn, void *ctx);
 /* One module document (lmp-eval --module), appended to b as one line. */
 int lmp_module_doc(lmp_model *m, const lmp_runtime *rt, lmp_buf *b, lmp_err *e);
 

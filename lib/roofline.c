@@ -769,6 +769,9 @@ struct lmp_roofdirect {
 	const lmp_fields_node *want, *want_totals; /* what --fields names of the document, of its totals */
 	int totals_off;       /* --fields names nothing of the totals */
 	uint64_t kgen;        /* the kernels S->t holds (lmp_evalpt's kgen), 0 none known */
+	int gen;              /* the settings are a request's */
+	lmp_buf phb[2];       /* a request: its phases' totals members, */
+	lmp_buf whole;        /* and its document as it is rebuilt */
 };
 
 lmp_roofdirect *
@@ -804,24 +807,34 @@ lmp_roofdirect_free(lmp_roofdirect *d)
 	lmp_buf_free(&d->roof);
 	lmp_buf_free(&d->out);
 	lmp_buf_free(&d->memo.text);
+	lmp_buf_free(&d->phb[0]);
+	lmp_buf_free(&d->phb[1]);
+	lmp_buf_free(&d->whole);
 	free(d);
 }
 
 /* The settings of the runtime object at rt (len bytes): those of the last
  * point where its text past the step's own members is the same, else read
- * anew (the settings, the terms, the roofline object). */
+ * anew (the settings, the terms, the roofline object).  gen: a request's
+ * (its phases' steps and lengths are the point's, set by the caller). */
+#define ZERO_TOTALS "\"totals\":{\"flops\":0,\"bytes\":{\"reads\":0,\"writes\":0,\"intermediates\":0}}"
 static int
-direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from, const char *to, lmp_err *e)
+direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from, const char *to, int gen, lmp_err *e)
 {
 	lmp_buf t = {0};
 	cJSON *doc;
 	lmp_emit w;
 
-	if (d->key && d->keylen == (size_t)(to - from) && !memcmp(d->key, from, (size_t)(to - from)))
+	if (d->key && d->gen == gen && d->keylen == (size_t)(to - from) && !memcmp(d->key, from, (size_t)(to - from)))
 		return 0;
 	lmp_buf_puts(&t, "{\"lmp\":\"eval\",\"runtime\":");
 	lmp_buf_add(&t, rt, len);
-	lmp_buf_puts(&t, ",\"totals\":{\"flops\":0,\"bytes\":{\"reads\":0,\"writes\":0,\"intermediates\":0}},\"kernels\":[]}");
+	if (gen)
+		lmp_buf_puts(&t, ",\"phases\":{\"prefill\":{\"steps\":1,\"runtime\":{},\"kernels\":[]," ZERO_TOTALS "},"
+			"\"decode\":{\"steps\":1,\"runtime\":{\"cache_len_first\":0},\"kernels\":[]," ZERO_TOTALS "}},"
+			ZERO_TOTALS "}");
+	else
+		lmp_buf_puts(&t, "," ZERO_TOTALS ",\"kernels\":[]}");
 	doc = lmp_json_parse_one(t.s, t.len, "lmp-eval", e);
 	lmp_buf_free(&t);
 	if (!doc)
@@ -840,6 +853,7 @@ direct_settings(lmp_roofdirect *d, const char *rt, size_t len, const char *from,
 	roofline_object(&w, &d->S);
 	d->key = lmp_xstrndup(from, (size_t)(to - from));
 	d->keylen = (size_t)(to - from);
+	d->gen = gen;
 	d->pre_ok = 0;
 	return 0;
 }
@@ -895,6 +909,105 @@ direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
 	return 0;
 }
 
+/* The end of a direct document, after its totals (and a layout's
+ * "parallel"): the roofline object, the fit and the closing brace, into
+ * d->out. */
+static int
+direct_tail(lmp_roofdirect *d, const lmp_evalpt *pt, const struct fitargs *fa, const lmp_fields_node *want,
+	int no_roofline, int no_fit, lmp_err *e)
+{
+	struct lmp_roofset *S = &d->S;
+	struct fitin in = {0};
+	lmp_emit dw;
+
+	if (!no_roofline)
+		lmp_buf_add(&d->out, d->roof.s, d->roof.len);
+	in.rt = cJSON_GetObjectItemCaseSensitive(d->doc, "runtime");
+	in.tot = d->gtot;
+	if (!d->pre_ok) {
+		fit_prepare(&d->pre, in.rt, in.tot, S->oo.unfused);
+		d->pre_ok = 1;
+		d->memo.ok = 0;
+	}
+	in.pre = &d->pre;
+	in.memo = &d->memo;
+	in.wb = pt->weight_bytes;
+	in.kv = pt->state_bytes;
+	in.limit = d->limit;
+	in.dev = pt->dev;
+	in.dev_wb = pt->dev_wb;
+	in.dev_state = pt->dev_state;
+	dw = (lmp_emit){.b = &d->out, .n = 1, .want = want};
+	if (!no_fit && fit(&dw, &in, &S->oo, fa->act, fa->batch, fa->context, fa->grown, e))
+		return -1;
+	lmp_buf_add(&d->out, "}\n", 2);
+	return 0;
+}
+
+/* A request (lmp_gen_doc) timed from its numbers: each phase's kernels
+ * (the decode's with their pieces), the members lmp_roofline adds written
+ * whole (--fields prunes the document afterwards), the document rebuilt
+ * in b from start. */
+static int
+roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
+{
+	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
+	const char *doc = b->s + start, *rt, *from, *to;
+	size_t len = b->len - start, cut[3] = {pt->ph_end[0], pt->ph_end[1], pt->tot_end}, at;
+	struct lmp_roofset *S = &d->S;
+	struct fitargs fa = {0};
+	lmp_emit tw, pw[2];
+
+	if (len < pt->m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2) ||
+	    !(sizeof eval < cut[0] && cut[0] < cut[1] && cut[1] < cut[2] && cut[2] < len - 2) || doc[cut[0]] != '}' ||
+	    doc[cut[1]] != '}' || doc[cut[2]] != '}')
+		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
+	rt = doc + pt->rt_at;
+	from = doc + pt->rt_set[0];
+	to = doc + pt->rt_set[1];
+	if (!(rt < from && from < to && to < doc + cut[0]) || memcmp(from, ",\"w_bit\":", 9) || *to != '}')
+		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
+	d->kgen = 0; /* the one-step kernels S->t held are gone */
+	if (direct_model(d, pt->m, e) || direct_settings(d, rt, (size_t)(to + 1 - rt), from, to, 1, e) ||
+	    direct_growth(d, pt->growth, pt->profile, e))
+		return -1;
+	/* what lmp_timed_init reads of the request's own document */
+	S->t.batch = pt->batch;
+	S->t.gen_len = pt->gen_len;
+	S->t.steps = pt->steps;
+	if (lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, 0, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e) ||
+	    lmp_timed_kernels(&S->t, 1, pt->steps, pt->cache_first, pt->dk, pt->ndk, 0, pt->dtot, &S->oo,
+		    pt->rt->a_bit, S->ceilings, e))
+		return -1;
+	d->out.len = d->phb[0].len = d->phb[1].len = 0;
+	tw = (lmp_emit){.b = &d->out, .n = 1};
+	pw[0] = (lmp_emit){.b = &d->phb[0], .n = 1};
+	pw[1] = (lmp_emit){.b = &d->phb[1], .n = 1};
+	if (times(S, &tw, pw, pt->batch, NAN, NAN, NAN, NAN, pt->prompt, &fa, e))
+		return -1;
+	/* the document with the members spliced in, aside, then over b's:
+	 * each phase's totals members before its totals' brace, the
+	 * request's before its own, the rest at the end */
+	d->whole.len = 0;
+	lmp_buf_add(&d->whole, roof, sizeof roof - 1);
+	at = sizeof eval - 1;
+	for (int i = 0; i < 3; i++) {
+		const lmp_buf *m = i < 2 ? &d->phb[i] : &d->out;
+		lmp_buf_add(&d->whole, doc + at, cut[i] - at);
+		lmp_buf_add(&d->whole, m->s, m->len);
+		at = cut[i];
+	}
+	/* the totals' brace, a layout's "parallel", then the roofline and fit */
+	lmp_buf_add(&d->whole, doc + at, len - 2 - at);
+	d->out.len = 0;
+	if (direct_tail(d, pt, &fa, NULL, 0, 0, e))
+		return -1;
+	lmp_buf_add(&d->whole, d->out.s, d->out.len);
+	b->len = start;
+	lmp_buf_add(b, d->whole.s, d->whole.len);
+	return 0;
+}
+
 int
 lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
 {
@@ -904,10 +1017,13 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	const char *doc = b->s + start, *base, *rt, *rtend, *from, *to;
 	size_t len = b->len - start;
 	struct lmp_roofset *S = &d->S;
-	struct fitin in = {0};
 	struct fitargs fa = {0};
-	lmp_emit tw, dw;
-	const lmp_query *q = &pt->rt->queries[0];
+	lmp_emit tw;
+	const lmp_query *q;
+
+	if (pt->gen)
+		return roofline_gen(d, pt, b, start, e);
+	q = &pt->rt->queries[0];
 
 	/* the document: the model's head, the runtime object, the totals
 	 * (ending at tot_end) and a layout's "parallel", last: ...}\n
@@ -925,10 +1041,10 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	rtend = base + pt->rt_end;
 	if (!(rt < from && from < to && to < rtend) || memcmp(from, ",\"w_bit\":", 9) || memcmp(to, ",\"tokens\":", 10))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
-	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, e) ||
+	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, 0, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e) ||
-	    lmp_timed_kernels(&S->t, pt->k, pt->nk, pt->kgen && pt->kgen == d->kgen, pt->tot, &S->oo, pt->rt->a_bit,
-		    S->ceilings, e)) {
+	    lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, pt->kgen && pt->kgen == d->kgen, pt->tot, &S->oo,
+		    pt->rt->a_bit, S->ceilings, e)) {
 		d->kgen = 0;
 		return -1;
 	}
@@ -943,27 +1059,8 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 		return -1;
 	/* the totals' brace, a layout's "parallel" */
 	lmp_buf_add(&d->out, doc + pt->tot_end, len - 2 - pt->tot_end);
-	if (!d->no_roofline)
-		lmp_buf_add(&d->out, d->roof.s, d->roof.len);
-	in.rt = cJSON_GetObjectItemCaseSensitive(d->doc, "runtime");
-	in.tot = d->gtot;
-	if (!d->pre_ok) {
-		fit_prepare(&d->pre, in.rt, in.tot, S->oo.unfused);
-		d->pre_ok = 1;
-		d->memo.ok = 0;
-	}
-	in.pre = &d->pre;
-	in.memo = &d->memo;
-	in.wb = pt->weight_bytes;
-	in.kv = pt->state_bytes;
-	in.limit = d->limit;
-	in.dev = pt->dev;
-	in.dev_wb = pt->dev_wb;
-	in.dev_state = pt->dev_state;
-	dw = (lmp_emit){.b = &d->out, .n = 1, .want = d->want};
-	if (!d->no_fit && fit(&dw, &in, &S->oo, fa.act, fa.batch, fa.context, fa.grown, e))
+	if (direct_tail(d, pt, &fa, d->want, d->no_roofline, d->no_fit, e))
 		return -1;
-	lmp_buf_add(&d->out, "}\n", 2);
 	/* {"lmp":"eval" becomes {"lmp":"roofline": the document up to the
 	 * totals' brace moves by the difference, once, within b */
 	b->len = start + pt->tot_end;

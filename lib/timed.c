@@ -144,6 +144,31 @@ coefs(const cJSON *pc, const char *name, int nq, double *q)
 	return 0;
 }
 
+/* A piece of steps as the time model takes it: its FLOPs and its bytes
+ * as work_of counts them, per term [q0, d, j]. */
+static void
+set_piece(lmp_steppiece *p, int64_t first, int64_t last, const double *f, const double *rd, const double *wr,
+	const double *im, int unfused)
+{
+	for (int i = 0; i < 3; i++) {
+		p->flops[i] = f[i];
+		p->bytes[i] = rd[i] + wr[i] + (unfused ? 2 * im[i] : 0);
+	}
+	p->first = first;
+	p->last = last;
+}
+
+/* One step's kernel of a row timed step by step: its GEMM calls and
+ * launches a step's share of the phase's. */
+static void
+step_kernel(struct lmp_titem *it, double steps)
+{
+	it->ks = it->k;
+	if (it->ks.gemm)
+		it->ks.gcalls /= steps;
+	it->ks.calls = it->ks.gemm ? it->ks.gcalls : 1;
+}
+
 /* A decode row's per_step (lmp-eval(1)): its pieces, which must cover the
  * phase's steps in order, and one step's kernel (its GEMM calls and
  * launches a step's share).  The row is then timed step by step. */
@@ -168,22 +193,16 @@ prep_steps(struct lmp_titem *it, const cJSON *r, const cJSON *ph, double steps, 
 	it->sw.off = (int64_t)c0 + 1;
 	cJSON_ArrayForEach(pc, pcs) {
 		lmp_steppiece *p = &it->sw.p[it->sw.n++];
-		double f = lmp_tnum_at(pc, "first"), l = lmp_tnum_at(pc, "last");
-		if (f != next || !(l >= f && l < steps) || l != floor(l) || coefs(pc, "flops", nq, p->flops) ||
+		double f = lmp_tnum_at(pc, "first"), l = lmp_tnum_at(pc, "last"), fl[3];
+		if (f != next || !(l >= f && l < steps) || l != floor(l) || coefs(pc, "flops", nq, fl) ||
 		    coefs(pc, "reads", nq, rd) || coefs(pc, "writes", nq, wr) || coefs(pc, "intermediates", nq, im))
 			goto bad;
-		for (int i = 0; i < 3; i++)
-			p->bytes[i] = rd[i] + wr[i] + (unfused ? 2 * im[i] : 0);
-		p->first = (int64_t)f;
-		p->last = (int64_t)l;
+		set_piece(p, (int64_t)f, (int64_t)l, fl, rd, wr, im, unfused);
 		next = l + 1;
 	}
 	if (next != steps)
 		goto bad;
-	it->ks = it->k;
-	if (it->ks.gemm)
-		it->ks.gcalls /= steps;
-	it->ks.calls = it->ks.gemm ? it->ks.gcalls : 1;
+	step_kernel(it, steps);
 	return 0;
 bad:
 	return lmp_fail(e, LMP_EXIT_INPUT, "a decode row's per_step is not pieces covering the phase's steps "
@@ -306,13 +325,13 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
  * "kernels", item for item, into t->ph[0], whose document and other
  * fields lmp_timed_init set from a document of the same settings. */
 int
-lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, int same, const double tot[4],
-	const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e)
+lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const struct lmp_tkernel *k, int n, int same,
+	const double tot[4], const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e)
 {
-	struct lmp_tphase *P = &t->ph[0];
+	struct lmp_tphase *P = &t->ph[ph];
 	double by, act;
 
-	if (same && n == P->n && P->kernels && P->steps == 1) {
+	if (same && n == P->n && P->kernels && P->steps == 1 && steps == 1) {
 		/* the kernels of the last call, in their work and gemm alone */
 		P->act_peak = 0;
 		for (int i = 0; i < n; i++) {
@@ -340,6 +359,10 @@ lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, int s
 		P->flops = tot[0];
 		return work_of(tot[1], tot[2], tot[3], tot[0], t->unfused, &P->bytes, &act, e);
 	}
+	for (int i = 0; i < P->n; i++) { /* the last call's pieces */
+		free(P->it[i].sw.p);
+		P->it[i].sw = (lmp_stepwork){0};
+	}
 	if (n > P->cap) {
 		free(P->it);
 		P->it = lmp_xcalloc((size_t)n, sizeof *P->it); /* no factor kept (fkind 0) */
@@ -347,18 +370,18 @@ lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, int s
 	}
 	P->n = n;
 	P->kernels = 1;
-	P->steps = 1;
+	P->steps = steps;
 	P->act_peak = 0;
 	for (int i = 0; i < n; i++) {
 		struct lmp_titem *it = &P->it[i];
 		/* the members time_item reads of a kernel or a collective (the
 		 * collective's own set_collective sets): not the whole item (the
-		 * step-by-step kernel unused) at every point */
+		 * step-by-step kernel unused where it has no pieces) at every
+		 * point */
 		it->row = NULL;
 		it->coll = 0;
 		it->k = (lmp_kernel){0};
-		it->sw = (lmp_stepwork){0};
-		it->steps = 1;
+		it->steps = steps;
 		it->count = k[i].count;
 		it->prec = -1;
 		if (k[i].coll) {
@@ -370,7 +393,19 @@ lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, int s
 			return -1;
 		if (k[i].gemm)
 			set_gemm(&it->k, k[i].m, k[i].n, k[i].k, k[i].calls);
-		set_kernel(t, it, k[i].flops, by, precision_of(k[i].compute, o->hw, abit), 1, o->hw, ceilings);
+		set_kernel(t, it, k[i].flops, by, precision_of(k[i].compute, o->hw, abit), steps, o->hw, ceilings);
+		if (k[i].npieces) {
+			/* as prep_steps reads a document's per_step */
+			it->sw.p = lmp_xcalloc((size_t)k[i].npieces, sizeof *it->sw.p);
+			it->sw.block = k[i].block;
+			it->sw.off = (int64_t)c0 + 1;
+			for (int q = 0; q < k[i].npieces; q++) {
+				const struct lmp_tpiece *pc = &k[i].pieces[q];
+				set_piece(&it->sw.p[it->sw.n++], pc->first, pc->last, pc->flops, pc->reads, pc->writes,
+					pc->inter, t->unfused);
+			}
+			step_kernel(it, steps);
+		}
 		if (act > P->act_peak)
 			P->act_peak = act;
 	}

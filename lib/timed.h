@@ -103,12 +103,15 @@ void lmp_tadd_num(cJSON *obj, const char *key, double x);
  * (where it has them) instead of the datasheet's (uncalibrated). */
 int lmp_timed_init(struct lmp_timed *t, cJSON *doc, const lmp_roof_opts *o, int ceilings, lmp_err *e);
 void lmp_timed_release(struct lmp_timed *t);
-/* A one-step document's kernels and totals (flops, reads, writes,
- * intermediates) into t->ph[0], t set by lmp_timed_init from a document of
- * the same runtime settings.  same: k is the last call's kernels but for
- * their work and gemm shapes (lmp_evalpt's kgen), which alone are read. */
-int lmp_timed_kernels(struct lmp_timed *t, const struct lmp_tkernel *k, int n, int same, const double tot[4],
-	const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e);
+/* A phase's kernels and totals (flops, reads, writes, intermediates) from
+ * numbers into t->ph[ph], over steps steps (a decode phase's first over a
+ * cache of c0, where its kernels have pieces), t set by lmp_timed_init
+ * from a document of the same runtime settings: what prep_phase reads of
+ * a totals document's phase.  same (a one-step point): k is the last
+ * call's kernels but for their work and gemm shapes (lmp_evalpt's kgen),
+ * which alone are read. */
+int lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const struct lmp_tkernel *k, int n,
+	int same, const double tot[4], const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e);
 /* The terms p with the efficiencies multiplied in. */
 lmp_tparams lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p);
 /* A phase's time under q (lmp_timed_terms); with annotate, each row is

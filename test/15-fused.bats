@@ -72,3 +72,47 @@ same() {
 	lmp-eval --totals --batch-size 3 --seq-len 100 "$ROOT/models/Qwen--Qwen3-30B-A3B.populated.json" |
 		jq -e '[.kernels[].gemm.m | select(. != null and . != floor)] | length > 0'
 }
+
+@test "lmp-eval --totals --hardware times requests from their numbers: the pipe's documents, with decode pieces, chunks, windows, MoE, MLA, layouts and engines" {
+	local m a ev ro
+	for m in meta-llama--Llama-2-7b-hf Qwen--Qwen3-30B-A3B mistralai--Mistral-7B-v0.1 google--gemma-3-1b-pt \
+		deepseek-ai--DeepSeek-V2-Lite; do
+		# gen 1: a request without decode steps; 700 steps: pages, windows
+		# and split counts change along the decode (its pieces).  Each
+		# case is lmp-eval's arguments | lmp-roofline's.
+		for a in "--batch-size 1,3 --prompt-len 1,1000 --gen-len 1,2,700|" \
+			"--chunk 256 --batch-size 2 --prompt-len 1000 --gen-len 40|--calibration none" \
+			"--engine transformers --batch-size 2 --prompt-len 600 --gen-len 300|--unfused" \
+			"--engine sglang --w-bit 8 --kv-bit 8 --batch-size 5 --prompt-len 64 --gen-len 9|--ideal" \
+			"--tp 2 --pp 2 --batch-size 4 --prompt-len 300 --gen-len 30|--gpus-per-node 2"; do
+			ev=${a%%|*} ro=${a#*|}
+			# shellcheck disable=SC2086
+			lmp-eval --totals --hardware nvidia-h100-sxm $ro $ev "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/direct" 2>/dev/null ||
+				fail "$m $a: fused"
+			# shellcheck disable=SC2086
+			lmp-eval --totals $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
+				lmp-roofline --hardware nvidia-h100-sxm $ro > "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: pipe"
+			[ -s "$BATS_TEST_TMPDIR/direct" ] || fail "$m $a: no output"
+			cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: the fused form differs from the pipe"
+			# shellcheck disable=SC2086
+			LMP_EVAL_NODIRECT=1 lmp-eval --totals --hardware nvidia-h100-sxm $ro $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
+				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: LMP_EVAL_NODIRECT differs"
+		done
+	done
+	# the roofline document drops the kernels: none written, each phase timed
+	run sh -c "lmp-eval --totals --hardware nvidia-h100-sxm --prompt-len 100 --gen-len 20 '$LLAMA2' |
+		jq -c '[(.phases[] | has(\"kernels\")), (.phases[].totals.bound | type), .lmp]'"
+	assert_success
+	assert_output '[false,false,"string","string","roofline"]'
+}
+
+@test "lmp-eval --hardware: a point the time model refuses leaves no part of its document" {
+	local a
+	for a in "--totals --seq-len 128,256" "--totals --prompt-len 100 --gen-len 5" "--seq-len 128"; do
+		# --devices 2 without a layout: refused by the time model, after the
+		# point was evaluated
+		# shellcheck disable=SC2086
+		run_split lmp-eval --hardware nvidia-h100-sxm --devices 2 $a "$LLAMA2"
+		assert_clean_failure lmp-eval "--devices 2: give the layout to lmp-eval"
+	done
+}
