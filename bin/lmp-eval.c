@@ -470,8 +470,9 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 			lmp_progress_stage(&w->prog, points, "points");
 		w->doc = docs[i];
 		w->db = db;
-		/* --hardware --totals: one-step points timed from their numbers
-		 * (roofline.c lmp_roofline_point), the rest through lmp_roofline */
+		/* --hardware --totals: one-step points and requests timed from
+		 * their numbers (roofline.c lmp_roofline_point), the rest through
+		 * lmp_roofline */
 		if (w->direct) {
 			w->m->hook = direct_point;
 			w->m->hook_ctx = w;

@@ -892,7 +892,7 @@ struct lmp_tpiece {
 	int64_t first, last;
 	double flops[3], reads[3], writes[3], inter[3];
 };
-/* A one-step --totals point as lmp-eval wrote it (evaldoc.c), for the
+/* A one-step --totals point or a request as lmp-eval wrote it (evaldoc.c), for the
  * fused time sweep: its runtime, kernels, totals' work (flops, reads,
  * writes, intermediates), weight and state bytes, the totals' growth and
  * profile-run members and the runtime's engine members as written. */
