@@ -1753,6 +1753,9 @@ tkernels(const lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_
 		struct lmp_tkernel *k = &tk[j];
 		k->count = as_read(&m->kcount[j]);
 		k->coll = r->coll;
+		k->npieces = 0; /* a request's decode sets its pieces (phase_kernels) */
+		k->pieces = NULL;
+		k->block = 0;
 		if (r->coll) {
 			/* as collective_json writes it */
 			k->group = r->coll_group;
@@ -2138,9 +2141,6 @@ phase_kernels(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_d
 	for (int j = 0; j < m->nkern; j++) {
 		struct lmp_tkernel *k = &(*tk)[j];
 		int at = tp->n;
-		k->npieces = 0;
-		k->pieces = NULL;
-		k->block = 0;
 		if (!has_per_step(&m->rows[m->krep[j]], m->krep[j], ps))
 			continue;
 		lmp_dpieces_each(ps, m->krep[j] * NV, step_cs, 4, tpiece_add, tp);

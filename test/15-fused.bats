@@ -67,6 +67,13 @@ same() {
 				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: LMP_EVAL_NODIRECT differs"
 		done
 	done
+	# local layers of 512 keys, MXFP4 experts
+	for m in google--gemma-3-1b-pt openai--gpt-oss-20b; do
+		lmp-eval --totals --hardware nvidia-h100-sxm --batch-size 1,8 --seq-len 100,4000 "$ROOT/models/$m.populated.json" \
+			> "$BATS_TEST_TMPDIR/direct" 2>/dev/null || fail "$m: fused"
+		lmp-eval --totals --batch-size 1,8 --seq-len 100,4000 "$ROOT/models/$m.populated.json" 2>/dev/null |
+			lmp-roofline --hardware nvidia-h100-sxm | cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m: the fused form differs"
+	done
 	# Qwen3-MoE's routed experts: a fractional gemm m (tokens x top_k /
 	# experts per expert that runs) read as its text reads
 	lmp-eval --totals --batch-size 3 --seq-len 100 "$ROOT/models/Qwen--Qwen3-30B-A3B.populated.json" |
