@@ -2096,8 +2096,8 @@ decode_closed(lmp_model *m, lmp_runtime *rt, lmp_query *q, const lmp_gen *g, int
 	return 1;
 }
 
-/* A fused request's decode pieces (lmp_dpieces_each), as the document
- * reads them: kernel j's are p[at[j]] on, n[j] of them. */
+/* A fused request's decode pieces (lmp_dpieces_each) as the document
+ * reads them, kernel after kernel. */
 struct tpieces {
 	struct lmp_tpiece *p;
 	int n, cap;
@@ -2127,36 +2127,35 @@ tpiece_add(void *ctx, int64_t first, int64_t last, const lmp_num (*q)[3], int nc
 
 /* A fused request's phase (m->hook, lmp-eval --hardware --totals): its
  * kernels as numbers into tk (*nk of them), each with its pieces (a
- * decode's, ps) as kernels_json writes them; their places in tp, made
- * pointers once tp is whole (gen_pieces). */
+ * decode's, ps, into tp) as kernels_json writes them. */
 static int
 phase_kernels(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_dpieces *ps,
 	struct lmp_tkernel **tk, int *nk, struct tpieces *tp, lmp_err *e)
 {
+	int *at;
+
 	if (fold(m, v, rt->w_checkpoint, ps, e))
 		return -1;
 	*tk = lmp_xmalloc(sizeof **tk * (size_t)(m->nkern + 1));
 	*nk = m->nkern;
 	tkernels(m, rt, v, NULL, *tk);
+	if (!ps)
+		return 0;
+	/* each kernel's first piece's place: tp grows (and moves) meanwhile */
+	at = lmp_xmalloc(sizeof *at * (size_t)(m->nkern + 1));
+	for (int j = 0; j < m->nkern; j++) {
+		at[j] = tp->n;
+		if (has_per_step(&m->rows[m->krep[j]], m->krep[j], ps))
+			lmp_dpieces_each(ps, m->krep[j] * NV, step_cs, 4, tpiece_add, tp);
+	}
 	for (int j = 0; j < m->nkern; j++) {
 		struct lmp_tkernel *k = &(*tk)[j];
-		int at = tp->n;
-		if (!has_per_step(&m->rows[m->krep[j]], m->krep[j], ps))
-			continue;
-		lmp_dpieces_each(ps, m->krep[j] * NV, step_cs, 4, tpiece_add, tp);
-		k->npieces = tp->n - at;
-		k->pieces = (const struct lmp_tpiece *)(intptr_t)at; /* a place until tp is whole */
-		k->block = ps->block > 1 ? ps->block : 0;
+		k->npieces = (j + 1 < m->nkern ? at[j + 1] : tp->n) - at[j];
+		k->pieces = k->npieces ? tp->p + at[j] : NULL;
+		k->block = k->npieces && ps->block > 1 ? ps->block : 0;
 	}
+	free(at);
 	return 0;
-}
-
-static void
-gen_pieces(struct lmp_tkernel *tk, int nk, const struct tpieces *tp)
-{
-	for (int j = 0; j < nk; j++)
-		if (tk[j].npieces)
-			tk[j].pieces = tp->p + (intptr_t)tk[j].pieces;
 }
 
 int
@@ -2264,7 +2263,6 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	LIT(b, "}\n");
 	if (direct) {
 		/* the numbers as lmp-roofline reads them from the document */
-		gen_pieces(tk[1], nk[1], &tp);
 		pt.rt = &rt;
 		pt.k = tk[0], pt.nk = nk[0];
 		pt.dk = tk[1], pt.ndk = nk[1];

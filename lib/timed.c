@@ -320,10 +320,11 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
 	return 0;
 }
 
-/* A one-step document's kernels from numbers (the fused time sweep,
- * lmp-eval --hardware): what prep_phase reads from a totals document's
- * "kernels", item for item, into t->ph[0], whose document and other
- * fields lmp_timed_init set from a document of the same settings. */
+/* A phase's kernels from numbers (the fused time sweep, lmp-eval
+ * --hardware: a one-step point's, or a request's prefill and decode):
+ * what prep_phase and prep_steps read from a totals document's "kernels",
+ * item for item, into t->ph[ph], whose document and other fields
+ * lmp_timed_init set from a document of the same settings. */
 int
 lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const struct lmp_tkernel *k, int n, int same,
 	const double tot[4], const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e)
