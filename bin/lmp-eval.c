@@ -546,7 +546,7 @@ main(int argc, char **argv)
 		w.fields_pretty = o.pretty;
 		w.pretty = 0;
 	}
-	if (w.roof && !w.rows && !w.pretty && !getenv("LMP_EVAL_NODIRECT")) {
+	if (w.roof && !w.pretty && !getenv("LMP_EVAL_NODIRECT")) {
 		w.direct = lmp_roofdirect_new(w.roof);
 		/* what --fields prunes away is not worked out in the first place */
 		if (w.fields)

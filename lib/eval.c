@@ -795,6 +795,7 @@ lmp_model_free(lmp_model *m)
 	free(m->kcount);
 	free(m->kwit);
 	free(m->tk);
+	free(m->row_end);
 	free(m->stage_count);
 	free(m->stage_first);
 	free(m->pt_rows);

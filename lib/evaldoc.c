@@ -933,8 +933,11 @@ per_step_json(lmp_buf *b, const lmp_row *r, int i, const lmp_dpieces *ps)
 		lmp_dpieces_json(b, ps, i * NV, step_cs, names, 4);
 }
 
+/* The rows; with ends, each row's closing brace's place from start (the
+ * fused sweep splices the row's times in before it). */
 static void
-rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps)
+rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, size_t *ends,
+	size_t start)
 {
 	int i;
 
@@ -962,6 +965,8 @@ rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const l
 		if (r->coll)
 			collective_json(b, r, &v[i * NV + V_COLL]);
 		per_step_json(b, r, i, ps);
+		if (ends)
+			ends[i] = b->len - start;
 		lmp_buf_putc(b, '}');
 	}
 	lmp_buf_putc(b, ']');
@@ -1745,43 +1750,52 @@ as_read(const lmp_num *v)
  * them, into tk.  Kernel j's values are at kv + j NV, or (kv NULL) at its
  * first row's in v. */
 static void
+tkernel(const lmp_model *m, const lmp_runtime *rt, const lmp_row *r, const lmp_num *x, const lmp_num *count,
+	struct lmp_tkernel *k);
+
+static void
 tkernels(const lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *kv, struct lmp_tkernel *tk)
 {
-	for (int j = 0; j < m->nkern; j++) {
-		const lmp_row *r = &m->rows[m->krep[j]];
-		const lmp_num *x = kv ? &kv[j * NV] : &v[m->krep[j] * NV];
-		struct lmp_tkernel *k = &tk[j];
-		k->count = as_read(&m->kcount[j]);
-		k->coll = r->coll;
-		k->npieces = 0; /* a request's decode sets its pieces (phase_kernels) */
-		k->pieces = NULL;
-		k->block = 0;
-		if (r->coll) {
-			/* as collective_json writes it */
-			k->group = r->coll_group;
-			k->size = r->coll_n;
-			k->cbytes = as_read(&x[V_COLL]);
-			continue;
-		}
-		k->flops = as_read(&x[LMP_K_FLOPS]);
-		k->reads = as_read(&x[LMP_K_READS]);
-		k->writes = as_read(&x[LMP_K_WRITES]);
-		k->inter = as_read(&x[LMP_K_INTERMEDIATES]);
-		k->compute = row_compute(m, r, x, rt->w_checkpoint);
-		k->gemm = r->gemm[0] != 0;
-		if (k->gemm) {
-			lmp_num mm = lmp_num_int(0);
-			/* m = (m x calls) / calls, mostly whole */
-			if (lmp_num_is_i64(&x[V_GEMM_MC]) && lmp_num_is_i64(&x[V_GEMM_CALLS]) && x[V_GEMM_CALLS].n > 0 &&
-			    x[V_GEMM_MC].n % x[V_GEMM_CALLS].n == 0)
-				lmp_num_set_int(&mm, (int64_t)x[V_GEMM_MC].n / (int64_t)x[V_GEMM_CALLS].n);
-			else if (!lmp_num_is_zero(&x[V_GEMM_CALLS]))
-				lmp_num_div(&x[V_GEMM_MC], &x[V_GEMM_CALLS], &mm);
-			k->m = as_read(&mm);
-			k->n = as_read(&x[V_GEMM_N]);
-			k->k = as_read(&x[V_GEMM_K]);
-			k->calls = as_read(&x[V_GEMM_CALLS]);
-		}
+	for (int j = 0; j < m->nkern; j++)
+		tkernel(m, rt, &m->rows[m->krep[j]], kv ? &kv[j * NV] : &v[m->krep[j] * NV], &m->kcount[j], &tk[j]);
+}
+
+/* One kernel (or a row, of its own count) as kernels_text (rows_json)
+ * writes it, as lmp-roofline reads it: its values at x. */
+static void
+tkernel(const lmp_model *m, const lmp_runtime *rt, const lmp_row *r, const lmp_num *x, const lmp_num *count,
+	struct lmp_tkernel *k)
+{
+	k->count = as_read(count);
+	k->coll = r->coll;
+	k->npieces = 0; /* a request's decode sets its pieces (phase_kernels) */
+	k->pieces = NULL;
+	k->block = 0;
+	if (r->coll) {
+		/* as collective_json writes it */
+		k->group = r->coll_group;
+		k->size = r->coll_n;
+		k->cbytes = as_read(&x[V_COLL]);
+		return;
+	}
+	k->flops = as_read(&x[LMP_K_FLOPS]);
+	k->reads = as_read(&x[LMP_K_READS]);
+	k->writes = as_read(&x[LMP_K_WRITES]);
+	k->inter = as_read(&x[LMP_K_INTERMEDIATES]);
+	k->compute = row_compute(m, r, x, rt->w_checkpoint);
+	k->gemm = r->gemm[0] != 0;
+	if (k->gemm) {
+		lmp_num mm = lmp_num_int(0);
+		/* m = (m x calls) / calls, mostly whole */
+		if (lmp_num_is_i64(&x[V_GEMM_MC]) && lmp_num_is_i64(&x[V_GEMM_CALLS]) && x[V_GEMM_CALLS].n > 0 &&
+		    x[V_GEMM_MC].n % x[V_GEMM_CALLS].n == 0)
+			lmp_num_set_int(&mm, (int64_t)x[V_GEMM_MC].n / (int64_t)x[V_GEMM_CALLS].n);
+		else if (!lmp_num_is_zero(&x[V_GEMM_CALLS]))
+			lmp_num_div(&x[V_GEMM_MC], &x[V_GEMM_CALLS], &mm);
+		k->m = as_read(&mm);
+		k->n = as_read(&x[V_GEMM_N]);
+		k->k = as_read(&x[V_GEMM_K]);
+		k->calls = as_read(&x[V_GEMM_CALLS]);
 	}
 }
 
@@ -1790,12 +1804,12 @@ tkernels(const lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_
  * (sweepform.c), kept up to date by its steps. */
 static int
 hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num *kv, const lmp_num *tot, const char *growth,
-	const char *profile, const lmp_evalpt *rtpt, size_t tot_end, const lmp_num *dev, lmp_buf *b, size_t start,
-	lmp_err *e)
+	const char *profile, const lmp_evalpt *rtpt, size_t tot_end, const lmp_num *dev, const size_t *row_end,
+	lmp_buf *b, size_t start, lmp_err *e)
 {
-	lmp_evalpt pt = {.m = m, .rt = rt, .nk = m->nkern, .growth = growth, .profile = profile,
+	lmp_evalpt pt = {.m = m, .rt = rt, .nk = row_end ? m->nrows : m->nkern, .growth = growth, .profile = profile,
 		.rtext = rtpt->rtext, .rt_at = rtpt->rt_at, .rt_end = rtpt->rt_end,
-		.rt_set = {rtpt->rt_set[0], rtpt->rt_set[1]}, .tot_end = tot_end - start};
+		.rt_set = {rtpt->rt_set[0], rtpt->rt_set[1]}, .tot_end = tot_end - start, .row_end = row_end};
 	struct lmp_tkernel *tk = NULL;
 	int fill = 1;
 
@@ -1804,13 +1818,17 @@ hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num 
 		pt.kgen = lmp_sweepform_tk_filled(m);
 	}
 	if (!tk) {
-		if (m->nkern > m->tkcap) {
+		if (pt.nk > m->tkcap) {
 			free(m->tk);
-			m->tk = lmp_xmalloc(sizeof *m->tk * (size_t)m->nkern);
-			m->tkcap = m->nkern;
+			m->tk = lmp_xmalloc(sizeof *m->tk * (size_t)pt.nk);
+			m->tkcap = pt.nk;
 		}
-		tkernels(m, rt, v, kv, m->tk);
 		tk = m->tk;
+		if (!row_end)
+			tkernels(m, rt, v, kv, tk);
+		else /* the rows, each a kernel of its own count */
+			for (int i = 0; i < m->nrows; i++)
+				tkernel(m, rt, &m->rows[i], &v[i * NV], &m->rows[i].count, &tk[i]);
 	}
 	pt.k = tk;
 	pt.tot[0] = as_read(&tot[LMP_K_FLOPS]);
@@ -1836,9 +1854,10 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	size_t start = b->len, tot_end;
 	int rc = -1, past, i, formed = 0;
 	lmp_evalpt rtpt = {0}; /* where the time model reads the runtime */
-	/* one step of one device's kernels (a layout's, collectives and all):
-	 * timed here (lmp-eval --hardware) */
-	int one = !with_rows && rt->nqueries == 1, direct = m->hook && one;
+	/* one step of one device's kernels or rows (a layout's, collectives
+	 * and all): timed here (lmp-eval --hardware) */
+	int one = !with_rows && rt->nqueries == 1, direct = m->hook && rt->nqueries == 1;
+	size_t *row_end = NULL;
 
 	m->hooked = 0;
 
@@ -1886,12 +1905,15 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 		goto out;
 	if (one && !formed)
 		lmp_sweepform_record(m, rows, tot, par);
-	if (!direct) {
+	if (with_rows) {
+		/* a fused point's rows: where each ends, for its times */
+		if (direct)
+			row_end = m->row_end ? m->row_end : (m->row_end = lmp_xmalloc(sizeof *row_end * (size_t)(m->nrows + 1)));
 		lmp_buf_putc(b, ',');
-		if (with_rows)
-			rows_json(b, m, rows, rt->w_checkpoint, NULL);
-		else
-			kernels_text(b, m, rows, kv, rt->w_checkpoint, NULL);
+		rows_json(b, m, rows, rt->w_checkpoint, NULL, row_end, start);
+	} else if (!direct) {
+		lmp_buf_putc(b, ',');
+		kernels_text(b, m, rows, kv, rt->w_checkpoint, NULL);
 	}
 	if (direct && m->hook_fields) {
 		const lmp_fields_node *want = NULL;
@@ -1906,7 +1928,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	LIT(b, "}\n");
 	if (direct) {
 		if (hand_point(m, rt, rows, kv, at, growth, profile, &rtpt, tot_end,
-			    m->par ? dev : NULL, b, start, e))
+			    m->par ? dev : NULL, row_end, b, start, e))
 			goto out;
 		m->hooked = 1;
 	}
@@ -1945,11 +1967,12 @@ zero(lmp_num *v, int n)
 }
 
 /* A phase: its rows, or (with_rows 0) its kernels; a phase of no steps
- * neither, nor a fused request's (direct: lmp_roofline drops them). */
+ * neither.  A fused request's (direct) has no kernels (lmp_roofline drops
+ * them), and its rows' closing braces go to ends (from start). */
 static int
 phase_json(lmp_buf *b, lmp_model *m, const char *name, int64_t steps, const char *runtime,
 	const lmp_num *rows, int with_rows, const lmp_num *tot, int formats, const lmp_dpieces *ps, int direct,
-	lmp_err *e)
+	size_t *ends, size_t start, lmp_err *e)
 {
 	lmp_buf_putc(b, '"');
 	lmp_buf_puts(b, name);
@@ -1957,11 +1980,12 @@ phase_json(lmp_buf *b, lmp_model *m, const char *name, int64_t steps, const char
 	lmp_buf_i128(b, steps);
 	LIT(b, ",\"runtime\":");
 	lmp_buf_puts(b, runtime);
-	if (steps && !direct) {
+	if (steps && with_rows) {
 		lmp_buf_putc(b, ',');
-		if (with_rows)
-			rows_json(b, m, rows, formats, ps);
-		else if (kernels_json(b, m, rows, formats, ps, e))
+		rows_json(b, m, rows, formats, ps, direct ? ends : NULL, start);
+	} else if (steps && !direct) {
+		lmp_buf_putc(b, ',');
+		if (kernels_json(b, m, rows, formats, ps, e))
 			return -1;
 	}
 	LIT(b, ",\"totals\":{");
@@ -2125,32 +2149,40 @@ tpiece_add(void *ctx, int64_t first, int64_t last, const lmp_num (*q)[3], int nc
 	}
 }
 
-/* A fused request's phase (m->hook, lmp-eval --hardware --totals): its
- * kernels as numbers into tk (*nk of them), each with its pieces (a
- * decode's, ps, into tp) as kernels_json writes them. */
+/* A fused request's phase (m->hook, lmp-eval --hardware): its kernels
+ * (with_rows: its rows, each a kernel of its own count) as numbers into
+ * tk (*nk of them), each with its pieces (a decode's, ps, into tp) as
+ * kernels_json (rows_json) writes them. */
 static int
-phase_kernels(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_dpieces *ps,
+phase_kernels(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_dpieces *ps, int with_rows,
 	struct lmp_tkernel **tk, int *nk, struct tpieces *tp, lmp_err *e)
 {
-	int *at;
+	int *at, n = with_rows ? m->nrows : 0;
 
-	if (fold(m, v, rt->w_checkpoint, ps, e))
-		return -1;
-	*tk = lmp_xmalloc(sizeof **tk * (size_t)(m->nkern + 1));
-	*nk = m->nkern;
-	tkernels(m, rt, v, NULL, *tk);
+	if (!with_rows) {
+		if (fold(m, v, rt->w_checkpoint, ps, e))
+			return -1;
+		n = m->nkern;
+	}
+	*tk = lmp_xmalloc(sizeof **tk * (size_t)(n + 1));
+	*nk = n;
+	for (int j = 0; j < n; j++) {
+		int i = with_rows ? j : m->krep[j];
+		tkernel(m, rt, &m->rows[i], &v[i * NV], with_rows ? &m->rows[i].count : &m->kcount[j], &(*tk)[j]);
+	}
 	if (!ps)
 		return 0;
 	/* each kernel's first piece's place: tp grows (and moves) meanwhile */
-	at = lmp_xmalloc(sizeof *at * (size_t)(m->nkern + 1));
-	for (int j = 0; j < m->nkern; j++) {
+	at = lmp_xmalloc(sizeof *at * (size_t)(n + 1));
+	for (int j = 0; j < n; j++) {
+		int i = with_rows ? j : m->krep[j];
 		at[j] = tp->n;
-		if (has_per_step(&m->rows[m->krep[j]], m->krep[j], ps))
-			lmp_dpieces_each(ps, m->krep[j] * NV, step_cs, 4, tpiece_add, tp);
+		if (has_per_step(&m->rows[i], i, ps))
+			lmp_dpieces_each(ps, i * NV, step_cs, 4, tpiece_add, tp);
 	}
-	for (int j = 0; j < m->nkern; j++) {
+	for (int j = 0; j < n; j++) {
 		struct lmp_tkernel *k = &(*tk)[j];
-		k->npieces = (j + 1 < m->nkern ? at[j + 1] : tp->n) - at[j];
+		k->npieces = (j + 1 < n ? at[j + 1] : tp->n) - at[j];
 		k->pieces = k->npieces ? tp->p + at[j] : NULL;
 		k->block = k->npieces && ps->block > 1 ? ps->block : 0;
 	}
@@ -2170,8 +2202,9 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	lmp_dpieces ps = {0};
 	int64_t s, steps = g->gen_len - 1, psteps;
 	const char *growth, *profile;
-	/* a fused request: its phases' kernels handed over as numbers */
-	int direct = m->hook && !with_rows;
+	/* a fused request: its phases' kernels (or rows) handed over as numbers */
+	int direct = m->hook != NULL;
+	size_t *ends[2] = {NULL, NULL};
 	struct lmp_tkernel *tk[2] = {NULL, NULL};
 	int nk[2] = {0, 0};
 	struct tpieces tp = {0};
@@ -2228,9 +2261,13 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	if (accumulate(all, dtot, NV, e) || !(growth = growth_json(m, g->batch_size, 0, &rt, e)) ||
 	    !(profile = lmp_engine_profile(m, &rt, e)))
 		goto out;
-	if (direct && ((psteps && phase_kernels(m, &rt, pre, NULL, &tk[0], &nk[0], &tp, e)) ||
-		       (steps && phase_kernels(m, &rt, dec, &ps, &tk[1], &nk[1], &tp, e))))
+	if (direct && ((psteps && phase_kernels(m, &rt, pre, NULL, with_rows, &tk[0], &nk[0], &tp, e)) ||
+		       (steps && phase_kernels(m, &rt, dec, &ps, with_rows, &tk[1], &nk[1], &tp, e))))
 		goto out;
+	if (direct && with_rows) {
+		ends[0] = lmp_xmalloc(sizeof *ends[0] * (size_t)(m->nrows + 1));
+		ends[1] = lmp_xmalloc(sizeof *ends[1] * (size_t)(m->nrows + 1));
+	}
 	lmp_buf_add(b, m->head, m->headlen);
 	pt.rt_at = b->len - start;
 	LIT(b, "{\"batch_size\":");
@@ -2248,11 +2285,13 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	pt.rt_set[1] = b->len - start;
 	pt.rt_end = pt.rt_set[1] + 1;
 	LIT(b, "},\"phases\":{");
-	if (phase_json(b, m, "prefill", psteps, pr.s, pre, with_rows, ptot, rt.w_checkpoint, NULL, direct, e))
+	if (phase_json(b, m, "prefill", psteps, pr.s, pre, with_rows, ptot, rt.w_checkpoint, NULL, direct, ends[0],
+		    start, e))
 		goto out;
 	pt.ph_end[0] = b->len - 2 - start;
 	lmp_buf_putc(b, ',');
-	if (phase_json(b, m, "decode", steps, dr.s, dec, with_rows, dtot, rt.w_checkpoint, &ps, direct, e))
+	if (phase_json(b, m, "decode", steps, dr.s, dec, with_rows, dtot, rt.w_checkpoint, &ps, direct, ends[1],
+		    start, e))
 		goto out;
 	pt.ph_end[1] = b->len - 2 - start;
 	lmp_buf_putc(b, '}');
@@ -2266,6 +2305,10 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		pt.rt = &rt;
 		pt.k = tk[0], pt.nk = nk[0];
 		pt.dk = tk[1], pt.ndk = nk[1];
+		/* rows: where each phase's end (none in a phase of no steps) */
+		pt.row_end = psteps ? ends[0] : NULL;
+		pt.drow_end = steps ? ends[1] : NULL;
+		pt.rows = with_rows;
 		for (int k = 0; k < 4; k++) {
 			static const int q[4] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
 			pt.tot[k] = as_read(&ptot[q[k]]);
@@ -2292,6 +2335,8 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 out:
 	free(tk[0]);
 	free(tk[1]);
+	free(ends[0]);
+	free(ends[1]);
 	free(tp.p);
 	free(pre);
 	free(dec);

@@ -823,6 +823,7 @@ typedef struct lmp_model {
 	const lmp_fields *hook_fields; /* --fields: members of the runtime and the totals no path names are not written */
 	struct lmp_tkernel *tk;
 	int tkcap;
+	size_t *row_end; /* evaldoc.c: a fused point's rows' closing braces (nrows) */
 	/* evaldoc.c: each row's instances per pipeline stage (stage by stage,
 	 * [s * nrows + i]) and
 	 * the stages' first layers, worked out once */
@@ -924,6 +925,12 @@ typedef struct lmp_evalpt {
 	 * cache_first; rt_set[1] is the runtime's closing brace and ph_end
 	 * each phase's totals' closing brace */
 	int gen;
+	/* a point with rows: k holds its nk rows, each a kernel of its own
+	 * count, whose closing braces are at row_end (NULL: k holds kernels,
+	 * or a request's phase has no steps); a request's decode rows' at
+	 * drow_end; rows says a request's phases hold rows */
+	const size_t *row_end, *drow_end;
+	int rows;
 	const struct lmp_tkernel *dk;
 	int ndk;
 	double dtot[4], steps, cache_first, batch, prompt, gen_len;

@@ -772,6 +772,8 @@ struct lmp_roofdirect {
 	int gen;              /* the settings are a request's */
 	lmp_buf phb[2];       /* a request: its phases' totals members, */
 	lmp_buf whole;        /* and its document as it is rebuilt */
+	lmp_buf rowann;       /* a point with rows: each row's members, */
+	size_t *ann_at, nann; /* from ann_at[j] (nann of room) */
 };
 
 lmp_roofdirect *
@@ -810,6 +812,8 @@ lmp_roofdirect_free(lmp_roofdirect *d)
 	lmp_buf_free(&d->phb[0]);
 	lmp_buf_free(&d->phb[1]);
 	lmp_buf_free(&d->whole);
+	lmp_buf_free(&d->rowann);
+	free(d->ann_at);
 	free(d);
 }
 
@@ -944,28 +948,63 @@ direct_tail(lmp_roofdirect *d, const lmp_evalpt *pt, const struct fitargs *fa, c
 	return 0;
 }
 
+/* Where a fused point's members go in its document of len bytes: the n
+ * places at[] each past the one before (from after), each a closing brace
+ * before the document's own.  The last place, or 0 where one is not. */
+static size_t
+braces(const char *doc, size_t len, size_t after, const size_t *at, int n)
+{
+	for (int j = 0; j < n; j++) {
+		if (at[j] <= after || at[j] >= len - 2 || doc[at[j]] != '}')
+			return 0;
+		after = at[j];
+	}
+	return after;
+}
+
+/* Room for n of each phase's rows' places in d->ann_at. */
+static size_t *
+ann_room(lmp_roofdirect *d, size_t n)
+{
+	if (n > d->nann) {
+		free(d->ann_at);
+		d->nann = n;
+		d->ann_at = lmp_xmalloc(sizeof *d->ann_at * n);
+	}
+	return d->ann_at;
+}
+
 /* A request (lmp_gen_doc) timed from its numbers: each phase's kernels
- * (the decode's with their pieces), the members lmp_roofline adds written
- * whole (--fields prunes the document afterwards), the document rebuilt
- * in b from start. */
+ * or rows (the decode's with their pieces), the members lmp_roofline adds
+ * written whole (--fields prunes the document afterwards), the document
+ * rebuilt in b from start: each row's members before its brace, each
+ * phase's totals' before theirs, the request's before its own, the rest
+ * at the end. */
 static int
 roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
 {
 	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
 	const char *doc = b->s + start, *rt, *from, *to;
-	size_t len = b->len - start, cut[3] = {pt->ph_end[0], pt->ph_end[1], pt->tot_end}, at;
+	size_t len = b->len - start, at, *ann;
 	struct lmp_roofset *S = &d->S;
 	struct fitargs fa = {0};
 	lmp_emit tw, pw[2];
+	const size_t *ends[2] = {pt->row_end, pt->drow_end}, ph_end[3] = {pt->ph_end[0], pt->ph_end[1], pt->tot_end};
+	const int nrow[2] = {ends[0] ? pt->nk : 0, ends[1] ? pt->ndk : 0};
+	int rc;
 
-	if (len < pt->m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2) ||
-	    !(sizeof eval < cut[0] && cut[0] < cut[1] && cut[1] < cut[2] && cut[2] < len - 2) || doc[cut[0]] != '}' ||
-	    doc[cut[1]] != '}' || doc[cut[2]] != '}')
+	if (len < pt->m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
+	/* every place text goes in: ascending, each a closing brace */
+	at = sizeof eval - 1;
+	for (int i = 0; i < 3; i++)
+		if (!(at = braces(doc, len, at, i < 2 ? ends[i] : NULL, i < 2 ? nrow[i] : 0)) ||
+		    !(at = braces(doc, len, at, &ph_end[i], 1)))
+			return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
 	rt = doc + pt->rt_at;
 	from = doc + pt->rt_set[0];
 	to = doc + pt->rt_set[1];
-	if (!(rt < from && from < to && to < doc + cut[0]) || memcmp(from, ",\"w_bit\":", 9) || *to != '}')
+	if (!(rt < from && from < to && to < doc + ph_end[0]) || memcmp(from, ",\"w_bit\":", 9) || *to != '}')
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
 	d->kgen = 0; /* the one-step kernels S->t held are gone */
 	if (direct_model(d, pt->m, e) || direct_settings(d, rt, (size_t)(to + 1 - rt), from, to, 1, e) ||
@@ -975,33 +1014,70 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 	S->t.batch = pt->batch;
 	S->t.gen_len = pt->gen_len;
 	S->t.steps = pt->steps;
-	if (lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, 0, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e) ||
-	    lmp_timed_kernels(&S->t, 1, pt->steps, pt->cache_first, pt->dk, pt->ndk, 0, pt->dtot, &S->oo,
+	if (lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, pt->rows, 0, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings,
+		    e) ||
+	    lmp_timed_kernels(&S->t, 1, pt->steps, pt->cache_first, pt->dk, pt->ndk, pt->rows, 0, pt->dtot, &S->oo,
 		    pt->rt->a_bit, S->ceilings, e))
 		return -1;
-	d->out.len = d->phb[0].len = d->phb[1].len = 0;
+	d->out.len = d->phb[0].len = d->phb[1].len = d->rowann.len = 0;
 	tw = (lmp_emit){.b = &d->out, .n = 1};
 	pw[0] = (lmp_emit){.b = &d->phb[0], .n = 1};
 	pw[1] = (lmp_emit){.b = &d->phb[1], .n = 1};
-	if (times(S, &tw, pw, pt->batch, NAN, NAN, NAN, NAN, pt->prompt, &fa, e))
+	ann = ann_room(d, (size_t)S->t.ph[0].n + (size_t)S->t.ph[1].n + 2);
+	for (int i = 0; i < 2 && pt->rows; i++) {
+		S->t.ph[i].ann = &d->rowann;
+		S->t.ph[i].ann_at = i ? ann + S->t.ph[0].n + 1 : ann;
+	}
+	rc = times(S, &tw, pw, pt->batch, NAN, NAN, NAN, NAN, pt->prompt, &fa, e);
+	for (int i = 0; i < 2; i++)
+		S->t.ph[i].ann = NULL, S->t.ph[i].ann_at = NULL;
+	if (rc)
 		return -1;
-	/* the document with the members spliced in, aside, then over b's:
-	 * each phase's totals members before its totals' brace, the
-	 * request's before its own, the rest at the end */
+	/* the document with the members spliced in, aside, then over b's */
 	d->whole.len = 0;
 	lmp_buf_add(&d->whole, roof, sizeof roof - 1);
 	at = sizeof eval - 1;
 	for (int i = 0; i < 3; i++) {
 		const lmp_buf *m = i < 2 ? &d->phb[i] : &d->out;
-		lmp_buf_add(&d->whole, doc + at, cut[i] - at);
+		const size_t *a = i ? ann + nrow[0] + 1 : ann;
+		for (int j = 0; i < 2 && j < nrow[i]; j++) {
+			lmp_buf_add(&d->whole, doc + at, ends[i][j] - at);
+			lmp_buf_add(&d->whole, d->rowann.s + a[j], a[j + 1] - a[j]);
+			at = ends[i][j];
+		}
+		lmp_buf_add(&d->whole, doc + at, ph_end[i] - at);
 		lmp_buf_add(&d->whole, m->s, m->len);
-		at = cut[i];
+		at = ph_end[i];
 	}
 	/* the totals' brace, a layout's "parallel", then the roofline and fit */
 	lmp_buf_add(&d->whole, doc + at, len - 2 - at);
 	d->out.len = 0;
 	if (direct_tail(d, pt, &fa, NULL, 0, 0, e))
 		return -1;
+	lmp_buf_add(&d->whole, d->out.s, d->out.len);
+	b->len = start;
+	lmp_buf_add(b, d->whole.s, d->whole.len);
+	return 0;
+}
+
+/* A point with rows: the document at start in b rebuilt with each row's
+ * members (d->rowann) before its brace, then to the totals' brace, then
+ * d->out (the totals' members and the rest). */
+static int
+splice_rows(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start)
+{
+	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
+	const char *doc = b->s + start;
+	size_t at = sizeof eval - 1;
+
+	d->whole.len = 0;
+	lmp_buf_add(&d->whole, roof, sizeof roof - 1);
+	for (int j = 0; j < pt->nk; j++) {
+		lmp_buf_add(&d->whole, doc + at, pt->row_end[j] - at);
+		lmp_buf_add(&d->whole, d->rowann.s + d->ann_at[j], d->ann_at[j + 1] - d->ann_at[j]);
+		at = pt->row_end[j];
+	}
+	lmp_buf_add(&d->whole, doc + at, pt->tot_end - at);
 	lmp_buf_add(&d->whole, d->out.s, d->out.len);
 	b->len = start;
 	lmp_buf_add(b, d->whole.s, d->whole.len);
@@ -1020,6 +1096,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	struct fitargs fa = {0};
 	lmp_emit tw;
 	const lmp_query *q;
+	int rc;
 
 	if (pt->gen)
 		return roofline_gen(d, pt, b, start, e);
@@ -1043,24 +1120,37 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, 0, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e) ||
-	    lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, pt->kgen && pt->kgen == d->kgen, pt->tot, &S->oo,
-		    pt->rt->a_bit, S->ceilings, e)) {
+	    lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, pt->row_end != NULL, pt->kgen && pt->kgen == d->kgen,
+		    pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e)) {
 		d->kgen = 0;
 		return -1;
 	}
 	d->kgen = pt->kgen;
 	/* the members are written aside first (a failure leaves b as it
 	 * was), then spliced into the document in place: the totals' time
-	 * members before their brace, the rest at the end */
+	 * members before their brace, the rest at the end; a row's members
+	 * (rows) aside in d->rowann */
 	d->out.len = 0;
 	tw = (lmp_emit){.b = &d->out, .n = 1, .want = d->want_totals, .off = d->totals_off};
-	if (times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
-		    (double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e))
+	if (pt->row_end) {
+		if (!braces(doc, len, sizeof eval - 1, pt->row_end, pt->nk) || (pt->nk && pt->row_end[pt->nk - 1] >= pt->tot_end))
+			return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
+		d->rowann.len = 0;
+		S->t.ph[0].ann = &d->rowann;
+		S->t.ph[0].ann_at = ann_room(d, (size_t)pt->nk + 1);
+	}
+	rc = times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
+		(double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e);
+	S->t.ph[0].ann = NULL;
+	S->t.ph[0].ann_at = NULL;
+	if (rc)
 		return -1;
 	/* the totals' brace, a layout's "parallel" */
 	lmp_buf_add(&d->out, doc + pt->tot_end, len - 2 - pt->tot_end);
 	if (direct_tail(d, pt, &fa, d->want, d->no_roofline, d->no_fit, e))
 		return -1;
+	if (pt->row_end)
+		return splice_rows(d, pt, b, start);
 	/* {"lmp":"eval" becomes {"lmp":"roofline": the document up to the
 	 * totals' brace moves by the difference, once, within b */
 	b->len = start + pt->tot_end;

@@ -326,8 +326,8 @@ prep_phase(struct lmp_timed *t, struct lmp_tphase *P, cJSON *ph, double steps, c
  * item for item, into t->ph[ph], whose document and other fields
  * lmp_timed_init set from a document of the same settings. */
 int
-lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const struct lmp_tkernel *k, int n, int same,
-	const double tot[4], const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e)
+lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const struct lmp_tkernel *k, int n, int rows,
+	int same, const double tot[4], const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e)
 {
 	struct lmp_tphase *P = &t->ph[ph];
 	double by, act;
@@ -370,7 +370,7 @@ lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const st
 		P->cap = n;
 	}
 	P->n = n;
-	P->kernels = 1;
+	P->kernels = !rows;
 	P->steps = steps;
 	P->act_peak = 0;
 	for (int i = 0; i < n; i++) {
@@ -395,6 +395,8 @@ lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const st
 		if (k[i].gemm)
 			set_gemm(&it->k, k[i].m, k[i].n, k[i].k, k[i].calls);
 		set_kernel(t, it, k[i].flops, by, precision_of(k[i].compute, o->hw, abit), steps, o->hw, ceilings);
+		if (rows) /* annotated with it */
+			it->prec = precision_of(k[i].compute, o->hw, abit);
 		if (k[i].npieces) {
 			/* as prep_steps reads a document's per_step */
 			it->sw.p = lmp_xcalloc((size_t)k[i].npieces, sizeof *it->sw.p);
@@ -526,26 +528,27 @@ annotate(lmp_emit *w, double f, double by, double ct, double mt, double tm, doub
 /* What the terms added to a kernel's row: its launch floor, and the
  * waves of its GEMM. */
 static void
-annotate_terms(cJSON *r, const lmp_ktime *kt, const lmp_tparams *q)
+annotate_terms(lmp_emit *r, const lmp_ktime *kt, const lmp_tparams *q)
 {
 	if (q->launch_s > 0)
-		lmp_tadd_num(r, "launch_time_s", kt->launch);
+		lmp_emit_num(r, "launch_time_s", kt->launch);
 	if (kt->waves > 0) {
-		cJSON *w = cJSON_AddObjectToObject(r, "gemm_waves");
-		lmp_tadd_num(w, "tile_m", kt->tm);
-		lmp_tadd_num(w, "tile_n", kt->tn);
-		lmp_tadd_num(w, "tiles", kt->tiles);
-		lmp_tadd_num(w, "split_k", kt->split_k);
-		lmp_tadd_num(w, "waves", kt->waves);
-		lmp_tadd_num(w, "gemm_time_s", kt->gemm_s);
-		lmp_tadd_num(r, "wave_efficiency", kt->wave_eff);
+		lmp_emit w = lmp_emit_open(r, "gemm_waves");
+		lmp_emit_num(&w, "tile_m", kt->tm);
+		lmp_emit_num(&w, "tile_n", kt->tn);
+		lmp_emit_num(&w, "tiles", kt->tiles);
+		lmp_emit_num(&w, "split_k", kt->split_k);
+		lmp_emit_num(&w, "waves", kt->waves);
+		lmp_emit_num(&w, "gemm_time_s", kt->gemm_s);
+		lmp_emit_close(&w);
+		lmp_emit_num(r, "wave_efficiency", kt->wave_eff);
 	}
 }
 
 /* Adds the item's times to x: time, compute, memory, comm, launch (exact
  * sums, lmp_tsum: the same bits in any order). */
 static void
-time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, int ann, lmp_tsum *x)
+time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, lmp_emit *w, lmp_tsum *x)
 {
 	lmp_ktime kt;
 
@@ -553,10 +556,9 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 		double bw = it->bw * q->link_fraction;
 		double tc = coll_time(it, bw) +
 			it->steps * lmp_coll_steps(it->coll, it->n) * it->lat;
-		if (ann) {
-			lmp_emit w = {.obj = it->row};
-			annotate(&w, 0, 0, 0, 0, tc, 0, bw, "link");
-			cJSON_AddStringToObject(it->row, "link", it->cross ? "scale_out" : "scale_up");
+		if (w) {
+			annotate(w, 0, 0, 0, 0, tc, 0, bw, "link");
+			lmp_emit_str(w, "link", it->cross ? "scale_out" : "scale_up");
 		}
 		lmp_tsum_add(&x[0], it->count, tc);
 		lmp_tsum_add(&x[3], it->count, tc);
@@ -566,15 +568,14 @@ time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tpara
 		lmp_steps_time(&it->ks, &it->sw, q, t->units, &kt); /* step by step */
 	else
 		lmp_kernel_time(&it->k, q, t->units, &kt);
-	if (ann) {
-		lmp_emit w = {.obj = it->row};
+	if (w) {
 		if (it->prec >= 0)
-			cJSON_AddStringToObject(it->row, "compute_precision", lmp_prec_name(it->prec));
+			lmp_emit_str(w, "compute_precision", lmp_prec_name(it->prec));
 		/* the launch floor, where it is the longest, bounds the row */
-		annotate(&w, it->k.flops, it->k.bytes, kt.compute, kt.memory, kt.time,
+		annotate(w, it->k.flops, it->k.bytes, kt.compute, kt.memory, kt.time,
 			it->k.peak * q->compute_fraction, it->k.bandwidth * q->memory_fraction,
 			q->launch_s > 0 && kt.launch > kt.compute && kt.launch > kt.memory ? "launch" : NULL);
-		annotate_terms(it->row, &kt, q);
+		annotate_terms(w, &kt, q);
 	}
 	{
 		lmp_tsum *const to[4] = {&x[0], &x[1], &x[2], &x[4]};
@@ -590,9 +591,17 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 
 	memset(s, 0, sizeof *s);
 	/* a totals document's kernels are written as lmp-eval wrote them (a
-	 * kernel's times would cost more than the point's) */
-	for (int j = 0; j < P->n; j++)
-		time_item(t, &P->it[j], q, ann && !P->kernels, x);
+	 * kernel's times would cost more than the point's); a row's times go
+	 * to the row's object, or (P->ann, the fused sweep) after the last
+	 * row's in P->ann, from P->ann_at[j] */
+	for (int j = 0; j < P->n; j++) {
+		lmp_emit w = {.obj = P->it[j].row, .b = P->ann, .n = 1};
+		if (P->ann)
+			P->ann_at[j] = P->ann->len;
+		time_item(t, &P->it[j], q, ann && !P->kernels ? &w : NULL, x);
+	}
+	if (P->ann)
+		P->ann_at[P->n] = P->ann->len;
 	/* the engine's own time per step (scheduling, sampling, the launch of
 	 * the step's graph): a prefill is one step, a decode phase its steps */
 	lmp_tsum_add(&st, P->steps, q->step_s);

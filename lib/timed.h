@@ -34,6 +34,11 @@ struct lmp_tphase {
 	int n, cap, kernels; /* kernels: its items are a totals document's kernels (not annotated) */
 	double steps;
 	double flops, bytes, act_peak; /* the totals' work; the largest row or kernel output */
+	/* the fused sweep's rows (lmp_timed_kernels with rows): each row's
+	 * members written as text to ann, item j's from ann_at[j] to
+	 * ann_at[j + 1] (n + 1 of them), not to a row object */
+	lmp_buf *ann;
+	size_t *ann_at;
 };
 
 struct lmp_timed {
@@ -107,11 +112,12 @@ void lmp_timed_release(struct lmp_timed *t);
  * numbers into t->ph[ph], over steps steps (a decode phase's first over a
  * cache of c0, where its kernels have pieces), t set by lmp_timed_init
  * from a document of the same runtime settings: what prep_phase reads of
- * a totals document's phase.  same (a one-step point): k is the last
- * call's kernels but for their work and gemm shapes (lmp_evalpt's kgen),
- * which alone are read. */
+ * a totals document's phase, or with rows of a document's rows (each row
+ * a kernel of its own count, annotated).  same (a one-step point): k is
+ * the last call's kernels but for their work and gemm shapes (lmp_evalpt's
+ * kgen), which alone are read. */
 int lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const struct lmp_tkernel *k, int n,
-	int same, const double tot[4], const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e);
+	int rows, int same, const double tot[4], const lmp_roof_opts *o, int abit, int ceilings, lmp_err *e);
 /* The terms p with the efficiencies multiplied in. */
 lmp_tparams lmp_timed_terms(const struct lmp_timed *t, const lmp_tparams *p);
 /* A phase's time under q (lmp_timed_terms); with annotate, each row is

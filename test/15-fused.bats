@@ -50,20 +50,22 @@ same() {
 	assert_clean_failure lmp-eval "--devices 4 disagrees with the document's layout: tp x pp x dp = 2"
 }
 
-@test "lmp-eval --totals --hardware times one-step points from their numbers: the pipe's documents, also for MoE, sliding windows, decode steps and other engines" {
+@test "lmp-eval --hardware times one-step points from their numbers, kernels or rows: the pipe's documents, also for MoE, sliding windows, decode steps and other engines" {
 	local m a
 	for m in meta-llama--Llama-2-7b-hf Qwen--Qwen3-30B-A3B mistralai--Mistral-7B-v0.1 google--gemma-2-9b; do
-		for a in "--batch-size 1,7 --seq-len 17,3000" "--batch-size 5 --seq-len 1 --cache-len 100,5000 --w-bit 8" \
-			"--engine transformers --batch-size 2 --seq-len 9000" "--engine sglang --attention eager --batch-size 3 --seq-len 64"; do
+		for a in "--totals --batch-size 1,7 --seq-len 17,3000" "--batch-size 1,7 --seq-len 17,3000" \
+			"--totals --batch-size 5 --seq-len 1 --cache-len 100,5000 --w-bit 8" "--batch-size 5 --seq-len 1 --cache-len 100,5000 --w-bit 8" \
+			"--totals --engine transformers --batch-size 2 --seq-len 9000" "--engine transformers --batch-size 2 --seq-len 9000" \
+			"--totals --engine sglang --attention eager --batch-size 3 --seq-len 64"; do
 			# shellcheck disable=SC2086
-			lmp-eval --totals --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/direct" 2>/dev/null ||
+			lmp-eval --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/direct" 2>/dev/null ||
 				fail "$m $a: fused"
 			# shellcheck disable=SC2086
-			lmp-eval --totals $a "$ROOT/models/$m.populated.json" 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/pipe" ||
+			lmp-eval $a "$ROOT/models/$m.populated.json" 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/pipe" ||
 				fail "$m $a: pipe"
 			cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: the fused form differs from the pipe"
 			# shellcheck disable=SC2086
-			LMP_EVAL_NODIRECT=1 lmp-eval --totals --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" 2>/dev/null |
+			LMP_EVAL_NODIRECT=1 lmp-eval --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" 2>/dev/null |
 				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: LMP_EVAL_NODIRECT differs"
 		done
 	done
@@ -80,8 +82,9 @@ same() {
 		jq -e '[.kernels[].gemm.m | select(. != null and . != floor)] | length > 0'
 }
 
-@test "lmp-eval --totals --hardware times requests from their numbers: the pipe's documents, with decode pieces, chunks, windows, MoE, MLA, layouts and engines" {
-	local m a ev ro
+@test "lmp-eval --hardware times requests from their numbers, kernels or rows: the pipe's documents, with decode pieces, chunks, windows, MoE, MLA, layouts and engines" {
+	local m a ev ro rows
+	for rows in --totals ""; do
 	for m in meta-llama--Llama-2-7b-hf Qwen--Qwen3-30B-A3B mistralai--Mistral-7B-v0.1 google--gemma-3-1b-pt \
 		deepseek-ai--DeepSeek-V2-Lite; do
 		# gen 1: a request without decode steps; 700 steps: pages, windows
@@ -92,25 +95,31 @@ same() {
 			"--engine transformers --batch-size 2 --prompt-len 600 --gen-len 300|--unfused" \
 			"--engine sglang --w-bit 8 --kv-bit 8 --batch-size 5 --prompt-len 64 --gen-len 9|--ideal" \
 			"--tp 2 --pp 2 --batch-size 4 --prompt-len 300 --gen-len 30|--gpus-per-node 2"; do
-			ev=${a%%|*} ro=${a#*|}
+			ev="$rows ${a%%|*}" ro=${a#*|}
 			# shellcheck disable=SC2086
-			lmp-eval --totals --hardware nvidia-h100-sxm $ro $ev "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/direct" 2>/dev/null ||
-				fail "$m $a: fused"
+			lmp-eval --hardware nvidia-h100-sxm $ro $ev "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/direct" 2>/dev/null ||
+				fail "$m $ev: fused"
 			# shellcheck disable=SC2086
-			lmp-eval --totals $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
-				lmp-roofline --hardware nvidia-h100-sxm $ro > "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: pipe"
-			[ -s "$BATS_TEST_TMPDIR/direct" ] || fail "$m $a: no output"
-			cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: the fused form differs from the pipe"
+			lmp-eval $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
+				lmp-roofline --hardware nvidia-h100-sxm $ro > "$BATS_TEST_TMPDIR/pipe" || fail "$m $ev: pipe"
+			[ -s "$BATS_TEST_TMPDIR/direct" ] || fail "$m $ev: no output"
+			cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/pipe" || fail "$m $ev: the fused form differs from the pipe"
 			# shellcheck disable=SC2086
-			LMP_EVAL_NODIRECT=1 lmp-eval --totals --hardware nvidia-h100-sxm $ro $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
-				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: LMP_EVAL_NODIRECT differs"
+			LMP_EVAL_NODIRECT=1 lmp-eval --hardware nvidia-h100-sxm $ro $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
+				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $ev: LMP_EVAL_NODIRECT differs"
 		done
+	done
 	done
 	# the roofline document drops the kernels: none written, each phase timed
 	run sh -c "lmp-eval --totals --hardware nvidia-h100-sxm --prompt-len 100 --gen-len 20 '$LLAMA2' |
 		jq -c '[(.phases[] | has(\"kernels\")), (.phases[].totals.bound | type), .lmp]'"
 	assert_success
 	assert_output '[false,false,"string","string","roofline"]'
+	# with rows, each row of each phase timed (its time, its bound)
+	run sh -c "lmp-eval --hardware nvidia-h100-sxm --prompt-len 100 --gen-len 20 '$LLAMA2' |
+		jq -c '[.phases[].rows | map(.time_s > 0 and (.bound | type) == \"string\") | all]'"
+	assert_success
+	assert_output '[true,true]'
 }
 
 @test "lmp-eval --hardware: a point the time model refuses leaves no part of its document" {
