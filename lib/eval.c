@@ -796,6 +796,8 @@ lmp_model_free(lmp_model *m)
 	free(m->kwit);
 	free(m->tk);
 	free(m->row_end);
+	free(m->row_head_at);
+	lmp_buf_free(&m->row_heads);
 	free(m->stage_count);
 	free(m->stage_first);
 	free(m->pt_rows);

@@ -936,27 +936,39 @@ per_step_json(lmp_buf *b, const lmp_row *r, int i, const lmp_dpieces *ps)
 /* The rows; with ends, each row's closing brace's place from start (the
  * fused sweep splices the row's times in before it). */
 static void
-rows_json(lmp_buf *b, const lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, size_t *ends,
+rows_json(lmp_buf *b, lmp_model *m, const lmp_num *v, int formats, const lmp_dpieces *ps, size_t *ends,
 	size_t start)
 {
 	int i;
 
+	/* each row's start (path, class, count, tied) is the same at every
+	 * point: written once, then copied */
+	if (!m->row_head_at) {
+		lmp_buf *t = &m->row_heads;
+		m->row_head_at = lmp_xmalloc(sizeof *m->row_head_at * (size_t)(m->nrows + 1));
+		for (i = 0; i < m->nrows; i++) {
+			const lmp_row *r = &m->rows[i];
+			m->row_head_at[i] = t->len;
+			LIT(t, "{\"path\":");
+			lmp_json_string(t, r->path);
+			LIT(t, ",\"class\":");
+			lmp_json_string(t, r->cls);
+			LIT(t, ",\"count\":");
+			lmp_buf_num(t, &r->count);
+			if (r->tied) {
+				LIT(t, ",\"tied\":");
+				lmp_json_string(t, r->tied);
+			}
+			lmp_buf_putc(t, ',');
+		}
+		m->row_head_at[m->nrows] = t->len;
+	}
 	LIT(b, "\"rows\":[");
 	for (i = 0; i < m->nrows; i++) {
 		const lmp_row *r = &m->rows[i];
 		if (i)
 			lmp_buf_putc(b, ',');
-		LIT(b, "{\"path\":");
-		lmp_json_string(b, r->path);
-		LIT(b, ",\"class\":");
-		lmp_json_string(b, r->cls);
-		LIT(b, ",\"count\":");
-		lmp_buf_num(b, &r->count);
-		if (r->tied) {
-			LIT(b, ",\"tied\":");
-			lmp_json_string(b, r->tied);
-		}
-		lmp_buf_putc(b, ',');
+		lmp_buf_add(b, m->row_heads.s + m->row_head_at[i], m->row_head_at[i + 1] - m->row_head_at[i]);
 		quantities(b, &v[i * NV], NULL, 0);
 		if (formats && !lmp_num_is_zero(&v[i * NV + LMP_K_PARAM_COUNT]))
 			format_json(b, m, r, &v[i * NV]);

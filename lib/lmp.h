@@ -824,6 +824,8 @@ typedef struct lmp_model {
 	struct lmp_tkernel *tk;
 	int tkcap;
 	size_t *row_end; /* evaldoc.c: a fused point's rows' closing braces (nrows) */
+	lmp_buf row_heads; /* evaldoc.c: each row's text up to its quantities, */
+	size_t *row_head_at; /* row i's from row_head_at[i] (nrows + 1) */
 	/* evaldoc.c: each row's instances per pipeline stage (stage by stage,
 	 * [s * nrows + i]) and
 	 * the stages' first layers, worked out once */
