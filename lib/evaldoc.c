@@ -1868,7 +1868,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	lmp_evalpt rtpt = {0}; /* where the time model reads the runtime */
 	/* one step of one device's kernels or rows (a layout's, collectives
 	 * and all): timed here (lmp-eval --hardware) */
-	int one = !with_rows && rt->nqueries == 1, direct = m->hook && rt->nqueries == 1;
+	int one = !with_rows && rt->nqueries == 1, direct = m->hook != NULL;
 	size_t *row_end = NULL;
 
 	m->hooked = 0;
@@ -1895,7 +1895,7 @@ lmp_eval_doc(lmp_model *m, const lmp_runtime *rt, int with_rows, lmp_buf *b, lmp
 	    !(profile = lmp_engine_profile(m, rt, e)))
 		goto out;
 	lmp_buf_add(b, m->head, m->headlen);
-	if (direct && m->hook_fields) {
+	if (direct && m->hook_fields && rt->nqueries == 1) {
 		if (runtime_pruned(m, rt, past, b, e) < 0)
 			goto out;
 		rtpt = (lmp_evalpt){.rtext = m->rt_whole.s, .rt_end = m->rt_whole.len,

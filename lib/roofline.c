@@ -1100,7 +1100,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 
 	if (pt->gen)
 		return roofline_gen(d, pt, b, start, e);
-	q = &pt->rt->queries[0];
+	q = pt->rt->nqueries == 1 ? &pt->rt->queries[0] : NULL;
 
 	/* the document: the model's head, the runtime object, the totals
 	 * (ending at tot_end) and a layout's "parallel", last: ...}\n
@@ -1139,7 +1139,10 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 		S->t.ph[0].ann = &d->rowann;
 		S->t.ph[0].ann_at = ann_room(d, (size_t)pt->nk + 1);
 	}
-	rc = times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, (double)q->seq_len, (double)q->cache_len,
+	/* a mix of queries has no one seq_len or cache_len (the fit takes
+	 * its context from kv_tokens) */
+	rc = times(S, &tw, NULL, (double)pt->rt->vars[LMP_V_BATCH_SIZE].n, q ? (double)q->seq_len : NAN,
+		q ? (double)q->cache_len : NAN,
 		(double)pt->rt->vars[LMP_V_KV_TOKENS].n, (double)pt->rt->vars[LMP_V_TOKENS].n, NAN, &fa, e);
 	S->t.ph[0].ann = NULL;
 	S->t.ph[0].ann_at = NULL;

@@ -69,6 +69,14 @@ same() {
 				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: LMP_EVAL_NODIRECT differs"
 		done
 	done
+	# a mix of queries (no one seq_len: the fit's context from kv_tokens)
+	for a in "--totals --queries 100:0,1:500x3" "--queries 7:90x2,1:3000x5 --tp 2"; do
+		# shellcheck disable=SC2086
+		lmp-eval --hardware nvidia-h100-sxm $a "$LLAMA2" > "$BATS_TEST_TMPDIR/direct" || fail "$a: fused"
+		# shellcheck disable=SC2086
+		lmp-eval $a "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm | cmp - "$BATS_TEST_TMPDIR/direct" ||
+			fail "$a: the fused form differs"
+	done
 	# local layers of 512 keys, MXFP4 experts
 	for m in google--gemma-3-1b-pt openai--gpt-oss-20b; do
 		lmp-eval --totals --hardware nvidia-h100-sxm --batch-size 1,8 --seq-len 100,4000 "$ROOT/models/$m.populated.json" \
