@@ -360,10 +360,11 @@ lmp_timed_kernels(struct lmp_timed *t, int ph, double steps, double c0, const st
 		P->flops = tot[0];
 		return work_of(tot[1], tot[2], tot[3], tot[0], t->unfused, &P->bytes, &act, e);
 	}
-	for (int i = 0; i < P->n; i++) { /* the last call's pieces */
-		free(P->it[i].sw.p);
-		P->it[i].sw = (lmp_stepwork){0};
-	}
+	for (int i = 0; i < P->n; i++) /* the last call's pieces */
+		if (P->it[i].sw.p) {
+			free(P->it[i].sw.p);
+			P->it[i].sw = (lmp_stepwork){0};
+		}
 	if (n > P->cap) {
 		free(P->it);
 		P->it = lmp_xcalloc((size_t)n, sizeof *P->it); /* no factor kept (fkind 0) */
@@ -547,7 +548,7 @@ annotate_terms(lmp_emit *r, const lmp_ktime *kt, const lmp_tparams *q)
 
 /* Adds the item's times to x: time, compute, memory, comm, launch (exact
  * sums, lmp_tsum: the same bits in any order). */
-static void
+static inline __attribute__((always_inline)) void
 time_item(const struct lmp_timed *t, const struct lmp_titem *it, const lmp_tparams *q, lmp_emit *w, lmp_tsum *x)
 {
 	lmp_ktime kt;
@@ -594,14 +595,19 @@ lmp_timed_phase(const struct lmp_timed *t, int i, const lmp_tparams *q, int ann,
 	 * kernel's times would cost more than the point's); a row's times go
 	 * to the row's object, or (P->ann, the fused sweep) after the last
 	 * row's in P->ann, from P->ann_at[j] */
-	for (int j = 0; j < P->n; j++) {
-		lmp_emit w = {.obj = P->it[j].row, .b = P->ann, .n = 1};
+	if (!ann || P->kernels) {
+		for (int j = 0; j < P->n; j++)
+			time_item(t, &P->it[j], q, NULL, x);
+	} else {
+		for (int j = 0; j < P->n; j++) {
+			lmp_emit w = {.obj = P->it[j].row, .b = P->ann, .n = 1};
+			if (P->ann)
+				P->ann_at[j] = P->ann->len;
+			time_item(t, &P->it[j], q, &w, x);
+		}
 		if (P->ann)
-			P->ann_at[j] = P->ann->len;
-		time_item(t, &P->it[j], q, ann && !P->kernels ? &w : NULL, x);
+			P->ann_at[P->n] = P->ann->len;
 	}
-	if (P->ann)
-		P->ann_at[P->n] = P->ann->len;
 	/* the engine's own time per step (scheduling, sampling, the launch of
 	 * the step's graph): a prefill is one step, a decode phase its steps */
 	lmp_tsum_add(&st, P->steps, q->step_s);
