@@ -2320,7 +2320,6 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 		/* rows: where each phase's end (none in a phase of no steps) */
 		pt.row_end = psteps ? ends[0] : NULL;
 		pt.drow_end = steps ? ends[1] : NULL;
-		pt.rows = with_rows;
 		for (int k = 0; k < 4; k++) {
 			static const int q[4] = {LMP_K_FLOPS, LMP_K_READS, LMP_K_WRITES, LMP_K_INTERMEDIATES};
 			pt.tot[k] = as_read(&ptot[q[k]]);

@@ -928,11 +928,10 @@ typedef struct lmp_evalpt {
 	 * each phase's totals' closing brace */
 	int gen;
 	/* a point with rows: k holds its nk rows, each a kernel of its own
-	 * count, whose closing braces are at row_end (NULL: k holds kernels,
-	 * or a request's phase has no steps); a request's decode rows' at
-	 * drow_end; rows says a request's phases hold rows */
+	 * count, whose closing braces are at row_end (NULL: k holds kernels;
+	 * a request's prefill always has a step); a request's decode rows'
+	 * at drow_end (NULL also where the decode has no steps) */
 	const size_t *row_end, *drow_end;
-	int rows;
 	const struct lmp_tkernel *dk;
 	int ndk;
 	double dtot[4], steps, cache_first, batch, prompt, gen_len;

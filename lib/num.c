@@ -23,6 +23,9 @@ lmp_num_strerror(int code)
 	return "ok";
 }
 
+/* gcd in 64 bits, for callers whose numbers fit (the sweep's forms, the
+ * closed tile walk's period): gcd's 128-bit remainder is a library call,
+ * several times as slow. */
 int64_t
 lmp_gcd64(int64_t a, int64_t b)
 {

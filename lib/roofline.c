@@ -913,6 +913,9 @@ direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
 	return 0;
 }
 
+/* An eval document's start, and the roofline document's in its place. */
+static const char eval_head[] = "{\"lmp\":\"eval\"", roof_head[] = "{\"lmp\":\"roofline\"";
+
 /* The end of a direct document, after its totals (and a layout's
  * "parallel"): the roofline object, the fit and the closing brace, into
  * d->out. */
@@ -962,6 +965,19 @@ braces(const char *doc, size_t len, size_t after, const size_t *at, int n)
 	return after;
 }
 
+/* d->whole gets doc from *at up to each row's closing brace ends[j] (n
+ * rows), each followed by the row's members (d->rowann from ann[j] to
+ * ann[j + 1]); *at is then the last brace. */
+static void
+put_rows(lmp_roofdirect *d, const char *doc, size_t *at, const size_t *ends, int n, const size_t *ann)
+{
+	for (int j = 0; j < n; j++) {
+		lmp_buf_add(&d->whole, doc + *at, ends[j] - *at);
+		lmp_buf_add(&d->whole, d->rowann.s + ann[j], ann[j + 1] - ann[j]);
+		*at = ends[j];
+	}
+}
+
 /* Room for n of each phase's rows' places in d->ann_at. */
 static size_t *
 ann_room(lmp_roofdirect *d, size_t n)
@@ -983,7 +999,6 @@ ann_room(lmp_roofdirect *d, size_t n)
 static int
 roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
 {
-	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
 	const char *doc = b->s + start, *rt, *from, *to;
 	size_t len = b->len - start, at, *ann;
 	struct lmp_roofset *S = &d->S;
@@ -991,12 +1006,12 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 	lmp_emit tw, pw[2];
 	const size_t *ends[2] = {pt->row_end, pt->drow_end}, ph_end[3] = {pt->ph_end[0], pt->ph_end[1], pt->tot_end};
 	const int nrow[2] = {ends[0] ? pt->nk : 0, ends[1] ? pt->ndk : 0};
-	int rc;
+	int rc, rows;
 
-	if (len < pt->m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2))
+	if (len < pt->m->headlen + 4 || memcmp(doc, eval_head, sizeof eval_head - 1) || memcmp(doc + len - 2, "}\n", 2))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
 	/* every place text goes in: ascending, each a closing brace */
-	at = sizeof eval - 1;
+	at = sizeof eval_head - 1;
 	for (int i = 0; i < 3; i++)
 		if (!(at = braces(doc, len, at, i < 2 ? ends[i] : NULL, i < 2 ? nrow[i] : 0)) ||
 		    !(at = braces(doc, len, at, &ph_end[i], 1)))
@@ -1014,9 +1029,9 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 	S->t.batch = pt->batch;
 	S->t.gen_len = pt->gen_len;
 	S->t.steps = pt->steps;
-	if (lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, pt->rows, 0, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings,
-		    e) ||
-	    lmp_timed_kernels(&S->t, 1, pt->steps, pt->cache_first, pt->dk, pt->ndk, pt->rows, 0, pt->dtot, &S->oo,
+	rows = pt->row_end != NULL; /* the prefill always has a step, so rows */
+	if (lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, rows, 0, pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e) ||
+	    lmp_timed_kernels(&S->t, 1, pt->steps, pt->cache_first, pt->dk, pt->ndk, rows, 0, pt->dtot, &S->oo,
 		    pt->rt->a_bit, S->ceilings, e))
 		return -1;
 	d->out.len = d->phb[0].len = d->phb[1].len = d->rowann.len = 0;
@@ -1024,7 +1039,7 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 	pw[0] = (lmp_emit){.b = &d->phb[0], .n = 1};
 	pw[1] = (lmp_emit){.b = &d->phb[1], .n = 1};
 	ann = ann_room(d, (size_t)S->t.ph[0].n + (size_t)S->t.ph[1].n + 2);
-	for (int i = 0; i < 2 && pt->rows; i++) {
+	for (int i = 0; i < 2 && rows; i++) {
 		S->t.ph[i].ann = &d->rowann;
 		S->t.ph[i].ann_at = i ? ann + S->t.ph[0].n + 1 : ann;
 	}
@@ -1035,16 +1050,12 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 		return -1;
 	/* the document with the members spliced in, aside, then over b's */
 	d->whole.len = 0;
-	lmp_buf_add(&d->whole, roof, sizeof roof - 1);
-	at = sizeof eval - 1;
+	lmp_buf_add(&d->whole, roof_head, sizeof roof_head - 1);
+	at = sizeof eval_head - 1;
 	for (int i = 0; i < 3; i++) {
 		const lmp_buf *m = i < 2 ? &d->phb[i] : &d->out;
-		const size_t *a = i ? ann + nrow[0] + 1 : ann;
-		for (int j = 0; i < 2 && j < nrow[i]; j++) {
-			lmp_buf_add(&d->whole, doc + at, ends[i][j] - at);
-			lmp_buf_add(&d->whole, d->rowann.s + a[j], a[j + 1] - a[j]);
-			at = ends[i][j];
-		}
+		if (i < 2)
+			put_rows(d, doc, &at, ends[i], nrow[i], i ? ann + nrow[0] + 1 : ann);
 		lmp_buf_add(&d->whole, doc + at, ph_end[i] - at);
 		lmp_buf_add(&d->whole, m->s, m->len);
 		at = ph_end[i];
@@ -1066,17 +1077,12 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 static int
 splice_rows(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start)
 {
-	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
 	const char *doc = b->s + start;
-	size_t at = sizeof eval - 1;
+	size_t at = sizeof eval_head - 1;
 
 	d->whole.len = 0;
-	lmp_buf_add(&d->whole, roof, sizeof roof - 1);
-	for (int j = 0; j < pt->nk; j++) {
-		lmp_buf_add(&d->whole, doc + at, pt->row_end[j] - at);
-		lmp_buf_add(&d->whole, d->rowann.s + d->ann_at[j], d->ann_at[j + 1] - d->ann_at[j]);
-		at = pt->row_end[j];
-	}
+	lmp_buf_add(&d->whole, roof_head, sizeof roof_head - 1);
+	put_rows(d, doc, &at, pt->row_end, pt->nk, d->ann_at);
 	lmp_buf_add(&d->whole, doc + at, pt->tot_end - at);
 	lmp_buf_add(&d->whole, d->out.s, d->out.len);
 	b->len = start;
@@ -1087,7 +1093,6 @@ splice_rows(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start)
 int
 lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
 {
-	static const char eval[] = "{\"lmp\":\"eval\"", roof[] = "{\"lmp\":\"roofline\"";
 	const lmp_model *m = pt->m;
 	char *at;
 	const char *doc = b->s + start, *base, *rt, *rtend, *from, *to;
@@ -1105,7 +1110,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	/* the document: the model's head, the runtime object, the totals
 	 * (ending at tot_end) and a layout's "parallel", last: ...}\n
 	 * (lmp-eval writes no kernels here: the roofline document has none) */
-	if (len < m->headlen + 4 || memcmp(doc, eval, sizeof eval - 1) || memcmp(doc + len - 2, "}\n", 2) ||
+	if (len < m->headlen + 4 || memcmp(doc, eval_head, sizeof eval_head - 1) || memcmp(doc + len - 2, "}\n", 2) ||
 	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}')
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	/* the settings: the runtime between its step (batch_size, seq_len,
@@ -1133,7 +1138,8 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	d->out.len = 0;
 	tw = (lmp_emit){.b = &d->out, .n = 1, .want = d->want_totals, .off = d->totals_off};
 	if (pt->row_end) {
-		if (!braces(doc, len, sizeof eval - 1, pt->row_end, pt->nk) || (pt->nk && pt->row_end[pt->nk - 1] >= pt->tot_end))
+		if (!braces(doc, len, sizeof eval_head - 1, pt->row_end, pt->nk) ||
+		    (pt->nk && pt->row_end[pt->nk - 1] >= pt->tot_end))
 			return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 		d->rowann.len = 0;
 		S->t.ph[0].ann = &d->rowann;
@@ -1157,11 +1163,11 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	/* {"lmp":"eval" becomes {"lmp":"roofline": the document up to the
 	 * totals' brace moves by the difference, once, within b */
 	b->len = start + pt->tot_end;
-	lmp_buf_grow(b, sizeof roof - sizeof eval + d->out.len);
+	lmp_buf_grow(b, sizeof roof_head - sizeof eval_head + d->out.len);
 	at = b->s + start;
-	memmove(at + sizeof roof - 1, at + sizeof eval - 1, pt->tot_end - (sizeof eval - 1));
-	memcpy(at, roof, sizeof roof - 1);
-	b->len += sizeof roof - sizeof eval;
+	memmove(at + sizeof roof_head - 1, at + sizeof eval_head - 1, pt->tot_end - (sizeof eval_head - 1));
+	memcpy(at, roof_head, sizeof roof_head - 1);
+	b->len += sizeof roof_head - sizeof eval_head;
 	lmp_buf_add(b, d->out.s, d->out.len);
 	return 0;
 }
