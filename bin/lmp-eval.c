@@ -431,7 +431,7 @@ module_model(lmp_db *db, const struct opts *o, int argc, char **argv, lmp_err *e
 /* The whole input is parsed before anything is evaluated, so a malformed
  * document anywhere in a stream prints nothing. */
 static int
-run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
+run_stream(lmp_db **dbp, lmp_db_ahead *ahead, const struct opts *o, struct out *w, lmp_err *e)
 {
 	lmp_db *db;
 	lmp_buf in = {0};
@@ -442,9 +442,11 @@ run_stream(lmp_db **dbp, const struct opts *o, struct out *w, lmp_err *e)
 
 	if (lmp_read_input(o->file, lmp_chain(), &in, e))
 		return -1;
-	/* The database after the input: in a pipe after lmp-ensure, it is read
-	 * once lmp-ensure has finished adding to it. */
-	db = *dbp = open_db(o, e);
+	/* The database as it is after the input: in a pipe after lmp-ensure,
+	 * once lmp-ensure has finished adding to it (read ahead where that
+	 * changed nothing) */
+	if (!(db = *dbp = lmp_db_ahead_take(ahead, e)))
+		lmp_die(e);
 	lmp_json_stream_init(&s, in.s, in.len, name);
 	while ((doc = lmp_json_next(&s, e))) {
 		docs = lmp_xrealloc(docs, sizeof *docs * (size_t)(n + 1));
@@ -563,7 +565,10 @@ main(int argc, char **argv)
 		rc = sweep(&at, point, &w, &e);
 		lmp_model_free(w.m);
 	} else {
-		rc = run_stream(&db, &o, &w, &e);
+		lmp_db_ahead ahead;
+		lmp_db_ahead_open(&ahead, lmp_db_explicit(o.db));
+		rc = run_stream(&db, &ahead, &o, &w, &e);
+		lmp_db_ahead_free(&ahead);
 	}
 	/* The buffer holds whole documents only: those done before an error
 	 * are written too, as the man page says. */

@@ -170,3 +170,73 @@ lmp_db_layers(const char *explicit, int full, lmp_err *e)
 		return layered(user, e);
 	return full ? lmp_db_load(lmp_default_db(), e) : lmp_db_open(lmp_default_db(), e);
 }
+
+/* The files lmp_db_layers reads (explicit, or the user's and the shipped
+ * one), each as it stands: there or not, and which file with what
+ * contents by its device, inode, size and times (the change time moves
+ * with any write and cannot be set back). */
+static void
+stamp_take(const char *explicit, lmp_db_stamp *s)
+{
+	const char *paths[2] = {explicit ? explicit : lmp_user_db(), explicit ? NULL : lmp_default_db()};
+	struct stat st;
+
+	memset(s, 0, sizeof *s);
+	for (int i = 0; i < 2; i++) {
+		if (!paths[i])
+			continue;
+		s->f[i].there = !stat(paths[i], &st);
+		if (s->f[i].there) {
+			s->f[i].dev = st.st_dev, s->f[i].ino = st.st_ino, s->f[i].size = st.st_size;
+			s->f[i].mtim = st.st_mtim, s->f[i].ctim = st.st_ctim;
+		}
+	}
+}
+
+static int
+stamp_same(const lmp_db_stamp *a, const lmp_db_stamp *b)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct lmp_db_file *x = &a->f[i], *y = &b->f[i];
+		if (x->there != y->there || (x->there && (x->dev != y->dev || x->ino != y->ino ||
+			x->size != y->size || x->mtim.tv_sec != y->mtim.tv_sec || x->mtim.tv_nsec != y->mtim.tv_nsec ||
+			x->ctim.tv_sec != y->ctim.tv_sec || x->ctim.tv_nsec != y->ctim.tv_nsec)))
+			return 0;
+	}
+	return 1;
+}
+
+void
+lmp_db_ahead_open(lmp_db_ahead *a, const char *explicit)
+{
+	lmp_err quiet = {0};
+
+	a->explicit = explicit;
+	stamp_take(explicit, &a->stamp); /* before the read: a change during it shows */
+	a->db = lmp_db_layers(explicit, 0, &quiet);
+}
+
+lmp_db *
+lmp_db_ahead_take(lmp_db_ahead *a, lmp_err *e)
+{
+	lmp_db_stamp now;
+	lmp_db *db = a->db;
+
+	a->db = NULL;
+	if (db) {
+		stamp_take(a->explicit, &now);
+		if (stamp_same(&a->stamp, &now))
+			return db;
+		lmp_db_free(db);
+	}
+	/* changed, or it failed: read now, as if never read ahead (a failure
+	 * says so now, after the input, as it always did) */
+	return lmp_db_layers(a->explicit, 0, e);
+}
+
+void
+lmp_db_ahead_free(lmp_db_ahead *a)
+{
+	lmp_db_free(a->db);
+	a->db = NULL;
+}

@@ -45,11 +45,13 @@ struct lmp_fields {
 	struct lmp_fields_node root;
 };
 
-static struct lmp_fields_node *
+/* The first byte is compared before the call: most keys a node is asked
+ * about are not its own (a key is never empty, key_ok). */
+static inline struct lmp_fields_node *
 child(struct lmp_fields_node *n, const char *key, size_t len)
 {
 	for (int i = 0; i < n->nkids; i++)
-		if (n->kids[i].keylen == len && !memcmp(n->kids[i].key, key, len))
+		if (n->kids[i].keylen == len && n->kids[i].key[0] == key[0] && !memcmp(n->kids[i].key, key, len))
 			return &n->kids[i];
 	return NULL;
 }
@@ -160,6 +162,41 @@ lmp_fields_free(lmp_fields *f)
 	free(f);
 }
 
+/* Past the string at p (its '"'), as lmp_jscan_string finds it: a key or
+ * a short value has no backslash and is scanned here, without a call. */
+static inline const char *
+string_end(const char *p, const char *end)
+{
+	for (const char *q = p + 1; q < end; q++) {
+		if (*q == '"')
+			return q + 1;
+		if (*q == '\\')
+			return lmp_jscan_string(p, end);
+	}
+	return NULL;
+}
+
+/* Past the value at v, as lmp_jscan_skip finds it: a number or a literal
+ * (most values) scanned here. */
+static inline const char *
+value_end(const char *v, const char *end)
+{
+	if (*v == '"')
+		return string_end(v, end);
+	if (*v == '{' || *v == '[')
+		return lmp_jscan_skip(v, end);
+	while (v < end && !lmp_jscan_ends_token[(unsigned char)*v])
+		v++;
+	return v;
+}
+
+/* What may follow a whole value (and a NUL, as strchr's set has). */
+static inline int
+after_value(char c)
+{
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || !c;
+}
+
 /* Past the value at v, member at of n's object: as the last document's
  * there where it starts alike, else scanned (and kept if long). */
 static const char *
@@ -169,9 +206,9 @@ step_over(struct lmp_fields_node *n, int at, const char *v, const char *end)
 	const char *ve;
 
 	if (mo && mo->text && mo->len <= (size_t)(end - v) && !memcmp(v, mo->text, mo->len) &&
-	    (v + mo->len == end || strchr(",}] \t\r\n", v[mo->len])))
+	    (v + mo->len == end || after_value(v[mo->len])))
 		return v + mo->len;
-	if ((ve = lmp_jscan_skip(v, end)) && mo && ve - v >= MEMO_MIN) {
+	if ((ve = value_end(v, end)) && mo && ve - v >= MEMO_MIN) {
 		free(mo->text);
 		mo->len = (size_t)(ve - v);
 		mo->text = lmp_xstrndup(v, mo->len);
@@ -179,9 +216,25 @@ step_over(struct lmp_fields_node *n, int at, const char *v, const char *end)
 	return ve;
 }
 
+/* n bytes to out, whose room project's caller has made: the projection of
+ * an object is never longer than the object's text. */
+static inline void
+put(lmp_buf *out, const char *s, size_t n)
+{
+	lmp_copy_short(out->s + out->len, s, n);
+	out->len += n;
+}
+
+static inline int
+ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* Project the object at s (its '{') by node n into out; *wrote says
  * whether any member was written.  Returns the end of the object, NULL if
- * the text is not a whole object. */
+ * the text is not a whole object.  out has room for the text from s on
+ * (project_room). */
 static const char *
 project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out, int *wrote)
 {
@@ -190,29 +243,32 @@ project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out,
 	*wrote = 0;
 	if (s >= end || *s != '{')
 		return NULL;
-	lmp_buf_putc(out, '{');
-	s = lmp_jscan_ws(s + 1, end);
+	out->s[out->len++] = '{';
+	if (++s < end && ws(*s))
+		s = lmp_jscan_ws(s, end);
 	if (s < end && *s == '}')
 		goto close;
 	for (int at = 0;; at++) {
 		const char *k, *ke, *v, *ve;
 		struct lmp_fields_node *c;
-		if (s >= end || *s != '"' || !(ke = lmp_jscan_string(s, end)))
+		if (s >= end || *s != '"' || !(ke = string_end(s, end)))
 			return NULL;
 		k = s + 1;
-		s = lmp_jscan_ws(ke, end);
+		s = ke < end && ws(*ke) ? lmp_jscan_ws(ke, end) : ke;
 		if (s >= end || *s != ':')
 			return NULL;
-		v = lmp_jscan_ws(s + 1, end);
+		v = ++s < end && ws(*s) ? lmp_jscan_ws(s, end) : s;
+		if (v >= end)
+			return NULL;
 		c = child(n, k, (size_t)(ke - 1 - k));
-		if (c && !c->leaf && v < end && *v == '{') {
+		if (c && !c->leaf && *v == '{') {
 			/* a named object: projected as it is read */
 			size_t mark = out->len;
 			int sub;
 			if (any)
-				lmp_buf_putc(out, ',');
-			lmp_buf_add(out, k - 1, (size_t)(ke - k + 1));
-			lmp_buf_putc(out, ':');
+				out->s[out->len++] = ',';
+			put(out, k - 1, (size_t)(ke - k + 1));
+			out->s[out->len++] = ':';
 			if (!(ve = project(c, v, end, out, &sub)))
 				return NULL;
 			if (sub)
@@ -220,21 +276,22 @@ project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out,
 			else
 				out->len = mark; /* none of its named members: left out */
 		} else {
-			if (!(ve = c ? lmp_jscan_skip(v, end) : step_over(n, at, v, end)) || ve == v)
+			if (!(ve = c ? value_end(v, end) : step_over(n, at, v, end)) || ve == v)
 				return NULL;
 			if (c && c->leaf) {
 				if (any)
-					lmp_buf_putc(out, ',');
-				lmp_buf_add(out, k - 1, (size_t)(ke - k + 1));
-				lmp_buf_putc(out, ':');
-				lmp_buf_add(out, v, (size_t)(ve - v));
+					out->s[out->len++] = ',';
+				put(out, k - 1, (size_t)(ke - k + 1));
+				out->s[out->len++] = ':';
+				put(out, v, (size_t)(ve - v));
 				c->seen = 1;
 				any = 1;
 			} /* else a path through a value that is no object: left out */
 		}
-		s = lmp_jscan_ws(ve, end);
+		s = ve < end && ws(*ve) ? lmp_jscan_ws(ve, end) : ve;
 		if (s < end && *s == ',') {
-			s = lmp_jscan_ws(s + 1, end);
+			if (++s < end && ws(*s))
+				s = lmp_jscan_ws(s, end);
 			continue;
 		}
 		if (s < end && *s == '}')
@@ -242,9 +299,16 @@ project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out,
 		return NULL;
 	}
 close:
-	lmp_buf_putc(out, '}');
+	out->s[out->len++] = '}';
 	*wrote = any;
 	return s + 1;
+}
+
+/* Room in out for the projection of len bytes of text (project). */
+static void
+project_room(lmp_buf *out, size_t len)
+{
+	lmp_buf_grow(out, len + 1);
 }
 
 int
@@ -254,10 +318,13 @@ lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp
 	size_t mark = out->len;
 	int wrote;
 
+	project_room(out, len);
 	if (!(s = project(&f->root, s, end, out, &wrote)) || lmp_jscan_ws(s, end) != end) {
 		out->len = mark;
+		out->s[mark] = '\0';
 		return lmp_fail(e, LMP_EXIT_INPUT, "--fields: a document that is not one JSON object");
 	}
+	out->s[out->len] = '\0';
 	return 0;
 }
 
@@ -334,9 +401,12 @@ lmp_fields_project_node(const lmp_fields_node *n, const char *obj, size_t len, l
 		return 0;
 	}
 	/* the node's memo and seen marks are the run's, kept across documents */
+	project_room(out, len);
 	if (!(s = project((lmp_fields_node *)n, s, end, out, &wrote)) || lmp_jscan_ws(s, end) != end) {
 		out->len = mark;
+		out->s[mark] = '\0';
 		return lmp_fail(e, LMP_EXIT_INPUT, "--fields: an object that is not one JSON object");
 	}
+	out->s[out->len] = '\0';
 	return 0;
 }

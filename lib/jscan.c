@@ -9,7 +9,7 @@
 #define MAX_DEPTH 256
 
 /* What ends a number or a literal (true, false, null). */
-static const unsigned char ends_token[256] = {[','] = 1, [':'] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1,
+const unsigned char lmp_jscan_ends_token[256] = {[','] = 1, [':'] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1,
 	['\r'] = 1, ['\n'] = 1, ['{'] = 1, ['['] = 1, ['"'] = 1};
 
 /* p at '"': just past the closing quote, or NULL.  memchr finds the
@@ -66,7 +66,7 @@ lmp_jscan_value(const char *p, const char *end)
 			return NULL;
 		default: {
 			const char *s = p;
-			while (p < end && !ends_token[(unsigned char)*p])
+			while (p < end && !lmp_jscan_ends_token[(unsigned char)*p])
 				p++;
 			if (p == s)
 				return NULL;
@@ -99,7 +99,7 @@ lmp_jscan_skip(const char *p, const char *end)
 	if (*p != '{' && *p != '[') {
 		if (*p == '"')
 			return lmp_jscan_string(p, end);
-		while (p < end && !ends_token[(unsigned char)*p])
+		while (p < end && !lmp_jscan_ends_token[(unsigned char)*p])
 			p++;
 		return p;
 	}

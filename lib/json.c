@@ -41,7 +41,15 @@ bad_utf8(const unsigned char *s, size_t len)
 		unsigned long cp;
 		uint64_t w;
 
-		/* ASCII, the common case, eight bytes at a time */
+		/* ASCII, the common case, 32 bytes at a time, then 8 */
+		if (i + 32 <= len) {
+			uint64_t x[4];
+			memcpy(x, s + i, 32);
+			if (!((x[0] | x[1] | x[2] | x[3]) & 0x8080808080808080ULL)) {
+				i += 32;
+				continue;
+			}
+		}
 		if (i + 8 <= len && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL))) {
 			i += 8;
 			continue;

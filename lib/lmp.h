@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -1377,6 +1379,30 @@ lmp_db *lmp_db_layers(const char *explicit, int full, lmp_err *e);
 const char *lmp_data_home(void); /* $XDG_DATA_HOME/lmp or ~/.local/share/lmp; NULL: neither */
 const char *lmp_user_db(void);   /* its module_db.json, or NULL */
 const char *lmp_db_write_path(const char *explicit); /* explicit, else lmp_user_db() */
+/* The database read ahead of a tool's input, while the tools before it in
+ * a pipe still work; taken once the input has ended, it is the one read
+ * then where its files have not changed since (lmp-ensure, before in the
+ * pipe, writes the user's file before its output), else read again then.
+ * A database that fails ahead is read again after, and the error said
+ * then, as without the read ahead. */
+struct lmp_db_file {
+	int there;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+};
+typedef struct lmp_db_stamp {
+	struct lmp_db_file f[2];
+} lmp_db_stamp;
+typedef struct lmp_db_ahead {
+	const char *explicit;
+	lmp_db_stamp stamp;
+	lmp_db *db;
+} lmp_db_ahead;
+void lmp_db_ahead_open(lmp_db_ahead *a, const char *explicit); /* lmp_db_layers(explicit, 0), quietly */
+lmp_db *lmp_db_ahead_take(lmp_db_ahead *a, lmp_err *e);       /* the database, or NULL (e says why) */
+void lmp_db_ahead_free(lmp_db_ahead *a);                       /* one not taken */
 int lmp_user_db_create(lmp_err *e); /* an empty user database where there is none */
 int lmp_mkdirs(const char *dir, lmp_err *e); /* mkdir -p */
 
@@ -1720,6 +1746,8 @@ lmp_jscan_ws(const char *p, const char *end)
 	return p;
 }
 const char *lmp_jscan_string(const char *p, const char *end);
+/* The bytes that end a number or a literal (true, false, null). */
+extern const unsigned char lmp_jscan_ends_token[256];
 const char *lmp_jscan_value(const char *p, const char *end);
 /* Past one value of text known to be JSON (lmp's own): only the nesting is
  * followed, each byte one table look-up. */

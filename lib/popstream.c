@@ -42,16 +42,21 @@ lmp_populate_stream(const char *file, const char *dbpath, const lmp_fixed *fixed
 {
 	lmp_buf in = {0};
 	lmp_json_stream st;
+	lmp_db_ahead ahead;
 	lmp_db *db = NULL;
 	int rc = -1;
 
+	/* the database read while lmp-ensure works, taken (or read again)
+	 * once it has finished adding to it and the input has ended */
+	lmp_db_ahead_open(&ahead, dbpath);
 	if (lmp_read_input(file, flags & LMP_POP_EMPTY_FAILS, &in, e))
 		goto out;
-	if (!(db = lmp_db_layers(dbpath, 0, e)))
+	if (!(db = lmp_db_ahead_take(&ahead, e)))
 		goto out;
 	lmp_json_stream_init(&st, in.s, in.len, file ? file : "<stdin>");
 	rc = populate_all(&st, db, fixed, flags, out, warn, e);
 out:
+	lmp_db_ahead_free(&ahead);
 	lmp_db_free(db);
 	lmp_buf_free(&in);
 	return rc;

@@ -162,3 +162,49 @@ load helper
 	assert_success
 	[ -z "$stderr" ]
 }
+
+@test "the database read ahead of the input is read again where it changed meanwhile (lmp-populate, lmp-eval)" {
+	# lmp-populate and lmp-eval read the database while the tools before
+	# them in a pipe work, and keep it only where its file is as it was
+	# once the input has ended (lmp-ensure writes the database before its
+	# output).  Here the file lacks Linear when they start and is replaced
+	# by one that has it before their input arrives: both must read the
+	# new one (the old one would fail: Linear is not in the module database).
+	local d="$BATS_TEST_TMPDIR"
+	jq 'del(.entries["torch.nn.modules.linear.Linear"])' "$ROOT/module_db.json" > "$d/db.json"
+	lmp-inspect meta-llama/Llama-3.2-1B > "$d/arch.json"
+	lmp-populate < "$d/arch.json" > "$d/pop.json"
+	{ sleep 1; cat "$d/arch.json"; } | lmp-populate --db "$d/db.json" > "$d/out1" 2> "$d/err1" &
+	local p1=$!
+	{ sleep 1; cat "$d/pop.json"; } | lmp-eval --db "$d/db.json" --totals > "$d/out2" 2> "$d/err2" &
+	local p2=$!
+	sleep 0.4
+	cp "$ROOT/module_db.json" "$d/db.json.new"
+	mv "$d/db.json.new" "$d/db.json"
+	wait $p1 || fail "lmp-populate: $(cat "$d/err1")"
+	wait $p2 || fail "lmp-eval: $(cat "$d/err2")"
+	[ "$(jq -r .lmp "$d/out1")" = populated ]
+	# Llama-3.2-1B's parameters: embeddings 128,256 x 2,048 = 262,668,288
+	# (tied to the head); a layer's attention 2 x 2,048 x 2,048 + 2 x 2,048 x 512
+	# = 10,485,760, MLP 3 x 2,048 x 8,192 = 50,331,648, two norms 4,096:
+	# 60,821,504 x 16 layers = 973,144,064; the final norm 2,048; together
+	# 1,235,814,400
+	[ "$(jq .totals.param_count "$d/out2")" = 1235814400 ]
+	# and changed in place (the same file, new contents): read again too
+	jq 'del(.entries["torch.nn.modules.linear.Linear"])' "$ROOT/module_db.json" > "$d/db.json"
+	{ sleep 1; cat "$d/arch.json"; } | lmp-populate --db "$d/db.json" > "$d/out3" 2> "$d/err3" &
+	p1=$!
+	sleep 0.4
+	cat "$ROOT/module_db.json" > "$d/db.json"
+	wait $p1 || fail "lmp-populate: $(cat "$d/err3")"
+	[ "$(jq -r .lmp "$d/out3")" = populated ]
+	# and the other way: a database that loses the class meanwhile fails
+	cp "$ROOT/module_db.json" "$d/db.json"
+	{ sleep 1; cat "$d/arch.json"; } | lmp-populate --db "$d/db.json" > "$d/out4" 2> "$d/err4" &
+	p1=$!
+	sleep 0.4
+	jq 'del(.entries["torch.nn.modules.linear.Linear"])' "$ROOT/module_db.json" > "$d/db.json.new"
+	mv "$d/db.json.new" "$d/db.json"
+	! wait $p1
+	grep -q "class torch.nn.modules.linear.Linear is not in the module database" "$d/err4"
+}
