@@ -56,7 +56,7 @@ lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e)
 	 * a pipe's in growing pieces. */
 	if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX / 2)
 		lmp_buf_grow(b, (size_t)st.st_size + 1); /* + 1: the read that finds the end */
-	do {
+	for (;;) {
 		size_t room;
 		if (b->cap - b->len < 4096 + 1)
 			lmp_buf_grow(b, b->len < 65536 ? 65536 : b->len);
@@ -65,7 +65,7 @@ lmp_read_stream(FILE *f, lmp_buf *b, lmp_err *e)
 		b->len += n;
 		if (n < room) /* the end, or an error */
 			break;
-	} while (n);
+	}
 	if (ferror(f))
 		return lmp_fail(e, LMP_EXIT_SYSTEM, "read error: %s", strerror(errno));
 	lmp_buf_grow(b, 0);

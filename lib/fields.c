@@ -185,9 +185,7 @@ value_end(const char *v, const char *end)
 		return string_end(v, end);
 	if (*v == '{' || *v == '[')
 		return lmp_jscan_skip(v, end);
-	while (v < end && !lmp_jscan_ends_token[(unsigned char)*v])
-		v++;
-	return v;
+	return lmp_jscan_token(v, end);
 }
 
 /* What may follow a whole value (and a NUL, as strchr's set has). */
@@ -225,16 +223,11 @@ put(lmp_buf *out, const char *s, size_t n)
 	out->len += n;
 }
 
-static inline int
-ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* Project the object at s (its '{') by node n into out; *wrote says
  * whether any member was written.  Returns the end of the object, NULL if
  * the text is not a whole object.  out has room for the text from s on
- * (project_room). */
+ * (its caller grows it by the text's length: a projection is never
+ * longer than the object's text). */
 static const char *
 project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out, int *wrote)
 {
@@ -244,8 +237,7 @@ project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out,
 	if (s >= end || *s != '{')
 		return NULL;
 	out->s[out->len++] = '{';
-	if (++s < end && ws(*s))
-		s = lmp_jscan_ws(s, end);
+	s = lmp_jscan_ws(s + 1, end);
 	if (s < end && *s == '}')
 		goto close;
 	for (int at = 0;; at++) {
@@ -254,10 +246,10 @@ project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out,
 		if (s >= end || *s != '"' || !(ke = string_end(s, end)))
 			return NULL;
 		k = s + 1;
-		s = ke < end && ws(*ke) ? lmp_jscan_ws(ke, end) : ke;
+		s = lmp_jscan_ws(ke, end);
 		if (s >= end || *s != ':')
 			return NULL;
-		v = ++s < end && ws(*s) ? lmp_jscan_ws(s, end) : s;
+		v = lmp_jscan_ws(s + 1, end);
 		if (v >= end)
 			return NULL;
 		c = child(n, k, (size_t)(ke - 1 - k));
@@ -288,10 +280,9 @@ project(struct lmp_fields_node *n, const char *s, const char *end, lmp_buf *out,
 				any = 1;
 			} /* else a path through a value that is no object: left out */
 		}
-		s = ve < end && ws(*ve) ? lmp_jscan_ws(ve, end) : ve;
+		s = lmp_jscan_ws(ve, end);
 		if (s < end && *s == ',') {
-			if (++s < end && ws(*s))
-				s = lmp_jscan_ws(s, end);
+			s = lmp_jscan_ws(s + 1, end);
 			continue;
 		}
 		if (s < end && *s == '}')
@@ -304,13 +295,6 @@ close:
 	return s + 1;
 }
 
-/* Room in out for the projection of len bytes of text (project). */
-static void
-project_room(lmp_buf *out, size_t len)
-{
-	lmp_buf_grow(out, len + 1);
-}
-
 int
 lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp_err *e)
 {
@@ -318,7 +302,7 @@ lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp
 	size_t mark = out->len;
 	int wrote;
 
-	project_room(out, len);
+	lmp_buf_grow(out, len + 1); /* project writes unchecked */
 	if (!(s = project(&f->root, s, end, out, &wrote)) || lmp_jscan_ws(s, end) != end) {
 		out->len = mark;
 		out->s[mark] = '\0';
@@ -401,7 +385,7 @@ lmp_fields_project_node(const lmp_fields_node *n, const char *obj, size_t len, l
 		return 0;
 	}
 	/* the node's memo and seen marks are the run's, kept across documents */
-	project_room(out, len);
+	lmp_buf_grow(out, len + 1); /* project writes unchecked */
 	if (!(s = project((lmp_fields_node *)n, s, end, out, &wrote)) || lmp_jscan_ws(s, end) != end) {
 		out->len = mark;
 		out->s[mark] = '\0';

@@ -8,7 +8,7 @@
 
 #define MAX_DEPTH 256
 
-/* What ends a number or a literal (true, false, null). */
+/* What ends a number or a literal (lmp_jscan_token). */
 const unsigned char lmp_jscan_ends_token[256] = {[','] = 1, [':'] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1,
 	['\r'] = 1, ['\n'] = 1, ['{'] = 1, ['['] = 1, ['"'] = 1};
 
@@ -66,9 +66,7 @@ lmp_jscan_value(const char *p, const char *end)
 			return NULL;
 		default: {
 			const char *s = p;
-			while (p < end && !lmp_jscan_ends_token[(unsigned char)*p])
-				p++;
-			if (p == s)
+			if ((p = lmp_jscan_token(p, end)) == s)
 				return NULL;
 		}
 		}
@@ -99,9 +97,7 @@ lmp_jscan_skip(const char *p, const char *end)
 	if (*p != '{' && *p != '[') {
 		if (*p == '"')
 			return lmp_jscan_string(p, end);
-		while (p < end && !lmp_jscan_ends_token[(unsigned char)*p])
-			p++;
-		return p;
+		return lmp_jscan_token(p, end);
 	}
 	for (;;) {
 		while (p < end && !in_container[(unsigned char)*p])

@@ -1746,8 +1746,16 @@ lmp_jscan_ws(const char *p, const char *end)
 	return p;
 }
 const char *lmp_jscan_string(const char *p, const char *end);
-/* The bytes that end a number or a literal (true, false, null). */
+/* Past a number or a literal (true, false, null) at p: up to the byte
+ * that ends it (inline: most values --fields steps over are numbers). */
 extern const unsigned char lmp_jscan_ends_token[256];
+static inline const char *
+lmp_jscan_token(const char *p, const char *end)
+{
+	while (p < end && !lmp_jscan_ends_token[(unsigned char)*p])
+		p++;
+	return p;
+}
 const char *lmp_jscan_value(const char *p, const char *end);
 /* Past one value of text known to be JSON (lmp's own): only the nesting is
  * followed, each byte one table look-up. */
