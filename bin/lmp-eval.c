@@ -215,6 +215,8 @@ struct out {
 	int fields_pretty;
 	long long ndocs;
 	lmp_buf whole;             /* --fields: the document before it is pruned */
+	lmp_buf head;              /* --fields: the last head asked about (head_cut), */
+	int head_named;            /* and whether the paths name any of it */
 	int lay_key[MAX_LAYOUTS][5];
 	lmp_model *lay[MAX_LAYOUTS];
 };
@@ -320,6 +322,28 @@ direct_point(void *ctx, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err 
 	return lmp_roofline_point(w->direct, pt, b, start, e);
 }
 
+/* --fields: where the text to prune may start, the document being
+ * doc (len bytes) of model m.  Its head (lmp, version, model, the same
+ * in every document of a model) is pruned away whole where the paths
+ * name none of its members: then the text from "runtime" on, after a
+ * '{', prunes to the same bytes and is all that need be scanned. */
+static size_t
+head_cut(struct out *w, const lmp_model *m, const char *doc, size_t len)
+{
+	size_t at = lmp_doc_runtime_at(m, doc, len);
+
+	if (!at || doc[at - 1] != ',')
+		return 0;
+	if (w->head.len != at || memcmp(w->head.s, doc, at)) {
+		w->head.len = 0;
+		lmp_buf_add(&w->head, doc, at);
+		w->head.s[at - 1] = '}'; /* the head as an object of its own */
+		w->head_named = lmp_fields_names_any(w->fields, w->head.s, at);
+		w->head.s[at - 1] = ',';
+	}
+	return w->head_named ? 0 : at;
+}
+
 static int
 point(struct point *pt, void *ctx, lmp_err *e)
 {
@@ -346,8 +370,11 @@ point(struct point *pt, void *ctx, lmp_err *e)
 		return -1;
 	}
 	if (w->fields) {
+		size_t cut = head_cut(w, m, w->b.s + start, w->b.len - start);
 		w->whole.len = 0;
-		lmp_buf_add(&w->whole, w->b.s + start, w->b.len - start);
+		if (cut)
+			lmp_buf_putc(&w->whole, '{');
+		lmp_buf_add(&w->whole, w->b.s + start + cut, w->b.len - start - cut);
 		w->b.len = start;
 		if (lmp_fields_write(w->fields, w->fields_pretty, w->whole.s, w->whole.len, &w->b, e)) {
 			w->b.len = start;
@@ -585,6 +612,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "lmp-eval: warning: --fields: no document had a member %s\n", lmp_fields_unseen(w.fields));
 	lmp_fields_free(w.fields);
 	lmp_buf_free(&w.whole);
+	lmp_buf_free(&w.head);
 	lmp_buf_free(&w.b);
 	lmp_buf_free(&w.said);
 	lmp_db_free(db);

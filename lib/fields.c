@@ -32,6 +32,7 @@ struct memo {
 };
 
 struct lmp_fields_node {
+	uint64_t lens; /* bit n: a kid's key is n bytes long (n < 64) */
 	char *key;
 	size_t keylen;
 	int leaf, seen;
@@ -45,11 +46,20 @@ struct lmp_fields {
 	struct lmp_fields_node root;
 };
 
-/* The first byte is compared before the call: most keys a node is asked
- * about are not its own (a key is never empty, key_ok). */
+/* Most keys a node is asked about are not its own: a length none of its
+ * kids' keys has is told at once (the first byte is compared before the
+ * call: a key is never empty, key_ok). */
+static inline int
+maybe_kid(const struct lmp_fields_node *n, size_t len)
+{
+	return len >= 64 || n->lens >> len & 1;
+}
+
 static inline struct lmp_fields_node *
 child(struct lmp_fields_node *n, const char *key, size_t len)
 {
+	if (!maybe_kid(n, len))
+		return NULL;
 	for (int i = 0; i < n->nkids; i++)
 		if (n->kids[i].keylen == len && n->kids[i].key[0] == key[0] && !memcmp(n->kids[i].key, key, len))
 			return &n->kids[i];
@@ -66,6 +76,8 @@ add_child(struct lmp_fields_node *n, const char *key, size_t len)
 	memset(c, 0, sizeof *c);
 	c->key = lmp_xstrndup(key, len);
 	c->keylen = len;
+	if (len < 64)
+		n->lens |= (uint64_t)1 << len;
 	return c;
 }
 
@@ -122,6 +134,7 @@ add_path(lmp_fields *f, const char *p, size_t n, lmp_err *e)
 	free(at->kids);
 	at->kids = NULL;
 	at->nkids = 0;
+	at->lens = 0;
 	at->leaf = 1;
 	free(at->path);
 	at->path = lmp_xstrndup(end - n, n);
@@ -312,6 +325,17 @@ lmp_fields_project(lmp_fields *f, const char *doc, size_t len, lmp_buf *out, lmp
 	return 0;
 }
 
+int
+lmp_fields_names_any(lmp_fields *f, const char *obj, size_t len)
+{
+	lmp_buf out = {0};
+	lmp_err ignore;
+	int any = lmp_fields_project(f, obj, len, &out, &ignore) || out.len > 2;
+
+	lmp_buf_free(&out);
+	return any;
+}
+
 static const char *
 unseen(const struct lmp_fields_node *n)
 {
@@ -361,8 +385,8 @@ lmp_fields_top(const lmp_fields *f)
 	return f ? &f->root : NULL;
 }
 
-int
-lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_fields_node **sub)
+static __attribute__((noinline)) int
+sub_named(const lmp_fields_node *n, const char *key, size_t len, const lmp_fields_node **sub)
 {
 	const lmp_fields_node *c = NULL;
 
@@ -371,6 +395,16 @@ lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_
 	if (sub)
 		*sub = c && !c->leaf ? c : NULL;
 	return 1;
+}
+
+/* Most members a writer asks about are not named: told here without
+ * the registers the search needs saved. */
+int
+lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const lmp_fields_node **sub)
+{
+	if (n && !maybe_kid(n, len))
+		return 0;
+	return sub_named(n, key, len, sub);
 }
 
 int

@@ -1782,5 +1782,12 @@ int lmp_fields_sub(const lmp_fields_node *n, const char *key, size_t len, const 
  * lmp_fields_project prunes a document (and marking what it met, for
  * lmp_fields_unseen). */
 int lmp_fields_project_node(const lmp_fields_node *n, const char *obj, size_t len, lmp_buf *out, lmp_err *e);
+/* Whether the paths name any member of the object obj (len bytes),
+ * marking what they meet as lmp_fields_project does. */
+int lmp_fields_names_any(lmp_fields *f, const char *obj, size_t len);
+/* Where the "runtime" member starts in a document lmp-eval wrote for m
+ * (an eval document, or the roofline document of the fused sweep): past
+ * m's head (lmp, version, model, ...); 0 where doc does not start so. */
+size_t lmp_doc_runtime_at(const lmp_model *m, const char *doc, size_t len);
 
 #endif

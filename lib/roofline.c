@@ -916,6 +916,21 @@ direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
 /* An eval document's start, and the roofline document's in its place. */
 static const char eval_head[] = "{\"lmp\":\"eval\"", roof_head[] = "{\"lmp\":\"roofline\"";
 
+size_t
+lmp_doc_runtime_at(const lmp_model *m, const char *doc, size_t len)
+{
+	const size_t rt = sizeof "\"runtime\":" - 1, eh = sizeof eval_head - 1, rh = sizeof roof_head - 1;
+
+	if (!m->head || m->headlen < eh + rt || len < m->headlen - eh + rh ||
+	    memcmp(m->head + m->headlen - rt, "\"runtime\":", rt))
+		return 0;
+	if (!memcmp(doc, m->head, m->headlen))
+		return m->headlen - rt;
+	if (!memcmp(doc, roof_head, rh) && !memcmp(doc + rh, m->head + eh, m->headlen - eh))
+		return rh + m->headlen - eh - rt;
+	return 0;
+}
+
 /* The end of a direct document, after its totals (and a layout's
  * "parallel"): the roofline object, the fit and the closing brace, into
  * d->out. */

@@ -76,6 +76,22 @@ load helper
 	assert_output '{}'
 }
 
+@test "lmp-eval --fields: the head (lmp, version, model) kept where a path names it, left out where none does" {
+	local a="--totals --hardware nvidia-h100-sxm --batch-size 3 --seq-len 100,200"
+	lmp-eval $a "$LLAMA2" > "$BATS_TEST_TMPDIR/whole"
+	# a member of the model object and one of the totals, as jq reads them
+	run lmp-eval $a --fields model.id,totals.time_s "$LLAMA2"
+	assert_success
+	assert_output "$(jq -c '{model: {id: .model.id}, totals: {time_s: .totals.time_s}}' "$BATS_TEST_TMPDIR/whole")"
+	run lmp-eval $a --fields version,runtime.seq_len "$LLAMA2"
+	assert_output "$(jq -c '{version, runtime: {seq_len: .runtime.seq_len}}' "$BATS_TEST_TMPDIR/whole")"
+	# a path into the model that names nothing there: the rest, and a warning
+	run_split lmp-eval $a --fields model.nothing,runtime.seq_len "$LLAMA2"
+	assert_success
+	assert_output "$(printf '%s\n' '{"runtime":{"seq_len":100}}' '{"runtime":{"seq_len":200}}')"
+	[[ "$stderr" == *"lmp-eval: warning: --fields: no document had a member model.nothing"* ]]
+}
+
 @test "lmp-eval --fields --pretty: the pruned document printed as --pretty prints" {
 	run lmp-eval --totals --batch-size 2 --seq-len 8 --fields runtime.batch_size,runtime.tokens --pretty "$LLAMA2"
 	assert_success
