@@ -83,6 +83,31 @@ list_hardware(void)
 	return lmp_close_stdout();
 }
 
+/* The document that starts text (len bytes) timed on the direct path:
+ * its length, or 0 where it is not one the path takes (or the path
+ * refuses it: lmp_roofline then says why). */
+static size_t
+direct(lmp_evaltext *xt, lmp_roofdirect *d, const char *text, size_t len)
+{
+	lmp_evalpt pt;
+	lmp_err ignore = {0};
+	size_t used = lmp_evaltext_point(xt, text, len, &pt);
+
+	return used && !lmp_roofline_point(d, &pt, lmp_evaltext_doc(xt), 0, &ignore) ? used : 0;
+}
+
+/* Its roofline document to out, pruned where fields are given. */
+static int
+direct_out(lmp_evaltext *xt, lmp_fields *fields, lmp_buf *out, lmp_err *e)
+{
+	lmp_buf *b = lmp_evaltext_doc(xt);
+
+	if (fields)
+		return lmp_fields_write(fields, 0, b->s, b->len, out, e);
+	lmp_buf_add(out, b->s, b->len);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -91,7 +116,11 @@ main(int argc, char **argv)
 	lmp_buf out = {0}, whole = {0};
 	lmp_json_reader rd;
 	lmp_fields *fields = NULL;
+	lmp_roofdirect *direct_d = NULL;
+	lmp_evaltext *xt = NULL;
 	cJSON *doc;
+	const char *text;
+	size_t len;
 	int n = 0, rc = 0;
 
 	lmp_start("lmp-roofline");
@@ -104,27 +133,51 @@ main(int argc, char **argv)
 		lmp_die(&e);
 	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
+	/* A one-step --totals document as lmp-eval writes it is timed from
+	 * its text, as lmp-eval --hardware times its points (evaltext.c):
+	 * the same document, without a tree built and printed.
+	 * LMP_ROOFLINE_NODIRECT reads every document as a tree: the check
+	 * that both write the same bytes. */
+	if (!o.pretty && !getenv("LMP_ROOFLINE_NODIRECT")) {
+		direct_d = lmp_roofdirect_new(&o.ra.r);
+		xt = lmp_evaltext_new();
+	}
 	/* A stream filter: a document is read, annotated and written before the
-	 * next is read, so memory stays flat over a sweep of millions of points. */
-	while (!rc && (doc = lmp_json_read(&rd, &e))) {
-		n++;
-		if (!(rc = lmp_roofline(doc, &o.ra.r, &e))) {
-			if (fields) {
-				/* compact, pruned, then printed as asked */
-				whole.len = 0;
-				lmp_json_print_buf(doc, 0, &whole);
-				rc = lmp_fields_write(fields, o.pretty, whole.s, whole.len, &out, &e);
-			} else {
-				lmp_json_print_buf(doc, o.pretty, &out);
-				lmp_buf_putc(&out, '\n');
+	 * next is read, so memory stays flat over a sweep of millions of points.
+	 * One the direct path takes is taken from what is read ahead (its end
+	 * found as it is read), or else from its text once its end is found. */
+	while (!rc) {
+		size_t used;
+		if (xt && lmp_json_read_ahead(&rd, &text, &len, &e) && (used = direct(xt, direct_d, text, len))) {
+			n++;
+			lmp_json_read_skip(&rd, used);
+			rc = direct_out(xt, fields, &out, &e);
+		} else if (lmp_json_read_text(&rd, &text, &len, &e) <= 0) {
+			break;
+		} else if (n++, xt && direct(xt, direct_d, text, len) == len) {
+			lmp_json_read_skip(&rd, len);
+			rc = direct_out(xt, fields, &out, &e);
+		} else if (!(doc = lmp_json_read_parse(&rd, len, &e))) {
+			rc = -1;
+		} else {
+			if (!(rc = lmp_roofline(doc, &o.ra.r, &e))) {
+				if (fields) {
+					/* compact, pruned, then printed as asked */
+					whole.len = 0;
+					lmp_json_print_buf(doc, 0, &whole);
+					rc = lmp_fields_write(fields, o.pretty, whole.s, whole.len, &out, &e);
+				} else {
+					lmp_json_print_buf(doc, o.pretty, &out);
+					lmp_buf_putc(&out, '\n');
+				}
 			}
-			if (out.len > 65536) {
-				if (fwrite(out.s, 1, out.len, stdout) != out.len)
-					rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
-				out.len = 0;
-			}
+			cJSON_Delete(doc);
 		}
-		cJSON_Delete(doc);
+		if (!rc && out.len > 65536) {
+			if (fwrite(out.s, 1, out.len, stdout) != out.len)
+				rc = lmp_fail(&e, LMP_EXIT_SYSTEM, "write error on stdout");
+			out.len = 0;
+		}
 	}
 	if (!rc && e.status)
 		rc = -1;
@@ -141,6 +194,8 @@ main(int argc, char **argv)
 	lmp_buf_free(&out);
 	lmp_buf_free(&whole);
 	lmp_fields_free(fields);
+	lmp_roofdirect_free(direct_d);
+	lmp_evaltext_free(xt);
 	lmp_roofargs_free(&o.ra);
 	if (rc)
 		lmp_die(&e);

@@ -87,21 +87,41 @@ fill(lmp_json_reader *r, lmp_err *e)
 	return 1;
 }
 
+/* The bytes find_end stops at: in a string its end or an escape, out of
+ * one a string's start or a bracket (a stream's documents are mostly
+ * digits, letters and punctuation it passes over a table lookup each). */
+static unsigned char stop_in[256], stop_out[256];
+
+static void
+stops_init(void)
+{
+	stop_in['"'] = stop_in['\\'] = 1;
+	stop_out['"'] = stop_out['{'] = stop_out['['] = stop_out['}'] = stop_out[']'] = 1;
+}
+
 /* Where the started document ends, or 0 when the input so far ends first. */
 static size_t
 find_end(lmp_json_reader *r)
 {
-	const char *s = r->b.s;
-	size_t i;
+	const unsigned char *s = (const unsigned char *)r->b.s;
+	size_t i, n = r->b.len;
 
-	for (i = r->scan; i < r->b.len; i++) {
-		char c = s[i];
+	if (!stop_in['"'])
+		stops_init();
+	for (i = r->scan; i < n; i++) {
+		unsigned char c;
 		if (r->in_str) {
-			if (r->esc)
+			if (r->esc) {
 				r->esc = 0;
-			else if (c == '\\')
+				continue;
+			}
+			while (i < n && !stop_in[s[i]])
+				i++;
+			if (i == n)
+				break;
+			if (s[i] == '\\')
 				r->esc = 1;
-			else if (c == '"') {
+			else {
 				r->in_str = 0;
 				if (r->started == 1 + STRING)
 					return i + 1;
@@ -109,27 +129,31 @@ find_end(lmp_json_reader *r)
 			continue;
 		}
 		if (r->started == 1 + BARE) { /* ends where lmp_json_next would let a document end */
-			if (is_ws(c) || c == '{' || c == '[')
+			c = s[i];
+			if (is_ws((char)c) || c == '{' || c == '[')
 				return i;
 			continue;
 		}
+		while (i < n && !stop_out[s[i]])
+			i++;
+		if (i == n)
+			break;
+		c = s[i];
 		if (c == '"')
 			r->in_str = 1;
 		else if (c == '{' || c == '[')
 			r->depth++;
-		else if ((c == '}' || c == ']') && --r->depth == 0)
+		else if (--r->depth == 0)
 			return i + 1;
 	}
 	r->scan = i;
 	return 0;
 }
 
-cJSON *
-lmp_json_read(lmp_json_reader *r, lmp_err *e)
+int
+lmp_json_read_text(lmp_json_reader *r, const char **text, size_t *len, lmp_err *e)
 {
-	lmp_json_stream st;
 	size_t end;
-	cJSON *doc;
 	int rc;
 
 	e->status = 0;
@@ -141,7 +165,7 @@ lmp_json_read(lmp_json_reader *r, lmp_err *e)
 				if (r->eof || (rc = fill(r, e)) == 0)
 					break;
 				if (rc < 0)
-					return NULL;
+					return -1;
 				continue;
 			}
 			char c = r->b.s[r->pos];
@@ -162,32 +186,79 @@ lmp_json_read(lmp_json_reader *r, lmp_err *e)
 			goto found;
 		}
 		if (rc < 0)
-			return NULL;
+			return -1;
 	}
 	if (e->status)
-		return NULL;
+		return -1;
 	/* Said upstream already: fail without a word of our own (tool.c). */
-	if (!r->any && r->empty_fails)
+	if (!r->any && r->empty_fails) {
 		lmp_fail(e, LMP_EXIT_INPUT, "%s", "");
-	return NULL;
+		return -1;
+	}
+	return 0;
 found:
-	lmp_json_stream_init(&st, r->b.s + r->pos, end - r->pos, r->name);
+	*text = r->b.s + r->pos;
+	*len = end - r->pos;
+	return 1;
+}
+
+int
+lmp_json_read_ahead(lmp_json_reader *r, const char **text, size_t *len, lmp_err *e)
+{
+	if (r->started)
+		return 0;
+	for (;;) {
+		while (r->pos < r->b.len && is_ws(r->b.s[r->pos]))
+			advance(r, r->b.s[r->pos++]);
+		if (r->pos < r->b.len)
+			break;
+		if (r->eof || fill(r, e) <= 0)
+			return 0;
+	}
+	*text = r->b.s + r->pos;
+	*len = r->b.len - r->pos;
+	return 1;
+}
+
+void
+lmp_json_read_skip(lmp_json_reader *r, size_t len)
+{
+	/* lines and column at the end of the document, newlines found by memchr */
+	const char *p = r->b.s + r->pos, *stop = p + len, *nl;
+
+	while ((nl = memchr(p, '\n', (size_t)(stop - p)))) {
+		r->lines++;
+		r->col = 0;
+		p = nl + 1;
+	}
+	r->col += (int)(stop - p);
+	r->pos += len;
+	r->started = 0;
+}
+
+cJSON *
+lmp_json_read_parse(lmp_json_reader *r, size_t len, lmp_err *e)
+{
+	lmp_json_stream st;
+	cJSON *doc;
+
+	lmp_json_stream_init(&st, r->b.s + r->pos, len, r->name);
 	st.line0 = r->lines;
 	st.col0 = r->col;
 	doc = lmp_json_next(&st, e);
 	if (!doc && !e->status)
 		lmp_fail(e, LMP_EXIT_INPUT, "%s: malformed JSON", r->name);
-	/* lines and column at the end of the document, newlines found by memchr */
-	{
-		const char *p = r->b.s + r->pos, *stop = r->b.s + end, *nl;
-		while ((nl = memchr(p, '\n', (size_t)(stop - p)))) {
-			r->lines++;
-			r->col = 0;
-			p = nl + 1;
-		}
-		r->col += (int)(stop - p);
-	}
-	r->pos = end;
-	r->started = 0;
+	lmp_json_read_skip(r, len);
 	return doc;
+}
+
+cJSON *
+lmp_json_read(lmp_json_reader *r, lmp_err *e)
+{
+	const char *text;
+	size_t len;
+
+	if (lmp_json_read_text(r, &text, &len, e) <= 0)
+		return NULL;
+	return lmp_json_read_parse(r, len, e);
 }

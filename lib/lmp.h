@@ -331,6 +331,17 @@ void lmp_json_reader_init(lmp_json_reader *r, FILE *f, const char *name);
 int lmp_json_reader_open(lmp_json_reader *r, const char *path, int empty_fails, lmp_err *e);
 /* The next document; NULL at the end (e->status 0) or on an error. */
 cJSON *lmp_json_read(lmp_json_reader *r, lmp_err *e);
+/* The same in two steps, for a reader that may take a document's text
+ * without parsing it: lmp_json_read_text finds the next document's text
+ * (1: at *text, *len bytes, left unread; 0: the end; -1: an error), then
+ * lmp_json_read_parse parses it or lmp_json_read_skip passes over it. */
+int lmp_json_read_text(lmp_json_reader *r, const char **text, size_t *len, lmp_err *e);
+/* What is read ahead from the next document on (its end not yet looked
+ * for): 1 (at *text, *len bytes), 0 where nothing is; a reader that
+ * takes a document from it passes over it with lmp_json_read_skip. */
+int lmp_json_read_ahead(lmp_json_reader *r, const char **text, size_t *len, lmp_err *e);
+cJSON *lmp_json_read_parse(lmp_json_reader *r, size_t len, lmp_err *e);
+void lmp_json_read_skip(lmp_json_reader *r, size_t len);
 void lmp_json_reader_free(lmp_json_reader *r);
 /* Exactly one document in buf (only whitespace around it). */
 cJSON *lmp_json_parse_one(const char *buf, size_t len, const char *name, lmp_err *e);
@@ -903,6 +914,8 @@ struct lmp_tpiece {
  * profile-run members and the runtime's engine members as written. */
 typedef struct lmp_evalpt {
 	const lmp_model *m;
+	const char *head;          /* the model's head (lmp_model's head): the document's start */
+	size_t headlen;
 	const lmp_runtime *rt;
 	const struct lmp_tkernel *k;
 	int nk;
@@ -945,11 +958,25 @@ typedef struct lmp_roofdirect lmp_roofdirect;
 lmp_roofdirect *lmp_roofdirect_new(const struct lmp_roof_opts *o);
 void lmp_roofdirect_free(lmp_roofdirect *d);
 int lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e);
+
 /* A --fields run (f, or NULL: every member): what it does not name of
  * the members lmp_roofline adds is neither written nor formatted, and the
  * fit and the roofline object are not computed where it names neither
  * (fields.c's lmp_fields). */
 void lmp_roofdirect_fields(lmp_roofdirect *d, const lmp_fields *f);
+
+/* evaltext.c: a one-step --totals eval document of one device, compact
+ * as lmp-eval writes it, read from its text as such a point (lmp-roofline
+ * times it with lmp_roofline_point): the length of the document that
+ * starts the text (len bytes; more may follow) and *pt (valid until the
+ * next call), or 0 where the text does not start with one of that strict
+ * shape, and lmp_roofline must read it. */
+typedef struct lmp_evaltext lmp_evaltext;
+lmp_evaltext *lmp_evaltext_new(void);
+void lmp_evaltext_free(lmp_evaltext *x);
+size_t lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt);
+/* The document lmp_evaltext_point made of the text, for lmp_roofline_point. */
+lmp_buf *lmp_evaltext_doc(lmp_evaltext *x);
 
 /* parallel.c: a model sharded over a parallel layout (lmp-eval(1)
  * PARALLELISM).  Each module_db.json entry declares how its parameters

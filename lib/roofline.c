@@ -759,7 +759,7 @@ struct lmp_roofdirect {
 	char *grown;          /* the growth and profile members last parsed, */
 	size_t glen, plen;    /* their lengths */
 	cJSON *gtot;          /* those members as an object */
-	const lmp_model *m;   /* the model whose position limit is kept */
+	lmp_buf head;         /* the model head whose position limit is kept */
 	double limit;
 	lmp_buf out;
 	struct fitpre pre;    /* the fit's reading of those settings and growth members, */
@@ -813,6 +813,7 @@ lmp_roofdirect_free(lmp_roofdirect *d)
 	lmp_buf_free(&d->phb[1]);
 	lmp_buf_free(&d->whole);
 	lmp_buf_free(&d->rowann);
+	lmp_buf_free(&d->head);
 	free(d->ann_at);
 	free(d);
 }
@@ -891,16 +892,17 @@ direct_growth(lmp_roofdirect *d, const char *growth, const char *profile, lmp_er
 	return 0;
 }
 
-/* The model's position limit, read once from its document's head. */
+/* The model's position limit, read from its document's head where the
+ * head is new. */
 static int
-direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
+direct_model(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_err *e)
 {
 	lmp_buf t = {0};
 	cJSON *h;
 
-	if (d->m == m)
+	if (d->head.s && d->head.len == pt->headlen && !memcmp(d->head.s, pt->head, pt->headlen))
 		return 0;
-	lmp_buf_add(&t, m->head, m->headlen);
+	lmp_buf_add(&t, pt->head, pt->headlen);
 	lmp_buf_puts(&t, "null}");
 	h = lmp_json_parse_one(t.s, t.len, "lmp-eval", e);
 	lmp_buf_free(&t);
@@ -909,7 +911,8 @@ direct_model(lmp_roofdirect *d, const lmp_model *m, lmp_err *e)
 	d->limit = lmp_tnum_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h, "model"),
 		"positions"), "limit");
 	cJSON_Delete(h);
-	d->m = m;
+	d->head.len = 0;
+	lmp_buf_add(&d->head, pt->head, pt->headlen);
 	return 0;
 }
 
@@ -1023,7 +1026,7 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 	const int nrow[2] = {ends[0] ? pt->nk : 0, ends[1] ? pt->ndk : 0};
 	int rc, rows;
 
-	if (len < pt->m->headlen + 4 || memcmp(doc, eval_head, sizeof eval_head - 1) || memcmp(doc + len - 2, "}\n", 2))
+	if (len < pt->headlen + 4 || memcmp(doc, eval_head, sizeof eval_head - 1) || memcmp(doc + len - 2, "}\n", 2))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
 	/* every place text goes in: ascending, each a closing brace */
 	at = sizeof eval_head - 1;
@@ -1037,7 +1040,7 @@ roofline_gen(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, 
 	if (!(rt < from && from < to && to < doc + ph_end[0]) || memcmp(from, ",\"w_bit\":", 9) || *to != '}')
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: a request document of another shape");
 	d->kgen = 0; /* the one-step kernels S->t held are gone */
-	if (direct_model(d, pt->m, e) || direct_settings(d, rt, (size_t)(to + 1 - rt), from, to, 1, e) ||
+	if (direct_model(d, pt, e) || direct_settings(d, rt, (size_t)(to + 1 - rt), from, to, 1, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e))
 		return -1;
 	/* what lmp_timed_init reads of the request's own document */
@@ -1108,7 +1111,6 @@ splice_rows(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start)
 int
 lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t start, lmp_err *e)
 {
-	const lmp_model *m = pt->m;
 	char *at;
 	const char *doc = b->s + start, *base, *rt, *rtend, *from, *to;
 	size_t len = b->len - start;
@@ -1125,7 +1127,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	/* the document: the model's head, the runtime object, the totals
 	 * (ending at tot_end) and a layout's "parallel", last: ...}\n
 	 * (lmp-eval writes no kernels here: the roofline document has none) */
-	if (len < m->headlen + 4 || memcmp(doc, eval_head, sizeof eval_head - 1) || memcmp(doc + len - 2, "}\n", 2) ||
+	if (len < pt->headlen + 4 || memcmp(doc, eval_head, sizeof eval_head - 1) || memcmp(doc + len - 2, "}\n", 2) ||
 	    pt->tot_end >= len - 2 || doc[pt->tot_end] != '}')
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
 	/* the settings: the runtime between its step (batch_size, seq_len,
@@ -1138,7 +1140,7 @@ lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size_t s
 	rtend = base + pt->rt_end;
 	if (!(rt < from && from < to && to < rtend) || memcmp(from, ",\"w_bit\":", 9) || memcmp(to, ",\"tokens\":", 10))
 		return lmp_fail(e, LMP_EXIT_INPUT, "fused time sweep: an eval document of another shape");
-	if (direct_model(d, m, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, 0, e) ||
+	if (direct_model(d, pt, e) || direct_settings(d, rt, (size_t)(rtend - rt), from, to, 0, e) ||
 	    direct_growth(d, pt->growth, pt->profile, e) ||
 	    lmp_timed_kernels(&S->t, 0, 1, 0, pt->k, pt->nk, pt->row_end != NULL, pt->kgen && pt->kgen == d->kgen,
 		    pt->tot, &S->oo, pt->rt->a_bit, S->ceilings, e)) {

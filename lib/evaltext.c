@@ -1,0 +1,407 @@
+/* evaltext.c: an eval document's text read as the fused time sweep reads
+ * a point, for lmp-roofline: a one-step --totals document of one device,
+ * compact, as lmp-eval writes it, goes to lmp_roofline_point without a
+ * tree being built and printed (lmp-eval --totals | lmp-roofline then
+ * costs about what lmp-eval --hardware does).
+ *
+ * The roofline document lmp_roofline makes of a document is its text with
+ * "lmp" made "roofline", the kernels left out and the time, roofline and
+ * fit members added: every member kept is printed as it was read (a
+ * number's text as written, lmp_json_print).  lmp_roofline_point makes the
+ * same from the text and the numbers the time model reads, so a document
+ * read here must be one whose kept text lmp_json_print would print back
+ * byte for byte, and whose numbers read here are the ones lmp_roofline
+ * reads (lmp_tnum_at: the double of the number's text).  So the reading is
+ * strict: the members of the runtime's step, the kernels and the totals'
+ * quantities in lmp-eval's order and spelling, each number in JSON's
+ * grammar and range (as lmp_json_next checks it), nothing negative; the
+ * rest (the model's head, the runtime's settings, the totals' growth) read
+ * as text and taken only where parsing and printing it gives it back
+ * (checked once per text: a sweep's are the same from point to point).
+ * Anything else (pretty or edited text, rows, a request's phases, a
+ * layout's collectives and "parallel", a decode kernel's per-step pieces,
+ * a value out of line) is declined and goes through lmp_roofline, which
+ * says what is wrong with it, if anything. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+struct lmp_evaltext {
+	lmp_buf doc;     /* the document as lmp_roofline_point takes it: no kernels */
+	struct lmp_tkernel *k;
+	int cap;
+	char (*compute)[16]; /* each kernel's weight_format.compute */
+	lmp_runtime rt;
+	lmp_query q;
+	lmp_buf growth, profile; /* the totals' members as written, NUL-terminated */
+	lmp_buf ok[3];           /* the head, settings and growth last found to print back */
+	int gp_ok;               /* growth and profile hold ok[2]'s text */
+};
+
+lmp_evaltext *
+lmp_evaltext_new(void)
+{
+	return lmp_xcalloc(1, sizeof(lmp_evaltext));
+}
+
+lmp_buf *
+lmp_evaltext_doc(lmp_evaltext *x)
+{
+	return &x->doc;
+}
+
+void
+lmp_evaltext_free(lmp_evaltext *x)
+{
+	if (!x)
+		return;
+	lmp_buf_free(&x->doc);
+	free(x->k);
+	free(x->compute);
+	lmp_buf_free(&x->growth);
+	lmp_buf_free(&x->profile);
+	for (int i = 0; i < 3; i++)
+		lmp_buf_free(&x->ok[i]);
+	free(x);
+}
+
+/* The text at p starts with the literal lit: past it, or NULL. */
+#define LIT(p, end, lit) lit_at(p, end, lit, sizeof lit - 1)
+static inline const char *
+lit_at(const char *p, const char *end, const char *lit, size_t n)
+{
+	return p && (size_t)(end - p) >= n && !memcmp(p, lit, n) ? p + n : NULL;
+}
+
+static inline int
+digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A number at p in JSON's grammar, not negative, that lmp_num_parse reads
+ * (lmp_json_next's checks): past it, with its double (as lmp_tnum_at reads
+ * it) in *d, and where v is not NULL its exact value.  NULL where not. */
+static const char *
+number(const char *p, const char *end, double *d, lmp_num *v)
+{
+	const char *s = p;
+	int64_t n = 0;
+	int plain;
+	lmp_num t;
+
+	if (!p || p >= end || !digit(*p))
+		return NULL;
+	if (*p == '0')
+		p++;
+	else
+		for (; p < end && digit(*p); p++)
+			n = n * 10 + (*p - '0'); /* past 15 digits not used */
+	plain = p - s <= 15;
+	if (p < end && *p == '.') {
+		plain = 0;
+		if (++p >= end || !digit(*p))
+			return NULL;
+		while (p < end && digit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		plain = 0;
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !digit(*p))
+			return NULL;
+		while (p < end && digit(*p))
+			p++;
+	}
+	if (plain && !v) {
+		/* a whole number below 10^15: its double is exact */
+		*d = (double)n;
+		return p;
+	}
+	if (lmp_num_parse(s, (size_t)(p - s), &t) < 0)
+		return NULL;
+	*d = lmp_num_to_double(&t);
+	if (v)
+		*v = t;
+	return p;
+}
+
+/* A whole number below 10^15 (a runtime's step): its value. */
+static const char *
+whole(const char *p, const char *end, int64_t *n)
+{
+	const char *s = p;
+
+	*n = 0;
+	if (!p || p >= end || !digit(*p))
+		return NULL;
+	if (*p == '0')
+		return p + 1 < end && digit(p[1]) ? NULL : p + 1;
+	while (p < end && digit(*p) && p - s < 15)
+		*n = *n * 10 + (*p++ - '0');
+	return p < end && (digit(*p) || *p == '.' || *p == 'e' || *p == 'E') ? NULL : p;
+}
+
+/* A member's key at p ("key":): past the colon, the key in *k (its
+ * quotes left out), *kn bytes.  Keys of plain ASCII without escapes. */
+static const char *
+member_key(const char *p, const char *end, const char **k, size_t *kn)
+{
+	const char *q;
+
+	if (!p || p >= end || *p != '"')
+		return NULL;
+	for (q = p + 1; q < end && *q != '"'; q++)
+		if (*q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q >= 0x80)
+			return NULL;
+	if (q + 1 >= end || q[1] != ':')
+		return NULL;
+	*k = p + 1;
+	*kn = (size_t)(q - p - 1);
+	return q + 2;
+}
+
+static int
+key_is(const char *k, size_t kn, const char *name)
+{
+	return strlen(name) == kn && !memcmp(k, name, kn);
+}
+
+/* Whether the object text {text} (text: members, or a whole object
+ * where brace is 0) prints back as it is; remembered in ok. */
+static int
+prints_back(lmp_buf *ok, const char *text, size_t len, int brace)
+{
+	lmp_buf t = {0}, out = {0};
+	lmp_err ignore;
+	cJSON *j;
+	int same;
+
+	if (ok->s && ok->len == len && !memcmp(ok->s, text, len))
+		return 1;
+	if (brace)
+		lmp_buf_putc(&t, '{');
+	lmp_buf_add(&t, text, len);
+	if (brace)
+		lmp_buf_putc(&t, '}');
+	j = lmp_json_parse_one(t.s, t.len, "document", &ignore);
+	if (j)
+		lmp_json_print_buf(j, 0, &out);
+	same = j && out.len == t.len && !memcmp(out.s, t.s, t.len);
+	cJSON_Delete(j);
+	lmp_buf_free(&t);
+	lmp_buf_free(&out);
+	if (same) {
+		ok->len = 0;
+		lmp_buf_add(ok, text, len);
+	}
+	return same;
+}
+
+/* A kernel at p ({...}) into k (its compute format into cf): past it. */
+/* Past the text of ok where text (up to end) starts with it, else NULL. */
+static inline const char *
+known(const lmp_buf *ok, const char *text, const char *end)
+{
+	return ok->len && (size_t)(end - text) >= ok->len && !memcmp(text, ok->s, ok->len) ? text + ok->len : NULL;
+}
+
+static const char *
+kernel(const char *p, const char *end, struct lmp_tkernel *k, char *cf)
+{
+	const char *s;
+
+	memset(k, 0, sizeof *k);
+	p = number(LIT(p, end, "{\"count\":"), end, &k->count, NULL);
+	p = number(LIT(p, end, ",\"flops\":"), end, &k->flops, NULL);
+	p = number(LIT(p, end, ",\"bytes\":{\"reads\":"), end, &k->reads, NULL);
+	p = number(LIT(p, end, ",\"writes\":"), end, &k->writes, NULL);
+	p = number(LIT(p, end, ",\"intermediates\":"), end, &k->inter, NULL);
+	if (!(p = LIT(p, end, "}")))
+		return NULL;
+	if ((s = LIT(p, end, ",\"gemm\":{\"m\":"))) {
+		k->gemm = 1;
+		p = number(s, end, &k->m, NULL);
+		p = number(LIT(p, end, ",\"n\":"), end, &k->n, NULL);
+		p = number(LIT(p, end, ",\"k\":"), end, &k->k, NULL);
+		p = number(LIT(p, end, ",\"calls\":"), end, &k->calls, NULL);
+		if (!(p = LIT(p, end, "}")))
+			return NULL;
+	}
+	if ((s = LIT(p, end, ",\"weight_format\":{\"compute\":\""))) {
+		/* a format's name: lower-case letters and digits */
+		int n = 0;
+		for (p = s; p < end && n < 15 && ((*p >= 'a' && *p <= 'z') || digit(*p)); p++)
+			cf[n++] = *p;
+		cf[n] = '\0';
+		if (!n || !(p = LIT(p, end, "\"}")))
+			return NULL;
+		k->compute = cf;
+	}
+	return LIT(p, end, "}");
+}
+
+/* The value at p, skipped (lmp_jscan_skip; a bare value to its end). */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	if (!p || p >= end)
+		return NULL;
+	if (*p == '{' || *p == '[' || *p == '"')
+		return lmp_jscan_skip(p, end);
+	return lmp_jscan_token(p, end);
+}
+
+size_t
+lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
+{
+	static const char rt_key[] = ",\"runtime\":";
+	const char *end = text + len, *p, *k, *rt, *from, *to, *tot, *s;
+	size_t kn, headlen, rt_end;
+	int64_t batch, tokens, kv_tokens, abit, v;
+	int nk = 0;
+	double ignore, work[4], state;
+	lmp_num wbytes;
+
+	/* the head: to the runtime's key, past the members before it,
+	 * printed back as an object of its own (to the comma before it) */
+	if (!(p = LIT(text, end, "{\"lmp\":\"eval\"")))
+		return 0;
+	if (!(s = known(&x->ok[0], text + 1, end)) || !(p = LIT(s, end, ",\"runtime\":"))) {
+		for (;;) {
+			if (!(p = member_key(LIT(p, end, ","), end, &k, &kn)))
+				return 0;
+			if (key_is(k, kn, "runtime"))
+				break;
+			if (key_is(k, kn, "kernels") || key_is(k, kn, "totals") || !(p = skip_value(p, end)))
+				return 0;
+		}
+		if (!prints_back(&x->ok[0], text + 1, (size_t)(p - text) - 1 - (sizeof rt_key - 1), 1))
+			return 0;
+	}
+	headlen = (size_t)(p - text);
+	/* the runtime: its step, its settings (printed back), its aggregates */
+	rt = p;
+	p = whole(LIT(p, end, "{\"batch_size\":"), end, &batch);
+	p = whole(LIT(p, end, ",\"seq_len\":"), end, &x->q.seq_len);
+	p = whole(LIT(p, end, ",\"cache_len\":"), end, &x->q.cache_len);
+	from = p;
+	p = whole(LIT(p, end, ",\"w_bit\":"), end, &v);
+	p = whole(LIT(p, end, ",\"a_bit\":"), end, &abit);
+	if (!p || abit < 1 || abit > 64)
+		return 0;
+	if (!(s = known(&x->ok[1], from + 1, end)) || !(p = LIT(s, end, ",\"tokens\":"))) {
+		for (;;) {
+			to = p;
+			if (!(p = member_key(LIT(p, end, ","), end, &k, &kn)))
+				return 0;
+			if (key_is(k, kn, "tokens"))
+				break;
+			if (!(p = skip_value(p, end)))
+				return 0;
+		}
+		if (!prints_back(&x->ok[1], from + 1, (size_t)(to - from - 1), 1))
+			return 0;
+	} else {
+		to = s;
+	}
+	p = whole(p, end, &tokens);
+	p = whole(LIT(p, end, ",\"kv_tokens\":"), end, &kv_tokens);
+	p = number(LIT(p, end, ",\"qk_pairs\":"), end, &ignore, NULL);
+	if ((s = LIT(p, end, ",\"past_position_limit\":true")))
+		p = s;
+	if (!(p = LIT(p, end, "}")))
+		return 0;
+	rt_end = (size_t)(p - text);
+	/* the kernels: one device's, of one step (no collective, no pieces) */
+	if (!(p = LIT(p, end, ",\"kernels\":[")))
+		return 0;
+	for (;;) {
+		if (nk == x->cap) {
+			x->cap = x->cap ? 2 * x->cap : 32;
+			x->k = lmp_xrealloc(x->k, sizeof *x->k * (size_t)x->cap);
+			x->compute = lmp_xrealloc(x->compute, sizeof *x->compute * (size_t)x->cap);
+		}
+		if (!(p = kernel(p, end, &x->k[nk], x->compute[nk])))
+			return 0;
+		nk++;
+		if ((s = LIT(p, end, "]")))
+			break;
+		if (!(p = LIT(p, end, ",")))
+			return 0;
+	}
+	/* the totals: their quantities, then the growth and profile members
+	 * as text (printed back); no collective bytes (a layout's) */
+	tot = p = s;
+	p = number(LIT(p, end, ",\"totals\":{\"param_count\":"), end, &ignore, NULL);
+	p = number(LIT(p, end, ",\"flops\":"), end, &work[0], NULL);
+	p = number(LIT(p, end, ",\"bytes\":{\"weights\":"), end, &ignore, NULL);
+	p = number(LIT(p, end, ",\"reads\":"), end, &work[1], NULL);
+	p = number(LIT(p, end, ",\"writes\":"), end, &work[2], NULL);
+	p = number(LIT(p, end, ",\"intermediates\":"), end, &work[3], NULL);
+	p = number(LIT(p, end, "},\"state_bytes\":"), end, &state, NULL);
+	p = number(LIT(p, end, ",\"weight_bytes\":"), end, &ignore, &wbytes);
+	p = number(LIT(p, end, ",\"active_param_count\":"), end, &ignore, NULL);
+	if (!p)
+		return 0;
+	if (x->gp_ok && (s = known(&x->ok[2], p + 1, end)) && (s = LIT(s, end, "}}"))) {
+		p = s; /* the growth and profile of the last document */
+	} else {
+		x->gp_ok = 0;
+		x->growth.len = x->profile.len = 0;
+		while (p < end && *p == ',') {
+			const char *m = p;
+			lmp_buf *into;
+			if (!(s = member_key(p + 1, end, &k, &kn)))
+				return 0;
+			if ((key_is(k, kn, "state_growth") || key_is(k, kn, "activation_growth")) && !x->profile.len)
+				into = &x->growth; /* the growth before the profile, as lmp-eval writes them */
+			else if (key_is(k, kn, "profile_run") && !x->profile.len)
+				into = &x->profile;
+			else
+				return 0;
+			if (!(p = skip_value(s, end)))
+				return 0;
+			lmp_buf_add(into, m, (size_t)(p - m));
+		}
+		if (!(p = LIT(p, end, "}}")))
+			return 0;
+		lmp_buf_add(&x->growth, "", 0);
+		lmp_buf_add(&x->profile, "", 0);
+		if (x->growth.len + x->profile.len) {
+			/* as an object's members: both, past the first comma */
+			lmp_buf t = {0};
+			int ok;
+			lmp_buf_add(&t, x->growth.s, x->growth.len);
+			lmp_buf_add(&t, x->profile.s, x->profile.len);
+			ok = prints_back(&x->ok[2], t.s + 1, t.len - 1, 1);
+			lmp_buf_free(&t);
+			if (!ok)
+				return 0;
+			x->gp_ok = 1;
+		}
+	}
+	/* the document without its kernels */
+	x->doc.len = 0;
+	lmp_buf_add(&x->doc, text, rt_end);
+	lmp_buf_add(&x->doc, tot, (size_t)(p - 1 - tot));
+	lmp_buf_add(&x->doc, "}\n", 2);
+
+	/* the point as lmp_eval_doc hands it: the runtime's numbers */
+	memset(&x->rt, 0, sizeof x->rt);
+	x->q.count = batch;
+	x->rt.nqueries = 1;
+	x->rt.queries = &x->q;
+	x->rt.a_bit = (int)abit;
+	lmp_num_set_int(&x->rt.vars[LMP_V_BATCH_SIZE], batch);
+	lmp_num_set_int(&x->rt.vars[LMP_V_TOKENS], tokens);
+	lmp_num_set_int(&x->rt.vars[LMP_V_KV_TOKENS], kv_tokens);
+	*pt = (lmp_evalpt){.head = text, .headlen = headlen, .rt = &x->rt, .k = x->k, .nk = nk,
+		.tot = {work[0], work[1], work[2], work[3]}, .state_bytes = state, .weight_bytes = wbytes,
+		.growth = x->growth.s, .profile = x->profile.s, .rt_at = (size_t)(rt - text),
+		.rt_end = rt_end, .rt_set = {(size_t)(from - text), (size_t)(to - text)},
+		.tot_end = x->doc.len - 3};
+	return (size_t)(p - text);
+}
