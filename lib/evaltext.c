@@ -27,6 +27,8 @@
 
 #include "lmp.h"
 
+#define WFORMATS 8
+
 struct lmp_evaltext {
 	lmp_buf doc;     /* the document as lmp_roofline_point takes it: no kernels */
 	struct lmp_tkernel *k;
@@ -36,6 +38,11 @@ struct lmp_evaltext {
 	lmp_query q;
 	lmp_buf growth, profile; /* the totals' members as written, NUL-terminated */
 	lmp_buf ok[3];           /* the head, settings and growth last found to print back */
+	lmp_buf wf[WFORMATS];    /* rows' weight formats found to print back, */
+	char wfc[WFORMATS][16];  /* their compute, */
+	int wfk[WFORMATS];       /* where it is a string */
+	int wf_next;
+	size_t *row_end;         /* a document with rows: each row's closing brace */
 	int gp_ok;               /* growth and profile hold ok[2]'s text */
 };
 
@@ -63,6 +70,9 @@ lmp_evaltext_free(lmp_evaltext *x)
 	lmp_buf_free(&x->profile);
 	for (int i = 0; i < 3; i++)
 		lmp_buf_free(&x->ok[i]);
+	for (int i = 0; i < WFORMATS; i++)
+		lmp_buf_free(&x->wf[i]);
+	free(x->row_end);
 	free(x);
 }
 
@@ -169,6 +179,13 @@ key_is(const char *k, size_t kn, const char *name)
 	return strlen(name) == kn && !memcmp(k, name, kn);
 }
 
+/* Past the text of ok where text (up to end) starts with it, else NULL. */
+static inline const char *
+known(const lmp_buf *ok, const char *text, const char *end)
+{
+	return ok->len && (size_t)(end - text) >= ok->len && !memcmp(text, ok->s, ok->len) ? text + ok->len : NULL;
+}
+
 /* Whether the object text {text} (text: members, or a whole object
  * where brace is 0) prints back as it is; remembered in ok. */
 static int
@@ -200,49 +217,6 @@ prints_back(lmp_buf *ok, const char *text, size_t len, int brace)
 	return same;
 }
 
-/* A kernel at p ({...}) into k (its compute format into cf): past it. */
-/* Past the text of ok where text (up to end) starts with it, else NULL. */
-static inline const char *
-known(const lmp_buf *ok, const char *text, const char *end)
-{
-	return ok->len && (size_t)(end - text) >= ok->len && !memcmp(text, ok->s, ok->len) ? text + ok->len : NULL;
-}
-
-static const char *
-kernel(const char *p, const char *end, struct lmp_tkernel *k, char *cf)
-{
-	const char *s;
-
-	memset(k, 0, sizeof *k);
-	p = number(LIT(p, end, "{\"count\":"), end, &k->count, NULL);
-	p = number(LIT(p, end, ",\"flops\":"), end, &k->flops, NULL);
-	p = number(LIT(p, end, ",\"bytes\":{\"reads\":"), end, &k->reads, NULL);
-	p = number(LIT(p, end, ",\"writes\":"), end, &k->writes, NULL);
-	p = number(LIT(p, end, ",\"intermediates\":"), end, &k->inter, NULL);
-	if (!(p = LIT(p, end, "}")))
-		return NULL;
-	if ((s = LIT(p, end, ",\"gemm\":{\"m\":"))) {
-		k->gemm = 1;
-		p = number(s, end, &k->m, NULL);
-		p = number(LIT(p, end, ",\"n\":"), end, &k->n, NULL);
-		p = number(LIT(p, end, ",\"k\":"), end, &k->k, NULL);
-		p = number(LIT(p, end, ",\"calls\":"), end, &k->calls, NULL);
-		if (!(p = LIT(p, end, "}")))
-			return NULL;
-	}
-	if ((s = LIT(p, end, ",\"weight_format\":{\"compute\":\""))) {
-		/* a format's name: lower-case letters and digits */
-		int n = 0;
-		for (p = s; p < end && n < 15 && ((*p >= 'a' && *p <= 'z') || digit(*p)); p++)
-			cf[n++] = *p;
-		cf[n] = '\0';
-		if (!n || !(p = LIT(p, end, "\"}")))
-			return NULL;
-		k->compute = cf;
-	}
-	return LIT(p, end, "}");
-}
-
 /* The value at p, skipped (lmp_jscan_skip; a bare value to its end). */
 static const char *
 skip_value(const char *p, const char *end)
@@ -254,6 +228,149 @@ skip_value(const char *p, const char *end)
 	return lmp_jscan_token(p, end);
 }
 
+/* A string at p of printable ASCII without escapes (lmp_json_string
+ * writes it back as it is): past it. */
+static const char *
+plain_string(const char *p, const char *end)
+{
+	if (!p || p >= end || *p++ != '"')
+		return NULL;
+	for (; p < end && *p != '"'; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '\\')
+			return NULL;
+	return p < end ? p + 1 : NULL;
+}
+
+/* A gemm member at p, where there is one, into k: past it. */
+static const char *
+gemm(const char *p, const char *end, struct lmp_tkernel *k)
+{
+	const char *s = LIT(p, end, ",\"gemm\":{\"m\":");
+
+	if (!s)
+		return p;
+	k->gemm = 1;
+	p = number(s, end, &k->m, NULL);
+	p = number(LIT(p, end, ",\"n\":"), end, &k->n, NULL);
+	p = number(LIT(p, end, ",\"k\":"), end, &k->k, NULL);
+	p = number(LIT(p, end, ",\"calls\":"), end, &k->calls, NULL);
+	return LIT(p, end, "}");
+}
+
+/* A short string's content at p (after its opening quote: printable
+ * ASCII, no escape, at most 15 bytes) into cf: past its closing quote. */
+static const char *
+short_string(const char *p, const char *end, char *cf)
+{
+	int n = 0;
+
+	for (; p && p < end && n < 15 && *p != '"'; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '\\')
+			return NULL;
+		cf[n++] = *p;
+	}
+	cf[n] = '\0';
+	return LIT(p, end, "\"");
+}
+
+/* A weight_format object at p into k (its compute into cf): past it.
+ * A kernel's is {"compute":NAME}; a row's has the format's members too,
+ * taken where they print back (each text once: WFORMATS kept).  compute
+ * is read as lmp_roofline reads it: a string's content, else none. */
+static const char *
+weight_format(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, char *cf)
+{
+	const char *s, *q, *key;
+	char c[16] = "";
+	size_t kn, len;
+	int i, named = 0;
+
+	if ((s = LIT(p, end, "{\"compute\":\"")) && (s = LIT(short_string(s, end, cf), end, "}"))) {
+		k->compute = cf;
+		return s;
+	}
+	if (!p || p >= end || *p != '{' || !(q = lmp_jscan_skip(p, end)))
+		return NULL;
+	len = (size_t)(q - p);
+	for (i = 0; i < WFORMATS; i++)
+		if (x->wf[i].len == len && !memcmp(x->wf[i].s, p, len))
+			break;
+	if (i == WFORMATS) {
+		/* new: its compute read, then the text printed back */
+		for (s = p + 1; s < q - 1;) {
+			if (!(s = member_key(s, end, &key, &kn)))
+				return NULL;
+			if (key_is(key, kn, "compute") && *s == '"') {
+				if (!short_string(s + 1, end, c))
+					return NULL;
+				named = 1;
+			}
+			if (!(s = skip_value(s, end)))
+				return NULL;
+			if (*s == ',')
+				s++;
+		}
+		i = x->wf_next;
+		x->wf[i].len = 0;
+		if (!prints_back(&x->wf[i], p, len, 0))
+			return NULL;
+		x->wf_next = (i + 1) % WFORMATS;
+		memcpy(x->wfc[i], c, sizeof c);
+		x->wfk[i] = named;
+	}
+	if (x->wfk[i]) {
+		memcpy(cf, x->wfc[i], sizeof x->wfc[i]);
+		k->compute = cf;
+	}
+	return q;
+}
+
+/* A kernel at p ({...}) into k (its compute format into cf): past it. */
+static const char *
+kernel(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, char *cf)
+{
+	const char *s;
+
+	memset(k, 0, sizeof *k);
+	p = number(LIT(p, end, "{\"count\":"), end, &k->count, NULL);
+	p = number(LIT(p, end, ",\"flops\":"), end, &k->flops, NULL);
+	p = number(LIT(p, end, ",\"bytes\":{\"reads\":"), end, &k->reads, NULL);
+	p = number(LIT(p, end, ",\"writes\":"), end, &k->writes, NULL);
+	p = number(LIT(p, end, ",\"intermediates\":"), end, &k->inter, NULL);
+	p = gemm(LIT(p, end, "}"), end, k);
+	if ((s = LIT(p, end, ",\"weight_format\":")))
+		p = weight_format(x, s, end, k, cf);
+	return LIT(p, end, "}");
+}
+
+/* A per-layer row at p ({...}) into k, as lmp_roofline reads it: past
+ * its members (at its closing brace). */
+static const char *
+row(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, char *cf)
+{
+	const char *s;
+	double ignore;
+
+	memset(k, 0, sizeof *k);
+	p = plain_string(LIT(p, end, "{\"path\":"), end);
+	p = plain_string(LIT(p, end, ",\"class\":"), end);
+	p = number(LIT(p, end, ",\"count\":"), end, &k->count, NULL);
+	if ((s = LIT(p, end, ",\"tied\":")))
+		p = plain_string(s, end);
+	p = number(LIT(p, end, ",\"param_count\":"), end, &ignore, NULL);
+	p = number(LIT(p, end, ",\"flops\":"), end, &k->flops, NULL);
+	p = number(LIT(p, end, ",\"bytes\":{\"weights\":"), end, &ignore, NULL);
+	p = number(LIT(p, end, ",\"reads\":"), end, &k->reads, NULL);
+	p = number(LIT(p, end, ",\"writes\":"), end, &k->writes, NULL);
+	p = number(LIT(p, end, ",\"intermediates\":"), end, &k->inter, NULL);
+	p = number(LIT(p, end, "},\"state_bytes\":"), end, &ignore, NULL);
+	p = number(LIT(p, end, ",\"weight_bytes\":"), end, &ignore, NULL);
+	if ((s = LIT(p, end, ",\"weight_format\":")))
+		p = weight_format(x, s, end, k, cf);
+	p = gemm(p, end, k);
+	return p && p < end && *p == '}' ? p : NULL;
+}
+
 size_t
 lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
 {
@@ -261,7 +378,7 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 	const char *end = text + len, *p, *k, *rt, *from, *to, *tot, *s;
 	size_t kn, headlen, rt_end;
 	int64_t batch, tokens, kv_tokens, abit, v;
-	int nk = 0;
+	int nk = 0, rows;
 	double ignore, work[4], state;
 	lmp_num wbytes;
 
@@ -315,23 +432,35 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 	if (!(p = LIT(p, end, "}")))
 		return 0;
 	rt_end = (size_t)(p - text);
-	/* the kernels: one device's, of one step (no collective, no pieces) */
-	if (!(p = LIT(p, end, ",\"kernels\":[")))
+	/* the kernels (one device's, of one step: no collective, no pieces),
+	 * or the rows, each a kernel of its own count, where each ends */
+	rows = (s = LIT(p, end, ",\"rows\":[")) != NULL;
+	if (!rows && !(s = LIT(p, end, ",\"kernels\":[")))
 		return 0;
-	for (;;) {
+	for (p = s;;) {
 		if (nk == x->cap) {
 			x->cap = x->cap ? 2 * x->cap : 32;
 			x->k = lmp_xrealloc(x->k, sizeof *x->k * (size_t)x->cap);
 			x->compute = lmp_xrealloc(x->compute, sizeof *x->compute * (size_t)x->cap);
+			x->row_end = lmp_xrealloc(x->row_end, sizeof *x->row_end * (size_t)x->cap);
 		}
-		if (!(p = kernel(p, end, &x->k[nk], x->compute[nk])))
+		if (rows) {
+			if (!(p = row(x, p, end, &x->k[nk], x->compute[nk])))
+				return 0;
+			x->row_end[nk] = (size_t)(p++ - text);
+		} else if (!(p = kernel(x, p, end, &x->k[nk], x->compute[nk]))) {
 			return 0;
+		}
 		nk++;
 		if ((s = LIT(p, end, "]")))
 			break;
 		if (!(p = LIT(p, end, ",")))
 			return 0;
 	}
+	/* each compute where its name now is (x->compute may have moved) */
+	for (int i = 0; i < nk; i++)
+		if (x->k[i].compute)
+			x->k[i].compute = x->compute[i];
 	/* the totals: their quantities, then the growth and profile members
 	 * as text (printed back); no collective bytes (a layout's) */
 	tot = p = s;
@@ -383,9 +512,9 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 			x->gp_ok = 1;
 		}
 	}
-	/* the document without its kernels */
+	/* the document, without its kernels */
 	x->doc.len = 0;
-	lmp_buf_add(&x->doc, text, rt_end);
+	lmp_buf_add(&x->doc, text, rows ? (size_t)(tot - text) : rt_end);
 	lmp_buf_add(&x->doc, tot, (size_t)(p - 1 - tot));
 	lmp_buf_add(&x->doc, "}\n", 2);
 
@@ -402,6 +531,6 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 		.tot = {work[0], work[1], work[2], work[3]}, .state_bytes = state, .weight_bytes = wbytes,
 		.growth = x->growth.s, .profile = x->profile.s, .rt_at = (size_t)(rt - text),
 		.rt_end = rt_end, .rt_set = {(size_t)(from - text), (size_t)(to - text)},
-		.tot_end = x->doc.len - 3};
+		.tot_end = x->doc.len - 3, .row_end = rows ? x->row_end : NULL};
 	return (size_t)(p - text);
 }

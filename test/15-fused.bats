@@ -14,6 +14,10 @@ same() {
 	lmp-eval "${args[@]}" "$LLAMA2" | lmp-roofline "${ro[@]}" > "$BATS_TEST_TMPDIR/pipe" || fail "pipe: ${args[*]} ${ro[*]}"
 	[ -s "$BATS_TEST_TMPDIR/fused" ] || fail "no output"
 	cmp "$BATS_TEST_TMPDIR/fused" "$BATS_TEST_TMPDIR/pipe" || fail "${args[*]} ${ro[*]}: the fused form differs"
+	# lmp-roofline times a --totals stream from its text too: the tree's
+	# documents (lmp_roofline) are the oracle
+	lmp-eval "${args[@]}" "$LLAMA2" | LMP_ROOFLINE_NODIRECT=1 lmp-roofline "${ro[@]}" |
+		cmp - "$BATS_TEST_TMPDIR/fused" || fail "${args[*]} ${ro[*]}: the tree's documents differ"
 }
 
 @test "lmp-eval --hardware writes lmp-eval | lmp-roofline's documents byte for byte: rows and --totals, every point" {
@@ -34,6 +38,52 @@ same() {
 	# 4 documents of a 2 x 2 sweep
 	run sh -c "lmp-eval --totals --hardware nvidia-h100-sxm --batch-size 1,4 --seq-len 128,1024 '$LLAMA2' | jq -r .lmp"
 	[ "$output" = "$(printf 'roofline\nroofline\nroofline\nroofline')" ]
+}
+
+@test "lmp-roofline times lmp-eval's one-step documents from their text: the tree's documents byte for byte; other text through the tree" {
+	local m a ro cal="$ROOT/share/lmp/calibration/corpus.json"
+	# DeepSeek-V3's checkpoint: fp8 kernels and rows (weight_format.compute);
+	# gpt2's tied head (a row's "tied")
+	for m in meta-llama--Llama-2-7b-hf Qwen--Qwen3-30B-A3B google--gemma-3-1b-pt openai--gpt-oss-20b \
+		deepseek-ai--DeepSeek-V3 openai-community--gpt2; do
+		for a in "--totals --batch-size 1,7 --seq-len 17,1000" "--batch-size 1,7 --seq-len 17,1000" \
+			"--totals --batch-size 5 --seq-len 1 --cache-len 100,900 --w-bit 8" \
+			"--engine transformers --batch-size 2 --seq-len 900"; do
+			# shellcheck disable=SC2086
+			lmp-eval $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/in" 2>/dev/null || fail "$m $a"
+			for ro in "--hardware nvidia-h100-sxm" "--hardware amd-mi300x --unfused --calibration $cal" \
+				"--hardware nvidia-a100-sxm-80gb --ideal --fields totals.time_s,fit.max_batch_size"; do
+				# shellcheck disable=SC2086
+				lmp-roofline $ro "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/text" || fail "$m $a $ro: text"
+				# shellcheck disable=SC2086
+				LMP_ROOFLINE_NODIRECT=1 lmp-roofline $ro "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/tree" ||
+					fail "$m $a $ro: tree"
+				[ -s "$BATS_TEST_TMPDIR/text" ] || fail "$m $a $ro: no output"
+				cmp "$BATS_TEST_TMPDIR/text" "$BATS_TEST_TMPDIR/tree" || fail "$m $a $ro: the documents differ"
+			done
+		done
+	done
+	grep -q '"tied":' "$BATS_TEST_TMPDIR/in" || fail "no tied row read"
+	# text lmp-eval does not write: pretty, re-encoded (a number as 3.2e1,
+	# an escaped letter, a space, a key the tree does not know, a member
+	# out of order, a count past 2^63, a compute no format names), and a
+	# stream whose third document is not JSON (the error's line and column
+	# count the lines before)
+	lmp-eval --totals --batch-size 1,8 --seq-len 100,2000 "$LLAMA2" > "$BATS_TEST_TMPDIR/in"
+	lmp-eval --batch-size 3 --seq-len 10 "$ROOT/models/deepseek-ai--DeepSeek-V3.populated.json" >> "$BATS_TEST_TMPDIR/in"
+	for a in 'jq .' 'jq -c .' 'sed s/"count":32,/"count":3.2e1,/' 'sed s/"llama"/"ll\\u0061ma"/' \
+		'sed s/,"flops":/,\ "flops":/' 'jq -c .totals.extra=1' 'jq -cS .' 'sed s/"count":1,/"count":99999999999999999999,/' \
+		'sed s/"compute":"fp8"/"compute":"FP8"/' 'sed 3s/^/{a:1,}/'; do
+		sh -c "$a" < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/edited"
+		run_split lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/edited"
+		local out="$output" err="$stderr" rc=$status
+		run_split env LMP_ROOFLINE_NODIRECT=1 lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/edited"
+		[ "$status" = "$rc" ] && [ "$output" = "$out" ] && [ "$stderr" = "$err" ] || fail "$a: the text and the tree differ"
+	done
+	[[ "$stderr" == *"edited:3:3: malformed JSON"* ]] || fail "line and column: $stderr"
+	# the documents in time: 4 of a 2 x 2 sweep and one with rows, each "roofline"
+	run sh -c "lmp-roofline --hardware nvidia-h100-sxm '$BATS_TEST_TMPDIR/in' | jq -r .lmp | sort | uniq -c"
+	assert_output "      5 roofline"
 }
 
 @test "lmp-eval --hardware: lmp-roofline's errors and options, one line each" {
@@ -61,9 +111,12 @@ same() {
 			lmp-eval --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/direct" 2>/dev/null ||
 				fail "$m $a: fused"
 			# shellcheck disable=SC2086
-			lmp-eval $a "$ROOT/models/$m.populated.json" 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/pipe" ||
-				fail "$m $a: pipe"
+			lmp-eval $a "$ROOT/models/$m.populated.json" 2>/dev/null | LMP_ROOFLINE_NODIRECT=1 lmp-roofline --hardware nvidia-h100-sxm \
+				> "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: pipe"
 			cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/pipe" || fail "$m $a: the fused form differs from the pipe"
+			# shellcheck disable=SC2086
+			lmp-eval $a "$ROOT/models/$m.populated.json" 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm |
+				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: lmp-roofline's own fused reading differs"
 			# shellcheck disable=SC2086
 			LMP_EVAL_NODIRECT=1 lmp-eval --hardware nvidia-h100-sxm $a "$ROOT/models/$m.populated.json" 2>/dev/null |
 				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $a: LMP_EVAL_NODIRECT differs"
@@ -82,7 +135,8 @@ same() {
 		lmp-eval --totals --hardware nvidia-h100-sxm --batch-size 1,8 --seq-len 100,4000 "$ROOT/models/$m.populated.json" \
 			> "$BATS_TEST_TMPDIR/direct" 2>/dev/null || fail "$m: fused"
 		lmp-eval --totals --batch-size 1,8 --seq-len 100,4000 "$ROOT/models/$m.populated.json" 2>/dev/null |
-			lmp-roofline --hardware nvidia-h100-sxm | cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m: the fused form differs"
+			LMP_ROOFLINE_NODIRECT=1 lmp-roofline --hardware nvidia-h100-sxm | cmp - "$BATS_TEST_TMPDIR/direct" ||
+			fail "$m: the fused form differs"
 	done
 	# Qwen3-MoE's routed experts: a fractional gemm m (tokens x top_k /
 	# experts per expert that runs) read as its text reads
