@@ -29,11 +29,15 @@
 
 #define WFORMATS 8
 
+struct names {
+	char compute[16], group[16];
+};
+
 struct lmp_evaltext {
 	lmp_buf doc;     /* the document as lmp_roofline_point takes it: no kernels */
 	struct lmp_tkernel *k;
 	int cap;
-	char (*compute)[16]; /* each kernel's weight_format.compute */
+	struct names *names; /* each kernel's compute and collective group, as text */
 	lmp_runtime rt;
 	lmp_query q;
 	lmp_buf growth, profile; /* the totals' members as written, NUL-terminated */
@@ -65,7 +69,7 @@ lmp_evaltext_free(lmp_evaltext *x)
 		return;
 	lmp_buf_free(&x->doc);
 	free(x->k);
-	free(x->compute);
+	free(x->names);
 	lmp_buf_free(&x->growth);
 	lmp_buf_free(&x->profile);
 	for (int i = 0; i < 3; i++)
@@ -325,28 +329,95 @@ weight_format(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkerne
 	return q;
 }
 
-/* A kernel at p ({...}) into k (its compute format into cf): past it. */
+/* A collective member at p ({"kind":...}) into k, as lmp_roofline reads
+ * it (a kind it knows, its group, size and bytes): past it. */
 static const char *
-kernel(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, char *cf)
+collective(const char *p, const char *end, struct lmp_tkernel *k, struct names *nm)
+{
+	char kind[16];
+	double ignore;
+
+	p = short_string(LIT(p, end, "{\"kind\":\""), end, kind);
+	p = short_string(LIT(p, end, ",\"group\":\""), end, nm->group);
+	p = number(LIT(p, end, ",\"size\":"), end, &k->size, NULL);
+	p = number(LIT(p, end, ",\"bytes\":"), end, &k->cbytes, NULL);
+	p = number(LIT(p, end, ",\"link_bytes\":"), end, &ignore, NULL);
+	if (!p || !(k->coll = lmp_coll_kind(kind)))
+		return NULL;
+	k->group = nm->group;
+	return LIT(p, end, "}");
+}
+
+/* One stage's sums (or the device's, or all devices'), "param_count" on:
+ * past them, the weight and state bytes as lmp_roofline reads them where
+ * wb is not NULL. */
+static const char *
+sums(const char *p, const char *end, double *wb, double *st)
+{
+	double ignore;
+
+	p = number(LIT(p, end, "\"param_count\":"), end, &ignore, NULL);
+	p = number(LIT(p, end, ",\"weight_bytes\":"), end, wb ? wb : &ignore, NULL);
+	p = number(LIT(p, end, ",\"state_bytes\":"), end, st ? st : &ignore, NULL);
+	return number(LIT(p, end, ",\"flops\":"), end, &ignore, NULL);
+}
+
+/* A layout's "parallel" members at p (past its '{'), as lmp-eval writes
+ * them: past its '}', the device's weight and state bytes in *wb, *st. */
+static const char *
+parallel(const char *p, const char *end, double *wb, double *st)
+{
+	const char *s;
+	double ignore;
+	int64_t w;
+
+	p = whole(LIT(p, end, "\"tp\":"), end, &w);
+	p = whole(LIT(p, end, ",\"pp\":"), end, &w);
+	p = whole(LIT(p, end, ",\"ep\":"), end, &w);
+	p = whole(LIT(p, end, ",\"dp\":"), end, &w);
+	p = whole(LIT(p, end, ",\"devices\":"), end, &w);
+	p = LIT(p, end, ",\"stages\":[");
+	for (;;) {
+		p = whole(LIT(p, end, "{\"layers\":["), end, &w);
+		p = whole(LIT(p, end, ","), end, &w);
+		p = LIT(sums(LIT(p, end, "],"), end, NULL, NULL), end, "}");
+		if (!p || !(s = LIT(p, end, ",")))
+			break;
+		p = s;
+	}
+	p = whole(LIT(p, end, "],\"device\":{\"stage\":"), end, &w);
+	p = sums(LIT(p, end, ","), end, wb, st);
+	p = sums(LIT(p, end, "},\"all_devices\":{"), end, NULL, NULL);
+	p = LIT(p, end, "}");
+	if ((s = LIT(p, end, ",\"pipeline_idle_fraction\":")))
+		p = number(s, end, &ignore, NULL);
+	return LIT(p, end, "}");
+}
+
+/* A kernel at p ({...}) into k (its names into nm): past it. */
+static const char *
+kernel(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, struct names *nm)
 {
 	const char *s;
 
 	memset(k, 0, sizeof *k);
 	p = number(LIT(p, end, "{\"count\":"), end, &k->count, NULL);
+	if ((s = LIT(p, end, ",\"collective\":")))
+		return LIT(collective(s, end, k, nm), end, "}");
 	p = number(LIT(p, end, ",\"flops\":"), end, &k->flops, NULL);
 	p = number(LIT(p, end, ",\"bytes\":{\"reads\":"), end, &k->reads, NULL);
 	p = number(LIT(p, end, ",\"writes\":"), end, &k->writes, NULL);
 	p = number(LIT(p, end, ",\"intermediates\":"), end, &k->inter, NULL);
 	p = gemm(LIT(p, end, "}"), end, k);
 	if ((s = LIT(p, end, ",\"weight_format\":")))
-		p = weight_format(x, s, end, k, cf);
+		p = weight_format(x, s, end, k, nm->compute);
 	return LIT(p, end, "}");
 }
 
 /* A per-layer row at p ({...}) into k, as lmp_roofline reads it: past
  * its members (at its closing brace). */
 static const char *
-row(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, char *cf)
+row(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, struct names *nm)
 {
 	const char *s;
 	double ignore;
@@ -366,8 +437,15 @@ row(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, char
 	p = number(LIT(p, end, "},\"state_bytes\":"), end, &ignore, NULL);
 	p = number(LIT(p, end, ",\"weight_bytes\":"), end, &ignore, NULL);
 	if ((s = LIT(p, end, ",\"weight_format\":")))
-		p = weight_format(x, s, end, k, cf);
+		p = weight_format(x, s, end, k, nm->compute);
 	p = gemm(p, end, k);
+	if ((s = LIT(p, end, ",\"collective\":"))) {
+		/* timed as a collective: its work is not read */
+		double count = k->count;
+		memset(k, 0, sizeof *k);
+		k->count = count;
+		p = collective(s, end, k, nm);
+	}
 	return p && p < end && *p == '}' ? p : NULL;
 }
 
@@ -378,8 +456,10 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 	const char *end = text + len, *p, *k, *rt, *from, *to, *tot, *s;
 	size_t kn, headlen, rt_end;
 	int64_t batch, tokens, kv_tokens, abit, v;
-	int nk = 0, rows;
-	double ignore, work[4], state;
+	int nk = 0, rows, laid;
+	double ignore, work[4], state, dev_wb = 0, dev_state = 0;
+	const char *tot_close;
+	size_t tot_end;
 	lmp_num wbytes;
 
 	/* the head: to the runtime's key, past the members before it,
@@ -441,14 +521,14 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 		if (nk == x->cap) {
 			x->cap = x->cap ? 2 * x->cap : 32;
 			x->k = lmp_xrealloc(x->k, sizeof *x->k * (size_t)x->cap);
-			x->compute = lmp_xrealloc(x->compute, sizeof *x->compute * (size_t)x->cap);
+			x->names = lmp_xrealloc(x->names, sizeof *x->names * (size_t)x->cap);
 			x->row_end = lmp_xrealloc(x->row_end, sizeof *x->row_end * (size_t)x->cap);
 		}
 		if (rows) {
-			if (!(p = row(x, p, end, &x->k[nk], x->compute[nk])))
+			if (!(p = row(x, p, end, &x->k[nk], &x->names[nk])))
 				return 0;
 			x->row_end[nk] = (size_t)(p++ - text);
-		} else if (!(p = kernel(x, p, end, &x->k[nk], x->compute[nk]))) {
+		} else if (!(p = kernel(x, p, end, &x->k[nk], &x->names[nk]))) {
 			return 0;
 		}
 		nk++;
@@ -457,12 +537,15 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 		if (!(p = LIT(p, end, ",")))
 			return 0;
 	}
-	/* each compute where its name now is (x->compute may have moved) */
-	for (int i = 0; i < nk; i++)
+	/* each name where it now is (x->names may have moved) */
+	for (int i = 0; i < nk; i++) {
 		if (x->k[i].compute)
-			x->k[i].compute = x->compute[i];
+			x->k[i].compute = x->names[i].compute;
+		if (x->k[i].group)
+			x->k[i].group = x->names[i].group;
+	}
 	/* the totals: their quantities, then the growth and profile members
-	 * as text (printed back); no collective bytes (a layout's) */
+	 * as text (printed back); then a layout's "parallel" */
 	tot = p = s;
 	p = number(LIT(p, end, ",\"totals\":{\"param_count\":"), end, &ignore, NULL);
 	p = number(LIT(p, end, ",\"flops\":"), end, &work[0], NULL);
@@ -473,9 +556,11 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 	p = number(LIT(p, end, "},\"state_bytes\":"), end, &state, NULL);
 	p = number(LIT(p, end, ",\"weight_bytes\":"), end, &ignore, &wbytes);
 	p = number(LIT(p, end, ",\"active_param_count\":"), end, &ignore, NULL);
+	if ((s = LIT(p, end, ",\"collective_bytes\":")))
+		p = number(s, end, &ignore, NULL);
 	if (!p)
 		return 0;
-	if (x->gp_ok && (s = known(&x->ok[2], p + 1, end)) && (s = LIT(s, end, "}}"))) {
+	if (x->gp_ok && (s = known(&x->ok[2], p + 1, end)) && (s = LIT(s, end, "}"))) {
 		p = s; /* the growth and profile of the last document */
 	} else {
 		x->gp_ok = 0;
@@ -495,7 +580,7 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 				return 0;
 			lmp_buf_add(into, m, (size_t)(p - m));
 		}
-		if (!(p = LIT(p, end, "}}")))
+		if (!(p = LIT(p, end, "}")))
 			return 0;
 		lmp_buf_add(&x->growth, "", 0);
 		lmp_buf_add(&x->profile, "", 0);
@@ -512,9 +597,15 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 			x->gp_ok = 1;
 		}
 	}
+	tot_close = p - 1;
+	if ((laid = (s = LIT(p, end, ",\"parallel\":{")) != NULL) && !(p = parallel(s, end, &dev_wb, &dev_state)))
+		return 0;
+	if (!(p = LIT(p, end, "}")))
+		return 0;
 	/* the document, without its kernels */
 	x->doc.len = 0;
 	lmp_buf_add(&x->doc, text, rows ? (size_t)(tot - text) : rt_end);
+	tot_end = x->doc.len + (size_t)(tot_close - tot);
 	lmp_buf_add(&x->doc, tot, (size_t)(p - 1 - tot));
 	lmp_buf_add(&x->doc, "}\n", 2);
 
@@ -531,6 +622,7 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 		.tot = {work[0], work[1], work[2], work[3]}, .state_bytes = state, .weight_bytes = wbytes,
 		.growth = x->growth.s, .profile = x->profile.s, .rt_at = (size_t)(rt - text),
 		.rt_end = rt_end, .rt_set = {(size_t)(from - text), (size_t)(to - text)},
-		.tot_end = x->doc.len - 3, .row_end = rows ? x->row_end : NULL};
+		.tot_end = tot_end, .row_end = rows ? x->row_end : NULL, .dev = laid, .dev_wb = dev_wb,
+		.dev_state = dev_state};
 	return (size_t)(p - text);
 }

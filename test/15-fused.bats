@@ -48,7 +48,8 @@ same() {
 		deepseek-ai--DeepSeek-V3 openai-community--gpt2; do
 		for a in "--totals --batch-size 1,7 --seq-len 17,1000" "--batch-size 1,7 --seq-len 17,1000" \
 			"--totals --batch-size 5 --seq-len 1 --cache-len 100,900 --w-bit 8" \
-			"--engine transformers --batch-size 2 --seq-len 900"; do
+			"--engine transformers --batch-size 2 --seq-len 900" \
+			"--totals --tp 2 --pp 2 --batch-size 3 --seq-len 100,900" "--tp 2 --batch-size 3 --seq-len 1 --cache-len 500"; do
 			# shellcheck disable=SC2086
 			lmp-eval $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/in" 2>/dev/null || fail "$m $a"
 			for ro in "--hardware nvidia-h100-sxm" "--hardware amd-mi300x --unfused --calibration $cal" \
@@ -64,6 +65,17 @@ same() {
 		done
 	done
 	grep -q '"tied":' "$BATS_TEST_TMPDIR/in" || fail "no tied row read"
+	# a layout's collectives and "parallel", edited: a kind no collective
+	# has, the device's bytes changed, a member the tree does not know
+	lmp-eval --totals --tp 2 --pp 2 --batch-size 3 --seq-len 100 "$LLAMA2" > "$BATS_TEST_TMPDIR/in"
+	for a in cat 'sed s/"kind":"all_reduce"/"kind":"all_reduc"/' 'jq -c .parallel.device.weight_bytes=5' \
+		'jq -c .parallel.extra=1'; do
+		sh -c "$a" < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/edited"
+		run_split lmp-roofline --hardware nvidia-h100-sxm --gpus-per-node 2 "$BATS_TEST_TMPDIR/edited"
+		local out="$output" err="$stderr" rc=$status
+		run_split env LMP_ROOFLINE_NODIRECT=1 lmp-roofline --hardware nvidia-h100-sxm --gpus-per-node 2 "$BATS_TEST_TMPDIR/edited"
+		[ "$status" = "$rc" ] && [ "$output" = "$out" ] && [ "$stderr" = "$err" ] || fail "$a: the text and the tree differ"
+	done
 	# text lmp-eval does not write: pretty, re-encoded (a number as 3.2e1,
 	# an escaped letter, a space, a key the tree does not know, a member
 	# out of order, a count past 2^63, a compute no format names), and a
