@@ -22,6 +22,7 @@
  * layout's collectives and "parallel", a decode kernel's per-step pieces,
  * a value out of line) is declined and goes through lmp_roofline, which
  * says what is wrong with it, if anything. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,12 +42,15 @@ struct lmp_evaltext {
 	lmp_runtime rt;
 	lmp_query q;
 	lmp_buf growth, profile; /* the totals' members as written, NUL-terminated */
-	lmp_buf ok[3];           /* the head, settings and growth last found to print back */
+	lmp_buf ok[4];           /* the head, settings, growth and a prefill's settings found to print back */
 	lmp_buf wf[WFORMATS];    /* rows' weight formats found to print back, */
 	char wfc[WFORMATS][16];  /* their compute, */
 	int wfk[WFORMATS];       /* where it is a string */
 	int wf_next;
 	size_t *row_end;         /* a document with rows: each row's closing brace */
+	struct lmp_tpiece *pc;   /* a request's decode kernels' pieces, */
+	int npc, pccap;
+	int *pc_at;              /* each kernel's first */
 	int gp_ok;               /* growth and profile hold ok[2]'s text */
 };
 
@@ -72,8 +76,10 @@ lmp_evaltext_free(lmp_evaltext *x)
 	free(x->names);
 	lmp_buf_free(&x->growth);
 	lmp_buf_free(&x->profile);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		lmp_buf_free(&x->ok[i]);
+	free(x->pc);
+	free(x->pc_at);
 	for (int i = 0; i < WFORMATS; i++)
 		lmp_buf_free(&x->wf[i]);
 	free(x->row_end);
@@ -394,9 +400,95 @@ parallel(const char *p, const char *end, double *wb, double *st)
 	return LIT(p, end, "}");
 }
 
+/* A signed number at p (a piece's coefficient): as number() reads it. */
+static const char *
+signed_number(const char *p, const char *end, double *d)
+{
+	lmp_num v;
+
+	if (p && p < end && *p == '-') {
+		const char *q = number(p + 1, end, d, &v); /* parsed whole: "-0" is -0 */
+		return q && lmp_num_parse(p, (size_t)(q - p), &v) >= 0 ? (*d = lmp_num_to_double(&v), q) : NULL;
+	}
+	return number(p, end, d, NULL);
+}
+
+/* One quantity's coefficients at p ([q0, d] or, with a block, [q0, d, j]):
+ * past them, finite (as prep_steps' coefs reads them). */
+static const char *
+coefs(const char *p, const char *end, int nq, double *q)
+{
+	q[0] = q[1] = q[2] = 0;
+	p = LIT(p, end, "[");
+	for (int i = 0; i < nq; i++) {
+		if (i)
+			p = LIT(p, end, ",");
+		p = signed_number(p, end, &q[i]);
+		if (p && !isfinite(q[i]))
+			return NULL;
+	}
+	return LIT(p, end, "]");
+}
+
+/* The phase a kernel is read in: a request's decode has steps from a cache
+ * of c0 tokens, its kernels their pieces. */
+struct phase {
+	int decode;
+	double steps, c0;
+};
+
+/* A decode kernel's per_step at p ({...}) into x->pc, checked as
+ * lmp_roofline checks it (prep_steps): pieces that cover the phase's
+ * steps in order.  k gets their count and block; past it. */
+static const char *
+per_step(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, const struct phase *ph)
+{
+	const char *s;
+	int64_t block = 0, first, last, next = 0;
+	int nq;
+
+	if (!ph->decode || !(ph->c0 >= 0 && ph->c0 < 1e15) || !(ph->steps >= 1 && ph->steps < 1e15))
+		return NULL;
+	if ((s = LIT(p, end, "{\"block\":"))) {
+		if (!(p = LIT(whole(s, end, &block), end, ",\"pieces\":[")) || block < 2 || block > 1 << 30)
+			return NULL;
+	} else if (!(p = LIT(p, end, "{\"pieces\":["))) {
+		return NULL;
+	}
+	nq = block ? 3 : 2;
+	k->block = block;
+	for (;;) {
+		struct lmp_tpiece *pc;
+		if (x->npc == x->pccap) {
+			x->pccap = x->pccap ? 2 * x->pccap : 64;
+			x->pc = lmp_xrealloc(x->pc, sizeof *x->pc * (size_t)x->pccap);
+		}
+		pc = &x->pc[x->npc];
+		p = whole(LIT(p, end, "{\"first\":"), end, &first);
+		p = whole(LIT(p, end, ",\"last\":"), end, &last);
+		p = coefs(LIT(p, end, ",\"flops\":"), end, nq, pc->flops);
+		p = coefs(LIT(p, end, ",\"reads\":"), end, nq, pc->reads);
+		p = coefs(LIT(p, end, ",\"writes\":"), end, nq, pc->writes);
+		p = coefs(LIT(p, end, ",\"intermediates\":"), end, nq, pc->inter);
+		if (!(p = LIT(p, end, "}")) || first != next || last < first || (double)last >= ph->steps)
+			return NULL;
+		pc->first = first;
+		pc->last = last;
+		next = last + 1;
+		x->npc++;
+		k->npieces++;
+		if (!(s = LIT(p, end, ",")))
+			break;
+		p = s;
+	}
+	if ((double)next != ph->steps)
+		return NULL;
+	return LIT(p, end, "]}");
+}
+
 /* A kernel at p ({...}) into k (its names into nm): past it. */
 static const char *
-kernel(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, struct names *nm)
+kernel(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, struct names *nm, const struct phase *ph)
 {
 	const char *s;
 
@@ -411,13 +503,15 @@ kernel(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, s
 	p = gemm(LIT(p, end, "}"), end, k);
 	if ((s = LIT(p, end, ",\"weight_format\":")))
 		p = weight_format(x, s, end, k, nm->compute);
+	if ((s = LIT(p, end, ",\"per_step\":")))
+		p = per_step(x, s, end, k, ph);
 	return LIT(p, end, "}");
 }
 
 /* A per-layer row at p ({...}) into k, as lmp_roofline reads it: past
  * its members (at its closing brace). */
 static const char *
-row(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, struct names *nm)
+row(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, struct names *nm, const struct phase *ph)
 {
 	const char *s;
 	double ignore;
@@ -444,163 +538,379 @@ row(lmp_evaltext *x, const char *p, const char *end, struct lmp_tkernel *k, stru
 		double count = k->count;
 		memset(k, 0, sizeof *k);
 		k->count = count;
-		p = collective(s, end, k, nm);
+		if (!(p = collective(s, end, k, nm)) || LIT(p, end, ",\"per_step\":"))
+			return NULL;
 	}
+	if ((s = LIT(p, end, ",\"per_step\":")))
+		p = per_step(x, s, end, k, ph);
 	return p && p < end && *p == '}' ? p : NULL;
 }
 
-size_t
-lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
+/* The kernels or rows of a phase at p (past "kernels":[ or "rows":[) into
+ * x->k from *n on, each row's closing brace's place (from text) in
+ * x->row_end: past the array. */
+static const char *
+items(lmp_evaltext *x, const char *text, const char *p, const char *end, int rows, int *n, const struct phase *ph)
 {
-	static const char rt_key[] = ",\"runtime\":";
-	const char *end = text + len, *p, *k, *rt, *from, *to, *tot, *s;
-	size_t kn, headlen, rt_end;
-	int64_t batch, tokens, kv_tokens, abit, v;
-	int nk = 0, rows, laid;
-	double ignore, work[4], state, dev_wb = 0, dev_state = 0;
-	const char *tot_close;
-	size_t tot_end;
-	lmp_num wbytes;
+	const char *s;
 
-	/* the head: to the runtime's key, past the members before it,
-	 * printed back as an object of its own (to the comma before it) */
-	if (!(p = LIT(text, end, "{\"lmp\":\"eval\"")))
-		return 0;
-	if (!(s = known(&x->ok[0], text + 1, end)) || !(p = LIT(s, end, ",\"runtime\":"))) {
-		for (;;) {
-			if (!(p = member_key(LIT(p, end, ","), end, &k, &kn)))
-				return 0;
-			if (key_is(k, kn, "runtime"))
-				break;
-			if (key_is(k, kn, "kernels") || key_is(k, kn, "totals") || !(p = skip_value(p, end)))
-				return 0;
-		}
-		if (!prints_back(&x->ok[0], text + 1, (size_t)(p - text) - 1 - (sizeof rt_key - 1), 1))
-			return 0;
-	}
-	headlen = (size_t)(p - text);
-	/* the runtime: its step, its settings (printed back), its aggregates */
-	rt = p;
-	p = whole(LIT(p, end, "{\"batch_size\":"), end, &batch);
-	p = whole(LIT(p, end, ",\"seq_len\":"), end, &x->q.seq_len);
-	p = whole(LIT(p, end, ",\"cache_len\":"), end, &x->q.cache_len);
-	from = p;
-	p = whole(LIT(p, end, ",\"w_bit\":"), end, &v);
-	p = whole(LIT(p, end, ",\"a_bit\":"), end, &abit);
-	if (!p || abit < 1 || abit > 64)
-		return 0;
-	if (!(s = known(&x->ok[1], from + 1, end)) || !(p = LIT(s, end, ",\"tokens\":"))) {
-		for (;;) {
-			to = p;
-			if (!(p = member_key(LIT(p, end, ","), end, &k, &kn)))
-				return 0;
-			if (key_is(k, kn, "tokens"))
-				break;
-			if (!(p = skip_value(p, end)))
-				return 0;
-		}
-		if (!prints_back(&x->ok[1], from + 1, (size_t)(to - from - 1), 1))
-			return 0;
-	} else {
-		to = s;
-	}
-	p = whole(p, end, &tokens);
-	p = whole(LIT(p, end, ",\"kv_tokens\":"), end, &kv_tokens);
-	p = number(LIT(p, end, ",\"qk_pairs\":"), end, &ignore, NULL);
-	if ((s = LIT(p, end, ",\"past_position_limit\":true")))
-		p = s;
-	if (!(p = LIT(p, end, "}")))
-		return 0;
-	rt_end = (size_t)(p - text);
-	/* the kernels (one device's, of one step: no collective, no pieces),
-	 * or the rows, each a kernel of its own count, where each ends */
-	rows = (s = LIT(p, end, ",\"rows\":[")) != NULL;
-	if (!rows && !(s = LIT(p, end, ",\"kernels\":[")))
-		return 0;
-	for (p = s;;) {
-		if (nk == x->cap) {
+	for (;;) {
+		if (*n == x->cap) {
 			x->cap = x->cap ? 2 * x->cap : 32;
 			x->k = lmp_xrealloc(x->k, sizeof *x->k * (size_t)x->cap);
 			x->names = lmp_xrealloc(x->names, sizeof *x->names * (size_t)x->cap);
 			x->row_end = lmp_xrealloc(x->row_end, sizeof *x->row_end * (size_t)x->cap);
+			x->pc_at = lmp_xrealloc(x->pc_at, sizeof *x->pc_at * (size_t)x->cap);
 		}
+		x->pc_at[*n] = x->npc;
 		if (rows) {
-			if (!(p = row(x, p, end, &x->k[nk], &x->names[nk])))
-				return 0;
-			x->row_end[nk] = (size_t)(p++ - text);
-		} else if (!(p = kernel(x, p, end, &x->k[nk], &x->names[nk]))) {
-			return 0;
+			if (!(p = row(x, p, end, &x->k[*n], &x->names[*n], ph)))
+				return NULL;
+			x->row_end[*n] = (size_t)(p++ - text);
+		} else if (!(p = kernel(x, p, end, &x->k[*n], &x->names[*n], ph))) {
+			return NULL;
 		}
-		nk++;
+		(*n)++;
 		if ((s = LIT(p, end, "]")))
-			break;
+			return s;
 		if (!(p = LIT(p, end, ",")))
-			return 0;
+			return NULL;
 	}
-	/* each name where it now is (x->names may have moved) */
-	for (int i = 0; i < nk; i++) {
-		if (x->k[i].compute)
-			x->k[i].compute = x->names[i].compute;
-		if (x->k[i].group)
-			x->k[i].group = x->names[i].group;
+}
+
+/* The settings of a runtime at p (its ",\"w_bit\":..."), printed back (as
+ * ok last found, or parsed and printed): where they end, at ",\"tokens\":"
+ * (tokens) or the object's '}', in *to; past the "tokens" key, or *to. */
+static const char *
+settings(lmp_buf *ok, const char *p, const char *end, int tokens, int64_t *abit, const char **to)
+{
+	const char *from = p, *s, *k;
+	size_t kn;
+	int64_t v;
+
+	p = whole(LIT(p, end, ",\"w_bit\":"), end, &v);
+	p = whole(LIT(p, end, ",\"a_bit\":"), end, abit);
+	if (!p || *abit < 1 || *abit > 64)
+		return NULL;
+	if ((s = known(ok, from + 1, end)) && (tokens ? LIT(s, end, ",\"tokens\":") : LIT(s, end, "}"))) {
+		*to = s;
+		return tokens ? s + sizeof ",\"tokens\":" - 1 : s;
 	}
-	/* the totals: their quantities, then the growth and profile members
-	 * as text (printed back); then a layout's "parallel" */
-	tot = p = s;
-	p = number(LIT(p, end, ",\"totals\":{\"param_count\":"), end, &ignore, NULL);
+	for (;;) {
+		*to = p;
+		if (!tokens && p < end && *p == '}')
+			break;
+		if (!(p = member_key(LIT(p, end, ","), end, &k, &kn)))
+			return NULL;
+		if (tokens && key_is(k, kn, "tokens"))
+			break;
+		if (!(p = skip_value(p, end)))
+			return NULL;
+	}
+	return prints_back(ok, from + 1, (size_t)(*to - from - 1), 1) ? p : NULL;
+}
+
+/* A one-step runtime object at p: its step, its settings (from, to: the
+ * commas before "w_bit" and "tokens"), its aggregates; past it. */
+struct step {
+	int64_t batch, seq, cache, tokens, kv_tokens, abit;
+	const char *from, *to;
+};
+
+static const char *
+step_runtime(lmp_buf *ok, const char *p, const char *end, struct step *r)
+{
+	const char *s;
+	double ignore;
+
+	p = whole(LIT(p, end, "{\"batch_size\":"), end, &r->batch);
+	p = whole(LIT(p, end, ",\"seq_len\":"), end, &r->seq);
+	p = whole(LIT(p, end, ",\"cache_len\":"), end, &r->cache);
+	r->from = p;
+	p = settings(ok, p, end, 1, &r->abit, &r->to);
+	p = whole(p, end, &r->tokens);
+	p = whole(LIT(p, end, ",\"kv_tokens\":"), end, &r->kv_tokens);
+	p = number(LIT(p, end, ",\"qk_pairs\":"), end, &ignore, NULL);
+	if ((s = LIT(p, end, ",\"past_position_limit\":true")))
+		p = s;
+	return LIT(p, end, "}");
+}
+
+/* A totals object's quantities at p ({"param_count":...): their FLOPs
+ * and bytes (reads, writes, intermediates), state and weight bytes as
+ * lmp_roofline reads them; past them (at what follows weight_bytes). */
+static const char *
+quantities(const char *p, const char *end, double *work, double *state, lmp_num *wbytes)
+{
+	double ignore;
+
+	p = number(LIT(p, end, "{\"param_count\":"), end, &ignore, NULL);
 	p = number(LIT(p, end, ",\"flops\":"), end, &work[0], NULL);
 	p = number(LIT(p, end, ",\"bytes\":{\"weights\":"), end, &ignore, NULL);
 	p = number(LIT(p, end, ",\"reads\":"), end, &work[1], NULL);
 	p = number(LIT(p, end, ",\"writes\":"), end, &work[2], NULL);
 	p = number(LIT(p, end, ",\"intermediates\":"), end, &work[3], NULL);
-	p = number(LIT(p, end, "},\"state_bytes\":"), end, &state, NULL);
-	p = number(LIT(p, end, ",\"weight_bytes\":"), end, &ignore, &wbytes);
+	p = number(LIT(p, end, "},\"state_bytes\":"), end, state, NULL);
+	return number(LIT(p, end, ",\"weight_bytes\":"), end, &ignore, wbytes);
+}
+
+/* The document's totals at p ({...}): their quantities, the active
+ * parameters, a layout's collective bytes, then the growth and profile
+ * members as text (printed back); past the closing brace. */
+static const char *
+totals(lmp_evaltext *x, const char *p, const char *end, double *work, double *state, lmp_num *wbytes)
+{
+	const char *s, *k;
+	size_t kn;
+	double ignore;
+
+	p = quantities(p, end, work, state, wbytes);
 	p = number(LIT(p, end, ",\"active_param_count\":"), end, &ignore, NULL);
 	if ((s = LIT(p, end, ",\"collective_bytes\":")))
 		p = number(s, end, &ignore, NULL);
 	if (!p)
-		return 0;
-	if (x->gp_ok && (s = known(&x->ok[2], p + 1, end)) && (s = LIT(s, end, "}"))) {
-		p = s; /* the growth and profile of the last document */
-	} else {
-		x->gp_ok = 0;
-		x->growth.len = x->profile.len = 0;
-		while (p < end && *p == ',') {
-			const char *m = p;
-			lmp_buf *into;
-			if (!(s = member_key(p + 1, end, &k, &kn)))
-				return 0;
-			if ((key_is(k, kn, "state_growth") || key_is(k, kn, "activation_growth")) && !x->profile.len)
-				into = &x->growth; /* the growth before the profile, as lmp-eval writes them */
-			else if (key_is(k, kn, "profile_run") && !x->profile.len)
-				into = &x->profile;
-			else
-				return 0;
-			if (!(p = skip_value(s, end)))
-				return 0;
-			lmp_buf_add(into, m, (size_t)(p - m));
-		}
-		if (!(p = LIT(p, end, "}")))
-			return 0;
-		lmp_buf_add(&x->growth, "", 0);
-		lmp_buf_add(&x->profile, "", 0);
-		if (x->growth.len + x->profile.len) {
-			/* as an object's members: both, past the first comma */
-			lmp_buf t = {0};
-			int ok;
-			lmp_buf_add(&t, x->growth.s, x->growth.len);
-			lmp_buf_add(&t, x->profile.s, x->profile.len);
-			ok = prints_back(&x->ok[2], t.s + 1, t.len - 1, 1);
-			lmp_buf_free(&t);
-			if (!ok)
-				return 0;
-			x->gp_ok = 1;
-		}
+		return NULL;
+	if (x->gp_ok && (s = known(&x->ok[2], p + 1, end)) && (s = LIT(s, end, "}")))
+		return s; /* the growth and profile of the last document */
+	x->gp_ok = 0;
+	x->growth.len = x->profile.len = 0;
+	while (p < end && *p == ',') {
+		const char *m = p;
+		lmp_buf *into;
+		if (!(s = member_key(p + 1, end, &k, &kn)))
+			return NULL;
+		if ((key_is(k, kn, "state_growth") || key_is(k, kn, "activation_growth")) && !x->profile.len)
+			into = &x->growth; /* the growth before the profile, as lmp-eval writes them */
+		else if (key_is(k, kn, "profile_run") && !x->profile.len)
+			into = &x->profile;
+		else
+			return NULL;
+		if (!(p = skip_value(s, end)))
+			return NULL;
+		lmp_buf_add(into, m, (size_t)(p - m));
 	}
-	tot_close = p - 1;
-	if ((laid = (s = LIT(p, end, ",\"parallel\":{")) != NULL) && !(p = parallel(s, end, &dev_wb, &dev_state)))
-		return 0;
 	if (!(p = LIT(p, end, "}")))
+		return NULL;
+	lmp_buf_add(&x->growth, "", 0);
+	lmp_buf_add(&x->profile, "", 0);
+	if (x->growth.len + x->profile.len) {
+		/* as an object's members: both, past the first comma */
+		lmp_buf t = {0};
+		int ok;
+		lmp_buf_add(&t, x->growth.s, x->growth.len);
+		lmp_buf_add(&t, x->profile.s, x->profile.len);
+		ok = prints_back(&x->ok[2], t.s + 1, t.len - 1, 1);
+		lmp_buf_free(&t);
+		if (!ok)
+			return NULL;
+		x->gp_ok = 1;
+	}
+	return p;
+}
+
+/* The head at text: past the runtime's key, the members before it
+ * printed back as an object of their own (to the comma before it). */
+static const char *
+head(lmp_evaltext *x, const char *text, const char *end)
+{
+	static const char rt_key[] = ",\"runtime\":";
+	const char *p, *s, *k;
+	size_t kn;
+
+	if (!(p = LIT(text, end, "{\"lmp\":\"eval\"")))
+		return NULL;
+	if ((s = known(&x->ok[0], text + 1, end)) && (s = LIT(s, end, ",\"runtime\":")))
+		return s;
+	for (;;) {
+		if (!(p = member_key(LIT(p, end, ","), end, &k, &kn)))
+			return NULL;
+		if (key_is(k, kn, "runtime"))
+			break;
+		if (key_is(k, kn, "kernels") || key_is(k, kn, "totals") || !(p = skip_value(p, end)))
+			return NULL;
+	}
+	return prints_back(&x->ok[0], text + 1, (size_t)(p - text) - 1 - (sizeof rt_key - 1), 1) ? p : NULL;
+}
+
+/* Each kernel's names and pieces where they now are (the arrays may have
+ * moved as they grew). */
+static void
+fix_up(lmp_evaltext *x, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct lmp_tkernel *k = &x->k[i];
+		if (k->compute)
+			k->compute = x->names[i].compute;
+		if (k->group)
+			k->group = x->names[i].group;
+		k->pieces = k->npieces ? x->pc + x->pc_at[i] : NULL;
+	}
+}
+
+/* The runtime's numbers the fused path reads (lmp_roofline_point). */
+static void
+set_runtime(lmp_evaltext *x, int64_t batch, int64_t seq, int64_t cache, int64_t tokens, int64_t kv_tokens, int64_t abit)
+{
+	memset(&x->rt, 0, sizeof x->rt);
+	x->q = (lmp_query){seq, cache, batch};
+	x->rt.nqueries = 1;
+	x->rt.queries = &x->q;
+	x->rt.a_bit = (int)abit;
+	lmp_num_set_int(&x->rt.vars[LMP_V_BATCH_SIZE], batch);
+	lmp_num_set_int(&x->rt.vars[LMP_V_TOKENS], tokens);
+	lmp_num_set_int(&x->rt.vars[LMP_V_KV_TOKENS], kv_tokens);
+}
+
+/* A layout's "parallel" at p, where there is one, then the document's
+ * closing brace: past it. */
+static const char *
+tail(const char *p, const char *end, int *laid, double *wb, double *st)
+{
+	const char *s;
+
+	*laid = (s = LIT(p, end, ",\"parallel\":{")) != NULL;
+	if (*laid && !(p = parallel(s, end, wb, st)))
+		return NULL;
+	return LIT(p, end, "}");
+}
+
+/* A request's document (runtime at p, past its key): its phases, each
+ * timed from its kernels or rows as lmp_gen_doc hands them over, and
+ * the document without the kernels in x->doc (lmp-eval --hardware
+ * writes none). */
+static size_t
+request(lmp_evaltext *x, const char *text, const char *p, const char *end, size_t headlen, lmp_evalpt *pt)
+{
+	const char *rt = p, *from, *to, *s, *cut[2][2] = {{NULL, NULL}, {NULL, NULL}}, *ph_end[2], *tot_close;
+	int64_t batch, prompt, gen, abit, steps[2] = {0, 0}, c0 = 0, v;
+	double ptot[4], dtot[4], work[4], state, ignore, dev_wb = 0, dev_state = 0;
+	lmp_num wbytes;
+	struct step pr;
+	struct phase ph[2] = {{0, 1, 0}, {1, 0, 0}};
+	int n = 0, npre = 0, rows = -1, laid;
+	size_t skipped[2] = {0, 0};
+
+	p = whole(LIT(p, end, "{\"batch_size\":"), end, &batch);
+	p = whole(LIT(p, end, ",\"prompt_len\":"), end, &prompt);
+	p = whole(LIT(p, end, ",\"gen_len\":"), end, &gen);
+	from = p;
+	p = LIT(settings(&x->ok[1], p, end, 0, &abit, &to), end, "}");
+	if (!p || batch < 1 || batch > 1073741824)
+		return 0;
+	/* the prefill: one step's runtime, or a chunked prefill's steps */
+	p = whole(LIT(p, end, ",\"phases\":{\"prefill\":{\"steps\":"), end, &steps[0]);
+	if ((s = LIT(p, end, ",\"runtime\":{\"seq_len\":"))) {
+		p = whole(s, end, &v);
+		p = whole(LIT(p, end, ",\"cache_len_first\":"), end, &v);
+		p = whole(LIT(p, end, ",\"cache_len_last\":"), end, &v);
+		p = LIT(whole(LIT(p, end, ",\"last_seq_len\":"), end, &v), end, "}");
+	} else {
+		p = step_runtime(&x->ok[3], LIT(p, end, ",\"runtime\":"), end, &pr);
+	}
+	for (int i = 0; i < 2 && p; i++) {
+		int r;
+		if (i) {
+			/* the decode: its steps, from a cache of c0 tokens */
+			p = whole(LIT(p, end, ",\"decode\":{\"steps\":"), end, &steps[1]);
+			p = whole(LIT(p, end, ",\"runtime\":{\"seq_len\":1,\"cache_len_first\":"), end, &c0);
+			p = LIT(whole(LIT(p, end, ",\"cache_len_last\":"), end, &v), end, "}");
+			ph[1].steps = (double)steps[1];
+			ph[1].c0 = (double)c0;
+		}
+		if (!p)
+			return 0;
+		/* items where the phase has steps, of one kind in both phases */
+		if (steps[i]) {
+			r = (s = LIT(p, end, ",\"rows\":[")) != NULL;
+			if ((!r && !(s = LIT(p, end, ",\"kernels\":["))) || (rows >= 0 && r != rows))
+				return 0;
+			rows = r;
+			cut[i][0] = p;
+			if (!(p = items(x, text, s, end, rows, &n, &ph[i])))
+				return 0;
+			cut[i][1] = p;
+			if (rows)
+				cut[i][0] = cut[i][1] = NULL; /* the rows stay */
+		} else if (!i) {
+			return 0; /* a prefill has a step */
+		}
+		if (!i)
+			npre = n;
+		p = quantities(LIT(p, end, ",\"totals\":"), end, i ? dtot : ptot, &ignore, NULL);
+		if (!(p = LIT(p, end, "}}")))
+			return 0;
+		ph_end[i] = p - 2;
+	}
+	if (!(p = LIT(p, end, "}")))
+		return 0;
+	if (!(p = totals(x, LIT(p, end, ",\"totals\":"), end, work, &state, &wbytes)))
+		return 0;
+	tot_close = p - 1;
+	if (!(p = tail(p, end, &laid, &dev_wb, &dev_state)))
+		return 0;
+	fix_up(x, n);
+	/* the document without the phases' kernels: each place in it less the
+	 * kernels' text before it */
+	x->doc.len = 0;
+	s = text;
+	for (int i = 0; i < 2; i++) {
+		if (!cut[i][0])
+			continue;
+		lmp_buf_add(&x->doc, s, (size_t)(cut[i][0] - s));
+		s = cut[i][1];
+		skipped[i] = (size_t)(cut[i][1] - cut[i][0]);
+	}
+	lmp_buf_add(&x->doc, s, (size_t)(p - 1 - s));
+	lmp_buf_add(&x->doc, "}\n", 2);
+	*pt = (lmp_evalpt){.head = text, .headlen = headlen, .rt = &x->rt, .gen = 1,
+		.k = x->k, .nk = npre, .dk = x->k + npre, .ndk = n - npre,
+		.row_end = rows == 1 ? x->row_end : NULL, .drow_end = rows == 1 && n > npre ? x->row_end + npre : NULL,
+		.tot = {ptot[0], ptot[1], ptot[2], ptot[3]}, .dtot = {dtot[0], dtot[1], dtot[2], dtot[3]},
+		.state_bytes = state, .weight_bytes = wbytes, .growth = x->growth.s, .profile = x->profile.s,
+		.rt_at = (size_t)(rt - text), .rt_set = {(size_t)(from - text), (size_t)(to - text)},
+		.rt_end = (size_t)(to - text) + 1,
+		.ph_end = {(size_t)(ph_end[0] - text) - skipped[0], (size_t)(ph_end[1] - text) - skipped[0] - skipped[1]},
+		.tot_end = (size_t)(tot_close - text) - skipped[0] - skipped[1], .dev = laid, .dev_wb = dev_wb,
+		.dev_state = dev_state, .steps = (double)steps[1], .cache_first = (double)c0, .batch = (double)batch,
+		.prompt = (double)prompt, .gen_len = (double)gen};
+	set_runtime(x, batch, 0, 0, 0, 0, abit);
+	return (size_t)(p - text);
+}
+
+size_t
+lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
+{
+	const char *end = text + len, *p, *rt, *tot, *tot_close, *s;
+	size_t headlen, rt_end, tot_end;
+	struct step r;
+	struct phase one = {0, 1, 0};
+	int nk = 0, rows, laid;
+	double work[4], state, dev_wb = 0, dev_state = 0;
+	lmp_num wbytes;
+
+	x->npc = 0;
+	if (!(p = head(x, text, end)))
+		return 0;
+	headlen = (size_t)(p - text);
+	rt = p;
+	if (!(p = step_runtime(&x->ok[1], p, end, &r)))
+		return request(x, text, rt, end, headlen, pt);
+	if (r.batch < 1 || r.batch > 1073741824)
+		return 0;
+	rt_end = (size_t)(p - text);
+	/* the kernels (of one step: no pieces), or the rows, each a kernel of
+	 * its own count, where each ends */
+	rows = (s = LIT(p, end, ",\"rows\":[")) != NULL;
+	if (!rows && !(s = LIT(p, end, ",\"kernels\":[")))
+		return 0;
+	if (!(p = items(x, text, s, end, rows, &nk, &one)))
+		return 0;
+	fix_up(x, nk);
+	tot = p;
+	if (!(p = totals(x, LIT(p, end, ",\"totals\":"), end, work, &state, &wbytes)))
+		return 0;
+	tot_close = p - 1;
+	if (!(p = tail(p, end, &laid, &dev_wb, &dev_state)))
 		return 0;
 	/* the document, without its kernels */
 	x->doc.len = 0;
@@ -608,20 +918,11 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 	tot_end = x->doc.len + (size_t)(tot_close - tot);
 	lmp_buf_add(&x->doc, tot, (size_t)(p - 1 - tot));
 	lmp_buf_add(&x->doc, "}\n", 2);
-
-	/* the point as lmp_eval_doc hands it: the runtime's numbers */
-	memset(&x->rt, 0, sizeof x->rt);
-	x->q.count = batch;
-	x->rt.nqueries = 1;
-	x->rt.queries = &x->q;
-	x->rt.a_bit = (int)abit;
-	lmp_num_set_int(&x->rt.vars[LMP_V_BATCH_SIZE], batch);
-	lmp_num_set_int(&x->rt.vars[LMP_V_TOKENS], tokens);
-	lmp_num_set_int(&x->rt.vars[LMP_V_KV_TOKENS], kv_tokens);
+	set_runtime(x, r.batch, r.seq, r.cache, r.tokens, r.kv_tokens, r.abit);
 	*pt = (lmp_evalpt){.head = text, .headlen = headlen, .rt = &x->rt, .k = x->k, .nk = nk,
 		.tot = {work[0], work[1], work[2], work[3]}, .state_bytes = state, .weight_bytes = wbytes,
 		.growth = x->growth.s, .profile = x->profile.s, .rt_at = (size_t)(rt - text),
-		.rt_end = rt_end, .rt_set = {(size_t)(from - text), (size_t)(to - text)},
+		.rt_end = rt_end, .rt_set = {(size_t)(r.from - text), (size_t)(r.to - text)},
 		.tot_end = tot_end, .row_end = rows ? x->row_end : NULL, .dev = laid, .dev_wb = dev_wb,
 		.dev_state = dev_state};
 	return (size_t)(p - text);

@@ -40,7 +40,26 @@ same() {
 	[ "$output" = "$(printf 'roofline\nroofline\nroofline\nroofline')" ]
 }
 
-@test "lmp-roofline times lmp-eval's one-step documents from their text: the tree's documents byte for byte; other text through the tree" {
+# edited_same EDIT ROOFLINE-ARGS: $BATS_TEST_TMPDIR/in edited (a sed script,
+# or a jq filter after jq:, jqpretty: or jqsorted:; cat leaves it) is timed
+# alike from its text and as a tree: output, errors and status
+edited_same() {
+	local a=$1 in="$BATS_TEST_TMPDIR/in" ed="$BATS_TEST_TMPDIR/edited" out err rc
+	shift
+	case $a in
+	cat) cp "$in" "$ed" ;;
+	jq:*) jq -c "${a#jq:}" "$in" > "$ed" ;;
+	jqpretty:*) jq "${a#jqpretty:}" "$in" > "$ed" ;;
+	jqsorted:*) jq -cS "${a#jqsorted:}" "$in" > "$ed" ;;
+	*) sed "$a" "$in" > "$ed"; ! cmp -s "$in" "$ed" || fail "$a: no edit made" ;;
+	esac
+	run_split lmp-roofline "$@" "$ed"
+	out=$output err=$stderr rc=$status
+	run_split env LMP_ROOFLINE_NODIRECT=1 lmp-roofline "$@" "$ed"
+	[ "$status" = "$rc" ] && [ "$output" = "$out" ] && [ "$stderr" = "$err" ] || fail "$a: the text and the tree differ"
+}
+
+@test "lmp-roofline times lmp-eval's documents from their text: the tree's documents byte for byte; other text through the tree" {
 	local m a ro cal="$ROOT/share/lmp/calibration/corpus.json"
 	# DeepSeek-V3's checkpoint: fp8 kernels and rows (weight_format.compute);
 	# gpt2's tied head (a row's "tied")
@@ -49,7 +68,9 @@ same() {
 		for a in "--totals --batch-size 1,7 --seq-len 17,1000" "--batch-size 1,7 --seq-len 17,1000" \
 			"--totals --batch-size 5 --seq-len 1 --cache-len 100,900 --w-bit 8" \
 			"--engine transformers --batch-size 2 --seq-len 900" \
-			"--totals --tp 2 --pp 2 --batch-size 3 --seq-len 100,900" "--tp 2 --batch-size 3 --seq-len 1 --cache-len 500"; do
+			"--totals --tp 2 --pp 2 --batch-size 3 --seq-len 100,900" "--tp 2 --batch-size 3 --seq-len 1 --cache-len 500" \
+			"--totals --batch-size 1,3 --prompt-len 100 --gen-len 1,300" "--batch-size 3 --prompt-len 100 --gen-len 30" \
+			"--totals --engine trtllm --batch-size 3 --prompt-len 100 --gen-len 300"; do
 			# shellcheck disable=SC2086
 			lmp-eval $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/in" 2>/dev/null || fail "$m $a"
 			for ro in "--hardware nvidia-h100-sxm" "--hardware amd-mi300x --unfused --calibration $cal" \
@@ -64,17 +85,23 @@ same() {
 			done
 		done
 	done
+	# (trtllm reads the cache a page at a time: pieces with a block term)
+	grep -q '"block":' "$BATS_TEST_TMPDIR/in" || fail "no decode pieces read"
+	lmp-eval --batch-size 2 --seq-len 8 "$ROOT/models/openai-community--gpt2.populated.json" > "$BATS_TEST_TMPDIR/in"
 	grep -q '"tied":' "$BATS_TEST_TMPDIR/in" || fail "no tied row read"
 	# a layout's collectives and "parallel", edited: a kind no collective
-	# has, the device's bytes changed, a member the tree does not know
+	# has, the device's bytes changed, a member the tree does not know;
+	# requests' decode pieces edited: a gap, one past the phase's steps, a
+	# negative zero, a coefficient short, a chunked prefill's runtime
 	lmp-eval --totals --tp 2 --pp 2 --batch-size 3 --seq-len 100 "$LLAMA2" > "$BATS_TEST_TMPDIR/in"
-	for a in cat 'sed s/"kind":"all_reduce"/"kind":"all_reduc"/' 'jq -c .parallel.device.weight_bytes=5' \
-		'jq -c .parallel.extra=1'; do
-		sh -c "$a" < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/edited"
-		run_split lmp-roofline --hardware nvidia-h100-sxm --gpus-per-node 2 "$BATS_TEST_TMPDIR/edited"
-		local out="$output" err="$stderr" rc=$status
-		run_split env LMP_ROOFLINE_NODIRECT=1 lmp-roofline --hardware nvidia-h100-sxm --gpus-per-node 2 "$BATS_TEST_TMPDIR/edited"
-		[ "$status" = "$rc" ] && [ "$output" = "$out" ] && [ "$stderr" = "$err" ] || fail "$a: the text and the tree differ"
+	lmp-eval --totals --engine vllm --batch-size 2 --prompt-len 100 --gen-len 700 \
+		"$ROOT/models/mistralai--Mistral-7B-v0.1.populated.json" >> "$BATS_TEST_TMPDIR/in"
+	lmp-eval --engine vllm --batch-size 16 --prompt-len 1024 --gen-len 5 "$LLAMA2" >> "$BATS_TEST_TMPDIR/in"
+	for a in cat 's/"kind":"all_reduce"/"kind":"all_reduc"/' 'jq:.parallel.device.weight_bytes=5' \
+		'jq:.parallel.extra=1' 's/"first":412/"first":413/' 's/"last":698/"last":699/' \
+		's/"flops":\[0,0,0\]/"flops":[0,-0,0]/' 's/"flops":\[0,0,0\]/"flops":[0,0]/' \
+		's/"last_seq_len":512/"last_seq_len":511/'; do
+		edited_same "$a" --hardware nvidia-h100-sxm --gpus-per-node 2
 	done
 	# text lmp-eval does not write: pretty, re-encoded (a number as 3.2e1,
 	# an escaped letter, a space, a key the tree does not know, a member
@@ -83,16 +110,12 @@ same() {
 	# count the lines before)
 	lmp-eval --totals --batch-size 1,8 --seq-len 100,2000 "$LLAMA2" > "$BATS_TEST_TMPDIR/in"
 	lmp-eval --batch-size 3 --seq-len 10 "$ROOT/models/deepseek-ai--DeepSeek-V3.populated.json" >> "$BATS_TEST_TMPDIR/in"
-	for a in 'jq .' 'jq -c .' 'sed s/"count":32,/"count":3.2e1,/' 'sed s/"llama"/"ll\\u0061ma"/' \
-		'sed s/,"flops":/,\ "flops":/' 'jq -c .totals.extra=1' 'jq -cS .' 'sed s/"count":1,/"count":99999999999999999999,/' \
-		'sed s/"compute":"fp8"/"compute":"FP8"/' 'sed 3s/^/{a:1,}/'; do
-		sh -c "$a" < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/edited"
-		run_split lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/edited"
-		local out="$output" err="$stderr" rc=$status
-		run_split env LMP_ROOFLINE_NODIRECT=1 lmp-roofline --hardware nvidia-h100-sxm "$BATS_TEST_TMPDIR/edited"
-		[ "$status" = "$rc" ] && [ "$output" = "$out" ] && [ "$stderr" = "$err" ] || fail "$a: the text and the tree differ"
+	for a in 'jqpretty:.' 'jq:.' 's/"count":32,/"count":3.2e1,/' 's/"llama"/"ll\\u0061ma"/' \
+		's/,"flops":/, "flops":/' 'jq:.totals.extra=1' 'jqsorted:.' 's/"count":1,/"count":99999999999999999999,/' \
+		's/"compute":"fp8"/"compute":"FP8"/' '3s/^/{"a":1,}/'; do
+		edited_same "$a" --hardware nvidia-h100-sxm
 	done
-	[[ "$stderr" == *"edited:3:3: malformed JSON"* ]] || fail "line and column: $stderr"
+	[[ "$stderr" == *"edited:3:8: malformed JSON"* ]] || fail "line and column: $stderr"
 	# the documents in time: 4 of a 2 x 2 sweep and one with rows, each "roofline"
 	run sh -c "lmp-roofline --hardware nvidia-h100-sxm '$BATS_TEST_TMPDIR/in' | jq -r .lmp | sort | uniq -c"
 	assert_output "      5 roofline"
@@ -175,9 +198,14 @@ same() {
 				fail "$m $ev: fused"
 			# shellcheck disable=SC2086
 			lmp-eval $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
-				lmp-roofline --hardware nvidia-h100-sxm $ro > "$BATS_TEST_TMPDIR/pipe" || fail "$m $ev: pipe"
+				LMP_ROOFLINE_NODIRECT=1 lmp-roofline --hardware nvidia-h100-sxm $ro > "$BATS_TEST_TMPDIR/pipe" ||
+				fail "$m $ev: pipe"
 			[ -s "$BATS_TEST_TMPDIR/direct" ] || fail "$m $ev: no output"
 			cmp "$BATS_TEST_TMPDIR/direct" "$BATS_TEST_TMPDIR/pipe" || fail "$m $ev: the fused form differs from the pipe"
+			# lmp-roofline reading the request's text (evaltext.c)
+			# shellcheck disable=SC2086
+			lmp-eval $ev "$ROOT/models/$m.populated.json" 2>/dev/null | lmp-roofline --hardware nvidia-h100-sxm $ro |
+				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $ev: lmp-roofline's own reading differs"
 			# shellcheck disable=SC2086
 			LMP_EVAL_NODIRECT=1 lmp-eval --hardware nvidia-h100-sxm $ro $ev "$ROOT/models/$m.populated.json" 2>/dev/null |
 				cmp - "$BATS_TEST_TMPDIR/direct" || fail "$m $ev: LMP_EVAL_NODIRECT differs"
