@@ -91,7 +91,7 @@ check-asan: deps-test
 # sanitizers, in fuzz/build.  `make fuzz` explores FUZZ_SECONDS per target
 # from the seed corpora in fuzz/corpus; `make fuzz-replay` only runs the
 # saved corpora, the same every time.
-FUZZ = json formula inspect
+FUZZ = json formula inspect roofline
 FUZZ_SECONDS = 60
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Ilib

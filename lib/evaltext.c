@@ -107,7 +107,7 @@ static const char *
 number(const char *p, const char *end, double *d, lmp_num *v)
 {
 	const char *s = p;
-	int64_t n = 0;
+	uint64_t n = 0; /* past 15 digits wraps, and is not used */
 	int plain;
 	lmp_num t;
 
@@ -117,7 +117,7 @@ number(const char *p, const char *end, double *d, lmp_num *v)
 		p++;
 	else
 		for (; p < end && digit(*p); p++)
-			n = n * 10 + (*p - '0'); /* past 15 digits not used */
+			n = n * 10 + (uint64_t)(*p - '0');
 	plain = p - s <= 15;
 	if (p < end && *p == '.') {
 		plain = 0;
@@ -140,7 +140,8 @@ number(const char *p, const char *end, double *d, lmp_num *v)
 		*d = (double)n;
 		return p;
 	}
-	if (lmp_num_parse(s, (size_t)(p - s), &t) < 0)
+	/* past 2^127 a number reads as no number (lmp_tnum_at's NAN) */
+	if (lmp_num_parse(s, (size_t)(p - s), &t) != LMP_NUM_OK)
 		return NULL;
 	*d = lmp_num_to_double(&t);
 	if (v)
@@ -408,7 +409,7 @@ signed_number(const char *p, const char *end, double *d)
 
 	if (p && p < end && *p == '-') {
 		const char *q = number(p + 1, end, d, &v); /* parsed whole: "-0" is -0 */
-		return q && lmp_num_parse(p, (size_t)(q - p), &v) >= 0 ? (*d = lmp_num_to_double(&v), q) : NULL;
+		return q && lmp_num_parse(p, (size_t)(q - p), &v) == LMP_NUM_OK ? (*d = lmp_num_to_double(&v), q) : NULL;
 	}
 	return number(p, end, d, NULL);
 }
@@ -670,7 +671,7 @@ totals(lmp_evaltext *x, const char *p, const char *end, double *work, double *st
 		p = number(s, end, &ignore, NULL);
 	if (!p)
 		return NULL;
-	if (x->gp_ok && (s = known(&x->ok[2], p + 1, end)) && (s = LIT(s, end, "}")))
+	if (x->gp_ok && p < end && *p == ',' && (s = known(&x->ok[2], p + 1, end)) && (s = LIT(s, end, "}")))
 		return s; /* the growth and profile of the last document */
 	x->gp_ok = 0;
 	x->growth.len = x->profile.len = 0;

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.." || exit 1
 set -e
 c=fuzz/corpus
 rm -rf "$c"
-mkdir -p "$c/json" "$c/formula" "$c/inspect"
+mkdir -p "$c/json" "$c/formula" "$c/inspect" "$c/roofline"
 
 # Each line of the input, one file per line, named by its content's hash.
 lines_to() {
@@ -42,10 +42,28 @@ jq -c . "$c"/inspect/*.json >"$c/json/stream-configs.ndjson"
 	jq -r '.. | strings | select(test("[{}()*/+?<>]"))' share/lmp/archs/*.json
 } | sort -u | lines_to "$c/formula"
 
+# roofline: lmp-eval's documents of each kind lmp-roofline reads from its
+# text (one step with kernels or rows, a layout, requests with chunks and
+# with decode pieces, fp8 weight formats, a tied head), one per file.
+make --no-print-directory bin/lmp-eval >/dev/null
+llama=models/meta-llama--Llama-2-7b-hf.populated.json
+{
+	./bin/lmp-eval --totals --batch-size 3 --seq-len 100 "$llama"
+	./bin/lmp-eval --batch-size 3 --seq-len 100 "$llama"
+	./bin/lmp-eval --totals --tp 2 --pp 2 --batch-size 3 --seq-len 100 "$llama"
+	./bin/lmp-eval --tp 2 --batch-size 2 --seq-len 1 --cache-len 300 "$llama"
+	./bin/lmp-eval --totals --engine trtllm --batch-size 3 --prompt-len 100 --gen-len 40 "$llama"
+	./bin/lmp-eval --engine vllm --batch-size 16 --prompt-len 1024 --gen-len 3 "$llama"
+	./bin/lmp-eval --totals --batch-size 2 --seq-len 10 models/deepseek-ai--DeepSeek-V3.populated.json
+	./bin/lmp-eval --batch-size 2 --seq-len 8 models/openai-community--gpt2.populated.json
+	./bin/lmp-eval --totals --engine vllm --batch-size 2 --prompt-len 100 --gen-len 700 \
+		models/mistralai--Mistral-7B-v0.1.populated.json
+} | lines_to "$c/roofline"
+
 # Keep only the inputs that add coverage (libFuzzer's merge), so the corpora
 # stay small and their replay fast.
-make --no-print-directory fuzz/build/json fuzz/build/formula fuzz/build/inspect >/dev/null
-for t in json formula inspect; do
+make --no-print-directory fuzz/build/json fuzz/build/formula fuzz/build/inspect fuzz/build/roofline >/dev/null
+for t in json formula inspect roofline; do
 	rm -rf "$c/$t.min" && mkdir "$c/$t.min"
 	./fuzz/build/"$t" -merge=1 "$c/$t.min" "$c/$t" >/dev/null 2>&1
 	rm -rf "$c/$t" && mv "$c/$t.min" "$c/$t"
