@@ -582,6 +582,20 @@ items(lmp_evaltext *x, const char *text, const char *p, const char *end, int row
 /* The settings of a runtime at p (its ",\"w_bit\":..."), printed back (as
  * ok last found, or parsed and printed): where they end, at ",\"tokens\":"
  * (tokens) or the object's '}', in *to; past the "tokens" key, or *to. */
+/* The runtime's members outside its settings: a settings member of one
+ * of these names would be a duplicate key, which the tree refuses. */
+static const char *const outside[] = {"batch_size", "seq_len", "cache_len", "prompt_len", "gen_len", "tokens",
+	"kv_tokens", "qk_pairs", "past_position_limit", NULL};
+
+static int
+outside_key(const char *k, size_t kn)
+{
+	for (int i = 0; outside[i]; i++)
+		if (key_is(k, kn, outside[i]))
+			return 1;
+	return 0;
+}
+
 static const char *
 settings(lmp_buf *ok, const char *p, const char *end, int tokens, int64_t *abit, const char **to)
 {
@@ -605,7 +619,8 @@ settings(lmp_buf *ok, const char *p, const char *end, int tokens, int64_t *abit,
 			return NULL;
 		if (tokens && key_is(k, kn, "tokens"))
 			break;
-		if (!(p = skip_value(p, end)))
+		/* (a request's settings end with its past_position_limit) */
+		if ((outside_key(k, kn) && (tokens || !key_is(k, kn, "past_position_limit"))) || !(p = skip_value(p, end)))
 			return NULL;
 	}
 	return prints_back(ok, from + 1, (size_t)(*to - from - 1), 1) ? p : NULL;
@@ -727,7 +742,9 @@ head(lmp_evaltext *x, const char *text, const char *end)
 			return NULL;
 		if (key_is(k, kn, "runtime"))
 			break;
-		if (key_is(k, kn, "kernels") || key_is(k, kn, "totals") || !(p = skip_value(p, end)))
+		/* a member the document has after the head would be a duplicate */
+		if (key_is(k, kn, "kernels") || key_is(k, kn, "totals") || key_is(k, kn, "rows") ||
+		    key_is(k, kn, "phases") || key_is(k, kn, "parallel") || !(p = skip_value(p, end)))
 			return NULL;
 	}
 	return prints_back(&x->ok[0], text + 1, (size_t)(p - text) - 1 - (sizeof rt_key - 1), 1) ? p : NULL;
