@@ -895,8 +895,8 @@ request(lmp_evaltext *x, const char *text, const char *p, const char *end, size_
 	return (size_t)(p - text);
 }
 
-size_t
-lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
+static size_t
+point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
 {
 	const char *end = text + len, *p, *rt, *tot, *tot_close, *s;
 	size_t headlen, rt_end, tot_end;
@@ -944,4 +944,15 @@ lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt
 		.tot_end = tot_end, .row_end = rows ? x->row_end : NULL, .dev = laid, .dev_wb = dev_wb,
 		.dev_state = dev_state};
 	return (size_t)(p - text);
+}
+
+/* A document of more bytes than the tree takes values (LMP_JSON_MAX_VALUES:
+ * a value after the first follows a '{', '[' or ',') is left to the
+ * tree, which may refuse it as too large. */
+size_t
+lmp_evaltext_point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
+{
+	size_t used = point(x, text, len, pt);
+
+	return used <= LMP_JSON_MAX_VALUES ? used : 0;
 }
