@@ -1,8 +1,8 @@
 /* evaltext.c: an eval document's text read as the fused time sweep reads
- * a point, for lmp-roofline: a one-step --totals document of one device,
- * compact, as lmp-eval writes it, goes to lmp_roofline_point without a
- * tree being built and printed (lmp-eval --totals | lmp-roofline then
- * costs about what lmp-eval --hardware does).
+ * a point, for lmp-roofline: a document as lmp-eval writes it (compact;
+ * one step or a request, kernels or rows, one device or a layout) goes to
+ * lmp_roofline_point without a tree being built and printed, so
+ * lmp-eval ... | lmp-roofline costs about what lmp-eval --hardware does.
  *
  * The roofline document lmp_roofline makes of a document is its text with
  * "lmp" made "roofline", the kernels left out and the time, roofline and
@@ -12,16 +12,20 @@
  * read here must be one whose kept text lmp_json_print would print back
  * byte for byte, and whose numbers read here are the ones lmp_roofline
  * reads (lmp_tnum_at: the double of the number's text).  So the reading is
- * strict: the members of the runtime's step, the kernels and the totals'
- * quantities in lmp-eval's order and spelling, each number in JSON's
- * grammar and range (as lmp_json_next checks it), nothing negative; the
- * rest (the model's head, the runtime's settings, the totals' growth) read
- * as text and taken only where parsing and printing it gives it back
- * (checked once per text: a sweep's are the same from point to point).
- * Anything else (pretty or edited text, rows, a request's phases, a
- * layout's collectives and "parallel", a decode kernel's per-step pieces,
- * a value out of line) is declined and goes through lmp_roofline, which
- * says what is wrong with it, if anything. */
+ * strict: the runtime's step, a request's phases, the kernels or rows (a
+ * decode's pieces as prep_steps checks them), the totals' quantities and a
+ * layout's "parallel" in lmp-eval's order and spelling, each number in
+ * JSON's grammar and range (as lmp_json_next checks it and lmp_tnum_at
+ * reads it), none negative but a piece's coefficients, strings of
+ * printable ASCII; the rest (the model's head, the runtime's settings, a
+ * row's weight format, the totals' growth) read as text and taken only
+ * where parsing and printing it gives it back (checked once per text: a
+ * sweep's are the same from point to point), and only where none of its
+ * keys is one the document has outside it (the tree refuses a duplicate).
+ * Anything else (pretty or edited text, a mix of queries, a value out of
+ * line) is declined and goes through lmp_roofline, which says what is
+ * wrong with it, if anything.  fuzz/roofline.c holds the two readings to
+ * the same bytes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

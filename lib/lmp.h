@@ -965,12 +965,12 @@ int lmp_roofline_point(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_buf *b, size
  * (fields.c's lmp_fields). */
 void lmp_roofdirect_fields(lmp_roofdirect *d, const lmp_fields *f);
 
-/* evaltext.c: a one-step --totals eval document of one device, compact
- * as lmp-eval writes it, read from its text as such a point (lmp-roofline
- * times it with lmp_roofline_point): the length of the document that
- * starts the text (len bytes; more may follow) and *pt (valid until the
- * next call), or 0 where the text does not start with one of that strict
- * shape, and lmp_roofline must read it. */
+/* evaltext.c: an eval document as lmp-eval writes it (compact: one step
+ * or a request, kernels or rows, one device or a layout), read from its
+ * text as such a point (lmp-roofline times it with lmp_roofline_point):
+ * the length of the document that starts the text (len bytes; more may
+ * follow) and *pt (valid until the next call), or 0 where the text does
+ * not start with one of that strict shape, and lmp_roofline must read it. */
 typedef struct lmp_evaltext lmp_evaltext;
 lmp_evaltext *lmp_evaltext_new(void);
 void lmp_evaltext_free(lmp_evaltext *x);
