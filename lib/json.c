@@ -99,7 +99,8 @@ next_number(const char **p, const char *end, const char **start, size_t *len)
 		}
 		if (*s == '-' || (*s >= '0' && *s <= '9')) {
 			*start = s;
-			while (s < end && (strchr("+-.eE", *s) || (*s >= '0' && *s <= '9')))
+			while (s < end && ((*s >= '0' && *s <= '9') || *s == '.' || *s == 'e' || *s == 'E' || *s == '+' ||
+						 *s == '-'))
 				s++;
 			*len = (size_t)(s - *start);
 			*p = s;
@@ -176,7 +177,8 @@ by_key(const void *a, const void *b)
 
 /* The member that repeats an earlier key, the first such in the text, or
  * NULL.  Sorted, so that an object of n keys costs n log n, not n^2 (a
- * hostile input may have millions); a small one is compared pairwise. */
+ * hostile input may have millions); one of up to 64 is compared pairwise
+ * (a sort's calls cost more there). */
 static const cJSON *
 duplicate_key(const cJSON *obj)
 {
@@ -184,12 +186,13 @@ duplicate_key(const cJSON *obj)
 	struct key *k;
 	size_t n = 0, i, first = 0;
 
-	for (c = obj->child; c && n <= 16; c = c->next)
+	for (c = obj->child; c && n <= 64; c = c->next)
 		n++;
-	if (n <= 16) {
+	if (n <= 64) {
+		/* pairwise, the first bytes compared before the call */
 		for (c = obj->child; c; c = c->next)
 			for (d = obj->child; d != c; d = d->next)
-				if (strcmp(d->string, c->string) == 0)
+				if (d->string[0] == c->string[0] && strcmp(d->string, c->string) == 0)
 					return c;
 		return NULL;
 	}
@@ -297,6 +300,10 @@ lmp_json_check_text(const char *buf, size_t len, const char *name, lmp_err *e)
 	return check_text(buf, len, name, 0, 0, e);
 }
 
+/* The bytes too_large looks at, in a string and out of one. */
+static const unsigned char stop_str[256] = {['"'] = 1, ['\\'] = 1};
+static const unsigned char stop_val[256] = {['"'] = 1, ['{'] = 1, ['['] = 1, [','] = 1, ['}'] = 1, [']'] = 1};
+
 /* Refuse a document past the limits before cJSON spends memory on it: the
  * brackets, commas and text of a container or string at p are counted to
  * its end (each value after the first follows a '[', '{' or ','). */
@@ -312,6 +319,11 @@ too_large(const lmp_json_stream *s, const char *p, lmp_err *e)
 	if (end - p > LMP_JSON_MAX_BYTES)
 		end = p + LMP_JSON_MAX_BYTES + 1;
 	for (q = p; q < end; q++) {
+		/* past what neither a string nor the count notes: most bytes */
+		while (q < end && !(in_str ? stop_str : stop_val)[(unsigned char)*q])
+			q++;
+		if (q == end)
+			break;
 		if (in_str) {
 			if (*q == '\\')
 				q++;
