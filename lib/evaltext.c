@@ -22,8 +22,7 @@
  * where parsing and printing it gives it back (checked once per text: a
  * sweep's are the same from point to point), and only where none of its
  * keys is one the document has outside it (the tree refuses a duplicate).
- * Anything else (pretty or edited text, a mix of queries, a value out of
- * line) is declined and goes through lmp_roofline, which says what is
+ * Anything else (pretty or edited text, a value out of line) is declined and goes through lmp_roofline, which says what is
  * wrong with it, if anything.  fuzz/roofline.c holds the two readings to
  * the same bytes. */
 #include <math.h>
@@ -664,6 +663,7 @@ settings(lmp_buf *ok, const char *p, const char *end, int tokens, int64_t *abit,
  * commas before "w_bit" and "tokens"), its aggregates; past it. */
 struct step {
 	int64_t batch, seq, cache, tokens, kv_tokens, abit;
+	int nq; /* queries: 1, or a mix's (its lengths then not one point's) */
 	const char *from, *to;
 };
 
@@ -674,8 +674,26 @@ step_runtime(lmp_buf *ok, const char *p, const char *end, struct step *r)
 	double ignore;
 
 	p = whole(LIT(p, end, "{\"batch_size\":"), end, &r->batch);
-	p = whole(LIT(p, end, ",\"seq_len\":"), end, &r->seq);
-	p = whole(LIT(p, end, ",\"cache_len\":"), end, &r->cache);
+	r->nq = 1;
+	if ((s = LIT(p, end, ",\"queries\":["))) {
+		/* a mix of queries (--queries): two or more, each as written */
+		int64_t v;
+		for (r->nq = 0, p = s;; r->nq++) {
+			p = whole(LIT(p, end, "{\"seq_len\":"), end, &v);
+			p = whole(LIT(p, end, ",\"cache_len\":"), end, &v);
+			p = LIT(whole(LIT(p, end, ",\"count\":"), end, &v), end, "}");
+			if (!p || !(s = LIT(p, end, ",")))
+				break;
+			p = s;
+		}
+		r->nq++;
+		if (!(p = LIT(p, end, "]")) || r->nq < 2)
+			return NULL;
+		r->seq = r->cache = 0;
+	} else {
+		p = whole(LIT(p, end, ",\"seq_len\":"), end, &r->seq);
+		p = whole(LIT(p, end, ",\"cache_len\":"), end, &r->cache);
+	}
 	r->from = p;
 	p = settings(ok, p, end, 1, &r->abit, &r->to);
 	p = whole(p, end, &r->tokens);
@@ -801,11 +819,13 @@ fix_up(lmp_evaltext *x, int n)
 
 /* The runtime's numbers the fused path reads (lmp_roofline_point). */
 static void
-set_runtime(lmp_evaltext *x, int64_t batch, int64_t seq, int64_t cache, int64_t tokens, int64_t kv_tokens, int64_t abit)
+set_runtime(lmp_evaltext *x, int nq, int64_t batch, int64_t seq, int64_t cache, int64_t tokens, int64_t kv_tokens,
+	int64_t abit)
 {
 	memset(&x->rt, 0, sizeof x->rt);
 	x->q = (lmp_query){seq, cache, batch};
-	x->rt.nqueries = 1;
+	/* a mix's queries are not read (lmp_roofline_point: no one length) */
+	x->rt.nqueries = nq;
 	x->rt.queries = &x->q;
 	x->rt.a_bit = (int)abit;
 	lmp_num_set_int(&x->rt.vars[LMP_V_BATCH_SIZE], batch);
@@ -925,7 +945,7 @@ request(lmp_evaltext *x, const char *text, const char *p, const char *end, size_
 		.tot_end = (size_t)(tot_close - text) - skipped[0] - skipped[1], .dev = laid, .dev_wb = dev_wb,
 		.dev_state = dev_state, .steps = (double)steps[1], .cache_first = (double)c0, .batch = (double)batch,
 		.prompt = (double)prompt, .gen_len = (double)gen};
-	set_runtime(x, batch, 0, 0, 0, 0, abit);
+	set_runtime(x, 1, batch, 0, 0, 0, 0, abit);
 	return (size_t)(p - text);
 }
 
@@ -970,7 +990,7 @@ point(lmp_evaltext *x, const char *text, size_t len, lmp_evalpt *pt)
 	tot_end = x->doc.len + (size_t)(tot_close - tot);
 	lmp_buf_add(&x->doc, tot, (size_t)(p - 1 - tot));
 	lmp_buf_add(&x->doc, "}\n", 2);
-	set_runtime(x, r.batch, r.seq, r.cache, r.tokens, r.kv_tokens, r.abit);
+	set_runtime(x, r.nq, r.batch, r.seq, r.cache, r.tokens, r.kv_tokens, r.abit);
 	*pt = (lmp_evalpt){.head = text, .headlen = headlen, .rt = &x->rt, .k = x->k, .nk = nk,
 		.tot = {work[0], work[1], work[2], work[3]}, .state_bytes = state, .weight_bytes = wbytes,
 		.growth = x->growth.s, .profile = x->profile.s, .rt_at = (size_t)(rt - text),

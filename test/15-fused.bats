@@ -70,6 +70,7 @@ edited_same() {
 			"--engine transformers --batch-size 2 --seq-len 900" \
 			"--totals --tp 2 --pp 2 --batch-size 3 --seq-len 100,900" "--tp 2 --batch-size 3 --seq-len 1 --cache-len 500" \
 			"--totals --batch-size 1,3 --prompt-len 100 --gen-len 1,300" "--batch-size 3 --prompt-len 100 --gen-len 30" \
+			"--totals --queries 100:0,1:500x3" "--queries 7:90x2,1:300x5" \
 			"--totals --engine trtllm --batch-size 3 --prompt-len 100 --gen-len 300"; do
 			# shellcheck disable=SC2086
 			lmp-eval $a "$ROOT/models/$m.populated.json" > "$BATS_TEST_TMPDIR/in" 2>/dev/null || fail "$m $a"

@@ -44,7 +44,8 @@ jq -c . "$c"/inspect/*.json >"$c/json/stream-configs.ndjson"
 
 # roofline: lmp-eval's documents of each kind lmp-roofline reads from its
 # text (one step with kernels or rows, a layout, requests with chunks and
-# with decode pieces, fp8 weight formats, a tied head), one per file.
+# with decode pieces, fp8 weight formats, a tied head, a mix of queries),
+# one per file.
 make --no-print-directory bin/lmp-eval >/dev/null
 llama=models/meta-llama--Llama-2-7b-hf.populated.json
 {
@@ -58,6 +59,7 @@ llama=models/meta-llama--Llama-2-7b-hf.populated.json
 	./bin/lmp-eval --batch-size 2 --seq-len 8 models/openai-community--gpt2.populated.json
 	./bin/lmp-eval --totals --engine vllm --batch-size 2 --prompt-len 100 --gen-len 700 \
 		models/mistralai--Mistral-7B-v0.1.populated.json
+	./bin/lmp-eval --totals --queries 100:0,1:500x3 "$llama"
 } | lines_to "$c/roofline"
 
 # Keep only the inputs that add coverage (libFuzzer's merge), so the corpora
