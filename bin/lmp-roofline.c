@@ -133,11 +133,11 @@ main(int argc, char **argv)
 		lmp_die(&e);
 	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
-	/* A one-step --totals document as lmp-eval writes it is timed from
-	 * its text, as lmp-eval --hardware times its points (evaltext.c):
-	 * the same document, without a tree built and printed.
-	 * LMP_ROOFLINE_NODIRECT reads every document as a tree: the check
-	 * that both write the same bytes. */
+	/* A document as lmp-eval writes it is timed from its text, as
+	 * lmp-eval --hardware times its points (evaltext.c): the same
+	 * document, without a tree built and printed.  LMP_ROOFLINE_NODIRECT
+	 * reads every document as a tree: the check that both write the same
+	 * bytes. */
 	if (!o.pretty && !getenv("LMP_ROOFLINE_NODIRECT")) {
 		direct_d = lmp_roofdirect_new(&o.ra.r);
 		xt = lmp_evaltext_new();
@@ -147,15 +147,19 @@ main(int argc, char **argv)
 	 * One the direct path takes is taken from what is read ahead (its end
 	 * found as it is read), or else from its text once its end is found. */
 	while (!rc) {
-		size_t used;
-		if (xt && lmp_json_read_ahead(&rd, &text, &len, &e) && (used = direct(xt, direct_d, text, len))) {
-			n++;
+		size_t used = 0;
+		if (xt && lmp_json_read_ahead(&rd, &text, &len, &e))
+			used = direct(xt, direct_d, text, len);
+		if (!used) {
+			if (lmp_json_read_text(&rd, &text, &len, &e) <= 0)
+				break;
+			/* its end found now (it ran past what was read ahead) */
+			if (xt && direct(xt, direct_d, text, len) == len)
+				used = len;
+		}
+		n++;
+		if (used) {
 			lmp_json_read_skip(&rd, used);
-			rc = direct_out(xt, fields, &out, &e);
-		} else if (lmp_json_read_text(&rd, &text, &len, &e) <= 0) {
-			break;
-		} else if (n++, xt && direct(xt, direct_d, text, len) == len) {
-			lmp_json_read_skip(&rd, len);
 			rc = direct_out(xt, fields, &out, &e);
 		} else if (!(doc = lmp_json_read_parse(&rd, len, &e))) {
 			rc = -1;

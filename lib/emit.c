@@ -52,8 +52,11 @@ key(lmp_emit *w, const char *k)
  * address: a member of a sweep's documents often keeps its value from
  * point to point, and its text is then copied, not worked out again).
  * The text is the value's alone, so a slot another key shares only
- * misses more. */
-#define MEMO_SLOTS 64
+ * misses more: the address is hashed (Fibonacci hashing) into several
+ * times as many slots as a document has such keys, so that which keys
+ * share a slot does not hang on where the linker put their literals. */
+#define MEMO_BITS 8
+#define MEMO_SLOTS (1 << MEMO_BITS)
 static struct {
 	uint64_t bits;
 	int len; /* 0: empty */
@@ -68,7 +71,7 @@ numk_text(lmp_emit *w, const char *k, size_t klen, double x)
 {
 	char *p = keyn(w, k, klen);
 	uint64_t bits;
-	unsigned slot = (unsigned)((uintptr_t)k >> 3 ^ (uintptr_t)k >> 9) % MEMO_SLOTS;
+	unsigned slot = (unsigned)((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ULL >> (64 - MEMO_BITS));
 	int len;
 
 	/* lmp_num_str of lmp_num_double(x) is lmp_double_str(x): a finite

@@ -558,8 +558,10 @@ positions(lmp_model *m, const cJSON *model, lmp_err *e)
 static lmp_model *
 model_new(void)
 {
+	static uint64_t serials;
 	lmp_model *m = lmp_xcalloc(1, sizeof *m);
 
+	m->serial = ++serials;
 	m->prog = lmp_prog_new();
 	m->arena = lmp_arena_new();
 	return m;

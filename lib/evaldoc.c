@@ -1819,7 +1819,8 @@ hand_point(lmp_model *m, const lmp_runtime *rt, const lmp_num *v, const lmp_num 
 	const char *profile, const lmp_evalpt *rtpt, size_t tot_end, const lmp_num *dev, const size_t *row_end,
 	lmp_buf *b, size_t start, lmp_err *e)
 {
-	lmp_evalpt pt = {.m = m, .head = m->head, .headlen = m->headlen, .rt = rt, .nk = row_end ? m->nrows : m->nkern,
+	lmp_evalpt pt = {.m = m, .head = m->head, .headlen = m->headlen, .head_id = m->serial, .rt = rt,
+		.nk = row_end ? m->nrows : m->nkern,
 		.growth = growth, .profile = profile,
 		.rtext = rtpt->rtext, .rt_at = rtpt->rt_at, .rt_end = rtpt->rt_end,
 		.rt_set = {rtpt->rt_set[0], rtpt->rt_set[1]}, .tot_end = tot_end - start, .row_end = row_end};
@@ -2223,7 +2224,7 @@ lmp_gen_doc(lmp_model *m, const lmp_gen *g, int with_rows, lmp_buf *b, lmp_err *
 	struct tpieces tp = {0};
 	size_t start = b->len;
 	lmp_num dev[NS];
-	lmp_evalpt pt = {.m = m, .head = m->head, .headlen = m->headlen, .gen = 1};
+	lmp_evalpt pt = {.m = m, .head = m->head, .headlen = m->headlen, .head_id = m->serial, .gen = 1};
 
 	rt.nqueries = 1;
 	rt.queries = &q;

@@ -198,8 +198,16 @@ whole(const char *p, const char *end, int64_t *n)
 	return p < end && (digit(*p) || *p == '.' || *p == 'e' || *p == 'E') ? NULL : p;
 }
 
+/* A byte a string read here may hold: printable ASCII but the backslash
+ * (lmp_json_string writes such a string back as it is). */
+static inline int
+plain_char(char c)
+{
+	return c >= 0x20 && c <= 0x7e && c != '\\';
+}
+
 /* A member's key at p ("key":): past the colon, the key in *k (its
- * quotes left out), *kn bytes.  Keys of plain ASCII without escapes. */
+ * quotes left out), *kn bytes. */
 static const char *
 member_key(const char *p, const char *end, const char **k, size_t *kn)
 {
@@ -208,7 +216,7 @@ member_key(const char *p, const char *end, const char **k, size_t *kn)
 	if (!p || p >= end || *p != '"')
 		return NULL;
 	for (q = p + 1; q < end && *q != '"'; q++)
-		if (*q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q >= 0x80)
+		if (!plain_char(*q))
 			return NULL;
 	if (q + 1 >= end || q[1] != ':')
 		return NULL;
@@ -272,15 +280,14 @@ skip_value(const char *p, const char *end)
 	return lmp_jscan_token(p, end);
 }
 
-/* A string at p of printable ASCII without escapes (lmp_json_string
- * writes it back as it is): past it. */
+/* A string at p of plain_char bytes: past it. */
 static const char *
 plain_string(const char *p, const char *end)
 {
 	if (!p || p >= end || *p++ != '"')
 		return NULL;
 	for (; p < end && *p != '"'; p++)
-		if (*p < 0x20 || *p > 0x7e || *p == '\\')
+		if (!plain_char(*p))
 			return NULL;
 	return p < end ? p + 1 : NULL;
 }
@@ -301,15 +308,15 @@ gemm(const char *p, const char *end, struct lmp_tkernel *k)
 	return LIT(p, end, "}");
 }
 
-/* A short string's content at p (after its opening quote: printable
- * ASCII, no escape, at most 15 bytes) into cf: past its closing quote. */
+/* A short string's content at p (after its opening quote: plain_char
+ * bytes, at most 15) into cf: past its closing quote. */
 static const char *
 short_string(const char *p, const char *end, char *cf)
 {
 	int n = 0;
 
 	for (; p && p < end && n < 15 && *p != '"'; p++) {
-		if (*p < 0x20 || *p > 0x7e || *p == '\\')
+		if (!plain_char(*p))
 			return NULL;
 		cf[n++] = *p;
 	}
@@ -612,9 +619,6 @@ items(lmp_evaltext *x, const char *text, const char *p, const char *end, int row
 	}
 }
 
-/* The settings of a runtime at p (its ",\"w_bit\":..."), printed back (as
- * ok last found, or parsed and printed): where they end, at ",\"tokens\":"
- * (tokens) or the object's '}', in *to; past the "tokens" key, or *to. */
 /* The runtime's members outside its settings: a settings member of one
  * of these names would be a duplicate key, which the tree refuses. */
 static const char *const outside[] = {"batch_size", "seq_len", "cache_len", "prompt_len", "gen_len", "tokens",
@@ -629,6 +633,9 @@ outside_key(const char *k, size_t kn)
 	return 0;
 }
 
+/* The settings of a runtime at p (its ",\"w_bit\":..."), printed back (as
+ * ok last found, or parsed and printed): where they end, at ",\"tokens\":"
+ * (tokens) or the object's '}', in *to; past the "tokens" key, or *to. */
 static const char *
 settings(lmp_buf *ok, const char *p, const char *end, int tokens, int64_t *abit, const char **to)
 {

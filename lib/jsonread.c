@@ -90,14 +90,8 @@ fill(lmp_json_reader *r, lmp_err *e)
 /* The bytes find_end stops at: in a string its end or an escape, out of
  * one a string's start or a bracket (a stream's documents are mostly
  * digits, letters and punctuation it passes over a table lookup each). */
-static unsigned char stop_in[256], stop_out[256];
-
-static void
-stops_init(void)
-{
-	stop_in['"'] = stop_in['\\'] = 1;
-	stop_out['"'] = stop_out['{'] = stop_out['['] = stop_out['}'] = stop_out[']'] = 1;
-}
+static const unsigned char stop_in[256] = {['"'] = 1, ['\\'] = 1};
+static const unsigned char stop_out[256] = {['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1};
 
 /* Where the started document ends, or 0 when the input so far ends first. */
 static size_t
@@ -106,8 +100,6 @@ find_end(lmp_json_reader *r)
 	const unsigned char *s = (const unsigned char *)r->b.s;
 	size_t i, n = r->b.len;
 
-	if (!stop_in['"'])
-		stops_init();
 	for (i = r->scan; i < n; i++) {
 		unsigned char c;
 		if (r->in_str) {

@@ -765,6 +765,7 @@ typedef struct lmp_model {
 	struct lmp_quant *quant; /* the config's quantization_config, or NULL */
 	char *model_json; /* the document's "model" object, printed once */
 	char *head;       /* an eval document's constant start, up to "runtime" */
+	uint64_t serial;  /* this model's alone (a freed model's address may be another's) */
 	size_t headlen;
 	lmp_arena *arena;
 	/* model.positions: the longest context (0: none known) and whether
@@ -916,6 +917,7 @@ typedef struct lmp_evalpt {
 	const lmp_model *m;
 	const char *head;          /* the model's head (lmp_model's head): the document's start */
 	size_t headlen;
+	uint64_t head_id;          /* the model's serial (the same head where equal), 0: compare the text */
 	const lmp_runtime *rt;
 	const struct lmp_tkernel *k;
 	int nk;

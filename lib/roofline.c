@@ -759,7 +759,8 @@ struct lmp_roofdirect {
 	char *grown;          /* the growth and profile members last parsed, */
 	size_t glen, plen;    /* their lengths */
 	cJSON *gtot;          /* those members as an object */
-	lmp_buf head;         /* the model head whose position limit is kept */
+	lmp_buf head;         /* the model head whose position limit is kept, */
+	uint64_t head_id;     /* its model's serial (0: the text's, lmp-roofline's) */
 	double limit;
 	lmp_buf out;
 	struct fitpre pre;    /* the fit's reading of those settings and growth members, */
@@ -893,15 +894,20 @@ direct_growth(lmp_roofdirect *d, const char *growth, const char *profile, lmp_er
 }
 
 /* The model's position limit, read from its document's head where the
- * head is new. */
+ * head is new: another model's (lmp-eval's points, by its serial), or
+ * other text (lmp-roofline's documents). */
 static int
 direct_model(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_err *e)
 {
 	lmp_buf t = {0};
 	cJSON *h;
 
-	if (d->head.s && d->head.len == pt->headlen && !memcmp(d->head.s, pt->head, pt->headlen))
+	if (pt->head_id && pt->head_id == d->head_id)
 		return 0;
+	if (d->head.s && d->head.len == pt->headlen && !memcmp(d->head.s, pt->head, pt->headlen)) {
+		d->head_id = pt->head_id;
+		return 0;
+	}
 	lmp_buf_add(&t, pt->head, pt->headlen);
 	lmp_buf_puts(&t, "null}");
 	h = lmp_json_parse_one(t.s, t.len, "lmp-eval", e);
@@ -913,6 +919,7 @@ direct_model(lmp_roofdirect *d, const lmp_evalpt *pt, lmp_err *e)
 	cJSON_Delete(h);
 	d->head.len = 0;
 	lmp_buf_add(&d->head, pt->head, pt->headlen);
+	d->head_id = pt->head_id;
 	return 0;
 }
 
