@@ -12,7 +12,7 @@ LDLIBS = -lcjson -lnettle -lm -ldl
 TOOLS = lmp-inspect lmp-ensure lmp-populate lmp-eval lmp-roofline lmp-report lmp-calibrate
 BINS = $(TOOLS:%=bin/%)
 LIBOBJ = $(patsubst %.c,%.o,$(wildcard lib/*.c))
-UNIT = test/unit/test_engine test/unit/test_report test/unit/test_time test/unit/test_steps test/unit/test_numfmt test/unit/test_fields test/unit/test_jobs
+UNIT = test/unit/test_engine test/unit/test_report test/unit/test_time test/unit/test_steps test/unit/test_numfmt test/unit/test_fields test/unit/test_jobs test/unit/test_jcanon
 HTTPD = test/httpd
 
 # Debian packages the build, the demo and the tests need.

@@ -82,6 +82,34 @@ flush(lmp_buf *out, lmp_err *e)
 	return 0;
 }
 
+/* The next document, 1 (0 at the end, -1 on an error): where js is not
+ * NULL and it is exactly as lmp prints it (lmp_jstream_take), its text
+ * at *text, *len bytes (passed over, valid until the next read), with
+ * *doc NULL; else its tree.  Taken from what is read ahead where its end
+ * is there. */
+static int
+next_doc(lmp_json_reader *rd, lmp_jstream *js, const char **text, size_t *len, cJSON **doc, lmp_err *e)
+{
+	size_t used = 0;
+	int got;
+
+	*doc = NULL;
+	if (js && lmp_json_read_ahead(rd, text, len, e))
+		used = lmp_jstream_take(js, *text, *len);
+	if (!used) {
+		if ((got = lmp_json_read_text(rd, text, len, e)) <= 0)
+			return got;
+		if (js && lmp_jstream_take(js, *text, *len) == *len)
+			used = *len;
+	}
+	if (used) {
+		*len = used;
+		lmp_json_read_skip(rd, used);
+		return 1;
+	}
+	return (*doc = lmp_json_read_parse(rd, *len, e)) ? 1 : -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -91,7 +119,10 @@ main(int argc, char **argv)
 	lmp_json_reader rd;
 	lmp_report r = {0};
 	cJSON **docs = NULL, *doc;
+	const char *text;
+	size_t len;
 	int n = 0, cap = 0, rc = 0;
+	lmp_jstream *js = NULL;
 	char title[512];
 
 	lmp_start("lmp-report");
@@ -102,8 +133,28 @@ main(int argc, char **argv)
 	 * the documents before they can lay out a table or a chart. */
 	if (o.format == F_CSV)
 		lmp_csv_header(&out);
-	while (!rc && (doc = lmp_json_read(&rd, &e))) {
+	/* A document already as lmp prints it (lmp-eval's, lmp-roofline's)
+	 * is copied to JSON, not read into a tree and printed to the same
+	 * bytes, and CSV reads the tree made from its text (lmp_jstream_tree),
+	 * not cJSON's; a sweep's documents, which differ in their numbers
+	 * alone, are checked and read in their numbers alone.
+	 * LMP_REPORT_NODIRECT reads every one with cJSON: the check that both
+	 * write the same. */
+	if ((o.format == F_JSON || o.format == F_CSV) && !getenv("LMP_REPORT_NODIRECT"))
+		js = lmp_jstream_new();
+	while (!rc && next_doc(&rd, js, &text, &len, &doc, &e) > 0) {
 		n++;
+		if (!doc) {
+			if (o.format == F_JSON) {
+				lmp_buf_add(&out, text, len);
+				lmp_buf_putc(&out, '\n');
+			} else if (lmp_csv_doc(lmp_jstream_tree(js), n, &out, &e)) {
+				rc = lmp_prefix(&e, "%s: document %d: ", rd.name, n);
+			}
+			if (!rc && out.len > 65536)
+				rc = flush(&out, &e);
+			continue;
+		}
 		/* JSON and CSV stream: a document out as soon as it is read. */
 		if (o.format == F_JSON || o.format == F_CSV) {
 			if (o.format == F_JSON) {
@@ -158,6 +209,7 @@ main(int argc, char **argv)
 		cJSON_Delete(docs[i]);
 	free(docs);
 	lmp_report_free(&r);
+	lmp_jstream_free(js);
 	lmp_json_reader_free(&rd);
 	lmp_buf_free(&out);
 	free(o.x);

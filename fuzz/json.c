@@ -1,8 +1,14 @@
 /* Fuzz target: the JSON reader, from a buffer (lmp_json_next, as stdin is
  * read) and from a file (lmp_json_read, as lmp-roofline and lmp-report
- * stream), each document printed back through the number formatter. */
+ * stream), each document printed back through the number formatter; and
+ * lmp_json_canonical against it: a text it takes must read without error
+ * and print back as itself, byte for byte, and so must the tree
+ * lmp_json_text_tree makes of it; and a stream of them read by
+ * lmp_jstream (a skeleton's documents in their numbers alone) takes and
+ * prints the same; else the target aborts. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lmp.h"
 
@@ -13,6 +19,62 @@ consume(cJSON *doc)
 {
 	free(lmp_json_print(doc, doc->type == cJSON_Object ? 1 : 0));
 	cJSON_Delete(doc);
+}
+
+/* Where lmp_json_canonical takes the text's first document, cJSON's tree
+ * of it prints as that text, and so does the tree made from the text
+ * (lmp_json_text_tree). */
+static void
+canonical(const unsigned char *data, size_t size)
+{
+	size_t nodes = 0, n = lmp_json_canonical((const char *)data, size, &nodes);
+	lmp_err e = {0};
+	lmp_buf b = {0}, mem = {0};
+	cJSON *doc;
+
+	if (!n)
+		return;
+	if (n > size || !(doc = lmp_json_parse_one((const char *)data, n, "<fuzz>", &e)))
+		abort(); /* taken as it is, refused as a tree */
+	lmp_json_print_buf(doc, 0, &b);
+	if (b.len != n || memcmp(b.s, data, n))
+		abort(); /* taken as it is, printed otherwise */
+	b.len = 0;
+	lmp_json_print_buf(lmp_json_text_tree((const char *)data, n, nodes, &mem, NULL), 0, &b);
+	if (b.len != n || memcmp(b.s, data, n))
+		abort(); /* the text's tree is another */
+	cJSON_Delete(doc);
+	lmp_buf_free(&b);
+	lmp_buf_free(&mem);
+}
+
+/* The input as a stream of documents, as lmp-report reads one: each taken
+ * by lmp_jstream_take exactly where lmp_json_canonical takes it, and its
+ * tree (made afresh, or the skeleton's with its numbers) printing as its
+ * text. */
+static void
+stream(const unsigned char *data, size_t size)
+{
+	lmp_jstream *js = lmp_jstream_new();
+	lmp_buf b = {0};
+	size_t at = 0, got;
+
+	while (at < size) {
+		got = lmp_jstream_take(js, (const char *)data + at, size - at);
+		if (got != lmp_json_canonical((const char *)data + at, size - at, NULL))
+			abort(); /* the skeleton takes what a whole scan would not, or the reverse */
+		if (!got)
+			break;
+		b.len = 0;
+		lmp_json_print_buf(lmp_jstream_tree(js), 0, &b);
+		if (b.len != got || memcmp(b.s, data + at, got))
+			abort(); /* the stream's tree is another */
+		at += got;
+		while (at < size && (data[at] == '\n' || data[at] == ' '))
+			at++;
+	}
+	lmp_jstream_free(js);
+	lmp_buf_free(&b);
 }
 
 int
@@ -36,5 +98,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		fclose(f);
 	}
 	lmp_json_check_text((const char *)data, size, "<fuzz>", &e);
+	canonical(data, size);
+	stream(data, size);
 	return 0;
 }

@@ -9,16 +9,19 @@
 const cJSON *
 lmp_field(const cJSON *doc, const char *dotted)
 {
-	const cJSON *o = doc;
-	char key[256];
+	const cJSON *o = doc, *c;
 
 	while (o && *dotted) {
 		size_t n = strcspn(dotted, ".");
-		if (n >= sizeof key || !cJSON_IsObject(o))
+		if (n >= 256 || !cJSON_IsObject(o))
 			return NULL;
-		memcpy(key, dotted, n);
-		key[n] = '\0';
-		o = cJSON_GetObjectItemCaseSensitive(o, key);
+		/* the first member of that name, as cJSON_GetObjectItemCaseSensitive
+		 * finds it, with the segment in place (a CSV line looks up forty
+		 * fields: a first byte that differs rules most members out) */
+		for (c = o->child; c && c->string; c = c->next)
+			if (c->string[0] == (n ? dotted[0] : '\0') && !strncmp(c->string, dotted, n) && !c->string[n])
+				break;
+		o = c && c->string ? c : NULL;
 		dotted += n + (dotted[n] == '.');
 	}
 	return o;

@@ -348,6 +348,36 @@ cJSON *lmp_json_parse_one(const char *buf, size_t len, const char *name, lmp_err
 cJSON *lmp_json_load_file(const char *path, lmp_err *e);
 /* Exact value of a number node. */
 int lmp_json_num(const cJSON *item, lmp_num *out);
+/* jcanon.c: the length of the object or array that starts text where it
+ * is exactly what lmp_json_print writes compact of the tree the reader
+ * would make of it, without error (so a filter may copy the text in
+ * place of reading and printing it), and where nodes is not NULL the
+ * number of its values in *nodes; 0 where it may not be (the tree reads
+ * it, or refuses it). */
+size_t lmp_json_canonical(const char *text, size_t len, size_t *nodes);
+/* How many bytes from from (up to to) a string holds as they are: not '"'
+ * or '\\', not below 0x20 or past 0x7f. */
+size_t lmp_json_plain_run(const char *from, const char *to);
+/* A stream of documents as lmp prints them: a sweep's documents differ in
+ * their numbers alone, so where one has the last fully scanned document's
+ * skeleton (its text between the numbers the same, byte for byte) only
+ * its numbers are scanned.  take: as lmp_json_canonical, the document
+ * held until the next take (its text must stay where it is until then);
+ * tree: lmp_json_text_tree's of the document taken, its numbers only
+ * replaced where it shares the skeleton of the tree before. */
+typedef struct lmp_jstream lmp_jstream;
+lmp_jstream *lmp_jstream_new(void);
+size_t lmp_jstream_take(lmp_jstream *j, const char *text, size_t len);
+const cJSON *lmp_jstream_tree(lmp_jstream *j);
+void lmp_jstream_free(lmp_jstream *j);
+/* jtree.c: the tree of text lmp_json_canonical took whole (text, len and
+ * nodes: what it said), laid out in mem (grown as needed, reused from one
+ * document to the next), without cJSON's parser: numbers keep their text
+ * in valuestring, as lmp's reader keeps it, but their valuedouble is NAN
+ * (a tree for readers of text: lmp_field_text, lmp_json_num).  Where nums
+ * is not NULL the number nodes are stored there in the text's order.  It
+ * lasts until mem is next used; never give it to cJSON_Delete. */
+const cJSON *lmp_json_text_tree(const char *text, size_t len, size_t nodes, lmp_buf *mem, cJSON **nums);
 cJSON *lmp_json_new_num(const lmp_num *v);
 /* Compact (pretty = 0) or indented text; numbers through numfmt.c; caller frees. */
 char *lmp_json_print(const cJSON *item, int pretty);

@@ -127,6 +127,65 @@ chrome() {
 	cmp <(jq -S . "$BATS_TEST_TMPDIR/c.json") <(lmp-eval --totals --seq-len 7 < "$LLAMA2" | jq -S .)
 }
 
+# report_same EDIT: $BATS_TEST_TMPDIR/in edited (a sed script; cat leaves
+# it) is reported alike from its text and through cJSON, as JSON and as
+# CSV: output, errors and status
+report_same() {
+	local a=$1 in="$BATS_TEST_TMPDIR/in" ed="$BATS_TEST_TMPDIR/edited" out err rc f
+	case $a in
+	cat) cp "$in" "$ed" ;;
+	*) sed "$a" "$in" > "$ed"; ! cmp -s "$in" "$ed" || fail "$a: no edit made" ;;
+	esac
+	for f in json csv; do
+		run_split lmp-report --format $f "$ed"
+		out=$output err=$stderr rc=$status
+		run_split env LMP_REPORT_NODIRECT=1 lmp-report --format $f "$ed"
+		[ "$status" = "$rc" ] && [ "$output" = "$out" ] && [ "$stderr" = "$err" ] ||
+			fail "$a, $f: the text and the tree differ"
+	done
+}
+
+@test "JSON and CSV read a document already as lmp prints it from its text, any other through cJSON: the same bytes, errors and status" {
+	local in="$BATS_TEST_TMPDIR/in" a
+	# what the tools write (lines 1 to 8): a sweep's totals (batch 1 and 8
+	# at 100 and 2000 tokens), a request's rows, a layout's, an
+	# architecture, a populated document
+	lmp-eval --totals --hardware nvidia-h100-sxm --batch-size 1,8 --seq-len 100,2000 "$LLAMA2" > "$in"
+	lmp-eval --hardware nvidia-h100-sxm --batch-size 2 --prompt-len 300 --gen-len 9 "$LLAMA2" >> "$in"
+	lmp-eval --tp 2 --batch-size 3 --seq-len 10 "$ROOT/models/deepseek-ai--DeepSeek-V3.populated.json" >> "$in"
+	lmp-inspect meta-llama/Llama-2-7b-hf >> "$in"
+	lmp-report --format json "$LLAMA2" >> "$in"
+	[ "$(wc -l < "$in")" = 8 ]
+	report_same cat
+	lmp-report --format json "$in" > "$BATS_TEST_TMPDIR/out"
+	cmp "$in" "$BATS_TEST_TMPDIR/out"
+	# text lmp does not write, or writes but the reader refuses: a space,
+	# an escaped letter, slash or NUL, text past ASCII (valid UTF-8 or
+	# not), numbers written otherwise or refused, a repeated key, a
+	# document cut short, not JSON, or followed by garbage; each in the
+	# middle of the stream (an error's line and column count the lines
+	# before it, and the documents before it are written)
+	for a in '3s/"lmp":"roofline",/"lmp": "roofline",/' '3s/"seq_len":100/"seq_len":\t100/' \
+		'3s/"llama"/"ll\\u0061ma"/' '5s|"main"|"ma\\/in"|' '3s/"lmp"/"\\u0000"/' \
+		'3s/"main"/"m\xc3\xa4in"/' '3s/"main"/"m\xffin"/' \
+		'3s/"batch_size":8/"batch_size":08/' '3s/"batch_size":8/"batch_size":1e999/' \
+		'3s/"batch_size":8/"batch_size":8.0/' '3s/"batch_size":8/"batch_size":8e0/' \
+		'3s/"batch_size":8/"batch_size":8,"batch_size":8/' \
+		'5s/}$//' '5s/^{/{{/' '5s/$/x/'; do
+		report_same "$a"
+	done
+	# keys, strings and escapes the text's tree unescapes for CSV: a
+	# class with a comma and a quote, a path with a tab and a backslash,
+	# a model id a spreadsheet would run, a newline (each is quoted)
+	report_same '5s/"class":"torch.nn.modules.sparse.Embedding"/"class":"a,\\"b\\""/'
+	report_same '5s/"path":"model.norm"/"path":"x\\ty\\\\z"/'
+	report_same '1s|"id":"meta-llama/Llama-2-7b-hf"|"id":"=1+2\\n3"|'
+	# the same documents pretty: every one through the tree, the same lines
+	jq . "$in" > "$BATS_TEST_TMPDIR/pretty"
+	cmp <(lmp-report --format json "$BATS_TEST_TMPDIR/pretty") "$in"
+	cmp <(lmp-report --format csv "$BATS_TEST_TMPDIR/pretty") <(lmp-report --format csv "$in")
+}
+
 @test "a sweep without layers: one table, one row per point" {
 	lmp-eval --totals --batch-size 1,8 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/s.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/s.json"
