@@ -268,7 +268,7 @@ scan(const char *text, size_t len, size_t *nodes, struct nums *ns)
 		for (;;) {
 			if (!depth) {
 				if (values > LMP_JSON_MAX_VALUES)
-					return 0;
+					return 0; /* its last bracket past the limit */
 				if (nodes)
 					*nodes = n;
 				return (size_t)(p - s);
@@ -276,7 +276,10 @@ scan(const char *text, size_t len, size_t *nodes, struct nums *ns)
 			if (p == end)
 				return 0;
 			if (*p == ',') {
-				values++;
+				/* past the limit the reader refuses it: stop here, not
+				 * at its end (the numbers noted stay bounded) */
+				if (++values > LMP_JSON_MAX_VALUES)
+					return 0;
 				p++;
 				break;
 			}

@@ -68,6 +68,22 @@ test_text_tree(void)
 
 #define C(text, want, what) case_(text, sizeof text - 1, want, what)
 
+/* An array of n zeros: the reader counts its values as json.c's
+ * too_large does, 1 + its bracket + its n - 1 commas = n + 1. */
+static char *
+zeros(size_t n)
+{
+	char *s = lmp_xmalloc(2 * n + 2);
+
+	s[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		s[1 + 2 * i] = '0';
+		s[2 + 2 * i] = i + 1 < n ? ',' : ']';
+	}
+	s[2 * n + 1] = '\0';
+	return s;
+}
+
 /* An object of n keys "k0".."k(n-1)", or n arrays nested. */
 static char *
 wide(int n)
@@ -150,6 +166,12 @@ main(void)
 	C("", 0, "nothing");
 	C("[1}", 0, "brackets that do not match");
 	C("{\"a\":1]", 0, "an object closed as an array");
+	s = zeros(LMP_JSON_MAX_VALUES - 1);
+	ok(lmp_json_canonical(s, strlen(s), NULL) == strlen(s), "as many values as the reader takes", NULL);
+	free(s);
+	s = zeros(LMP_JSON_MAX_VALUES);
+	ok(lmp_json_canonical(s, strlen(s), NULL) == 0, "one value more (the reader refuses it)", NULL);
+	free(s);
 	s = wide(65);
 	case_(s, strlen(s), 0, "an object of 65 keys (the tree sorts them)");
 	free(s);
