@@ -176,9 +176,13 @@ number(const unsigned char *p, const unsigned char *end)
 #undef DIGIT
 #undef DIGITS
 
+/* Past true, false or null (by the first byte at p), or NULL. */
 static const unsigned char *
-literal(const unsigned char *p, const unsigned char *end, const char *word, size_t n)
+literal(const unsigned char *p, const unsigned char *end)
 {
+	const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+	size_t n = strlen(word);
+
 	return (size_t)(end - p) >= n && !memcmp(p, word, n) ? p + n : NULL;
 }
 
@@ -246,15 +250,9 @@ scan(const char *text, size_t len, size_t *nodes, struct nums *ns)
 				return 0;
 			break;
 		case 't':
-			if (!(p = literal(p, end, "true", 4)))
-				return 0;
-			break;
 		case 'f':
-			if (!(p = literal(p, end, "false", 5)))
-				return 0;
-			break;
 		case 'n':
-			if (!(p = literal(p, end, "null", 4)))
+			if (!(p = literal(p, end)))
 				return 0;
 			break;
 		default:
