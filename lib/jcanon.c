@@ -361,9 +361,13 @@ lmp_jstream_free(lmp_jstream *j)
 static size_t
 same_skeleton(lmp_jstream *j, const char *text, size_t len)
 {
-	const unsigned char *t = (const unsigned char *)text, *end = t + len, *q;
+	const unsigned char *t = (const unsigned char *)text, *end, *q;
 	const char *sk = j->skel.s;
 	size_t from = 0, seg;
+
+	/* no longer than scan() takes: longer numbers can carry the
+	 * skeleton's shape past the reader's limit */
+	end = t + (len > (size_t)LMP_JSON_MAX_BYTES ? (size_t)LMP_JSON_MAX_BYTES : len);
 
 	j->cur.n = 0;
 	for (size_t i = 0; i < j->sn.n; i += 2) {

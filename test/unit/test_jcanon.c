@@ -84,6 +84,31 @@ zeros(size_t n)
 	return s;
 }
 
+/* A stream's skeleton with longer numbers past the reader's size limit:
+ * an array of n zeros (2n + 1 bytes), then the same shape with 40-digit
+ * numbers, 41n + 1 bytes, just past LMP_JSON_MAX_BYTES; a whole scan
+ * declines it, and so must the skeleton's check (the reader refuses it). */
+static void
+stream_limit(void)
+{
+	size_t n = (size_t)LMP_JSON_MAX_BYTES / 41 + 1, len = 41 * n + 1;
+	char *z = zeros(n), *big = lmp_xmalloc(len + 1);
+	lmp_jstream *js = lmp_jstream_new();
+
+	big[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		memcpy(big + 1 + 41 * i, "1234567890123456789012345678901234567890", 40);
+		big[41 * (i + 1)] = i + 1 < n ? ',' : ']';
+	}
+	big[len] = '\0';
+	ok(lmp_jstream_take(js, z, strlen(z)) == strlen(z), "a stream's skeleton of zeros", NULL);
+	ok(len > (size_t)LMP_JSON_MAX_BYTES + 1 && lmp_jstream_take(js, big, len) == 0 &&
+		lmp_json_canonical(big, len, NULL) == 0, "its shape past the size limit is declined", NULL);
+	lmp_jstream_free(js);
+	free(z);
+	free(big);
+}
+
 /* An object of n keys "k0".."k(n-1)", or n arrays nested. */
 static char *
 wide(int n)
@@ -172,6 +197,7 @@ main(void)
 	s = zeros(LMP_JSON_MAX_VALUES);
 	ok(lmp_json_canonical(s, strlen(s), NULL) == 0, "one value more (the reader refuses it)", NULL);
 	free(s);
+	stream_limit();
 	s = wide(65);
 	case_(s, strlen(s), 0, "an object of 65 keys (the tree sorts them)");
 	free(s);
