@@ -109,6 +109,35 @@ stream_limit(void)
 	free(big);
 }
 
+/* A stream's trees: made from the text where the skeleton's tree was
+ * never asked for, then the skeleton's with the numbers replaced, and made
+ * afresh when the skeleton changes (a string differs). */
+static void
+stream_trees(void)
+{
+	static const char *const docs[] = {
+		"{\"a\":1,\"b\":[2.5,\"x\"]}", "{\"a\":10,\"b\":[2,\"x\"]}", "{\"a\":-3,\"b\":[1e-05,\"x\"]}",
+		"{\"a\":-3,\"b\":[1e-05,\"y\"]}", "{\"a\":4,\"b\":[5,\"y\"]}",
+	};
+	static const int ask[] = {0, 1, 1, 1, 1};
+	lmp_jstream *js = lmp_jstream_new();
+	lmp_buf b = {0};
+
+	for (int i = 0; i < 5; i++) {
+		size_t n = strlen(docs[i]);
+		int taken = lmp_jstream_take(js, docs[i], n) == n;
+		if (!ask[i]) {
+			ok(taken, docs[i], "not taken");
+			continue;
+		}
+		b.len = 0;
+		lmp_json_print_buf(lmp_jstream_tree(js), 0, &b);
+		ok(taken && b.len == n && !memcmp(b.s, docs[i], n), docs[i], b.s);
+	}
+	lmp_jstream_free(js);
+	lmp_buf_free(&b);
+}
+
 /* An object of n keys "k0".."k(n-1)", or n arrays nested. */
 static char *
 wide(int n)
@@ -198,6 +227,7 @@ main(void)
 	ok(lmp_json_canonical(s, strlen(s), NULL) == 0, "one value more (the reader refuses it)", NULL);
 	free(s);
 	stream_limit();
+	stream_trees();
 	s = wide(65);
 	case_(s, strlen(s), 0, "an object of 65 keys (the tree sorts them)");
 	free(s);
