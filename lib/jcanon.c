@@ -99,15 +99,20 @@ digits8(const unsigned char *p)
 #define RUN(p, end, test8) ((void)0)
 #endif
 
-size_t
-lmp_json_plain_run(const char *from, const char *to)
+/* Past the bytes from p a string holds as they are. */
+static inline const unsigned char *
+plain_run(const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *p = (const unsigned char *)from, *end = (const unsigned char *)to;
-
 	RUN(p, end, plain8);
 	while (p < end && plain[*p])
 		p++;
-	return (size_t)(p - (const unsigned char *)from);
+	return p;
+}
+
+size_t
+lmp_json_plain_run(const char *from, const char *to)
+{
+	return (size_t)(plain_run((const unsigned char *)from, (const unsigned char *)to) - (const unsigned char *)from);
 }
 
 /* Past a string's closing quote (p after its opening one), or NULL. */
@@ -115,9 +120,7 @@ static const unsigned char *
 string(const unsigned char *p, const unsigned char *end)
 {
 	for (;;) {
-		RUN(p, end, plain8);
-		while (p < end && plain[*p])
-			p++;
+		p = plain_run(p, end);
 		if (p >= end)
 			return NULL;
 		if (*p == '"')
