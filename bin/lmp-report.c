@@ -121,16 +121,20 @@ main(int argc, char **argv)
 	cJSON **docs = NULL, *doc;
 	const char *text;
 	size_t len;
-	int n = 0, cap = 0, rc = 0;
+	int n = 0, cap = 0, rc = 0, built = 0;
 	lmp_jstream *js = NULL;
+	lmp_build bld = {.r = &r}; /* text and markdown: no charts */
+	lmp_err be = {0};
 	char title[512];
 
 	lmp_start("lmp-report");
 	parse_opts(argc, argv, &o);
 	if (lmp_json_reader_open(&rd, o.file, lmp_chain(), &e))
 		lmp_die(&e);
-	/* JSON and CSV stream (memory stays flat); the other formats need all
-	 * the documents before they can lay out a table or a chart. */
+	/* JSON and CSV stream (memory stays flat); text and markdown build
+	 * their tables as the documents come, each document gone once added
+	 * (memory grows with the tables alone); HTML and SVG keep every
+	 * document for their charts. */
 	if (o.format == F_CSV)
 		lmp_csv_header(&out);
 	/* A document already as lmp prints it (lmp-eval's, lmp-roofline's)
@@ -168,6 +172,15 @@ main(int argc, char **argv)
 				rc = flush(&out, &e);
 			continue;
 		}
+		/* text and markdown: a document's blocks (a sweep's row) now;
+		 * an error is said once the input is read, as the others' are
+		 * (one in reading it comes first) */
+		if (o.format == F_TEXT || o.format == F_MD) {
+			if (!built && lmp_build_add(&bld, doc, &be))
+				built = -1;
+			cJSON_Delete(doc);
+			continue;
+		}
 		if (n > cap) {
 			cap = cap ? 2 * cap : 64;
 			docs = lmp_xrealloc(docs, (size_t)cap * sizeof *docs);
@@ -183,19 +196,23 @@ main(int argc, char **argv)
 	} else if (!rc && o.format == F_SVG) {
 		rc = o.x ? lmp_chart_plot((const cJSON *const *)docs, n, o.x, o.y, o.series, &out, &e)
 			 : lmp_chart_roofline((const cJSON *const *)docs, n, &out, &e);
-	} else if (!rc) {
-		rc = lmp_report_build(&r, (const cJSON *const *)docs, n, o.format == F_HTML, &e);
+	} else if (!rc && (o.format == F_TEXT || o.format == F_MD)) {
+		lmp_build_end(&bld);
+		if (built)
+			rc = (e = be, -1);
+		else
+			lmp_report_write(&r, o.format == F_MD ? LMP_FMT_MD : LMP_FMT_TEXT, &out);
+	} else if (!rc) { /* HTML */
+		rc = lmp_report_build(&r, (const cJSON *const *)docs, n, 1, &e);
 		if (!rc && o.x) {
 			lmp_buf svg = {0};
 			if (!(rc = lmp_chart_plot((const cJSON *const *)docs, n, o.x, o.y, o.series, &svg, &e)))
 				lmp_report_chart(&r, r.plot_at - 1, svg.s); /* above a sweep's table */
 			lmp_buf_free(&svg);
 		}
-		if (!rc && o.format == F_HTML) {
+		if (!rc) {
 			lmp_report_title((const cJSON *const *)docs, n, title, sizeof title);
 			lmp_html_page(title, &r, &out);
-		} else if (!rc) {
-			lmp_report_write(&r, o.format == F_MD ? LMP_FMT_MD : LMP_FMT_TEXT, &out);
 		}
 	}
 	/* A report is written whole or not at all (JSON and CSV: the documents
@@ -205,7 +222,8 @@ main(int argc, char **argv)
 		if (flush(&out, &we) && !rc)
 			rc = (e = we, -1);
 	}
-	for (int i = 0; i < (o.format == F_JSON || o.format == F_CSV ? 0 : n); i++)
+	lmp_build_end(&bld); /* what is left of it where reading failed */
+	for (int i = 0; docs && i < n; i++)
 		cJSON_Delete(docs[i]);
 	free(docs);
 	lmp_report_free(&r);

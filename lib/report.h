@@ -64,6 +64,7 @@ lmp_table *lmp_report_list(lmp_report *r);          /* a new key-value list */
 void lmp_report_item(lmp_table *list, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void lmp_report_chart(lmp_report *r, int at, const char *svg); /* at block at, or -1: last */
+void lmp_report_move_last(lmp_report *r, int at); /* the last block added goes to block at */
 void lmp_report_free(lmp_report *r);
 
 enum lmp_report_format { LMP_FMT_TEXT, LMP_FMT_MD, LMP_FMT_HTML };
@@ -93,6 +94,14 @@ void lmp_report_time_model(const cJSON *doc, lmp_buf *b);
 int lmp_report_is_point(const cJSON *doc);
 /* One table, one row per point, for the documents given. */
 void lmp_report_points(lmp_report *r, const cJSON *const *docs, int n);
+/* The same as the points come: each added is read into its row, the notes,
+ * the time models and the summary at once, so that its document can go
+ * before the next is read (a sweep of millions reported in the memory of
+ * its table); the blocks are complete at lmp_points_end, which frees p. */
+typedef struct lmp_points lmp_points;
+lmp_points *lmp_points_begin(lmp_report *r);
+void lmp_points_add(lmp_points *p, const cJSON *doc);
+void lmp_points_end(lmp_points *p);
 
 /* report_ckpt.c: the checkpoint a document carries (model.checkpoint) and
  * lmp-eval's check against it (weights_check): a section under a document,
@@ -100,7 +109,20 @@ void lmp_report_points(lmp_report *r, const cJSON *const *docs, int n);
 void lmp_report_checkpoint(lmp_report *r, const cJSON *doc);
 void lmp_report_checkpoint_note(lmp_report *r, const cJSON *doc);
 
-/* report_build.c: a stream of documents as one report; charts for HTML. */
+/* report_build.c: a stream of documents as one report; charts for HTML.
+ * lmp_report_build takes them all at once; lmp_build_add one at a time
+ * (with charts a run of points must stay until the run ends, at the next
+ * document that is not a point or at lmp_build_end; without, each may go
+ * as soon as it is added). */
+typedef struct lmp_build {
+	lmp_report *r;
+	int charts, n;              /* documents added */
+	lmp_points *pts;            /* the run of points open */
+	const cJSON **run;          /* its documents, for its chart */
+	int nrun, cap;
+} lmp_build;
+int lmp_build_add(lmp_build *b, const cJSON *doc, lmp_err *e);
+void lmp_build_end(lmp_build *b);
 int lmp_report_build(lmp_report *r, const cJSON *const *docs, int n, int charts, lmp_err *e);
 void lmp_report_title(const cJSON *const *docs, int n, char *out, size_t size);
 

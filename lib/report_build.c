@@ -1,7 +1,8 @@
 /* report_build.c: a whole stream of documents as one report: each
  * document with layers in its own section, runs of documents without
  * layers (sweep points) as one table under a summary, and for HTML the
- * charts between the two. */
+ * charts between the two.  Built as the documents come: without charts a
+ * document can go once added. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,33 +33,74 @@ roofline_block(lmp_report *r, int at, const cJSON *const *docs, int n)
 	lmp_buf_free(&svg);
 }
 
+/* A run of points ends: the roofline chart of its documents (kept for
+ * it) above its table. */
+static void
+end_run(lmp_build *b)
+{
+	lmp_report *r = b->r;
+
+	if (!b->pts)
+		return;
+	lmp_points_end(b->pts);
+	b->pts = NULL;
+	/* charts above the table, which may be long */
+	if (!r->plot_at)
+		r->plot_at = r->n;
+	if (b->charts)
+		roofline_block(r, r->n - 1, b->run, b->nrun);
+	b->nrun = 0;
+}
+
+int
+lmp_build_add(lmp_build *b, const cJSON *doc, lmp_err *e)
+{
+	lmp_report *r = b->r;
+	int at;
+
+	b->n++;
+	if (lmp_report_is_point(doc)) {
+		if (!b->pts)
+			b->pts = lmp_points_begin(r);
+		lmp_points_add(b->pts, doc);
+		if (b->charts) {
+			if (b->nrun == b->cap) {
+				b->cap = b->cap ? 2 * b->cap : 64;
+				b->run = lmp_xrealloc(b->run, (size_t)b->cap * sizeof *b->run);
+			}
+			b->run[b->nrun++] = doc;
+		}
+		return 0;
+	}
+	end_run(b);
+	at = r->n;
+	if (lmp_report_doc(r, doc, e))
+		return lmp_prefix(e, "document %d: ", b->n);
+	/* the chart under the title and the device, above the tables */
+	if (b->charts && is_roofline(doc))
+		roofline_block(r, at + 2, &doc, 1);
+	return 0;
+}
+
+void
+lmp_build_end(lmp_build *b)
+{
+	end_run(b);
+	free(b->run);
+	b->run = NULL;
+	b->cap = 0;
+}
+
 int
 lmp_report_build(lmp_report *r, const cJSON *const *docs, int n, int charts, lmp_err *e)
 {
-	int i = 0, j;
+	lmp_build b = {.r = r, .charts = charts};
+	int rc = 0;
 
-	while (i < n) {
-		if (lmp_report_is_point(docs[i])) {
-			for (j = i; j < n && lmp_report_is_point(docs[j]); j++)
-				;
-			lmp_report_points(r, docs + i, j - i);
-			/* charts above the table, which may be long */
-			if (!r->plot_at)
-				r->plot_at = r->n;
-			if (charts)
-				roofline_block(r, r->n - 1, docs + i, j - i);
-			i = j;
-			continue;
-		}
-		int at = r->n;
-		if (lmp_report_doc(r, docs[i], e))
-			return lmp_prefix(e, "document %d: ", i + 1);
-		/* the chart under the title and the device, above the tables */
-		if (charts && is_roofline(docs[i]))
-			roofline_block(r, at + 2, docs + i, 1);
-		i++;
-	}
-	return 0;
+	for (int i = 0; i < n && !rc; i++)
+		rc = lmp_build_add(&b, docs[i], e);
+	lmp_build_end(&b);
+	return rc;
 }
 
 /* "meta-llama/Llama-2-7b-hf" or "meta-llama/Llama-2-7b-hf and 3 more". */

@@ -553,157 +553,198 @@ struct column {
 
 static void fmt_bits(double v, char *out) { snprintf(out, LMP_UNIT_MAX, "%.0f", v); }
 
-/* A sweep in two lines, ahead of its table (which a page may cut short):
- * how many points fit, and the most tokens per second among those. */
-static void
-sweep_summary(lmp_report *r, const cJSON *const *docs, int n, lmp_table *l)
-{
-	int fits = 0, known = 0, best = -1, i;
-
-	for (i = 0; i < n; i++) {
-		const cJSON *f = lmp_field(docs[i], "fit.fits"), *t = lmp_field(docs[i], "totals.tokens_per_s");
-		known += cJSON_IsBool(f);
-		fits += cJSON_IsTrue(f);
-		if (cJSON_IsNumber(t) && !cJSON_IsFalse(f) &&
-		    (best < 0 || t->valuedouble > lmp_field_or(docs[best], "totals.tokens_per_s", 0)))
-			best = i;
-	}
-	if (known) {
-		if (!l)
-			l = lmp_report_list(r);
-		lmp_report_item(l, "fit in memory", "%d of %d points", fits, known);
-	}
-	if (best >= 0) {
-		lmp_buf b = {0};
-		char v[LMP_UNIT_MAX], dev[256];
-		const char *id = str(docs[best], "model.id");
-		lmp_fmt_plain(lmp_field_or(docs[best], "totals.tokens_per_s", 0), v);
-		lmp_report_device(docs[best], dev, sizeof dev);
-		describe_runtime(lmp_field(docs[best], "runtime"), &b);
-		if (!l)
-			l = lmp_report_list(r);
-		lmp_report_item(l, known ? "most tokens/s that fit" : "most tokens/s", "%s tokens/s: %s on %s, %s", v,
-			id ? id : "?", dev, b.s ? b.s : "");
-		lmp_buf_free(&b);
-	}
-}
+static const struct column point_cols[] = {
+	{"model", "model.id", 'l', NULL},
+	{"device", "roofline.hardware", 'l', NULL},
+	{"engine", "runtime.engine", 'l', NULL},
+	{"batch", "runtime.batch_size", 'r', NULL},
+	{"seq_len", "runtime.seq_len", 'r', NULL},
+	{"cache_len", "runtime.cache_len", 'r', NULL},
+	{"prompt", "runtime.prompt_len", 'r', NULL},
+	{"gen", "runtime.gen_len", 'r', NULL},
+	{"w/a/kv bits", "runtime.w_bit", 'r', fmt_bits},
+	{"params", "totals.param_count", 'r', lmp_fmt_count},
+	{"FLOPs", "totals.flops", 'r', lmp_fmt_flops},
+	{"weights", "totals.bytes.weights", 'r', lmp_fmt_bytes},
+	{"reads", "totals.bytes.reads", 'r', lmp_fmt_bytes},
+	{"writes", "totals.bytes.writes", 'r', lmp_fmt_bytes},
+	{"KV cache", "totals.state_bytes", 'r', lmp_fmt_bytes},
+	{"time model", "roofline.time_model.status", 'l', NULL},
+	{"time", "totals.time_s", 'r', lmp_fmt_time},
+	{"bound", "totals.bound", 'l', NULL},
+	{"TTFT", "totals.ttft_s", 'r', lmp_fmt_time},
+	{"TPOT", "totals.tpot_s", 'r', lmp_fmt_time},
+	{"tokens/s", "totals.tokens_per_s", 'r', lmp_fmt_plain},
+	{"memory", "fit.needed_bytes", 'r', lmp_fmt_bytes},
+	{"fits", "fit.fits", 'l', NULL},
+};
+enum { NPC = sizeof point_cols / sizeof *point_cols };
 
 /* The time models of a sweep's points, each said once, in the order met:
  * what the table's "time model" column stands for. */
 #define SAY_MODELS 6
-static lmp_table *
-time_models(lmp_report *r, const cJSON *const *docs, int n)
-{
-	lmp_buf seen[SAY_MODELS] = {{0}}, b = {0};
-	lmp_table *l = NULL;
-	int ns = 0, more = 0, i, j;
 
-	for (i = 0; i < n; i++) {
-		b.len = 0;
-		lmp_report_time_model(docs[i], &b);
-		if (!b.len)
-			continue;
-		for (j = 0; j < ns && strcmp(seen[j].s, b.s); j++)
-			;
-		if (j < ns)
-			continue;
-		if (ns == SAY_MODELS) {
-			more = 1;
-			continue;
-		}
-		lmp_buf_puts(&seen[ns++], b.s);
+struct lmp_points {
+	lmp_report *r;
+	int at, n;         /* where its blocks start; points added */
+	int use[NPC];      /* the columns some point has */
+	lmp_buf cells;     /* each point's NPC cells, each ending in a NUL */
+	char *model;       /* the last point's model.id (NULL: none) */
+	lmp_buf seen[SAY_MODELS];
+	int nseen, more;
+	int fits, known;   /* of the points that say whether they fit */
+	double best;       /* the most tokens/s of a point that fits, */
+	lmp_buf best_item; /* and what the summary says of it (empty: none yet) */
+};
+
+lmp_points *
+lmp_points_begin(lmp_report *r)
+{
+	lmp_points *p = lmp_xcalloc(1, sizeof *p);
+
+	p->r = r;
+	p->at = r->n;
+	return p;
+}
+
+/* One point's cell of column j, "-" where it has no value. */
+static void
+point_cell(const cJSON *doc, int j, lmp_buf *out)
+{
+	const struct column *c = &point_cols[j];
+	const cJSON *v = lmp_field(doc, c->path);
+	char buf[LMP_UNIT_MAX], dev[256];
+
+	if (!v || cJSON_IsNull(v)) {
+		lmp_buf_puts(out, "-");
+	} else if (!strcmp(c->path, "roofline.hardware")) {
+		lmp_report_device(doc, dev, sizeof dev);
+		lmp_buf_puts(out, dev);
+	} else if (c->fmt == fmt_bits) {
+		snprintf(buf, LMP_UNIT_MAX, "%.0f/%.0f/%.0f", v->valuedouble, lmp_field_or(doc, "runtime.a_bit", 0),
+			lmp_field_or(doc, "runtime.kv_bit", 0));
+		lmp_buf_puts(out, buf);
+	} else if (c->fmt && cJSON_IsNumber(v)) {
+		c->fmt(v->valuedouble, buf);
+		lmp_buf_puts(out, buf);
+	} else if (cJSON_IsBool(v)) {
+		lmp_buf_puts(out, cJSON_IsTrue(v) ? "yes" : "no");
+	} else {
+		lmp_buf_puts(out, lmp_field_text(v) ? lmp_field_text(v) : "?");
 	}
-	for (j = 0; j < ns; j++) {
+	lmp_buf_putc(out, '\0');
+}
+
+void
+lmp_points_add(lmp_points *p, const cJSON *doc)
+{
+	const char *id = str(doc, "model.id");
+	const cJSON *f = lmp_field(doc, "fit.fits"), *t = lmp_field(doc, "totals.tokens_per_s");
+	lmp_buf b = {0};
+	int j;
+
+	/* its row: every column's cell (which columns the table keeps is
+	 * known once every point has come) */
+	for (j = 0; j < NPC; j++) {
+		p->use[j] |= lmp_field(doc, point_cols[j].path) != NULL;
+		point_cell(doc, j, &p->cells);
+	}
+	/* the notes, once per model: at a point whose model is not the one
+	 * before's */
+	if (!p->n || !id || !p->model || strcmp(id, p->model)) {
+		unused_note(p->r, NULL, doc);
+		lmp_report_checkpoint_note(p->r, doc);
+	}
+	free(p->model);
+	p->model = id ? lmp_xstrdup(id) : NULL;
+	/* its time model, if not said yet */
+	lmp_report_time_model(doc, &b);
+	if (b.len) {
+		for (j = 0; j < p->nseen && strcmp(p->seen[j].s, b.s); j++)
+			;
+		if (j == p->nseen && p->nseen == SAY_MODELS)
+			p->more = 1;
+		else if (j == p->nseen)
+			lmp_buf_puts(&p->seen[p->nseen++], b.s);
+	}
+	/* the summary: how many fit, and the first with the most tokens/s
+	 * among those that fit */
+	p->known += cJSON_IsBool(f);
+	p->fits += cJSON_IsTrue(f);
+	if (cJSON_IsNumber(t) && !cJSON_IsFalse(f) && (!p->best_item.len || t->valuedouble > p->best)) {
+		char v[LMP_UNIT_MAX], dev[256];
+		p->best = t->valuedouble;
+		lmp_fmt_plain(t->valuedouble, v);
+		lmp_report_device(doc, dev, sizeof dev);
+		b.len = 0;
+		describe_runtime(lmp_field(doc, "runtime"), &b);
+		p->best_item.len = 0;
+		lmp_buf_printf(&p->best_item, "%s tokens/s: %s on %s, %s", v, id ? id : "?", dev, b.s ? b.s : "");
+	}
+	lmp_buf_free(&b);
+	p->n++;
+}
+
+void
+lmp_points_end(lmp_points *p)
+{
+	lmp_report *r = p->r;
+	const char *head[NPC], *cells[NPC], *c = p->cells.s;
+	char right[NPC + 1];
+	lmp_table *t, *l = NULL;
+	int m = 0, i, j;
+
+	/* the heading, ahead of the notes the points gave */
+	lmp_report_head(r, 1, "%d point%s", p->n, p->n == 1 ? "" : "s");
+	lmp_report_move_last(r, p->at);
+	/* the time models, each said once */
+	for (j = 0; j < p->nseen; j++) {
 		if (!l)
 			l = lmp_report_list(r);
-		lmp_report_item(l, "time model", "%s", seen[j].s);
-		lmp_buf_free(&seen[j]);
+		lmp_report_item(l, "time model", "%s", p->seen[j].s);
+		lmp_buf_free(&p->seen[j]);
 	}
-	if (more)
+	if (p->more)
 		lmp_report_item(l, "time model", "and others (roofline.time_model of each point)");
-	lmp_buf_free(&b);
-	return l;
+	/* a sweep in two lines ahead of its table (which a page may cut
+	 * short): how many points fit, and the most tokens/s among those */
+	if (p->n > 1 && p->known) {
+		if (!l)
+			l = lmp_report_list(r);
+		lmp_report_item(l, "fit in memory", "%d of %d points", p->fits, p->known);
+	}
+	if (p->n > 1 && p->best_item.len) {
+		if (!l)
+			l = lmp_report_list(r);
+		lmp_report_item(l, p->known ? "most tokens/s that fit" : "most tokens/s", "%s", p->best_item.s);
+	}
+	/* the table, of the columns some point has */
+	for (j = 0; j < NPC; j++)
+		if (p->use[j]) {
+			head[m] = point_cols[j].head;
+			right[m++] = point_cols[j].align;
+		}
+	right[m] = '\0';
+	t = lmp_table_new(m, head, right);
+	for (i = 0; i < p->n; i++) {
+		for (j = 0, m = 0; j < NPC; j++, c += strlen(c) + 1)
+			if (p->use[j])
+				cells[m++] = c;
+		lmp_table_add(t, cells);
+	}
+	lmp_report_table(r, t);
+	lmp_buf_free(&p->cells);
+	lmp_buf_free(&p->best_item);
+	free(p->model);
+	free(p);
 }
 
 void
 lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
 {
-	static const struct column cols[] = {
-		{"model", "model.id", 'l', NULL},
-		{"device", "roofline.hardware", 'l', NULL},
-		{"engine", "runtime.engine", 'l', NULL},
-		{"batch", "runtime.batch_size", 'r', NULL},
-		{"seq_len", "runtime.seq_len", 'r', NULL},
-		{"cache_len", "runtime.cache_len", 'r', NULL},
-		{"prompt", "runtime.prompt_len", 'r', NULL},
-		{"gen", "runtime.gen_len", 'r', NULL},
-		{"w/a/kv bits", "runtime.w_bit", 'r', fmt_bits},
-		{"params", "totals.param_count", 'r', lmp_fmt_count},
-		{"FLOPs", "totals.flops", 'r', lmp_fmt_flops},
-		{"weights", "totals.bytes.weights", 'r', lmp_fmt_bytes},
-		{"reads", "totals.bytes.reads", 'r', lmp_fmt_bytes},
-		{"writes", "totals.bytes.writes", 'r', lmp_fmt_bytes},
-		{"KV cache", "totals.state_bytes", 'r', lmp_fmt_bytes},
-		{"time model", "roofline.time_model.status", 'l', NULL},
-		{"time", "totals.time_s", 'r', lmp_fmt_time},
-		{"bound", "totals.bound", 'l', NULL},
-		{"TTFT", "totals.ttft_s", 'r', lmp_fmt_time},
-		{"TPOT", "totals.tpot_s", 'r', lmp_fmt_time},
-		{"tokens/s", "totals.tokens_per_s", 'r', lmp_fmt_plain},
-		{"memory", "fit.needed_bytes", 'r', lmp_fmt_bytes},
-		{"fits", "fit.fits", 'l', NULL},
-	};
-	enum { NC = sizeof cols / sizeof *cols };
-	const char *head[NC], *cells[NC];
-	char right[NC + 1], buf[NC][LMP_UNIT_MAX], dev[256];
-	int use[NC], m = 0, i, j;
-	lmp_table *t, *l;
+	lmp_points *p = lmp_points_begin(r);
 
-	for (j = 0; j < NC; j++) {
-		use[j] = 0;
-		for (i = 0; i < n && !use[j]; i++)
-			use[j] = lmp_field(docs[i], cols[j].path) != NULL;
-		if (use[j]) {
-			head[m] = cols[j].head;
-			right[m++] = cols[j].align;
-		}
-	}
-	right[m] = '\0';
-	t = lmp_table_new(m, head, right);
-	for (i = 0; i < n; i++) {
-		for (j = 0, m = 0; j < NC; j++) {
-			const cJSON *v = lmp_field(docs[i], cols[j].path);
-			if (!use[j])
-				continue;
-			cells[m] = buf[m];
-			if (!v || cJSON_IsNull(v)) {
-				snprintf(buf[m], LMP_UNIT_MAX, "-");
-			} else if (!strcmp(cols[j].path, "roofline.hardware")) {
-				lmp_report_device(docs[i], dev, sizeof dev);
-				cells[m] = dev;
-			} else if (cols[j].fmt == fmt_bits) {
-				snprintf(buf[m], LMP_UNIT_MAX, "%.0f/%.0f/%.0f", v->valuedouble,
-					lmp_field_or(docs[i], "runtime.a_bit", 0), lmp_field_or(docs[i], "runtime.kv_bit", 0));
-			} else if (cols[j].fmt && cJSON_IsNumber(v)) {
-				cols[j].fmt(v->valuedouble, buf[m]);
-			} else if (cJSON_IsBool(v)) {
-				snprintf(buf[m], LMP_UNIT_MAX, "%s", cJSON_IsTrue(v) ? "yes" : "no");
-			} else {
-				cells[m] = lmp_field_text(v) ? lmp_field_text(v) : "?";
-			}
-			m++;
-		}
-		lmp_table_add(t, cells);
-	}
-	lmp_report_head(r, 1, "%d point%s", n, n == 1 ? "" : "s");
-	for (i = 0; i < n; i++) /* once per model */
-		if (i == 0 || !str(docs[i], "model.id") || !str(docs[i - 1], "model.id") ||
-		    strcmp(str(docs[i], "model.id"), str(docs[i - 1], "model.id"))) {
-			unused_note(r, NULL, docs[i]);
-			lmp_report_checkpoint_note(r, docs[i]);
-		}
-	l = time_models(r, docs, n);
-	if (n > 1)
-		sweep_summary(r, docs, n, l);
-	lmp_report_table(r, t);
+	for (int i = 0; i < n; i++)
+		lmp_points_add(p, docs[i]);
+	lmp_points_end(p);
 }

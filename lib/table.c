@@ -126,16 +126,22 @@ lmp_report_item(lmp_table *list, const char *key, const char *fmt, ...)
 }
 
 void
-lmp_report_chart(lmp_report *r, int at, const char *svg)
+lmp_report_move_last(lmp_report *r, int at)
 {
 	lmp_block b;
 
-	add_block(r, LMP_BLOCK_CHART)->text = lmp_xstrdup(svg);
 	if (at < 0 || at >= r->n - 1)
 		return;
 	b = r->b[r->n - 1];
 	memmove(&r->b[at + 1], &r->b[at], (size_t)(r->n - 1 - at) * sizeof *r->b);
 	r->b[at] = b;
+}
+
+void
+lmp_report_chart(lmp_report *r, int at, const char *svg)
+{
+	add_block(r, LMP_BLOCK_CHART)->text = lmp_xstrdup(svg);
+	lmp_report_move_last(r, at);
 }
 
 void

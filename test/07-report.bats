@@ -186,6 +186,30 @@ report_same() {
 	cmp <(lmp-report --format csv "$BATS_TEST_TMPDIR/pretty") <(lmp-report --format csv "$in")
 }
 
+@test "text and markdown build a sweep's table as the documents come: 20,000 points in 60 MB of address space" {
+	# AddressSanitizer reserves terabytes of address space for its shadow memory
+	[ -z "$LMP_SANITIZED" ] || skip "ulimit -v cannot bound a sanitized build's address space"
+	local s="$BATS_TEST_TMPDIR/s.ndjson" md="$BATS_TEST_TMPDIR/s.md"
+	# 20,000 points (200 batches x 100 contexts), 52 MB of documents: their
+	# trees would take over 300 MB; the table's cells about 20 MB
+	lmp-eval --totals --hardware nvidia-h100-sxm --batch-size "$(seq -s, 1 200)" --seq-len "$(seq -s, 128 128 12800)" \
+		"$LLAMA2" > "$s"
+	run bash -c "ulimit -v 60000; lmp-report --format md '$s' > '$md'"
+	assert_success
+	grep -qx '## 20000 points' "$md"
+	[ "$(grep -c '^| meta-llama/Llama-2-7b-hf | nvidia-h100-sxm |' "$md")" = 20000 ]
+	# the first and the last point's rows, in the order read: batch 1 x 128
+	# tokens, batch 200 x 12800
+	grep '^| meta-llama/' "$md" | head -1 | grep -q '^| meta-llama/Llama-2-7b-hf | nvidia-h100-sxm | 1 | 128 | 0 | 16/16/16 |'
+	grep '^| meta-llama/' "$md" | tail -1 | grep -q '^| meta-llama/Llama-2-7b-hf | nvidia-h100-sxm | 200 | 12800 | 0 | 16/16/16 |'
+	run bash -c "ulimit -v 60000; lmp-report --format text '$s' | grep -c '^meta-llama/Llama-2-7b-hf '"
+	assert_success
+	[ "$output" = 20000 ]
+	# HTML keeps every document for its charts: the same limit is too small
+	run bash -c "ulimit -v 60000; lmp-report --format html '$s' > /dev/null"
+	assert_failure
+}
+
 @test "a sweep without layers: one table, one row per point" {
 	lmp-eval --totals --batch-size 1,8 --seq-len 512 < "$LLAMA2" | lmp-roofline --hardware nvidia-h100-sxm > "$BATS_TEST_TMPDIR/s.json"
 	run lmp-report --format text "$BATS_TEST_TMPDIR/s.json"
