@@ -139,21 +139,27 @@ main(int argc, char **argv)
 		lmp_csv_header(&out);
 	/* A document already as lmp prints it (lmp-eval's, lmp-roofline's)
 	 * is copied to JSON, not read into a tree and printed to the same
-	 * bytes, and CSV reads the tree made from its text (lmp_jstream_tree),
-	 * not cJSON's; a sweep's documents, which differ in their numbers
-	 * alone, are checked and read in their numbers alone.
+	 * bytes, and CSV, text and markdown read the tree made from its text
+	 * (lmp_jstream_tree), not cJSON's: a sweep's documents, which differ
+	 * in their numbers alone, are checked and read in their numbers alone.
+	 * (HTML and SVG keep every document: cJSON's trees.)
 	 * LMP_REPORT_NODIRECT reads every one with cJSON: the check that both
 	 * write the same. */
-	if ((o.format == F_JSON || o.format == F_CSV) && !getenv("LMP_REPORT_NODIRECT"))
-		js = lmp_jstream_new();
+	if (o.format != F_HTML && o.format != F_SVG && !getenv("LMP_REPORT_NODIRECT"))
+		js = lmp_jstream_new(o.format == F_TEXT || o.format == F_MD); /* the tables read doubles */
 	while (!rc && next_doc(&rd, js, &text, &len, &doc, &e) > 0) {
 		n++;
 		if (!doc) {
 			if (o.format == F_JSON) {
 				lmp_buf_add(&out, text, len);
 				lmp_buf_putc(&out, '\n');
-			} else if (lmp_csv_doc(lmp_jstream_tree(js), n, &out, &e)) {
-				rc = lmp_prefix(&e, "%s: document %d: ", rd.name, n);
+			} else if (o.format == F_CSV) {
+				if (lmp_csv_doc(lmp_jstream_tree(js), n, &out, &e))
+					rc = lmp_prefix(&e, "%s: document %d: ", rd.name, n);
+			} else {
+				if (!built && lmp_build_add(&bld, lmp_jstream_tree(js), &be))
+					built = -1;
+				continue;
 			}
 			if (!rc && out.len > 65536)
 				rc = flush(&out, &e);

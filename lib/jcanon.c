@@ -333,13 +333,16 @@ struct lmp_jstream {
 	 * the numbers' text of the document taken */
 	lmp_buf mem, numtext;
 	cJSON **numnode;
-	int tree_ok;
+	int tree_ok, doubles;
 };
 
 lmp_jstream *
-lmp_jstream_new(void)
+lmp_jstream_new(int doubles)
 {
-	return lmp_xcalloc(1, sizeof(lmp_jstream));
+	lmp_jstream *j = lmp_xcalloc(1, sizeof(lmp_jstream));
+
+	j->doubles = doubles;
+	return j;
 }
 
 void
@@ -433,7 +436,7 @@ lmp_jstream_tree(lmp_jstream *j)
 	if (j->whole || !j->tree_ok) {
 		/* made afresh from the document's text */
 		j->numnode = lmp_xrealloc(j->numnode, (nn ? nn : 1) * sizeof *j->numnode);
-		top = lmp_json_text_tree(j->text, j->tlen, j->nodes, &j->mem, j->numnode);
+		top = lmp_json_text_tree(j->text, j->tlen, j->nodes, &j->mem, j->numnode, j->doubles);
 		j->tree_ok = 1;
 		return top;
 	}
@@ -445,7 +448,7 @@ lmp_jstream_tree(lmp_jstream *j)
 		size_t from = j->cur.at[2 * i], n = j->cur.at[2 * i + 1] - from;
 		lmp_copy_short(o, j->text + from, n);
 		o[n] = '\0';
-		j->numnode[i]->valuestring = o;
+		lmp_json_number_node(j->numnode[i], o, j->doubles);
 		o += n + 1;
 	}
 	return top;

@@ -10,9 +10,11 @@
  * text is never longer unescaped, and each gets a NUL): the block is
  * reused from one document to the next, one allocation for a stream.
  * A number keeps its text in valuestring, as lmp's reader keeps it; its
- * double is not worked out (valuedouble NAN), so the tree is for readers
- * of text (lmp_field_text, lmp_json_num), such as the CSV report. */
+ * double is worked out as cJSON works it out (strtod) only where asked:
+ * the CSV report reads text alone (lmp_field_text), the tables doubles. */
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "lmp.h"
 
@@ -21,7 +23,34 @@ struct tree {
 	cJSON *node;  /* the next free node */
 	char *str;    /* the next free byte of text */
 	cJSON **nums; /* where the number nodes go, in the text's order, or NULL */
+	int doubles;  /* numbers' doubles worked out */
 };
+
+void
+lmp_json_number_node(cJSON *n, char *text, int doubles)
+{
+	const char *p = text + (*text == '-');
+	int64_t v = 0;
+	int k;
+
+	n->type = cJSON_Number;
+	n->valuestring = text;
+	if (!doubles) {
+		n->valuedouble = NAN;
+		n->valueint = 0;
+		return;
+	}
+	/* as cJSON reads one: strtod's double, the int saturated; a whole
+	 * number of up to 15 digits converts exactly, without strtod */
+	for (k = 0; k < 16 && p[k] >= '0' && p[k] <= '9'; k++)
+		v = v * 10 + (p[k] - '0');
+	if (k < 16 && !p[k])
+		n->valuedouble = *text == '-' ? -(double)v : (double)v;
+	else
+		n->valuedouble = strtod(text, NULL);
+	n->valueint = n->valuedouble >= INT_MAX ? INT_MAX : n->valuedouble <= (double)INT_MIN ? INT_MIN :
+		(int)n->valuedouble;
+}
 
 /* A string's value (p at its opening quote) copied and unescaped, p past it. */
 static char *
@@ -101,12 +130,10 @@ value(struct tree *t, const char **pp)
 		for (q = p; *q != ',' && *q != '}' && *q != ']'; q++)
 			;
 		len = (size_t)(q - p);
-		n->type = cJSON_Number;
-		n->valuestring = t->str;
 		lmp_copy_short(t->str, p, len);
 		t->str[len] = '\0';
+		lmp_json_number_node(n, t->str, t->doubles);
 		t->str += len + 1;
-		n->valuedouble = NAN;
 		if (t->nums)
 			*t->nums++ = n;
 		p = q;
@@ -116,7 +143,7 @@ value(struct tree *t, const char **pp)
 }
 
 const cJSON *
-lmp_json_text_tree(const char *text, size_t len, size_t nodes, lmp_buf *mem, cJSON **nums)
+lmp_json_text_tree(const char *text, size_t len, size_t nodes, lmp_buf *mem, cJSON **nums, int doubles)
 {
 	/* the nodes, then their text: each key, string or number no longer
 	 * than in the document, and a NUL each (at most two a node) */
@@ -130,5 +157,6 @@ lmp_json_text_tree(const char *text, size_t len, size_t nodes, lmp_buf *mem, cJS
 	t.node = (cJSON *)(void *)mem->s;
 	t.str = mem->s + nodes * sizeof(cJSON);
 	t.nums = nums;
+	t.doubles = doubles;
 	return value(&t, &p);
 }

@@ -366,18 +366,21 @@ size_t lmp_json_plain_run(const char *from, const char *to);
  * tree: lmp_json_text_tree's of the document taken, its numbers only
  * replaced where it shares the skeleton of the tree before. */
 typedef struct lmp_jstream lmp_jstream;
-lmp_jstream *lmp_jstream_new(void);
+lmp_jstream *lmp_jstream_new(int doubles); /* doubles: as lmp_json_text_tree's */
 size_t lmp_jstream_take(lmp_jstream *j, const char *text, size_t len);
 const cJSON *lmp_jstream_tree(lmp_jstream *j);
 void lmp_jstream_free(lmp_jstream *j);
 /* jtree.c: the tree of text lmp_json_canonical took whole (text, len and
  * nodes: what it said), laid out in mem (grown as needed, reused from one
  * document to the next), without cJSON's parser: numbers keep their text
- * in valuestring, as lmp's reader keeps it, but their valuedouble is NAN
- * (a tree for readers of text: lmp_field_text, lmp_json_num).  Where nums
- * is not NULL the number nodes are stored there in the text's order.  It
- * lasts until mem is next used; never give it to cJSON_Delete. */
-const cJSON *lmp_json_text_tree(const char *text, size_t len, size_t nodes, lmp_buf *mem, cJSON **nums);
+ * in valuestring, as lmp's reader keeps it, and where doubles their
+ * valuedouble and valueint as cJSON sets them, else NAN and 0 (a tree for
+ * readers of text: lmp_field_text, lmp_json_num).  Where nums is not NULL
+ * the number nodes are stored there in the text's order.  It lasts until
+ * mem is next used; never give it to cJSON_Delete. */
+const cJSON *lmp_json_text_tree(const char *text, size_t len, size_t nodes, lmp_buf *mem, cJSON **nums, int doubles);
+/* A number node of that tree: its text (kept), its double where asked. */
+void lmp_json_number_node(cJSON *n, char *text, int doubles);
 cJSON *lmp_json_new_num(const lmp_num *v);
 /* Compact (pretty = 0) or indented text; numbers through numfmt.c; caller frees. */
 char *lmp_json_print(const cJSON *item, int pretty);

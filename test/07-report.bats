@@ -128,15 +128,15 @@ chrome() {
 }
 
 # report_same EDIT: $BATS_TEST_TMPDIR/in edited (a sed script; cat leaves
-# it) is reported alike from its text and through cJSON, as JSON and as
-# CSV: output, errors and status
+# it) is reported alike from its text and through cJSON, as JSON, CSV,
+# text and markdown: output, errors and status
 report_same() {
 	local a=$1 in="$BATS_TEST_TMPDIR/in" ed="$BATS_TEST_TMPDIR/edited" out err rc f
 	case $a in
 	cat) cp "$in" "$ed" ;;
 	*) sed "$a" "$in" > "$ed"; ! cmp -s "$in" "$ed" || fail "$a: no edit made" ;;
 	esac
-	for f in json csv; do
+	for f in json csv text md; do
 		run_split lmp-report --format $f "$ed"
 		out=$output err=$stderr rc=$status
 		run_split env LMP_REPORT_NODIRECT=1 lmp-report --format $f "$ed"
@@ -145,7 +145,7 @@ report_same() {
 	done
 }
 
-@test "JSON and CSV read a document already as lmp prints it from its text, any other through cJSON: the same bytes, errors and status" {
+@test "JSON, CSV and the tables read a document already as lmp prints it from its text, any other through cJSON: the same bytes, errors and status" {
 	local in="$BATS_TEST_TMPDIR/in" a
 	# what the tools write (lines 1 to 8): a sweep's totals (batch 1 and 8
 	# at 100 and 2000 tokens), a request's rows, a layout's, an

@@ -29,7 +29,7 @@ case_(const char *text, size_t len, size_t want, const char *what)
 		cJSON *doc = lmp_json_parse_one(text, got, "<test>", &e);
 		if (doc)
 			lmp_json_print_buf(doc, 0, &b);
-		lmp_json_print_buf(lmp_json_text_tree(text, got, nodes, &mem, NULL), 0, &t);
+		lmp_json_print_buf(lmp_json_text_tree(text, got, nodes, &mem, NULL, 0), 0, &t);
 		ok(doc && b.len == got && !memcmp(b.s, text, got) && t.len == got && !memcmp(t.s, text, got), what,
 			!doc ? e.msg : b.len != got || memcmp(b.s, text, got) ? b.s : t.s);
 		cJSON_Delete(doc);
@@ -51,7 +51,7 @@ test_text_tree(void)
 
 	/* nodes: the object, "x\ny\\", the array, 1.50, -2e-3, {}, true, null */
 	ok(n == sizeof doc - 1 && nodes == 8, "the text taken, its 8 values counted", NULL);
-	t = lmp_json_text_tree(doc, n, nodes, &mem, NULL);
+	t = lmp_json_text_tree(doc, n, nodes, &mem, NULL, 0);
 	c = t->child;
 	ok(cJSON_IsObject(t) && !strcmp(c->string, "a\"b") && cJSON_IsString(c) && !strcmp(c->valuestring, "x\ny\\"),
 		"a key and a string unescaped", c->valuestring);
@@ -64,6 +64,24 @@ test_text_tree(void)
 	ok(cJSON_IsTrue(c->next) && cJSON_IsNull(c->next->next) && !c->next->next->next && t->child->prev == c->next->next,
 		"the literals, the last member", NULL);
 	lmp_buf_free(&mem);
+	/* numbers with their doubles, as cJSON sets them: strtod's double
+	 * (a whole number of up to 15 digits converted exactly, 2^53 + 1 by
+	 * strtod to the even 2^53), the int saturated */
+	{
+		static const char nums[] = "[1.50,-2e-3,123456789012345,-0,9007199254740993,2147483648,-2147483649,7]";
+		static const double want[] = {1.5, -0.002, 123456789012345.0, -0.0, 9007199254740992.0, 2147483648.0,
+			-2147483649.0, 7};
+		static const int wint[] = {1, 0, 2147483647, 0, 2147483647, 2147483647, -2147483647 - 1, 7};
+		size_t k = 0, nn = 0;
+		int good = lmp_json_canonical(nums, sizeof nums - 1, &nn) == sizeof nums - 1;
+		const cJSON *a = lmp_json_text_tree(nums, sizeof nums - 1, nn, &mem, NULL, 1), *x;
+		cJSON_ArrayForEach(x, a) {
+			good &= k < 8 && !memcmp(&x->valuedouble, &want[k], sizeof want[k]) && x->valueint == wint[k];
+			k++;
+		}
+		ok(good && k == 8, "numbers' doubles and ints as cJSON's", NULL);
+		lmp_buf_free(&mem);
+	}
 }
 
 #define C(text, want, what) case_(text, sizeof text - 1, want, what)
@@ -93,7 +111,7 @@ stream_limit(void)
 {
 	size_t n = (size_t)LMP_JSON_MAX_BYTES / 41 + 1, len = 41 * n + 1;
 	char *z = zeros(n), *big = lmp_xmalloc(len + 1);
-	lmp_jstream *js = lmp_jstream_new();
+	lmp_jstream *js = lmp_jstream_new(0);
 
 	big[0] = '[';
 	for (size_t i = 0; i < n; i++) {
@@ -120,7 +138,7 @@ stream_trees(void)
 		"{\"a\":-3,\"b\":[1e-05,\"y\"]}", "{\"a\":4,\"b\":[5,\"y\"]}",
 	};
 	static const int ask[] = {0, 1, 1, 1, 1};
-	lmp_jstream *js = lmp_jstream_new();
+	lmp_jstream *js = lmp_jstream_new(0);
 	lmp_buf b = {0};
 
 	for (int i = 0; i < 5; i++) {
