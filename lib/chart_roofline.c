@@ -67,12 +67,16 @@ struct points {
 	int named; /* points named by their runtime: 1 "b s c", 2 "b p g", 4 "b" */
 };
 
-/* Whether a label "a, b, c" holds the name exactly. */
+/* Whether a label "a, b, c" holds the name exactly (an empty name adds
+ * nothing: held). */
 static int
 has_name(const char *label, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p = label;
+
+	if (!n)
+		return 1; /* strstr finds "" everywhere, past the label's end too */
 
 	while ((p = strstr(p, name))) {
 		if ((p == label || (p >= label + 2 && p[-2] == ',' && p[-1] == ' ')) && (p[n] == '\0' || p[n] == ','))

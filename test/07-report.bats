@@ -367,6 +367,14 @@ report_same() {
 	# a time past every prefix keeps its unit
 	run lmp-report --format text <<<"$(jq -c '.totals.time_s = 1e60' "$PRE")"
 	assert_line --regexp '^  time +1\.00e\+60 s, compute-bound'
+	# a layer without a name, on the spot of another: its marker keeps the
+	# other's name (the join looked for the empty name past the label's end)
+	jq -c '.rows[16].path = ""' "$PRE" > "$BATS_TEST_TMPDIR/empty.json"
+	jq -c '.rows[16].path = "x"' "$PRE" > "$BATS_TEST_TMPDIR/x.json"
+	cat "$BATS_TEST_TMPDIR/x.json" "$BATS_TEST_TMPDIR/empty.json" > "$BATS_TEST_TMPDIR/two.json"
+	run lmp-report --format svg "$BATS_TEST_TMPDIR/two.json"
+	assert_success
+	xmllint --noout - <<<"$output"
 }
 
 @test "--plot with more lines than the legend holds" {
