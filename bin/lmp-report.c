@@ -148,50 +148,41 @@ main(int argc, char **argv)
 	if (o.format != F_HTML && o.format != F_SVG && !getenv("LMP_REPORT_NODIRECT"))
 		js = lmp_jstream_new(o.format == F_TEXT || o.format == F_MD); /* the tables read doubles */
 	while (!rc && next_doc(&rd, js, &text, &len, &doc, &e) > 0) {
+		/* its tree: cJSON's, or the one made from its text (JSON copies
+		 * the text and needs none) */
+		const cJSON *tree = doc || o.format == F_JSON ? doc : lmp_jstream_tree(js);
 		n++;
-		if (!doc) {
-			if (o.format == F_JSON) {
-				lmp_buf_add(&out, text, len);
-				lmp_buf_putc(&out, '\n');
-			} else if (o.format == F_CSV) {
-				if (lmp_csv_doc(lmp_jstream_tree(js), n, &out, &e))
-					rc = lmp_prefix(&e, "%s: document %d: ", rd.name, n);
-			} else {
-				if (!built && lmp_build_add(&bld, lmp_jstream_tree(js), &be))
-					built = -1;
-				continue;
-			}
-			if (!rc && out.len > 65536)
-				rc = flush(&out, &e);
-			continue;
-		}
-		/* JSON and CSV stream: a document out as soon as it is read. */
-		if (o.format == F_JSON || o.format == F_CSV) {
-			if (o.format == F_JSON) {
+		switch (o.format) {
+		case F_JSON: /* streams: a document out as soon as it is read */
+			if (doc)
 				lmp_json_print_buf(doc, 0, &out);
-				lmp_buf_putc(&out, '\n');
-			} else if (lmp_csv_doc(doc, n, &out, &e)) {
+			else
+				lmp_buf_add(&out, text, len);
+			lmp_buf_putc(&out, '\n');
+			break;
+		case F_CSV:
+			if (lmp_csv_doc(tree, n, &out, &e))
 				rc = lmp_prefix(&e, "%s: document %d: ", rd.name, n);
-			}
-			cJSON_Delete(doc);
-			if (!rc && out.len > 65536)
-				rc = flush(&out, &e);
-			continue;
-		}
-		/* text and markdown: a document's blocks (a sweep's row) now;
-		 * an error is said once the input is read, as the others' are
-		 * (one in reading it comes first) */
-		if (o.format == F_TEXT || o.format == F_MD) {
-			if (!built && lmp_build_add(&bld, doc, &be))
+			break;
+		case F_TEXT:
+		case F_MD:
+			/* a document's blocks (a sweep's row) now; an error is said
+			 * once the input is read, as the others' are (one in reading
+			 * it comes first) */
+			if (!built && lmp_build_add(&bld, tree, &be))
 				built = -1;
-			cJSON_Delete(doc);
-			continue;
+			break;
+		default: /* HTML, SVG: kept for the charts */
+			if (n > cap) {
+				cap = cap ? 2 * cap : 64;
+				docs = lmp_xrealloc(docs, (size_t)cap * sizeof *docs);
+			}
+			docs[n - 1] = doc;
+			doc = NULL;
 		}
-		if (n > cap) {
-			cap = cap ? 2 * cap : 64;
-			docs = lmp_xrealloc(docs, (size_t)cap * sizeof *docs);
-		}
-		docs[n - 1] = doc;
+		cJSON_Delete(doc);
+		if (!rc && out.len > 65536)
+			rc = flush(&out, &e);
 	}
 	if (!rc && e.status)
 		rc = -1;

@@ -139,13 +139,10 @@ string(const unsigned char *p, const unsigned char *end)
 			(q)++; \
 	} while (0)
 
-/* Past a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, or NULL. */
-static const unsigned char *
-number(const unsigned char *p, const unsigned char *end)
+const char *
+lmp_json_number_end(const char *from, const char *to, int *exp)
 {
-	const unsigned char *s = p;
-	lmp_num v;
-	int exp = 0;
+	const unsigned char *p = (const unsigned char *)from, *end = (const unsigned char *)to;
 
 	if (p < end && *p == '-')
 		p++;
@@ -161,8 +158,9 @@ number(const unsigned char *p, const unsigned char *end)
 			return NULL;
 		DIGITS(p);
 	}
+	if (exp)
+		*exp = p < end && (*p == 'e' || *p == 'E');
 	if (p < end && (*p == 'e' || *p == 'E')) {
-		exp = 1;
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
@@ -171,9 +169,23 @@ number(const unsigned char *p, const unsigned char *end)
 		while (DIGIT(p))
 			p++;
 	}
-	if (p - s > MAXNUM || (exp && lmp_num_parse((const char *)s, (size_t)(p - s), &v) < 0))
+	return (const char *)p;
+}
+
+/* Past a number the reader takes and prints as it is, or NULL: one whose
+ * text cJSON reads whole and, where it has an exponent, lmp_num_parse
+ * finds in range (without one, MAXNUM digits are finite). */
+static const unsigned char *
+number(const unsigned char *p, const unsigned char *end)
+{
+	int exp;
+	const char *q = lmp_json_number_end((const char *)p, (const char *)end, &exp);
+	size_t n = q ? (size_t)(q - (const char *)p) : 0;
+	lmp_num v;
+
+	if (!q || n > MAXNUM || (exp && lmp_num_parse((const char *)p, n, &v) < 0))
 		return NULL;
-	return p;
+	return (const unsigned char *)q;
 }
 
 #undef DIGIT
@@ -212,12 +224,12 @@ scan(const char *text, size_t len, size_t *nodes, struct nums *ns)
 {
 	const unsigned char *s = (const unsigned char *)text, *p = s, *end, *q;
 	/* the keys of the objects open, as offsets and lengths; each open
-	 * container's bracket, its first key's place, and a bit for each of
-	 * its keys' hashes (a key whose bit is clear repeats none) */
+	 * container's first key's place, and a bit for each of its keys'
+	 * hashes (a key whose bit is clear repeats none) */
 	uint32_t kat[DEPTH * KEYS], klen[DEPTH * KEYS];
 	uint64_t seen[DEPTH];
 	int kbase[DEPTH], nk = 0, depth = 0;
-	unsigned char open[DEPTH];
+	unsigned char close[DEPTH]; /* each open container's closing bracket */
 	long values = 1;
 	size_t n = 0;
 	uint64_t bit;
@@ -235,17 +247,17 @@ scan(const char *text, size_t len, size_t *nodes, struct nums *ns)
 		case '[':
 			if (depth == DEPTH)
 				return 0;
-			open[depth] = *p;
+			close[depth] = *p == '{' ? '}' : ']';
 			seen[depth] = 0;
 			kbase[depth++] = nk;
 			values++;
 			p++;
-			if (p < end && *p == (open[depth - 1] == '{' ? '}' : ']')) {
+			if (p < end && *p == close[depth - 1]) {
 				p++;
 				depth--;
 				break; /* empty */
 			}
-			if (open[depth - 1] == '{')
+			if (close[depth - 1] == '}')
 				goto key;
 			continue;
 		case '"':
@@ -284,12 +296,12 @@ scan(const char *text, size_t len, size_t *nodes, struct nums *ns)
 				p++;
 				break;
 			}
-			if (*p != (open[depth - 1] == '{' ? '}' : ']'))
+			if (*p != close[depth - 1])
 				return 0;
 			nk = kbase[--depth];
 			p++;
 		}
-		if (open[depth - 1] == '[')
+		if (close[depth - 1] == ']')
 			continue;
 key:
 		/* a member's key, not one of its object's keys before */

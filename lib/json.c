@@ -112,43 +112,6 @@ next_number(const char **p, const char *end, const char **start, size_t *len)
 	return 0;
 }
 
-/* RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?  (cJSON also
- * takes 01, 1. and -.5, which other parsers refuse). */
-static int
-json_number_ok(const char *s, size_t n)
-{
-	size_t i = 0;
-
-#define DIGIT(k) ((k) < n && s[k] >= '0' && s[k] <= '9')
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0')
-		i++;
-	else if (DIGIT(i))
-		while (DIGIT(i))
-			i++;
-	else
-		return 0;
-	if (i < n && s[i] == '.') {
-		i++;
-		if (!DIGIT(i))
-			return 0;
-		while (DIGIT(i))
-			i++;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if (!DIGIT(i))
-			return 0;
-		while (DIGIT(i))
-			i++;
-	}
-#undef DIGIT
-	return i == n;
-}
-
 /* Attach literal text to number nodes (pre-order = text order), refuse
  * numbers that are not finite and objects with duplicate keys. */
 /* Line and column of at, counting the lines before the stream's buffer. */
@@ -225,7 +188,9 @@ annotate(cJSON *item, const char **p, const char *end, const lmp_json_stream *s,
 	if (cJSON_IsNumber(item)) {
 		if (!next_number(p, end, &start, &len))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s: internal error matching numbers", name);
-		if (!json_number_ok(start, len) && (where(s, start, &line, &col), 1))
+		/* RFC 8259's grammar (cJSON also takes 01, 1. and -.5, which
+		 * other parsers refuse) */
+		if (lmp_json_number_end(start, start + len, NULL) != start + len && (where(s, start, &line, &col), 1))
 			return lmp_fail(e, LMP_EXIT_INPUT, "%s:%d:%d: invalid number: %.*s",
 				name, line, col, (int)(len > 40 ? 40 : len), start);
 		/* past 2^127 is fine here: the text passes through, and what

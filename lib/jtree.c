@@ -127,8 +127,7 @@ value(struct tree *t, const char **pp)
 	case 'f': n->type = cJSON_False; p += 5; break;
 	case 'n': n->type = cJSON_NULL; p += 4; break;
 	default:
-		for (q = p; *q != ',' && *q != '}' && *q != ']'; q++)
-			;
+		q = lmp_jscan_token(p, t->end);
 		len = (size_t)(q - p);
 		lmp_copy_short(t->str, p, len);
 		t->str[len] = '\0';

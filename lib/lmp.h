@@ -355,6 +355,9 @@ int lmp_json_num(const cJSON *item, lmp_num *out);
  * number of its values in *nodes; 0 where it may not be (the tree reads
  * it, or refuses it). */
 size_t lmp_json_canonical(const char *text, size_t len, size_t *nodes);
+/* Past a number at from (up to to) in RFC 8259's grammar, or NULL; where
+ * exp is not NULL, whether it has an exponent. */
+const char *lmp_json_number_end(const char *from, const char *to, int *exp);
 /* How many bytes from from (up to to) a string holds as they are: not '"'
  * or '\\', not below 0x20 or past 0x7f. */
 size_t lmp_json_plain_run(const char *from, const char *to);

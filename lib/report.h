@@ -92,12 +92,11 @@ void lmp_report_device(const cJSON *doc, char *out, size_t n);
 void lmp_report_time_model(const cJSON *doc, lmp_buf *b);
 /* A document a sweep table takes as one row (no per-layer rows). */
 int lmp_report_is_point(const cJSON *doc);
-/* One table, one row per point, for the documents given. */
-void lmp_report_points(lmp_report *r, const cJSON *const *docs, int n);
-/* The same as the points come: each added is read into its row, the notes,
- * the time models and the summary at once, so that its document can go
- * before the next is read (a sweep of millions reported in the memory of
- * its table); the blocks are complete at lmp_points_end, which frees p. */
+/* A sweep's table, one row per point, built as the points come: each
+ * added is read into its row, the notes, the time models and the summary
+ * at once, so that its document can go before the next is read (a sweep
+ * of millions reported in the memory of its table); the blocks are
+ * complete at lmp_points_end, which frees p. */
 typedef struct lmp_points lmp_points;
 lmp_points *lmp_points_begin(lmp_report *r);
 void lmp_points_add(lmp_points *p, const cJSON *doc);

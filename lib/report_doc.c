@@ -607,8 +607,9 @@ lmp_points_begin(lmp_report *r)
 	return p;
 }
 
-/* One point's cell of column j, "-" where it has no value. */
-static void
+/* One point's cell of column j, "-" where it has no value; whether it
+ * has the field. */
+static int
 point_cell(const cJSON *doc, int j, lmp_buf *out)
 {
 	const struct column *c = &point_cols[j];
@@ -633,6 +634,7 @@ point_cell(const cJSON *doc, int j, lmp_buf *out)
 		lmp_buf_puts(out, lmp_field_text(v) ? lmp_field_text(v) : "?");
 	}
 	lmp_buf_putc(out, '\0');
+	return v != NULL;
 }
 
 void
@@ -645,10 +647,8 @@ lmp_points_add(lmp_points *p, const cJSON *doc)
 
 	/* its row: every column's cell (which columns the table keeps is
 	 * known once every point has come) */
-	for (j = 0; j < NPC; j++) {
-		p->use[j] |= lmp_field(doc, point_cols[j].path) != NULL;
-		point_cell(doc, j, &p->cells);
-	}
+	for (j = 0; j < NPC; j++)
+		p->use[j] |= point_cell(doc, j, &p->cells);
 	/* the notes, once per model: at a point whose model is not the one
 	 * before's */
 	if (!p->n || !id || !p->model || strcmp(id, p->model)) {
@@ -737,14 +737,4 @@ lmp_points_end(lmp_points *p)
 	lmp_buf_free(&p->best_item);
 	free(p->model);
 	free(p);
-}
-
-void
-lmp_report_points(lmp_report *r, const cJSON *const *docs, int n)
-{
-	lmp_points *p = lmp_points_begin(r);
-
-	for (int i = 0; i < n; i++)
-		lmp_points_add(p, docs[i]);
-	lmp_points_end(p);
 }
